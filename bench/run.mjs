@@ -4,7 +4,7 @@
 
 import os from "node:os";
 import { cases } from "./cases.mjs";
-import { measure, checksum } from "./timing.mjs";
+import { checksum, formatTime, measure } from "./timing.mjs";
 
 const GRAD_PER_PRIMAL = 1.5; // target: value-and-gradient costs at most 1.5x the value
 const GRADC_PER_HAND = 1.1; // target: gradc costs at most 1.1x the hand-written gradient
@@ -83,13 +83,6 @@ function gradcVariants(api, c) {
 
 // ------------------------------------------------------------------ table
 
-function fmtTime(ms) {
-  if (ms === undefined) return "—";
-  if (ms < 1e-3) return `${(ms * 1e6).toFixed(1)} ns`;
-  if (ms < 1) return `${(ms * 1e3).toFixed(1)} µs`;
-  return `${ms.toFixed(2)} ms`;
-}
-
 function fmtRatio(num, den, target) {
   if (num === undefined || den === undefined) return "—";
   const r = num / den;
@@ -104,10 +97,10 @@ function printTable(rows) {
     const per = (ms) => (ms === undefined ? undefined : ms / (c.perOp ?? 1));
     return [
       c.name + (c.perOp ? " (per call)" : ""),
-      fmtTime(per(t.primal)),
-      fmtTime(per(t.hand)),
-      fmtTime(per(t.gradc)),
-      fmtTime(per(t.gradcOut)),
+      formatTime(per(t.primal)),
+      formatTime(per(t.hand)),
+      formatTime(per(t.gradc)),
+      formatTime(per(t.gradcOut)),
       fmtRatio(t.hand, t.primal, GRAD_PER_PRIMAL),
       fmtRatio(t.gradc, t.primal, GRAD_PER_PRIMAL),
       fmtRatio(t.gradcOut, t.primal, GRAD_PER_PRIMAL),

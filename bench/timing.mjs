@@ -79,6 +79,14 @@ export function measure(variants, opts = {}) {
   return Object.fromEntries(vs.map((v) => [v.name, median(v.times)]));
 }
 
+/** A duration in milliseconds, in ns, µs or ms as fits. */
+export function formatTime(ms) {
+  if (ms === undefined) return "—";
+  if (ms < 1e-3) return `${(ms * 1e6).toFixed(1)} ns`;
+  if (ms < 1) return `${(ms * 1e3).toFixed(1)} µs`;
+  return `${ms.toFixed(2)} ms`;
+}
+
 /** Keeps the accumulated results observable (printed as a checksum). */
 export function checksum() {
   return sink;

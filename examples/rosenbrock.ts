@@ -1,0 +1,28 @@
+// The Rosenbrock function in n dimensions: a narrow curved valley, a standard
+// test for optimisers. Minimum 0 at x = (1, ..., 1).
+import { valueAndGrad } from "gradc";
+import { type Demo, fill, random } from "./demo.js";
+
+export function rosenbrock(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i + 1 < x.length; i++) {
+    const a = x[i + 1] - x[i] * x[i];
+    const b = 1 - x[i];
+    s += 100 * a * a + b * b;
+  }
+  return s;
+}
+
+// Gradient with respect to the first (and only) parameter.
+export const rosenbrockGrad = valueAndGrad(rosenbrock);
+
+export const demo: Demo = {
+  title: "Rosenbrock, n = 1,000",
+  loss: rosenbrock,
+  request: "rosenbrockGrad",
+  wrt: [0],
+  args: () => {
+    const uniform = random(1);
+    return [fill(1000, () => 4 * uniform() - 2)];
+  },
+};
