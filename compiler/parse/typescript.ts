@@ -1,0 +1,184 @@
+// TypeScript front-end: reads .ts modules with ts-morph and hands their functions to
+// lowering as acorn-shaped ESTree nodes whose offsets point into the .ts text.
+import { existsSync, statSync } from "node:fs";
+import * as path from "node:path";
+import { Node, Project, ts, type ArrowFunction, type FunctionDeclaration, type FunctionExpression, type SourceFile } from "ts-morph";
+import { EstreeConverter } from "./ts-estree.js";
+import type { FnNode, ResolveFn, SourceFn, SourceText } from "./source.js";
+
+export { kindsFromSignature } from "./ts-kinds.js";
+
+/** A function in a .ts module as ts-morph sees it (for types). */
+export type TsFunctionLike = FunctionDeclaration | ArrowFunction | FunctionExpression;
+
+export interface ImportRef {
+  /** Absolute path of the imported module. */
+  from: string;
+  /** Name the module exports it under. */
+  name: string;
+}
+
+export interface TsModule {
+  /** Absolute path. */
+  path: string;
+  source: SourceText;
+  sourceFile: SourceFile;
+  /** Top-level functions by local name: declarations and `const f = (...) => ...`. */
+  functions: Map<string, FnNode>;
+  /** The same functions as ts-morph nodes (for their parameter types). */
+  declarations: Map<string, TsFunctionLike>;
+  /** Named imports from relative project files, by local name. */
+  imports: Map<string, ImportRef>;
+  /** `export { local as name }` and `export { name } from "./x.js"`, by exported name. */
+  exports: Map<string, { local: string } | ImportRef>;
+}
+
+/** One ts-morph project for a whole CLI run: syntax and local types only, no full type check. */
+export function createProject(): Project {
+  return new Project({
+    compilerOptions: {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true,
+      skipLibCheck: true,
+      noEmit: true,
+    },
+    skipAddingFilesFromTsConfig: true,
+    skipFileDependencyResolution: true,
+  });
+}
+
+const modules = new WeakMap<Project, Map<string, TsModule>>();
+const moduleOfSource = new WeakMap<SourceText, TsModule>();
+
+/** Parses (once per project) the module at `filePath`. */
+export function parseTsModule(project: Project, filePath: string): TsModule {
+  const abs = path.resolve(filePath);
+  let cache = modules.get(project);
+  if (!cache) modules.set(project, (cache = new Map()));
+  const cached = cache.get(abs);
+  if (cached) return cached;
+  const sourceFile = project.getSourceFile(abs) ?? project.addSourceFileAtPath(abs);
+  const mod = readModule(abs, sourceFile);
+  cache.set(abs, mod);
+  moduleOfSource.set(mod.source, mod);
+  return mod;
+}
+
+function readModule(abs: string, sourceFile: SourceFile): TsModule {
+  const source: SourceText = { file: displayPath(abs), text: sourceFile.getFullText() };
+  const converter = new EstreeConverter(sourceFile.compilerNode);
+  const mod: TsModule = { path: abs, source, sourceFile, functions: new Map(), declarations: new Map(), imports: new Map(), exports: new Map() };
+  for (const decl of sourceFile.getFunctions()) {
+    const name = decl.getName();
+    if (name && decl.hasBody()) addFunction(mod, name, decl, converter);
+  }
+  for (const decl of sourceFile.getVariableDeclarations()) {
+    const init = decl.getInitializer();
+    const fn = init && unwrapMorph(init);
+    if (fn && (Node.isArrowFunction(fn) || Node.isFunctionExpression(fn))) addFunction(mod, decl.getName(), fn, converter);
+  }
+  readImports(mod);
+  readExports(mod);
+  return mod;
+}
+
+function addFunction(mod: TsModule, name: string, decl: TsFunctionLike, converter: EstreeConverter): void {
+  mod.declarations.set(name, decl);
+  mod.functions.set(name, converter.fn(decl.compilerNode));
+}
+
+/** The ts-morph node under parentheses and type assertions. */
+export function unwrapMorph(node: Node): Node {
+  while (
+    Node.isParenthesizedExpression(node) || Node.isAsExpression(node) || Node.isTypeAssertion(node) ||
+    Node.isNonNullExpression(node) || Node.isSatisfiesExpression(node)
+  ) {
+    node = node.getExpression();
+  }
+  return node;
+}
+
+function readImports(mod: TsModule): void {
+  for (const imp of mod.sourceFile.getImportDeclarations()) {
+    const spec = imp.getModuleSpecifierValue();
+    if (imp.isTypeOnly() || !spec.startsWith(".")) continue;
+    const from = resolveRelative(mod.path, spec);
+    for (const named of imp.getNamedImports()) {
+      if (named.isTypeOnly()) continue;
+      mod.imports.set(named.getAliasNode()?.getText() ?? named.getName(), { from, name: named.getName() });
+    }
+  }
+}
+
+function readExports(mod: TsModule): void {
+  for (const exp of mod.sourceFile.getExportDeclarations()) {
+    const spec = exp.getModuleSpecifierValue();
+    const from = spec?.startsWith(".") ? resolveRelative(mod.path, spec) : undefined;
+    if (spec && !from) continue;
+    for (const named of exp.getNamedExports()) {
+      const exported = named.getAliasNode()?.getText() ?? named.getName();
+      mod.exports.set(exported, from ? { from, name: named.getName() } : { local: named.getName() });
+    }
+  }
+}
+
+/** Maps `./util.js` (NodeNext style), `./util` or `./util.ts` to the .ts file on disk. */
+export function resolveRelative(fromFile: string, spec: string): string {
+  const base = path.resolve(path.dirname(fromFile), spec);
+  const stem = base.replace(/\.(m|c)?js$/, "");
+  const ext = /\.(m|c)js$/.exec(base)?.[1] ?? "";
+  const candidates = [base, `${stem}.${ext}ts`, `${stem}.${ext}tsx`, `${base}.ts`, `${base}.tsx`, path.join(base, "index.ts")];
+  return candidates.find((c) => /\.(m|c)?tsx?$/.test(c) && isFile(c)) ?? `${stem}.${ext}ts`;
+}
+
+function isFile(p: string): boolean {
+  return existsSync(p) && statSync(p).isFile();
+}
+
+/** Path relative to the working directory when inside it (shorter diagnostics). */
+export function displayPath(abs: string): string {
+  const rel = path.relative(process.cwd(), abs);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : abs;
+}
+
+export interface LocatedFunction extends SourceFn {
+  module: TsModule;
+  declaration: TsFunctionLike;
+}
+
+/** Finds `localName` as seen from `mod`: declared there, or imported from a relative file (following re-exports). */
+export function locateFunction(project: Project, mod: TsModule, localName: string): LocatedFunction | undefined {
+  let current = mod;
+  let name = localName;
+  for (let hops = 0; hops < 16; hops++) {
+    const node = current.functions.get(name);
+    const declaration = current.declarations.get(name);
+    if (node && declaration) return { name, node, source: current.source, module: current, declaration };
+    const ref = current.imports.get(name) ?? asImport(current.exports.get(name));
+    if (!ref || !isFile(ref.from)) return undefined;
+    current = parseTsModule(project, ref.from);
+    name = exportedLocal(current, ref.name);
+  }
+  return undefined;
+}
+
+function asImport(entry: { local: string } | ImportRef | undefined): ImportRef | undefined {
+  return entry && "from" in entry ? entry : undefined;
+}
+
+/** The local name behind an export name (`export { helper as sq }`). */
+function exportedLocal(mod: TsModule, exported: string): string {
+  const entry = mod.exports.get(exported);
+  return entry && "local" in entry ? entry.local : exported;
+}
+
+/** Resolves callee names for lowering: functions of the calling module or imported into it. */
+export function resolver(project: Project): ResolveFn {
+  return (name, from) => {
+    const mod = moduleOfSource.get(from) ?? (from.runtime ? undefined : parseTsModule(project, from.file));
+    const found = mod && locateFunction(project, mod, name);
+    return found ? { name: found.name, node: found.node, source: found.source } : undefined;
+  };
+}
