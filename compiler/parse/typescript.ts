@@ -41,6 +41,9 @@ export function createProject(): Project {
       module: ts.ModuleKind.NodeNext,
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
       strict: true,
+      // Only the language's own library: no DOM, no @types (much faster type queries).
+      lib: ["lib.es2022.d.ts"],
+      types: [],
       skipLibCheck: true,
       noEmit: true,
     },

@@ -1,0 +1,212 @@
+// Request sites of the build path: `export const NAME = grad(fn, { wrt })` in a .ts module,
+// where `grad` / `valueAndGrad` come from "gradc". Each becomes a GradRequest.
+import type * as ESTree from "acorn";
+import { Node, type CallExpression, type Expression, type Project } from "ts-morph";
+import { refuse } from "./errors.js";
+import type { FnNode, ResolveFn, SourceFn, SourceText } from "./parse/source.js";
+import { EstreeConverter } from "./parse/ts-estree.js";
+import { kindsFromSignature, locateFunction, parseTsModule, resolver, unwrapMorph, type TsFunctionLike, type TsModule } from "./parse/typescript.js";
+import type { GradRequest, Mode } from "./request.js";
+
+export type WrtSpec = string | number | (string | number)[] | undefined;
+
+export interface RequestSite {
+  /** NAME of `export const NAME = grad(...)`. */
+  exportName: string;
+  request: GradRequest;
+  /** 1-based line of the site in its module. */
+  line: number;
+}
+
+const MODES: Record<string, Mode> = { grad: "grad", valueAndGrad: "valueAndGrad" };
+const WRT_HINT = "Write wrt as a parameter name, an index, or an array of those, e.g. { wrt: \"w\" } or { wrt: [0, 1] }.";
+
+/** All request sites of the module at `filePath`, in source order. */
+export function findRequestSites(project: Project, filePath: string): RequestSite[] {
+  const mod = parseTsModule(project, filePath);
+  const callees = gradcCallees(mod);
+  if (callees.named.size === 0 && callees.namespaces.size === 0) return [];
+  const sites: RequestSite[] = [];
+  for (const stmt of mod.sourceFile.getVariableStatements()) {
+    if (!stmt.isExported()) continue;
+    for (const decl of stmt.getDeclarations()) {
+      const init = decl.getInitializer();
+      const call = init && unwrapMorph(init);
+      if (!call || !Node.isCallExpression(call)) continue;
+      const mode = modeOfCallee(call.getExpression(), callees);
+      if (mode) sites.push({ exportName: decl.getName(), request: siteRequest(project, mod, call, mode, decl.getName()), line: decl.getStartLineNumber() });
+    }
+  }
+  return sites;
+}
+
+/** Local names bound to gradc's `grad` / `valueAndGrad`, and namespace imports of "gradc". */
+function gradcCallees(mod: TsModule): { named: Map<string, Mode>; namespaces: Set<string> } {
+  const named = new Map<string, Mode>();
+  const namespaces = new Set<string>();
+  for (const imp of mod.sourceFile.getImportDeclarations()) {
+    if (imp.getModuleSpecifierValue() !== "gradc" || imp.isTypeOnly()) continue;
+    const ns = imp.getNamespaceImport();
+    if (ns) namespaces.add(ns.getText());
+    for (const spec of imp.getNamedImports()) {
+      const mode = MODES[spec.getName()];
+      if (mode && !spec.isTypeOnly()) named.set(spec.getAliasNode()?.getText() ?? spec.getName(), mode);
+    }
+  }
+  return { named, namespaces };
+}
+
+function modeOfCallee(callee: Node, callees: ReturnType<typeof gradcCallees>): Mode | undefined {
+  if (Node.isIdentifier(callee)) return callees.named.get(callee.getText());
+  if (Node.isPropertyAccessExpression(callee) && callees.namespaces.has(callee.getExpression().getText())) {
+    return MODES[callee.getName()];
+  }
+  return undefined;
+}
+
+function siteRequest(project: Project, mod: TsModule, call: CallExpression, mode: Mode, exportName: string): GradRequest {
+  const [fnArg, optsArg, ...extra] = call.getArguments();
+  if (!fnArg || extra.length > 0) {
+    throw refuse(mod.source, span(call), "request", `${mode}() takes the function and an optional options object.`, `e.g. ${mode}(loss, { wrt: "w" }).`);
+  }
+  const target = siteFunction(project, mod, fnArg as Expression, exportName);
+  const opts = readOptions(mod, optsArg);
+  const kinds = kindsFromSignature(target.declaration, target.fn.source);
+  return {
+    fn: target.fn,
+    resolve: withAliases(resolver(project), project, mod, opts.functions),
+    kinds,
+    ...wrtIndices(opts.wrt, target.fn, mod.source, opts.wrtNode ?? span(call)),
+    mode,
+  };
+}
+
+/** The differentiated function: a name declared in or imported into the module, or an inline function. */
+function siteFunction(project: Project, mod: TsModule, arg: Expression, exportName: string): { fn: SourceFn; declaration: TsFunctionLike } {
+  const node = unwrapMorph(arg);
+  if (Node.isArrowFunction(node) || Node.isFunctionExpression(node)) {
+    const converted = new EstreeConverter(mod.sourceFile.compilerNode).fn(node.compilerNode) as FnNode;
+    return { fn: { name: exportName, node: converted, source: mod.source }, declaration: node };
+  }
+  const found = Node.isIdentifier(node) ? locateFunction(project, mod, node.getText()) : undefined;
+  if (!found) {
+    throw refuse(mod.source, span(arg), "request function", `'${arg.getText()}' is not a function declared in or imported into this module.`,
+      "Pass the name of a function declared here or imported from a relative .ts file.");
+  }
+  return { fn: { name: found.name, node: found.node, source: found.source }, declaration: found.declaration };
+}
+
+interface SiteOptions {
+  wrt: WrtSpec;
+  wrtNode?: ESTree.Node;
+  /** `functions: { name: localFunction }`: callee names resolved to functions of this module. */
+  functions: Map<string, string>;
+}
+
+function readOptions(mod: TsModule, arg: Node | undefined): SiteOptions {
+  const opts: SiteOptions = { wrt: undefined, functions: new Map() };
+  if (!arg) return opts;
+  const obj = unwrapMorph(arg);
+  if (!Node.isObjectLiteralExpression(obj)) {
+    throw refuse(mod.source, span(arg), "request options", "The options of a build-time request must be an object literal.", WRT_HINT);
+  }
+  for (const prop of obj.getProperties()) {
+    const name = Node.isPropertyAssignment(prop) || Node.isShorthandPropertyAssignment(prop) ? prop.getName() : "";
+    if (name === "wrt" && Node.isPropertyAssignment(prop)) {
+      opts.wrt = literalWrt(mod, prop.getInitializerOrThrow());
+      opts.wrtNode = span(prop);
+    } else if (name === "functions" && Node.isPropertyAssignment(prop)) {
+      opts.functions = functionAliases(mod, prop.getInitializerOrThrow());
+    } else {
+      throw refuse(mod.source, span(prop), "request option", `Option '${name || prop.getText()}' is not supported in a build-time request.`,
+        name === "out" ? "Pass output buffers as the last argument of the generated function instead." : WRT_HINT);
+    }
+  }
+  return opts;
+}
+
+function literalWrt(mod: TsModule, init: Node): WrtSpec {
+  const node = unwrapMorph(init);
+  if (Node.isArrayLiteralExpression(node)) return node.getElements().map((e) => literalWrtItem(mod, e));
+  return literalWrtItem(mod, node);
+}
+
+function literalWrtItem(mod: TsModule, init: Node): string | number {
+  const node = unwrapMorph(init);
+  if (Node.isStringLiteral(node) || Node.isNoSubstitutionTemplateLiteral(node)) return node.getLiteralValue();
+  if (Node.isNumericLiteral(node)) return node.getLiteralValue();
+  throw refuse(mod.source, span(init), "wrt", "wrt must be written as a literal in a build-time request.", WRT_HINT);
+}
+
+function functionAliases(mod: TsModule, init: Node): Map<string, string> {
+  const aliases = new Map<string, string>();
+  const node = unwrapMorph(init);
+  const props = Node.isObjectLiteralExpression(node) ? node.getProperties() : [];
+  for (const prop of props) {
+    const value = Node.isShorthandPropertyAssignment(prop) ? prop.getNameNode() : Node.isPropertyAssignment(prop) ? unwrapMorph(prop.getInitializerOrThrow()) : undefined;
+    if (!value || !Node.isIdentifier(value)) {
+      throw refuse(mod.source, span(prop), "functions option", "Each entry of `functions` must name a function of this module.", "e.g. functions: { softplus }.");
+    }
+    aliases.set((prop as { getName(): string }).getName(), value.getText());
+  }
+  if (props.length === 0 && !Node.isObjectLiteralExpression(node)) {
+    throw refuse(mod.source, span(init), "functions option", "`functions` must be an object literal.", "e.g. functions: { softplus }.");
+  }
+  return aliases;
+}
+
+/** Callee names not found by ordinary lookup fall back to the request's `functions` option. */
+function withAliases(base: ResolveFn, project: Project, mod: TsModule, aliases: Map<string, string>): ResolveFn {
+  if (aliases.size === 0) return base;
+  return (name, from) => {
+    const direct = base(name, from);
+    const alias = aliases.get(name);
+    if (direct || alias === undefined) return direct;
+    const found = locateFunction(project, mod, alias);
+    return found && { name: found.name, node: found.node, source: found.source };
+  };
+}
+
+/** Parameter indices for `wrt` (absent: the first parameter). */
+export function wrtIndices(spec: WrtSpec, fn: SourceFn, source: SourceText, at: ESTree.Node | undefined): { wrt: number[]; wrtIsList: boolean } {
+  const names = fn.node.params.map(paramName);
+  const items = spec === undefined ? [0] : Array.isArray(spec) ? spec : [spec];
+  const wrt = items.map((item) => {
+    const index = typeof item === "number" ? item : names.indexOf(item);
+    if (!Number.isInteger(index) || index < 0 || index >= names.length) {
+      const known = names.map((n, i) => n ?? `#${i}`).join(", ");
+      throw refuse(source, at, "wrt", `'${item}' is not a parameter of ${fn.name} (its parameters: ${known || "none"}).`, WRT_HINT);
+    }
+    return index;
+  });
+  if (new Set(wrt).size !== wrt.length) throw refuse(source, at, "wrt", "wrt names a parameter twice.", WRT_HINT);
+  return { wrt, wrtIsList: Array.isArray(spec) };
+}
+
+function paramName(p: ESTree.Pattern): string | undefined {
+  const target = p.type === "AssignmentPattern" ? p.left : p;
+  return target.type === "Identifier" ? target.name : undefined;
+}
+
+/** A position-only node for diagnostics about ts-morph nodes. */
+function span(node: Node): ESTree.Node {
+  return { type: "TSNode", start: node.getStart(), end: node.getEnd() };
+}
+
+/** The request `gradc show` makes for function `fnName` of a module. */
+export function functionRequest(project: Project, filePath: string, fnName: string, wrt: WrtSpec, mode: Mode): GradRequest {
+  const mod = parseTsModule(project, filePath);
+  const found = locateFunction(project, mod, fnName);
+  if (!found) {
+    const known = [...mod.functions.keys()].join(", ") || "none";
+    throw refuse(mod.source, undefined, "function", `No function '${fnName}' is declared in or imported into this module (its functions: ${known}).`, "");
+  }
+  const fn: SourceFn = { name: found.name, node: found.node, source: found.source };
+  return {
+    fn,
+    resolve: resolver(project),
+    kinds: kindsFromSignature(found.declaration, found.source),
+    ...wrtIndices(wrt, fn, found.source, undefined),
+    mode,
+  };
+}

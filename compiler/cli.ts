@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+// The `gradc` command: `show` prints generated code for one function, `build` writes .grad.ts modules.
+import { realpathSync } from "node:fs";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { build, defaultEmitter, formatTs, type Emitter } from "./build.js";
+import { functionRequest, type WrtSpec } from "./build-sites.js";
+import { GradcError } from "./errors.js";
+import { createProject } from "./parse/typescript.js";
+import { showIR } from "./pipeline.js";
+import type { Mode } from "./request.js";
+
+export const USAGE = `Usage:
+  gradc show <file.ts> <function> [--wrt a,b] [--mode grad|valueAndGrad] [--ir]
+      Print the gradient module generated for <function> (or, with --ir, the compiler's IR).
+      --wrt     parameters to differentiate with respect to: names or indices, comma-separated
+                (default: the first parameter; a list gives an array of gradients)
+      --mode    grad (default) or valueAndGrad
+  gradc build <files or dirs...> [--out-dir DIR] [--runtime SPECIFIER]
+      Find \`export const NAME = grad(fn, { wrt })\` (or valueAndGrad) in modules that import
+      from "gradc", and write <module>.grad.ts next to each (or under --out-dir).
+      --runtime module the generated code imports the runtime from (default "gradc/runtime")
+  gradc --help
+`;
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+
+class UsageError extends Error {}
+
+/** Runs the CLI; resolves to the exit code (0 ok, 1 error in the user's code, 2 bad usage). */
+export async function main(argv: string[], io: Io = processIo, emit?: Emitter): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+      io.out(USAGE);
+      return 0;
+    }
+    if (command === "show") return await show(rest, io, emit);
+    if (command === "build") return await runBuild(rest, io, emit);
+    throw new UsageError(`unknown command '${command}'`);
+  } catch (error) {
+    return report(error, io);
+  }
+}
+
+function report(error: unknown, io: Io): number {
+  if (error instanceof UsageError || isArgError(error)) {
+    io.err(`gradc: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  io.err(`${describe(error)}\n`);
+  return 1;
+}
+
+function isArgError(error: unknown): boolean {
+  return (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ?? false;
+}
+
+/** A GradcError's message has file:line:col and a code frame; other errors get a prefix. */
+function describe(error: unknown): string {
+  if (error instanceof GradcError) return error.message;
+  return `gradc: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+async function show(args: string[], io: Io, emit?: Emitter): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { wrt: { type: "string" }, mode: { type: "string" }, ir: { type: "boolean" } },
+  });
+  if (positionals.length !== 2) throw new UsageError("show takes a file and a function name");
+  const [file, fnName] = positionals;
+  const mode = parseMode(values.mode);
+  const request = functionRequest(createProject(), file, fnName, parseWrt(values.wrt), mode);
+  if (values.ir) {
+    io.out(ensureNewline(showIR(request)));
+    return 0;
+  }
+  const generate = emit ?? (await defaultEmitter());
+  const exportName = mode === "grad" ? `${fnName}Grad` : `${fnName}ValueAndGrad`;
+  const text = generate(request, { lang: "ts", exportName });
+  io.out(await formatTs(text, path.resolve(file).replace(/\.(m|c)?ts$/, ".grad.ts")));
+  return 0;
+}
+
+function parseMode(mode: string | undefined): Mode {
+  if (mode === undefined || mode === "grad" || mode === "valueAndGrad") return mode ?? "grad";
+  throw new UsageError(`--mode must be grad or valueAndGrad, not '${mode}'`);
+}
+
+/** `w` -> "w"; `0` -> 0; `a,b` (or `a,`) -> a list. */
+export function parseWrt(text: string | undefined): WrtSpec {
+  if (text === undefined) return undefined;
+  const items = text.split(",").map((s) => s.trim()).filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  if (items.length === 0) throw new UsageError("--wrt needs a parameter name or index");
+  return text.includes(",") ? items : items[0];
+}
+
+async function runBuild(args: string[], io: Io, emit?: Emitter): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { "out-dir": { type: "string" }, runtime: { type: "string" } },
+  });
+  if (positionals.length === 0) throw new UsageError("build needs at least one file or directory");
+  const result = await build(positionals, { outDir: values["out-dir"], runtimeImport: values.runtime, emit });
+  for (const m of result.built) {
+    io.out(`wrote ${relative(m.output)} (${m.exports.join(", ")}) from ${relative(m.source)}\n`);
+  }
+  for (const f of result.failures) io.err(`${describe(f.error)}\n`);
+  if (result.built.length === 0 && result.failures.length === 0) io.out("no grad/valueAndGrad request sites found\n");
+  return result.failures.length > 0 ? 1 : 0;
+}
+
+function relative(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel.startsWith("..") ? file : rel;
+}
+
+function ensureNewline(text: string): string {
+  return text.endsWith("\n") ? text : `${text}\n`;
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

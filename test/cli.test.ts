@@ -1,0 +1,186 @@
+// Build-path request discovery and the gradc CLI (with a stand-in code generator).
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { mergeModules, outputPath, type Emitter } from "../compiler/build.js";
+import { findRequestSites } from "../compiler/build-sites.js";
+import { main, parseWrt, USAGE } from "../compiler/cli.js";
+import { GradcError } from "../compiler/errors.js";
+import { createProject } from "../compiler/parse/typescript.js";
+
+const MODEL = `import { grad, valueAndGrad as vg } from "gradc";
+import * as gc from "gradc";
+import { sq } from "./util.js";
+
+export interface P { W: Float64Array; b: number }
+
+function softplus(z: number) { return Math.log1p(Math.exp(z)); }
+
+export function loss(p: P, x: Float64Array, y: number): number {
+  let z = p.b;
+  for (let i = 0; i < x.length; i++) z += p.W[i] * x[i];
+  return softplus(z) - y * z;
+}
+
+export const lossGrad = grad(loss, { wrt: "p", functions: { softplus } });
+export const both = vg(loss, { wrt: ["p", 2] });
+export const first = gc.grad(sq);
+export const inline = grad((x: number, y: Float32Array) => x * y[0], { wrt: 1 });
+const notExported = grad(loss);
+export const other = Math.max(1, 2);
+`;
+
+const UTIL = "export function sq(x: number): number { return x * x; }\n";
+
+function writeFiles(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "gradc-cli-"));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+function capture() {
+  const io = { stdout: "", stderr: "", out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
+  return io;
+}
+
+/** Stand-in for emitGradModule: records the request in the generated text. */
+const fakeEmit: Emitter = (req, opts) =>
+  `import { Tape } from "${opts.runtimeImport ?? "gradc/runtime"}";\n` +
+  `export const ${opts.exportName} = ${JSON.stringify({ fn: req.fn.name, wrt: req.wrt, list: req.wrtIsList, mode: req.mode, kinds: req.kinds })};\n` +
+  `void Tape;\n`;
+
+describe("request site discovery", () => {
+  const dir = writeFiles({ "model.ts": MODEL, "util.ts": UTIL });
+  const project = createProject();
+  const sites = findRequestSites(project, path.join(dir, "model.ts"));
+  const byName = new Map(sites.map((s) => [s.exportName, s]));
+
+  it("finds exported grad/valueAndGrad calls, aliased and namespaced", () => {
+    expect(sites.map((s) => s.exportName)).toEqual(["lossGrad", "both", "first", "inline"]);
+    expect(sites.map((s) => s.line)).toEqual([15, 16, 17, 18]);
+  });
+
+  it("reads wrt, mode and kinds", () => {
+    const obj = { k: "obj", fields: [{ name: "W", kind: { k: "arr", elem: "f64" } }, { name: "b", kind: { k: "num" } }] };
+    const lossKinds = [obj, { k: "arr", elem: "f64" }, { k: "num" }];
+    expect(byName.get("lossGrad")!.request).toMatchObject({ mode: "grad", wrt: [0], wrtIsList: false, kinds: lossKinds });
+    expect(byName.get("lossGrad")!.request.fn.name).toBe("loss");
+    expect(byName.get("both")!.request).toMatchObject({ mode: "valueAndGrad", wrt: [0, 2], wrtIsList: true, kinds: lossKinds });
+    expect(byName.get("first")!.request).toMatchObject({ mode: "grad", wrt: [0], wrtIsList: false, kinds: [{ k: "num" }] });
+    expect(byName.get("first")!.request.fn.source.file.endsWith("util.ts")).toBe(true);
+    expect(byName.get("inline")!.request).toMatchObject({ wrt: [1], kinds: [{ k: "num" }, { k: "arr", elem: "f32" }] });
+    expect(byName.get("inline")!.request.fn.node.type).toBe("ArrowFunctionExpression");
+  });
+
+  it("resolves callees, including the functions option", () => {
+    const req = byName.get("lossGrad")!.request;
+    expect(req.resolve("softplus", req.fn.source)?.name).toBe("softplus");
+  });
+
+  it("ignores modules whose grad does not come from gradc", () => {
+    const other = writeFiles({ "m.ts": 'import { grad } from "./mine.js";\nexport function f(x: number) { return x; }\nexport const g = grad(f);\n' });
+    expect(findRequestSites(createProject(), path.join(other, "m.ts"))).toEqual([]);
+  });
+
+  it.each([
+    ["grad(missing)", "'missing' is not a function"],
+    ['grad(f, { wrt: "zz" })', "'zz' is not a parameter of f (its parameters: x, y)"],
+    ["grad(f, { wrt: which })", "wrt must be written as a literal"],
+    ["grad(f, { wrt: 5 })", "'5' is not a parameter"],
+    ["grad(f, { out: [] })", "Option 'out' is not supported"],
+    ['grad(f, { wrt: ["x", 0] })', "wrt names a parameter twice"],
+  ])("refuses %s with a located message", (call, words) => {
+    const text = `import { grad } from "gradc";\nconst which = "x";\nexport function f(x: number, y: number) { return x * y; }\nexport const g = ${call};\n`;
+    const d = writeFiles({ "bad.ts": text });
+    let error: unknown;
+    try {
+      findRequestSites(createProject(), path.join(d, "bad.ts"));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(GradcError);
+    expect((error as GradcError).message).toContain(words);
+    expect((error as GradcError).position?.line).toBe(4);
+  });
+});
+
+describe("gradc CLI", () => {
+  it("prints usage for --help and exits 2 on bad usage", async () => {
+    const io = capture();
+    expect(await main(["--help"], io)).toBe(0);
+    expect(io.stdout).toBe(USAGE);
+    for (const argv of [["frobnicate"], ["build", "--bogus", "x"], ["show", "only-a-file.ts"], ["build"], ["show", "a.ts", "f", "--mode", "sideways"]]) {
+      const bad = capture();
+      expect(await main(argv, bad), argv.join(" ")).toBe(2);
+      expect(bad.stderr).toContain("Usage:");
+    }
+  });
+
+  it("parses --wrt", () => {
+    expect(parseWrt(undefined)).toBeUndefined();
+    expect(parseWrt("w")).toBe("w");
+    expect(parseWrt("1")).toBe(1);
+    expect(parseWrt("a,b")).toEqual(["a", "b"]);
+    expect(parseWrt("a,")).toEqual(["a"]);
+  });
+
+  it("builds a module: header, one runtime import, every site, formatted", async () => {
+    const dir = writeFiles({ "model.ts": MODEL, "util.ts": UTIL, "plain.ts": "export const x = 1;\n" });
+    const io = capture();
+    expect(await main(["build", dir], io, fakeEmit)).toBe(0);
+    const out = readFileSync(path.join(dir, "model.grad.ts"), "utf8");
+    expect(out.split("\n")[0]).toMatch(/^\/\/ Generated by gradc from model\.ts\. Do not edit/);
+    expect(out.match(/import \{ Tape \} from "gradc\/runtime";/g)).toHaveLength(1);
+    for (const name of ["lossGrad", "both", "first", "inline"]) expect(out).toContain(`export const ${name} = {`);
+    expect(out).toContain('mode: "valueAndGrad"');
+    expect(existsSync(path.join(dir, "plain.grad.ts"))).toBe(false);
+    expect(existsSync(path.join(dir, "util.grad.ts"))).toBe(false);
+    expect(io.stdout).toContain("model.grad.ts (lossGrad, both, first, inline)");
+  });
+
+  it("writes under --out-dir with a relative header path", async () => {
+    const dir = writeFiles({ "model.ts": MODEL, "util.ts": UTIL });
+    const outDir = path.join(dir, "gen");
+    expect(await main(["build", path.join(dir, "model.ts"), "--out-dir", outDir, "--runtime", "../rt.js"], capture(), fakeEmit)).toBe(0);
+    const out = readFileSync(path.join(outDir, "model.grad.ts"), "utf8");
+    expect(out).toContain("from ../model.ts.");
+    expect(out).toContain('import { Tape } from "../rt.js";');
+  });
+
+  it("reports errors in user code with file:line:col and exits 1", async () => {
+    const dir = writeFiles({ "bad.ts": 'import { grad } from "gradc";\nexport function f(s: string) { return 0; }\nexport const g = grad(f);\n' });
+    const io = capture();
+    expect(await main(["build", dir], io, fakeEmit)).toBe(1);
+    expect(io.stderr).toMatch(/bad\.ts:2:19: Parameter 's' has type 'string'/);
+    expect(io.stderr).toContain("> 2 |");
+  });
+
+  it("shows the module for one function", async () => {
+    const dir = writeFiles({ "model.ts": MODEL, "util.ts": UTIL });
+    const io = capture();
+    expect(await main(["show", path.join(dir, "model.ts"), "loss", "--wrt", "p,y", "--mode", "valueAndGrad"], io, fakeEmit)).toBe(0);
+    expect(io.stdout).toContain("export const lossValueAndGrad = {");
+    expect(io.stdout).toContain("wrt: [0, 2]");
+    const missing = capture();
+    expect(await main(["show", path.join(dir, "model.ts"), "nope"], missing, fakeEmit)).toBe(1);
+    expect(missing.stderr).toContain("No function 'nope'");
+  });
+});
+
+describe("build helpers", () => {
+  it("merges imports per module specifier", () => {
+    const merged = mergeModules([
+      'import { Tape } from "gradc/runtime";\nexport function a() {}\n',
+      'import { Tape, adjoint } from "gradc/runtime";\nimport type { X } from "./x.js";\nexport function b() {}\n',
+    ]);
+    expect(merged).toBe(
+      'import { Tape, adjoint } from "gradc/runtime";\nimport type { X } from "./x.js";\n\nexport function a() {}\n\nexport function b() {}\n',
+    );
+  });
+
+  it("places outputs beside sources or under the out dir", () => {
+    expect(outputPath("/p/src/loss.ts", "/p/src", undefined)).toBe("/p/src/loss.grad.ts");
+    expect(outputPath("/p/src/nn/loss.mts", "/p/src", "/p/gen")).toBe("/p/gen/nn/loss.grad.mts");
+  });
+});
