@@ -1,8 +1,48 @@
-// Placeholder until the core pipeline lands: the lead replaces this file.
+// The pipeline: front-end -> IR -> transforms -> (emit). Each pass is Func -> Func and
+// the IR is verified after each one.
+import type { Ids } from "./ir/builder.js";
+import { printFunc } from "./ir/print.js";
+import { walk, type Func, type Var } from "./ir/types.js";
+import { verify } from "./ir/verify.js";
+import { lowerFunction } from "./lower/index.js";
 import type { GradRequest } from "./request.js";
+import { normalize } from "./transforms/normalize.js";
+import { reverse } from "./transforms/reverse.js";
+import { simplify } from "./transforms/simplify.js";
 
-/** Text of the IR for `req` (`gradc show --ir`). */
+/** An id source continuing after every id used in `f`. */
+export function idsAfter(f: Func): Ids {
+  let max = 0;
+  const see = (id: number) => { if (id > max) max = id; };
+  for (const p of f.params) see(p.id);
+  see(f.result.id);
+  walk(f.body, (i) => {
+    if ("dst" in i) see(i.dst.id);
+    const r = i as unknown as Record<string, { id: number } | undefined>;
+    for (const key of ["v", "arr", "index", "exit", "copyOf"]) if (r[key]) see(r[key]!.id);
+  });
+  return { next: max + 1 };
+}
+
+/** The function of the request as IR, ready for transforms. */
+export function primalIR(req: GradRequest): Func {
+  const lowered = verify(lowerFunction(req.fn, req.kinds, req.resolve));
+  return verify(normalize(lowered, idsAfter(lowered)), { fresh: true });
+}
+
+/** Flat IR params that stand for the wrt parameters, in wrt order. */
+export function wrtVars(f: Func, wrt: number[]): Var[] {
+  return wrt.flatMap((index) => f.params.filter((p) => p.param === index));
+}
+
+/** Value-and-gradient IR of the request. */
+export function gradientIR(req: GradRequest): Func {
+  const primal = primalIR(req);
+  const g = verify(reverse(primal, wrtVars(primal, req.wrt), idsAfter(primal)));
+  return verify(simplify(g, { keepResult: req.mode === "valueAndGrad" }));
+}
+
+/** Text of the IR for `req` (`gradc show --ir`): the primal, then its gradient. */
 export function showIR(req: GradRequest): string {
-  void req;
-  throw new Error("not implemented");
+  return `${printFunc(primalIR(req))}\n${printFunc(gradientIR(req))}`;
 }

@@ -1,0 +1,165 @@
+// The runtime API: grad(f) and valueAndGrad(f) compile f on first call, with no
+// build step: parse f.toString() with acorn, specialise on the kinds of the
+// arguments, emit JavaScript, and cache it per argument signature.
+import { maxRelError, numericGradient, type NumericValue } from "../runtime/numeric.js";
+import { Tape } from "../runtime/tape.js";
+import { emitGradParts } from "./emit/module.js";
+import { kindKey, kindOf, type Kind } from "./kinds.js";
+import { parseFunctionSource } from "./parse/acorn.js";
+import type { ResolveFn, SourceFn } from "./parse/source.js";
+import type { GradRequest, Mode } from "./request.js";
+
+type AnyFn = (...args: any[]) => number;
+export type WrtSpec = string | number | (string | number)[];
+
+export interface GradOptions {
+  /** Parameter name(s) or index(es) to differentiate with respect to; default: the first parameter. */
+  wrt?: WrtSpec;
+  /** Buffers shaped like the gradient; every call fills and returns them instead of allocating. */
+  out?: unknown;
+  /** Functions that f calls but does not contain, by the name f calls them. */
+  functions?: Record<string, Function>;
+}
+
+export function grad(f: AnyFn, opts: GradOptions = {}): (...args: any[]) => any {
+  return derivative(f, opts, "grad");
+}
+
+export function valueAndGrad(f: AnyFn, opts: GradOptions = {}): (...args: any[]) => [number, any] {
+  return derivative(f, opts, "valueAndGrad") as (...args: any[]) => [number, any];
+}
+
+interface Specialisation {
+  match: (...args: unknown[]) => boolean;
+  entry: (...args: unknown[]) => unknown;
+}
+
+/**
+ * The returned function has f's arity, checks the argument kinds of its last
+ * specialisation with a few typeof/instanceof tests, and calls it; anything else
+ * goes through the cache (and a compile on a new signature).
+ */
+function derivative(f: AnyFn, opts: GradOptions, mode: Mode): (...args: any[]) => unknown {
+  const fn = parseFunctionSource(f);
+  const resolve = functionResolver(opts.functions ?? {});
+  const { wrt, list } = resolveWrt(fn, opts.wrt);
+  const cache = new Map<string, Specialisation>();
+  const state = {
+    current: { match: () => false, entry: () => undefined } as Specialisation,
+    out: opts.out,
+    slow(...args: unknown[]): unknown {
+      const kinds = args.map((a, i) => checkedKind(fn, a, i));
+      const key = kinds.map(kindKey).join("|");
+      let spec = cache.get(key);
+      if (!spec) {
+        spec = compile({ fn, resolve, kinds, wrt, wrtIsList: list, mode });
+        cache.set(key, spec);
+      }
+      state.current = spec;
+      return spec.entry(...args, state.out);
+    },
+  };
+  const params = fn.node.params.map((_, i) => `a${i}`).join(", ");
+  const name = `${safeName(fn.name)}_${mode}`;
+  const body = `return function ${name}(${params}) {
+  const s = state.current;
+  return s.match(${params}) ? s.entry(${params ? `${params}, ` : ""}state.out) : state.slow(${params});
+};`;
+  return new Function("state", body)(state);
+}
+
+function compile(req: GradRequest): Specialisation {
+  const parts = emitGradParts(req, { lang: "js", exportName: "entry" });
+  const entry = new Function("Tape", `${parts.body}\nreturn entry;`)(Tape);
+  return { entry, match: matcher(req.kinds) };
+}
+
+/** A function of the argument list that is true when the arguments have these kinds. */
+function matcher(kinds: Kind[]): (...args: unknown[]) => boolean {
+  const test = (k: Kind, x: string): string => {
+    switch (k.k) {
+      case "num": return `typeof ${x} === "number"`;
+      case "arr": return `${x} instanceof ${k.elem === "f64" ? "Float64Array" : "Float32Array"}`;
+      case "obj": return [`typeof ${x} === "object" && ${x} !== null`, ...k.fields.map((f) => test(f.kind, `${x}.${f.name}`))].join(" && ");
+    }
+  };
+  const params = kinds.map((_, i) => `a${i}`);
+  return new Function(...params, `return ${kinds.map((k, i) => test(k, params[i])).join(" && ") || "true"};`) as (...args: unknown[]) => boolean;
+}
+
+function checkedKind(fn: SourceFn, value: unknown, index: number): Kind {
+  const kind = kindOf(value);
+  if (typeof kind === "string") {
+    const p = fn.node.params[index];
+    const name = p?.type === "Identifier" ? `'${p.name}'` : `#${index + 1}`;
+    throw new TypeError(`gradc: argument ${name} of ${fn.name} is ${kind}; arguments must be numbers, Float64Array, Float32Array or objects of them.`);
+  }
+  return kind;
+}
+
+function resolveWrt(fn: SourceFn, spec: WrtSpec | undefined): { wrt: number[]; list: boolean } {
+  const names = fn.node.params.map((p) => (p.type === "Identifier" ? p.name : undefined));
+  const one = (w: string | number): number => {
+    const index = typeof w === "number" ? w : names.indexOf(w);
+    if (!Number.isInteger(index) || index < 0 || index >= names.length) {
+      throw new RangeError(`gradc: wrt ${JSON.stringify(w)} is not a parameter of ${fn.name} (parameters: ${names.map((n, i) => n ?? `#${i}`).join(", ")}).`);
+    }
+    return index;
+  };
+  if (spec === undefined) {
+    if (names.length === 0) throw new RangeError(`gradc: ${fn.name} has no parameters to differentiate.`);
+    return { wrt: [0], list: false };
+  }
+  if (Array.isArray(spec)) {
+    if (spec.length === 0) throw new RangeError("gradc: wrt is an empty list.");
+    return { wrt: spec.map(one), list: true };
+  }
+  return { wrt: [one(spec)], list: false };
+}
+
+function functionResolver(functions: Record<string, Function>): ResolveFn {
+  const parsed = new Map<string, SourceFn>();
+  return (name) => {
+    const f = Object.prototype.hasOwnProperty.call(functions, name) ? functions[name] : undefined;
+    if (typeof f !== "function") return undefined;
+    let p = parsed.get(name);
+    if (!p) {
+      p = { ...parseFunctionSource(f), name };
+      parsed.set(name, p);
+    }
+    return p;
+  };
+}
+
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_$]/g, "_") || "f";
+}
+
+export interface GradCheckOptions extends GradOptions {
+  /** Step for central differences (see numericGradient). */
+  h?: number;
+}
+
+export interface GradCheckReport {
+  value: number;
+  /** Max relative error per wrt parameter, by parameter name. */
+  errors: Record<string, number>;
+  /** The largest of `errors`. */
+  maxError: number;
+}
+
+/** Compares gradc's gradient of f at `args` with central differences, per wrt parameter. */
+export function gradCheck(f: AnyFn, args: unknown[], opts: GradCheckOptions = {}): GradCheckReport {
+  const fn = parseFunctionSource(f);
+  const { wrt, list } = resolveWrt(fn, opts.wrt);
+  const [value, g] = valueAndGrad(f, { wrt: opts.wrt, functions: opts.functions })(...args);
+  const grads = list ? (g as unknown[]) : [g];
+  const errors: Record<string, number> = {};
+  wrt.forEach((w, j) => {
+    const p = fn.node.params[w];
+    const name = p.type === "Identifier" ? p.name : `#${w}`;
+    const numeric: NumericValue = numericGradient(f, args, w, { h: opts.h });
+    errors[name] = maxRelError(grads[j], numeric);
+  });
+  return { value, errors, maxError: Math.max(...Object.values(errors)) };
+}

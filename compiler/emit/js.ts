@@ -1,0 +1,275 @@
+// IR -> JavaScript (or TypeScript) function text. Single-use temps are folded into
+// the expression that uses them when nothing in between overwrites what they read,
+// so the output reads like hand-written code; other temps become consts.
+import { opDef } from "../ops/table.js";
+import { Effects } from "../ir/effects.js";
+import { isArrayType, usedTemps, walk, type Block, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+import { Names } from "./names.js";
+
+export interface EmitFunctionOptions {
+  ts: boolean;
+  names: Names;
+  /** Name of the emitted function. */
+  name: string;
+  /** Name of the scalar-outputs parameter, when the function has scalar outputs. */
+  scalarsParam?: string;
+  /** Whether the function returns its result var (false: returns nothing). */
+  returnValue: boolean;
+}
+
+export function emitFunction(f: Func, opts: EmitFunctionOptions): string {
+  return new FunctionEmitter(f, opts).emit();
+}
+
+class FunctionEmitter {
+  private readonly defs = new Map<number, Instr>();
+  private readonly uses = new Map<number, number>();
+  private readonly effects: Effects;
+  private readonly inlined = new Set<number>();
+  private readonly tempNames = new Map<number, string>();
+  private readonly lines: string[] = [];
+  private lastComment = "";
+
+  constructor(private readonly f: Func, private readonly o: EmitFunctionOptions) {
+    walk(f.body, (i) => {
+      if ("dst" in i) this.defs.set(i.dst.id, i);
+      for (const u of usedTemps(i)) this.uses.set(u.id, (this.uses.get(u.id) ?? 0) + 1);
+    });
+    this.effects = new Effects(this.defs);
+  }
+
+  emit(): string {
+    const { f, o } = this;
+    const n = (v: Var) => o.names.of(v);
+    const params = f.params.map((p) => (o.ts ? `${n(p)}: ${tsType(p)}` : n(p)));
+    if (o.scalarsParam) params.push(o.ts ? `${o.scalarsParam}: Float64Array` : o.scalarsParam);
+    const locals = this.collectLocals();
+    this.block(f.body, 1);
+    const decls = locals.map((v) => `  let ${this.declaration(v)};`);
+    const outs = (f.outputs ?? []).map((v, k) => `  ${o.scalarsParam}[${k}] = ${n(v)};`);
+    const ret = o.ts ? (o.returnValue ? ": number" : ": void") : "";
+    const tail = o.returnValue ? [`  return ${n(f.result)};`] : [];
+    return [`function ${o.name}(${params.join(", ")})${ret} {`, ...decls, ...this.lines, ...outs, ...tail, "}"].join("\n");
+  }
+
+  private collectLocals(): Var[] {
+    const params = new Set(this.f.params.map((p) => p.id));
+    const seen = new Map<number, Var>();
+    const add = (v: Var | undefined) => { if (v && !params.has(v.id) && !seen.has(v.id)) seen.set(v.id, v); };
+    walk(this.f.body, (i) => {
+      const r = i as unknown as Record<string, Var | undefined>;
+      for (const key of ["v", "arr", "index", "exit", "copyOf"]) add(r[key]);
+    });
+    if (this.o.returnValue) add(this.f.result);
+    for (const v of this.f.outputs ?? []) add(v);
+    return [...seen.values()];
+  }
+
+  private declaration(v: Var): string {
+    const name = this.o.names.of(v);
+    if (v.type === "num") return `${name} = 0`;
+    if (v.type === "bool") return `${name} = false`;
+    return this.o.ts ? `${name}!: ${tsType(v)}` : name;
+  }
+
+  // ---- statements ----------------------------------------------------------
+
+  private block(block: Block, depth: number): void {
+    this.planInlining(block);
+    for (const i of block) this.statement(i, depth);
+  }
+
+  private out(depth: number, text: string): void {
+    this.lines.push("  ".repeat(depth) + text);
+  }
+
+  private comment(i: Instr, depth: number): void {
+    if (!i.loc) return;
+    const text = `${i.loc.adjoint ? "adjoint of " : ""}line ${i.loc.line}${i.loc.text ? `: ${i.loc.text}` : ""}`;
+    if (text === this.lastComment) return;
+    this.lastComment = text;
+    this.out(depth, `// ${text.replace(/\*\//g, "* /")}`);
+  }
+
+  private statement(i: Instr, depth: number): void {
+    const e = (t: Temp) => this.expr(t);
+    const n = (v: Var) => this.o.names.of(v);
+    if ("dst" in i) {
+      if (this.inlined.has(i.dst.id)) return;
+      if (!this.uses.get(i.dst.id) && i.k !== "pop") return;
+      this.comment(i, depth);
+      const name = this.o.names.temp();
+      this.tempNames.set(i.dst.id, name);
+      this.out(depth, `const ${name} = ${this.defExpr(i)};`);
+      return;
+    }
+    this.comment(i, depth);
+    switch (i.k) {
+      case "set": return this.out(depth, this.assignment(n(i.v), i.src, i.v));
+      case "store": return this.out(depth, this.assignment(`${n(i.arr)}[${e(i.idx)}]`, i.src, undefined, i));
+      case "alloc": return this.out(depth, `${n(i.v)} = ${this.alloc(i)};`);
+      case "fill": return this.out(depth, `${n(i.arr)}.fill(${e(i.src)});`);
+      case "push": return this.out(depth, `tape.push(${i.src.type === "bool" ? `${e(i.src)} ? 1 : 0` : e(i.src)});`);
+      case "pushref": return this.out(depth, `tape.pushRef(${n(i.v)});`);
+      case "popref": return this.out(depth, `${n(i.v)} = tape.popRef()${this.o.ts ? ` as ${tsType(i.v)}` : ""};`);
+      case "if": return this.ifStatement(i, depth);
+      case "for": return this.forStatement(i, depth);
+      case "while": return this.whileStatement(i, depth);
+    }
+  }
+
+  /** `x = e`, shortened to `x += e` (and -=, *=) when e starts by reading x itself. */
+  private assignment(target: string, src: Temp, v?: Var, store?: Extract<Instr, { k: "store" }>): string {
+    const d = this.defs.get(src.id);
+    if (d?.k === "op" && this.inlined.has(src.id) && ["add", "sub", "mul"].includes(d.op)) {
+      const first = this.defs.get(d.args[0].id);
+      const same = first && this.inlined.has(d.args[0].id) &&
+        ((v && first.k === "get" && first.v === v) ||
+         (store && first.k === "load" && first.arr === store.arr && first.idx === store.idx));
+      if (same) return `${target} ${{ add: "+", sub: "-", mul: "*" }[d.op]}= ${this.expr(d.args[1])};`;
+    }
+    return `${target} = ${this.expr(src)};`;
+  }
+
+  private alloc(i: Extract<Instr, { k: "alloc" }>): string {
+    const ctor = i.v.type === "f32[]" ? "Float32Array" : "Float64Array";
+    if (!i.copyOf) return `new ${ctor}(${this.expr(i.n)})`;
+    const src = this.o.names.of(i.copyOf);
+    return i.copyOf.type === i.v.type ? `${src}.slice()` : `new ${ctor}(${src})`;
+  }
+
+  private ifStatement(i: Extract<Instr, { k: "if" }>, depth: number): void {
+    const c = this.expr(i.cond);
+    if (i.then.length === 0 && i.else.length === 0) return;
+    if (i.then.length === 0) {
+      this.out(depth, `if (!(${c})) {`);
+      this.nested(i.else, depth);
+      this.out(depth, "}");
+      return;
+    }
+    this.out(depth, `if (${c}) {`);
+    this.nested(i.then, depth);
+    if (i.else.length) {
+      this.out(depth, "} else {");
+      this.nested(i.else, depth);
+    }
+    this.out(depth, "}");
+  }
+
+  private nested(block: Block, depth: number): void {
+    this.lastComment = "";
+    this.block(block, depth + 1);
+    this.lastComment = "";
+  }
+
+  private forStatement(i: Extract<Instr, { k: "for" }>, depth: number): void {
+    const idx = this.o.names.of(i.index);
+    const start = this.expr(i.start);
+    // The bound is evaluated once: keep it inline only if the body cannot change it.
+    const bodyWrites = this.effects.writesOf(i);
+    let end = this.expr(i.end);
+    if (this.inlined.has(i.end.id) && [...this.effects.readsOf(i.end)].some((l) => bodyWrites.has(l))) {
+      const name = this.o.names.temp();
+      this.out(depth, `const ${name} = ${end};`);
+      end = name;
+    }
+    const exit = i.exit ? ` && !${this.o.names.of(i.exit)}` : "";
+    const step = i.step === 1 ? `${idx}++` : i.step === -1 ? `${idx}--` : i.step > 0 ? `${idx} += ${i.step}` : `${idx} -= ${-i.step}`;
+    this.out(depth, `for (${idx} = ${start}; ${idx} ${i.cmp} ${end}${exit}; ${step}) {`);
+    this.nested(i.body, depth);
+    this.out(depth, "}");
+  }
+
+  private whileStatement(i: Extract<Instr, { k: "while" }>, depth: number): void {
+    this.planInlining(i.test);
+    const simple = i.test.every((t) => "dst" in t && (t.dst === i.cond || this.inlined.has(t.dst.id)));
+    if (simple) {
+      this.out(depth, `while (${this.expr(i.cond)}) {`);
+      this.nested(i.body, depth);
+      this.out(depth, "}");
+      return;
+    }
+    this.out(depth, "while (true) {");
+    for (const t of i.test) this.statement(t, depth + 1);
+    this.out(depth + 1, `if (!(${this.expr(i.cond)})) break;`);
+    this.nested(i.body, depth);
+    this.out(depth, "}");
+  }
+
+  // ---- expressions ---------------------------------------------------------
+
+  private expr(t: Temp): string {
+    const name = this.tempNames.get(t.id);
+    if (name) return name;
+    const d = this.defs.get(t.id);
+    if (!d) throw new Error(`gradc internal error: %${t.id} has no definition`);
+    return this.defExpr(d);
+  }
+
+  private defExpr(d: Instr): string {
+    const n = (v: Var) => this.o.names.of(v);
+    switch (d.k) {
+      case "const": return literal(d.value);
+      case "op": return opDef(d.op).js(d.args.map((a) => this.expr(a)));
+      case "get": return n(d.v);
+      case "load": return `${n(d.arr)}[${this.expr(d.idx)}]`;
+      case "len": return `${n(d.arr)}.length`;
+      case "pop": return d.dst.type === "bool" ? "tape.pop() !== 0" : "tape.pop()";
+      default: throw new Error(`gradc internal error: ${d.k} has no value`);
+    }
+  }
+
+  // ---- inlining ------------------------------------------------------------
+
+  /** Decides which temps of this block are folded into their uses. */
+  private planInlining(block: Block): void {
+    block.forEach((i, at) => {
+      if (!("dst" in i) || i.k === "pop") return;
+      const uses = this.uses.get(i.dst.id) ?? 0;
+      if (uses === 0) return;
+      if (uses > 1 && !this.cheap(i.dst, 2)) return;
+      const users = this.usersIn(block, i.dst, at);
+      if (users.length !== uses) return; // used in a nested block
+      if (this.effects.unchangedBetween(i.dst, block, at, users[users.length - 1])) this.inlined.add(i.dst.id);
+    });
+  }
+
+  private usersIn(block: Block, t: Temp, from: number): number[] {
+    const out: number[] = [];
+    for (let k = from + 1; k < block.length; k++) {
+      for (const u of usedTemps(block[k])) if (u.id === t.id) out.push(k);
+    }
+    return out;
+  }
+
+  /** Constants, variable reads and small sums of them: fine to repeat at each use. */
+  private cheap(t: Temp, depth: number): boolean {
+    const d = this.defs.get(t.id);
+    if (!d) return false;
+    if (d.k === "const" || d.k === "get" || d.k === "len") return true;
+    if (d.k === "op" && depth > 0 && (d.op === "add" || d.op === "sub" || d.op === "neg")) {
+      return d.args.every((a) => this.cheap(a, depth - 1));
+    }
+    return false;
+  }
+}
+
+function literal(value: number | boolean): string {
+  if (typeof value === "boolean") return String(value);
+  if (Number.isNaN(value)) return "NaN";
+  if (value === Infinity) return "Infinity";
+  if (value === -Infinity) return "(-Infinity)";
+  if (Object.is(value, -0)) return "(-0)";
+  return value < 0 ? `(${value})` : String(value);
+}
+
+export function tsType(v: Var): string {
+  switch (v.type) {
+    case "num": return "number";
+    case "bool": return "boolean";
+    case "f64[]": return "Float64Array";
+    case "f32[]": return "Float32Array";
+  }
+}
+
+export { isArrayType };

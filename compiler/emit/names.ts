@@ -1,0 +1,42 @@
+// Collision-free JavaScript names for vars and temps, derived from source names.
+import type { Var } from "../ir/types.js";
+
+const RESERVED = new Set([
+  "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else",
+  "export", "extends", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "return",
+  "super", "switch", "this", "throw", "try", "typeof", "var", "void", "while", "with", "yield", "let",
+  "static", "enum", "await", "implements", "package", "protected", "interface", "private", "public",
+  "Math", "Float64Array", "Float32Array", "tape", "Tape", "NaN", "Infinity", "undefined", "arguments", "eval",
+]);
+
+export class Names {
+  private readonly used = new Set<string>(RESERVED);
+  private readonly byVar = new Map<number, string>();
+  private tempCount = 0;
+
+  /** Reserves an exact name (module-level helpers, entry points). */
+  reserve(name: string): void {
+    this.used.add(name);
+  }
+
+  claim(base: string): string {
+    const clean = base.replace(/[^A-Za-z0-9_$]/g, "_").replace(/^(?=[0-9])/, "_") || "v";
+    let name = clean;
+    for (let n = 1; this.used.has(name); n++) name = `${clean}_${n}`;
+    this.used.add(name);
+    return name;
+  }
+
+  of(v: Var): string {
+    let name = this.byVar.get(v.id);
+    if (!name) {
+      name = this.claim(v.name);
+      this.byVar.set(v.id, name);
+    }
+    return name;
+  }
+
+  temp(): string {
+    return this.claim(`t${++this.tempCount}`);
+  }
+}

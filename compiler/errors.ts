@@ -1,0 +1,68 @@
+// Diagnostics: every refusal names the construct, where it is, and what to do instead.
+import type * as ESTree from "acorn";
+import type { SourceText } from "./parse/source.js";
+
+export interface Position {
+  line: number; // 1-based
+  column: number; // 1-based
+}
+
+/** An error in the user's code that gradc refuses to differentiate. */
+export class GradcError extends Error {
+  constructor(
+    readonly construct: string,
+    readonly detail: string,
+    readonly file: string,
+    readonly position: Position | undefined,
+    readonly frame: string,
+  ) {
+    const where = position ? `${file}:${position.line}:${position.column}` : file;
+    super(`${where}: ${detail}${frame ? `\n\n${frame}` : ""}`);
+    this.name = "GradcError";
+  }
+}
+
+/** Line/column of a character offset (1-based both). */
+export function positionAt(text: string, offset: number): Position {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/** Two lines of context around `pos`, with a caret under the column. */
+export function codeFrame(text: string, pos: Position): string {
+  const lines = text.split("\n");
+  const first = Math.max(1, pos.line - 2);
+  const last = Math.min(lines.length, pos.line + 1);
+  const width = String(last).length;
+  const out: string[] = [];
+  for (let n = first; n <= last; n++) {
+    const mark = n === pos.line ? ">" : " ";
+    out.push(`${mark} ${String(n).padStart(width)} | ${lines[n - 1]}`);
+    if (n === pos.line) out.push(`  ${" ".repeat(width)} | ${" ".repeat(pos.column - 1)}^`);
+  }
+  return out.join("\n");
+}
+
+/**
+ * Builds the error for `node`. `construct` is a short name of what was refused
+ * ("Math.random", "recursion", ...); `hint` says what to do instead.
+ */
+export function refuse(
+  source: SourceText,
+  node: ESTree.Node | undefined,
+  construct: string,
+  message: string,
+  hint: string,
+): GradcError {
+  const pos = node ? positionAt(source.text, node.start) : undefined;
+  const frame = pos ? codeFrame(source.text, pos) : "";
+  const detail = `${message} ${hint}`.trim();
+  return new GradcError(construct, detail, source.file, pos, frame);
+}

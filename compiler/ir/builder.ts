@@ -1,0 +1,96 @@
+// Builds IR instructions into a block. Used by the front-end, by the op table's
+// derivative rules and by the transforms, so everything they produce is plain IR.
+import { opDef } from "../ops/table.js";
+import type { Block, Instr, Loc, Temp, Type, Var } from "./types.js";
+
+/** Id source shared by every builder working on one function. */
+export interface Ids {
+  next: number;
+}
+
+/** A derivative factor: a temp, or a constant known at compile time. */
+export type Factor = Temp | number;
+
+export class Builder {
+  block: Block = [];
+  loc: Loc | undefined;
+
+  constructor(readonly ids: Ids) {}
+
+  temp(type: Type): Temp {
+    return { id: this.ids.next++, type };
+  }
+
+  newVar(name: string, type: Type, param?: number): Var {
+    const v: Var = { id: this.ids.next++, name, type };
+    if (param !== undefined) v.param = param;
+    return v;
+  }
+
+  emit<I extends Instr>(i: I): I {
+    if (this.loc && !i.loc) i.loc = this.loc;
+    this.block.push(i);
+    return i;
+  }
+
+  num(value: number): Temp {
+    return this.emit({ k: "const", dst: this.temp("num"), value }).dst;
+  }
+
+  bool(value: boolean): Temp {
+    return this.emit({ k: "const", dst: this.temp("bool"), value }).dst;
+  }
+
+  /** A constant factor becomes a const temp. */
+  factor(f: Factor): Temp {
+    return typeof f === "number" ? this.num(f) : f;
+  }
+
+  op(op: string, ...args: Temp[]): Temp {
+    const dst = this.temp(opDef(op).result);
+    return this.emit({ k: "op", dst, op, args }).dst;
+  }
+
+  get(v: Var): Temp {
+    return this.emit({ k: "get", dst: this.temp(v.type), v }).dst;
+  }
+
+  set(v: Var, src: Temp): void {
+    this.emit({ k: "set", v, src });
+  }
+
+  load(arr: Var, idx: Temp): Temp {
+    return this.emit({ k: "load", dst: this.temp("num"), arr, idx }).dst;
+  }
+
+  store(arr: Var, idx: Temp, src: Temp): void {
+    this.emit({ k: "store", arr, idx, src });
+  }
+
+  len(arr: Var): Temp {
+    return this.emit({ k: "len", dst: this.temp("num"), arr }).dst;
+  }
+
+  /** `g * f`, folding the constant factors 1, -1 and 0. */
+  scale(g: Temp, f: Factor): Temp | undefined {
+    if (f === 0) return undefined;
+    if (f === 1) return g;
+    if (f === -1) return this.op("neg", g);
+    return this.op("mul", g, this.factor(f));
+  }
+
+  /** `a + b` where either may be absent. */
+  sum(a: Temp | undefined, b: Temp | undefined): Temp | undefined {
+    if (!a) return b;
+    if (!b) return a;
+    return this.op("add", a, b);
+  }
+
+  /** Builds a nested block with the same ids and location. */
+  nested(build: (b: Builder) => void): Block {
+    const inner = new Builder(this.ids);
+    inner.loc = this.loc;
+    build(inner);
+    return inner.block;
+  }
+}

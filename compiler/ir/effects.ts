@@ -1,0 +1,58 @@
+// What instructions read and write: vars and arrays are locations (by var id), the
+// tape is one more. Used to check that a temp still holds what it would if it were
+// recomputed where it is used.
+import { childBlocks, usedTemps, type Block, type Instr, type Temp } from "./types.js";
+
+export const TAPE = -1;
+
+export class Effects {
+  private readonly reads = new Map<number, Set<number>>();
+  private readonly writes = new Map<Instr, Set<number>>();
+
+  constructor(private readonly defs: Map<number, Instr>) {}
+
+  /** Locations a temp's value depends on, through the temps it is computed from. */
+  readsOf(t: Temp): Set<number> {
+    let r = this.reads.get(t.id);
+    if (r) return r;
+    r = new Set();
+    const d = this.defs.get(t.id);
+    if (d?.k === "get") r.add(d.v.id);
+    if (d?.k === "load" || d?.k === "len") r.add(d.arr.id);
+    if (d?.k === "pop") r.add(TAPE);
+    if (d) for (const u of usedTemps(d)) for (const x of this.readsOf(u)) r.add(x);
+    this.reads.set(t.id, r);
+    return r;
+  }
+
+  /** Locations an instruction (with everything nested in it) may write. */
+  writesOf(i: Instr): Set<number> {
+    let w = this.writes.get(i);
+    if (w) return w;
+    w = new Set();
+    switch (i.k) {
+      case "set": case "alloc": case "popref": w.add(i.v.id); break;
+      case "store": case "fill": w.add(i.arr.id); break;
+      case "pop": case "push": w.add(TAPE); break;
+      case "for": w.add(i.index.id); break;
+    }
+    for (const b of childBlocks(i)) for (const x of this.blockWrites(b)) w.add(x);
+    this.writes.set(i, w);
+    return w;
+  }
+
+  blockWrites(block: Block): Set<number> {
+    const w = new Set<number>();
+    for (const i of block) for (const x of this.writesOf(i)) w.add(x);
+    return w;
+  }
+
+  /** True if nothing in block[from+1 .. to-1] writes what `t` read. */
+  unchangedBetween(t: Temp, block: Block, from: number, to: number): boolean {
+    const reads = this.readsOf(t);
+    for (let k = from + 1; k < to; k++) {
+      for (const w of this.writesOf(block[k])) if (reads.has(w)) return false;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,43 @@
+// Text form of the IR (`gradc show --ir`): one instruction a line, nested blocks indented.
+import type { Block, Func, Instr, Temp, Var } from "./types.js";
+
+const t = (x: Temp) => `%${x.id}`;
+const v = (x: Var) => `${x.name}#${x.id}`;
+
+export function printFunc(f: Func): string {
+  const params = f.params.map((p) => `${v(p)}: ${p.type}`).join(", ");
+  const outs = [f.result, ...(f.outputs ?? [])].map(v).join(", ");
+  return `func ${f.name}(${params}) -> ${outs} {\n${printBlock(f.body, 1)}}\n`;
+}
+
+export function printBlock(block: Block, depth: number): string {
+  return block.map((i) => printInstr(i, depth)).join("");
+}
+
+function printInstr(i: Instr, depth: number): string {
+  const pad = "  ".repeat(depth);
+  const line = (s: string) => `${pad}${s}${i.loc ? `    ; line ${i.loc.line}` : ""}\n`;
+  const nested = (b: Block) => printBlock(b, depth + 1);
+  switch (i.k) {
+    case "const": return line(`${t(i.dst)}: ${i.dst.type} = const ${i.value}`);
+    case "op": return line(`${t(i.dst)}: ${i.dst.type} = ${i.op} ${i.args.map(t).join(", ")}`);
+    case "get": return line(`${t(i.dst)}: ${i.dst.type} = get ${v(i.v)}`);
+    case "set": return line(`set ${v(i.v)}, ${t(i.src)}`);
+    case "load": return line(`${t(i.dst)}: num = load ${v(i.arr)}[${t(i.idx)}]`);
+    case "store": return line(`store ${v(i.arr)}[${t(i.idx)}], ${t(i.src)}`);
+    case "len": return line(`${t(i.dst)}: num = len ${v(i.arr)}`);
+    case "alloc": return line(`alloc ${v(i.v)}: ${i.v.type}, ${i.copyOf ? `copy of ${v(i.copyOf)}` : `length ${t(i.n)}`}`);
+    case "fill": return line(`fill ${v(i.arr)}, ${t(i.src)}`);
+    case "push": return line(`push ${t(i.src)}`);
+    case "pop": return line(`${t(i.dst)}: ${i.dst.type} = pop`);
+    case "pushref": return line(`pushref ${v(i.v)}`);
+    case "popref": return line(`popref ${v(i.v)}`);
+    case "if": return `${line(`if ${t(i.cond)} {`)}${nested(i.then)}${pad}} else {\n${nested(i.else)}${pad}}\n`;
+    case "for": {
+      const exit = i.exit ? ` until ${v(i.exit)}` : "";
+      return `${line(`for ${v(i.index)} = ${t(i.start)} ${i.cmp} ${t(i.end)} step ${i.step}${exit} {`)}${nested(i.body)}${pad}}\n`;
+    }
+    case "while":
+      return `${line("while {")}${nested(i.test)}${pad}} test ${t(i.cond)} do {\n${nested(i.body)}${pad}}\n`;
+  }
+}

@@ -1,0 +1,140 @@
+// The IR: typed SSA values ("temps", each defined once) plus named mutable slots
+// ("vars", like allocas), in structured control flow.
+//
+// Grammar
+//   Func  := name, params: Var[], body: Block, result: Var
+//   Block := Instr[]
+//   Instr := const | op | get | set | load | store | len | alloc | fill
+//          | if | for | while | push | pop
+//
+// Invariants (checked by verify): a temp is used only in the block that defines it,
+// after its definition; and in front-end output, nothing between a temp's definition
+// and its use overwrites what the temp read. So every temp can be recomputed where it
+// is used, which is what reverse mode does in its backward sweep.
+
+export type Type = "num" | "bool" | "f64[]" | "f32[]";
+
+export const isArrayType = (t: Type): t is "f64[]" | "f32[]" => t === "f64[]" || t === "f32[]";
+
+export interface Var {
+  id: number;
+  /** Name from the source (or derived from it, like `x_bar`). */
+  name: string;
+  type: Type;
+  /** Index of the function parameter this var holds, if any. */
+  param?: number;
+  /** Field of an object parameter this var holds. */
+  field?: string;
+  /** For derivative outputs: the var this one is the adjoint (or tangent) of. */
+  adjointOf?: Var;
+}
+
+export interface Temp {
+  id: number;
+  type: Type;
+}
+
+/** Source line a group of instructions came from (for comments in emitted code). */
+export interface Loc {
+  line: number;
+  /** Source text of the statement, shortened, for comments. */
+  text?: string;
+  /** Set on derivative code that propagates the adjoints of this statement. */
+  adjoint?: boolean;
+}
+
+interface Base {
+  loc?: Loc;
+}
+
+export interface Const extends Base { k: "const"; dst: Temp; value: number | boolean }
+export interface Op extends Base { k: "op"; dst: Temp; op: string; args: Temp[] }
+export interface Get extends Base { k: "get"; dst: Temp; v: Var }
+export interface Set extends Base { k: "set"; v: Var; src: Temp }
+export interface Load extends Base { k: "load"; dst: Temp; arr: Var; idx: Temp }
+export interface Store extends Base { k: "store"; arr: Var; idx: Temp; src: Temp }
+export interface Len extends Base { k: "len"; dst: Temp; arr: Var }
+/** `v = new Float64Array(n)`, or a copy of `copyOf` when given (then `n` is its length). */
+export interface Alloc extends Base { k: "alloc"; v: Var; n: Temp; copyOf?: Var }
+export interface Fill extends Base { k: "fill"; arr: Var; src: Temp }
+export interface If extends Base { k: "if"; cond: Temp; then: Block; else: Block }
+/**
+ * Counted loop: `for (index = start; index <cmp> end && !exit; index += step) body`.
+ * `index` is set only by the loop; `end` is evaluated once, before the loop.
+ */
+export interface For extends Base {
+  k: "for";
+  index: Var;
+  start: Temp;
+  end: Temp;
+  step: number;
+  cmp: "<" | "<=" | ">" | ">=";
+  /** Bool var that stops the loop when set (lowered break / return). */
+  exit?: Var;
+  body: Block;
+}
+/** `while (cond) body`, the condition computed by the pure block `test` into `cond`. */
+export interface While extends Base { k: "while"; test: Block; cond: Temp; body: Block }
+/** Tape operations: values saved by the forward sweep for the backward sweep. */
+export interface Push extends Base { k: "push"; src: Temp }
+export interface Pop extends Base { k: "pop"; dst: Temp }
+/** Saves/restores an array reference (arrays allocated inside loops). */
+export interface PushRef extends Base { k: "pushref"; v: Var }
+export interface PopRef extends Base { k: "popref"; v: Var }
+
+export type Instr =
+  | Const | Op | Get | Set | Load | Store | Len | Alloc | Fill
+  | If | For | While | Push | Pop | PushRef | PopRef;
+
+export type Block = Instr[];
+
+export interface Func {
+  name: string;
+  params: Var[];
+  body: Block;
+  /** Var holding the returned value. */
+  result: Var;
+  /** Extra values returned after `result` (derivative outputs). */
+  outputs?: Var[];
+}
+
+/** Instructions that only compute a temp; everything else is a group's effect. */
+export function isPure(i: Instr): i is Const | Op | Get | Load | Len | Pop {
+  return i.k === "const" || i.k === "op" || i.k === "get" || i.k === "load" || i.k === "len" || i.k === "pop";
+}
+
+export function definedTemp(i: Instr): Temp | undefined {
+  return "dst" in i ? i.dst : undefined;
+}
+
+/** Temps an instruction reads (not counting nested blocks). */
+export function usedTemps(i: Instr): Temp[] {
+  switch (i.k) {
+    case "op": return i.args;
+    case "set": case "push": return [i.src];
+    case "load": return [i.idx];
+    case "store": return [i.idx, i.src];
+    case "alloc": case "fill": return i.k === "alloc" ? [i.n] : [i.src];
+    case "if": return [i.cond];
+    case "for": return [i.start, i.end];
+    default: return [];
+  }
+}
+
+/** Nested blocks of a control instruction. */
+export function childBlocks(i: Instr): Block[] {
+  switch (i.k) {
+    case "if": return [i.then, i.else];
+    case "for": return [i.body];
+    case "while": return [i.test, i.body];
+    default: return [];
+  }
+}
+
+/** Calls `fn` on every instruction, depth first, in program order. */
+export function walk(block: Block, fn: (i: Instr, depth: number) => void, depth = 0): void {
+  for (const i of block) {
+    fn(i, depth);
+    for (const b of childBlocks(i)) walk(b, fn, depth + 1);
+  }
+}

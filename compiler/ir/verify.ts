@@ -1,0 +1,74 @@
+// Checks the IR's invariants; tests run it after every pass.
+import { printFunc } from "./print.js";
+import { Effects } from "./effects.js";
+import { childBlocks, isArrayType, isPure, usedTemps, walk, type Block, type Func, type Instr, type Temp } from "./types.js";
+
+export class IRError extends Error {}
+
+/**
+ * Every temp is defined once, before its uses, in the block that uses it; types
+ * match; array instructions act on arrays. See VerifyOptions.fresh for the stronger rule.
+ */
+export interface VerifyOptions {
+  /**
+   * Also require that no temp is used after an effect that may change what it read
+   * (true of front-end output after normalize; derivative code only keeps the weaker
+   * rule that temps stay in their block).
+   */
+  fresh?: boolean;
+}
+
+export function verify(f: Func, opts: VerifyOptions = {}): Func {
+  const defined = new Set<number>();
+  const defs = new Map<number, Instr>();
+  walk(f.body, (i) => { if ("dst" in i) defs.set(i.dst.id, i); });
+  const effects = new Effects(defs);
+  const fail = (msg: string): never => {
+    throw new IRError(`IR verify failed in ${f.name}: ${msg}\n${printFunc(f)}`);
+  };
+  const checkBlock = (block: Block) => {
+    const here = new Map<number, number>(); // temp id -> position of its definition
+    block.forEach((i, at) => {
+      for (const u of usedTemps(i)) {
+        const def = here.get(u.id);
+        if (def === undefined) fail(`%${u.id} used outside the block that defines it (${i.k})`);
+        else if (opts.fresh && !effects.unchangedBetween(u, block, def, at)) fail(`%${u.id} is used after what it read was overwritten (${i.k})`);
+      }
+      checkTypes(i, fail);
+      if ("dst" in i) {
+        if (defined.has(i.dst.id)) fail(`%${i.dst.id} defined twice`);
+        defined.add(i.dst.id);
+        here.set(i.dst.id, at);
+      }
+      if (i.k === "while") {
+        checkBlock(i.test);
+        if (!i.test.every(isPure)) fail("while test block has an effect");
+        if (!i.test.some((t) => "dst" in t && t.dst.id === i.cond.id)) fail("while condition not defined by its test block");
+      }
+      for (const b of childBlocks(i)) if (!(i.k === "while" && b === i.test)) checkBlock(b);
+    });
+  };
+  checkBlock(f.body);
+  if (f.result.type !== "num") fail("result is not a number");
+  return f;
+}
+
+function checkTypes(i: Instr, fail: (m: string) => never): void {
+  const num = (t: Temp, what: string) => t.type === "num" || fail(`${what} of ${i.k} is ${t.type}, not num`);
+  switch (i.k) {
+    case "set":
+      if (i.v.type !== i.src.type) fail(`set ${i.v.name}: ${i.src.type} into ${i.v.type}`);
+      break;
+    case "load": case "store": case "len": case "fill":
+      if (!isArrayType(i.arr.type)) fail(`${i.k} on non-array ${i.arr.name}`);
+      if (i.k === "load" || i.k === "store") num(i.idx, "index");
+      break;
+    case "if":
+      if (i.cond.type !== "bool") fail("if condition is not bool");
+      break;
+    case "for":
+      num(i.start, "start");
+      num(i.end, "end");
+      break;
+  }
+}

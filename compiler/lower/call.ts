@@ -1,0 +1,166 @@
+// Calls: Math functions become ops, typed-array methods become array instructions,
+// calls to the user's own functions are inlined (so their derivatives are exact and
+// cost no call), everything else is refused.
+import type * as ESTree from "acorn";
+import type { Temp } from "../ir/types.js";
+import { temp, type Lowerer, type Val } from "./context.js";
+import { lowerExpr, lowerNum } from "./expr.js";
+import { outerName } from "./names.js";
+import { Scope, type Binding } from "./scope.js";
+import { bindParam, lowerBody } from "./stmt.js";
+
+const MATH_OPS = new Set([
+  "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "expm1",
+  "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "sign", "floor", "ceil", "round", "trunc",
+]);
+const MATH_BINARY = new Set(["atan2", "pow"]);
+const MATH_FOLDED = new Set(["min", "max", "hypot"]);
+
+/** Name given to arrays made by an expression, until a declaration names them. */
+export const UNNAMED_ARRAY = "arr";
+
+export function lowerCall(L: Lowerer, node: ESTree.CallExpression, scope: Scope): Val {
+  const callee = node.callee;
+  if (node.optional) throw L.fail(node, "optional call", "Optional calls (?.()) are not supported.", "");
+  const imported = importedCallee(callee, scope);
+  if (imported) return userCall(L, node, imported, scope, true);
+  if (callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier") {
+    const obj = callee.object;
+    if (obj.type === "Identifier" && obj.name === "Math" && !scope.lookup("Math")) {
+      return { k: "temp", t: mathCall(L, node, callee.property.name, scope) };
+    }
+    return method(L, node, callee.object as ESTree.Expression, callee.property.name, scope);
+  }
+  if (callee.type === "Identifier") return userCall(L, node, callee, scope, false);
+  throw L.fail(node, "indirect call", "Only calls to named functions are supported.", "Call the function by its name.");
+}
+
+function mathCall(L: Lowerer, node: ESTree.CallExpression, name: string, scope: Scope): Temp {
+  const args = node.arguments.map((a) => {
+    if (a.type === "SpreadElement") throw L.fail(a, "spread argument", "Spread arguments are not supported.", "");
+    return lowerNum(L, a, scope);
+  });
+  const arity = (n: number) => {
+    if (args.length !== n) throw L.fail(node, `Math.${name}`, `Math.${name} takes ${n} argument(s) here, not ${args.length}.`, "");
+  };
+  if (MATH_OPS.has(name)) {
+    arity(1);
+    return L.b.op(name, args[0]);
+  }
+  if (MATH_BINARY.has(name)) {
+    arity(2);
+    return L.b.op(name, args[0], args[1]);
+  }
+  if (MATH_FOLDED.has(name)) {
+    if (args.length < 1) throw L.fail(node, `Math.${name}`, `Math.${name} needs at least one argument here.`, "");
+    if (name === "hypot" && args.length === 1) return L.b.op("abs", args[0]);
+    return args.reduce((acc, x) => L.b.op(name, acc, x));
+  }
+  if (name === "random") {
+    throw L.fail(node.callee, "Math.random", "Math.random has no derivative and makes the function non-deterministic.",
+      "Draw random numbers outside and pass them in as an argument.");
+  }
+  throw L.fail(node.callee, `Math.${name}`, `Math.${name} is not supported.`,
+    `Supported: ${[...MATH_OPS, ...MATH_BINARY, ...MATH_FOLDED].join(", ")}.`);
+}
+
+function method(L: Lowerer, node: ESTree.CallExpression, objNode: ESTree.Expression, name: string, scope: Scope): Val {
+  const obj = lowerExpr(L, objNode, scope);
+  if (obj.k !== "arr") {
+    throw L.fail(node.callee, `method .${name}()`, `Method calls (.${name}) are only supported on typed arrays.`, "");
+  }
+  if (name === "fill" && node.arguments.length === 1) {
+    const value = lowerNum(L, node.arguments[0] as ESTree.Expression, scope);
+    L.b.emit({ k: "fill", arr: obj.v, src: value });
+    return obj;
+  }
+  if (name === "slice" && node.arguments.length === 0) return copyArray(L, obj.v.type === "f32[]" ? "f32[]" : "f64[]", obj.v);
+  throw L.fail(node.callee, `.${name}()`, `The typed-array method .${name}(${node.arguments.length ? "..." : ""}) is not supported.`,
+    "Supported: .fill(value), .slice() and .length; write loops for the rest.");
+}
+
+function copyArray(L: Lowerer, type: "f64[]" | "f32[]", src: import("../ir/types.js").Var): Val {
+  const v = L.b.newVar(UNNAMED_ARRAY, type);
+  L.b.emit({ k: "alloc", v, n: L.b.len(src), copyOf: src });
+  return { k: "arr", v };
+}
+
+export function lowerNew(L: Lowerer, node: ESTree.NewExpression, scope: Scope): Val {
+  const ctor = node.callee.type === "Identifier" ? node.callee.name : "";
+  const type = ctor === "Float64Array" ? "f64[]" : ctor === "Float32Array" ? "f32[]" : undefined;
+  if (!type || scope.lookup(ctor)) {
+    throw L.fail(node, `new ${ctor || "expression"}`, `Creating objects with new ${ctor} is not supported.`,
+      "Only new Float64Array(n) and new Float32Array(n) (or a copy of a typed array) are.");
+  }
+  if (node.arguments.length !== 1 || node.arguments[0].type === "SpreadElement") {
+    throw L.fail(node, `new ${ctor}`, `new ${ctor} takes exactly one argument here (a length or a typed array).`, "");
+  }
+  const arg = lowerExpr(L, node.arguments[0], scope);
+  if (arg.k === "arr") return copyArray(L, type, arg.v);
+  const n = temp(arg, L, node.arguments[0]);
+  const v = L.b.newVar(UNNAMED_ARRAY, type);
+  L.b.emit({ k: "alloc", v, n });
+  return { k: "arr", v };
+}
+
+/**
+ * A call of an imported function as bundlers and test runners rewrite it:
+ * `(0, module.name)(...)` or `module.name(...)`, with `module` not a local name.
+ */
+function importedCallee(callee: ESTree.Node, scope: Scope): ESTree.Identifier | undefined {
+  let c = callee as ESTree.AnyNode;
+  if (c.type === "SequenceExpression" && c.expressions.length === 2 && c.expressions[0].type === "Literal") {
+    c = c.expressions[1] as ESTree.AnyNode;
+  }
+  if (c.type !== "MemberExpression" || c.computed || c.property.type !== "Identifier") return undefined;
+  const ns = c.object;
+  if (ns.type !== "Identifier" || scope.lookup(ns.name) || ns.name === "Math") return undefined;
+  return c.property;
+}
+
+function userCall(L: Lowerer, node: ESTree.CallExpression, callee: ESTree.Identifier, scope: Scope, imported: boolean): Val {
+  let fn = imported ? undefined : scope.lookup(callee.name);
+  if (!fn) {
+    const found = L.resolve(callee.name, L.fn.source);
+    if (found) fn = { k: "fn", name: found.name, node: found.node, source: found.source, scope: new Scope() };
+  }
+  if (!fn) {
+    if (L.fn.source.runtime) {
+      throw L.fail(callee, `unknown function ${callee.name}`, `'${callee.name}' is not defined inside the function.`,
+        `Pass it in opts.functions: grad(f, { functions: { ${callee.name} } }).`);
+    }
+    throw outerName(L, callee);
+  }
+  if (fn.k !== "fn") throw L.fail(callee, "call of a non-function", `'${callee.name}' is not a function.`, "");
+  if (L.fns.some((f) => f.node === fn.node)) {
+    throw L.fail(node, "recursion", `'${callee.name}' calls itself (directly or through other functions).`,
+      "Rewrite the recursion as a loop.");
+  }
+  const args = node.arguments.map((a) => {
+    if (a.type === "SpreadElement") throw L.fail(a, "spread argument", "Spread arguments are not supported.", "");
+    return lowerExpr(L, a, scope);
+  });
+  return inline(L, fn, args, node);
+}
+
+/** Inlines a call: binds the arguments to fresh variables and lowers the body in place. */
+export function inline(L: Lowerer, fn: Extract<Binding, { k: "fn" }>, args: Val[], call: ESTree.Node): Val {
+  const { node } = fn;
+  if (node.async || node.generator) {
+    throw L.fail(call, node.async ? "async function" : "generator", `'${fn.name}' is ${node.async ? "async" : "a generator"}.`, "Only plain synchronous functions can be differentiated.");
+  }
+  if (args.length !== node.params.length) {
+    throw L.fail(call, "argument count", `'${fn.name}' takes ${node.params.length} argument(s) but is called with ${args.length}.`, "Pass every parameter.");
+  }
+  const scope = new Scope(fn.scope);
+  L.fns.push({ node, source: fn.source, ret: undefined, loops: [] });
+  try {
+    node.params.forEach((p, i) => bindParam(L, p, args[i], scope));
+    lowerBody(L, node, scope);
+    const ret = L.fn.ret;
+    if (!ret) return { k: "temp", t: L.b.num(NaN) };
+    return { k: "temp", t: L.b.get(ret) };
+  } finally {
+    L.fns.pop();
+  }
+}

@@ -1,0 +1,84 @@
+// State of one lowering run: the builder, the function being inlined, the loops around.
+import type * as ESTree from "acorn";
+import { refuse, type GradcError } from "../errors.js";
+import { Builder, type Ids } from "../ir/builder.js";
+import type { Block, Temp, Var } from "../ir/types.js";
+import type { FnNode, ResolveFn, SourceText } from "../parse/source.js";
+import type { Binding } from "./scope.js";
+
+/** A lowered expression: a scalar temp, an array, or an object of fields. */
+export type Val =
+  | { k: "temp"; t: Temp }
+  | { k: "arr"; v: Var }
+  | { k: "obj"; fields: Map<string, Binding> };
+
+export interface LoopCtx {
+  /** Set by `break` (and by `return` inside the loop); stops the loop. */
+  brk?: Var;
+  /** Set by `continue`; skips the rest of the body. */
+  cont?: Var;
+}
+
+/** The function currently being lowered: the differentiated one or an inlined helper. */
+export interface FnCtx {
+  node: FnNode;
+  source: SourceText;
+  /** Holds the return value. */
+  ret: Var | undefined;
+  /** Set by a `return` that is not in tail position. */
+  done?: Var;
+  /** Loops of this function around the current statement, innermost last. */
+  loops: LoopCtx[];
+}
+
+export class Lowerer {
+  readonly ids: Ids = { next: 1 };
+  b: Builder = new Builder(this.ids);
+  readonly fns: FnCtx[] = [];
+  /** Parameter arrays the function writes to (copied on entry so callers' arrays stay intact). */
+  readonly writtenParams = new Set<Var>();
+
+  constructor(readonly resolve: ResolveFn) {}
+
+  get fn(): FnCtx {
+    return this.fns[this.fns.length - 1];
+  }
+
+  fail(node: ESTree.Node | undefined, construct: string, message: string, hint = ""): GradcError {
+    return refuse(this.fn.source, node, construct, message, hint);
+  }
+
+  /** Runs `build` with a fresh block as the current one and returns that block. */
+  block(build: () => void): Block {
+    const saved = this.b;
+    this.b = new Builder(this.ids);
+    this.b.loc = saved.loc;
+    try {
+      build();
+      return this.b.block;
+    } finally {
+      this.b = saved;
+    }
+  }
+
+  /** Source line and text of a statement, for comments in emitted code. */
+  setLoc(node: ESTree.Node): void {
+    const text = this.fn.source.text;
+    let line = 1;
+    for (let i = 0; i < node.start; i++) if (text.charCodeAt(i) === 10) line++;
+    const snippet = text.slice(node.start, node.end).split("\n")[0].trim();
+    this.b.loc = { line, text: snippet.length > 60 ? snippet.slice(0, 57) + "..." : snippet };
+  }
+
+  flag(name: string): Var {
+    const v = this.b.newVar(name, "bool");
+    return v;
+  }
+}
+
+export function temp(v: Val, L: Lowerer, node: ESTree.Node): Temp {
+  if (v.k === "temp") return v.t;
+  throw L.fail(node, v.k === "arr" ? "array value" : "object value",
+    `An ${v.k === "arr" ? "array" : "object"} is used where a number is expected.`,
+    "Index it (a[i]) or pass it to a function that takes it.");
+}

@@ -1,0 +1,192 @@
+// Expressions: each lowers to a temp (numbers, booleans), an array or an object.
+import type * as ESTree from "acorn";
+import type { Temp } from "../ir/types.js";
+import { lowerCall, lowerNew } from "./call.js";
+import { temp, type Lowerer, type Val } from "./context.js";
+import { lookupName } from "./names.js";
+import type { Scope } from "./scope.js";
+
+const BINARY: Record<string, string> = {
+  "+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow",
+  "<": "lt", "<=": "le", ">": "gt", ">=": "ge",
+  "===": "eq", "==": "eq", "!==": "ne", "!=": "ne",
+};
+
+export function lowerExpr(L: Lowerer, node: ESTree.Expression, scope: Scope): Val {
+  switch (node.type) {
+    case "Literal":
+      return literal(L, node);
+    case "Identifier":
+      return lookupName(L, node, scope);
+    case "MemberExpression":
+      return member(L, node, scope);
+    case "BinaryExpression":
+      return { k: "temp", t: binary(L, node, scope) };
+    case "LogicalExpression":
+      return { k: "temp", t: logical(L, node, scope) };
+    case "UnaryExpression":
+      return { k: "temp", t: unary(L, node, scope) };
+    case "ConditionalExpression":
+      return { k: "temp", t: conditional(L, node, scope) };
+    case "CallExpression":
+      return lowerCall(L, node, scope);
+    case "NewExpression":
+      return lowerNew(L, node, scope);
+    case "ParenthesizedExpression" as string:
+      return lowerExpr(L, (node as unknown as { expression: ESTree.Expression }).expression, scope);
+    default:
+      throw unsupportedExpr(L, node);
+  }
+}
+
+/** Lowers an expression that must be a number or boolean. */
+export function lowerScalar(L: Lowerer, node: ESTree.Expression, scope: Scope): Temp {
+  return temp(lowerExpr(L, node, scope), L, node);
+}
+
+/** Lowers an expression that must be a number. */
+export function lowerNum(L: Lowerer, node: ESTree.Expression, scope: Scope): Temp {
+  const t = lowerScalar(L, node, scope);
+  if (t.type !== "num") throw L.fail(node, "boolean arithmetic", "A boolean is used where a number is expected.", "Use a ternary (c ? 1 : 0) to turn it into a number.");
+  return t;
+}
+
+/** Lowers an expression that must be a boolean (conditions). */
+export function lowerBool(L: Lowerer, node: ESTree.Expression, scope: Scope): Temp {
+  const t = lowerScalar(L, node, scope);
+  if (t.type === "bool") return t;
+  // A number used as a condition is true when non-zero (and not NaN).
+  const zero = L.b.num(0);
+  const ne = L.b.op("ne", t, zero);
+  return L.b.op("and", ne, L.b.op("eq", t, t));
+}
+
+function literal(L: Lowerer, node: ESTree.Literal): Val {
+  if (typeof node.value === "number") return { k: "temp", t: L.b.num(node.value) };
+  if (typeof node.value === "boolean") return { k: "temp", t: L.b.bool(node.value) };
+  const what = typeof node.value === "string" ? "string" : node.value === null ? "null" : "literal";
+  throw L.fail(node, what, `A ${what} cannot be differentiated.`, "Only numbers, booleans and typed arrays are supported.");
+}
+
+const CONSTANTS: Record<string, Record<string, number>> = {
+  Math: { PI: Math.PI, E: Math.E, LN2: Math.LN2, LN10: Math.LN10, LOG2E: Math.LOG2E, LOG10E: Math.LOG10E, SQRT2: Math.SQRT2, SQRT1_2: Math.SQRT1_2 },
+  Number: { EPSILON: Number.EPSILON, MAX_VALUE: Number.MAX_VALUE, MIN_VALUE: Number.MIN_VALUE, POSITIVE_INFINITY: Infinity, NEGATIVE_INFINITY: -Infinity, MAX_SAFE_INTEGER: Number.MAX_SAFE_INTEGER },
+};
+
+function member(L: Lowerer, node: ESTree.MemberExpression, scope: Scope): Val {
+  if (node.optional) throw L.fail(node, "optional chaining", "Optional chaining (?.) is not supported.", "Use a plain property access.");
+  const obj = node.object;
+  if (obj.type === "Identifier" && !node.computed && node.property.type === "Identifier" && !scope.lookup(obj.name)) {
+    const table = CONSTANTS[obj.name];
+    const value = table?.[node.property.name];
+    if (value !== undefined) return { k: "temp", t: L.b.num(value) };
+    if (table) throw L.fail(node.property, `${obj.name}.${node.property.name}`, `${obj.name}.${node.property.name} is not supported here.`, "");
+  }
+  if (obj.type === "Super") throw L.fail(obj, "super", "`super` is not supported.", "");
+  const base = lowerExpr(L, obj, scope);
+  if (node.computed) {
+    if (base.k !== "arr") throw L.fail(node, "computed property", "Only typed arrays can be indexed with [].", "Use a Float64Array or Float32Array.");
+    const idx = lowerNum(L, node.property as ESTree.Expression, scope);
+    return { k: "temp", t: L.b.load(base.v, idx) };
+  }
+  const name = (node.property as ESTree.Identifier).name;
+  if (base.k === "arr") {
+    if (name === "length") return { k: "temp", t: L.b.len(base.v) };
+    throw L.fail(node.property, `.${name}`, `Typed-array property .${name} is not supported.`, "Supported: .length, .fill(v), .slice().");
+  }
+  if (base.k === "obj") {
+    const field = base.fields.get(name);
+    if (!field) throw L.fail(node.property, `.${name}`, `The object has no field '${name}'.`, `Its fields are: ${[...base.fields.keys()].join(", ")}.`);
+    if (field.k === "scalar") return { k: "temp", t: L.b.get(field.v) };
+    if (field.k === "arr") return { k: "arr", v: field.v };
+    if (field.k === "obj") return { k: "obj", fields: field.fields };
+  }
+  throw L.fail(node, "property access", `Property .${name} of a number is not supported.`, "");
+}
+
+function binary(L: Lowerer, node: ESTree.BinaryExpression, scope: Scope): Temp {
+  const op = BINARY[node.operator];
+  if (!op) {
+    throw L.fail(node, `operator ${node.operator}`, `The operator '${node.operator}' is not supported.`,
+      "Use arithmetic (+ - * / % **) and comparisons.");
+  }
+  if (node.left.type === "PrivateIdentifier") throw L.fail(node.left, "private field", "Private fields are not supported.", "");
+  const a = lowerNum(L, node.left, scope);
+  const b = lowerNum(L, node.right, scope);
+  return L.b.op(op, a, b);
+}
+
+function logical(L: Lowerer, node: ESTree.LogicalExpression, scope: Scope): Temp {
+  if (node.operator === "??") throw L.fail(node, "operator ??", "The operator '??' is not supported.", "Numbers are never null here; drop the fallback.");
+  const a = lowerBool(L, node.left, scope);
+  const before = L.b.block.length;
+  const b = lowerBool(L, node.right, scope);
+  const sideEffects = L.b.block.slice(before).some((i) => !("dst" in i));
+  if (sideEffects) {
+    throw L.fail(node.right, "call with effects in && / ||", "The right side of && / || calls a function with side effects.", "Compute it in its own statement first.");
+  }
+  return L.b.op(node.operator === "&&" ? "and" : "or", a, b);
+}
+
+function unary(L: Lowerer, node: ESTree.UnaryExpression, scope: Scope): Temp {
+  switch (node.operator) {
+    case "-":
+      return L.b.op("neg", lowerNum(L, node.argument, scope));
+    case "+":
+      return lowerNum(L, node.argument, scope);
+    case "!":
+      return L.b.op("not", lowerBool(L, node.argument, scope));
+    default:
+      throw L.fail(node, `operator ${node.operator}`, `The operator '${node.operator}' is not supported.`, "");
+  }
+}
+
+/** Ops whose derivative is finite wherever they are defined: safe to evaluate on an untaken branch. */
+const TOTAL = new Set(["add", "sub", "mul", "neg", "select", "lt", "le", "gt", "ge", "eq", "ne", "and", "or", "not", "max", "min", "abs"]);
+
+/**
+ * `c ? a : b`. When both sides are cheap and total, both are evaluated and a select
+ * picks one; otherwise a branch assigns a temporary variable, so that an untaken
+ * side (say `Math.sqrt(x)` for x < 0) never pollutes the derivative with NaN.
+ */
+function conditional(L: Lowerer, node: ESTree.ConditionalExpression, scope: Scope): Temp {
+  const c = lowerBool(L, node.test, scope);
+  let a!: Temp, b!: Temp;
+  const thenBlock = L.block(() => { a = lowerScalar(L, node.consequent, scope); });
+  const elseBlock = L.block(() => { b = lowerScalar(L, node.alternate, scope); });
+  if (a.type !== b.type) throw L.fail(node, "mixed ternary", "The two sides of the ternary have different types.", "Make both numbers or both booleans.");
+  const simple = (blk: typeof thenBlock) =>
+    blk.every((i) => i.k === "const" || i.k === "get" || i.k === "load" || i.k === "len" || (i.k === "op" && TOTAL.has(i.op)));
+  if (simple(thenBlock) && simple(elseBlock) && a.type === "num") {
+    L.b.block.push(...thenBlock, ...elseBlock);
+    return L.b.op("select", c, a, b);
+  }
+  const v = L.b.newVar("cond", a.type);
+  thenBlock.push({ k: "set", v, src: a, loc: L.b.loc });
+  elseBlock.push({ k: "set", v, src: b, loc: L.b.loc });
+  L.b.emit({ k: "if", cond: c, then: thenBlock, else: elseBlock });
+  return L.b.get(v);
+}
+
+export function unsupportedExpr(L: Lowerer, node: ESTree.Node): Error {
+  const names: Record<string, [string, string]> = {
+    ObjectExpression: ["object literal", "Pass objects in as parameters; build nothing but typed arrays inside."],
+    ArrayExpression: ["array literal", "Use new Float64Array(n) and fill it."],
+    TemplateLiteral: ["template string", "Strings cannot be differentiated."],
+    ThisExpression: ["this", "Pass what you need as parameters."],
+    AssignmentExpression: ["assignment inside an expression", "Make the assignment its own statement."],
+    UpdateExpression: ["++/-- inside an expression", "Make the increment its own statement."],
+    SequenceExpression: ["comma operator", "Split it into statements."],
+    ArrowFunctionExpression: ["function value", "Declare the function with const f = (...) => ... and call it."],
+    FunctionExpression: ["function value", "Declare the function and call it."],
+    AwaitExpression: ["await", "Derivative code is synchronous."],
+    YieldExpression: ["yield", "Generators are not supported."],
+    TaggedTemplateExpression: ["tagged template", ""],
+    ClassExpression: ["class", ""],
+    ChainExpression: ["optional chaining", "Use a plain property access."],
+    ImportExpression: ["import()", ""],
+    MetaProperty: ["meta property", ""],
+  };
+  const [construct, hint] = names[node.type] ?? [node.type.replace(/^TS/, "TypeScript "), ""];
+  return L.fail(node, construct, `${construct[0].toUpperCase()}${construct.slice(1)} is not supported in differentiated code.`, hint);
+}

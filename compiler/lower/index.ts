@@ -1,0 +1,94 @@
+// Front-end entry: lowers the function to differentiate, specialised on its
+// argument kinds, to an IR function whose parameters are flat (objects become one
+// var per field).
+import type * as ESTree from "acorn";
+import type { Func, Var } from "../ir/types.js";
+import type { Kind } from "../kinds.js";
+import { substituteVar } from "../ir/rewrite.js";
+import type { ResolveFn, SourceFn } from "../parse/source.js";
+import { Lowerer } from "./context.js";
+import { Scope, type Binding } from "./scope.js";
+import { lowerBody } from "./stmt.js";
+
+export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn): Func {
+  const L = new Lowerer(resolve);
+  L.fns.push({ node: fn.node, source: fn.source, ret: undefined, loops: [] });
+  if (fn.node.async || fn.node.generator) {
+    throw L.fail(fn.node, fn.node.async ? "async function" : "generator", "Only plain synchronous functions can be differentiated.", "");
+  }
+  if (kinds.length < fn.node.params.length) {
+    throw L.fail(fn.node, "missing arguments", `'${fn.name}' has ${fn.node.params.length} parameters but was given ${kinds.length} arguments.`, "Pass every parameter.");
+  }
+  const scope = new Scope();
+  const params: Var[] = [];
+  fn.node.params.forEach((p, i) => bindTopParam(L, p, kinds[i], i, scope, params));
+  lowerBody(L, fn.node, scope);
+  const result = L.fn.ret;
+  if (!result || result.type !== "num") {
+    throw L.fail(fn.node, "non-number result", `'${fn.name}' must return a number on every path.`, "Return the loss as a number.");
+  }
+  const body = copyWrittenParams(L, L.b.block);
+  return { name: fn.name, params, body, result };
+}
+
+function paramName(L: Lowerer, p: ESTree.Pattern): string {
+  if (p.type === "Identifier") return p.name;
+  if (p.type === "ObjectPattern") return "params";
+  throw L.fail(p, "parameter pattern", "Default values and rest parameters are not supported.", "Pass every argument explicitly.");
+}
+
+function bindTopParam(L: Lowerer, p: ESTree.Pattern, kind: Kind, index: number, scope: Scope, params: Var[]): void {
+  const name = paramName(L, p);
+  const binding = paramBinding(L, name, kind, index, params);
+  if (p.type === "Identifier") {
+    scope.declare(name, binding);
+    return;
+  }
+  if (binding.k !== "obj" || p.type !== "ObjectPattern") {
+    throw L.fail(p, "destructuring a non-object", "Only object arguments can be destructured.", "");
+  }
+  for (const prop of p.properties) {
+    if (prop.type !== "Property" || prop.computed || prop.key.type !== "Identifier" || prop.value.type !== "Identifier") {
+      throw L.fail(prop, "destructuring pattern", "Only { a, b: name } destructuring is supported.", "");
+    }
+    const field = binding.fields.get(prop.key.name);
+    if (!field) throw L.fail(prop.key, `.${prop.key.name}`, `The argument has no field '${prop.key.name}'.`, "");
+    scope.declare(prop.value.name, field);
+  }
+}
+
+function paramBinding(L: Lowerer, name: string, kind: Kind, index: number, params: Var[]): Binding {
+  switch (kind.k) {
+    case "num": {
+      const v = L.b.newVar(name, "num", index);
+      params.push(v);
+      return { k: "scalar", v, isConst: false };
+    }
+    case "arr": {
+      const v = L.b.newVar(name, kind.elem === "f64" ? "f64[]" : "f32[]", index);
+      params.push(v);
+      return { k: "arr", v };
+    }
+    case "obj": {
+      const fields = new Map<string, Binding>();
+      for (const f of kind.fields) {
+        const before = params.length;
+        fields.set(f.name, paramBinding(L, `${name}_${f.name}`, f.kind, index, params));
+        for (const v of params.slice(before)) v.field = f.name;
+      }
+      return { k: "obj", fields };
+    }
+  }
+}
+
+/** Arrays the function writes into are copied on entry: derivative code never modifies its arguments. */
+function copyWrittenParams(L: Lowerer, body: Func["body"]): Func["body"] {
+  const prelude = L.block(() => {
+    for (const p of L.writtenParams) {
+      const copy = L.b.newVar(`${p.name}_copy`, p.type);
+      substituteVar(body, p, copy);
+      L.b.emit({ k: "alloc", v: copy, n: L.b.len(p), copyOf: p });
+    }
+  });
+  return [...prelude, ...body];
+}

@@ -1,0 +1,184 @@
+// Loops. `for (let i = a; i < n; i++)` with an untouched index and a loop-invariant
+// bound becomes a counted `for` (reversed by counting down, no tape for the index);
+// every other loop becomes a `while` on a condition variable.
+import type * as ESTree from "acorn";
+import type { Block, For, Temp, Var } from "../ir/types.js";
+import type { LoopCtx, Lowerer } from "./context.js";
+import { assignedNames, hasExit, visit } from "./exits.js";
+import { lowerBool, lowerExpr, lowerNum } from "./expr.js";
+import { Scope } from "./scope.js";
+import { lowerStatement, lowerStatement as lowerStmt } from "./stmt.js";
+
+type LoopNode = ESTree.ForStatement | ESTree.ForOfStatement | ESTree.WhileStatement | ESTree.DoWhileStatement;
+
+export function lowerLoop(L: Lowerer, s: LoopNode, scope: Scope): void {
+  const ctx = loopContext(L, s);
+  L.fn.loops.push(ctx);
+  try {
+    if (s.type === "ForOfStatement") return forOf(L, s, scope, ctx);
+    if (s.type === "ForStatement") {
+      const counted = countedLoop(s);
+      if (counted) return countedFor(L, s, counted, scope, ctx);
+      return generalFor(L, s, scope, ctx);
+    }
+    return whileLoop(L, s, scope, ctx);
+  } finally {
+    L.fn.loops.pop();
+  }
+}
+
+/** Flags the loop needs, initialised before it. */
+function loopContext(L: Lowerer, s: LoopNode): LoopCtx {
+  const ctx: LoopCtx = {};
+  if (hasExit(s.body, "break") || hasExit(s.body, "return")) {
+    ctx.brk = L.flag("broke");
+    L.b.set(ctx.brk, L.b.bool(false));
+  }
+  if (hasExit(s.body, "continue")) ctx.cont = L.flag("skip");
+  return ctx;
+}
+
+/** The body, with the continue flag reset at its start. */
+function loopBody(L: Lowerer, body: ESTree.Statement, scope: Scope, ctx: LoopCtx, prelude?: () => void): Block {
+  return L.block(() => {
+    if (ctx.cont) L.b.set(ctx.cont, L.b.bool(false));
+    prelude?.();
+    lowerStmt(L, body, scope, false);
+  });
+}
+
+interface Counted {
+  index: string;
+  init: ESTree.Expression;
+  end: ESTree.Expression;
+  cmp: For["cmp"];
+  step: number;
+}
+
+/** Recognises `for (let i = a; i <cmp> n; i += c)` with i untouched and n invariant in the body. */
+function countedLoop(s: ESTree.ForStatement): Counted | undefined {
+  const init = s.init;
+  if (!init || init.type !== "VariableDeclaration" || init.kind !== "let" || init.declarations.length !== 1) return;
+  const d = init.declarations[0];
+  if (d.id.type !== "Identifier" || !d.init) return;
+  const index = d.id.name;
+  const test = s.test;
+  if (!test || test.type !== "BinaryExpression" || test.left.type !== "Identifier" || test.left.name !== index) return;
+  if (!["<", "<=", ">", ">="].includes(test.operator)) return;
+  const step = stepOf(s.update, index);
+  if (!step) return;
+  const cmp = test.operator as For["cmp"];
+  if ((step > 0) !== (cmp === "<" || cmp === "<=")) return;
+  const assigned = assignedNames(s.body);
+  if (assigned.has(index) || !invariant(test.right, assigned, index)) return;
+  return { index, init: d.init, end: test.right, cmp, step };
+}
+
+function stepOf(update: ESTree.Expression | null | undefined, index: string): number | undefined {
+  if (!update) return;
+  if (update.type === "UpdateExpression" && update.argument.type === "Identifier" && update.argument.name === index) {
+    return update.operator === "++" ? 1 : -1;
+  }
+  if (update.type === "AssignmentExpression" && update.left.type === "Identifier" && update.left.name === index &&
+      update.right.type === "Literal" && typeof update.right.value === "number" && update.right.value !== 0) {
+    if (update.operator === "+=") return update.right.value;
+    if (update.operator === "-=") return -update.right.value;
+  }
+  return;
+}
+
+/** The bound reads no element, calls nothing, and no name in it is assigned in the body. */
+function invariant(e: ESTree.Node, assigned: Set<string>, index: string): boolean {
+  let ok = true;
+  visit(e, (n) => {
+    if (n.type === "CallExpression" || n.type === "AssignmentExpression" || n.type === "UpdateExpression" || n.type === "NewExpression") ok = false;
+    if (n.type === "MemberExpression" && n.computed) ok = false;
+    if (n.type === "Identifier" && (assigned.has(n.name) || n.name === index)) ok = false;
+  });
+  return ok;
+}
+
+function countedFor(L: Lowerer, s: ESTree.ForStatement, c: Counted, outer: Scope, ctx: LoopCtx): void {
+  const scope = new Scope(outer);
+  const start = lowerNum(L, c.init, scope);
+  const end = lowerNum(L, c.end, scope);
+  const index = L.b.newVar(c.index, "num");
+  scope.declare(c.index, { k: "scalar", v: index, isConst: true });
+  const body = loopBody(L, s.body, scope, ctx);
+  emitFor(L, { index, start, end, step: c.step, cmp: c.cmp, body, exit: ctx.brk });
+}
+
+function emitFor(L: Lowerer, f: Omit<For, "k" | "exit"> & { exit?: Var }): void {
+  const instr: For = { k: "for", index: f.index, start: f.start, end: f.end, step: f.step, cmp: f.cmp, body: f.body };
+  if (f.exit) instr.exit = f.exit;
+  L.b.emit(instr);
+}
+
+function forOf(L: Lowerer, s: ESTree.ForOfStatement, outer: Scope, ctx: LoopCtx): void {
+  if (s.await) throw L.fail(s, "for await", "`for await` is not supported.", "");
+  const arr = lowerExpr(L, s.right, outer);
+  if (arr.k !== "arr") throw L.fail(s.right, "for...of over a non-array", "for...of is supported over typed arrays only.", "");
+  const left = s.left;
+  if (left.type !== "VariableDeclaration" || left.declarations.length !== 1 || left.declarations[0].id.type !== "Identifier") {
+    throw L.fail(left, "for...of target", "Declare the loop variable: for (const v of a).", "");
+  }
+  const name = left.declarations[0].id.name;
+  const scope = new Scope(outer);
+  const index = L.b.newVar(`${name}_index`, "num");
+  const start = L.b.num(0);
+  const end = L.b.len(arr.v);
+  const body = loopBody(L, s.body, scope, ctx, () => {
+    const v = L.b.newVar(name, "num");
+    L.b.set(v, L.b.load(arr.v, L.b.get(index)));
+    scope.declare(name, { k: "scalar", v, isConst: left.kind === "const" });
+  });
+  emitFor(L, { index, start, end, step: 1, cmp: "<", body, exit: ctx.brk });
+}
+
+/** `c = cond; while (c) { body; c = cond }`, or with a pure condition, `while (cond) body`. */
+function whileLoop(L: Lowerer, s: ESTree.WhileStatement | ESTree.DoWhileStatement, scope: Scope, ctx: LoopCtx): void {
+  emitWhile(L, s.test, scope, ctx, s.type === "DoWhileStatement", (b) => b, s.body);
+}
+
+function generalFor(L: Lowerer, s: ESTree.ForStatement, outer: Scope, ctx: LoopCtx): void {
+  const scope = new Scope(outer);
+  if (s.init) {
+    if (s.init.type === "VariableDeclaration") lowerStatement(L, s.init, scope, false);
+    else lowerStatement(L, { type: "ExpressionStatement", expression: s.init, start: s.init.start, end: s.init.end }, scope, false);
+  }
+  const update = s.update;
+  const test: ESTree.Expression = s.test ?? { type: "Literal", value: true, raw: "true", start: s.start, end: s.start };
+  emitWhile(L, test, scope, ctx, false, (body) => {
+    if (!update) return body;
+    const upd = L.block(() => lowerStatement(L, { type: "ExpressionStatement", expression: update, start: update.start, end: update.end }, scope, false));
+    if (!ctx.brk) return [...body, ...upd];
+    const notBroke = L.block(() => L.b.op("not", L.b.get(ctx.brk!)));
+    const cond = notBroke[notBroke.length - 1] as { dst: Temp };
+    return [...body, ...notBroke, { k: "if", cond: cond.dst, then: upd, else: [] }];
+  }, s.body);
+}
+
+function emitWhile(
+  L: Lowerer, testNode: ESTree.Expression, scope: Scope, ctx: LoopCtx, isDo: boolean,
+  finish: (body: Block) => Block, bodyNode: ESTree.Statement,
+): void {
+  const cond = () => {
+    const c = lowerBool(L, testNode, new Scope(scope));
+    return ctx.brk ? L.b.op("and", L.b.op("not", L.b.get(ctx.brk)), c) : c;
+  };
+  let condTemp!: Temp;
+  const test = L.block(() => { condTemp = cond(); });
+  const pure = test.every((i) => "dst" in i);
+  if (pure && !isDo) {
+    const body = finish(loopBody(L, bodyNode, scope, ctx));
+    L.b.emit({ k: "while", test, cond: condTemp, body });
+    return;
+  }
+  const c = L.b.newVar("again", "bool");
+  if (isDo) L.b.set(c, L.b.bool(true));
+  else L.b.set(c, cond());
+  const body = finish(loopBody(L, bodyNode, scope, ctx));
+  body.push(...L.block(() => L.b.set(c, cond())));
+  const testBlock = L.block(() => { condTemp = L.b.get(c); });
+  L.b.emit({ k: "while", test: testBlock, cond: condTemp, body });
+}

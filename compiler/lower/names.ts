@@ -1,0 +1,42 @@
+// Identifiers: locals and parameters from the scope, a few global constants, and a
+// clear refusal for anything defined outside the differentiated code.
+import type * as ESTree from "acorn";
+import type { Lowerer, Val } from "./context.js";
+import type { Binding, Scope } from "./scope.js";
+
+const GLOBALS: Record<string, number> = { Infinity, NaN };
+
+export function bindingVal(L: Lowerer, b: Binding): Val | undefined {
+  switch (b.k) {
+    case "scalar":
+      return { k: "temp", t: L.b.get(b.v) };
+    case "arr":
+      return { k: "arr", v: b.v };
+    case "obj":
+      return { k: "obj", fields: b.fields };
+    case "fn":
+      return undefined;
+  }
+}
+
+export function lookupName(L: Lowerer, node: ESTree.Identifier, scope: Scope): Val {
+  const b = scope.lookup(node.name);
+  if (b) {
+    const v = bindingVal(L, b);
+    if (v) return v;
+    throw L.fail(node, "function value", `The function '${node.name}' is used as a value.`, "Only calls to functions are supported.");
+  }
+  if (node.name in GLOBALS) return { k: "temp", t: L.b.num(GLOBALS[node.name]) };
+  if (node.name === "arguments") throw L.fail(node, "arguments", "`arguments` is not supported.", "Name the parameters.");
+  if (node.name === "undefined") throw L.fail(node, "undefined", "`undefined` is not a number.", "Initialise variables with numbers.");
+  throw outerName(L, node);
+}
+
+export function outerName(L: Lowerer, node: ESTree.Identifier): Error {
+  const runtime = L.fn.source.runtime;
+  return L.fail(node, "closure over outer state",
+    `'${node.name}' is defined outside the differentiated function.`,
+    runtime
+      ? `Pass it as an argument, or if it is a function, pass it in opts.functions ({ ${node.name} }).`
+      : "Pass it as an argument, or import or declare it as a function in the project.");
+}

@@ -1,0 +1,31 @@
+// Names visible while lowering: what each source identifier stands for in the IR.
+import type { Var } from "../ir/types.js";
+import type { FnNode, SourceText } from "../parse/source.js";
+
+export type Binding =
+  | { k: "scalar"; v: Var; isConst: boolean }
+  | { k: "arr"; v: Var }
+  | { k: "obj"; fields: Map<string, Binding> }
+  | { k: "fn"; name: string; node: FnNode; source: SourceText; scope: Scope };
+
+export class Scope {
+  private readonly names = new Map<string, Binding>();
+
+  constructor(readonly parent?: Scope) {}
+
+  declare(name: string, binding: Binding): void {
+    this.names.set(name, binding);
+  }
+
+  lookup(name: string): Binding | undefined {
+    return this.names.get(name) ?? this.parent?.lookup(name);
+  }
+
+  /** True if `name` is declared in this scope or an enclosing one up to (excluding) `outer`. */
+  declaredBelow(name: string, outer: Scope): boolean {
+    for (let s: Scope | undefined = this; s && s !== outer; s = s.parent) {
+      if (s.names.has(name)) return true;
+    }
+    return false;
+  }
+}

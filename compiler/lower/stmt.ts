@@ -1,0 +1,254 @@
+// Statements: declarations, assignments and structured control flow. Early exits
+// (return, break, continue) become flags plus guards around what follows them.
+import type * as ESTree from "acorn";
+import type { Temp, Var } from "../ir/types.js";
+import { UNNAMED_ARRAY } from "./call.js";
+import { temp, type LoopCtx, type Lowerer, type Val } from "./context.js";
+import { anyExit, hasExit, hasNonTailReturn } from "./exits.js";
+import { lowerBool, lowerExpr, lowerNum, unsupportedExpr } from "./expr.js";
+import { lowerLoop } from "./loops.js";
+import { outerName } from "./names.js";
+import { Scope, type Binding } from "./scope.js";
+
+const COMPOUND: Record<string, string> = {
+  "+=": "add", "-=": "sub", "*=": "mul", "/=": "div", "%=": "mod", "**=": "pow",
+};
+
+/** Binds one parameter pattern of an inlined function to an argument value. */
+export function bindParam(L: Lowerer, p: ESTree.Pattern, arg: Val, scope: Scope): void {
+  if (p.type === "Identifier") {
+    scope.declare(p.name, bindValue(L, p.name, arg, false));
+    return;
+  }
+  if (p.type === "ObjectPattern" && arg.k === "obj") {
+    destructure(L, p, arg.fields, scope);
+    return;
+  }
+  throw L.fail(p, "parameter pattern", "This parameter form is not supported.", "Use a plain name or { a, b } for an object.");
+}
+
+function bindValue(L: Lowerer, name: string, val: Val, isConst: boolean): Binding {
+  if (val.k === "arr") {
+    if (val.v.name === UNNAMED_ARRAY) val.v.name = name;
+    return { k: "arr", v: val.v };
+  }
+  if (val.k === "obj") return { k: "obj", fields: val.fields };
+  const v = L.b.newVar(name, val.t.type);
+  L.b.set(v, val.t);
+  return { k: "scalar", v, isConst };
+}
+
+function destructure(L: Lowerer, p: ESTree.ObjectPattern, fields: Map<string, Binding>, scope: Scope): void {
+  for (const prop of p.properties) {
+    if (prop.type !== "Property" || prop.computed || prop.key.type !== "Identifier" || prop.value.type !== "Identifier") {
+      throw L.fail(prop, "destructuring pattern", "Only { a, b: name } destructuring of objects is supported.", "");
+    }
+    const field = fields.get(prop.key.name);
+    if (!field) throw L.fail(prop.key, `.${prop.key.name}`, `The object has no field '${prop.key.name}'.`, `Its fields are: ${[...fields.keys()].join(", ")}.`);
+    // A destructured scalar is a copy; arrays and objects alias.
+    const val: Val = field.k === "scalar" ? { k: "temp", t: L.b.get(field.v) } : field.k === "arr" ? { k: "arr", v: field.v } : { k: "obj", fields: (field as { fields: Map<string, Binding> }).fields };
+    scope.declare(prop.value.name, bindValue(L, prop.value.name, val, false));
+  }
+}
+
+/** Lowers a function body (block or expression) in the current function context. */
+export function lowerBody(L: Lowerer, node: ESTree.Function, scope: Scope): void {
+  if (node.body.type !== "BlockStatement") {
+    setReturn(L, node.body, lowerExpr(L, node.body, scope));
+    return;
+  }
+  if (hasNonTailReturn(node.body.body, true)) {
+    L.fn.done = L.flag("done");
+    L.b.set(L.fn.done, L.b.bool(false));
+  }
+  lowerBlock(L, node.body.body, new Scope(scope), true);
+}
+
+/** Lowers statements; function declarations are visible in the whole block (hoisted). */
+export function lowerBlock(L: Lowerer, stmts: ESTree.Statement[], scope: Scope, tail: boolean): void {
+  for (const s of stmts) {
+    if (s.type === "FunctionDeclaration") {
+      scope.declare(s.id.name, { k: "fn", name: s.id.name, node: s, source: L.fn.source, scope });
+    }
+  }
+  lowerStatements(L, stmts, 0, scope, tail);
+}
+
+function lowerStatements(L: Lowerer, stmts: ESTree.Statement[], from: number, scope: Scope, tail: boolean): void {
+  for (let i = from; i < stmts.length; i++) {
+    const s = stmts[i];
+    const last = i === stmts.length - 1;
+    lowerStatement(L, s, scope, tail && last);
+    if (!last && anyExit(s)) {
+      const guard = exitGuard(L, s);
+      if (guard) {
+        const rest = L.block(() => lowerStatements(L, stmts, i + 1, scope, tail));
+        L.b.emit({ k: "if", cond: guard, then: rest, else: [] });
+        return;
+      }
+    }
+  }
+}
+
+/** `!(flags that s may have set)`, or undefined when s cannot skip what follows. */
+function exitGuard(L: Lowerer, s: ESTree.Statement): Temp | undefined {
+  const loop = L.fn.loops[L.fn.loops.length - 1];
+  const flags: Var[] = [];
+  if (hasExit(s, "return") && L.fn.done) flags.push(L.fn.done);
+  if (hasExit(s, "break") && loop?.brk) flags.push(loop.brk);
+  if (hasExit(s, "continue") && loop?.cont) flags.push(loop.cont);
+  if (flags.length === 0) return undefined;
+  const any = flags.map((f) => L.b.get(f)).reduce((a, b) => L.b.op("or", a, b));
+  return L.b.op("not", any);
+}
+
+export function lowerStatement(L: Lowerer, s: ESTree.Statement, scope: Scope, tail: boolean): void {
+  L.setLoc(s);
+  switch (s.type) {
+    case "VariableDeclaration":
+      return declare(L, s, scope);
+    case "ExpressionStatement":
+      return expressionStatement(L, s.expression, scope);
+    case "IfStatement": {
+      const cond = lowerBool(L, s.test, scope);
+      const then = L.block(() => lowerStatement(L, s.consequent, new Scope(scope), tail));
+      const els = s.alternate ? L.block(() => lowerStatement(L, s.alternate!, new Scope(scope), tail)) : [];
+      L.b.emit({ k: "if", cond, then, else: els });
+      return;
+    }
+    case "BlockStatement":
+      return lowerBlock(L, s.body, new Scope(scope), tail);
+    case "ReturnStatement":
+      return lowerReturn(L, s, scope, tail);
+    case "BreakStatement":
+    case "ContinueStatement":
+      return jump(L, s);
+    case "ForStatement":
+    case "ForOfStatement":
+    case "WhileStatement":
+    case "DoWhileStatement":
+      return lowerLoop(L, s, scope);
+    case "FunctionDeclaration":
+    case "EmptyStatement":
+      return;
+    default:
+      throw unsupportedStatement(L, s);
+  }
+}
+
+function declare(L: Lowerer, s: ESTree.VariableDeclaration, scope: Scope): void {
+  if (s.kind === "var") throw L.fail(s, "var", "`var` declarations are not supported.", "Use let or const.");
+  if (s.kind !== "let" && s.kind !== "const") throw L.fail(s, s.kind, `'${s.kind}' declarations are not supported.`, "");
+  for (const d of s.declarations) {
+    const init = d.init;
+    if (d.id.type === "Identifier" && init && (init.type === "ArrowFunctionExpression" || init.type === "FunctionExpression")) {
+      scope.declare(d.id.name, { k: "fn", name: d.id.name, node: init, source: L.fn.source, scope });
+      continue;
+    }
+    if (d.id.type === "Identifier") {
+      if (!init) {
+        const v = L.b.newVar(d.id.name, "num");
+        scope.declare(d.id.name, { k: "scalar", v, isConst: false });
+        continue;
+      }
+      scope.declare(d.id.name, bindValue(L, d.id.name, lowerExpr(L, init, scope), s.kind === "const"));
+      continue;
+    }
+    if (d.id.type === "ObjectPattern" && init) {
+      const val = lowerExpr(L, init, scope);
+      if (val.k !== "obj") throw L.fail(d.id, "destructuring", "Only objects can be destructured.", "");
+      destructure(L, d.id, val.fields, scope);
+      continue;
+    }
+    throw L.fail(d.id, "destructuring pattern", "This declaration form is not supported.", "Declare one name per variable, or destructure an object with { a, b }.");
+  }
+}
+
+function expressionStatement(L: Lowerer, e: ESTree.Expression, scope: Scope): void {
+  if (e.type === "AssignmentExpression") return assign(L, e, scope);
+  if (e.type === "UpdateExpression") {
+    const one: ESTree.Literal = { type: "Literal", value: 1, raw: "1", start: e.start, end: e.end };
+    return assignTo(L, e.argument, e.operator === "++" ? "add" : "sub", one, scope, e);
+  }
+  lowerExpr(L, e, scope);
+}
+
+function assign(L: Lowerer, e: ESTree.AssignmentExpression, scope: Scope): void {
+  if (e.operator === "=") return assignTo(L, e.left, undefined, e.right, scope, e);
+  const op = COMPOUND[e.operator];
+  if (!op) throw L.fail(e, `operator ${e.operator}`, `The assignment operator '${e.operator}' is not supported.`, "");
+  assignTo(L, e.left, op, e.right, scope, e);
+}
+
+/** `target = rhs` or, with `op`, `target = target op rhs`. */
+function assignTo(L: Lowerer, targetNode: ESTree.Node, op: string | undefined, rhs: ESTree.Expression, scope: Scope, node: ESTree.Node): void {
+  const target = targetNode as ESTree.AnyNode;
+  if (target.type === "Identifier") {
+    const b = scope.lookup(target.name);
+    if (!b) throw outerName(L, target);
+    if (b.k !== "scalar") {
+      throw L.fail(target, "reassigning an array or object", `'${target.name}' holds ${b.k === "arr" ? "an array" : "an object or function"} and cannot be reassigned.`, "Write into its elements, or declare a new variable.");
+    }
+    if (b.isConst) throw L.fail(target, "assignment to const", `'${target.name}' is a const.`, "Declare it with let.");
+    const t = op ? L.b.op(op, L.b.get(b.v), lowerNum(L, rhs, scope)) : temp(lowerExpr(L, rhs, scope), L, rhs);
+    if (t.type !== b.v.type) throw L.fail(node, "type change", `'${target.name}' changes between number and boolean.`, "Keep each variable one type.");
+    L.b.set(b.v, t);
+    return;
+  }
+  if (target.type === "MemberExpression" && target.computed) {
+    const arr = lowerExpr(L, target.object as ESTree.Expression, scope);
+    if (arr.k !== "arr") throw L.fail(target, "indexed assignment", "Only typed-array elements can be assigned with [].", "");
+    const idx = lowerNum(L, target.property as ESTree.Expression, scope);
+    const value = op ? L.b.op(op, L.b.load(arr.v, idx), lowerNum(L, rhs, scope)) : lowerNum(L, rhs, scope);
+    if (arr.v.param !== undefined) L.writtenParams.add(arr.v);
+    L.b.store(arr.v, idx, value);
+    return;
+  }
+  if (target.type === "MemberExpression") {
+    throw L.fail(target, "assignment to a field", "Assigning to an object's field is not supported.", "Keep the value in a local variable, or write into a typed-array field's elements.");
+  }
+  throw L.fail(target, "assignment target", "This assignment target is not supported.", "");
+}
+
+function setReturn(L: Lowerer, node: ESTree.Node, val: Val): void {
+  const t = temp(val, L, node);
+  const fn = L.fn;
+  if (!fn.ret) fn.ret = L.b.newVar("result", t.type);
+  if (fn.ret.type !== t.type) throw L.fail(node, "mixed return types", "The function returns both numbers and booleans.", "");
+  L.b.set(fn.ret, t);
+}
+
+function lowerReturn(L: Lowerer, s: ESTree.ReturnStatement, scope: Scope, tail: boolean): void {
+  if (s.argument) setReturn(L, s.argument, lowerExpr(L, s.argument, scope));
+  if (tail) return;
+  const fn = L.fn;
+  if (!fn.done) throw new Error("gradc internal error: non-tail return without a done flag");
+  L.b.set(fn.done, L.b.bool(true));
+  for (const loop of fn.loops) if (loop.brk) L.b.set(loop.brk, L.b.bool(true));
+}
+
+function jump(L: Lowerer, s: ESTree.BreakStatement | ESTree.ContinueStatement): void {
+  const what = s.type === "BreakStatement" ? "break" : "continue";
+  if (s.label) throw L.fail(s, `labeled ${what}`, `A labeled ${what} is not supported.`, "Use a flag variable, or move the inner loop into a function and return from it.");
+  const loop: LoopCtx | undefined = L.fn.loops[L.fn.loops.length - 1];
+  const flag = what === "break" ? loop?.brk : loop?.cont;
+  if (!flag) throw L.fail(s, what, `'${what}' outside a loop.`, "");
+  L.b.set(flag, L.b.bool(true));
+}
+
+export function unsupportedStatement(L: Lowerer, s: ESTree.Node): Error {
+  const names: Record<string, [string, string]> = {
+    SwitchStatement: ["switch", "Use if / else if."],
+    TryStatement: ["try/catch", "Derivative code cannot catch exceptions; validate inputs before calling."],
+    ThrowStatement: ["throw", "Validate inputs before calling the function."],
+    LabeledStatement: ["label", "Use a flag variable instead of labels."],
+    ForInStatement: ["for...in", "Loop over indices with for (let i = 0; i < a.length; i++)."],
+    ClassDeclaration: ["class", "Use plain functions."],
+    WithStatement: ["with", ""],
+    DebuggerStatement: ["debugger", "Remove it."],
+  };
+  const entry = names[s.type];
+  if (!entry) return unsupportedExpr(L, s);
+  const [construct, hint] = entry;
+  return L.fail(s, construct, `'${construct}' is not supported in differentiated code.`, hint);
+}

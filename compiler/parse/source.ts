@@ -1,0 +1,27 @@
+// What the front-ends hand to lowering: ESTree function nodes (acorn's node types)
+// plus the text they came from, so diagnostics can point at file:line:col.
+import type * as ESTree from "acorn";
+
+export type FnNode =
+  | ESTree.FunctionDeclaration
+  | ESTree.FunctionExpression
+  | ESTree.ArrowFunctionExpression;
+
+/** Source text a node's positions refer to. */
+export interface SourceText {
+  /** Path of the file, or `<runtime: name>` for functions compiled from `fn.toString()`. */
+  file: string;
+  text: string;
+  /** True for runtime compiles: diagnostics name the function and line instead of a path. */
+  runtime?: boolean;
+}
+
+/** A function node together with the source it was parsed from. */
+export interface SourceFn {
+  name: string;
+  node: FnNode;
+  source: SourceText;
+}
+
+/** Looks up a function that the differentiated code calls by name (same file, imported, or user supplied). */
+export type ResolveFn = (name: string, from: SourceText) => SourceFn | undefined;

@@ -1,0 +1,27 @@
+// A request for derivative code: what to differentiate, specialised on which argument kinds.
+import type { Kind } from "./kinds.js";
+import type { ResolveFn, SourceFn } from "./parse/source.js";
+
+export type Mode = "grad" | "valueAndGrad";
+
+export interface GradRequest {
+  /** The function to differentiate. */
+  fn: SourceFn;
+  /** Finds the functions it calls that it does not contain. */
+  resolve: ResolveFn;
+  /** One kind per parameter of `fn`. */
+  kinds: Kind[];
+  /** Indices of the parameters to differentiate with respect to (in the order results are returned). */
+  wrt: number[];
+  /** True when `wrt` was given as an array: results are then an array of gradients. */
+  wrtIsList: boolean;
+  mode: Mode;
+}
+
+export interface EmitOptions {
+  lang: "ts" | "js";
+  /** Name of the exported entry function (`NAME` of `export const NAME = grad(...)`). */
+  exportName: string;
+  /** Where the runtime is imported from in TS modules (default "gradc/runtime"). */
+  runtimeImport?: string;
+}

@@ -1,0 +1,72 @@
+// Activity analysis: a value is active when it depends on a wrt input (varied) and
+// the result depends on it (useful). Only active values get adjoints. Flow-insensitive
+// over the whole function: vars and arrays are locations, temps are values.
+import { opDef } from "../ops/table.js";
+import { walk, type Func, type Instr, type Var } from "../ir/types.js";
+
+export interface Activity {
+  temps: Set<number>;
+  vars: Set<number>;
+}
+
+/** Differentiable arguments of an op: those with a partial (not piecewise-constant ops, not booleans). */
+export function diffArgs(op: string): boolean[] {
+  const def = opDef(op);
+  return def.args.map((t) => t === "num" && !!def.partials);
+}
+
+export function analyzeActivity(f: Func, wrt: Var[]): Activity {
+  const instrs: Instr[] = [];
+  walk(f.body, (i) => instrs.push(i));
+  const varied = { temps: new Set<number>(), vars: new Set(wrt.map((v) => v.id)) };
+  fixpoint(() => instrs.reduce((changed, i) => forwardStep(i, varied) || changed, false));
+  const useful = { temps: new Set<number>(), vars: new Set([f.result.id]) };
+  fixpoint(() => instrs.reduce((changed, i) => backwardStep(i, useful) || changed, false));
+  return {
+    temps: intersect(varied.temps, useful.temps),
+    vars: intersect(varied.vars, useful.vars),
+  };
+}
+
+export function fixpoint(step: () => boolean): void {
+  while (step());
+}
+
+const add = (s: Set<number>, id: number) => (s.has(id) ? false : (s.add(id), true));
+
+function forwardStep(i: Instr, a: Activity): boolean {
+  switch (i.k) {
+    case "op": {
+      const d = diffArgs(i.op);
+      return i.args.some((x, k) => d[k] && a.temps.has(x.id)) && add(a.temps, i.dst.id);
+    }
+    case "get": return a.vars.has(i.v.id) && add(a.temps, i.dst.id);
+    case "load": return a.vars.has(i.arr.id) && add(a.temps, i.dst.id);
+    case "set": return a.temps.has(i.src.id) && add(a.vars, i.v.id);
+    case "store": case "fill": return a.temps.has(i.src.id) && add(a.vars, i.arr.id);
+    case "alloc": return !!i.copyOf && a.vars.has(i.copyOf.id) && add(a.vars, i.v.id);
+    default: return false;
+  }
+}
+
+function backwardStep(i: Instr, a: Activity): boolean {
+  switch (i.k) {
+    case "op": {
+      if (!a.temps.has(i.dst.id)) return false;
+      const d = diffArgs(i.op);
+      let changed = false;
+      i.args.forEach((x, k) => { if (d[k]) changed = add(a.temps, x.id) || changed; });
+      return changed;
+    }
+    case "get": return a.temps.has(i.dst.id) && add(a.vars, i.v.id);
+    case "load": return a.temps.has(i.dst.id) && add(a.vars, i.arr.id);
+    case "set": return a.vars.has(i.v.id) && add(a.temps, i.src.id);
+    case "store": case "fill": return a.vars.has(i.arr.id) && add(a.temps, i.src.id);
+    case "alloc": return !!i.copyOf && a.vars.has(i.v.id) && add(a.vars, i.copyOf.id);
+    default: return false;
+  }
+}
+
+function intersect(a: Set<number>, b: Set<number>): Set<number> {
+  return new Set([...a].filter((x) => b.has(x)));
+}

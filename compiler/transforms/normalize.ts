@@ -1,0 +1,75 @@
+// Establishes the front-end invariant (types.ts): a temp used after what it read may
+// have changed (say `s * helper()` where the inlined helper assigns s), or in a nested
+// block, is saved in a variable right after it is computed and read back where used.
+import { Builder, type Ids } from "../ir/builder.js";
+import { Effects } from "../ir/effects.js";
+import { childBlocks, usedTemps, walk, type Block, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+
+export function normalize(f: Func, ids: Ids): Func {
+  const spilled = findCrossing(f.body);
+  if (spilled.size === 0) return f;
+  const vars = new Map<number, Var>();
+  const b = new Builder(ids);
+  for (const t of spilled.values()) vars.set(t.id, b.newVar("saved", t.type));
+  return { ...f, body: rewrite(f.body, vars, b) };
+}
+
+/** Temps used in another block, or after what they read may have been overwritten. */
+function findCrossing(body: Block): Map<number, Temp> {
+  const defs = new Map<number, Instr>();
+  walk(body, (i) => { if ("dst" in i) defs.set(i.dst.id, i); });
+  const effects = new Effects(defs);
+  const out = new Map<number, Temp>();
+  const visit = (block: Block) => {
+    const here = new Map<number, number>();
+    block.forEach((i, at) => {
+      for (const u of usedTemps(i)) {
+        const def = here.get(u.id);
+        if (def === undefined || !effects.unchangedBetween(u, block, def, at)) out.set(u.id, u);
+      }
+      if ("dst" in i) here.set(i.dst.id, at);
+      for (const c of childBlocks(i)) visit(c);
+    });
+  };
+  visit(body);
+  return out;
+}
+
+function rewrite(block: Block, vars: Map<number, Var>, b: Builder): Block {
+  const out: Block = [];
+  for (const i of block) {
+    const copy = { ...i } as Instr;
+    replaceUses(copy, (t) => {
+      const v = vars.get(t.id);
+      if (!v) return t;
+      const g = b.temp(t.type);
+      out.push({ k: "get", dst: g, v, loc: i.loc });
+      return g;
+    });
+    if (copy.k === "if") {
+      copy.then = rewrite(copy.then, vars, b);
+      copy.else = rewrite(copy.else, vars, b);
+    } else if (copy.k === "for") {
+      copy.body = rewrite(copy.body, vars, b);
+    } else if (copy.k === "while") {
+      copy.test = rewrite(copy.test, vars, b);
+      copy.body = rewrite(copy.body, vars, b);
+    }
+    out.push(copy);
+    if ("dst" in copy && vars.has(copy.dst.id)) out.push({ k: "set", v: vars.get(copy.dst.id)!, src: copy.dst, loc: i.loc });
+  }
+  return out;
+}
+
+/** Applies `f` to each temp an instruction reads (not nested blocks). */
+export function replaceUses(i: Instr, f: (t: Temp) => Temp): void {
+  switch (i.k) {
+    case "op": i.args = i.args.map(f); break;
+    case "set": case "push": case "fill": i.src = f(i.src); break;
+    case "load": i.idx = f(i.idx); break;
+    case "store": i.idx = f(i.idx); i.src = f(i.src); break;
+    case "alloc": i.n = f(i.n); break;
+    case "if": i.cond = f(i.cond); break;
+    case "for": i.start = f(i.start); i.end = f(i.end); break;
+  }
+}

@@ -1,0 +1,65 @@
+// To-be-recorded analysis: which temps the backward sweep evaluates, and so which
+// vars and arrays it reads. Only those are saved before being overwritten.
+import { Builder } from "../ir/builder.js";
+import { opDef } from "../ops/table.js";
+import { walk, type Func, type Instr, type Temp } from "../ir/types.js";
+import { fixpoint, type Activity } from "./activity.js";
+
+export interface Needs {
+  temps: Set<number>;
+  vars: Set<number>;
+}
+
+const linearCache = new Map<string, boolean>();
+
+/** True if the op's partials are constants (its adjoint needs no primal values). */
+export function isLinear(op: string): boolean {
+  let linear = linearCache.get(op);
+  if (linear === undefined) {
+    const def = opDef(op);
+    const b = new Builder({ next: 1 });
+    const args = def.args.map((type) => b.temp(type));
+    const parts = def.partials?.(b, args, b.temp(def.result)) ?? [];
+    linear = parts.every((p) => p === undefined || typeof p === "number");
+    linearCache.set(op, linear);
+  }
+  return linear;
+}
+
+export function analyzeNeeds(f: Func, act: Activity): Needs {
+  const defs = new Map<number, Instr>();
+  const instrs: Instr[] = [];
+  walk(f.body, (i) => {
+    instrs.push(i);
+    if ("dst" in i) defs.set(i.dst.id, i);
+  });
+  const needs: Needs = { temps: new Set(), vars: new Set() };
+  const need = (t: Temp) => needs.temps.add(t.id);
+  for (const i of instrs) {
+    if (i.k === "op" && act.temps.has(i.dst.id) && !isLinear(i.op)) {
+      i.args.forEach(need);
+      need(i.dst);
+    }
+    if (i.k === "load" && act.temps.has(i.dst.id)) need(i.idx);
+    if (i.k === "store" && act.vars.has(i.arr.id)) need(i.idx);
+  }
+  fixpoint(() => {
+    const before = needs.temps.size + needs.vars.size;
+    for (const i of instrs) {
+      if (i.k === "store" && needs.vars.has(i.arr.id)) need(i.idx);
+    }
+    for (const id of [...needs.temps]) {
+      const d = defs.get(id);
+      if (!d) continue;
+      if (d.k === "op") d.args.forEach(need);
+      if (d.k === "get") needs.vars.add(d.v.id);
+      if (d.k === "load") {
+        needs.vars.add(d.arr.id);
+        need(d.idx);
+      }
+      if (d.k === "len") needs.vars.add(d.arr.id);
+    }
+    return needs.temps.size + needs.vars.size !== before;
+  });
+  return needs;
+}
