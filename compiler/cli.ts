@@ -4,8 +4,9 @@ import { realpathSync } from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { build, defaultEmitter, formatTs, type Emitter } from "./build.js";
+import { build, formatTs, type Emitter } from "./build.js";
 import { functionRequest, type WrtSpec } from "./build-sites.js";
+import { emitGradModule } from "./emit/module.js";
 import { GradcError } from "./errors.js";
 import { createProject } from "./parse/typescript.js";
 import { showIR } from "./pipeline.js";
@@ -82,7 +83,7 @@ async function show(args: string[], io: Io, emit?: Emitter): Promise<number> {
     io.out(ensureNewline(showIR(request)));
     return 0;
   }
-  const generate = emit ?? (await defaultEmitter());
+  const generate = emit ?? emitGradModule;
   const exportName = mode === "grad" ? `${fnName}Grad` : `${fnName}ValueAndGrad`;
   const text = generate(request, { lang: "ts", exportName });
   io.out(await formatTs(text, path.resolve(file).replace(/\.(m|c)?ts$/, ".grad.ts")));
