@@ -4,6 +4,7 @@
 import { maxRelError, numericGradient, type NumericValue } from "../runtime/numeric.js";
 import { Tape } from "../runtime/tape.js";
 import { emitGradParts } from "./emit/module.js";
+import { refuse } from "./errors.js";
 import { kindKey, kindOf, type Kind } from "./kinds.js";
 import { parseFunctionSource } from "./parse/acorn.js";
 import type { ResolveFn, SourceFn } from "./parse/source.js";
@@ -92,7 +93,8 @@ function checkedKind(fn: SourceFn, value: unknown, index: number): Kind {
   if (typeof kind === "string") {
     const p = fn.node.params[index];
     const name = p?.type === "Identifier" ? `'${p.name}'` : `#${index + 1}`;
-    throw new TypeError(`gradc: argument ${name} of ${fn.name} is ${kind}; arguments must be numbers, Float64Array, Float32Array or objects of them.`);
+    throw refuse(fn.source, p ?? fn.node, "argument kind", `Argument ${name} of ${fn.name} is ${kind}.`,
+      "Arguments must be numbers, Float64Array, Float32Array, or objects whose fields are those.");
   }
   return kind;
 }

@@ -124,6 +124,9 @@ function userCall(L: Lowerer, node: ESTree.CallExpression, callee: ESTree.Identi
     const found = L.resolve(callee.name, L.fn.source);
     if (found) fn = { k: "fn", name: found.name, node: found.node, source: found.source, scope: new Scope() };
   }
+  if (!fn && L.fns.some((f) => fnName(f.node) === callee.name)) {
+    throw L.fail(node, "recursion", `'${callee.name}' calls itself.`, "Rewrite the recursion as a loop.");
+  }
   if (!fn) {
     if (L.fn.source.runtime) {
       throw L.fail(callee, `unknown function ${callee.name}`, `'${callee.name}' is not defined inside the function.`,
@@ -163,4 +166,8 @@ export function inline(L: Lowerer, fn: Extract<Binding, { k: "fn" }>, args: Val[
   } finally {
     L.fns.pop();
   }
+}
+
+function fnName(node: ESTree.Function): string | undefined {
+  return node.id?.name;
 }
