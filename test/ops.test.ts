@@ -1,0 +1,77 @@
+// Every op of the op table against central differences over its test domain, through
+// the whole reverse pipeline (reverse -> simplify -> verify -> emit -> run).
+import { describe, expect, test } from "vitest";
+import { Builder } from "../compiler/ir/builder.js";
+import type { Func, Temp, Var } from "../compiler/ir/types.js";
+import { verify } from "../compiler/ir/verify.js";
+import { emitFunction } from "../compiler/emit/js.js";
+import { Names } from "../compiler/emit/names.js";
+import { allOps, type OpDef } from "../compiler/ops/table.js";
+import { reverse } from "../compiler/transforms/reverse.js";
+import { simplify } from "../compiler/transforms/simplify.js";
+import { idsAfter } from "../compiler/pipeline.js";
+import { relError } from "../runtime/numeric.js";
+import { Tape } from "../runtime/tape.js";
+
+const numericOps = allOps().filter((op) => op.result === "num");
+
+/** f(a0, a1, ...) = op(args); a bool argument is passed as a number and tested `> 0`. */
+function opFunc(op: OpDef): Func {
+  const b = new Builder({ next: 1 });
+  const params: Var[] = op.args.map((_, i) => b.newVar(`a${i}`, "num", i));
+  const args: Temp[] = op.args.map((type, i) => (type === "bool" ? b.op("gt", b.get(params[i]), b.num(0)) : b.get(params[i])));
+  const result = b.newVar("result", "num");
+  b.set(result, b.op(op.name, ...args));
+  return verify({ name: op.name, params, body: b.block, result }, { fresh: true });
+}
+
+/** Compiles the gradient of `opFunc(op)`; returns (args) => [value, partials]. */
+function compileGradient(op: OpDef): (args: number[]) => [number, number[]] {
+  const f = opFunc(op);
+  const g = verify(simplify(verify(reverse(f, f.params, idsAfter(f))), { keepResult: true }));
+  const text = emitFunction(g, { ts: false, names: new Names(), name: "g", scalarsParam: "scalars", returnValue: true });
+  const run = new Function("Tape", `const tape = new Tape();\n${text}\nreturn g;`)(Tape);
+  return (args) => {
+    const scalars = new Float64Array(args.length);
+    const value = run(...args, scalars);
+    return [value, [...scalars]];
+  };
+}
+
+/** The op on numbers, with bool arguments given as numbers tested `> 0` (as opFunc does). */
+function evalOp(op: OpDef, args: number[]): number {
+  return Number(op.eval(...args.map((a, i) => (op.args[i] === "bool" ? Number(a > 0) : a))));
+}
+
+function central(op: OpDef, args: number[], k: number): number {
+  const h = 1e-6 * Math.max(1, Math.abs(args[k]));
+  const at = (d: number) => evalOp(op, args.map((a, i) => (i === k ? a + d : a)));
+  return (at(h) - at(-h)) / (2 * h);
+}
+
+describe.each(numericOps.map((op) => [op.name, op] as const))("op %s", (_name, op) => {
+  test("has a test domain for every argument", () => {
+    expect(op.domain, `op '${op.name}' has no test domain`).toBeDefined();
+    expect(op.domain!.length).toBe(op.args.length);
+  });
+
+  test("its rule matches central differences at random points of its domain", () => {
+    const gradient = compileGradient(op);
+    let seed = 12345 + op.name.length;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let point = 0; point < 8; point++) {
+      const args = op.domain!.map(([lo, hi]) => lo + (hi - lo) * rand());
+      const [value, partials] = gradient(args);
+      expect(value).toBe(evalOp(op, args));
+      op.args.forEach((type, k) => {
+        if (type !== "num") return;
+        const expected = central(op, args, k);
+        expect(relError(partials[k], expected), `${op.name} d/da${k} at ${args}`).toBeLessThan(1e-6);
+      });
+    }
+  });
+});
+
+test("boolean ops (comparisons, logic) have no derivative and no test domain", () => {
+  for (const op of allOps().filter((o) => o.result === "bool")) expect(op.partials).toBeUndefined();
+});
