@@ -168,18 +168,18 @@ function withAliases(base: ResolveFn, project: Project, mod: TsModule, aliases: 
 }
 
 /** Parameter indices for `wrt` (absent: the first parameter). */
-export function wrtIndices(spec: WrtSpec, fn: SourceFn, source: SourceText, at: ESTree.Node | undefined): { wrt: number[]; wrtIsList: boolean } {
+export function wrtIndices(spec: WrtSpec, fn: SourceFn, source: SourceText, at: ESTree.Node | undefined, hint = WRT_HINT): { wrt: number[]; wrtIsList: boolean } {
   const names = fn.node.params.map(paramName);
   const items = spec === undefined ? [0] : Array.isArray(spec) ? spec : [spec];
   const wrt = items.map((item) => {
     const index = typeof item === "number" ? item : names.indexOf(item);
     if (!Number.isInteger(index) || index < 0 || index >= names.length) {
       const known = names.map((n, i) => n ?? `#${i}`).join(", ");
-      throw refuse(source, at, "wrt", `'${item}' is not a parameter of ${fn.name} (its parameters: ${known || "none"}).`, WRT_HINT);
+      throw refuse(source, at, "wrt", `'${item}' is not a parameter of ${fn.name} (its parameters: ${known || "none"}).`, hint);
     }
     return index;
   });
-  if (new Set(wrt).size !== wrt.length) throw refuse(source, at, "wrt", "wrt names a parameter twice.", WRT_HINT);
+  if (new Set(wrt).size !== wrt.length) throw refuse(source, at, "wrt", "wrt names a parameter twice.", hint);
   return { wrt, wrtIsList: Array.isArray(spec) };
 }
 
@@ -206,7 +206,7 @@ export function functionRequest(project: Project, filePath: string, fnName: stri
     fn,
     resolve: resolver(project),
     kinds: kindsFromSignature(found.declaration, found.source),
-    ...wrtIndices(wrt, fn, found.source, undefined),
+    ...wrtIndices(wrt, fn, found.source, undefined, "Pass --wrt with parameter names or indices, e.g. --wrt w or --wrt 0,2."),
     mode,
   };
 }

@@ -1,5 +1,5 @@
 // `gradc build`: finds request sites in .ts modules and writes `<module>.grad.ts` beside them.
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as prettier from "prettier";
 import { Node, Project, SyntaxKind } from "ts-morph";
@@ -56,6 +56,7 @@ export function collectSources(inputs: string[]): { file: string; root: string }
   const found: { file: string; root: string }[] = [];
   for (const input of inputs) {
     const abs = path.resolve(input);
+    if (!existsSync(abs)) throw new Error(`no such file or directory: ${input}`);
     if (statSync(abs).isDirectory()) {
       for (const file of walk(abs)) found.push({ file, root: abs });
     } else {

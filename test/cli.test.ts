@@ -239,4 +239,13 @@ export const cube = grad((t: number) => t * t * t);
     expect(await main(["show", path.join(dir, "loss.ts"), "loss", "--ir"], ir), ir.stderr).toBe(0);
     expect(ir.stdout).toMatch(/^func loss\(/);
   });
+
+  it("reports refusals from lowering at their line and column in the .ts file", async () => {
+    const text = 'import { grad } from "gradc";\n\nexport function f(x: number): number {\n  const k: number = 2;\n  return (x as number) * Math.random() * k;\n}\nexport const g = grad(f);\n';
+    const dir = writeFiles({ "r.ts": text });
+    const io = capture();
+    expect(await main(["build", dir], io)).toBe(1);
+    const col = text.split("\n")[4].indexOf("Math.random") + 1;
+    expect(io.stderr).toContain(`r.ts:5:${col}`);
+  });
 });
