@@ -1,13 +1,17 @@
 // Build-path request discovery and the gradc CLI (with a stand-in code generator).
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { mergeModules, outputPath, type Emitter } from "../compiler/build.js";
 import { findRequestSites } from "../compiler/build-sites.js";
 import { main, parseWrt, USAGE } from "../compiler/cli.js";
 import { GradcError } from "../compiler/errors.js";
 import { createProject } from "../compiler/parse/typescript.js";
+
+const created: string[] = [];
+const track = (dir: string) => (created.push(dir), dir);
+afterAll(() => created.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 const MODEL = `import { grad, valueAndGrad as vg } from "gradc";
 import * as gc from "gradc";
@@ -34,7 +38,7 @@ export const other = Math.max(1, 2);
 const UTIL = "export function sq(x: number): number { return x * x; }\n";
 
 function writeFiles(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "gradc-cli-"));
+  const dir = track(mkdtempSync(path.join(tmpdir(), "gradc-cli-")));
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   return dir;
 }

@@ -1,15 +1,19 @@
 // The TypeScript front-end must produce the tree acorn gives for the type-stripped code,
 // with offsets into the .ts text.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as acorn from "acorn";
 import type * as ESTree from "acorn";
 import { ts } from "ts-morph";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { GradcError } from "../compiler/errors.js";
 import { parseFunctionSource } from "../compiler/parse/acorn.js";
 import { createProject, kindsFromSignature, locateFunction, parseTsModule, resolver } from "../compiler/parse/typescript.js";
+
+const created: string[] = [];
+const track = (dir: string) => (created.push(dir), dir);
+afterAll(() => created.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 const EVERYTHING = `
 export function loss(w: Float64Array, x: Float64Array, y: number, { a, b: bb = 2 }: { a: number; b?: number } = { a: 1 }): number {
@@ -53,7 +57,7 @@ function* gen() { yield 1; yield* [2]; }
 `;
 
 function tempDir(): string {
-  return mkdtempSync(path.join(tmpdir(), "gradc-parse-"));
+  return track(mkdtempSync(path.join(tmpdir(), "gradc-parse-")));
 }
 
 function writeFiles(files: Record<string, string>): string {
