@@ -6,6 +6,7 @@ import { walk, type Func, type Var } from "./ir/types.js";
 import { verify } from "./ir/verify.js";
 import { lowerFunction } from "./lower/index.js";
 import type { GradRequest } from "./request.js";
+import { cse } from "./transforms/cse.js";
 import { normalize } from "./transforms/normalize.js";
 import { reverse } from "./transforms/reverse.js";
 import { simplify } from "./transforms/simplify.js";
@@ -27,7 +28,8 @@ export function idsAfter(f: Func): Ids {
 /** The function of the request as IR, ready for transforms. */
 export function primalIR(req: GradRequest): Func {
   const lowered = verify(lowerFunction(req.fn, req.kinds, req.resolve));
-  return verify(normalize(lowered, idsAfter(lowered)), { fresh: true });
+  const normal = verify(normalize(lowered, idsAfter(lowered)), { fresh: true });
+  return verify(cse(normal), { fresh: true });
 }
 
 /** Flat IR params that stand for the wrt parameters, in wrt order. */

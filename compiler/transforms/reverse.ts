@@ -6,9 +6,9 @@
 // transformed again.
 import { Builder, type Ids } from "../ir/builder.js";
 import { opDef } from "../ops/table.js";
-import { isArrayType, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+import { childBlocks, isArrayType, usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 import { analyzeActivity, diffArgs, type Activity } from "./activity.js";
-import { analyzeNeeds, type Needs } from "./tbr.js";
+import { analyzeNeeds, findRecomputable, type Needs, type Recompute } from "./tbr.js";
 
 export function reverse(f: Func, wrt: Var[], ids: Ids): Func {
   return new Reverser(f, wrt, ids).run();
@@ -16,6 +16,7 @@ export function reverse(f: Func, wrt: Var[], ids: Ids): Func {
 
 class Reverser {
   private readonly act: Activity;
+  private readonly recompute: Map<number, Recompute>;
   private readonly needs: Needs;
   private readonly defs = new Map<number, Instr>();
   private readonly firstSet = new Map<number, Instr>();
@@ -23,17 +24,26 @@ class Reverser {
   private readonly tempAdj = new Map<number, Temp>();
   private b: Builder;
   private env = new Map<number, Temp>();
+  /** Temps used once (for recognising increments), and reads whose adjoint an increment keeps. */
+  private readonly uses = new Map<number, number>();
+  private readonly skipAdjoint = new Set<number>();
+  /** Vars whose adjoint lives in temps (see backwardSet), and those temps. */
+  private readonly blockLocal: Set<number>;
+  private readonly varAdj = new Map<number, Temp>();
   /** Loop indices of the forward sweep and the vars that count the backward loops. */
   private readonly renamed = new Map<number, Var>();
 
   constructor(private readonly f: Func, private readonly wrt: Var[], private readonly ids: Ids) {
     this.b = new Builder(ids);
     this.act = analyzeActivity(f, wrt);
-    this.needs = analyzeNeeds(f, this.act);
+    this.recompute = findRecomputable(f);
+    this.needs = analyzeNeeds(f, this.act, this.recompute);
     walk(f.body, (i) => {
       if ("dst" in i) this.defs.set(i.dst.id, i);
       if (i.k === "set" && !this.firstSet.has(i.v.id)) this.firstSet.set(i.v.id, i);
+      for (const u of usedTemps(i)) this.uses.set(u.id, (this.uses.get(u.id) ?? 0) + 1);
     });
+    this.blockLocal = blockLocalVars(f);
   }
 
   run(): Func {
@@ -135,7 +145,7 @@ class Reverser {
 
   /** A set overwrites a value the backward sweep reads, unless it is the first, run once. */
   private savesSet(i: Extract<Instr, { k: "set" }>, depth: number): boolean {
-    if (!this.needs.vars.has(i.v.id)) return false;
+    if (!this.needs.vars.has(i.v.id) || this.recompute.has(i.v.id)) return false;
     return !(depth === 0 && i.v.param === undefined && this.firstSet.get(i.v.id) === i);
   }
 
@@ -214,9 +224,10 @@ class Reverser {
 
   // ---- backward sweep ------------------------------------------------------
 
-  private backward(block: Block, depth: number): void {
+  private backward(block: Block, depth: number, prelude?: () => void): void {
     const savedEnv = this.env;
     this.env = new Map();
+    prelude?.();
     for (let k = block.length - 1; k >= 0; k--) {
       const i = block[k];
       this.b.loc = i.loc && { ...i.loc, adjoint: true };
@@ -228,15 +239,8 @@ class Reverser {
   private backwardInstr(i: Instr, depth: number): void {
     const b = this.b;
     switch (i.k) {
-      case "set": {
-        if (this.savesSet(i, depth)) b.set(i.v, b.emit({ k: "pop", dst: b.temp(i.v.type) }).dst);
-        if (!this.activeVar(i.v)) return;
-        const bar = this.adjoint(i.v);
-        const g = b.get(bar);
-        b.set(bar, b.num(0));
-        this.addAdjoint(i.src, g);
-        return;
-      }
+      case "set":
+        return this.backwardSet(i, depth);
       case "store":
         return this.backwardStore(i);
       case "alloc":
@@ -252,6 +256,43 @@ class Reverser {
       default:
         return this.propagate(i);
     }
+  }
+
+  /**
+   * `v = src`: the adjoint of v moves to src and v's is reset. Increments `v = v + e`
+   * (and `v - e`) keep v's adjoint and add it to e's. Locals whose uses all follow
+   * their single assignment in the same block carry their adjoint in temps.
+   */
+  private backwardSet(i: Extract<Instr, { k: "set" }>, depth: number): void {
+    const b = this.b;
+    if (this.savesSet(i, depth)) b.set(i.v, b.emit({ k: "pop", dst: b.temp(i.v.type) }).dst);
+    if (!this.activeVar(i.v)) return;
+    if (this.blockLocal.has(i.v.id)) {
+      const g = this.varAdj.get(i.v.id);
+      this.varAdj.delete(i.v.id);
+      if (g) this.addAdjoint(i.src, g);
+      return;
+    }
+    const bar = this.adjoint(i.v);
+    const inc = this.increment(i);
+    if (inc) {
+      const g = b.get(bar);
+      this.addAdjoint(inc.other, inc.negate ? b.op("neg", g) : g);
+      return;
+    }
+    const g = b.get(bar);
+    b.set(bar, b.num(0));
+    this.addAdjoint(i.src, g);
+  }
+
+  /** `v = v + e` or `v = v - e` where the read of v serves only this update. */
+  private increment(i: Extract<Instr, { k: "set" }>): { other: Temp; negate: boolean } | undefined {
+    const d = this.defs.get(i.src.id);
+    if (d?.k !== "op" || (d.op !== "add" && d.op !== "sub")) return undefined;
+    const first = this.defs.get(d.args[0].id);
+    if (first?.k !== "get" || first.v !== i.v || this.uses.get(first.dst.id) !== 1 || this.uses.get(i.src.id) !== 1) return undefined;
+    this.skipAdjoint.add(first.dst.id);
+    return { other: d.args[1], negate: d.op === "sub" };
   }
 
   private backwardStore(i: Extract<Instr, { k: "store" }>): void {
@@ -318,8 +359,15 @@ class Reverser {
     // The backward loop counts with its own index, so the forward loop can be removed when dead.
     const index = b.newVar(i.index.name, "num");
     this.renamed.set(i.index.id, index);
-    const body = this.sweep(() => this.backward(i.body, depth + 1));
+    const body = this.sweep(() => this.backward(i.body, depth + 1, () => this.recomputeVars(i)));
     b.emit({ k: "for", index, start: last, end: first, step: -i.step, cmp: i.step > 0 ? ">=" : "<=", body });
+  }
+
+  /** Recomputes, at the start of a backward iteration, the loop's vars that were not taped. */
+  private recomputeVars(loop: For): void {
+    for (const [v, r] of this.recompute) {
+      if (r.loop === loop && this.needs.vars.has(v)) this.b.set(r.set.v, this.value(r.set.src));
+    }
   }
 
   private backwardWhile(i: Extract<Instr, { k: "while" }>, depth: number): void {
@@ -356,6 +404,11 @@ class Reverser {
         return;
       }
       case "get": {
+        if (this.blockLocal.has(i.v.id)) {
+          const prev = this.varAdj.get(i.v.id);
+          this.varAdj.set(i.v.id, prev ? b.op("add", prev, g) : g);
+          return;
+        }
         const bar = this.adjoint(i.v);
         b.set(bar, b.op("add", b.get(bar), g));
         return;
@@ -370,7 +423,7 @@ class Reverser {
   }
 
   private addAdjoint(t: Temp, g: Temp): void {
-    if (!this.act.temps.has(t.id)) return;
+    if (!this.act.temps.has(t.id) || this.skipAdjoint.has(t.id)) return;
     const prev = this.tempAdj.get(t.id);
     this.tempAdj.set(t.id, prev ? this.b.op("add", prev, g) : g);
   }
@@ -396,4 +449,23 @@ class Reverser {
     this.env.set(t.id, out);
     return out;
   }
+}
+
+/** Vars set once, never a parameter, read only after that set and in the same block. */
+function blockLocalVars(f: Func): Set<number> {
+  const sets = new Map<number, number>();
+  walk(f.body, (i) => { if (i.k === "set") sets.set(i.v.id, (sets.get(i.v.id) ?? 0) + 1); });
+  const out = new Set<number>();
+  const bad = new Set<number>();
+  const visit = (block: Block) => {
+    const setHere = new Set<number>();
+    for (const i of block) {
+      if (i.k === "get") (setHere.has(i.v.id) ? out : bad).add(i.v.id);
+      if (i.k === "set" && sets.get(i.v.id) === 1 && i.v.param === undefined) setHere.add(i.v.id);
+      for (const c of childBlocks(i)) visit(c);
+    }
+  };
+  visit(f.body);
+  for (const v of bad) out.delete(v);
+  return out;
 }

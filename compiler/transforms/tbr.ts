@@ -2,7 +2,8 @@
 // vars and arrays it reads. Only those are saved before being overwritten.
 import { Builder } from "../ir/builder.js";
 import { opDef } from "../ops/table.js";
-import { walk, type Func, type Instr, type Temp } from "../ir/types.js";
+import { Effects, TAPE } from "../ir/effects.js";
+import { walk, type For, type Func, type Instr, type Temp } from "../ir/types.js";
 import { fixpoint, type Activity } from "./activity.js";
 
 export interface Needs {
@@ -26,7 +27,42 @@ export function isLinear(op: string): boolean {
   return linear;
 }
 
-export function analyzeNeeds(f: Func, act: Activity): Needs {
+/** A var recomputed in each backward iteration of `loop` instead of being taped. */
+export interface Recompute {
+  loop: For;
+  set: Extract<Instr, { k: "set" }>;
+}
+
+/**
+ * Vars set exactly once, at the top level of a counted loop's body, from the loop
+ * index, earlier such vars, and locations the loop never writes: the backward sweep
+ * recomputes them at the start of each iteration, so they are never taped.
+ */
+export function findRecomputable(f: Func): Map<number, Recompute> {
+  const defs = new Map<number, Instr>();
+  const setCount = new Map<number, number>();
+  const loops: For[] = [];
+  walk(f.body, (i) => {
+    if ("dst" in i) defs.set(i.dst.id, i);
+    if (i.k === "set") setCount.set(i.v.id, (setCount.get(i.v.id) ?? 0) + 1);
+    if (i.k === "for") loops.push(i);
+  });
+  const effects = new Effects(defs);
+  const out = new Map<number, Recompute>();
+  for (const loop of loops) {
+    const written = effects.blockWrites(loop.body);
+    for (const i of loop.body) {
+      if (i.k !== "set" || i.v.param !== undefined || setCount.get(i.v.id) !== 1) continue;
+      const reads = [...effects.readsOf(i.src)];
+      if (reads.every((l) => l === loop.index.id || out.get(l)?.loop === loop || (l !== TAPE && !written.has(l)))) {
+        out.set(i.v.id, { loop, set: i });
+      }
+    }
+  }
+  return out;
+}
+
+export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Recompute>): Needs {
   const defs = new Map<number, Instr>();
   const instrs: Instr[] = [];
   walk(f.body, (i) => {
@@ -48,6 +84,7 @@ export function analyzeNeeds(f: Func, act: Activity): Needs {
     for (const i of instrs) {
       if (i.k === "store" && needs.vars.has(i.arr.id)) need(i.idx);
     }
+    for (const [v, r] of recompute) if (needs.vars.has(v)) need(r.set.src);
     for (const id of [...needs.temps]) {
       const d = defs.get(id);
       if (!d) continue;

@@ -1,0 +1,56 @@
+// Common-subexpression elimination within a block: a pure instruction that repeats
+// an earlier one (same op and operands, same location read) with nothing in between
+// overwriting what it read reuses the earlier temp. In reverse mode this also merges
+// adjoints: `x[i] * x[i]` reads x[i] once, so its adjoint is accumulated once.
+import { Effects } from "../ir/effects.js";
+import { walk, type Block, type Func, type Instr, type Temp } from "../ir/types.js";
+import { replaceUses } from "./normalize.js";
+
+export function cse(f: Func): Func {
+  const defs = new Map<number, Instr>();
+  walk(f.body, (i) => { if ("dst" in i) defs.set(i.dst.id, i); });
+  const effects = new Effects(defs);
+  const renamed = new Map<number, Temp>();
+  return { ...f, body: block(f.body, effects, renamed) };
+}
+
+function key(i: Instr, renamed: Map<number, Temp>): string | undefined {
+  const id = (t: Temp) => (renamed.get(t.id) ?? t).id;
+  switch (i.k) {
+    case "const": return `c:${typeof i.value}:${i.value}`;
+    case "op": return `o:${i.op}:${i.args.map(id).join(",")}`;
+    case "get": return `g:${i.v.id}`;
+    case "len": return `n:${i.arr.id}`;
+    case "load": return `l:${i.arr.id}:${id(i.idx)}`;
+    default: return undefined;
+  }
+}
+
+function block(input: Block, effects: Effects, renamed: Map<number, Temp>): Block {
+  const seen = new Map<string, Temp>();
+  const out: Block = [];
+  for (const original of input) {
+    const i = { ...original } as Instr;
+    replaceUses(i, (t) => renamed.get(t.id) ?? t);
+    const k = key(i, renamed);
+    if (k && "dst" in i) {
+      const prev = seen.get(k);
+      if (prev && prev.type === i.dst.type) {
+        renamed.set(i.dst.id, prev);
+        continue;
+      }
+      seen.set(k, i.dst);
+    }
+    if (i.k === "if") Object.assign(i, { then: block(i.then, effects, renamed), else: block(i.else, effects, renamed) });
+    if (i.k === "for") Object.assign(i, { body: block(i.body, effects, renamed) });
+    if (i.k === "while") Object.assign(i, { test: block(i.test, effects, renamed), body: block(i.body, effects, renamed) });
+    const writes = effects.writesOf(original);
+    if (writes.size) {
+      for (const [k2, t] of seen) if ([...effects.readsOf(t)].some((l) => writes.has(l))) seen.delete(k2);
+    }
+    out.push(i);
+  }
+  return out;
+}
+
+
