@@ -8,7 +8,7 @@ import { Builder, type Ids } from "../ir/builder.js";
 import { opDef } from "../ops/table.js";
 import { childBlocks, isArrayType, usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 import { analyzeActivity, diffArgs, type Activity } from "./activity.js";
-import { analyzeNeeds, findRecomputable, type Needs, type Recompute } from "./tbr.js";
+import { analyzeNeeds, findRecomputable, findSaves, type Needs, type Recompute } from "./tbr.js";
 
 export function reverse(f: Func, wrt: Var[], ids: Ids): Func {
   return new Reverser(f, wrt, ids).run();
@@ -17,9 +17,10 @@ export function reverse(f: Func, wrt: Var[], ids: Ids): Func {
 class Reverser {
   private readonly act: Activity;
   private readonly recompute: Map<number, Recompute>;
+  /** Writes that save the value they overwrite on the tape. */
+  private readonly saves: Set<Instr>;
   private readonly needs: Needs;
   private readonly defs = new Map<number, Instr>();
-  private readonly firstSet = new Map<number, Instr>();
   private readonly adjVars = new Map<number, Var>();
   private readonly tempAdj = new Map<number, Temp>();
   private b: Builder;
@@ -38,9 +39,9 @@ class Reverser {
     this.act = analyzeActivity(f, wrt);
     this.recompute = findRecomputable(f);
     this.needs = analyzeNeeds(f, this.act, this.recompute);
+    this.saves = findSaves(f, this.needs, this.recompute);
     walk(f.body, (i) => {
       if ("dst" in i) this.defs.set(i.dst.id, i);
-      if (i.k === "set" && !this.firstSet.has(i.v.id)) this.firstSet.set(i.v.id, i);
       for (const u of usedTemps(i)) this.uses.set(u.id, (this.uses.get(u.id) ?? 0) + 1);
     });
     this.blockLocal = blockLocalVars(f);
@@ -115,11 +116,11 @@ class Reverser {
     const b = this.b;
     switch (i.k) {
       case "set":
-        if (this.savesSet(i, depth)) b.emit({ k: "push", src: b.get(i.v) });
+        if (this.saves.has(i)) b.emit({ k: "push", src: b.get(i.v) });
         b.emit(i);
         return;
       case "store":
-        if (this.needs.vars.has(i.arr.id)) b.emit({ k: "push", src: b.load(i.arr, i.idx) });
+        if (this.saves.has(i)) b.emit({ k: "push", src: b.load(i.arr, i.idx) });
         b.emit(i);
         return;
       case "alloc":
@@ -129,7 +130,7 @@ class Reverser {
         if (this.activeVar(i.v)) b.emit({ k: "alloc", v: this.adjoint(i.v), n: b.len(i.v) });
         return;
       case "fill":
-        if (this.needs.vars.has(i.arr.id)) this.forEachElement(i.arr, false, (j) => this.b.emit({ k: "push", src: this.b.load(i.arr, j) }));
+        if (this.saves.has(i)) this.forEachElement(i.arr, false, (j) => this.b.emit({ k: "push", src: this.b.load(i.arr, j) }));
         b.emit(i);
         return;
       case "if":
@@ -141,12 +142,6 @@ class Reverser {
       default:
         b.emit(i);
     }
-  }
-
-  /** A set overwrites a value the backward sweep reads, unless it is the first, run once. */
-  private savesSet(i: Extract<Instr, { k: "set" }>, depth: number): boolean {
-    if (!this.needs.vars.has(i.v.id) || this.recompute.has(i.v.id)) return false;
-    return !(depth === 0 && i.v.param === undefined && this.firstSet.get(i.v.id) === i);
   }
 
   /** Branch taken: pushed at the end of each branch inside loops, else kept in a variable. */
@@ -240,7 +235,7 @@ class Reverser {
     const b = this.b;
     switch (i.k) {
       case "set":
-        return this.backwardSet(i, depth);
+        return this.backwardSet(i);
       case "store":
         return this.backwardStore(i);
       case "alloc":
@@ -263,9 +258,9 @@ class Reverser {
    * (and `v - e`) keep v's adjoint and add it to e's. Locals whose uses all follow
    * their single assignment in the same block carry their adjoint in temps.
    */
-  private backwardSet(i: Extract<Instr, { k: "set" }>, depth: number): void {
+  private backwardSet(i: Extract<Instr, { k: "set" }>): void {
     const b = this.b;
-    if (this.savesSet(i, depth)) b.set(i.v, b.emit({ k: "pop", dst: b.temp(i.v.type) }).dst);
+    if (this.saves.has(i)) b.set(i.v, b.emit({ k: "pop", dst: b.temp(i.v.type) }).dst);
     if (!this.activeVar(i.v)) return;
     if (this.blockLocal.has(i.v.id)) {
       const g = this.varAdj.get(i.v.id);
@@ -297,7 +292,7 @@ class Reverser {
 
   private backwardStore(i: Extract<Instr, { k: "store" }>): void {
     const b = this.b;
-    const saved = this.needs.vars.has(i.arr.id);
+    const saved = this.saves.has(i);
     const active = this.activeVar(i.arr);
     if (!saved && !active) return;
     const idx = this.value(i.idx);
@@ -334,7 +329,7 @@ class Reverser {
       }
       b.emit({ k: "fill", arr: bar, src: b.num(0) });
     }
-    if (this.needs.vars.has(i.arr.id)) {
+    if (this.saves.has(i)) {
       this.forEachElement(i.arr, true, (j) => this.b.store(i.arr, j, this.b.emit({ k: "pop", dst: this.b.temp("num") }).dst));
     }
   }

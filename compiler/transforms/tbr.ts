@@ -3,7 +3,7 @@
 import { Builder } from "../ir/builder.js";
 import { opDef } from "../ops/table.js";
 import { Effects, TAPE } from "../ir/effects.js";
-import { walk, type For, type Func, type Instr, type Temp } from "../ir/types.js";
+import { childBlocks, walk, type Block, type For, type Func, type Instr, type Temp } from "../ir/types.js";
 import { fixpoint, type Activity } from "./activity.js";
 
 export interface Needs {
@@ -99,4 +99,36 @@ export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Reco
     return needs.temps.size + needs.vars.size !== before;
   });
   return needs;
+}
+
+/**
+ * Writes (set, store, fill) that must save the value they overwrite: those that can
+ * run after a read whose value the backward sweep needs. A needed read that comes
+ * later in the code, outside any loop shared with the write, reads the last value
+ * written, which the backward sweep finds in place; no save is needed for it.
+ */
+export function findSaves(f: Func, needs: Needs, recompute: Map<number, Recompute>): Set<Instr> {
+  const pos = new Map<Instr, number>();
+  const loopsOf = new Map<Instr, Instr[]>();
+  const reads = new Map<number, Instr[]>();
+  let n = 0;
+  const visit = (block: Block, loops: Instr[]) => {
+    for (const i of block) {
+      pos.set(i, n++);
+      loopsOf.set(i, loops);
+      const loc = i.k === "get" ? i.v.id : i.k === "load" ? i.arr.id : undefined;
+      if (loc !== undefined && needs.temps.has((i as { dst: Temp }).dst.id)) reads.set(loc, [...(reads.get(loc) ?? []), i]);
+      const inner = i.k === "for" || i.k === "while" ? [...loops, i] : loops;
+      for (const c of childBlocks(i)) visit(c, inner);
+    }
+  };
+  visit(f.body, []);
+  const saves = new Set<Instr>();
+  walk(f.body, (w) => {
+    const loc = w.k === "set" ? w.v.id : w.k === "store" || w.k === "fill" ? w.arr.id : undefined;
+    if (loc === undefined || recompute.has(loc)) return;
+    const before = (r: Instr) => pos.get(r)! < pos.get(w)! || loopsOf.get(r)!.some((l) => loopsOf.get(w)!.includes(l));
+    if ((reads.get(loc) ?? []).some(before)) saves.add(w);
+  });
+  return saves;
 }
