@@ -45,28 +45,25 @@ function derivative(f: AnyFn, opts: GradOptions, mode: Mode): (...args: any[]) =
   const resolve = functionResolver(opts.functions ?? {});
   const { wrt, list } = resolveWrt(fn, opts.wrt);
   const cache = new Map<string, Specialisation>();
-  const state = {
-    current: { match: () => false, entry: () => undefined } as Specialisation,
-    out: opts.out,
-    slow(...args: unknown[]): unknown {
-      const kinds = args.map((a, i) => checkedKind(fn, a, i));
-      const key = kinds.map(kindKey).join("|");
-      let spec = cache.get(key);
-      if (!spec) {
-        spec = compile({ fn, resolve, kinds, wrt, wrtIsList: list, mode });
-        cache.set(key, spec);
-      }
-      state.current = spec;
-      return spec.entry(...args, state.out);
-    },
+  const specialise = (args: unknown[]): Specialisation => {
+    const kinds = args.map((a, i) => checkedKind(fn, a, i));
+    const key = kinds.map(kindKey).join("|");
+    let spec = cache.get(key);
+    if (!spec) {
+      spec = compile({ fn, resolve, kinds, wrt, wrtIsList: list, mode });
+      cache.set(key, spec);
+    }
+    return spec;
   };
   const params = fn.node.params.map((_, i) => `a${i}`).join(", ");
   const name = `${safeName(fn.name)}_${mode}`;
-  const body = `return function ${name}(${params}) {
-  const s = state.current;
-  return s.match(${params}) ? s.entry(${params ? `${params}, ` : ""}state.out) : state.slow(${params});
+  // match/entry live in the closure: a call is one kind check and one direct call.
+  const body = `let match = () => false, entry;
+return function ${name}(${params}) {
+  if (!match(${params})) ({ match, entry } = specialise([${params}]));
+  return entry(${params ? `${params}, ` : ""}out);
 };`;
-  return new Function("state", body)(state);
+  return new Function("specialise", "out", body)(specialise, opts.out);
 }
 
 function compile(req: GradRequest): Specialisation {

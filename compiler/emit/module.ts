@@ -34,7 +34,7 @@ export function emitGradParts(req: GradRequest, opts: EmitOptions): ModuleParts 
   const state: string[] = [];
   if (usesTape) state.push("const tape = new Tape();");
   if (scalars) state.push(`const ${scalars} = new Float64Array(${g.outputs!.length});`);
-  const entry = emitEntry(req, g, { ts, core, scalars, exportName: opts.exportName, names });
+  const entry = emitEntry(req, g, { ts, core, scalars, exportName: opts.exportName, names, state });
   const header = `// Gradient of ${req.fn.name} (${req.fn.source.file})${req.wrt.length ? `, with respect to ${req.wrt.map((w) => paramNames(req)[w]).join(", ")}` : ""}.`;
   return { body: [header, ...state, "", coreText, "", entry].join("\n") + "\n", usesTape };
 }
@@ -50,6 +50,8 @@ interface EntryOptions {
   scalars?: string;
   exportName: string;
   names: Names;
+  /** Module-level declarations the entry adds. */
+  state: string[];
 }
 
 function kindType(kind: Kind): string {
@@ -109,7 +111,15 @@ function emitEntry(req: GradRequest, g: Func, o: EntryOptions): string {
     return holders[j];
   });
   const gradient = list ? `[${results.join(", ")}]` : results[0];
-  lines.push(`  return ${req.mode === "valueAndGrad" ? `[value, ${gradient}]` : gradient};`);
+  if (req.mode === "valueAndGrad") {
+    // With caller buffers nothing is allocated: the same pair is refilled each call.
+    const pair = o.names.claim(`${o.exportName}_pair`);
+    o.state.push(`const ${pair}${o.ts ? `: [number, ${outType}]` : ""} = [0, ${o.ts ? `undefined as unknown as ${outType}` : "undefined"}];`);
+    lines.push(`  if (out === undefined) return [value, ${gradient}];`);
+    lines.push(`  ${pair}[0] = value;`, `  ${pair}[1] = ${gradient};`, `  return ${pair};`);
+  } else {
+    lines.push(`  return ${gradient};`);
+  }
   const params = req.kinds.map((k, i) => (o.ts ? `${names[i]}: ${kindType(k)}` : names[i]));
   params.push(o.ts ? `out?: ${outType}` : "out");
   const ret = o.ts ? `: ${req.mode === "valueAndGrad" ? `[number, ${outType}]` : outType}` : "";
