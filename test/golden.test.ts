@@ -1,0 +1,44 @@
+// Golden tests: the gradient modules `gradc show` prints (emitted and prettier-formatted) for
+// the functions of test/golden/losses.ts must equal test/golden/<name>.grad.ts exactly.
+//
+// After an intended change to the generated code, regenerate the expected files with
+//
+//     UPDATE_GOLDEN=1 npx vitest run test/golden.test.ts
+//
+// and review the diff before committing it. The modules name their source by its path relative
+// to the working directory, so run vitest from the repository root.
+import { readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../compiler/cli.js";
+
+const update = process.env.UPDATE_GOLDEN === "1";
+const dir = path.join("test", "golden");
+const source = path.join(dir, "losses.ts");
+
+const goldens: { name: string; fn: string; args: string[] }[] = [
+  { name: "rosenbrock", fn: "rosenbrock", args: [] },
+  { name: "huber", fn: "huber", args: ["--wrt", "p", "--mode", "valueAndGrad"] },
+  { name: "sinExp", fn: "sinExp", args: ["--wrt", "x,y"] },
+];
+
+async function show(fn: string, args: string[]): Promise<string> {
+  let stdout = "";
+  let stderr = "";
+  const io = { out: (t: string) => void (stdout += t), err: (t: string) => void (stderr += t) };
+  const code = await main(["show", source, fn, ...args], io);
+  expect(code, stderr).toBe(0);
+  return stdout;
+}
+
+describe("golden gradient modules", () => {
+  it.each(goldens)("gradc show $fn $args matches test/golden/$name.grad.ts", async ({ name, fn, args }) => {
+    const expectedFile = path.join(dir, `${name}.grad.ts`);
+    const actual = await show(fn, args);
+    if (update) {
+      writeFileSync(expectedFile, actual);
+      return;
+    }
+    expect(actual).toBe(readFileSync(expectedFile, "utf8"));
+  });
+});

@@ -1,0 +1,97 @@
+import { Tape } from "gradc/runtime";
+
+// Gradient of huber (test/golden/losses.ts), with respect to p.
+const tape = new Tape();
+const huber_scalars = new Float64Array(1);
+const huberValueAndGrad_pair: [number, { w: Float64Array; b: number }] = [
+  0,
+  undefined as unknown as { w: Float64Array; b: number },
+];
+
+function huber_grad(
+  p_w: Float64Array,
+  p_b: number,
+  x: Float64Array,
+  y: Float64Array,
+  p_w_bar: Float64Array,
+  scalars: Float64Array,
+): number {
+  let result_bar = 0;
+  let loss_bar = 0;
+  let r_bar = 0;
+  let p_b_bar = 0;
+  let loss = 0;
+  let i_end = 0;
+  let i = 0;
+  let r = 0;
+  let result = 0;
+  let i_1 = 0;
+  p_w_bar.fill(0);
+  result_bar = 0;
+  loss_bar = 0;
+  r_bar = 0;
+  p_b_bar = 0;
+  // line 17: let loss = 0;
+  loss = 0;
+  // line 18: for (let i = 0; i < y.length; i++) {
+  i_end = Math.max(0, y.length);
+  for (i = 0; i < y.length; i++) {
+    // line 19: const r = p.w[i] * x[i] + p.b - y[i];
+    r = p_w[i] * x[i] + p_b - y[i];
+    // line 20: if (Math.abs(r) > 1) {
+    if (Math.abs(r) > 1) {
+      // line 21: loss += Math.abs(r) - 0.5;
+      loss += Math.abs(r) - 0.5;
+      tape.push(1);
+    } else {
+      // line 23: loss += 0.5 * r * r;
+      loss += 0.5 * r * r;
+      tape.push(0);
+    }
+  }
+  // line 26: return loss / y.length;
+  result = loss / y.length;
+  result_bar = 1;
+  // adjoint of line 26: return loss / y.length;
+  const t1 = result_bar;
+  result_bar = 0;
+  loss_bar += t1 * (1 / y.length);
+  // adjoint of line 18: for (let i = 0; i < y.length; i++) {
+  for (i_1 = i_end - 1; i_1 >= 0; i_1--) {
+    const t2 = x[i_1];
+    r = p_w[i_1] * t2 + p_b - y[i_1];
+    // adjoint of line 20: if (Math.abs(r) > 1) {
+    const t3 = tape.pop() !== 0;
+    if (t3) {
+      // adjoint of line 21: loss += Math.abs(r) - 0.5;
+      r_bar += loss_bar * Math.sign(r);
+    } else {
+      // adjoint of line 23: loss += 0.5 * r * r;
+      r_bar += loss_bar * (0.5 * r) + loss_bar * r * 0.5;
+    }
+    // adjoint of line 19: const r = p.w[i] * x[i] + p.b - y[i];
+    const t4 = r_bar;
+    r_bar = 0;
+    p_b_bar += t4;
+    p_w_bar[i_1] += t4 * t2;
+  }
+  // adjoint of line 17: let loss = 0;
+  loss_bar = 0;
+  scalars[0] = p_b_bar;
+  return result;
+}
+
+export function huberValueAndGrad(
+  p: { w: Float64Array; b: number },
+  x_1: Float64Array,
+  y_1: Float64Array,
+  out?: { w: Float64Array; b: number },
+): [number, { w: Float64Array; b: number }] {
+  const p_grad = out ?? { w: new Float64Array(p.w.length), b: 0 };
+  const value = huber_grad(p.w, p.b, x_1, y_1, p_grad.w, huber_scalars);
+  p_grad.b = huber_scalars[0];
+  if (out === undefined) return [value, p_grad];
+  huberValueAndGrad_pair[0] = value;
+  huberValueAndGrad_pair[1] = p_grad;
+  return huberValueAndGrad_pair;
+}
