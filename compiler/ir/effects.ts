@@ -11,6 +11,10 @@ export class Effects {
 
   constructor(private readonly defs: Map<number, Instr>) {}
 
+  definition(t: Temp): Instr | undefined {
+    return this.defs.get(t.id);
+  }
+
   /** Locations a temp's value depends on, through the temps it is computed from. */
   readsOf(t: Temp): Set<number> {
     let r = this.reads.get(t.id);

@@ -8,6 +8,7 @@ import { Builder, type Ids } from "../ir/builder.js";
 import { opDef } from "../ops/table.js";
 import { childBlocks, isArrayType, usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 import { analyzeActivity, diffArgs, type Activity } from "./activity.js";
+import { fuseTopLoop } from "./fuse.js";
 import { analyzeNeeds, findRecomputable, findSaves, type Needs, type Recompute } from "./tbr.js";
 
 export function reverse(f: Func, wrt: Var[], ids: Ids): Func {
@@ -48,11 +49,25 @@ class Reverser {
   }
 
   run(): Func {
-    const forward = this.sweep(() => this.forward(this.f.body, 0));
-    const backward = this.sweep(() => {
-      this.b.set(this.adjoint(this.f.result), this.b.num(1));
-      this.backward(this.f.body, 0);
-    });
+    const top = this.f.body;
+    const forward = top.map((i) => this.sweep(() => {
+      this.b.loc = i.loc;
+      this.forwardInstr(i, 0);
+    }));
+    const seed = this.sweep(() => this.b.set(this.adjoint(this.f.result), this.b.num(1)));
+    const backward: Block[] = [];
+    for (let k = top.length - 1; k >= 0; k--) {
+      backward[k] = this.sweep(() => {
+        const loc = top[k].loc;
+        this.b.loc = loc && { ...loc, adjoint: true };
+        this.backwardInstr(top[k], 0);
+      });
+    }
+    const sweeps = fuseTopLoop({ forward, backward, seed }, {
+      adjoints: new Set([...this.adjVars.values()].map((v) => v.id)),
+      recomputed: new Set(this.recompute.keys()),
+      backwardIndex: (loop) => this.renamed.get(loop.index.id),
+    }) ?? [...forward.flat(), ...seed, ...backward.slice().reverse().flat()];
     const outputs: Var[] = [];
     const outParams: Var[] = [];
     const prelude = this.sweep(() => {
@@ -73,7 +88,7 @@ class Reverser {
     return {
       name: `${this.f.name}_grad`,
       params: [...this.f.params, ...outParams],
-      body: [...prelude, ...forward, ...backward],
+      body: [...prelude, ...sweeps],
       result: this.f.result,
       outputs,
     };
