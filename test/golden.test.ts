@@ -16,10 +16,11 @@ const update = process.env.UPDATE_GOLDEN === "1";
 const dir = path.join("test", "golden");
 const source = path.join(dir, "losses.ts");
 
-const goldens: { name: string; fn: string; args: string[] }[] = [
-  { name: "rosenbrock", fn: "rosenbrock", args: [] },
-  { name: "huber", fn: "huber", args: ["--wrt", "p", "--mode", "valueAndGrad"] },
-  { name: "sinExp", fn: "sinExp", args: ["--wrt", "x,y"] },
+/** `gradc show test/golden/losses.ts <fn> <args>` must print test/golden/<expected>. */
+const goldens: { expected: string; fn: string; args: string[] }[] = [
+  { expected: "rosenbrock.grad.ts", fn: "rosenbrock", args: [] },
+  { expected: "huber.grad.ts", fn: "huber", args: ["--wrt", "p", "--mode", "valueAndGrad"] },
+  { expected: "sinExp.grad.ts", fn: "sinExp", args: ["--wrt", "x,y"] },
 ];
 
 async function show(fn: string, args: string[]): Promise<string> {
@@ -32,8 +33,8 @@ async function show(fn: string, args: string[]): Promise<string> {
 }
 
 describe("golden gradient modules", () => {
-  it.each(goldens)("gradc show $fn $args matches test/golden/$name.grad.ts", async ({ name, fn, args }) => {
-    const expectedFile = path.join(dir, `${name}.grad.ts`);
+  it.each(goldens)("gradc show $fn $args prints test/golden/$expected", async ({ expected, fn, args }) => {
+    const expectedFile = path.join(dir, expected);
     const actual = await show(fn, args);
     if (update) {
       writeFileSync(expectedFile, actual);
