@@ -41,7 +41,7 @@ export function wrtVars(f: Func, wrt: number[]): Var[] {
 export function gradientIR(req: GradRequest): Func {
   const primal = primalIR(req);
   const g = verify(reverse(primal, wrtVars(primal, req.wrt), idsAfter(primal)));
-  return verify(simplify(g, { keepResult: req.mode === "valueAndGrad" }));
+  return verify(cse(verify(simplify(g, { keepResult: req.mode === "valueAndGrad" }))));
 }
 
 /** Text of the IR for `req` (`gradc show --ir`): the primal, then its gradient. */

@@ -4,7 +4,7 @@
 // reverse, restoring saved values, recomputing the temps the rules need and
 // accumulating adjoints. Tape push/pop are IR instructions, so the output can be
 // transformed again.
-import { Builder, type Ids } from "../ir/builder.js";
+import { Builder, type Factor, type Ids } from "../ir/builder.js";
 import { opDef } from "../ops/table.js";
 import { childBlocks, isArrayType, usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 import { analyzeActivity, diffArgs, type Activity } from "./activity.js";
@@ -404,13 +404,18 @@ class Reverser {
         const args = i.args.map((a) => (this.needs.temps.has(a.id) ? this.value(a) : a));
         const y = this.needs.temps.has(i.dst.id) ? this.value(i.dst) : i.dst;
         const parts = def.partials!(b, args, y);
+        // An argument used twice (x * x) gets one contribution, scaled by the summed partials.
+        const total = new Map<number, { arg: Temp; part: Factor }>();
         i.args.forEach((a, k) => {
-          if (!active[k]) return;
           const part = parts[k];
-          if (part === undefined) return;
-          const contribution = b.scale(g, part);
-          if (contribution) this.addAdjoint(a, contribution);
+          if (!active[k] || part === undefined) return;
+          const prev = total.get(a.id);
+          total.set(a.id, { arg: a, part: prev ? addFactors(b, prev.part, part) : part });
         });
+        for (const { arg, part } of total.values()) {
+          const contribution = b.scale(g, part);
+          if (contribution) this.addAdjoint(arg, contribution);
+        }
         return;
       }
       case "get": {
@@ -478,4 +483,10 @@ function blockLocalVars(f: Func): Set<number> {
   visit(f.body);
   for (const v of bad) out.delete(v);
   return out;
+}
+
+function addFactors(b: Builder, x: Factor, y: Factor): Factor {
+  if (typeof x === "number" && typeof y === "number") return x + y;
+  if (x === y) return b.op("mul", b.num(2), x as Temp);
+  return b.op("add", b.factor(x), b.factor(y));
 }
