@@ -4,44 +4,36 @@ function rosenbrock_grad(x: Float64Array, x_bar: Float64Array): void {
   let result_bar = 0;
   let s_bar = 0;
   let s = 0;
-  let i_end = 0;
   let i = 0;
   let a = 0;
   let b = 0;
-  let i_1 = 0;
   x_bar.fill(0);
   result_bar = 0;
   s_bar = 0;
   // line 6: let s = 0;
   s = 0;
-  // line 7: for (let i = 0; i < x.length - 1; i++) {
-  i_end = Math.max(0, x.length - 1);
-  for (i = 0; i < x.length - 1; i++) {
-    // line 8: const a = 1 - x[i];
-    const t1 = x[i];
-    a = 1 - t1;
-    // line 9: const b = x[i + 1] - x[i] * x[i];
-    b = x[i + 1] - t1 * t1;
-    // line 10: s += a * a + 100 * b * b;
-    s += a * a + 100 * b * b;
-  }
   result_bar = 1;
   // adjoint of line 12: return s;
-  const t2 = result_bar;
+  const t1 = result_bar;
   result_bar = 0;
-  s_bar += t2;
-  // adjoint of line 7: for (let i = 0; i < x.length - 1; i++) {
-  for (i_1 = i_end - 1; i_1 >= 0; i_1--) {
-    const t3 = x[i_1];
-    a = 1 - t3;
-    b = x[i_1 + 1] - t3 * t3;
+  s_bar += t1;
+  // line 7: for (let i = 0; i < x.length - 1; i++) {
+  for (i = 0; i < x.length - 1; i++) {
+    // line 8: const a = 1 - x[i];
+    const t2 = x[i];
+    a = 1 - t2;
+    // line 9: const b = x[i + 1] - x[i] * x[i];
+    b = x[i + 1] - t2 * t2;
+    // line 10: s += a * a + 100 * b * b;
+    s += a * a + 100 * b * b;
+    const t3 = x[i];
     // adjoint of line 10: s += a * a + 100 * b * b;
     const t4 = s_bar * (100 * b) + s_bar * b * 100;
     // adjoint of line 9: const b = x[i + 1] - x[i] * x[i];
     const t5 = -t4;
-    x_bar[i_1 + 1] += t4;
+    x_bar[i + 1] += t4;
     // adjoint of line 8: const a = 1 - x[i];
-    x_bar[i_1] += t5 * t3 + t5 * t3 + -(s_bar * a + s_bar * a);
+    x_bar[i] += t5 * t3 + t5 * t3 + -(s_bar * a + s_bar * a);
   }
   // adjoint of line 6: let s = 0;
   s_bar = 0;
