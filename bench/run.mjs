@@ -127,7 +127,8 @@ function summary(rows, key, label) {
 // ------------------------------------------------------------------ main
 
 const { api, reason } = await loadGradc();
-console.log(`gradc bench — node ${process.version}, ${os.cpus()[0]?.model ?? "unknown cpu"}`);
+const load = () => os.loadavg()[0].toFixed(1);
+console.log(`gradc bench — node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? "unknown cpu"}, load ${load()}`);
 console.log(`medians of ${timing.samples} interleaved samples per variant${quick ? " (--quick)" : ""}`);
 if (!api) console.log(`gradc columns skipped: ${reason}`);
 
@@ -157,5 +158,5 @@ console.log(`hand-written gradients match central differences (max rel. error <=
 summary(rows, "hand", "hand-written");
 summary(rows, "gradc", "gradc");
 summary(rows, "gradcOut", "gradc+out");
-console.log(`(checksum ${checksum().toPrecision(6)})`);
+console.log(`(load ${load()} at the end; checksum ${checksum().toPrecision(6)})`);
 if (failed) process.exitCode = 1;

@@ -46,9 +46,9 @@ export function median(xs) {
 }
 
 /**
- * Times every variant of one case, interleaved: sample j runs all variants, in an
- * order rotated by j, before sample j+1 starts, so a slow phase of a shared
- * machine hits every variant alike. Returns { name: median ms per operation }.
+ * Times every variant of one case, interleaved: sample j runs all variants, in a
+ * shuffled order, before sample j+1 starts, so a slow phase of a shared machine
+ * hits every variant alike. Returns { name: median ms per operation }.
  *
  * @param {Record<string, {fn: Function, args: unknown[]}>} variants
  * @param {{samples?: number, sampleMs?: number, warmupMs?: number}} [opts]
@@ -70,11 +70,17 @@ export function measure(variants, opts = {}) {
     for (let K = 1; performance.now() < end; K *= 2) timeBatch(v, K);
     v.K = calibrate(v, sampleMs);
   }
+  let seed = 1;
   for (let j = 0; j < samples; j++) {
-    for (let i = 0; i < vs.length; i++) {
-      const v = vs[(i + j) % vs.length];
-      v.times.push(timeBatch(v, v.K) / v.K);
+    // Fisher-Yates with a fixed LCG: each variant follows each other one about
+    // equally often, so the garbage one leaves behind is not always paid by the same.
+    const order = [...vs];
+    for (let i = order.length - 1; i > 0; i--) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const r = seed % (i + 1);
+      [order[i], order[r]] = [order[r], order[i]];
     }
+    for (const v of order) v.times.push(timeBatch(v, v.K) / v.K);
   }
   return Object.fromEntries(vs.map((v) => [v.name, median(v.times)]));
 }
