@@ -4,6 +4,7 @@
 import { opDef } from "../ops/table.js";
 import { Effects } from "../ir/effects.js";
 import { isArrayType, usedTemps, walk, type Block, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+import { planDeclarations, type Declarations } from "./declare.js";
 import { Names } from "./names.js";
 
 export interface EmitFunctionOptions {
@@ -29,6 +30,7 @@ class FunctionEmitter {
   private readonly tempNames = new Map<number, string>();
   private readonly lines: string[] = [];
   private lastComment = "";
+  private decls!: Declarations;
 
   constructor(private readonly f: Func, private readonly o: EmitFunctionOptions) {
     walk(f.body, (i) => {
@@ -43,26 +45,16 @@ class FunctionEmitter {
     const n = (v: Var) => o.names.of(v);
     const params = f.params.map((p) => (o.ts ? `${n(p)}: ${tsType(p)}` : n(p)));
     if (o.scalarsParam) params.push(o.ts ? `${o.scalarsParam}: Float64Array` : o.scalarsParam);
-    const locals = this.collectLocals();
+    const keep = new Set([f.result, ...(f.outputs ?? [])].map((v) => v.id));
+    this.decls = planDeclarations(f, keep);
+    const locals = [...this.decls.hoisted];
+    for (const v of [f.result, ...(f.outputs ?? [])]) if (!locals.includes(v) && (o.returnValue || v !== f.result)) locals.push(v);
     this.block(f.body, 1);
     const decls = locals.map((v) => `  let ${this.declaration(v)};`);
     const outs = (f.outputs ?? []).map((v, k) => `  ${o.scalarsParam}[${k}] = ${n(v)};`);
     const ret = o.ts ? (o.returnValue ? ": number" : ": void") : "";
     const tail = o.returnValue ? [`  return ${n(f.result)};`] : [];
     return [`function ${o.name}(${params.join(", ")})${ret} {`, ...decls, ...this.lines, ...outs, ...tail, "}"].join("\n");
-  }
-
-  private collectLocals(): Var[] {
-    const params = new Set(this.f.params.map((p) => p.id));
-    const seen = new Map<number, Var>();
-    const add = (v: Var | undefined) => { if (v && !params.has(v.id) && !seen.has(v.id)) seen.set(v.id, v); };
-    walk(this.f.body, (i) => {
-      const r = i as unknown as Record<string, Var | undefined>;
-      for (const key of ["v", "arr", "index", "exit", "copyOf"]) add(r[key]);
-    });
-    if (this.o.returnValue) add(this.f.result);
-    for (const v of this.f.outputs ?? []) add(v);
-    return [...seen.values()];
   }
 
   private declaration(v: Var): string {
@@ -105,9 +97,9 @@ class FunctionEmitter {
     }
     this.comment(i, depth);
     switch (i.k) {
-      case "set": return this.out(depth, this.assignment(n(i.v), i.src, i.v));
+      case "set": return this.out(depth, this.declare(i) + this.assignment(n(i.v), i.src, i.v));
       case "store": return this.out(depth, this.assignment(`${n(i.arr)}[${e(i.idx)}]`, i.src, undefined, i));
-      case "alloc": return this.out(depth, `${n(i.v)} = ${this.alloc(i)};`);
+      case "alloc": return this.out(depth, `${this.declare(i)}${n(i.v)}${this.declare(i) && this.o.ts ? `: ${tsType(i.v)}` : ""} = ${this.alloc(i)};`);
       case "fill": return this.out(depth, `${n(i.arr)}.fill(${e(i.src)});`);
       case "push": return this.out(depth, `tape.push(${i.src.type === "bool" ? `${e(i.src)} ? 1 : 0` : e(i.src)});`);
       case "pushref": return this.out(depth, `tape.pushRef(${n(i.v)});`);
@@ -116,6 +108,11 @@ class FunctionEmitter {
       case "for": return this.forStatement(i, depth);
       case "while": return this.whileStatement(i, depth);
     }
+  }
+
+  private declare(i: Instr): string {
+    const kw = this.decls.at.get(i);
+    return kw ? `${kw} ` : "";
   }
 
   /** `x = e`, shortened to `x += e` (and -=, *=) when e starts by reading x itself. */
@@ -175,7 +172,8 @@ class FunctionEmitter {
     }
     const exit = i.exit ? ` && !${this.o.names.of(i.exit)}` : "";
     const step = i.step === 1 ? `${idx}++` : i.step === -1 ? `${idx}--` : i.step > 0 ? `${idx} += ${i.step}` : `${idx} -= ${-i.step}`;
-    this.out(depth, `for (${idx} = ${start}; ${idx} ${i.cmp} ${end}${exit}; ${step}) {`);
+    const kw = this.decls.loops.has(i) ? "let " : "";
+    this.out(depth, `for (${kw}${idx} = ${start}; ${idx} ${i.cmp} ${end}${exit}; ${step}) {`);
     this.nested(i.body, depth);
     this.out(depth, "}");
   }

@@ -1,7 +1,9 @@
 // Clean-up after a transform: folds constant ops and removes dead code (unused temps,
 // writes nobody reads, empty branches and loops) until nothing changes.
 import { opDef } from "../ops/table.js";
-import { usedTemps, walk, type Block, type Func, type Instr } from "../ir/types.js";
+import { Effects } from "../ir/effects.js";
+import { usedTemps, walk, type Block, type Func, type Instr, type Temp } from "../ir/types.js";
+import { replaceUses } from "./normalize.js";
 
 export interface SimplifyOptions {
   /** Whether the function's value is still returned (false for gradient-only code). */
@@ -9,10 +11,10 @@ export interface SimplifyOptions {
 }
 
 export function simplify(f: Func, opts: SimplifyOptions): Func {
-  let body = fold(f.body);
+  let body = f.body;
   for (let changed = true; changed; ) {
     const before = size(body);
-    body = sweep(body, liveness(f, body, opts));
+    body = sweep(fold(body), liveness(f, body, opts));
     changed = size(body) !== before;
   }
   return { ...f, body };
@@ -24,18 +26,81 @@ function size(block: Block): number {
   return n;
 }
 
-/** Folds ops whose arguments are all constants. */
-function fold(block: Block): Block {
-  const consts = new Map<number, number | boolean>();
-  walk(block, (i) => {
-    if (i.k === "const") consts.set(i.dst.id, i.value);
-    if (i.k === "op" && i.args.every((a) => consts.has(a.id))) {
-      const value = opDef(i.op).eval(...i.args.map((a) => Number(consts.get(a.id))));
-      consts.set(i.dst.id, value);
-      Object.assign(i, { k: "const", value, args: undefined, op: undefined });
+type Value = number | boolean;
+
+/**
+ * Folds constants: ops on constants, reads of variables known to hold a constant
+ * (`result_bar = 1` then `result_bar * g`), and the identities x + 0, x - 0, x * 1.
+ */
+function fold(body: Block): Block {
+  const folder = new Folder();
+  return folder.block(body, new Map());
+}
+
+class Folder {
+  private readonly consts = new Map<number, Value>();
+  private readonly alias = new Map<number, Temp>();
+  private readonly effects = new Effects(new Map());
+
+  block(input: Block, vars: Map<number, Value>): Block {
+    const out: Block = [];
+    for (const original of input) {
+      const i = { ...original } as Instr;
+      replaceUses(i, (t) => this.alias.get(t.id) ?? t);
+      const folded = this.instr(i, vars);
+      if (folded) out.push(folded);
     }
-  });
-  return block;
+    return out;
+  }
+
+  private instr(i: Instr, vars: Map<number, Value>): Instr | undefined {
+    const written = this.effects.writesOf(i);
+    switch (i.k) {
+      case "const":
+        this.consts.set(i.dst.id, i.value);
+        return i;
+      case "get":
+        return vars.has(i.v.id) ? this.constant(i.dst, vars.get(i.v.id)!, i) : i;
+      case "op":
+        return this.op(i);
+      case "set":
+        if (this.consts.has(i.src.id)) vars.set(i.v.id, this.consts.get(i.src.id)!);
+        else vars.delete(i.v.id);
+        return i;
+      case "if": case "for": case "while": {
+        const inner = new Map([...vars].filter(([v]) => !written.has(v)));
+        if (i.k === "if") Object.assign(i, { then: this.block(i.then, new Map(inner)), else: this.block(i.else, new Map(inner)) });
+        if (i.k === "for") Object.assign(i, { body: this.block(i.body, inner) });
+        if (i.k === "while") Object.assign(i, { test: this.block(i.test, new Map(inner)), body: this.block(i.body, inner) });
+        for (const v of written) vars.delete(v);
+        return i;
+      }
+      default:
+        for (const v of written) vars.delete(v);
+        return i;
+    }
+  }
+
+  private constant(dst: Temp, value: Value, from: Instr): Instr {
+    this.consts.set(dst.id, value);
+    return { k: "const", dst, value, loc: from.loc };
+  }
+
+  private op(i: Extract<Instr, { k: "op" }>): Instr | undefined {
+    const c = (t: Temp) => this.consts.get(t.id);
+    if (i.args.every((a) => this.consts.has(a.id))) {
+      return this.constant(i.dst, opDef(i.op).eval(...i.args.map((a) => Number(c(a)))), i);
+    }
+    const [a, b] = i.args;
+    const same = (t: Temp) => { this.alias.set(i.dst.id, t); return undefined; };
+    if (i.op === "add" && c(b) === 0) return same(a);
+    if (i.op === "add" && c(a) === 0) return same(b);
+    if (i.op === "sub" && c(b) === 0) return same(a);
+    if (i.op === "mul" && c(b) === 1) return same(a);
+    if (i.op === "mul" && c(a) === 1) return same(b);
+    if (i.op === "select" && c(a) !== undefined) return same(c(a) ? i.args[1] : i.args[2]);
+    return i;
+  }
 }
 
 interface Liveness {
