@@ -25,15 +25,14 @@ function rosenbrock_grad(x: Float64Array, x_bar: Float64Array): void {
     // line 9: const b = x[i + 1] - x[i] * x[i];
     b = x[i + 1] - t2 * t2;
     // line 10: s += a * a + 100 * b * b;
-    s += a * a + 100 * b * b;
-    const t3 = x[i];
+    const t3 = 100 * b;
+    s += a * a + t3 * b;
     // adjoint of line 10: s += a * a + 100 * b * b;
-    const t4 = s_bar * (100 * b) + s_bar * b * 100;
+    const t4 = s_bar * t3 + s_bar * b * 100;
     // adjoint of line 9: const b = x[i + 1] - x[i] * x[i];
-    const t5 = -t4;
     x_bar[i + 1] += t4;
     // adjoint of line 8: const a = 1 - x[i];
-    x_bar[i] += t5 * t3 + t5 * t3 + -(s_bar * a + s_bar * a);
+    x_bar[i] += -t4 * (2 * t2) + -(s_bar * (2 * a));
   }
   // adjoint of line 6: let s = 0;
   s_bar = 0;
