@@ -67,6 +67,7 @@ function rosenbrockCase(n) {
     primal: rosenbrock,
     gradcOpts: {},
     makeOut: () => new Float64Array(n),
+    callArgs: [x],
     // Central differences cost O(n^2): they check the hand-written code on a small input.
     fd: { theta: uniform(Math.min(n, 50), -2, 2, 7), f: rosenbrock, hand: arrayVG(rosenbrockVG) },
     compare: (vg) => ({ hand: arrayVG(rosenbrockVG)(x), gradc: vg(x) }),
@@ -135,6 +136,7 @@ function sinExpCase(points) {
     gradcOpts: { wrt: ["x", "y"] },
     // Gradients w.r.t. two numbers: the caller's buffer is a two-slot array.
     makeOut: () => [0, 0],
+    callArgs: [xs[0], ys[0]],
     fd: { theta: Float64Array.of(xs[3], ys[3]), f: (t) => sinExp(t[0], t[1]), hand: pairVG },
     // Compared at 200 of the points, concatenated.
     compare: (vg) => ({
@@ -201,6 +203,7 @@ function logSumExpCase(n) {
     primal: logSumExp,
     gradcOpts: {},
     makeOut: () => new Float64Array(n),
+    callArgs: [x],
     fd: { theta: uniform(200, -5, 5, 22), f: logSumExp, hand: arrayVG(logSumExpVG) },
     compare: (vg) => ({ hand: arrayVG(logSumExpVG)(x), gradc: vg(x) }),
     variants: (vg, vgOut) => ({

@@ -78,7 +78,12 @@ function gradcVariants(api, c) {
       return `failed: ${firstLine(e)}`;
     }
   };
-  return { gradc: make(c.gradcOpts), gradcOut: make({ ...c.gradcOpts, out: c.makeOut() }) };
+  const out = c.makeOut();
+  const gradcOut = make({ ...c.gradcOpts, out });
+  if (typeof gradcOut === "function" && gradcOut(...c.callArgs)[1] !== out) {
+    console.log(`${c.name}: note: gradc+out returns a new gradient instead of the opts.out buffer`);
+  }
+  return { gradc: make(c.gradcOpts), gradcOut };
 }
 
 // ------------------------------------------------------------------ table
