@@ -16,26 +16,18 @@ function huber_grad(
   p_w_bar: Float64Array,
   scalars: Float64Array,
 ): number {
-  let result_bar = 0;
-  let loss_bar = 0;
-  let r_bar = 0;
   let p_b_bar = 0;
-  let loss = 0;
-  let i_end = 0;
-  let i = 0;
   let r = 0;
   let result = 0;
-  let i_1 = 0;
   p_w_bar.fill(0);
-  result_bar = 0;
-  loss_bar = 0;
-  r_bar = 0;
+  let loss_bar = 0;
+  let r_bar = 0;
   p_b_bar = 0;
   // line 17: let loss = 0;
-  loss = 0;
+  let loss = 0;
   // line 18: for (let i = 0; i < y.length; i++) {
-  i_end = Math.max(0, y.length);
-  for (i = 0; i < y.length; i++) {
+  const i_end = Math.max(0, y.length);
+  for (let i = 0; i < y.length; i++) {
     // line 19: const r = p.w[i] * x[i] + p.b - y[i];
     r = p_w[i] * x[i] + p_b - y[i];
     // line 20: if (Math.abs(r) > 1) {
@@ -51,18 +43,15 @@ function huber_grad(
   }
   // line 26: return loss / y.length;
   result = loss / y.length;
-  result_bar = 1;
   // adjoint of line 26: return loss / y.length;
-  const t1 = result_bar;
-  result_bar = 0;
-  loss_bar += t1 * (1 / y.length);
+  loss_bar = 1 / y.length;
   // adjoint of line 18: for (let i = 0; i < y.length; i++) {
-  for (i_1 = i_end - 1; i_1 >= 0; i_1--) {
-    const t2 = x[i_1];
-    r = p_w[i_1] * t2 + p_b - y[i_1];
+  for (let i_1 = i_end - 1; i_1 >= 0; i_1--) {
+    const t1 = x[i_1];
+    r = p_w[i_1] * t1 + p_b - y[i_1];
     // adjoint of line 20: if (Math.abs(r) > 1) {
-    const t3 = tape.pop() !== 0;
-    if (t3) {
+    const t2 = tape.pop() !== 0;
+    if (t2) {
       // adjoint of line 21: loss += Math.abs(r) - 0.5;
       r_bar += loss_bar * Math.sign(r);
     } else {
@@ -70,10 +59,10 @@ function huber_grad(
       r_bar += loss_bar * (0.5 * r) + loss_bar * r * 0.5;
     }
     // adjoint of line 19: const r = p.w[i] * x[i] + p.b - y[i];
-    const t4 = r_bar;
+    const t3 = r_bar;
     r_bar = 0;
-    p_b_bar += t4;
-    p_w_bar[i_1] += t4 * t2;
+    p_b_bar += t3;
+    p_w_bar[i_1] += t3 * t1;
   }
   // adjoint of line 17: let loss = 0;
   loss_bar = 0;

@@ -2,19 +2,14 @@
 const sinExp_scalars = new Float64Array(2);
 
 function sinExp_grad(x: number, y: number, scalars: Float64Array): void {
-  let result_bar = 0;
   let y_bar = 0;
   let x_bar = 0;
-  result_bar = 0;
   y_bar = 0;
   x_bar = 0;
-  result_bar = 1;
   // adjoint of line 31: return Math.sin(x) * Math.exp(y) + x * y;
-  const t1 = result_bar;
-  result_bar = 0;
-  const t2 = Math.exp(y);
-  y_bar += t1 * x + t1 * Math.sin(x) * t2;
-  x_bar += t1 * y + t1 * t2 * Math.cos(x);
+  const t1 = Math.exp(y);
+  y_bar = x + Math.sin(x) * t1;
+  x_bar = y + t1 * Math.cos(x);
   scalars[0] = x_bar;
   scalars[1] = y_bar;
 }
