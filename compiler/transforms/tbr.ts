@@ -3,7 +3,7 @@
 import { Builder } from "../ir/builder.js";
 import { opDef } from "../ops/table.js";
 import { Effects, TAPE } from "../ir/effects.js";
-import { childBlocks, walk, type Block, type For, type Func, type Instr, type Temp } from "../ir/types.js";
+import { walk, type Block, type For, type Func, type Instr, type Temp } from "../ir/types.js";
 import { fixpoint, type Activity } from "./activity.js";
 
 export interface Needs {
@@ -102,33 +102,49 @@ export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Reco
 }
 
 /**
- * Writes (set, store, fill) that must save the value they overwrite: those that can
- * run after a read whose value the backward sweep needs. A needed read that comes
- * later in the code, outside any loop shared with the write, reads the last value
- * written, which the backward sweep finds in place; no save is needed for it.
+ * Writes (set, store, fill) that must save the value they overwrite: those reached
+ * by a read whose value the backward sweep needs, with no other write to the same
+ * var in between (that write would have saved it). A needed read that only follows
+ * the write reads the last value written, which the backward sweep finds in place.
+ * Forward dataflow over "a needed read of this location may still be pending".
  */
 export function findSaves(f: Func, needs: Needs, recompute: Map<number, Recompute>): Set<Instr> {
-  const pos = new Map<Instr, number>();
-  const loopsOf = new Map<Instr, Instr[]>();
-  const reads = new Map<number, Instr[]>();
-  let n = 0;
-  const visit = (block: Block, loops: Instr[]) => {
+  const saves = new Set<Instr>();
+  const neededRead = (i: Instr): number | undefined => {
+    if (i.k === "get" && needs.temps.has(i.dst.id)) return i.v.id;
+    if (i.k === "load" && needs.temps.has(i.dst.id)) return i.arr.id;
+    return undefined;
+  };
+  const flow = (block: Block, pending: Set<number>): Set<number> => {
     for (const i of block) {
-      pos.set(i, n++);
-      loopsOf.set(i, loops);
-      const loc = i.k === "get" ? i.v.id : i.k === "load" ? i.arr.id : undefined;
-      if (loc !== undefined && needs.temps.has((i as { dst: Temp }).dst.id)) reads.set(loc, [...(reads.get(loc) ?? []), i]);
-      const inner = i.k === "for" || i.k === "while" ? [...loops, i] : loops;
-      for (const c of childBlocks(i)) visit(c, inner);
+      const read = neededRead(i);
+      if (read !== undefined) pending.add(read);
+      const loc = i.k === "set" ? i.v.id : i.k === "store" || i.k === "fill" ? i.arr.id : undefined;
+      if (loc !== undefined && !recompute.has(loc)) {
+        if (pending.has(loc)) saves.add(i);
+        // A scalar or a whole array is overwritten; one element is not.
+        if (i.k !== "store") pending.delete(loc);
+      }
+      if (i.k === "if") pending = union(flow(i.then, new Set(pending)), flow(i.else, new Set(pending)));
+      if (i.k === "for" || i.k === "while") pending = loop(i, pending);
+    }
+    return pending;
+  };
+  const loop = (i: Extract<Instr, { k: "for" | "while" }>, entry: Set<number>): Set<number> => {
+    let state = new Set(entry);
+    for (;;) {
+      const afterTest = i.k === "while" ? flow(i.test, new Set(state)) : state;
+      const next = union(entry, flow(i.body, new Set(afterTest)), afterTest);
+      if (next.size === state.size) return next;
+      state = next;
     }
   };
-  visit(f.body, []);
-  const saves = new Set<Instr>();
-  walk(f.body, (w) => {
-    const loc = w.k === "set" ? w.v.id : w.k === "store" || w.k === "fill" ? w.arr.id : undefined;
-    if (loc === undefined || recompute.has(loc)) return;
-    const before = (r: Instr) => pos.get(r)! < pos.get(w)! || loopsOf.get(r)!.some((l) => loopsOf.get(w)!.includes(l));
-    if ((reads.get(loc) ?? []).some(before)) saves.add(w);
-  });
+  flow(f.body, new Set());
   return saves;
+}
+
+function union(...sets: Set<number>[]): Set<number> {
+  const out = new Set<number>();
+  for (const s of sets) for (const x of s) out.add(x);
+  return out;
 }
