@@ -56,9 +56,12 @@ function tryFuse(s: Sweeps, k: number, ctx: FuseContext): Block | undefined {
   substituteVar(body, bwdLoop.index, fwdLoop.index);
   const fused: For = { ...fwdLoop, body: [...fwdLoop.body, ...body] };
   const forwardK = s.forward[k].map((i) => (i === fwdLoop ? fused : i));
+  // Values the backward loop's header computed may serve the backward code before it.
+  const header = s.backward[k].filter((i) => i !== bwdLoop);
+  if (!header.every((i) => "dst" in i)) return undefined;
   return [
     ...s.forward.slice(0, k).flat(), ...s.seed, ...after, ...forwardK,
-    ...s.forward.slice(k + 1).flat(), ...s.backward.slice(0, k).reverse().flat(),
+    ...s.forward.slice(k + 1).flat(), ...header, ...s.backward.slice(0, k).reverse().flat(),
   ];
 }
 

@@ -9,7 +9,7 @@ import { opDef } from "../ops/table.js";
 import { childBlocks, isArrayType, usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 import { analyzeActivity, diffArgs, type Activity } from "./activity.js";
 import { fuseTopLoop } from "./fuse.js";
-import { analyzeNeeds, findRecomputable, findSaves, type Needs, type Recompute } from "./tbr.js";
+import { analyzeNeeds, findRecomputable, findRecomputableBounds, findSaves, type Needs, type Recompute } from "./tbr.js";
 
 export function reverse(f: Func, wrt: Var[], ids: Ids): Func {
   return new Reverser(f, wrt, ids).run();
@@ -18,6 +18,8 @@ export function reverse(f: Func, wrt: Var[], ids: Ids): Func {
 class Reverser {
   private readonly act: Activity;
   private readonly recompute: Map<number, Recompute>;
+  /** Counted loops whose bounds the backward sweep recomputes instead of recording. */
+  private readonly boundsRecomputed: Set<For>;
   /** Writes that save the value they overwrite on the tape. */
   private readonly saves: Set<Instr>;
   private readonly needs: Needs;
@@ -39,7 +41,8 @@ class Reverser {
     this.b = new Builder(ids);
     this.act = analyzeActivity(f, wrt);
     this.recompute = findRecomputable(f);
-    this.needs = analyzeNeeds(f, this.act, this.recompute);
+    this.boundsRecomputed = findRecomputableBounds(f);
+    this.needs = analyzeNeeds(f, this.act, this.recompute, this.boundsRecomputed);
     this.saves = findSaves(f, this.needs, this.recompute);
     walk(f.body, (i) => {
       if ("dst" in i) this.defs.set(i.dst.id, i);
@@ -177,12 +180,16 @@ class Reverser {
 
   private forwardFor(i: For, depth: number): void {
     const b = this.b;
+    if (this.boundsRecomputed.has(i)) {
+      b.emit({ ...i, body: this.sweep(() => this.forward(i.body, depth + 1)) });
+      return;
+    }
     const startDef = this.defs.get(i.start.id);
     const start = startDef?.k === "const" ? (startDef.value as number) : b.newVar(`${i.index.name}_start`, "num");
     const end = b.newVar(`${i.index.name}_end`, "num");
     if (typeof start !== "number") b.set(start, i.start);
     const computable = !i.exit && Math.abs(i.step) === 1;
-    if (computable) b.set(end, this.finalIndex(i));
+    if (computable) b.set(end, this.finalIndex(i, i.start, i.end));
     const body = this.sweep(() => this.forward(i.body, depth + 1));
     b.emit({ ...i, body });
     if (!computable) b.set(end, b.get(i.index));
@@ -194,14 +201,14 @@ class Reverser {
   }
 
   /** Index value after a loop of unit step without early exit, from its bounds. */
-  private finalIndex(i: For): Temp {
+  private finalIndex(i: For, start: Temp, end: Temp): Temp {
     const b = this.b;
     const one = b.num(1);
     switch (i.cmp) {
-      case "<": return b.op("max", i.start, i.end);
-      case "<=": return b.op("max", i.start, b.op("add", i.end, one));
-      case ">": return b.op("min", i.start, i.end);
-      case ">=": return b.op("min", i.start, b.op("sub", i.end, one));
+      case "<": return b.op("max", start, end);
+      case "<=": return b.op("max", start, b.op("add", end, one));
+      case ">": return b.op("min", start, end);
+      case ">=": return b.op("min", start, b.op("sub", end, one));
     }
   }
 
@@ -359,13 +366,19 @@ class Reverser {
 
   private backwardFor(i: For, depth: number): void {
     const b = this.b;
-    const rec = this.forRecords.get(i)!;
-    if (depth > 0) {
-      b.set(rec.end, b.emit({ k: "pop", dst: b.temp("num") }).dst);
-      if (typeof rec.start !== "number") b.set(rec.start, b.emit({ k: "pop", dst: b.temp("num") }).dst);
+    let last: Temp, first: Temp;
+    if (this.boundsRecomputed.has(i)) {
+      first = this.value(i.start);
+      last = b.op("sub", this.finalIndex(i, first, this.value(i.end)), b.num(i.step));
+    } else {
+      const rec = this.forRecords.get(i)!;
+      if (depth > 0) {
+        b.set(rec.end, b.emit({ k: "pop", dst: b.temp("num") }).dst);
+        if (typeof rec.start !== "number") b.set(rec.start, b.emit({ k: "pop", dst: b.temp("num") }).dst);
+      }
+      last = b.op("sub", b.get(rec.end), b.num(i.step));
+      first = typeof rec.start === "number" ? b.num(rec.start) : b.get(rec.start);
     }
-    const last = b.op("sub", b.get(rec.end), b.num(i.step));
-    const first = typeof rec.start === "number" ? b.num(rec.start) : b.get(rec.start);
     // The backward loop counts with its own index, so the forward loop can be removed when dead.
     const index = b.newVar(i.index.name, "num");
     this.renamed.set(i.index.id, index);

@@ -62,7 +62,27 @@ export function findRecomputable(f: Func): Map<number, Recompute> {
   return out;
 }
 
-export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Recompute>): Needs {
+/**
+ * Counted loops without early exit and of unit step whose bounds read nothing the
+ * loop writes: the backward loop's range is recomputed from the bounds, no tape.
+ */
+export function findRecomputableBounds(f: Func): Set<For> {
+  const defs = new Map<number, Instr>();
+  const loops: For[] = [];
+  walk(f.body, (i) => {
+    if ("dst" in i) defs.set(i.dst.id, i);
+    if (i.k === "for") loops.push(i);
+  });
+  const effects = new Effects(defs);
+  return new Set(loops.filter((loop) => {
+    if (loop.exit || Math.abs(loop.step) !== 1) return false;
+    const written = effects.writesOf(loop);
+    const reads = [...effects.readsOf(loop.start), ...effects.readsOf(loop.end)];
+    return reads.every((l) => l !== TAPE && !written.has(l));
+  }));
+}
+
+export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Recompute>, bounds: Set<For>): Needs {
   const defs = new Map<number, Instr>();
   const instrs: Instr[] = [];
   walk(f.body, (i) => {
@@ -78,6 +98,10 @@ export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Reco
     }
     if (i.k === "load" && act.temps.has(i.dst.id)) need(i.idx);
     if (i.k === "store" && act.vars.has(i.arr.id)) need(i.idx);
+    if (i.k === "for" && bounds.has(i)) {
+      need(i.start);
+      need(i.end);
+    }
   }
   fixpoint(() => {
     const before = needs.temps.size + needs.vars.size;
