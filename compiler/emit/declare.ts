@@ -15,7 +15,7 @@ export interface Declarations {
 
 type Path = [Block, number][];
 
-export function planDeclarations(f: Func, keep: Set<number>): Declarations {
+export function planDeclarations(f: Func, keep: Var[]): Declarations {
   const params = new Set(f.params.map((p) => p.id));
   const paths = new Map<number, Path[]>();
   const writes = new Map<number, Instr[]>();
@@ -33,11 +33,16 @@ export function planDeclarations(f: Func, keep: Set<number>): Declarations {
     });
   };
   visit(f.body, []);
+  // Vars read after the body (result, outputs) are used at its very end.
+  for (const v of keep) {
+    vars.set(v.id, v);
+    paths.set(v.id, [...(paths.get(v.id) ?? []), [[f.body, f.body.length]]]);
+  }
   const out: Declarations = { at: new Map(), loops: new Set(), hoisted: [] };
   for (const [id, v] of vars) {
     const first = firstInCommonBlock(paths.get(id)!);
     const ws = writes.get(id) ?? [];
-    if (keep.has(id) || !first) out.hoisted.push(v);
+    if (!first) out.hoisted.push(v);
     else if ((first.k === "set" || first.k === "alloc") && first.v === v) out.at.set(first, ws.length === 1 ? "const" : "let");
     else if (first.k === "for" && first.index === v && ws.length === 1 && onlyInside(paths.get(id)!, first)) out.loops.add(first);
     else out.hoisted.push(v);

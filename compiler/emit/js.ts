@@ -45,10 +45,9 @@ class FunctionEmitter {
     const n = (v: Var) => o.names.of(v);
     const params = f.params.map((p) => (o.ts ? `${n(p)}: ${tsType(p)}` : n(p)));
     if (o.scalarsParam) params.push(o.ts ? `${o.scalarsParam}: Float64Array` : o.scalarsParam);
-    const keep = new Set([f.result, ...(f.outputs ?? [])].map((v) => v.id));
+    const keep = [...(o.returnValue ? [f.result] : []), ...(f.outputs ?? [])];
     this.decls = planDeclarations(f, keep);
-    const locals = [...this.decls.hoisted];
-    for (const v of [f.result, ...(f.outputs ?? [])]) if (!locals.includes(v) && (o.returnValue || v !== f.result)) locals.push(v);
+    const locals = this.decls.hoisted;
     this.block(f.body, 1);
     const decls = locals.map((v) => `  let ${this.declaration(v)};`);
     const outs = (f.outputs ?? []).map((v, k) => `  ${o.scalarsParam}[${k}] = ${n(v)};`);

@@ -25,18 +25,29 @@ export function emitGradModule(req: GradRequest, opts: EmitOptions): string {
 export function emitGradParts(req: GradRequest, opts: EmitOptions): ModuleParts {
   const g = gradientIR(req);
   const ts = opts.lang === "ts";
-  const names = new Names();
-  names.reserve(opts.exportName);
-  const core = names.claim(`${req.fn.name}_grad`);
-  const scalars = (g.outputs ?? []).length ? names.claim(`${req.fn.name}_scalars`) : undefined;
-  const coreText = emitFunction(g, { ts, names, name: core, scalarsParam: scalars ? "scalars" : undefined, returnValue: req.mode === "valueAndGrad" });
+  // Module-level names first; each function then names its own locals.
+  const moduleNames = new Names();
+  moduleNames.reserve(opts.exportName);
+  const core = moduleNames.claim(`${req.fn.name}_grad`);
+  const scalars = (g.outputs ?? []).length ? moduleNames.claim(`${req.fn.name}_scalars`) : undefined;
+  const pairName = `${opts.exportName}_pair`;
+  moduleNames.reserve(pairName);
+  const coreText = emitFunction(g, { ts, names: moduleNames.fork(), name: core, scalarsParam: scalars ? "scalars" : undefined, returnValue: req.mode === "valueAndGrad" });
   const usesTape = /\btape\./.test(coreText);
   const state: string[] = [];
   if (usesTape) state.push("const tape = new Tape();");
   if (scalars) state.push(`const ${scalars} = new Float64Array(${g.outputs!.length});`);
-  const entry = emitEntry(req, g, { ts, core, scalars, exportName: opts.exportName, names, state });
-  const header = `// Gradient of ${req.fn.name} (${req.fn.source.file})${req.wrt.length ? `, with respect to ${req.wrt.map((w) => paramNames(req)[w]).join(", ")}` : ""}.`;
+  const entry = emitEntry(req, g, { ts, core, scalars, exportName: opts.exportName, names: moduleNames.fork(), state });
+  const file = req.fn.source.file.split(/[\\/]/).pop();
+  const wrt = req.wrt.map((w) => paramText(req, w)).join(", ");
+  const header = `// ${req.mode === "valueAndGrad" ? "Value and gradient" : "Gradient"} of ${req.fn.name} (${file}) with respect to ${wrt}.`;
   return { body: [header, ...state, "", coreText, "", entry].join("\n") + "\n", usesTape };
+}
+
+/** A parameter as written in the source (a destructuring pattern keeps its braces). */
+function paramText(req: GradRequest, index: number): string {
+  const p = req.fn.node.params[index];
+  return req.fn.source.text.slice(p.start, p.end).replace(/\s+/g, " ").replace(/:.*$/, "");
 }
 
 /** Source names of the parameters (patterns get `argN`). */
@@ -110,18 +121,25 @@ function emitEntry(req: GradRequest, g: Func, o: EntryOptions): string {
     }
     return holders[j];
   });
-  const gradient = list ? `[${results.join(", ")}]` : results[0];
-  if (req.mode === "valueAndGrad") {
-    // With caller buffers nothing is allocated: the same pair is refilled each call.
-    const pair = o.names.claim(`${o.exportName}_pair`);
-    o.state.push(`const ${pair}${o.ts ? `: [number, ${outType}]` : ""} = [0, ${o.ts ? `undefined as unknown as ${outType}` : "undefined"}];`);
-    lines.push(`  if (out === undefined) return [value, ${gradient}];`);
-    lines.push(`  ${pair}[0] = value;`, `  ${pair}[1] = ${gradient};`, `  return ${pair};`);
+  const fresh = list ? `[${results.join(", ")}]` : results[0];
+  const vg = req.mode === "valueAndGrad";
+  const hasOut = list || req.kinds[req.wrt[0]].k !== "num";
+  if (!hasOut) {
+    lines.push(`  return ${vg ? `[value, ${fresh}]` : fresh};`);
   } else {
-    lines.push(`  return ${gradient};`);
+    // With caller buffers nothing is allocated: they are filled and returned.
+    lines.push(`  if (out === undefined) return ${vg ? `[value, ${fresh}]` : fresh};`);
+    if (list) req.wrt.forEach((w, j) => { if (req.kinds[w].k === "num") lines.push(`  out[${j}] = ${results[j]};`); });
+    if (vg) {
+      const pair = `${o.exportName}_pair`;
+      o.state.push(`let ${pair}${o.ts ? `: [number, ${outType}] | undefined` : ""};`);
+      lines.push(`  if (${pair} === undefined) ${pair} = [value, out];`, `  else {`, `    ${pair}[0] = value;`, `    ${pair}[1] = out;`, `  }`, `  return ${pair};`);
+    } else {
+      lines.push("  return out;");
+    }
   }
   const params = req.kinds.map((k, i) => (o.ts ? `${names[i]}: ${kindType(k)}` : names[i]));
-  params.push(o.ts ? `out?: ${outType}` : "out");
+  if (hasOut) params.push(o.ts ? `out?: ${outType}` : "out");
   const ret = o.ts ? `: ${req.mode === "valueAndGrad" ? `[number, ${outType}]` : outType}` : "";
   return `function ${o.exportName}(${params.join(", ")})${ret} {\n${lines.join("\n")}\n}`;
 }

@@ -14,6 +14,13 @@ export class Names {
   private readonly byVar = new Map<number, string>();
   private tempCount = 0;
 
+  /** A namer for a nested scope: sees the names taken so far, and takes its own. */
+  fork(): Names {
+    const child = new Names();
+    for (const n of this.used) child.used.add(n);
+    return child;
+  }
+
   /** Reserves an exact name (module-level helpers, entry points). */
   reserve(name: string): void {
     this.used.add(name);

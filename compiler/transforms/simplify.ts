@@ -134,12 +134,31 @@ function varsRead(i: Instr): number[] {
 
 function sweep(block: Block, live: Liveness): Block {
   const out: Block = [];
+  const overwritten = deadStores(block);
   for (const i of block) {
-    if (dead(i, live)) continue;
+    if (dead(i, live) || overwritten.has(i)) continue;
     if (i.k === "if") out.push({ ...i, then: sweep(i.then, live), else: sweep(i.else, live) });
     else if (i.k === "for") out.push({ ...i, body: sweep(i.body, live) });
     else if (i.k === "while") out.push({ ...i, body: sweep(i.body, live) });
     else out.push(i);
+  }
+  return out;
+}
+
+/** Sets in this block that a later set of the same var replaces before anything reads it. */
+function deadStores(block: Block): Set<Instr> {
+  const out = new Set<Instr>();
+  const pending = new Map<number, Instr>();
+  for (const i of block) {
+    walk([i], (j) => { for (const v of varsRead(j)) pending.delete(v); });
+    if (i.k !== "set" && i.k !== "if" && i.k !== "for" && i.k !== "while") continue;
+    if (i.k !== "set") {
+      pending.clear();
+      continue;
+    }
+    const prev = pending.get(i.v.id);
+    if (prev) out.add(prev);
+    pending.set(i.v.id, i);
   }
   return out;
 }
