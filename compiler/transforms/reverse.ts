@@ -9,7 +9,7 @@ import { opDef } from "../ops/table.js";
 import { childBlocks, isArrayType, usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 import { analyzeActivity, diffArgs, type Activity } from "./activity.js";
 import { fuseTopLoop } from "./fuse.js";
-import { analyzeNeeds, findRecomputable, findRecomputableBounds, findSaves, type Needs, type Recompute } from "./tbr.js";
+import { analyzeNeeds, findRecomputable, findRecomputableBounds, findRecomputableConditions, findSaves, type Needs, type Recompute } from "./tbr.js";
 
 export function reverse(f: Func, wrt: Var[], ids: Ids): Func {
   return new Reverser(f, wrt, ids).run();
@@ -20,6 +20,8 @@ class Reverser {
   private readonly recompute: Map<number, Recompute>;
   /** Counted loops whose bounds the backward sweep recomputes instead of recording. */
   private readonly boundsRecomputed: Set<For>;
+  /** Branches whose condition the backward sweep re-evaluates instead of recording. */
+  private readonly condsRecomputed: Set<Instr>;
   /** Writes that save the value they overwrite on the tape. */
   private readonly saves: Set<Instr>;
   private readonly needs: Needs;
@@ -42,7 +44,8 @@ class Reverser {
     this.act = analyzeActivity(f, wrt);
     this.recompute = findRecomputable(f);
     this.boundsRecomputed = findRecomputableBounds(f);
-    this.needs = analyzeNeeds(f, this.act, this.recompute, this.boundsRecomputed);
+    this.condsRecomputed = findRecomputableConditions(f);
+    this.needs = analyzeNeeds(f, this.act, this.recompute, new Set<Instr>([...this.boundsRecomputed, ...this.condsRecomputed]));
     this.saves = findSaves(f, this.needs, this.recompute);
     walk(f.body, (i) => {
       if ("dst" in i) this.defs.set(i.dst.id, i);
@@ -164,6 +167,10 @@ class Reverser {
 
   /** Branch taken: pushed at the end of each branch inside loops, else kept in a variable. */
   private forwardIf(i: Extract<Instr, { k: "if" }>, depth: number): void {
+    if (this.condsRecomputed.has(i)) {
+      this.b.emit({ ...i, then: this.sweep(() => this.forward(i.then, depth)), else: this.sweep(() => this.forward(i.else, depth)) });
+      return;
+    }
     const rec = depth === 0 ? this.b.newVar("took_then", "bool") : undefined;
     const branch = (blk: Block, taken: boolean) => this.sweep(() => {
       this.forward(blk, depth);
@@ -358,7 +365,8 @@ class Reverser {
 
   private backwardIf(i: Extract<Instr, { k: "if" }>, depth: number): void {
     const rec = this.ifRecords.get(i);
-    const cond = rec ? this.b.get(rec) : this.b.emit({ k: "pop", dst: this.b.temp("bool") }).dst;
+    const cond = this.condsRecomputed.has(i) ? this.value(i.cond)
+      : rec ? this.b.get(rec) : this.b.emit({ k: "pop", dst: this.b.temp("bool") }).dst;
     const then = this.sweep(() => this.backward(i.then, depth));
     const els = this.sweep(() => this.backward(i.else, depth));
     this.b.emit({ k: "if", cond, then, else: els });

@@ -82,7 +82,22 @@ export function findRecomputableBounds(f: Func): Set<For> {
   }));
 }
 
-export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Recompute>, bounds: Set<For>): Needs {
+/** Branches whose condition reads nothing the branch writes: re-evaluated backward, not recorded. */
+export function findRecomputableConditions(f: Func): Set<Instr> {
+  const defs = new Map<number, Instr>();
+  const ifs: Extract<Instr, { k: "if" }>[] = [];
+  walk(f.body, (i) => {
+    if ("dst" in i) defs.set(i.dst.id, i);
+    if (i.k === "if") ifs.push(i);
+  });
+  const effects = new Effects(defs);
+  return new Set(ifs.filter((i) => {
+    const written = effects.writesOf(i);
+    return [...effects.readsOf(i.cond)].every((l) => l !== TAPE && !written.has(l));
+  }));
+}
+
+export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Recompute>, bounds: Set<Instr>): Needs {
   const defs = new Map<number, Instr>();
   const instrs: Instr[] = [];
   walk(f.body, (i) => {
@@ -102,6 +117,7 @@ export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Reco
       need(i.start);
       need(i.end);
     }
+    if (i.k === "if" && bounds.has(i)) need(i.cond);
   }
   fixpoint(() => {
     const before = needs.temps.size + needs.vars.size;
