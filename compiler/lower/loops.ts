@@ -62,16 +62,34 @@ function countedLoop(s: ESTree.ForStatement): Counted | undefined {
   const d = init.declarations[0];
   if (d.id.type !== "Identifier" || !d.init) return;
   const index = d.id.name;
-  const test = s.test;
-  if (!test || test.type !== "BinaryExpression" || test.left.type !== "Identifier" || test.left.name !== index) return;
-  if (!["<", "<=", ">", ">="].includes(test.operator)) return;
+  const bound = boundOf(s.test, index);
+  if (!bound) return;
   const step = stepOf(s.update, index);
   if (!step) return;
-  const cmp = test.operator as For["cmp"];
+  const { cmp, end } = bound;
   if ((step > 0) !== (cmp === "<" || cmp === "<=")) return;
   const assigned = assignedNames(s.body);
-  if (assigned.has(index) || !invariant(test.right, assigned, index)) return;
-  return { index, init: d.init, end: test.right, cmp, step };
+  if (assigned.has(index) || !invariant(end, assigned, index)) return;
+  return { index, init: d.init, end, cmp, step };
+}
+
+const FLIP: Record<string, For["cmp"]> = { "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
+
+/** `i < n`, `n > i`, `i + c < n` (as `i < n - c`) and the like, as index <cmp> end. */
+function boundOf(test: ESTree.Expression | null | undefined, index: string): { cmp: For["cmp"]; end: ESTree.Expression } | undefined {
+  if (!test || test.type !== "BinaryExpression" || !(test.operator in FLIP)) return;
+  const isIndex = (e: ESTree.Node) => e.type === "Identifier" && (e as ESTree.Identifier).name === index;
+  let left = test.left as ESTree.Expression, right = test.right, cmp = test.operator as For["cmp"];
+  if (!isIndex(left) && isIndex(right)) [left, right, cmp] = [right, left, FLIP[cmp]];
+  if (isIndex(left)) return { cmp, end: right };
+  // i + c <cmp> n  is  i <cmp> n - c
+  if (left.type === "BinaryExpression" && (left.operator === "+" || left.operator === "-") && isIndex(left.left) &&
+      left.right.type === "Literal" && typeof left.right.value === "number") {
+    const opposite = left.operator === "+" ? "-" : "+";
+    const end: ESTree.BinaryExpression = { type: "BinaryExpression", operator: opposite, left: right, right: left.right, start: right.start, end: right.end };
+    return { cmp, end };
+  }
+  return;
 }
 
 function stepOf(update: ESTree.Expression | null | undefined, index: string): number | undefined {
