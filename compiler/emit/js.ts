@@ -102,6 +102,7 @@ class FunctionEmitter {
       case "fill": return this.out(depth, `${n(i.arr)}.fill(${e(i.src)});`);
       case "push": return this.out(depth, `tape.push(${i.src.type === "bool" ? `${e(i.src)} ? 1 : 0` : e(i.src)});`);
       case "pushref": return this.out(depth, `tape.pushRef(${n(i.v)});`);
+      case "reserve": return this.out(depth, `tape.reserve(${e(i.n)});`);
       case "popref": return this.out(depth, `${n(i.v)} = tape.popRef()${this.o.ts ? ` as ${tsType(i.v)}` : ""};`);
       case "if": return this.ifStatement(i, depth);
       case "for": return this.forStatement(i, depth);

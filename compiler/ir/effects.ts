@@ -37,7 +37,7 @@ export class Effects {
     switch (i.k) {
       case "set": case "alloc": case "popref": w.add(i.v.id); break;
       case "store": case "fill": w.add(i.arr.id); break;
-      case "pop": case "push": w.add(TAPE); break;
+      case "pop": case "push": case "reserve": w.add(TAPE); break;
       case "for": w.add(i.index.id); break;
     }
     for (const b of childBlocks(i)) for (const x of this.blockWrites(b)) w.add(x);

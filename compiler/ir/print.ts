@@ -31,6 +31,7 @@ function printInstr(i: Instr, depth: number): string {
     case "push": return line(`push ${t(i.src)}`);
     case "pop": return line(`${t(i.dst)}: ${i.dst.type} = pop`);
     case "pushref": return line(`pushref ${v(i.v)}`);
+    case "reserve": return line(`reserve ${t(i.n)}`);
     case "popref": return line(`popref ${v(i.v)}`);
     case "if": return `${line(`if ${t(i.cond)} {`)}${nested(i.then)}${pad}} else {\n${nested(i.else)}${pad}}\n`;
     case "for": {

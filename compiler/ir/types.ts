@@ -5,7 +5,7 @@
 //   Func  := name, params: Var[], body: Block, result: Var
 //   Block := Instr[]
 //   Instr := const | op | get | set | load | store | len | alloc | fill
-//          | if | for | while | push | pop
+//          | if | for | while | push | pop | pushref | popref | reserve
 //
 // Invariants (checked by verify): a temp is used only in the block that defines it,
 // after its definition; and in front-end output, nothing between a temp's definition
@@ -78,13 +78,15 @@ export interface While extends Base { k: "while"; test: Block; cond: Temp; body:
 /** Tape operations: values saved by the forward sweep for the backward sweep. */
 export interface Push extends Base { k: "push"; src: Temp }
 export interface Pop extends Base { k: "pop"; dst: Temp }
+/** Makes room on the tape for `n` more values (before a loop of known length). */
+export interface Reserve extends Base { k: "reserve"; n: Temp }
 /** Saves/restores an array reference (arrays allocated inside loops). */
 export interface PushRef extends Base { k: "pushref"; v: Var }
 export interface PopRef extends Base { k: "popref"; v: Var }
 
 export type Instr =
   | Const | Op | Get | Set | Load | Store | Len | Alloc | Fill
-  | If | For | While | Push | Pop | PushRef | PopRef;
+  | If | For | While | Push | Pop | PushRef | PopRef | Reserve;
 
 export type Block = Instr[];
 
@@ -114,7 +116,8 @@ export function usedTemps(i: Instr): Temp[] {
     case "set": case "push": return [i.src];
     case "load": return [i.idx];
     case "store": return [i.idx, i.src];
-    case "alloc": case "fill": return i.k === "alloc" ? [i.n] : [i.src];
+    case "alloc": case "reserve": return [i.n];
+    case "fill": return [i.src];
     case "if": return [i.cond];
     case "for": return [i.start, i.end];
     default: return [];

@@ -68,7 +68,7 @@ export function replaceUses(i: Instr, f: (t: Temp) => Temp): void {
     case "set": case "push": case "fill": i.src = f(i.src); break;
     case "load": i.idx = f(i.idx); break;
     case "store": i.idx = f(i.idx); i.src = f(i.src); break;
-    case "alloc": i.n = f(i.n); break;
+    case "alloc": case "reserve": i.n = f(i.n); break;
     case "if": i.cond = f(i.cond); break;
     case "for": i.start = f(i.start); i.end = f(i.end); break;
   }

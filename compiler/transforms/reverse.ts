@@ -188,7 +188,9 @@ class Reverser {
   private forwardFor(i: For, depth: number): void {
     const b = this.b;
     if (this.boundsRecomputed.has(i)) {
-      b.emit({ ...i, body: this.sweep(() => this.forward(i.body, depth + 1)) });
+      const body = this.sweep(() => this.forward(i.body, depth + 1));
+      this.reserveTape(i, body);
+      b.emit({ ...i, body });
       return;
     }
     const startDef = this.defs.get(i.start.id);
@@ -205,6 +207,16 @@ class Reverser {
       b.emit({ k: "push", src: b.get(end) });
     }
     this.forRecords.set(i, { start, end });
+  }
+
+  /** Before a loop of known length, room on the tape for the values its body pushes each iteration. */
+  private reserveTape(i: For, body: Block): void {
+    const perIteration = body.filter((x) => x.k === "push").length;
+    if (perIteration === 0) return;
+    const b = this.b;
+    const final = this.finalIndex(i, i.start, i.end);
+    const trips = i.step > 0 ? b.op("sub", final, i.start) : b.op("sub", i.start, final);
+    b.emit({ k: "reserve", n: b.op("mul", trips, b.num(perIteration)) });
   }
 
   /** Index value after a loop of unit step without early exit, from its bounds. */
