@@ -2,12 +2,13 @@
 // bound becomes a counted `for` (reversed by counting down, no tape for the index);
 // every other loop becomes a `while` on a condition variable.
 import type * as ESTree from "acorn";
-import type { Block, For, Temp, Var } from "../ir/types.js";
+import { Effects } from "../ir/effects.js";
+import { walk, type Block, type For, type Instr, type Temp, type Var } from "../ir/types.js";
 import type { LoopCtx, Lowerer } from "./context.js";
 import { assignedNames, hasExit, visit } from "./exits.js";
 import { lowerBool, lowerExpr, lowerNum } from "./expr.js";
 import { Scope } from "./scope.js";
-import { lowerStatement, lowerStatement as lowerStmt } from "./stmt.js";
+import { lowerStatement } from "./stmt.js";
 
 type LoopNode = ESTree.ForStatement | ESTree.ForOfStatement | ESTree.WhileStatement | ESTree.DoWhileStatement;
 
@@ -43,7 +44,7 @@ function loopBody(L: Lowerer, body: ESTree.Statement, scope: Scope, ctx: LoopCtx
   return L.block(() => {
     if (ctx.cont) L.b.set(ctx.cont, L.b.bool(false));
     prelude?.();
-    lowerStmt(L, body, scope, false);
+    lowerStatement(L, body, scope, false);
   });
 }
 
@@ -123,7 +124,17 @@ function countedFor(L: Lowerer, s: ESTree.ForStatement, c: Counted, outer: Scope
   const index = L.b.newVar(c.index, "num");
   scope.declare(c.index, { k: "scalar", v: index, isConst: true });
   const body = loopBody(L, s.body, scope, ctx);
+  // A function called in the body may still change the bound: then the loop is a while.
+  if (boundChangedBy(body, [start, end], L.b.block)) return generalFor(L, s, outer, ctx);
   emitFor(L, { index, start, end, step: c.step, cmp: c.cmp, body, exit: ctx.brk });
+}
+
+function boundChangedBy(body: Block, bounds: Temp[], before: Block): boolean {
+  const defs = new Map<number, Instr>();
+  walk([...before, ...body], (i) => { if ("dst" in i) defs.set(i.dst.id, i); });
+  const effects = new Effects(defs);
+  const written = effects.blockWrites(body);
+  return bounds.some((t) => [...effects.readsOf(t)].some((l) => written.has(l)));
 }
 
 function emitFor(L: Lowerer, f: Omit<For, "k" | "exit"> & { exit?: Var }): void {

@@ -147,7 +147,9 @@ function declare(L: Lowerer, s: ESTree.VariableDeclaration, scope: Scope): void 
     }
     if (d.id.type === "Identifier") {
       if (!init) {
+        // Until assigned it is undefined, which arithmetic and comparisons treat as NaN.
         const v = L.b.newVar(d.id.name, "num");
+        L.b.set(v, L.b.num(NaN));
         scope.declare(d.id.name, { k: "scalar", v, isConst: false });
         continue;
       }
