@@ -7,6 +7,7 @@ import { verify } from "./ir/verify.js";
 import { lowerFunction } from "./lower/index.js";
 import type { GradRequest } from "./request.js";
 import { cse } from "./transforms/cse.js";
+import { forward } from "./transforms/forward.js";
 import { normalize } from "./transforms/normalize.js";
 import { reverse } from "./transforms/reverse.js";
 import { simplify } from "./transforms/simplify.js";
@@ -42,6 +43,20 @@ export function gradientIR(req: GradRequest): Func {
   const primal = primalIR(req);
   const g = verify(reverse(primal, wrtVars(primal, req.wrt), idsAfter(primal)));
   return verify(cse(verify(simplify(g, { keepResult: req.mode === "valueAndGrad" }))));
+}
+
+/** Jacobian-vector-product IR: value and tangent of the request's function. */
+export function jvpIR(req: GradRequest): Func {
+  const primal = primalIR(req);
+  const t = verify(forward(primal, wrtVars(primal, req.wrt), idsAfter(primal)));
+  return verify(cse(verify(simplify(t, { keepResult: true }))));
+}
+
+/** Hessian-vector-product IR: forward mode over the gradient code. */
+export function hvpIR(req: GradRequest): Func {
+  const g = gradientIR({ ...req, mode: "valueAndGrad" });
+  const t = verify(forward(g, wrtVars(g, req.wrt), idsAfter(g)));
+  return verify(cse(verify(simplify(t, { keepResult: true }))));
 }
 
 /** Text of the IR for `req` (`gradc show --ir`): the primal, then its gradient. */

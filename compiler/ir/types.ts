@@ -25,8 +25,10 @@ export interface Var {
   param?: number;
   /** Field of an object parameter this var holds. */
   field?: string;
-  /** For derivative outputs: the var this one is the adjoint (or tangent) of. */
+  /** For derivative outputs: the var this one is the adjoint of. */
   adjointOf?: Var;
+  /** For tangent params (inputs for wrt params, output buffers otherwise): their primal. */
+  tangentOf?: Var;
 }
 
 export interface Temp {

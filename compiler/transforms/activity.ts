@@ -15,12 +15,20 @@ export function diffArgs(op: string): boolean[] {
   return def.args.map((t) => t === "num" && !!def.partials);
 }
 
-export function analyzeActivity(f: Func, wrt: Var[]): Activity {
+/** Pseudo-locations: the value tape and the array-reference tape. */
+const TAPE = -1;
+const REFS = -2;
+
+/**
+ * `outputs`: vars besides the result whose final values are wanted (default: none;
+ * forward mode over derivative code asks for its adjoint outputs too).
+ */
+export function analyzeActivity(f: Func, wrt: Var[], outputs: Var[] = []): Activity {
   const instrs: Instr[] = [];
   walk(f.body, (i) => instrs.push(i));
   const varied = { temps: new Set<number>(), vars: new Set(wrt.map((v) => v.id)) };
   fixpoint(() => instrs.reduce((changed, i) => forwardStep(i, varied) || changed, false));
-  const useful = { temps: new Set<number>(), vars: new Set([f.result.id]) };
+  const useful = { temps: new Set<number>(), vars: new Set([f.result.id, ...outputs.map((v) => v.id)]) };
   fixpoint(() => instrs.reduce((changed, i) => backwardStep(i, useful) || changed, false));
   return {
     temps: intersect(varied.temps, useful.temps),
@@ -45,6 +53,10 @@ function forwardStep(i: Instr, a: Activity): boolean {
     case "set": return a.temps.has(i.src.id) && add(a.vars, i.v.id);
     case "store": case "fill": return a.temps.has(i.src.id) && add(a.vars, i.arr.id);
     case "alloc": return !!i.copyOf && a.vars.has(i.copyOf.id) && add(a.vars, i.v.id);
+    case "push": return a.temps.has(i.src.id) && add(a.vars, TAPE);
+    case "pop": return a.vars.has(TAPE) && add(a.temps, i.dst.id);
+    case "pushref": return a.vars.has(i.v.id) && add(a.vars, REFS);
+    case "popref": return a.vars.has(REFS) && add(a.vars, i.v.id);
     default: return false;
   }
 }
@@ -63,6 +75,10 @@ function backwardStep(i: Instr, a: Activity): boolean {
     case "set": return a.vars.has(i.v.id) && add(a.temps, i.src.id);
     case "store": case "fill": return a.vars.has(i.arr.id) && add(a.temps, i.src.id);
     case "alloc": return !!i.copyOf && a.vars.has(i.v.id) && add(a.vars, i.copyOf.id);
+    case "pop": return a.temps.has(i.dst.id) && add(a.vars, TAPE);
+    case "push": return a.vars.has(TAPE) && add(a.temps, i.src.id);
+    case "popref": return a.vars.has(i.v.id) && add(a.vars, REFS);
+    case "pushref": return a.vars.has(REFS) && add(a.vars, i.v.id);
     default: return false;
   }
 }

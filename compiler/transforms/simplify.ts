@@ -112,7 +112,7 @@ function liveness(f: Func, body: Block, opts: SimplifyOptions): Liveness {
   const tempUses = new Map<number, number>();
   const readVars = new Set<number>();
   for (const v of f.outputs ?? []) readVars.add(v.id);
-  for (const p of f.params) if (p.adjointOf) readVars.add(p.id);
+  for (const p of f.params) if (p.adjointOf || p.tangentOf) readVars.add(p.id);
   if (opts.keepResult) readVars.add(f.result.id);
   walk(body, (i) => {
     for (const u of usedTemps(i)) tempUses.set(u.id, (tempUses.get(u.id) ?? 0) + 1);
