@@ -9,7 +9,7 @@ import type { GradRequest } from "./request.js";
 import { cse } from "./transforms/cse.js";
 import { forward } from "./transforms/forward.js";
 import { normalize } from "./transforms/normalize.js";
-import { reverse } from "./transforms/reverse.js";
+import { reverse } from "./transforms/reverse/index.js";
 import { simplify } from "./transforms/simplify.js";
 
 /** An id source continuing after every id used in `f`. */

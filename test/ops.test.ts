@@ -7,7 +7,7 @@ import { verify } from "../compiler/ir/verify.js";
 import { emitFunction } from "../compiler/emit/js.js";
 import { Names } from "../compiler/emit/names.js";
 import { allOps, type OpDef } from "../compiler/ops/table.js";
-import { reverse } from "../compiler/transforms/reverse.js";
+import { reverse } from "../compiler/transforms/reverse/index.js";
 import { simplify } from "../compiler/transforms/simplify.js";
 import { idsAfter } from "../compiler/pipeline.js";
 import { relError } from "../runtime/numeric.js";

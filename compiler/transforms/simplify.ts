@@ -14,7 +14,7 @@ export function simplify(f: Func, opts: SimplifyOptions): Func {
   let body = f.body;
   for (let changed = true; changed; ) {
     const before = size(body);
-    body = sweep(fold(body), liveness(f, body, opts));
+    body = sweep(fold(body), liveness(f, body, opts), wantedAtEnd(f, opts));
     changed = size(body) !== before;
   }
   return { ...f, body };
@@ -132,9 +132,17 @@ function varsRead(i: Instr): number[] {
   }
 }
 
-function sweep(block: Block, live: Liveness): Block {
+/** Vars whose value after the body is used: by the caller (params, outputs) or returned. */
+function wantedAtEnd(f: Func, opts: SimplifyOptions): Set<number> {
+  const out = new Set<number>([...f.params, ...(f.outputs ?? [])].map((v) => v.id));
+  if (opts.keepResult) out.add(f.result.id);
+  return out;
+}
+
+/** Removes dead code; `atEnd` is given for the function's top-level block. */
+function sweep(block: Block, live: Liveness, atEnd?: Set<number>): Block {
   const out: Block = [];
-  const overwritten = deadStores(block);
+  const overwritten = deadStores(block, atEnd);
   for (const i of block) {
     if (dead(i, live) || overwritten.has(i)) continue;
     if (i.k === "if") out.push({ ...i, then: sweep(i.then, live), else: sweep(i.else, live) });
@@ -145,8 +153,11 @@ function sweep(block: Block, live: Liveness): Block {
   return out;
 }
 
-/** Sets in this block that a later set of the same var replaces before anything reads it. */
-function deadStores(block: Block): Set<Instr> {
+/**
+ * Sets in this block that a later set of the same var replaces before anything reads
+ * it, and, at the end of the function, sets of vars not wanted after it.
+ */
+function deadStores(block: Block, atEnd?: Set<number>): Set<Instr> {
   const out = new Set<Instr>();
   const pending = new Map<number, Instr>();
   for (const i of block) {
@@ -160,6 +171,7 @@ function deadStores(block: Block): Set<Instr> {
     if (prev) out.add(prev);
     pending.set(i.v.id, i);
   }
+  if (atEnd) for (const [v, i] of pending) if (!atEnd.has(v)) out.add(i);
   return out;
 }
 

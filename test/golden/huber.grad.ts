@@ -1,12 +1,7 @@
-import { Tape } from "gradc/runtime";
-
-// Gradient of huber (test/golden/losses.ts), with respect to p.
-const tape = new Tape();
+// Value and gradient of huber (losses.ts) with respect to p.
 const huber_scalars = new Float64Array(1);
-const huberValueAndGrad_pair: [number, { w: Float64Array; b: number }] = [
-  0,
-  undefined as unknown as { w: Float64Array; b: number },
-];
+let huberValueAndGrad_pair:
+  [number, { w: Float64Array; b: number }] | undefined;
 
 function huber_grad(
   p_w: Float64Array,
@@ -16,17 +11,14 @@ function huber_grad(
   p_w_bar: Float64Array,
   scalars: Float64Array,
 ): number {
-  let p_b_bar = 0;
   let r = 0;
-  let result = 0;
   p_w_bar.fill(0);
   let loss_bar = 0;
   let r_bar = 0;
-  p_b_bar = 0;
+  let p_b_bar = 0;
   // line 17: let loss = 0;
   let loss = 0;
   // line 18: for (let i = 0; i < y.length; i++) {
-  const i_end = Math.max(0, y.length);
   for (let i = 0; i < y.length; i++) {
     // line 19: const r = p.w[i] * x[i] + p.b - y[i];
     r = p_w[i] * x[i] + p_b - y[i];
@@ -34,24 +26,21 @@ function huber_grad(
     if (Math.abs(r) > 1) {
       // line 21: loss += Math.abs(r) - 0.5;
       loss += Math.abs(r) - 0.5;
-      tape.push(1);
     } else {
       // line 23: loss += 0.5 * r * r;
       loss += 0.5 * r * r;
-      tape.push(0);
     }
   }
   // line 26: return loss / y.length;
-  result = loss / y.length;
+  const result = loss / y.length;
   // adjoint of line 26: return loss / y.length;
   loss_bar = 1 / y.length;
   // adjoint of line 18: for (let i = 0; i < y.length; i++) {
-  for (let i_1 = i_end - 1; i_1 >= 0; i_1--) {
+  for (let i_1 = Math.max(0, y.length) - 1; i_1 >= 0; i_1--) {
     const t1 = x[i_1];
     r = p_w[i_1] * t1 + p_b - y[i_1];
     // adjoint of line 20: if (Math.abs(r) > 1) {
-    const t2 = tape.pop() !== 0;
-    if (t2) {
+    if (Math.abs(r) > 1) {
       // adjoint of line 21: loss += Math.abs(r) - 0.5;
       r_bar += loss_bar * Math.sign(r);
     } else {
@@ -59,28 +48,30 @@ function huber_grad(
       r_bar += loss_bar * (0.5 * r) + loss_bar * r * 0.5;
     }
     // adjoint of line 19: const r = p.w[i] * x[i] + p.b - y[i];
-    const t3 = r_bar;
+    const t2 = r_bar;
     r_bar = 0;
-    p_b_bar += t3;
-    p_w_bar[i_1] += t3 * t1;
+    p_b_bar += t2;
+    p_w_bar[i_1] += t2 * t1;
   }
-  // adjoint of line 17: let loss = 0;
-  loss_bar = 0;
   scalars[0] = p_b_bar;
   return result;
 }
 
 export function huberValueAndGrad(
   p: { w: Float64Array; b: number },
-  x_1: Float64Array,
-  y_1: Float64Array,
+  x: Float64Array,
+  y: Float64Array,
   out?: { w: Float64Array; b: number },
 ): [number, { w: Float64Array; b: number }] {
   const p_grad = out ?? { w: new Float64Array(p.w.length), b: 0 };
-  const value = huber_grad(p.w, p.b, x_1, y_1, p_grad.w, huber_scalars);
+  const value = huber_grad(p.w, p.b, x, y, p_grad.w, huber_scalars);
   p_grad.b = huber_scalars[0];
   if (out === undefined) return [value, p_grad];
-  huberValueAndGrad_pair[0] = value;
-  huberValueAndGrad_pair[1] = p_grad;
+  if (huberValueAndGrad_pair === undefined)
+    huberValueAndGrad_pair = [value, out];
+  else {
+    huberValueAndGrad_pair[0] = value;
+    huberValueAndGrad_pair[1] = out;
+  }
   return huberValueAndGrad_pair;
 }

@@ -1,4 +1,4 @@
-// Gradient of rosenbrock (test/golden/losses.ts), with respect to x.
+// Gradient of rosenbrock (losses.ts) with respect to x.
 
 function rosenbrock_grad(x: Float64Array, x_bar: Float64Array): void {
   x_bar.fill(0);
@@ -24,10 +24,11 @@ function rosenbrock_grad(x: Float64Array, x_bar: Float64Array): void {
 }
 
 export function rosenbrockGrad(
-  x_1: Float64Array,
+  x: Float64Array,
   out?: Float64Array,
 ): Float64Array {
-  const x_1_grad = out ?? new Float64Array(x_1.length);
-  rosenbrock_grad(x_1, x_1_grad);
-  return x_1_grad;
+  const x_grad = out ?? new Float64Array(x.length);
+  rosenbrock_grad(x, x_grad);
+  if (out === undefined) return x_grad;
+  return out;
 }

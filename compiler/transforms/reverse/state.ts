@@ -1,0 +1,94 @@
+// Shared state of the reverse transform: the analyses that decide what is taped or
+// recomputed, the adjoint vars, the records of control flow, and the builder that
+// the sweeps write to.
+import { Builder, type Ids } from "../../ir/builder.js";
+import { usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../../ir/types.js";
+import { analyzeActivity, type Activity } from "../activity.js";
+import { analyzeNeeds, findRecomputable, findRecomputableBounds, findRecomputableConditions, findSaves, type Needs, type Recompute } from "../tbr.js";
+
+export class ReverseState {
+  protected readonly act: Activity;
+  protected readonly recompute: Map<number, Recompute>;
+  /** Counted loops whose bounds the backward sweep recomputes instead of recording. */
+  protected readonly boundsRecomputed: Set<For>;
+  /** Branches whose condition the backward sweep re-evaluates instead of recording. */
+  protected readonly condsRecomputed: Set<Instr>;
+  /** Writes that save the value they overwrite on the tape. */
+  protected readonly saves: Set<Instr>;
+  protected readonly needs: Needs;
+  protected readonly defs = new Map<number, Instr>();
+  protected readonly adjVars = new Map<number, Var>();
+  protected b: Builder;
+  /** Number of uses of each temp. */
+  protected readonly uses = new Map<number, number>();
+  /** Loop indices of the forward sweep and the vars that count the backward loops. */
+  protected readonly renamed = new Map<number, Var>();
+
+  constructor(readonly f: Func, readonly wrt: Var[], readonly ids: Ids) {
+    this.b = new Builder(ids);
+    this.act = analyzeActivity(f, wrt);
+    this.recompute = findRecomputable(f);
+    this.boundsRecomputed = findRecomputableBounds(f);
+    this.condsRecomputed = findRecomputableConditions(f);
+    this.needs = analyzeNeeds(f, this.act, this.recompute, new Set<Instr>([...this.boundsRecomputed, ...this.condsRecomputed]));
+    this.saves = findSaves(f, this.needs, this.recompute);
+    walk(f.body, (i) => {
+      if ("dst" in i) this.defs.set(i.dst.id, i);
+      for (const u of usedTemps(i)) this.uses.set(u.id, (this.uses.get(u.id) ?? 0) + 1);
+    });
+  }
+
+  protected readonly ifRecords = new Map<Instr, Var | undefined>();
+  protected readonly forRecords = new Map<Instr, { start: Var | number; end: Var }>();
+  protected readonly whileCounts = new Map<Instr, Var>();
+
+  protected sweep(build: () => void): Block {
+    const saved = this.b;
+    this.b = new Builder(this.ids);
+    try {
+      build();
+      return this.b.block;
+    } finally {
+      this.b = saved;
+    }
+  }
+
+  protected adjoint(v: Var): Var {
+    let bar = this.adjVars.get(v.id);
+    if (!bar) {
+      bar = this.b.newVar(`${v.name}_bar`, v.type === "f32[]" ? "f32[]" : v.type === "f64[]" ? "f64[]" : "num");
+      this.adjVars.set(v.id, bar);
+    }
+    return bar;
+  }
+
+  protected activeVar(v: Var): boolean {
+    return this.act.vars.has(v.id);
+  }
+
+  /** Index value after a loop of unit step without early exit, from its bounds. */
+  protected finalIndex(i: For, start: Temp, end: Temp): Temp {
+    const b = this.b;
+    const one = b.num(1);
+    switch (i.cmp) {
+      case "<": return b.op("max", start, end);
+      case "<=": return b.op("max", start, b.op("add", end, one));
+      case ">": return b.op("min", start, end);
+      case ">=": return b.op("min", start, b.op("sub", end, one));
+    }
+  }
+
+  /** `for (j = 0; j < arr.length; j++) body(j)`, or counting down when `down`. */
+  protected forEachElement(arr: Var, down: boolean, body: (j: Temp) => void): void {
+    const b = this.b;
+    const j = b.newVar("j", "num");
+    const n = b.len(arr);
+    const inner = this.sweep(() => body(this.b.get(j)));
+    if (down) {
+      const last = b.op("sub", n, b.num(1));
+      b.emit({ k: "for", index: j, start: last, end: b.num(0), step: -1, cmp: ">=", body: inner });
+    } else {
+      b.emit({ k: "for", index: j, start: b.num(0), end: n, step: 1, cmp: "<", body: inner });
+    }
+  }
+}

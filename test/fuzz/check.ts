@@ -1,0 +1,187 @@
+// Checks one generated program: for each parameter as wrt, at random points, the
+// compiled value must equal the function's and the gradient must match central
+// differences. Shared by test/fuzz.test.ts and the long-run script test/fuzz/run.ts.
+import { GradcError, valueAndGrad } from "../../index.js";
+import { maxRelError, numericGradient, relError } from "../../runtime/numeric.js";
+import { makeRng, seedOf } from "../corpus/rng.js";
+import { buildProgram, generateProgram, makeArgs, PARAMS, type FuzzArgs, type FuzzProgram, type GenOptions } from "./generate.js";
+
+/** The seed's standard for float64 gradients. */
+export const GRAD_TOL = 1e-5;
+/** Compiled value vs. calling the function. */
+export const VALUE_TOL = 1e-12;
+/**
+ * A point is skipped when central differences with steps h and h/2 disagree by more
+ * than this (relative error as everywhere): the loss switches branch (or jumps)
+ * within a step of the point, so the finite difference is not a derivative there.
+ * It is a tenth of GRAD_TOL, so a checked point's reference is good to ~1e-6.
+ */
+export const STABLE_TOL = 1e-6;
+const H = 1e-6;
+
+export type FailureKind = "refused" | "crash" | "value" | "gradient" | "wrote-arguments" | "invalid-program";
+
+export interface Failure {
+  kind: FailureKind;
+  wrt: string;
+  message: string;
+  args?: FuzzArgs;
+}
+
+export interface CheckResult {
+  prog: FuzzProgram;
+  failures: Failure[];
+  /** (wrt, point) pairs whose gradient was compared. */
+  checked: number;
+  /** Points skipped because the central difference was unstable there. */
+  skipped: number;
+  /** wrt choices for which no stable point was found in the attempts allowed. */
+  untested: number;
+}
+
+export interface CheckOptions {
+  /** Stable points to check per wrt (default 2). */
+  points?: number;
+  /** Points to try per wrt before giving up on finding stable ones (default 6). */
+  attempts?: number;
+  /** Also compile with wrt = [0, 1, 2] and compare to the single-wrt gradients. */
+  listWrt?: boolean;
+  /** Only these wrt indices (default: all three). */
+  wrts?: number[];
+  /** Generator options, for checkSeed. */
+  gen?: GenOptions;
+}
+
+function copyArgs(args: FuzzArgs): FuzzArgs {
+  return [args[0].slice(), args[1], { a: args[2].a.slice(), b: args[2].b }];
+}
+
+function describeError(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}${e instanceof GradcError ? "" : `\n${e.stack ?? ""}`}`;
+  return String(e);
+}
+
+export function checkSeed(seed: number, opts: CheckOptions = {}): CheckResult {
+  return checkProgram(generateProgram(seed, opts.gen), opts);
+}
+
+export function checkProgram(prog: FuzzProgram, opts: CheckOptions = {}): CheckResult {
+  const points = opts.points ?? 2;
+  const attempts = opts.attempts ?? 6;
+  const res: CheckResult = { prog, failures: [], checked: 0, skipped: 0, untested: 0 };
+  let built;
+  try {
+    built = buildProgram(prog);
+  } catch (e) {
+    res.failures.push({ kind: "invalid-program", wrt: "-", message: `cannot build: ${describeError(e)}` });
+    return res;
+  }
+  const { f, functions } = built;
+
+  for (let wi = 0; wi < PARAMS.length; wi++) {
+    if (opts.wrts && !opts.wrts.includes(wi)) continue;
+    const wrt = PARAMS[wi];
+    const rng = makeRng(seedOf(`fuzz:${prog.seed}:${wrt}`));
+    let vg: (...args: unknown[]) => [number, unknown];
+    try {
+      vg = valueAndGrad(f, { wrt: wi, functions }) as (...args: unknown[]) => [number, unknown];
+    } catch (e) {
+      res.failures.push({ kind: e instanceof GradcError ? "refused" : "crash", wrt, message: describeError(e) });
+      continue;
+    }
+    let good = 0;
+    for (let k = 0; k < attempts && good < points; k++) {
+      const args = makeArgs(rng);
+      let want: unknown;
+      try {
+        want = f(...copyArgs(args));
+      } catch (e) {
+        res.failures.push({ kind: "invalid-program", wrt, message: `loss throws: ${describeError(e)}`, args });
+        return res;
+      }
+      if (typeof want !== "number" || !Number.isFinite(want)) {
+        res.failures.push({ kind: "invalid-program", wrt, message: `loss returned ${want}`, args });
+        return res;
+      }
+      const callArgs = copyArgs(args);
+      let value: number, g: unknown;
+      try {
+        [value, g] = vg(...callArgs);
+      } catch (e) {
+        res.failures.push({ kind: e instanceof GradcError ? "refused" : "crash", wrt, message: describeError(e), args });
+        break;
+      }
+      if (maxRelError(callArgs, args) !== 0) {
+        res.failures.push({ kind: "wrote-arguments", wrt, message: "valueAndGrad changed its arguments", args });
+      }
+      if (!(value === want || relError(value, want) <= VALUE_TOL)) {
+        res.failures.push({ kind: "value", wrt, message: `value ${value}, loss returns ${want}`, args });
+      }
+      const n1 = numericGradient(f, args, wi, { h: H });
+      const n2 = numericGradient(f, args, wi, { h: H / 2 });
+      const spread = maxRelError(n1, n2);
+      if (!(spread <= STABLE_TOL)) {
+        res.skipped++;
+        continue;
+      }
+      good++;
+      res.checked++;
+      const err = maxRelError(g, n1);
+      if (!(err < GRAD_TOL)) {
+        res.failures.push({
+          kind: "gradient",
+          wrt,
+          message: `relative error ${err.toExponential(2)}\n  gradc:   ${show(g)}\n  numeric: ${show(n1)}`,
+          args,
+        });
+        break;
+      }
+    }
+    if (good === 0 && !res.failures.some((x) => x.wrt === wrt)) res.untested++;
+  }
+
+  if (opts.listWrt && res.failures.length === 0) checkListWrt(f, functions, prog, res);
+  return res;
+}
+
+/** wrt as a list must give the same gradients as one wrt at a time. */
+function checkListWrt(f: (...a: any[]) => number, functions: Record<string, Function>, prog: FuzzProgram, res: CheckResult): void {
+  const rng = makeRng(seedOf(`fuzz:${prog.seed}:list`));
+  const args = makeArgs(rng);
+  try {
+    const [v, gs] = valueAndGrad(f, { wrt: [0, 1, 2], functions })(...copyArgs(args)) as [number, unknown[]];
+    const single = PARAMS.map((_, i) => valueAndGrad(f, { wrt: i, functions })(...copyArgs(args))[1]);
+    const want = f(...copyArgs(args));
+    if (!(v === want || relError(v, want) <= VALUE_TOL)) {
+      res.failures.push({ kind: "value", wrt: "[x,w,p]", message: `value ${v}, loss returns ${want}`, args });
+    }
+    const err = maxRelError(gs, single);
+    if (!(err <= 1e-12)) {
+      res.failures.push({ kind: "gradient", wrt: "[x,w,p]", message: `list wrt differs from single wrt by ${err}`, args });
+    }
+  } catch (e) {
+    res.failures.push({ kind: e instanceof GradcError ? "refused" : "crash", wrt: "[x,w,p]", message: describeError(e), args });
+  }
+}
+
+function show(v: unknown): string {
+  if (typeof v === "number") return String(v);
+  if (ArrayBuffer.isView(v)) return `[${Array.from(v as Float64Array).join(", ")}]`;
+  if (v && typeof v === "object") return `{ ${Object.entries(v).map(([k, x]) => `${k}: ${show(x)}`).join(", ")} }`;
+  return String(v);
+}
+
+export function showArgs(args: FuzzArgs): string {
+  return `[new Float64Array([${Array.from(args[0]).join(", ")}]), ${args[1]}, { a: new Float64Array([${Array.from(args[2].a).join(", ")}]), b: ${args[2].b} }]`;
+}
+
+/** A failure report with everything needed to reproduce it. */
+export function formatFailures(res: CheckResult): string {
+  const lines = [`seed ${res.prog.seed}:`];
+  for (const fl of res.failures) {
+    lines.push(`  [${fl.kind}] wrt ${fl.wrt}: ${fl.message}`);
+    if (fl.args) lines.push(`  args: ${showArgs(fl.args)}`);
+  }
+  lines.push("  program:", ...res.prog.text.split("\n").map((l) => `    ${l}`));
+  return lines.join("\n");
+}

@@ -1,0 +1,691 @@
+// Seeded generator of random, well-formed loss functions as JavaScript source text.
+//
+// Every program is `loss(x, w, p)` with x a Float64Array, w a number and
+// p = { a: Float64Array, b: number }, and stays inside the language README.md lists
+// as supported: scalar locals reassigned many times (also with nonlinear
+// self-updates), element overwrites in loops reading guarded neighbours, nested
+// loops with run-time bounds, data-dependent if/else and ternaries,
+// break/continue/early return in loops, while, do...while, for...of, local arrays
+// and .fill, nested helper functions and arrows (with early returns and loops) and
+// helpers passed through opts.functions.
+//
+// Values are kept bounded so central differences are reliable: every nonlinear
+// function gets an argument in a safe range (log/sqrt/pow of a positive number
+// bounded away from 0, division by something >= 0.5, exp of a squashed value),
+// scalar self-updates are contractive or squashed, and the few non-smooth
+// functions (abs, min, max, floor, ...) never see a tie by construction — a
+// random point sits on a kink with probability ~0, and the test's stability check
+// skips points that sit within a finite-difference step of a switch.
+//
+// Indices are always in bounds: every index expression is derived from a loop
+// variable known to range over an array of the same length, or is reduced with
+// `% a.length` / Math.min, or is a guarded neighbour (`j > 0 ? h[j - 1] : c`).
+import { makeRng, type Rng } from "../corpus/rng.js";
+
+/** Parameter names of every generated loss, in order (`wrt` indices 0, 1, 2). */
+export const PARAMS = ["x", "w", "p"] as const;
+
+export interface FuzzProgram {
+  seed: number;
+  /** Source of the loss function, as `f.toString()` gives it. */
+  source: string;
+  /** Helpers the loss calls by name, passed through opts.functions. */
+  helpers: { name: string; source: string }[];
+  /** Everything needed to reproduce: the helpers, then the loss. */
+  text: string;
+}
+
+export interface BuiltProgram {
+  f: (...args: any[]) => number;
+  functions: Record<string, Function>;
+}
+
+/** Evaluates the generated text: the helpers are in scope of the loss, as in a module. */
+export function buildProgram(prog: FuzzProgram): BuiltProgram {
+  const names = prog.helpers.map((h) => h.name);
+  const body = `${prog.helpers.map((h) => h.source).join("\n")}\nreturn [${["(" + prog.source + ")", ...names].join(", ")}];`;
+  const [f, ...fns] = new Function(body)() as [(...args: any[]) => number, ...Function[]];
+  const functions: Record<string, Function> = {};
+  names.forEach((n, i) => (functions[n] = fns[i]));
+  return { f, functions };
+}
+
+export type FuzzArgs = [Float64Array, number, { a: Float64Array; b: number }];
+
+/** A random point: x of length 1..5, p.a of length 1..4, entries and scalars in [-1, 1]. */
+export function makeArgs(rng: Rng): FuzzArgs {
+  const x = rng.f64(rng.int(1, 5), -1, 1);
+  const w = rng.uniform(-1, 1);
+  const a = rng.f64(rng.int(1, 4), -1, 1);
+  const b = rng.uniform(-1, 1);
+  return [x, w, { a, b }];
+}
+
+// ---------------------------------------------------------------------------
+
+/** An array in scope; `len` is its length class: arrays of one class have equal lengths. */
+interface ArrRef {
+  name: string;
+  len: string;
+  writable: boolean;
+}
+/** An integer variable; with `len`, it is a valid index of every array of that class. */
+interface IdxRef {
+  name: string;
+  len: string | undefined;
+  /** Known to be >= 1, so `a[i - 1]` is in bounds. */
+  ge1: boolean;
+}
+interface NumRef {
+  name: string;
+  mutable: boolean;
+}
+interface FnRef {
+  name: string;
+  params: ("num" | "arr")[];
+  /** Writes into its array arguments: only called as a statement, with writable arrays. */
+  effects: boolean;
+}
+
+interface Scope {
+  nums: NumRef[];
+  arrs: ArrRef[];
+  idxs: IdxRef[];
+  fns: FnRef[];
+}
+
+const child = (s: Scope): Scope => ({ nums: [...s.nums], arrs: [...s.arrs], idxs: [...s.idxs], fns: [...s.fns] });
+
+interface Loop {
+  /** Statements to run before `continue` (a while loop's counter update). */
+  contPrefix: string;
+}
+
+/** Per-function state: its loops, and whether it is the loss itself. */
+interface FnState {
+  loops: Loop[];
+  isMain: boolean;
+}
+
+export interface GenOptions {
+  /** Rough number of statements in the loss body (default: random 6..18). */
+  size?: number;
+  /**
+   * Allow helper calls on the right of && / ||. gradc refuses a call whose inlined
+   * body has control flow there (as if it had side effects), so this is off by default.
+   */
+  callsInLogical?: boolean;
+}
+
+class Gen {
+  private counter = 0;
+  private fuel = 0;
+  private fn: FnState = { loops: [], isMain: true };
+  private blockDepth = 0;
+  /** > 0 while generating an expression in which helper calls are not allowed. */
+  private noCalls = 0;
+  readonly helpers: { name: string; source: string }[] = [];
+
+  constructor(readonly rng: Rng, readonly opts: GenOptions) {}
+
+  // --- small random helpers ---------------------------------------------------
+
+  chance(p: number): boolean {
+    return this.rng.next() < p;
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.rng.next() * xs.length)];
+  }
+  /** Picks among [weight, thunk] pairs with positive weight. */
+  choose<T>(options: [number, () => T][]): T {
+    const live = options.filter(([w]) => w > 0);
+    let total = 0;
+    for (const [w] of live) total += w;
+    let r = this.rng.next() * total;
+    for (const [w, f] of live) {
+      r -= w;
+      if (r < 0) return f();
+    }
+    return live[live.length - 1][1]();
+  }
+  fresh(prefix: string): string {
+    return `${prefix}${this.counter++}`;
+  }
+  /** A literal with 2 decimals in [lo, hi], never 0. */
+  lit(lo = 0.1, hi = 1.5): string {
+    const v = Math.round(this.rng.uniform(lo, hi) * 100) / 100;
+    return (v === 0 ? 0.25 : v).toFixed(2);
+  }
+  signedLit(): string {
+    const v = this.lit();
+    return this.chance(0.3) ? `(-${v})` : v;
+  }
+
+  // --- index expressions --------------------------------------------------------
+
+  /** An in-bounds index expression for `arr`. */
+  index(sc: Scope, arr: ArrRef): string {
+    const same = sc.idxs.filter((i) => i.len === arr.len);
+    const any = sc.idxs;
+    const len = `${arr.name}.length`;
+    return this.choose<string>([
+      [same.length ? 8 : 0, () => this.pick(same).name],
+      [same.length ? 1 : 0, () => `${len} - 1 - ${this.pick(same).name}`],
+      [same.some((i) => i.ge1) ? 2 : 0, () => `${this.pick(same.filter((i) => i.ge1)).name} - 1`],
+      [any.length ? 2 : 0, () => `${this.pick(any).name} % ${len}`],
+      [any.length ? 1 : 0, () => `(${this.pick(any).name} + ${this.rng.int(1, 3)}) % ${len}`],
+      [any.length ? 1 : 0, () => `Math.min(${this.pick(any).name}, ${len} - 1)`],
+      [any.length >= 2 ? 1 : 0, () => `(${this.pick(any).name} + ${this.pick(any).name}) % ${len}`],
+      [1, () => "0"],
+      [1, () => `${len} - 1`],
+    ]);
+  }
+
+  /** A read of an array element, sometimes of a guarded neighbour. */
+  read(sc: Scope): string {
+    const arr = this.pick(sc.arrs);
+    const same = sc.idxs.filter((i) => i.len === arr.len);
+    if (same.length && this.chance(0.2)) {
+      const i = this.pick(same).name;
+      return this.chance(0.5)
+        ? `(${i} > 0 ? ${arr.name}[${i} - 1] : ${this.signedLit()})`
+        : `(${i} + 1 < ${arr.name}.length ? ${arr.name}[${i} + 1] : ${this.signedLit()})`;
+    }
+    return `${arr.name}[${this.index(sc, arr)}]`;
+  }
+
+  // --- numeric expressions -------------------------------------------------------
+
+  leaf(sc: Scope): string {
+    return this.choose<string>([
+      [2, () => this.signedLit()],
+      [sc.nums.length ? 6 : 0, () => this.pick(sc.nums).name],
+      [sc.arrs.length ? 5 : 0, () => this.read(sc)],
+      [sc.idxs.length ? 1 : 0, () => `${this.lit(0.05, 0.3)} * ${this.pick(sc.idxs).name}`],
+      [sc.arrs.length ? 0.5 : 0, () => `${this.lit(0.05, 0.3)} * ${this.pick(sc.arrs).name}.length`],
+      [0.3, () => this.pick(["Math.PI", "Math.E", "Math.SQRT2", "Math.LN2"]) + ` * ${this.lit(0.1, 0.5)}`],
+    ]);
+  }
+
+  /** A bounded numeric expression of nesting depth at most d. */
+  num(sc: Scope, d: number): string {
+    if (d <= 0 || this.chance(0.25)) return this.leaf(sc);
+    const e = () => this.num(sc, d - 1);
+    const pure = this.noCalls ? [] : sc.fns.filter((f) => !f.effects && this.canCall(sc, f));
+    return this.choose<string>([
+      [4, () => `${e()} + ${e()}`],
+      [2, () => `${e()} - ${e()}`],
+      [3, () => `${e()} * ${e()}`],
+      [1, () => `-(${e()})`],
+      [1, () => `${this.lit()} * (${e()})`],
+      [4, () => `Math.${this.pick(["tanh", "sin", "cos", "atan"])}(${e()})`],
+      [1, () => { const a = e(); return `(${a}) / (1 + (${a}) * (${a}))`; }],
+      [1.5, () => `(${e()}) / (${this.lit(1.2, 2)} + Math.${this.pick(["sin", "cos", "tanh"])}(${e()}))`],
+      [1, () => { const a = e(); return `(${e()}) / (${this.lit(0.5, 1.5)} + (${a}) * (${a}))`; }],
+      [1.5, () => `Math.exp(${this.lit(0.2, 0.8)} * Math.tanh(${e()}))`],
+      [0.5, () => `Math.expm1(${this.lit(0.2, 0.8)} * Math.sin(${e()}))`],
+      [1, () => `Math.log(${this.lit(1.3, 2)} + Math.${this.pick(["tanh", "sin", "cos"])}(${e()}))`],
+      [1, () => { const a = e(); return `Math.log1p((${a}) * (${a}))`; }],
+      [0.5, () => `Math.${this.pick(["log2", "log10"])}(${this.lit(1.5, 3)} + Math.cos(${e()}))`],
+      [1, () => { const a = e(); return `Math.sqrt(${this.lit(0.3, 1.5)} + (${a}) * (${a}))`; }],
+      [0.5, () => `Math.cbrt(${this.lit(1.2, 2)} + Math.sin(${e()}))`],
+      [1, () => `Math.pow(${this.lit(1.1, 1.8)} + Math.tanh(${e()}), ${this.lit(0.5, 2.5)})`],
+      [0.7, () => `(${this.lit(1.2, 2)} + Math.cos(${e()})) ** ${this.lit(0.5, 2.5)}`],
+      [0.7, () => `(${e()}) ** 2`],
+      [0.5, () => `Math.${this.pick(["asin", "acos"])}(${this.lit(0.3, 0.9)} * Math.tanh(${e()}))`],
+      [0.5, () => `Math.${this.pick(["sinh", "cosh"])}(Math.tanh(${e()}))`],
+      [0.5, () => `Math.tan(${this.lit(0.2, 1.2)} * Math.sin(${e()}))`],
+      [0.7, () => `Math.atan2(${e()}, ${this.lit(1.2, 2)} + Math.cos(${e()}))`],
+      [0.5, () => `Math.hypot(${e()}, ${e()}, ${this.lit(0.3, 1)})`],
+      // Non-smooth functions: ties have probability ~0 at random points.
+      [0.7, () => `Math.${this.pick(["max", "min"])}(${e()}, ${e()} + ${this.lit(0.05, 0.5)})`],
+      [0.4, () => `Math.abs(${e()} + ${this.lit(0.05, 0.5)})`],
+      [0.3, () => `Math.${this.pick(["floor", "ceil", "round", "trunc", "sign"])}(${this.lit(1, 3)} * Math.tanh(${e()})) * ${e()}`],
+      [0.2, () => `(${e()} + ${this.lit(3, 5)}) % ${this.lit(0.7, 2)}`],
+      [1.5, () => `(${this.cond(sc, d - 1)} ? ${e()} : ${e()})`],
+      [pure.length ? 2 : 0, () => this.call(sc, this.pick(pure), d - 1)],
+    ]);
+  }
+
+  canCall(sc: Scope, f: FnRef): boolean {
+    if (!f.params.includes("arr")) return true;
+    return f.effects ? sc.arrs.some((a) => a.writable) : sc.arrs.length > 0;
+  }
+
+  /** A call of a helper; array parameters get arrays in scope (writable ones if it writes them). */
+  call(sc: Scope, f: FnRef, d: number): string {
+    const args = f.params.map((k) => {
+      if (k === "num") return this.num(sc, d);
+      const arrs = f.effects ? sc.arrs.filter((a) => a.writable) : sc.arrs;
+      return this.pick(arrs).name;
+    });
+    return `${f.name}(${args.join(", ")})`;
+  }
+
+  cond(sc: Scope, d: number): string {
+    const e = () => this.num(sc, Math.min(d, 2));
+    return this.choose<string>([
+      [6, () => `${e()} ${this.pick([">", "<", ">=", "<="])} ${e()}`],
+      [3, () => `${e()} ${this.pick([">", "<"])} ${this.signedLit()}`],
+      [sc.idxs.length ? 1 : 0, () => `${this.pick(sc.idxs).name} % 2 === 0`],
+      [sc.idxs.length ? 1 : 0, () => `${this.pick(sc.idxs).name} ${this.pick([">", "<", "!==", "==="])} ${this.rng.int(0, 2)}`],
+      [sc.idxs.length >= 2 ? 0.5 : 0, () => `${this.pick(sc.idxs).name} ${this.pick(["<", "!==", "<="])} ${this.pick(sc.idxs).name}`],
+      [d > 0 ? 1 : 0, () => `${this.cond(sc, d - 1)} ${this.pick(["&&", "||"])} ${this.rightOfLogical(sc, d - 1)}`],
+      [d > 0 ? 0.5 : 0, () => `!(${this.cond(sc, d - 1)})`],
+    ]);
+  }
+
+  rightOfLogical(sc: Scope, d: number): string {
+    if (this.opts.callsInLogical) return this.cond(sc, d);
+    this.noCalls++;
+    try {
+      return this.cond(sc, d);
+    } finally {
+      this.noCalls--;
+    }
+  }
+
+  // --- statements ---------------------------------------------------------------------
+
+  /** A block of up to n statements (at least one). */
+  block(sc: Scope, ind: string, n: number): string[] {
+    const base = sc.nums.length;
+    const out: string[] = [];
+    const count = Math.max(1, n);
+    for (let k = 0; k < count && (k === 0 || this.fuel > 0); k++) out.push(...this.stmt(sc, ind));
+    out.push(...this.sink(sc, base, ind));
+    return out;
+  }
+
+  /**
+   * Folds scalars declared in a block into a mutable scalar declared before it, so
+   * that block-local values usually reach the result.
+   */
+  sink(sc: Scope, base: number, ind: string): string[] {
+    const locals = sc.nums.slice(base);
+    const targets = sc.nums.slice(0, base).filter((v) => v.mutable);
+    if (!locals.length || !targets.length || !this.chance(0.8)) return [];
+    const terms = locals.filter(() => this.chance(0.7)).map((v) => `${this.lit(0.1, 0.6)} * ${v.name}`);
+    if (!terms.length) return [];
+    return [`${ind}${this.pick(targets).name} += ${terms.join(" + ")};`];
+  }
+
+  stmt(sc: Scope, ind: string): string[] {
+    this.fuel--;
+    const mutable = sc.nums.filter((v) => v.mutable);
+    const writable = sc.arrs.filter((a) => a.writable);
+    const inLoop = this.fn.loops.length > 0;
+    const loopDepth = this.fn.loops.length;
+    const deep = this.blockDepth >= 4;
+    const effects = sc.fns.filter((f) => f.effects && this.canCall(sc, f));
+    return this.choose<string[]>([
+      [3, () => this.declNum(sc, ind)],
+      [mutable.length ? 6 : 0, () => this.assignNum(sc, ind, this.pick(mutable).name)],
+      [writable.length ? 3 : 0, () => this.writeElem(sc, ind, this.pick(writable))],
+      [deep ? 0 : 2, () => this.ifElse(sc, ind)],
+      [deep || loopDepth >= 3 ? 0 : 3, () => this.forLoop(sc, ind)],
+      [deep || loopDepth >= 3 ? 0 : 0.8, () => this.whileLoop(sc, ind)],
+      [deep || loopDepth >= 3 ? 0 : 0.8, () => this.doWhile(sc, ind)],
+      [deep || loopDepth >= 3 || !sc.arrs.length ? 0 : 1, () => this.forOf(sc, ind)],
+      [sc.arrs.length < 6 ? 1.2 : 0, () => this.localArray(sc, ind)],
+      [writable.length ? 0.4 : 0, () => [`${ind}${this.pick(writable).name}.fill(${this.num(sc, 2)});`]],
+      [inLoop ? 2 : 0, () => this.exit(sc, ind)],
+      [!inLoop && this.blockDepth > 0 ? 0.3 : 0, () => [`${ind}if (${this.cond(sc, 1)}) return ${this.retExpr(sc)};`]],
+      [effects.length && writable.length ? 1.5 : 0, () => this.effectCall(sc, ind, this.pick(effects))],
+    ]);
+  }
+
+  declNum(sc: Scope, ind: string): string[] {
+    const name = this.fresh("s");
+    const isConst = this.chance(0.3);
+    const line = `${ind}${isConst ? "const" : "let"} ${name} = ${this.num(sc, 3)};`;
+    sc.nums.push({ name, mutable: !isConst });
+    return [line];
+  }
+
+  assignNum(sc: Scope, ind: string, t: string): string[] {
+    const e = (d = 2) => this.num(sc, d);
+    const leaf = () => this.leaf(sc);
+    return [ind + this.choose<string>([
+      [3, () => `${t} = ${e(3)};`],
+      [2, () => `${t} = ${t} * Math.sin(${t}) + ${leaf()};`],
+      [2, () => `${t} = Math.tanh(${t} * ${leaf()} + ${e()});`],
+      [2, () => `${t} = ${this.lit(0.3, 0.8)} * ${t} + ${e()};`],
+      [3, () => `${t} += ${e()};`],
+      [1, () => `${t} -= ${this.lit(0.1, 0.6)} * ${e()};`],
+      [1, () => `${t} *= ${this.lit(0.7, 0.9)} + ${this.lit(0.05, 0.2)} * Math.tanh(${e()});`],
+      [1, () => `${t} /= ${this.lit(1.1, 1.5)} + ${this.lit(0.05, 0.3)} * Math.cos(${e()});`],
+      [1, () => `${t} = Math.tanh(${t} * ${t} * ${this.lit(0.1, 0.3)} + ${t} * ${e(1)});`],
+      [1, () => `${t} = Math.sqrt(${this.lit(0.2, 1)} + ${t} * ${t});`],
+      [1, () => `${t}${this.pick(["++", "--"])};`],
+      [1.5, () => `${t} = ${this.cond(sc, 1)} ? ${e()} : ${e()};`],
+    ])];
+  }
+
+  writeElem(sc: Scope, ind: string, arr: ArrRef): string[] {
+    const same = sc.idxs.filter((i) => i.len === arr.len);
+    const e = (d = 2) => this.num(sc, d);
+    if (same.length && this.chance(0.25)) {
+      // neighbour coupling, guarded
+      const i = this.pick(same).name;
+      const h = arr.name;
+      return this.choose<string[]>([
+        [1, () => [`${ind}if (${i} > 0) ${h}[${i}] = ${this.lit(0.3, 0.8)} * ${h}[${i}] + ${this.lit(0.2, 0.6)} * Math.tanh(${h}[${i} - 1] * ${this.leaf(sc)});`]],
+        [1, () => [`${ind}${h}[${i}] = Math.tanh(${h}[${i}] * ${this.leaf(sc)} + (${i} > 0 ? ${h}[${i} - 1] : ${e(1)}));`]],
+        [1, () => [`${ind}if (${i} + 1 < ${h}.length) ${h}[${i}] += ${this.lit(0.1, 0.5)} * ${h}[${i} + 1];`]],
+      ]);
+    }
+    const target = `${arr.name}[${this.index(sc, arr)}]`;
+    return [ind + this.choose<string>([
+      [3, () => `${target} = ${e(3)};`],
+      [3, () => `${target} = Math.tanh(${target} * ${this.leaf(sc)} + ${e()});`],
+      [2, () => `${target} += ${e()};`],
+      [1, () => `${target} -= ${this.lit(0.1, 0.6)} * ${e()};`],
+      [1, () => `${target} *= ${this.lit(0.7, 0.9)} + ${this.lit(0.05, 0.2)} * Math.sin(${e()});`],
+      [0.5, () => `${target} /= ${this.lit(1.1, 1.5)} + ${this.lit(0.05, 0.3)} * Math.cos(${e()});`],
+      [0.7, () => `${target}${this.pick(["++", "--"])};`],
+    ])];
+  }
+
+  ifElse(sc: Scope, ind: string): string[] {
+    this.blockDepth++;
+    const c = this.cond(sc, 2);
+    const thenB = this.block(child(sc), ind + "  ", this.rng.int(1, 3));
+    const out = [`${ind}if (${c}) {`, ...thenB];
+    const r = this.rng.next();
+    if (r < 0.4) {
+      out.push(`${ind}} else {`, ...this.block(child(sc), ind + "  ", this.rng.int(1, 3)));
+    } else if (r < 0.55) {
+      out.push(`${ind}} else if (${this.cond(sc, 1)}) {`, ...this.block(child(sc), ind + "  ", this.rng.int(1, 2)));
+      if (this.chance(0.5)) out.push(`${ind}} else {`, ...this.block(child(sc), ind + "  ", 1));
+    }
+    out.push(`${ind}}`);
+    this.blockDepth--;
+    return out;
+  }
+
+  /** Runs `body` with a loop pushed and the block depth raised. */
+  inLoop<T>(loop: Loop, body: () => T): T {
+    this.fn.loops.push(loop);
+    this.blockDepth++;
+    try {
+      return body();
+    } finally {
+      this.blockDepth--;
+      this.fn.loops.pop();
+    }
+  }
+
+  loopBody(sc: Scope, ind: string, loop: Loop): string[] {
+    return this.inLoop(loop, () => this.block(sc, ind + "  ", this.rng.int(1, 4)));
+  }
+
+  forLoop(sc: Scope, ind: string): string[] {
+    const i = this.fresh("i");
+    const inner = child(sc);
+    const arrs = sc.arrs;
+    const outerIdx = sc.idxs.filter((x) => x.len !== undefined);
+    const arr = arrs.length ? this.pick(arrs) : undefined;
+    let head: string;
+    let idx: IdxRef;
+    const plain = (a: ArrRef) => {
+      head = `for (let ${i} = 0; ${i} < ${a.name}.length; ${i}++)`;
+      idx = { name: i, len: a.len, ge1: false };
+    };
+    this.choose<void>([
+      [arr ? 6 : 0, () => plain(arr!)],
+      [arr ? 1.5 : 0, () => {
+        head = `for (let ${i} = ${arr!.name}.length - 1; ${i} >= 0; ${i}--)`;
+        idx = { name: i, len: arr!.len, ge1: false };
+      }],
+      [arr ? 1 : 0, () => {
+        head = `for (let ${i} = 1; ${i} < ${arr!.name}.length; ${i}++)`;
+        idx = { name: i, len: arr!.len, ge1: true };
+      }],
+      [arr ? 1 : 0, () => {
+        head = `for (let ${i} = ${this.rng.int(0, 1)}; ${i} < ${arr!.name}.length; ${i} += 2)`;
+        idx = { name: i, len: arr!.len, ge1: false };
+      }],
+      [outerIdx.length ? 1.5 : 0, () => {
+        const o = this.pick(outerIdx);
+        const a = arrs.find((x) => x.len === o.len)!;
+        head = `for (let ${i} = ${o.name}; ${i} < ${a.name}.length; ${i}++)`;
+        idx = { name: i, len: o.len, ge1: o.ge1 };
+      }],
+      [outerIdx.length ? 1.5 : 0, () => {
+        const o = this.pick(outerIdx);
+        head = `for (let ${i} = 0; ${i} < ${o.name}; ${i}++)`;
+        idx = { name: i, len: o.len, ge1: false };
+      }],
+      [1, () => {
+        head = `for (let ${i} = 0; ${i} < ${this.rng.int(1, 4)}; ${i}++)`;
+        idx = { name: i, len: undefined, ge1: false };
+      }],
+      [arr ? 0.5 : 0, () => {
+        head = `for (let ${i} = 0; ${i} < Math.min(${arr!.name}.length, ${this.rng.int(1, 3)}); ${i}++)`;
+        idx = { name: i, len: arr!.len, ge1: false };
+      }],
+    ]);
+    inner.idxs.push(idx!);
+    const body = this.loopBody(inner, ind, { contPrefix: "" });
+    return [`${ind}${head!} {`, ...body, `${ind}}`];
+  }
+
+  whileLoop(sc: Scope, ind: string): string[] {
+    const k = this.fresh("k");
+    const inner = child(sc);
+    const arr = sc.arrs.length ? this.pick(sc.arrs) : undefined;
+    if (arr && this.chance(0.35)) {
+      // count down: the decrement comes first, so `continue` needs no prefix
+      inner.idxs.push({ name: k, len: arr.len, ge1: false });
+      const body = this.loopBody(inner, ind, { contPrefix: "" });
+      return [`${ind}let ${k} = ${arr.name}.length;`, `${ind}while (${k} > 0) {`, `${ind}  ${k}--;`, ...body, `${ind}}`];
+    }
+    const bound = arr ? `${arr.name}.length` : String(this.rng.int(1, 4));
+    inner.idxs.push({ name: k, len: arr?.len, ge1: false });
+    const mutable = sc.nums.filter((v) => v.mutable);
+    // a data-dependent condition on top of the counter
+    const extra = mutable.length && this.chance(0.4) ? ` && ${this.pick(mutable).name} < ${this.lit(0.5, 3)}` : "";
+    const body = this.loopBody(inner, ind, { contPrefix: `${k}++; ` });
+    return [`${ind}let ${k} = 0;`, `${ind}while (${k} < ${bound}${extra}) {`, ...body, `${ind}  ${k}++;`, `${ind}}`];
+  }
+
+  doWhile(sc: Scope, ind: string): string[] {
+    const k = this.fresh("k");
+    const inner = child(sc);
+    const arr = sc.arrs.length ? this.pick(sc.arrs) : undefined;
+    const bound = arr ? `${arr.name}.length` : String(this.rng.int(1, 4));
+    inner.idxs.push({ name: k, len: arr?.len, ge1: false });
+    const mutable = sc.nums.filter((v) => v.mutable);
+    const extra = mutable.length && this.chance(0.3) ? ` && ${this.pick(mutable).name} > ${this.signedLit()}` : "";
+    const body = this.loopBody(inner, ind, { contPrefix: `${k}++; ` });
+    return [`${ind}let ${k} = 0;`, `${ind}do {`, ...body, `${ind}  ${k}++;`, `${ind}} while (${k} < ${bound}${extra});`];
+  }
+
+  forOf(sc: Scope, ind: string): string[] {
+    const v = this.fresh("v");
+    const arr = this.pick(sc.arrs);
+    const inner = child(sc);
+    inner.nums.push({ name: v, mutable: false });
+    const body = this.loopBody(inner, ind, { contPrefix: "" });
+    return [`${ind}for (const ${v} of ${arr.name}) {`, ...body, `${ind}}`];
+  }
+
+  localArray(sc: Scope, ind: string): string[] {
+    const h = this.fresh("h");
+    let len: string;
+    let cls: string;
+    const src = sc.arrs.length ? this.pick(sc.arrs) : undefined;
+    this.choose<void>([
+      [src ? 5 : 0, () => { len = `${src!.name}.length`; cls = src!.len; }],
+      [2, () => { const n = this.rng.int(1, 4); len = String(n); cls = `c${n}`; }],
+      [src ? 1 : 0, () => { len = `${src!.name}.length + ${this.rng.int(1, 2)}`; cls = this.fresh("L"); }],
+    ]);
+    const out = [`${ind}const ${h} = new Float64Array(${len!});`];
+    const arr: ArrRef = { name: h, len: cls!, writable: true };
+    if (this.chance(0.4)) out.push(`${ind}${h}.fill(${this.chance(0.5) ? this.signedLit() : this.num(sc, 2)});`);
+    if (this.chance(0.5)) {
+      const j = this.fresh("j");
+      const inner = child(sc);
+      inner.idxs.push({ name: j, len: cls!, ge1: false });
+      out.push(`${ind}for (let ${j} = 0; ${j} < ${h}.length; ${j}++) ${h}[${j}] = ${this.num(inner, 2)};`);
+    }
+    sc.arrs.push(arr);
+    return out;
+  }
+
+  exit(sc: Scope, ind: string): string[] {
+    const loop = this.fn.loops[this.fn.loops.length - 1];
+    return this.choose<string[]>([
+      [3, () => [`${ind}if (${this.cond(sc, 1)}) break;`]],
+      [3, () => [`${ind}if (${this.cond(sc, 1)}) { ${loop.contPrefix}continue; }`]],
+      [2, () => [`${ind}if (${this.cond(sc, 1)}) return ${this.retExpr(sc)};`]],
+      [0.5, () => [`${ind}if (${this.cond(sc, 1)}) {`, ...this.block(child(sc), ind + "  ", 1), `${ind}  break;`, `${ind}}`]],
+    ]);
+  }
+
+  effectCall(sc: Scope, ind: string, f: FnRef): string[] {
+    const mutable = sc.nums.filter((v) => v.mutable);
+    const call = this.call(sc, f, 1);
+    if (mutable.length && this.chance(0.6)) return [`${ind}${this.pick(mutable).name} += ${this.lit(0.1, 0.6)} * ${call};`];
+    if (this.chance(0.5)) return [`${ind}${call};`];
+    const name = this.fresh("s");
+    sc.nums.push({ name, mutable: true });
+    return [`${ind}let ${name} = ${call};`];
+  }
+
+  /** A return value: a bounded combination of what is in scope. */
+  retExpr(sc: Scope): string {
+    const terms: string[] = [];
+    for (const v of sc.nums) if (this.chance(0.6)) terms.push(`${this.lit(0.2, 1)} * ${v.name}`);
+    if (sc.arrs.length && this.chance(0.7)) terms.push(this.read(sc));
+    if (!terms.length || this.chance(0.3)) terms.push(this.num(sc, 2));
+    return terms.slice(0, 8).join(" + ");
+  }
+
+  // --- functions ------------------------------------------------------------------------
+
+  /** The body of a helper with parameters `params`; returns its lines (without braces). */
+  helperBody(sc: Scope, ind: string, size: number): string[] {
+    const saved = this.fn;
+    const savedDepth = this.blockDepth;
+    const savedFuel = this.fuel;
+    this.fn = { loops: [], isMain: false };
+    this.blockDepth = 0;
+    this.fuel = size;
+    try {
+      const out: string[] = [];
+      while (this.fuel > 0) out.push(...this.stmt(sc, ind));
+      out.push(`${ind}return ${this.retExpr(sc)};`);
+      return out;
+    } finally {
+      this.fn = saved;
+      this.blockDepth = savedDepth;
+      this.fuel = savedFuel;
+    }
+  }
+
+  /**
+   * A helper: its parameters, whether it writes its array arguments, and source.
+   * `captures` is what it may read from the enclosing function (parameters only).
+   */
+  helper(name: string, captures: Scope, ind: string, style: "decl" | "arrow"): { ref: FnRef; lines: string[] } {
+    const sc = child(captures);
+    const kinds: ("num" | "arr")[] = [];
+    const names: string[] = [];
+    const np = this.rng.int(1, 3);
+    let effects = false;
+    for (let k = 0; k < np; k++) {
+      const isArr = k === 0 ? this.chance(0.45) : this.chance(0.25);
+      const pn = this.fresh(isArr ? "a" : "u");
+      names.push(pn);
+      kinds.push(isArr ? "arr" : "num");
+      if (isArr) {
+        const writable = k === 0 && this.chance(0.4);
+        if (writable) effects = true;
+        sc.arrs.push({ name: pn, len: this.fresh("P"), writable });
+      } else {
+        sc.nums.push({ name: pn, mutable: this.chance(0.5) });
+      }
+    }
+    const ref: FnRef = { name, params: kinds, effects };
+    const params = names.join(", ");
+    // a one-expression arrow
+    if (style === "arrow" && this.chance(0.4)) {
+      const e = this.num(sc, 3);
+      return { ref, lines: [`${ind}const ${name} = (${params}) => ${e};`] };
+    }
+    const body = this.helperBody(sc, ind + "  ", this.rng.int(2, 6));
+    const open = style === "arrow" ? `${ind}const ${name} = (${params}) => {` : `${ind}function ${name}(${params}) {`;
+    return { ref, lines: [open, ...body, `${ind}}${style === "arrow" ? ";" : ""}`] };
+  }
+
+  program(size: number): FuzzProgram["source"] {
+    // helpers passed through opts.functions: no captures
+    const top: Scope = { nums: [], arrs: [], idxs: [], fns: [] };
+    const nExternal = this.chance(0.3) ? this.rng.int(1, 2) : 0;
+    for (let k = 0; k < nExternal; k++) {
+      const name = this.fresh("ext");
+      const { ref, lines } = this.helper(name, top, "", "decl");
+      this.helpers.push({ name, source: lines.join("\n") });
+      top.fns.push(ref);
+    }
+
+    const sc: Scope = { nums: [], arrs: [], idxs: [], fns: [...top.fns] };
+    const lines: string[] = [];
+    const ind = "  ";
+    // parameters: p as an object, or destructured in the signature or the body
+    const style = this.rng.next();
+    let sig: string;
+    sc.arrs.push({ name: "x", len: "n", writable: this.chance(0.15) });
+    sc.nums.push({ name: "w", mutable: false });
+    if (style < 0.15) {
+      sig = "x, w, { a, b }";
+      sc.arrs.push({ name: "a", len: "m", writable: false });
+      sc.nums.push({ name: "b", mutable: false });
+    } else {
+      sig = "x, w, p";
+      sc.arrs.push({ name: "p.a", len: "m", writable: false });
+      sc.nums.push({ name: "p.b", mutable: false });
+      if (style < 0.3) {
+        lines.push(`${ind}const { a, b: pb } = p;`);
+        sc.arrs.push({ name: "a", len: "m", writable: false });
+        sc.nums.push({ name: "pb", mutable: false });
+      }
+    }
+    // nested helpers, which may read the parameters
+    const nNested = this.chance(0.5) ? this.rng.int(1, 2) : 0;
+    for (let k = 0; k < nNested; k++) {
+      const captures: Scope = { nums: sc.nums.filter((v) => !v.mutable), arrs: sc.arrs.map((a) => ({ ...a, writable: false })), idxs: [], fns: [...sc.fns] };
+      if (this.chance(0.4)) { captures.nums = []; captures.arrs = []; }
+      const { ref, lines: hl } = this.helper(this.fresh("g"), captures, ind, this.chance(0.5) ? "decl" : "arrow");
+      lines.push(...hl);
+      sc.fns.push(ref);
+    }
+
+    this.fuel = size;
+    lines.push(`${ind}let s = ${this.num(sc, 2)};`);
+    sc.nums.push({ name: "s", mutable: true });
+    while (this.fuel > 0) lines.push(...this.stmt(sc, ind));
+    // a final reduction over a local array, sometimes
+    const locals = sc.arrs.filter((a) => a.writable && a.name !== "x");
+    if (locals.length && this.chance(0.5)) {
+      const h = this.pick(locals).name;
+      const i = this.fresh("i");
+      lines.push(`${ind}for (let ${i} = 0; ${i} < ${h}.length; ${i}++) s += ${this.lit(0.1, 0.5)} * ${h}[${i}];`);
+    }
+    lines.push(`${ind}return ${this.retExpr(sc)};`);
+    const head = this.chance(0.2) ? `(${sig}) => {` : `function loss(${sig}) {`;
+    return [head, ...lines, "}"].join("\n");
+  }
+}
+
+/** The program for one seed. */
+export function generateProgram(seed: number, opts: GenOptions = {}): FuzzProgram {
+  const rng = makeRng(seed);
+  const g = new Gen(rng, opts);
+  const source = g.program(opts.size ?? rng.int(6, 18));
+  const helpers = g.helpers;
+  const text = [...helpers.map((h) => h.source), `const loss = ${source};`].join("\n\n");
+  return { seed, source, helpers, text };
+}

@@ -1,0 +1,156 @@
+// Test-case reducer for fuzz failures: greedily deletes statements and replaces
+// expressions with a sub-expression or a constant, keeping each edit that leaves a
+// failure of the same kind (same message, up to positions and numbers), until no
+// edit applies. Edits are text splices at acorn node offsets.
+import * as acorn from "acorn";
+import { checkProgram, type CheckOptions, type Failure } from "./check.js";
+import type { FuzzProgram } from "./generate.js";
+
+/** The inverse of FuzzProgram.text: top-level helper declarations, then `const loss = ...;`. */
+export function parseText(text: string, seed: number): FuzzProgram | undefined {
+  let ast: acorn.Program;
+  try {
+    ast = acorn.parse(text, { ecmaVersion: "latest" });
+  } catch {
+    return undefined;
+  }
+  const helpers: { name: string; source: string }[] = [];
+  let source: string | undefined;
+  for (const st of ast.body) {
+    if (st.type === "FunctionDeclaration" && st.id) {
+      helpers.push({ name: st.id.name, source: text.slice(st.start, st.end) });
+    } else if (st.type === "VariableDeclaration" && st.declarations.length === 1) {
+      const d = st.declarations[0];
+      if (d.id.type === "Identifier" && d.id.name === "loss" && d.init) source = text.slice(d.init.start, d.init.end);
+    } else {
+      return undefined;
+    }
+  }
+  if (!source) return undefined;
+  return { seed, source, helpers, text };
+}
+
+/** What must stay the same while reducing: the kind, and the message without positions or numbers. */
+export function signature(f: Failure): string {
+  if (f.kind === "value" || f.kind === "gradient" || f.kind === "wrote-arguments") return `${f.kind}:${f.wrt}`;
+  const first = f.message.split("\n")[0].replace(/<function [^>]*>:\d+:\d+:/g, "").replace(/\d+/g, "#");
+  return `${f.kind}:${first}`;
+}
+
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+type AnyNode = acorn.AnyNode;
+
+const VALUE_SLOTS: Record<string, string[]> = {
+  BinaryExpression: ["left", "right"],
+  LogicalExpression: ["left", "right"],
+  UnaryExpression: ["argument"],
+  ConditionalExpression: ["test", "consequent", "alternate"],
+  CallExpression: ["arguments"],
+  VariableDeclarator: ["init"],
+  AssignmentExpression: ["right"],
+  ReturnStatement: ["argument"],
+  IfStatement: ["test"],
+  WhileStatement: ["test"],
+  DoWhileStatement: ["test"],
+  ArrowFunctionExpression: ["body"],
+};
+const STATEMENT_LISTS = new Set(["BlockStatement", "Program"]);
+const LOOPS = new Set(["ForStatement", "WhileStatement", "DoWhileStatement", "ForOfStatement"]);
+
+function children(node: AnyNode): [string, AnyNode][] {
+  const out: [string, AnyNode][] = [];
+  for (const [key, v] of Object.entries(node)) {
+    if (key === "type" || key === "start" || key === "end") continue;
+    if (Array.isArray(v)) {
+      for (const c of v) if (c && typeof c.type === "string") out.push([key, c as AnyNode]);
+    } else if (v && typeof v === "object" && typeof (v as AnyNode).type === "string") {
+      out.push([key, v as AnyNode]);
+    }
+  }
+  return out;
+}
+
+function isExpression(n: AnyNode): boolean {
+  return /Expression$|^Identifier$|^Literal$/.test(n.type) && n.type !== "FunctionExpression" && n.type !== "ArrowFunctionExpression";
+}
+
+function edits(text: string): Edit[] {
+  let ast: acorn.Program;
+  try {
+    ast = acorn.parse(text, { ecmaVersion: "latest" });
+  } catch {
+    return [];
+  }
+  const out: Edit[] = [];
+  const src = (n: AnyNode) => text.slice(n.start, n.end);
+  const visit = (node: AnyNode, parent: AnyNode | undefined, slot: string) => {
+    // statements in a list: delete
+    if (parent && STATEMENT_LISTS.has(parent.type) && slot === "body") {
+      const isLoss = node.type === "VariableDeclaration" && /^const loss\b/.test(src(node));
+      if (!isLoss) out.push({ start: node.start, end: node.end, text: "" });
+    } else if (parent && /Statement$/.test(node.type) && node.type !== "BlockStatement" && (slot === "consequent" || slot === "alternate" || slot === "body")) {
+      out.push({ start: node.start, end: node.end, text: ";" });
+    }
+    if (node.type === "IfStatement") {
+      out.push({ start: node.start, end: node.end, text: src(node.consequent) });
+      if (node.alternate) {
+        out.push({ start: node.start, end: node.end, text: src(node.alternate) });
+        out.push({ start: node.consequent.end, end: node.alternate.end, text: "" });
+      }
+    }
+    if (LOOPS.has(node.type)) out.push({ start: node.start, end: node.end, text: src((node as acorn.ForStatement).body) });
+    if (node.type === "BlockStatement" && node.body.length === 1 && parent && STATEMENT_LISTS.has(parent.type)) {
+      out.push({ start: node.start, end: node.end, text: src(node.body[0]) });
+    }
+    // expressions in value positions: a sub-expression or a constant
+    if (parent && isExpression(node) && VALUE_SLOTS[parent.type]?.includes(slot)) {
+      const isTest = slot === "test";
+      for (const c of isTest ? ["true", "false"] : ["1", "0"]) out.push({ start: node.start, end: node.end, text: c });
+      for (const [, c] of children(node)) if (isExpression(c)) out.push({ start: node.start, end: node.end, text: `(${src(c)})` });
+    }
+    if (node.type === "MemberExpression" && node.computed) out.push({ start: node.property.start, end: node.property.end, text: "0" });
+    for (const [key, c] of children(node)) visit(c, node, key);
+  };
+  visit(ast, undefined, "");
+  // big deletions first
+  return out.filter((e) => e.text.length < e.end - e.start).sort((a, b) => b.end - b.start - (a.end - a.start));
+}
+
+/**
+ * Reduces `prog` while `check` still reports a failure with signature `sig`.
+ * `opts` are passed to checkProgram (use `wrts` to check only the failing wrt).
+ */
+export function reduce(prog: FuzzProgram, sig: string, opts: CheckOptions = {}, log?: (msg: string) => void): FuzzProgram {
+  const holds = (text: string): FuzzProgram | undefined => {
+    const p = parseText(text, prog.seed);
+    if (!p) return undefined;
+    const res = checkProgram(p, opts);
+    return res.failures.some((f) => signature(f) === sig) ? p : undefined;
+  };
+  let cur = prog;
+  let changed = true;
+  while (changed) {
+    changed = false;
+    let i = 0;
+    for (;;) {
+      const es = edits(cur.text);
+      if (i >= es.length) break;
+      const e = es[i];
+      const next = cur.text.slice(0, e.start) + e.text + cur.text.slice(e.end);
+      const p = holds(next);
+      if (p) {
+        cur = p;
+        changed = true;
+        log?.(`${cur.text.length} chars`);
+      } else {
+        i++;
+      }
+    }
+  }
+  return cur;
+}

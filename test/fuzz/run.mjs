@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// Long fuzz runs from the command line (no build step: the TypeScript sources are
+// loaded through Vite's module runner, as vitest does).
+//
+//   node test/fuzz/run.mjs [--from N] [--count N] [--seeds 1,2,3] [--list-wrt]
+//                          [--points N] [--show SEED] [--quiet]
+//
+// --from/--count  seeds from..from+count-1 (default 1000, 500)
+// --seeds         an explicit list instead
+// --list-wrt      also compile wrt = [x, w, p] and compare with single-wrt gradients
+// --show SEED     print the program for SEED and exit
+// --reduce SEED   reduce the first failure of SEED (--failure K for the K-th) and print it
+// --calls-in-logical  let the generator call helpers on the right of && / ||
+// Exit status 1 if any program fails; each failure is printed with its seed and source.
+import { fileURLToPath } from "node:url";
+import { runnerImport } from "vite";
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const flag = (name) => argv.includes(`--${name}`);
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const { module: check } = await runnerImport(here("./check.ts"));
+const { module: gen } = await runnerImport(here("./generate.ts"));
+
+if (opt("show")) {
+  console.log(gen.generateProgram(Number(opt("show"))).text);
+  process.exit(0);
+}
+
+if (opt("reduce")) {
+  const { module: red } = await runnerImport(here("./reduce.ts"));
+  const seed = Number(opt("reduce"));
+  const gopts = { callsInLogical: flag("calls-in-logical") };
+  const res = check.checkSeed(seed, { gen: gopts });
+  if (!res.failures.length) {
+    console.log(`seed ${seed} passes`);
+    process.exit(0);
+  }
+  const which = Number(opt("failure", 0));
+  const failure = res.failures[which];
+  const sig = red.signature(failure);
+  const wi = ["x", "w", "p"].indexOf(failure.wrt);
+  console.log(`reducing seed ${seed} for ${sig}`);
+  const small = red.reduce(res.prog, sig, { wrts: wi >= 0 ? [wi] : undefined });
+  const again = check.checkProgram(small, { wrts: wi >= 0 ? [wi] : undefined });
+  console.log(check.formatFailures(again));
+  process.exit(0);
+}
+
+const seeds = opt("seeds")
+  ? opt("seeds").split(",").map(Number)
+  : Array.from({ length: Number(opt("count", 500)) }, (_, k) => Number(opt("from", 1000)) + k);
+
+const quiet = flag("quiet");
+const totals = { programs: 0, checked: 0, skipped: 0, untested: 0, failed: 0 };
+const byKind = new Map();
+const failedSeeds = [];
+const t0 = Date.now();
+for (const seed of seeds) {
+  const res = check.checkSeed(seed, {
+    points: Number(opt("points", 2)),
+    listWrt: flag("list-wrt"),
+    gen: { callsInLogical: flag("calls-in-logical") },
+  });
+  totals.programs++;
+  totals.checked += res.checked;
+  totals.skipped += res.skipped;
+  totals.untested += res.untested;
+  if (res.failures.length) {
+    totals.failed++;
+    failedSeeds.push(seed);
+    for (const k of new Set(res.failures.map((f) => f.kind))) byKind.set(k, (byKind.get(k) ?? 0) + 1);
+    if (!quiet) console.log(check.formatFailures(res) + "\n");
+  }
+}
+const secs = ((Date.now() - t0) / 1000).toFixed(1);
+console.log(
+  `${totals.programs} programs in ${secs}s: ${totals.checked} (wrt, point) gradients checked, ` +
+    `${totals.skipped} points skipped as numerically unstable ` +
+    `(${((100 * totals.skipped) / Math.max(1, totals.checked + totals.skipped)).toFixed(1)}%), ` +
+    `${totals.untested} wrt choices without a stable point; ${totals.failed} programs failed`,
+);
+if (failedSeeds.length) {
+  console.log(`by kind: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(", ")}`);
+  console.log(`failed seeds: ${failedSeeds.join(",")}`);
+}
+process.exit(failedSeeds.length ? 1 : 0);
