@@ -51,7 +51,7 @@ class FunctionEmitter {
     this.block(f.body, 1);
     const decls = locals.map((v) => `  let ${this.declaration(v)};`);
     const outs = (f.outputs ?? []).map((v, k) => `  ${o.scalarsParam}[${k}] = ${n(v)};`);
-    const ret = o.ts ? (o.returnValue ? ": number" : ": void") : "";
+    const ret = o.ts ? (o.returnValue ? `: ${tsType(f.result)}` : ": void") : "";
     const tail = o.returnValue ? [`  return ${n(f.result)};`] : [];
     return [`function ${o.name}(${params.join(", ")})${ret} {`, ...decls, ...this.lines, ...outs, ...tail, "}"].join("\n");
   }

@@ -29,6 +29,8 @@ export interface Var {
   adjointOf?: Var;
   /** For tangent params (inputs for wrt params, output buffers otherwise): their primal. */
   tangentOf?: Var;
+  /** For the cotangent param of vector-Jacobian products: the result it weighs. */
+  cotangentOf?: Var;
 }
 
 export interface Temp {

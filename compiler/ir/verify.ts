@@ -49,7 +49,7 @@ export function verify(f: Func, opts: VerifyOptions = {}): Func {
     });
   };
   checkBlock(f.body);
-  if (f.result.type !== "num") fail("result is not a number");
+  if (f.result.type === "bool") fail("result is a boolean");
   return f;
 }
 

@@ -2,7 +2,7 @@
 // calls to the user's own functions are inlined (so their derivatives are exact and
 // cost no call), everything else is refused.
 import type * as ESTree from "acorn";
-import type { Temp } from "../ir/types.js";
+import { isArrayType, type Temp } from "../ir/types.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { lowerExpr, lowerNum } from "./expr.js";
 import { outerName } from "./names.js";
@@ -162,6 +162,7 @@ export function inline(L: Lowerer, fn: Extract<Binding, { k: "fn" }>, args: Val[
     lowerBody(L, node, scope);
     const ret = L.fn.ret;
     if (!ret) return { k: "temp", t: L.b.num(NaN) };
+    if (isArrayType(ret.type)) return { k: "arr", v: ret };
     return { k: "temp", t: L.b.get(ret) };
   } finally {
     L.fns.pop();

@@ -24,8 +24,8 @@ export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn): 
   fn.node.params.forEach((p, i) => bindTopParam(L, p, kinds[i], i, scope, params));
   lowerBody(L, fn.node, scope);
   const result = L.fn.ret;
-  if (!result || result.type !== "num") {
-    throw L.fail(fn.node, "non-number result", `'${fn.name}' must return a number on every path.`, "Return the loss as a number.");
+  if (!result || result.type === "bool") {
+    throw L.fail(fn.node, "non-number result", `'${fn.name}' must return a number (or a typed array) on every path.`, "Return the loss as a number.");
   }
   const body = copyWrittenParams(L, L.b.block);
   return { name: fn.name, params, body, result };

@@ -1,7 +1,7 @@
 // Statements: declarations, assignments and structured control flow. Early exits
 // (return, break, continue) become flags plus guards around what follows them.
 import type * as ESTree from "acorn";
-import type { Temp, Var } from "../ir/types.js";
+import { isArrayType, type Temp, type Var } from "../ir/types.js";
 import { UNNAMED_ARRAY } from "./call.js";
 import { temp, type LoopCtx, type Lowerer, type Val } from "./context.js";
 import { anyExit, hasExit, hasNonTailReturn } from "./exits.js";
@@ -212,9 +212,19 @@ function assignTo(L: Lowerer, targetNode: ESTree.Node, op: string | undefined, r
   throw L.fail(target, "assignment target", "This assignment target is not supported.", "");
 }
 
+/** A returned number is assigned to the function's result var; a returned array is the result. */
 function setReturn(L: Lowerer, node: ESTree.Node, val: Val): void {
-  const t = temp(val, L, node);
   const fn = L.fn;
+  if (val.k === "arr") {
+    if (fn.ret && fn.ret !== val.v) {
+      throw L.fail(node, "different returned arrays", "The function returns different arrays (or an array and a number) on different paths.",
+        "Return one array: fill it on every path and return it at the end.");
+    }
+    fn.ret = val.v;
+    return;
+  }
+  const t = temp(val, L, node);
+  if (fn.ret && isArrayType(fn.ret.type)) throw L.fail(node, "mixed return types", "The function returns both an array and a number.", "");
   if (!fn.ret) fn.ret = L.b.newVar("result", t.type);
   if (fn.ret.type !== t.type) throw L.fail(node, "mixed return types", "The function returns both numbers and booleans.", "");
   L.b.set(fn.ret, t);

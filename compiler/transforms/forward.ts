@@ -1,28 +1,37 @@
-// Forward mode (JVP): Func -> Func. Every active value carries a tangent computed
-// next to it from the op table's partials (dual-number semantics); control flow is
-// copied. Works on derivative code too: a pushed value carries its tangent on the
-// tape, which is how forward over reverse gives Hessian-vector products.
+// Forward mode (JVP): Func -> Func. Every active value carries `width` tangents
+// (directions) computed next to it from the op table's partials (dual-number
+// semantics, vector mode); control flow is copied. A scalar's tangents are `width`
+// vars or temps; an array's tangents are one array of `length * width` entries,
+// direction k of element i at `i * width + k`. Works on derivative code too: a
+// pushed value carries its tangents on the tape, which is how forward over reverse
+// gives Hessian-vector products.
 import { Builder, type Ids } from "../ir/builder.js";
 import { opDef } from "../ops/table.js";
 import { isArrayType, type Block, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 import { analyzeActivity, diffArgs, type Activity } from "./activity.js";
 
+export interface ForwardOptions {
+  /** Number of directions propagated together (default 1). */
+  width?: number;
+}
+
 /**
- * Tangent inputs are params `<wrt>_dot`; active params that are not wrt (the output
- * buffers of derivative code) get tangent output buffers. The result's tangent and
- * those of `f.outputs` are appended to the outputs.
+ * Tangent inputs are params `<wrt>_dot` (width of them for a scalar); active array
+ * params that are not wrt (the output buffers of derivative code) get tangent output
+ * buffers. The tangents of the result and of `f.outputs` are appended to the outputs.
  */
-export function forward(f: Func, wrt: Var[], ids: Ids): Func {
-  return new Forward(f, wrt, ids).run();
+export function forward(f: Func, wrt: Var[], ids: Ids, opts: ForwardOptions = {}): Func {
+  return new Forward(f, wrt, ids, opts.width ?? 1).run();
 }
 
 class Forward {
   private readonly act: Activity;
-  private readonly dots = new Map<number, Var>();
-  private readonly tangents = new Map<number, Temp>();
+  private readonly scalarDots = new Map<number, Var[]>();
+  private readonly arrayDots = new Map<number, Var>();
+  private readonly tangents = new Map<number, Temp[]>();
   private b: Builder;
 
-  constructor(private readonly f: Func, private readonly wrt: Var[], private readonly ids: Ids) {
+  constructor(private readonly f: Func, private readonly wrt: Var[], private readonly ids: Ids, private readonly width: number) {
     this.b = new Builder(ids);
     this.act = analyzeActivity(f, wrt, [...(f.outputs ?? []), ...f.params.filter((p) => p.adjointOf)]);
   }
@@ -33,46 +42,76 @@ class Forward {
     const prelude = this.nested(() => {
       for (const p of f.params) {
         if (!this.active(p)) continue;
-        const dot = this.dot(p);
-        dot.tangentOf = p;
-        if (this.wrt.includes(p) || isArrayType(p.type)) tangentParams.push(dot);
-        else this.b.set(dot, this.b.num(0));
+        const dots = this.dotVars(p);
+        for (const d of dots) d.tangentOf = p;
+        if (this.wrt.includes(p) || isArrayType(p.type)) tangentParams.push(...dots);
+        else for (const d of dots) this.b.set(d, this.b.num(0));
       }
     });
     const body = this.block(f.body);
-    const outs = [f.result, ...(f.outputs ?? [])].map((v) => this.outputTangent(v));
+    const outs = [f.result, ...(f.outputs ?? [])].map((v) => this.outputTangents(v));
     return {
       name: `${f.name}_jvp`,
       params: [...f.params, ...tangentParams],
       body: [...prelude, ...body, ...outs.flatMap((o) => o.init)],
       result: f.result,
-      outputs: [...(f.outputs ?? []), ...outs.map((o) => o.v)],
+      outputs: [...(f.outputs ?? []), ...outs.flatMap((o) => o.vars)],
     };
   }
 
-  /** The tangent var of an output (a zero var when the output is inactive). */
-  private outputTangent(v: Var): { v: Var; init: Block } {
-    if (this.active(v)) return { v: this.dot(v), init: [] };
-    const zero = this.b.newVar(`${v.name}_dot`, "num");
-    return { v: zero, init: this.nested(() => this.b.set(zero, this.b.num(0))) };
+  /** Tangent vars of an output (zeros when the output is inactive). */
+  private outputTangents(v: Var): { vars: Var[]; init: Block } {
+    if (this.active(v)) return { vars: this.dotVars(v), init: [] };
+    const vars = this.dotVars(v);
+    for (const d of vars) d.tangentOf = v;
+    const init = this.nested(() => {
+      for (const d of vars) {
+        if (isArrayType(v.type)) this.b.emit({ k: "alloc", v: d, n: this.b.op("mul", this.b.len(v), this.b.num(this.width)) });
+        else this.b.set(d, this.b.num(0));
+      }
+    });
+    return { vars, init };
   }
 
   private active(v: Var): boolean {
     return this.act.vars.has(v.id);
   }
 
-  private dot(v: Var): Var {
-    let d = this.dots.get(v.id);
-    if (!d) {
-      d = this.b.newVar(`${v.name}_dot`, v.type === "bool" ? "num" : v.type);
-      this.dots.set(v.id, d);
+  /** The tangent vars of a var: `width` scalars, or one interleaved array. */
+  private dotVars(v: Var): Var[] {
+    if (isArrayType(v.type)) {
+      let a = this.arrayDots.get(v.id);
+      if (!a) {
+        a = this.b.newVar(`${v.name}_dot`, v.type);
+        this.arrayDots.set(v.id, a);
+      }
+      return [a];
     }
-    return d;
+    let s = this.scalarDots.get(v.id);
+    if (!s) {
+      s = Array.from({ length: this.width }, (_, k) => this.b.newVar(this.width === 1 ? `${v.name}_dot` : `${v.name}_dot${k}`, "num"));
+      this.scalarDots.set(v.id, s);
+    }
+    return s;
   }
 
-  /** Tangent of a temp: a temp, or a zero constant for inactive ones. */
-  private tangent(t: Temp): Temp {
-    return this.tangents.get(t.id) ?? this.b.num(0);
+  private arrayDot(v: Var): Var {
+    return this.dotVars(v)[0];
+  }
+
+  /** Tangent k of a temp (zero for inactive temps). */
+  private tangent(t: Temp, k: number): Temp {
+    return this.tangents.get(t.id)?.[k] ?? this.b.num(0);
+  }
+
+  private directions<T>(fn: (k: number) => T): T[] {
+    return Array.from({ length: this.width }, (_, k) => fn(k));
+  }
+
+  /** Index of direction k of element `idx` in an interleaved tangent array. */
+  private slot(idx: Temp, k: number): Temp {
+    if (this.width === 1) return idx;
+    return this.b.op("add", this.b.op("mul", idx, this.b.num(this.width)), this.b.num(k));
   }
 
   private nested(build: () => void): Block {
@@ -109,66 +148,101 @@ class Forward {
         b.emit({ ...i, test: this.block(i.test), body: this.block(i.body) });
         return;
       case "pop":
-        // Pushed as value then tangent: the tangent comes off first.
-        if (this.tapeActive()) this.tangents.set(i.dst.id, b.emit({ k: "pop", dst: b.temp("num") }).dst);
+        // Pushed as the value then its tangents: the tangents come off first, last one first.
+        if (this.tapeActive()) {
+          const popped = this.directions(() => b.emit({ k: "pop", dst: b.temp("num") }).dst).reverse();
+          this.tangents.set(i.dst.id, popped);
+        }
         b.emit(i);
         return;
       case "popref":
-        if (this.active(i.v)) b.emit({ k: "popref", v: this.dot(i.v) });
+        if (this.active(i.v)) b.emit({ k: "popref", v: this.arrayDot(i.v) });
         b.emit(i);
         return;
       case "reserve":
-        b.emit(this.tapeActive() ? { k: "reserve", n: b.op("mul", i.n, b.num(2)) } : i);
+        b.emit(this.tapeActive() ? { k: "reserve", n: b.op("mul", i.n, b.num(this.width + 1)) } : i);
         return;
     }
     b.emit(i);
     this.tangentOf(i);
   }
 
-  /** Emits the tangent of instruction `i` (already emitted). */
+  /** Emits the tangents of instruction `i` (already emitted). */
   private tangentOf(i: Instr): void {
     const b = this.b;
     switch (i.k) {
-      case "op": {
-        if (!this.act.temps.has(i.dst.id)) return;
-        const diff = diffArgs(i.op);
-        const parts = opDef(i.op).partials!(b, i.args, i.dst);
-        let sum: Temp | undefined;
-        i.args.forEach((a, k) => {
-          const part = parts[k];
-          if (!diff[k] || part === undefined || !this.tangents.has(a.id)) return;
-          sum = b.sum(sum, b.scale(this.tangents.get(a.id)!, part));
-        });
-        this.tangents.set(i.dst.id, sum ?? b.num(0));
+      case "op":
+        if (this.act.temps.has(i.dst.id)) this.tangents.set(i.dst.id, this.opTangents(i));
         return;
-      }
       case "get":
-        if (this.act.temps.has(i.dst.id) && this.active(i.v)) this.tangents.set(i.dst.id, b.get(this.dot(i.v)));
+        if (this.act.temps.has(i.dst.id) && this.active(i.v)) this.tangents.set(i.dst.id, this.dotVars(i.v).map((d) => b.get(d)));
         return;
       case "load":
-        if (this.act.temps.has(i.dst.id) && this.active(i.arr)) this.tangents.set(i.dst.id, b.load(this.dot(i.arr), i.idx));
+        if (this.act.temps.has(i.dst.id) && this.active(i.arr)) {
+          const dot = this.arrayDot(i.arr);
+          this.tangents.set(i.dst.id, this.directions((k) => b.load(dot, this.slot(i.idx, k))));
+        }
         return;
       case "set":
-        if (this.active(i.v)) b.set(this.dot(i.v), this.tangent(i.src));
+        if (this.active(i.v)) this.dotVars(i.v).forEach((d, k) => b.set(d, this.tangent(i.src, k)));
         return;
       case "store":
-        if (this.active(i.arr)) b.store(this.dot(i.arr), i.idx, this.tangent(i.src));
+        if (this.active(i.arr)) {
+          const dot = this.arrayDot(i.arr);
+          this.directions((k) => b.store(dot, this.slot(i.idx, k), this.tangent(i.src, k)));
+        }
         return;
       case "fill":
-        if (this.active(i.arr)) b.emit({ k: "fill", arr: this.dot(i.arr), src: this.tangent(i.src) });
+        if (this.active(i.arr)) this.fillTangent(i.arr, i.src);
         return;
       case "alloc":
         if (!this.active(i.v)) return;
-        if (i.copyOf && this.active(i.copyOf)) b.emit({ k: "alloc", v: this.dot(i.v), n: b.len(i.v), copyOf: this.dot(i.copyOf) });
-        else b.emit({ k: "alloc", v: this.dot(i.v), n: b.len(i.v) });
+        if (i.copyOf && this.active(i.copyOf)) b.emit({ k: "alloc", v: this.arrayDot(i.v), n: b.len(this.arrayDot(i.copyOf)), copyOf: this.arrayDot(i.copyOf) });
+        else b.emit({ k: "alloc", v: this.arrayDot(i.v), n: b.op("mul", b.len(i.v), b.num(this.width)) });
         return;
       case "push":
-        if (this.tapeActive()) b.emit({ k: "push", src: this.tangent(i.src) });
+        if (this.tapeActive()) this.directions((k) => b.emit({ k: "push", src: this.tangent(i.src, k) }));
         return;
       case "pushref":
-        if (this.active(i.v)) b.emit({ k: "pushref", v: this.dot(i.v) });
+        if (this.active(i.v)) b.emit({ k: "pushref", v: this.arrayDot(i.v) });
         return;
     }
+  }
+
+  /** Tangents of an op: for each direction, the sum of partial × argument tangent. */
+  private opTangents(i: Extract<Instr, { k: "op" }>): Temp[] {
+    const b = this.b;
+    const diff = diffArgs(i.op);
+    const parts = opDef(i.op).partials!(b, i.args, i.dst);
+    return this.directions((k) => {
+      let sum: Temp | undefined;
+      i.args.forEach((a, n) => {
+        const part = parts[n];
+        if (!diff[n] || part === undefined || !this.tangents.has(a.id)) return;
+        sum = b.sum(sum, b.scale(this.tangents.get(a.id)![k], part));
+      });
+      return sum ?? b.num(0);
+    });
+  }
+
+  /** `a.fill(v)`: every element's tangents become v's. */
+  private fillTangent(arr: Var, src: Temp): void {
+    const b = this.b;
+    const dot = this.arrayDot(arr);
+    if (!this.tangents.has(src.id)) {
+      b.emit({ k: "fill", arr: dot, src: b.num(0) });
+      return;
+    }
+    // Temps stay in their block: the tangents reach the loop body through vars.
+    const values = this.directions((k) => {
+      const v = b.newVar(`${arr.name}_fill_dot`, "num");
+      b.set(v, this.tangent(src, k));
+      return v;
+    });
+    const j = b.newVar("j", "num");
+    const n = b.len(arr);
+    const body = this.nested(() => this.directions((k) => this.b.store(dot, this.slot(this.b.get(j), k), this.b.get(values[k]))));
+    b.emit({ k: "for", index: j, start: b.num(0), end: n, step: 1, cmp: "<", body });
   }
 
   private tapeActive(): boolean {

@@ -9,18 +9,28 @@ import { isArrayType, type Block, type Func, type Var } from "../../ir/types.js"
 import { fuseTopLoop } from "../fuse.js";
 import { BackwardSweep } from "./backward-sweep.js";
 
-export function reverse(f: Func, wrt: Var[], ids: Ids): Func {
-  return new Reverser(f, wrt, ids).run();
+export interface ReverseOptions {
+  /**
+   * Take the result's cotangent as a parameter (vector-Jacobian products); without
+   * it the result's adjoint starts at 1 (gradients of scalar functions).
+   */
+  cotangent?: boolean;
+}
+
+export function reverse(f: Func, wrt: Var[], ids: Ids, opts: ReverseOptions = {}): Func {
+  return new Reverser(f, wrt, ids).run(opts);
 }
 
 class Reverser extends BackwardSweep {
-  run(): Func {
+  run(opts: ReverseOptions): Func {
     const top = this.f.body;
     const forward = top.map((i) => this.sweep(() => {
       this.b.loc = i.loc;
       this.forwardInstr(i, 0);
     }));
-    const seed = this.sweep(() => this.b.set(this.adjoint(this.f.result), this.b.num(1)));
+    const cotangent = opts.cotangent || isArrayType(this.f.result.type) ? this.b.newVar("cotangent", this.f.result.type) : undefined;
+    if (cotangent) cotangent.cotangentOf = this.f.result;
+    const seed = this.sweep(() => this.seed(cotangent));
     const backward: Block[] = [];
     for (let k = top.length - 1; k >= 0; k--) {
       backward[k] = this.sweep(() => {
@@ -53,10 +63,21 @@ class Reverser extends BackwardSweep {
     });
     return {
       name: `${this.f.name}_grad`,
-      params: [...this.f.params, ...outParams],
+      params: [...this.f.params, ...(cotangent ? [cotangent] : []), ...outParams],
       body: [...prelude, ...sweeps],
       result: this.f.result,
       outputs,
     };
+  }
+
+  /** The result's adjoint: 1, or the cotangent (added element by element for an array result). */
+  private seed(cotangent: Var | undefined): void {
+    const b = this.b;
+    const result = this.f.result;
+    if (!this.activeVar(result)) return;
+    const bar = this.adjoint(result);
+    if (!cotangent) return b.set(bar, b.num(1));
+    if (!isArrayType(result.type)) return b.set(bar, b.get(cotangent));
+    this.forEachElement(bar, false, (j) => this.b.store(bar, j, this.b.op("add", this.b.load(bar, j), this.b.load(cotangent, j))));
   }
 }
