@@ -8,7 +8,7 @@ import { refuse } from "./errors.js";
 import { kindKey, kindOf, type Kind } from "./kinds.js";
 import { parseFunctionSource } from "./parse/acorn.js";
 import type { ResolveFn, SourceFn } from "./parse/source.js";
-import type { GradRequest, Mode } from "./request.js";
+import type { GradRequest, JacobianMode, Mode } from "./request.js";
 
 type AnyFn = (...args: any[]) => number;
 export type WrtSpec = string | number | (string | number)[];
@@ -22,12 +22,46 @@ export interface GradOptions {
   functions?: Record<string, Function>;
 }
 
-export function grad(f: AnyFn, opts: GradOptions = {}): (...args: any[]) => any {
-  return derivative(f, opts, "grad");
+export interface JacobianOptions extends GradOptions {
+  /** "forward" (vector mode, several columns per sweep), "reverse" (one pullback per row) or "auto" (forward when n <= m). */
+  mode?: JacobianMode;
 }
 
+type VectorFn = (...args: any[]) => number | Float64Array | Float32Array;
+
+/** `(...args) => gradient`, shaped like the wrt argument(s). */
+export function grad(f: AnyFn, opts: GradOptions = {}): (...args: any[]) => any {
+  return derivative(f, opts, "grad", 0);
+}
+
+/** `(...args) => [value, gradient]`. */
 export function valueAndGrad(f: AnyFn, opts: GradOptions = {}): (...args: any[]) => [number, any] {
-  return derivative(f, opts, "valueAndGrad") as (...args: any[]) => [number, any];
+  return derivative(f, opts, "valueAndGrad", 0) as (...args: any[]) => [number, any];
+}
+
+/** `(...args, tangent) => [value, J·tangent]` (forward mode). */
+export function jvp(f: VectorFn, opts: GradOptions = {}): (...args: any[]) => [any, any] {
+  return derivative(f, opts, "jvp", 1) as (...args: any[]) => [any, any];
+}
+
+/** `(...args) => [value, pullback]`, `pullback(cotangent)` returning gradients shaped as `grad` returns them. */
+export function vjp(f: VectorFn, opts: GradOptions = {}): (...args: any[]) => [any, (cotangent: any) => any] {
+  return derivative(f, opts, "vjp", 0) as (...args: any[]) => [any, (cotangent: any) => any];
+}
+
+/** `(...args) => Float64Array`, the m×n Jacobian, row-major. */
+export function jacobian(f: VectorFn, opts: JacobianOptions = {}): (...args: any[]) => Float64Array {
+  return derivative(f, opts, "jacobian", 0, opts.mode ?? "auto") as (...args: any[]) => Float64Array;
+}
+
+/** `(...args, v) => H·v` (forward over reverse), shaped like the wrt argument(s). */
+export function hvp(f: AnyFn, opts: GradOptions = {}): (...args: any[]) => any {
+  return derivative(f, opts, "hvp", 1);
+}
+
+/** `(...args) => Float64Array`, the n×n Hessian, row-major. */
+export function hessian(f: AnyFn, opts: GradOptions = {}): (...args: any[]) => Float64Array {
+  return derivative(f, opts, "hessian", 0) as (...args: any[]) => Float64Array;
 }
 
 interface Specialisation {
@@ -40,7 +74,7 @@ interface Specialisation {
  * specialisation with a few typeof/instanceof tests, and calls it; anything else
  * goes through the cache (and a compile on a new signature).
  */
-function derivative(f: AnyFn, opts: GradOptions, mode: Mode): (...args: any[]) => unknown {
+function derivative(f: VectorFn, opts: GradOptions, mode: Mode, extra: number, jacobianMode?: JacobianMode): (...args: any[]) => unknown {
   const fn = parseFunctionSource(f);
   const resolve = functionResolver(opts.functions ?? {});
   const { wrt, list } = resolveWrt(fn, opts.wrt);
@@ -50,18 +84,20 @@ function derivative(f: AnyFn, opts: GradOptions, mode: Mode): (...args: any[]) =
     const key = kinds.map(kindKey).join("|");
     let spec = cache.get(key);
     if (!spec) {
-      spec = compile({ fn, resolve, kinds, wrt, wrtIsList: list, mode });
+      spec = compile({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode });
       cache.set(key, spec);
     }
     return spec;
   };
   const params = fn.node.params.map((_, i) => `a${i}`).join(", ");
+  // A tangent or vector after f's arguments (jvp, hvp).
+  const all = [params, ...Array.from({ length: extra }, (_, i) => `e${i}`)].filter(Boolean).join(", ");
   const name = `${safeName(fn.name)}_${mode}`;
   // match/entry live in the closure: a call is one kind check and one direct call.
   const body = `let match = () => false, entry;
-return function ${name}(${params}) {
+return function ${name}(${all}) {
   if (!match(${params})) ({ match, entry } = specialise([${params}]));
-  return entry(${params ? `${params}, ` : ""}out);
+  return entry(${all ? `${all}, ` : ""}out);
 };`;
   return new Function("specialise", "out", body)(specialise, opts.out);
 }

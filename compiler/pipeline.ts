@@ -5,6 +5,7 @@ import { printFunc } from "./ir/print.js";
 import { walk, type Func, type Var } from "./ir/types.js";
 import { verify } from "./ir/verify.js";
 import { lowerFunction } from "./lower/index.js";
+import { refuse, type GradcError } from "./errors.js";
 import type { GradRequest } from "./request.js";
 import { cse } from "./transforms/cse.js";
 import { forward } from "./transforms/forward.js";
@@ -38,25 +39,40 @@ export function wrtVars(f: Func, wrt: number[]): Var[] {
   return wrt.flatMap((index) => f.params.filter((p) => p.param === index));
 }
 
-/** Value-and-gradient IR of the request. */
-export function gradientIR(req: GradRequest): Func {
-  const primal = primalIR(req);
-  const g = verify(reverse(primal, wrtVars(primal, req.wrt), idsAfter(primal)));
-  return verify(cse(verify(simplify(g, { keepResult: req.mode === "valueAndGrad" }))));
+/** Simplifies derivative code and verifies it. */
+function finish(f: Func, keepResult: boolean): Func {
+  return verify(cse(verify(simplify(verify(f), { keepResult }))));
 }
 
-/** Jacobian-vector-product IR: value and tangent of the request's function. */
-export function jvpIR(req: GradRequest): Func {
+/** Value-and-gradient IR of the request (scalar functions). */
+export function gradientIR(req: GradRequest): Func {
   const primal = primalIR(req);
-  const t = verify(forward(primal, wrtVars(primal, req.wrt), idsAfter(primal)));
-  return verify(cse(verify(simplify(t, { keepResult: true }))));
+  if (primal.result.type !== "num") throw scalarOnly(req);
+  return finish(reverse(primal, wrtVars(primal, req.wrt), idsAfter(primal)), req.mode === "valueAndGrad");
+}
+
+/** Vector-Jacobian-product IR: gradients weighted by a cotangent parameter. */
+export function vjpIR(req: GradRequest): Func {
+  const primal = primalIR(req);
+  return finish(reverse(primal, wrtVars(primal, req.wrt), idsAfter(primal), { cotangent: true }), false);
+}
+
+/** Jacobian-vector-product IR: value and `width` tangents of the request's function. */
+export function jvpIR(req: GradRequest, width = 1): Func {
+  const primal = primalIR(req);
+  return finish(forward(primal, wrtVars(primal, req.wrt), idsAfter(primal), { width }), true);
 }
 
 /** Hessian-vector-product IR: forward mode over the gradient code. */
 export function hvpIR(req: GradRequest): Func {
   const g = gradientIR({ ...req, mode: "valueAndGrad" });
-  const t = verify(forward(g, wrtVars(g, req.wrt), idsAfter(g)));
-  return verify(cse(verify(simplify(t, { keepResult: true }))));
+  return finish(forward(g, wrtVars(g, req.wrt), idsAfter(g)), false);
+}
+
+function scalarOnly(req: GradRequest): GradcError {
+  return refuse(req.fn.source, req.fn.node, "vector-valued function",
+    `${req.mode} needs '${req.fn.name}' to return a number, but it returns a typed array.`,
+    "Use vjp, jvp or jacobian for vector-valued functions, or reduce the result to a number.");
 }
 
 /** Text of the IR for `req` (`gradc show --ir`): the primal, then its gradient. */

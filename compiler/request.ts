@@ -2,7 +2,10 @@
 import type { Kind } from "./kinds.js";
 import type { ResolveFn, SourceFn } from "./parse/source.js";
 
-export type Mode = "grad" | "valueAndGrad";
+export type Mode = "grad" | "valueAndGrad" | "jvp" | "vjp" | "hvp" | "hessian" | "jacobian";
+
+/** How a Jacobian is computed: forward (vector mode), reverse (one pullback per output), or picked per call. */
+export type JacobianMode = "forward" | "reverse" | "auto";
 
 export interface GradRequest {
   /** The function to differentiate. */
@@ -16,6 +19,8 @@ export interface GradRequest {
   /** True when `wrt` was given as an array: results are then an array of gradients. */
   wrtIsList: boolean;
   mode: Mode;
+  /** For mode "jacobian". */
+  jacobianMode?: JacobianMode;
 }
 
 export interface EmitOptions {

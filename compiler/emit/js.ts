@@ -12,7 +12,10 @@ export interface EmitFunctionOptions {
   names: Names;
   /** Name of the emitted function. */
   name: string;
-  /** Name of the scalar-outputs parameter, when the function has scalar outputs. */
+  /**
+   * Name of the outputs parameter(s): numeric outputs go to `scalars` (a
+   * Float64Array), array outputs to `refs` (see outputSlots).
+   */
   scalarsParam?: string;
   /** Whether the function returns its result var (false: returns nothing). */
   returnValue: boolean;
@@ -44,13 +47,15 @@ class FunctionEmitter {
     const { f, o } = this;
     const n = (v: Var) => o.names.of(v);
     const params = f.params.map((p) => (o.ts ? `${n(p)}: ${tsType(p)}` : n(p)));
-    if (o.scalarsParam) params.push(o.ts ? `${o.scalarsParam}: Float64Array` : o.scalarsParam);
+    const slots = outputSlots(f);
+    if (slots.scalars) params.push(o.ts ? "scalars: Float64Array" : "scalars");
+    if (slots.refs) params.push(o.ts ? "refs: (Float64Array | Float32Array)[]" : "refs");
     const keep = [...(o.returnValue ? [f.result] : []), ...(f.outputs ?? [])];
     this.decls = planDeclarations(f, keep);
     const locals = this.decls.hoisted;
     this.block(f.body, 1);
     const decls = locals.map((v) => `  let ${this.declaration(v)};`);
-    const outs = (f.outputs ?? []).map((v, k) => `  ${o.scalarsParam}[${k}] = ${n(v)};`);
+    const outs = (f.outputs ?? []).map((v, k) => `  ${slots.at[k]} = ${n(v)};`);
     const ret = o.ts ? (o.returnValue ? `: ${tsType(f.result)}` : ": void") : "";
     const tail = o.returnValue ? [`  return ${n(f.result)};`] : [];
     return [`function ${o.name}(${params.join(", ")})${ret} {`, ...decls, ...this.lines, ...outs, ...tail, "}"].join("\n");
@@ -250,6 +255,14 @@ class FunctionEmitter {
     }
     return false;
   }
+}
+
+/** Where each output of `f` is written: `scalars[i]` for numbers, `refs[i]` for arrays. */
+export function outputSlots(f: Func): { at: string[]; scalars: number; refs: number } {
+  let scalars = 0;
+  let refs = 0;
+  const at = (f.outputs ?? []).map((v) => (isArrayType(v.type) ? `refs[${refs++}]` : `scalars[${scalars++}]`));
+  return { at, scalars, refs };
 }
 
 function literal(value: number | boolean): string {

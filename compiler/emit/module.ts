@@ -1,15 +1,16 @@
-// A derivative module: the gradient core function emitted from IR, plus the exported
-// entry with the public call contract (objects in and out, `out` buffers, value).
+// A derivative module: core function(s) emitted from IR, plus the exported entry
+// with the public call contract of the requested derivative (see entry.ts and
+// entries.ts).
 import type * as ESTree from "acorn";
-import { isArrayType, type Func, type Var } from "../ir/types.js";
-import type { Kind } from "../kinds.js";
-import { gradientIR } from "../pipeline.js";
+import type { Func } from "../ir/types.js";
+import { gradientIR, hvpIR, jvpIR, primalIR, vjpIR } from "../pipeline.js";
 import type { EmitOptions, GradRequest } from "../request.js";
-import { emitFunction } from "./js.js";
+import { ENTRY_LOCALS, entryFor, JACOBIAN_WIDTH, type Cores } from "./entries.js";
+import { emitFunction, outputSlots } from "./js.js";
 import { Names } from "./names.js";
 
 export interface ModuleParts {
-  /** Module body: state, the core function and the exported entry (not exported here). */
+  /** Module body: state, the core functions and the entry (not exported here). */
   body: string;
   usesTape: boolean;
 }
@@ -23,25 +24,65 @@ export function emitGradModule(req: GradRequest, opts: EmitOptions): string {
 }
 
 export function emitGradParts(req: GradRequest, opts: EmitOptions): ModuleParts {
-  const g = gradientIR(req);
   const ts = opts.lang === "ts";
-  // Module-level names first; each function then names its own locals.
   const moduleNames = new Names();
   moduleNames.reserve(opts.exportName);
-  const core = moduleNames.claim(`${req.fn.name}_grad`);
-  const scalars = (g.outputs ?? []).length ? moduleNames.claim(`${req.fn.name}_scalars`) : undefined;
-  const pairName = `${opts.exportName}_pair`;
-  moduleNames.reserve(pairName);
-  const coreText = emitFunction(g, { ts, names: moduleNames.fork(), name: core, scalarsParam: scalars ? "scalars" : undefined, returnValue: req.mode === "valueAndGrad" });
-  const usesTape = /\btape\./.test(coreText);
   const state: string[] = [];
-  if (usesTape) state.push("const tape = new Tape();");
-  if (scalars) state.push(`const ${scalars} = new Float64Array(${g.outputs!.length});`);
-  const entry = emitEntry(req, g, { ts, core, scalars, exportName: opts.exportName, names: moduleNames.fork(), state });
+  const texts: string[] = [];
+  // Each core function: a module-level name, buffers for its outputs, its text.
+  const core = (role: string, f: Func, returnValue: boolean) => {
+    const name = moduleNames.claim(`${req.fn.name}_${role}`);
+    const slots = outputSlots(f);
+    const scalars = slots.scalars ? moduleNames.claim(`${name}_scalars`) : "";
+    const refs = slots.refs ? moduleNames.claim(`${name}_refs`) : "";
+    if (scalars) state.push(`const ${scalars} = new Float64Array(${slots.scalars});`);
+    if (refs) state.push(`const ${refs}${ts ? ": (Float64Array | Float32Array)[]" : ""} = [];`);
+    texts.push(emitFunction(f, { ts, names: moduleNames.fork(), name, returnValue }));
+    return { name, func: f, scalars, refs };
+  };
+  const cores = buildCores(req, core);
+  const entryNames = moduleNames.fork();
+  for (const local of ENTRY_LOCALS) entryNames.reserve(local);
+  const args = paramNames(req).map((n) => entryNames.claim(n));
+  const entry = entryFor(req, cores, { req, ts, names: entryNames, state, args }, opts.exportName);
+  const usesTape = texts.some((t) => /\btape\./.test(t));
+  if (usesTape) state.unshift("const tape = new Tape();");
+  return { body: [header(req), ...state, "", ...texts.flatMap((t) => [t, ""]), entry].join("\n") + "\n", usesTape };
+}
+
+type CoreMaker = (role: string, f: Func, returnValue: boolean) => Cores[keyof Cores];
+
+function buildCores(req: GradRequest, core: CoreMaker): Cores {
+  switch (req.mode) {
+    case "grad":
+    case "valueAndGrad":
+      return { gradient: core("grad", gradientIR(req), req.mode === "valueAndGrad") };
+    case "vjp":
+      return { primal: core("value", primalIR(req), true), vjp: core("vjp", vjpIR(req), false) };
+    case "jvp":
+      return { jvp: core("jvp", jvpIR(req), true) };
+    case "hvp":
+    case "hessian":
+      return { hvp: core("hvp", hvpIR(req), false) };
+    case "jacobian": {
+      const mode = req.jacobianMode ?? "auto";
+      const cores: Cores = { primal: core("value", primalIR(req), true) };
+      if (mode !== "reverse") cores.jvp = core("jvp", jvpIR(req, JACOBIAN_WIDTH), true);
+      if (mode !== "forward") cores.vjp = core("vjp", vjpIR(req), false);
+      return cores;
+    }
+  }
+}
+
+const TITLES: Record<GradRequest["mode"], string> = {
+  grad: "Gradient", valueAndGrad: "Value and gradient", jvp: "Jacobian-vector product",
+  vjp: "Vector-Jacobian product", hvp: "Hessian-vector product", hessian: "Hessian", jacobian: "Jacobian",
+};
+
+function header(req: GradRequest): string {
   const file = req.fn.source.file.split(/[\\/]/).pop();
   const wrt = req.wrt.map((w) => paramText(req, w)).join(", ");
-  const header = `// ${req.mode === "valueAndGrad" ? "Value and gradient" : "Gradient"} of ${req.fn.name} (${file}) with respect to ${wrt}.`;
-  return { body: [header, ...state, "", coreText, "", entry].join("\n") + "\n", usesTape };
+  return `// ${TITLES[req.mode]} of ${req.fn.name} (${file}) with respect to ${wrt}.`;
 }
 
 /** A parameter as written in the source (a destructuring pattern keeps its braces). */
@@ -54,94 +95,3 @@ function paramText(req: GradRequest, index: number): string {
 export function paramNames(req: GradRequest): string[] {
   return req.fn.node.params.map((p: ESTree.Pattern, i: number) => (p.type === "Identifier" ? p.name : `arg${i}`));
 }
-
-interface EntryOptions {
-  ts: boolean;
-  core: string;
-  scalars?: string;
-  exportName: string;
-  names: Names;
-  /** Module-level declarations the entry adds. */
-  state: string[];
-}
-
-function kindType(kind: Kind): string {
-  switch (kind.k) {
-    case "num": return "number";
-    case "arr": return kind.elem === "f64" ? "Float64Array" : "Float32Array";
-    case "obj": return `{ ${kind.fields.map((f) => `${f.name}: ${kindType(f.kind)}`).join("; ")} }`;
-  }
-}
-
-/** A fresh gradient buffer shaped like argument `arg` of kind `kind`. */
-function freshGradient(kind: Kind, arg: string): string {
-  switch (kind.k) {
-    case "num": return "0";
-    case "arr": return `new ${kind.elem === "f64" ? "Float64Array" : "Float32Array"}(${arg}.length)`;
-    case "obj": return `{ ${kind.fields.map((f) => `${f.name}: ${freshGradient(f.kind, `${arg}.${f.name}`)}`).join(", ")} }`;
-  }
-}
-
-function emitEntry(req: GradRequest, g: Func, o: EntryOptions): string {
-  const names = paramNames(req).map((n) => o.names.claim(n));
-  const list = req.wrtIsList;
-  const gradTypes = req.wrt.map((w) => kindType(req.kinds[w]));
-  const outType = list ? `[${gradTypes.join(", ")}]` : gradTypes[0];
-  const lines: string[] = [];
-  // One gradient holder per wrt entry: the caller's `out` buffer or a new one.
-  const holders = req.wrt.map((w, j) => {
-    const kind = req.kinds[w];
-    const holder = o.names.claim(`${names[w]}_grad`);
-    if (kind.k === "num") return holder;
-    const given = list ? `out?.[${j}]` : "out";
-    lines.push(`  const ${holder} = ${given} ?? ${freshGradient(kind, names[w])};`);
-    return holder;
-  });
-  const wrtIndex = (v: Var) => req.wrt.indexOf(v.param!);
-  const access = (base: string, v: Var) => (v.field ? `${base}.${v.field}` : base);
-  const args = g.params.map((p) => {
-    const target = p.adjointOf;
-    return target ? access(holders[wrtIndex(target)], target) : access(names[p.param!], p);
-  });
-  if (o.scalars) args.push(o.scalars);
-  const call = `${o.core}(${args.join(", ")})`;
-  lines.push(req.mode === "valueAndGrad" ? `  const value = ${call};` : `  ${call};`);
-  // Scalar gradients come back in the scalars buffer.
-  const scalarOf = new Map((g.outputs ?? []).map((v, k) => [v.adjointOf!, `${o.scalars}[${k}]`]));
-  const results = req.wrt.map((w, j) => {
-    const kind = req.kinds[w];
-    const vars = [...scalarOf.keys()].filter((v) => v.param === w);
-    if (kind.k === "num") return vars.length ? scalarOf.get(vars[0])! : "0";
-    for (const v of vars) lines.push(`  ${holders[j]}.${v.field} = ${scalarOf.get(v)};`);
-    if (kind.k === "obj") {
-      for (const f of kind.fields) {
-        const covered = vars.some((v) => v.field === f.name) || g.params.some((p) => p.adjointOf?.param === w && p.adjointOf.field === f.name);
-        if (!covered && f.kind.k === "num") lines.push(`  ${holders[j]}.${f.name} = 0;`);
-      }
-    }
-    return holders[j];
-  });
-  const fresh = list ? `[${results.join(", ")}]` : results[0];
-  const vg = req.mode === "valueAndGrad";
-  const hasOut = list || req.kinds[req.wrt[0]].k !== "num";
-  if (!hasOut) {
-    lines.push(`  return ${vg ? `[value, ${fresh}]` : fresh};`);
-  } else {
-    // With caller buffers nothing is allocated: they are filled and returned.
-    lines.push(`  if (out === undefined) return ${vg ? `[value, ${fresh}]` : fresh};`);
-    if (list) req.wrt.forEach((w, j) => { if (req.kinds[w].k === "num") lines.push(`  out[${j}] = ${results[j]};`); });
-    if (vg) {
-      const pair = `${o.exportName}_pair`;
-      o.state.push(`let ${pair}${o.ts ? `: [number, ${outType}] | undefined` : ""};`);
-      lines.push(`  if (${pair} === undefined) ${pair} = [value, out];`, `  else {`, `    ${pair}[0] = value;`, `    ${pair}[1] = out;`, `  }`, `  return ${pair};`);
-    } else {
-      lines.push("  return out;");
-    }
-  }
-  const params = req.kinds.map((k, i) => (o.ts ? `${names[i]}: ${kindType(k)}` : names[i]));
-  if (hasOut) params.push(o.ts ? `out?: ${outType}` : "out");
-  const ret = o.ts ? `: ${req.mode === "valueAndGrad" ? `[number, ${outType}]` : outType}` : "";
-  return `function ${o.exportName}(${params.join(", ")})${ret} {\n${lines.join("\n")}\n}`;
-}
-
-export { isArrayType };

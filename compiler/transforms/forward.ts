@@ -61,9 +61,9 @@ class Forward {
 
   /** Tangent vars of an output (zeros when the output is inactive). */
   private outputTangents(v: Var): { vars: Var[]; init: Block } {
-    if (this.active(v)) return { vars: this.dotVars(v), init: [] };
     const vars = this.dotVars(v);
     for (const d of vars) d.tangentOf = v;
+    if (this.active(v)) return { vars, init: [] };
     const init = this.nested(() => {
       for (const d of vars) {
         if (isArrayType(v.type)) this.b.emit({ k: "alloc", v: d, n: this.b.op("mul", this.b.len(v), this.b.num(this.width)) });

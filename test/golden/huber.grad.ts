@@ -1,5 +1,5 @@
 // Value and gradient of huber (losses.ts) with respect to p.
-const huber_scalars = new Float64Array(1);
+const huber_grad_scalars = new Float64Array(1);
 let huberValueAndGrad_pair:
   [number, { w: Float64Array; b: number }] | undefined;
 
@@ -64,8 +64,8 @@ export function huberValueAndGrad(
   out?: { w: Float64Array; b: number },
 ): [number, { w: Float64Array; b: number }] {
   const p_grad = out ?? { w: new Float64Array(p.w.length), b: 0 };
-  const value = huber_grad(p.w, p.b, x, y, p_grad.w, huber_scalars);
-  p_grad.b = huber_scalars[0];
+  const value = huber_grad(p.w, p.b, x, y, p_grad.w, huber_grad_scalars);
+  p_grad.b = huber_grad_scalars[0];
   if (out === undefined) return [value, p_grad];
   if (huberValueAndGrad_pair === undefined)
     huberValueAndGrad_pair = [value, out];

@@ -1,5 +1,5 @@
 // Gradient of sinExp (losses.ts) with respect to x, y.
-const sinExp_scalars = new Float64Array(2);
+const sinExp_grad_scalars = new Float64Array(2);
 
 function sinExp_grad(x: number, y: number, scalars: Float64Array): void {
   // adjoint of line 31: return Math.sin(x) * Math.exp(y) + x * y;
@@ -15,9 +15,10 @@ export function sinExpGrad(
   y: number,
   out?: [number, number],
 ): [number, number] {
-  sinExp_grad(x, y, sinExp_scalars);
-  if (out === undefined) return [sinExp_scalars[0], sinExp_scalars[1]];
-  out[0] = sinExp_scalars[0];
-  out[1] = sinExp_scalars[1];
+  sinExp_grad(x, y, sinExp_grad_scalars);
+  if (out === undefined)
+    return [sinExp_grad_scalars[0], sinExp_grad_scalars[1]];
+  out[0] = sinExp_grad_scalars[0];
+  out[1] = sinExp_grad_scalars[1];
   return out;
 }

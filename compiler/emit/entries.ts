@@ -1,0 +1,311 @@
+// Entries per derivative: the code of the exported function for each request mode.
+import { isArrayType, type Func, type Var } from "../ir/types.js";
+import type { GradRequest } from "../request.js";
+import { access, Outputs, sameVar, Shaped, shapedType, signature, type EntryContext } from "./entry.js";
+
+/** Identifiers the entries use for their own locals; user argument names avoid them. */
+export const ENTRY_LOCALS = [
+  "n", "m", "J", "H", "value", "v", "row", "col", "k", "e", "r", "dots", "cotangent", "out",
+  "tangent", "tangentOut", "seedAt", "index", "direction", "amount",
+];
+
+/** Directions a forward-mode Jacobian propagates per sweep. */
+export const JACOBIAN_WIDTH = 8;
+
+export interface CoreRef {
+  name: string;
+  func: Func;
+  /** Module-level output buffers ("" when the core has none of that kind). */
+  scalars: string;
+  refs: string;
+}
+
+export interface Cores {
+  gradient?: CoreRef;
+  primal?: CoreRef;
+  vjp?: CoreRef;
+  jvp?: CoreRef;
+  hvp?: CoreRef;
+}
+
+export function entryFor(req: GradRequest, cores: Cores, c: EntryContext, name: string): string {
+  switch (req.mode) {
+    case "grad": case "valueAndGrad": return gradEntry(cores.gradient!, c, name);
+    case "vjp": return vjpEntry(cores, c, name);
+    case "jvp": return jvpEntry(cores.jvp!, c, name);
+    case "hvp": return hvpEntry(cores.hvp!, c, name);
+    case "hessian": return hessianEntry(cores.hvp!, c, name);
+    case "jacobian": return jacobianEntry(cores, c, name);
+  }
+}
+
+/** Flat params of a core that stand for the wrt arguments (fields of objects split out). */
+function flatWrt(core: Func, req: GradRequest): Var[] {
+  return req.wrt.flatMap((w) => core.params.filter((p) => p.param === w));
+}
+
+function primalArg(c: EntryContext, p: Var): string {
+  return access(c.args[p.param!], p);
+}
+
+function call(core: CoreRef, c: EntryContext, arg: (p: Var) => string | undefined): string {
+  const args = core.func.params.map((p) => arg(p) ?? primalArg(c, p));
+  if (core.scalars) args.push(core.scalars);
+  if (core.refs) args.push(core.refs);
+  return `${core.name}(${args.join(", ")})`;
+}
+
+function fn(name: string, params: string, ret: string, lines: string[], c: EntryContext): string {
+  return `function ${name}(${params})${c.ts ? `: ${ret}` : ""} {\n${lines.join("\n")}\n}`;
+}
+
+/** Whether results shaped like wrt can go to caller buffers (not for a single number). */
+function takesOut(req: GradRequest): boolean {
+  return req.wrtIsList || req.kinds[req.wrt[0]].k !== "num";
+}
+
+/**
+ * Returns `results` (shaped like wrt), with `value` first when given. With caller
+ * buffers nothing is allocated: they are filled and returned, in one pair reused
+ * across calls when a value comes with them.
+ */
+function returnShaped(c: EntryContext, lines: string[], results: string[], value: string | undefined, pair: string): void {
+  const { req } = c;
+  const fresh = req.wrtIsList ? `[${results.join(", ")}]` : results[0];
+  const withValue = (g: string) => (value ? `[${value}, ${g}]` : g);
+  if (!takesOut(req)) {
+    lines.push(`  return ${withValue(fresh)};`);
+    return;
+  }
+  lines.push(`  if (out === undefined) return ${withValue(fresh)};`);
+  if (req.wrtIsList) req.wrt.forEach((w, j) => { if (req.kinds[w].k === "num") lines.push(`  out[${j}] = ${results[j]};`); });
+  if (!value) {
+    lines.push("  return out;");
+    return;
+  }
+  c.state.push(`let ${pair}${c.ts ? `: [number, ${shapedType(req)}] | undefined` : ""};`);
+  lines.push(`  if (${pair} === undefined) ${pair} = [${value}, out];`, "  else {", `    ${pair}[0] = ${value};`, `    ${pair}[1] = out;`, "  }", `  return ${pair};`);
+}
+
+/** Lines computing a gradient into holders (from `out` when given); returns the shaped results. */
+function gradientLines(core: CoreRef, c: EntryContext, lines: string[], valueTo: string | undefined, extra: (p: Var) => string | undefined): string[] {
+  const { req } = c;
+  const list = req.wrtIsList;
+  const grad = new Shaped(c, "grad", (j) => (takesOut(req) ? (list ? `out?.[${j}]` : "out") : undefined), lines);
+  const text = call(core, c, (p) => (p.adjointOf ? grad.slot(p.adjointOf) : extra(p)));
+  lines.push(valueTo ? `  const ${valueTo} = ${text};` : `  ${text};`);
+  const outs = new Outputs(core.func, core.scalars, core.refs);
+  return grad.finish((w) => outs.adjointOf(w), flatWrt(core.func, req), lines);
+}
+
+function gradEntry(core: CoreRef, c: EntryContext, name: string): string {
+  const { req } = c;
+  const vg = req.mode === "valueAndGrad";
+  const lines: string[] = [];
+  const results = gradientLines(core, c, lines, vg ? "value" : undefined, () => undefined);
+  returnShaped(c, lines, results, vg ? "value" : undefined, `${name}_pair`);
+  const outType = shapedType(req);
+  const extra: [string, string][] = takesOut(req) ? [["out?", `: ${outType}`]] : [];
+  return fn(name, signature(c, extra), vg ? `[number, ${outType}]` : outType, lines, c);
+}
+
+function resultType(f: Func): string {
+  return f.result.type === "f32[]" ? "Float32Array" : f.result.type === "f64[]" ? "Float64Array" : "number";
+}
+
+function vjpEntry(cores: Cores, c: EntryContext, name: string): string {
+  const { req } = c;
+  const primal = cores.primal!;
+  const valueType = resultType(primal.func);
+  const outType = shapedType(req);
+  const inner: string[] = [];
+  const results = gradientLines(cores.vjp!, c, inner, undefined, (p) => (p.cotangentOf ? "cotangent" : undefined));
+  returnShaped(c, inner, results, undefined, "");
+  const pullback = `(cotangent${c.ts ? `: ${valueType}` : ""})${c.ts ? `: ${outType}` : ""} => {\n${inner.map((l) => `  ${l}`).join("\n")}\n  }`;
+  const lines = [`  const value = ${call(primal, c, () => undefined)};`, `  return [value, ${pullback}];`];
+  const extra: [string, string][] = takesOut(req) ? [["out?", `: ${outType}`]] : [];
+  return fn(name, signature(c, extra), `[${valueType}, (cotangent: ${valueType}) => ${outType}]`, lines, c);
+}
+
+/** The argument holding the tangent (or vector) for wrt entry of flat var `w`. */
+function shapedArg(c: EntryContext, base: string, w: Var): string {
+  const j = c.req.wrt.indexOf(w.param!);
+  return access(c.req.wrtIsList ? `${base}[${j}]` : base, w);
+}
+
+function jvpEntry(core: CoreRef, c: EntryContext, name: string): string {
+  const valueType = resultType(core.func);
+  const lines: string[] = [];
+  lines.push(`  const value = ${call(core, c, (p) => (p.tangentOf ? shapedArg(c, "tangent", p.tangentOf) : undefined))};`);
+  const tangentOut = new Outputs(core.func, core.scalars, core.refs).tangentOf(core.func.result)!;
+  if (valueType === "number") {
+    lines.push(`  return [value, ${tangentOut}];`);
+  } else {
+    lines.push(`  const tangentOut = ${tangentOut}${c.ts ? ` as ${valueType}` : ""};`);
+    lines.push("  if (out === undefined) return [value, tangentOut];", "  out.set(tangentOut);", "  return [value, out];");
+  }
+  const extra: [string, string][] = [["tangent", `: ${shapedType(c.req)}`]];
+  if (valueType !== "number") extra.push(["out?", `: ${valueType}`]);
+  return fn(name, signature(c, extra), `[${valueType}, ${valueType}]`, lines, c);
+}
+
+/** Lines running the HVP core for vector `v`; returns the shaped Hv results. */
+function hvpLines(core: CoreRef, c: EntryContext, lines: string[], v: string, given: (j: number) => string | undefined): string[] {
+  const { req } = c;
+  const grad = new Shaped(c, "grad", () => undefined, lines);
+  const hv = new Shaped(c, "hvp", given, lines);
+  lines.push(`  ${call(core, c, (p) => {
+    if (p.adjointOf) return grad.slot(p.adjointOf);
+    if (p.tangentOf?.adjointOf) return hv.slot(p.tangentOf.adjointOf);
+    if (p.tangentOf) return shapedArg(c, v, p.tangentOf);
+    return undefined;
+  })};`);
+  const outs = new Outputs(core.func, core.scalars, core.refs);
+  const gradOf = (w: Var) => (core.func.outputs ?? []).find((o) => sameVar(o.adjointOf, w));
+  return hv.finish((w) => { const g = gradOf(w); return g && outs.tangentOf(g); }, flatWrt(core.func, req), lines);
+}
+
+function hvpEntry(core: CoreRef, c: EntryContext, name: string): string {
+  const { req } = c;
+  const lines: string[] = [];
+  const results = hvpLines(core, c, lines, "v", (j) => (takesOut(req) ? (req.wrtIsList ? `out?.[${j}]` : "out") : undefined));
+  returnShaped(c, lines, results, undefined, "");
+  const type = shapedType(req);
+  const extra: [string, string][] = [["v", `: ${type}`]];
+  if (takesOut(req)) extra.push(["out?", `: ${type}`]);
+  return fn(name, signature(c, extra), type, lines, c);
+}
+
+/** `const n = ...` counting the scalar inputs of the wrt arguments; returns per-var size expressions. */
+function flatSizes(c: EntryContext, flat: Var[], lines: string[]): string[] {
+  const sizes = flat.map((w) => (isArrayType(w.type) ? `${primalArg(c, w)}.length` : "1"));
+  lines.push(`  const n = ${sizes.join(" + ") || "0"};`);
+  return sizes;
+}
+
+function hessianEntry(core: CoreRef, c: EntryContext, name: string): string {
+  const { req } = c;
+  const lines: string[] = [];
+  const flat = flatWrt(core.func, req);
+  const sizes = flatSizes(c, flat, lines);
+  lines.push("  const H = out ?? new Float64Array(n * n);");
+  // The direction: a unit vector shaped like the wrt arguments, moved along by `seed`.
+  const dir = new Shaped(c, "direction", () => undefined, lines);
+  const entries = req.wrt.map((w, j) => (req.kinds[w].k === "num" ? "0" : dir.holders[j]));
+  const vType = c.ts ? `: ${shapedType(req)}` : "";
+  lines.push(req.wrtIsList ? `  const v${vType} = [${entries.join(", ")}];` : `  ${entries[0] === "0" ? "let" : "const"} v = ${entries[0]};`);
+  const body: string[] = [];
+  const hv = hvpLines(core, c, body, "v", () => undefined);
+  lines.push("  let row = 0;");
+  flat.forEach((w, i) => {
+    const slot = setDirection(c, dir, w);
+    const loop = isArrayType(w.type) ? `for (let e = 0; e < ${sizes[i]}; e++)` : "for (let e = 0; e < 1; e++)";
+    lines.push(`  ${loop} {`, `    ${slot.set("e", "1")}`, ...body.map((l) => `  ${l}`));
+    lines.push(...copyRow(c, flat, sizes, hv).map((l) => `    ${l}`));
+    lines.push(`    ${slot.set("e", "0")}`, "    row++;", "  }");
+  });
+  lines.push("  return H;");
+  return fn(name, signature(c, [["out?", ": Float64Array"]]), "Float64Array", lines, c);
+}
+
+/** Setting one entry of the direction vector for flat var `w`. */
+function setDirection(c: EntryContext, dir: Shaped, w: Var): { set: (e: string, value: string) => string } {
+  const j = c.req.wrt.indexOf(w.param!);
+  const kind = c.req.kinds[w.param!];
+  if (isArrayType(w.type)) return { set: (e, value) => `${dir.slot(w)}[${e}] = ${value};` };
+  if (kind.k === "obj") return { set: (_e, value) => `${dir.holders[j]}.${w.field} = ${value};` };
+  // A number wrt: its direction lives in the list (or is v itself).
+  return { set: (_e, value) => (c.req.wrtIsList ? `v[${j}] = ${value};` : `v = ${value};`) };
+}
+
+/** Copies a flattened Hv (shaped results) into row `row` of H. */
+function copyRow(c: EntryContext, flat: Var[], sizes: string[], hv: string[]): string[] {
+  const out: string[] = ["let col = row * n;"];
+  flat.forEach((w, i) => {
+    const j = c.req.wrt.indexOf(w.param!);
+    const src = access(hv[j], w);
+    if (isArrayType(w.type)) out.push(`for (let k = 0; k < ${sizes[i]}; k++) H[col++] = ${src}[k];`);
+    else out.push(`H[col++] = ${src};`);
+  });
+  return out;
+}
+
+function jacobianEntry(cores: Cores, c: EntryContext, name: string): string {
+  const lines: string[] = [];
+  const primal = cores.primal!;
+  lines.push(`  const value = ${call(primal, c, () => undefined)};`);
+  lines.push(`  const m = ${primal.func.result.type === "num" ? "1" : "value.length"};`);
+  const flat = flatWrt(primal.func, c.req);
+  const sizes = flatSizes(c, flat, lines);
+  lines.push("  const J = out ?? new Float64Array(m * n);");
+  const mode = c.req.jacobianMode ?? "auto";
+  const fwd = cores.jvp ? jacobianForward(cores.jvp, c, flat, sizes) : [];
+  const rev = cores.vjp ? jacobianReverse(cores.vjp, c, flat, sizes) : [];
+  if (mode === "auto") lines.push("  if (n <= m) {", ...fwd.map((l) => `  ${l}`), "  } else {", ...rev.map((l) => `  ${l}`), "  }");
+  else lines.push(...(mode === "forward" ? fwd : rev));
+  lines.push("  return J;");
+  return fn(name, signature(c, [["out?", ": Float64Array"]]), "Float64Array", lines, c);
+}
+
+/** Forward Jacobian: `width` columns per sweep of the vector-mode JVP core. */
+function jacobianForward(core: CoreRef, c: EntryContext, flat: Var[], sizes: string[]): string[] {
+  const f = core.func;
+  const width = JACOBIAN_WIDTH;
+  const lines: string[] = [];
+  // Seeds: one interleaved tangent array per array input, `width` numbers per scalar input.
+  const seeds = new Map<string, string>();
+  const key = (v: Var) => `${v.param}:${v.field ?? ""}`;
+  flat.forEach((w, i) => {
+    const s = c.names.claim(`${w.name}_seed`);
+    seeds.set(key(w), s);
+    lines.push(`  const ${s} = new Float64Array(${isArrayType(w.type) ? `${sizes[i]} * ${width}` : width});`);
+  });
+  const args = (p: Var): string | undefined => {
+    if (!p.tangentOf) return undefined;
+    const s = seeds.get(key(p.tangentOf))!;
+    if (isArrayType(p.tangentOf.type)) return s;
+    return `${s}[${f.params.filter((q) => q.tangentOf === p.tangentOf).indexOf(p)}]`;
+  };
+  const outs = new Outputs(f, core.scalars, core.refs);
+  const scalarResult = f.result.type === "num";
+  lines.push(`  for (let col = 0; col < n; col += ${width}) {`);
+  lines.push(`    for (let k = 0; k < ${width} && col + k < n; k++) seedAt(col + k, k, 1);`);
+  lines.push(`    ${call(core, c, args)};`);
+  if (scalarResult) {
+    for (let k = 0; k < width; k++) lines.push(`    if (col + ${k} < n) J[col + ${k}] = ${outs.tangentOf(f.result, k)};`);
+  } else {
+    lines.push(`    const dots = ${outs.tangentOf(f.result)};`);
+    lines.push(`    for (let r = 0; r < m; r++) for (let k = 0; k < ${width} && col + k < n; k++) J[r * n + col + k] = dots[r * ${width} + k];`);
+  }
+  lines.push(`    for (let k = 0; k < ${width} && col + k < n; k++) seedAt(col + k, k, 0);`, "  }");
+  // seedAt(index, direction, amount): direction `direction` gets `amount` at flat input `index`.
+  const cases = flat.map((w, i) => {
+    const s = seeds.get(key(w))!;
+    const set = isArrayType(w.type) ? `${s}[index * ${width} + direction] = amount` : `${s}[direction] = amount`;
+    return `    if (index < ${sizes[i]}) { ${set}; return; }\n    index -= ${sizes[i]};`;
+  });
+  const typed = c.ts ? "index: number, direction: number, amount: number" : "index, direction, amount";
+  return [`  function seedAt(${typed}) {\n${cases.join("\n")}\n  }`, ...lines];
+}
+
+/** Reverse Jacobian: one pullback per output, each filling a row. */
+function jacobianReverse(core: CoreRef, c: EntryContext, flat: Var[], sizes: string[]): string[] {
+  const f = core.func;
+  const lines: string[] = [];
+  const scalarResult = f.result.type === "num";
+  const grad = new Shaped(c, "row", () => undefined, lines);
+  if (!scalarResult) lines.push(`  const cotangent = new ${f.result.type === "f32[]" ? "Float32Array" : "Float64Array"}(m);`);
+  const outs = new Outputs(f, core.scalars, core.refs);
+  lines.push("  for (let r = 0; r < m; r++) {");
+  if (!scalarResult) lines.push("    cotangent[r] = 1;");
+  lines.push(`    ${call(core, c, (p) => (p.cotangentOf ? (scalarResult ? "1" : "cotangent") : p.adjointOf ? grad.slot(p.adjointOf) : undefined))};`);
+  lines.push("    let col = r * n;");
+  flat.forEach((w, i) => {
+    const src = isArrayType(w.type) ? grad.slot(w) : outs.adjointOf(w) ?? "0";
+    if (isArrayType(w.type)) lines.push(`    for (let k = 0; k < ${sizes[i]}; k++) J[col++] = ${src}[k];`);
+    else lines.push(`    J[col++] = ${src};`);
+  });
+  if (!scalarResult) lines.push("    cotangent[r] = 0;");
+  lines.push("  }");
+  return lines;
+}

@@ -1,0 +1,124 @@
+// The exported entry of a derivative module: the public call contract around the
+// core function(s) emitted from IR. User arguments (numbers, typed arrays, objects)
+// are flattened into the core's parameters; results come back shaped like the wrt
+// arguments, in the caller's `out` buffers when given.
+import { isArrayType, type Func, type Var } from "../ir/types.js";
+import type { Kind } from "../kinds.js";
+import type { GradRequest } from "../request.js";
+import { outputSlots } from "./js.js";
+import type { Names } from "./names.js";
+
+export interface EntryContext {
+  req: GradRequest;
+  ts: boolean;
+  names: Names;
+  /** Module-level declarations the entry adds. */
+  state: string[];
+  /** User-facing parameter names, one per parameter of the function. */
+  args: string[];
+}
+
+export function kindType(kind: Kind): string {
+  switch (kind.k) {
+    case "num": return "number";
+    case "arr": return kind.elem === "f64" ? "Float64Array" : "Float32Array";
+    case "obj": return `{ ${kind.fields.map((f) => `${f.name}: ${kindType(f.kind)}`).join("; ")} }`;
+  }
+}
+
+/** A fresh value shaped like argument `arg` of kind `kind` (zeros). */
+export function freshLike(kind: Kind, arg: string): string {
+  switch (kind.k) {
+    case "num": return "0";
+    case "arr": return `new ${kind.elem === "f64" ? "Float64Array" : "Float32Array"}(${arg}.length)`;
+    case "obj": return `{ ${kind.fields.map((f) => `${f.name}: ${freshLike(f.kind, `${arg}.${f.name}`)}`).join(", ")} }`;
+  }
+}
+
+/** `base.field` for a flat var standing for a field of an object argument. */
+export const access = (base: string, v: Var) => (v.field ? `${base}.${v.field}` : base);
+
+/**
+ * Values shaped like the wrt arguments (gradients, tangents, Hessian-vector
+ * products): one holder per wrt entry; array slots are passed to the core, scalar
+ * slots are read from its outputs.
+ */
+export class Shaped {
+  readonly holders: string[];
+
+  constructor(private readonly c: EntryContext, base: string, given: (j: number) => string | undefined, lines: string[]) {
+    const { req } = c;
+    this.holders = req.wrt.map((w, j) => {
+      const kind = req.kinds[w];
+      const holder = c.names.claim(`${c.args[w]}_${base}`);
+      if (kind.k === "num") return holder;
+      const g = given(j);
+      lines.push(`  const ${holder} = ${g ? `${g} ?? ` : ""}${freshLike(kind, c.args[w])};`);
+      return holder;
+    });
+  }
+
+  /** Expression for the array slot of flat wrt var `w`. */
+  slot(w: Var): string {
+    return access(this.holders[this.c.req.wrt.indexOf(w.param!)], w);
+  }
+
+  /**
+   * Lines storing scalar results (`valueOf(w)` for each scalar flat wrt var), and
+   * the shaped result expressions, one per wrt entry.
+   */
+  finish(scalarValue: (w: Var) => string | undefined, flat: Var[], lines: string[]): string[] {
+    const { req } = this.c;
+    return req.wrt.map((w, j) => {
+      const kind = req.kinds[w];
+      const scalars = flat.filter((v) => v.param === w && !isArrayType(v.type));
+      if (kind.k === "num") return scalarValue(scalars[0]) ?? "0";
+      for (const v of scalars) lines.push(`  ${this.holders[j]}.${v.field} = ${scalarValue(v) ?? "0"};`);
+      return this.holders[j];
+    });
+  }
+}
+
+/**
+ * The same flat slot: each core is lowered on its own, so a parameter is matched by
+ * argument index and field, other vars by identity.
+ */
+export function sameVar(a: Var | undefined, b: Var): boolean {
+  if (!a) return false;
+  if (a.param !== undefined && b.param !== undefined) return a.param === b.param && a.field === b.field;
+  return a === b;
+}
+
+/** Reads a core function's outputs by what they stand for. */
+export class Outputs {
+  private readonly at: string[];
+
+  constructor(private readonly core: Func, scalars: string, refs: string) {
+    this.at = outputSlots(core).at.map((slot) => slot.replace(/^scalars/, scalars).replace(/^refs/, refs));
+  }
+
+  /** The output that is the adjoint of `v`, if any. */
+  adjointOf(v: Var): string | undefined {
+    const k = (this.core.outputs ?? []).findIndex((o) => sameVar(o.adjointOf, v));
+    return k < 0 ? undefined : this.at[k];
+  }
+
+  /** The output that is the tangent of `v` (the k-th one when there are several). */
+  tangentOf(v: Var, k = 0): string | undefined {
+    const found = (this.core.outputs ?? []).map((o, i) => [o, i] as const).filter(([o]) => sameVar(o.tangentOf, v));
+    return found[k] ? this.at[found[k][1]] : undefined;
+  }
+}
+
+/** Signature text: `(a: T, b: U, extra...)` with types in TypeScript. */
+export function signature(c: EntryContext, extra: [string, string][]): string {
+  const params = c.req.kinds.map((k, i) => (c.ts ? `${c.args[i]}: ${kindType(k)}` : c.args[i]));
+  for (const [name, type] of extra) params.push(c.ts ? `${name}${type}` : name.replace("?", ""));
+  return params.join(", ");
+}
+
+/** The type of values shaped like the wrt arguments. */
+export function shapedType(req: GradRequest): string {
+  const types = req.wrt.map((w) => kindType(req.kinds[w]));
+  return req.wrtIsList ? `[${types.join(", ")}]` : types[0];
+}
