@@ -1,5 +1,5 @@
 // Every op of the op table against central differences over its test domain, through
-// the whole reverse pipeline (reverse -> simplify -> verify -> emit -> run).
+// the whole pipeline of each mode (reverse or forward -> simplify -> verify -> emit -> run).
 import { describe, expect, test } from "vitest";
 import { Builder } from "../compiler/ir/builder.js";
 import type { Func, Temp, Var } from "../compiler/ir/types.js";
@@ -7,6 +7,7 @@ import { verify } from "../compiler/ir/verify.js";
 import { emitFunction } from "../compiler/emit/js.js";
 import { Names } from "../compiler/emit/names.js";
 import { allOps, type OpDef } from "../compiler/ops/table.js";
+import { forward } from "../compiler/transforms/forward.js";
 import { reverse } from "../compiler/transforms/reverse/index.js";
 import { simplify } from "../compiler/transforms/simplify.js";
 import { idsAfter } from "../compiler/pipeline.js";
@@ -29,7 +30,7 @@ function opFunc(op: OpDef): Func {
 function compileGradient(op: OpDef): (args: number[]) => [number, number[]] {
   const f = opFunc(op);
   const g = verify(simplify(verify(reverse(f, f.params, idsAfter(f))), { keepResult: true }));
-  const text = emitFunction(g, { ts: false, names: new Names(), name: "g", scalarsParam: "scalars", returnValue: true });
+  const text = emitFunction(g, { ts: false, names: new Names(), name: "g", returnValue: true });
   const run = new Function("Tape", `const tape = new Tape();\n${text}\nreturn g;`)(Tape);
   return (args) => {
     const scalars = new Float64Array(args.length);
@@ -41,6 +42,22 @@ function compileGradient(op: OpDef): (args: number[]) => [number, number[]] {
 /** The op on numbers, with bool arguments given as numbers tested `> 0` (as opFunc does). */
 function evalOp(op: OpDef, args: number[]): number {
   return Number(op.eval(...args.map((a, i) => (op.args[i] === "bool" ? Number(a > 0) : a))));
+}
+
+/** Compiles the JVP of `opFunc(op)` with one direction per argument; returns (args) => partials. */
+function compileTangents(op: OpDef): (args: number[]) => number[] {
+  const f = opFunc(op);
+  const t = verify(simplify(verify(forward(f, f.params, idsAfter(f), { width: op.args.length })), { keepResult: true }));
+  const text = emitFunction(t, { ts: false, names: new Names(), name: "t", returnValue: true });
+  const run = new Function("Tape", `const tape = new Tape();\n${text}\nreturn t;`)(Tape);
+  const n = op.args.length;
+  return (args) => {
+    // Direction k is the unit vector along argument k.
+    const seeds = args.flatMap((_, i) => Array.from({ length: n }, (_, k) => (i === k ? 1 : 0)));
+    const scalars = new Float64Array(n);
+    run(...args, ...seeds, scalars);
+    return [...scalars];
+  };
 }
 
 function central(op: OpDef, args: number[], k: number): number {
@@ -55,8 +72,9 @@ describe.each(numericOps.map((op) => [op.name, op] as const))("op %s", (_name, o
     expect(op.domain!.length).toBe(op.args.length);
   });
 
-  test("its rule matches central differences at random points of its domain", () => {
+  test("its rules match central differences at random points of its domain, in both modes", () => {
     const gradient = compileGradient(op);
+    const tangents = compileTangents(op);
     let seed = 12345 + op.name.length;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     for (let point = 0; point < 8; point++) {
@@ -66,7 +84,8 @@ describe.each(numericOps.map((op) => [op.name, op] as const))("op %s", (_name, o
       op.args.forEach((type, k) => {
         if (type !== "num") return;
         const expected = central(op, args, k);
-        expect(relError(partials[k], expected), `${op.name} d/da${k} at ${args}`).toBeLessThan(1e-6);
+        expect(relError(partials[k], expected), `${op.name} reverse d/da${k} at ${args}`).toBeLessThan(1e-6);
+        expect(relError(tangents(args)[k], expected), `${op.name} forward d/da${k} at ${args}`).toBeLessThan(1e-6);
       });
     }
   });

@@ -12,11 +12,6 @@ export interface EmitFunctionOptions {
   names: Names;
   /** Name of the emitted function. */
   name: string;
-  /**
-   * Name of the outputs parameter(s): numeric outputs go to `scalars` (a
-   * Float64Array), array outputs to `refs` (see outputSlots).
-   */
-  scalarsParam?: string;
   /** Whether the function returns its result var (false: returns nothing). */
   returnValue: boolean;
 }

@@ -19,6 +19,12 @@ export interface OpDef {
    * constant (floor, sign, comparisons) and its result is never active.
    */
   partials?: (b: Builder, x: Temp[], y: Temp) => (Factor | undefined)[];
+  /**
+   * Tangent of the result from the arguments' tangents (undefined: zero), when it
+   * is not the sum of partial × tangent: select passes on the chosen side's tangent
+   * alone, so an unused side (an out-of-range read) cannot make it NaN.
+   */
+  jvp?: (b: Builder, dots: (Temp | undefined)[], x: Temp[]) => Temp;
   /** Interval per argument where the rule is checked against central differences. */
   domain?: [number, number][];
 }
@@ -100,6 +106,7 @@ def({ name: "min", args: NUM2, result: "num", js: call("Math.min"), eval: Math.m
 def({ name: "select", args: ["bool", "num", "num"], result: "num",
   js: (a) => `(${a[0]} ? ${a[1]} : ${a[2]})`, eval: (c, a, b) => (c ? a : b),
   partials: (b, [c]) => [undefined, b.op("select", c, b.num(1), b.num(0)), b.op("select", c, b.num(0), b.num(1))],
+  jvp: (b, [, da, db], [c]) => b.op("select", c, da ?? b.num(0), db ?? b.num(0)),
   domain: [[-1, 1], [-3, 3], [-3, 3]] });
 
 // Elementary functions.

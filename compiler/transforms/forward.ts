@@ -41,7 +41,8 @@ class Forward {
     const tangentParams: Var[] = [];
     const prelude = this.nested(() => {
       for (const p of f.params) {
-        if (!this.active(p)) continue;
+        // Every wrt param takes tangents (unused when inactive): a stable signature.
+        if (!this.active(p) && !this.wrt.includes(p)) continue;
         const dots = this.dotVars(p);
         for (const d of dots) d.tangentOf = p;
         if (this.wrt.includes(p) || isArrayType(p.type)) tangentParams.push(...dots);
@@ -212,8 +213,10 @@ class Forward {
   /** Tangents of an op: for each direction, the sum of partial × argument tangent. */
   private opTangents(i: Extract<Instr, { k: "op" }>): Temp[] {
     const b = this.b;
+    const def = opDef(i.op);
+    if (def.jvp) return this.directions((k) => def.jvp!(b, i.args.map((a) => this.tangents.get(a.id)?.[k]), i.args));
     const diff = diffArgs(i.op);
-    const parts = opDef(i.op).partials!(b, i.args, i.dst);
+    const parts = def.partials!(b, i.args, i.dst);
     return this.directions((k) => {
       let sum: Temp | undefined;
       i.args.forEach((a, n) => {
