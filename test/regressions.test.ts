@@ -61,4 +61,17 @@ describe("regressions", () => {
     const f = (x: number) => x * x * x + Math.exp(x) * Math.exp(x);
     expectExact(f, [0.9]);
   });
+
+  test("a ternary whose unused side reads out of range inside arithmetic (no 0 * NaN)", () => {
+    function f(x: Float64Array) {
+      const y = new Float64Array(x.length);
+      let s = 0;
+      for (let i = 0; i < x.length; i++) {
+        y[i] = Math.sin(x[i]) + (i > 0 ? y[i - 1] * x[i] : 0);
+        s += y[i] * y[i];
+      }
+      return s;
+    }
+    expectExact(f, [xs()]);
+  });
 });

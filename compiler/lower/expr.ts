@@ -141,13 +141,12 @@ function unary(L: Lowerer, node: ESTree.UnaryExpression, scope: Scope): Temp {
   }
 }
 
-/** Ops whose derivative is finite wherever they are defined: safe to evaluate on an untaken branch. */
-const TOTAL = new Set(["add", "sub", "mul", "neg", "select", "lt", "le", "gt", "ge", "eq", "ne", "and", "or", "not", "max", "min", "abs"]);
-
 /**
- * `c ? a : b`. When both sides are cheap and total, both are evaluated and a select
- * picks one; otherwise a branch assigns a temporary variable, so that an untaken
- * side (say `Math.sqrt(x)` for x < 0) never pollutes the derivative with NaN.
+ * `c ? a : b`. When each side is a plain read (a constant, a variable, an element),
+ * both are evaluated and a select picks one: the unused side only ever meets a zero
+ * adjoint or tangent directly. Otherwise a branch assigns a temporary variable, so
+ * an unused side (say `y[i - 1] * x[i]` at i = 0, or `Math.sqrt(x)` for x < 0) is
+ * never evaluated and cannot turn a derivative into NaN (0 × NaN).
  */
 function conditional(L: Lowerer, node: ESTree.ConditionalExpression, scope: Scope): Temp {
   const c = lowerBool(L, node.test, scope);
@@ -155,9 +154,10 @@ function conditional(L: Lowerer, node: ESTree.ConditionalExpression, scope: Scop
   const thenBlock = L.block(() => { a = lowerScalar(L, node.consequent, scope); });
   const elseBlock = L.block(() => { b = lowerScalar(L, node.alternate, scope); });
   if (a.type !== b.type) throw L.fail(node, "mixed ternary", "The two sides of the ternary have different types.", "Make both numbers or both booleans.");
-  const simple = (blk: typeof thenBlock) =>
-    blk.every((i) => i.k === "const" || i.k === "get" || i.k === "load" || i.k === "len" || (i.k === "op" && TOTAL.has(i.op)));
-  if (simple(thenBlock) && simple(elseBlock) && a.type === "num") {
+  const read = (blk: typeof thenBlock, t: Temp) =>
+    blk.some((i) => "dst" in i && i.dst === t && (i.k === "const" || i.k === "get" || i.k === "load" || i.k === "len")) &&
+    blk.every((i) => "dst" in i);
+  if (read(thenBlock, a) && read(elseBlock, b) && a.type === "num") {
     L.b.block.push(...thenBlock, ...elseBlock);
     return L.b.op("select", c, a, b);
   }
