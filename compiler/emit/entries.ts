@@ -83,8 +83,13 @@ function returnShaped(c: EntryContext, lines: string[], results: string[], value
     lines.push("  return out;");
     return;
   }
-  c.state.push(`let ${pair}${c.ts ? `: [number, ${shapedType(req)}] | undefined` : ""};`);
-  lines.push(`  if (${pair} === undefined) ${pair} = [${value}, out];`, "  else {", `    ${pair}[0] = ${value};`, `    ${pair}[1] = out;`, "  }", `  return ${pair};`);
+  lines.push(...reusedPair(c, pair, value, `[number, ${shapedType(req)}]`));
+}
+
+/** Lines returning `[value, out]` in one module-level pair, refilled on each call. */
+function reusedPair(c: EntryContext, pair: string, value: string, type: string): string[] {
+  c.state.push(`let ${pair}${c.ts ? `: ${type} | undefined` : ""};`);
+  return [`  if (${pair} === undefined) ${pair} = [${value}, out];`, "  else {", `    ${pair}[0] = ${value};`, `    ${pair}[1] = out;`, "  }", `  return ${pair};`];
 }
 
 /** Lines computing a gradient into holders (from `out` when given); returns the shaped results. */
@@ -142,7 +147,8 @@ function jvpEntry(core: CoreRef, c: EntryContext, name: string): string {
     lines.push(`  return [value, ${tangentOut}];`);
   } else {
     lines.push(`  const tangentOut = ${tangentOut}${c.ts ? ` as ${valueType}` : ""};`);
-    lines.push("  if (out === undefined) return [value, tangentOut];", "  out.set(tangentOut);", "  return [value, out];");
+    lines.push("  if (out === undefined) return [value, tangentOut];", "  out.set(tangentOut);");
+    lines.push(...reusedPair(c, `${name}_pair`, "value", `[${valueType}, ${valueType}]`));
   }
   const extra: [string, string][] = [["tangent", `: ${shapedType(c.req)}`]];
   if (valueType !== "number") extra.push(["out?", `: ${valueType}`]);
