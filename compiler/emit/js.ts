@@ -100,10 +100,10 @@ class FunctionEmitter {
       case "store": return this.out(depth, this.assignment(`${n(i.arr)}[${e(i.idx)}]`, i.src, undefined, i));
       case "alloc": return this.out(depth, `${this.declare(i)}${n(i.v)}${this.declare(i) && this.o.ts ? `: ${tsType(i.v)}` : ""} = ${this.alloc(i)};`);
       case "fill": return this.out(depth, `${n(i.arr)}.fill(${e(i.src)});`);
-      case "push": return this.out(depth, `tape.push(${i.src.type === "bool" ? `${e(i.src)} ? 1 : 0` : e(i.src)});`);
-      case "pushref": return this.out(depth, `tape.pushRef(${n(i.v)});`);
-      case "reserve": return this.out(depth, `tape.reserve(${e(i.n)});`);
-      case "popref": return this.out(depth, `${n(i.v)} = tape.popRef()${this.o.ts ? ` as ${tsType(i.v)}` : ""};`);
+      case "push": return this.out(depth, `${tapeName(i.tape)}.push(${i.src.type === "bool" ? `${e(i.src)} ? 1 : 0` : e(i.src)});`);
+      case "pushref": return this.out(depth, `${tapeName(i.tape)}.pushRef(${n(i.v)});`);
+      case "reserve": return this.out(depth, `${tapeName(i.tape)}.reserve(${e(i.n)});`);
+      case "popref": return this.out(depth, `${n(i.v)} = ${tapeName(i.tape)}.popRef()${this.o.ts ? ` as ${tsType(i.v)}` : ""};`);
       case "if": return this.ifStatement(i, depth);
       case "for": return this.forStatement(i, depth);
       case "while": return this.whileStatement(i, depth);
@@ -212,7 +212,7 @@ class FunctionEmitter {
       case "get": return n(d.v);
       case "load": return `${n(d.arr)}[${this.expr(d.idx)}]`;
       case "len": return `${n(d.arr)}.length`;
-      case "pop": return d.dst.type === "bool" ? "tape.pop() !== 0" : "tape.pop()";
+      case "pop": return d.dst.type === "bool" ? `${tapeName(d.tape)}.pop() !== 0` : `${tapeName(d.tape)}.pop()`;
       default: throw new Error(`gradc internal error: ${d.k} has no value`);
     }
   }
@@ -250,6 +250,11 @@ class FunctionEmitter {
     }
     return false;
   }
+}
+
+/** The module-level name of tape k. */
+export function tapeName(k: number): string {
+  return k === 0 ? "tape" : `tape${k}`;
 }
 
 /** Where each output of `f` is written: `scalars[i]` for numbers, `refs[i]` for arrays. */

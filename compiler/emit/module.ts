@@ -45,8 +45,9 @@ export function emitGradParts(req: GradRequest, opts: EmitOptions): ModuleParts 
   for (const local of ENTRY_LOCALS) entryNames.reserve(local);
   const args = paramNames(req).map((n) => entryNames.claim(n));
   const entry = entryFor(req, cores, { req, ts, names: entryNames, state, args }, opts.exportName);
-  const usesTape = texts.some((t) => /\btape\./.test(t));
-  if (usesTape) state.unshift("const tape = new Tape();");
+  const tapes = new Set(texts.flatMap((t) => [...t.matchAll(/\b(tape\d*)\./g)].map((m) => m[1])));
+  state.unshift(...[...tapes].sort().map((t) => `const ${t} = new Tape();`));
+  const usesTape = tapes.size > 0;
   return { body: [header(req), ...state, "", ...texts.flatMap((t) => [t, ""]), entry].join("\n") + "\n", usesTape };
 }
 

@@ -28,11 +28,11 @@ function printInstr(i: Instr, depth: number): string {
     case "len": return line(`${t(i.dst)}: num = len ${v(i.arr)}`);
     case "alloc": return line(`alloc ${v(i.v)}: ${i.v.type}, ${i.copyOf ? `copy of ${v(i.copyOf)}` : `length ${t(i.n)}`}`);
     case "fill": return line(`fill ${v(i.arr)}, ${t(i.src)}`);
-    case "push": return line(`push ${t(i.src)}`);
-    case "pop": return line(`${t(i.dst)}: ${i.dst.type} = pop`);
-    case "pushref": return line(`pushref ${v(i.v)}`);
-    case "reserve": return line(`reserve ${t(i.n)}`);
-    case "popref": return line(`popref ${v(i.v)}`);
+    case "push": return line(`push.${i.tape} ${t(i.src)}`);
+    case "pop": return line(`${t(i.dst)}: ${i.dst.type} = pop.${i.tape}`);
+    case "pushref": return line(`pushref.${i.tape} ${v(i.v)}`);
+    case "reserve": return line(`reserve.${i.tape} ${t(i.n)}`);
+    case "popref": return line(`popref.${i.tape} ${v(i.v)}`);
     case "if": return `${line(`if ${t(i.cond)} {`)}${nested(i.then)}${pad}} else {\n${nested(i.else)}${pad}}\n`;
     case "for": {
       const exit = i.exit ? ` until ${v(i.exit)}` : "";

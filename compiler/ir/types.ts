@@ -79,14 +79,18 @@ export interface For extends Base {
 }
 /** `while (cond) body`, the condition computed by the pure block `test` into `cond`. */
 export interface While extends Base { k: "while"; test: Block; cond: Temp; body: Block }
-/** Tape operations: values saved by the forward sweep for the backward sweep. */
-export interface Push extends Base { k: "push"; src: Temp }
-export interface Pop extends Base { k: "pop"; dst: Temp }
+/**
+ * Tape operations: values saved by the forward sweep for the backward sweep. Each
+ * derivative transform uses tapes numbered above those in its input, so derivative
+ * code can itself be differentiated.
+ */
+export interface Push extends Base { k: "push"; src: Temp; tape: number }
+export interface Pop extends Base { k: "pop"; dst: Temp; tape: number }
 /** Makes room on the tape for `n` more values (before a loop of known length). */
-export interface Reserve extends Base { k: "reserve"; n: Temp }
+export interface Reserve extends Base { k: "reserve"; n: Temp; tape: number }
 /** Saves/restores an array reference (arrays allocated inside loops). */
-export interface PushRef extends Base { k: "pushref"; v: Var }
-export interface PopRef extends Base { k: "popref"; v: Var }
+export interface PushRef extends Base { k: "pushref"; v: Var; tape: number }
+export interface PopRef extends Base { k: "popref"; v: Var; tape: number }
 
 export type Instr =
   | Const | Op | Get | Set | Load | Store | Len | Alloc | Fill
@@ -139,6 +143,13 @@ export function childBlocks(i: Instr): Block[] {
 }
 
 /** Calls `fn` on every instruction, depth first, in program order. */
+/** The highest tape number used in a block (-1 when none). */
+export function maxTape(block: Block): number {
+  let max = -1;
+  walk(block, (i) => { if ("tape" in i && i.tape > max) max = i.tape; });
+  return max;
+}
+
 export function walk(block: Block, fn: (i: Instr, depth: number) => void, depth = 0): void {
   for (const i of block) {
     fn(i, depth);

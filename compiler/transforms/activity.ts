@@ -15,8 +15,8 @@ export function diffArgs(op: string): boolean[] {
   return def.args.map((t) => t === "num" && !!def.partials);
 }
 
-/** Pseudo-locations: the value tape and the array-reference tape. */
-const TAPE = -1;
+/** Pseudo-locations: each value tape, and the array-reference tapes. */
+export const tapeLocation = (tape: number) => -10 - tape;
 const REFS = -2;
 
 /**
@@ -53,8 +53,8 @@ function forwardStep(i: Instr, a: Activity): boolean {
     case "set": return a.temps.has(i.src.id) && add(a.vars, i.v.id);
     case "store": case "fill": return a.temps.has(i.src.id) && add(a.vars, i.arr.id);
     case "alloc": return !!i.copyOf && a.vars.has(i.copyOf.id) && add(a.vars, i.v.id);
-    case "push": return a.temps.has(i.src.id) && add(a.vars, TAPE);
-    case "pop": return a.vars.has(TAPE) && add(a.temps, i.dst.id);
+    case "push": return a.temps.has(i.src.id) && add(a.vars, tapeLocation(i.tape));
+    case "pop": return a.vars.has(tapeLocation(i.tape)) && add(a.temps, i.dst.id);
     case "pushref": return a.vars.has(i.v.id) && add(a.vars, REFS);
     case "popref": return a.vars.has(REFS) && add(a.vars, i.v.id);
     default: return false;
@@ -75,8 +75,8 @@ function backwardStep(i: Instr, a: Activity): boolean {
     case "set": return a.vars.has(i.v.id) && add(a.temps, i.src.id);
     case "store": case "fill": return a.vars.has(i.arr.id) && add(a.temps, i.src.id);
     case "alloc": return !!i.copyOf && a.vars.has(i.v.id) && add(a.vars, i.copyOf.id);
-    case "pop": return a.temps.has(i.dst.id) && add(a.vars, TAPE);
-    case "push": return a.vars.has(TAPE) && add(a.temps, i.src.id);
+    case "pop": return a.temps.has(i.dst.id) && add(a.vars, tapeLocation(i.tape));
+    case "push": return a.vars.has(tapeLocation(i.tape)) && add(a.temps, i.src.id);
     case "popref": return a.vars.has(i.v.id) && add(a.vars, REFS);
     case "pushref": return a.vars.has(REFS) && add(a.vars, i.v.id);
     default: return false;

@@ -8,7 +8,7 @@
 import { Builder, type Ids } from "../ir/builder.js";
 import { opDef } from "../ops/table.js";
 import { isArrayType, type Block, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
-import { analyzeActivity, diffArgs, type Activity } from "./activity.js";
+import { analyzeActivity, diffArgs, tapeLocation, type Activity } from "./activity.js";
 
 export interface ForwardOptions {
   /** Number of directions propagated together (default 1). */
@@ -150,18 +150,18 @@ class Forward {
         return;
       case "pop":
         // Pushed as the value then its tangents: the tangents come off first, last one first.
-        if (this.tapeActive()) {
-          const popped = this.directions(() => b.emit({ k: "pop", dst: b.temp("num") }).dst).reverse();
+        if (this.tapeActive(i.tape)) {
+          const popped = this.directions(() => b.emit({ k: "pop", dst: b.temp("num"), tape: i.tape }).dst).reverse();
           this.tangents.set(i.dst.id, popped);
         }
         b.emit(i);
         return;
       case "popref":
-        if (this.active(i.v)) b.emit({ k: "popref", v: this.arrayDot(i.v) });
+        if (this.active(i.v)) b.emit({ k: "popref", v: this.arrayDot(i.v), tape: i.tape });
         b.emit(i);
         return;
       case "reserve":
-        b.emit(this.tapeActive() ? { k: "reserve", n: b.op("mul", i.n, b.num(this.width + 1)) } : i);
+        b.emit(this.tapeActive(i.tape) ? { k: "reserve", n: b.op("mul", i.n, b.num(this.width + 1)), tape: i.tape } : i);
         return;
     }
     b.emit(i);
@@ -202,10 +202,10 @@ class Forward {
         else b.emit({ k: "alloc", v: this.arrayDot(i.v), n: b.op("mul", b.len(i.v), b.num(this.width)) });
         return;
       case "push":
-        if (this.tapeActive()) this.directions((k) => b.emit({ k: "push", src: this.tangent(i.src, k) }));
+        if (this.tapeActive(i.tape)) this.directions((k) => b.emit({ k: "push", src: this.tangent(i.src, k), tape: i.tape }));
         return;
       case "pushref":
-        if (this.active(i.v)) b.emit({ k: "pushref", v: this.arrayDot(i.v) });
+        if (this.active(i.v)) b.emit({ k: "pushref", v: this.arrayDot(i.v), tape: i.tape });
         return;
     }
   }
@@ -248,7 +248,7 @@ class Forward {
     b.emit({ k: "for", index: j, start: b.num(0), end: n, step: 1, cmp: "<", body });
   }
 
-  private tapeActive(): boolean {
-    return this.act.vars.has(-1);
+  private tapeActive(tape: number): boolean {
+    return this.act.vars.has(tapeLocation(tape));
   }
 }

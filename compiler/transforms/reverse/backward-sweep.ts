@@ -60,7 +60,7 @@ export class BackwardSweep extends ForwardSweep {
    */
   protected backwardSet(i: Extract<Instr, { k: "set" }>): void {
     const b = this.b;
-    if (this.saves.has(i)) b.set(i.v, b.emit({ k: "pop", dst: b.temp(i.v.type) }).dst);
+    if (this.saves.has(i)) b.set(i.v, this.pop(i.v.type));
     if (!this.activeVar(i.v)) return;
     if (this.blockLocal.has(i.v.id)) {
       const g = this.varAdj.get(i.v.id);
@@ -96,7 +96,7 @@ export class BackwardSweep extends ForwardSweep {
     const active = this.activeVar(i.arr);
     if (!saved && !active) return;
     const idx = this.value(i.idx);
-    if (saved) b.store(i.arr, idx, b.emit({ k: "pop", dst: b.temp("num") }).dst);
+    if (saved) b.store(i.arr, idx, this.pop("num"));
     if (!active) return;
     const bar = this.adjoint(i.arr);
     const g = b.load(bar, idx);
@@ -113,8 +113,8 @@ export class BackwardSweep extends ForwardSweep {
         this.b.store(src, j, this.b.op("add", this.b.load(src, j), this.b.load(bar, j)));
       });
     }
-    if (depth > 0 && active) this.b.emit({ k: "popref", v: this.adjoint(i.v) });
-    if (depth > 0 && this.needs.vars.has(i.v.id)) this.b.emit({ k: "popref", v: i.v });
+    if (depth > 0 && active) this.b.emit({ k: "popref", v: this.adjoint(i.v), tape: this.tape });
+    if (depth > 0 && this.needs.vars.has(i.v.id)) this.b.emit({ k: "popref", v: i.v, tape: this.tape });
   }
 
   protected backwardFill(i: Extract<Instr, { k: "fill" }>): void {
@@ -130,14 +130,14 @@ export class BackwardSweep extends ForwardSweep {
       b.emit({ k: "fill", arr: bar, src: b.num(0) });
     }
     if (this.saves.has(i)) {
-      this.forEachElement(i.arr, true, (j) => this.b.store(i.arr, j, this.b.emit({ k: "pop", dst: this.b.temp("num") }).dst));
+      this.forEachElement(i.arr, true, (j) => this.b.store(i.arr, j, this.pop("num")));
     }
   }
 
   protected backwardIf(i: Extract<Instr, { k: "if" }>, depth: number): void {
     const rec = this.ifRecords.get(i);
     const cond = this.condsRecomputed.has(i) ? this.value(i.cond)
-      : rec ? this.b.get(rec) : this.b.emit({ k: "pop", dst: this.b.temp("bool") }).dst;
+      : rec ? this.b.get(rec) : this.pop("bool");
     const then = this.sweep(() => this.backward(i.then, depth));
     const els = this.sweep(() => this.backward(i.else, depth));
     this.b.emit({ k: "if", cond, then, else: els });
@@ -152,8 +152,8 @@ export class BackwardSweep extends ForwardSweep {
     } else {
       const rec = this.forRecords.get(i)!;
       if (depth > 0) {
-        b.set(rec.end, b.emit({ k: "pop", dst: b.temp("num") }).dst);
-        if (typeof rec.start !== "number") b.set(rec.start, b.emit({ k: "pop", dst: b.temp("num") }).dst);
+        b.set(rec.end, this.pop("num"));
+        if (typeof rec.start !== "number") b.set(rec.start, this.pop("num"));
       }
       last = b.op("sub", b.get(rec.end), b.num(i.step));
       first = typeof rec.start === "number" ? b.num(rec.start) : b.get(rec.start);
@@ -175,7 +175,7 @@ export class BackwardSweep extends ForwardSweep {
   protected backwardWhile(i: Extract<Instr, { k: "while" }>, depth: number): void {
     const b = this.b;
     const count = this.whileCounts.get(i)!;
-    if (depth > 0) b.set(count, b.emit({ k: "pop", dst: b.temp("num") }).dst);
+    if (depth > 0) b.set(count, this.pop("num"));
     const k = b.newVar("iteration", "num");
     const body = this.sweep(() => this.backward(i.body, depth + 1));
     b.emit({ k: "for", index: k, start: b.num(0), end: b.get(count), step: 1, cmp: "<", body });

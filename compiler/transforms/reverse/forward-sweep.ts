@@ -16,21 +16,21 @@ export class ForwardSweep extends ReverseState {
     const b = this.b;
     switch (i.k) {
       case "set":
-        if (this.saves.has(i)) b.emit({ k: "push", src: b.get(i.v) });
+        if (this.saves.has(i)) this.push(b.get(i.v));
         b.emit(i);
         return;
       case "store":
-        if (this.saves.has(i)) b.emit({ k: "push", src: b.load(i.arr, i.idx) });
+        if (this.saves.has(i)) this.push(b.load(i.arr, i.idx));
         b.emit(i);
         return;
       case "alloc":
-        if (depth > 0 && this.needs.vars.has(i.v.id)) b.emit({ k: "pushref", v: i.v });
-        if (depth > 0 && this.activeVar(i.v)) b.emit({ k: "pushref", v: this.adjoint(i.v) });
+        if (depth > 0 && this.needs.vars.has(i.v.id)) b.emit({ k: "pushref", v: i.v, tape: this.tape });
+        if (depth > 0 && this.activeVar(i.v)) b.emit({ k: "pushref", v: this.adjoint(i.v), tape: this.tape });
         b.emit(i);
         if (this.activeVar(i.v)) b.emit({ k: "alloc", v: this.adjoint(i.v), n: b.len(i.v) });
         return;
       case "fill":
-        if (this.saves.has(i)) this.forEachElement(i.arr, false, (j) => this.b.emit({ k: "push", src: this.b.load(i.arr, j) }));
+        if (this.saves.has(i)) this.forEachElement(i.arr, false, (j) => this.push(this.b.load(i.arr, j)));
         b.emit(i);
         return;
       case "if":
@@ -54,7 +54,7 @@ export class ForwardSweep extends ReverseState {
     const branch = (blk: Block, taken: boolean) => this.sweep(() => {
       this.forward(blk, depth);
       if (rec) this.b.set(rec, this.b.bool(taken));
-      else this.b.emit({ k: "push", src: this.b.num(taken ? 1 : 0) });
+      else this.push(this.b.num(taken ? 1 : 0));
     });
     this.b.emit({ ...i, then: branch(i.then, true), else: branch(i.else, false) });
     this.ifRecords.set(i, rec);
@@ -79,8 +79,8 @@ export class ForwardSweep extends ReverseState {
     b.emit({ ...i, body });
     if (!computable) b.set(end, b.get(i.index));
     if (depth > 0) {
-      if (typeof start !== "number") b.emit({ k: "push", src: b.get(start) });
-      b.emit({ k: "push", src: b.get(end) });
+      if (typeof start !== "number") this.push(b.get(start));
+      this.push(b.get(end));
     }
     this.forRecords.set(i, { start, end });
   }
@@ -92,7 +92,7 @@ export class ForwardSweep extends ReverseState {
     const b = this.b;
     const final = this.finalIndex(i, i.start, i.end);
     const trips = i.step > 0 ? b.op("sub", final, i.start) : b.op("sub", i.start, final);
-    b.emit({ k: "reserve", n: b.op("mul", trips, b.num(perIteration)) });
+    b.emit({ k: "reserve", n: b.op("mul", trips, b.num(perIteration)), tape: this.tape });
   }
 
   protected forwardWhile(i: Extract<Instr, { k: "while" }>, depth: number): void {
@@ -104,7 +104,7 @@ export class ForwardSweep extends ReverseState {
       this.b.set(count, this.b.op("add", this.b.get(count), this.b.num(1)));
     });
     b.emit({ ...i, body });
-    if (depth > 0) b.emit({ k: "push", src: b.get(count) });
+    if (depth > 0) this.push(b.get(count));
     this.whileCounts.set(i, count);
   }
 }

@@ -2,7 +2,7 @@
 // recomputed, the adjoint vars, the records of control flow, and the builder that
 // the sweeps write to.
 import { Builder, type Ids } from "../../ir/builder.js";
-import { usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../../ir/types.js";
+import { maxTape, usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../../ir/types.js";
 import { analyzeActivity, type Activity } from "../activity.js";
 import { analyzeNeeds, findRecomputable, findRecomputableBounds, findRecomputableConditions, findSaves, type Needs, type Recompute } from "../tbr.js";
 
@@ -24,8 +24,14 @@ export class ReverseState {
   /** Loop indices of the forward sweep and the vars that count the backward loops. */
   protected readonly renamed = new Map<number, Var>();
 
+  /** The tape this transform saves on, and the one that carries adjoints of its input's tape values. */
+  protected readonly tape: number;
+  protected readonly adjointTape: number;
+
   constructor(readonly f: Func, readonly wrt: Var[], readonly ids: Ids) {
     this.b = new Builder(ids);
+    this.tape = maxTape(f.body) + 1;
+    this.adjointTape = this.tape + 1;
     this.act = analyzeActivity(f, wrt);
     this.recompute = findRecomputable(f);
     this.boundsRecomputed = findRecomputableBounds(f);
@@ -90,5 +96,13 @@ export class ReverseState {
     } else {
       b.emit({ k: "for", index: j, start: b.num(0), end: n, step: 1, cmp: "<", body: inner });
     }
+  }
+
+  protected push(src: Temp, tape = this.tape): void {
+    this.b.emit({ k: "push", src, tape });
+  }
+
+  protected pop(type: Temp["type"], tape = this.tape): Temp {
+    return this.b.emit({ k: "pop", dst: this.b.temp(type), tape }).dst;
   }
 }
