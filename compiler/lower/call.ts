@@ -4,6 +4,7 @@
 import type * as ESTree from "acorn";
 import { isArrayType, type Temp } from "../ir/types.js";
 import { temp, type Lowerer, type Val } from "./context.js";
+import { derivativeName, lowerDerivativeCall } from "./derivative.js";
 import { lowerExpr, lowerNum } from "./expr.js";
 import { outerName } from "./names.js";
 import { Scope, type Binding } from "./scope.js";
@@ -22,6 +23,7 @@ export const UNNAMED_ARRAY = "arr";
 export function lowerCall(L: Lowerer, node: ESTree.CallExpression, scope: Scope): Val {
   const callee = node.callee;
   if (node.optional) throw L.fail(node, "optional call", "Optional calls (?.()) are not supported.", "");
+  if (callee.type === "CallExpression" && derivativeName(callee.callee, scope)) return lowerDerivativeCall(L, node, scope);
   const imported = importedCallee(callee, scope);
   if (imported) return userCall(L, node, imported, scope, true);
   if (callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier") {

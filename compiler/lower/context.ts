@@ -6,11 +6,12 @@ import type { Block, Temp, Var } from "../ir/types.js";
 import type { FnNode, ResolveFn, SourceText } from "../parse/source.js";
 import type { Binding } from "./scope.js";
 
-/** A lowered expression: a scalar temp, an array, or an object of fields. */
+/** A lowered expression: a scalar temp, an array, an object of fields, or a tuple (what valueAndGrad returns). */
 export type Val =
   | { k: "temp"; t: Temp }
   | { k: "arr"; v: Var }
-  | { k: "obj"; fields: Map<string, Binding> };
+  | { k: "obj"; fields: Map<string, Binding> }
+  | { k: "tuple"; items: Val[] };
 
 export interface LoopCtx {
   /** Set by `break` (and by `return` inside the loop); stops the loop. */
@@ -78,7 +79,8 @@ export class Lowerer {
 
 export function temp(v: Val, L: Lowerer, node: ESTree.Node): Temp {
   if (v.k === "temp") return v.t;
-  throw L.fail(node, v.k === "arr" ? "array value" : "object value",
-    `An ${v.k === "arr" ? "array" : "object"} is used where a number is expected.`,
-    "Index it (a[i]) or pass it to a function that takes it.");
+  const what = v.k === "arr" ? "an array" : v.k === "obj" ? "an object" : "a pair of values";
+  throw L.fail(node, `${v.k === "tuple" ? "tuple" : v.k === "arr" ? "array" : "object"} value`,
+    `${what[0].toUpperCase()}${what.slice(1)} is used where a number is expected.`,
+    v.k === "tuple" ? "Take one of its parts: p[0] or const [a, b] = ..." : "Index it (a[i]) or pass it to a function that takes it.");
 }

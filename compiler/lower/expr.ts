@@ -84,6 +84,12 @@ function member(L: Lowerer, node: ESTree.MemberExpression, scope: Scope): Val {
   }
   if (obj.type === "Super") throw L.fail(obj, "super", "`super` is not supported.", "");
   const base = lowerExpr(L, obj, scope);
+  if (node.computed && base.k === "tuple") {
+    const idx = node.property;
+    const item = idx.type === "Literal" && typeof idx.value === "number" ? base.items[idx.value] : undefined;
+    if (!item) throw L.fail(idx, "tuple index", "Index a derivative's result with a constant: [0] or [1].", "");
+    return item;
+  }
   if (node.computed) {
     if (base.k !== "arr") throw L.fail(node, "computed property", "Only typed arrays can be indexed with [].", "Use a Float64Array or Float32Array.");
     const idx = lowerNum(L, node.property as ESTree.Expression, scope);

@@ -14,6 +14,8 @@ export function bindingVal(L: Lowerer, b: Binding): Val | undefined {
       return { k: "arr", v: b.v };
     case "obj":
       return { k: "obj", fields: b.fields };
+    case "tuple":
+      return { k: "tuple", items: b.items.map((i) => bindingVal(L, i)!) };
     case "fn":
       return undefined;
   }

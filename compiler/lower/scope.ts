@@ -6,6 +6,7 @@ export type Binding =
   | { k: "scalar"; v: Var; isConst: boolean }
   | { k: "arr"; v: Var }
   | { k: "obj"; fields: Map<string, Binding> }
+  | { k: "tuple"; items: Binding[] }
   | { k: "fn"; name: string; node: FnNode; source: SourceText; scope: Scope };
 
 export class Scope {

@@ -33,6 +33,8 @@ function bindValue(L: Lowerer, name: string, val: Val, isConst: boolean): Bindin
     return { k: "arr", v: val.v };
   }
   if (val.k === "obj") return { k: "obj", fields: val.fields };
+  // A tuple's numbers go to variables now: its temps cannot outlive this statement.
+  if (val.k === "tuple") return { k: "tuple", items: val.items.map((item, i) => bindValue(L, `${name}_${i}`, item, true)) };
   const v = L.b.newVar(name, val.t.type);
   L.b.set(v, val.t);
   return { k: "scalar", v, isConst };
@@ -154,6 +156,16 @@ function declare(L: Lowerer, s: ESTree.VariableDeclaration, scope: Scope): void 
         continue;
       }
       scope.declare(d.id.name, bindValue(L, d.id.name, lowerExpr(L, init, scope), s.kind === "const"));
+      continue;
+    }
+    if (d.id.type === "ArrayPattern" && init) {
+      const val = lowerExpr(L, init, scope);
+      if (val.k !== "tuple") throw L.fail(d.id, "array destructuring", "Only the pairs that derivatives return can be destructured with [ ].", "");
+      d.id.elements.forEach((e, i) => {
+        if (!e) return;
+        if (e.type !== "Identifier" || !val.items[i]) throw L.fail(e, "destructuring pattern", "Destructure into plain names.", "");
+        scope.declare(e.name, bindValue(L, e.name, val.items[i], s.kind === "const"));
+      });
       continue;
     }
     if (d.id.type === "ObjectPattern" && init) {

@@ -5,8 +5,10 @@ import { Builder, type Ids } from "../ir/builder.js";
 import { Effects } from "../ir/effects.js";
 import { childBlocks, usedTemps, walk, type Block, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 
-export function normalize(f: Func, ids: Ids): Func {
+/** `extra`: more temps to keep in variables (reverse mode does this for popped values). */
+export function normalize(f: Func, ids: Ids, extra: Temp[] = []): Func {
   const spilled = findCrossing(f.body);
+  for (const t of extra) spilled.set(t.id, t);
   if (spilled.size === 0) return f;
   const vars = new Map<number, Var>();
   const b = new Builder(ids);

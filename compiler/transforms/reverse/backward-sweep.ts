@@ -3,7 +3,7 @@
 import { Builder, type Factor, type Ids } from "../../ir/builder.js";
 import { opDef } from "../../ops/table.js";
 import { childBlocks, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../../ir/types.js";
-import { diffArgs } from "../activity.js";
+import { diffArgs, tapeLocation } from "../activity.js";
 import { ForwardSweep } from "./forward-sweep.js";
 
 export class BackwardSweep extends ForwardSweep {
@@ -181,8 +181,19 @@ export class BackwardSweep extends ForwardSweep {
     b.emit({ k: "for", index: k, start: b.num(0), end: b.get(count), step: 1, cmp: "<", body });
   }
 
+  /**
+   * Tape operations of derivative code being differentiated: the adjoint of a popped
+   * value travels back, on the adjoint tape, to the value that was pushed.
+   */
+  private backwardTape(i: Extract<Instr, { k: "push" | "pop" }>): void {
+    if (!this.act.vars.has(tapeLocation(i.tape))) return;
+    if (i.k === "pop") return this.push(this.tempAdj.get(i.dst.id) ?? this.b.num(0), this.adjointTape);
+    this.addAdjoint(i.src, this.pop("num", this.adjointTape));
+  }
+
   /** Adjoint of a pure instruction, once all its uses (later in the block) have contributed. */
   protected propagate(i: Instr): void {
+    if (i.k === "push" || i.k === "pop") return this.backwardTape(i);
     if (!("dst" in i)) return;
     const g = this.tempAdj.get(i.dst.id);
     if (!g || !this.act.temps.has(i.dst.id)) return;

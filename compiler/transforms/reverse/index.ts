@@ -5,7 +5,8 @@
 // accumulating adjoints. Tape push/pop are IR instructions, so the output can be
 // transformed again.
 import type { Ids } from "../../ir/builder.js";
-import { isArrayType, type Block, type Func, type Var } from "../../ir/types.js";
+import { isArrayType, walk, type Block, type Func, type Temp, type Var } from "../../ir/types.js";
+import { normalize } from "../normalize.js";
 import { fuseTopLoop } from "../fuse.js";
 import { BackwardSweep } from "./backward-sweep.js";
 
@@ -18,7 +19,22 @@ export interface ReverseOptions {
 }
 
 export function reverse(f: Func, wrt: Var[], ids: Ids, opts: ReverseOptions = {}): Func {
-  return new Reverser(f, wrt, ids).run(opts);
+  return new Reverser(keepPoppedValues(f, ids), wrt, ids).run(opts);
+}
+
+/**
+ * Derivative code as input (reverse over reverse): a popped value cannot be
+ * recomputed, so it goes to a variable, which the forward sweep saves like any other.
+ */
+function keepPoppedValues(f: Func, ids: Ids): Func {
+  const popped: Temp[] = [];
+  walk(f.body, (i) => {
+    if (i.k === "pop") popped.push(i.dst);
+    if (i.k === "pushref" || i.k === "popref") {
+      throw new Error("gradc: reverse mode over derivative code that allocates arrays inside loops is not supported yet.");
+    }
+  });
+  return popped.length ? normalize(f, ids, popped) : f;
 }
 
 class Reverser extends BackwardSweep {

@@ -1,0 +1,226 @@
+// Derivatives inside differentiated code: `grad(f, { wrt })(w, x)` (and
+// valueAndGrad, jvp, hvp) compiles f's derivative to IR and inlines it, so the
+// enclosing function is differentiated through it (MAML's gradient of a gradient:
+// reverse over reverse; forward over reverse; forward over forward).
+import type * as ESTree from "acorn";
+import { cloneBlock } from "../ir/rewrite.js";
+import { isArrayType, type Func, type Temp, type Var } from "../ir/types.js";
+import type { Kind } from "../kinds.js";
+import { gradientIR, hvpIR, jvpIR } from "../pipeline.js";
+import type { GradRequest, Mode } from "../request.js";
+import { temp, type Lowerer, type Val } from "./context.js";
+import { lowerExpr } from "./expr.js";
+import { Scope, type Binding } from "./scope.js";
+
+const NESTABLE = new Set<Mode>(["grad", "valueAndGrad", "jvp", "hvp"]);
+const ALL = new Set(["grad", "valueAndGrad", "jvp", "vjp", "hvp", "hessian", "jacobian"]);
+
+/** The derivative named by a callee (`grad`, `ns.grad`, `(0, ns.grad)`), if it is one. */
+export function derivativeName(callee: ESTree.Node, scope: Scope): string | undefined {
+  let c = callee as ESTree.AnyNode;
+  if (c.type === "SequenceExpression" && c.expressions.length === 2) c = c.expressions[1] as ESTree.AnyNode;
+  if (c.type === "Identifier") return ALL.has(c.name) && !scope.lookup(c.name) ? c.name : undefined;
+  if (c.type === "MemberExpression" && !c.computed && c.property.type === "Identifier" && c.object.type === "Identifier") {
+    return ALL.has(c.property.name) && !scope.lookup(c.object.name) ? c.property.name : undefined;
+  }
+  return undefined;
+}
+
+/** `D(f, opts)(...args)`: the derivative's value, computed by inlined derivative code. */
+export function lowerDerivativeCall(L: Lowerer, node: ESTree.CallExpression, scope: Scope): Val {
+  const outer = node.callee as ESTree.CallExpression;
+  const mode = derivativeName(outer.callee, scope) as Mode;
+  if (!NESTABLE.has(mode)) {
+    throw L.fail(outer.callee, `nested ${mode}`, `${mode} cannot be used inside differentiated code yet.`, "Use grad, valueAndGrad, jvp or hvp there.");
+  }
+  const target = targetFunction(L, outer, scope);
+  const { wrt, list } = wrtOption(L, outer, target.node);
+  const arity = target.node.params.length;
+  const extra = mode === "jvp" || mode === "hvp" ? 1 : 0;
+  if (node.arguments.length !== arity + extra) {
+    throw L.fail(node, "argument count", `${mode}(${target.name}) takes ${arity + extra} argument(s) here, not ${node.arguments.length}.`, "");
+  }
+  const vals = node.arguments.map((a) => {
+    if (a.type === "SpreadElement") throw L.fail(a, "spread argument", "Spread arguments are not supported.", "");
+    return lowerExpr(L, a, scope);
+  });
+  const args = vals.slice(0, arity);
+  const req: GradRequest = { fn: target, resolve: L.resolve, kinds: args.map((v, i) => kindOfVal(L, v, node.arguments[i])), wrt, wrtIsList: list, mode };
+  const ir = mode === "jvp" ? jvpIR(req) : mode === "hvp" ? hvpIR(req) : gradientIR(req);
+  return new Inliner(L, ir, req, args, vals[arity]).result();
+}
+
+function targetFunction(L: Lowerer, call: ESTree.CallExpression, scope: Scope): GradRequest["fn"] {
+  const f = call.arguments[0];
+  if (f?.type === "ArrowFunctionExpression" || f?.type === "FunctionExpression") return { name: "anonymous", node: f, source: L.fn.source };
+  if (f?.type !== "Identifier") throw L.fail(call, "derivative target", "Pass the function to differentiate by name.", "");
+  const b = scope.lookup(f.name);
+  const found = b?.k === "fn" ? { name: f.name, node: b.node, source: b.source } : L.resolve(f.name, L.fn.source);
+  if (!found) {
+    throw L.fail(f, `unknown function ${f.name}`, `'${f.name}' is not defined inside the function.`,
+      L.fn.source.runtime ? `Pass it in opts.functions: { functions: { ${f.name} } }.` : "Declare or import it in the project.");
+  }
+  if (L.fns.some((fn) => fn.node === found.node)) throw L.fail(f, "recursion", `'${f.name}' differentiates itself.`, "");
+  return found;
+}
+
+function wrtOption(L: Lowerer, call: ESTree.CallExpression, fn: ESTree.Function): { wrt: number[]; list: boolean } {
+  const names = fn.params.map((p) => (p.type === "Identifier" ? p.name : undefined));
+  const opts = call.arguments[1];
+  if (!opts) return { wrt: [0], list: false };
+  const wrtProp = opts.type === "ObjectExpression"
+    ? opts.properties.find((p): p is ESTree.Property => p.type === "Property" && !p.computed && p.key.type === "Identifier" && p.key.name === "wrt")
+    : undefined;
+  if (!wrtProp || (opts.type === "ObjectExpression" && opts.properties.length !== 1)) {
+    throw L.fail(opts, "derivative options", "Inside differentiated code, a derivative's options must be a literal { wrt: ... }.", "");
+  }
+  const one = (e: ESTree.Node): number => {
+    if (e.type === "Literal" && typeof (e as ESTree.Literal).value === "number") return (e as ESTree.Literal).value as number;
+    if (e.type === "Literal" && typeof (e as ESTree.Literal).value === "string") {
+      const i = names.indexOf((e as ESTree.Literal).value as string);
+      if (i >= 0) return i;
+    }
+    throw L.fail(e, "wrt", "wrt must name a parameter (a string or an index literal).", "");
+  };
+  const v = wrtProp.value as ESTree.AnyNode;
+  if (v.type === "ArrayExpression") return { wrt: v.elements.map((e) => one(e!)), list: true };
+  return { wrt: [one(v)], list: false };
+}
+
+function kindOfVal(L: Lowerer, v: Val, node: ESTree.Node): Kind {
+  const ofBinding = (b: Binding): Kind => {
+    if (b.k === "scalar") return { k: "num" };
+    if (b.k === "arr") return { k: "arr", elem: b.v.type === "f32[]" ? "f32" : "f64" };
+    if (b.k === "obj") return { k: "obj", fields: [...b.fields].map(([name, f]) => ({ name, kind: ofBinding(f) })) };
+    throw L.fail(node, "function argument", "A function cannot be passed to a derivative here.", "");
+  };
+  if (v.k === "temp") {
+    if (v.t.type !== "num") throw L.fail(node, "boolean argument", "Derivatives take numbers, typed arrays and objects of them.", "");
+    return { k: "num" };
+  }
+  if (v.k === "arr") return ofBinding({ k: "arr", v: v.v });
+  if (v.k === "obj") return ofBinding({ k: "obj", fields: v.fields });
+  throw L.fail(node, "tuple argument", "A pair of values cannot be passed here.", "Pass its parts.");
+}
+
+/** Copies derivative IR into the function being lowered, binding its params to the call's values. */
+class Inliner {
+  private readonly vars = new Map<number, Var>();
+  private readonly temps = new Map<number, Temp>();
+
+  constructor(private readonly L: Lowerer, private readonly ir: Func, private readonly req: GradRequest, private readonly args: Val[], private readonly vector?: Val) {}
+
+  result(): Val {
+    const { L, ir } = this;
+    for (const p of ir.params) this.vars.set(p.id, this.bindParam(p));
+    const body = cloneBlock(ir.body, (v) => this.mapVar(v), (t) => this.mapTemp(t));
+    for (const i of body) L.b.emit(i);
+    const value = this.valueOf(ir.result);
+    switch (this.req.mode) {
+      case "grad": return this.shaped((w) => this.outputFor((o) => o.adjointOf === w), (w) => this.paramFor((p) => p.adjointOf === w));
+      case "valueAndGrad": return { k: "tuple", items: [value, this.shaped((w) => this.outputFor((o) => o.adjointOf === w), (w) => this.paramFor((p) => p.adjointOf === w))] };
+      case "jvp": return { k: "tuple", items: [value, this.valueOf(this.outputFor((o) => o.tangentOf === ir.result)!)] };
+      default: {
+        // hvp: the tangents of the gradient outputs and buffers.
+        const gradOut = (w: Var) => (ir.outputs ?? []).find((o) => o.adjointOf === w);
+        return this.shaped(
+          (w) => { const g = gradOut(w); return g && this.outputFor((o) => o.tangentOf === g); },
+          (w) => this.paramFor((p) => p.tangentOf?.adjointOf === w),
+        );
+      }
+    }
+  }
+
+  private mapVar(v: Var): Var {
+    let m = this.vars.get(v.id);
+    if (!m) {
+      m = this.L.b.newVar(v.name, v.type);
+      this.vars.set(v.id, m);
+    }
+    return m;
+  }
+
+  private mapTemp(t: Temp): Temp {
+    let m = this.temps.get(t.id);
+    if (!m) {
+      m = this.L.b.temp(t.type);
+      this.temps.set(t.id, m);
+    }
+    return m;
+  }
+
+  private valueOf(v: Var): Val {
+    const m = this.mapVar(v);
+    return isArrayType(m.type) ? { k: "arr", v: m } : { k: "temp", t: this.L.b.get(m) };
+  }
+
+  /** What a param of the derivative IR stands for at this call. */
+  private bindParam(p: Var): Var {
+    const { L } = this;
+    if (p.adjointOf || p.tangentOf?.adjointOf) {
+      // A gradient (or Hessian-vector product) buffer: a fresh local array.
+      const like = this.mapVar(p.adjointOf ?? p.tangentOf!.adjointOf!);
+      const local = L.b.newVar(p.name, p.type);
+      L.b.emit({ k: "alloc", v: local, n: L.b.len(like) });
+      return local;
+    }
+    if (p.tangentOf) return this.fromVal(this.tangentVal(p.tangentOf), p);
+    return this.fromVal(this.args[p.param!], p);
+  }
+
+  /** The part of the vector argument (jvp's tangent, hvp's v) for wrt param `w`. */
+  private tangentVal(w: Var): Val {
+    const v = this.vector!;
+    if (!this.req.wrtIsList) return v;
+    if (v.k !== "tuple") throw this.L.fail(undefined, "tangent", "With a list of wrt, pass an array of tangents.", "");
+    return v.items[this.req.wrt.indexOf(w.param!)];
+  }
+
+  /** A var holding the flat param `p` taken from value `v` (a field of it for object params). */
+  private fromVal(v: Val, p: Var): Var {
+    const { L } = this;
+    let part: Val = v;
+    if (v.k === "obj" && p.field) {
+      const f = v.fields.get(p.field)!;
+      part = f.k === "arr" ? { k: "arr", v: f.v } : { k: "temp", t: L.b.get((f as { v: Var }).v) };
+    }
+    if (part.k === "arr") return part.v;
+    const local = L.b.newVar(p.name, "num");
+    L.b.set(local, temp(part, L, L.fn.node));
+    return local;
+  }
+
+  private outputFor(pred: (o: Var) => boolean): Var | undefined {
+    return (this.ir.outputs ?? []).find(pred);
+  }
+
+  private paramFor(pred: (p: Var) => boolean): Var | undefined {
+    return this.ir.params.find(pred);
+  }
+
+  /** A value shaped like the wrt arguments, from scalar outputs and array buffers per flat wrt param. */
+  private shaped(scalar: (w: Var) => Var | undefined, array: (w: Var) => Var | undefined): Val {
+    const { L, ir, req } = this;
+    const zero = (): Val => ({ k: "temp", t: L.b.num(0) });
+    const entries = req.wrt.map((w): Val => {
+      const flat = ir.params.filter((p) => p.param === w && !p.adjointOf && !p.tangentOf);
+      const part = (p: Var): Val => {
+        const src = isArrayType(p.type) ? array(p) : scalar(p);
+        return src ? this.valueOf(src) : zero();
+      };
+      if (req.kinds[w].k !== "obj") return part(flat[0]);
+      const fields = new Map<string, Binding>();
+      for (const p of flat) {
+        const v = part(p);
+        if (v.k === "arr") fields.set(p.field!, { k: "arr", v: v.v });
+        else {
+          const s = L.b.newVar(p.field!, "num");
+          L.b.set(s, temp(v, L, L.fn.node));
+          fields.set(p.field!, { k: "scalar", v: s, isConst: true });
+        }
+      }
+      return { k: "obj", fields };
+    });
+    return req.wrtIsList ? { k: "tuple", items: entries } : entries[0];
+  }
+}
