@@ -1,9 +1,11 @@
 // npm run bench [-- --quick]
 // Value-and-gradient vs value alone, and gradc vs the best hand-written JS gradient,
-// measured in one run (warm-up, interleaved samples, medians), printed as a table.
+// measured in one run (warm-up, interleaved samples, medians), printed as a table;
+// then forward mode and second order (bench/second-order.mjs) in tables of their own.
 
 import os from "node:os";
 import { cases } from "./cases.mjs";
+import { secondOrderBench } from "./second-order.mjs";
 import { checksum, formatTime, measure } from "./timing.mjs";
 
 const GRAD_PER_PRIMAL = 1.5; // target: value-and-gradient costs at most 1.5x the value
@@ -163,5 +165,6 @@ console.log(`hand-written gradients match central differences (max rel. error <=
 summary(rows, "hand", "hand-written");
 summary(rows, "gradc", "gradc");
 summary(rows, "gradcOut", "gradc+out");
-console.log(`(load ${load()} at the end; checksum ${checksum().toPrecision(6)})`);
+if (secondOrderBench(api, timing)) failed = true;
+console.log(`\n(load ${load()} at the end; checksum ${checksum().toPrecision(6)})`);
 if (failed) process.exitCode = 1;

@@ -2,11 +2,14 @@
 // print, per example, the loss value, the gradient-check error (max relative
 // error against central differences) and the time per call, for the build path
 // (the generated examples/*.grad.ts) and the runtime path (valueAndGrad, no build).
+// Then it runs the worked examples (modules exporting an `example`, see examples/check.ts:
+// MAML, Hutchinson, Gauss-Newton, Newton), which print and check their own results.
 
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { performance } from "node:perf_hooks";
 import { formatTime, measure } from "../bench/timing.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -48,7 +51,8 @@ if (!step("tsc -p tsconfig.examples.json", [at("node_modules/typescript/bin/tsc"
   failures++;
 }
 
-// 3. Run each example module that exports a `demo`.
+// 3. Run each example module that exports a `demo`; then those that export a worked `example`.
+const worked = [];
 for (const file of sources) {
   const base = file.replace(/\.ts$/, "");
   const js = at("build/examples", `${base}.js`);
@@ -60,9 +64,11 @@ for (const file of sources) {
     failures++;
     continue;
   }
+  if (mod.example) worked.push([file, mod.example]);
   if (!mod.demo) continue;
   await runExample(file, mod, await loadGenerated(base));
 }
+for (const [file, example] of worked) await runWorkedExample(file, example);
 
 async function loadGenerated(base) {
   const js = at("build/examples", `${base}.grad.js`);
@@ -129,6 +135,20 @@ async function runExample(file, mod, generated) {
   }
   const width = Math.max(...lines.map(([label]) => label.length));
   for (const [label, text] of lines) console.log(`  ${label.padEnd(width)}  ${text}`);
+}
+
+/** A worked example (see examples/check.ts): it prints its own results and checks them. */
+async function runWorkedExample(file, example) {
+  console.log(`\n${example.title}  (examples/${file})`);
+  const t0 = performance.now();
+  try {
+    const ok = await example.run();
+    console.log(`  ${ok ? "checks ok" : "CHECKS FAILED"} (${formatTime(performance.now() - t0)} in all, compiles included)`);
+    if (!ok) failures++;
+  } catch (e) {
+    console.log(`  failed: ${firstLine(e)}`);
+    failures++;
+  }
 }
 
 if (failures > 0) {
