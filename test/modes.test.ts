@@ -11,8 +11,8 @@ import { makeRng, seedOf, type Rng } from "./corpus/rng.js";
 // ---------------------------------------------------------------------------------------
 // The API under test (specified in issue 3). Bound to local names rather than imported by
 // name: vitest rewrites a named import `grad` into `(0, __vite_ssr_import_1__.grad)` in
-// every function's source, and the nested-derivative tests below need `grad` to appear
-// by name in `f.toString()`, as it does in user code.
+// every function's source, and the nested-derivative tests below should see `grad` by
+// name in `f.toString()`, as in user code. (The rewritten form is accepted too.)
 
 type Fn = (...args: any[]) => any;
 type Mode = "forward" | "reverse" | "auto";
