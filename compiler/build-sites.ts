@@ -6,7 +6,7 @@ import { refuse } from "./errors.js";
 import type { FnNode, ResolveFn, SourceFn, SourceText } from "./parse/source.js";
 import { EstreeConverter } from "./parse/ts-estree.js";
 import { kindsFromSignature, locateFunction, parseTsModule, resolver, unwrapMorph, type TsFunctionLike, type TsModule } from "./parse/typescript.js";
-import type { GradRequest, Mode } from "./request.js";
+import type { GradRequest, JacobianMode, Mode } from "./request.js";
 
 export type WrtSpec = string | number | (string | number)[] | undefined;
 
@@ -18,7 +18,9 @@ export interface RequestSite {
   line: number;
 }
 
-const MODES: Record<string, Mode> = { grad: "grad", valueAndGrad: "valueAndGrad" };
+const MODES: Record<string, Mode> = {
+  grad: "grad", valueAndGrad: "valueAndGrad", jvp: "jvp", vjp: "vjp", jacobian: "jacobian", hvp: "hvp", hessian: "hessian",
+};
 const WRT_HINT = "Write wrt as a parameter name, an index, or an array of those, e.g. { wrt: \"w\" } or { wrt: [0, 1] }.";
 
 /** All request sites of the module at `filePath`, in source order. */
@@ -78,6 +80,7 @@ function siteRequest(project: Project, mod: TsModule, call: CallExpression, mode
     kinds,
     ...wrtIndices(opts.wrt, target.fn, mod.source, opts.wrtNode ?? span(call)),
     mode,
+    ...(opts.jacobianMode && { jacobianMode: opts.jacobianMode }),
   };
 }
 
@@ -101,6 +104,15 @@ interface SiteOptions {
   wrtNode?: ESTree.Node;
   /** `functions: { name: localFunction }`: callee names resolved to functions of this module. */
   functions: Map<string, string>;
+  /** `mode` of a jacobian request. */
+  jacobianMode?: JacobianMode;
+}
+
+function jacobianModeOf(mod: TsModule, init: Node): JacobianMode {
+  const node = unwrapMorph(init);
+  const value = Node.isStringLiteral(node) ? node.getLiteralValue() : "";
+  if (value === "forward" || value === "reverse" || value === "auto") return value;
+  throw refuse(mod.source, span(init), "jacobian mode", "A jacobian's mode must be \"forward\", \"reverse\" or \"auto\".", "");
 }
 
 function readOptions(mod: TsModule, arg: Node | undefined): SiteOptions {
@@ -115,6 +127,8 @@ function readOptions(mod: TsModule, arg: Node | undefined): SiteOptions {
     if (name === "wrt" && Node.isPropertyAssignment(prop)) {
       opts.wrt = literalWrt(mod, prop.getInitializerOrThrow());
       opts.wrtNode = span(prop);
+    } else if (name === "mode" && Node.isPropertyAssignment(prop)) {
+      opts.jacobianMode = jacobianModeOf(mod, prop.getInitializerOrThrow());
     } else if (name === "functions" && Node.isPropertyAssignment(prop)) {
       opts.functions = functionAliases(mod, prop.getInitializerOrThrow());
     } else {
@@ -194,7 +208,7 @@ function span(node: Node): ESTree.Node {
 }
 
 /** The request `gradc show` makes for function `fnName` of a module. */
-export function functionRequest(project: Project, filePath: string, fnName: string, wrt: WrtSpec, mode: Mode): GradRequest {
+export function functionRequest(project: Project, filePath: string, fnName: string, wrt: WrtSpec, mode: Mode, jacobianMode?: JacobianMode): GradRequest {
   const mod = parseTsModule(project, filePath);
   const found = locateFunction(project, mod, fnName);
   if (!found) {
@@ -208,5 +222,6 @@ export function functionRequest(project: Project, filePath: string, fnName: stri
     kinds: kindsFromSignature(found.declaration, found.source),
     ...wrtIndices(wrt, fn, found.source, undefined, "Pass --wrt with parameter names or indices, e.g. --wrt w or --wrt 0,2."),
     mode,
+    ...(jacobianMode && { jacobianMode }),
   };
 }

@@ -10,16 +10,18 @@ import { emitGradModule } from "./emit/module.js";
 import { GradcError } from "./errors.js";
 import { createProject } from "./parse/typescript.js";
 import { showIR } from "./pipeline.js";
-import type { Mode } from "./request.js";
+import type { JacobianMode, Mode } from "./request.js";
 
 export const USAGE = `Usage:
-  gradc show <file.ts> <function> [--wrt a,b] [--mode grad|valueAndGrad] [--ir]
-      Print the gradient module generated for <function> (or, with --ir, the compiler's IR).
+  gradc show <file.ts> <function> [--wrt a,b] [--mode MODE] [--jacobian forward|reverse|auto] [--ir]
+      Print the derivative module generated for <function> (or, with --ir, the compiler's IR).
       --wrt     parameters to differentiate with respect to: names or indices, comma-separated
                 (default: the first parameter; a list gives an array of gradients)
-      --mode    grad (default) or valueAndGrad
+      --mode    grad or reverse (default), valueAndGrad, jvp or forward, vjp, jacobian, hvp, hessian
+      --jacobian  how a jacobian is computed: forward, reverse or auto (default)
   gradc build <files or dirs...> [--out-dir DIR] [--runtime SPECIFIER]
-      Find \`export const NAME = grad(fn, { wrt })\` (or valueAndGrad) in modules that import
+      Find \`export const NAME = grad(fn, { wrt })\` (or valueAndGrad, jvp, vjp, jacobian, hvp,
+      hessian) in modules that import
       from "gradc", and write <module>.grad.ts next to each (or under --out-dir).
       --runtime module the generated code imports the runtime from (default "gradc/runtime")
   gradc --help
@@ -73,26 +75,39 @@ async function show(args: string[], io: Io, emit?: Emitter): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { wrt: { type: "string" }, mode: { type: "string" }, ir: { type: "boolean" } },
+    options: { wrt: { type: "string" }, mode: { type: "string" }, jacobian: { type: "string" }, ir: { type: "boolean" } },
   });
   if (positionals.length !== 2) throw new UsageError("show takes a file and a function name");
   const [file, fnName] = positionals;
   const mode = parseMode(values.mode);
-  const request = functionRequest(createProject(), file, fnName, parseWrt(values.wrt), mode);
+  const request = functionRequest(createProject(), file, fnName, parseWrt(values.wrt), mode, parseJacobianMode(values.jacobian));
   if (values.ir) {
     io.out(ensureNewline(showIR(request)));
     return 0;
   }
   const generate = emit ?? emitGradModule;
-  const exportName = mode === "grad" ? `${fnName}Grad` : `${fnName}ValueAndGrad`;
+  const exportName = `${fnName}${mode[0].toUpperCase()}${mode.slice(1)}`;
   const text = generate(request, { lang: "ts", exportName });
   io.out(await formatTs(text, path.resolve(file).replace(/\.(m|c)?ts$/, ".grad.ts")));
   return 0;
 }
 
+/** --mode: a derivative's name, or reverse (a gradient) / forward (a JVP). */
+const MODES: Record<string, Mode> = {
+  grad: "grad", reverse: "grad", valueAndGrad: "valueAndGrad", forward: "jvp", jvp: "jvp",
+  vjp: "vjp", jacobian: "jacobian", hvp: "hvp", hessian: "hessian",
+};
+
 function parseMode(mode: string | undefined): Mode {
-  if (mode === undefined || mode === "grad" || mode === "valueAndGrad") return mode ?? "grad";
-  throw new UsageError(`--mode must be grad or valueAndGrad, not '${mode}'`);
+  if (mode === undefined) return "grad";
+  const found = MODES[mode];
+  if (!found) throw new UsageError(`--mode must be one of ${Object.keys(MODES).join(", ")}, not '${mode}'`);
+  return found;
+}
+
+function parseJacobianMode(mode: string | undefined): JacobianMode | undefined {
+  if (mode === undefined || mode === "forward" || mode === "reverse" || mode === "auto") return mode;
+  throw new UsageError(`--jacobian must be forward, reverse or auto, not '${mode}'`);
 }
 
 /** `w` -> "w"; `0` -> 0; `a,b` (or `a,`) -> a list. */

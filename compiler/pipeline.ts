@@ -66,7 +66,9 @@ export function jvpIR(req: GradRequest, width = 1): Func {
 /** Hessian-vector-product IR: forward mode over the gradient code. */
 export function hvpIR(req: GradRequest): Func {
   const g = gradientIR({ ...req, mode: "valueAndGrad" });
-  return finish(forward(g, wrtVars(g, req.wrt), idsAfter(g)), false);
+  const t = forward(g, wrtVars(g, req.wrt), idsAfter(g));
+  // Only the gradient's tangents are wanted, not the value's.
+  return finish({ ...t, outputs: t.outputs?.filter((o) => o.tangentOf !== g.result) }, false);
 }
 
 function scalarOnly(req: GradRequest): GradcError {
@@ -75,7 +77,16 @@ function scalarOnly(req: GradRequest): GradcError {
     "Use vjp, jvp or jacobian for vector-valued functions, or reduce the result to a number.");
 }
 
-/** Text of the IR for `req` (`gradc show --ir`): the primal, then its gradient. */
+/** Text of the IR for `req` (`gradc show --ir`): the primal, then its derivative. */
 export function showIR(req: GradRequest): string {
-  return `${printFunc(primalIR(req))}\n${printFunc(gradientIR(req))}`;
+  const derivative = (): Func => {
+    switch (req.mode) {
+      case "grad": case "valueAndGrad": return gradientIR(req);
+      case "jvp": return jvpIR(req);
+      case "vjp": return vjpIR(req);
+      case "hvp": case "hessian": return hvpIR(req);
+      case "jacobian": return req.jacobianMode === "reverse" ? vjpIR(req) : jvpIR(req);
+    }
+  };
+  return `${printFunc(primalIR(req))}\n${printFunc(derivative())}`;
 }

@@ -118,6 +118,8 @@ function binary(L: Lowerer, node: ESTree.BinaryExpression, scope: Scope): Temp {
   }
   if (node.left.type === "PrivateIdentifier") throw L.fail(node.left, "private field", "Private fields are not supported.", "");
   const a = lowerNum(L, node.left, scope);
+  // x ** 2 is x * x (the same number in IEEE arithmetic), and so is its derivative code.
+  if (op === "pow" && node.right.type === "Literal" && node.right.value === 2) return L.b.op("mul", a, a);
   const b = lowerNum(L, node.right, scope);
   return L.b.op(op, a, b);
 }

@@ -2,7 +2,7 @@
 // writes nobody reads, empty branches and loops) until nothing changes.
 import { opDef } from "../ops/table.js";
 import { Effects } from "../ir/effects.js";
-import { usedTemps, walk, type Block, type Func, type Instr, type Temp } from "../ir/types.js";
+import { childBlocks, usedTemps, walk, type Block, type Func, type Instr, type Temp } from "../ir/types.js";
 import { replaceUses } from "./normalize.js";
 
 export interface SimplifyOptions {
@@ -98,27 +98,64 @@ class Folder {
     if (i.op === "sub" && c(b) === 0) return same(a);
     if (i.op === "mul" && c(b) === 1) return same(a);
     if (i.op === "mul" && c(a) === 1) return same(b);
+    if (i.op === "pow" && c(b) === 1) return same(a);
     if (i.op === "select" && c(a) !== undefined) return same(c(a) ? i.args[1] : i.args[2]);
     return i;
   }
 }
 
+/**
+ * What is live, by marking from the roots (outputs, the result when kept, the
+ * caller's arrays, the tape) until nothing changes: an instruction is live when it
+ * writes a live var, touches the tape, or (for control flow) holds a live one; what
+ * a live instruction reads is live. An accumulator that only feeds itself is dead.
+ */
 interface Liveness {
-  tempUses: Map<number, number>;
-  readVars: Set<number>;
+  temps: Set<number>;
+  vars: Set<number>;
 }
 
 function liveness(f: Func, body: Block, opts: SimplifyOptions): Liveness {
-  const tempUses = new Map<number, number>();
-  const readVars = new Set<number>();
-  for (const v of f.outputs ?? []) readVars.add(v.id);
-  for (const p of f.params) if (p.adjointOf || p.tangentOf) readVars.add(p.id);
-  if (opts.keepResult) readVars.add(f.result.id);
-  walk(body, (i) => {
-    for (const u of usedTemps(i)) tempUses.set(u.id, (tempUses.get(u.id) ?? 0) + 1);
-    for (const v of varsRead(i)) readVars.add(v);
-  });
-  return { tempUses, readVars };
+  const live: Liveness = { temps: new Set(), vars: new Set() };
+  for (const v of f.outputs ?? []) live.vars.add(v.id);
+  for (const p of f.params) live.vars.add(p.id);
+  if (opts.keepResult) live.vars.add(f.result.id);
+  const defs = new Map<number, Instr>();
+  walk(body, (i) => { if ("dst" in i) defs.set(i.dst.id, i); });
+  const markTemp = (t: Temp) => {
+    if (live.temps.has(t.id)) return;
+    live.temps.add(t.id);
+    const d = defs.get(t.id);
+    if (!d) return;
+    for (const v of varsRead(d)) live.vars.add(v);
+    usedTemps(d).forEach(markTemp);
+  };
+  const visit = (block: Block): boolean => {
+    let any = false;
+    for (const i of block) {
+      const inner = childBlocks(i).map(visit).some(Boolean);
+      if (!isLive(i, live) && !inner) continue;
+      any = true;
+      usedTemps(i).forEach(markTemp);
+      for (const v of varsRead(i)) live.vars.add(v);
+      if (i.k === "while") for (const t of i.test) if ("dst" in t) markTemp(t.dst);
+    }
+    return any;
+  };
+  for (let before = -1; before !== live.temps.size + live.vars.size; ) {
+    before = live.temps.size + live.vars.size;
+    visit(body);
+  }
+  return live;
+}
+
+function isLive(i: Instr, live: Liveness): boolean {
+  switch (i.k) {
+    case "set": case "alloc": case "popref": return live.vars.has(i.v.id);
+    case "store": case "fill": return live.vars.has(i.arr.id);
+    case "push": case "pop": case "pushref": case "reserve": return true;
+    default: return "dst" in i && live.temps.has(i.dst.id);
+  }
 }
 
 function varsRead(i: Instr): number[] {
@@ -144,11 +181,12 @@ function sweep(block: Block, live: Liveness, atEnd?: Set<number>): Block {
   const out: Block = [];
   const overwritten = deadStores(block, atEnd);
   for (const i of block) {
-    if (dead(i, live) || overwritten.has(i)) continue;
-    if (i.k === "if") out.push({ ...i, then: sweep(i.then, live), else: sweep(i.else, live) });
-    else if (i.k === "for") out.push({ ...i, body: sweep(i.body, live) });
-    else if (i.k === "while") out.push({ ...i, body: sweep(i.body, live) });
-    else out.push(i);
+    if (overwritten.has(i)) continue;
+    let kept = i;
+    if (i.k === "if") kept = { ...i, then: sweep(i.then, live), else: sweep(i.else, live) };
+    else if (i.k === "for") kept = { ...i, body: sweep(i.body, live) };
+    else if (i.k === "while") kept = { ...i, body: sweep(i.body, live) };
+    if (!dead(kept, live)) out.push(kept);
   }
   return out;
 }
@@ -176,12 +214,9 @@ function deadStores(block: Block, atEnd?: Set<number>): Set<Instr> {
 }
 
 function dead(i: Instr, live: Liveness): boolean {
-  if ("dst" in i) return i.k !== "pop" && !live.tempUses.get(i.dst.id);
   switch (i.k) {
-    case "set": case "alloc": return !live.readVars.has(i.v.id) && !i.v.param;
-    case "store": case "fill": return !live.readVars.has(i.arr.id) && i.arr.param === undefined;
     case "if": return i.then.length === 0 && i.else.length === 0;
-    case "for": return i.body.length === 0 && !live.readVars.has(i.index.id);
-    default: return false;
+    case "for": case "while": return i.body.length === 0;
+    default: return !isLive(i, live);
   }
 }

@@ -2,8 +2,6 @@
 
 function rosenbrock_grad(x: Float64Array, x_bar: Float64Array): void {
   x_bar.fill(0);
-  // line 6: let s = 0;
-  let s = 0;
   // line 7: for (let i = 0; i < x.length - 1; i++) {
   for (let i = 0; i < x.length - 1; i++) {
     // line 8: const a = 1 - x[i];
@@ -11,15 +9,12 @@ function rosenbrock_grad(x: Float64Array, x_bar: Float64Array): void {
     const a = 1 - t1;
     // line 9: const b = x[i + 1] - x[i] * x[i];
     const b = x[i + 1] - t1 * t1;
-    // line 10: s += a * a + 100 * b * b;
-    const t2 = 100 * b;
-    s += a * a + t2 * b;
     // adjoint of line 10: s += a * a + 100 * b * b;
-    const t3 = t2 + b * 100;
+    const t2 = 100 * b + b * 100;
     // adjoint of line 9: const b = x[i + 1] - x[i] * x[i];
-    x_bar[i + 1] += t3;
+    x_bar[i + 1] += t2;
     // adjoint of line 8: const a = 1 - x[i];
-    x_bar[i] += -t3 * (2 * t1) + -(2 * a);
+    x_bar[i] += -t2 * (2 * t1) + -(2 * a);
   }
 }
 
