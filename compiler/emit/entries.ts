@@ -73,7 +73,8 @@ function returnShaped(c: EntryContext, lines: string[], results: string[], value
   const { req } = c;
   const fresh = req.wrtIsList ? `[${results.join(", ")}]` : results[0];
   const withValue = (g: string) => (value ? `[${value}, ${g}]` : g);
-  if (!takesOut(req)) {
+  // A single gradient buffer is `out` itself when given: nothing more to choose.
+  if (!takesOut(req) || (!req.wrtIsList && !value)) {
     lines.push(`  return ${withValue(fresh)};`);
     return;
   }

@@ -24,6 +24,5 @@ export function rosenbrockGrad(
 ): Float64Array {
   const x_grad = out ?? new Float64Array(x.length);
   rosenbrock_grad(x, x_grad);
-  if (out === undefined) return x_grad;
-  return out;
+  return x_grad;
 }
