@@ -7,6 +7,7 @@ import { verify } from "./ir/verify.js";
 import { lowerFunction } from "./lower/index.js";
 import { refuse, type GradcError } from "./errors.js";
 import type { GradRequest } from "./request.js";
+import { carryAcrossIterations } from "./transforms/carry.js";
 import { cse } from "./transforms/cse.js";
 import { forward } from "./transforms/forward.js";
 import { normalize } from "./transforms/normalize.js";
@@ -41,7 +42,8 @@ export function wrtVars(f: Func, wrt: number[]): Var[] {
 
 /** Simplifies derivative code and verifies it. */
 function finish(f: Func, keepResult: boolean): Func {
-  return verify(cse(verify(simplify(verify(f), { keepResult }))));
+  const simple = verify(cse(verify(simplify(verify(f), { keepResult }))));
+  return verify(simplify(verify(carryAcrossIterations(simple, idsAfter(simple))), { keepResult }));
 }
 
 /** Value-and-gradient IR of the request (scalar functions). */

@@ -74,4 +74,39 @@ describe("regressions", () => {
     }
     expectExact(f, [xs()]);
   });
+
+  describe("values carried across iterations (neighbour reads and accumulations)", () => {
+    function rosen(x: Float64Array) {
+      let s = 0;
+      for (let i = 0; i < x.length - 1; i++) {
+        const a = x[i + 1] - x[i] * x[i];
+        s += 100 * a * a + (1 - x[i]) * (1 - x[i]);
+      }
+      return s;
+    }
+    function descending(x: Float64Array) {
+      let s = 0;
+      for (let i = x.length - 1; i >= 1; i--) s += Math.sin(x[i] * x[i - 1]) + x[i] * x[i];
+      return s * s;
+    }
+    function fromOne(x: Float64Array, w: number) {
+      let s = 0;
+      for (let i = 1; i <= x.length - 1; i++) s += Math.exp(w * x[i - 1]) * x[i];
+      return Math.log(1 + s * s);
+    }
+    for (const n of [0, 1, 2, 3, 7]) {
+      const x = () => xs().subarray(0, n).slice();
+      test(`n = ${n}`, () => {
+        for (const f of [rosen, descending]) {
+          const [value, g] = valueAndGrad(f)(x());
+          expect(value).toBe(f(x()));
+          if (n > 0) expect(maxRelError(g, numericGradient(f, [x()], 0))).toBeLessThan(1e-5);
+        }
+        const [value, g] = valueAndGrad(fromOne, { wrt: [0, 1] })(x(), 0.3);
+        expect(value).toBe(fromOne(x(), 0.3));
+        if (n > 0) expect(maxRelError(g[0], numericGradient(fromOne, [x(), 0.3], 0))).toBeLessThan(1e-5);
+        expect(maxRelError(g[1], numericGradient(fromOne, [x(), 0.3], 1))).toBeLessThan(1e-5);
+      });
+    }
+  });
 });

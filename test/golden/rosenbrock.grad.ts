@@ -2,20 +2,26 @@
 
 function rosenbrock_grad(x: Float64Array, x_bar: Float64Array): void {
   x_bar.fill(0);
+  let x_carried = x[0];
+  let x_bar_carry = 0;
   // line 7: for (let i = 0; i < x.length - 1; i++) {
   for (let i = 0; i < x.length - 1; i++) {
+    const t1 = x_bar_carry;
     // line 8: const a = 1 - x[i];
-    const t1 = x[i];
-    const a = 1 - t1;
+    const a = 1 - x_carried;
     // line 9: const b = x[i + 1] - x[i] * x[i];
-    const b = x[i + 1] - t1 * t1;
+    const t2 = x[i + 1];
+    const b = t2 - x_carried * x_carried;
     // adjoint of line 10: s += a * a + 100 * b * b;
-    const t2 = 100 * b + b * 100;
+    const t3 = 100 * b + b * 100;
     // adjoint of line 9: const b = x[i + 1] - x[i] * x[i];
-    x_bar[i + 1] += t2;
+    x_bar_carry = t3;
     // adjoint of line 8: const a = 1 - x[i];
-    x_bar[i] += -t2 * (2 * t1) + -(2 * a);
+    x_bar[i] += -t3 * (2 * x_carried) + -(2 * a) + t1;
+    x_carried = t2;
   }
+  const t4 = Math.max(0, x.length - 1);
+  x_bar[t4] += x_bar_carry;
 }
 
 export function rosenbrockGrad(
