@@ -9,6 +9,7 @@ import { refuse, type GradcError } from "./errors.js";
 import type { GradRequest } from "./request.js";
 import { carryAcrossIterations } from "./transforms/carry.js";
 import { cse } from "./transforms/cse.js";
+import { zeroOnFirstTouch } from "./transforms/first-touch.js";
 import { forward } from "./transforms/forward.js";
 import { normalize } from "./transforms/normalize.js";
 import { reverse } from "./transforms/reverse/index.js";
@@ -42,8 +43,10 @@ export function wrtVars(f: Func, wrt: number[]): Var[] {
 
 /** Simplifies derivative code and verifies it. */
 function finish(f: Func, keepResult: boolean): Func {
-  const simple = verify(cse(verify(simplify(verify(f), { keepResult }))));
-  return verify(simplify(verify(carryAcrossIterations(simple, idsAfter(simple))), { keepResult }));
+  const clean = (g: Func) => verify(simplify(verify(g), { keepResult }));
+  const simple = verify(cse(clean(f)));
+  const carried = clean(carryAcrossIterations(simple, idsAfter(simple)));
+  return clean(zeroOnFirstTouch(carried, idsAfter(carried)));
 }
 
 /** Value-and-gradient IR of the request (scalar functions). */

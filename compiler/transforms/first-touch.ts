@@ -1,0 +1,104 @@
+// Zeroing on first touch. Derivative code zeroes an adjoint array and then, often,
+// a single loop adds one contribution to each element in turn: `a.fill(0)` followed
+// by `for (i ...) a[i + c] += e`. Then the loop can store `a[i + c] = e` and only the
+// elements it does not reach need zeroing: one pass over the array instead of two,
+// and no reads of it, as hand-written gradient code does.
+import { Builder, type Ids } from "../ir/builder.js";
+import { Effects, TAPE } from "../ir/effects.js";
+import { walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+
+export function zeroOnFirstTouch(f: Func, ids: Ids): Func {
+  const defs = new Map<number, Instr>();
+  const uses = new Map<number, number>();
+  walk(f.body, (i) => {
+    if ("dst" in i) defs.set(i.dst.id, i);
+    for (const u of usedBy(i)) uses.set(u.id, (uses.get(u.id) ?? 0) + 1);
+  });
+  const ctx = { defs, uses, effects: new Effects(defs), b: new Builder(ids) };
+  let body = f.body;
+  for (const fill of body.filter((i): i is Extract<Instr, { k: "fill" }> => i.k === "fill")) {
+    body = rewrite(body, fill, ctx) ?? body;
+  }
+  return { ...f, body };
+}
+
+interface Ctx {
+  defs: Map<number, Instr>;
+  uses: Map<number, number>;
+  effects: Effects;
+  b: Builder;
+}
+
+function usedBy(i: Instr): Temp[] {
+  const r = i as unknown as Record<string, unknown>;
+  const out: Temp[] = [];
+  for (const key of ["src", "idx", "n", "cond", "start", "end"]) if (r[key]) out.push(r[key] as Temp);
+  if (i.k === "op") out.push(...i.args);
+  return out;
+}
+
+/** The top-level block with `fill` moved into the loop that first touches its array, if one does. */
+function rewrite(body: Block, fill: Extract<Instr, { k: "fill" }>, ctx: Ctx): Block | undefined {
+  const zero = ctx.defs.get(fill.src.id);
+  if (zero?.k !== "const" || zero.value !== 0) return undefined;
+  const arr = fill.arr;
+  const from = body.indexOf(fill);
+  const at = body.findIndex((i, k) => k > from && touches(i, arr, ctx));
+  const loop = body[at];
+  if (loop?.k !== "for" || loop.step !== 1 || loop.exit || (loop.cmp !== "<" && loop.cmp !== "<=")) return undefined;
+  const written = ctx.effects.writesOf(loop);
+  if ([...ctx.effects.readsOf(loop.start), ...ctx.effects.readsOf(loop.end)].some((l) => l === TAPE || written.has(l))) return undefined;
+  const acc = singleAccumulation(loop, arr, ctx);
+  if (!acc) return undefined;
+  const b = ctx.b;
+  // The loop writes a[first .. last - 1]; zero a[0 .. first - 1] and a[last .. length - 1].
+  const pre = new Builder(b.ids);
+  const n = pre.len(arr);
+  const clamp = (t: Temp) => pre.op("min", n, pre.op("max", pre.num(0), t));
+  const end = loop.cmp === "<=" ? pre.op("add", loop.end, pre.num(1)) : loop.end;
+  const first = clamp(pre.op("add", loop.start, pre.num(acc.offset)));
+  const last = pre.op("max", first, clamp(pre.op("add", pre.op("max", loop.start, end), pre.num(acc.offset))));
+  zeroRange(pre, arr, pre.num(0), first);
+  zeroRange(pre, arr, last, n);
+  const store: Instr = { ...acc.store, src: acc.added };
+  const newLoop: For = { ...loop, body: loop.body.map((i) => (i === acc.store ? store : i)) };
+  return [...body.slice(0, from), ...body.slice(from + 1, at), ...pre.block, newLoop, ...body.slice(at + 1)];
+}
+
+function zeroRange(b: Builder, arr: Var, from: Temp, to: Temp): void {
+  const j = b.newVar("j", "num");
+  const body = b.nested((inner) => inner.store(arr, inner.get(j), inner.num(0)));
+  b.emit({ k: "for", index: j, start: from, end: to, step: 1, cmp: "<", body });
+}
+
+function touches(i: Instr, arr: Var, ctx: Ctx): boolean {
+  let found = false;
+  walk([i], (j) => {
+    if (("arr" in j && j.arr === arr) || (("v" in j) && j.v === arr) || (j.k === "alloc" && j.copyOf === arr)) found = true;
+  });
+  return found || ctx.effects.writesOf(i).has(arr.id);
+}
+
+/** The loop body's only access to `arr`: `arr[i + c] = arr[i + c] + e`, straight-line code around it. */
+function singleAccumulation(loop: For, arr: Var, ctx: Ctx): { store: Extract<Instr, { k: "store" }>; added: Temp; offset: number } | undefined {
+  if (loop.body.some((i) => i.k === "if" || i.k === "for" || i.k === "while")) return undefined;
+  const accesses = loop.body.filter((i) => touches(i, arr, ctx));
+  const store = accesses.find((i): i is Extract<Instr, { k: "store" }> => i.k === "store");
+  if (!store || accesses.length !== 2) return undefined;
+  const sum = ctx.defs.get(store.src.id);
+  if (sum?.k !== "op" || sum.op !== "add" || ctx.uses.get(sum.dst.id) !== 1) return undefined;
+  const load = ctx.defs.get(sum.args[0].id);
+  if (load?.k !== "load" || load.arr !== arr || load.idx !== store.idx || ctx.uses.get(load.dst.id) !== 1 || !accesses.includes(load)) return undefined;
+  const offset = indexOffset(store.idx, loop.index, ctx);
+  return offset === undefined ? undefined : { store, added: sum.args[1], offset };
+}
+
+function indexOffset(t: Temp, index: Var, ctx: Ctx): number | undefined {
+  const d = ctx.defs.get(t.id);
+  if (d?.k === "get") return d.v === index ? 0 : undefined;
+  if (d?.k !== "op" || (d.op !== "add" && d.op !== "sub")) return undefined;
+  const base = indexOffset(d.args[0], index, ctx);
+  const c = ctx.defs.get(d.args[1].id);
+  if (base === undefined || c?.k !== "const" || typeof c.value !== "number") return undefined;
+  return d.op === "add" ? base + c.value : base - c.value;
+}
