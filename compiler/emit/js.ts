@@ -76,7 +76,7 @@ class FunctionEmitter {
 
   private comment(i: Instr, depth: number): void {
     if (!i.loc) return;
-    const text = `${i.loc.adjoint ? "adjoint of " : ""}line ${i.loc.line}${i.loc.text ? `: ${i.loc.text}` : ""}`;
+    const text = i.loc.note ?? `${i.loc.adjoint ? "adjoint of " : ""}line ${i.loc.line}${i.loc.text ? `: ${i.loc.text}` : ""}`;
     if (text === this.lastComment) return;
     this.lastComment = text;
     this.out(depth, `// ${text.replace(/\*\//g, "* /")}`);

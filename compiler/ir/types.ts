@@ -45,6 +45,8 @@ export interface Loc {
   text?: string;
   /** Set on derivative code that propagates the adjoints of this statement. */
   adjoint?: boolean;
+  /** A comment for code the compiler adds, printed instead of the line reference. */
+  note?: string;
 }
 
 interface Base {

@@ -53,6 +53,7 @@ function rewrite(body: Block, fill: Extract<Instr, { k: "fill" }>, ctx: Ctx): Bl
   const b = ctx.b;
   // The loop writes a[first .. last - 1]; zero a[0 .. first - 1] and a[last .. length - 1].
   const pre = new Builder(b.ids);
+  pre.loc = { line: loop.loc?.line ?? 0, note: `${arr.name}: zero the elements the next loop does not write` };
   const n = pre.len(arr);
   const clamp = (t: Temp) => pre.op("min", n, pre.op("max", pre.num(0), t));
   const end = loop.cmp === "<=" ? pre.op("add", loop.end, pre.num(1)) : loop.end;
