@@ -153,8 +153,8 @@ class FunctionEmitter {
     this.out(depth, "}");
   }
 
+  /** A nested block repeats no comment its statement just printed; after it, comments start afresh. */
   private nested(block: Block, depth: number): void {
-    this.lastComment = "";
     this.block(block, depth + 1);
     this.lastComment = "";
   }

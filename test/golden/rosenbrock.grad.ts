@@ -8,12 +8,10 @@ function rosenbrock_grad(x: Float64Array, x_bar: Float64Array): void {
   const t2 = Math.min(t1, 0);
   const t3 = Math.max(t2, Math.min(t1, Math.max(0, Math.max(0, x.length - 1))));
   for (let j = 0; j < t2; j++) {
-    // x_bar: zero the elements the next loop does not write
     x_bar[j] = 0;
   }
   // x_bar: zero the elements the next loop does not write
   for (let j_1 = t3; j_1 < t1; j_1++) {
-    // x_bar: zero the elements the next loop does not write
     x_bar[j_1] = 0;
   }
   // line 7: for (let i = 0; i < x.length - 1; i++) {
