@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // The CLI tests start the TypeScript compiler; shared CI machines can be slow.
+    testTimeout: 60_000,
     // v8 coverage leaves sources alone; the runtime path parses f.toString().
     coverage: { provider: "v8" },
   },

@@ -75,13 +75,16 @@ interface Specialisation {
  * goes through the cache (and a compile on a new signature).
  */
 function derivative(f: VectorFn, opts: GradOptions, mode: Mode, extra: number, jacobianMode?: JacobianMode): (...args: any[]) => unknown {
-  const fn = parseFunctionSource(f);
+  const fn = parsed(f);
   const resolve = functionResolver(opts.functions ?? {});
   const { wrt, list } = resolveWrt(fn, opts.wrt);
-  const cache = new Map<string, Specialisation>();
+  // Compiled code is cached on f itself: `grad(f)` inside a loop compiles once.
+  const request = `${mode}|${jacobianMode ?? ""}|${JSON.stringify(opts.wrt ?? null)}|${functionsKey(opts.functions)}`;
+  let cache = compiled.get(f);
+  if (!cache) compiled.set(f, (cache = new Map()));
   const specialise = (args: unknown[]): Specialisation => {
     const kinds = args.map((a, i) => checkedKind(fn, a, i));
-    const key = kinds.map(kindKey).join("|");
+    const key = `${request}|${kinds.map(kindKey).join("|")}`;
     let spec = cache.get(key);
     if (!spec) {
       spec = compile({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode });
@@ -99,7 +102,34 @@ return function ${name}(${all}) {
   if (!match(${params})) ({ match, entry } = specialise([${params}]));
   return entry(${all ? `${all}, ` : ""}out);
 };`;
-  return new Function("specialise", "out", body)(specialise, opts.out);
+  let make = dispatchers.get(body);
+  if (!make) dispatchers.set(body, (make = new Function("specialise", "out", body) as Dispatcher));
+  return make(specialise, opts.out);
+}
+
+type Dispatcher = (specialise: (args: unknown[]) => Specialisation, out: unknown) => (...args: any[]) => unknown;
+
+const compiled = new WeakMap<Function, Map<string, Specialisation>>();
+const sources = new WeakMap<Function, SourceFn>();
+const dispatchers = new Map<string, Dispatcher>();
+const functionIds = new WeakMap<Function, number>();
+let nextFunctionId = 1;
+
+function parsed(f: Function): SourceFn {
+  let fn = sources.get(f);
+  if (!fn) sources.set(f, (fn = parseFunctionSource(f)));
+  return fn;
+}
+
+/** Identity of the opts.functions a compile depended on. */
+function functionsKey(functions: Record<string, Function> | undefined): string {
+  if (!functions) return "";
+  return Object.keys(functions).sort().map((name) => {
+    const f = functions[name];
+    let id = functionIds.get(f);
+    if (id === undefined) functionIds.set(f, (id = nextFunctionId++));
+    return `${name}:${id}`;
+  }).join(",");
 }
 
 function compile(req: GradRequest): Specialisation {
@@ -153,14 +183,14 @@ function resolveWrt(fn: SourceFn, spec: WrtSpec | undefined): { wrt: number[]; l
 }
 
 function functionResolver(functions: Record<string, Function>): ResolveFn {
-  const parsed = new Map<string, SourceFn>();
+  const byName = new Map<string, SourceFn>();
   return (name) => {
     const f = Object.prototype.hasOwnProperty.call(functions, name) ? functions[name] : undefined;
     if (typeof f !== "function") return undefined;
-    let p = parsed.get(name);
+    let p = byName.get(name);
     if (!p) {
-      p = { ...parseFunctionSource(f), name };
-      parsed.set(name, p);
+      p = { ...parsed(f), name };
+      byName.set(name, p);
     }
     return p;
   };
@@ -185,7 +215,7 @@ export interface GradCheckReport {
 
 /** Compares gradc's gradient of f at `args` with central differences, per wrt parameter. */
 export function gradCheck(f: AnyFn, args: unknown[], opts: GradCheckOptions = {}): GradCheckReport {
-  const fn = parseFunctionSource(f);
+  const fn = parsed(f);
   const { wrt, list } = resolveWrt(fn, opts.wrt);
   const [value, g] = valueAndGrad(f, { wrt: opts.wrt, functions: opts.functions })(...args);
   const grads = list ? (g as unknown[]) : [g];
