@@ -94,3 +94,19 @@ export class Builder {
     return inner.block;
   }
 }
+
+/**
+ * Runs `build` with `holder.b` set to a fresh builder (same ids and source location)
+ * and returns the block it built; `holder.b` is restored afterwards.
+ */
+export function buildBlock(holder: { b: Builder }, build: () => void): Block {
+  const saved = holder.b;
+  holder.b = new Builder(saved.ids);
+  holder.b.loc = saved.loc;
+  try {
+    build();
+    return holder.b.block;
+  } finally {
+    holder.b = saved;
+  }
+}

@@ -1,7 +1,7 @@
 // State of one lowering run: the builder, the function being inlined, the loops around.
 import type * as ESTree from "acorn";
 import { refuse, type GradcError } from "../errors.js";
-import { Builder, type Ids } from "../ir/builder.js";
+import { Builder, buildBlock, type Ids } from "../ir/builder.js";
 import type { Block, Temp, Var } from "../ir/types.js";
 import type { FnNode, ResolveFn, SourceText } from "../parse/source.js";
 import type { Binding } from "./scope.js";
@@ -51,15 +51,7 @@ export class Lowerer {
 
   /** Runs `build` with a fresh block as the current one and returns that block. */
   block(build: () => void): Block {
-    const saved = this.b;
-    this.b = new Builder(this.ids);
-    this.b.loc = saved.loc;
-    try {
-      build();
-      return this.b.block;
-    } finally {
-      this.b = saved;
-    }
+    return buildBlock(this, build);
   }
 
   /** Source line and text of a statement, for comments in emitted code. */

@@ -5,7 +5,7 @@
 // The hand-written Rosenbrock gradient does exactly this; here it is general.
 import { Builder, type Ids } from "../ir/builder.js";
 import { Effects, TAPE } from "../ir/effects.js";
-import { walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+import { usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 
 export function carryAcrossIterations(f: Func, ids: Ids): Func {
   return { ...f, body: new Carrier(f, ids).block(f.body) };
@@ -26,7 +26,7 @@ class Carrier {
   constructor(f: Func, ids: Ids) {
     walk(f.body, (i) => {
       if ("dst" in i) this.defs.set(i.dst.id, i);
-      for (const u of usedIn(i)) this.uses.set(u.id, (this.uses.get(u.id) ?? 0) + 1);
+      for (const u of usedTemps(i)) this.uses.set(u.id, (this.uses.get(u.id) ?? 0) + 1);
     });
     this.effects = new Effects(this.defs);
     this.b = new Builder(ids);
@@ -64,16 +64,6 @@ class Carrier {
     return [...seen.values()];
   }
 
-  /** Offset of an index temp from the loop index: i (0), i + c, i - c. */
-  private offset(t: Temp, index: Var): number | undefined {
-    const d = this.defs.get(t.id);
-    if (d?.k === "get") return d.v === index ? 0 : undefined;
-    if (d?.k !== "op" || (d.op !== "add" && d.op !== "sub")) return undefined;
-    const base = this.offset(d.args[0], index);
-    const c = this.defs.get(d.args[1].id);
-    if (base === undefined || c?.k !== "const" || typeof c.value !== "number") return undefined;
-    return d.op === "add" ? base + c.value : base - c.value;
-  }
 
   /** Accesses of `arr` in the body with their offsets, or undefined if one is not at an offset. */
   private accesses(body: Block, arr: Var, index: Var, kinds: Instr["k"][]): Access[] | undefined {
@@ -82,7 +72,7 @@ class Carrier {
       const touches = ("arr" in i && i.arr === arr) || ((i.k === "alloc" || i.k === "popref") && i.v === arr);
       if (!touches) continue;
       if (!kinds.includes(i.k)) return undefined;
-      const offset = this.offset((i as { idx: Temp }).idx, index);
+      const offset = indexOffset((i as { idx: Temp }).idx, index, this.defs);
       if (offset === undefined) return undefined;
       out.push({ instr: i, at, offset });
     }
@@ -181,10 +171,13 @@ class Carrier {
   }
 }
 
-function usedIn(i: Instr): Temp[] {
-  const r = i as unknown as Record<string, unknown>;
-  const out: Temp[] = [];
-  for (const key of ["src", "idx", "n", "cond", "start", "end"]) if (r[key]) out.push(r[key] as Temp);
-  if (i.k === "op") out.push(...i.args);
-  return out;
+/** Offset of an index temp from a loop index: i (0), i + c, i - c, nested. */
+export function indexOffset(t: Temp, index: Var, defs: Map<number, Instr>): number | undefined {
+  const d = defs.get(t.id);
+  if (d?.k === "get") return d.v === index ? 0 : undefined;
+  if (d?.k !== "op" || (d.op !== "add" && d.op !== "sub")) return undefined;
+  const base = indexOffset(d.args[0], index, defs);
+  const c = defs.get(d.args[1].id);
+  if (base === undefined || c?.k !== "const" || typeof c.value !== "number") return undefined;
+  return d.op === "add" ? base + c.value : base - c.value;
 }

@@ -5,14 +5,15 @@
 // and no reads of it, as hand-written gradient code does.
 import { Builder, type Ids } from "../ir/builder.js";
 import { Effects, TAPE } from "../ir/effects.js";
-import { walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+import { indexOffset } from "./carry.js";
+import { usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 
 export function zeroOnFirstTouch(f: Func, ids: Ids): Func {
   const defs = new Map<number, Instr>();
   const uses = new Map<number, number>();
   walk(f.body, (i) => {
     if ("dst" in i) defs.set(i.dst.id, i);
-    for (const u of usedBy(i)) uses.set(u.id, (uses.get(u.id) ?? 0) + 1);
+    for (const u of usedTemps(i)) uses.set(u.id, (uses.get(u.id) ?? 0) + 1);
   });
   const ctx = { defs, uses, effects: new Effects(defs), b: new Builder(ids) };
   let body = f.body;
@@ -27,14 +28,6 @@ interface Ctx {
   uses: Map<number, number>;
   effects: Effects;
   b: Builder;
-}
-
-function usedBy(i: Instr): Temp[] {
-  const r = i as unknown as Record<string, unknown>;
-  const out: Temp[] = [];
-  for (const key of ["src", "idx", "n", "cond", "start", "end"]) if (r[key]) out.push(r[key] as Temp);
-  if (i.k === "op") out.push(...i.args);
-  return out;
 }
 
 /** The top-level block with `fill` moved into the loop that first touches its array, if one does. */
@@ -90,16 +83,7 @@ function singleAccumulation(loop: For, arr: Var, ctx: Ctx): { store: Extract<Ins
   if (sum?.k !== "op" || sum.op !== "add" || ctx.uses.get(sum.dst.id) !== 1) return undefined;
   const load = ctx.defs.get(sum.args[0].id);
   if (load?.k !== "load" || load.arr !== arr || load.idx !== store.idx || ctx.uses.get(load.dst.id) !== 1 || !accesses.includes(load)) return undefined;
-  const offset = indexOffset(store.idx, loop.index, ctx);
+  const offset = indexOffset(store.idx, loop.index, ctx.defs);
   return offset === undefined ? undefined : { store, added: sum.args[1], offset };
 }
 
-function indexOffset(t: Temp, index: Var, ctx: Ctx): number | undefined {
-  const d = ctx.defs.get(t.id);
-  if (d?.k === "get") return d.v === index ? 0 : undefined;
-  if (d?.k !== "op" || (d.op !== "add" && d.op !== "sub")) return undefined;
-  const base = indexOffset(d.args[0], index, ctx);
-  const c = ctx.defs.get(d.args[1].id);
-  if (base === undefined || c?.k !== "const" || typeof c.value !== "number") return undefined;
-  return d.op === "add" ? base + c.value : base - c.value;
-}

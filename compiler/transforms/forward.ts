@@ -5,7 +5,7 @@
 // direction k of element i at `i * width + k`. Works on derivative code too: a
 // pushed value carries its tangents on the tape, which is how forward over reverse
 // gives Hessian-vector products.
-import { Builder, type Ids } from "../ir/builder.js";
+import { Builder, buildBlock, type Ids } from "../ir/builder.js";
 import { opDef } from "../ops/table.js";
 import { isArrayType, type Block, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 import { analyzeActivity, diffArgs, tapeLocation, type Activity } from "./activity.js";
@@ -29,9 +29,9 @@ class Forward {
   private readonly scalarDots = new Map<number, Var[]>();
   private readonly arrayDots = new Map<number, Var>();
   private readonly tangents = new Map<number, Temp[]>();
-  private b: Builder;
+  b: Builder;
 
-  constructor(private readonly f: Func, private readonly wrt: Var[], private readonly ids: Ids, private readonly width: number) {
+  constructor(private readonly f: Func, private readonly wrt: Var[], ids: Ids, private readonly width: number) {
     this.b = new Builder(ids);
     this.act = analyzeActivity(f, wrt, [...(f.outputs ?? []), ...f.params.filter((p) => p.adjointOf)]);
   }
@@ -116,15 +116,7 @@ class Forward {
   }
 
   private nested(build: () => void): Block {
-    const saved = this.b;
-    this.b = new Builder(this.ids);
-    this.b.loc = saved.loc;
-    try {
-      build();
-      return this.b.block;
-    } finally {
-      this.b = saved;
-    }
+    return buildBlock(this, build);
   }
 
   private block(block: Block): Block {

@@ -1,7 +1,7 @@
 // Shared state of the reverse transform: the analyses that decide what is taped or
 // recomputed, the adjoint vars, the records of control flow, and the builder that
 // the sweeps write to.
-import { Builder, type Ids } from "../../ir/builder.js";
+import { Builder, buildBlock, type Ids } from "../../ir/builder.js";
 import { maxTape, usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../../ir/types.js";
 import { analyzeActivity, type Activity } from "../activity.js";
 import { analyzeNeeds, findRecomputable, findRecomputableBounds, findRecomputableConditions, findSaves, type Needs, type Recompute } from "../tbr.js";
@@ -18,7 +18,7 @@ export class ReverseState {
   protected readonly needs: Needs;
   protected readonly defs = new Map<number, Instr>();
   protected readonly adjVars = new Map<number, Var>();
-  protected b: Builder;
+  b: Builder;
   /** Number of uses of each temp. */
   protected readonly uses = new Map<number, number>();
   /** Loop indices of the forward sweep and the vars that count the backward loops. */
@@ -49,14 +49,7 @@ export class ReverseState {
   protected readonly whileCounts = new Map<Instr, Var>();
 
   protected sweep(build: () => void): Block {
-    const saved = this.b;
-    this.b = new Builder(this.ids);
-    try {
-      build();
-      return this.b.block;
-    } finally {
-      this.b = saved;
-    }
+    return buildBlock(this, build);
   }
 
   protected adjoint(v: Var): Var {
