@@ -2,7 +2,6 @@
 // functions are written to a temporary directory, `build` (what `gradc build` runs) turns them
 // into `.grad.ts` modules, and those are imported and checked against the functions, central
 // differences and the run-time path.
-import * as acorn from "acorn";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -10,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { build, type BuildResult } from "../compiler/build.js";
 import { valueAndGrad } from "../index.js";
 import { maxRelError, numericGradient, relError } from "../runtime/numeric.js";
+import { paramIndex, wrtKeys } from "./corpus/params.js";
 import { cases, type CorpusCase, type WrtKey } from "./corpus/index.js";
 import { makeRng, seedOf } from "./corpus/rng.js";
 
@@ -76,24 +76,8 @@ beforeAll(async () => {
   }
 }, 60_000);
 
-function paramNames(fn: Function): string[] {
-  const program = acorn.parse(`(${fn.toString()})`, { ecmaVersion: "latest" });
-  const stmt = program.body[0];
-  if (stmt.type !== "ExpressionStatement") throw new Error("not a function");
-  const f = stmt.expression;
-  if (f.type !== "FunctionExpression" && f.type !== "ArrowFunctionExpression") throw new Error("not a function");
-  return f.params.map((p) => (p.type === "Identifier" ? p.name : ""));
-}
 
-function paramIndex(c: CorpusCase, key: WrtKey): number {
-  const i = typeof key === "number" ? key : paramNames(c.fn).indexOf(key);
-  if (i < 0) throw new Error(`${c.name}: no parameter '${key}'`);
-  return i;
-}
 
-function wrtKeys(c: CorpusCase): WrtKey[] {
-  return c.wrt === undefined ? [0] : Array.isArray(c.wrt) ? c.wrt : [c.wrt];
-}
 
 /** Deep copy of an argument list (numbers, typed arrays, objects of them). */
 function copyArgs(args: unknown[]): unknown[] {
@@ -132,7 +116,7 @@ describe.each(cases)("corpus via gradc build: $name", (c) => {
       const grads = list ? (g as unknown[]) : [g];
       if (list) expect(Array.isArray(g) && grads.length === keys.length, `${c.name}: a list of ${keys.length} gradients`).toBe(true);
       keys.forEach((key, j) => {
-        const err = maxRelError(grads[j], numericGradient(c.fn, args, paramIndex(c, key)));
+        const err = maxRelError(grads[j], numericGradient(c.fn, args, paramIndex(c.fn, key)));
         expect(err, `${c.name} wrt ${key}: relative error ${err.toExponential(2)}`).toBeLessThan(c.float32 ? TOL32 : TOL64);
       });
 

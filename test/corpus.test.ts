@@ -1,8 +1,8 @@
 // Every corpus loss through the runtime API, checked against central differences.
-import * as acorn from "acorn";
 import { describe, expect, test } from "vitest";
 import { grad, valueAndGrad } from "../index.js";
 import { maxRelError, numericGradient, relError } from "../runtime/numeric.js";
+import { paramIndex, wrtKeys } from "./corpus/params.js";
 import { cases, type CorpusCase, type WrtKey } from "./corpus/index.js";
 import { makeRng, seedOf } from "./corpus/rng.js";
 
@@ -27,24 +27,8 @@ type Opts = { wrt?: WrtKey | WrtKey[]; out?: unknown; functions?: Record<string,
 const gradOf = grad as unknown as (f: Fn, opts?: Opts) => Fn;
 const valueAndGradOf = valueAndGrad as unknown as (f: Fn, opts?: Opts) => Fn;
 
-function paramNames(fn: Function): string[] {
-  const program = acorn.parse(`(${fn.toString()})`, { ecmaVersion: "latest" });
-  const stmt = program.body[0];
-  if (stmt.type !== "ExpressionStatement") throw new Error("not a function");
-  const f = stmt.expression;
-  if (f.type !== "FunctionExpression" && f.type !== "ArrowFunctionExpression") throw new Error("not a function");
-  return f.params.map((p) => (p.type === "Identifier" ? p.name : ""));
-}
 
-function paramIndex(c: CorpusCase, key: WrtKey): number {
-  const i = typeof key === "number" ? key : paramNames(c.fn).indexOf(key);
-  if (i < 0) throw new Error(`${c.name}: no parameter '${key}'`);
-  return i;
-}
 
-function wrtKeys(c: CorpusCase): WrtKey[] {
-  return c.wrt === undefined ? [0] : Array.isArray(c.wrt) ? c.wrt : [c.wrt];
-}
 
 function points(c: CorpusCase): unknown[][] {
   const out: unknown[][] = [];
@@ -84,7 +68,7 @@ function expectValue(c: CorpusCase, got: unknown, args: unknown[]): void {
 }
 
 function expectGradient(c: CorpusCase, key: WrtKey, got: unknown, args: unknown[]): void {
-  const want = numericGradient(c.fn, args, paramIndex(c, key));
+  const want = numericGradient(c.fn, args, paramIndex(c.fn, key));
   const err = maxRelError(got, want);
   expect(err, `${c.name} wrt ${key}: relative error ${err.toExponential(2)}`).toBeLessThan(tolerance(c));
 }
@@ -127,10 +111,10 @@ describe.each(cases)("corpus: $name", (c) => {
   });
 
   // opts.out: only arguments with buffers (typed arrays, objects) can be filled in place.
-  const buffered = keys.filter((key) => typeof pts[0][paramIndex(c, key)] !== "number");
+  const buffered = keys.filter((key) => typeof pts[0][paramIndex(c.fn, key)] !== "number");
   test.runIf(buffered.length > 0)("opts.out buffers are filled and returned", () => {
     for (const key of buffered) {
-      const i = paramIndex(c, key);
+      const i = paramIndex(c.fn, key);
       const plain = gradOf(c.fn, { wrt: key, functions });
       for (const args of pts) {
         const want = plain(...args);

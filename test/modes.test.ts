@@ -1,10 +1,10 @@
 // Every derivative mode (jvp, vjp, jacobian, hvp, hessian) checked against central
 // differences and against each other, over the loss corpus and vector-valued functions
 // written here; the non-smooth convention across modes; opts.out; nested derivatives (MAML).
-import * as acorn from "acorn";
 import { describe, expect, test } from "vitest";
 import * as gradc from "../index.js";
 import { maxRelError, numericGradient, relError } from "../runtime/numeric.js";
+import { paramIndex, wrtKeys } from "./corpus/params.js";
 import { cases, type CorpusCase, type WrtKey } from "./corpus/index.js";
 import { makeRng, seedOf, type Rng } from "./corpus/rng.js";
 
@@ -129,20 +129,6 @@ function argsWith(args: unknown[], indices: number[], values: unknown[]): unknow
   return a;
 }
 
-function paramNames(fn: Function): string[] {
-  const program = acorn.parse(`(${fn.toString()})`, { ecmaVersion: "latest" });
-  const stmt = program.body[0];
-  if (stmt.type !== "ExpressionStatement") throw new Error("not a function");
-  const f = stmt.expression;
-  if (f.type !== "FunctionExpression" && f.type !== "ArrowFunctionExpression") throw new Error("not a function");
-  return f.params.map((p) => (p.type === "Identifier" ? p.name : ""));
-}
-function paramIndex(fn: Function, key: WrtKey): number {
-  const i = typeof key === "number" ? key : paramNames(fn).indexOf(key);
-  if (i < 0) throw new Error(`no parameter '${key}'`);
-  return i;
-}
-const wrtKeys = (c: CorpusCase): WrtKey[] => (c.wrt === undefined ? [0] : Array.isArray(c.wrt) ? c.wrt : [c.wrt]);
 const isList = (c: CorpusCase) => Array.isArray(c.wrt);
 
 function points(c: CorpusCase): unknown[][] {
