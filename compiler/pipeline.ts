@@ -2,7 +2,7 @@
 // the IR is verified after each one.
 import type { Ids } from "./ir/builder.js";
 import { printFunc } from "./ir/print.js";
-import { walk, type Func, type Var } from "./ir/types.js";
+import { varsOf, walk, type Func, type Var } from "./ir/types.js";
 import { verify } from "./ir/verify.js";
 import { lowerFunction } from "./lower/index.js";
 import { refuse, type GradcError } from "./errors.js";
@@ -23,8 +23,7 @@ export function idsAfter(f: Func): Ids {
   see(f.result.id);
   walk(f.body, (i) => {
     if ("dst" in i) see(i.dst.id);
-    const r = i as unknown as Record<string, { id: number } | undefined>;
-    for (const key of ["v", "arr", "index", "exit", "copyOf"]) if (r[key]) see(r[key]!.id);
+    for (const v of varsOf(i)) see(v.id);
   });
   return { next: max + 1 };
 }

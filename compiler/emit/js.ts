@@ -283,4 +283,3 @@ export function tsType(v: Var): string {
   }
 }
 
-export { isArrayType };

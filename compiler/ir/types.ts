@@ -134,6 +134,15 @@ export function usedTemps(i: Instr): Temp[] {
   }
 }
 
+/** Fields of an instruction that hold vars (not in nested blocks). */
+export const VAR_FIELDS = ["v", "arr", "index", "exit", "copyOf"] as const;
+
+/** Vars an instruction refers to itself (not in nested blocks). */
+export function varsOf(i: Instr): Var[] {
+  const r = i as unknown as Record<string, Var | undefined>;
+  return VAR_FIELDS.flatMap((key) => (r[key] ? [r[key]!] : []));
+}
+
 /** Nested blocks of a control instruction. */
 export function childBlocks(i: Instr): Block[] {
   switch (i.k) {
