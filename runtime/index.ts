@@ -1,2 +1,6 @@
 // gradc's runtime: what generated derivative code imports. Small and dependency-free.
 export { Tape } from "./tape.js";
+// Tensor kernels with their derivative kernels (see kernels/index.ts for the calling convention).
+export * from "./kernels/index.js";
+// Training toolkit: PRNG, initialisation, clipping, weight decay, optimisers, gradient norms.
+export * from "./nn/index.js";
