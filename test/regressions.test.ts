@@ -75,6 +75,20 @@ describe("regressions", () => {
     expectExact(f, [xs()]);
   });
 
+  test("filling an argument array: derivative code works on a copy", () => {
+    function f(x: Float64Array, w: number) {
+      const s = Math.cos(x[0] * w);
+      x.fill(Math.tanh(s) - w);
+      return 0.75 * w + s + x[1] * x[2];
+    }
+    const x = xs();
+    const before = x.slice();
+    const [value, g] = valueAndGrad(f, { wrt: "w" })(x, -0.57);
+    expect(x).toEqual(before);
+    expect(value).toBe(f(x.slice(), -0.57));
+    expect(maxRelError(g, numericGradient(f, [x, -0.57], 1))).toBeLessThan(1e-5);
+  });
+
   describe("values carried across iterations (neighbour reads and accumulations)", () => {
     function rosen(x: Float64Array) {
       let s = 0;

@@ -73,6 +73,7 @@ function method(L: Lowerer, node: ESTree.CallExpression, objNode: ESTree.Express
   }
   if (name === "fill" && node.arguments.length === 1) {
     const value = lowerNum(L, node.arguments[0] as ESTree.Expression, scope);
+    if (obj.v.param !== undefined) L.writtenParams.add(obj.v);
     L.b.emit({ k: "fill", arr: obj.v, src: value });
     return obj;
   }
