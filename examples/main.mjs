@@ -4,6 +4,8 @@
 // (the generated examples/*.grad.ts) and the runtime path (valueAndGrad, no build).
 // Then it runs the worked examples (modules exporting an `example`, see examples/check.ts:
 // MAML, Hutchinson, Gauss-Newton, Newton), which print and check their own results.
+// Last the main demo (a module exporting `mainDemo`, examples/mnist.ts: an MLP trained on
+// MNIST digits), which takes a minute or two; GRADC_QUICK=1 skips it.
 
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync } from "node:fs";
@@ -53,6 +55,7 @@ if (!step("tsc -p tsconfig.examples.json", [at("node_modules/typescript/bin/tsc"
 
 // 3. Run each example module that exports a `demo`; then those that export a worked `example`.
 const worked = [];
+const mainDemos = [];
 for (const file of sources) {
   const base = file.replace(/\.ts$/, "");
   const js = at("build/examples", `${base}.js`);
@@ -65,10 +68,15 @@ for (const file of sources) {
     continue;
   }
   if (mod.example) worked.push([file, mod.example]);
+  if (mod.mainDemo) mainDemos.push([file, mod.mainDemo]);
   if (!mod.demo) continue;
   await runExample(file, mod, await loadGenerated(base));
 }
 for (const [file, example] of worked) await runWorkedExample(file, example);
+for (const [file, demo] of mainDemos) {
+  if (process.env.GRADC_QUICK) console.log(`\n${demo.title}  (examples/${file}): skipped, GRADC_QUICK is set`);
+  else await runWorkedExample(file, demo);
+}
 
 async function loadGenerated(base) {
   const js = at("build/examples", `${base}.grad.js`);

