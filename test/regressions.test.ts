@@ -1,7 +1,7 @@
 // Programs that once compiled to a wrong value or gradient, checked against the
 // function itself and central differences.
 import { describe, expect, test } from "vitest";
-import { valueAndGrad } from "../index.js";
+import { grad, valueAndGrad } from "../index.js";
 import { maxRelError, numericGradient } from "../runtime/numeric.js";
 
 type Loss = (...args: any[]) => number;
@@ -108,8 +108,21 @@ describe("regressions", () => {
       for (let i = 1; i <= x.length - 1; i++) s += Math.exp(w * x[i - 1]) * x[i];
       return Math.log(1 + s * s);
     }
+    function dotTanh(w: Float64Array, x: Float64Array) {
+      let s = 0;
+      for (let j = 0; j < x.length; j++) s += x[j] * w[j];
+      return Math.tanh(s);
+    }
     for (const n of [0, 1, 2, 3, 7]) {
       const x = () => xs().subarray(0, n).slice();
+      test(`n = ${n}, a gradient written by a backward loop`, () => {
+        // w longer than x: the loop reaches only part of the gradient, the rest must be zero.
+        const w = new Float64Array([0.2, -0.4, 0.6, 0.1, 0.9, -0.3, 0.5, 0.7, -0.8]);
+        const out = new Float64Array(w.length).fill(42);
+        const g = grad(dotTanh, { out })(w, x());
+        expect(g).toBe(out);
+        expect(maxRelError(g, numericGradient(dotTanh, [w, x()], 0))).toBeLessThan(1e-5);
+      });
       test(`n = ${n}`, () => {
         for (const f of [rosen, descending]) {
           const [value, g] = valueAndGrad(f)(x());

@@ -38,7 +38,7 @@ function rewrite(body: Block, fill: Extract<Instr, { k: "fill" }>, ctx: Ctx): Bl
   const from = body.indexOf(fill);
   const at = body.findIndex((i, k) => k > from && touches(i, arr, ctx));
   const loop = body[at];
-  if (loop?.k !== "for" || loop.step !== 1 || loop.exit || (loop.cmp !== "<" && loop.cmp !== "<=")) return undefined;
+  if (loop?.k !== "for" || Math.abs(loop.step) !== 1 || loop.exit) return undefined;
   const written = ctx.effects.writesOf(loop);
   if ([...ctx.effects.readsOf(loop.start), ...ctx.effects.readsOf(loop.end)].some((l) => l === TAPE || written.has(l))) return undefined;
   const acc = singleAccumulation(loop, arr, ctx);
@@ -49,9 +49,13 @@ function rewrite(body: Block, fill: Extract<Instr, { k: "fill" }>, ctx: Ctx): Bl
   pre.loc = { line: loop.loc?.line ?? 0, note: `${arr.name}: zero the elements the next loop does not write` };
   const n = pre.len(arr);
   const clamp = (t: Temp) => pre.op("min", n, pre.op("max", pre.num(0), t));
-  const end = loop.cmp === "<=" ? pre.op("add", loop.end, pre.num(1)) : loop.end;
-  const first = clamp(pre.op("add", loop.start, pre.num(acc.offset)));
-  const last = pre.op("max", first, clamp(pre.op("add", pre.op("max", loop.start, end), pre.num(acc.offset))));
+  // Indices the loop visits: [start, end) counting up, (end, start] counting down.
+  const inclusive = loop.cmp === "<=" || loop.cmp === ">=";
+  const up = loop.step > 0;
+  const low = up ? loop.start : inclusive ? loop.end : pre.op("add", loop.end, pre.num(1));
+  const high = up ? (inclusive ? pre.op("add", loop.end, pre.num(1)) : loop.end) : pre.op("add", loop.start, pre.num(1));
+  const first = clamp(pre.op("add", low, pre.num(acc.offset)));
+  const last = pre.op("max", first, clamp(pre.op("add", high, pre.num(acc.offset))));
   zeroRange(pre, arr, pre.num(0), first);
   zeroRange(pre, arr, last, n);
   const store: Instr = { ...acc.store, src: acc.added };

@@ -3,7 +3,7 @@
 import { Builder } from "../ir/builder.js";
 import { opDef } from "../ops/table.js";
 import { Effects, TAPE } from "../ir/effects.js";
-import { walk, type Block, type For, type Func, type Instr, type Temp } from "../ir/types.js";
+import { usedTemps, walk, type Block, type For, type Func, type Instr, type Temp } from "../ir/types.js";
 import { fixpoint, type Activity } from "./activity.js";
 
 export interface Needs {
@@ -11,20 +11,39 @@ export interface Needs {
   vars: Set<number>;
 }
 
-const linearCache = new Map<string, boolean>();
+/** What each argument's partial derivative reads: argument positions, and whether the result. */
+export interface PartialReads {
+  args: Set<number>[];
+  result: boolean[];
+}
 
-/** True if the op's partials are constants (its adjoint needs no primal values). */
-export function isLinear(op: string): boolean {
-  let linear = linearCache.get(op);
-  if (linear === undefined) {
-    const def = opDef(op);
-    const b = new Builder({ next: 1 });
-    const args = def.args.map((type) => b.temp(type));
-    const parts = def.partials?.(b, args, b.temp(def.result)) ?? [];
-    linear = parts.every((p) => p === undefined || typeof p === "number");
-    linearCache.set(op, linear);
-  }
-  return linear;
+const readsCache = new Map<string, PartialReads>();
+
+/** Traces the op's partials, built on placeholder temps, back to the arguments and result they read. */
+export function partialReads(op: string): PartialReads {
+  let reads = readsCache.get(op);
+  if (reads) return reads;
+  const def = opDef(op);
+  const b = new Builder({ next: 1 });
+  const args = def.args.map((type) => b.temp(type));
+  const y = b.temp(def.result);
+  const parts = def.partials?.(b, args, y) ?? [];
+  const defs = new Map<number, Instr>();
+  for (const i of b.block) if ("dst" in i) defs.set(i.dst.id, i);
+  const reach = (t: Temp, seen: Set<number>): Set<number> => {
+    seen.add(t.id);
+    const d = defs.get(t.id);
+    if (d) for (const u of usedTemps(d)) reach(u, seen);
+    return seen;
+  };
+  reads = { args: [], result: [] };
+  parts.forEach((part, k) => {
+    const seen = typeof part === "object" ? reach(part, new Set()) : new Set<number>();
+    reads!.args[k] = new Set(args.flatMap((a, n) => (seen.has(a.id) ? [n] : [])));
+    reads!.result[k] = seen.has(y.id);
+  });
+  readsCache.set(op, reads);
+  return reads;
 }
 
 /** A var recomputed in each backward iteration of `loop` instead of being taped. */
@@ -107,9 +126,17 @@ export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Reco
   const needs: Needs = { temps: new Set(), vars: new Set() };
   const need = (t: Temp) => needs.temps.add(t.id);
   for (const i of instrs) {
-    if (i.k === "op" && act.temps.has(i.dst.id) && !isLinear(i.op)) {
-      i.args.forEach(need);
-      need(i.dst);
+    if (i.k === "op" && act.temps.has(i.dst.id)) {
+      // Only what the partials of the active arguments read (x * y with y constant needs y, not x).
+      const reads = partialReads(i.op);
+      i.args.forEach((a, k) => {
+        if (!act.temps.has(a.id)) return;
+        for (const n of reads.args[k] ?? []) need(i.args[n]);
+        if (reads.result[k]) {
+          need(i.dst);
+          i.args.forEach(need);
+        }
+      });
     }
     if (i.k === "load" && act.temps.has(i.dst.id)) need(i.idx);
     if (i.k === "store" && act.vars.has(i.arr.id)) need(i.idx);

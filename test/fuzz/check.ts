@@ -48,6 +48,8 @@ export interface CheckOptions {
   listWrt?: boolean;
   /** Only these wrt indices (default: all three). */
   wrts?: number[];
+  /** Check only at this point (no other attempts): for reducing a failure. */
+  at?: FuzzArgs;
   /** Generator options, for checkSeed. */
   gen?: GenOptions;
 }
@@ -90,8 +92,8 @@ export function checkProgram(prog: FuzzProgram, opts: CheckOptions = {}): CheckR
       continue;
     }
     let good = 0;
-    for (let k = 0; k < attempts && good < points; k++) {
-      const args = makeArgs(rng);
+    for (let k = 0; k < (opts.at ? 1 : attempts) && good < points; k++) {
+      const args = opts.at ? copyArgs(opts.at) : makeArgs(rng);
       let want: unknown;
       try {
         want = f(...copyArgs(args));

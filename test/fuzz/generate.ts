@@ -68,6 +68,8 @@ interface ArrRef {
   name: string;
   len: string;
   writable: boolean;
+  /** A parameter (of the loss or of a helper, which may be passed one of the loss's). */
+  param?: boolean;
 }
 /** An integer variable; with `len`, it is a valid index of every array of that class. */
 interface IdxRef {
@@ -115,6 +117,12 @@ export interface GenOptions {
    * body has control flow there (as if it had side effects), so this is off by default.
    */
   callsInLogical?: boolean;
+  /**
+   * Constructs to leave out, to hunt for other bugs while known ones are open:
+   * "fill-param" (.fill on a parameter array), "ternary-in-logical" (a ternary
+   * on the right of && / ||), "hypot3" (Math.hypot with three arguments).
+   */
+  avoid?: string[];
 }
 
 class Gen {
@@ -124,9 +132,15 @@ class Gen {
   private blockDepth = 0;
   /** > 0 while generating an expression in which helper calls are not allowed. */
   private noCalls = 0;
+  /** > 0 while generating an expression in which ternaries are not allowed. */
+  private noTernary = 0;
   readonly helpers: { name: string; source: string }[] = [];
 
   constructor(readonly rng: Rng, readonly opts: GenOptions) {}
+
+  avoids(feature: string): boolean {
+    return this.opts.avoid?.includes(feature) ?? false;
+  }
 
   // --- small random helpers ---------------------------------------------------
 
@@ -185,7 +199,7 @@ class Gen {
   read(sc: Scope): string {
     const arr = this.pick(sc.arrs);
     const same = sc.idxs.filter((i) => i.len === arr.len);
-    if (same.length && this.chance(0.2)) {
+    if (same.length && !this.noTernary && this.chance(0.2)) {
       const i = this.pick(same).name;
       return this.chance(0.5)
         ? `(${i} > 0 ? ${arr.name}[${i} - 1] : ${this.signedLit()})`
@@ -236,13 +250,13 @@ class Gen {
       [0.5, () => `Math.${this.pick(["sinh", "cosh"])}(Math.tanh(${e()}))`],
       [0.5, () => `Math.tan(${this.lit(0.2, 1.2)} * Math.sin(${e()}))`],
       [0.7, () => `Math.atan2(${e()}, ${this.lit(1.2, 2)} + Math.cos(${e()}))`],
-      [0.5, () => `Math.hypot(${e()}, ${e()}, ${this.lit(0.3, 1)})`],
+      [0.5, () => this.avoids("hypot3") ? `Math.hypot(${e()}, ${this.lit(0.3, 1)})` : `Math.hypot(${e()}, ${e()}, ${this.lit(0.3, 1)})`],
       // Non-smooth functions: ties have probability ~0 at random points.
       [0.7, () => `Math.${this.pick(["max", "min"])}(${e()}, ${e()} + ${this.lit(0.05, 0.5)})`],
       [0.4, () => `Math.abs(${e()} + ${this.lit(0.05, 0.5)})`],
       [0.3, () => `Math.${this.pick(["floor", "ceil", "round", "trunc", "sign"])}(${this.lit(1, 3)} * Math.tanh(${e()})) * ${e()}`],
       [0.2, () => `(${e()} + ${this.lit(3, 5)}) % ${this.lit(0.7, 2)}`],
-      [1.5, () => `(${this.cond(sc, d - 1)} ? ${e()} : ${e()})`],
+      [this.noTernary ? 0 : 1.5, () => `(${this.cond(sc, d - 1)} ? ${e()} : ${e()})`],
       [pure.length ? 2 : 0, () => this.call(sc, this.pick(pure), d - 1)],
     ]);
   }
@@ -276,12 +290,15 @@ class Gen {
   }
 
   rightOfLogical(sc: Scope, d: number): string {
-    if (this.opts.callsInLogical) return this.cond(sc, d);
-    this.noCalls++;
+    const calls = !this.opts.callsInLogical;
+    const ternaries = this.avoids("ternary-in-logical");
+    if (calls) this.noCalls++;
+    if (ternaries) this.noTernary++;
     try {
       return this.cond(sc, d);
     } finally {
-      this.noCalls--;
+      if (calls) this.noCalls--;
+      if (ternaries) this.noTernary--;
     }
   }
 
@@ -305,7 +322,8 @@ class Gen {
     const locals = sc.nums.slice(base);
     const targets = sc.nums.slice(0, base).filter((v) => v.mutable);
     if (!locals.length || !targets.length || !this.chance(0.8)) return [];
-    const terms = locals.filter(() => this.chance(0.7)).map((v) => `${this.lit(0.1, 0.6)} * ${v.name}`);
+    const squash = this.compounding();
+    const terms = locals.filter(() => this.chance(0.7)).map((v) => `${this.lit(0.1, 0.6)} * ${squash ? `Math.tanh(${v.name})` : v.name}`);
     if (!terms.length) return [];
     return [`${ind}${this.pick(targets).name} += ${terms.join(" + ")};`];
   }
@@ -314,6 +332,7 @@ class Gen {
     this.fuel--;
     const mutable = sc.nums.filter((v) => v.mutable);
     const writable = sc.arrs.filter((a) => a.writable);
+    const fillable = this.avoids("fill-param") ? writable.filter((a) => !a.param) : writable;
     const inLoop = this.fn.loops.length > 0;
     const loopDepth = this.fn.loops.length;
     const deep = this.blockDepth >= 4;
@@ -328,7 +347,7 @@ class Gen {
       [deep || loopDepth >= 3 ? 0 : 0.8, () => this.doWhile(sc, ind)],
       [deep || loopDepth >= 3 || !sc.arrs.length ? 0 : 1, () => this.forOf(sc, ind)],
       [sc.arrs.length < 6 ? 1.2 : 0, () => this.localArray(sc, ind)],
-      [writable.length ? 0.4 : 0, () => [`${ind}${this.pick(writable).name}.fill(${this.num(sc, 2)});`]],
+      [fillable.length ? 0.4 : 0, () => [`${ind}${this.pick(fillable).name}.fill(${this.rhs(sc, 2)});`]],
       [inLoop ? 2 : 0, () => this.exit(sc, ind)],
       [!inLoop && this.blockDepth > 0 ? 0.3 : 0, () => [`${ind}if (${this.cond(sc, 1)}) return ${this.retExpr(sc)};`]],
       [effects.length && writable.length ? 1.5 : 0, () => this.effectCall(sc, ind, this.pick(effects))],
@@ -343,19 +362,41 @@ class Gen {
     return [line];
   }
 
+  /**
+   * Whether an assignment here can feed on its own result: in a loop, or in a helper
+   * (which may be called in a loop). There every right-hand side is squashed or
+   * contractive, so values grow at most linearly with the number of iterations.
+   */
+  compounding(): boolean {
+    return this.fn.loops.length > 0 || !this.fn.isMain;
+  }
+
+  /** A right-hand side: any expression, or in a compounding position a bounded one. */
+  rhs(sc: Scope, d: number): string {
+    const e = this.num(sc, d);
+    if (!this.compounding()) return e;
+    return this.choose<string>([
+      [3, () => `Math.tanh(${e})`],
+      [1, () => `Math.sin(${e})`],
+      [1, () => `Math.atan(${e})`],
+      [1, () => `${this.lit(0.2, 0.9)} * Math.cos(${e})`],
+      [1, () => `(${e}) / (1 + (${e}) * (${e}))`],
+    ]);
+  }
+
   assignNum(sc: Scope, ind: string, t: string): string[] {
-    const e = (d = 2) => this.num(sc, d);
+    const e = (d = 2) => this.rhs(sc, d);
     const leaf = () => this.leaf(sc);
     return [ind + this.choose<string>([
       [3, () => `${t} = ${e(3)};`],
       [2, () => `${t} = ${t} * Math.sin(${t}) + ${leaf()};`],
-      [2, () => `${t} = Math.tanh(${t} * ${leaf()} + ${e()});`],
+      [2, () => `${t} = Math.tanh(${t} * ${leaf()} + ${this.num(sc, 2)});`],
       [2, () => `${t} = ${this.lit(0.3, 0.8)} * ${t} + ${e()};`],
       [3, () => `${t} += ${e()};`],
       [1, () => `${t} -= ${this.lit(0.1, 0.6)} * ${e()};`],
-      [1, () => `${t} *= ${this.lit(0.7, 0.9)} + ${this.lit(0.05, 0.2)} * Math.tanh(${e()});`],
-      [1, () => `${t} /= ${this.lit(1.1, 1.5)} + ${this.lit(0.05, 0.3)} * Math.cos(${e()});`],
-      [1, () => `${t} = Math.tanh(${t} * ${t} * ${this.lit(0.1, 0.3)} + ${t} * ${e(1)});`],
+      [1, () => `${t} *= ${this.lit(0.7, 0.9)} + ${this.lit(0.05, 0.2)} * Math.tanh(${this.num(sc, 2)});`],
+      [1, () => `${t} /= ${this.lit(1.1, 1.5)} + ${this.lit(0.01, 0.1)} * Math.cos(${this.num(sc, 2)});`],
+      [1, () => `${t} = Math.tanh(${t} * ${t} * ${this.lit(0.1, 0.3)} + ${t} * ${this.num(sc, 1)});`],
       [1, () => `${t} = Math.sqrt(${this.lit(0.2, 1)} + ${t} * ${t});`],
       [1, () => `${t}${this.pick(["++", "--"])};`],
       [1.5, () => `${t} = ${this.cond(sc, 1)} ? ${e()} : ${e()};`],
@@ -364,25 +405,25 @@ class Gen {
 
   writeElem(sc: Scope, ind: string, arr: ArrRef): string[] {
     const same = sc.idxs.filter((i) => i.len === arr.len);
-    const e = (d = 2) => this.num(sc, d);
+    const e = (d = 2) => this.rhs(sc, d);
     if (same.length && this.chance(0.25)) {
       // neighbour coupling, guarded
       const i = this.pick(same).name;
       const h = arr.name;
       return this.choose<string[]>([
         [1, () => [`${ind}if (${i} > 0) ${h}[${i}] = ${this.lit(0.3, 0.8)} * ${h}[${i}] + ${this.lit(0.2, 0.6)} * Math.tanh(${h}[${i} - 1] * ${this.leaf(sc)});`]],
-        [1, () => [`${ind}${h}[${i}] = Math.tanh(${h}[${i}] * ${this.leaf(sc)} + (${i} > 0 ? ${h}[${i} - 1] : ${e(1)}));`]],
+        [1, () => [`${ind}${h}[${i}] = Math.tanh(${h}[${i}] * ${this.leaf(sc)} + (${i} > 0 ? ${h}[${i} - 1] : ${this.num(sc, 1)}));`]],
         [1, () => [`${ind}if (${i} + 1 < ${h}.length) ${h}[${i}] += ${this.lit(0.1, 0.5)} * ${h}[${i} + 1];`]],
       ]);
     }
     const target = `${arr.name}[${this.index(sc, arr)}]`;
     return [ind + this.choose<string>([
       [3, () => `${target} = ${e(3)};`],
-      [3, () => `${target} = Math.tanh(${target} * ${this.leaf(sc)} + ${e()});`],
+      [3, () => `${target} = Math.tanh(${target} * ${this.leaf(sc)} + ${this.num(sc, 2)});`],
       [2, () => `${target} += ${e()};`],
       [1, () => `${target} -= ${this.lit(0.1, 0.6)} * ${e()};`],
-      [1, () => `${target} *= ${this.lit(0.7, 0.9)} + ${this.lit(0.05, 0.2)} * Math.sin(${e()});`],
-      [0.5, () => `${target} /= ${this.lit(1.1, 1.5)} + ${this.lit(0.05, 0.3)} * Math.cos(${e()});`],
+      [1, () => `${target} *= ${this.lit(0.7, 0.9)} + ${this.lit(0.05, 0.2)} * Math.sin(${this.num(sc, 2)});`],
+      [0.5, () => `${target} /= ${this.lit(1.1, 1.5)} + ${this.lit(0.01, 0.1)} * Math.cos(${this.num(sc, 2)});`],
       [0.7, () => `${target}${this.pick(["++", "--"])};`],
     ])];
   }
@@ -547,7 +588,9 @@ class Gen {
   effectCall(sc: Scope, ind: string, f: FnRef): string[] {
     const mutable = sc.nums.filter((v) => v.mutable);
     const call = this.call(sc, f, 1);
-    if (mutable.length && this.chance(0.6)) return [`${ind}${this.pick(mutable).name} += ${this.lit(0.1, 0.6)} * ${call};`];
+    if (mutable.length && this.chance(0.6)) {
+      return [`${ind}${this.pick(mutable).name} += ${this.lit(0.1, 0.6)} * ${this.compounding() ? `Math.tanh(${call})` : call};`];
+    }
     if (this.chance(0.5)) return [`${ind}${call};`];
     const name = this.fresh("s");
     sc.nums.push({ name, mutable: true });
@@ -603,7 +646,7 @@ class Gen {
       if (isArr) {
         const writable = k === 0 && this.chance(0.4);
         if (writable) effects = true;
-        sc.arrs.push({ name: pn, len: this.fresh("P"), writable });
+        sc.arrs.push({ name: pn, len: this.fresh("P"), writable, param: true });
       } else {
         sc.nums.push({ name: pn, mutable: this.chance(0.5) });
       }
@@ -637,7 +680,7 @@ class Gen {
     // parameters: p as an object, or destructured in the signature or the body
     const style = this.rng.next();
     let sig: string;
-    sc.arrs.push({ name: "x", len: "n", writable: this.chance(0.15) });
+    sc.arrs.push({ name: "x", len: "n", writable: this.chance(0.15), param: true });
     sc.nums.push({ name: "w", mutable: false });
     if (style < 0.15) {
       sig = "x, w, { a, b }";

@@ -41,6 +41,8 @@ interface Edit {
   start: number;
   end: number;
   text: string;
+  /** Deletes or unwraps a statement (tried in the first round). */
+  statement?: boolean;
 }
 
 type AnyNode = acorn.AnyNode;
@@ -92,20 +94,20 @@ function edits(text: string): Edit[] {
     // statements in a list: delete
     if (parent && STATEMENT_LISTS.has(parent.type) && slot === "body") {
       const isLoss = node.type === "VariableDeclaration" && /^const loss\b/.test(src(node));
-      if (!isLoss) out.push({ start: node.start, end: node.end, text: "" });
+      if (!isLoss) out.push({ start: node.start, end: node.end, text: "", statement: true });
     } else if (parent && /Statement$/.test(node.type) && node.type !== "BlockStatement" && (slot === "consequent" || slot === "alternate" || slot === "body")) {
-      out.push({ start: node.start, end: node.end, text: ";" });
+      out.push({ start: node.start, end: node.end, text: ";", statement: true });
     }
     if (node.type === "IfStatement") {
-      out.push({ start: node.start, end: node.end, text: src(node.consequent) });
+      out.push({ start: node.start, end: node.end, text: src(node.consequent), statement: true });
       if (node.alternate) {
-        out.push({ start: node.start, end: node.end, text: src(node.alternate) });
-        out.push({ start: node.consequent.end, end: node.alternate.end, text: "" });
+        out.push({ start: node.start, end: node.end, text: src(node.alternate), statement: true });
+        out.push({ start: node.consequent.end, end: node.alternate.end, text: "", statement: true });
       }
     }
-    if (LOOPS.has(node.type)) out.push({ start: node.start, end: node.end, text: src((node as acorn.ForStatement).body) });
+    if (LOOPS.has(node.type)) out.push({ start: node.start, end: node.end, text: src((node as acorn.ForStatement).body), statement: true });
     if (node.type === "BlockStatement" && node.body.length === 1 && parent && STATEMENT_LISTS.has(parent.type)) {
-      out.push({ start: node.start, end: node.end, text: src(node.body[0]) });
+      out.push({ start: node.start, end: node.end, text: src(node.body[0]), statement: true });
     }
     // expressions in value positions: a sub-expression or a constant
     if (parent && isExpression(node) && VALUE_SLOTS[parent.type]?.includes(slot)) {
@@ -133,22 +135,25 @@ export function reduce(prog: FuzzProgram, sig: string, opts: CheckOptions = {}, 
     return res.failures.some((f) => signature(f) === sig) ? p : undefined;
   };
   let cur = prog;
-  let changed = true;
-  while (changed) {
-    changed = false;
-    let i = 0;
-    for (;;) {
-      const es = edits(cur.text);
+  // statement-level edits first (cheap to find, remove the most), then everything
+  for (const stmtsOnly of [true, false]) {
+    let changed = true;
+    while (changed) {
+      changed = false;
+      let i = 0;
+      for (;;) {
+        const es = edits(cur.text).filter((e) => !stmtsOnly || e.statement);
       if (i >= es.length) break;
-      const e = es[i];
-      const next = cur.text.slice(0, e.start) + e.text + cur.text.slice(e.end);
-      const p = holds(next);
-      if (p) {
-        cur = p;
-        changed = true;
-        log?.(`${cur.text.length} chars`);
-      } else {
-        i++;
+        const e = es[i];
+        const next = cur.text.slice(0, e.start) + e.text + cur.text.slice(e.end);
+        const p = holds(next);
+        if (p) {
+          cur = p;
+          changed = true;
+          log?.(`${cur.text.length} chars`);
+        } else {
+          i++;
+        }
       }
     }
   }

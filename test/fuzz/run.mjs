@@ -8,10 +8,15 @@
 // --from/--count  seeds from..from+count-1 (default 1000, 500)
 // --seeds         an explicit list instead
 // --list-wrt      also compile wrt = [x, w, p] and compare with single-wrt gradients
+// --file PATH     check (or with --reduce, reduce) the program saved in PATH instead
+//                 of generating one, at the points of --seed (default 0)
 // --show SEED     print the program for SEED and exit
 // --reduce SEED   reduce the first failure of SEED (--failure K for the K-th) and print it
 // --calls-in-logical  let the generator call helpers on the right of && / ||
+// --size N       statements in each loss body (default: random 6..18)
+// --avoid a,b     leave out constructs with known bugs (see GenOptions.avoid in generate.ts)
 // Exit status 1 if any program fails; each failure is printed with its seed and source.
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runnerImport } from "vite";
 
@@ -22,20 +27,33 @@ const opt = (name, dflt) => {
 };
 const flag = (name) => argv.includes(`--${name}`);
 
+const genOpts = {
+  callsInLogical: flag("calls-in-logical"),
+  avoid: opt("avoid", "").split(",").filter(Boolean),
+  size: opt("size") ? Number(opt("size")) : undefined,
+};
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const { module: check } = await runnerImport(here("./check.ts"));
 const { module: gen } = await runnerImport(here("./generate.ts"));
 
 if (opt("show")) {
-  console.log(gen.generateProgram(Number(opt("show"))).text);
+  console.log(gen.generateProgram(Number(opt("show")), genOpts).text);
   process.exit(0);
 }
 
-if (opt("reduce")) {
-  const { module: red } = await runnerImport(here("./reduce.ts"));
-  const seed = Number(opt("reduce"));
-  const gopts = { callsInLogical: flag("calls-in-logical") };
-  const res = check.checkSeed(seed, { gen: gopts });
+const { module: red } = await runnerImport(here("./reduce.ts"));
+/** The program of a seed, or with --file the program text saved in a file (checked at --seed's points). */
+const programOf = (seed) => {
+  if (!opt("file")) return gen.generateProgram(seed, genOpts);
+  const prog = red.parseText(readFileSync(opt("file"), "utf8"), seed);
+  if (!prog) throw new Error(`${opt("file")}: expected helper declarations and then const loss = ...;`);
+  return prog;
+};
+
+if (flag("reduce")) {
+  const r = opt("reduce");
+  const seed = Number(r !== undefined && !r.startsWith("--") ? r : opt("seed", 0));
+  const res = check.checkProgram(programOf(seed));
   if (!res.failures.length) {
     console.log(`seed ${seed} passes`);
     process.exit(0);
@@ -45,13 +63,17 @@ if (opt("reduce")) {
   const sig = red.signature(failure);
   const wi = ["x", "w", "p"].indexOf(failure.wrt);
   console.log(`reducing seed ${seed} for ${sig}`);
-  const small = red.reduce(res.prog, sig, { wrts: wi >= 0 ? [wi] : undefined });
-  const again = check.checkProgram(small, { wrts: wi >= 0 ? [wi] : undefined });
+  const ropts = { wrts: wi >= 0 ? [wi] : undefined, at: failure.args };
+  const small = red.reduce(res.prog, sig, ropts, (m) => process.stderr.write(`\r${m}   `));
+  process.stderr.write("\n");
+  const again = check.checkProgram(small, ropts);
   console.log(check.formatFailures(again));
   process.exit(0);
 }
 
-const seeds = opt("seeds")
+const seeds = opt("file")
+  ? [Number(opt("seed", 0))]
+  : opt("seeds")
   ? opt("seeds").split(",").map(Number)
   : Array.from({ length: Number(opt("count", 500)) }, (_, k) => Number(opt("from", 1000)) + k);
 
@@ -61,10 +83,10 @@ const byKind = new Map();
 const failedSeeds = [];
 const t0 = Date.now();
 for (const seed of seeds) {
-  const res = check.checkSeed(seed, {
+  const res = check.checkProgram(programOf(seed), {
     points: Number(opt("points", 2)),
     listWrt: flag("list-wrt"),
-    gen: { callsInLogical: flag("calls-in-logical") },
+    gen: genOpts,
   });
   totals.programs++;
   totals.checked += res.checked;

@@ -6,7 +6,7 @@ function rosenbrock_grad(x: Float64Array, x_bar: Float64Array): void {
   // x_bar: zero the elements the next loop does not write
   const t1 = x_bar.length;
   const t2 = Math.min(t1, 0);
-  const t3 = Math.max(t2, Math.min(t1, Math.max(0, Math.max(0, x.length - 1))));
+  const t3 = Math.max(t2, Math.min(t1, Math.max(0, x.length - 1)));
   for (let j = 0; j < t2; j++) {
     x_bar[j] = 0;
   }

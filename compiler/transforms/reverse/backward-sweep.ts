@@ -204,8 +204,10 @@ export class BackwardSweep extends ForwardSweep {
         const diff = diffArgs(i.op);
         const active = i.args.map((a, k) => diff[k] && this.act.temps.has(a.id));
         if (!active.some(Boolean)) return;
-        const args = i.args.map((a) => (this.needs.temps.has(a.id) ? this.value(a) : a));
-        const y = this.needs.temps.has(i.dst.id) ? this.value(i.dst) : i.dst;
+        // Values the active partials do not read stand in as NaN: their partials are dead code.
+        const placeholder = (t: Temp) => b.emit({ k: "const", dst: b.temp(t.type), value: t.type === "bool" ? false : NaN }).dst;
+        const args = i.args.map((a) => (this.needs.temps.has(a.id) ? this.value(a) : placeholder(a)));
+        const y = this.needs.temps.has(i.dst.id) ? this.value(i.dst) : placeholder(i.dst);
         const parts = def.partials!(b, args, y);
         // An argument used twice (x * x) gets one contribution, scaled by the summed partials.
         const total = new Map<number, { arg: Temp; part: Factor }>();
