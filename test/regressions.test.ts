@@ -89,6 +89,26 @@ describe("regressions", () => {
     expect(maxRelError(g, numericGradient(f, [x, -0.57], 1))).toBeLessThan(1e-5);
   });
 
+  test("&& and || whose right side branches or calls a helper evaluate it only when JavaScript does", () => {
+    function f(x: Float64Array, w: number) {
+      const bump = (t: number) => {
+        let u = t;
+        for (let i = 0; i < x.length; i++) u += Math.sin(u * x[i]);
+        return u;
+      };
+      let s = 0;
+      for (let i = 0; i < x.length; i++) {
+        if (x[i] * w > 0.1 && bump(w) >= (x[i] > 0 ? 0.29 * x.length : x[0])) s += x[i] * w;
+        if (x[i] < -0.5 || bump(x[i]) < 0) s += Math.exp(x[i] * w);
+      }
+      return s;
+    }
+    for (const w of [0.7, -0.4]) {
+      expectExact(f, [xs(), w], 0);
+      expectExact(f, [xs(), w], 1);
+    }
+  });
+
   describe("values carried across iterations (neighbour reads and accumulations)", () => {
     function rosen(x: Float64Array) {
       let s = 0;

@@ -126,14 +126,21 @@ function binary(L: Lowerer, node: ESTree.BinaryExpression, scope: Scope): Temp {
 
 function logical(L: Lowerer, node: ESTree.LogicalExpression, scope: Scope): Temp {
   if (node.operator === "??") throw L.fail(node, "operator ??", "The operator '??' is not supported.", "Numbers are never null here; drop the fallback.");
+  const and = node.operator === "&&";
   const a = lowerBool(L, node.left, scope);
-  const before = L.b.block.length;
-  const b = lowerBool(L, node.right, scope);
-  const sideEffects = L.b.block.slice(before).some((i) => !("dst" in i));
-  if (sideEffects) {
-    throw L.fail(node.right, "call with effects in && / ||", "The right side of && / || calls a function with side effects.", "Compute it in its own statement first.");
+  let b!: Temp;
+  const right = L.block(() => { b = lowerBool(L, node.right, scope); });
+  if (right.every((i) => "dst" in i)) {
+    L.b.block.push(...right);
+    return L.b.op(and ? "and" : "or", a, b);
   }
-  return L.b.op(node.operator === "&&" ? "and" : "or", a, b);
+  // The right side assigns (an inlined call, a branching ternary): evaluate it only when JavaScript would.
+  const v = L.b.newVar(and ? "both" : "either", "bool");
+  L.b.set(v, a);
+  right.push({ k: "set", v, src: b, loc: L.b.loc });
+  const cond = and ? L.b.get(v) : L.b.op("not", L.b.get(v));
+  L.b.emit({ k: "if", cond, then: right, else: [] });
+  return L.b.get(v);
 }
 
 function unary(L: Lowerer, node: ESTree.UnaryExpression, scope: Scope): Temp {
