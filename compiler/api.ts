@@ -75,13 +75,28 @@ interface Specialisation {
  * goes through the cache (and a compile on a new signature).
  */
 function derivative(f: VectorFn, opts: GradOptions, mode: Mode, extra: number, jacobianMode?: JacobianMode): (...args: any[]) => unknown {
+  // Everything is cached on f itself: `grad(f)` called again (say, inside a loop) returns the same function.
+  const request = `${mode}|${jacobianMode ?? ""}|${JSON.stringify(opts.wrt ?? null)}|${functionsKey(opts.functions)}`;
+  let cache = compiled.get(f);
+  if (!cache) compiled.set(f, (cache = { specialisations: new Map(), derivatives: new Map() }));
+  let byOut = cache.derivatives.get(request);
+  if (!byOut) cache.derivatives.set(request, (byOut = { withOut: new WeakMap() }));
+  const out = opts.out;
+  const known = typeof out === "object" && out !== null ? byOut.withOut.get(out) : out === undefined ? byOut.plain : undefined;
+  if (known) return known;
+  const d = makeDerivative(f, opts, mode, extra, request, cache.specialisations, jacobianMode);
+  if (typeof out === "object" && out !== null) byOut.withOut.set(out, d);
+  else if (out === undefined) byOut.plain = d;
+  return d;
+}
+
+function makeDerivative(
+  f: VectorFn, opts: GradOptions, mode: Mode, extra: number, request: string,
+  cache: Map<string, Specialisation>, jacobianMode?: JacobianMode,
+): (...args: any[]) => unknown {
   const fn = parsed(f);
   const resolve = functionResolver(opts.functions ?? {});
   const { wrt, list } = resolveWrt(fn, opts.wrt);
-  // Compiled code is cached on f itself: `grad(f)` inside a loop compiles once.
-  const request = `${mode}|${jacobianMode ?? ""}|${JSON.stringify(opts.wrt ?? null)}|${functionsKey(opts.functions)}`;
-  let cache = compiled.get(f);
-  if (!cache) compiled.set(f, (cache = new Map()));
   const specialise = (args: unknown[]): Specialisation => {
     const kinds = args.map((a, i) => checkedKind(fn, a, i));
     const key = `${request}|${kinds.map(kindKey).join("|")}`;
@@ -102,16 +117,20 @@ return function ${name}(${all}) {
   if (!match(${params})) ({ match, entry } = specialise([${params}]));
   return entry(${all ? `${all}, ` : ""}out);
 };`;
-  let make = dispatchers.get(body);
-  if (!make) dispatchers.set(body, (make = new Function("specialise", "out", body) as Dispatcher));
-  return make(specialise, opts.out);
+  // Its own code per derivative, so its call sites stay monomorphic.
+  return new Function("specialise", "out", body)(specialise, opts.out);
 }
 
-type Dispatcher = (specialise: (args: unknown[]) => Specialisation, out: unknown) => (...args: any[]) => unknown;
+type Derivative = (...args: any[]) => unknown;
 
-const compiled = new WeakMap<Function, Map<string, Specialisation>>();
+interface Compiled {
+  specialisations: Map<string, Specialisation>;
+  /** Derivative functions by request, then by `out` buffer (held weakly). */
+  derivatives: Map<string, { plain?: Derivative; withOut: WeakMap<object, Derivative> }>;
+}
+
+const compiled = new WeakMap<Function, Compiled>();
 const sources = new WeakMap<Function, SourceFn>();
-const dispatchers = new Map<string, Dispatcher>();
 const functionIds = new WeakMap<Function, number>();
 let nextFunctionId = 1;
 
