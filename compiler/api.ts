@@ -8,7 +8,7 @@ import { refuse } from "./errors.js";
 import { kindKey, kindOf, type Kind } from "./kinds.js";
 import { parseFunctionSource } from "./parse/acorn.js";
 import type { ResolveFn, SourceFn } from "./parse/source.js";
-import type { GradRequest, JacobianMode, Mode } from "./request.js";
+import type { JacobianMode, Mode } from "./request.js";
 
 type AnyFn = (...args: any[]) => number;
 export type WrtSpec = string | number | (string | number)[];
@@ -78,13 +78,13 @@ function derivative(f: VectorFn, opts: GradOptions, mode: Mode, extra: number, j
   // Everything is cached on f itself: `grad(f)` called again (say, inside a loop) returns the same function.
   const request = `${mode}|${jacobianMode ?? ""}|${JSON.stringify(opts.wrt ?? null)}|${functionsKey(opts.functions)}`;
   let cache = compiled.get(f);
-  if (!cache) compiled.set(f, (cache = { specialisations: new Map(), derivatives: new Map() }));
+  if (!cache) compiled.set(f, (cache = { modules: new Map(), derivatives: new Map() }));
   let byOut = cache.derivatives.get(request);
   if (!byOut) cache.derivatives.set(request, (byOut = { withOut: new WeakMap() }));
   const out = opts.out;
   const known = typeof out === "object" && out !== null ? byOut.withOut.get(out) : out === undefined ? byOut.plain : undefined;
   if (known) return known;
-  const d = makeDerivative(f, opts, mode, extra, request, cache.specialisations, jacobianMode);
+  const d = makeDerivative(f, opts, mode, extra, request, cache.modules, jacobianMode);
   if (typeof out === "object" && out !== null) byOut.withOut.set(out, d);
   else if (out === undefined) byOut.plain = d;
   return d;
@@ -92,18 +92,22 @@ function derivative(f: VectorFn, opts: GradOptions, mode: Mode, extra: number, j
 
 function makeDerivative(
   f: VectorFn, opts: GradOptions, mode: Mode, extra: number, request: string,
-  cache: Map<string, Specialisation>, jacobianMode?: JacobianMode,
+  modules: Map<string, string>, jacobianMode?: JacobianMode,
 ): (...args: any[]) => unknown {
   const fn = parsed(f);
   const resolve = functionResolver(opts.functions ?? {});
   const { wrt, list } = resolveWrt(fn, opts.wrt);
+  const mine = new Map<string, Specialisation>();
   const specialise = (args: unknown[]): Specialisation => {
     const kinds = args.map((a, i) => checkedKind(fn, a, i));
     const key = `${request}|${kinds.map(kindKey).join("|")}`;
-    let spec = cache.get(key);
+    let spec = mine.get(key);
     if (!spec) {
-      spec = compile({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode });
-      cache.set(key, spec);
+      // The generated text is shared; each derivative function instantiates its own code.
+      let body = modules.get(key);
+      if (body === undefined) modules.set(key, (body = emitGradParts({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode }, { lang: "js", exportName: "entry" }).body));
+      spec = { entry: new Function("Tape", `${body}\nreturn entry;`)(Tape), match: matcher(kinds) };
+      mine.set(key, spec);
     }
     return spec;
   };
@@ -124,7 +128,8 @@ return function ${name}(${all}) {
 type Derivative = (...args: any[]) => unknown;
 
 interface Compiled {
-  specialisations: Map<string, Specialisation>;
+  /** Generated module text by request and argument kinds. */
+  modules: Map<string, string>;
   /** Derivative functions by request, then by `out` buffer (held weakly). */
   derivatives: Map<string, { plain?: Derivative; withOut: WeakMap<object, Derivative> }>;
 }
@@ -151,11 +156,6 @@ function functionsKey(functions: Record<string, Function> | undefined): string {
   }).join(",");
 }
 
-function compile(req: GradRequest): Specialisation {
-  const parts = emitGradParts(req, { lang: "js", exportName: "entry" });
-  const entry = new Function("Tape", `${parts.body}\nreturn entry;`)(Tape);
-  return { entry, match: matcher(req.kinds) };
-}
 
 /** A function of the argument list that is true when the arguments have these kinds. */
 function matcher(kinds: Kind[]): (...args: unknown[]) => boolean {
