@@ -109,6 +109,17 @@ describe("regressions", () => {
     }
   });
 
+  test("Math.hypot of three numbers is one call, as in the source (found by the fuzzer)", () => {
+    const f = (x: Float64Array, w: number) => {
+      let s = 0;
+      for (let i = 0; i < x.length; i++) s += Math.hypot(x[i], w, 0.82) * x[i];
+      return s;
+    };
+    expectExact(f, [xs(), 0.37], 0);
+    expectExact(f, [xs(), 0.37], 1);
+    expect(() => valueAndGrad((a: number) => Math.hypot(a, 1, 2, 3))(1)).toThrow(/more than three/);
+  });
+
   describe("values carried across iterations (neighbour reads and accumulations)", () => {
     function rosen(x: Float64Array) {
       let s = 0;

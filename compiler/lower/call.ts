@@ -56,6 +56,11 @@ function mathCall(L: Lowerer, node: ESTree.CallExpression, name: string, scope: 
   if (MATH_FOLDED.has(name)) {
     if (args.length < 1) throw L.fail(node, `Math.${name}`, `Math.${name} needs at least one argument here.`, "");
     if (name === "hypot" && args.length === 1) return L.b.op("abs", args[0]);
+    if (name === "hypot" && args.length === 3) return L.b.op("hypot3", args[0], args[1], args[2]);
+    if (name === "hypot" && args.length > 3) {
+      throw L.fail(node, "Math.hypot", "Math.hypot with more than three arguments is not supported.",
+        "Nesting calls (Math.hypot(Math.hypot(a, b, c), d)) rounds differently; write Math.sqrt(a * a + ...) if that is what you mean.");
+    }
     return args.reduce((acc, x) => L.b.op(name, acc, x));
   }
   if (name === "random") {

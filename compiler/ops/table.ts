@@ -92,6 +92,10 @@ def({ name: "atan2", args: NUM2, result: "num", js: call("Math.atan2"), eval: Ma
   }, domain: [[-3, 3], [0.5, 3]] });
 def({ name: "hypot", args: NUM2, result: "num", js: call("Math.hypot"), eval: Math.hypot,
   partials: (b, [x, y], h) => [b.op("div", x, h), b.op("div", y, h)], domain: [[0.5, 3], [-3, -0.5]] });
+// Math.hypot(a, b, c) is not Math.hypot(Math.hypot(a, b), c) to the last bit: its own record.
+def({ name: "hypot3", args: ["num", "num", "num"], result: "num", js: call("Math.hypot"), eval: Math.hypot,
+  partials: (b, [x, y, z], h) => [b.op("div", x, h), b.op("div", y, h), b.op("div", z, h)],
+  domain: [[0.5, 3], [-3, -0.5], [0.2, 1]] });
 // Ties send the whole adjoint to the first argument (documented convention).
 def({ name: "max", args: NUM2, result: "num", js: call("Math.max"), eval: Math.max,
   partials: (b, [x, y]) => {
