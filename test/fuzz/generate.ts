@@ -77,14 +77,23 @@ interface IdxRef {
   len: string | undefined;
   /** Known to be >= 1, so `a[i - 1]` is in bounds. */
   ge1: boolean;
+  /** A while/do counter: never shadowed (its update must reach it). */
+  pinned?: boolean;
+  /** A `let` that statements may step through the indices of this array. */
+  cycles?: ArrRef;
 }
 interface NumRef {
   name: string;
   mutable: boolean;
 }
+interface BoolRef {
+  name: string;
+  mutable: boolean;
+}
+type ParamKind = "num" | "arr" | "obj";
 interface FnRef {
   name: string;
-  params: ("num" | "arr")[];
+  params: ParamKind[];
   /** Writes into its array arguments: only called as a statement, with writable arrays. */
   effects: boolean;
 }
@@ -93,10 +102,40 @@ interface Scope {
   nums: NumRef[];
   arrs: ArrRef[];
   idxs: IdxRef[];
+  bools: BoolRef[];
   fns: FnRef[];
+  /** Objects { a: Float64Array (length class "m"), b: number } that can be passed to helpers. */
+  objs: string[];
+  /** Names declared in this block (or the parameters, at a function's top level): not redeclarable. */
+  declared: Set<string>;
+  /**
+   * True before the block's first statement: only there may a declaration shadow an
+   * outer name, since an earlier read of it in the block would hit the new binding's
+   * temporal dead zone.
+   */
+  atStart?: boolean;
 }
 
-const child = (s: Scope): Scope => ({ nums: [...s.nums], arrs: [...s.arrs], idxs: [...s.idxs], fns: [...s.fns] });
+const emptyScope = (): Scope => ({ nums: [], arrs: [], idxs: [], bools: [], fns: [], objs: [], declared: new Set() });
+
+const child = (s: Scope): Scope => ({
+  nums: [...s.nums],
+  arrs: [...s.arrs],
+  idxs: [...s.idxs],
+  bools: [...s.bools],
+  fns: [...s.fns],
+  objs: [...s.objs],
+  declared: new Set(),
+});
+
+/** Forgets the bindings `name` had in outer blocks (it is being redeclared). */
+function shadow(sc: Scope, name: string): void {
+  sc.nums = sc.nums.filter((v) => v.name !== name);
+  sc.arrs = sc.arrs.filter((v) => v.name !== name);
+  sc.idxs = sc.idxs.filter((v) => v.name !== name);
+  sc.bools = sc.bools.filter((v) => v.name !== name);
+  sc.objs = sc.objs.filter((v) => v !== name);
+}
 
 interface Loop {
   /** Statements to run before `continue` (a while loop's counter update). */
@@ -134,6 +173,9 @@ class Gen {
   private noCalls = 0;
   /** > 0 while generating an expression in which ternaries are not allowed. */
   private noTernary = 0;
+  private noIndexTernary = 0;
+  /** Helpers being generated around the current point. */
+  private helperDepth = 0;
   readonly helpers: { name: string; source: string }[] = [];
 
   constructor(readonly rng: Rng, readonly opts: GenOptions) {}
@@ -165,6 +207,33 @@ class Gen {
   fresh(prefix: string): string {
     return `${prefix}${this.counter++}`;
   }
+  /**
+   * The name of a new declaration in `sc`: fresh, or sometimes an outer name it then
+   * shadows (a scalar, array, index or flag of an enclosing block, even a parameter),
+   * never one that its initialiser `init` reads.
+   */
+  declName(sc: Scope, prefix: string, init: string): string {
+    if (sc.atStart && this.chance(0.15)) {
+      const names = [
+        ...sc.nums.map((v) => v.name),
+        ...sc.arrs.map((v) => v.name),
+        ...sc.idxs.filter((v) => !v.pinned).map((v) => v.name),
+        ...sc.bools.map((v) => v.name),
+      ].filter((n) =>
+        !n.includes(".") && !sc.declared.has(n) && !sc.fns.some((f) => f.name === n) &&
+        // the initialiser would read the new, uninitialised binding
+        !new RegExp(`\\b${n}\\b`).test(init));
+      if (names.length) {
+        const name = this.pick(names);
+        shadow(sc, name);
+        sc.declared.add(name);
+        return name;
+      }
+    }
+    const name = this.fresh(prefix);
+    sc.declared.add(name);
+    return name;
+  }
   /** A literal with 2 decimals in [lo, hi], never 0. */
   lit(lo = 0.1, hi = 1.5): string {
     const v = Math.round(this.rng.uniform(lo, hi) * 100) / 100;
@@ -192,6 +261,14 @@ class Gen {
       [any.length >= 2 ? 1 : 0, () => `(${this.pick(any).name} + ${this.pick(any).name}) % ${len}`],
       [1, () => "0"],
       [1, () => `${len} - 1`],
+      [this.noTernary || this.noIndexTernary ? 0 : 0.4, () => {
+        this.noIndexTernary++;
+        try {
+          return `${this.cond(sc, 0)} ? ${this.index(sc, arr)} : ${this.index(sc, arr)}`;
+        } finally {
+          this.noIndexTernary--;
+        }
+      }],
     ]);
   }
 
@@ -253,6 +330,7 @@ class Gen {
       [0.5, () => this.avoids("hypot3") ? `Math.hypot(${e()}, ${this.lit(0.3, 1)})` : `Math.hypot(${e()}, ${e()}, ${this.lit(0.3, 1)})`],
       // Non-smooth functions: ties have probability ~0 at random points.
       [0.7, () => `Math.${this.pick(["max", "min"])}(${e()}, ${e()} + ${this.lit(0.05, 0.5)})`],
+      [0.2, () => `Math.${this.pick(["max", "min"])}(${e()}, ${e()} + ${this.lit(0.05, 0.5)}, ${e()} - ${this.lit(0.05, 0.5)})`],
       [0.4, () => `Math.abs(${e()} + ${this.lit(0.05, 0.5)})`],
       [0.3, () => `Math.${this.pick(["floor", "ceil", "round", "trunc", "sign"])}(${this.lit(1, 3)} * Math.tanh(${e()})) * ${e()}`],
       [0.2, () => `(${e()} + ${this.lit(3, 5)}) % ${this.lit(0.7, 2)}`],
@@ -262,6 +340,7 @@ class Gen {
   }
 
   canCall(sc: Scope, f: FnRef): boolean {
+    if (f.params.includes("obj") && !sc.objs.length) return false;
     if (!f.params.includes("arr")) return true;
     return f.effects ? sc.arrs.some((a) => a.writable) : sc.arrs.length > 0;
   }
@@ -270,6 +349,7 @@ class Gen {
   call(sc: Scope, f: FnRef, d: number): string {
     const args = f.params.map((k) => {
       if (k === "num") return this.num(sc, d);
+      if (k === "obj") return this.pick(sc.objs);
       const arrs = f.effects ? sc.arrs.filter((a) => a.writable) : sc.arrs;
       return this.pick(arrs).name;
     });
@@ -286,6 +366,7 @@ class Gen {
       [sc.idxs.length >= 2 ? 0.5 : 0, () => `${this.pick(sc.idxs).name} ${this.pick(["<", "!==", "<="])} ${this.pick(sc.idxs).name}`],
       [d > 0 ? 1 : 0, () => `${this.cond(sc, d - 1)} ${this.pick(["&&", "||"])} ${this.rightOfLogical(sc, d - 1)}`],
       [d > 0 ? 0.5 : 0, () => `!(${this.cond(sc, d - 1)})`],
+      [sc.bools.length ? 2 : 0, () => `${this.chance(0.3) ? "!" : ""}${this.pick(sc.bools).name}`],
     ]);
   }
 
@@ -306,11 +387,15 @@ class Gen {
 
   /** A block of up to n statements (at least one). */
   block(sc: Scope, ind: string, n: number): string[] {
-    const base = sc.nums.length;
+    const outer = [...sc.nums];
     const out: string[] = [];
     const count = Math.max(1, n);
-    for (let k = 0; k < count && (k === 0 || this.fuel > 0); k++) out.push(...this.stmt(sc, ind));
-    out.push(...this.sink(sc, base, ind));
+    for (let k = 0; k < count && (k === 0 || this.fuel > 0); k++) {
+      sc.atStart = k === 0;
+      out.push(...this.stmt(sc, ind));
+      sc.atStart = false;
+    }
+    out.push(...this.sink(sc, outer, ind));
     return out;
   }
 
@@ -318,9 +403,10 @@ class Gen {
    * Folds scalars declared in a block into a mutable scalar declared before it, so
    * that block-local values usually reach the result.
    */
-  sink(sc: Scope, base: number, ind: string): string[] {
-    const locals = sc.nums.slice(base);
-    const targets = sc.nums.slice(0, base).filter((v) => v.mutable);
+  sink(sc: Scope, outer: NumRef[], ind: string): string[] {
+    const locals = sc.nums.filter((v) => !outer.includes(v));
+    // outer scalars still visible (not shadowed in this block)
+    const targets = outer.filter((v) => v.mutable && sc.nums.includes(v));
     if (!locals.length || !targets.length || !this.chance(0.8)) return [];
     const squash = this.compounding();
     const terms = locals.filter(() => this.chance(0.7)).map((v) => `${this.lit(0.1, 0.6)} * ${squash ? `Math.tanh(${v.name})` : v.name}`);
@@ -351,15 +437,71 @@ class Gen {
       [inLoop ? 2 : 0, () => this.exit(sc, ind)],
       [!inLoop && this.blockDepth > 0 ? 0.3 : 0, () => [`${ind}if (${this.cond(sc, 1)}) return ${this.retExpr(sc)};`]],
       [effects.length && writable.length ? 1.5 : 0, () => this.effectCall(sc, ind, this.pick(effects))],
+      [0.6, () => this.declFlag(sc, ind)],
+      [sc.bools.some((b) => b.mutable) ? 0.8 : 0, () => this.assignFlag(sc, ind)],
+      [sc.arrs.length ? 0.6 : 0, () => this.declInt(sc, ind)],
+      [sc.idxs.some((i) => i.cycles && sc.arrs.includes(i.cycles)) ? 1 : 0, () => this.stepInt(sc, ind)],
     ]);
   }
 
+  /** A boolean local: `const c = cond;` or a `let` flag updated later. */
+  declFlag(sc: Scope, ind: string): string[] {
+    const mutable = this.chance(0.5);
+    const init = this.cond(sc, 1);
+    const name = this.declName(sc, "c", init);
+    sc.bools.push({ name, mutable });
+    return [`${ind}${mutable ? "let" : "const"} ${name} = ${init};`];
+  }
+
+  assignFlag(sc: Scope, ind: string): string[] {
+    const c = this.pick(sc.bools.filter((b) => b.mutable)).name;
+    return [ind + this.choose<string>([
+      [2, () => `${c} = ${c} ${this.pick(["||", "&&"])} ${this.rightOfLogical(sc, 1)};`],
+      [1, () => `${c} = !${c};`],
+      [1, () => `${c} = ${this.cond(sc, 1)};`],
+    ])];
+  }
+
+  /** An integer local that indexes an array: a constant one, or a cursor stepped later. */
+  declInt(sc: Scope, ind: string): string[] {
+    const arr = this.pick(sc.arrs);
+    const len = `${arr.name}.length`;
+    const [init, cycles] = this.choose<[string, boolean]>([
+      [1, () => [`${len} - 1`, false]],
+      [1, () => [`Math.floor(${len} / 2)`, false]],
+      [1, () => [`${len} > 1 ? 1 : 0`, false]],
+      [2, () => ["0", true]],
+    ]);
+    const name = this.declName(sc, "m", init);
+    sc.idxs.push({ name, len: arr.len, ge1: false, cycles: cycles ? arr : undefined });
+    return [`${ind}${cycles ? "let" : "const"} ${name} = ${init};`];
+  }
+
+  stepInt(sc: Scope, ind: string): string[] {
+    const m = this.pick(sc.idxs.filter((i) => i.cycles && sc.arrs.includes(i.cycles)));
+    const len = `${m.cycles!.name}.length`;
+    return [ind + this.choose<string>([
+      [1, () => `${m.name} = (${m.name} + 1) % ${len};`],
+      [1, () => `${m.name} = ${m.name} + 1 < ${len} ? ${m.name} + 1 : 0;`],
+      [1, () => `${m.name} = ${m.name} > 0 ? ${m.name} - 1 : ${len} - 1;`],
+    ])];
+  }
+
   declNum(sc: Scope, ind: string): string[] {
-    const name = this.fresh("s");
     const isConst = this.chance(0.3);
-    const line = `${ind}${isConst ? "const" : "let"} ${name} = ${this.num(sc, 3)};`;
-    sc.nums.push({ name, mutable: !isConst });
-    return [line];
+    const n = this.chance(0.1) ? 2 : 1;
+    const decls: string[] = [];
+    const refs: NumRef[] = [];
+    for (let k = 0; k < n; k++) {
+      const init = this.num(sc, 3);
+      // only a lone declarator may shadow: another's initialiser could read the name
+      if (n > 1) sc.atStart = false;
+      const name = this.declName(sc, "s", init);
+      decls.push(`${name} = ${init}`);
+      refs.push({ name, mutable: !isConst });
+    }
+    sc.nums.push(...refs);
+    return [`${ind}${isConst ? "const" : "let"} ${decls.join(", ")};`];
   }
 
   /**
@@ -400,6 +542,7 @@ class Gen {
       [1, () => `${t} = Math.sqrt(${this.lit(0.2, 1)} + ${t} * ${t});`],
       [1, () => `${t}${this.pick(["++", "--"])};`],
       [1.5, () => `${t} = ${this.cond(sc, 1)} ? ${e()} : ${e()};`],
+      [this.compounding() ? 0 : 0.5, () => `${t} **= 2;`],
     ])];
   }
 
@@ -465,7 +608,7 @@ class Gen {
     const i = this.fresh("i");
     const inner = child(sc);
     const arrs = sc.arrs;
-    const outerIdx = sc.idxs.filter((x) => x.len !== undefined);
+    const outerIdx = sc.idxs.filter((x) => x.len !== undefined && arrs.some((a) => a.len === x.len));
     const arr = arrs.length ? this.pick(arrs) : undefined;
     let head: string;
     let idx: IdxRef;
@@ -518,12 +661,19 @@ class Gen {
     const arr = sc.arrs.length ? this.pick(sc.arrs) : undefined;
     if (arr && this.chance(0.35)) {
       // count down: the decrement comes first, so `continue` needs no prefix
-      inner.idxs.push({ name: k, len: arr.len, ge1: false });
+      inner.idxs.push({ name: k, len: arr.len, ge1: false, pinned: true });
       const body = this.loopBody(inner, ind, { contPrefix: "" });
       return [`${ind}let ${k} = ${arr.name}.length;`, `${ind}while (${k} > 0) {`, `${ind}  ${k}--;`, ...body, `${ind}}`];
     }
     const bound = arr ? `${arr.name}.length` : String(this.rng.int(1, 4));
-    inner.idxs.push({ name: k, len: arr?.len, ge1: false });
+    inner.idxs.push({ name: k, len: arr?.len, ge1: false, pinned: true });
+    if (this.chance(0.25)) {
+      // an endless loop left with break: the counter steps, and is tested, last
+      const step = `${k}++; if (${k} >= ${bound}) break; `;
+      const body = this.loopBody(inner, ind, { contPrefix: step });
+      const head = this.chance(0.5) ? "while (true)" : "for (;;)";
+      return [`${ind}let ${k} = 0;`, `${ind}${head} {`, ...body, `${ind}  ${step.trim()}`, `${ind}}`];
+    }
     const mutable = sc.nums.filter((v) => v.mutable);
     // a data-dependent condition on top of the counter
     const extra = mutable.length && this.chance(0.4) ? ` && ${this.pick(mutable).name} < ${this.lit(0.5, 3)}` : "";
@@ -536,7 +686,7 @@ class Gen {
     const inner = child(sc);
     const arr = sc.arrs.length ? this.pick(sc.arrs) : undefined;
     const bound = arr ? `${arr.name}.length` : String(this.rng.int(1, 4));
-    inner.idxs.push({ name: k, len: arr?.len, ge1: false });
+    inner.idxs.push({ name: k, len: arr?.len, ge1: false, pinned: true });
     const mutable = sc.nums.filter((v) => v.mutable);
     const extra = mutable.length && this.chance(0.3) ? ` && ${this.pick(mutable).name} > ${this.signedLit()}` : "";
     const body = this.loopBody(inner, ind, { contPrefix: `${k}++; ` });
@@ -553,16 +703,19 @@ class Gen {
   }
 
   localArray(sc: Scope, ind: string): string[] {
-    const h = this.fresh("h");
-    let len: string;
+    let init: string;
     let cls: string;
     const src = sc.arrs.length ? this.pick(sc.arrs) : undefined;
     this.choose<void>([
-      [src ? 5 : 0, () => { len = `${src!.name}.length`; cls = src!.len; }],
-      [2, () => { const n = this.rng.int(1, 4); len = String(n); cls = `c${n}`; }],
-      [src ? 1 : 0, () => { len = `${src!.name}.length + ${this.rng.int(1, 2)}`; cls = this.fresh("L"); }],
+      [src ? 5 : 0, () => { init = `new Float64Array(${src!.name}.length)`; cls = src!.len; }],
+      [2, () => { const n = this.rng.int(1, 4); init = `new Float64Array(${n})`; cls = `c${n}`; }],
+      [src ? 1 : 0, () => { init = `new Float64Array(${src!.name}.length + ${this.rng.int(1, 2)})`; cls = this.fresh("L"); }],
+      // copies
+      [src ? 0.7 : 0, () => { init = `${src!.name}.slice()`; cls = src!.len; }],
+      [src ? 0.5 : 0, () => { init = `new Float64Array(${src!.name})`; cls = src!.len; }],
     ]);
-    const out = [`${ind}const ${h} = new Float64Array(${len!});`];
+    const h = this.declName(sc, "h", init!);
+    const out = [`${ind}const ${h} = ${init!};`];
     const arr: ArrRef = { name: h, len: cls!, writable: true };
     if (this.chance(0.4)) out.push(`${ind}${h}.fill(${this.chance(0.5) ? this.signedLit() : this.num(sc, 2)});`);
     if (this.chance(0.5)) {
@@ -592,7 +745,7 @@ class Gen {
       return [`${ind}${this.pick(mutable).name} += ${this.lit(0.1, 0.6)} * ${this.compounding() ? `Math.tanh(${call})` : call};`];
     }
     if (this.chance(0.5)) return [`${ind}${call};`];
-    const name = this.fresh("s");
+    const name = this.declName(sc, "s", call);
     sc.nums.push({ name, mutable: true });
     return [`${ind}let ${name} = ${call};`];
   }
@@ -616,16 +769,37 @@ class Gen {
     this.fn = { loops: [], isMain: false };
     this.blockDepth = 0;
     this.fuel = size;
+    this.helperDepth++;
     try {
       const out: string[] = [];
+      // a helper nested in this one, reading its parameters
+      if (this.helperDepth < 2 && this.chance(0.2)) {
+        const name = this.fresh("g");
+        sc.declared.add(name);
+        const { ref, lines } = this.helper(name, this.captures(sc), ind, this.chance(0.5) ? "decl" : "arrow");
+        out.push(...lines);
+        sc.fns.push(ref);
+      }
       while (this.fuel > 0) out.push(...this.stmt(sc, ind));
       out.push(`${ind}return ${this.retExpr(sc)};`);
       return out;
     } finally {
+      this.helperDepth--;
       this.fn = saved;
       this.blockDepth = savedDepth;
       this.fuel = savedFuel;
     }
+  }
+
+  /** What a nested helper may read of the function around it: its parameters, never its mutable state. */
+  captures(sc: Scope): Scope {
+    const c = emptyScope();
+    c.fns = [...sc.fns];
+    if (this.chance(0.4)) return c;
+    c.nums = sc.nums.filter((v) => !v.mutable);
+    c.arrs = sc.arrs.filter((a) => a.param || a.name === "p.a" || a.name === "a").map((a) => ({ ...a, writable: false }));
+    c.objs = [...sc.objs];
+    return c;
   }
 
   /**
@@ -634,16 +808,37 @@ class Gen {
    */
   helper(name: string, captures: Scope, ind: string, style: "decl" | "arrow"): { ref: FnRef; lines: string[] } {
     const sc = child(captures);
-    const kinds: ("num" | "arr")[] = [];
+    const kinds: ParamKind[] = [];
     const names: string[] = [];
     const np = this.rng.int(1, 3);
     let effects = false;
     for (let k = 0; k < np; k++) {
-      const isArr = k === 0 ? this.chance(0.45) : this.chance(0.25);
-      const pn = this.fresh(isArr ? "a" : "u");
+      const r = this.rng.next();
+      const kind: ParamKind = r < (k === 0 ? 0.45 : 0.25) ? "arr" : r < (k === 0 ? 0.55 : 0.35) ? "obj" : "num";
+      kinds.push(kind);
+      if (kind === "obj") {
+        // { a, b } passed whole, or destructured in the parameter list
+        if (this.chance(0.5)) {
+          const q = this.fresh("q");
+          names.push(q);
+          sc.declared.add(q);
+          sc.objs.push(q);
+          sc.arrs.push({ name: `${q}.a`, len: "m", writable: false });
+          sc.nums.push({ name: `${q}.b`, mutable: false });
+        } else {
+          const qa = this.fresh("qa");
+          const qb = this.fresh("qb");
+          names.push(`{ a: ${qa}, b: ${qb} }`);
+          sc.declared.add(qa).add(qb);
+          sc.arrs.push({ name: qa, len: "m", writable: false });
+          sc.nums.push({ name: qb, mutable: this.chance(0.3) });
+        }
+        continue;
+      }
+      const pn = this.fresh(kind === "arr" ? "a" : "u");
       names.push(pn);
-      kinds.push(isArr ? "arr" : "num");
-      if (isArr) {
+      sc.declared.add(pn);
+      if (kind === "arr") {
         const writable = k === 0 && this.chance(0.4);
         if (writable) effects = true;
         sc.arrs.push({ name: pn, len: this.fresh("P"), writable, param: true });
@@ -665,7 +860,7 @@ class Gen {
 
   program(size: number): FuzzProgram["source"] {
     // helpers passed through opts.functions: no captures
-    const top: Scope = { nums: [], arrs: [], idxs: [], fns: [] };
+    const top = emptyScope();
     const nExternal = this.chance(0.3) ? this.rng.int(1, 2) : 0;
     for (let k = 0; k < nExternal; k++) {
       const name = this.fresh("ext");
@@ -674,34 +869,41 @@ class Gen {
       top.fns.push(ref);
     }
 
-    const sc: Scope = { nums: [], arrs: [], idxs: [], fns: [...top.fns] };
+    const sc = emptyScope();
+    sc.fns = [...top.fns];
     const lines: string[] = [];
     const ind = "  ";
     // parameters: p as an object, or destructured in the signature or the body
     const style = this.rng.next();
     let sig: string;
     sc.arrs.push({ name: "x", len: "n", writable: this.chance(0.15), param: true });
-    sc.nums.push({ name: "w", mutable: false });
+    // w is sometimes reassigned (a parameter is a local variable too)
+    sc.nums.push({ name: "w", mutable: this.chance(0.15) });
+    sc.declared.add("x").add("w");
     if (style < 0.15) {
       sig = "x, w, { a, b }";
       sc.arrs.push({ name: "a", len: "m", writable: false });
       sc.nums.push({ name: "b", mutable: false });
+      sc.declared.add("a").add("b");
     } else {
       sig = "x, w, p";
       sc.arrs.push({ name: "p.a", len: "m", writable: false });
       sc.nums.push({ name: "p.b", mutable: false });
+      sc.objs.push("p");
+      sc.declared.add("p");
       if (style < 0.3) {
         lines.push(`${ind}const { a, b: pb } = p;`);
         sc.arrs.push({ name: "a", len: "m", writable: false });
         sc.nums.push({ name: "pb", mutable: false });
+        sc.declared.add("a").add("pb");
       }
     }
     // nested helpers, which may read the parameters
     const nNested = this.chance(0.5) ? this.rng.int(1, 2) : 0;
     for (let k = 0; k < nNested; k++) {
-      const captures: Scope = { nums: sc.nums.filter((v) => !v.mutable), arrs: sc.arrs.map((a) => ({ ...a, writable: false })), idxs: [], fns: [...sc.fns] };
-      if (this.chance(0.4)) { captures.nums = []; captures.arrs = []; }
-      const { ref, lines: hl } = this.helper(this.fresh("g"), captures, ind, this.chance(0.5) ? "decl" : "arrow");
+      const name = this.fresh("g");
+      sc.declared.add(name);
+      const { ref, lines: hl } = this.helper(name, this.captures(sc), ind, this.chance(0.5) ? "decl" : "arrow");
       lines.push(...hl);
       sc.fns.push(ref);
     }
@@ -709,6 +911,7 @@ class Gen {
     this.fuel = size;
     lines.push(`${ind}let s = ${this.num(sc, 2)};`);
     sc.nums.push({ name: "s", mutable: true });
+    sc.declared.add("s");
     while (this.fuel > 0) lines.push(...this.stmt(sc, ind));
     // a final reduction over a local array, sometimes
     const locals = sc.arrs.filter((a) => a.writable && a.name !== "x");
