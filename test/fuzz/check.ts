@@ -1,7 +1,7 @@
 // Checks one generated program: for each parameter as wrt, at random points, the
 // compiled value must equal the function's and the gradient must match central
 // differences. Shared by test/fuzz.test.ts and the long-run script test/fuzz/run.ts.
-import { GradcError, valueAndGrad } from "../../index.js";
+import { grad, GradcError, valueAndGrad } from "../../index.js";
 import { maxRelError, numericGradient, relError } from "../../runtime/numeric.js";
 import { makeRng, seedOf } from "../corpus/rng.js";
 import { buildProgram, generateProgram, makeArgs, PARAMS, type FuzzArgs, type FuzzProgram, type GenOptions } from "./generate.js";
@@ -146,7 +146,11 @@ export function checkProgram(prog: FuzzProgram, opts: CheckOptions = {}): CheckR
   return res;
 }
 
-/** wrt as a list must give the same gradients as one wrt at a time. */
+/**
+ * wrt as a list must give the same gradients as one wrt at a time; grad must give
+ * valueAndGrad's gradient; opts.out buffers (with stale contents) must be filled
+ * with it and returned; a second call must repeat the first.
+ */
 function checkListWrt(f: (...a: any[]) => number, functions: Record<string, Function>, prog: FuzzProgram, res: CheckResult): void {
   const rng = makeRng(seedOf(`fuzz:${prog.seed}:list`));
   const args = makeArgs(rng);
@@ -160,6 +164,22 @@ function checkListWrt(f: (...a: any[]) => number, functions: Record<string, Func
     const err = maxRelError(gs, single);
     if (!(err <= 1e-12)) {
       res.failures.push({ kind: "gradient", wrt: "[x,w,p]", message: `list wrt differs from single wrt by ${err}`, args });
+    }
+    for (let i = 0; i < PARAMS.length; i++) {
+      const g = grad(f, { wrt: i, functions })(...copyArgs(args));
+      const e1 = maxRelError(g, single[i]);
+      if (!(e1 <= 1e-12)) res.failures.push({ kind: "gradient", wrt: PARAMS[i], message: `grad differs from valueAndGrad by ${e1}`, args });
+      if (i === 1) continue; // a number: no buffer
+      const out = i === 0 ? new Float64Array(args[0].length).fill(123) : { a: new Float64Array(args[2].a.length).fill(123), b: 123 };
+      const withOut = valueAndGrad(f, { wrt: i, functions, out });
+      for (let call = 0; call < 2; call++) {
+        const [v2, g2] = withOut(...copyArgs(args)) as [number, unknown];
+        const e2 = maxRelError(g2, single[i]);
+        if (g2 !== out || !(e2 <= 1e-12) || !(v2 === want || relError(v2, want) <= VALUE_TOL)) {
+          res.failures.push({ kind: "gradient", wrt: PARAMS[i], message: `opts.out call ${call + 1}: ${g2 === out ? `differs by ${e2}, value ${v2}` : "not the out buffer"}`, args });
+          break;
+        }
+      }
     }
   } catch (e) {
     res.failures.push({ kind: e instanceof GradcError ? "refused" : "crash", wrt: "[x,w,p]", message: describeError(e), args });

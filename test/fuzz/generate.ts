@@ -152,14 +152,11 @@ export interface GenOptions {
   /** Rough number of statements in the loss body (default: random 6..18). */
   size?: number;
   /**
-   * Allow helper calls on the right of && / ||. gradc refuses a call whose inlined
-   * body has control flow there (as if it had side effects), so this is off by default.
-   */
-  callsInLogical?: boolean;
-  /**
    * Constructs to leave out, to hunt for other bugs while known ones are open:
    * "fill-param" (.fill on a parameter array), "ternary-in-logical" (a ternary
-   * on the right of && / ||), "hypot3" (Math.hypot with three arguments).
+   * on the right of && / ||), "call-in-logical" (a helper call there), "hypot3"
+   * (Math.hypot with three arguments), "index-reads-array" (an element write whose
+   * index reads the array written).
    */
   avoid?: string[];
 }
@@ -272,6 +269,17 @@ class Gen {
     ]);
   }
 
+  /** The index of an element write (its data-dependent choice may read any array). */
+  targetIndex(sc: Scope, arr: ArrRef): string {
+    if (!this.avoids("index-reads-array")) return this.index(sc, arr);
+    this.noIndexTernary++;
+    try {
+      return this.index(sc, arr);
+    } finally {
+      this.noIndexTernary--;
+    }
+  }
+
   /** A read of an array element, sometimes of a guarded neighbour. */
   read(sc: Scope): string {
     const arr = this.pick(sc.arrs);
@@ -371,7 +379,7 @@ class Gen {
   }
 
   rightOfLogical(sc: Scope, d: number): string {
-    const calls = !this.opts.callsInLogical;
+    const calls = this.avoids("call-in-logical");
     const ternaries = this.avoids("ternary-in-logical");
     if (calls) this.noCalls++;
     if (ternaries) this.noTernary++;
@@ -559,7 +567,7 @@ class Gen {
         [1, () => [`${ind}if (${i} + 1 < ${h}.length) ${h}[${i}] += ${this.lit(0.1, 0.5)} * ${h}[${i} + 1];`]],
       ]);
     }
-    const target = `${arr.name}[${this.index(sc, arr)}]`;
+    const target = `${arr.name}[${this.targetIndex(sc, arr)}]`;
     return [ind + this.choose<string>([
       [3, () => `${target} = ${e(3)};`],
       [3, () => `${target} = Math.tanh(${target} * ${this.leaf(sc)} + ${this.num(sc, 2)});`],

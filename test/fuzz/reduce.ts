@@ -3,8 +3,35 @@
 // failure of the same kind (same message, up to positions and numbers), until no
 // edit applies. Edits are text splices at acorn node offsets.
 import * as acorn from "acorn";
+import { Worker } from "node:worker_threads";
 import { checkProgram, type CheckOptions, type Failure } from "./check.js";
-import type { FuzzProgram } from "./generate.js";
+import type { FuzzArgs, FuzzProgram } from "./generate.js";
+
+const WORKER = `
+const { workerData } = require("node:worker_threads");
+const { helpers, source, args, flag } = workerData;
+const body = helpers.map((h) => h.source).join("\\n") + "\\nreturn (" + source + ");";
+try {
+  const f = new Function(body)();
+  const [x, w, p] = args;
+  f(Float64Array.from(x), w, { a: Float64Array.from(p.a), b: p.b });
+} catch {}
+Atomics.store(flag, 0, 1);
+Atomics.notify(flag, 0);
+`;
+
+/**
+ * Whether the loss finishes within `ms` at `args` (run in a worker): an edit can
+ * turn a counted loop into an endless one (say, by deleting its increment).
+ */
+export function terminates(prog: FuzzProgram, args: FuzzArgs, ms = 2000): boolean {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const plain = [Array.from(args[0]), args[1], { a: Array.from(args[2].a), b: args[2].b }];
+  const worker = new Worker(WORKER, { eval: true, workerData: { helpers: prog.helpers, source: prog.source, args: plain, flag } });
+  const done = Atomics.wait(flag, 0, 0, ms) !== "timed-out" || Atomics.load(flag, 0) === 1;
+  void worker.terminate();
+  return done;
+}
 
 /** The inverse of FuzzProgram.text: top-level helper declarations, then `const loss = ...;`. */
 export function parseText(text: string, seed: number): FuzzProgram | undefined {
@@ -125,12 +152,14 @@ function edits(text: string): Edit[] {
 
 /**
  * Reduces `prog` while `check` still reports a failure with signature `sig`.
- * `opts` are passed to checkProgram (use `wrts` to check only the failing wrt).
+ * `opts` are passed to checkProgram (use `wrts` to check only the failing wrt, and
+ * `at` the failing point, where each candidate is first run in a worker with a timeout).
  */
 export function reduce(prog: FuzzProgram, sig: string, opts: CheckOptions = {}, log?: (msg: string) => void): FuzzProgram {
   const holds = (text: string): FuzzProgram | undefined => {
     const p = parseText(text, prog.seed);
     if (!p) return undefined;
+    if (opts.at && !terminates(p, opts.at)) return undefined;
     const res = checkProgram(p, opts);
     return res.failures.some((f) => signature(f) === sig) ? p : undefined;
   };

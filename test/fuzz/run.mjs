@@ -12,7 +12,6 @@
 //                 of generating one, at the points of --seed (default 0)
 // --show SEED     print the program for SEED and exit
 // --reduce SEED   reduce the first failure of SEED (--failure K for the K-th) and print it
-// --calls-in-logical  let the generator call helpers on the right of && / ||
 // --size N       statements in each loss body (default: random 6..18)
 // --avoid a,b     leave out constructs with known bugs (see GenOptions.avoid in generate.ts)
 // Exit status 1 if any program fails; each failure is printed with its seed and source.
@@ -28,7 +27,6 @@ const opt = (name, dflt) => {
 const flag = (name) => argv.includes(`--${name}`);
 
 const genOpts = {
-  callsInLogical: flag("calls-in-logical"),
   avoid: opt("avoid", "").split(",").filter(Boolean),
   size: opt("size") ? Number(opt("size")) : undefined,
 };
