@@ -8,6 +8,15 @@ import { buildProgram, generateProgram, makeArgs, PARAMS, type FuzzArgs, type Fu
 
 /** The seed's standard for float64 gradients. */
 export const GRAD_TOL = 1e-5;
+/**
+ * f32 programs: x holds single-precision values and intermediates may be stored in
+ * Float32Arrays, each store rounding by up to ~6e-8 relative; central differences
+ * then need a step of 1e-3 (for every parameter), and 1e-3 is the tolerance the
+ * corpus uses for float32 cases.
+ */
+export const GRAD_TOL_32 = 1e-3;
+const STABLE_TOL_32 = 1e-4;
+const H_32 = 1e-3;
 /** Compiled value vs. calling the function. */
 export const VALUE_TOL = 1e-12;
 /**
@@ -54,7 +63,7 @@ export interface CheckOptions {
   gen?: GenOptions;
 }
 
-function copyArgs(args: FuzzArgs): FuzzArgs {
+export function copyArgs(args: FuzzArgs): FuzzArgs {
   return [args[0].slice(), args[1], { a: args[2].a.slice(), b: args[2].b }];
 }
 
@@ -69,6 +78,7 @@ export function checkSeed(seed: number, opts: CheckOptions = {}): CheckResult {
 
 export function checkProgram(prog: FuzzProgram, opts: CheckOptions = {}): CheckResult {
   const points = opts.points ?? 2;
+  const [gradTol, stableTol, h] = prog.f32 ? [GRAD_TOL_32, STABLE_TOL_32, H_32] : [GRAD_TOL, STABLE_TOL, H];
   const attempts = opts.attempts ?? 6;
   const res: CheckResult = { prog, failures: [], checked: 0, skipped: 0, untested: 0 };
   let built;
@@ -93,7 +103,7 @@ export function checkProgram(prog: FuzzProgram, opts: CheckOptions = {}): CheckR
     }
     let good = 0;
     for (let k = 0; k < (opts.at ? 1 : attempts) && good < points; k++) {
-      const args = opts.at ? copyArgs(opts.at) : makeArgs(rng);
+      const args = opts.at ? copyArgs(opts.at) : makeArgs(rng, prog.f32);
       let want: unknown;
       try {
         want = f(...copyArgs(args));
@@ -119,17 +129,17 @@ export function checkProgram(prog: FuzzProgram, opts: CheckOptions = {}): CheckR
       if (!(value === want || relError(value, want) <= VALUE_TOL)) {
         res.failures.push({ kind: "value", wrt, message: `value ${value}, loss returns ${want}`, args });
       }
-      const n1 = numericGradient(f, args, wi, { h: H });
-      const n2 = numericGradient(f, args, wi, { h: H / 2 });
+      const n1 = numericGradient(f, args, wi, { h });
+      const n2 = numericGradient(f, args, wi, { h: h / 2 });
       const spread = maxRelError(n1, n2);
-      if (!(spread <= STABLE_TOL)) {
+      if (!(spread <= stableTol)) {
         res.skipped++;
         continue;
       }
       good++;
       res.checked++;
       const err = maxRelError(g, n1);
-      if (!(err < GRAD_TOL)) {
+      if (!(err < gradTol)) {
         res.failures.push({
           kind: "gradient",
           wrt,
@@ -153,7 +163,7 @@ export function checkProgram(prog: FuzzProgram, opts: CheckOptions = {}): CheckR
  */
 function checkListWrt(f: (...a: any[]) => number, functions: Record<string, Function>, prog: FuzzProgram, res: CheckResult): void {
   const rng = makeRng(seedOf(`fuzz:${prog.seed}:list`));
-  const args = makeArgs(rng);
+  const args = makeArgs(rng, prog.f32);
   try {
     const [v, gs] = valueAndGrad(f, { wrt: [0, 1, 2], functions })(...copyArgs(args)) as [number, unknown[]];
     const single = PARAMS.map((_, i) => valueAndGrad(f, { wrt: i, functions })(...copyArgs(args))[1]);
@@ -170,7 +180,7 @@ function checkListWrt(f: (...a: any[]) => number, functions: Record<string, Func
       const e1 = maxRelError(g, single[i]);
       if (!(e1 <= 1e-12)) res.failures.push({ kind: "gradient", wrt: PARAMS[i], message: `grad differs from valueAndGrad by ${e1}`, args });
       if (i === 1) continue; // a number: no buffer
-      const out = i === 0 ? new Float64Array(args[0].length).fill(123) : { a: new Float64Array(args[2].a.length).fill(123), b: 123 };
+      const out = i === 0 ? args[0].slice().fill(123) : { a: new Float64Array(args[2].a.length).fill(123), b: 123 };
       const withOut = valueAndGrad(f, { wrt: i, functions, out });
       for (let call = 0; call < 2; call++) {
         const [v2, g2] = withOut(...copyArgs(args)) as [number, unknown];
@@ -194,7 +204,7 @@ function show(v: unknown): string {
 }
 
 export function showArgs(args: FuzzArgs): string {
-  return `[new Float64Array([${Array.from(args[0]).join(", ")}]), ${args[1]}, { a: new Float64Array([${Array.from(args[2].a).join(", ")}]), b: ${args[2].b} }]`;
+  return `[new ${args[0].constructor.name}([${Array.from(args[0]).join(", ")}]), ${args[1]}, { a: new Float64Array([${Array.from(args[2].a).join(", ")}]), b: ${args[2].b} }]`;
 }
 
 /** A failure report with everything needed to reproduce it. */

@@ -27,6 +27,8 @@ export const PARAMS = ["x", "w", "p"] as const;
 
 export interface FuzzProgram {
   seed: number;
+  /** x is a Float32Array and some local arrays are too (checked with float32 tolerances). */
+  f32: boolean;
   /** Source of the loss function, as `f.toString()` gives it. */
   source: string;
   /** Helpers the loss calls by name, passed through opts.functions. */
@@ -50,11 +52,15 @@ export function buildProgram(prog: FuzzProgram): BuiltProgram {
   return { f, functions };
 }
 
-export type FuzzArgs = [Float64Array, number, { a: Float64Array; b: number }];
+export type FuzzArgs = [Float64Array | Float32Array, number, { a: Float64Array; b: number }];
 
-/** A random point: x of length 1..5, p.a of length 1..4, entries and scalars in [-1, 1]. */
-export function makeArgs(rng: Rng): FuzzArgs {
-  const x = rng.f64(rng.int(1, 5), -1, 1);
+/**
+ * A random point: x of length 1..5 (a Float32Array for f32 programs), p.a of length
+ * 1..4, entries and scalars in [-1, 1].
+ */
+export function makeArgs(rng: Rng, f32 = false): FuzzArgs {
+  const n = rng.int(1, 5);
+  const x = f32 ? rng.f32(n, -1, 1) : rng.f64(n, -1, 1);
   const w = rng.uniform(-1, 1);
   const a = rng.f64(rng.int(1, 4), -1, 1);
   const b = rng.uniform(-1, 1);
@@ -159,6 +165,8 @@ export interface GenOptions {
    * index reads the array written).
    */
   avoid?: string[];
+  /** x is a Float32Array, and some local arrays are Float32Array. */
+  f32?: boolean;
 }
 
 class Gen {
@@ -258,7 +266,7 @@ class Gen {
       [any.length >= 2 ? 1 : 0, () => `(${this.pick(any).name} + ${this.pick(any).name}) % ${len}`],
       [1, () => "0"],
       [1, () => `${len} - 1`],
-      [this.noTernary || this.noIndexTernary ? 0 : 0.4, () => {
+      [this.noTernary || this.noIndexTernary ? 0 : 0.8, () => {
         this.noIndexTernary++;
         try {
           return `${this.cond(sc, 0)} ? ${this.index(sc, arr)} : ${this.index(sc, arr)}`;
@@ -271,6 +279,14 @@ class Gen {
 
   /** The index of an element write (its data-dependent choice may read any array). */
   targetIndex(sc: Scope, arr: ArrRef): string {
+    if (!this.avoids("index-reads-array") && !this.noTernary && this.chance(0.1)) {
+      // the element to write chosen by comparing elements of the same array (argmax-like)
+      const same = sc.idxs.filter((i) => i.len === arr.len).map((i) => i.name);
+      const cands = [...same, "0", `${arr.name}.length - 1`];
+      const i = this.pick(cands);
+      const j = this.pick(cands);
+      return `${arr.name}[${i}] ${this.pick([">", "<"])} ${arr.name}[${j}] ? ${i} : ${j}`;
+    }
     if (!this.avoids("index-reads-array")) return this.index(sc, arr);
     this.noIndexTernary++;
     try {
@@ -677,10 +693,12 @@ class Gen {
     inner.idxs.push({ name: k, len: arr?.len, ge1: false, pinned: true });
     if (this.chance(0.25)) {
       // an endless loop left with break: the counter steps, and is tested, last
-      const step = `${k}++; if (${k} >= ${bound}) break; `;
+      // (against a bound read before the loop: the body may shadow the array's name)
+      const n = this.fresh("n");
+      const step = `${k}++; if (${k} >= ${n}) break; `;
       const body = this.loopBody(inner, ind, { contPrefix: step });
       const head = this.chance(0.5) ? "while (true)" : "for (;;)";
-      return [`${ind}let ${k} = 0;`, `${ind}${head} {`, ...body, `${ind}  ${step.trim()}`, `${ind}}`];
+      return [`${ind}const ${n} = ${bound};`, `${ind}let ${k} = 0;`, `${ind}${head} {`, ...body, `${ind}  ${step.trim()}`, `${ind}}`];
     }
     const mutable = sc.nums.filter((v) => v.mutable);
     // a data-dependent condition on top of the counter
@@ -714,13 +732,14 @@ class Gen {
     let init: string;
     let cls: string;
     const src = sc.arrs.length ? this.pick(sc.arrs) : undefined;
+    const T = this.opts.f32 && this.chance(0.5) ? "Float32Array" : "Float64Array";
     this.choose<void>([
-      [src ? 5 : 0, () => { init = `new Float64Array(${src!.name}.length)`; cls = src!.len; }],
-      [2, () => { const n = this.rng.int(1, 4); init = `new Float64Array(${n})`; cls = `c${n}`; }],
-      [src ? 1 : 0, () => { init = `new Float64Array(${src!.name}.length + ${this.rng.int(1, 2)})`; cls = this.fresh("L"); }],
+      [src ? 5 : 0, () => { init = `new ${T}(${src!.name}.length)`; cls = src!.len; }],
+      [2, () => { const n = this.rng.int(1, 4); init = `new ${T}(${n})`; cls = `c${n}`; }],
+      [src ? 1 : 0, () => { init = `new ${T}(${src!.name}.length + ${this.rng.int(1, 2)})`; cls = this.fresh("L"); }],
       // copies
       [src ? 0.7 : 0, () => { init = `${src!.name}.slice()`; cls = src!.len; }],
-      [src ? 0.5 : 0, () => { init = `new Float64Array(${src!.name})`; cls = src!.len; }],
+      [src ? 0.5 : 0, () => { init = `new ${T}(${src!.name})`; cls = src!.len; }],
     ]);
     const h = this.declName(sc, "h", init!);
     const out = [`${ind}const ${h} = ${init!};`];
@@ -934,12 +953,16 @@ class Gen {
   }
 }
 
+/** First line of the text of an f32 program. */
+export const F32_MARK = "// f32: x is a Float32Array";
+
 /** The program for one seed. */
 export function generateProgram(seed: number, opts: GenOptions = {}): FuzzProgram {
   const rng = makeRng(seed);
   const g = new Gen(rng, opts);
   const source = g.program(opts.size ?? rng.int(6, 18));
   const helpers = g.helpers;
-  const text = [...helpers.map((h) => h.source), `const loss = ${source};`].join("\n\n");
-  return { seed, source, helpers, text };
+  const f32 = opts.f32 ?? false;
+  const text = [...(f32 ? [F32_MARK] : []), ...helpers.map((h) => h.source), `const loss = ${source};`].join("\n\n");
+  return { seed, f32, source, helpers, text };
 }

@@ -12,6 +12,8 @@
 //                 of generating one, at the points of --seed (default 0)
 // --show SEED     print the program for SEED and exit
 // --reduce SEED   reduce the first failure of SEED (--failure K for the K-th) and print it
+// --progress     print the seed being checked to stderr
+// --f32          x is a Float32Array and some local arrays are Float32Array
 // --size N       statements in each loss body (default: random 6..18)
 // --avoid a,b     leave out constructs with known bugs (see GenOptions.avoid in generate.ts)
 // Exit status 1 if any program fails; each failure is printed with its seed and source.
@@ -29,6 +31,7 @@ const flag = (name) => argv.includes(`--${name}`);
 const genOpts = {
   avoid: opt("avoid", "").split(",").filter(Boolean),
   size: opt("size") ? Number(opt("size")) : undefined,
+  f32: flag("f32"),
 };
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const { module: check } = await runnerImport(here("./check.ts"));
@@ -81,6 +84,7 @@ const byKind = new Map();
 const failedSeeds = [];
 const t0 = Date.now();
 for (const seed of seeds) {
+  if (flag("progress")) process.stderr.write(`\rseed ${seed}   `);
   const res = check.checkProgram(programOf(seed), {
     points: Number(opt("points", 2)),
     listWrt: flag("list-wrt"),
