@@ -1,9 +1,9 @@
 // Checks one generated program: for each parameter as wrt, at random points, the
 // compiled value must equal the function's and the gradient must match central
 // differences. Shared by test/fuzz.test.ts and the long-run script test/fuzz/run.ts.
-import { grad, GradcError, valueAndGrad } from "../../index.js";
+import { grad, GradcError, hvp, jvp, valueAndGrad } from "../../index.js";
 import { maxRelError, numericGradient, relError } from "../../runtime/numeric.js";
-import { makeRng, seedOf } from "../corpus/rng.js";
+import { makeRng, seedOf, type Rng } from "../corpus/rng.js";
 import { buildProgram, generateProgram, makeArgs, PARAMS, type FuzzArgs, type FuzzProgram, type GenOptions } from "./generate.js";
 
 /** The seed's standard for float64 gradients. */
@@ -57,6 +57,12 @@ export interface CheckOptions {
   listWrt?: boolean;
   /** Only these wrt indices (default: all three). */
   wrts?: number[];
+  /**
+   * Other derivative modes to check at one point per wrt: "jvp" (forward mode must
+   * give the reverse-mode gradient dotted with the tangent) and "hvp" (forward over
+   * reverse must match central differences of the gradient along the vector).
+   */
+  modes?: ("jvp" | "hvp")[];
   /** Check only at this point (no other attempts): for reducing a failure. */
   at?: FuzzArgs;
   /** Generator options, for checkSeed. */
@@ -153,7 +159,95 @@ export function checkProgram(prog: FuzzProgram, opts: CheckOptions = {}): CheckR
   }
 
   if (opts.listWrt && res.failures.length === 0) checkListWrt(f, functions, prog, res);
+  if (opts.modes?.length && res.failures.length === 0) checkModes(f, functions, prog, res, opts);
   return res;
+}
+
+type Shape = number | Float64Array | Float32Array | { a: Float64Array; b: number };
+
+/** A random value shaped like `v`, entries in [-1, 1]. */
+function randomLike(v: Shape, rng: Rng): Shape {
+  if (typeof v === "number") return rng.uniform(-1, 1);
+  if (ArrayBuffer.isView(v)) return v.map(() => rng.uniform(-1, 1));
+  return { a: v.a.map(() => rng.uniform(-1, 1)), b: rng.uniform(-1, 1) };
+}
+
+/** v + e·d, shaped like v (a new value). */
+function axpy(v: Shape, e: number, d: Shape): Shape {
+  if (typeof v === "number") return v + e * (d as number);
+  if (ArrayBuffer.isView(v)) return v.map((x, i) => x + e * (d as Float64Array)[i]);
+  const dd = d as { a: Float64Array; b: number };
+  return { a: v.a.map((x, i) => x + e * dd.a[i]), b: v.b + e * dd.b };
+}
+
+function dot(g: unknown, t: Shape): number {
+  if (typeof t === "number") return (g as number) * t;
+  if (ArrayBuffer.isView(t)) return Array.from(t).reduce((s, x, i) => s + x * (g as Float64Array)[i], 0);
+  const gg = g as { a: Float64Array; b: number };
+  return Array.from(t.a).reduce((s, x, i) => s + x * gg.a[i], 0) + t.b * gg.b;
+}
+
+/** Central difference of `g` along `d` at `args[wi]`, step e (relative to the size of the argument). */
+function gradDifference(g: (...a: unknown[]) => unknown, args: FuzzArgs, wi: number, d: Shape, e: number): unknown {
+  const at = (sign: number) => {
+    const a = copyArgs(args) as unknown as Shape[];
+    a[wi] = axpy(a[wi], sign * e, d);
+    return g(...a);
+  };
+  const up = at(1);
+  const down = at(-1);
+  const diff = (u: unknown, v: unknown): unknown => {
+    if (typeof u === "number") return (u - (v as number)) / (2 * e);
+    if (ArrayBuffer.isView(u)) return (u as Float64Array).map((x, i) => (x - (v as Float64Array)[i]) / (2 * e));
+    const uu = u as { a: Float64Array; b: number };
+    const vv = v as { a: Float64Array; b: number };
+    return { a: uu.a.map((x, i) => (x - vv.a[i]) / (2 * e)), b: (uu.b - vv.b) / (2 * e) };
+  };
+  return diff(up, down);
+}
+
+function checkModes(f: (...a: any[]) => number, functions: Record<string, Function>, prog: FuzzProgram, res: CheckResult, opts: CheckOptions): void {
+  const tol = prog.f32 ? 1e-6 : 1e-9;
+  for (let wi = 0; wi < PARAMS.length; wi++) {
+    if (opts.wrts && !opts.wrts.includes(wi)) continue;
+    const rng = makeRng(seedOf(`fuzz:${prog.seed}:modes:${wi}`));
+    const args = opts.at ? copyArgs(opts.at) : makeArgs(rng, prog.f32);
+    const want = f(...copyArgs(args));
+    const g = valueAndGrad(f, { wrt: wi, functions })(...copyArgs(args))[1];
+    const t = randomLike(args[wi] as Shape, rng);
+    if (opts.modes!.includes("jvp")) {
+      const wrt = `${PARAMS[wi]} (jvp)`;
+      try {
+        const [v, jt] = jvp(f, { wrt: wi, functions })(...copyArgs(args), t) as [number, number];
+        if (!(v === want || relError(v, want) <= VALUE_TOL)) res.failures.push({ kind: "value", wrt, message: `value ${v}, loss returns ${want}`, args });
+        const ref = dot(g, t);
+        const err = relError(jt, ref);
+        if (!(err <= tol)) res.failures.push({ kind: "gradient", wrt, message: `J·t = ${jt}, reverse gradient · t = ${ref} (error ${err.toExponential(2)})`, args });
+      } catch (e) {
+        res.failures.push({ kind: e instanceof GradcError ? "refused" : "crash", wrt, message: describeError(e), args });
+      }
+    }
+    if (opts.modes!.includes("hvp")) {
+      const wrt = `${PARAMS[wi]} (hvp)`;
+      try {
+        const hv = hvp(f, { wrt: wi, functions })(...copyArgs(args), t);
+        const gw = grad(f, { wrt: wi, functions });
+        const e = prog.f32 ? 1e-3 : 1e-5;
+        const d1 = gradDifference(gw, args, wi, t, e);
+        const d2 = gradDifference(gw, args, wi, t, e / 2);
+        if (maxRelError(d1, d2) <= (prog.f32 ? 1e-4 : 1e-6)) {
+          const err = maxRelError(hv, d1);
+          if (!(err < (prog.f32 ? GRAD_TOL_32 : GRAD_TOL))) {
+            res.failures.push({ kind: "gradient", wrt, message: `relative error ${err.toExponential(2)}\n  hvp:        ${show(hv)}\n  difference: ${show(d1)}`, args });
+          }
+        } else {
+          res.skipped++;
+        }
+      } catch (e) {
+        res.failures.push({ kind: e instanceof GradcError ? "refused" : "crash", wrt, message: describeError(e), args });
+      }
+    }
+  }
 }
 
 /**

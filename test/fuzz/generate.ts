@@ -35,6 +35,8 @@ export interface FuzzProgram {
   helpers: { name: string; source: string }[];
   /** Everything needed to reproduce: the helpers, then the loss. */
   text: string;
+  /** The program as a TypeScript module exporting `loss` (generated programs only). */
+  tsText?: string;
 }
 
 export interface BuiltProgram {
@@ -102,6 +104,8 @@ interface FnRef {
   params: ParamKind[];
   /** Writes into its array arguments: only called as a statement, with writable arrays. */
   effects: boolean;
+  /** Returns an array as long as its argument number `returnsArr` (maybe that very array). */
+  returnsArr?: number;
 }
 
 interface Scope {
@@ -152,6 +156,8 @@ interface Loop {
 interface FnState {
   loops: Loop[];
   isMain: boolean;
+  /** What its returns return, for a helper returning an array. */
+  retArr?: string;
 }
 
 export interface GenOptions {
@@ -179,9 +185,12 @@ class Gen {
   /** > 0 while generating an expression in which ternaries are not allowed. */
   private noTernary = 0;
   private noIndexTernary = 0;
+  lossIsArrow = false;
   /** Helpers being generated around the current point. */
   private helperDepth = 0;
   readonly helpers: { name: string; source: string }[] = [];
+  /** Parameter lists (see signature()). */
+  readonly sigs: { js: string; ts: string }[] = [];
 
   constructor(readonly rng: Rng, readonly opts: GenOptions) {}
 
@@ -225,7 +234,7 @@ class Gen {
         ...sc.idxs.filter((v) => !v.pinned).map((v) => v.name),
         ...sc.bools.map((v) => v.name),
       ].filter((n) =>
-        !n.includes(".") && !sc.declared.has(n) && !sc.fns.some((f) => f.name === n) &&
+        !n.includes(".") && !sc.declared.has(n) && !sc.fns.some((f) => f.name === n) && n !== this.fn.retArr &&
         // the initialiser would read the new, uninitialised binding
         !new RegExp(`\\b${n}\\b`).test(init));
       if (names.length) {
@@ -285,7 +294,7 @@ class Gen {
       const cands = [...same, "0", `${arr.name}.length - 1`];
       const i = this.pick(cands);
       const j = this.pick(cands);
-      return `${arr.name}[${i}] ${this.pick([">", "<"])} ${arr.name}[${j}] ? ${i} : ${j}`;
+      return `${cmp(`${arr.name}[${i}]`, this.pick([">", "<"]), `${arr.name}[${j}]`)} ? ${i} : ${j}`;
     }
     if (!this.avoids("index-reads-array")) return this.index(sc, arr);
     this.noIndexTernary++;
@@ -296,6 +305,22 @@ class Gen {
     }
   }
 
+  /**
+   * A parameter list, as a placeholder that the JavaScript text replaces with the
+   * names and the TypeScript text with annotated names.
+   */
+  signature(names: string[], types: string[]): string {
+    const id = this.sigs.length;
+    this.sigs.push({ js: names.join(", "), ts: names.map((n, i) => `${n}: ${types[i]}`).join(", ") });
+    return `/*@sig${id}*/`;
+  }
+
+  /** The TypeScript type of an array parameter (x, or a helper's, which may be passed x). */
+  arrType(isX = false): string {
+    if (!this.opts.f32) return "Float64Array";
+    return isX ? "Float32Array" : "Float64Array | Float32Array";
+  }
+
   /** A read of an array element, sometimes of a guarded neighbour. */
   read(sc: Scope): string {
     const arr = this.pick(sc.arrs);
@@ -304,7 +329,7 @@ class Gen {
       const i = this.pick(same).name;
       return this.chance(0.5)
         ? `(${i} > 0 ? ${arr.name}[${i} - 1] : ${this.signedLit()})`
-        : `(${i} + 1 < ${arr.name}.length ? ${arr.name}[${i} + 1] : ${this.signedLit()})`;
+        : `(${arr.name}.length > ${i} + 1 ? ${arr.name}[${i} + 1] : ${this.signedLit()})`;
     }
     return `${arr.name}[${this.index(sc, arr)}]`;
   }
@@ -326,7 +351,7 @@ class Gen {
   num(sc: Scope, d: number): string {
     if (d <= 0 || this.chance(0.25)) return this.leaf(sc);
     const e = () => this.num(sc, d - 1);
-    const pure = this.noCalls ? [] : sc.fns.filter((f) => !f.effects && this.canCall(sc, f));
+    const pure = this.noCalls ? [] : sc.fns.filter((f) => !f.effects && f.returnsArr === undefined && this.canCall(sc, f));
     return this.choose<string>([
       [4, () => `${e()} + ${e()}`],
       [2, () => `${e()} - ${e()}`],
@@ -383,11 +408,11 @@ class Gen {
   cond(sc: Scope, d: number): string {
     const e = () => this.num(sc, Math.min(d, 2));
     return this.choose<string>([
-      [6, () => `${e()} ${this.pick([">", "<", ">=", "<="])} ${e()}`],
-      [3, () => `${e()} ${this.pick([">", "<"])} ${this.signedLit()}`],
+      [6, () => { const a = e(); const op = this.pick([">", "<", ">=", "<="]); return cmp(a, op, e()); }],
+      [3, () => { const a = e(); const op = this.pick([">", "<"]); return cmp(a, op, this.signedLit()); }],
       [sc.idxs.length ? 1 : 0, () => `${this.pick(sc.idxs).name} % 2 === 0`],
-      [sc.idxs.length ? 1 : 0, () => `${this.pick(sc.idxs).name} ${this.pick([">", "<", "!==", "==="])} ${this.rng.int(0, 2)}`],
-      [sc.idxs.length >= 2 ? 0.5 : 0, () => `${this.pick(sc.idxs).name} ${this.pick(["<", "!==", "<="])} ${this.pick(sc.idxs).name}`],
+      [sc.idxs.length ? 1 : 0, () => { const i = this.pick(sc.idxs).name; const op = this.pick([">", "<", "!==", "==="]); return cmp(i, op, String(this.rng.int(0, 2))); }],
+      [sc.idxs.length >= 2 ? 0.5 : 0, () => { const i = this.pick(sc.idxs).name; const op = this.pick(["<", "!==", "<="]); return cmp(i, op, this.pick(sc.idxs).name); }],
       [d > 0 ? 1 : 0, () => `${this.cond(sc, d - 1)} ${this.pick(["&&", "||"])} ${this.rightOfLogical(sc, d - 1)}`],
       [d > 0 ? 0.5 : 0, () => `!(${this.cond(sc, d - 1)})`],
       [sc.bools.length ? 2 : 0, () => `${this.chance(0.3) ? "!" : ""}${this.pick(sc.bools).name}`],
@@ -446,7 +471,8 @@ class Gen {
     const inLoop = this.fn.loops.length > 0;
     const loopDepth = this.fn.loops.length;
     const deep = this.blockDepth >= 4;
-    const effects = sc.fns.filter((f) => f.effects && this.canCall(sc, f));
+    const effects = sc.fns.filter((f) => f.effects && f.returnsArr === undefined && this.canCall(sc, f));
+    const vectors = sc.fns.filter((f) => f.returnsArr !== undefined && this.canCall(sc, f));
     return this.choose<string[]>([
       [3, () => this.declNum(sc, ind)],
       [mutable.length ? 6 : 0, () => this.assignNum(sc, ind, this.pick(mutable).name)],
@@ -459,8 +485,9 @@ class Gen {
       [sc.arrs.length < 6 ? 1.2 : 0, () => this.localArray(sc, ind)],
       [fillable.length ? 0.4 : 0, () => [`${ind}${this.pick(fillable).name}.fill(${this.rhs(sc, 2)});`]],
       [inLoop ? 2 : 0, () => this.exit(sc, ind)],
-      [!inLoop && this.blockDepth > 0 ? 0.3 : 0, () => [`${ind}if (${this.cond(sc, 1)}) return ${this.retExpr(sc)};`]],
+      [!inLoop && this.blockDepth > 0 ? 0.3 : 0, () => [`${ind}if (${this.cond(sc, 1)}) return ${this.fn.retArr ?? this.retExpr(sc)};`]],
       [effects.length && writable.length ? 1.5 : 0, () => this.effectCall(sc, ind, this.pick(effects))],
+      [vectors.length ? 1.5 : 0, () => this.vectorCall(sc, ind, this.pick(vectors))],
       [0.6, () => this.declFlag(sc, ind)],
       [sc.bools.some((b) => b.mutable) ? 0.8 : 0, () => this.assignFlag(sc, ind)],
       [sc.arrs.length ? 0.6 : 0, () => this.declInt(sc, ind)],
@@ -506,7 +533,7 @@ class Gen {
     const len = `${m.cycles!.name}.length`;
     return [ind + this.choose<string>([
       [1, () => `${m.name} = (${m.name} + 1) % ${len};`],
-      [1, () => `${m.name} = ${m.name} + 1 < ${len} ? ${m.name} + 1 : 0;`],
+      [1, () => `${m.name} = ${len} > ${m.name} + 1 ? ${m.name} + 1 : 0;`],
       [1, () => `${m.name} = ${m.name} > 0 ? ${m.name} - 1 : ${len} - 1;`],
     ])];
   }
@@ -580,7 +607,7 @@ class Gen {
       return this.choose<string[]>([
         [1, () => [`${ind}if (${i} > 0) ${h}[${i}] = ${this.lit(0.3, 0.8)} * ${h}[${i}] + ${this.lit(0.2, 0.6)} * Math.tanh(${h}[${i} - 1] * ${this.leaf(sc)});`]],
         [1, () => [`${ind}${h}[${i}] = Math.tanh(${h}[${i}] * ${this.leaf(sc)} + (${i} > 0 ? ${h}[${i} - 1] : ${this.num(sc, 1)}));`]],
-        [1, () => [`${ind}if (${i} + 1 < ${h}.length) ${h}[${i}] += ${this.lit(0.1, 0.5)} * ${h}[${i} + 1];`]],
+        [1, () => [`${ind}if (${h}.length > ${i} + 1) ${h}[${i}] += ${this.lit(0.1, 0.5)} * ${h}[${i} + 1];`]],
       ]);
     }
     const target = `${arr.name}[${this.targetIndex(sc, arr)}]`;
@@ -702,7 +729,7 @@ class Gen {
     }
     const mutable = sc.nums.filter((v) => v.mutable);
     // a data-dependent condition on top of the counter
-    const extra = mutable.length && this.chance(0.4) ? ` && ${this.pick(mutable).name} < ${this.lit(0.5, 3)}` : "";
+    const extra = mutable.length && this.chance(0.4) ? ` && ${cmp(this.pick(mutable).name, "<", this.lit(0.5, 3))}` : "";
     const body = this.loopBody(inner, ind, { contPrefix: `${k}++; ` });
     return [`${ind}let ${k} = 0;`, `${ind}while (${k} < ${bound}${extra}) {`, ...body, `${ind}  ${k}++;`, `${ind}}`];
   }
@@ -760,9 +787,28 @@ class Gen {
     return this.choose<string[]>([
       [3, () => [`${ind}if (${this.cond(sc, 1)}) break;`]],
       [3, () => [`${ind}if (${this.cond(sc, 1)}) { ${loop.contPrefix}continue; }`]],
-      [2, () => [`${ind}if (${this.cond(sc, 1)}) return ${this.retExpr(sc)};`]],
+      [2, () => [`${ind}if (${this.cond(sc, 1)}) return ${this.fn.retArr ?? this.retExpr(sc)};`]],
       [0.5, () => [`${ind}if (${this.cond(sc, 1)}) {`, ...this.block(child(sc), ind + "  ", 1), `${ind}  break;`, `${ind}}`]],
     ]);
+  }
+
+  /** `const h = g(...)` for a helper returning an array. */
+  vectorCall(sc: Scope, ind: string, f: FnRef): string[] {
+    const args: string[] = [];
+    let len = "";
+    f.params.forEach((k, i) => {
+      if (k === "num") args.push(this.num(sc, 1));
+      else if (k === "obj") args.push(this.pick(sc.objs));
+      else {
+        const a = this.pick(f.effects ? sc.arrs.filter((x) => x.writable) : sc.arrs);
+        if (i === f.returnsArr) len = a.len;
+        args.push(a.name);
+      }
+    });
+    const call = `${f.name}(${args.join(", ")})`;
+    const h = this.declName(sc, "h", call);
+    sc.arrs.push({ name: h, len, writable: true });
+    return [`${ind}const ${h} = ${call};`];
   }
 
   effectCall(sc: Scope, ind: string, f: FnRef): string[] {
@@ -789,7 +835,7 @@ class Gen {
   // --- functions ------------------------------------------------------------------------
 
   /** The body of a helper with parameters `params`; returns its lines (without braces). */
-  helperBody(sc: Scope, ind: string, size: number): string[] {
+  helperBody(sc: Scope, ind: string, size: number, retArr?: ArrRef): string[] {
     const saved = this.fn;
     const savedDepth = this.blockDepth;
     const savedFuel = this.fuel;
@@ -807,8 +853,24 @@ class Gen {
         out.push(...lines);
         sc.fns.push(ref);
       }
+      if (retArr) {
+        // the result: a new array filled from the argument, or the argument itself
+        const r = this.chance(0.75) ? this.fresh("r") : retArr.name;
+        if (r !== retArr.name) {
+          sc.declared.add(r);
+          const init = this.chance(0.5) ? `new Float64Array(${retArr.name}.length)` : `${retArr.name}.slice()`;
+          out.push(`${ind}const ${r} = ${init};`);
+          const j = this.fresh("j");
+          const inner = child(sc);
+          inner.idxs.push({ name: j, len: retArr.len, ge1: false });
+          const e = this.num(inner, 2);
+          out.push(`${ind}for (let ${j} = 0; ${j} < ${r}.length; ${j}++) ${r}[${j}] = ${e};`);
+          sc.arrs.push({ name: r, len: retArr.len, writable: true });
+        }
+        this.fn.retArr = r;
+      }
       while (this.fuel > 0) out.push(...this.stmt(sc, ind));
-      out.push(`${ind}return ${this.retExpr(sc)};`);
+      out.push(`${ind}return ${this.fn.retArr ?? this.retExpr(sc)};`);
       return out;
     } finally {
       this.helperDepth--;
@@ -837,6 +899,7 @@ class Gen {
     const sc = child(captures);
     const kinds: ParamKind[] = [];
     const names: string[] = [];
+    const types: string[] = [];
     const np = this.rng.int(1, 3);
     let effects = false;
     for (let k = 0; k < np; k++) {
@@ -848,6 +911,7 @@ class Gen {
         if (this.chance(0.5)) {
           const q = this.fresh("q");
           names.push(q);
+          types.push(OBJ_TYPE);
           sc.declared.add(q);
           sc.objs.push(q);
           sc.arrs.push({ name: `${q}.a`, len: "m", writable: false });
@@ -856,6 +920,7 @@ class Gen {
           const qa = this.fresh("qa");
           const qb = this.fresh("qb");
           names.push(`{ a: ${qa}, b: ${qb} }`);
+          types.push(OBJ_TYPE);
           sc.declared.add(qa).add(qb);
           sc.arrs.push({ name: qa, len: "m", writable: false });
           sc.nums.push({ name: qb, mutable: this.chance(0.3) });
@@ -864,6 +929,7 @@ class Gen {
       }
       const pn = this.fresh(kind === "arr" ? "a" : "u");
       names.push(pn);
+      types.push(kind === "arr" ? this.arrType() : "number");
       sc.declared.add(pn);
       if (kind === "arr") {
         const writable = k === 0 && this.chance(0.4);
@@ -874,13 +940,19 @@ class Gen {
       }
     }
     const ref: FnRef = { name, params: kinds, effects };
-    const params = names.join(", ");
+    const params = this.signature(names, types);
     // a one-expression arrow
     if (style === "arrow" && this.chance(0.4)) {
       const e = this.num(sc, 3);
       return { ref, lines: [`${ind}const ${name} = (${params}) => ${e};`] };
     }
-    const body = this.helperBody(sc, ind + "  ", this.rng.int(2, 6));
+    // returning an array as long as its first parameter
+    let retArr: ArrRef | undefined;
+    if (kinds[0] === "arr" && !this.avoids("array-helpers") && this.chance(0.3)) {
+      retArr = sc.arrs.find((a) => a.name === names[0]);
+      ref.returnsArr = 0;
+    }
+    const body = this.helperBody(sc, ind + "  ", this.rng.int(2, 6), retArr);
     const open = style === "arrow" ? `${ind}const ${name} = (${params}) => {` : `${ind}function ${name}(${params}) {`;
     return { ref, lines: [open, ...body, `${ind}}${style === "arrow" ? ";" : ""}`] };
   }
@@ -908,12 +980,12 @@ class Gen {
     sc.nums.push({ name: "w", mutable: this.chance(0.15) });
     sc.declared.add("x").add("w");
     if (style < 0.15) {
-      sig = "x, w, { a, b }";
+      sig = this.signature(["x", "w", "{ a, b }"], [this.arrType(true), "number", OBJ_TYPE]);
       sc.arrs.push({ name: "a", len: "m", writable: false });
       sc.nums.push({ name: "b", mutable: false });
       sc.declared.add("a").add("b");
     } else {
-      sig = "x, w, p";
+      sig = this.signature(["x", "w", "p"], [this.arrType(true), "number", OBJ_TYPE]);
       sc.arrs.push({ name: "p.a", len: "m", writable: false });
       sc.nums.push({ name: "p.b", mutable: false });
       sc.objs.push("p");
@@ -948,9 +1020,23 @@ class Gen {
       lines.push(`${ind}for (let ${i} = 0; ${i} < ${h}.length; ${i}++) s += ${this.lit(0.1, 0.5)} * ${h}[${i}];`);
     }
     lines.push(`${ind}return ${this.retExpr(sc)};`);
-    const head = this.chance(0.2) ? `(${sig}) => {` : `function loss(${sig}) {`;
+    const arrow = this.chance(0.2);
+    this.lossIsArrow = arrow;
+    const head = arrow ? `(${sig}) => {` : `function loss(${sig}) {`;
     return [head, ...lines, "}"].join("\n");
   }
+}
+
+const OBJ_TYPE = "{ a: Float64Array; b: number }";
+
+/**
+ * `a op b`, with `<` written as `b > a`: in TypeScript `a < (b) > (c)` parses as a
+ * call with type arguments, so a `<` followed later by `> (` would make the
+ * TypeScript text of a program mean something else than its JavaScript text. Loop
+ * heads keep their `<` (nothing follows it but the bound).
+ */
+function cmp(a: string, op: string, b: string): string {
+  return op === "<" ? `${b} > ${a}` : `${a} ${op} ${b}`;
 }
 
 /** First line of the text of an f32 program. */
@@ -960,9 +1046,14 @@ export const F32_MARK = "// f32: x is a Float32Array";
 export function generateProgram(seed: number, opts: GenOptions = {}): FuzzProgram {
   const rng = makeRng(seed);
   const g = new Gen(rng, opts);
-  const source = g.program(opts.size ?? rng.int(6, 18));
-  const helpers = g.helpers;
+  const raw = g.program(opts.size ?? rng.int(6, 18));
+  const fill = (t: string, lang: "js" | "ts") => t.replace(/\/\*@sig(\d+)\*\//g, (_, id: string) => g.sigs[Number(id)][lang]);
+  const source = fill(raw, "js");
+  const helpers = g.helpers.map((h) => ({ name: h.name, source: fill(h.source, "js") }));
   const f32 = opts.f32 ?? false;
   const text = [...(f32 ? [F32_MARK] : []), ...helpers.map((h) => h.source), `const loss = ${source};`].join("\n\n");
-  return { seed, f32, source, helpers, text };
+  // the same program as a TypeScript module, for the build-time front-end
+  const tsLoss = g.lossIsArrow ? `export const loss = ${fill(raw, "ts")};` : `export ${fill(raw, "ts")}`;
+  const tsText = [...g.helpers.map((h) => fill(h.source, "ts")), tsLoss].join("\n\n") + "\n";
+  return { seed, f32, source, helpers, text, tsText };
 }

@@ -164,15 +164,16 @@ export function reduce(prog: FuzzProgram, sig: string, opts: CheckOptions = {}, 
     return res.failures.some((f) => signature(f) === sig) ? p : undefined;
   };
   let cur = prog;
-  // statement-level edits first (cheap to find, remove the most), then everything
-  for (const stmtsOnly of [true, false]) {
+  // statement-level edits first (cheap to find, remove the most), then everything,
+  // then dropping redundant parentheses
+  for (const round of ["statements", "all", "parens"] as const) {
     let changed = true;
     while (changed) {
       changed = false;
       let i = 0;
       for (;;) {
-        const es = edits(cur.text).filter((e) => !stmtsOnly || e.statement);
-      if (i >= es.length) break;
+        const es = round === "parens" ? parenEdits(cur.text) : edits(cur.text).filter((e) => round === "all" || e.statement);
+        if (i >= es.length) break;
         const e = es[i];
         const next = cur.text.slice(0, e.start) + e.text + cur.text.slice(e.end);
         const p = holds(next);
@@ -186,5 +187,25 @@ export function reduce(prog: FuzzProgram, sig: string, opts: CheckOptions = {}, 
       }
     }
   }
-  return cur;
+  // blank lines left by deletions
+  return parseText(cur.text.split("\n").filter((l) => l.trim() !== "").join("\n"), prog.seed) ?? cur;
+}
+
+/** Removing one pair of parentheses (each is kept only if the failure stays). */
+function parenEdits(text: string): Edit[] {
+  let ast: acorn.Program;
+  try {
+    ast = acorn.parse(text, { ecmaVersion: "latest", preserveParens: true });
+  } catch {
+    return [];
+  }
+  const out: Edit[] = [];
+  const visit = (node: AnyNode) => {
+    if (node.type === "ParenthesizedExpression") {
+      out.push({ start: node.start, end: node.end, text: text.slice(node.expression.start, node.expression.end) });
+    }
+    for (const [, c] of children(node)) visit(c);
+  };
+  visit(ast);
+  return out;
 }

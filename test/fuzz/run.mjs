@@ -12,6 +12,9 @@
 //                 of generating one, at the points of --seed (default 0)
 // --show SEED     print the program for SEED and exit
 // --reduce SEED   reduce the first failure of SEED (--failure K for the K-th) and print it
+// --modes jvp,hvp  also check forward mode against reverse, and hvp against
+//                 central differences of the gradient
+// --ts           also check the build-time path (TypeScript front-end) against the run-time one
 // --progress     print the seed being checked to stderr
 // --f32          x is a Float32Array and some local arrays are Float32Array
 // --size N       statements in each loss body (default: random 6..18)
@@ -54,7 +57,7 @@ const programOf = (seed) => {
 if (flag("reduce")) {
   const r = opt("reduce");
   const seed = Number(r !== undefined && !r.startsWith("--") ? r : opt("seed", 0));
-  const res = check.checkProgram(programOf(seed));
+  const res = check.checkProgram(programOf(seed), { modes: opt("modes", "").split(",").filter(Boolean) });
   if (!res.failures.length) {
     console.log(`seed ${seed} passes`);
     process.exit(0);
@@ -62,9 +65,9 @@ if (flag("reduce")) {
   const which = Number(opt("failure", 0));
   const failure = res.failures[which];
   const sig = red.signature(failure);
-  const wi = ["x", "w", "p"].indexOf(failure.wrt);
+  const wi = ["x", "w", "p"].indexOf(failure.wrt.split(" ")[0]);
   console.log(`reducing seed ${seed} for ${sig}`);
-  const ropts = { wrts: wi >= 0 ? [wi] : undefined, at: failure.args };
+  const ropts = { wrts: wi >= 0 ? [wi] : undefined, at: failure.args, modes: opt("modes", "").split(",").filter(Boolean) };
   const small = red.reduce(res.prog, sig, ropts, (m) => process.stderr.write(`\r${m}   `));
   process.stderr.write("\n");
   const again = check.checkProgram(small, ropts);
@@ -79,6 +82,7 @@ const seeds = opt("file")
   : Array.from({ length: Number(opt("count", 500)) }, (_, k) => Number(opt("from", 1000)) + k);
 
 const quiet = flag("quiet");
+const buildCheck = flag("ts") ? (await runnerImport(here("./build-check.ts"))).module : undefined;
 const totals = { programs: 0, checked: 0, skipped: 0, untested: 0, failed: 0 };
 const byKind = new Map();
 const failedSeeds = [];
@@ -88,8 +92,9 @@ for (const seed of seeds) {
   const res = check.checkProgram(programOf(seed), {
     points: Number(opt("points", 2)),
     listWrt: flag("list-wrt"),
-    gen: genOpts,
+    modes: opt("modes", "").split(",").filter(Boolean),
   });
+  if (buildCheck && res.failures.length === 0) buildCheck.checkBuild(res.prog, res);
   totals.programs++;
   totals.checked += res.checked;
   totals.skipped += res.skipped;
