@@ -4,6 +4,8 @@
 import { maxRelError, numericGradient, type NumericValue } from "../runtime/numeric.js";
 import { Tape } from "../runtime/tape.js";
 import { emitGradParts } from "./emit/module.js";
+import { KERNELS } from "./emit/js.js";
+import * as kernels from "../runtime/kernels/index.js";
 import { refuse } from "./errors.js";
 import { kindKey, kindOf, type Kind } from "./kinds.js";
 import { parseFunctionSource } from "./parse/acorn.js";
@@ -106,7 +108,7 @@ function makeDerivative(
       // The generated text is shared; each derivative function instantiates its own code.
       let body = modules.get(key);
       if (body === undefined) modules.set(key, (body = emitGradParts({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode }, { lang: "js", exportName: "entry" }).body));
-      spec = { entry: new Function("Tape", `${body}\nreturn entry;`)(Tape), match: matcher(kinds) };
+      spec = { entry: new Function("Tape", KERNELS, `${body}\nreturn entry;`)(Tape, kernels), match: matcher(kinds) };
       mine.set(key, spec);
     }
     return spec;
@@ -201,11 +203,16 @@ function resolveWrt(fn: SourceFn, spec: WrtSpec | undefined): { wrt: number[]; l
   return { wrt: [one(spec)], list: false };
 }
 
+/** Runtime kernels by identity: passed in opts.functions, they are calls of kernels, not inlined. */
+const KERNEL_NAMES = new Map<unknown, string>(Object.entries(kernels).map(([name, f]) => [f, name]));
+
 function functionResolver(functions: Record<string, Function>): ResolveFn {
   const byName = new Map<string, SourceFn>();
   return (name) => {
     const f = Object.prototype.hasOwnProperty.call(functions, name) ? functions[name] : undefined;
     if (typeof f !== "function") return undefined;
+    const kernel = KERNEL_NAMES.get(f);
+    if (kernel) return { kernel };
     let p = byName.get(name);
     if (!p) {
       p = { ...parsed(f), name };

@@ -2,7 +2,7 @@
 // the IR is verified after each one.
 import type { Ids } from "./ir/builder.js";
 import { printFunc } from "./ir/print.js";
-import { varsOf, walk, type Func, type Var } from "./ir/types.js";
+import { hasDst, varsOf, walk, type Func, type Var } from "./ir/types.js";
 import { verify } from "./ir/verify.js";
 import { lowerFunction } from "./lower/index.js";
 import { refuse, type GradcError } from "./errors.js";
@@ -22,7 +22,7 @@ export function idsAfter(f: Func): Ids {
   for (const p of f.params) see(p.id);
   see(f.result.id);
   walk(f.body, (i) => {
-    if ("dst" in i) see(i.dst.id);
+    if (hasDst(i)) see(i.dst.id);
     for (const v of varsOf(i)) see(v.id);
   });
   return { next: max + 1 };

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { GradcError } from "../compiler/errors.js";
 import { parseFunctionSource } from "../compiler/parse/acorn.js";
 import { createProject, kindsFromSignature, locateFunction, parseTsModule, resolver } from "../compiler/parse/typescript.js";
+import type { SourceFn, SourceText } from "../compiler/parse/source.js";
 
 const created: string[] = [];
 const track = (dir: string) => (created.push(dir), dir);
@@ -191,7 +192,8 @@ describe("imports and the resolver", () => {
   });
 
   it("resolves local, imported, aliased and re-exported functions", () => {
-    const resolve = resolver(project);
+    const found = resolver(project);
+    const resolve = (name: string, from: SourceText) => found(name, from) as SourceFn | undefined;
     expect(resolve("local", main.source)?.name).toBe("local");
     const s2 = resolve("s2", main.source)!;
     expect(s2.name).toBe("sq");

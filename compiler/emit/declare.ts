@@ -75,6 +75,7 @@ function accesses(i: Instr): [Var, boolean][] {
     }
     case "load": case "len": case "store": case "fill": return [[i.arr, false]];
     case "pushref": return [[i.v, false]];
+    case "call": return [...(i.out ? [[i.out, false] as [Var, boolean]] : []), ...i.ins.map((v): [Var, boolean] => [v, false])];
     case "for": return i.exit ? [[i.index, true], [i.exit, false]] : [[i.index, true]];
     default: return [];
   }

@@ -2,8 +2,9 @@
 // the expression that uses them when nothing in between overwrites what they read,
 // so the output reads like hand-written code; other temps become consts.
 import { opDef } from "../ops/table.js";
+import { kernelDef } from "../ops/kernels/index.js";
 import { Effects } from "../ir/effects.js";
-import { isArrayType, usedTemps, walk, type Block, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+import { hasDst, isArrayType, usedTemps, walk, type Block, type Call, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 import { planDeclarations, type Declarations } from "./declare.js";
 import { Names } from "./names.js";
 
@@ -32,7 +33,7 @@ class FunctionEmitter {
 
   constructor(private readonly f: Func, private readonly o: EmitFunctionOptions) {
     walk(f.body, (i) => {
-      if ("dst" in i) this.defs.set(i.dst.id, i);
+      if (hasDst(i)) this.defs.set(i.dst.id, i);
       for (const u of usedTemps(i)) this.uses.set(u.id, (this.uses.get(u.id) ?? 0) + 1);
     });
     this.effects = new Effects(this.defs);
@@ -85,7 +86,15 @@ class FunctionEmitter {
   private statement(i: Instr, depth: number): void {
     const e = (t: Temp) => this.expr(t);
     const n = (v: Var) => this.o.names.of(v);
-    if ("dst" in i) {
+    if (i.k === "call" && (i.out || !this.uses.get(i.dst!.id))) {
+      // A kernel writing an array is a statement (its number result, if used, a const).
+      this.comment(i, depth);
+      if (!i.dst || !this.uses.get(i.dst.id)) return this.out(depth, `${this.callExpr(i)};`);
+      const name = this.o.names.temp();
+      this.tempNames.set(i.dst.id, name);
+      return this.out(depth, `const ${name} = ${this.callExpr(i)};`);
+    }
+    if (hasDst(i)) {
       if (this.inlined.has(i.dst.id)) return;
       if (!this.uses.get(i.dst.id) && i.k !== "pop") return;
       this.comment(i, depth);
@@ -180,7 +189,7 @@ class FunctionEmitter {
 
   private whileStatement(i: Extract<Instr, { k: "while" }>, depth: number): void {
     this.planInlining(i.test);
-    const simple = i.test.every((t) => "dst" in t && (t.dst === i.cond || this.inlined.has(t.dst.id)));
+    const simple = i.test.every((t) => hasDst(t) && (t.dst === i.cond || this.inlined.has(t.dst.id)));
     if (simple) {
       this.out(depth, `while (${this.expr(i.cond)}) {`);
       this.nested(i.body, depth);
@@ -213,8 +222,25 @@ class FunctionEmitter {
       case "load": return `${n(d.arr)}[${this.expr(d.idx)}]`;
       case "len": return `${n(d.arr)}.length`;
       case "pop": return d.dst.type === "bool" ? `${tapeName(d.tape)}.pop() !== 0` : `${tapeName(d.tape)}.pop()`;
+      case "call": return this.callExpr(d);
       default: throw new Error(`gradc internal error: ${d.k} has no value`);
     }
+  }
+
+  /** `kernels.name(out, operands…)`, trailing operands equal to their defaults left out. */
+  private callExpr(i: Call): string {
+    const def = kernelDef(i.kernel)!;
+    let ins = 0, args = 0;
+    const texts = def.params.map((p) => {
+      if (p.kind === "arr") return { text: this.o.names.of(i.ins[ins++]), isDefault: false };
+      const t = i.args[args++];
+      const d = this.defs.get(t.id);
+      return { text: this.expr(t), isDefault: d?.k === "const" && d.value === p.default };
+    });
+    if (i.accumulate) texts.push({ text: "true", isDefault: false });
+    while (texts.length && texts[texts.length - 1].isDefault) texts.pop();
+    const all = [...(i.out ? [this.o.names.of(i.out)] : []), ...texts.map((t) => t.text)];
+    return `${KERNELS}.${i.kernel}(${all.join(", ")})`;
   }
 
   // ---- inlining ------------------------------------------------------------
@@ -222,7 +248,7 @@ class FunctionEmitter {
   /** Decides which temps of this block are folded into their uses. */
   private planInlining(block: Block): void {
     block.forEach((i, at) => {
-      if (!("dst" in i) || i.k === "pop") return;
+      if (!(hasDst(i)) || i.k === "pop" || (i.k === "call" && i.out)) return;
       const uses = this.uses.get(i.dst.id) ?? 0;
       if (uses === 0) return;
       if (uses > 1 && !this.cheap(i.dst, 2)) return;
@@ -251,6 +277,9 @@ class FunctionEmitter {
     return false;
   }
 }
+
+/** The name generated code calls runtime kernels through (`import * as kernels from "gradc/runtime"`). */
+export const KERNELS = "kernels";
 
 /** The module-level name of tape k. */
 export function tapeName(k: number): string {

@@ -6,20 +6,26 @@ import type { Func } from "../ir/types.js";
 import { gradientIR, hvpIR, jvpIR, primalIR, vjpIR } from "../pipeline.js";
 import type { EmitOptions, GradRequest } from "../request.js";
 import { ENTRY_LOCALS, entryFor, JACOBIAN_WIDTH, type Cores } from "./entries.js";
-import { emitFunction, outputSlots } from "./js.js";
+import { emitFunction, KERNELS, outputSlots } from "./js.js";
 import { Names } from "./names.js";
 
 export interface ModuleParts {
   /** Module body: state, the core functions and the entry (not exported here). */
   body: string;
   usesTape: boolean;
+  /** Whether it calls runtime kernels (through `kernels.`). */
+  usesKernels: boolean;
 }
 
 /** Full module text (TypeScript or JavaScript ESM), unformatted. */
 export function emitGradModule(req: GradRequest, opts: EmitOptions): string {
   const parts = emitGradParts(req, opts);
   const runtime = opts.runtimeImport ?? "gradc/runtime";
-  const head = parts.usesTape ? `import { Tape } from "${runtime}";\n\n` : "";
+  const imports = [
+    ...(parts.usesTape ? [`import { Tape } from "${runtime}";`] : []),
+    ...(parts.usesKernels ? [`import * as ${KERNELS} from "${runtime}";`] : []),
+  ];
+  const head = imports.length ? `${imports.join("\n")}\n\n` : "";
   return head + parts.body.replace(`\nfunction ${opts.exportName}(`, `\nexport function ${opts.exportName}(`);
 }
 
@@ -48,7 +54,8 @@ export function emitGradParts(req: GradRequest, opts: EmitOptions): ModuleParts 
   const tapes = new Set(texts.flatMap((t) => [...t.matchAll(/\b(tape\d*)\./g)].map((m) => m[1])));
   state.unshift(...[...tapes].sort().map((t) => `const ${t} = new Tape();`));
   const usesTape = tapes.size > 0;
-  return { body: [header(req), ...state, "", ...texts.flatMap((t) => [t, ""]), entry].join("\n") + "\n", usesTape };
+  const usesKernels = texts.some((t) => t.includes(`${KERNELS}.`));
+  return { body: [header(req), ...state, "", ...texts.flatMap((t) => [t, ""]), entry].join("\n") + "\n", usesTape, usesKernels };
 }
 
 type CoreMaker = (role: string, f: Func, returnValue: boolean) => Cores[keyof Cores];

@@ -6,7 +6,7 @@ const RESERVED = new Set([
   "export", "extends", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "return",
   "super", "switch", "this", "throw", "try", "typeof", "var", "void", "while", "with", "yield", "let",
   "static", "enum", "await", "implements", "package", "protected", "interface", "private", "public",
-  "Math", "Float64Array", "Float32Array", "tape", "tape1", "tape2", "tape3", "tape4", "Tape", "NaN", "Infinity", "undefined", "arguments", "eval",
+  "Math", "Float64Array", "Float32Array", "tape", "tape1", "tape2", "tape3", "tape4", "Tape", "kernels", "NaN", "Infinity", "undefined", "arguments", "eval",
 ]);
 
 export class Names {

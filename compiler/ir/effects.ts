@@ -24,6 +24,7 @@ export class Effects {
     if (d?.k === "get") r.add(d.v.id);
     if (d?.k === "load" || d?.k === "len") r.add(d.arr.id);
     if (d?.k === "pop") r.add(TAPE);
+    if (d?.k === "call") for (const v of d.ins) r.add(v.id);
     if (d) for (const u of usedTemps(d)) for (const x of this.readsOf(u)) r.add(x);
     this.reads.set(t.id, r);
     return r;
@@ -37,6 +38,7 @@ export class Effects {
     switch (i.k) {
       case "set": case "alloc": case "popref": w.add(i.v.id); break;
       case "store": case "fill": w.add(i.arr.id); break;
+      case "call": if (i.out) w.add(i.out.id); break;
       case "pop": case "push": case "reserve": w.add(TAPE); break;
       case "for": w.add(i.index.id); break;
     }

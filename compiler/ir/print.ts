@@ -38,6 +38,11 @@ function printInstr(i: Instr, depth: number): string {
       const exit = i.exit ? ` until ${v(i.exit)}` : "";
       return `${line(`for ${v(i.index)} = ${t(i.start)} ${i.cmp} ${t(i.end)} step ${i.step}${exit} {`)}${nested(i.body)}${pad}}\n`;
     }
+    case "call": {
+      const lhs = i.dst ? `${t(i.dst)}: num = ` : "";
+      const into = i.out ? `${v(i.out)} ${i.accumulate ? "+=" : "="} ` : "";
+      return line(`${lhs}${into}call ${i.kernel}(${[...i.ins.map(v), ...i.args.map(t)].join(", ")})`);
+    }
     case "while":
       return `${line("while {")}${nested(i.test)}${pad}} test ${t(i.cond)} do {\n${nested(i.body)}${pad}}\n`;
   }

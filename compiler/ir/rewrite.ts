@@ -1,12 +1,9 @@
 // Small rewriting utilities over IR blocks.
-import { VAR_FIELDS, walk, type Block, type Instr, type Temp, type Var } from "./types.js";
+import { mapVars, walk, type Block, type Instr, type Temp, type Var } from "./types.js";
 
 /** Replaces every reference to var `from` by `to`, in place. */
 export function substituteVar(block: Block, from: Var, to: Var): void {
-  walk(block, (i) => {
-    const r = i as unknown as Record<string, unknown>;
-    for (const key of VAR_FIELDS) if (r[key] === from) r[key] = to;
-  });
+  walk(block, (i) => mapVars(i, (v) => (v === from ? to : v)));
 }
 
 const TEMP_KEYS = ["dst", "src", "idx", "n", "cond", "start", "end"] as const;
@@ -19,8 +16,8 @@ export function cloneBlock(block: Block, mapVar: (v: Var) => Var, mapTemp: (t: T
   return block.map((i) => {
     const copy = { ...i } as unknown as Record<string, unknown>;
     for (const key of TEMP_KEYS) if (copy[key]) copy[key] = mapTemp(copy[key] as Temp);
-    for (const key of VAR_FIELDS) if (copy[key]) copy[key] = mapVar(copy[key] as Var);
-    if (i.k === "op") copy.args = i.args.map(mapTemp);
+    mapVars(copy as unknown as Instr, mapVar);
+    if (i.k === "op" || i.k === "call") copy.args = i.args.map(mapTemp);
     for (const key of ["then", "else", "body", "test"] as const) {
       if (Array.isArray(copy[key])) copy[key] = cloneBlock(copy[key] as Block, mapVar, mapTemp);
     }

@@ -5,7 +5,7 @@
 //   Func  := name, params: Var[], body: Block, result: Var
 //   Block := Instr[]
 //   Instr := const | op | get | set | load | store | len | alloc | fill
-//          | if | for | while | push | pop | pushref | popref | reserve
+//          | if | for | while | push | pop | pushref | popref | reserve | call
 //
 // Invariants (checked by verify): a temp is used only in the block that defines it,
 // after its definition; and in front-end output, nothing between a temp's definition
@@ -93,10 +93,25 @@ export interface Reserve extends Base { k: "reserve"; n: Temp; tape: number }
 /** Saves/restores an array reference (arrays allocated inside loops). */
 export interface PushRef extends Base { k: "pushref"; v: Var; tape: number }
 export interface PopRef extends Base { k: "popref"; v: Var; tape: number }
+/**
+ * A call of a runtime kernel (compiler/ops/kernels.ts): reads the arrays `ins` and
+ * the numbers `args` (in the order the kernel record's signature gives), writes
+ * `out` when the kernel has one (adding to it when `accumulate`), and defines `dst`
+ * when it returns a number. `dst` is only present when defined.
+ */
+export interface Call extends Base {
+  k: "call";
+  kernel: string;
+  out?: Var;
+  ins: Var[];
+  args: Temp[];
+  dst?: Temp;
+  accumulate?: boolean;
+}
 
 export type Instr =
   | Const | Op | Get | Set | Load | Store | Len | Alloc | Fill
-  | If | For | While | Push | Pop | PushRef | PopRef | Reserve;
+  | If | For | While | Push | Pop | PushRef | PopRef | Reserve | Call;
 
 export type Block = Instr[];
 
@@ -119,10 +134,15 @@ export function definedTemp(i: Instr): Temp | undefined {
   return "dst" in i ? i.dst : undefined;
 }
 
+/** Whether the instruction defines a temp (a kernel call only when it returns a number). */
+export function hasDst(i: Instr): i is Instr & { dst: Temp } {
+  return "dst" in i && i.dst !== undefined;
+}
+
 /** Temps an instruction reads (not counting nested blocks). */
 export function usedTemps(i: Instr): Temp[] {
   switch (i.k) {
-    case "op": return i.args;
+    case "op": case "call": return i.args;
     case "set": case "push": return [i.src];
     case "load": return [i.idx];
     case "store": return [i.idx, i.src];
@@ -140,7 +160,15 @@ export const VAR_FIELDS = ["v", "arr", "index", "exit", "copyOf"] as const;
 /** Vars an instruction refers to itself (not in nested blocks). */
 export function varsOf(i: Instr): Var[] {
   const r = i as unknown as Record<string, Var | undefined>;
-  return VAR_FIELDS.flatMap((key) => (r[key] ? [r[key]!] : []));
+  const own = VAR_FIELDS.flatMap((key) => (r[key] ? [r[key]!] : []));
+  return i.k === "call" ? [...own, ...i.ins] : own;
+}
+
+/** Replaces the vars an instruction refers to (not in nested blocks), in place. */
+export function mapVars(i: Instr, fn: (v: Var) => Var): void {
+  const r = i as unknown as Record<string, Var | undefined>;
+  for (const key of VAR_FIELDS) if (r[key]) r[key] = fn(r[key]!);
+  if (i.k === "call") i.ins = i.ins.map(fn);
 }
 
 /** Nested blocks of a control instruction. */

@@ -1,7 +1,7 @@
 // Checks the IR's invariants; tests run it after every pass.
 import { printFunc } from "./print.js";
 import { Effects } from "./effects.js";
-import { childBlocks, isArrayType, isPure, usedTemps, walk, type Block, type Func, type Instr, type Temp } from "./types.js";
+import { hasDst, childBlocks, isArrayType, isPure, usedTemps, walk, type Block, type Func, type Instr, type Temp } from "./types.js";
 
 export class IRError extends Error {}
 
@@ -21,7 +21,7 @@ export interface VerifyOptions {
 export function verify(f: Func, opts: VerifyOptions = {}): Func {
   const defined = new Set<number>();
   const defs = new Map<number, Instr>();
-  walk(f.body, (i) => { if ("dst" in i) defs.set(i.dst.id, i); });
+  walk(f.body, (i) => { if (hasDst(i)) defs.set(i.dst.id, i); });
   const effects = new Effects(defs);
   const fail = (msg: string): never => {
     throw new IRError(`IR verify failed in ${f.name}: ${msg}\n${printFunc(f)}`);
@@ -35,7 +35,7 @@ export function verify(f: Func, opts: VerifyOptions = {}): Func {
         else if (opts.fresh && !effects.unchangedBetween(u, block, def, at)) fail(`%${u.id} is used after what it read was overwritten (${i.k})`);
       }
       checkTypes(i, fail);
-      if ("dst" in i) {
+      if (hasDst(i)) {
         if (defined.has(i.dst.id)) fail(`%${i.dst.id} defined twice`);
         defined.add(i.dst.id);
         here.set(i.dst.id, at);
@@ -43,7 +43,7 @@ export function verify(f: Func, opts: VerifyOptions = {}): Func {
       if (i.k === "while") {
         checkBlock(i.test);
         if (!i.test.every(isPure)) fail("while test block has an effect");
-        if (!i.test.some((t) => "dst" in t && t.dst.id === i.cond.id)) fail("while condition not defined by its test block");
+        if (!i.test.some((t) => hasDst(t) && t.dst.id === i.cond.id)) fail("while condition not defined by its test block");
       }
       for (const b of childBlocks(i)) if (!(i.k === "while" && b === i.test)) checkBlock(b);
     });
@@ -65,6 +65,10 @@ function checkTypes(i: Instr, fail: (m: string) => never): void {
       break;
     case "if":
       if (i.cond.type !== "bool") fail("if condition is not bool");
+      break;
+    case "call":
+      if (i.out && !isArrayType(i.out.type)) fail(`call ${i.kernel}: out ${i.out.name} is not an array`);
+      for (const v of i.ins) if (!isArrayType(v.type)) fail(`call ${i.kernel}: ${v.name} is not an array`);
       break;
     case "for":
       num(i.start, "start");

@@ -5,6 +5,7 @@ import type * as ESTree from "acorn";
 import { isArrayType, type Temp } from "../ir/types.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { derivativeName, lowerDerivativeCall } from "./derivative.js";
+import { lowerKernelCall } from "./kernel.js";
 import { lowerExpr, lowerNum } from "./expr.js";
 import { outerName } from "./names.js";
 import { Scope, type Binding } from "./scope.js";
@@ -130,6 +131,7 @@ function userCall(L: Lowerer, node: ESTree.CallExpression, callee: ESTree.Identi
   let fn = imported ? undefined : scope.lookup(callee.name);
   if (!fn) {
     const found = L.resolve(callee.name, L.fn.source);
+    if (found && "kernel" in found) return lowerKernelCall(L, node, found.kernel, scope);
     if (found) fn = { k: "fn", name: found.name, node: found.node, source: found.source, scope: new Scope() };
   }
   if (!fn && L.fns.some((f) => fnName(f.node) === callee.name)) {

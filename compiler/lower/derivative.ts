@@ -56,6 +56,7 @@ function targetFunction(L: Lowerer, call: ESTree.CallExpression, scope: Scope): 
   if (f?.type !== "Identifier") throw L.fail(call, "derivative target", "Pass the function to differentiate by name.", "");
   const b = scope.lookup(f.name);
   const found = b?.k === "fn" ? { name: f.name, node: b.node, source: b.source } : L.resolve(f.name, L.fn.source);
+  if (found && "kernel" in found) throw L.fail(f, "derivative of a kernel", `'${f.name}' is a runtime kernel.`, "Differentiate a function that calls it.");
   if (!found) {
     throw L.fail(f, `unknown function ${f.name}`, `'${f.name}' is not defined inside the function.`,
       L.fn.source.runtime ? `Pass it in opts.functions: { functions: { ${f.name} } }.` : "Declare or import it in the project.");

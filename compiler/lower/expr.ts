@@ -1,6 +1,6 @@
 // Expressions: each lowers to a temp (numbers, booleans), an array or an object.
 import type * as ESTree from "acorn";
-import type { Temp } from "../ir/types.js";
+import { hasDst, type Temp } from "../ir/types.js";
 import { lowerCall, lowerNew } from "./call.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { lookupName } from "./names.js";
@@ -130,7 +130,7 @@ function logical(L: Lowerer, node: ESTree.LogicalExpression, scope: Scope): Temp
   const a = lowerBool(L, node.left, scope);
   let b!: Temp;
   const right = L.block(() => { b = lowerBool(L, node.right, scope); });
-  if (right.every((i) => "dst" in i)) {
+  if (right.every((i) => hasDst(i))) {
     L.b.block.push(...right);
     return L.b.op(and ? "and" : "or", a, b);
   }
@@ -170,8 +170,8 @@ function conditional(L: Lowerer, node: ESTree.ConditionalExpression, scope: Scop
   const elseBlock = L.block(() => { b = lowerScalar(L, node.alternate, scope); });
   if (a.type !== b.type) throw L.fail(node, "mixed ternary", "The two sides of the ternary have different types.", "Make both numbers or both booleans.");
   const read = (blk: typeof thenBlock, t: Temp) =>
-    blk.some((i) => "dst" in i && i.dst === t && (i.k === "const" || i.k === "get" || i.k === "load" || i.k === "len")) &&
-    blk.every((i) => "dst" in i);
+    blk.some((i) => hasDst(i) && i.dst === t && (i.k === "const" || i.k === "get" || i.k === "load" || i.k === "len")) &&
+    blk.every((i) => hasDst(i));
   if (read(thenBlock, a) && read(elseBlock, b) && a.type === "num") {
     L.b.block.push(...thenBlock, ...elseBlock);
     return L.b.op("select", c, a, b);

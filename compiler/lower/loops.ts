@@ -3,7 +3,7 @@
 // every other loop becomes a `while` on a condition variable.
 import type * as ESTree from "acorn";
 import { Effects } from "../ir/effects.js";
-import { walk, type Block, type For, type Instr, type Temp, type Var } from "../ir/types.js";
+import { hasDst, walk, type Block, type For, type Instr, type Temp, type Var } from "../ir/types.js";
 import type { LoopCtx, Lowerer } from "./context.js";
 import { assignedNames, hasExit, visit } from "./exits.js";
 import { lowerBool, lowerExpr, lowerNum } from "./expr.js";
@@ -131,7 +131,7 @@ function countedFor(L: Lowerer, s: ESTree.ForStatement, c: Counted, outer: Scope
 
 function boundChangedBy(body: Block, bounds: Temp[], before: Block): boolean {
   const defs = new Map<number, Instr>();
-  walk([...before, ...body], (i) => { if ("dst" in i) defs.set(i.dst.id, i); });
+  walk([...before, ...body], (i) => { if (hasDst(i)) defs.set(i.dst.id, i); });
   const effects = new Effects(defs);
   const written = effects.blockWrites(body);
   return bounds.some((t) => [...effects.readsOf(t)].some((l) => written.has(l)));
@@ -197,7 +197,7 @@ function emitWhile(
   };
   let condTemp!: Temp;
   const test = L.block(() => { condTemp = cond(); });
-  const pure = test.every((i) => "dst" in i);
+  const pure = test.every((i) => hasDst(i));
   if (pure && !isDo) {
     const body = finish(loopBody(L, bodyNode, scope, ctx));
     L.b.emit({ k: "while", test, cond: condTemp, body });

@@ -23,5 +23,10 @@ export interface SourceFn {
   source: SourceText;
 }
 
+/** A runtime kernel (from "gradc/runtime") called by name. */
+export interface KernelRef {
+  kernel: string;
+}
+
 /** Looks up a function that the differentiated code calls by name (same file, imported, or user supplied). */
-export type ResolveFn = (name: string, from: SourceText) => SourceFn | undefined;
+export type ResolveFn = (name: string, from: SourceText) => SourceFn | KernelRef | undefined;

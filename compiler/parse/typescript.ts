@@ -1,6 +1,7 @@
 // TypeScript front-end: reads .ts modules with ts-morph and hands their functions to
 // lowering as acorn-shaped ESTree nodes whose offsets point into the .ts text.
 import { existsSync, statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import * as path from "node:path";
 import { Node, Project, ts, type ArrowFunction, type FunctionDeclaration, type FunctionExpression, type SourceFile } from "ts-morph";
 import { EstreeConverter } from "./ts-estree.js";
@@ -29,6 +30,9 @@ export interface TsModule {
   declarations: Map<string, TsFunctionLike>;
   /** Named imports from relative project files, by local name. */
   imports: Map<string, ImportRef>;
+  /** Runtime kernels imported from "gradc/runtime", by local name; and namespaces it is imported as. */
+  kernels: Map<string, string>;
+  kernelNamespaces: Set<string>;
   /** `export { local as name }` and `export { name } from "./x.js"`, by exported name. */
   exports: Map<string, { local: string } | ImportRef>;
 }
@@ -72,7 +76,7 @@ export function parseTsModule(project: Project, filePath: string): TsModule {
 function readModule(abs: string, sourceFile: SourceFile): TsModule {
   const source: SourceText = { file: displayPath(abs), text: sourceFile.getFullText() };
   const converter = new EstreeConverter(sourceFile.compilerNode);
-  const mod: TsModule = { path: abs, source, sourceFile, functions: new Map(), declarations: new Map(), imports: new Map(), exports: new Map() };
+  const mod: TsModule = { path: abs, source, sourceFile, functions: new Map(), declarations: new Map(), imports: new Map(), exports: new Map(), kernels: new Map(), kernelNamespaces: new Set() };
   for (const decl of sourceFile.getFunctions()) {
     const name = decl.getName();
     if (name && decl.hasBody()) addFunction(mod, name, decl, converter);
@@ -106,6 +110,12 @@ export function unwrapMorph(node: Node): Node {
 function readImports(mod: TsModule): void {
   for (const imp of mod.sourceFile.getImportDeclarations()) {
     const spec = imp.getModuleSpecifierValue();
+    if (!imp.isTypeOnly() && isRuntimeModule(mod.path, spec)) {
+      for (const named of imp.getNamedImports()) mod.kernels.set(named.getAliasNode()?.getText() ?? named.getName(), named.getName());
+      const ns = imp.getNamespaceImport();
+      if (ns) mod.kernelNamespaces.add(ns.getText());
+      continue;
+    }
     if (imp.isTypeOnly() || !spec.startsWith(".")) continue;
     const from = resolveRelative(mod.path, spec);
     for (const named of imp.getNamedImports()) {
@@ -177,10 +187,27 @@ function exportedLocal(mod: TsModule, exported: string): string {
   return entry && "local" in entry ? entry.local : exported;
 }
 
-/** Resolves callee names for lowering: functions of the calling module or imported into it. */
+/** This package's runtime folders (sources, and the built dist/runtime). */
+const RUNTIME_DIRS = (() => {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const root = path.resolve(here, "..", "..");
+  return [path.join(root, "runtime"), path.join(root, "..", "runtime")];
+})();
+
+/** "gradc/runtime", or a relative import of this package's runtime (as its own examples do). */
+function isRuntimeModule(fromFile: string, spec: string): boolean {
+  if (spec === "gradc/runtime") return true;
+  if (!spec.startsWith(".")) return false;
+  const target = path.resolve(path.dirname(fromFile), spec);
+  return RUNTIME_DIRS.some((dir) => target.startsWith(dir + path.sep));
+}
+
+/** Resolves callee names for lowering: functions of the calling module or imported into it, and runtime kernels. */
 export function resolver(project: Project): ResolveFn {
   return (name, from) => {
     const mod = moduleOfSource.get(from) ?? (from.runtime ? undefined : parseTsModule(project, from.file));
+    const kernel = mod?.kernels.get(name) ?? (mod?.kernelNamespaces.size ? name : undefined);
+    if (kernel !== undefined && !mod?.functions.has(name)) return { kernel };
     const found = mod && locateFunction(project, mod, name);
     return found ? { name: found.name, node: found.node, source: found.source } : undefined;
   };

@@ -2,7 +2,8 @@
 // the result depends on it (useful). Only active values get adjoints. Flow-insensitive
 // over the whole function: vars and arrays are locations, temps are values.
 import { opDef } from "../ops/table.js";
-import { walk, type Func, type Instr, type Var } from "../ir/types.js";
+import { walk, type Call, type Func, type Instr, type Var } from "../ir/types.js";
+import { diffOperands } from "./kernel-calls.js";
 
 export interface Activity {
   temps: Set<number>;
@@ -57,8 +58,32 @@ function forwardStep(i: Instr, a: Activity): boolean {
     case "pop": return a.vars.has(tapeLocation(i.tape)) && add(a.temps, i.dst.id);
     case "pushref": return a.vars.has(i.v.id) && add(a.vars, REFS);
     case "popref": return a.vars.has(REFS) && add(a.vars, i.v.id);
+    case "call": return forwardCall(i, a);
     default: return false;
   }
+}
+
+/** A kernel's results are varied when a differentiable input is (or, accumulating, `out` was). */
+function forwardCall(i: Call, a: Activity): boolean {
+  const { arrays, nums } = diffOperands(i);
+  const varied = arrays.some(([, v]) => a.vars.has(v.id)) || nums.some(([, t]) => a.temps.has(t.id))
+    || (!!i.accumulate && !!i.out && a.vars.has(i.out.id));
+  if (!varied) return false;
+  let changed = false;
+  if (i.out) changed = add(a.vars, i.out.id) || changed;
+  if (i.dst) changed = add(a.temps, i.dst.id) || changed;
+  return changed;
+}
+
+/** A kernel's differentiable inputs are useful when a result is. */
+function backwardCall(i: Call, a: Activity): boolean {
+  const useful = (!!i.out && a.vars.has(i.out.id)) || (!!i.dst && a.temps.has(i.dst.id));
+  if (!useful) return false;
+  const { arrays, nums } = diffOperands(i);
+  let changed = false;
+  for (const [, v] of arrays) changed = add(a.vars, v.id) || changed;
+  for (const [, t] of nums) changed = add(a.temps, t.id) || changed;
+  return changed;
 }
 
 function backwardStep(i: Instr, a: Activity): boolean {
@@ -79,6 +104,7 @@ function backwardStep(i: Instr, a: Activity): boolean {
     case "push": return a.vars.has(tapeLocation(i.tape)) && add(a.temps, i.src.id);
     case "popref": return a.vars.has(i.v.id) && add(a.vars, REFS);
     case "pushref": return a.vars.has(REFS) && add(a.vars, i.v.id);
+    case "call": return backwardCall(i, a);
     default: return false;
   }
 }

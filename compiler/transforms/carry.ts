@@ -5,7 +5,7 @@
 // The hand-written Rosenbrock gradient does exactly this; here it is general.
 import { Builder, type Ids } from "../ir/builder.js";
 import { Effects, TAPE } from "../ir/effects.js";
-import { usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+import { hasDst, usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 
 export function carryAcrossIterations(f: Func, ids: Ids): Func {
   return { ...f, body: new Carrier(f, ids).block(f.body) };
@@ -25,7 +25,7 @@ class Carrier {
 
   constructor(f: Func, ids: Ids) {
     walk(f.body, (i) => {
-      if ("dst" in i) this.defs.set(i.dst.id, i);
+      if (hasDst(i)) this.defs.set(i.dst.id, i);
       for (const u of usedTemps(i)) this.uses.set(u.id, (this.uses.get(u.id) ?? 0) + 1);
     });
     this.effects = new Effects(this.defs);
@@ -45,7 +45,7 @@ class Carrier {
 
   /** The loop, with what comes before and after it when values are carried. */
   private loop(loop: For): Block {
-    if (loop.exit || Math.abs(loop.step) !== 1 || loop.body.some((i) => i.k === "if" || i.k === "for" || i.k === "while")) return [loop];
+    if (loop.exit || Math.abs(loop.step) !== 1 || loop.body.some((i) => i.k === "if" || i.k === "for" || i.k === "while" || i.k === "call")) return [loop];
     const written = this.effects.writesOf(loop);
     const bounds = [...this.effects.readsOf(loop.start), ...this.effects.readsOf(loop.end)];
     if (bounds.some((l) => l === TAPE || written.has(l))) return [loop];

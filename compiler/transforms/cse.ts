@@ -3,12 +3,12 @@
 // overwriting what it read reuses the earlier temp. In reverse mode this also merges
 // adjoints: `x[i] * x[i]` reads x[i] once, so its adjoint is accumulated once.
 import { Effects } from "../ir/effects.js";
-import { walk, type Block, type Func, type Instr, type Temp } from "../ir/types.js";
+import { hasDst, walk, type Block, type Func, type Instr, type Temp } from "../ir/types.js";
 import { replaceUses } from "./normalize.js";
 
 export function cse(f: Func): Func {
   const defs = new Map<number, Instr>();
-  walk(f.body, (i) => { if ("dst" in i) defs.set(i.dst.id, i); });
+  walk(f.body, (i) => { if (hasDst(i)) defs.set(i.dst.id, i); });
   const effects = new Effects(defs);
   const renamed = new Map<number, Temp>();
   return { ...f, body: block(f.body, effects, renamed) };
@@ -33,7 +33,7 @@ function block(input: Block, effects: Effects, renamed: Map<number, Temp>): Bloc
     const i = { ...original } as Instr;
     replaceUses(i, (t) => renamed.get(t.id) ?? t);
     const k = key(i, renamed);
-    if (k && "dst" in i) {
+    if (k && hasDst(i)) {
       const prev = seen.get(k);
       if (prev && prev.type === i.dst.type) {
         renamed.set(i.dst.id, prev);

@@ -6,13 +6,13 @@
 import { Builder, type Ids } from "../ir/builder.js";
 import { Effects, TAPE } from "../ir/effects.js";
 import { indexOffset } from "./carry.js";
-import { usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+import { hasDst, usedTemps, varsOf, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 
 export function zeroOnFirstTouch(f: Func, ids: Ids): Func {
   const defs = new Map<number, Instr>();
   const uses = new Map<number, number>();
   walk(f.body, (i) => {
-    if ("dst" in i) defs.set(i.dst.id, i);
+    if (hasDst(i)) defs.set(i.dst.id, i);
     for (const u of usedTemps(i)) uses.set(u.id, (uses.get(u.id) ?? 0) + 1);
   });
   const ctx = { defs, uses, effects: new Effects(defs), b: new Builder(ids) };
@@ -72,14 +72,14 @@ function zeroRange(b: Builder, arr: Var, from: Temp, to: Temp): void {
 function touches(i: Instr, arr: Var, ctx: Ctx): boolean {
   let found = false;
   walk([i], (j) => {
-    if (("arr" in j && j.arr === arr) || (("v" in j) && j.v === arr) || (j.k === "alloc" && j.copyOf === arr)) found = true;
+    if (varsOf(j).includes(arr)) found = true;
   });
   return found || ctx.effects.writesOf(i).has(arr.id);
 }
 
 /** The loop body's only access to `arr`: `arr[i + c] = arr[i + c] + e`, straight-line code around it. */
 function singleAccumulation(loop: For, arr: Var, ctx: Ctx): { store: Extract<Instr, { k: "store" }>; added: Temp; offset: number } | undefined {
-  if (loop.body.some((i) => i.k === "if" || i.k === "for" || i.k === "while")) return undefined;
+  if (loop.body.some((i) => i.k === "if" || i.k === "for" || i.k === "while" || i.k === "call")) return undefined;
   const accesses = loop.body.filter((i) => touches(i, arr, ctx));
   const store = accesses.find((i): i is Extract<Instr, { k: "store" }> => i.k === "store");
   if (!store || accesses.length !== 2) return undefined;

@@ -7,7 +7,9 @@
 // gives Hessian-vector products.
 import { Builder, buildBlock, type Ids } from "../ir/builder.js";
 import { opDef } from "../ops/table.js";
-import { isArrayType, type Block, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+import { hasDst, isArrayType, walk, type Block, type Call, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+import { loop } from "../ops/kernels/index.js";
+import { activeCallInputs, baseCtx, kernelOf, operand } from "./kernel-calls.js";
 import { analyzeActivity, diffArgs, tapeLocation, type Activity } from "./activity.js";
 
 export interface ForwardOptions {
@@ -29,11 +31,13 @@ class Forward {
   private readonly scalarDots = new Map<number, Var[]>();
   private readonly arrayDots = new Map<number, Var>();
   private readonly tangents = new Map<number, Temp[]>();
+  private readonly defs = new Map<number, Instr>();
   b: Builder;
 
   constructor(private readonly f: Func, private readonly wrt: Var[], ids: Ids, private readonly width: number) {
     this.b = new Builder(ids);
     this.act = analyzeActivity(f, wrt, [...(f.outputs ?? []), ...f.params.filter((p) => p.adjointOf)]);
+    walk(f.body, (i) => { if (hasDst(i)) this.defs.set(i.dst.id, i); });
   }
 
   run(): Func {
@@ -155,6 +159,8 @@ class Forward {
       case "reserve":
         b.emit(this.tapeActive(i.tape) ? { k: "reserve", n: b.op("mul", i.n, b.num(this.width + 1)), tape: i.tape } : i);
         return;
+      case "call":
+        return this.call(i);
     }
     b.emit(i);
     this.tangentOf(i);
@@ -218,6 +224,52 @@ class Forward {
       });
       return sum ?? b.num(0);
     });
+  }
+
+  /**
+   * A kernel call and its tangents, from the kernel's JVP rule. Written in place, the
+   * rule reads copies of the input and its tangent taken before the call.
+   */
+  private call(i: Call): void {
+    const b = this.b;
+    const active = activeCallInputs(i, this.act);
+    const outActive = !!i.out && this.active(i.out);
+    const dstActive = !!i.dst && this.act.temps.has(i.dst.id);
+    if (!outActive && !dstActive) return void b.emit(i);
+    if (this.width !== 1) {
+      throw new Error(`gradc: kernel calls (${i.kernel}) propagate one tangent direction at a time (width ${this.width} asked)`);
+    }
+    const copies = new Map<Var, Var>();
+    if (i.out && i.ins.includes(i.out) && active.size > 0) {
+      const keep = (v: Var) => {
+        const c = b.newVar(`${v.name}_in`, v.type);
+        b.emit({ k: "alloc", v: c, n: b.len(v), copyOf: v });
+        return c;
+      };
+      copies.set(i.out, keep(i.out));
+      if (this.active(i.out)) copies.set(this.arrayDot(i.out), keep(this.arrayDot(i.out)));
+    }
+    b.emit(i);
+    const ctx = baseCtx(b, i, this.defs, (t) => t);
+    const def = kernelOf(i);
+    const arr = ctx.arr;
+    ctx.arr = (name) => { const v = arr(name); return copies.get(v) ?? v; };
+    ctx.outDot = outActive ? this.arrayDot(i.out!) : undefined;
+    ctx.dot = (name) => {
+      if (!active.has(name)) return undefined;
+      const d = this.arrayDot(operand(i, name) as Var);
+      return copies.get(d) ?? d;
+    };
+    ctx.dotNum = (name) => (active.has(name) ? this.tangent(operand(i, name) as Temp, 0) : undefined);
+    let t: Temp | void = undefined;
+    if (active.size > 0) {
+      if (!def.jvp) throw new Error(`gradc: kernel ${i.kernel} has no JVP rule`);
+      t = def.jvp(ctx);
+    } else if (outActive && !i.accumulate) {
+      // Overwritten by constants: the tangent of what the call wrote is zero.
+      loop(b, def.size!(ctx), (ib, j) => ib.store(ctx.outDot!, j, ib.num(0)), "j");
+    }
+    if (dstActive) this.tangents.set(i.dst!.id, [t ?? b.num(0)]);
   }
 
   /** `a.fill(v)`: every element's tangents become v's. */

@@ -5,7 +5,7 @@
 // forward one: one loop instead of two, as a hand-written gradient does.
 import { Effects } from "../ir/effects.js";
 import { substituteVar } from "../ir/rewrite.js";
-import { walk, type Block, type For, type Instr, type Temp, type Var } from "../ir/types.js";
+import { hasDst, walk, type Block, type For, type Instr, type Temp, type Var } from "../ir/types.js";
 
 export interface Sweeps {
   /** Forward code of each top-level instruction. */
@@ -58,7 +58,7 @@ function tryFuse(s: Sweeps, k: number, ctx: FuseContext): Block | undefined {
   const forwardK = s.forward[k].map((i) => (i === fwdLoop ? fused : i));
   // Values the backward loop's header computed may serve the backward code before it.
   const header = s.backward[k].filter((i) => i !== bwdLoop);
-  if (!header.every((i) => "dst" in i)) return undefined;
+  if (!header.every((i) => hasDst(i))) return undefined;
   return [
     ...s.forward.slice(0, k).flat(), ...s.seed, ...after, ...forwardK,
     ...s.forward.slice(k + 1).flat(), ...header, ...s.backward.slice(0, k).reverse().flat(),
@@ -67,14 +67,14 @@ function tryFuse(s: Sweeps, k: number, ctx: FuseContext): Block | undefined {
 
 function effectsOf(blocks: Block): Effects {
   const defs = new Map<number, Instr>();
-  walk(blocks, (i) => { if ("dst" in i) defs.set(i.dst.id, i); });
+  walk(blocks, (i) => { if (hasDst(i)) defs.set(i.dst.id, i); });
   return new Effects(defs);
 }
 
 function readsOf(block: Block, effects: Effects): number[] {
   const out: number[] = [];
   walk(block, (i) => {
-    if ("dst" in i) for (const l of effects.readsOf(i.dst)) out.push(l);
+    if (hasDst(i)) for (const l of effects.readsOf(i.dst)) out.push(l);
   });
   return out;
 }
@@ -89,7 +89,7 @@ function accumulatesOnly(bwd: For, fwd: For, ctx: FuseContext, effects: Effects)
   const bwdWrites = effects.blockWrites(bwd.body);
   const accumulationReads = new Set<number>();
   for (const i of bwd.body) {
-    if (i.k === "if" || i.k === "for" || i.k === "while") return false;
+    if (i.k === "if" || i.k === "for" || i.k === "while" || i.k === "call") return false;
     if (i.k === "set") {
       if (ctx.recomputed.has(i.v.id)) continue;
       const acc = accumulation(i.src, (d) => d.k === "get" && d.v === i.v, effects);
@@ -99,12 +99,12 @@ function accumulatesOnly(bwd: For, fwd: For, ctx: FuseContext, effects: Effects)
       const acc = accumulation(i.src, (d) => d.k === "load" && d.arr === i.arr && d.idx === i.idx, effects);
       if (!ctx.adjoints.has(i.arr.id) || !acc) return false;
       accumulationReads.add(acc.id);
-    } else if (!("dst" in i)) {
+    } else if (!(hasDst(i))) {
       return false;
     }
   }
   for (const i of bwd.body) {
-    if (!("dst" in i) || accumulationReads.has(i.dst.id)) continue;
+    if (!(hasDst(i)) || accumulationReads.has(i.dst.id)) continue;
     const loc = i.k === "get" ? i.v.id : i.k === "load" || i.k === "len" ? i.arr.id : undefined;
     if (loc === undefined) continue;
     if (ctx.adjoints.has(loc) ? bwdWrites.has(loc) : fwdWrites.has(loc) && !ctx.recomputed.has(loc) && loc !== fwd.index.id) return false;

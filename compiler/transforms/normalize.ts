@@ -3,7 +3,7 @@
 // block, is saved in a variable right after it is computed and read back where used.
 import { Builder, type Ids } from "../ir/builder.js";
 import { Effects } from "../ir/effects.js";
-import { childBlocks, usedTemps, walk, type Block, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+import { hasDst, childBlocks, usedTemps, walk, type Block, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 
 /** `extra`: more temps to keep in variables (reverse mode does this for popped values). */
 export function normalize(f: Func, ids: Ids, extra: Temp[] = []): Func {
@@ -19,7 +19,7 @@ export function normalize(f: Func, ids: Ids, extra: Temp[] = []): Func {
 /** Temps used in another block, or after what they read may have been overwritten. */
 function findCrossing(body: Block): Map<number, Temp> {
   const defs = new Map<number, Instr>();
-  walk(body, (i) => { if ("dst" in i) defs.set(i.dst.id, i); });
+  walk(body, (i) => { if (hasDst(i)) defs.set(i.dst.id, i); });
   const effects = new Effects(defs);
   const out = new Map<number, Temp>();
   const visit = (block: Block) => {
@@ -29,7 +29,7 @@ function findCrossing(body: Block): Map<number, Temp> {
         const def = here.get(u.id);
         if (def === undefined || !effects.unchangedBetween(u, block, def, at)) out.set(u.id, u);
       }
-      if ("dst" in i) here.set(i.dst.id, at);
+      if (hasDst(i)) here.set(i.dst.id, at);
       for (const c of childBlocks(i)) visit(c);
     });
   };
@@ -58,7 +58,7 @@ function rewrite(block: Block, vars: Map<number, Var>, b: Builder): Block {
       copy.body = rewrite(copy.body, vars, b);
     }
     out.push(copy);
-    if ("dst" in copy && vars.has(copy.dst.id)) out.push({ k: "set", v: vars.get(copy.dst.id)!, src: copy.dst, loc: i.loc });
+    if (hasDst(copy) && vars.has(copy.dst.id)) out.push({ k: "set", v: vars.get(copy.dst.id)!, src: copy.dst, loc: i.loc });
   }
   return out;
 }
@@ -66,7 +66,7 @@ function rewrite(block: Block, vars: Map<number, Var>, b: Builder): Block {
 /** Applies `f` to each temp an instruction reads (not nested blocks). */
 export function replaceUses(i: Instr, f: (t: Temp) => Temp): void {
   switch (i.k) {
-    case "op": i.args = i.args.map(f); break;
+    case "op": case "call": i.args = i.args.map(f); break;
     case "set": case "push": case "fill": i.src = f(i.src); break;
     case "load": i.idx = f(i.idx); break;
     case "store": i.idx = f(i.idx); i.src = f(i.src); break;

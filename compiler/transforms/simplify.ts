@@ -2,7 +2,7 @@
 // writes nobody reads, empty branches and loops) until nothing changes.
 import { opDef } from "../ops/table.js";
 import { Effects } from "../ir/effects.js";
-import { childBlocks, usedTemps, walk, type Block, type Func, type Instr, type Temp } from "../ir/types.js";
+import { hasDst, childBlocks, usedTemps, walk, type Block, type Func, type Instr, type Temp } from "../ir/types.js";
 import { replaceUses } from "./normalize.js";
 
 export interface SimplifyOptions {
@@ -121,7 +121,7 @@ function liveness(f: Func, body: Block, opts: SimplifyOptions): Liveness {
   for (const p of f.params) live.vars.add(p.id);
   if (opts.keepResult) live.vars.add(f.result.id);
   const defs = new Map<number, Instr>();
-  walk(body, (i) => { if ("dst" in i) defs.set(i.dst.id, i); });
+  walk(body, (i) => { if (hasDst(i)) defs.set(i.dst.id, i); });
   const markTemp = (t: Temp) => {
     if (live.temps.has(t.id)) return;
     live.temps.add(t.id);
@@ -138,7 +138,7 @@ function liveness(f: Func, body: Block, opts: SimplifyOptions): Liveness {
       any = true;
       usedTemps(i).forEach(markTemp);
       for (const v of varsRead(i)) live.vars.add(v);
-      if (i.k === "while") for (const t of i.test) if ("dst" in t) markTemp(t.dst);
+      if (i.k === "while") for (const t of i.test) if (hasDst(t)) markTemp(t.dst);
     }
     return any;
   };
@@ -154,7 +154,8 @@ function isLive(i: Instr, live: Liveness): boolean {
     case "set": case "alloc": case "popref": return live.vars.has(i.v.id);
     case "store": case "fill": return live.vars.has(i.arr.id);
     case "push": case "pop": case "pushref": case "reserve": return true;
-    default: return "dst" in i && live.temps.has(i.dst.id);
+    case "call": return (!!i.out && live.vars.has(i.out.id)) || (!!i.dst && live.temps.has(i.dst.id));
+    default: return hasDst(i) && live.temps.has(i.dst.id);
   }
 }
 
@@ -164,6 +165,7 @@ function varsRead(i: Instr): number[] {
     case "load": case "len": return [i.arr.id];
     case "alloc": return i.copyOf ? [i.copyOf.id] : [];
     case "pushref": return [i.v.id];
+    case "call": return [...i.ins.map((v) => v.id), ...(i.accumulate && i.out ? [i.out.id] : [])];
     case "for": return i.exit ? [i.exit.id] : [];
     default: return [];
   }

@@ -3,12 +3,15 @@
 import { Builder } from "../ir/builder.js";
 import { opDef } from "../ops/table.js";
 import { Effects, TAPE } from "../ir/effects.js";
-import { usedTemps, walk, type Block, type For, type Func, type Instr, type Temp } from "../ir/types.js";
+import { hasDst, usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 import { fixpoint, type Activity } from "./activity.js";
+import { activeCallInputs, vjpReads } from "./kernel-calls.js";
 
 export interface Needs {
   temps: Set<number>;
   vars: Set<number>;
+  /** Per active kernel call: the arrays its VJP rule reads (inputs, and whether `out`). */
+  callReads: Map<Instr, { ins: Var[]; out: boolean }>;
 }
 
 /** What each argument's partial derivative reads: argument positions, and whether the result. */
@@ -29,7 +32,7 @@ export function partialReads(op: string): PartialReads {
   const y = b.temp(def.result);
   const parts = def.partials?.(b, args, y) ?? [];
   const defs = new Map<number, Instr>();
-  for (const i of b.block) if ("dst" in i) defs.set(i.dst.id, i);
+  for (const i of b.block) if (hasDst(i)) defs.set(i.dst.id, i);
   const reach = (t: Temp, seen: Set<number>): Set<number> => {
     seen.add(t.id);
     const d = defs.get(t.id);
@@ -62,7 +65,7 @@ export function findRecomputable(f: Func): Map<number, Recompute> {
   const setCount = new Map<number, number>();
   const loops: For[] = [];
   walk(f.body, (i) => {
-    if ("dst" in i) defs.set(i.dst.id, i);
+    if (hasDst(i)) defs.set(i.dst.id, i);
     if (i.k === "set") setCount.set(i.v.id, (setCount.get(i.v.id) ?? 0) + 1);
     if (i.k === "for") loops.push(i);
   });
@@ -89,7 +92,7 @@ export function findRecomputableBounds(f: Func): Set<For> {
   const defs = new Map<number, Instr>();
   const loops: For[] = [];
   walk(f.body, (i) => {
-    if ("dst" in i) defs.set(i.dst.id, i);
+    if (hasDst(i)) defs.set(i.dst.id, i);
     if (i.k === "for") loops.push(i);
   });
   const effects = new Effects(defs);
@@ -106,7 +109,7 @@ export function findRecomputableConditions(f: Func): Set<Instr> {
   const defs = new Map<number, Instr>();
   const ifs: Extract<Instr, { k: "if" }>[] = [];
   walk(f.body, (i) => {
-    if ("dst" in i) defs.set(i.dst.id, i);
+    if (hasDst(i)) defs.set(i.dst.id, i);
     if (i.k === "if") ifs.push(i);
   });
   const effects = new Effects(defs);
@@ -121,9 +124,9 @@ export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Reco
   const instrs: Instr[] = [];
   walk(f.body, (i) => {
     instrs.push(i);
-    if ("dst" in i) defs.set(i.dst.id, i);
+    if (hasDst(i)) defs.set(i.dst.id, i);
   });
-  const needs: Needs = { temps: new Set(), vars: new Set() };
+  const needs: Needs = { temps: new Set(), vars: new Set(), callReads: new Map() };
   const need = (t: Temp) => needs.temps.add(t.id);
   for (const i of instrs) {
     if (i.k === "op" && act.temps.has(i.dst.id)) {
@@ -139,6 +142,17 @@ export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Reco
       });
     }
     if (i.k === "load" && act.temps.has(i.dst.id)) need(i.idx);
+    if (i.k === "call") {
+      // The backward sweep reruns nothing but the rule: it needs the operands' values.
+      const active = activeCallInputs(i, act);
+      if (active.size > 0 || (i.out && act.vars.has(i.out.id))) i.args.forEach(need);
+      if (active.size > 0) {
+        const reads = vjpReads(i, defs, active);
+        needs.callReads.set(i, reads);
+        for (const v of reads.ins) needs.vars.add(v.id);
+        if (reads.out) needs.vars.add(i.out!.id);
+      }
+    }
     if (i.k === "store" && act.vars.has(i.arr.id)) need(i.idx);
     if (i.k === "for" && bounds.has(i)) {
       need(i.start);
@@ -162,6 +176,10 @@ export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Reco
         need(d.idx);
       }
       if (d.k === "len") needs.vars.add(d.arr.id);
+      if (d.k === "call") {
+        d.args.forEach(need);
+        for (const v of d.ins) needs.vars.add(v.id);
+      }
     }
     return needs.temps.size + needs.vars.size !== before;
   });
@@ -186,12 +204,15 @@ export function findSaves(f: Func, needs: Needs, recompute: Map<number, Recomput
     for (const i of block) {
       const read = neededRead(i);
       if (read !== undefined) pending.add(read);
-      const loc = i.k === "set" ? i.v.id : i.k === "store" || i.k === "fill" ? i.arr.id : undefined;
+      const callReads = needs.callReads.get(i);
+      for (const v of callReads?.ins ?? []) pending.add(v.id);
+      const loc = i.k === "set" ? i.v.id : i.k === "store" || i.k === "fill" ? i.arr.id : i.k === "call" ? i.out?.id : undefined;
       if (loc !== undefined && !recompute.has(loc)) {
         if (pending.has(loc)) saves.add(i);
-        // A scalar or a whole array is overwritten; one element is not.
-        if (i.k !== "store") pending.delete(loc);
+        // A scalar or a whole array is overwritten; one element is not, nor (for all we know) a kernel's out.
+        if (i.k !== "store" && i.k !== "call") pending.delete(loc);
       }
+      if (callReads?.out) pending.add(loc!);
       if (i.k === "if") pending = union(flow(i.then, new Set(pending)), flow(i.else, new Set(pending)));
       if (i.k === "for" || i.k === "while") pending = loop(i, pending);
     }

@@ -2,7 +2,9 @@
 // saved values, recomputing the temps the op rules need, accumulating adjoints.
 import { Builder, type Factor, type Ids } from "../../ir/builder.js";
 import { opDef } from "../../ops/table.js";
-import { childBlocks, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../../ir/types.js";
+import { childBlocks, hasDst, walk, type Block, type Call, type For, type Func, type Instr, type Temp, type Var } from "../../ir/types.js";
+import { emitKernel, loop } from "../../ops/kernels/index.js";
+import { activeCallInputs, baseCtx, kernelOf, operand } from "../kernel-calls.js";
 import { diffArgs, tapeLocation } from "../activity.js";
 import { ForwardSweep } from "./forward-sweep.js";
 
@@ -48,6 +50,8 @@ export class BackwardSweep extends ForwardSweep {
         return this.backwardFor(i, depth);
       case "while":
         return this.backwardWhile(i, depth);
+      case "call":
+        return this.backwardCall(i);
       default:
         return this.propagate(i);
     }
@@ -134,6 +138,66 @@ export class BackwardSweep extends ForwardSweep {
     }
   }
 
+  /**
+   * A kernel call: its VJP rule adds the adjoints of the active inputs from out's
+   * adjoint (and the number result's), then out's adjoint is reset where the call
+   * wrote (unless it accumulated). An array saved before the call is restored before
+   * the rule when the rule reads the inputs, after it when it reads the result.
+   */
+  protected backwardCall(i: Call): void {
+    const b = this.b;
+    const reads = this.needs.callReads.get(i);
+    const restoreFirst = this.saves.has(i) && !reads?.out;
+    if (restoreFirst) this.restoreArray(i.out!);
+    const active = activeCallInputs(i, this.act);
+    const outBar = i.out && this.activeVar(i.out) ? this.adjoint(i.out) : undefined;
+    const gs = i.dst && this.act.temps.has(i.dst.id) ? this.tempAdj.get(i.dst.id) : undefined;
+    const ctx = baseCtx(b, i, this.defs, (t) => this.value(t));
+    const reset = () => {
+      if (outBar && !i.accumulate) this.zeroRange(outBar, kernelOf(i).size!(ctx));
+    };
+    if (active.size > 0 && (outBar || gs)) {
+      let g = outBar;
+      // Written in place: the rule reads a copy of out's adjoint, which is reset first.
+      if (outBar && i.ins.includes(i.out!) && !i.accumulate) {
+        g = b.newVar(`${i.out!.name}_bar_in`, outBar.type);
+        b.emit({ k: "alloc", v: g, n: b.len(outBar), copyOf: outBar });
+        reset();
+      }
+      ctx.g = g ?? this.zeroLike(i.out);
+      ctx.gs = gs ?? b.num(0);
+      ctx.bar = (name) => (active.has(name) ? this.adjoint(operand(i, name) as Var) : undefined);
+      ctx.activeNum = (name) => active.has(name);
+      ctx.addNum = (name, t) => this.addAdjoint(operand(i, name) as Temp, t);
+      const def = kernelOf(i);
+      if (!def.vjp) throw new Error(`gradc: kernel ${i.kernel} has no VJP rule`);
+      def.vjp(ctx);
+      if (g === outBar) reset();
+    } else {
+      reset();
+    }
+    if (this.saves.has(i) && !restoreFirst) this.restoreArray(i.out!);
+  }
+
+  private restoreArray(arr: Var): void {
+    const saved = this.b.newVar(`${arr.name}_saved`, arr.type);
+    this.b.emit({ k: "popref", v: saved, tape: this.tape });
+    emitKernel(this.b, "copy", [arr, saved, this.b.len(saved)]);
+  }
+
+  /** `arr[0 .. n) = 0`. */
+  private zeroRange(arr: Var, n: Temp): void {
+    loop(this.b, n, (ib, j) => ib.store(arr, j, ib.num(0)), "j");
+  }
+
+  /** A zero array shaped like `v` (when the result's adjoint is unused but the rule wants one). */
+  private zeroLike(v: Var | undefined): Var | undefined {
+    if (!v) return undefined;
+    const z = this.b.newVar(`${v.name}_bar_zero`, v.type);
+    this.b.emit({ k: "alloc", v: z, n: this.b.len(v) });
+    return z;
+  }
+
   protected backwardIf(i: Extract<Instr, { k: "if" }>, depth: number): void {
     const rec = this.ifRecords.get(i);
     const cond = this.condsRecomputed.has(i) ? this.value(i.cond)
@@ -194,7 +258,7 @@ export class BackwardSweep extends ForwardSweep {
   /** Adjoint of a pure instruction, once all its uses (later in the block) have contributed. */
   protected propagate(i: Instr): void {
     if (i.k === "push" || i.k === "pop") return this.backwardTape(i);
-    if (!("dst" in i)) return;
+    if (!(hasDst(i))) return;
     const g = this.tempAdj.get(i.dst.id);
     if (!g || !this.act.temps.has(i.dst.id)) return;
     const b = this.b;
@@ -264,6 +328,12 @@ export class BackwardSweep extends ForwardSweep {
       case "len": out = b.len(d.arr); break;
       case "load": out = b.load(d.arr, this.value(d.idx)); break;
       case "op": out = b.op(d.op, ...d.args.map((a) => this.value(a))); break;
+      case "call": {
+        if (d.out) throw new Error(`gradc internal error: cannot recompute the result of kernel ${d.kernel}, which writes an array`);
+        const call: Call = { ...d, args: d.args.map((a) => this.value(a)), dst: b.temp("num") };
+        out = b.emit(call).dst!;
+        break;
+      }
       default: throw new Error(`gradc internal error: cannot recompute a ${d.k}`);
     }
     this.env.set(t.id, out);

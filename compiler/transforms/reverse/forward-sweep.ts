@@ -1,7 +1,7 @@
 // The forward sweep of reverse mode: the original code, plus saves of overwritten
 // values the backward sweep reads, and records of the control flow taken (only
 // where they cannot be recomputed).
-import type { Block, For, Instr } from "../../ir/types.js";
+import type { Block, For, Instr, Var } from "../../ir/types.js";
 import { ReverseState } from "./state.js";
 
 export class ForwardSweep extends ReverseState {
@@ -33,6 +33,11 @@ export class ForwardSweep extends ReverseState {
         if (this.saves.has(i)) this.forEachElement(i.arr, false, (j) => this.push(this.b.load(i.arr, j)));
         b.emit(i);
         return;
+      case "call":
+        // A kernel overwriting an array the backward sweep reads: a copy goes on the tape first.
+        if (this.saves.has(i)) this.saveArray(i.out!);
+        b.emit(i);
+        return;
       case "if":
         return this.forwardIf(i, depth);
       case "for":
@@ -42,6 +47,12 @@ export class ForwardSweep extends ReverseState {
       default:
         b.emit(i);
     }
+  }
+
+  protected saveArray(arr: Var): void {
+    const copy = this.b.newVar(`${arr.name}_saved`, arr.type);
+    this.b.emit({ k: "alloc", v: copy, n: this.b.len(arr), copyOf: arr });
+    this.b.emit({ k: "pushref", v: copy, tape: this.tape });
   }
 
   /** Branch taken: pushed at the end of each branch inside loops, else kept in a variable. */

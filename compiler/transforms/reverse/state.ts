@@ -2,7 +2,7 @@
 // recomputed, the adjoint vars, the records of control flow, and the builder that
 // the sweeps write to.
 import { Builder, buildBlock, type Ids } from "../../ir/builder.js";
-import { maxTape, usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../../ir/types.js";
+import { hasDst, maxTape, usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../../ir/types.js";
 import { analyzeActivity, type Activity } from "../activity.js";
 import { analyzeNeeds, findRecomputable, findRecomputableBounds, findRecomputableConditions, findSaves, type Needs, type Recompute } from "../tbr.js";
 
@@ -39,7 +39,7 @@ export class ReverseState {
     this.needs = analyzeNeeds(f, this.act, this.recompute, new Set<Instr>([...this.boundsRecomputed, ...this.condsRecomputed]));
     this.saves = findSaves(f, this.needs, this.recompute);
     walk(f.body, (i) => {
-      if ("dst" in i) this.defs.set(i.dst.id, i);
+      if (hasDst(i)) this.defs.set(i.dst.id, i);
       for (const u of usedTemps(i)) this.uses.set(u.id, (this.uses.get(u.id) ?? 0) + 1);
     });
   }

@@ -1,0 +1,71 @@
+// Calls of runtime kernels ("gradc/runtime"): one `call` instruction each, whose
+// derivative comes from the kernel's record (compiler/ops/kernels), never from the
+// kernel's own loops.
+import type * as ESTree from "acorn";
+import { allKernels, kernelDef, type KernelDef } from "../ops/kernels/index.js";
+import type { Call, Temp, Var } from "../ir/types.js";
+import type { Lowerer, Val } from "./context.js";
+import { lowerExpr, lowerNum } from "./expr.js";
+import type { Scope } from "./scope.js";
+
+export function lowerKernelCall(L: Lowerer, node: ESTree.CallExpression, name: string, scope: Scope): Val {
+  const def = kernelDef(name);
+  if (!def) {
+    throw L.fail(node.callee, `kernel ${name}`, `The runtime kernel '${name}' has no derivative rule in gradc.`,
+      `Kernels with rules: ${allKernels().filter((k) => !k.name.includes("Vjp")).map((k) => k.name).join(", ")}.`);
+  }
+  const args = node.arguments.map((a) => {
+    if (a.type === "SpreadElement") throw L.fail(a, "spread argument", "Spread arguments are not supported.", "");
+    return a;
+  });
+  const max = (def.out ? 1 : 0) + def.params.length + (def.accumulate ? 1 : 0);
+  const min = (def.out ? 1 : 0) + def.params.filter((p) => p.default === undefined).length;
+  if (args.length < min || args.length > max) {
+    throw L.fail(node, `kernel ${name}`, `${name} takes ${min === max ? min : `${min} to ${max}`} arguments here, not ${args.length}.`,
+      `Signature: ${signature(def)}.`);
+  }
+  const rest = [...args];
+  const out = def.out ? array(L, rest.shift()!, scope, name, "out") : undefined;
+  const ins: Var[] = [];
+  const nums: Temp[] = [];
+  for (const p of def.params) {
+    const a = rest.shift();
+    if (p.kind === "arr") ins.push(array(L, a!, scope, name, p.name));
+    else if (p.kind === "bool") nums.push(L.b.bool(flag(L, a, p.default as boolean, name, p.name)));
+    else nums.push(a ? lowerNum(L, a, scope) : L.b.num(p.default as number));
+  }
+  const accumulate = def.accumulate && flag(L, rest.shift(), false, name, "accumulate");
+  if (out && out.param !== undefined) L.writtenParams.add(out);
+  const call: Call = { k: "call", kernel: name, ins, args: nums };
+  if (out) call.out = out;
+  if (accumulate) call.accumulate = true;
+  if (!def.returnsNumber) {
+    L.b.emit(call);
+    return { k: "arr", v: out! };
+  }
+  call.dst = L.b.temp("num");
+  L.b.emit(call);
+  // The number goes through a var: the call is not recomputed where the value is used.
+  const v = L.b.newVar(name, "num");
+  L.b.set(v, call.dst);
+  return { k: "temp", t: L.b.get(v) };
+}
+
+function array(L: Lowerer, node: ESTree.Expression, scope: Scope, kernel: string, param: string): Var {
+  const v = lowerExpr(L, node, scope);
+  if (v.k !== "arr") throw L.fail(node, `kernel ${kernel}`, `'${param}' of ${kernel} must be a typed array.`, "");
+  return v.v;
+}
+
+/** Boolean options decide which rule applies: they must be written as `true` or `false`. */
+function flag(L: Lowerer, node: ESTree.Expression | undefined, dflt: boolean, kernel: string, param: string): boolean {
+  if (!node) return dflt;
+  if (node.type === "Literal" && typeof node.value === "boolean") return node.value;
+  throw L.fail(node, `kernel ${kernel}`, `'${param}' of ${kernel} must be the literal true or false.`,
+    "The derivative rule depends on it, so gradc needs to know it when compiling.");
+}
+
+function signature(def: KernelDef): string {
+  const ps = def.params.map((p) => (p.default !== undefined ? `${p.name}?` : p.name));
+  return `${def.name}(${[...(def.out ? ["out"] : []), ...ps, ...(def.accumulate ? ["accumulate?"] : [])].join(", ")})`;
+}

@@ -1,0 +1,5 @@
+// The kernel table: every runtime kernel differentiated code may call, with its rules.
+import "./elementwise.js";
+import "./linear.js";
+import "./reduce.js";
+export { allKernels, emitKernel, kernelDef, loop, operandIndex, type KernelDef, type RuleCtx } from "./record.js";
