@@ -1,32 +1,151 @@
-// Losses that call runtime kernels: gradients, JVPs and HVPs through the kernels'
-// rules, checked against central differences.
+// Losses that call runtime kernels, as users write them: gradients, JVPs and HVPs
+// through the kernels' rules against central differences; in-place calls, kernels
+// inside loops (saved and restored arrays), the build path's import resolution, and
+// the refusals.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { grad, hvp, jvp, valueAndGrad } from "../index.js";
+import * as gradc from "../index.js";
+import { createProject, resolver } from "../compiler/parse/typescript.js";
 import * as K from "../runtime/index.js";
-import { maxRelError, numericGradient } from "../runtime/numeric.js";
+import { maxRelError, numericGradient, relError } from "../runtime/numeric.js";
+import { makeRng } from "./corpus/rng.js";
 
-function rand(n: number, seed: number, lo = -1, hi = 1): Float64Array {
-  let s = seed >>> 0 || 1;
-  return Float64Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return lo + ((s / 2 ** 32) * (hi - lo));
+type Fn = (...args: any[]) => any;
+const { grad, valueAndGrad, jvp, hvp } = gradc as unknown as Record<"grad" | "valueAndGrad" | "jvp" | "hvp", (f: Fn, o?: object) => Fn>;
+const { matmul, biasAdd, relu, tanh, softmaxCrossEntropy, sum, matvec, mse, copy } = K;
+const functions = { matmul, biasAdd, relu, tanh, softmaxCrossEntropy, sum, matvec, mse, copy };
+
+const rng = makeRng(5);
+const rand = (n: number, s = 1) => Float64Array.from({ length: n }, () => rng.uniform(-s, s));
+
+// A two-layer network on a batch of 4 inputs of 5 features, 3 classes.
+function mlp(w1: Float64Array, b1: Float64Array, w2: Float64Array, b2: Float64Array, x: Float64Array, labels: Float64Array): number {
+  const h = new Float64Array(4 * 6);
+  matmul(h, x, w1, 4, 5, 6);
+  biasAdd(h, h, b1, 4, 6);
+  relu(h, h, 24);
+  const z = new Float64Array(4 * 3);
+  matmul(z, h, w2, 4, 6, 3);
+  biasAdd(z, z, b2, 4, 3);
+  const probs = new Float64Array(12);
+  return softmaxCrossEntropy(probs, z, labels, 4, 3);
+}
+
+// A tanh recurrence: h ← tanh(W·h + x_t), the kernel's out overwritten every step.
+function rnn(w: Float64Array, xs: Float64Array, h0: Float64Array): number {
+  const h = new Float64Array(h0);
+  const pre = new Float64Array(4);
+  for (let t = 0; t < 5; t++) {
+    matvec(pre, w, h, 4, 4);
+    for (let i = 0; i < 4; i++) pre[i] += xs[t * 4 + i];
+    tanh(h, pre, 4);
+  }
+  return sum(h, 4);
+}
+
+function checkGrad(f: Fn, args: unknown[], wrt: number[]): void {
+  const g = grad(f, { wrt, functions })(...args) as unknown[];
+  wrt.forEach((k, j) => expect(maxRelError(g[j] as any, numericGradient(f, args, k)), `wrt ${k}`).toBeLessThan(1e-6));
+}
+
+function checkJvpHvp(f: Fn, args: unknown[], k: number): void {
+  const dir = rand((args[k] as Float64Array).length);
+  const shift = (e: number) => args.map((a, i) => (i === k ? (a as Float64Array).map((x, j) => x + e * dir[j]) : a));
+  const [, t] = jvp(f, { wrt: k, functions })(...args, dir);
+  const h = 1e-6;
+  expect(relError(t, (f(...shift(h)) - f(...shift(-h))) / (2 * h))).toBeLessThan(1e-6);
+  const hv = hvp(f, { wrt: k, functions })(...args, dir) as Float64Array;
+  const g = grad(f, { wrt: k, functions });
+  const e = 1e-5;
+  const gp = g(...shift(e)) as Float64Array, gm = g(...shift(-e)) as Float64Array;
+  expect(maxRelError(hv, gp.map((x, j) => (x - gm[j]) / (2 * e)))).toBeLessThan(1e-5);
+}
+
+describe("kernel calls in losses", () => {
+  const labels = Float64Array.from([0, 2, 1, 2]);
+  const mlpArgs = () => [rand(30), rand(6), rand(18), rand(3), rand(20), labels];
+
+  it("MLP (matmul, biasAdd, relu in place, softmax cross-entropy): value and gradient of every parameter", () => {
+    for (let trial = 0; trial < 3; trial++) {
+      const args = mlpArgs();
+      const [v] = valueAndGrad(mlp, { wrt: [0, 1, 2, 3], functions })(...args);
+      expect(relError(v, mlp(...(args as Parameters<typeof mlp>)))).toBeLessThan(1e-14);
+      checkGrad(mlp, args, [0, 1, 2, 3]);
+    }
   });
-}
 
-function layer(w: Float64Array, x: Float64Array): number {
-  const h = new Float64Array(3);
-  K.matvec(h, w, x, 3, 4);
-  K.tanh(h, h, 3);
-  return K.sum(h, 3);
-}
+  it("MLP: JVP and HVP through the kernels' rules", () => {
+    const args = mlpArgs();
+    checkJvpHvp(mlp, args, 0);
+    checkJvpHvp(mlp, args, 2);
+  });
 
-describe("kernel calls", () => {
-  it("matvec + tanh + sum", () => {
-    const functions = { matvec: K.matvec, tanh: K.tanh, sum: K.sum };
-    const w = rand(12, 1), x = rand(4, 2);
-    const [v, g] = valueAndGrad(layer, { wrt: [0, 1], functions })(w, x) as [number, Float64Array[]];
-    expect(v).toBeCloseTo(layer(w, x), 12);
-    expect(maxRelError(g[0], numericGradient(layer, [w, x], 0))).toBeLessThan(1e-6);
-    expect(maxRelError(g[1], numericGradient(layer, [w, x], 1))).toBeLessThan(1e-6);
+  it("a recurrence overwriting a kernel's out each step: gradient, JVP, HVP", () => {
+    const args = [rand(16, 0.5), rand(20), rand(4)];
+    checkGrad(rnn, args, [0, 1, 2]);
+    checkJvpHvp(rnn, args, 0);
+  });
+
+  it("accumulating into a parameter-shaped buffer and a number operand", () => {
+    function f(a: Float64Array, b: Float64Array): number {
+      const c = new Float64Array(4);
+      copy(c, b, 4);
+      matmul(c, a, b, 2, 2, 2, false, true, true);
+      return mse(c, a, 4);
+    }
+    checkGrad(f, [rand(4), rand(4)], [0, 1]);
+  });
+});
+
+describe("kernel calls: resolution and refusals", () => {
+  it("the build path resolves named and namespace imports of gradc/runtime", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "gradc-kernels-"));
+    const file = path.join(dir, "loss.ts");
+    writeFileSync(file, [
+      'import { matvec as mv } from "gradc/runtime";',
+      'import * as rt from "gradc/runtime";',
+      "export function f(w: Float64Array, x: Float64Array): number { const h = new Float64Array(2); mv(h, w, x, 2, 2); return rt.sum(h, 2); }",
+    ].join("\n"));
+    const resolve = resolver(createProject());
+    const source = { file, text: "" };
+    expect(resolve("mv", source)).toEqual({ kernel: "matvec" });
+    expect(resolve("sum", source)).toEqual({ kernel: "sum" });
+  });
+
+  const refusal = (f: Fn, fns: Record<string, Function>) => {
+    try {
+      grad(f, { functions: fns })(new Float64Array(4), new Float64Array(4));
+    } catch (e) {
+      return String((e as Error).message);
+    }
+    return "no error";
+  };
+
+  it("refuses a kernel without rules, naming it", () => {
+    function f(x: Float64Array): number {
+      return K.argmax(x, 4);
+    }
+    expect(refusal(f, { argmax: K.argmax })).toMatch(/runtime kernel 'argmax' has no derivative rule/);
+  });
+
+  it("refuses a transpose flag that is not a literal", () => {
+    function f(a: Float64Array, b: Float64Array): number {
+      const t = a[0] > 0;
+      const c = new Float64Array(4);
+      matmul(c, a, b, 2, 2, 2, t);
+      return sum(c, 4);
+    }
+    expect(refusal(f, functions)).toMatch(/'transA' of matmul must be the literal true or false/);
+  });
+
+  it("refuses a wrong number of arguments with the signature", () => {
+    function f(a: Float64Array): number {
+      const c = new Float64Array(4);
+      relu(c, a);
+      return sum(c, 4);
+    }
+    expect(refusal(f, functions)).toMatch(/relu takes 3 arguments here, not 2[\s\S]*relu\(out, x, n\)/);
   });
 });

@@ -2,4 +2,5 @@
 import "./elementwise.js";
 import "./linear.js";
 import "./reduce.js";
+import "./softmax.js";
 export { allKernels, emitKernel, kernelDef, loop, operandIndex, type KernelDef, type RuleCtx } from "./record.js";

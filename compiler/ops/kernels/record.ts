@@ -61,7 +61,10 @@ export interface RuleCtx {
   arr(name: string): Var;
   num(name: string): Temp;
   out(): Var;
-  /** VJP: adjoint array of `out` (read only), adjoint of the number result. */
+  /**
+   * VJP: adjoint array of `out` (read only; absent when a kernel that also returns a
+   * number has an unused `out`), adjoint of the number result.
+   */
   g?: Var;
   gs?: Temp;
   /** VJP: the adjoint array to add input `name`'s adjoint into (undefined when inactive). */

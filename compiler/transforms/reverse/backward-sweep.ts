@@ -164,7 +164,7 @@ export class BackwardSweep extends ForwardSweep {
         b.emit({ k: "alloc", v: g, n: b.len(outBar), copyOf: outBar });
         reset();
       }
-      ctx.g = g ?? this.zeroLike(i.out);
+      ctx.g = g;
       ctx.gs = gs ?? b.num(0);
       ctx.bar = (name) => (active.has(name) ? this.adjoint(operand(i, name) as Var) : undefined);
       ctx.activeNum = (name) => active.has(name);
@@ -188,14 +188,6 @@ export class BackwardSweep extends ForwardSweep {
   /** `arr[0 .. n) = 0`. */
   private zeroRange(arr: Var, n: Temp): void {
     loop(this.b, n, (ib, j) => ib.store(arr, j, ib.num(0)), "j");
-  }
-
-  /** A zero array shaped like `v` (when the result's adjoint is unused but the rule wants one). */
-  private zeroLike(v: Var | undefined): Var | undefined {
-    if (!v) return undefined;
-    const z = this.b.newVar(`${v.name}_bar_zero`, v.type);
-    this.b.emit({ k: "alloc", v: z, n: this.b.len(v) });
-    return z;
   }
 
   protected backwardIf(i: Extract<Instr, { k: "if" }>, depth: number): void {
