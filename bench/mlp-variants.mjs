@@ -8,6 +8,31 @@
 // - the same model in @tensorflow/tfjs.
 // Parameters are { W1: hidden x inputs, b1, W2: classes x hidden, b2 }, row-major.
 
+/**
+ * The loss written with runtime kernels, batched: H = tanh(X·W1ᵀ + b1), Z = H·W2ᵀ + b2,
+ * mean cross-entropy from log-softmax and the one-hot Y. `k` is the kernel module.
+ */
+export function makeMlpLossKernels(k) {
+  const { matmul, biasAdd, tanh, logSoftmax, dot } = k;
+  const functions = { matmul, biasAdd, tanh, logSoftmax, dot };
+  function mlpLossKernels(p, X, Y) {
+    const hidden = p.b1.length;
+    const classes = p.b2.length;
+    const inputs = p.W1.length / hidden;
+    const n = Y.length / classes;
+    const H = new Float64Array(n * hidden);
+    matmul(H, X, p.W1, n, inputs, hidden, false, true);
+    biasAdd(H, H, p.b1, n, hidden);
+    tanh(H, H, n * hidden);
+    const Z = new Float64Array(n * classes);
+    matmul(Z, H, p.W2, n, hidden, classes, false, true);
+    biasAdd(Z, Z, p.b2, n, classes);
+    logSoftmax(Z, Z, n, classes);
+    return -dot(Y, Z, n * classes) / n;
+  }
+  return { mlpLossKernels, functions };
+}
+
 /** Copy of mlpLoss in examples/mnist.ts (the bench does not depend on the examples' build). */
 export function mlpLoss(p, X, Y) {
   const hidden = p.b1.length;

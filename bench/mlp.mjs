@@ -6,7 +6,7 @@
 // gradient, float32 variants and tfjs against it to float32 accuracy.
 
 import { matmulBench } from "./matmul.mjs";
-import { makeHandBlocked, makeHandPerSample, makeTfjs, mlpLoss, mlpLossBlocked } from "./mlp-variants.mjs";
+import { makeHandBlocked, makeHandPerSample, makeMlpLossKernels, makeTfjs, mlpLoss, mlpLossBlocked } from "./mlp-variants.mjs";
 import { rng } from "./cases.mjs";
 import { formatTime, measure } from "./timing.mjs";
 
@@ -107,7 +107,7 @@ function printTable(rows) {
 }
 
 /** Prints the MLP table and the matmul table; returns true when a check failed. */
-export async function mlpBench(api, quick) {
+export async function mlpBench(api, quick, kernels) {
   // Calls take 10-200 ms: a longer warm-up than the other tables', so that every variant
   // runs optimised code before it is timed.
   const timing = quick ? { samples: 5, sampleMs: 10, warmupMs: 500 } : { samples: 15, sampleMs: 10, warmupMs: 1500 };
@@ -150,21 +150,23 @@ export async function mlpBench(api, quick) {
 
   const errors = [];
   if (api) {
+    const { mlpLossKernels, functions } = makeMlpLossKernels(kernels);
     for (const [name, label, loss] of [
+      ["gradcKernels", "gradc, loss with runtime kernels", mlpLossKernels],
       ["gradc", "gradc, loss as in examples/mnist.ts", mlpLoss],
       ["gradcBlocked", "gradc, loss with 4x2-blocked layer 1", mlpLossBlocked],
     ]) {
       const out = zerosLike(p);
       let vg;
       try {
-        vg = api.valueAndGrad(loss, { wrt: "p", out });
+        vg = api.valueAndGrad(loss, { wrt: "p", out, functions });
       } catch (e) {
         problems.push(`${label}: ${String(e?.message ?? e).split("\n")[0]}`);
         continue;
       }
       const e64 = checked(name, label, "f64", vg, [p, X, Y], () => vg(p, X, Y), AGREE_TOL, maxRelError);
       const [p32, X32, Y32] = [convert(p, Float32Array), Float32Array.from(X), Float32Array.from(Y)];
-      const vg32 = api.valueAndGrad(loss, { wrt: "p", out: zerosLike(p, Float32Array) });
+      const vg32 = api.valueAndGrad(loss, { wrt: "p", out: zerosLike(p, Float32Array), functions });
       const e32 = checked(`${name}32`, label, "f32", vg32, [p32, X32, Y32], () => vg32(p32, X32, Y32), F32_TOL, normwiseError);
       errors.push(`${label}: ${e64?.toExponential(1) ?? "—"} (f64), ${e32?.toExponential(1) ?? "—"} (f32)`);
     }
@@ -195,7 +197,7 @@ export async function mlpBench(api, quick) {
   printTable(Object.keys(variants).map((k) => [labels[k][0], labels[k][1], formatTime(t[k]), ratio(t[k], t.hand), ratio(t[k], t.tfjs)]));
   for (const line of problems) console.log(line);
   const verdicts = [];
-  for (const k of ["gradc", "gradcBlocked"]) {
+  for (const k of ["gradcKernels", "gradc", "gradcBlocked"]) {
     if (t[k] === undefined) continue;
     const perHand = t[k] / t.hand;
     const vsTf = t.tfjs === undefined ? "" : `, ${t[k] < t.tfjs ? "faster than tfjs: ok" : "not faster than tfjs: MISS"}`;

@@ -168,6 +168,6 @@ summary(rows, "hand", "hand-written");
 summary(rows, "gradc", "gradc");
 summary(rows, "gradcOut", "gradc+out");
 if (secondOrderBench(api, timing)) failed = true;
-if (await mlpBench(api, quick)) failed = true;
+if (await mlpBench(api, quick, api && (await import("../dist/runtime/index.js")))) failed = true;
 console.log(`\n(load ${load()} at the end; checksum ${checksum().toPrecision(6)})`);
 if (failed) process.exitCode = 1;
