@@ -1,10 +1,11 @@
 // The main demo: a 784-128-10 perceptron (tanh hidden layer, softmax cross-entropy)
 // trained on the MNIST digits of the `mnist` package by minibatch SGD with momentum,
 // with the gradient that `gradc build` generates from `mlpLoss` below (mnist.grad.ts).
-// The loss is written with plain loops, as a user writes it today: gradc has no matrix
-// kernels with rules of its own yet, so it differentiates the loops themselves.
+// The loss calls the runtime's matrix kernels; gradc differentiates it by the kernels'
+// rules (the generated code calls matmul with transposes, never the kernels' loops).
 // `npm start` runs it last; GRADC_QUICK=1 skips it.
 import { valueAndGrad } from "gradc";
+import { biasAdd, dot, logSoftmax, matmul, tanh } from "gradc/runtime";
 import { type Example, relError, verdict } from "./check.js";
 import { gaussian, random } from "./demo.js";
 import { CLASSES, type DigitSet, fillBatch, loadDigits, PIXELS, ProgressBar, shuffle } from "./digits.js";
@@ -22,34 +23,23 @@ export function mlpLoss(p: Params, X: Float64Array, Y: Float64Array): number {
   const classes = p.b2.length;
   const inputs = p.W1.length / hidden;
   const n = Y.length / classes;
-  const h = new Float64Array(hidden);
-  const z = new Float64Array(classes);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < hidden; k++) {
-      let a = p.b1[k];
-      for (let j = 0; j < inputs; j++) a += p.W1[k * inputs + j] * X[i * inputs + j];
-      h[k] = Math.tanh(a);
-    }
-    // log-sum-exp shifted by the largest logit, so exp cannot overflow
-    let m = -Infinity;
-    for (let c = 0; c < classes; c++) {
-      let s = p.b2[c];
-      for (let k = 0; k < hidden; k++) s += p.W2[c * hidden + k] * h[k];
-      z[c] = s;
-      m = Math.max(m, s);
-    }
-    let sum = 0;
-    for (let c = 0; c < classes; c++) sum += Math.exp(z[c] - m);
-    const lse = m + Math.log(sum);
-    for (let c = 0; c < classes; c++) total += Y[i * classes + c] * (lse - z[c]);
-  }
-  return total / n;
+  // H = tanh(X W1ᵀ + b1), one row per digit
+  const H = new Float64Array(n * hidden);
+  matmul(H, X, p.W1, n, inputs, hidden, false, true);
+  biasAdd(H, H, p.b1, n, hidden);
+  tanh(H, H, n * hidden);
+  // log-probabilities log softmax(H W2ᵀ + b2)
+  const Z = new Float64Array(n * classes);
+  matmul(Z, H, p.W2, n, hidden, classes, false, true);
+  biasAdd(Z, Z, p.b2, n, classes);
+  logSoftmax(Z, Z, n, classes);
+  return -dot(Y, Z, n * classes) / n;
 }
 
 // The request site: `gradc build` writes mnist.grad.ts exporting `mlpStep(p, X, Y, out?)`;
 // called from this module, it compiles at run time instead (used below as a cross-check).
-export const mlpStep = valueAndGrad(mlpLoss, { wrt: "p" });
+// At run time gradc sees only the function's text: `functions` tells it which kernels it calls.
+export const mlpStep = valueAndGrad(mlpLoss, { wrt: "p", functions: { matmul, biasAdd, tanh, logSoftmax, dot } });
 
 type Step = (p: Params, X: Float64Array, Y: Float64Array, out?: Params) => [number, Params];
 

@@ -14,7 +14,7 @@ const SAMPLE = { sizes: { out: 7, x: 7 }, nums: { n: 7 } };
  */
 function unary(name: string, from: "x" | "y", d: (b: Builder, x: Temp, y: Temp, opts: Temp[]) => Temp, extra: string[] = [], range?: [number, number]): void {
   kernel({
-    name, sig: ["x: arr", "n", ...extra].join(", "), diff: ["x"], size: N,
+    name, sig: ["x: arr", "n", ...extra].join(", "), diff: ["x"], size: N, inPlace: "x",
     sample: { ...SAMPLE, nums: { n: 7 }, ranges: range ? { x: range } : undefined },
     vjp: (r) => {
       const xbar = r.bar("x")!;
@@ -22,7 +22,7 @@ function unary(name: string, from: "x" | "y", d: (b: Builder, x: Temp, y: Temp, 
       loop(r.b, N(r), (b, i) => {
         const x = from === "x" ? b.load(r.arr("x"), i) : b.num(NaN);
         const y = from === "y" ? b.load(r.out(), i) : b.num(NaN);
-        addAt(b, xbar, i, b.op("mul", b.load(r.g!, i), d(b, x, y, opts.map((o) => b.get(o)))));
+        addAt(b, xbar, i, b.op("mul", b.load(r.g!, i), d(b, x, y, opts.map((o) => b.get(o)))), !r.overwrite);
       });
     },
     jvp: (r) => {
@@ -64,13 +64,13 @@ unary("gelu", "x", (b, x) => {
 /** A binary kernel `(out, a, b, n)` with partials `pa`, `pb` at a[i], b[i]. */
 function binary(name: string, pa: (b: Builder, x: Temp, y: Temp) => Temp, pb: (b: Builder, x: Temp, y: Temp) => Temp, range?: [number, number]): void {
   kernel({
-    name, sig: "a: arr, b: arr, n", diff: ["a", "b"], size: N,
+    name, sig: "a: arr, b: arr, n", diff: ["a", "b"], size: N, inPlace: "a",
     sample: { sizes: { out: 6, a: 6, b: 6 }, nums: { n: 6 }, ranges: range ? { b: range } : undefined },
     vjp: (r) => {
       const abar = r.bar("a"), bbar = r.bar("b");
       loop(r.b, N(r), (b, i) => {
         const x = b.load(r.arr("a"), i), y = b.load(r.arr("b"), i), g = b.load(r.g!, i);
-        if (abar) addAt(b, abar, i, b.op("mul", g, pa(b, x, y)));
+        if (abar) addAt(b, abar, i, b.op("mul", g, pa(b, x, y)), !r.overwrite);
         if (bbar) addAt(b, bbar, i, b.op("mul", g, pb(b, x, y)));
       });
     },
@@ -93,12 +93,12 @@ binary("div", (b, _x, y) => b.op("div", b.num(1), y), (b, x, y) => b.op("neg", b
 
 // out = s·x (+ out when accumulating): linear in x, and in s.
 kernel({
-  name: "scale", sig: "x: arr, s, n", accumulate: true, diff: ["x", "s"], size: N,
+  name: "scale", sig: "x: arr, s, n", accumulate: true, diff: ["x", "s"], size: N, inPlace: "x",
   sample: { sizes: { out: 5, x: 5 }, nums: { s: 1.5, n: 5 } },
   vjp: (r) => {
-    const xbar = r.bar("x");
-    if (xbar) emitKernel(r.b, "scale", [xbar, r.g!, r.num("s"), N(r)], true);
     if (r.activeNum("s")) r.addNum("s", emitKernel(r.b, "dot", [r.g!, r.arr("x"), N(r)])!);
+    const xbar = r.bar("x");
+    if (xbar) emitKernel(r.b, "scale", [xbar, r.g!, r.num("s"), N(r)], !r.overwrite);
   },
   jvp: (r) => {
     const dx = r.dot("x"), ds = r.dotNum("s");
@@ -109,8 +109,8 @@ kernel({
 
 // out = x (+ out when accumulating).
 kernel({
-  name: "copy", sig: "x: arr, n", accumulate: true, diff: ["x"], size: N,
+  name: "copy", sig: "x: arr, n", accumulate: true, diff: ["x"], size: N, inPlace: "x",
   sample: { sizes: { out: 5, x: 5 }, nums: { n: 5 } },
-  vjp: (r) => { emitKernel(r.b, "copy", [r.bar("x")!, r.g!, N(r)], true); },
+  vjp: (r) => { if (!r.overwrite) emitKernel(r.b, "copy", [r.bar("x")!, r.g!, N(r)], true); },
   jvp: (r) => { emitKernel(r.b, "copy", [r.outDot!, r.dot("x")!, N(r)], r.call.accumulate); },
 });

@@ -88,14 +88,14 @@ kernel({
 
 // out (rows×cols) = x + bias broadcast over the rows.
 kernel({
-  name: "biasAdd", sig: "x: arr, bias: arr, rows, cols", diff: ["x", "bias"],
+  name: "biasAdd", sig: "x: arr, bias: arr, rows, cols", diff: ["x", "bias"], inPlace: "x",
   size: (r) => r.b.op("mul", r.num("rows"), r.num("cols")),
   sample: { sizes: { out: 6, x: 6, bias: 3 }, nums: { rows: 2, cols: 3 } },
   vjp: (r) => {
     const xbar = r.bar("x"), bbar = r.bar("bias");
     const [rows, cols] = [r.num("rows"), r.num("cols")];
-    if (xbar) emitKernel(r.b, "copy", [xbar, r.g!, r.b.op("mul", rows, cols)], true);
     if (bbar) emitKernel(r.b, "biasAddVjpBias", [bbar, r.g!, rows, cols], true);
+    if (xbar && !r.overwrite) emitKernel(r.b, "copy", [xbar, r.g!, r.b.op("mul", rows, cols)], true);
   },
   jvp: (r) => {
     const dx = r.dot("x"), db = r.dot("bias");

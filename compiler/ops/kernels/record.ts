@@ -31,6 +31,12 @@ export interface KernelDef {
   vjp?: (r: RuleCtx) => void;
   /** Writes the tangent of `out` into `r.outDot`; returns the tangent of the number result. */
   jvp?: (r: RuleCtx) => Temp | void;
+  /**
+   * The input whose adjoint the VJP rule can write over `r.g` when a call is in place
+   * (`out` is that input): the rule reads each entry of ḡ before it writes that entry
+   * of x̄, and writes instead of adding when `r.overwrite`.
+   */
+  inPlace?: string;
   /** Sample operands for the table test (see test/kernels-rules.test.ts). */
   sample?: KernelSample;
 }
@@ -67,6 +73,8 @@ export interface RuleCtx {
    */
   g?: Var;
   gs?: Temp;
+  /** VJP of an in-place call: the `inPlace` input's adjoint is `g` itself, to be overwritten. */
+  overwrite?: boolean;
   /** VJP: the adjoint array to add input `name`'s adjoint into (undefined when inactive). */
   bar(name: string): Var | undefined;
   /** VJP: whether number input `name` is active; adds `t` to its adjoint. */

@@ -22,17 +22,17 @@ function softmaxTimes(r: RuleCtx, y: Var, v: Var, into: Var, add: boolean, scale
 }
 
 kernel({
-  name: "softmax", sig: "x: arr, rows, cols", diff: ["x"], size, sample: MAT,
-  vjp: (r) => softmaxTimes(r, r.out(), r.g!, r.bar("x")!, true),
+  name: "softmax", sig: "x: arr, rows, cols", diff: ["x"], size, sample: MAT, inPlace: "x",
+  vjp: (r) => softmaxTimes(r, r.out(), r.g!, r.bar("x")!, !r.overwrite),
   jvp: (r) => softmaxTimes(r, r.out(), r.dot("x")!, r.outDot!, false),
 });
 
 kernel({
-  name: "logSoftmax", sig: "x: arr, rows, cols", diff: ["x"], size, sample: MAT,
+  name: "logSoftmax", sig: "x: arr, rows, cols", diff: ["x"], size, sample: MAT, inPlace: "x",
   vjp: (r) => rows(r, (rb, _i, cells) => {
     const s = accumulator(rb, 0, "s");
     cells((b, _r, _c, at) => addTo(b, s, b.load(r.g!, at)));
-    cells((b, _r, _c, at) => addAt(b, r.bar("x")!, at, b.op("sub", b.load(r.g!, at), b.op("mul", b.op("exp", b.load(r.out(), at)), b.get(s)))));
+    cells((b, _r, _c, at) => addAt(b, r.bar("x")!, at, b.op("sub", b.load(r.g!, at), b.op("mul", b.op("exp", b.load(r.out(), at)), b.get(s))), !r.overwrite));
   }),
   jvp: (r) => rows(r, (rb, _i, cells) => {
     const s = accumulator(rb, 0, "s");

@@ -154,12 +154,16 @@ export class BackwardSweep extends ForwardSweep {
     const gs = i.dst && this.act.temps.has(i.dst.id) ? this.tempAdj.get(i.dst.id) : undefined;
     const ctx = baseCtx(b, i, this.defs, (t) => this.value(t));
     const reset = () => {
-      if (outBar && !i.accumulate) this.zeroRange(outBar, kernelOf(i).size!(ctx));
+      if (outBar && !i.accumulate && !this.firstWrites.has(i)) this.zeroRange(outBar, kernelOf(i).size!(ctx));
     };
+    const def = kernelOf(i);
+    // In place, with a rule that can write the input's adjoint over out's: nothing to copy or reset.
+    const overwrite = !!outBar && !i.accumulate && !!def.inPlace && active.has(def.inPlace)
+      && i.ins.filter((v) => v === i.out).length === 1 && operand(i, def.inPlace) === i.out;
     if (active.size > 0 && (outBar || gs)) {
       let g = outBar;
-      // Written in place: the rule reads a copy of out's adjoint, which is reset first.
-      if (outBar && i.ins.includes(i.out!) && !i.accumulate) {
+      // Otherwise written in place: the rule reads a copy of out's adjoint, which is reset first.
+      if (outBar && i.ins.includes(i.out!) && !i.accumulate && !overwrite) {
         g = b.newVar(`${i.out!.name}_bar_in`, outBar.type);
         b.emit({ k: "alloc", v: g, n: b.len(outBar), copyOf: outBar });
         reset();
@@ -169,10 +173,10 @@ export class BackwardSweep extends ForwardSweep {
       ctx.bar = (name) => (active.has(name) ? this.adjoint(operand(i, name) as Var) : undefined);
       ctx.activeNum = (name) => active.has(name);
       ctx.addNum = (name, t) => this.addAdjoint(operand(i, name) as Temp, t);
-      const def = kernelOf(i);
+      ctx.overwrite = overwrite;
       if (!def.vjp) throw new Error(`gradc: kernel ${i.kernel} has no VJP rule`);
       def.vjp(ctx);
-      if (g === outBar) reset();
+      if (g === outBar && !overwrite) reset();
     } else {
       reset();
     }

@@ -2,7 +2,7 @@
 // recomputed, the adjoint vars, the records of control flow, and the builder that
 // the sweeps write to.
 import { Builder, buildBlock, type Ids } from "../../ir/builder.js";
-import { hasDst, maxTape, usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../../ir/types.js";
+import { hasDst, maxTape, usedTemps, varsOf, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../../ir/types.js";
 import { analyzeActivity, type Activity } from "../activity.js";
 import { analyzeNeeds, findRecomputable, findRecomputableBounds, findRecomputableConditions, findSaves, type Needs, type Recompute } from "../tbr.js";
 
@@ -38,11 +38,19 @@ export class ReverseState {
     this.condsRecomputed = findRecomputableConditions(f);
     this.needs = analyzeNeeds(f, this.act, this.recompute, new Set<Instr>([...this.boundsRecomputed, ...this.condsRecomputed]));
     this.saves = findSaves(f, this.needs, this.recompute);
+    this.firstWrites = firstWritesOf(f);
     walk(f.body, (i) => {
       if (hasDst(i)) this.defs.set(i.dst.id, i);
       for (const u of usedTemps(i)) this.uses.set(u.id, (this.uses.get(u.id) ?? 0) + 1);
     });
   }
+
+  /**
+   * Top-level kernel calls that are the first use of their local `out` after its
+   * allocation: the backward sweep reads out's adjoint no more after them, so they
+   * need not reset it.
+   */
+  protected readonly firstWrites: Set<Instr>;
 
   protected readonly ifRecords = new Map<Instr, Var | undefined>();
   protected readonly forRecords = new Map<Instr, { start: Var | number; end: Var }>();
@@ -98,4 +106,14 @@ export class ReverseState {
   protected pop(type: Temp["type"], tape = this.tape): Temp {
     return this.b.emit({ k: "pop", dst: this.b.temp(type), tape }).dst;
   }
+}
+
+function firstWritesOf(f: Func): Set<Instr> {
+  const out = new Set<Instr>();
+  const touched = new Set<Var>();
+  for (const i of f.body) {
+    if (i.k === "call" && i.out && i.out.param === undefined && !touched.has(i.out) && !i.ins.includes(i.out)) out.add(i);
+    walk([i], (x) => { if (!(x.k === "alloc" && !x.copyOf)) for (const v of varsOf(x)) touched.add(v); });
+  }
+  return out;
 }
