@@ -88,6 +88,19 @@ describe("kernel calls in losses", () => {
     checkJvpHvp(rnn, args, 0);
   });
 
+  it("reshape is the same array (no copy, no instruction)", () => {
+    function f(w: Float64Array, x: Float64Array): number {
+      const h = new Float64Array(6);
+      matmul(h, K.reshape(w, 2, 3), x, 2, 3, 3);
+      return sum(K.reshape(h, 3, 2), 6);
+    }
+    const g = grad(f, { wrt: [0, 1], functions: { ...functions, reshape: K.reshape } });
+    const args = [rand(6), rand(9)];
+    const gs = g(...args) as Float64Array[];
+    expect(maxRelError(gs[0], numericGradient(f, args, 0))).toBeLessThan(1e-6);
+    expect(maxRelError(gs[1], numericGradient(f, args, 1))).toBeLessThan(1e-6);
+  });
+
   it("accumulating into a parameter-shaped buffer and a number operand", () => {
     function f(a: Float64Array, b: Float64Array): number {
       const c = new Float64Array(4);
@@ -128,6 +141,13 @@ describe("kernel calls: resolution and refusals", () => {
       return K.argmax(x, 4);
     }
     expect(refusal(f, { argmax: K.argmax })).toMatch(/runtime kernel 'argmax' has no derivative rule/);
+  });
+
+  it("refuses views (slice), which would alias their input", () => {
+    function f(x: Float64Array): number {
+      return sum(K.slice(x, 0, 2), 2);
+    }
+    expect(refusal(f, { slice: K.slice, sum })).toMatch(/'slice' returns a view[\s\S]*sliceCols/);
   });
 
   it("refuses a transpose flag that is not a literal", () => {

@@ -8,7 +8,15 @@ import type { Lowerer, Val } from "./context.js";
 import { lowerExpr, lowerNum } from "./expr.js";
 import type { Scope } from "./scope.js";
 
+/** Kernels that return a view of their input: the view would alias it, which the IR does not model. */
+const VIEWS = new Set(["slice", "sliceRows"]);
+
 export function lowerKernelCall(L: Lowerer, node: ESTree.CallExpression, name: string, scope: Scope): Val {
+  if (name === "reshape") return reshape(L, node, scope);
+  if (VIEWS.has(name)) {
+    throw L.fail(node.callee, `kernel ${name}`, `'${name}' returns a view that shares its input's entries, which gradc cannot differentiate through.`,
+      "Index the rows you need directly, copy them with a loop, or use sliceCols (which copies).");
+  }
   const def = kernelDef(name);
   if (!def) {
     throw L.fail(node.callee, `kernel ${name}`, `The runtime kernel '${name}' has no derivative rule in gradc.`,
@@ -49,6 +57,14 @@ export function lowerKernelCall(L: Lowerer, node: ESTree.CallExpression, name: s
   const v = L.b.newVar(name, "num");
   L.b.set(v, call.dst);
   return { k: "temp", t: L.b.get(v) };
+}
+
+/** `reshape(x, rows, cols)` is `x` itself (row-major data): the same array, no instruction. */
+function reshape(L: Lowerer, node: ESTree.CallExpression, scope: Scope): Val {
+  if (node.arguments.length !== 3) throw L.fail(node, "kernel reshape", `reshape takes 3 arguments here, not ${node.arguments.length}.`, "reshape(x, rows, cols).");
+  const [x, ...shape] = node.arguments as ESTree.Expression[];
+  for (const s of shape) lowerNum(L, s, scope);
+  return { k: "arr", v: array(L, x, scope, "reshape", "x") };
 }
 
 function array(L: Lowerer, node: ESTree.Expression, scope: Scope, kernel: string, param: string): Var {

@@ -3,4 +3,6 @@ import "./elementwise.js";
 import "./linear.js";
 import "./reduce.js";
 import "./softmax.js";
+import "./shape.js";
+import "./norm.js";
 export { allKernels, emitKernel, kernelDef, loop, operandIndex, type KernelDef, type RuleCtx } from "./record.js";
