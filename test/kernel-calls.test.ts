@@ -170,3 +170,28 @@ describe("kernel calls: resolution and refusals", () => {
     expect(refusal(f, functions)).toMatch(/relu takes 3 arguments here, not 2[\s\S]*relu\(out, x, n\)/);
   });
 });
+
+describe("kernel calls: Jacobians", () => {
+  it("forward, reverse and auto Jacobians of a vector function calling kernels agree with differences", () => {
+    const { jacobian } = gradc as unknown as { jacobian: (f: Fn, o?: object) => Fn };
+    function f(w: Float64Array, x: Float64Array): Float64Array {
+      const y = new Float64Array(2);
+      matvec(y, w, x, 2, 3);
+      tanh(y, y, 2);
+      return y;
+    }
+    const w = rand(6), x = Float64Array.from([0.5, -1, 2]);
+    const numeric = new Float64Array(12);
+    const h = 1e-6;
+    for (let c = 0; c < 6; c++) {
+      const up = w.slice(), down = w.slice();
+      up[c] += h;
+      down[c] -= h;
+      const fu = f(up, x), fd = f(down, x);
+      for (let r = 0; r < 2; r++) numeric[r * 6 + c] = (fu[r] - fd[r]) / (2 * h);
+    }
+    for (const mode of ["forward", "reverse", "auto"]) {
+      expect(maxRelError(jacobian(f, { mode, functions })(w, x) as Float64Array, numeric), mode).toBeLessThan(1e-6);
+    }
+  });
+});

@@ -18,6 +18,8 @@ export interface CoreRef {
   /** Module-level output buffers ("" when the core has none of that kind). */
   scalars: string;
   refs: string;
+  /** Directions per sweep of a vector-mode JVP core (default 1). */
+  width?: number;
 }
 
 export interface Cores {
@@ -257,7 +259,7 @@ function jacobianEntry(cores: Cores, c: EntryContext, name: string): string {
 /** Forward Jacobian: `width` columns per sweep of the vector-mode JVP core. */
 function jacobianForward(core: CoreRef, c: EntryContext, flat: Var[], sizes: string[]): string[] {
   const f = core.func;
-  const width = JACOBIAN_WIDTH;
+  const width = core.width ?? 1;
   const lines: string[] = [];
   // Seeds: one interleaved tangent array per array input, `width` numbers per scalar input.
   const seeds = new Map<string, string>();

@@ -2,7 +2,7 @@
 // with the public call contract of the requested derivative (see entry.ts and
 // entries.ts).
 import type * as ESTree from "acorn";
-import type { Func } from "../ir/types.js";
+import { walk, type Func } from "../ir/types.js";
 import { gradientIR, hvpIR, jvpIR, primalIR, vjpIR } from "../pipeline.js";
 import type { EmitOptions, GradRequest } from "../request.js";
 import { ENTRY_LOCALS, entryFor, JACOBIAN_WIDTH, type Cores } from "./entries.js";
@@ -75,7 +75,11 @@ function buildCores(req: GradRequest, core: CoreMaker): Cores {
     case "jacobian": {
       const mode = req.jacobianMode ?? "auto";
       const cores: Cores = { primal: core("value", primalIR(req), true) };
-      if (mode !== "reverse") cores.jvp = core("jvp", jvpIR(req, JACOBIAN_WIDTH), true);
+      if (mode !== "reverse") {
+        // Kernel calls carry one tangent direction: then one column per sweep.
+        const width = callsKernels(cores.primal!.func) ? 1 : JACOBIAN_WIDTH;
+        cores.jvp = { ...core("jvp", jvpIR(req, width), true)!, width };
+      }
       if (mode !== "forward") cores.vjp = core("vjp", vjpIR(req), false);
       return cores;
     }
@@ -102,4 +106,10 @@ function paramText(req: GradRequest, index: number): string {
 /** Source names of the parameters (patterns get `argN`). */
 export function paramNames(req: GradRequest): string[] {
   return req.fn.node.params.map((p: ESTree.Pattern, i: number) => (p.type === "Identifier" ? p.name : `arg${i}`));
+}
+
+function callsKernels(f: Func): boolean {
+  let found = false;
+  walk(f.body, (i) => { if (i.k === "call") found = true; });
+  return found;
 }
