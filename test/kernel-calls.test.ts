@@ -195,3 +195,30 @@ describe("kernel calls: Jacobians", () => {
     }
   });
 });
+
+describe("kernel calls: batch norm", () => {
+  it("training batch norm (lowered to statistics + normalisation), in place, gradient w.r.t. x, gamma, beta, and HVP", () => {
+    const { batchNorm } = K;
+    function f(x: Float64Array, gamma: Float64Array, beta: Float64Array, w: Float64Array): number {
+      const h = new Float64Array(x);
+      const mean = new Float64Array(3);
+      const variance = new Float64Array(3);
+      batchNorm(h, h, gamma, beta, mean, variance, 4, 3);
+      tanh(h, h, 12);
+      let s = 0;
+      for (let i = 0; i < 12; i++) s += h[i] * w[i];
+      return s;
+    }
+    const fns = { batchNorm, tanh };
+    const args = [rand(12, 2), rand(3), rand(3), rand(12)];
+    const g = grad(f, { wrt: [0, 1, 2], functions: fns })(...args) as Float64Array[];
+    [0, 1, 2].forEach((k) => expect(maxRelError(g[k], numericGradient(f, args, k)), `wrt ${k}`).toBeLessThan(1e-6));
+    const dir = rand(12);
+    const hv = hvp(f, { wrt: 0, functions: fns })(...args, dir) as Float64Array;
+    const gx = grad(f, { wrt: 0, functions: fns });
+    const e = 1e-5;
+    const shift = (s: number) => [(args[0] as Float64Array).map((v, j) => v + s * dir[j]), ...args.slice(1)];
+    const gp = gx(...shift(e)) as Float64Array, gm = gx(...shift(-e)) as Float64Array;
+    expect(maxRelError(hv, gp.map((v, j) => (v - gm[j]) / (2 * e)))).toBeLessThan(1e-5);
+  });
+});

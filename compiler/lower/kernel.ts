@@ -13,6 +13,7 @@ const VIEWS = new Set(["slice", "sliceRows"]);
 
 export function lowerKernelCall(L: Lowerer, node: ESTree.CallExpression, name: string, scope: Scope): Val {
   if (name === "reshape") return reshape(L, node, scope);
+  if (name === "batchNorm") return batchNorm(L, node, scope);
   if (VIEWS.has(name)) {
     throw L.fail(node.callee, `kernel ${name}`, `'${name}' returns a view that shares its input's entries, which gradc cannot differentiate through.`,
       "Index the rows you need directly, copy them with a loop, or use sliceCols (which copies).");
@@ -57,6 +58,26 @@ export function lowerKernelCall(L: Lowerer, node: ESTree.CallExpression, name: s
   const v = L.b.newVar(name, "num");
   L.b.set(v, call.dst);
   return { k: "temp", t: L.b.get(v) };
+}
+
+/**
+ * Training batch norm writes the batch statistics too: it is lowered to the three
+ * kernels it runs (meanAxis0, varianceAxis0, batchNormInference), each with rules.
+ */
+function batchNorm(L: Lowerer, node: ESTree.CallExpression, scope: Scope): Val {
+  const args = node.arguments as ESTree.Expression[];
+  if (args.length < 8 || args.length > 9) {
+    throw L.fail(node, "kernel batchNorm", `batchNorm takes 8 or 9 arguments here, not ${args.length}.`,
+      "batchNorm(out, x, gamma, beta, mean, variance, rows, cols, eps?).");
+  }
+  const [out, x, gamma, beta, mean, variance] = ["out", "x", "gamma", "beta", "mean", "variance"].map((p, k) => array(L, args[k], scope, "batchNorm", p));
+  const [rows, cols] = [lowerNum(L, args[6], scope), lowerNum(L, args[7], scope)];
+  const eps = args[8] ? lowerNum(L, args[8], scope) : L.b.num(1e-5);
+  for (const v of [out, mean, variance]) if (v.param !== undefined) L.writtenParams.add(v);
+  L.b.emit({ k: "call", kernel: "meanAxis0", out: mean, ins: [x], args: [rows, cols] });
+  L.b.emit({ k: "call", kernel: "varianceAxis0", out: variance, ins: [x, mean], args: [rows, cols] });
+  L.b.emit({ k: "call", kernel: "batchNormInference", out, ins: [x, gamma, beta, mean, variance], args: [rows, cols, eps] });
+  return { k: "arr", v: out };
 }
 
 /** `reshape(x, rows, cols)` is `x` itself (row-major data): the same array, no instruction. */

@@ -12,6 +12,7 @@
 // Inference batch norm uses fixed running statistics, so it is affine in x:
 // x̄ = γ·istd·ḡ. The batch statistics `batchNorm` writes to `mean`/`variance` are
 // side outputs for running averages, not differentiated.
+import { meanAxis0 } from "./reduce.js";
 import type { Arr } from "./types.js";
 
 // ---- batch norm ----
@@ -25,22 +26,23 @@ export function batchNorm<T extends Arr>(
   out: T, x: Arr, gamma: Arr | null, beta: Arr | null, mean: Arr, variance: Arr,
   rows: number, cols: number, eps = 1e-5,
 ): T {
-  mean.fill(0, 0, cols);
-  variance.fill(0, 0, cols);
-  for (let i = 0; i < rows; i++) {
-    const r = i * cols;
-    for (let j = 0; j < cols; j++) mean[j] += x[r + j];
-  }
-  for (let j = 0; j < cols; j++) mean[j] /= rows;
+  meanAxis0(mean, x, rows, cols);
+  varianceAxis0(variance, x, mean, rows, cols);
+  return batchNormInference(out, x, gamma, beta, mean, variance, rows, cols, eps);
+}
+
+/** out[j] = (1/rows)·Σ_i (x[i,j] − mean[j])², the biased variance of each column given its mean. */
+export function varianceAxis0<T extends Arr>(out: T, x: Arr, mean: Arr, rows: number, cols: number): T {
+  out.fill(0, 0, cols);
   for (let i = 0; i < rows; i++) {
     const r = i * cols;
     for (let j = 0; j < cols; j++) {
       const d = x[r + j] - mean[j];
-      variance[j] += d * d;
+      out[j] += d * d;
     }
   }
-  for (let j = 0; j < cols; j++) variance[j] /= rows;
-  return batchNormInference(out, x, gamma, beta, mean, variance, rows, cols, eps);
+  for (let j = 0; j < cols; j++) out[j] /= rows;
+  return out;
 }
 
 /** Inference batch norm: y = γ·(x − runningMean)/√(runningVar + eps) + β per column. `out` may be `x`. */

@@ -4,7 +4,7 @@
 //   ẋ̂ = istd·(ẋ − mean(ẋ) − x̂·mean(x̂ ⊙ ẋ)),  ẏ = γ̇ ⊙ x̂ + β̇ + γ ⊙ ẋ̂.
 import type { Builder } from "../../ir/builder.js";
 import type { Temp, Var } from "../../ir/types.js";
-import { accumulator, addAt, addTo, hold, kernel, rowsLoop, type RuleCtx } from "./record.js";
+import { accumulator, addAt, addTo, hold, kernel, loop, rowsLoop, type RuleCtx } from "./record.js";
 
 type Cells = (cell: (b: Builder, i: Temp, j: Temp, at: Temp) => void) => void;
 
@@ -81,5 +81,82 @@ kernel({
       });
       if (dx) normalized(row, (b, _j, at) => b.load(dx, at), (b, j, at, t) => addAt(b, r.outDot!, at, b.op("mul", b.load(gamma, j), t)));
     });
+  },
+});
+
+// Training batch norm is lowered to three calls (compiler/lower/kernel.ts): the column
+// means (meanAxis0), the column variances given the means (varianceAxis0), and the
+// normalisation with those statistics (batchNormInference) — so the gradient flows
+// through the batch statistics by the chain rule.
+
+const COLS = { sizes: { out: 3, x: 6, mean: 3 }, nums: { rows: 2, cols: 3 } };
+
+/** x[at] − mean[j]. */
+const centered = (b: Builder, r: RuleCtx, j: Temp, at: Temp) => b.op("sub", b.load(r.arr("x"), at), b.load(r.arr("mean"), j));
+
+kernel({
+  name: "varianceAxis0", sig: "x: arr, mean: arr, rows, cols", diff: ["x", "mean"], size: (r) => r.num("cols"), sample: COLS,
+  vjp: (r) => {
+    const s = hold(r.b, r.b.op("div", r.b.num(2), r.num("rows")), "s");
+    const [xbar, mbar] = [r.bar("x"), r.bar("mean")];
+    rowsLoop(r.b, r.num("rows"), r.num("cols"), (_rb, _i, cells) => cells((b, _r, j, at) => {
+      const t = b.op("mul", b.op("mul", b.get(s), b.load(r.g!, j)), centered(b, r, j, at));
+      if (xbar) addAt(b, xbar, at, t);
+      if (mbar) addAt(b, mbar, j, b.op("neg", t));
+    }));
+  },
+  jvp: (r) => {
+    const s = hold(r.b, r.b.op("div", r.b.num(2), r.num("rows")), "s");
+    const [dx, dm] = [r.dot("x"), r.dot("mean")];
+    loop(r.b, r.num("cols"), (b, j) => b.store(r.outDot!, j, b.num(0)));
+    rowsLoop(r.b, r.num("rows"), r.num("cols"), (_rb, _i, cells) => cells((b, _r, j, at) => {
+      const dd = dx && dm ? b.op("sub", b.load(dx, at), b.load(dm, j)) : dx ? b.load(dx, at) : b.op("neg", b.load(dm!, j));
+      addAt(b, r.outDot!, j, b.op("mul", b.op("mul", b.get(s), centered(b, r, j, at)), dd));
+    }));
+  },
+});
+
+/** 1/√(variance[j] + eps). */
+const invStd = (b: Builder, r: RuleCtx, j: Temp, eps: Var) =>
+  b.op("div", b.num(1), b.op("sqrt", b.op("add", b.load(r.arr("variance"), j), b.get(eps))));
+
+// y = γ·(x − mean)/√(variance + eps) + β per column, with given statistics.
+kernel({
+  name: "batchNormInference", sig: "x: arr, gamma: arr, beta: arr, mean: arr, variance: arr, rows, cols, eps = 1e-5",
+  diff: ["x", "gamma", "beta", "mean", "variance"], inPlace: "x",
+  size: (r) => r.b.op("mul", r.num("rows"), r.num("cols")),
+  sample: { sizes: { out: 6, x: 6, gamma: 3, beta: 3, mean: 3, variance: 3 }, nums: { rows: 2, cols: 3 }, ranges: { variance: [0.5, 2] } },
+  vjp: (r) => {
+    const eps = hold(r.b, r.num("eps"), "eps");
+    const [xbar, gbar, bbar, mbar, vbar] = ["x", "gamma", "beta", "mean", "variance"].map((n) => r.bar(n));
+    rowsLoop(r.b, r.num("rows"), r.num("cols"), (_rb, _i, cells) => cells((b, _r, j, at) => {
+      const g = b.load(r.g!, at);
+      const istd = invStd(b, r, j, eps);
+      const d = centered(b, r, j, at);
+      const gg = b.op("mul", g, b.load(r.arr("gamma"), j));
+      if (gbar) addAt(b, gbar, j, b.op("mul", g, b.op("mul", d, istd)));
+      if (bbar) addAt(b, bbar, j, g);
+      if (mbar) addAt(b, mbar, j, b.op("neg", b.op("mul", gg, istd)));
+      if (vbar) addAt(b, vbar, j, b.op("mul", b.op("mul", gg, d), b.op("mul", b.num(-0.5), b.op("mul", istd, b.op("mul", istd, istd)))));
+      if (xbar) addAt(b, xbar, at, b.op("mul", gg, istd), !r.overwrite);
+    }));
+  },
+  jvp: (r) => {
+    const eps = hold(r.b, r.num("eps"), "eps");
+    const [dx, dg, db, dm, dv] = ["x", "gamma", "beta", "mean", "variance"].map((n) => r.dot(n));
+    rowsLoop(r.b, r.num("rows"), r.num("cols"), (_rb, _i, cells) => cells((b, _r, j, at) => {
+      const istd = invStd(b, r, j, eps);
+      const d = centered(b, r, j, at);
+      let t: Temp | undefined;
+      if (dg) t = b.op("mul", b.load(dg, j), b.op("mul", d, istd));
+      if (db) t = b.sum(t, b.load(db, j));
+      // γ·(istd·(ẋ − ṁ) − ½·d·istd³·v̇)
+      let inner: Temp | undefined;
+      if (dx) inner = b.op("mul", istd, b.load(dx, at));
+      if (dm) inner = b.sum(inner, b.op("neg", b.op("mul", istd, b.load(dm, j))));
+      if (dv) inner = b.sum(inner, b.op("mul", b.op("mul", b.num(-0.5), d), b.op("mul", b.op("mul", istd, b.op("mul", istd, istd)), b.load(dv, j))));
+      if (inner) t = b.sum(t, b.op("mul", b.load(r.arr("gamma"), j), inner));
+      b.store(r.outDot!, at, t ?? b.num(0));
+    }));
   },
 });

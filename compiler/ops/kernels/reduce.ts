@@ -142,3 +142,37 @@ function axisReduction(name: string, axis: 0 | 1, mean: boolean): void {
 axisReduction("sumAxis1", 1, false);
 axisReduction("meanAxis0", 0, true);
 axisReduction("meanAxis1", 1, true);
+
+// Per-axis max/min: out[run] = extreme of the run (a column for axis 0, a row for axis 1);
+// the adjoint goes to the run's first extreme entry, as for the full max/min.
+function axisExtreme(name: string, axis: 0 | 1, sign: 1 | -1): void {
+  /** Runs, their length, and the index in x of entry t of run k. */
+  const shape = (r: RuleCtx) => (axis === 0 ? [r.num("cols"), r.num("rows")] : [r.num("rows"), r.num("cols")]);
+  const withExtreme = (r: RuleCtx, done: (b: Builder, run: Temp, at: Temp) => void) => {
+    const x = r.arr("x");
+    const cols = hold(r.b, r.num("cols"), "stride");
+    const index = (b: Builder, k: Temp, t: Temp) => (axis === 0 ? b.op("add", b.op("mul", t, b.get(cols)), k) : b.op("add", b.op("mul", k, b.get(cols)), t));
+    const [runs, len] = shape(r);
+    rowsLoop(r.b, runs, len, (rb, kV, cells) => {
+      const first = index(rb, rb.get(kV), rb.num(0));
+      const at = hold(rb, first, "at");
+      const best = hold(rb, rb.load(x, first), "best");
+      cells((b, k, t) => {
+        const q = hold(b, index(b, k, t), "q");
+        const better = b.op(sign > 0 ? "gt" : "lt", b.load(x, b.get(q)), b.get(best));
+        b.emit({ k: "if", cond: better, then: b.nested((tb) => { tb.set(best, tb.load(x, tb.get(q))); tb.set(at, tb.get(q)); }), else: [] });
+      });
+      done(rb, rb.get(kV), rb.get(at));
+    });
+  };
+  kernel({
+    name, sig: "x: arr, rows, cols", diff: ["x"], size: (r) => shape(r)[0],
+    sample: { sizes: { out: axis === 0 ? 3 : 2, x: 6 }, nums: { rows: 2, cols: 3 } },
+    vjp: (r) => withExtreme(r, (b, run, at) => addAt(b, r.bar("x")!, at, b.load(r.g!, run))),
+    jvp: (r) => withExtreme(r, (b, run, at) => b.store(r.outDot!, run, b.load(r.dot("x")!, at))),
+  });
+}
+axisExtreme("maxAxis0", 0, 1);
+axisExtreme("maxAxis1", 1, 1);
+axisExtreme("minAxis0", 0, -1);
+axisExtreme("minAxis1", 1, -1);
