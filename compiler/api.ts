@@ -10,7 +10,7 @@ import { refuse } from "./errors.js";
 import { kindKey, kindOf, type Kind } from "./kinds.js";
 import { parseFunctionSource } from "./parse/acorn.js";
 import type { ResolveFn, SourceFn } from "./parse/source.js";
-import type { JacobianMode, Mode } from "./request.js";
+import type { CheckpointSpec, JacobianMode, Mode } from "./request.js";
 
 type AnyFn = (...args: any[]) => number;
 export type WrtSpec = string | number | (string | number)[];
@@ -22,6 +22,12 @@ export interface GradOptions {
   out?: unknown;
   /** Functions that f calls but does not contain, by the name f calls them. */
   functions?: Record<string, Function>;
+  /**
+   * Checkpointing for loops marked `// @checkpoint` in f (reverse mode recomputes their
+   * iterations from snapshots instead of recording them): "sqrt", "binomial", or
+   * `{ snapshots: k }` (binomial with k snapshots). Absent: such loops are recorded.
+   */
+  checkpoint?: CheckpointSpec;
 }
 
 export interface JacobianOptions extends GradOptions {
@@ -78,7 +84,7 @@ interface Specialisation {
  */
 function derivative(f: VectorFn, opts: GradOptions, mode: Mode, extra: number, jacobianMode?: JacobianMode): (...args: any[]) => unknown {
   // Everything is cached on f itself: `grad(f)` called again (say, inside a loop) returns the same function.
-  const request = `${mode}|${jacobianMode ?? ""}|${JSON.stringify(opts.wrt ?? null)}|${functionsKey(opts.functions)}`;
+  const request = `${mode}|${jacobianMode ?? ""}|${JSON.stringify(opts.wrt ?? null)}|${functionsKey(opts.functions)}|${JSON.stringify(checkedSchedule(opts.checkpoint) ?? null)}`;
   let cache = compiled.get(f);
   if (!cache) compiled.set(f, (cache = { modules: new Map(), derivatives: new Map() }));
   let byOut = cache.derivatives.get(request);
@@ -107,7 +113,7 @@ function makeDerivative(
     if (!spec) {
       // The generated text is shared; each derivative function instantiates its own code.
       let body = modules.get(key);
-      if (body === undefined) modules.set(key, (body = emitGradParts({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode }, { lang: "js", exportName: "entry" }).body));
+      if (body === undefined) modules.set(key, (body = emitGradParts({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode, checkpoint: opts.checkpoint }, { lang: "js", exportName: "entry" }).body));
       spec = { entry: new Function("Tape", KERNELS, `${body}\nreturn entry;`)(Tape, kernels), match: matcher(kinds) };
       mine.set(key, spec);
     }
@@ -205,6 +211,14 @@ function resolveWrt(fn: SourceFn, spec: WrtSpec | undefined): { wrt: number[]; l
 
 /** Runtime kernels by identity: passed in opts.functions, they are calls of kernels, not inlined. */
 const KERNEL_NAMES = new Map<unknown, string>(Object.entries(kernels).map(([name, f]) => [f, name]));
+
+/** The checkpoint option, checked: a schedule name or a snapshot budget of at least 1. */
+function checkedSchedule(spec: unknown): CheckpointSpec | undefined {
+  if (spec === undefined || spec === "sqrt" || spec === "binomial") return spec;
+  const k = (spec as { snapshots?: unknown })?.snapshots;
+  if (typeof spec === "object" && Number.isInteger(k) && (k as number) >= 1) return spec as CheckpointSpec;
+  throw new RangeError(`gradc: checkpoint must be "sqrt", "binomial" or { snapshots: k } with an integer k >= 1, not ${JSON.stringify(spec)}.`);
+}
 
 function functionResolver(functions: Record<string, Function>): ResolveFn {
   const byName = new Map<string, SourceFn>();

@@ -52,13 +52,13 @@ function finish(f: Func, keepResult: boolean): Func {
 export function gradientIR(req: GradRequest): Func {
   const primal = primalIR(req);
   if (primal.result.type !== "num") throw scalarOnly(req);
-  return finish(reverse(primal, wrtVars(primal, req.wrt), idsAfter(primal)), req.mode === "valueAndGrad");
+  return finish(reverse(primal, wrtVars(primal, req.wrt), idsAfter(primal), { checkpoint: req.checkpoint }), req.mode === "valueAndGrad");
 }
 
 /** Vector-Jacobian-product IR: gradients weighted by a cotangent parameter. */
 export function vjpIR(req: GradRequest): Func {
   const primal = primalIR(req);
-  return finish(reverse(primal, wrtVars(primal, req.wrt), idsAfter(primal), { cotangent: true }), false);
+  return finish(reverse(primal, wrtVars(primal, req.wrt), idsAfter(primal), { cotangent: true, checkpoint: req.checkpoint }), false);
 }
 
 /** Jacobian-vector-product IR: value and `width` tangents of the request's function. */

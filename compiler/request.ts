@@ -7,6 +7,13 @@ export type Mode = "grad" | "valueAndGrad" | "jvp" | "vjp" | "hvp" | "hessian" |
 /** How a Jacobian is computed: forward (vector mode), reverse (one pullback per output), or picked per call. */
 export type JacobianMode = "forward" | "reverse" | "auto";
 
+/**
+ * Checkpointing schedule for loops marked `// @checkpoint`: "sqrt" keeps every ⌈√T⌉-th
+ * loop state and recomputes each segment once; "binomial" follows Revolve with
+ * ⌈√T⌉ snapshots, `{ snapshots: k }` with k.
+ */
+export type CheckpointSpec = "sqrt" | "binomial" | { snapshots: number };
+
 export interface GradRequest {
   /** The function to differentiate. */
   fn: SourceFn;
@@ -21,6 +28,8 @@ export interface GradRequest {
   mode: Mode;
   /** For mode "jacobian". */
   jacobianMode?: JacobianMode;
+  /** Schedule for loops marked `// @checkpoint` (absent: they are recorded as usual). */
+  checkpoint?: CheckpointSpec;
 }
 
 export interface EmitOptions {

@@ -78,6 +78,13 @@ export interface For extends Base {
   /** Bool var that stops the loop when set (lowered break / return). */
   exit?: Var;
   body: Block;
+  /**
+   * Reverse mode recomputes instead of recording: "loop" for a loop marked
+   * `// @checkpoint` (schedule from the request), "call" for the one-iteration loop
+   * around a call of a `checkpoint(fn)` function (its entry state is kept, its
+   * internals recomputed).
+   */
+  checkpoint?: "loop" | "call";
 }
 /** `while (cond) body`, the condition computed by the pure block `test` into `cond`. */
 export interface While extends Base { k: "while"; test: Block; cond: Temp; body: Block }

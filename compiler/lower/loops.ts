@@ -13,6 +13,11 @@ import { lowerStatement } from "./stmt.js";
 type LoopNode = ESTree.ForStatement | ESTree.ForOfStatement | ESTree.WhileStatement | ESTree.DoWhileStatement;
 
 export function lowerLoop(L: Lowerer, s: LoopNode, scope: Scope): void {
+  const marked = markedCheckpoint(L.fn.source.text, s.start);
+  if (marked && !(s.type === "ForStatement" && checkpointable(countedLoop(s), s))) {
+    throw L.fail(s, "@checkpoint loop", "Only counted for loops (`for (let i = a; i < n; i++)`) without break or return can be checkpointed.",
+      "Rewrite the loop as a counted for loop, or remove the // @checkpoint comment.");
+  }
   const ctx = loopContext(L, s);
   L.fn.loops.push(ctx);
   try {
@@ -125,8 +130,27 @@ function countedFor(L: Lowerer, s: ESTree.ForStatement, c: Counted, outer: Scope
   scope.declare(c.index, { k: "scalar", v: index, isConst: true });
   const body = loopBody(L, s.body, scope, ctx);
   // A function called in the body may still change the bound: then the loop is a while.
-  if (boundChangedBy(body, [start, end], L.b.block)) return generalFor(L, s, outer, ctx);
-  emitFor(L, { index, start, end, step: c.step, cmp: c.cmp, body, exit: ctx.brk });
+  if (boundChangedBy(body, [start, end], L.b.block)) {
+    if (markedCheckpoint(L.fn.source.text, s.start)) {
+      throw L.fail(s.test ?? s, "@checkpoint loop", "The loop's bound may change inside the loop, so it cannot be checkpointed.", "Compute the bound before the loop.");
+    }
+    return generalFor(L, s, outer, ctx);
+  }
+  emitFor(L, { index, start, end, step: c.step, cmp: c.cmp, body, exit: ctx.brk, checkpoint: markedCheckpoint(L.fn.source.text, s.start) ? "loop" : undefined });
+}
+
+/** Whether the line before the statement at `start` is a `// @checkpoint` comment. */
+export function markedCheckpoint(text: string, start: number): boolean {
+  const lineStart = text.lastIndexOf("\n", start - 1) + 1;
+  if (text.slice(lineStart, start).trim() !== "") return false;
+  const prevEnd = lineStart - 1;
+  if (prevEnd < 0) return false;
+  const prevStart = text.lastIndexOf("\n", prevEnd - 1) + 1;
+  return /^\s*\/\/\s*@checkpoint\b/.test(text.slice(prevStart, prevEnd));
+}
+
+function checkpointable(c: Counted | undefined, s: ESTree.ForStatement): boolean {
+  return !!c && c.step === 1 && (c.cmp === "<" || c.cmp === "<=") && !hasExit(s.body, "break") && !hasExit(s.body, "return");
 }
 
 function boundChangedBy(body: Block, bounds: Temp[], before: Block): boolean {
@@ -140,6 +164,7 @@ function boundChangedBy(body: Block, bounds: Temp[], before: Block): boolean {
 function emitFor(L: Lowerer, f: Omit<For, "k" | "exit"> & { exit?: Var }): void {
   const instr: For = { k: "for", index: f.index, start: f.start, end: f.end, step: f.step, cmp: f.cmp, body: f.body };
   if (f.exit) instr.exit = f.exit;
+  if (f.checkpoint) instr.checkpoint = f.checkpoint;
   L.b.emit(instr);
 }
 

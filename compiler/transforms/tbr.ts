@@ -119,7 +119,7 @@ export function findRecomputableConditions(f: Func): Set<Instr> {
   }));
 }
 
-export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Recompute>, bounds: Set<Instr>): Needs {
+export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Recompute>, bounds: Set<Instr>, checkpointed = new Set<For>()): Needs {
   const defs = new Map<number, Instr>();
   const instrs: Instr[] = [];
   walk(f.body, (i) => {
@@ -159,6 +159,19 @@ export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Reco
       need(i.end);
     }
     if (i.k === "if" && bounds.has(i)) need(i.cond);
+  }
+  // A checkpointed loop runs again in the backward sweep: everything its body computes is needed.
+  for (const loop of checkpointed) {
+    need(loop.start);
+    need(loop.end);
+    walk(loop.body, (i) => {
+      usedTemps(i).forEach(need);
+      if (hasDst(i)) need(i.dst);
+      if (i.k === "call") {
+        for (const v of i.ins) needs.vars.add(v.id);
+        needs.callReads.set(i, { ins: [...new Set([...(needs.callReads.get(i)?.ins ?? []), ...i.ins])], out: needs.callReads.get(i)?.out ?? false });
+      }
+    });
   }
   fixpoint(() => {
     const before = needs.temps.size + needs.vars.size;

@@ -7,6 +7,7 @@ import { emitKernel, loop } from "../../ops/kernels/index.js";
 import { activeCallInputs, baseCtx, kernelOf, operand } from "../kernel-calls.js";
 import { diffArgs, tapeLocation } from "../activity.js";
 import { ForwardSweep } from "./forward-sweep.js";
+import type { CheckpointSpec } from "../../request.js";
 
 export class BackwardSweep extends ForwardSweep {
   protected env = new Map<number, Temp>();
@@ -17,8 +18,8 @@ export class BackwardSweep extends ForwardSweep {
   protected readonly blockLocal: Set<number>;
   protected readonly varAdj = new Map<number, Temp>();
 
-  constructor(f: Func, wrt: Var[], ids: Ids) {
-    super(f, wrt, ids);
+  constructor(f: Func, wrt: Var[], ids: Ids, schedule?: CheckpointSpec) {
+    super(f, wrt, ids, schedule);
     this.blockLocal = blockLocalVars(f);
   }
 

@@ -8,7 +8,8 @@ import type { Ids } from "../../ir/builder.js";
 import { isArrayType, walk, type Block, type Func, type Temp, type Var } from "../../ir/types.js";
 import { normalize } from "../normalize.js";
 import { fuseTopLoop } from "../fuse.js";
-import { BackwardSweep } from "./backward-sweep.js";
+import { CheckpointSweep } from "./checkpoint.js";
+import type { CheckpointSpec } from "../../request.js";
 
 export interface ReverseOptions {
   /**
@@ -16,10 +17,12 @@ export interface ReverseOptions {
    * it the result's adjoint starts at 1 (gradients of scalar functions).
    */
   cotangent?: boolean;
+  /** Schedule for loops marked `// @checkpoint` (see checkpoint.ts). */
+  checkpoint?: CheckpointSpec;
 }
 
 export function reverse(f: Func, wrt: Var[], ids: Ids, opts: ReverseOptions = {}): Func {
-  return new Reverser(keepPoppedValues(f, ids), wrt, ids).run(opts);
+  return new Reverser(keepPoppedValues(f, ids), wrt, ids, opts.checkpoint).run(opts);
 }
 
 /**
@@ -37,7 +40,7 @@ function keepPoppedValues(f: Func, ids: Ids): Func {
   return popped.length ? normalize(f, ids, popped) : f;
 }
 
-class Reverser extends BackwardSweep {
+class Reverser extends CheckpointSweep {
   run(opts: ReverseOptions): Func {
     const top = this.f.body;
     const forward = top.map((i) => this.sweep(() => {

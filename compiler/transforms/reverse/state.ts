@@ -4,6 +4,7 @@
 import { Builder, buildBlock, type Ids } from "../../ir/builder.js";
 import { hasDst, maxTape, usedTemps, varsOf, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../../ir/types.js";
 import { analyzeActivity, type Activity } from "../activity.js";
+import type { CheckpointSpec } from "../../request.js";
 import { analyzeNeeds, findRecomputable, findRecomputableBounds, findRecomputableConditions, findSaves, type Needs, type Recompute } from "../tbr.js";
 
 export class ReverseState {
@@ -28,15 +29,20 @@ export class ReverseState {
   protected readonly tape: number;
   protected readonly adjointTape: number;
 
-  constructor(readonly f: Func, readonly wrt: Var[], readonly ids: Ids) {
+  /** Loops recomputed from snapshots instead of recorded (see checkpoint.ts). */
+  protected readonly checkpointed: Set<For>;
+
+  constructor(readonly f: Func, readonly wrt: Var[], readonly ids: Ids, readonly schedule?: CheckpointSpec) {
     this.b = new Builder(ids);
+    this.checkpointed = new Set();
+    walk(f.body, (i) => { if (i.k === "for" && (i.checkpoint === "call" || (i.checkpoint === "loop" && schedule))) this.checkpointed.add(i); });
     this.tape = maxTape(f.body) + 1;
     this.adjointTape = this.tape + 1;
     this.act = analyzeActivity(f, wrt);
     this.recompute = findRecomputable(f);
     this.boundsRecomputed = findRecomputableBounds(f);
     this.condsRecomputed = findRecomputableConditions(f);
-    this.needs = analyzeNeeds(f, this.act, this.recompute, new Set<Instr>([...this.boundsRecomputed, ...this.condsRecomputed]));
+    this.needs = analyzeNeeds(f, this.act, this.recompute, new Set<Instr>([...this.boundsRecomputed, ...this.condsRecomputed]), this.checkpointed);
     this.saves = findSaves(f, this.needs, this.recompute);
     this.firstWrites = firstWritesOf(f);
     walk(f.body, (i) => {

@@ -1,0 +1,139 @@
+// Checkpointed loops: the forward sweep runs the loop without recording anything and
+// keeps a snapshot of the loop's state (what its body carries from one iteration to
+// the next) at the start of each segment; the backward sweep, segment by segment from
+// the last, restores the snapshot, runs the segment again recording as usual, and
+// reverses it. Memory: one snapshot per segment plus one segment's tape.
+//   "sqrt": segments of ⌈√T⌉ iterations (⌈√T⌉ snapshots, each iteration run twice);
+//   a `checkpoint(fn)` call: one segment of one iteration (its entry state kept).
+import { cloneBlock } from "../../ir/rewrite.js";
+import { Effects } from "../../ir/effects.js";
+import { hasDst, isArrayType, varsOf, walk, type For, type Instr, type Temp, type Var } from "../../ir/types.js";
+import { emitKernel } from "../../ops/kernels/index.js";
+import { BackwardSweep } from "./backward-sweep.js";
+
+/** The snapshot of a loop: scalars and arrays its body writes and may read before writing. */
+interface LoopState {
+  scalars: Var[];
+  arrays: Var[];
+}
+
+/** Run-time shape of a checkpointed loop: first index, trip count, segment length. */
+interface Segments {
+  start: Var;
+  trips: Var;
+  size: Var;
+}
+
+export class CheckpointSweep extends BackwardSweep {
+  private readonly segments = new Map<For, Segments>();
+
+  protected forwardFor(i: For, depth: number): void {
+    if (!this.checkpointed.has(i)) return super.forwardFor(i, depth);
+    const b = this.b;
+    const seg = this.segmentsOf(i);
+    b.set(seg.start, i.start);
+    b.set(seg.trips, b.op("sub", this.finalIndex(i, i.start, i.end), i.start));
+    b.set(seg.size, i.checkpoint === "call" ? b.num(1) : b.op("max", b.num(1), b.op("ceil", b.op("sqrt", b.get(seg.trips)))));
+    const state = loopState(i);
+    // The loop itself, recording nothing; a snapshot at the start of each segment.
+    const fresh = new Map<number, Temp>();
+    const primal = cloneBlock(i.body, (v) => v, (t) => fresh.get(t.id) ?? (fresh.set(t.id, b.temp(t.type)), fresh.get(t.id)!));
+    const body = this.sweep(() => {
+      const bb = this.b;
+      const offset = bb.op("sub", bb.get(i.index), bb.get(seg.start));
+      const atSegment = bb.op("eq", bb.op("mod", offset, bb.get(seg.size)), bb.num(0));
+      bb.emit({ k: "if", cond: atSegment, then: this.sweep(() => this.saveState(state)), else: [] });
+      bb.block.push(...primal);
+    });
+    b.emit({ ...i, body });
+    if (depth > 0) for (const v of [seg.start, seg.trips, seg.size]) this.push(b.get(v));
+  }
+
+  protected backwardFor(i: For, depth: number): void {
+    if (!this.checkpointed.has(i)) return super.backwardFor(i, depth);
+    const b = this.b;
+    const seg = this.segmentsOf(i);
+    if (depth > 0) for (const v of [seg.size, seg.trips, seg.start]) b.set(v, this.pop("num"));
+    const state = loopState(i);
+    const count = b.op("ceil", b.op("div", b.get(seg.trips), b.get(seg.size)));
+    const s = b.newVar("segment", "num");
+    const from = b.newVar(`${i.index.name}_from`, "num");
+    const to = b.newVar(`${i.index.name}_to`, "num");
+    const segmentBody = this.sweep(() => {
+      const bb = this.b;
+      bb.set(from, bb.op("add", bb.get(seg.start), bb.op("mul", bb.get(s), bb.get(seg.size))));
+      bb.set(to, bb.op("min", bb.op("add", bb.get(from), bb.get(seg.size)), bb.op("add", bb.get(seg.start), bb.get(seg.trips))));
+      this.restoreState(state);
+      // The segment again, recording; then reversed.
+      const again = this.sweep(() => this.forward(i.body, depth + 1));
+      bb.emit({ k: "for", index: i.index, start: bb.get(from), end: bb.get(to), step: 1, cmp: "<", body: again });
+      const index = bb.newVar(i.index.name, "num");
+      this.renamed.set(i.index.id, index);
+      const back = this.sweep(() => this.backward(i.body, depth + 1, () => this.recomputeVars(i)));
+      bb.emit({ k: "for", index, start: bb.op("sub", bb.get(to), bb.num(1)), end: bb.get(from), step: -1, cmp: ">=", body: back });
+    });
+    b.emit({ k: "for", index: s, start: b.op("sub", count, b.num(1)), end: b.num(0), step: -1, cmp: ">=", body: segmentBody });
+  }
+
+  private segmentsOf(i: For): Segments {
+    let seg = this.segments.get(i);
+    if (!seg) {
+      const name = i.index.name;
+      seg = { start: this.b.newVar(`${name}_first`, "num"), trips: this.b.newVar(`${name}_trips`, "num"), size: this.b.newVar(`${name}_segment`, "num") };
+      this.segments.set(i, seg);
+    }
+    return seg;
+  }
+
+  private saveState(state: LoopState): void {
+    for (const v of state.scalars) this.push(this.b.get(v));
+    for (const a of state.arrays) {
+      const copy = this.b.newVar(`${a.name}_snapshot`, a.type);
+      this.b.emit({ k: "alloc", v: copy, n: this.b.len(a), copyOf: a });
+      this.b.emit({ k: "pushref", v: copy, tape: this.tape });
+    }
+  }
+
+  private restoreState(state: LoopState): void {
+    for (const a of [...state.arrays].reverse()) {
+      const copy = this.b.newVar(`${a.name}_snapshot`, a.type);
+      this.b.emit({ k: "popref", v: copy, tape: this.tape });
+      emitKernel(this.b, "copy", [a, copy, this.b.len(copy)]);
+    }
+    for (const v of [...state.scalars].reverse()) this.b.set(v, this.pop(v.type));
+  }
+}
+
+/**
+ * What a loop carries: vars its body writes, except its own index, inner loop indices,
+ * and vars the body always writes (at its top level) before reading them.
+ */
+export function loopState(loop: For): LoopState {
+  const written = new Set<Var>();
+  const indices = new Set<Var>([loop.index]);
+  walk(loop.body, (i) => {
+    if (i.k === "for") indices.add(i.index);
+    for (const v of writtenVars(i)) written.add(v);
+  });
+  const defs = new Map<number, Instr>();
+  walk(loop.body, (i) => { if (hasDst(i)) defs.set(i.dst.id, i); });
+  const effects = new Effects(defs);
+  const fresh = new Set<Var>();
+  const touched = new Set<Var>();
+  for (const i of loop.body) {
+    const own = i.k === "set" && !effects.readsOf(i.src).has(i.v.id) ? i.v : i.k === "alloc" && !i.copyOf ? i.v : undefined;
+    if (own && !touched.has(own)) fresh.add(own);
+    walk([i], (x) => { for (const v of varsOf(x)) touched.add(v); });
+  }
+  const carried = [...written].filter((v) => !indices.has(v) && !fresh.has(v));
+  return { scalars: carried.filter((v) => !isArrayType(v.type)), arrays: carried.filter((v) => isArrayType(v.type)) };
+}
+
+function writtenVars(i: Instr): Var[] {
+  switch (i.k) {
+    case "set": case "alloc": case "popref": return [i.v];
+    case "store": case "fill": return [i.arr];
+    case "call": return i.out ? [i.out] : [];
+    default: return [];
+  }
+}
