@@ -209,6 +209,24 @@ function resolveWrt(fn: SourceFn, spec: WrtSpec | undefined): { wrt: number[]; l
   return { wrt: [one(spec)], list: false };
 }
 
+const CHECKPOINTED = Symbol("gradc.checkpoint");
+
+/**
+ * Marks `fn` for checkpointing: a differentiated function that calls the returned
+ * function keeps only the state it enters with, and recomputes its internals during
+ * the backward sweep instead of recording them. The returned function computes the
+ * same as `fn`; pass it in `functions` for run-time compiles (at build time, declare
+ * `const name = checkpoint(function … )` at the top level of the module).
+ */
+export function checkpoint<F extends (...args: any[]) => any>(fn: F): F {
+  const marked = function (this: unknown, ...args: unknown[]) {
+    return fn.apply(this, args);
+  } as unknown as F;
+  Object.defineProperty(marked, CHECKPOINTED, { value: fn });
+  Object.defineProperty(marked, "name", { value: fn.name });
+  return marked;
+}
+
 /** Runtime kernels by identity: passed in opts.functions, they are calls of kernels, not inlined. */
 const KERNEL_NAMES = new Map<unknown, string>(Object.entries(kernels).map(([name, f]) => [f, name]));
 
@@ -227,6 +245,8 @@ function functionResolver(functions: Record<string, Function>): ResolveFn {
     if (typeof f !== "function") return undefined;
     const kernel = KERNEL_NAMES.get(f);
     if (kernel) return { kernel };
+    const inner = (f as unknown as Record<symbol, Function | undefined>)[CHECKPOINTED];
+    if (inner) return { ...parsed(inner as AnyFn), name, checkpoint: true };
     let p = byName.get(name);
     if (!p) {
       p = { ...parsed(f), name };

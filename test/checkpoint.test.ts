@@ -44,3 +44,85 @@ describe("loop checkpointing", () => {
     });
   }
 });
+
+describe("function checkpointing", () => {
+  // A residual block updating h in place: h ← h + tanh(W h + b).
+  function block(h: Float64Array, w: Float64Array, b: Float64Array, layer: number): number {
+    const n = h.length;
+    const t = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let a = b[layer * n + i];
+      for (let j = 0; j < n; j++) a += w[layer * n * n + i * n + j] * h[j];
+      t[i] = Math.tanh(a);
+    }
+    for (let i = 0; i < n; i++) h[i] += t[i];
+    return t[0];
+  }
+  const blockC = gradc.checkpoint(block);
+
+  function stack(w: Float64Array, b: Float64Array, x: Float64Array): number {
+    const h = new Float64Array(x);
+    let s = 0;
+    for (let l = 0; l < 4; l++) s += blockC(h, w, b, l);
+    let out = 0;
+    for (let i = 0; i < h.length; i++) out += h[i] * h[i];
+    return out + s;
+  }
+  const plain = (w: Float64Array, b: Float64Array, x: Float64Array) => {
+    const h = new Float64Array(x);
+    let s = 0;
+    for (let l = 0; l < 4; l++) s += block(h, w, b, l);
+    let out = 0;
+    for (let i = 0; i < h.length; i++) out += h[i] * h[i];
+    return out + s;
+  };
+  const args = [rand(36, 0.5), rand(12), rand(3)];
+
+  it("checkpoint(fn) computes the same value as fn", () => {
+    expect(stack(...(args as [Float64Array, Float64Array, Float64Array]))).toBe(plain(...(args as [Float64Array, Float64Array, Float64Array])));
+  });
+
+  it("gradient and HVP through checkpointed calls equal the recorded ones", () => {
+    const ref = grad(plain, { wrt: [0, 1, 2], functions: { block } })(...args) as Float64Array[];
+    const ck = grad(stack, { wrt: [0, 1, 2], functions: { blockC } })(...args) as Float64Array[];
+    ref.forEach((g, k) => expect(maxRelError(ck[k], g), `wrt ${k}`).toBeLessThan(1e-12));
+    const v = rand(36);
+    const hr = hvp(plain, { wrt: 0, functions: { block } })(...args, v) as Float64Array;
+    const hc = hvp(stack, { wrt: 0, functions: { blockC } })(...args, v) as Float64Array;
+    expect(maxRelError(hc, hr)).toBeLessThan(1e-12);
+  });
+});
+
+describe("checkpointing: refusals", () => {
+  it("refuses a checkpointed function that returns an array it creates", () => {
+    const makes = gradc.checkpoint(function makes(x: Float64Array): Float64Array {
+      const y = new Float64Array(x.length);
+      for (let i = 0; i < x.length; i++) y[i] = Math.sin(x[i]);
+      return y;
+    });
+    function f(x: Float64Array): number {
+      const y = makes(x);
+      return y[0] + y[1];
+    }
+    expect(() => grad(f, { functions: { makes } })(rand(3))).toThrow(/creates the array 'y' that is used after it/);
+  });
+
+  it("refuses // @checkpoint on a loop that is not counted", () => {
+    function f(x: Float64Array): number {
+      let s = 0;
+      let i = 0;
+      // @checkpoint
+      while (i < x.length) {
+        s += x[i] * x[i];
+        i++;
+      }
+      return s;
+    }
+    expect(() => grad(f, { checkpoint: "sqrt" })(rand(3))).toThrow(/Only counted for loops[\s\S]*without break or return can be checkpointed/);
+  });
+
+  it("refuses an unknown schedule", () => {
+    const f = (x: Float64Array) => x[0] * x[0];
+    expect(() => grad(f, { checkpoint: "everything" })).toThrow(/checkpoint must be "sqrt", "binomial" or \{ snapshots: k \}/);
+  });
+});

@@ -132,7 +132,7 @@ function userCall(L: Lowerer, node: ESTree.CallExpression, callee: ESTree.Identi
   if (!fn) {
     const found = L.resolve(callee.name, L.fn.source);
     if (found && "kernel" in found) return lowerKernelCall(L, node, found.kernel, scope);
-    if (found) fn = { k: "fn", name: found.name, node: found.node, source: found.source, scope: new Scope() };
+    if (found) fn = { k: "fn", name: found.name, node: found.node, source: found.source, scope: new Scope(), checkpoint: found.checkpoint };
   }
   if (!fn && L.fns.some((f) => fnName(f.node) === callee.name)) {
     throw L.fail(node, "recursion", `'${callee.name}' calls itself.`, "Rewrite the recursion as a loop.");
@@ -169,7 +169,14 @@ export function inline(L: Lowerer, fn: Extract<Binding, { k: "fn" }>, args: Val[
   L.fns.push({ node, source: fn.source, ret: undefined, loops: [] });
   try {
     node.params.forEach((p, i) => bindParam(L, p, args[i], scope));
-    lowerBody(L, node, scope);
+    if (fn.checkpoint) {
+      // One iteration marked for reverse mode: its entry state is kept and its body recomputed.
+      const body = L.block(() => lowerBody(L, node, scope));
+      const index = L.b.newVar(`${fn.name}_call`, "num");
+      L.b.emit({ k: "for", index, start: L.b.num(0), end: L.b.num(1), step: 1, cmp: "<", body, checkpoint: "call" });
+    } else {
+      lowerBody(L, node, scope);
+    }
     const ret = L.fn.ret;
     if (!ret) return { k: "temp", t: L.b.num(NaN) };
     if (isArrayType(ret.type)) return { k: "arr", v: ret };

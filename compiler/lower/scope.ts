@@ -7,7 +7,7 @@ export type Binding =
   | { k: "arr"; v: Var }
   | { k: "obj"; fields: Map<string, Binding> }
   | { k: "tuple"; items: Binding[] }
-  | { k: "fn"; name: string; node: FnNode; source: SourceText; scope: Scope };
+  | { k: "fn"; name: string; node: FnNode; source: SourceText; scope: Scope; checkpoint?: boolean };
 
 export class Scope {
   private readonly names = new Map<string, Binding>();

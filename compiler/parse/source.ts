@@ -21,6 +21,8 @@ export interface SourceFn {
   name: string;
   node: FnNode;
   source: SourceText;
+  /** Marked with `checkpoint(fn)`: calls keep its inputs and recompute it in the backward sweep. */
+  checkpoint?: boolean;
 }
 
 /** A runtime kernel (from "gradc/runtime") called by name. */

@@ -30,6 +30,9 @@ export interface TsModule {
   declarations: Map<string, TsFunctionLike>;
   /** Named imports from relative project files, by local name. */
   imports: Map<string, ImportRef>;
+  /** Functions declared as `const f = checkpoint(…)`, and those naming another function of the module. */
+  checkpointed: Set<string>;
+  checkpointAliases: Map<string, string>;
   /** Runtime kernels imported from "gradc/runtime", by local name; and namespaces it is imported as. */
   kernels: Map<string, string>;
   kernelNamespaces: Set<string>;
@@ -76,19 +79,33 @@ export function parseTsModule(project: Project, filePath: string): TsModule {
 function readModule(abs: string, sourceFile: SourceFile): TsModule {
   const source: SourceText = { file: displayPath(abs), text: sourceFile.getFullText() };
   const converter = new EstreeConverter(sourceFile.compilerNode);
-  const mod: TsModule = { path: abs, source, sourceFile, functions: new Map(), declarations: new Map(), imports: new Map(), exports: new Map(), kernels: new Map(), kernelNamespaces: new Set() };
+  const mod: TsModule = { path: abs, source, sourceFile, functions: new Map(), declarations: new Map(), imports: new Map(), exports: new Map(), kernels: new Map(), kernelNamespaces: new Set(), checkpointed: new Set(), checkpointAliases: new Map() };
   for (const decl of sourceFile.getFunctions()) {
     const name = decl.getName();
     if (name && decl.hasBody()) addFunction(mod, name, decl, converter);
   }
   for (const decl of sourceFile.getVariableDeclarations()) {
     const init = decl.getInitializer();
-    const fn = init && unwrapMorph(init);
+    let fn = init && unwrapMorph(init);
+    const marked = fn && checkpointArgument(fn);
+    if (marked) {
+      fn = marked;
+      mod.checkpointed.add(decl.getName());
+    }
     if (fn && (Node.isArrowFunction(fn) || Node.isFunctionExpression(fn))) addFunction(mod, decl.getName(), fn, converter);
+    else if (marked && Node.isIdentifier(marked)) mod.checkpointAliases.set(decl.getName(), marked.getText());
   }
   readImports(mod);
   readExports(mod);
   return mod;
+}
+
+/** The argument of `checkpoint(…)` (the function gradc recomputes instead of recording). */
+function checkpointArgument(node: Node): Node | undefined {
+  if (!Node.isCallExpression(node)) return undefined;
+  const callee = node.getExpression();
+  if (!Node.isIdentifier(callee) || callee.getText() !== "checkpoint" || node.getArguments().length !== 1) return undefined;
+  return unwrapMorph(node.getArguments()[0]);
 }
 
 function addFunction(mod: TsModule, name: string, decl: TsFunctionLike, converter: EstreeConverter): void {
@@ -209,6 +226,9 @@ export function resolver(project: Project): ResolveFn {
     const kernel = mod?.kernels.get(name) ?? (mod?.kernelNamespaces.size ? name : undefined);
     if (kernel !== undefined && !mod?.functions.has(name)) return { kernel };
     const found = mod && locateFunction(project, mod, name);
-    return found ? { name: found.name, node: found.node, source: found.source } : undefined;
+    if (found) return { name: found.name, node: found.node, source: found.source, ...(found.module.checkpointed.has(found.name) ? { checkpoint: true } : {}) };
+    const alias = mod?.checkpointAliases.get(name);
+    const target = alias !== undefined ? locateFunction(project, mod!, alias) : undefined;
+    return target && { name: target.name, node: target.node, source: target.source, checkpoint: true };
   };
 }

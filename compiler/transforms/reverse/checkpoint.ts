@@ -7,7 +7,7 @@
 //   a `checkpoint(fn)` call: one segment of one iteration (its entry state kept).
 import { cloneBlock } from "../../ir/rewrite.js";
 import { Effects } from "../../ir/effects.js";
-import { hasDst, isArrayType, varsOf, walk, type For, type Instr, type Temp, type Var } from "../../ir/types.js";
+import { childBlocks, hasDst, isArrayType, varsOf, walk, type For, type Instr, type Temp, type Var } from "../../ir/types.js";
 import { emitKernel } from "../../ops/kernels/index.js";
 import { BackwardSweep } from "./backward-sweep.js";
 
@@ -29,6 +29,7 @@ export class CheckpointSweep extends BackwardSweep {
 
   protected forwardFor(i: For, depth: number): void {
     if (!this.checkpointed.has(i)) return super.forwardFor(i, depth);
+    this.refuseEscapingArrays(i);
     const b = this.b;
     const seg = this.segmentsOf(i);
     b.set(seg.start, i.start);
@@ -73,6 +74,31 @@ export class CheckpointSweep extends BackwardSweep {
       bb.emit({ k: "for", index, start: bb.op("sub", bb.get(to), bb.num(1)), end: bb.get(from), step: -1, cmp: ">=", body: back });
     });
     b.emit({ k: "for", index: s, start: b.op("sub", count, b.num(1)), end: b.num(0), step: -1, cmp: ">=", body: segmentBody });
+  }
+
+  /**
+   * An array allocated inside the loop and used after it would be a different array
+   * when the loop runs again in the backward sweep than the one the code after the
+   * loop used (and accumulated adjoints into): refused.
+   */
+  private refuseEscapingArrays(loop: For): void {
+    const inside = new Set<Var>();
+    walk(loop.body, (i) => { if (i.k === "alloc" || i.k === "popref") inside.add(i.v); });
+    if (inside.size === 0) return;
+    const outside = new Set<Var>();
+    const visit = (block: Instr[]) => {
+      for (const i of block) {
+        if (i === loop) continue;
+        for (const v of varsOf(i)) outside.add(v);
+        for (const c of childBlocks(i)) visit(c);
+      }
+    };
+    visit(this.f.body);
+    const escaping = [...inside].filter((v) => outside.has(v));
+    if (escaping.length === 0) return;
+    const what = loop.checkpoint === "call" ? "a checkpoint(fn) function" : "a // @checkpoint loop";
+    throw new Error(`gradc: ${what} (line ${loop.loc?.line ?? "?"}) creates the array '${escaping[0].name}' that is used after it; ` +
+      "checkpointing cannot recompute it. Allocate the array before and pass it in (write into it), or return a number.");
   }
 
   private segmentsOf(i: For): Segments {
