@@ -2,6 +2,18 @@
 // forward sweep of derivative code pushes to and the backward sweep pops from.
 
 export class Tape {
+  /**
+   * Bytes held by all tapes now (8 per value plus the arrays referenced), and the most
+   * they held since `resetPeak()`: what derivative code stores for its backward sweep,
+   * snapshots of checkpointed loops included.
+   */
+  static bytes = 0;
+  static peakBytes = 0;
+
+  static resetPeak(): void {
+    Tape.peakBytes = Tape.bytes;
+  }
+
   private buf: Float64Array;
   private top = 0;
   private readonly refs: (Float64Array | Float32Array)[] = [];
@@ -13,18 +25,24 @@ export class Tape {
   push(x: number): void {
     if (this.top === this.buf.length) this.grow(this.top + 1);
     this.buf[this.top++] = x;
+    if ((Tape.bytes += 8) > Tape.peakBytes) Tape.peakBytes = Tape.bytes;
   }
 
   pop(): number {
+    Tape.bytes -= 8;
     return this.buf[--this.top];
   }
 
-  pushRef(a: Float64Array | Float32Array): void {
-    this.refs.push(a);
+  /** Saves an array reference (possibly still unset: `undefined` before its first allocation). */
+  pushRef(a: Float64Array | Float32Array | undefined): void {
+    this.refs.push(a as Float64Array);
+    if (a !== undefined && (Tape.bytes += a.byteLength) > Tape.peakBytes) Tape.peakBytes = Tape.bytes;
   }
 
   popRef(): Float64Array | Float32Array {
-    return this.refs.pop()!;
+    const a = this.refs.pop()!;
+    if (a !== undefined) Tape.bytes -= a.byteLength;
+    return a;
   }
 
   /** Makes room for `n` more values, so a sweep of known length never grows the tape. */
@@ -39,6 +57,7 @@ export class Tape {
 
   /** Empties the tape (after an exception left a sweep unfinished). */
   reset(): void {
+    Tape.bytes -= this.top * 8 + this.refs.reduce((n, a) => n + (a?.byteLength ?? 0), 0);
     this.top = 0;
     this.refs.length = 0;
   }

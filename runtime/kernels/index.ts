@@ -41,4 +41,5 @@ export * from "./reduce.js";
 export * from "./softmax.js";
 export * from "./shape.js";
 export * from "./norm.js";
+export * from "./schedule.js";
 export type { Arr } from "./types.js";

@@ -5,4 +5,5 @@ import "./reduce.js";
 import "./softmax.js";
 import "./shape.js";
 import "./norm.js";
+import "./schedule.js";
 export { allKernels, emitKernel, kernelDef, loop, operandIndex, type KernelDef, type RuleCtx } from "./record.js";

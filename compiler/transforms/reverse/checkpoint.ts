@@ -8,7 +8,7 @@
 import { cloneBlock } from "../../ir/rewrite.js";
 import { Effects } from "../../ir/effects.js";
 import { childBlocks, hasDst, isArrayType, varsOf, walk, type For, type Instr, type Temp, type Var } from "../../ir/types.js";
-import { emitKernel } from "../../ops/kernels/index.js";
+import { emitKernel, loop } from "../../ops/kernels/index.js";
 import { BackwardSweep } from "./backward-sweep.js";
 
 /** The snapshot of a loop: scalars and arrays its body writes and may read before writing. */
@@ -24,12 +24,30 @@ interface Segments {
   size: Var;
 }
 
+/** Run-time data of a binomially checkpointed loop. */
+interface Revolve {
+  state: LoopState;
+  start: Var;
+  trips: Var;
+  slots: Var;
+  /** Position in the schedule (triples [action, a, b], see runtime/revolve.ts). */
+  pc: Var;
+  schedule: Var;
+  /** Snapshot storage: one array for the scalars, one per state array. */
+  scalarSlots: Var[];
+  arraySlots: Map<Var, Var>;
+}
+
+const [ADVANCE, TAKESHOT, RESTORE, YOUTURN] = [0, 1, 2, 3];
+
 export class CheckpointSweep extends BackwardSweep {
   private readonly segments = new Map<For, Segments>();
+  private readonly revolves = new Map<For, Revolve>();
 
   protected forwardFor(i: For, depth: number): void {
     if (!this.checkpointed.has(i)) return super.forwardFor(i, depth);
     this.refuseEscapingArrays(i);
+    if (this.binomial(i)) return this.forwardRevolve(i, depth);
     const b = this.b;
     const seg = this.segmentsOf(i);
     b.set(seg.start, i.start);
@@ -52,6 +70,7 @@ export class CheckpointSweep extends BackwardSweep {
 
   protected backwardFor(i: For, depth: number): void {
     if (!this.checkpointed.has(i)) return super.backwardFor(i, depth);
+    if (this.binomial(i)) return this.backwardRevolve(i, depth);
     const b = this.b;
     const seg = this.segmentsOf(i);
     if (depth > 0) for (const v of [seg.size, seg.trips, seg.start]) b.set(v, this.pop("num"));
@@ -99,6 +118,155 @@ export class CheckpointSweep extends BackwardSweep {
     const what = loop.checkpoint === "call" ? "a checkpoint(fn) function" : "a // @checkpoint loop";
     throw new Error(`gradc: ${what} (line ${loop.loc?.line ?? "?"}) creates the array '${escaping[0].name}' that is used after it; ` +
       "checkpointing cannot recompute it. Allocate the array before and pass it in (write into it), or return a number.");
+  }
+
+  private binomial(i: For): boolean {
+    return i.checkpoint === "loop" && this.schedule !== undefined && this.schedule !== "sqrt";
+  }
+
+  /** The primal body again, recording nothing (fresh temps: each copy defines its own). */
+  private primalBody(i: For): Instr[] {
+    const fresh = new Map<number, Temp>();
+    return cloneBlock(i.body, (v) => v, (t) => fresh.get(t.id) ?? (fresh.set(t.id, this.b.temp(t.type)), fresh.get(t.id)!));
+  }
+
+  /**
+   * Binomial checkpointing: the forward sweep follows the Revolve schedule (runtime/revolve.ts)
+   * up to its first turn, keeps the state before the last iteration in an extra slot and
+   * runs that iteration; the backward sweep restores that state and carries on with the
+   * schedule: advancing without recording, taking and restoring snapshots in slots, and
+   * for each iteration in reverse order running it recording and reversing it.
+   */
+  private forwardRevolve(i: For, depth: number): void {
+    const b = this.b;
+    const r = this.revolveOf(i);
+    b.set(r.start, i.start);
+    b.set(r.trips, b.op("sub", this.finalIndex(i, i.start, i.end), i.start));
+    const k = typeof this.schedule === "object" ? b.num(this.schedule.snapshots) : b.op("max", b.num(1), b.op("ceil", b.op("sqrt", b.get(r.trips))));
+    b.set(r.slots, b.op("min", k, b.op("max", b.num(1), b.get(r.trips))));
+    const run = this.sweep(() => {
+      const bb = this.b;
+      bb.emit({ k: "alloc", v: r.schedule, n: emitKernel(bb, "revolveLength", [bb.get(r.trips), bb.get(r.slots)])! });
+      emitKernel(bb, "revolveFill", [r.schedule, bb.get(r.trips), bb.get(r.slots)]);
+      this.allocSlots(r);
+      bb.set(r.pc, bb.num(0));
+      this.actions(i, r, depth, false);
+      this.slotCopy(r, this.b.get(r.slots), true);
+      this.b.set(i.index, this.b.op("sub", this.b.op("add", this.b.get(r.start), this.b.get(r.trips)), this.b.num(1)));
+      this.b.block.push(...this.primalBody(i));
+    });
+    b.emit({ k: "if", cond: b.op("gt", b.get(r.trips), b.num(0)), then: run, else: [] });
+    if (depth > 0) {
+      for (const v of [r.start, r.trips, r.slots, r.pc]) this.push(b.get(v));
+      for (const v of [r.schedule, ...r.scalarSlots, ...r.arraySlots.values()]) b.emit({ k: "pushref", v, tape: this.tape });
+    }
+  }
+
+  private backwardRevolve(i: For, depth: number): void {
+    const b = this.b;
+    const r = this.revolveOf(i);
+    if (depth > 0) {
+      for (const v of [...r.arraySlots.values(), ...r.scalarSlots, r.schedule].reverse()) b.emit({ k: "popref", v, tape: this.tape });
+      for (const v of [r.pc, r.slots, r.trips, r.start].reverse()) b.set(v, this.pop("num"));
+    }
+    const run = this.sweep(() => {
+      this.slotCopy(r, this.b.get(r.slots), false);
+      this.actions(i, r, depth, true);
+    });
+    b.emit({ k: "if", cond: b.op("gt", b.get(r.trips), b.num(0)), then: run, else: [] });
+  }
+
+  /**
+   * Steps through the schedule from `pc`: the forward sweep stops at the first turn,
+   * the backward sweep runs to the end (turns included).
+   */
+  private actions(i: For, r: Revolve, depth: number, turns: boolean): void {
+    const b = this.b;
+    const [action, a, to] = [b.newVar("action", "num"), b.newVar(`${i.index.name}_at`, "num"), b.newVar("operand", "num")];
+    const test = this.sweep(() => {
+      const bb = this.b;
+      const more = bb.op("lt", bb.get(r.pc), bb.len(r.schedule));
+      if (turns) return;
+      // The turn's action code (3) is never read past the end: the schedule has one.
+      bb.op("and", more, bb.op("ne", bb.load(r.schedule, bb.get(r.pc)), bb.num(YOUTURN)));
+    });
+    const cond = test[test.length - 1] as Extract<Instr, { k: "op" }>;
+    const body = this.sweep(() => {
+      const bb = this.b;
+      const at = (k: number) => bb.load(r.schedule, bb.op("add", bb.get(r.pc), bb.num(k)));
+      bb.set(action, at(0));
+      bb.set(a, bb.op("add", bb.get(r.start), at(1)));
+      bb.set(to, at(2));
+      const when = (code: number, then: () => void) => {
+        const c = this.b.op("eq", this.b.get(action), this.b.num(code));
+        this.b.emit({ k: "if", cond: c, then: this.sweep(then), else: [] });
+      };
+      when(ADVANCE, () => {
+        const bb2 = this.b;
+        bb2.emit({ k: "for", index: i.index, start: bb2.get(a), end: bb2.op("add", bb2.get(r.start), bb2.get(to)), step: 1, cmp: "<", body: this.sweep(() => this.b.block.push(...this.primalBody(i))) });
+      });
+      when(TAKESHOT, () => this.slotCopy(r, this.b.get(to), true));
+      when(RESTORE, () => this.slotCopy(r, this.b.get(to), false));
+      if (turns) {
+        when(YOUTURN, () => {
+          this.b.set(i.index, this.b.get(a));
+          this.forward(i.body, depth + 1);
+          const index = this.b.newVar(i.index.name, "num");
+          this.b.set(index, this.b.get(a));
+          this.renamed.set(i.index.id, index);
+          this.backward(i.body, depth + 1, () => this.recomputeVars(i));
+        });
+      }
+      bb.set(r.pc, bb.op("add", bb.get(r.pc), bb.num(3)));
+    });
+    b.emit({ k: "while", test, cond: cond.dst, body });
+  }
+
+  private revolveOf(i: For): Revolve {
+    let r = this.revolves.get(i);
+    if (!r) {
+      const b = this.b;
+      const state = loopState(i);
+      const name = i.index.name;
+      r = {
+        state,
+        start: b.newVar(`${name}_first`, "num"), trips: b.newVar(`${name}_trips`, "num"), slots: b.newVar("snapshots", "num"),
+        pc: b.newVar("schedule_at", "num"), schedule: b.newVar("schedule", "f64[]"),
+        scalarSlots: state.scalars.length ? [b.newVar("scalar_slots", "f64[]")] : [],
+        arraySlots: new Map(state.arrays.map((v) => [v, b.newVar(`${v.name}_slots`, v.type)])),
+      };
+      this.revolves.set(i, r);
+    }
+    return r;
+  }
+
+  /** Room for `slots + 1` snapshots (the extra one holds the state before the last iteration). */
+  private allocSlots(r: Revolve): void {
+    const b = this.b;
+    const count = b.op("add", b.get(r.slots), b.num(1));
+    if (r.scalarSlots.length) b.emit({ k: "alloc", v: r.scalarSlots[0], n: b.op("mul", count, b.num(r.state.scalars.length)) });
+    for (const [v, slots] of r.arraySlots) b.emit({ k: "alloc", v: slots, n: b.op("mul", count, b.len(v)) });
+  }
+
+  /** Copies the loop state into slot `slot` (`save`) or back from it. */
+  private slotCopy(r: Revolve, slot: Temp, save: boolean): void {
+    const b = this.b;
+    const s = b.newVar("slot", "num");
+    b.set(s, slot);
+    r.state.scalars.forEach((v, q) => {
+      const at = b.op("add", b.op("mul", b.get(s), b.num(r.state.scalars.length)), b.num(q));
+      if (save) b.store(r.scalarSlots[0], at, b.get(v));
+      else b.set(v, b.load(r.scalarSlots[0], at));
+    });
+    for (const [v, slots] of r.arraySlots) {
+      const n = b.newVar(`${v.name}_length`, "num");
+      b.set(n, b.len(v));
+      loop(b, b.get(n), (ib, j) => {
+        const at = ib.op("add", ib.op("mul", ib.get(s), ib.get(n)), j);
+        if (save) ib.store(slots, at, ib.load(v, j));
+        else ib.store(v, j, ib.load(slots, at));
+      }, "j");
+    }
   }
 
   private segmentsOf(i: For): Segments {
