@@ -14,8 +14,9 @@ type LoopNode = ESTree.ForStatement | ESTree.ForOfStatement | ESTree.WhileStatem
 
 export function lowerLoop(L: Lowerer, s: LoopNode, scope: Scope): void {
   const marked = markedCheckpoint(L.fn.source.text, s.start);
-  if (marked && !(s.type === "ForStatement" && checkpointable(countedLoop(s), s))) {
-    throw L.fail(s, "@checkpoint loop", "Only counted for loops (`for (let i = a; i < n; i++)`) without break or return can be checkpointed.",
+  const counted = s.type === "ForStatement" ? checkpointable(countedLoop(s), s) : s.type === "ForOfStatement" && !hasExit(s.body, "break") && !hasExit(s.body, "return");
+  if (marked && !counted) {
+    throw L.fail(s, "@checkpoint loop", "Only counted for loops (`for (let i = a; i < n; i++)`, or for…of over a typed array) without break or return can be checkpointed.",
       "Rewrite the loop as a counted for loop, or remove the // @checkpoint comment.");
   }
   const ctx = loopContext(L, s);
@@ -186,7 +187,7 @@ function forOf(L: Lowerer, s: ESTree.ForOfStatement, outer: Scope, ctx: LoopCtx)
     L.b.set(v, L.b.load(arr.v, L.b.get(index)));
     scope.declare(name, { k: "scalar", v, isConst: left.kind === "const" });
   });
-  emitFor(L, { index, start, end, step: 1, cmp: "<", body, exit: ctx.brk });
+  emitFor(L, { index, start, end, step: 1, cmp: "<", body, exit: ctx.brk, checkpoint: markedCheckpoint(L.fn.source.text, s.start) ? "loop" : undefined });
 }
 
 /** `c = cond; while (c) { body; c = cond }`, or with a pure condition, `while (cond) body`. */

@@ -267,7 +267,8 @@ class Forward {
       t = def.jvp(ctx);
     } else if (outActive && !i.accumulate) {
       // Overwritten by constants: the tangent of what the call wrote is zero.
-      loop(b, def.size!(ctx), (ib, j) => ib.store(ctx.outDot!, j, ib.num(0)), "j");
+      if (def.size) loop(b, def.size(ctx), (ib, j) => ib.store(ctx.outDot!, j, ib.num(0)), "j");
+      else b.emit({ k: "fill", arr: ctx.outDot!, src: b.num(0) });
     }
     if (dstActive) this.tangents.set(i.dst!.id, [t ?? b.num(0)]);
   }

@@ -25,7 +25,7 @@ export interface KernelDef {
   returnsNumber: boolean;
   /** Inputs the result depends on differentiably (arrays and numbers, by name). */
   diff: string[];
-  /** Entries of `out` written, from the call's operands. */
+  /** Entries of `out` written, from the call's operands (absent: all of `out`). */
   size?: (r: RuleCtx) => Temp;
   /** Adds the adjoints of the active inputs (`r.bar(name)`) from `r.g` / `r.gs`. */
   vjp?: (r: RuleCtx) => void;

@@ -155,7 +155,10 @@ export class BackwardSweep extends ForwardSweep {
     const gs = i.dst && this.act.temps.has(i.dst.id) ? this.tempAdj.get(i.dst.id) : undefined;
     const ctx = baseCtx(b, i, this.defs, (t) => this.value(t));
     const reset = () => {
-      if (outBar && !i.accumulate && !this.firstWrites.has(i)) this.zeroRange(outBar, kernelOf(i).size!(ctx));
+      if (!outBar || i.accumulate || this.firstWrites.has(i)) return;
+      const size = kernelOf(i).size;
+      if (size) this.zeroRange(outBar, size(ctx));
+      else b.emit({ k: "fill", arr: outBar, src: b.num(0) });
     };
     const def = kernelOf(i);
     // In place, with a rule that can write the input's adjoint over out's: nothing to copy or reset.

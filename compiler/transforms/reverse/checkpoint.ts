@@ -166,8 +166,9 @@ export class CheckpointSweep extends BackwardSweep {
     const b = this.b;
     const r = this.revolveOf(i);
     if (depth > 0) {
-      for (const v of [...r.arraySlots.values(), ...r.scalarSlots, r.schedule].reverse()) b.emit({ k: "popref", v, tape: this.tape });
-      for (const v of [r.pc, r.slots, r.trips, r.start].reverse()) b.set(v, this.pop("num"));
+      // In the reverse order of forwardRevolve's pushes.
+      for (const v of [r.schedule, ...r.scalarSlots, ...r.arraySlots.values()].reverse()) b.emit({ k: "popref", v, tape: this.tape });
+      for (const v of [r.start, r.trips, r.slots, r.pc].reverse()) b.set(v, this.pop("num"));
     }
     const run = this.sweep(() => {
       this.slotCopy(r, this.b.get(r.slots), false);
