@@ -6,7 +6,7 @@ import { refuse } from "./errors.js";
 import type { FnNode, ResolveFn, SourceFn, SourceText } from "./parse/source.js";
 import { EstreeConverter } from "./parse/ts-estree.js";
 import { kindsFromSignature, locateFunction, parseTsModule, resolver, unwrapMorph, type TsFunctionLike, type TsModule } from "./parse/typescript.js";
-import type { GradRequest, JacobianMode, Mode } from "./request.js";
+import type { CheckpointSpec, GradRequest, JacobianMode, Mode } from "./request.js";
 
 export type WrtSpec = string | number | (string | number)[] | undefined;
 
@@ -81,6 +81,7 @@ function siteRequest(project: Project, mod: TsModule, call: CallExpression, mode
     ...wrtIndices(opts.wrt, target.fn, mod.source, opts.wrtNode ?? span(call)),
     mode,
     ...(opts.jacobianMode && { jacobianMode: opts.jacobianMode }),
+    ...(opts.checkpoint && { checkpoint: opts.checkpoint }),
   };
 }
 
@@ -106,6 +107,21 @@ interface SiteOptions {
   functions: Map<string, string>;
   /** `mode` of a jacobian request. */
   jacobianMode?: JacobianMode;
+  /** Schedule for loops marked `// @checkpoint`. */
+  checkpoint?: CheckpointSpec;
+}
+
+/** `checkpoint: "sqrt" | "binomial" | { snapshots: k }`, written as a literal. */
+function checkpointOf(mod: TsModule, init: Node): CheckpointSpec {
+  const node = unwrapMorph(init);
+  if (Node.isStringLiteral(node) && (node.getLiteralValue() === "sqrt" || node.getLiteralValue() === "binomial")) return node.getLiteralValue() as "sqrt" | "binomial";
+  if (Node.isObjectLiteralExpression(node) && node.getProperties().length === 1) {
+    const prop = node.getProperties()[0];
+    const value = Node.isPropertyAssignment(prop) && prop.getName() === "snapshots" ? unwrapMorph(prop.getInitializerOrThrow()) : undefined;
+    const k = value && Node.isNumericLiteral(value) ? value.getLiteralValue() : NaN;
+    if (Number.isInteger(k) && k >= 1) return { snapshots: k };
+  }
+  throw refuse(mod.source, span(init), "checkpoint option", 'checkpoint must be "sqrt", "binomial" or { snapshots: k } with a literal integer k >= 1.', "");
 }
 
 function jacobianModeOf(mod: TsModule, init: Node): JacobianMode {
@@ -129,6 +145,8 @@ function readOptions(mod: TsModule, arg: Node | undefined): SiteOptions {
       opts.wrtNode = span(prop);
     } else if (name === "mode" && Node.isPropertyAssignment(prop)) {
       opts.jacobianMode = jacobianModeOf(mod, prop.getInitializerOrThrow());
+    } else if (name === "checkpoint" && Node.isPropertyAssignment(prop)) {
+      opts.checkpoint = checkpointOf(mod, prop.getInitializerOrThrow());
     } else if (name === "functions" && Node.isPropertyAssignment(prop)) {
       opts.functions = functionAliases(mod, prop.getInitializerOrThrow());
     } else {

@@ -126,3 +126,44 @@ describe("checkpointing: refusals", () => {
     expect(() => grad(f, { checkpoint: "everything" })).toThrow(/checkpoint must be "sqrt", "binomial" or \{ snapshots: k \}/);
   });
 });
+
+describe("checkpointing on the build path", () => {
+  it("gradc build honours checkpoint(fn), // @checkpoint and the checkpoint option", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    const { build } = await import("../compiler/build.js");
+    const dir = mkdtempSync(path.join(tmpdir(), "gradc-checkpoint-"));
+    const file = path.join(dir, "model.ts");
+    const source = `import { checkpoint, valueAndGrad } from "gradc";
+const block = checkpoint(function block(h: Float64Array, w: Float64Array): number {
+  for (let i = 0; i < h.length; i++) h[i] = Math.tanh(w[i] * h[i] + 0.1);
+  return h[0];
+});
+export function loss(w: Float64Array, x: Float64Array): number {
+  const h = new Float64Array(x);
+  let s = 0;
+  // @checkpoint
+  for (let t = 0; t < 10; t++) s += block(h, w);
+  return s;
+}
+export const plain = valueAndGrad(loss, { wrt: "w" });
+export const sqrt = valueAndGrad(loss, { wrt: "w", checkpoint: "sqrt" });
+export const revolve = valueAndGrad(loss, { wrt: "w", checkpoint: { snapshots: 3 } });
+`;
+    writeFileSync(file, source);
+    const result = await build([file], { runtimeImport: path.resolve("runtime/index.ts") });
+    expect(result.failures).toEqual([]);
+    const mod = (await import(result.built[0].output)) as Record<string, (w: Float64Array, x: Float64Array) => [number, Float64Array]>;
+    const w = rand(4), x = rand(4);
+    const [v0, g0] = mod.plain(w, x);
+    for (const name of ["sqrt", "revolve"]) {
+      const [v, g] = mod[name](w, x);
+      expect(v).toBe(v0);
+      expect(maxRelError(g, g0), name).toBeLessThan(1e-12);
+    }
+    const text = (await import("node:fs")).readFileSync(result.built[0].output, "utf8");
+    expect(text).toContain("kernels.revolveFill(");
+    expect(text).toMatch(/tape\.pushRef\(h_snapshot/);
+  });
+});
