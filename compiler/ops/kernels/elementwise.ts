@@ -13,27 +13,20 @@ const SAMPLE = { sizes: { out: 7, x: 7 }, nums: { n: 7 } };
  * avoid saving x).
  */
 function unary(name: string, from: "x" | "y", d: (b: Builder, x: Temp, y: Temp, opts: Temp[]) => Temp, extra: string[] = [], range?: [number, number]): void {
+  /** For each i < n: `body(b, i, σ′ at entry i)`. */
+  const eachDerivative = (r: RuleCtx, body: (b: Builder, i: Temp, derivative: Temp) => void) => {
+    const opts = extra.map((e) => hold(r.b, r.num(e.split(/[:=\s]/)[0]), "opt"));
+    loop(r.b, N(r), (b, i) => {
+      const x = from === "x" ? b.load(r.arr("x"), i) : b.num(NaN);
+      const y = from === "y" ? b.load(r.out(), i) : b.num(NaN);
+      body(b, i, d(b, x, y, opts.map((o) => b.get(o))));
+    });
+  };
   kernel({
     name, sig: ["x: arr", "n", ...extra].join(", "), diff: ["x"], size: N, inPlace: "x",
     sample: { ...SAMPLE, nums: { n: 7 }, ranges: range ? { x: range } : undefined },
-    vjp: (r) => {
-      const xbar = r.bar("x")!;
-      const opts = extra.map((e) => hold(r.b, r.num(e.split(/[:=\s]/)[0]), "opt"));
-      loop(r.b, N(r), (b, i) => {
-        const x = from === "x" ? b.load(r.arr("x"), i) : b.num(NaN);
-        const y = from === "y" ? b.load(r.out(), i) : b.num(NaN);
-        addAt(b, xbar, i, b.op("mul", b.load(r.g!, i), d(b, x, y, opts.map((o) => b.get(o)))), !r.overwrite);
-      });
-    },
-    jvp: (r) => {
-      const dx = r.dot("x")!;
-      const opts = extra.map((e) => hold(r.b, r.num(e.split(/[:=\s]/)[0]), "opt"));
-      loop(r.b, N(r), (b, i) => {
-        const x = from === "x" ? b.load(r.arr("x"), i) : b.num(NaN);
-        const y = from === "y" ? b.load(r.out(), i) : b.num(NaN);
-        b.store(r.outDot!, i, b.op("mul", d(b, x, y, opts.map((o) => b.get(o))), b.load(dx, i)));
-      });
-    },
+    vjp: (r) => eachDerivative(r, (b, i, dy) => addAt(b, r.bar("x")!, i, b.op("mul", b.load(r.g!, i), dy), !r.overwrite)),
+    jvp: (r) => eachDerivative(r, (b, i, dy) => b.store(r.outDot!, i, b.op("mul", dy, b.load(r.dot("x")!, i)))),
   });
 }
 
