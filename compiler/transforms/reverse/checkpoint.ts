@@ -4,7 +4,8 @@
 // the last, restores the snapshot, runs the segment again recording as usual, and
 // reverses it. Memory: one snapshot per segment plus one segment's tape.
 //   "sqrt": segments of ⌈√T⌉ iterations (⌈√T⌉ snapshots, each iteration run twice);
-//   a `checkpoint(fn)` call: one segment of one iteration (its entry state kept).
+//   a `checkpoint(fn)` call (lowered to a one-iteration loop): its entry state is kept,
+//   its body run again recording and reversed.
 import { cloneBlock } from "../../ir/rewrite.js";
 import { Effects } from "../../ir/effects.js";
 import { childBlocks, hasDst, isArrayType, varsOf, walk, type For, type Instr, type Temp, type Var } from "../../ir/types.js";
@@ -49,14 +50,19 @@ export class CheckpointSweep extends BackwardSweep {
     this.refuseEscapingArrays(i);
     if (this.binomial(i)) return this.forwardRevolve(i, depth);
     const b = this.b;
+    if (i.checkpoint === "call") {
+      // A checkpointed call: its entry state, then its body recording nothing.
+      this.saveState(loopState(i));
+      b.block.push(...this.primalBody(i));
+      return;
+    }
     const seg = this.segmentsOf(i);
     b.set(seg.start, i.start);
     b.set(seg.trips, b.op("sub", this.finalIndex(i, i.start, i.end), i.start));
-    b.set(seg.size, i.checkpoint === "call" ? b.num(1) : b.op("max", b.num(1), b.op("ceil", b.op("sqrt", b.get(seg.trips)))));
+    b.set(seg.size, b.op("max", b.num(1), b.op("ceil", b.op("sqrt", b.get(seg.trips)))));
     const state = loopState(i);
     // The loop itself, recording nothing; a snapshot at the start of each segment.
-    const fresh = new Map<number, Temp>();
-    const primal = cloneBlock(i.body, (v) => v, (t) => fresh.get(t.id) ?? (fresh.set(t.id, b.temp(t.type)), fresh.get(t.id)!));
+    const primal = this.primalBody(i);
     const body = this.sweep(() => {
       const bb = this.b;
       const offset = bb.op("sub", bb.get(i.index), bb.get(seg.start));
@@ -72,6 +78,13 @@ export class CheckpointSweep extends BackwardSweep {
     if (!this.checkpointed.has(i)) return super.backwardFor(i, depth);
     if (this.binomial(i)) return this.backwardRevolve(i, depth);
     const b = this.b;
+    if (i.checkpoint === "call") {
+      // The call again from its entry state, recording; then reversed.
+      this.restoreState(loopState(i));
+      this.forward(i.body, depth + 1);
+      this.backward(i.body, depth + 1);
+      return;
+    }
     const seg = this.segmentsOf(i);
     if (depth > 0) for (const v of [seg.size, seg.trips, seg.start]) b.set(v, this.pop("num"));
     const state = loopState(i);
