@@ -4,7 +4,6 @@ import { Builder } from "../ir/builder.js";
 import { kernelDef, operandIndex, type KernelDef, type RuleCtx } from "../ops/kernels/index.js";
 import { walk, varsOf, type Call, type Instr, type Temp, type Var } from "../ir/types.js";
 
-export type CallInstr = Call;
 
 export function kernelOf(i: Call): KernelDef {
   const def = kernelDef(i.kernel);

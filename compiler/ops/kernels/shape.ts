@@ -4,7 +4,7 @@ import type { Builder } from "../../ir/builder.js";
 import type { Temp } from "../../ir/types.js";
 import { addAt, hold, kernel, loop, rowsLoop, type RuleCtx } from "./record.js";
 
-/** For each entry of a block: `fn(b, at in the block, at in the whole)`. */
+/** Moves one entry: `from` its index in the part, `to` its index in the whole. */
 type Move = (b: Builder, from: Temp, to: Temp) => void;
 
 /** The entries of `part` (offset `start` in out, `n` of them): adjoint back, or tangent in. */

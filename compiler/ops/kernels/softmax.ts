@@ -10,13 +10,13 @@ const size = (r: RuleCtx) => r.b.op("mul", r.num("rows"), r.num("cols"));
 const rows = (r: RuleCtx, each: Parameters<typeof rowsLoop>[3]) => rowsLoop(r.b, r.num("rows"), r.num("cols"), each);
 
 /** Softmax's Jacobian (symmetric) applied to `v` per row, written or added to `into`. */
-function softmaxTimes(r: RuleCtx, y: Var, v: Var, into: Var, add: boolean, scale?: Var): void {
+function softmaxTimes(r: RuleCtx, y: Var, v: Var, into: Var, add: boolean): void {
   rows(r, (rb, _i, cells) => {
     const d = accumulator(rb, 0, "d");
     cells((b, _r, _c, at) => addTo(b, d, b.op("mul", b.load(v, at), b.load(y, at))));
     cells((b, _r, _c, at) => {
       const t = b.op("mul", b.load(y, at), b.op("sub", b.load(v, at), b.get(d)));
-      addAt(b, into, at, scale ? b.op("mul", b.get(scale), t) : t, add);
+      addAt(b, into, at, t, add);
     });
   });
 }
