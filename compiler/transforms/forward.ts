@@ -247,7 +247,9 @@ class Forward {
         return c;
       };
       copies.set(i.out, keep(i.out));
-      if (this.active(i.out)) copies.set(this.arrayDot(i.out), keep(this.arrayDot(i.out)));
+      // A rule for in-place calls reads each tangent entry before writing it: no copy needed.
+      const ruleInPlace = kernelOf(i).inPlace !== undefined && operand(i, kernelOf(i).inPlace!) === i.out;
+      if (this.active(i.out) && !ruleInPlace) copies.set(this.arrayDot(i.out), keep(this.arrayDot(i.out)));
     }
     b.emit(i);
     const ctx = baseCtx(b, i, this.defs, (t) => t);

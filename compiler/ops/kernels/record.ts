@@ -34,7 +34,8 @@ export interface KernelDef {
   /**
    * The input whose adjoint the VJP rule can write over `r.g` when a call is in place
    * (`out` is that input): the rule reads each entry of ḡ before it writes that entry
-   * of x̄, and writes instead of adding when `r.overwrite`.
+   * of x̄, and writes instead of adding when `r.overwrite`. Likewise its JVP rule reads
+   * each entry of that input's tangent before writing the same entry of out's.
    */
   inPlace?: string;
   /** Sample operands for the table test (see test/kernels-rules.test.ts). */
