@@ -12,6 +12,20 @@ export interface Needs {
   vars: Set<number>;
   /** Per active kernel call: the arrays its VJP rule reads (inputs, and whether `out`). */
   callReads: Map<Instr, { ins: Var[]; out: boolean }>;
+  /** Per checkpointed loop: the locations its body reads (it runs again in the backward sweep). */
+  rerunReads: Map<Instr, Set<number>>;
+}
+
+/** Vars an instruction reads itself (not in nested blocks). */
+function varsRead(i: Instr): Var[] {
+  switch (i.k) {
+    case "get": return [i.v];
+    case "load": case "len": return [i.arr];
+    case "alloc": return i.copyOf ? [i.copyOf] : [];
+    case "call": return i.accumulate && i.out ? [...i.ins, i.out] : i.ins;
+    case "for": return i.exit ? [i.exit] : [];
+    default: return [];
+  }
 }
 
 /** What each argument's partial derivative reads: argument positions, and whether the result. */
@@ -126,7 +140,7 @@ export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Reco
     instrs.push(i);
     if (hasDst(i)) defs.set(i.dst.id, i);
   });
-  const needs: Needs = { temps: new Set(), vars: new Set(), callReads: new Map() };
+  const needs: Needs = { temps: new Set(), vars: new Set(), callReads: new Map(), rerunReads: new Map() };
   const need = (t: Temp) => needs.temps.add(t.id);
   for (const i of instrs) {
     if (i.k === "op" && act.temps.has(i.dst.id)) {
@@ -160,18 +174,12 @@ export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Reco
     }
     if (i.k === "if" && bounds.has(i)) need(i.cond);
   }
-  // A checkpointed loop runs again in the backward sweep: everything its body computes is needed.
+  // A checkpointed loop runs again in the backward sweep: what its body reads is needed there.
   for (const loop of checkpointed) {
-    need(loop.start);
-    need(loop.end);
-    walk(loop.body, (i) => {
-      usedTemps(i).forEach(need);
-      if (hasDst(i)) need(i.dst);
-      if (i.k === "call") {
-        for (const v of i.ins) needs.vars.add(v.id);
-        needs.callReads.set(i, { ins: [...new Set([...(needs.callReads.get(i)?.ins ?? []), ...i.ins])], out: needs.callReads.get(i)?.out ?? false });
-      }
-    });
+    const reads = new Set<number>();
+    walk(loop.body, (i) => { for (const v of varsRead(i)) reads.add(v.id); });
+    for (const id of reads) needs.vars.add(id);
+    needs.rerunReads.set(loop, reads);
   }
   fixpoint(() => {
     const before = needs.temps.size + needs.vars.size;
@@ -228,6 +236,7 @@ export function findSaves(f: Func, needs: Needs, recompute: Map<number, Recomput
       if (callReads?.out) pending.add(loc!);
       if (i.k === "if") pending = union(flow(i.then, new Set(pending)), flow(i.else, new Set(pending)));
       if (i.k === "for" || i.k === "while") pending = loop(i, pending);
+      for (const id of needs.rerunReads.get(i) ?? []) pending.add(id);
     }
     return pending;
   };

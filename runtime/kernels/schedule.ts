@@ -20,8 +20,9 @@ export function revolveLength(steps: number, snapshots: number): number {
   return scheduleOf(steps, Math.min(snapshots, Math.max(1, steps))).length;
 }
 
-/** Writes that schedule into `out` (revolveLength entries). */
+/** Writes that schedule into `out` (revolveLength entries; float32 holds step numbers up to 2^24 exactly). */
 export function revolveFill<T extends Arr>(out: T, steps: number, snapshots: number): T {
+  if (out instanceof Float32Array && steps > 2 ** 24) throw new RangeError(`revolveFill: ${steps} steps do not fit a Float32Array schedule exactly`);
   out.set(scheduleOf(steps, Math.min(snapshots, Math.max(1, steps))));
   return out;
 }

@@ -31,7 +31,7 @@ interface Revolve {
   start: Var;
   trips: Var;
   slots: Var;
-  /** Position in the schedule (triples [action, a, b], see runtime/revolve.ts). */
+  /** Position in the schedule (triples [action, a, b], see runtime/revolve.ts; float32 holds them exactly). */
   pc: Var;
   schedule: Var;
   /** Snapshot storage: one array for the scalars, one per state array. */
@@ -169,20 +169,17 @@ export class CheckpointSweep extends BackwardSweep {
       this.b.block.push(...this.primalBody(i));
     });
     b.emit({ k: "if", cond: b.op("gt", b.get(r.trips), b.num(0)), then: run, else: [] });
-    if (depth > 0) {
-      for (const v of [r.start, r.trips, r.slots, r.pc]) this.push(b.get(v));
-      for (const v of [r.schedule, ...r.scalarSlots, ...r.arraySlots.values()]) b.emit({ k: "pushref", v, tape: this.tape });
-    }
+    if (depth > 0) for (const v of [r.start, r.trips, r.slots, r.pc]) this.push(b.get(v));
+    // On the tape also at the top level: Tape.peakBytes then counts the schedule and the slots.
+    for (const v of [r.schedule, ...r.scalarSlots, ...r.arraySlots.values()]) b.emit({ k: "pushref", v, tape: this.tape });
   }
 
   private backwardRevolve(i: For, depth: number): void {
     const b = this.b;
     const r = this.revolveOf(i);
-    if (depth > 0) {
-      // In the reverse order of forwardRevolve's pushes.
-      for (const v of [r.schedule, ...r.scalarSlots, ...r.arraySlots.values()].reverse()) b.emit({ k: "popref", v, tape: this.tape });
-      for (const v of [r.start, r.trips, r.slots, r.pc].reverse()) b.set(v, this.pop("num"));
-    }
+    // In the reverse order of forwardRevolve's pushes.
+    for (const v of [r.schedule, ...r.scalarSlots, ...r.arraySlots.values()].reverse()) b.emit({ k: "popref", v, tape: this.tape });
+    if (depth > 0) for (const v of [r.start, r.trips, r.slots, r.pc].reverse()) b.set(v, this.pop("num"));
     const run = this.sweep(() => {
       this.slotCopy(r, this.b.get(r.slots), false);
       this.actions(i, r, depth, true);
@@ -245,7 +242,7 @@ export class CheckpointSweep extends BackwardSweep {
       r = {
         state,
         start: b.newVar(`${name}_first`, "num"), trips: b.newVar(`${name}_trips`, "num"), slots: b.newVar("snapshots", "num"),
-        pc: b.newVar("schedule_at", "num"), schedule: b.newVar("schedule", "f64[]"),
+        pc: b.newVar("schedule_at", "num"), schedule: b.newVar("schedule", "f32[]"),
         scalarSlots: state.scalars.length ? [b.newVar("scalar_slots", "f64[]")] : [],
         arraySlots: new Map(state.arrays.map((v) => [v, b.newVar(`${v.name}_slots`, v.type)])),
       };
