@@ -126,9 +126,6 @@ export function makeCase(name, kernels) {
       name,
       label: `tanh RNN, H = ${H}, ${loops ? "plain loops" : "kernels matvec + tanh"}`,
       T,
-      // One loop state as the generated code keeps it (binomial slots): h, and in the loop
-      // version the scalar accumulator `a` (declared in an inner loop, so carried).
-      stateBytes: 8 * H + (loops ? 8 : 0),
       f: loops ? rnnLoops : rnnKernels,
       wrt: [0, 1],
       functions: loops ? undefined : { matvec, tanh },
@@ -147,8 +144,6 @@ export function makeCase(name, kernels) {
       name,
       label: `neural ODE dz/dt = tanh(Wz + b), z of size ${N}, RK4`,
       T,
-      // z, and the four scalar accumulators of the inlined field() calls.
-      stateBytes: 8 * N + 4 * 8,
       f: odeLoss,
       wrt: [0, 1],
       functions: { field },

@@ -12,11 +12,9 @@
 //   grad        median time of one value-and-gradient (interleaved samples)
 //   ×rec        that time over the recorded (un-checkpointed) gradient's
 //   tape peak   Tape.peakBytes over one call (Tape.resetPeak() before): values and arrays
-//               on the tapes, sqrt's snapshots included
-//   +slots      memory the binomial code holds outside the tape: its k + 1 state slots and
-//               the Revolve schedule (a Float64Array), computed from the schedule's length
-//               and the loop state's size
-//   ×rec mem    (tape peak + slots) over the recorded gradient's tape peak
+//               on the tapes, snapshots included (sqrt's snapshots; binomial's k + 1 state
+//               slots and its Revolve schedule, a Float32Array, are held on the tape too)
+//   ×rec mem    tape peak over the recorded gradient's tape peak
 //   states      loop states stored at once: sqrt ⌈T / ⌈√T⌉⌉ snapshots; binomial the slots
 //               the schedule uses + 1 (the state before the last step)
 //   recomputed  loop steps run without recording (the recorded gradient runs each of the T
@@ -149,13 +147,12 @@ export async function checkpointBench(api, runtime, quick) {
     for (const s of SCHEDULES) {
       const k = snapshotBudget(s, T);
       const rf = k !== undefined && revolve ? revolveFacts(revolve, T, k) : undefined;
-      const slots = rf ? (k + 1) * c.stateBytes + rf.entries * 8 : 0;
       const states = s === "none" ? undefined : s === "sqrt" ? Math.ceil(T / Math.ceil(Math.sqrt(T))) : rf ? rf.slotsUsed + 1 : undefined;
       const recomputed = s === "none" ? 0 : s === "sqrt" ? T : rf?.advances;
       rows.push({
         name, s, T, error: errors[s], time: times[s], ratio: times[s] / times.none,
-        peak: peak[s], slots: rf ? slots : undefined,
-        mem: peak[s] !== undefined && peak.none ? (peak[s] + slots) / peak.none : undefined,
+        peak: peak[s],
+        mem: peak[s] !== undefined && peak.none ? peak[s] / peak.none : undefined,
         states, k, recomputed, rss: rss[s], diff: diffs[s],
       });
       if (s === "sqrt") {
@@ -173,13 +170,13 @@ export async function checkpointBench(api, runtime, quick) {
   }
 
   console.log();
-  const head = ["case", "schedule", "grad", "×rec", "tape peak", "+slots", "×rec mem", "states", "recomputed", "RSS +MB"];
+  const head = ["case", "schedule", "grad", "×rec", "tape peak", "×rec mem", "states", "recomputed", "RSS +MB"];
   const body = rows.map((r) => r.error
     ? [r.name, r.s, `failed: ${r.error.slice(0, 60)}`, "", "", "", "", "", "", ""]
     : [
       r.name, r.s + (r.k !== undefined ? ` (k=${r.k})` : ""), formatTime(r.time),
       Number.isFinite(r.ratio) ? `${r.ratio.toFixed(2)}x` : "—",
-      fmtBytes(r.peak), r.slots === undefined ? "" : fmtBytes(r.slots),
+      fmtBytes(r.peak),
       r.mem === undefined ? "—" : r.mem >= 0.1 ? r.mem.toFixed(2) : r.mem.toFixed(3),
       r.states === undefined ? "—" : String(r.states),
       r.recomputed === undefined ? "—" : r.recomputed.toLocaleString("en-US"),
@@ -196,8 +193,8 @@ export async function checkpointBench(api, runtime, quick) {
     console.log(line(b));
   }
   console.log(`\n  grad: median of ${quick ? "1 (T = 10,000) or 3" : "3 (T = 10,000) or 7"} interleaved samples; ×rec: over the recorded gradient (schedule none).`);
-  console.log("  tape peak: Tape.peakBytes over one call; +slots: binomial's state slots and Revolve schedule, held outside the tape;");
-  console.log("  ×rec mem: (tape peak + slots) / recorded tape peak. RSS +MB: peak-RSS growth over one call in a fresh process; it");
+  console.log("  tape peak: Tape.peakBytes over one call (snapshots, binomial's slots and schedule included);");
+  console.log("  ×rec mem: tape peak / recorded tape peak. RSS +MB: peak-RSS growth over one call in a fresh process; it");
   console.log("  also counts garbage from the steps' allocations and the tape's doubling, so it follows the tape only roughly.");
   console.log("  recomputed: loop steps run without recording, besides the T recorded ones (binomial: the schedule's ADVANCE steps;");
   console.log("  gradc's binomial loop also runs the last step once unrecorded, in the forward sweep, to produce the loop's result).");
