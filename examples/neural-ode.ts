@@ -18,7 +18,7 @@
 // Run: npm run examples:checkpoint   (or, after tsc -p tsconfig.examples.json,
 // node build/examples/neural-ode.js)
 import { valueAndGrad } from "gradc";
-import { Adam, revolveLength, Rng, xavierNormal } from "gradc/runtime";
+import { Adam, Rng, xavierNormal } from "gradc/runtime";
 import { printTable } from "./check.js";
 import { formatBytes, maxRelDiff, measureGradient } from "./checkpoint-compare.js";
 import { isMain } from "./out.js";
@@ -145,13 +145,8 @@ export interface ScheduleResult {
   name: string;
   /** max |a - b| / max(|a|, |b|, 1) of value and gradient against the recorded gradient's. */
   maxDiff: number;
+  /** Tape.peakBytes over one gradient: snapshots, binomial's slots and schedule included. */
   peakBytes: number;
-  /**
-   * Binomial schedules: bytes of the Revolve schedule the generated code builds (a Float64Array
-   * of revolveLength(T, k) numbers). It and the k + 1 state slots live outside the tape, so
-   * peakBytes does not count them.
-   */
-  scheduleBytes?: number;
   ms: number;
 }
 
@@ -228,7 +223,6 @@ export function runNeuralOde(size: Partial<OdeOptions> = {}): OdeResults {
   const ref = measured[0].m.result;
   const schedules: ScheduleResult[] = measured.map(({ s, m }) => ({
     name: s.name, maxDiff: maxRelDiff(m.result, ref), peakBytes: m.peakBytes, ms: m.ms,
-    ...(s.snapshots ? { scheduleBytes: 8 * revolveLength(o.steps, s.snapshots(o.steps)) } : {}),
   }));
   const check = sampledGradientCheck(odeLoss, p, [z0, targets, o.steps, dt, every], ref[0], ref[1], 16, o.seed + 1);
   const recorded = train(SCHEDULES[0].name, SCHEDULES[0].step, o, z0, targets);
@@ -248,17 +242,17 @@ export function printNeuralOde(r: OdeResults): void {
   const o = r.options;
   console.log(`Neural ODE dz/dt = W2 tanh(W1 z + b1) + b2 (z in R², ${o.hidden} hidden), ${o.steps} RK4 steps over [0, ${o.tEnd}] in a // @checkpoint loop,`);
   console.log(`fitted to a damped spiral observed at ${o.observations} times; gradients with respect to {W1, b1, W2, b2} by gradc (valueAndGrad)\n`);
-  const rows = [["schedule", "max rel. diff vs recorded", "peak tape bytes", "vs recorded", "schedule (off tape)", "time / gradient"]];
+  const rows = [["schedule", "max rel. diff vs recorded", "peak tape bytes", "vs recorded", "time / gradient"]];
   const base = r.schedules[0];
   for (const s of r.schedules) {
     rows.push([
       s.name, s === base ? "—" : s.maxDiff.toExponential(1), formatBytes(s.peakBytes), `${(s.peakBytes / base.peakBytes).toFixed(3)}x`,
-      s.scheduleBytes === undefined ? "" : formatBytes(s.scheduleBytes), `${s.ms.toFixed(2)} ms`,
+      `${s.ms.toFixed(2)} ms`,
     ]);
   }
   printTable(rows);
-  console.log("\n  peak tape bytes: Tape.peakBytes over one gradient (sqrt's snapshots are on the tape). The binomial schedules keep");
-  console.log("  their k + 1 state slots and the Revolve schedule (a Float64Array, last column) outside the tape.");
+  console.log("\n  peak tape bytes: Tape.peakBytes over one gradient (snapshots, and the binomial schedules' k + 1 state slots");
+  console.log("  and Revolve schedule, are all on the tape).");
   console.log(`  recorded gradient vs central differences on ${r.check.coordinates} sampled coordinates: ${r.check.maxError.toExponential(1)}`);
   console.log(`  every checkpointed gradient equals the recorded one to ${Math.max(...r.schedules.map((s) => s.maxDiff)).toExponential(1)} (< 1e-12 required)\n`);
   console.log(`Adam (lr ${o.lr}), ${o.iterations} iterations, with the recorded and with the sqrt-checkpointed gradient:`);
