@@ -5,7 +5,7 @@
 // rules (the generated code calls matmul with transposes, never the kernels' loops).
 // `npm start` runs it last; GRADC_QUICK=1 skips it.
 import { valueAndGrad } from "gradc";
-import { biasAdd, dot, logSoftmax, matmul, tanh } from "gradc/runtime";
+import { argmaxAxis1, biasAdd, dot, logSoftmax, matmul, tanh } from "gradc/runtime";
 import { type Example, relError, verdict } from "./check.js";
 import { gaussian, random } from "./demo.js";
 import { CLASSES, type DigitSet, fillBatch, loadDigits, PIXELS, ProgressBar, shuffle } from "./digits.js";
@@ -67,25 +67,18 @@ const zerosLike = (p: Params): Params => ({
 });
 const KEYS = ["W1", "b1", "W2", "b2"] as const;
 
-/** Fraction of `set` whose largest logit is its label (the forward pass of mlpLoss, without the loss). */
+/** Fraction of `set` whose largest logit is its label (mlpLoss's forward pass on the whole set, without the loss). */
 function accuracy(p: Params, set: DigitSet): number {
-  const h = new Float64Array(HIDDEN);
+  const H = new Float64Array(set.n * HIDDEN);
+  matmul(H, set.X, p.W1, set.n, PIXELS, HIDDEN, false, true);
+  biasAdd(H, H, p.b1, set.n, HIDDEN);
+  tanh(H, H, set.n * HIDDEN);
+  const Z = new Float64Array(set.n * CLASSES);
+  matmul(Z, H, p.W2, set.n, HIDDEN, CLASSES, false, true);
+  biasAdd(Z, Z, p.b2, set.n, CLASSES);
+  const predicted = argmaxAxis1(new Float64Array(set.n), Z, set.n, CLASSES);
   let correct = 0;
-  for (let i = 0; i < set.n; i++) {
-    for (let k = 0; k < HIDDEN; k++) {
-      let a = p.b1[k];
-      for (let j = 0; j < PIXELS; j++) a += p.W1[k * PIXELS + j] * set.X[i * PIXELS + j];
-      h[k] = Math.tanh(a);
-    }
-    let best = 0;
-    let bestLogit = -Infinity;
-    for (let c = 0; c < CLASSES; c++) {
-      let s = p.b2[c];
-      for (let k = 0; k < HIDDEN; k++) s += p.W2[c * HIDDEN + k] * h[k];
-      if (s > bestLogit) [best, bestLogit] = [c, s];
-    }
-    if (best === set.labels[i]) correct++;
-  }
+  for (let i = 0; i < set.n; i++) if (predicted[i] === set.labels[i]) correct++;
   return correct / set.n;
 }
 
