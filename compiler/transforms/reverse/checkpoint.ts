@@ -7,8 +7,7 @@
 //   a `checkpoint(fn)` call (lowered to a one-iteration loop): its entry state is kept,
 //   its body run again recording and reversed.
 import { cloneBlock } from "../../ir/rewrite.js";
-import { Effects } from "../../ir/effects.js";
-import { childBlocks, hasDst, isArrayType, varsOf, walk, type For, type Instr, type Temp, type Var } from "../../ir/types.js";
+import { childBlocks, isArrayType, varsOf, walk, type For, type Instr, type Temp, type Var } from "../../ir/types.js";
 import { emitKernel, loop } from "../../ops/kernels/index.js";
 import { BackwardSweep } from "./backward-sweep.js";
 
@@ -310,28 +309,50 @@ export class CheckpointSweep extends BackwardSweep {
 }
 
 /**
- * What a loop carries: vars its body writes, except its own index, inner loop indices,
- * and vars the body always writes (at its top level) before reading them.
+ * What a loop carries: vars its body writes and may read, in an iteration, before that
+ * iteration writes them (a scalar set first, an array allocated first, an inner loop's
+ * index are the iteration's own). Arrays written element by element count as read.
  */
 export function loopState(loop: For): LoopState {
   const written = new Set<Var>();
-  const indices = new Set<Var>([loop.index]);
-  walk(loop.body, (i) => {
-    if (i.k === "for") indices.add(i.index);
-    for (const v of writtenVars(i)) written.add(v);
-  });
-  const defs = new Map<number, Instr>();
-  walk(loop.body, (i) => { if (hasDst(i)) defs.set(i.dst.id, i); });
-  const effects = new Effects(defs);
-  const fresh = new Set<Var>();
-  const touched = new Set<Var>();
-  for (const i of loop.body) {
-    const own = i.k === "set" && !effects.readsOf(i.src).has(i.v.id) ? i.v : i.k === "alloc" && !i.copyOf ? i.v : undefined;
-    if (own && !touched.has(own)) fresh.add(own);
-    walk([i], (x) => { for (const v of varsOf(x)) touched.add(v); });
-  }
-  const carried = [...written].filter((v) => !indices.has(v) && !fresh.has(v));
+  walk(loop.body, (i) => { for (const v of writtenVars(i)) written.add(v); });
+  const exposed = new Set<Var>();
+  exposedReads(loop.body, new Set([loop.index]), exposed);
+  const carried = [...written].filter((v) => exposed.has(v));
   return { scalars: carried.filter((v) => !isArrayType(v.type)), arrays: carried.filter((v) => isArrayType(v.type)) };
+}
+
+/**
+ * Adds to `exposed` the vars the block may read before assigning them, given the vars
+ * `assigned` on every path so far (updated: what the block assigns on every path).
+ */
+function exposedReads(block: Instr[], assigned: Set<Var>, exposed: Set<Var>): void {
+  for (const i of block) {
+    for (const v of readVars(i)) if (!assigned.has(v)) exposed.add(v);
+    if (i.k === "set" || i.k === "alloc" || i.k === "popref") assigned.add(i.v);
+    if (i.k === "if") {
+      const [a, b] = [new Set(assigned), new Set(assigned)];
+      exposedReads(i.then, a, exposed);
+      exposedReads(i.else, b, exposed);
+      for (const v of a) if (b.has(v)) assigned.add(v);
+    } else if (i.k === "for") {
+      exposedReads(i.body, new Set([...assigned, i.index]), exposed);
+    } else if (i.k === "while") {
+      exposedReads([...i.test, ...i.body], new Set(assigned), exposed);
+    }
+  }
+}
+
+/** Vars an instruction reads itself (not in nested blocks); a store or kernel output reads its array (other entries stay). */
+function readVars(i: Instr): Var[] {
+  switch (i.k) {
+    case "get": return [i.v];
+    case "load": case "len": case "store": case "fill": return [i.arr];
+    case "alloc": return i.copyOf ? [i.copyOf] : [];
+    case "call": return i.out ? [...i.ins, i.out] : i.ins;
+    case "for": return i.exit ? [i.exit] : [];
+    default: return [];
+  }
 }
 
 function writtenVars(i: Instr): Var[] {
