@@ -51,13 +51,10 @@ export function residualBlock(H: Float64Array, p: ResNet, l: number, width: numb
 /** The same block, checkpointed: a differentiated call keeps its entry state and recomputes the block. */
 export const checkpointedBlock = checkpoint(residualBlock);
 
-/** Mean over rows of the squared error of the readout after all blocks; X is rows x width, Y rows x outputs. */
-export function resLoss(p: ResNet, X: Float64Array, Y: Float64Array, width: number, inner: number): number {
-  const blocks = p.b1.length / inner;
+/** Mean over rows of the squared error of the linear readout of H (rows x width) against Y. */
+export function readoutLoss(p: ResNet, H: Float64Array, Y: Float64Array, width: number): number {
   const outs = p.bout.length;
-  const rows = X.length / width;
-  const H = new Float64Array(X);
-  for (let l = 0; l < blocks; l++) residualBlock(H, p, l, width, inner);
+  const rows = H.length / width;
   let loss = 0;
   for (let r = 0; r < rows; r++) {
     for (let o = 0; o < outs; o++) {
@@ -70,30 +67,25 @@ export function resLoss(p: ResNet, X: Float64Array, Y: Float64Array, width: numb
   return loss / rows;
 }
 
+/** The readout's loss after all blocks; X is rows x width, Y rows x outputs. */
+export function resLoss(p: ResNet, X: Float64Array, Y: Float64Array, width: number, inner: number): number {
+  const H = new Float64Array(X);
+  for (let l = 0; l < p.b1.length / inner; l++) residualBlock(H, p, l, width, inner);
+  return readoutLoss(p, H, Y, width);
+}
+
 /** resLoss with every block call checkpointed. */
 export function resLossCheckpointed(p: ResNet, X: Float64Array, Y: Float64Array, width: number, inner: number): number {
-  const blocks = p.b1.length / inner;
-  const outs = p.bout.length;
-  const rows = X.length / width;
   const H = new Float64Array(X);
-  for (let l = 0; l < blocks; l++) checkpointedBlock(H, p, l, width, inner);
-  let loss = 0;
-  for (let r = 0; r < rows; r++) {
-    for (let o = 0; o < outs; o++) {
-      let y = p.bout[o];
-      for (let k = 0; k < width; k++) y += p.Wout[o * width + k] * H[r * width + k];
-      const e = y - Y[r * outs + o];
-      loss += e * e;
-    }
-  }
-  return loss / rows;
+  for (let l = 0; l < p.b1.length / inner; l++) checkpointedBlock(H, p, l, width, inner);
+  return readoutLoss(p, H, Y, width);
 }
 
 // The gradients, compiled by gradc at run time on their first call (also request sites
 // for `gradc build`). At run time gradc sees only the loss's source: the block is passed
 // in `functions`, and checkpointedBlock is recognised as checkpointed by identity.
-export const resStep = valueAndGrad(resLoss, { wrt: "p", functions: { residualBlock } });
-export const resStepCheckpointed = valueAndGrad(resLossCheckpointed, { wrt: "p", functions: { checkpointedBlock } });
+export const resStep = valueAndGrad(resLoss, { wrt: "p", functions: { residualBlock, readoutLoss } });
+export const resStepCheckpointed = valueAndGrad(resLossCheckpointed, { wrt: "p", functions: { checkpointedBlock, readoutLoss } });
 
 type Step = (p: ResNet, X: Float64Array, Y: Float64Array, width: number, inner: number) => [number, ResNet];
 
