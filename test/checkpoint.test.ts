@@ -167,3 +167,34 @@ export const revolve = valueAndGrad(loss, { wrt: "w", checkpoint: { snapshots: 3
     expect(text).toMatch(/tape\.pushRef\(h_snapshot/);
   });
 });
+
+describe("checkpointing: nested loops", () => {
+  function scalarNested(w: number, n: number): number {
+    let s = w;
+    for (let a = 0; a < n; a++) {
+      // @checkpoint
+      for (let b = 0; b < 3; b++) s = Math.sin(s * w + a);
+    }
+    return s;
+  }
+  function arrayNested(w: Float64Array, n: number): number {
+    const h = new Float64Array(w);
+    // @checkpoint
+    for (let a = 0; a < n; a++) {
+      // @checkpoint
+      for (let b = 0; b < 3; b++) for (let i = 0; i < h.length; i++) h[i] = Math.sin(w[i] * h[i] + b + a);
+    }
+    let s = 0;
+    for (let i = 0; i < h.length; i++) s += h[i];
+    return s;
+  }
+  for (const schedule of ["sqrt", "binomial", { snapshots: 1 }, { snapshots: 2 }]) {
+    it(`${JSON.stringify(schedule)}: an inner checkpointed loop reading the outer index`, () => {
+      const ref = grad(scalarNested)(0.8, 4) as number;
+      expect(Math.abs((grad(scalarNested, { checkpoint: schedule })(0.8, 4) as number) - ref)).toBeLessThan(1e-12 * Math.abs(ref));
+      const w = rand(3);
+      const refA = grad(arrayNested)(w, 5) as Float64Array;
+      expect(maxRelError(grad(arrayNested, { checkpoint: schedule })(w, 5) as Float64Array, refA)).toBeLessThan(1e-12);
+    });
+  }
+});

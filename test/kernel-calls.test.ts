@@ -222,3 +222,63 @@ describe("kernel calls: batch norm", () => {
     expect(maxRelError(hv, gp.map((v, j) => (v - gm[j]) / (2 * e)))).toBeLessThan(1e-5);
   });
 });
+
+describe("kernel calls: regressions", () => {
+  const { exp, dot } = K;
+  it("a kernel writing into a parameter works on a copy, with the right value and gradient", () => {
+    function g(w: Float64Array): number {
+      tanh(w, w, 4);
+      return sum(w, 4);
+    }
+    const w = Float64Array.from([0.3, -0.2, 0.5, 0.1]);
+    const before = w.slice();
+    const [v, gw] = valueAndGrad(g, { functions: { tanh, sum } })(w) as [number, Float64Array];
+    expect(w).toEqual(before);
+    expect(v).toBeCloseTo(g(before.slice()), 14);
+    expect(maxRelError(gw, numericGradient(g, [before], 0))).toBeLessThan(1e-6);
+  });
+
+  it("two kernels writing the same fresh array one after the other", () => {
+    function f(x: Float64Array): number {
+      const y = new Float64Array(2);
+      exp(y, x, 2);
+      tanh(y, x, 2);
+      return sum(y, 2);
+    }
+    const x = Float64Array.from([0.3, -0.5]);
+    expect(maxRelError(grad(f, { functions: { exp, tanh, sum } })(x), numericGradient(f, [x], 0))).toBeLessThan(1e-6);
+  });
+
+  it("a nested gradient of a function calling kernels (MAML-style)", () => {
+    function inner(w: Float64Array, x: Float64Array): number {
+      const h = new Float64Array(2);
+      matvec(h, w, x, 2, 2);
+      tanh(h, h, 2);
+      return dot(h, h, 2);
+    }
+    function outer(w: Float64Array, x: Float64Array): number {
+      const g = gradc.grad(inner)(w, x) as Float64Array;
+      const a = new Float64Array(4);
+      for (let i = 0; i < 4; i++) a[i] = w[i] - 0.3 * g[i];
+      return inner(a, x);
+    }
+    const fns = { matvec, tanh, dot, inner, grad: gradc.grad };
+    const plainOuter = (w: Float64Array, x: Float64Array) => {
+      const g = grad(inner, { functions: fns })(w, x) as Float64Array;
+      return inner(w.map((v, i) => v - 0.3 * g[i]), x);
+    };
+    const args = [rand(4), rand(2)];
+    const [v, g] = valueAndGrad(outer, { wrt: 1, functions: fns })(...args);
+    expect(relError(v, plainOuter(args[0], args[1]))).toBeLessThan(1e-12);
+    expect(maxRelError(g, numericGradient(plainOuter, args, 1))).toBeLessThan(1e-6);
+  });
+
+  it("refuses an output that aliases an input the kernel does not allow", () => {
+    function m(a: Float64Array, x: Float64Array): number {
+      const c = new Float64Array(x);
+      matvec(c, a, c, 2, 2);
+      return c[0] + c[1];
+    }
+    expect(() => grad(m, { functions: { matvec } })(rand(4), rand(2))).toThrow(/output of matvec is also its input 'x'/);
+  });
+});

@@ -162,7 +162,7 @@ export function usedTemps(i: Instr): Temp[] {
 }
 
 /** Fields of an instruction that hold vars (not in nested blocks). */
-export const VAR_FIELDS = ["v", "arr", "index", "exit", "copyOf"] as const;
+export const VAR_FIELDS = ["v", "arr", "index", "exit", "copyOf", "out"] as const;
 
 /** Vars an instruction refers to itself (not in nested blocks). */
 export function varsOf(i: Instr): Var[] {

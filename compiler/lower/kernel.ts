@@ -44,6 +44,7 @@ export function lowerKernelCall(L: Lowerer, node: ESTree.CallExpression, name: s
     else nums.push(a ? lowerNum(L, a, scope) : L.b.num(p.default as number));
   }
   const accumulate = def.accumulate && flag(L, rest.shift(), false, name, "accumulate");
+  refuseAliasing(L, node, def, out, ins);
   if (out && out.param !== undefined) L.writtenParams.add(out);
   const call: Call = { k: "call", kernel: name, ins, args: nums };
   if (out) call.out = out;
@@ -86,6 +87,18 @@ function reshape(L: Lowerer, node: ESTree.CallExpression, scope: Scope): Val {
   const [x, ...shape] = node.arguments as ESTree.Expression[];
   for (const s of shape) lowerNum(L, s, scope);
   return { k: "arr", v: array(L, x, scope, "reshape", "x") };
+}
+
+/** `out` may be an input only where the runtime kernel allows it (elementwise and row-wise kernels). */
+function refuseAliasing(L: Lowerer, node: ESTree.CallExpression, def: KernelDef, out: Var | undefined, ins: Var[]): void {
+  if (!out) return;
+  const allowed = def.aliases ?? (def.inPlace ? [def.inPlace] : []);
+  const arrays = def.params.filter((p) => p.kind === "arr");
+  arrays.forEach((p, k) => {
+    if (ins[k] !== out || allowed.includes(p.name)) return;
+    throw L.fail(node, `kernel ${def.name}`, `The output of ${def.name} is also its input '${p.name}', which the kernel does not allow.`,
+      "Write the result into another array (and copy it back if needed).");
+  });
 }
 
 function array(L: Lowerer, node: ESTree.Expression, scope: Scope, kernel: string, param: string): Var {

@@ -57,7 +57,7 @@ unary("gelu", "x", (b, x) => {
 /** A binary kernel `(out, a, b, n)` with partials `pa`, `pb` at a[i], b[i]. */
 function binary(name: string, pa: (b: Builder, x: Temp, y: Temp) => Temp, pb: (b: Builder, x: Temp, y: Temp) => Temp, range?: [number, number]): void {
   kernel({
-    name, sig: "a: arr, b: arr, n", diff: ["a", "b"], size: N, inPlace: "a",
+    name, sig: "a: arr, b: arr, n", diff: ["a", "b"], size: N, inPlace: "a", aliases: ["a", "b"],
     sample: { sizes: { out: 6, a: 6, b: 6 }, nums: { n: 6 }, ranges: range ? { b: range } : undefined },
     vjp: (r) => {
       const abar = r.bar("a"), bbar = r.bar("b");

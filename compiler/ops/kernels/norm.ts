@@ -54,7 +54,7 @@ function normalized(row: Row, value: (b: Builder, j: Temp, at: Temp) => Temp, pu
 }
 
 kernel({
-  name: "layerNorm", sig: "x: arr, gamma: arr, beta: arr, rows, cols, eps = 1e-5", diff: ["x", "gamma", "beta"],
+  name: "layerNorm", sig: "x: arr, gamma: arr, beta: arr, rows, cols, eps = 1e-5", diff: ["x", "gamma", "beta"], aliases: ["x"],
   size: (r) => r.b.op("mul", r.num("rows"), r.num("cols")),
   sample: { sizes: { out: 8, x: 8, gamma: 4, beta: 4 }, nums: { rows: 2, cols: 4 } },
   vjp: (r) => {

@@ -38,6 +38,8 @@ export interface KernelDef {
    * each entry of that input's tangent before writing the same entry of out's.
    */
   inPlace?: string;
+  /** Inputs `out` may be, as the runtime kernel allows (default: the `inPlace` input, if any). */
+  aliases?: string[];
   /** Sample operands for the table test (see test/kernels-rules.test.ts). */
   sample?: KernelSample;
 }

@@ -63,7 +63,7 @@ const onehot = (b: Builder, labels: Var, i: Temp, j: Temp) => b.op("select", b.o
 
 // Mean over rows of −log softmax(logits)[label]; `out` receives the probabilities.
 kernel({
-  name: "softmaxCrossEntropy", sig: "logits: arr, labels: arr, rows, cols", returnsNumber: true, diff: ["logits"], size,
+  name: "softmaxCrossEntropy", sig: "logits: arr, labels: arr, rows, cols", returnsNumber: true, diff: ["logits"], size, aliases: ["logits"],
   sample: { sizes: { out: 6, logits: 6, labels: 2 }, nums: { rows: 2, cols: 3 }, labels: { labels: 3 } },
   vjp: (r) => {
     const p = r.out(), zbar = r.bar("logits")!;

@@ -225,8 +225,28 @@ export class BackwardSweep extends ForwardSweep {
     // The backward loop counts with its own index, so the forward loop can be removed when dead.
     const index = b.newVar(i.index.name, "num");
     this.renamed.set(i.index.id, index);
-    const body = this.sweep(() => this.backward(i.body, depth + 1, () => this.recomputeVars(i)));
+    const body = this.sweep(() => this.enclosedBy(i.index, index, () => this.backward(i.body, depth + 1, () => this.recomputeVars(i))));
     b.emit({ k: "for", index, start: last, end: first, step: -i.step, cmp: i.step > 0 ? ">=" : "<=", body });
+  }
+
+  /** Loops being reversed around the current point: their forward index and the backward loop's. */
+  protected readonly enclosing: [Var, Var][] = [];
+
+  protected enclosedBy(forwardIndex: Var, backwardIndex: Var, build: () => void): void {
+    this.enclosing.push([forwardIndex, backwardIndex]);
+    try {
+      build();
+    } finally {
+      this.enclosing.pop();
+    }
+  }
+
+  /**
+   * Before code of the forward sweep runs again inside the backward sweep (checkpointed
+   * loops): the enclosing loops' indices take the values of the iterations being reversed.
+   */
+  protected syncEnclosingIndices(): void {
+    for (const [forwardIndex, backwardIndex] of this.enclosing) this.b.set(forwardIndex, this.b.get(backwardIndex));
   }
 
   /** Recomputes, at the start of a backward iteration, the loop's vars that were not taped. */

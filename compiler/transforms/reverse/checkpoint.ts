@@ -80,6 +80,7 @@ export class CheckpointSweep extends BackwardSweep {
     if (i.checkpoint === "call") {
       // The call again from its entry state, recording; then reversed.
       this.restoreState(loopState(i));
+      this.syncEnclosingIndices();
       this.forward(i.body, depth + 1);
       this.backward(i.body, depth + 1);
       return;
@@ -96,12 +97,13 @@ export class CheckpointSweep extends BackwardSweep {
       bb.set(from, bb.op("add", bb.get(seg.start), bb.op("mul", bb.get(s), bb.get(seg.size))));
       bb.set(to, bb.op("min", bb.op("add", bb.get(from), bb.get(seg.size)), bb.op("add", bb.get(seg.start), bb.get(seg.trips))));
       this.restoreState(state);
+      this.syncEnclosingIndices();
       // The segment again, recording; then reversed.
       const again = this.sweep(() => this.forward(i.body, depth + 1));
       bb.emit({ k: "for", index: i.index, start: bb.get(from), end: bb.get(to), step: 1, cmp: "<", body: again });
       const index = bb.newVar(i.index.name, "num");
       this.renamed.set(i.index.id, index);
-      const back = this.sweep(() => this.backward(i.body, depth + 1, () => this.recomputeVars(i)));
+      const back = this.sweep(() => this.enclosedBy(i.index, index, () => this.backward(i.body, depth + 1, () => this.recomputeVars(i))));
       bb.emit({ k: "for", index, start: bb.op("sub", bb.get(to), bb.num(1)), end: bb.get(from), step: -1, cmp: ">=", body: back });
     });
     b.emit({ k: "for", index: s, start: b.op("sub", count, b.num(1)), end: b.num(0), step: -1, cmp: ">=", body: segmentBody });
@@ -203,6 +205,7 @@ export class CheckpointSweep extends BackwardSweep {
     const cond = test[test.length - 1] as Extract<Instr, { k: "op" }>;
     const body = this.sweep(() => {
       const bb = this.b;
+      if (turns) this.syncEnclosingIndices();
       const at = (k: number) => bb.load(r.schedule, bb.op("add", bb.get(r.pc), bb.num(k)));
       bb.set(action, at(0));
       bb.set(a, bb.op("add", bb.get(r.start), at(1)));
@@ -224,7 +227,7 @@ export class CheckpointSweep extends BackwardSweep {
           const index = this.b.newVar(i.index.name, "num");
           this.b.set(index, this.b.get(a));
           this.renamed.set(i.index.id, index);
-          this.backward(i.body, depth + 1, () => this.recomputeVars(i));
+          this.enclosedBy(i.index, index, () => this.backward(i.body, depth + 1, () => this.recomputeVars(i)));
         });
       }
       bb.set(r.pc, bb.op("add", bb.get(r.pc), bb.num(3)));
