@@ -176,3 +176,43 @@ axisExtreme("maxAxis0", 0, 1);
 axisExtreme("maxAxis1", 1, 1);
 axisExtreme("minAxis0", 0, -1);
 axisExtreme("minAxis1", 1, -1);
+
+// Per-axis products: out[run] = Π of the run; each entry's adjoint is the product of the
+// run's other entries, from prefix and suffix products (exact at zeros).
+function axisProduct(name: string, axis: 0 | 1): void {
+  const shape = (r: RuleCtx) => (axis === 0 ? [r.num("cols"), r.num("rows")] : [r.num("rows"), r.num("cols")]);
+  /** For each run and each entry q of it: `each(b, run, q, product of the run's other entries)`. */
+  const eachOthers = (r: RuleCtx, each: (b: Builder, run: Temp, q: Temp, others: Temp) => void) => {
+    const x = r.arr("x");
+    const cols = hold(r.b, r.num("cols"), "stride");
+    const [runs, len] = shape(r);
+    const n = hold(r.b, len, "length");
+    const prefix = r.b.newVar("prefix", "f64[]");
+    r.b.emit({ k: "alloc", v: prefix, n: r.b.get(n) });
+    const index = (b: Builder, k: Temp, t: Temp) => (axis === 0 ? b.op("add", b.op("mul", t, b.get(cols)), k) : b.op("add", b.op("mul", k, b.get(cols)), t));
+    rowsLoop(r.b, runs, r.b.get(n), (rb, kV, cells) => {
+      const p = accumulator(rb, 1, "p");
+      cells((b, k, t) => {
+        b.store(prefix, t, b.get(p));
+        b.set(p, b.op("mul", b.get(p), b.load(x, index(b, k, t))));
+      });
+      const s = accumulator(rb, 1, "suffix");
+      loopDown(rb, rb.op("sub", rb.get(n), rb.num(1)), (b, t) => {
+        const q = index(b, b.get(kV), t);
+        each(b, b.get(kV), q, b.op("mul", b.load(prefix, t), b.get(s)));
+        b.set(s, b.op("mul", b.get(s), b.load(x, q)));
+      });
+    });
+  };
+  kernel({
+    name, sig: "x: arr, rows, cols", diff: ["x"], size: (r) => shape(r)[0],
+    sample: { sizes: { out: axis === 0 ? 3 : 2, x: 6 }, nums: { rows: 2, cols: 3 }, ranges: { x: [0.5, 1.5] } },
+    vjp: (r) => eachOthers(r, (b, run, q, others) => addAt(b, r.bar("x")!, q, b.op("mul", b.load(r.g!, run), others))),
+    jvp: (r) => {
+      loop(r.b, shape(r)[0], (b, k) => b.store(r.outDot!, k, b.num(0)));
+      eachOthers(r, (b, run, q, others) => addAt(b, r.outDot!, run, b.op("mul", others, b.load(r.dot("x")!, q))));
+    },
+  });
+}
+axisProduct("prodAxis0", 0);
+axisProduct("prodAxis1", 1);
