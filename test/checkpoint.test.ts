@@ -2,7 +2,7 @@
 // the same derivatives as recording, in every mode, under every schedule.
 import { describe, expect, it } from "vitest";
 import * as gradc from "../index.js";
-import { maxRelError } from "../runtime/numeric.js";
+import { maxRelError, numericGradient } from "../runtime/numeric.js";
 import { makeRng } from "./corpus/rng.js";
 
 type Fn = (...args: any[]) => any;
@@ -197,4 +197,65 @@ describe("checkpointing: nested loops", () => {
       expect(maxRelError(grad(arrayNested, { checkpoint: schedule })(w, 5) as Float64Array, refA)).toBeLessThan(1e-12);
     });
   }
+});
+
+describe("checkpointing: overwritten values the backward sweep needs", () => {
+  function lastWrite(x: number, n: number): number {
+    let a = x * x;
+    const y = a * x;
+    // @checkpoint
+    for (let t = 0; t < n; t++) a = t;
+    return y + a;
+  }
+  function conditional(w: Float64Array, n: number): number {
+    let last = w[0];
+    const y = last * w[1];
+    let s = 0;
+    // @checkpoint
+    for (let t = 0; t < n; t++) {
+      if (w[t % 3] > 0) last = w[t % 3] * w[1];
+      s += last * last;
+    }
+    return y * s;
+  }
+  const blk = gradc.checkpoint(function blk(h: Float64Array, w: Float64Array): number {
+    for (let i = 0; i < h.length; i++) h[i] = Math.sin(h[i] * w[i] + 0.2);
+    return h[0] + h[1];
+  });
+  function product(w: Float64Array, x: Float64Array): number {
+    const h = new Float64Array(x);
+    let s = 1;
+    for (let t = 0; t < 3; t++) s = s * blk(h, w);
+    return s;
+  }
+  const plainBlk = (h: Float64Array, w: Float64Array) => {
+    for (let i = 0; i < h.length; i++) h[i] = Math.sin(h[i] * w[i] + 0.2);
+    return h[0] + h[1];
+  };
+  const plainProduct = (w: Float64Array, x: Float64Array) => {
+    const h = new Float64Array(x);
+    let s = 1;
+    for (let t = 0; t < 3; t++) s = s * plainBlk(h, w);
+    return s;
+  };
+
+  for (const schedule of ["sqrt", "binomial", { snapshots: 1 }, { snapshots: 2 }]) {
+    it(`${JSON.stringify(schedule)}: a scalar the loop only writes`, () => {
+      expect(grad(lastWrite, { checkpoint: schedule })(3, 5)).toBe(grad(lastWrite)(3, 5));
+      const w = Float64Array.from([0.7, -0.4, 0.9]);
+      expect(maxRelError(grad(conditional, { checkpoint: schedule })(w, 7) as Float64Array, grad(conditional)(w, 7) as Float64Array)).toBeLessThan(1e-12);
+    });
+  }
+
+  it("checkpoint(fn) whose result is used non-linearly", () => {
+    const w = Float64Array.from([0.5, -0.3, 0.8]), x = Float64Array.from([0.2, 0.7, -0.4]);
+    const g = grad(product, { functions: { blk } })(w, x) as Float64Array;
+    expect(maxRelError(g, numericGradient(plainProduct, [w, x], 0))).toBeLessThan(1e-7);
+    const v = Float64Array.from([0.3, 0.1, -0.2]);
+    const hv = hvp(product, { functions: { blk } })(w, x, v) as Float64Array;
+    const gp = grad(plainProduct, { functions: { plainBlk } });
+    const e = 1e-5;
+    const up = gp(w.map((a, i) => a + e * v[i]), x) as Float64Array, down = gp(w.map((a, i) => a - e * v[i]), x) as Float64Array;
+    expect(maxRelError(hv, up.map((a, i) => (a - down[i]) / (2 * e)))).toBeLessThan(1e-6);
+  });
 });

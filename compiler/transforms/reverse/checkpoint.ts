@@ -51,7 +51,7 @@ export class CheckpointSweep extends BackwardSweep {
     const b = this.b;
     if (i.checkpoint === "call") {
       // A checkpointed call: its entry state, then its body recording nothing.
-      this.saveState(loopState(i));
+      this.saveState(this.stateOf(i));
       b.block.push(...this.primalBody(i));
       return;
     }
@@ -59,7 +59,7 @@ export class CheckpointSweep extends BackwardSweep {
     b.set(seg.start, i.start);
     b.set(seg.trips, b.op("sub", this.finalIndex(i, i.start, i.end), i.start));
     b.set(seg.size, b.op("max", b.num(1), b.op("ceil", b.op("sqrt", b.get(seg.trips)))));
-    const state = loopState(i);
+    const state = this.stateOf(i);
     // The loop itself, recording nothing; a snapshot at the start of each segment.
     const primal = this.primalBody(i);
     const body = this.sweep(() => {
@@ -79,7 +79,7 @@ export class CheckpointSweep extends BackwardSweep {
     const b = this.b;
     if (i.checkpoint === "call") {
       // The call again from its entry state, recording; then reversed.
-      this.restoreState(loopState(i));
+      this.restoreState(this.stateOf(i));
       this.syncEnclosingIndices();
       this.forward(i.body, depth + 1);
       this.backward(i.body, depth + 1);
@@ -87,7 +87,7 @@ export class CheckpointSweep extends BackwardSweep {
     }
     const seg = this.segmentsOf(i);
     if (depth > 0) for (const v of [seg.size, seg.trips, seg.start]) b.set(v, this.pop("num"));
-    const state = loopState(i);
+    const state = this.stateOf(i);
     const count = b.op("ceil", b.op("div", b.get(seg.trips), b.get(seg.size)));
     const s = b.newVar("segment", "num");
     const from = b.newVar(`${i.index.name}_from`, "num");
@@ -239,7 +239,7 @@ export class CheckpointSweep extends BackwardSweep {
     let r = this.revolves.get(i);
     if (!r) {
       const b = this.b;
-      const state = loopState(i);
+      const state = this.stateOf(i);
       const name = i.index.name;
       r = {
         state,
@@ -282,6 +282,10 @@ export class CheckpointSweep extends BackwardSweep {
     }
   }
 
+  private stateOf(i: For): LoopState {
+    return loopState(i, this.saves);
+  }
+
   private segmentsOf(i: For): Segments {
     let seg = this.segments.get(i);
     if (!seg) {
@@ -314,14 +318,29 @@ export class CheckpointSweep extends BackwardSweep {
 /**
  * What a loop carries: vars its body writes and may read, in an iteration, before that
  * iteration writes them (a scalar set first, an array allocated first, an inner loop's
- * index are the iteration's own). Arrays written element by element count as read.
+ * index are the iteration's own; arrays written element by element count as read), and
+ * vars whose overwritten values the backward sweep needs (`saves`: the run that records
+ * must save the right values, so it must start from them).
  */
-export function loopState(loop: For): LoopState {
+export function loopState(loop: For, saves: Set<Instr>): LoopState {
   const written = new Set<Var>();
-  walk(loop.body, (i) => { for (const v of writtenVars(i)) written.add(v); });
+  const saved = new Set<Var>();
+  walk(loop.body, (i) => {
+    for (const v of writtenVars(i)) {
+      written.add(v);
+      if (saves.has(i)) saved.add(v);
+    }
+  });
   const exposed = new Set<Var>();
   exposedReads(loop.body, new Set([loop.index]), exposed);
-  const carried = [...written].filter((v) => exposed.has(v));
+  // Arrays each iteration allocates before touching them are its own, saved or not.
+  const fresh = new Set<Var>();
+  const touched = new Set<Var>();
+  for (const i of loop.body) {
+    if (i.k === "alloc" && !touched.has(i.v)) fresh.add(i.v);
+    walk([i], (x) => { for (const v of varsOf(x)) touched.add(v); });
+  }
+  const carried = [...written].filter((v) => exposed.has(v) || (saved.has(v) && !fresh.has(v)));
   return { scalars: carried.filter((v) => !isArrayType(v.type)), arrays: carried.filter((v) => isArrayType(v.type)) };
 }
 
