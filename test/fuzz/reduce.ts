@@ -155,13 +155,19 @@ function edits(text: string): Edit[] {
  * `opts` are passed to checkProgram (use `wrts` to check only the failing wrt, and
  * `at` the failing point, where each candidate is first run in a worker with a timeout).
  */
-export function reduce(prog: FuzzProgram, sig: string, opts: CheckOptions = {}, log?: (msg: string) => void): FuzzProgram {
+export function reduce(
+  prog: FuzzProgram,
+  sig: string,
+  opts: CheckOptions = {},
+  log?: (msg: string) => void,
+  /** The check to keep failing (default: checkProgram with `opts`). */
+  check: (p: FuzzProgram) => Failure[] = (p) => checkProgram(p, opts).failures,
+): FuzzProgram {
   const holds = (text: string): FuzzProgram | undefined => {
     const p = parseText(text, prog.seed);
     if (!p) return undefined;
     if (opts.at && !terminates(p, opts.at)) return undefined;
-    const res = checkProgram(p, opts);
-    return res.failures.some((f) => signature(f) === sig) ? p : undefined;
+    return check(p).some((f) => signature(f) === sig) ? p : undefined;
   };
   let cur = prog;
   // statement-level edits first (cheap to find, remove the most), then everything,

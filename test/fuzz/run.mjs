@@ -19,6 +19,11 @@
 // --f32          x is a Float32Array and some local arrays are Float32Array
 // --size N       statements in each loss body (default: random 6..18)
 // --avoid a,b     leave out constructs with known bugs (see GenOptions.avoid in generate.ts)
+// --checkpoint   check checkpointing instead (test/fuzz/checkpoint.ts): each `for (` loop
+//                marked `// @checkpoint` alone, then all accepted ones together, under
+//                every schedule, against the un-checkpointed value and gradient; with
+//                --reduce, reduces that failure (its marked program, wrt, schedule, point)
+// --seed N        with --count and no --file: the first seed (as --from)
 // Exit status 1 if any program fails; each failure is printed with its seed and source.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -54,6 +59,36 @@ const programOf = (seed) => {
   return prog;
 };
 
+const cpMod = flag("checkpoint") ? (await runnerImport(here("./checkpoint.ts"))).module : undefined;
+
+if (flag("reduce") && cpMod) {
+  const r = opt("reduce");
+  const seed = Number(r !== undefined && !r.startsWith("--") ? r : opt("seed", 0));
+  const res = cpMod.checkCheckpoint(programOf(seed));
+  const failure = res.failures[Number(opt("failure", 0))];
+  if (!failure) {
+    console.log(`seed ${seed} passes (checkpointing)`);
+    process.exit(0);
+  }
+  if (!failure.marked) {
+    console.log(cpMod.formatCheckpointFailures(res));
+    process.exit(0);
+  }
+  const sig = red.signature(failure);
+  const wi = ["x", "w", "p"].indexOf(failure.wrt);
+  const schedule = cpMod.parseSchedule(failure.schedule);
+  console.log(`reducing seed ${seed} (${failure.variant}, wrt ${failure.wrt}, schedule ${failure.schedule}) for ${sig}`);
+  const checkFn = (p) => cpMod.checkMarked(p, wi, schedule, failure.args);
+  const small = red.reduce(failure.marked, sig, { at: failure.args }, (m) => process.stderr.write(`\r${m}   `), checkFn);
+  process.stderr.write("\n");
+  const again = checkFn(small);
+  console.log(`seed ${seed}, wrt ${failure.wrt}, checkpoint: ${failure.schedule}`);
+  for (const fl of again) console.log(`  [${fl.kind}] ${fl.message}`);
+  console.log(`  args: ${check.showArgs(failure.args)}`);
+  console.log("  program:", "\n" + small.text.split("\n").map((l) => `    ${l}`).join("\n"));
+  process.exit(0);
+}
+
 if (flag("reduce")) {
   const r = opt("reduce");
   const seed = Number(r !== undefined && !r.startsWith("--") ? r : opt("seed", 0));
@@ -75,13 +110,46 @@ if (flag("reduce")) {
   process.exit(0);
 }
 
+const quiet = flag("quiet");
 const seeds = opt("file")
   ? [Number(opt("seed", 0))]
   : opt("seeds")
   ? opt("seeds").split(",").map(Number)
-  : Array.from({ length: Number(opt("count", 500)) }, (_, k) => Number(opt("from", 1000)) + k);
+  : Array.from({ length: Number(opt("count", 500)) }, (_, k) => Number(opt("from", opt("seed", 1000))) + k);
 
-const quiet = flag("quiet");
+if (cpMod) {
+  const t = { programs: 0, loops: 0, variants: 0, checked: 0, refused: 0, failed: 0, failures: 0 };
+  const byKind = new Map();
+  const failed = [];
+  const t1 = Date.now();
+  for (const seed of seeds) {
+    if (flag("progress")) process.stderr.write(`\rseed ${seed}   `);
+    const res = cpMod.checkCheckpoint(programOf(seed));
+    t.programs++;
+    t.loops += res.loops;
+    t.variants += res.variants;
+    t.checked += res.checked;
+    t.refused += res.refused;
+    t.failures += res.failures.length;
+    if (res.failures.length) {
+      t.failed++;
+      failed.push(seed);
+      for (const k of new Set(res.failures.map((f) => `${f.kind}${f.schedule ? ` (${f.schedule})` : ""}`))) byKind.set(k, (byKind.get(k) ?? 0) + 1);
+      if (!quiet) console.log(cpMod.formatCheckpointFailures(res) + "\n");
+    }
+  }
+  console.log(
+    `checkpointing: ${t.programs} programs in ${((Date.now() - t1) / 1000).toFixed(1)}s, ${t.loops} for loops, ` +
+      `${t.variants} marked variants, ${t.checked} (variant, wrt, schedule) gradients compared, ` +
+      `${t.refused} (variant, wrt) refusals skipped; ${t.failed} programs failed (${t.failures} failures)`,
+  );
+  if (failed.length) {
+    console.log(`programs by failure kind: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(", ")}`);
+    console.log(`failed seeds: ${failed.join(",")}`);
+  }
+  process.exit(failed.length ? 1 : 0);
+}
+
 const buildCheck = flag("ts") ? (await runnerImport(here("./build-check.ts"))).module : undefined;
 const totals = { programs: 0, checked: 0, skipped: 0, untested: 0, failed: 0 };
 const byKind = new Map();
