@@ -268,8 +268,9 @@ export class CheckpointSweep extends BackwardSweep {
     b.set(s, slot);
     r.state.scalars.forEach((v, q) => {
       const at = b.op("add", b.op("mul", b.get(s), b.num(r.state.scalars.length)), b.num(q));
-      if (save) b.store(r.scalarSlots[0], at, b.get(v));
-      else b.set(v, b.load(r.scalarSlots[0], at));
+      // Booleans are kept as 1 and 0.
+      if (save) b.store(r.scalarSlots[0], at, v.type === "bool" ? b.op("select", b.get(v), b.num(1), b.num(0)) : b.get(v));
+      else b.set(v, v.type === "bool" ? b.op("ne", b.load(r.scalarSlots[0], at), b.num(0)) : b.load(r.scalarSlots[0], at));
     });
     for (const [v, slots] of r.arraySlots) {
       const n = b.newVar(`${v.name}_length`, "num");
@@ -333,14 +334,10 @@ export function loopState(loop: For, saves: Set<Instr>): LoopState {
   });
   const exposed = new Set<Var>();
   exposedReads(loop.body, new Set([loop.index]), exposed);
-  // Arrays each iteration allocates before touching them are its own, saved or not.
-  const fresh = new Set<Var>();
-  const touched = new Set<Var>();
-  for (const i of loop.body) {
-    if (i.k === "alloc" && !touched.has(i.v)) fresh.add(i.v);
-    walk([i], (x) => { for (const v of varsOf(x)) touched.add(v); });
-  }
-  const carried = [...written].filter((v) => exposed.has(v) || (saved.has(v) && !fresh.has(v)));
+  // Arrays the body allocates and never reads before allocating them are each iteration's own, saved or not.
+  const allocated = new Set<Var>();
+  walk(loop.body, (i) => { if (i.k === "alloc") allocated.add(i.v); });
+  const carried = [...written].filter((v) => exposed.has(v) || (saved.has(v) && !allocated.has(v)));
   return { scalars: carried.filter((v) => !isArrayType(v.type)), arrays: carried.filter((v) => isArrayType(v.type)) };
 }
 
