@@ -171,6 +171,18 @@ export function varsOf(i: Instr): Var[] {
   return i.k === "call" ? [...own, ...i.ins] : own;
 }
 
+/** Vars whose values an instruction reads itself (not in nested blocks). */
+export function varsRead(i: Instr): Var[] {
+  switch (i.k) {
+    case "get": case "pushref": return [i.v];
+    case "load": case "len": return [i.arr];
+    case "alloc": return i.copyOf ? [i.copyOf] : [];
+    case "call": return i.accumulate && i.out ? [...i.ins, i.out] : i.ins;
+    case "for": return i.exit ? [i.exit] : [];
+    default: return [];
+  }
+}
+
 /** Replaces the vars an instruction refers to (not in nested blocks), in place. */
 export function mapVars(i: Instr, fn: (v: Var) => Var): void {
   const r = i as unknown as Record<string, Var | undefined>;

@@ -2,7 +2,7 @@
 // writes nobody reads, empty branches and loops) until nothing changes.
 import { opDef } from "../ops/table.js";
 import { Effects } from "../ir/effects.js";
-import { hasDst, childBlocks, usedTemps, walk, type Block, type Func, type Instr, type Temp } from "../ir/types.js";
+import { hasDst, childBlocks, usedTemps, varsRead, walk, type Block, type Func, type Instr, type Temp } from "../ir/types.js";
 import { replaceUses } from "./normalize.js";
 
 export interface SimplifyOptions {
@@ -127,7 +127,7 @@ function liveness(f: Func, body: Block, opts: SimplifyOptions): Liveness {
     live.temps.add(t.id);
     const d = defs.get(t.id);
     if (!d) return;
-    for (const v of varsRead(d)) live.vars.add(v);
+    for (const v of varsRead(d)) live.vars.add(v.id);
     usedTemps(d).forEach(markTemp);
   };
   const visit = (block: Block): boolean => {
@@ -137,7 +137,7 @@ function liveness(f: Func, body: Block, opts: SimplifyOptions): Liveness {
       if (!isLive(i, live) && !inner) continue;
       any = true;
       usedTemps(i).forEach(markTemp);
-      for (const v of varsRead(i)) live.vars.add(v);
+      for (const v of varsRead(i)) live.vars.add(v.id);
       if (i.k === "while") for (const t of i.test) if (hasDst(t)) markTemp(t.dst);
     }
     return any;
@@ -156,18 +156,6 @@ function isLive(i: Instr, live: Liveness): boolean {
     case "push": case "pop": case "pushref": case "reserve": return true;
     case "call": return (!!i.out && live.vars.has(i.out.id)) || (!!i.dst && live.temps.has(i.dst.id));
     default: return hasDst(i) && live.temps.has(i.dst.id);
-  }
-}
-
-function varsRead(i: Instr): number[] {
-  switch (i.k) {
-    case "get": return [i.v.id];
-    case "load": case "len": return [i.arr.id];
-    case "alloc": return i.copyOf ? [i.copyOf.id] : [];
-    case "pushref": return [i.v.id];
-    case "call": return [...i.ins.map((v) => v.id), ...(i.accumulate && i.out ? [i.out.id] : [])];
-    case "for": return i.exit ? [i.exit.id] : [];
-    default: return [];
   }
 }
 
@@ -201,7 +189,7 @@ function deadStores(block: Block, atEnd?: Set<number>): Set<Instr> {
   const out = new Set<Instr>();
   const pending = new Map<number, Instr>();
   for (const i of block) {
-    walk([i], (j) => { for (const v of varsRead(j)) pending.delete(v); });
+    walk([i], (j) => { for (const v of varsRead(j)) pending.delete(v.id); });
     if (i.k !== "set" && i.k !== "if" && i.k !== "for" && i.k !== "while") continue;
     if (i.k !== "set") {
       pending.clear();

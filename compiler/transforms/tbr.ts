@@ -3,7 +3,7 @@
 import { Builder } from "../ir/builder.js";
 import { opDef } from "../ops/table.js";
 import { Effects, TAPE } from "../ir/effects.js";
-import { hasDst, usedTemps, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+import { hasDst, usedTemps, varsRead, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 import { fixpoint, type Activity } from "./activity.js";
 import { activeCallInputs, vjpReads } from "./kernel-calls.js";
 
@@ -14,18 +14,6 @@ export interface Needs {
   callReads: Map<Instr, { ins: Var[]; out: boolean }>;
   /** Per checkpointed loop: the locations its body reads (it runs again in the backward sweep). */
   rerunReads: Map<Instr, Set<number>>;
-}
-
-/** Vars an instruction reads itself (not in nested blocks). */
-function varsRead(i: Instr): Var[] {
-  switch (i.k) {
-    case "get": return [i.v];
-    case "load": case "len": return [i.arr];
-    case "alloc": return i.copyOf ? [i.copyOf] : [];
-    case "call": return i.accumulate && i.out ? [...i.ins, i.out] : i.ins;
-    case "for": return i.exit ? [i.exit] : [];
-    default: return [];
-  }
 }
 
 /** What each argument's partial derivative reads: argument positions, and whether the result. */

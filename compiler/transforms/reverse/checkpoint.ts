@@ -7,7 +7,7 @@
 //   a `checkpoint(fn)` call (lowered to a one-iteration loop): its entry state is kept,
 //   its body run again recording and reversed.
 import { cloneBlock } from "../../ir/rewrite.js";
-import { childBlocks, isArrayType, varsOf, walk, type For, type Instr, type Temp, type Var } from "../../ir/types.js";
+import { childBlocks, isArrayType, varsOf, varsRead, walk, type For, type Instr, type Temp, type Var } from "../../ir/types.js";
 import { emitKernel, loop } from "../../ops/kernels/index.js";
 import { BackwardSweep } from "./backward-sweep.js";
 
@@ -56,9 +56,8 @@ export class CheckpointSweep extends BackwardSweep {
       return;
     }
     const seg = this.segmentsOf(i);
-    b.set(seg.start, i.start);
-    b.set(seg.trips, b.op("sub", this.finalIndex(i, i.start, i.end), i.start));
-    b.set(seg.size, b.op("max", b.num(1), b.op("ceil", b.op("sqrt", b.get(seg.trips)))));
+    this.setBounds(i, seg.start, seg.trips);
+    b.set(seg.size, this.sqrtOf(seg.trips));
     const state = this.stateOf(i);
     // The loop itself, recording nothing; a snapshot at the start of each segment.
     const primal = this.primalBody(i);
@@ -134,6 +133,18 @@ export class CheckpointSweep extends BackwardSweep {
       "checkpointing cannot recompute it. Allocate the array before and pass it in (write into it), or return a number.");
   }
 
+  /** The loop's first index and trip count, into vars. */
+  private setBounds(i: For, start: Var, trips: Var): void {
+    this.b.set(start, i.start);
+    this.b.set(trips, this.b.op("sub", this.finalIndex(i, i.start, i.end), i.start));
+  }
+
+  /** max(1, ⌈√trips⌉): sqrt's segment length and binomial's default snapshot count. */
+  private sqrtOf(trips: Var): Temp {
+    const b = this.b;
+    return b.op("max", b.num(1), b.op("ceil", b.op("sqrt", b.get(trips))));
+  }
+
   private binomial(i: For): boolean {
     return i.checkpoint === "loop" && this.schedule !== undefined && this.schedule !== "sqrt";
   }
@@ -154,9 +165,8 @@ export class CheckpointSweep extends BackwardSweep {
   private forwardRevolve(i: For, depth: number): void {
     const b = this.b;
     const r = this.revolveOf(i);
-    b.set(r.start, i.start);
-    b.set(r.trips, b.op("sub", this.finalIndex(i, i.start, i.end), i.start));
-    const k = typeof this.schedule === "object" ? b.num(this.schedule.snapshots) : b.op("max", b.num(1), b.op("ceil", b.op("sqrt", b.get(r.trips))));
+    this.setBounds(i, r.start, r.trips);
+    const k = typeof this.schedule === "object" ? b.num(this.schedule.snapshots) : this.sqrtOf(r.trips);
     b.set(r.slots, b.op("min", k, b.op("max", b.num(1), b.get(r.trips))));
     const run = this.sweep(() => {
       const bb = this.b;
@@ -362,16 +372,10 @@ function exposedReads(block: Instr[], assigned: Set<Var>, exposed: Set<Var>): vo
   }
 }
 
-/** Vars an instruction reads itself (not in nested blocks); a store or kernel output reads its array (other entries stay). */
+/** Vars an instruction reads; a store or a kernel's output also "reads" its array (the other entries stay). */
 function readVars(i: Instr): Var[] {
-  switch (i.k) {
-    case "get": return [i.v];
-    case "load": case "len": case "store": case "fill": return [i.arr];
-    case "alloc": return i.copyOf ? [i.copyOf] : [];
-    case "call": return i.out ? [...i.ins, i.out] : i.ins;
-    case "for": return i.exit ? [i.exit] : [];
-    default: return [];
-  }
+  const partial = i.k === "store" || i.k === "fill" ? [i.arr] : i.k === "call" && i.out ? [i.out] : [];
+  return [...varsRead(i), ...partial];
 }
 
 function writtenVars(i: Instr): Var[] {
