@@ -9,7 +9,7 @@ import { Builder, buildBlock, type Ids } from "../ir/builder.js";
 import { opDef } from "../ops/table.js";
 import { hasDst, isArrayType, walk, type Block, type Call, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 import { loop } from "../ops/kernels/index.js";
-import { activeCallInputs, baseCtx, kernelOf, operand } from "./kernel-calls.js";
+import { activeCallInputs, baseCtx, inPlaceByRule, kernelOf, operand } from "./kernel-calls.js";
 import { analyzeActivity, diffArgs, tapeLocation, type Activity } from "./activity.js";
 
 export interface ForwardOptions {
@@ -248,8 +248,7 @@ class Forward {
       };
       copies.set(i.out, keep(i.out));
       // A rule for in-place calls reads each tangent entry before writing it: no copy needed.
-      const ruleInPlace = kernelOf(i).inPlace !== undefined && operand(i, kernelOf(i).inPlace!) === i.out;
-      if (this.active(i.out) && !ruleInPlace) copies.set(this.arrayDot(i.out), keep(this.arrayDot(i.out)));
+      if (this.active(i.out) && !inPlaceByRule(i)) copies.set(this.arrayDot(i.out), keep(this.arrayDot(i.out)));
     }
     b.emit(i);
     const ctx = baseCtx(b, i, this.defs, (t) => t);

@@ -30,6 +30,15 @@ export function diffOperands(i: Call): { arrays: [string, Var][]; nums: [string,
   return { arrays, nums };
 }
 
+/**
+ * Whether the call writes over exactly its record's `inPlace` input (`relu(h, h, n)`):
+ * then its rules can write that input's adjoint or tangent over the output's.
+ */
+export function inPlaceByRule(i: Call): boolean {
+  const name = kernelOf(i).inPlace;
+  return !!i.out && !i.accumulate && name !== undefined && operand(i, name) === i.out && i.ins.filter((v) => v === i.out).length === 1;
+}
+
 /** Names of the differentiable operands that are active. */
 export function activeCallInputs(i: Call, act: { vars: Set<number>; temps: Set<number> }): Set<string> {
   const { arrays, nums } = diffOperands(i);

@@ -4,7 +4,7 @@ import { Builder, type Factor, type Ids } from "../../ir/builder.js";
 import { opDef } from "../../ops/table.js";
 import { childBlocks, hasDst, walk, type Block, type Call, type For, type Func, type Instr, type Temp, type Var } from "../../ir/types.js";
 import { emitKernel, loop } from "../../ops/kernels/index.js";
-import { activeCallInputs, baseCtx, kernelOf, operand } from "../kernel-calls.js";
+import { activeCallInputs, baseCtx, inPlaceByRule, kernelOf, operand } from "../kernel-calls.js";
 import { diffArgs, tapeLocation } from "../activity.js";
 import { ForwardSweep } from "./forward-sweep.js";
 import type { CheckpointSpec } from "../../request.js";
@@ -162,8 +162,7 @@ export class BackwardSweep extends ForwardSweep {
     };
     const def = kernelOf(i);
     // In place, with a rule that can write the input's adjoint over out's: nothing to copy or reset.
-    const overwrite = !!outBar && !i.accumulate && !!def.inPlace && active.has(def.inPlace)
-      && i.ins.filter((v) => v === i.out).length === 1 && operand(i, def.inPlace) === i.out;
+    const overwrite = !!outBar && inPlaceByRule(i) && active.has(def.inPlace!);
     if (active.size > 0 && (outBar || gs)) {
       let g = outBar;
       // Otherwise written in place: the rule reads a copy of out's adjoint, which is reset first.
