@@ -5,7 +5,7 @@
 // derivative code is again IR that the transforms accept, and second order works
 // through every kernel whose rules only use kernels with rules.
 import { Builder } from "../../ir/builder.js";
-import type { Call, Temp, Type, Var } from "../../ir/types.js";
+import type { Call, Temp, Var } from "../../ir/types.js";
 
 /** One parameter after `out`: an array, a number, or a boolean option (with its default). */
 export interface KernelParam {
@@ -159,10 +159,6 @@ export function loop(b: Builder, n: Temp, body: (ib: Builder, i: Temp, index: Va
   b.emit({ k: "for", index, start: b.num(0), end: n, step: 1, cmp: "<", body: inner });
 }
 
-/** The array type of a var that holds an array (for temporaries shaped like it). */
-export function arrayType(v: Var): Type {
-  return v.type === "f32[]" ? "f32[]" : "f64[]";
-}
 
 /** A var holding `t`, so loop bodies (which may not use outer temps) can read it. */
 export function hold(b: Builder, t: Temp, name: string): Var {
