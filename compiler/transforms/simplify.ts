@@ -154,6 +154,8 @@ function isLive(i: Instr, live: Liveness): boolean {
     case "set": case "alloc": case "popref": return live.vars.has(i.v.id);
     case "store": case "fill": return live.vars.has(i.arr.id);
     case "push": case "pop": case "pushref": case "reserve": return true;
+    // A loop sets its index: its value after the loop is the trip count's bound.
+    case "for": return live.vars.has(i.index.id);
     case "call": return (!!i.out && live.vars.has(i.out.id)) || (!!i.dst && live.temps.has(i.dst.id));
     default: return hasDst(i) && live.temps.has(i.dst.id);
   }
@@ -206,7 +208,8 @@ function deadStores(block: Block, atEnd?: Set<number>): Set<Instr> {
 function dead(i: Instr, live: Liveness): boolean {
   switch (i.k) {
     case "if": return i.then.length === 0 && i.else.length === 0;
-    case "for": case "while": return i.body.length === 0;
+    case "for": return i.body.length === 0 && !isLive(i, live);
+    case "while": return i.body.length === 0;
     default: return !isLive(i, live);
   }
 }
