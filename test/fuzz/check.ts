@@ -1,7 +1,7 @@
 // Checks one generated program: for each parameter as wrt, at random points, the
 // compiled value must equal the function's and the gradient must match central
 // differences. Shared by test/fuzz.test.ts and the long-run script test/fuzz/run.ts.
-import { grad, GradcError, hvp, jvp, valueAndGrad } from "../../index.js";
+import { grad, GradcError, hessian, hvp, jvp, valueAndGrad } from "../../index.js";
 import { maxRelError, numericGradient, relError } from "../../runtime/numeric.js";
 import { makeRng, seedOf, type Rng } from "../corpus/rng.js";
 import { buildProgram, generateProgram, makeArgs, PARAMS, type FuzzArgs, type FuzzProgram, type GenOptions } from "./generate.js";
@@ -58,16 +58,21 @@ export interface CheckOptions {
   /** Only these wrt indices (default: all three). */
   wrts?: number[];
   /**
-   * Other derivative modes to check at one point per wrt: "jvp" (forward mode must
-   * give the reverse-mode gradient dotted with the tangent) and "hvp" (forward over
-   * reverse must match central differences of the gradient along the vector).
+   * Other derivative modes to check at one point per wrt, each against valueAndGrad:
+   * "grad" (the value-free gradient must equal valueAndGrad's), "jvp" (forward mode
+   * must give the reverse-mode gradient dotted with the tangent), "hvp" (forward over
+   * reverse must match central differences of valueAndGrad's gradient along the
+   * vector) and "hessian" (its product with the vector must equal the HVP).
    */
-  modes?: ("jvp" | "hvp")[];
+  modes?: Mode[];
   /** Check only at this point (no other attempts): for reducing a failure. */
   at?: FuzzArgs;
   /** Generator options, for checkSeed. */
   gen?: GenOptions;
 }
+
+export type Mode = "grad" | "jvp" | "hvp" | "hessian";
+export const ALL_MODES: Mode[] = ["grad", "jvp", "hvp", "hessian"];
 
 export function copyArgs(args: FuzzArgs): FuzzArgs {
   return [args[0].slice(), args[1], { a: args[2].a.slice(), b: args[2].b }];
@@ -208,6 +213,7 @@ function gradDifference(g: (...a: unknown[]) => unknown, args: FuzzArgs, wi: num
 
 function checkModes(f: (...a: any[]) => number, functions: Record<string, Function>, prog: FuzzProgram, res: CheckResult, opts: CheckOptions): void {
   const tol = prog.f32 ? 1e-6 : 1e-9;
+  const modes = opts.modes!;
   for (let wi = 0; wi < PARAMS.length; wi++) {
     if (opts.wrts && !opts.wrts.includes(wi)) continue;
     const rng = makeRng(seedOf(`fuzz:${prog.seed}:modes:${wi}`));
@@ -215,38 +221,49 @@ function checkModes(f: (...a: any[]) => number, functions: Record<string, Functi
     const want = f(...copyArgs(args));
     const g = valueAndGrad(f, { wrt: wi, functions })(...copyArgs(args))[1];
     const t = randomLike(args[wi] as Shape, rng);
-    if (opts.modes!.includes("jvp")) {
-      const wrt = `${PARAMS[wi]} (jvp)`;
+    const fail = (mode: string, kind: FailureKind, message: string) => res.failures.push({ kind, wrt: `${PARAMS[wi]} (${mode})`, message, args });
+    const attempt = (mode: Mode, check: () => void) => {
+      if (!modes.includes(mode)) return;
       try {
-        const [v, jt] = jvp(f, { wrt: wi, functions })(...copyArgs(args), t) as [number, number];
-        if (!(v === want || relError(v, want) <= VALUE_TOL)) res.failures.push({ kind: "value", wrt, message: `value ${v}, loss returns ${want}`, args });
-        const ref = dot(g, t);
-        const err = relError(jt, ref);
-        if (!(err <= tol)) res.failures.push({ kind: "gradient", wrt, message: `J·t = ${jt}, reverse gradient · t = ${ref} (error ${err.toExponential(2)})`, args });
+        check();
       } catch (e) {
-        res.failures.push({ kind: e instanceof GradcError ? "refused" : "crash", wrt, message: describeError(e), args });
+        fail(mode, e instanceof GradcError ? "refused" : "crash", describeError(e));
       }
-    }
-    if (opts.modes!.includes("hvp")) {
-      const wrt = `${PARAMS[wi]} (hvp)`;
-      try {
-        const hv = hvp(f, { wrt: wi, functions })(...copyArgs(args), t);
-        const gw = grad(f, { wrt: wi, functions });
-        const e = prog.f32 ? 1e-3 : 1e-5;
-        const d1 = gradDifference(gw, args, wi, t, e);
-        const d2 = gradDifference(gw, args, wi, t, e / 2);
-        if (maxRelError(d1, d2) <= (prog.f32 ? 1e-4 : 1e-6)) {
-          const err = maxRelError(hv, d1);
-          if (!(err < (prog.f32 ? GRAD_TOL_32 : GRAD_TOL))) {
-            res.failures.push({ kind: "gradient", wrt, message: `relative error ${err.toExponential(2)}\n  hvp:        ${show(hv)}\n  difference: ${show(d1)}`, args });
-          }
-        } else {
-          res.skipped++;
-        }
-      } catch (e) {
-        res.failures.push({ kind: e instanceof GradcError ? "refused" : "crash", wrt, message: describeError(e), args });
+    };
+    attempt("grad", () => {
+      const err = maxRelError(grad(f, { wrt: wi, functions })(...copyArgs(args)), g);
+      if (!(err <= 1e-12)) fail("grad", "gradient", `grad differs from valueAndGrad by ${err.toExponential(2)}`);
+    });
+    attempt("jvp", () => {
+      const [v, jt] = jvp(f, { wrt: wi, functions })(...copyArgs(args), t) as [number, number];
+      if (!(v === want || relError(v, want) <= VALUE_TOL)) fail("jvp", "value", `value ${v}, loss returns ${want}`);
+      const ref = dot(g, t);
+      const err = relError(jt, ref);
+      if (!(err <= tol)) fail("jvp", "gradient", `J·t = ${jt}, reverse gradient · t = ${ref} (error ${err.toExponential(2)})`);
+    });
+    let hv: unknown;
+    attempt("hvp", () => {
+      hv = hvp(f, { wrt: wi, functions })(...copyArgs(args), t);
+      const gw = (...a: unknown[]) => valueAndGrad(f, { wrt: wi, functions })(...a)[1];
+      const e = prog.f32 ? 1e-3 : 1e-5;
+      const d1 = gradDifference(gw, args, wi, t, e);
+      const d2 = gradDifference(gw, args, wi, t, e / 2);
+      if (!(maxRelError(d1, d2) <= (prog.f32 ? 1e-4 : 1e-6))) {
+        res.skipped++;
+        return;
       }
-    }
+      const err = maxRelError(hv, d1);
+      if (!(err < (prog.f32 ? GRAD_TOL_32 : GRAD_TOL))) fail("hvp", "gradient", `relative error ${err.toExponential(2)}\n  hvp:        ${show(hv)}\n  difference: ${show(d1)}`);
+    });
+    attempt("hessian", () => {
+      if (typeof t === "object" && !ArrayBuffer.isView(t)) return; // hessian takes a number or an array
+      const H = hessian(f, { wrt: wi, functions })(...copyArgs(args)) as Float64Array;
+      const ts = typeof t === "number" ? [t] : Array.from(t);
+      const Ht = ts.map((_, i) => ts.reduce((s, tj, j) => s + H[i * ts.length + j] * tj, 0));
+      const ref = hv ?? hvp(f, { wrt: wi, functions })(...copyArgs(args), t);
+      const err = maxRelError(typeof t === "number" ? Ht[0] : Float64Array.from(Ht), ref);
+      if (!(err <= tol)) fail("hessian", "gradient", `H·t differs from the HVP by ${err.toExponential(2)}\n  H·t: ${show(Float64Array.from(Ht))}\n  hvp: ${show(ref)}`);
+    });
   }
 }
 

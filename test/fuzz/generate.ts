@@ -376,6 +376,11 @@ class Gen {
       [0.5, () => `Math.${this.pick(["sinh", "cosh"])}(Math.tanh(${e()}))`],
       [0.5, () => `Math.tan(${this.lit(0.2, 1.2)} * Math.sin(${e()}))`],
       [0.7, () => `Math.atan2(${e()}, ${this.lit(1.2, 2)} + Math.cos(${e()}))`],
+      // Ops at points where their partials are singular (0/0, ±∞): an element of a
+      // fresh array read before it is written is an inactive 0.
+      [sc.arrs.length ? 0.4 : 0, () => { const r = this.read(sc); return `Math.atan2(${r}, ${r})`; }],
+      [sc.arrs.length ? 0.3 : 0, () => { const r = this.read(sc); return `Math.hypot(${r}, ${r})`; }],
+      [sc.arrs.length ? 0.3 : 0, () => { const r = this.read(sc); return `Math.sqrt((${r}) * (${r}))`; }],
       [0.5, () => this.avoids("hypot3") ? `Math.hypot(${e()}, ${this.lit(0.3, 1)})` : `Math.hypot(${e()}, ${e()}, ${this.lit(0.3, 1)})`],
       // Non-smooth functions: ties have probability ~0 at random points.
       [0.7, () => `Math.${this.pick(["max", "min"])}(${e()}, ${e()} + ${this.lit(0.05, 0.5)})`],
@@ -772,7 +777,10 @@ class Gen {
     const out = [`${ind}const ${h} = ${init!};`];
     const arr: ArrRef = { name: h, len: cls!, writable: true };
     if (this.chance(0.4)) out.push(`${ind}${h}.fill(${this.chance(0.5) ? this.signedLit() : this.num(sc, 2)});`);
-    if (this.chance(0.5)) {
+    if (this.chance(0.2)) {
+      // only the first element: the others stay 0 with zero derivatives (singular points)
+      out.push(`${ind}${h}[0] = ${this.num(sc, 2)};`);
+    } else if (this.chance(0.5)) {
       const j = this.fresh("j");
       const inner = child(sc);
       inner.idxs.push({ name: j, len: cls!, ge1: false });

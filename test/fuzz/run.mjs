@@ -12,8 +12,9 @@
 //                 of generating one, at the points of --seed (default 0)
 // --show SEED     print the program for SEED and exit
 // --reduce SEED   reduce the first failure of SEED (--failure K for the K-th) and print it
-// --modes jvp,hvp  also check forward mode against reverse, and hvp against
-//                 central differences of the gradient
+// --modes LIST    the other modes checked against valueAndGrad (default grad,jvp,hvp,hessian;
+//                 "none" for valueAndGrad alone): grad must equal its gradient, jvp its
+//                 gradient · tangent, hvp central differences of it, hessian · v the hvp
 // --ts           also check the build-time path (TypeScript front-end) against the run-time one
 // --progress     print the seed being checked to stderr
 // --f32          x is a Float32Array and some local arrays are Float32Array
@@ -35,6 +36,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const flag = (name) => argv.includes(`--${name}`);
+const modes = opt("modes", "grad,jvp,hvp,hessian").split(",").filter((m) => m && m !== "none");
 
 const genOpts = {
   avoid: opt("avoid", "").split(",").filter(Boolean),
@@ -92,7 +94,7 @@ if (flag("reduce") && cpMod) {
 if (flag("reduce")) {
   const r = opt("reduce");
   const seed = Number(r !== undefined && !r.startsWith("--") ? r : opt("seed", 0));
-  const res = check.checkProgram(programOf(seed), { modes: opt("modes", "").split(",").filter(Boolean) });
+  const res = check.checkProgram(programOf(seed), { modes });
   if (!res.failures.length) {
     console.log(`seed ${seed} passes`);
     process.exit(0);
@@ -102,7 +104,7 @@ if (flag("reduce")) {
   const sig = red.signature(failure);
   const wi = ["x", "w", "p"].indexOf(failure.wrt.split(" ")[0]);
   console.log(`reducing seed ${seed} for ${sig}`);
-  const ropts = { wrts: wi >= 0 ? [wi] : undefined, at: failure.args, modes: opt("modes", "").split(",").filter(Boolean) };
+  const ropts = { wrts: wi >= 0 ? [wi] : undefined, at: failure.args, modes };
   const small = red.reduce(res.prog, sig, ropts, (m) => process.stderr.write(`\r${m}   `));
   process.stderr.write("\n");
   const again = check.checkProgram(small, ropts);
@@ -160,7 +162,7 @@ for (const seed of seeds) {
   const res = check.checkProgram(programOf(seed), {
     points: Number(opt("points", 2)),
     listWrt: flag("list-wrt"),
-    modes: opt("modes", "").split(",").filter(Boolean),
+    modes,
   });
   if (buildCheck && res.failures.length === 0) buildCheck.checkBuild(res.prog, res);
   totals.programs++;
