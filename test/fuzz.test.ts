@@ -3,15 +3,18 @@
 // loss's, the arguments must be left unchanged, and the gradient must match central
 // differences to 1e-5 (1e-3 for float32 programs) wherever central differences are
 // themselves stable (steps h and h/2 agree to a tenth of that); unstable points are
-// skipped and counted, and a new point is drawn instead. Every fifth program also
-// checks wrt as a list, grad, and opts.out buffers. On failure the seed and the
+// skipped and counted, and a new point is drawn instead. Every program also checks
+// the other modes against valueAndGrad at one point per wrt (grad, jvp, hvp against
+// differences of the gradient, hessian against hvp); every fifth, wrt as a list and
+// opts.out buffers. On failure the seed and the
 // whole program are printed; `node test/fuzz/run.mjs --seeds SEED` reproduces it
 // and `--reduce SEED` shrinks it (README of the flags at the top of run.mjs).
 import { afterAll, describe, expect, test } from "vitest";
 import { ALL_MODES, checkSeed, formatFailures, type CheckResult } from "./fuzz/check.js";
 import { checkCheckpointSeed, formatCheckpointFailures, SCHEDULES, type CheckpointResult } from "./fuzz/checkpoint.js";
 
-const COUNT = 150;
+/** Under CI (CI=true, as .ci/run runs) 520 programs in all with the checkpoint slice; 220 locally. */
+const COUNT = process.env.CI ? 450 : 150;
 const COUNT_F32 = 30;
 /**
  * Seeds whose programs gradc gets wrong today, each a known bug with a minimal repro
