@@ -484,6 +484,7 @@ class Gen {
       [writable.length ? 3 : 0, () => this.writeElem(sc, ind, this.pick(writable))],
       [deep ? 0 : 2, () => this.ifElse(sc, ind)],
       [deep || loopDepth >= 3 ? 0 : 3, () => this.forLoop(sc, ind)],
+      [deep || loopDepth >= 3 || !mutable.length || !sc.arrs.length ? 0 : 0.6, () => this.linearExitLoop(sc, ind, this.pick(mutable).name)],
       [deep || loopDepth >= 3 ? 0 : 0.8, () => this.whileLoop(sc, ind)],
       [deep || loopDepth >= 3 ? 0 : 0.8, () => this.doWhile(sc, ind)],
       [deep || loopDepth >= 3 || !sc.arrs.length ? 0 : 1, () => this.forOf(sc, ind)],
@@ -498,6 +499,20 @@ class Gen {
       [sc.arrs.length ? 0.6 : 0, () => this.declInt(sc, ind)],
       [sc.idxs.some((i) => i.cycles && sc.arrs.includes(i.cycles)) ? 1 : 0, () => this.stepInt(sc, ind)],
     ]);
+  }
+
+  /**
+   * A loop whose body is linear in what it reads and leaves on a condition of its
+   * index alone: the backward sweep needs nothing of the forward loop but its trip
+   * count (value-free modes once dropped that loop and returned zeros).
+   */
+  linearExitLoop(sc: Scope, ind: string, target: string): string[] {
+    const arr = this.pick(sc.arrs);
+    const i = this.fresh("i");
+    const k = this.rng.int(0, 3);
+    const exit = this.pick([`if (${i} == ${k}) break;`, `if (${i} >= ${k}) break;`, `if (${i} == ${k}) continue;`]);
+    const op = this.pick(["+=", "-="]);
+    return [`${ind}for (let ${i} = 0; ${i} < ${arr.name}.length; ${i}++) { ${target} ${op} ${this.lit()} * ${arr.name}[${i}]; ${exit} }`];
   }
 
   /** A boolean local: `const c = cond;` or a `let` flag updated later. */
