@@ -12,7 +12,7 @@ import { Scope, type Binding } from "./scope.js";
 import { bindParam, lowerBody } from "./stmt.js";
 
 const MATH_OPS = new Set([
-  "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "expm1",
+  "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "expm1",
   "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "sign", "floor", "ceil", "round", "trunc",
 ]);
 const MATH_BINARY = new Set(["atan2", "pow"]);

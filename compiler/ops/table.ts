@@ -3,6 +3,15 @@
 // written with the IR builder (so derivative code can be differentiated again) and
 // the domain its rule is checked on. Both reverse mode (adjoint = g * partial) and
 // forward mode (tangent = sum of partial * tangent) read the same partials.
+//
+// Singular points, one rule for every mode: where a partial's formula gives 0/0 or ±∞
+// (atan2 at the origin, sqrt at 0, division by 0, …), the record selects a finite,
+// documented value instead (0, unless a finite limit exists), so a zero tangent or a
+// zero adjoint contributes exactly 0 — forward and reverse read the same partials and
+// agree there. The guard is a compare and a select, only on the records whose formula
+// can be singular; the selected value is a constant, so the partial's own derivative
+// (second order) is 0 at that point too. Each record lists its singular points with the
+// partials used there (`singular`); test/singular-points.test.ts checks them all.
 import type { Builder, Factor } from "../ir/builder.js";
 import type { Temp, Type } from "../ir/types.js";
 
@@ -27,6 +36,17 @@ export interface OpDef {
   jvp?: (b: Builder, dots: (Temp | undefined)[], x: Temp[]) => Temp;
   /** Interval per argument where the rule is checked against central differences. */
   domain?: [number, number][];
+  /**
+   * Points where the partials' formula is singular (0/0, ±∞) or the function has a
+   * kink, with the partials used there (finite: a zero tangent or adjoint contributes
+   * exactly 0). Required (possibly empty) on every record with partials.
+   */
+  singular?: Singular[];
+}
+
+export interface Singular {
+  at: number[];
+  partials: number[];
 }
 
 const ops = new Map<string, OpDef>();
@@ -50,13 +70,27 @@ const NUM2: Type[] = ["num", "num"];
 const call = (fn: string) => (a: string[]) => `${fn}(${a.join(", ")})`;
 const infix = (sym: string) => (a: string[]) => `(${a[0]} ${sym} ${a[1]})`;
 
-/** A unary Math function with derivative `d(b, x, y)`. */
-function unary(name: string, d: (b: Builder, x: Temp, y: Temp) => Factor, domain: [number, number]): void {
+/** A unary Math function with derivative `d(b, x, y)`, singular at `singular` (x, partial). */
+function unary(
+  name: string, d: (b: Builder, x: Temp, y: Temp) => Factor, domain: [number, number],
+  singular: [number, number][] = [],
+): void {
   const fn = (Math as unknown as Record<string, (x: number) => number>)[name];
   def({
     name, args: NUM1, result: "num", js: call(`Math.${name}`), eval: fn,
     partials: (b, [x], y) => [d(b, x, y)], domain: [domain],
+    singular: singular.map(([at, p]) => ({ at: [at], partials: [p] })),
   });
+}
+
+/** `value` where `cond` holds (a singular point of the formula), `formula` elsewhere. */
+function guard(b: Builder, cond: Temp, value: number, formula: Temp): Temp {
+  return b.op("select", cond, b.num(value), formula);
+}
+
+/** `num / den`, 0 where `den` is 0 (the singular point of every `c / f(x)` partial). */
+function safeDiv(b: Builder, num: Factor, den: Temp): Temp {
+  return guard(b, b.op("eq", den, b.num(0)), 0, b.op("div", b.factor(num), den));
 }
 
 /** A piecewise-constant unary Math function: derivative 0 wherever it exists. */
@@ -67,72 +101,113 @@ function step(name: string, domain: [number, number]): void {
 
 // Arithmetic.
 def({ name: "add", args: NUM2, result: "num", js: infix("+"), eval: (a, b) => a + b,
-  partials: () => [1, 1], domain: [[-3, 3], [-3, 3]] });
+  partials: () => [1, 1], domain: [[-3, 3], [-3, 3]], singular: [] });
 def({ name: "sub", args: NUM2, result: "num", js: infix("-"), eval: (a, b) => a - b,
-  partials: () => [1, -1], domain: [[-3, 3], [-3, 3]] });
+  partials: () => [1, -1], domain: [[-3, 3], [-3, 3]], singular: [] });
 def({ name: "mul", args: NUM2, result: "num", js: infix("*"), eval: (a, b) => a * b,
-  partials: (_b, [x, y]) => [y, x], domain: [[-3, 3], [-3, 3]] });
+  partials: (_b, [x, y]) => [y, x], domain: [[-3, 3], [-3, 3]], singular: [] });
+// a / 0: both partials 0 (the formulas give ±∞ or NaN; the value is ±∞ or NaN).
 def({ name: "div", args: NUM2, result: "num", js: infix("/"), eval: (a, b) => a / b,
-  partials: (b, [, d], q) => [b.op("div", b.num(1), d), b.op("neg", b.op("div", q, d))],
-  domain: [[-3, 3], [0.5, 3]] });
+  partials: (b, [, d], q) => {
+    const zero = b.op("eq", d, b.num(0));
+    return [guard(b, zero, 0, b.op("div", b.num(1), d)), guard(b, zero, 0, b.op("neg", b.op("div", q, d)))];
+  },
+  domain: [[-3, 3], [0.5, 3]],
+  singular: [{ at: [1, 0], partials: [0, 0] }, { at: [0, 0], partials: [0, 0] }, { at: [-2, 0], partials: [0, 0] }] });
+// x % 0 (NaN): the partial in m is 0 instead of -trunc(x / 0) = ∓∞ (or NaN at x = 0).
 def({ name: "mod", args: NUM2, result: "num", js: infix("%"), eval: (a, b) => a % b,
-  partials: (b, [x, m]) => [1, b.op("neg", b.op("trunc", b.op("div", x, m)))],
-  domain: [[0.1, 0.9], [1.2, 3]] });
+  partials: (b, [x, m]) => [1, guard(b, b.op("eq", m, b.num(0)), 0, b.op("neg", b.op("trunc", b.op("div", x, m))))],
+  domain: [[0.1, 0.9], [1.2, 3]],
+  singular: [{ at: [1, 0], partials: [1, 0] }, { at: [0, 0], partials: [1, 0] }] });
 def({ name: "neg", args: NUM1, result: "num", js: (a) => `(-${a[0]})`, eval: (a) => -a,
-  partials: () => [-1], domain: [[-3, 3]] });
+  partials: () => [-1], domain: [[-3, 3]], singular: [] });
+// x ** e. d/dx = e·x^(e-1) is singular only at x = 0 with e < 1 (∞, or 0·∞ at e = 0):
+// 0 there; at x = 0 with e >= 1 the formula is finite and used (1 at e = 1, 0 above), so
+// x ** 2 keeps its second derivative 2 at 0. d/de = y·log(x) is singular for x <= 0: 0
+// there (exact at x = 0, e > 0, where 0 ** e is 0 for all e). The formulas run on x = 1
+// at those points so that their intermediates stay finite (reverse over reverse).
 def({ name: "pow", args: NUM2, result: "num", js: infix("**"), eval: (a, b) => a ** b,
-  partials: (b, [x, e], y) => [
-    b.op("mul", e, b.op("pow", x, b.op("sub", e, b.num(1)))),
-    b.op("mul", y, b.op("log", x)),
-  ], domain: [[0.2, 3], [-2, 2]] });
+  partials: (b, [x, e], y) => {
+    const one = b.num(1);
+    const bad = b.op("and", b.op("eq", x, b.num(0)), b.op("lt", e, one));
+    const dx = b.op("mul", e, b.op("pow", b.op("select", bad, one, x), b.op("sub", e, one)));
+    const nonpos = b.op("le", x, b.num(0));
+    const de = b.op("mul", y, b.op("log", b.op("select", nonpos, one, x)));
+    return [guard(b, bad, 0, dx), guard(b, nonpos, 0, de)];
+  }, domain: [[0.2, 3], [-2, 2]],
+  singular: [
+    { at: [0, 0.5], partials: [0, 0] }, { at: [0, 0], partials: [0, 0] }, { at: [0, -1], partials: [0, 0] },
+    { at: [0, 1], partials: [1, 0] }, { at: [0, 2], partials: [0, 0] }, { at: [0, 3], partials: [0, 0] },
+    { at: [-2, 2], partials: [-4, 0] }, { at: [-2, 3], partials: [12, 0] },
+  ] });
+// atan2 at the origin: both partials 0 (x/r², -y/r² are 0/0; the value jumps there).
 def({ name: "atan2", args: NUM2, result: "num", js: call("Math.atan2"), eval: Math.atan2,
   partials: (b, [y, x]) => {
     const r2 = b.op("add", b.op("mul", x, x), b.op("mul", y, y));
-    return [b.op("div", x, r2), b.op("neg", b.op("div", y, r2))];
-  }, domain: [[-3, 3], [0.5, 3]] });
+    const origin = b.op("eq", r2, b.num(0));
+    return [guard(b, origin, 0, b.op("div", x, r2)), guard(b, origin, 0, b.op("neg", b.op("div", y, r2)))];
+  }, domain: [[-3, 3], [0.5, 3]],
+  singular: [{ at: [0, 0], partials: [0, 0] }] });
+// hypot at 0: partials 0 (x/h is 0/0), as abs'(0) = 0.
 def({ name: "hypot", args: NUM2, result: "num", js: call("Math.hypot"), eval: Math.hypot,
-  partials: (b, [x, y], h) => [b.op("div", x, h), b.op("div", y, h)], domain: [[0.5, 3], [-3, -0.5]] });
+  partials: (b, [x, y], h) => {
+    const zero = b.op("eq", h, b.num(0));
+    return [guard(b, zero, 0, b.op("div", x, h)), guard(b, zero, 0, b.op("div", y, h))];
+  },
+  domain: [[0.5, 3], [-3, -0.5]],
+  singular: [{ at: [0, 0], partials: [0, 0] }] });
 // Math.hypot(a, b, c) is not Math.hypot(Math.hypot(a, b), c) to the last bit: its own record.
 def({ name: "hypot3", args: ["num", "num", "num"], result: "num", js: call("Math.hypot"), eval: Math.hypot,
-  partials: (b, [x, y, z], h) => [b.op("div", x, h), b.op("div", y, h), b.op("div", z, h)],
-  domain: [[0.5, 3], [-3, -0.5], [0.2, 1]] });
+  partials: (b, [x, y, z], h) => {
+    const zero = b.op("eq", h, b.num(0));
+    return [x, y, z].map((c) => guard(b, zero, 0, b.op("div", c, h)));
+  },
+  domain: [[0.5, 3], [-3, -0.5], [0.2, 1]],
+  singular: [{ at: [0, 0, 0], partials: [0, 0, 0] }] });
 // Ties send the whole adjoint to the first argument (documented convention).
 def({ name: "max", args: NUM2, result: "num", js: call("Math.max"), eval: Math.max,
   partials: (b, [x, y]) => {
     const first = b.op("ge", x, y);
     return [b.op("select", first, b.num(1), b.num(0)), b.op("select", first, b.num(0), b.num(1))];
-  }, domain: [[-3, 3], [-3, 3]] });
+  }, domain: [[-3, 3], [-3, 3]], singular: [{ at: [1, 1], partials: [1, 0] }, { at: [0, 0], partials: [1, 0] }] });
 def({ name: "min", args: NUM2, result: "num", js: call("Math.min"), eval: Math.min,
   partials: (b, [x, y]) => {
     const first = b.op("le", x, y);
     return [b.op("select", first, b.num(1), b.num(0)), b.op("select", first, b.num(0), b.num(1))];
-  }, domain: [[-3, 3], [-3, 3]] });
+  }, domain: [[-3, 3], [-3, 3]], singular: [{ at: [1, 1], partials: [1, 0] }, { at: [0, 0], partials: [1, 0] }] });
 def({ name: "select", args: ["bool", "num", "num"], result: "num",
   js: (a) => `(${a[0]} ? ${a[1]} : ${a[2]})`, eval: (c, a, b) => (c ? a : b),
   partials: (b, [c]) => [undefined, b.op("select", c, b.num(1), b.num(0)), b.op("select", c, b.num(0), b.num(1))],
   jvp: (b, [, da, db], [c]) => b.op("select", c, da ?? b.num(0), db ?? b.num(0)),
-  domain: [[-1, 1], [-3, 3], [-3, 3]] });
+  domain: [[-1, 1], [-3, 3], [-3, 3]], singular: [] });
 
-// Elementary functions.
+// Elementary functions. Where a derivative formula is ±∞ or 0/0 (asin/acos at ±1,
+// log at 0, sqrt and cbrt at 0, acosh at 1, atanh at ±1) the partial is 0 (safeDiv).
 unary("sin", (b, x) => b.op("cos", x), [-3, 3]);
 unary("cos", (b, x) => b.op("neg", b.op("sin", x)), [-3, 3]);
 unary("tan", (b, _x, y) => b.op("add", b.num(1), b.op("mul", y, y)), [-1.2, 1.2]);
-unary("asin", (b, x) => b.op("div", b.num(1), b.op("sqrt", b.op("sub", b.num(1), b.op("mul", x, x)))), [-0.9, 0.9]);
-unary("acos", (b, x) => b.op("div", b.num(-1), b.op("sqrt", b.op("sub", b.num(1), b.op("mul", x, x)))), [-0.9, 0.9]);
+const oneMinusSq = (b: Builder, x: Temp) => b.op("mul", b.op("sub", b.num(1), x), b.op("add", b.num(1), x));
+unary("asin", (b, x) => safeDiv(b, 1, b.op("sqrt", oneMinusSq(b, x))), [-0.9, 0.9], [[1, 0], [-1, 0]]);
+unary("acos", (b, x) => safeDiv(b, -1, b.op("sqrt", oneMinusSq(b, x))), [-0.9, 0.9], [[1, 0], [-1, 0]]);
 unary("atan", (b, x) => b.op("div", b.num(1), b.op("add", b.num(1), b.op("mul", x, x))), [-3, 3]);
 unary("sinh", (b, x) => b.op("cosh", x), [-3, 3]);
 unary("cosh", (b, x) => b.op("sinh", x), [-3, 3]);
 unary("tanh", (b, _x, y) => b.op("sub", b.num(1), b.op("mul", y, y)), [-3, 3]);
+// 1/sqrt(x² + 1) is finite everywhere (0 where x² overflows, the limit).
+unary("asinh", (b, x) => b.op("div", b.num(1), b.op("sqrt", b.op("add", b.op("mul", x, x), b.num(1)))), [-3, 3]);
+unary("acosh", (b, x) => safeDiv(b, 1, b.op("sqrt", b.op("mul", b.op("sub", x, b.num(1)), b.op("add", x, b.num(1))))),
+  [1.1, 4], [[1, 0]]);
+unary("atanh", (b, x) => safeDiv(b, 1, oneMinusSq(b, x)), [-0.9, 0.9], [[1, 0], [-1, 0]]);
 unary("exp", (_b, _x, y) => y, [-3, 3]);
 unary("expm1", (b, _x, y) => b.op("add", y, b.num(1)), [-3, 3]);
-unary("log", (b, x) => b.op("div", b.num(1), x), [0.1, 5]);
-unary("log1p", (b, x) => b.op("div", b.num(1), b.op("add", x, b.num(1))), [-0.9, 5]);
-unary("log2", (b, x) => b.op("div", b.num(1 / Math.LN2), x), [0.1, 5]);
-unary("log10", (b, x) => b.op("div", b.num(1 / Math.LN10), x), [0.1, 5]);
-unary("sqrt", (b, _x, y) => b.op("div", b.num(0.5), y), [0.1, 5]);
-unary("cbrt", (b, _x, y) => b.op("div", b.num(1 / 3), b.op("mul", y, y)), [0.1, 5]);
+unary("log", (b, x) => safeDiv(b, 1, x), [0.1, 5], [[0, 0]]);
+unary("log1p", (b, x) => safeDiv(b, 1, b.op("add", x, b.num(1))), [-0.9, 5], [[-1, 0]]);
+unary("log2", (b, x) => safeDiv(b, 1 / Math.LN2, x), [0.1, 5], [[0, 0]]);
+unary("log10", (b, x) => safeDiv(b, 1 / Math.LN10, x), [0.1, 5], [[0, 0]]);
+unary("sqrt", (b, _x, y) => safeDiv(b, 0.5, y), [0.1, 5], [[0, 0]]);
+unary("cbrt", (b, _x, y) => safeDiv(b, 1 / 3, b.op("mul", y, y)), [0.1, 5], [[0, 0]]);
 // abs'(0) = sign(0) = 0 (documented convention).
-unary("abs", (b, x) => b.op("sign", x), [0.1, 3]);
+unary("abs", (b, x) => b.op("sign", x), [0.1, 3], [[0, 0]]);
 step("sign", [0.1, 3]);
 step("floor", [0.1, 0.9]);
 step("ceil", [0.1, 0.9]);
