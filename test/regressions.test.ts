@@ -1,7 +1,7 @@
 // Programs that once compiled to a wrong value or gradient, checked against the
 // function itself and central differences.
 import { describe, expect, test } from "vitest";
-import { grad, valueAndGrad } from "../index.js";
+import { grad, hvp, jvp, valueAndGrad } from "../index.js";
 import { maxRelError, numericGradient } from "../runtime/numeric.js";
 
 type Loss = (...args: any[]) => number;
@@ -15,6 +15,35 @@ function expectExact(f: Loss, args: unknown[], wrt = 0): void {
 const xs = () => new Float64Array([0.3, -1.2, 0.8, 1.5, -0.4, 0.9]);
 
 describe("regressions", () => {
+  test("a store whose index reads the array it writes (fuzz seed 1030)", () => {
+    function once(x: Float64Array) {
+      x[x[0] > 5 ? 1 : 0] = x[0] * x[0];
+      return x[0] + x[1];
+    }
+    function inLoop(x: Float64Array) {
+      let s = 0;
+      for (let i = 0; i < x.length; i++) {
+        x[x[i] > 0 ? i : 0] = Math.sin(x[i]) * x[0];
+        s += x[i] * x[0];
+      }
+      return s;
+    }
+    for (const f of [once, inLoop]) {
+      const [value, g] = valueAndGrad(f)(xs()) as [number, Float64Array];
+      expect(value).toBe(f(xs()));
+      expect(maxRelError(g, numericGradient(f, [xs()], 0))).toBeLessThan(1e-5);
+      expect(maxRelError(grad(f)(xs()), g)).toBeLessThan(1e-12);
+      const v = xs().reverse();
+      const [, dot] = jvp(f)(xs(), v) as [number, number];
+      expect(maxRelError(dot, g.reduce((a, gi, i) => a + gi * v[i], 0))).toBeLessThan(1e-12);
+      const gradAt = (q: Float64Array) => valueAndGrad(f)(q)[1] as Float64Array;
+      const e = 1e-5;
+      const up = gradAt(xs().map((x, i) => x + e * v[i]));
+      const down = gradAt(xs().map((x, i) => x - e * v[i]));
+      expect(maxRelError(hvp(f)(xs(), v), up.map((u, i) => (u - down[i]) / (2 * e)))).toBeLessThan(1e-5);
+    }
+  });
+
   test("a loop bound that a called function changes is re-read each iteration", () => {
     function f(x: Float64Array) {
       let n = x.length;

@@ -1,7 +1,8 @@
 // Statements: declarations, assignments and structured control flow. Early exits
 // (return, break, continue) become flags plus guards around what follows them.
 import type * as ESTree from "acorn";
-import { isArrayType, type Temp, type Var } from "../ir/types.js";
+import { Effects } from "../ir/effects.js";
+import { hasDst, isArrayType, type Instr, type Temp, type Var } from "../ir/types.js";
 import { UNNAMED_ARRAY } from "./call.js";
 import { temp, type LoopCtx, type Lowerer, type Val } from "./context.js";
 import { anyExit, hasExit, hasNonTailReturn } from "./exits.js";
@@ -194,6 +195,20 @@ function assign(L: Lowerer, e: ESTree.AssignmentExpression, scope: Scope): void 
   assignTo(L, e.left, op, e.right, scope, e);
 }
 
+/**
+ * The index of a store into `arr`. One that reads `arr` itself (`a[a[0] > 0 ? 1 : 0] = …`)
+ * is kept in a var: recomputed after the store it would read the new contents, so the
+ * backward sweep would find another index (the var is recorded like any other).
+ */
+function storeIndex(L: Lowerer, arr: Var, idx: Temp): Temp {
+  const defs = new Map<number, Instr>();
+  for (const i of L.b.block) if (hasDst(i)) defs.set(i.dst.id, i);
+  if (!new Effects(defs).readsOf(idx).has(arr.id)) return idx;
+  const v = L.b.newVar(`${arr.name}_index`, "num");
+  L.b.set(v, idx);
+  return L.b.get(v);
+}
+
 /** `target = rhs` or, with `op`, `target = target op rhs`. */
 function assignTo(L: Lowerer, targetNode: ESTree.Node, op: string | undefined, rhs: ESTree.Expression, scope: Scope, node: ESTree.Node): void {
   const target = targetNode as ESTree.AnyNode;
@@ -212,7 +227,7 @@ function assignTo(L: Lowerer, targetNode: ESTree.Node, op: string | undefined, r
   if (target.type === "MemberExpression" && target.computed) {
     const arr = lowerExpr(L, target.object as ESTree.Expression, scope);
     if (arr.k !== "arr") throw L.fail(target, "indexed assignment", "Only typed-array elements can be assigned with [].", "");
-    const idx = lowerNum(L, target.property as ESTree.Expression, scope);
+    const idx = storeIndex(L, arr.v, lowerNum(L, target.property as ESTree.Expression, scope));
     const value = op ? L.b.op(op, L.b.load(arr.v, idx), lowerNum(L, rhs, scope)) : lowerNum(L, rhs, scope);
     if (arr.v.param !== undefined) L.writtenParams.add(arr.v);
     L.b.store(arr.v, idx, value);
