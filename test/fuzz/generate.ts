@@ -374,6 +374,9 @@ class Gen {
       [0.7, () => `(${e()}) ** 2`],
       [0.5, () => `Math.${this.pick(["asin", "acos"])}(${this.lit(0.3, 0.9)} * Math.tanh(${e()}))`],
       [0.5, () => `Math.${this.pick(["sinh", "cosh"])}(Math.tanh(${e()}))`],
+      [0.5, () => `Math.asinh(${e()})`],
+      [0.3, () => { const a = e(); return `Math.acosh(${this.lit(1.2, 2)} + (${a}) * (${a}))`; }],
+      [0.3, () => `Math.atanh(${this.lit(0.3, 0.9)} * Math.tanh(${e()}))`],
       [0.5, () => `Math.tan(${this.lit(0.2, 1.2)} * Math.sin(${e()}))`],
       [0.7, () => `Math.atan2(${e()}, ${this.lit(1.2, 2)} + Math.cos(${e()}))`],
       // Ops at points where their partials are singular (0/0, ±∞): an element of a
