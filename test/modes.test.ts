@@ -652,7 +652,7 @@ const kinks: Kink[] = [
   { name: "trunc at an integer: 0", fn: (x: number) => Math.trunc(x), args: [3], want: [0] },
   { name: "sign at 0: 0", fn: (x: number) => Math.sign(x), args: [0], want: [0] },
   { name: "x * floor(x) at an integer: floor(x)", fn: (x: number) => x * Math.floor(x), args: [2], want: [2] },
-  { name: "sqrt at 0: Infinity", fn: (x: number) => Math.sqrt(x), args: [0], want: [Infinity] },
+  { name: "sqrt at 0: 0 (a singular point: its partial is 0, not Infinity)", fn: (x: number) => Math.sqrt(x), args: [0], want: [0] },
   // The branch not taken contributes nothing, not Infinity * 0 = NaN.
   { name: "x > 0 ? sqrt(x) : 0 at 0: 0 (branch taken)", fn: (x: number) => (x > 0 ? Math.sqrt(x) : 0), args: [0], want: [0] },
   {

@@ -34,7 +34,7 @@ function huber_grad(
   // line 26: return loss / y.length;
   const result = loss / y.length;
   // adjoint of line 26: return loss / y.length;
-  loss_bar = 1 / y.length;
+  loss_bar = y.length === 0 ? 0 : 1 / y.length;
   // adjoint of line 18: for (let i = 0; i < y.length; i++) {
   for (let i_1 = Math.max(0, y.length) - 1; i_1 >= 0; i_1--) {
     const t1 = x[i_1];
