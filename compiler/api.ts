@@ -7,7 +7,7 @@ import { emitGradParts } from "./emit/module.js";
 import { KERNELS } from "./emit/js.js";
 import * as kernels from "../runtime/kernels/index.js";
 import { refuse } from "./errors.js";
-import { kindKey, kindOf, type Kind } from "./kinds.js";
+import { arrayClass, kindKey, kindOf, propAccess, type Kind } from "./kinds.js";
 import { parseFunctionSource } from "./parse/acorn.js";
 import type { ResolveFn, SourceFn } from "./parse/source.js";
 import type { CheckpointSpec, JacobianMode, Mode } from "./request.js";
@@ -170,8 +170,8 @@ function matcher(kinds: Kind[]): (...args: unknown[]) => boolean {
   const test = (k: Kind, x: string): string => {
     switch (k.k) {
       case "num": return `typeof ${x} === "number"`;
-      case "arr": return `${x} instanceof ${k.elem === "f64" ? "Float64Array" : "Float32Array"}`;
-      case "obj": return [`typeof ${x} === "object" && ${x} !== null`, ...k.fields.map((f) => test(f.kind, `${x}.${f.name}`))].join(" && ");
+      case "arr": case "int": return `${x} instanceof ${arrayClass(k)}`;
+      case "obj": return [`typeof ${x} === "object" && ${x} !== null`, ...k.fields.map((f) => test(f.kind, propAccess(x, f.name)))].join(" && ");
     }
   };
   const params = kinds.map((_, i) => `a${i}`);
@@ -184,7 +184,7 @@ function checkedKind(fn: SourceFn, value: unknown, index: number): Kind {
     const p = fn.node.params[index];
     const name = p?.type === "Identifier" ? `'${p.name}'` : `#${index + 1}`;
     throw refuse(fn.source, p ?? fn.node, "argument kind", `Argument ${name} of ${fn.name} is ${kind}.`,
-      "Arguments must be numbers, Float64Array, Float32Array, or objects whose fields are those.");
+      "Arguments must be numbers, Float64Array, Float32Array, integer typed arrays (data, not differentiated), or objects whose fields are those.");
   }
   return kind;
 }

@@ -2,16 +2,29 @@
 
 export type ArrayElem = "f64" | "f32";
 
+/** Element types of integer typed arrays: data arguments (labels, indices, masks), never differentiated. */
+export type IntElem = "i8" | "i16" | "i32" | "u8" | "u16" | "u32" | "u8c";
+
 export type Kind =
   | { k: "num" }
   | { k: "arr"; elem: ArrayElem }
+  | { k: "int"; elem: IntElem }
   | { k: "obj"; fields: { name: string; kind: Kind }[] };
+
+/** Constructor name of each integer typed array. */
+export const INT_ARRAYS: Record<IntElem, string> = {
+  i8: "Int8Array", i16: "Int16Array", i32: "Int32Array",
+  u8: "Uint8Array", u16: "Uint16Array", u32: "Uint32Array", u8c: "Uint8ClampedArray",
+};
 
 /** Kind of a runtime value, or a description of why it is not differentiable. */
 export function kindOf(value: unknown): Kind | string {
   if (typeof value === "number") return { k: "num" };
   if (value instanceof Float64Array) return { k: "arr", elem: "f64" };
   if (value instanceof Float32Array) return { k: "arr", elem: "f32" };
+  const int = intElemOf(value);
+  if (int) return { k: "int", elem: int };
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} (typed arrays of numbers only: Float64Array, Float32Array, or integer arrays as data)`;
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
     const fields: { name: string; kind: Kind }[] = [];
     for (const name of Object.keys(value)) {
@@ -26,14 +39,61 @@ export function kindOf(value: unknown): Kind | string {
   return `a ${value === null ? "null" : typeof value}`;
 }
 
+function intElemOf(value: unknown): IntElem | undefined {
+  if (value instanceof Int32Array) return "i32";
+  if (value instanceof Uint8Array) return "u8";
+  if (value instanceof Int8Array) return "i8";
+  if (value instanceof Int16Array) return "i16";
+  if (value instanceof Uint16Array) return "u16";
+  if (value instanceof Uint32Array) return "u32";
+  if (value instanceof Uint8ClampedArray) return "u8c";
+  return undefined;
+}
+
+/** Constructor name of a typed-array kind. */
+export function arrayClass(kind: { k: "arr"; elem: ArrayElem } | { k: "int"; elem: IntElem }): string {
+  return kind.k === "int" ? INT_ARRAYS[kind.elem] : kind.elem === "f64" ? "Float64Array" : "Float32Array";
+}
+
+/** How a value of this kind is described to users: "a number", "a Float64Array", "an object { a, b }". */
+export function describeKind(kind: Kind): string {
+  switch (kind.k) {
+    case "num": return "a number";
+    case "arr": case "int": return article(arrayClass(kind));
+    case "obj": return `an object { ${kind.fields.map((f) => JSON.stringify(f.name)).join(", ")} }`;
+  }
+}
+
+/** "a Float64Array", "an Int32Array". */
+export function article(noun: string): string {
+  return `${/^[AEIOaeio]/.test(noun) ? "an" : "a"} ${noun}`;
+}
+
 /** Stable text key of a kind, used for caching compiled specialisations. */
 export function kindKey(kind: Kind): string {
   switch (kind.k) {
     case "num":
       return "n";
     case "arr":
+    case "int":
       return kind.elem;
     case "obj":
-      return `{${kind.fields.map((f) => `${f.name}:${kindKey(f.kind)}`).join(",")}}`;
+      return `{${kind.fields.map((f) => `${JSON.stringify(f.name)}:${kindKey(f.kind)}`).join(",")}}`;
   }
+}
+
+/** Whether `name` can follow a dot (`o.name`) and stand unquoted as an object-literal key. */
+export function isPlainKey(name: string): boolean {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) && name !== "__proto__";
+}
+
+/** `base.name`, or `base["name"]` when the key is not an identifier. */
+export function propAccess(base: string, name: string): string {
+  return isPlainKey(name) ? `${base}.${name}` : `${base}[${JSON.stringify(name)}]`;
+}
+
+/** An object-literal key for `name` (computed for `__proto__`, so that it stays an own field). */
+export function literalKey(name: string): string {
+  if (name === "__proto__") return `["__proto__"]`;
+  return isPlainKey(name) ? name : JSON.stringify(name);
 }

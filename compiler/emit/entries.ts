@@ -1,5 +1,6 @@
 // Entries per derivative: the code of the exported function for each request mode.
 import { isArrayType, type Func, type Var } from "../ir/types.js";
+import type { Kind } from "../kinds.js";
 import type { GradRequest } from "../request.js";
 import { access, Outputs, sameVar, Shaped, shapedType, signature, type EntryContext } from "./entry.js";
 
@@ -47,7 +48,14 @@ function flatWrt(core: Func, req: GradRequest): Var[] {
 }
 
 function primalArg(c: EntryContext, p: Var): string {
-  return access(c.args[p.param!], p);
+  const text = access(c.args[p.param!], p);
+  // Integer arrays are data: the core reads them as it reads a Float64Array.
+  return c.ts && flatKind(c.req.kinds[p.param!], p).k === "int" ? `(${text} as unknown as Float64Array)` : text;
+}
+
+/** The kind of flat param `p` within its argument's kind. */
+function flatKind(kind: Kind, p: Var): Kind {
+  return kind.k === "obj" && p.field !== undefined ? kind.fields.find((f) => f.name === p.field)?.kind ?? kind : kind;
 }
 
 function call(core: CoreRef, c: EntryContext, arg: (p: Var) => string | undefined): string {
@@ -222,7 +230,7 @@ function setDirection(c: EntryContext, dir: Shaped, w: Var): { set: (e: string, 
   const j = c.req.wrt.indexOf(w.param!);
   const kind = c.req.kinds[w.param!];
   if (isArrayType(w.type)) return { set: (e, value) => `${dir.slot(w)}[${e}] = ${value};` };
-  if (kind.k === "obj") return { set: (_e, value) => `${dir.holders[j]}.${w.field} = ${value};` };
+  if (kind.k === "obj") return { set: (_e, value) => `${access(dir.holders[j], w)} = ${value};` };
   // A number wrt: its direction lives in the list (or is v itself).
   return { set: (_e, value) => (c.req.wrtIsList ? `v[${j}] = ${value};` : `v = ${value};`) };
 }

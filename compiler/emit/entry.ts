@@ -3,7 +3,7 @@
 // are flattened into the core's parameters; results come back shaped like the wrt
 // arguments, in the caller's `out` buffers when given.
 import { isArrayType, type Func, type Var } from "../ir/types.js";
-import type { Kind } from "../kinds.js";
+import { arrayClass, literalKey, propAccess, type Kind } from "../kinds.js";
 import type { GradRequest } from "../request.js";
 import { outputSlots } from "./js.js";
 import type { Names } from "./names.js";
@@ -21,8 +21,8 @@ export interface EntryContext {
 export function kindType(kind: Kind): string {
   switch (kind.k) {
     case "num": return "number";
-    case "arr": return kind.elem === "f64" ? "Float64Array" : "Float32Array";
-    case "obj": return `{ ${kind.fields.map((f) => `${f.name}: ${kindType(f.kind)}`).join("; ")} }`;
+    case "arr": case "int": return arrayClass(kind);
+    case "obj": return `{ ${kind.fields.map((f) => `${literalKey(f.name)}: ${kindType(f.kind)}`).join("; ")} }`;
   }
 }
 
@@ -30,13 +30,14 @@ export function kindType(kind: Kind): string {
 export function freshLike(kind: Kind, arg: string): string {
   switch (kind.k) {
     case "num": return "0";
-    case "arr": return `new ${kind.elem === "f64" ? "Float64Array" : "Float32Array"}(${arg}.length)`;
-    case "obj": return `{ ${kind.fields.map((f) => `${f.name}: ${freshLike(f.kind, `${arg}.${f.name}`)}`).join(", ")} }`;
+    case "arr": return `new ${arrayClass(kind)}(${arg}.length)`;
+    case "int": throw new Error(`gradc internal error: a value shaped like an integer array (${arg})`);
+    case "obj": return `{ ${kind.fields.map((f) => `${literalKey(f.name)}: ${freshLike(f.kind, propAccess(arg, f.name))}`).join(", ")} }`;
   }
 }
 
 /** `base.field` for a flat var standing for a field of an object argument. */
-export const access = (base: string, v: Var) => (v.field ? `${base}.${v.field}` : base);
+export const access = (base: string, v: Var) => (v.field !== undefined ? propAccess(base, v.field) : base);
 
 /**
  * Values shaped like the wrt arguments (gradients, tangents, Hessian-vector
@@ -73,7 +74,7 @@ export class Shaped {
       const kind = req.kinds[w];
       const scalars = flat.filter((v) => v.param === w && !isArrayType(v.type));
       if (kind.k === "num") return scalarValue(scalars[0]) ?? "0";
-      for (const v of scalars) lines.push(`  ${this.holders[j]}.${v.field} = ${scalarValue(v) ?? "0"};`);
+      for (const v of scalars) lines.push(`  ${access(this.holders[j], v)} = ${scalarValue(v) ?? "0"};`);
       return this.holders[j];
     });
   }

@@ -4,6 +4,8 @@
 import type * as ESTree from "acorn";
 import { walk, type Func } from "../ir/types.js";
 import { gradientIR, hvpIR, jvpIR, primalIR, vjpIR } from "../pipeline.js";
+import { refuse } from "../errors.js";
+import { describeKind } from "../kinds.js";
 import type { EmitOptions, GradRequest } from "../request.js";
 import { ENTRY_LOCALS, entryFor, JACOBIAN_WIDTH, type Cores } from "./entries.js";
 import { emitFunction, KERNELS, outputSlots } from "./js.js";
@@ -30,6 +32,7 @@ export function emitGradModule(req: GradRequest, opts: EmitOptions): string {
 }
 
 export function emitGradParts(req: GradRequest, opts: EmitOptions): ModuleParts {
+  refuseDataWrt(req);
   const ts = opts.lang === "ts";
   const moduleNames = new Names();
   moduleNames.reserve(opts.exportName);
@@ -56,6 +59,24 @@ export function emitGradParts(req: GradRequest, opts: EmitOptions): ModuleParts 
   const usesTape = tapes.size > 0;
   const usesKernels = texts.some((t) => t.includes(`${KERNELS}.`));
   return { body: [header(req), ...state, "", ...texts.flatMap((t) => [t, ""]), entry].join("\n") + "\n", usesTape, usesKernels };
+}
+
+/** Integer typed arrays are data: asking for a derivative with respect to one is an error. */
+function refuseDataWrt(req: GradRequest): void {
+  for (const w of req.wrt) {
+    const kind = req.kinds[w];
+    const name = paramNames(req)[w];
+    const node = req.fn.node.params[w];
+    const hint = "Integer typed arrays (Int32Array, Uint8Array, ...) are non-differentiable data: differentiate with respect to a number, a Float64Array/Float32Array, or an object of those.";
+    if (kind.k === "int") {
+      throw refuse(req.fn.source, node, "wrt integer array", `wrt '${name}' of ${req.fn.name} is ${describeKind(kind)}.`, hint);
+    }
+    const field = kind.k === "obj" ? kind.fields.find((f) => f.kind.k === "int") : undefined;
+    if (field) {
+      throw refuse(req.fn.source, node, "wrt integer array", `wrt '${name}' of ${req.fn.name} has field ${JSON.stringify(field.name)}, ${describeKind(field.kind)}.`,
+        `${hint} Pass the integer array as an argument of its own.`);
+    }
+  }
 }
 
 type CoreMaker = (role: string, f: Func, returnValue: boolean) => Cores[keyof Cores];

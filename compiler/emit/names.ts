@@ -7,7 +7,13 @@ const RESERVED = new Set([
   "super", "switch", "this", "throw", "try", "typeof", "var", "void", "while", "with", "yield", "let",
   "static", "enum", "await", "implements", "package", "protected", "interface", "private", "public",
   "Math", "Float64Array", "Float32Array", "tape", "tape1", "tape2", "tape3", "tape4", "Tape", "kernels", "NaN", "Infinity", "undefined", "arguments", "eval",
+  // Parameters every core function takes for its outputs (see js.ts).
+  "scalars", "refs",
+  "Int8Array", "Int16Array", "Int32Array", "Uint8Array", "Uint16Array", "Uint32Array", "Uint8ClampedArray", "Number", "Object", "Array",
 ]);
+
+/** Names generated code uses for its tapes: `tape`, `tape1`, ... (see tapeName in js.ts). */
+const TAPE = /^tape[0-9]*$/;
 
 export class Names {
   private readonly used = new Set<string>(RESERVED);
@@ -29,7 +35,7 @@ export class Names {
   claim(base: string): string {
     const clean = base.replace(/[^A-Za-z0-9_$]/g, "_").replace(/^(?=[0-9])/, "_") || "v";
     let name = clean;
-    for (let n = 1; this.used.has(name); n++) name = `${clean}_${n}`;
+    for (let n = 1; this.used.has(name) || TAPE.test(name); n++) name = `${clean}_${n}`;
     this.used.add(name);
     return name;
   }

@@ -181,7 +181,7 @@ class Inliner {
   private fromVal(v: Val, p: Var): Var {
     const { L } = this;
     let part: Val = v;
-    if (v.k === "obj" && p.field) {
+    if (v.k === "obj" && p.field !== undefined) {
       const f = v.fields.get(p.field)!;
       part = f.k === "arr" ? { k: "arr", v: f.v } : { k: "temp", t: L.b.get((f as { v: Var }).v) };
     }

@@ -3,7 +3,7 @@ import type * as ESTree from "acorn";
 import { hasDst, type Temp } from "../ir/types.js";
 import { lowerCall, lowerNew } from "./call.js";
 import { temp, type Lowerer, type Val } from "./context.js";
-import { lookupName } from "./names.js";
+import { lookupName, propertyKey } from "./names.js";
 import type { Scope } from "./scope.js";
 
 const BINARY: Record<string, string> = {
@@ -90,12 +90,15 @@ function member(L: Lowerer, node: ESTree.MemberExpression, scope: Scope): Val {
     if (!item) throw L.fail(idx, "tuple index", "Index a derivative's result with a constant: [0] or [1].", "");
     return item;
   }
-  if (node.computed) {
+  // A constant key of an object: p["init h"], p[0].
+  const key = node.computed && base.k === "obj" ? propertyKey(node.property as ESTree.Expression, true) : undefined;
+  if (node.computed && key === undefined) {
+    if (base.k === "obj") throw L.fail(node.property, "computed key", "An object's fields are read with constant keys: p.a, p[\"a b\"], p[0].", "Use a typed array for values indexed by a variable.");
     if (base.k !== "arr") throw L.fail(node, "computed property", "Only typed arrays can be indexed with [].", "Use a Float64Array or Float32Array.");
     const idx = lowerNum(L, node.property as ESTree.Expression, scope);
     return { k: "temp", t: L.b.load(base.v, idx) };
   }
-  const name = (node.property as ESTree.Identifier).name;
+  const name = key ?? (node.property as ESTree.Identifier).name;
   if (base.k === "arr") {
     if (name === "length") return { k: "temp", t: L.b.len(base.v) };
     throw L.fail(node.property, `.${name}`, `Typed-array property .${name} is not supported.`, "Supported: .length, .fill(v), .slice().");

@@ -8,6 +8,7 @@ import { substituteVar } from "../ir/rewrite.js";
 import type { ResolveFn, SourceFn } from "../parse/source.js";
 import { Lowerer } from "./context.js";
 import { Scope, type Binding } from "./scope.js";
+import { propertyKey } from "./names.js";
 import { lowerBody } from "./stmt.js";
 
 export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn): Func {
@@ -21,11 +22,18 @@ export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn): 
   }
   const scope = new Scope();
   const params: Var[] = [];
-  fn.node.params.forEach((p, i) => bindTopParam(L, p, kinds[i], i, scope, params));
+  const data = new Set<Var>();
+  fn.node.params.forEach((p, i) => bindTopParam(L, p, kinds[i], i, scope, params, data));
   lowerBody(L, fn.node, scope);
   const result = L.fn.ret;
   if (!result || result.type === "bool") {
     throw L.fail(fn.node, "non-number result", `'${fn.name}' must return a number (or a typed array) on every path.`, "Return the loss as a number.");
+  }
+  for (const p of L.writtenParams) {
+    if (data.has(p)) {
+      throw L.fail(fn.node, "writing an integer array", `'${fn.name}' writes into its integer-array argument '${p.name}'.`,
+        "Integer typed arrays are read-only data (labels, indices, masks); copy what you need into a Float64Array.");
+    }
   }
   const body = copyWrittenParams(L, L.b.block);
   return { name: fn.name, params, body, result };
@@ -37,9 +45,9 @@ function paramName(L: Lowerer, p: ESTree.Pattern): string {
   throw L.fail(p, "parameter pattern", "Default values and rest parameters are not supported.", "Pass every argument explicitly.");
 }
 
-function bindTopParam(L: Lowerer, p: ESTree.Pattern, kind: Kind, index: number, scope: Scope, params: Var[]): void {
+function bindTopParam(L: Lowerer, p: ESTree.Pattern, kind: Kind, index: number, scope: Scope, params: Var[], data: Set<Var>): void {
   const name = paramName(L, p);
-  const binding = paramBinding(L, name, kind, index, params);
+  const binding = paramBinding(L, name, kind, index, params, data);
   if (p.type === "Identifier") {
     scope.declare(name, binding);
     return;
@@ -48,16 +56,17 @@ function bindTopParam(L: Lowerer, p: ESTree.Pattern, kind: Kind, index: number, 
     throw L.fail(p, "destructuring a non-object", "Only object arguments can be destructured.", "");
   }
   for (const prop of p.properties) {
-    if (prop.type !== "Property" || prop.computed || prop.key.type !== "Identifier" || prop.value.type !== "Identifier") {
-      throw L.fail(prop, "destructuring pattern", "Only { a, b: name } destructuring is supported.", "");
+    const key = prop.type === "Property" ? propertyKey(prop.key, prop.computed) : undefined;
+    if (prop.type !== "Property" || key === undefined || prop.value.type !== "Identifier") {
+      throw L.fail(prop, "destructuring pattern", "Only { a, b: name, \"any key\": name } destructuring is supported.", "");
     }
-    const field = binding.fields.get(prop.key.name);
-    if (!field) throw L.fail(prop.key, `.${prop.key.name}`, `The argument has no field '${prop.key.name}'.`, "");
+    const field = binding.fields.get(key);
+    if (!field) throw L.fail(prop.key, `.${key}`, `The argument has no field '${key}'.`, `Its fields are: ${[...binding.fields.keys()].join(", ")}.`);
     scope.declare(prop.value.name, field);
   }
 }
 
-function paramBinding(L: Lowerer, name: string, kind: Kind, index: number, params: Var[]): Binding {
+function paramBinding(L: Lowerer, name: string, kind: Kind, index: number, params: Var[], data: Set<Var>): Binding {
   switch (kind.k) {
     case "num": {
       const v = L.b.newVar(name, "num", index);
@@ -69,11 +78,18 @@ function paramBinding(L: Lowerer, name: string, kind: Kind, index: number, param
       params.push(v);
       return { k: "arr", v };
     }
+    case "int": {
+      // Data, not differentiated: read as numbers, like the elements of a Float64Array.
+      const v = L.b.newVar(name, "f64[]", index);
+      params.push(v);
+      data.add(v);
+      return { k: "arr", v };
+    }
     case "obj": {
       const fields = new Map<string, Binding>();
       for (const f of kind.fields) {
         const before = params.length;
-        fields.set(f.name, paramBinding(L, `${name}_${f.name}`, f.kind, index, params));
+        fields.set(f.name, paramBinding(L, `${name}_${f.name}`, f.kind, index, params, data));
         for (const v of params.slice(before)) v.field = f.name;
       }
       return { k: "obj", fields };

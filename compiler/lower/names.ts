@@ -42,3 +42,10 @@ export function outerName(L: Lowerer, node: ESTree.Identifier): Error {
       ? `Pass it as an argument, or if it is a function, pass it in opts.functions ({ ${node.name} }).`
       : "Pass it as an argument, or import or declare it as a function in the project.");
 }
+
+/** The field name of a property key: `a`, `"init h"`, `0`, `["a"]` (undefined for other computed keys). */
+export function propertyKey(key: ESTree.Expression | ESTree.PrivateIdentifier, computed: boolean): string | undefined {
+  if (key.type === "Identifier" && !computed) return key.name;
+  if (key.type === "Literal" && (typeof key.value === "string" || typeof key.value === "number")) return String(key.value);
+  return undefined;
+}
