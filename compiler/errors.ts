@@ -1,5 +1,6 @@
 // Diagnostics: every refusal names the construct, where it is, and what to do instead.
 import type * as ESTree from "acorn";
+import type { Loc } from "./ir/types.js";
 import type { SourceText } from "./parse/source.js";
 
 export interface Position {
@@ -65,4 +66,33 @@ export function refuse(
   const frame = pos ? codeFrame(source.text, pos) : "";
   const detail = `${message} ${hint}`.trim();
   return new GradcError(construct, detail, source.file, pos, frame);
+}
+
+/**
+ * A refusal raised after lowering (in a transform), at the statement an IR
+ * instruction came from: `loc.source` and `loc.offset` are set by lowering.
+ */
+export function refuseAt(loc: Loc | undefined, construct: string, message: string, hint: string): GradcError {
+  const detail = `${message} ${hint}`.trim();
+  if (!loc?.source) {
+    return new GradcError(construct, loc ? `line ${loc.line}: ${detail}` : detail, "gradc", undefined, "");
+  }
+  const offset = loc.offset ?? offsetOfLine(loc.source.text, loc.line);
+  return refuse(loc.source, { type: "Statement", start: offset, end: offset }, construct, message, hint);
+}
+
+function offsetOfLine(text: string, line: number): number {
+  let offset = 0;
+  for (let n = 1; n < line; n++) {
+    const next = text.indexOf("\n", offset);
+    if (next < 0) break;
+    offset = next + 1;
+  }
+  return offset;
+}
+
+/** A syntax error the parser reported at `offset`: the parser's own message, with position and code frame. */
+export function syntaxError(source: SourceText, offset: number, message: string): GradcError {
+  const pos = positionAt(source.text, offset);
+  return new GradcError("syntax error", `Syntax error: ${message}`, source.file, pos, codeFrame(source.text, pos));
 }

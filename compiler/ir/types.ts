@@ -12,6 +12,8 @@
 // and its use overwrites what the temp read. So every temp can be recomputed where it
 // is used, which is what reverse mode does in its backward sweep.
 
+import type { SourceText } from "../parse/source.js";
+
 export type Type = "num" | "bool" | "f64[]" | "f32[]";
 
 export const isArrayType = (t: Type): t is "f64[]" | "f32[]" => t === "f64[]" || t === "f32[]";
@@ -47,6 +49,9 @@ export interface Loc {
   adjoint?: boolean;
   /** A comment for code the compiler adds, printed instead of the line reference. */
   note?: string;
+  /** The source `line` refers to and the statement's offset in it: transforms refuse at this position. */
+  source?: SourceText;
+  offset?: number;
 }
 
 interface Base {

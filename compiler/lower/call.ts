@@ -173,7 +173,10 @@ export function inline(L: Lowerer, fn: Extract<Binding, { k: "fn" }>, args: Val[
       // One iteration marked for reverse mode: its entry state is kept and its body recomputed.
       const body = L.block(() => lowerBody(L, node, scope));
       const index = L.b.newVar(`${fn.name}_call`, "num");
-      L.b.emit({ k: "for", index, start: L.b.num(0), end: L.b.num(1), step: 1, cmp: "<", body, checkpoint: "call" });
+      // Refusals about the checkpointed call point at the call (in the caller's source).
+      const caller = L.fns[L.fns.length - 2]?.source;
+      const loc = L.b.loc && caller ? { ...L.b.loc, source: caller, offset: call.start } : undefined;
+      L.b.emit({ k: "for", index, start: L.b.num(0), end: L.b.num(1), step: 1, cmp: "<", body, checkpoint: "call", ...(loc ? { loc } : {}) });
     } else {
       lowerBody(L, node, scope);
     }

@@ -60,7 +60,7 @@ export class Lowerer {
     let line = 1;
     for (let i = 0; i < node.start; i++) if (text.charCodeAt(i) === 10) line++;
     const snippet = text.slice(node.start, node.end).split("\n")[0].trim();
-    this.b.loc = { line, text: snippet.length > 60 ? snippet.slice(0, 57) + "..." : snippet };
+    this.b.loc = { line, text: snippet.length > 60 ? snippet.slice(0, 57) + "..." : snippet, source: this.fn.source, offset: node.start };
   }
 
   flag(name: string): Var {

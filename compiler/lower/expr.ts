@@ -110,7 +110,9 @@ function member(L: Lowerer, node: ESTree.MemberExpression, scope: Scope): Val {
     if (field.k === "arr") return { k: "arr", v: field.v };
     if (field.k === "obj") return { k: "obj", fields: field.fields };
   }
-  throw L.fail(node, "property access", `Property .${name} of a number is not supported.`, "");
+  const what = obj.type === "Identifier" ? `'${obj.name}'` : "This value";
+  throw L.fail(node, "property access", `${what} is a number here, and a number has no property .${name}.`,
+    obj.type === "Identifier" ? `If '${obj.name}' should be an array, pass a Float64Array or Float32Array.` : "");
 }
 
 function binary(L: Lowerer, node: ESTree.BinaryExpression, scope: Scope): Temp {

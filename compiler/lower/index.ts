@@ -18,7 +18,11 @@ export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn): 
     throw L.fail(fn.node, fn.node.async ? "async function" : "generator", "Only plain synchronous functions can be differentiated.", "");
   }
   if (kinds.length < fn.node.params.length) {
-    throw L.fail(fn.node, "missing arguments", `'${fn.name}' has ${fn.node.params.length} parameters but was given ${kinds.length} arguments.`, "Pass every parameter.");
+    const names = fn.node.params.map((p, i) => (p.type === "Identifier" ? p.name : `#${i + 1}`));
+    const missing = fn.node.params[kinds.length];
+    throw L.fail(missing, "missing argument",
+      `Argument '${names[kinds.length]}' of ${fn.name} is missing (${fn.name} takes ${names.join(", ")}; got ${kinds.length} argument${kinds.length === 1 ? "" : "s"}).`,
+      "Pass every parameter.");
   }
   const scope = new Scope();
   const params: Var[] = [];

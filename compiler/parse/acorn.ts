@@ -2,7 +2,7 @@
 // runner left after stripping types). Method shorthand is rewritten as `function NAME(...)`.
 import * as acorn from "acorn";
 import type * as ESTree from "acorn";
-import { GradcError, refuse } from "../errors.js";
+import { GradcError, refuse, syntaxError } from "../errors.js";
 import type { SourceFn, SourceText } from "./source.js";
 
 const OPTIONS: acorn.Options = { ecmaVersion: "latest", sourceType: "script" };
@@ -15,20 +15,40 @@ export function parseFunctionSource(fn: Function): SourceFn {
   if (/\{\s*\[native code\]\s*\}\s*$/.test(text)) {
     throw new GradcError("native function", `'${name}' is a built-in or bound function, so its source is not available. Pass the original function.`, `<function ${name}>`, undefined, "");
   }
+  return parseFunctionText(text, name);
+}
+
+/** Parses a function's source text (what `fn.toString()` gives): a function, an arrow or a method. */
+export function parseFunctionText(text: string, name: string): SourceFn {
   const original: SourceText = { file: `<function ${name}>`, text, runtime: true };
   const direct = parseWhole(text);
-  const { node, source } = direct ? { node: direct, source: original } : methodAsFunction(text, name, original);
+  const { node, source } = direct.expr ? { node: direct.expr, source: original } : methodAsFunction(text, name, original, direct.error);
   checkFunction(node, source);
   return { name, node, source };
 }
 
-/** The expression spanning all of `text`, or undefined when `text` is not a single expression (a method). */
-function parseWhole(text: string): ESTree.Expression | undefined {
+/** An error acorn threw: its message without the "(line:col)" it appends, and the offset it points at. */
+interface AcornError {
+  message: string;
+  pos: number;
+}
+
+function acornError(e: unknown, shift = 0, length = Infinity): AcornError {
+  if (!(e instanceof SyntaxError)) throw e;
+  const raw = (e as { pos?: number }).pos ?? 0;
+  return { message: e.message.replace(/\s*\(\d+:\d+\)$/, ""), pos: Math.max(0, Math.min(length, raw - shift)) };
+}
+
+/**
+ * The expression spanning all of `text`; or, when `text` is not a single expression
+ * (a method), nothing, with the syntax error if acorn stopped on one.
+ */
+function parseWhole(text: string): { expr?: ESTree.Expression; error?: AcornError } {
   try {
     const expr = acorn.parseExpressionAt(text, 0, OPTIONS);
-    return text.slice(expr.end).trim() === "" ? expr : undefined;
-  } catch {
-    return undefined;
+    return text.slice(expr.end).trim() === "" ? { expr } : {};
+  } catch (e) {
+    return { error: acornError(e, 0, text.length) };
   }
 }
 
@@ -43,8 +63,8 @@ function checkFunction(node: ESTree.Expression, source: SourceText): asserts nod
 }
 
 /** `foo(x) { ... }` (object or class method) parsed as `function foo(x) { ... }`. */
-function methodAsFunction(text: string, name: string, original: SourceText): { node: ESTree.Expression; source: SourceText } {
-  const method = parseMethod(text, original);
+function methodAsFunction(text: string, name: string, original: SourceText, direct: AcornError | undefined): { node: ESTree.Expression; source: SourceText } {
+  const method = parseMethod(text, original, direct);
   const whole = { type: "Method", start: 0, end: text.length };
   if (method.kind === "get" || method.kind === "set") {
     throw refuse(original, whole, "accessor", "A getter or setter cannot be differentiated.", "Pass a plain function.");
@@ -54,18 +74,24 @@ function methodAsFunction(text: string, name: string, original: SourceText): { n
   const id = /^[A-Za-z_$][\w$]*$/.test(name) ? name : "";
   const rewritten = `function ${id}${text.slice(paramsAt)}`;
   const source: SourceText = { file: `<function ${name}>`, text: rewritten, runtime: true };
-  const node = parseWhole(rewritten);
+  const node = parseWhole(rewritten).expr;
   if (!node) throw refuse(original, undefined, "syntax", `Cannot read the source of '${name}'.`, "Pass a function or an arrow function.");
   return { node, source };
 }
 
-function parseMethod(text: string, source: SourceText): ESTree.MethodDefinition {
+/**
+ * `text` as the only member of a class. When that does not parse either, the syntax error
+ * reported is the one found furthest into the text: as a function or arrow (`direct`) or
+ * as a method.
+ */
+function parseMethod(text: string, source: SourceText, direct: AcornError | undefined): ESTree.MethodDefinition {
   let program: ESTree.Program;
   try {
     program = acorn.parse(`${CLASS_OPEN}${text}\n})`, OPTIONS);
   } catch (e) {
-    const pos = Math.max(0, Math.min(text.length, ((e as { pos?: number }).pos ?? CLASS_OPEN.length) - CLASS_OPEN.length));
-    throw refuse(source, { type: "Syntax", start: pos, end: pos }, "syntax", `Cannot parse the function source: ${(e as Error).message}.`, "");
+    const asMethod = acornError(e, CLASS_OPEN.length, text.length);
+    const error = direct && direct.pos >= asMethod.pos ? direct : asMethod;
+    throw syntaxError(source, error.pos, `${error.message}.`);
   }
   const stmt = program.body[0] as ESTree.ExpressionStatement;
   const members = (stmt.expression as ESTree.ClassExpression).body.body;

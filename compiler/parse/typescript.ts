@@ -4,6 +4,7 @@ import { existsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as path from "node:path";
 import { Node, Project, ts, type ArrowFunction, type FunctionDeclaration, type FunctionExpression, type SourceFile } from "ts-morph";
+import { syntaxError } from "../errors.js";
 import { EstreeConverter } from "./ts-estree.js";
 import type { FnNode, ResolveFn, SourceFn, SourceText } from "./source.js";
 
@@ -78,6 +79,7 @@ export function parseTsModule(project: Project, filePath: string): TsModule {
 
 function readModule(abs: string, sourceFile: SourceFile): TsModule {
   const source: SourceText = { file: displayPath(abs), text: sourceFile.getFullText() };
+  checkSyntax(sourceFile, source);
   const converter = new EstreeConverter(sourceFile.compilerNode);
   const mod: TsModule = { path: abs, source, sourceFile, functions: new Map(), declarations: new Map(), imports: new Map(), exports: new Map(), kernels: new Map(), kernelNamespaces: new Set(), checkpointed: new Set(), checkpointAliases: new Map() };
   for (const decl of sourceFile.getFunctions()) {
@@ -98,6 +100,18 @@ function readModule(abs: string, sourceFile: SourceFile): TsModule {
   readImports(mod);
   readExports(mod);
   return mod;
+}
+
+/**
+ * Refuses a module the parser could not read. TypeScript recovers from a syntax error
+ * (`x * * 2` parses with a missing operand), so without this the error would surface
+ * later as a confusing refusal of what the parser made up.
+ */
+function checkSyntax(sourceFile: SourceFile, source: SourceText): void {
+  const diagnostics = (sourceFile.compilerNode as { parseDiagnostics?: readonly ts.DiagnosticWithLocation[] }).parseDiagnostics ??
+    sourceFile.getProject().getProgram().compilerObject.getSyntacticDiagnostics(sourceFile.compilerNode);
+  const first = [...diagnostics].filter((d) => d.category === ts.DiagnosticCategory.Error).sort((a, b) => (a.start ?? 0) - (b.start ?? 0))[0];
+  if (first) throw syntaxError(source, first.start ?? 0, ts.flattenDiagnosticMessageText(first.messageText, "\n"));
 }
 
 /** The argument of `checkpoint(…)` (the function gradc recomputes instead of recording). */

@@ -11,6 +11,7 @@ import { hasDst, isArrayType, walk, type Block, type Call, type Func, type Instr
 import { loop } from "../ops/kernels/index.js";
 import { activeCallInputs, baseCtx, inPlaceByRule, kernelOf, operand } from "./kernel-calls.js";
 import { analyzeActivity, diffArgs, tapeLocation, type Activity } from "./activity.js";
+import { refuseAt } from "../errors.js";
 
 export interface ForwardOptions {
   /** Number of directions propagated together (default 1). */
@@ -237,7 +238,8 @@ class Forward {
     const dstActive = !!i.dst && this.act.temps.has(i.dst.id);
     if (!outActive && !dstActive) return void b.emit(i);
     if (this.width !== 1) {
-      throw new Error(`gradc: kernel calls (${i.kernel}) propagate one tangent direction at a time (width ${this.width} asked)`);
+      throw refuseAt(i.loc, `kernel ${i.kernel}`, `The kernel call ${i.kernel} propagates one tangent direction at a time, and ${this.width} are asked for at once.`,
+        "Use reverse mode (grad, or jacobian with mode \"reverse\"), or one jvp per direction.");
     }
     const copies = new Map<Var, Var>();
     if (i.out && i.ins.includes(i.out) && active.size > 0) {
@@ -264,7 +266,7 @@ class Forward {
     ctx.dotNum = (name) => (active.has(name) ? this.tangent(operand(i, name) as Temp, 0) : undefined);
     let t: Temp | void = undefined;
     if (active.size > 0) {
-      if (!def.jvp) throw new Error(`gradc: kernel ${i.kernel} has no JVP rule`);
+      if (!def.jvp) throw refuseAt(i.loc, `kernel ${i.kernel}`, `The kernel ${i.kernel} has no forward-mode (JVP) rule.`, "Use reverse mode (grad or vjp), or write the computation out as loops.");
       t = def.jvp(ctx);
     } else if (outActive && !i.accumulate) {
       // Overwritten by constants: the tangent of what the call wrote is zero.

@@ -8,6 +8,7 @@ import { activeCallInputs, baseCtx, inPlaceByRule, kernelOf, operand } from "../
 import { diffArgs, tapeLocation } from "../activity.js";
 import { ForwardSweep } from "./forward-sweep.js";
 import type { CheckpointSpec } from "../../request.js";
+import { refuseAt } from "../../errors.js";
 
 export class BackwardSweep extends ForwardSweep {
   protected env = new Map<number, Temp>();
@@ -177,7 +178,7 @@ export class BackwardSweep extends ForwardSweep {
       ctx.activeNum = (name) => active.has(name);
       ctx.addNum = (name, t) => this.addAdjoint(operand(i, name) as Temp, t);
       ctx.overwrite = overwrite;
-      if (!def.vjp) throw new Error(`gradc: kernel ${i.kernel} has no VJP rule`);
+      if (!def.vjp) throw refuseAt(i.loc, `kernel ${i.kernel}`, `The kernel ${i.kernel} has no reverse-mode (VJP) rule.`, "Differentiate in forward mode (jvp), or write the computation out as loops.");
       def.vjp(ctx);
       if (g === outBar && !overwrite) reset();
     } else {

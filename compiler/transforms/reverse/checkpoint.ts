@@ -10,6 +10,7 @@ import { cloneBlock } from "../../ir/rewrite.js";
 import { childBlocks, isArrayType, varsOf, varsRead, walk, type For, type Instr, type Temp, type Var } from "../../ir/types.js";
 import { emitKernel, loop } from "../../ops/kernels/index.js";
 import { BackwardSweep } from "./backward-sweep.js";
+import { refuseAt } from "../../errors.js";
 
 /** The snapshot of a loop: scalars and arrays its body writes and may read before writing. */
 interface LoopState {
@@ -129,8 +130,8 @@ export class CheckpointSweep extends BackwardSweep {
     const escaping = [...inside].filter((v) => outside.has(v));
     if (escaping.length === 0) return;
     const what = loop.checkpoint === "call" ? "a checkpoint(fn) function" : "a // @checkpoint loop";
-    throw new Error(`gradc: ${what} (line ${loop.loc?.line ?? "?"}) creates the array '${escaping[0].name}' that is used after it; ` +
-      "checkpointing cannot recompute it. Allocate the array before and pass it in (write into it), or return a number.");
+    throw refuseAt(loop.loc, "array escaping a checkpoint", `${what[0].toUpperCase()}${what.slice(1)} creates the array '${escaping[0].name}' that is used after it; checkpointing cannot recompute it.`,
+      "Allocate the array before and pass it in (write into it), or return a number.");
   }
 
   /** The loop's first index and trip count, into vars. */

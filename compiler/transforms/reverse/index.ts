@@ -10,6 +10,7 @@ import { normalize } from "../normalize.js";
 import { fuseTopLoop } from "../fuse.js";
 import { CheckpointSweep } from "./checkpoint.js";
 import type { CheckpointSpec } from "../../request.js";
+import { refuseAt } from "../../errors.js";
 
 export interface ReverseOptions {
   /**
@@ -34,7 +35,8 @@ function keepPoppedValues(f: Func, ids: Ids): Func {
   walk(f.body, (i) => {
     if (i.k === "pop") popped.push(i.dst);
     if (i.k === "pushref" || i.k === "popref") {
-      throw new Error("gradc: reverse mode over derivative code that allocates arrays inside loops is not supported yet.");
+      throw refuseAt(i.loc, "reverse over array-allocating derivative", "Reverse mode over derivative code that allocates arrays inside loops is not supported yet.",
+        "Differentiate the inner derivative in forward mode (jvp), or allocate the arrays before the loop.");
     }
   });
   return popped.length ? normalize(f, ids, popped) : f;
