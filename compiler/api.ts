@@ -6,8 +6,8 @@ import { Tape } from "../runtime/tape.js";
 import { emitGradParts } from "./emit/module.js";
 import { KERNELS } from "./emit/js.js";
 import * as kernels from "../runtime/kernels/index.js";
-import { refuse } from "./errors.js";
-import { arrayClass, kindKey, kindOf, propAccess, type Kind } from "./kinds.js";
+import { GradcError, refuse } from "./errors.js";
+import { arrayClass, article, kindKey, kindOf, propAccess, type Kind } from "./kinds.js";
 import { parseFunctionSource } from "./parse/acorn.js";
 import type { ResolveFn, SourceFn } from "./parse/source.js";
 import type { CheckpointSpec, JacobianMode, Mode } from "./request.js";
@@ -59,7 +59,7 @@ export function vjp(f: VectorFn, opts: GradOptions = {}): (...args: any[]) => [a
 
 /** `(...args) => Float64Array`, the m×n Jacobian, row-major. */
 export function jacobian(f: VectorFn, opts: JacobianOptions = {}): (...args: any[]) => Float64Array {
-  return derivative(f, opts, "jacobian", 0, opts.mode ?? "auto") as (...args: any[]) => Float64Array;
+  return derivative(f, opts, "jacobian", 0, (opts as JacobianOptions | undefined)?.mode ?? "auto") as (...args: any[]) => Float64Array;
 }
 
 /** `(...args, v) => H·v` (forward over reverse), shaped like the wrt argument(s). */
@@ -75,6 +75,70 @@ export function hessian(f: AnyFn, opts: GradOptions = {}): (...args: any[]) => F
 interface Specialisation {
   match: (...args: unknown[]) => boolean;
   entry: (...args: unknown[]) => unknown;
+  /** `(...args, out)`: throws a GradcError unless out is shaped as the result for these arguments. */
+  checkOut: (...args: unknown[]) => void;
+  /** `(...args, tangent)`: the same for the tangent (jvp) or direction (hvp). */
+  checkExtra: (...args: unknown[]) => void;
+}
+
+/** An error in how gradc's API was called (not in the differentiated code). */
+function usage(construct: string, detail: string): GradcError {
+  return new GradcError(construct, detail, "gradc", undefined, "");
+}
+
+const OPTIONS = ["wrt", "out", "functions", "checkpoint"];
+const JACOBIAN_MODES = ["forward", "reverse", "auto"];
+
+/** Options checked when the derivative is made: an object of known names with values of the right kinds. */
+function checkOptions(f: unknown, opts: unknown, mode: Mode | "gradCheck"): void {
+  if (typeof f !== "function") throw usage("not a function", `${mode}(f) takes the function to differentiate, not ${describeValue(f)}.`);
+  if (opts === undefined) return;
+  if (typeof opts !== "object" || opts === null || Array.isArray(opts)) {
+    throw usage("options", `${mode}(f, opts): opts must be an object such as { wrt: "x" }, not ${describeValue(opts)}.`);
+  }
+  const known = mode === "jacobian" ? [...OPTIONS, "mode"] : mode === "gradCheck" ? ["wrt", "functions", "h"] : OPTIONS;
+  for (const name in opts) {
+    if (!known.includes(name)) {
+      throw usage("unknown option", `${mode}(f, opts): unknown option '${name}'${suggest(name, known)}; the options are ${known.join(", ")}.`);
+    }
+  }
+  const o = opts as Record<string, unknown>;
+  if (mode === "jacobian" && o.mode !== undefined && !JACOBIAN_MODES.includes(o.mode as string)) {
+    throw usage("jacobian mode", `jacobian(f, opts): mode must be "forward", "reverse" or "auto", not ${JSON.stringify(o.mode) ?? describeValue(o.mode)}.`);
+  }
+  const fns = o.functions;
+  if (fns !== undefined) {
+    if (typeof fns !== "object" || fns === null) throw usage("functions", `${mode}(f, opts): functions must be an object { name: fn }, not ${describeValue(fns)}.`);
+    for (const name in fns) {
+      const g = (fns as Record<string, unknown>)[name];
+      if (typeof g !== "function") throw usage("functions", `${mode}(f, opts): functions.${name} must be a function, not ${describeValue(g)}.`);
+    }
+  }
+  if (o.out !== undefined && (typeof o.out !== "object" || o.out === null)) {
+    throw usage("out", `${mode}(f, opts): out must be a buffer shaped like the result (a typed array, an object of them, or an array of those), not ${describeValue(o.out)}.`);
+  }
+  if (mode === "gradCheck" && o.h !== undefined && !(typeof o.h === "number" && o.h > 0)) {
+    throw usage("h", `gradCheck(f, args, opts): h must be a positive number, not ${describeValue(o.h)}.`);
+  }
+}
+
+/** " (did you mean 'wrt'?)" for a name close to a known one. */
+function suggest(name: string, known: string[]): string {
+  const sorted = (w: string) => [...w.toLowerCase()].sort().join("");
+  const close = known.find((k) => sorted(k) === sorted(name) || k.toLowerCase() === name.toLowerCase() || (k.length > 3 && name.toLowerCase().startsWith(k.slice(0, 3).toLowerCase())));
+  return close ? ` (did you mean '${close}'?)` : "";
+}
+
+/** How a run-time value is described in messages: "a number", "a Float64Array(3)", "an object { a, b }", "undefined". */
+function describeValue(v: unknown): string {
+  if (v === undefined) return "undefined (missing)";
+  if (v === null) return "null";
+  if (typeof v === "number") return "a number";
+  if (typeof v === "function") return "a function";
+  if (ArrayBuffer.isView(v)) return `${article(v.constructor.name)}(${(v as unknown as { length: number }).length})`;
+  if (Array.isArray(v)) return `an Array(${v.length})`;
+  if (typeof v === "object") return `an object { ${Object.keys(v).map((k) => JSON.stringify(k)).join(", ")} }`;
+  return `${article(typeof v)} (${String(v).slice(0, 20)})`;
 }
 
 /**
@@ -83,6 +147,8 @@ interface Specialisation {
  * goes through the cache (and a compile on a new signature).
  */
 function derivative(f: VectorFn, opts: GradOptions, mode: Mode, extra: number, jacobianMode?: JacobianMode): (...args: any[]) => unknown {
+  checkOptions(f, opts, mode);
+  opts ??= {};
   // Everything is cached on f itself: `grad(f)` called again (say, inside a loop) returns the same function.
   const request = `${mode}|${jacobianMode ?? ""}|${JSON.stringify(opts.wrt ?? null)}|${functionsKey(opts.functions)}|${JSON.stringify(checkedSchedule(opts.checkpoint) ?? null)}`;
   let cache = compiled.get(f);
@@ -106,31 +172,65 @@ function makeDerivative(
   const resolve = functionResolver(opts.functions ?? {});
   const { wrt, list } = resolveWrt(fn, opts.wrt);
   const mine = new Map<string, Specialisation>();
+  // What the arguments of the first call were, for messages when a later call differs.
+  let first: string[] | undefined;
+  const call = `${mode}(${fn.name})`;
   const specialise = (args: unknown[]): Specialisation => {
-    const kinds = args.map((a, i) => checkedKind(fn, a, i));
-    const key = `${request}|${kinds.map(kindKey).join("|")}`;
-    let spec = mine.get(key);
-    if (!spec) {
-      // The generated text is shared; each derivative function instantiates its own code.
-      let body = modules.get(key);
-      if (body === undefined) modules.set(key, (body = emitGradParts({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode, checkpoint: opts.checkpoint }, { lang: "js", exportName: "entry" }).body));
-      spec = { entry: new Function("Tape", KERNELS, `${body}\nreturn entry;`)(Tape, kernels), match: matcher(kinds) };
-      mine.set(key, spec);
+    const now = args.map(describeValue);
+    first ??= now;
+    try {
+      const kinds = args.map((a, i) => checkedKind(fn, a, i));
+      const key = `${request}|${kinds.map(kindKey).join("|")}`;
+      let spec = mine.get(key);
+      if (!spec) {
+        // The generated text is shared; each derivative function instantiates its own code.
+        let body = modules.get(key);
+        if (body === undefined) modules.set(key, (body = emitGradParts({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode, checkpoint: opts.checkpoint }, { lang: "js", exportName: "entry" }).body));
+        const entry = new Function("Tape", KERNELS, `${body}\nreturn entry;`)(Tape, kernels);
+        spec = { entry, match: matcher(kinds), ...entryChecks(call, fn, kinds, wrt, list, mode, opts.out) };
+        mine.set(key, spec);
+      }
+      // The kinds of out's parts cannot change with the arguments' lengths: checked here once.
+      if (opts.out !== undefined) spec.checkOut(...args, opts.out);
+      return spec;
+    } catch (e) {
+      // A call whose arguments differ from the first call's: say so, with why this one cannot be compiled.
+      const changed = now.findIndex((d, i) => describeKind2(first![i]) !== describeKind2(d));
+      if (e instanceof GradcError && changed >= 0) {
+        const name = paramLabel(fn, changed);
+        throw new GradcError(e.construct, `argument ${name} was ${first[changed]} at the first call, now ${now[changed]}. ${e.detail}`, e.file, e.position, e.frame);
+      }
+      throw e;
     }
-    return spec;
   };
   const params = fn.node.params.map((_, i) => `a${i}`).join(", ");
   // A tangent or vector after f's arguments (jvp, hvp).
   const all = [params, ...Array.from({ length: extra }, (_, i) => `e${i}`)].filter(Boolean).join(", ");
   const name = `${safeName(fn.name)}_${mode}`;
   // match/entry live in the closure: a call is one kind check and one direct call.
-  const body = `let match = () => false, entry;
+  // Per-call checks only where there is something whose length can change: a tangent or
+  // direction (jvp, hvp), or out. Jacobian and jvp outs are checked after the call: the
+  // entry returns a fresh result instead of filling an out of the wrong length.
+  const outLengths = opts.out !== undefined && mode !== "jacobian" && mode !== "jvp" && hasTypedArray(opts.out);
+  const after = opts.out !== undefined && (mode === "jacobian" || mode === "jvp");
+  const invoke = `entry(${all ? `${all}, ` : ""}out)`;
+  const comma = params ? ", " : "";
+  const body = `let match = () => false, entry, checkOut, checkExtra;
 return function ${name}(${all}) {
-  if (!match(${params})) ({ match, entry } = specialise([${params}]));
-  return entry(${all ? `${all}, ` : ""}out);
+  if (!match(${params})) ({ match, entry, checkOut, checkExtra } = specialise([${params}]));
+${extra > 0 ? `  checkExtra(${params}${comma}e0);\n` : ""}${outLengths ? `  checkOut(${params}${comma}out);\n` : ""}${after ? `  const r = ${invoke};\n  if (${mode === "jvp" ? "r[1]" : "r"} !== out) wrongOut(r, ${params});\n  return r;` : `  return ${invoke};`}
 };`;
+  const wrongOut = (r: unknown, ...args: unknown[]) => {
+    if (mode === "jvp") {
+      const t = (r as unknown[])[1];
+      throw usage("out", `${call}: out is ${describeValue(opts.out)}, but the tangent of the result is ${typeof t === "number" ? "a number (there is no buffer to fill: leave out out)" : describeValue(t)}.`);
+    }
+    const n = flatSize(fn, args, wrt);
+    const m = (r as Float64Array).length / n;
+    throw usage("out", `${call}: out has ${(opts.out as Float64Array).length} entries, the Jacobian is ${m}×${n} = ${m * n}.`);
+  };
   // Its own code per derivative, so its call sites stay monomorphic.
-  return new Function("specialise", "out", body)(specialise, opts.out);
+  return new Function("specialise", "out", "wrongOut", body)(specialise, opts.out, wrongOut);
 }
 
 type Derivative = (...args: any[]) => unknown;
@@ -178,11 +278,143 @@ function matcher(kinds: Kind[]): (...args: unknown[]) => boolean {
   return new Function(...params, `return ${kinds.map((k, i) => test(k, params[i])).join(" && ") || "true"};`) as (...args: unknown[]) => boolean;
 }
 
+function hasTypedArray(v: unknown): boolean {
+  if (ArrayBuffer.isView(v)) return true;
+  if (Array.isArray(v)) return v.some(hasTypedArray);
+  return typeof v === "object" && v !== null && Object.values(v).some((x) => ArrayBuffer.isView(x));
+}
+
+/** Number of scalar inputs in the wrt arguments (the n of an n×n Hessian or an m×n Jacobian). */
+function flatSize(fn: SourceFn, args: unknown[], wrt: number[]): number {
+  const size = (v: unknown): number =>
+    typeof v === "number" ? 1 : ArrayBuffer.isView(v) ? (v as Float64Array).length : Object.values(v as object).reduce((s: number, x) => s + size(x), 0);
+  return wrt.reduce((s, w) => s + size(args[w]), 0);
+}
+
+/**
+ * The checks of `out` and of the tangent/direction for one specialisation: generated
+ * conditions (typeof, instanceof, length: no allocation), and on failure a message
+ * naming the part and what was expected.
+ */
+function entryChecks(
+  call: string, fn: SourceFn, kinds: Kind[], wrt: number[], list: boolean, mode: Mode, out: unknown,
+): Pick<Specialisation, "checkOut" | "checkExtra"> {
+  const params = kinds.map((_, i) => `a${i}`);
+  const label = (w: number) => paramLabel(fn, w).replace(/^'(.*)'$/, "$1");
+  const floatArray = (x: string) => `(${x} instanceof Float64Array || ${x} instanceof Float32Array)`;
+  const cond = (k: Kind, x: string, arg: string, exact: boolean): string => {
+    switch (k.k) {
+      case "num": return `typeof ${x} === "number"`;
+      case "arr": return `${exact ? `${x} instanceof ${arrayClass(k)}` : floatArray(x)} && ${x}.length === ${arg}.length`;
+      case "int": return "false";
+      case "obj": return [`typeof ${x} === "object" && ${x} !== null`, ...k.fields.map((f) => cond(f.kind, propAccess(x, f.name), propAccess(arg, f.name), exact))].join(" && ");
+    }
+  };
+  const shaped = (x: string, exact: boolean): string => list
+    ? [`Array.isArray(${x}) && ${x}.length === ${wrt.length}`, ...wrt.map((w, j) => cond(kinds[w], `${x}[${j}]`, params[w], exact))].join(" && ")
+    : cond(kinds[wrt[0]], x, params[wrt[0]], exact);
+  // The first mismatch, in words.
+  const explain = (k: Kind, v: unknown, arg: unknown, what: string, subject: string, exact: boolean): string | undefined => {
+    switch (k.k) {
+      case "num":
+        return typeof v === "number" ? undefined : `${what} is ${describeValue(v)}, ${subject} is a number`;
+      case "arr": case "int": {
+        const a = arg as Float64Array;
+        const ok = exact ? v instanceof (k.elem === "f32" ? Float32Array : Float64Array) : v instanceof Float64Array || v instanceof Float32Array;
+        if (!ok) return `${what} is ${describeValue(v)}, ${subject} is ${describeValue(a)}`;
+        const n = (v as Float64Array).length;
+        return n === a.length ? undefined : `${what} has ${n} entries, ${subject} has ${a.length}`;
+      }
+      case "obj": {
+        if (typeof v !== "object" || v === null) return `${what} is ${describeValue(v)}, ${subject} is ${describeValue(arg)}`;
+        for (const f of k.fields) {
+          const fv = (v as Record<string, unknown>)[f.name];
+          const sub = `${subject}${propAccess("", f.name)}`;
+          if (fv === undefined) return `${what} has no field ${JSON.stringify(f.name)} (${sub} is ${describeValue((arg as Record<string, unknown>)[f.name])})`;
+          const e = explain(f.kind, fv, (arg as Record<string, unknown>)[f.name], `${what}${propAccess("", f.name)}`, sub, exact);
+          if (e) return e;
+        }
+        return undefined;
+      }
+    }
+  };
+  const explainShaped = (v: unknown, args: unknown[], what: string, subject: (w: number) => string, exact: boolean): string => {
+    if (list) {
+      if (!Array.isArray(v) || v.length !== wrt.length) {
+        return `${what} is ${describeValue(v)}; with wrt a list of ${wrt.length}, it must be an array of ${wrt.length} (one per wrt parameter: ${wrt.map(label).join(", ")})`;
+      }
+      for (let j = 0; j < wrt.length; j++) {
+        const e = explain(kinds[wrt[j]], v[j], args[wrt[j]], `${what}[${j}]`, subject(wrt[j]), exact);
+        if (e) return e;
+      }
+    }
+    return explain(kinds[wrt[0]], v, args[wrt[0]], what, subject(wrt[0]), exact) ?? `${what} does not match`;
+  };
+  const compile = (test: string, fail: (...a: unknown[]) => never) =>
+    new Function("fail", `return function (${[...params, "x"].join(", ")}) { if (!(${test})) fail(${[...params, "x"].join(", ")}); };`)(fail) as (...a: unknown[]) => void;
+
+  let checkOut: (...a: unknown[]) => void = () => {};
+  if (out !== undefined) {
+    const scalarWrt = !list && kinds[wrt[0]].k === "num";
+    if (mode === "hessian" || mode === "jacobian") {
+      const size = (k: Kind, a: string): string => (k.k === "num" ? "1" : k.k === "obj" ? k.fields.map((f) => size(f.kind, propAccess(a, f.name))).join(" + ") || "0" : `${a}.length`);
+      const n = `(${wrt.map((w) => size(kinds[w], params[w])).join(" + ")})`;
+      const test = mode === "hessian" ? `x instanceof Float64Array && x.length === ${n} * ${n}` : "x instanceof Float64Array";
+      checkOut = compile(test, (...a) => {
+        const x = a[a.length - 1];
+        const args = a.slice(0, -1);
+        const size = flatSize(fn, args, wrt);
+        const what = mode === "hessian" ? `the Hessian with respect to ${wrt.map(label).join(", ")} is ${size}×${size} = ${size * size}` : "the Jacobian is a Float64Array(m·n)";
+        throw usage("out", `${call}: ${x instanceof Float64Array ? `out has ${x.length} entries, ${what}` : `out is ${describeValue(x)}, ${what}, a Float64Array`}.`);
+      });
+    } else if (mode === "jvp") {
+      checkOut = compile("x instanceof Float64Array || x instanceof Float32Array", (...a) => {
+        throw usage("out", `${call}: out is ${describeValue(a[a.length - 1])}; it must be a Float64Array or Float32Array shaped like f's result.`);
+      });
+    } else if (scalarWrt) {
+      checkOut = () => {
+        throw usage("out", `${call}: out is given, but the ${mode === "hvp" ? "Hessian-vector product" : "gradient"} with respect to ${label(wrt[0])} is a number: there is no buffer to fill (leave out out).`);
+      };
+    } else {
+      const result = mode === "hvp" ? "H·v" : "the gradient";
+      checkOut = compile(shaped("x", true), (...a) => {
+        const detail = explainShaped(a[a.length - 1], a.slice(0, -1), "out", (w) => `${result} of ${label(w)}`, true);
+        throw usage("out", `${call}: ${detail}.`);
+      });
+    }
+  }
+  let checkExtra: (...a: unknown[]) => void = () => {};
+  if (mode === "jvp" || mode === "hvp") {
+    const what = mode === "jvp" ? "tangent" : "v (the direction)";
+    checkExtra = compile(shaped("x", false), (...a) => {
+      const x = a[a.length - 1];
+      const form = mode === "jvp" ? `jvp(f)(...args, tangent)` : `hvp(f)(...args, v)`;
+      if (x === undefined) throw usage(what, `${call}: ${what} is missing: ${form} takes it after f's ${kinds.length} argument${kinds.length === 1 ? "" : "s"}, shaped like ${list ? `[${wrt.map(label).join(", ")}]` : label(wrt[0])}.`);
+      throw usage(what, `${call}: ${explainShaped(x, a.slice(0, -1), what, (w) => `argument '${label(w)}'`, false)}.`);
+    });
+  }
+  return { checkOut, checkExtra };
+}
+
+function paramLabel(fn: SourceFn, index: number): string {
+  const p = fn.node.params[index];
+  return p?.type === "Identifier" ? `'${p.name}'` : `#${index + 1}`;
+}
+
+/** The kind part of a value description ("a Float64Array(3)" → "a Float64Array"): lengths alone do not make a new signature. */
+function describeKind2(d: string): string {
+  return d.replace(/\(\d+\)$/, "");
+}
+
 function checkedKind(fn: SourceFn, value: unknown, index: number): Kind {
   const kind = kindOf(value);
   if (typeof kind === "string") {
     const p = fn.node.params[index];
-    const name = p?.type === "Identifier" ? `'${p.name}'` : `#${index + 1}`;
+    const name = paramLabel(fn, index);
+    if (value === undefined) {
+      const names = fn.node.params.map((_, i) => paramLabel(fn, i).replace(/'/g, ""));
+      throw refuse(fn.source, p ?? fn.node, "missing argument", `Argument ${name} of ${fn.name} is missing (${fn.name} takes ${names.join(", ")}).`, "Pass every parameter.");
+    }
     throw refuse(fn.source, p ?? fn.node, "argument kind", `Argument ${name} of ${fn.name} is ${kind}.`,
       "Arguments must be numbers, Float64Array, Float32Array, integer typed arrays (data, not differentiated), or objects whose fields are those.");
   }
@@ -194,17 +426,22 @@ function resolveWrt(fn: SourceFn, spec: WrtSpec | undefined): { wrt: number[]; l
   const one = (w: string | number): number => {
     const index = typeof w === "number" ? w : names.indexOf(w);
     if (!Number.isInteger(index) || index < 0 || index >= names.length) {
-      throw new RangeError(`gradc: wrt ${JSON.stringify(w)} is not a parameter of ${fn.name} (parameters: ${names.map((n, i) => n ?? `#${i}`).join(", ")}).`);
+      throw usage("wrt", `wrt ${JSON.stringify(w) ?? describeValue(w)} is not a parameter of ${fn.name} (parameters: ${names.map((n, i) => n ?? `#${i}`).join(", ")}; give a name or an index from 0).`);
     }
     return index;
   };
   if (spec === undefined) {
-    if (names.length === 0) throw new RangeError(`gradc: ${fn.name} has no parameters to differentiate.`);
+    if (names.length === 0) throw usage("wrt", `${fn.name} has no parameters to differentiate.`);
     return { wrt: [0], list: false };
   }
   if (Array.isArray(spec)) {
-    if (spec.length === 0) throw new RangeError("gradc: wrt is an empty list.");
-    return { wrt: spec.map(one), list: true };
+    if (spec.length === 0) throw usage("wrt", "wrt is an empty list.");
+    const wrt = spec.map(one);
+    const twice = wrt.findIndex((w, i) => wrt.indexOf(w) !== i);
+    if (twice >= 0) {
+      throw usage("wrt", `wrt lists ${paramLabel(fn, wrt[twice])} twice (${JSON.stringify(spec[wrt.indexOf(wrt[twice])])} and ${JSON.stringify(spec[twice])}); list each parameter once.`);
+    }
+    return { wrt, list: true };
   }
   return { wrt: [one(spec)], list: false };
 }
@@ -235,7 +472,7 @@ function checkedSchedule(spec: unknown): CheckpointSpec | undefined {
   if (spec === undefined || spec === "sqrt" || spec === "binomial") return spec;
   const k = (spec as { snapshots?: unknown })?.snapshots;
   if (typeof spec === "object" && Number.isInteger(k) && (k as number) >= 1) return spec as CheckpointSpec;
-  throw new RangeError(`gradc: checkpoint must be "sqrt", "binomial" or { snapshots: k } with an integer k >= 1, not ${JSON.stringify(spec)}.`);
+  throw usage("checkpoint", `checkpoint must be "sqrt", "binomial" or { snapshots: k } with an integer k >= 1, not ${JSON.stringify(spec) ?? describeValue(spec)}.`);
 }
 
 function functionResolver(functions: Record<string, Function>): ResolveFn {
@@ -275,6 +512,8 @@ export interface GradCheckReport {
 
 /** Compares gradc's gradient of f at `args` with central differences, per wrt parameter. */
 export function gradCheck(f: AnyFn, args: unknown[], opts: GradCheckOptions = {}): GradCheckReport {
+  checkOptions(f, opts, "gradCheck");
+  if (!Array.isArray(args)) throw usage("arguments", `gradCheck(f, args): args must be an array of f's arguments, not ${describeValue(args)}.`);
   const fn = parsed(f);
   const { wrt, list } = resolveWrt(fn, opts.wrt);
   const [value, g] = valueAndGrad(f, { wrt: opts.wrt, functions: opts.functions })(...args);

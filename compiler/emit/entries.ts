@@ -158,7 +158,7 @@ function jvpEntry(core: CoreRef, c: EntryContext, name: string): string {
     lines.push(`  return [value, ${tangentOut}];`);
   } else {
     lines.push(`  const tangentOut = ${tangentOut}${c.ts ? ` as ${valueType}` : ""};`);
-    lines.push("  if (out === undefined) return [value, tangentOut];", "  out.set(tangentOut);");
+    lines.push("  if (out === undefined || out.length !== tangentOut.length) return [value, tangentOut];", "  out.set(tangentOut);");
     lines.push(...reusedPair(c, `${name}_pair`, "value", `[${valueType}, ${valueType}]`));
   }
   const extra: [string, string][] = [["tangent", `: ${shapedType(c.req)}`]];
@@ -254,7 +254,8 @@ function jacobianEntry(cores: Cores, c: EntryContext, name: string): string {
   lines.push(`  const m = ${primal.func.result.type === "num" ? "1" : "value.length"};`);
   const flat = flatWrt(primal.func, c.req);
   const sizes = flatSizes(c, flat, lines);
-  lines.push("  const J = out ?? new Float64Array(m * n);");
+  // An out of another length is not filled (a fresh result is returned; the run-time API reports it).
+  lines.push("  const J = out !== undefined && out.length === m * n ? out : new Float64Array(m * n);");
   const mode = c.req.jacobianMode ?? "auto";
   const fwd = cores.jvp ? jacobianForward(cores.jvp, c, flat, sizes) : [];
   const rev = cores.vjp ? jacobianReverse(cores.vjp, c, flat, sizes) : [];
