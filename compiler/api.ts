@@ -218,7 +218,9 @@ function makeDerivative(
   const body = `let match = () => false, entry, checkOut, checkExtra;
 return function ${name}(${all}) {
   if (!match(${params})) ({ match, entry, checkOut, checkExtra } = specialise([${params}]));
-${extra > 0 ? `  checkExtra(${params}${comma}e0);\n` : ""}${outLengths ? `  checkOut(${params}${comma}out);\n` : ""}${after ? `  const r = ${invoke};\n  if (${mode === "jvp" ? "r[1]" : "r"} !== out) wrongOut(r, ${params});\n  return r;` : `  return ${invoke};`}
+${extra > 0 ? `  checkExtra(${params}${comma}e0);\n` : ""}${outLengths ? `  checkOut(${params}${comma}out);\n` : ""}${after ? `  const r = ${invoke};\n  if (${mode === "jvp" ? "r[1]" : "r"} !== out) wrongOut(r, ${params});\n  return r;`
+    : mode === "vjp" ? `  const r = ${invoke};\n  const pullback = r[1], value = r[0];\n  r[1] = (cotangent) => {\n    if (!(typeof value === "number" ? typeof cotangent === "number" : ArrayBuffer.isView(cotangent) && cotangent.length === value.length)) wrongCotangent(cotangent, value);\n    return pullback(cotangent);\n  };\n  return r;`
+    : `  return ${invoke};`}
 };`;
   const wrongOut = (r: unknown, ...args: unknown[]) => {
     if (mode === "jvp") {
@@ -229,8 +231,11 @@ ${extra > 0 ? `  checkExtra(${params}${comma}e0);\n` : ""}${outLengths ? `  chec
     const m = (r as Float64Array).length / n;
     throw usage("out", `${call}: out has ${(opts.out as Float64Array).length} entries, the Jacobian is ${m}×${n} = ${m * n}.`);
   };
+  const wrongCotangent = (c: unknown, value: unknown) => {
+    throw usage("cotangent", `${call}: the cotangent is ${describeValue(c)}, f's value is ${describeValue(value)}; pullback(cotangent) takes ${typeof value === "number" ? "a number" : "a typed array of the same length"}.`);
+  };
   // Its own code per derivative, so its call sites stay monomorphic.
-  return new Function("specialise", "out", "wrongOut", body)(specialise, opts.out, wrongOut);
+  return new Function("specialise", "out", "wrongOut", "wrongCotangent", body)(specialise, opts.out, wrongOut, wrongCotangent);
 }
 
 type Derivative = (...args: any[]) => unknown;

@@ -139,6 +139,16 @@ describe("tangents and directions", () => {
     expectError(() => api.jvp(f)({ a: 1, b: Float64Array.of(2) }, { a: 1 }), /tangent has no field "b"/);
   });
 
+  test("a vjp cotangent missing or of the wrong shape", () => {
+    const [, pullback] = api.vjp(spread)(w);
+    expectError(() => pullback(1), /vjp\(spread\): the cotangent is a number, f's value is a Float64Array\(2\)/);
+    expectError(() => pullback(new Float64Array(3)), /the cotangent is a Float64Array\(3\), f's value is a Float64Array\(2\)/);
+    expect(Array.from(pullback(Float64Array.of(1, 0)))).toEqual([2, 1, 0]);
+    const [, scalarPullback] = api.vjp(cube)(w);
+    expectError(() => scalarPullback(), /the cotangent is undefined \(missing\), f's value is a number/);
+    expect(Array.from(scalarPullback(1))).toEqual([3, 12, 27]);
+  });
+
   test("float32 and float64 tangents are both accepted", () => {
     const [, dot] = api.jvp(cube)(w, Float32Array.of(1, 0, 0));
     expect(dot).toBe(3);
