@@ -275,6 +275,7 @@ function matcher(kinds: Kind[]): (...args: unknown[]) => boolean {
   const test = (k: Kind, x: string): string => {
     switch (k.k) {
       case "num": return `typeof ${x} === "number"`;
+      case "bool": return `typeof ${x} === "boolean"`;
       case "arr": case "int": return `${x} instanceof ${arrayClass(k)}`;
       case "obj": return [`typeof ${x} === "object" && ${x} !== null`, ...k.fields.map((f) => test(f.kind, propAccess(x, f.name)))].join(" && ");
     }
@@ -286,7 +287,7 @@ function matcher(kinds: Kind[]): (...args: unknown[]) => boolean {
 function hasTypedArray(v: unknown): boolean {
   if (ArrayBuffer.isView(v)) return true;
   if (Array.isArray(v)) return v.some(hasTypedArray);
-  return typeof v === "object" && v !== null && Object.values(v).some((x) => ArrayBuffer.isView(x));
+  return typeof v === "object" && v !== null && Object.values(v).some(hasTypedArray);
 }
 
 /** Number of scalar inputs in the wrt arguments (the n of an n×n Hessian or an m×n Jacobian). */
@@ -311,7 +312,7 @@ function entryChecks(
     switch (k.k) {
       case "num": return `typeof ${x} === "number"`;
       case "arr": return `${exact ? `${x} instanceof ${arrayClass(k)}` : floatArray(x)} && ${x}.length === ${arg}.length`;
-      case "int": return "false";
+      case "int": case "bool": return "false";
       case "obj": return [`typeof ${x} === "object" && ${x} !== null`, ...k.fields.map((f) => cond(f.kind, propAccess(x, f.name), propAccess(arg, f.name), exact))].join(" && ");
     }
   };
@@ -323,6 +324,8 @@ function entryChecks(
     switch (k.k) {
       case "num":
         return typeof v === "number" ? undefined : `${what} is ${describeValue(v)}, ${subject} is a number`;
+      case "bool":
+        return `${subject} is a boolean (data, not differentiated)`;
       case "arr": case "int": {
         const a = arg as Float64Array;
         const ok = exact ? v instanceof (k.elem === "f32" ? Float32Array : Float64Array) : v instanceof Float64Array || v instanceof Float32Array;

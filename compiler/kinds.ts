@@ -7,6 +7,7 @@ export type IntElem = "i8" | "i16" | "i32" | "u8" | "u16" | "u32" | "u8c";
 
 export type Kind =
   | { k: "num" }
+  | { k: "bool" }
   | { k: "arr"; elem: ArrayElem }
   | { k: "int"; elem: IntElem }
   | { k: "obj"; fields: { name: string; kind: Kind }[] };
@@ -20,6 +21,7 @@ export const INT_ARRAYS: Record<IntElem, string> = {
 /** Kind of a runtime value, or a description of why it is not differentiable. */
 export function kindOf(value: unknown): Kind | string {
   if (typeof value === "number") return { k: "num" };
+  if (typeof value === "boolean") return { k: "bool" };
   if (value instanceof Float64Array) return { k: "arr", elem: "f64" };
   if (value instanceof Float32Array) return { k: "arr", elem: "f32" };
   const int = intElemOf(value);
@@ -30,7 +32,6 @@ export function kindOf(value: unknown): Kind | string {
     for (const name of Object.keys(value)) {
       const kind = kindOf((value as Record<string, unknown>)[name]);
       if (typeof kind === "string") return `field '${name}': ${kind}`;
-      if (kind.k === "obj") return `field '${name}' is a nested object (only numbers and typed arrays may be fields)`;
       fields.push({ name, kind });
     }
     return { k: "obj", fields };
@@ -59,6 +60,7 @@ export function arrayClass(kind: { k: "arr"; elem: ArrayElem } | { k: "int"; ele
 export function describeKind(kind: Kind): string {
   switch (kind.k) {
     case "num": return "a number";
+    case "bool": return "a boolean";
     case "arr": case "int": return article(arrayClass(kind));
     case "obj": return `an object { ${kind.fields.map((f) => JSON.stringify(f.name)).join(", ")} }`;
   }
@@ -74,6 +76,8 @@ export function kindKey(kind: Kind): string {
   switch (kind.k) {
     case "num":
       return "n";
+    case "bool":
+      return "b";
     case "arr":
     case "int":
       return kind.elem;
@@ -90,6 +94,32 @@ export function isPlainKey(name: string): boolean {
 /** `base.name`, or `base["name"]` when the key is not an identifier. */
 export function propAccess(base: string, name: string): string {
   return isPlainKey(name) ? `${base}.${name}` : `${base}[${JSON.stringify(name)}]`;
+}
+
+/** `base.a.b` for the field path [a, b] of a nested object (`base` itself for no path). */
+export function pathAccess(base: string, path: readonly string[] | undefined): string {
+  return (path ?? []).reduce(propAccess, base);
+}
+
+/** The kind at a field path of `kind`. */
+export function kindAt(kind: Kind, path: readonly string[] | undefined): Kind {
+  let k = kind;
+  for (const name of path ?? []) {
+    if (k.k !== "obj") break;
+    k = k.fields.find((f) => f.name === name)?.kind ?? k;
+  }
+  return k;
+}
+
+/** The first field (at any depth) whose kind is data, never differentiated: an integer array or a boolean. */
+export function dataField(kind: Kind, path: string[] = []): { path: string[]; kind: Kind } | undefined {
+  if (kind.k !== "obj") return undefined;
+  for (const f of kind.fields) {
+    if (f.kind.k === "int" || f.kind.k === "bool") return { path: [...path, f.name], kind: f.kind };
+    const inner = dataField(f.kind, [...path, f.name]);
+    if (inner) return inner;
+  }
+  return undefined;
 }
 
 /** An object-literal key for `name` (computed for `__proto__`, so that it stays an own field). */

@@ -1,12 +1,12 @@
 // Finite-difference gradient check. Dependency-free: used by tests and by users
 // who want to verify a compiled gradient against the function itself.
 
-/** A differentiable argument, and so also the shape of a gradient. */
+/** A differentiable argument, and so also the shape of a gradient: objects may nest. */
 export type NumericValue =
   | number
   | Float64Array
   | Float32Array
-  | { [field: string]: number | Float64Array | Float32Array };
+  | { [field: string]: NumericValue };
 
 export interface NumericOptions {
   /**
@@ -51,30 +51,25 @@ export function numericGradient(
     return f(...a);
   };
 
+  return gradientOf(x, evalWith, opts, "argument");
+}
+
+/** Central-difference gradient with respect to `x`; `run` evaluates f with a value in its place. */
+function gradientOf(x: unknown, run: (value: unknown) => number, opts: NumericOptions, what: string): NumericValue {
   if (typeof x === "number") {
     const [up, down] = steps(x, opts.h ?? H64);
-    return (evalWith(up) - evalWith(down)) / (up - down);
+    return (run(up) - run(down)) / (up - down);
   }
-  if (x instanceof Float64Array || x instanceof Float32Array) {
-    return arrayGradient(x, (copy) => evalWith(copy), opts);
-  }
+  if (x instanceof Float64Array || x instanceof Float32Array) return arrayGradient(x, run, opts);
   if (isPlainObject(x)) {
-    const out: { [field: string]: number | Float64Array | Float32Array } = {};
+    const out: { [field: string]: NumericValue } = {};
     for (const key of Object.keys(x)) {
-      const field = x[key];
-      const withField = (value: unknown): number => evalWith({ ...copyObject(x), [key]: value });
-      if (typeof field === "number") {
-        const [up, down] = steps(field, opts.h ?? H64);
-        out[key] = (withField(up) - withField(down)) / (up - down);
-      } else if (field instanceof Float64Array || field instanceof Float32Array) {
-        out[key] = arrayGradient(field, withField, opts);
-      } else {
-        throw new TypeError(`numericGradient: field '${key}' is neither a number nor a typed array`);
-      }
+      const withField = (value: unknown): number => run({ ...(copyArg(x) as object), [key]: value });
+      out[key] = gradientOf(x[key], withField, opts, `field '${key}'`);
     }
     return out;
   }
-  throw new TypeError("numericGradient: argument must be a number, Float64Array, Float32Array or object of them");
+  throw new TypeError(`numericGradient: ${what} must be a number, Float64Array, Float32Array or object of them`);
 }
 
 /** Gradient over every entry of `x`; `run` is called with a perturbed copy of `x`. */
@@ -108,19 +103,14 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v) && !ArrayBuffer.isView(v);
 }
 
-/** Copy of an object argument whose typed-array fields are copied too. */
-function copyObject(o: Record<string, unknown>): Record<string, unknown> {
-  const c: Record<string, unknown> = {};
-  for (const key of Object.keys(o)) {
-    const v = o[key];
-    c[key] = v instanceof Float64Array || v instanceof Float32Array ? v.slice() : v;
-  }
-  return c;
-}
-
+/** A deep copy of an argument: typed arrays (of any element type) and nested objects are copied. */
 function copyArg(v: unknown): unknown {
-  if (v instanceof Float64Array || v instanceof Float32Array) return v.slice();
-  if (isPlainObject(v)) return copyObject(v);
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return (v as Float64Array).slice();
+  if (isPlainObject(v)) {
+    const c: Record<string, unknown> = {};
+    for (const key of Object.keys(v)) c[key] = copyArg(v[key]);
+    return c;
+  }
   return v;
 }
 
@@ -142,11 +132,13 @@ export function relError(a: number, b: number): number {
 
 /**
  * Largest `relError` over matching entries of two gradients of the same shape:
- * numbers, typed arrays (either precision, same length), objects with the same
- * keys, or arrays of these (the result of a list `wrt`). Throws if the shapes differ.
+ * numbers, typed arrays (of numbers, same length), objects with the same keys
+ * (nested too), or arrays of these (the result of a list `wrt`). Booleans (data in
+ * argument lists) count as 0 when equal and Infinity otherwise. Throws if the shapes differ.
  */
 export function maxRelError(a: unknown, b: unknown): number {
   if (typeof a === "number" && typeof b === "number") return relError(a, b);
+  if (typeof a === "boolean" && typeof b === "boolean") return a === b ? 0 : Infinity;
   if (isNumberArray(a) && isNumberArray(b)) {
     if (a.length !== b.length) throw new Error(`maxRelError: lengths differ (${a.length} vs ${b.length})`);
     let worst = 0;
@@ -172,8 +164,8 @@ export function maxRelError(a: unknown, b: unknown): number {
   throw new Error(`maxRelError: values of different shapes (${describe(a)} vs ${describe(b)})`);
 }
 
-function isNumberArray(v: unknown): v is Float64Array | Float32Array {
-  return v instanceof Float64Array || v instanceof Float32Array;
+function isNumberArray(v: unknown): v is Float64Array {
+  return ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array);
 }
 
 function describe(v: unknown): string {

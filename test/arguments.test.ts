@@ -3,7 +3,11 @@
 // and parameter names or keys that are not identifiers, are reserved words, or collide
 // with the names generated code uses itself (`tape`, `kernels`, `out`, `x_bar`). Every
 // mode is checked against central differences: the generated code must parse and be right.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { describe, expect, test } from "vitest";
+import { main } from "../compiler/cli.js";
 import * as gradc from "../index.js";
 import { GradcError } from "../index.js";
 import { maxRelError, numericGradient } from "../runtime/numeric.js";
@@ -25,7 +29,7 @@ const api = gradc as unknown as {
 // list of numbers and back. Objects are rebuilt with defineProperty, so that even a
 // `__proto__` key stays an own field.
 
-type Shape = number | Float64Array | Float32Array | Record<string, number | Float64Array | Float32Array>;
+type Shape = number | Float64Array | Float32Array | { [key: string]: Shape };
 
 function flat(v: unknown): number[] {
   if (typeof v === "number") return [v];
@@ -40,7 +44,7 @@ function unflat(like: Shape, xs: number[], at = { i: 0 }): Shape {
     for (let k = 0; k < like.length; k++) out[k] = xs[at.i++];
     return out;
   }
-  const out = {} as Record<string, number | Float64Array | Float32Array>;
+  const out = {} as Record<string, Shape>;
   for (const k of Object.keys(like)) {
     Object.defineProperty(out, k, { value: unflat(like[k] as Shape, xs, at), enumerable: true, writable: true, configurable: true });
   }
@@ -175,7 +179,7 @@ describe("integer typed arrays are data", () => {
   test("wrt an object with an integer array field is a GradcError", () => {
     const f = (p: { w: Float64Array; idx: Uint8Array }) => p.w[p.idx[0]];
     expect(() => api.grad(f)({ w: Float64Array.of(1, 2), idx: Uint8Array.of(1) })).toThrow(GradcError);
-    expect(() => api.grad(f)({ w: Float64Array.of(1, 2), idx: Uint8Array.of(1) })).toThrow(/field "idx", a Uint8Array/);
+    expect(() => api.grad(f)({ w: Float64Array.of(1, 2), idx: Uint8Array.of(1) })).toThrow(/field p.idx, a Uint8Array/);
   });
 
   test("writing into an integer array is a GradcError", () => {
@@ -288,5 +292,121 @@ describe("parameter names generated code uses itself", () => {
     expect(Array.from(g[0]["a b"])).toEqual([4.5, 3]);
     expect(g[0][0]).toBe(2.25);
     expect(g[1]).toBeCloseTo(6 + 1.5, 12);
+  });
+});
+
+// ------------------------------------------------------------------ booleans and nested objects
+
+describe("boolean arguments are data", () => {
+  const loss = (x: Float64Array, useSin: boolean, p: { on: boolean; k: number }) => {
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += useSin ? Math.sin(x[i]) * x[i] : x[i] * x[i] * x[i];
+    return p.on && !useSin ? s * p.k : s + p.k * x[0];
+  };
+  const x = Float64Array.of(0.3, -0.7, 1.1);
+
+  test.each([[true, true], [true, false], [false, true], [false, false]])("useSin %s, p.on %s: every mode", (useSin, on) => {
+    checkEveryMode(loss, [x, useSin, { on, k: 1.5 }], 0);
+  });
+
+  test("a number where the first call had a boolean is a new specialisation", () => {
+    const f = (x: Float64Array, flag: any) => (flag ? x[0] * x[0] : x[0]);
+    const g = api.grad(f);
+    expect(Array.from(g(Float64Array.of(3), true))).toEqual([6]);
+    expect(Array.from(g(Float64Array.of(3), 0))).toEqual([1]);
+    expect(Array.from(g(Float64Array.of(3), false))).toEqual([1]);
+  });
+
+  test("wrt a boolean, or an object holding one, is a GradcError", () => {
+    expect(() => api.grad(loss, { wrt: 1 })(x, true, { on: true, k: 1 })).toThrow(/wrt 'useSin' of loss is a boolean.*non-differentiable data/);
+    expect(() => api.grad(loss, { wrt: 2 })(x, true, { on: true, k: 1 })).toThrow(/wrt 'p' of loss has field p.on, a boolean/);
+  });
+});
+
+describe("nested objects", () => {
+  type Net = { layer: { W: Float64Array; b: number }; out: { "scale factor": number; inner: { v: Float64Array } } };
+  const loss = (x: Float64Array, net: Net) => {
+    let s = net.layer.b;
+    for (let i = 0; i < x.length; i++) s += Math.tanh(net.layer.W[i] * x[i]) * net.out.inner.v[i];
+    const { layer } = net;
+    return s * net.out["scale factor"] + layer.b * layer.W[0];
+  };
+  const x = Float64Array.of(0.3, -0.7, 1.1);
+  const net = (): Net => ({ layer: { W: Float64Array.of(0.5, -1.2, 0.8), b: 0.25 }, out: { "scale factor": 1.5, inner: { v: Float64Array.of(1, -0.5, 2) } } });
+
+  test("wrt the nested object and wrt x: every mode", () => {
+    checkEveryMode(loss, [x, net()], 1);
+    checkEveryMode(loss, [x, net()], 0);
+  });
+
+  test("the gradient has the argument's shape, and fills a nested out", () => {
+    const out = { layer: { W: new Float64Array(3), b: 0 }, out: { "scale factor": 0, inner: { v: new Float64Array(3) } } };
+    const g = api.grad(loss, { wrt: "net", out })(x, net());
+    expect(g).toBe(out);
+    expect(maxRelError(g, numericGradient(loss, [x, net()], 1))).toBeLessThan(1e-6);
+  });
+
+  test("an out missing a nested field is a GradcError naming its path", () => {
+    const out = { layer: { W: new Float64Array(3), b: 0 }, out: { "scale factor": 0, inner: {} } };
+    expect(() => api.grad(loss, { wrt: "net", out })(x, net())).toThrow(/out\.out\.inner has no field "v" \(the gradient of net\.out\.inner\.v is a Float64Array\(3\)\)/);
+  });
+
+  test("gradCheck on a nested object", () => {
+    expect(api.gradCheck(loss, [x, net()], { wrt: 1 }).maxError).toBeLessThan(1e-6);
+  });
+});
+
+// ------------------------------------------------------------------ the build path
+
+const BUILD_SOURCE = `import { grad, hvp, jvp } from "gradc";
+
+export function loss(x: Float64Array, labels: Int32Array, useSin: boolean, net: { layer: { W: Float64Array; b: number }; "scale factor": number }): number {
+  let s = net.layer.b;
+  for (let i = 0; i < labels.length; i++) {
+    const k = labels[i];
+    s += useSin ? Math.sin(net.layer.W[k] * x[i]) : net.layer.W[k] * x[i] * x[i];
+  }
+  return s * net["scale factor"];
+}
+
+export const lossGradNet = grad(loss, { wrt: "net" });
+export const lossJvpNet = jvp(loss, { wrt: "net" });
+export const lossHvpX = hvp(loss);
+`;
+
+// The same function for the run-time path.
+function buildLoss(x: Float64Array, labels: Int32Array, useSin: boolean, net: { layer: { W: Float64Array; b: number }; "scale factor": number }): number {
+  let s = net.layer.b;
+  for (let i = 0; i < labels.length; i++) {
+    const k = labels[i];
+    s += useSin ? Math.sin(net.layer.W[k] * x[i]) : net.layer.W[k] * x[i] * x[i];
+  }
+  return s * net["scale factor"];
+}
+
+describe("the build path takes the same arguments", () => {
+  test("integer arrays, booleans and nested objects from TypeScript types, as at run time", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "gradc-args-"));
+    try {
+      writeFileSync(path.join(dir, "m.ts"), BUILD_SOURCE);
+      const io = { out: () => {}, err: (t: string) => { throw new Error(t); } };
+      expect(await main(["build", dir, "--runtime", path.resolve("runtime/index.ts")], io)).toBe(0);
+      const gen = await import(path.join(dir, "m.grad.ts"));
+      const src = { loss: buildLoss };
+      const x = Float64Array.of(0.3, -0.7, 1.1);
+      const labels = Int32Array.of(2, 0, 1);
+      const net = () => ({ layer: { W: Float64Array.of(0.5, -1.2, 0.8), b: 0.25 }, "scale factor": 1.5 });
+      const t = { layer: { W: Float64Array.of(1, 0.5, -1), b: 2 }, "scale factor": -0.5 };
+      const v = Float64Array.of(0.2, 1, -0.4);
+      for (const useSin of [true, false]) {
+        const args = [x, labels, useSin, net()];
+        expect(maxRelError(gen.lossGradNet(...args), numericGradient(src.loss, args, 3))).toBeLessThan(1e-6);
+        expect(maxRelError(gen.lossGradNet(...args), api.grad(src.loss, { wrt: 3 })(...args))).toBeLessThan(1e-12);
+        expect(maxRelError(gen.lossJvpNet(...args, t), api.jvp(src.loss, { wrt: 3 })(...args, t))).toBeLessThan(1e-12);
+        expect(maxRelError(gen.lossHvpX(...args, v), api.hvp(src.loss)(...args, v))).toBeLessThan(1e-12);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -218,7 +218,7 @@ describe("kindsFromSignature", () => {
       "export function bad2(xs: number[]) { return 0; }",
       "export function bad3(x) { return 0; }",
       "export function bad4(p: { a?: number }) { return 0; }",
-      "export function bad5(p: { inner: { a: number } }) { return 0; }",
+      "export function bad5(p: { inner: { a: string } }) { return 0; }",
     ].join("\n"),
   });
   const project = createProject();

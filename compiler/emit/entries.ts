@@ -1,6 +1,6 @@
 // Entries per derivative: the code of the exported function for each request mode.
 import { isArrayType, type Func, type Var } from "../ir/types.js";
-import type { Kind } from "../kinds.js";
+import { kindAt } from "../kinds.js";
 import type { GradRequest } from "../request.js";
 import { access, Outputs, sameVar, Shaped, shapedType, signature, type EntryContext } from "./entry.js";
 
@@ -50,12 +50,7 @@ function flatWrt(core: Func, req: GradRequest): Var[] {
 function primalArg(c: EntryContext, p: Var): string {
   const text = access(c.args[p.param!], p);
   // Integer arrays are data: the core reads them as it reads a Float64Array.
-  return c.ts && flatKind(c.req.kinds[p.param!], p).k === "int" ? `(${text} as unknown as Float64Array)` : text;
-}
-
-/** The kind of flat param `p` within its argument's kind. */
-function flatKind(kind: Kind, p: Var): Kind {
-  return kind.k === "obj" && p.field !== undefined ? kind.fields.find((f) => f.name === p.field)?.kind ?? kind : kind;
+  return c.ts && kindAt(c.req.kinds[p.param!], p.path).k === "int" ? `(${text} as unknown as Float64Array)` : text;
 }
 
 function call(core: CoreRef, c: EntryContext, arg: (p: Var) => string | undefined): string {
@@ -272,7 +267,7 @@ function jacobianForward(core: CoreRef, c: EntryContext, flat: Var[], sizes: str
   const lines: string[] = [];
   // Seeds: one interleaved tangent array per array input, `width` numbers per scalar input.
   const seeds = new Map<string, string>();
-  const key = (v: Var) => `${v.param}:${v.field ?? ""}`;
+  const key = (v: Var) => `${v.param}:${JSON.stringify(v.path ?? [])}`;
   flat.forEach((w, i) => {
     const s = c.names.claim(`${w.name}_seed`);
     seeds.set(key(w), s);

@@ -3,7 +3,7 @@
 // are flattened into the core's parameters; results come back shaped like the wrt
 // arguments, in the caller's `out` buffers when given.
 import { isArrayType, type Func, type Var } from "../ir/types.js";
-import { arrayClass, literalKey, propAccess, type Kind } from "../kinds.js";
+import { arrayClass, literalKey, pathAccess, propAccess, type Kind } from "../kinds.js";
 import type { GradRequest } from "../request.js";
 import { outputSlots } from "./js.js";
 import type { Names } from "./names.js";
@@ -21,6 +21,7 @@ export interface EntryContext {
 export function kindType(kind: Kind): string {
   switch (kind.k) {
     case "num": return "number";
+    case "bool": return "boolean";
     case "arr": case "int": return arrayClass(kind);
     case "obj": return `{ ${kind.fields.map((f) => `${literalKey(f.name)}: ${kindType(f.kind)}`).join("; ")} }`;
   }
@@ -31,13 +32,13 @@ export function freshLike(kind: Kind, arg: string): string {
   switch (kind.k) {
     case "num": return "0";
     case "arr": return `new ${arrayClass(kind)}(${arg}.length)`;
-    case "int": throw new Error(`gradc internal error: a value shaped like an integer array (${arg})`);
+    case "int": case "bool": throw new Error(`gradc internal error: a value shaped like data (${arg})`);
     case "obj": return `{ ${kind.fields.map((f) => `${literalKey(f.name)}: ${freshLike(f.kind, propAccess(arg, f.name))}`).join(", ")} }`;
   }
 }
 
-/** `base.field` for a flat var standing for a field of an object argument. */
-export const access = (base: string, v: Var) => (v.field !== undefined ? propAccess(base, v.field) : base);
+/** `base.field` (`base.o.c` in nested objects) for a flat var standing for a field of an object argument. */
+export const access = (base: string, v: Var) => pathAccess(base, v.path);
 
 /**
  * Values shaped like the wrt arguments (gradients, tangents, Hessian-vector
@@ -86,8 +87,12 @@ export class Shaped {
  */
 export function sameVar(a: Var | undefined, b: Var): boolean {
   if (!a) return false;
-  if (a.param !== undefined && b.param !== undefined) return a.param === b.param && a.field === b.field;
+  if (a.param !== undefined && b.param !== undefined) return a.param === b.param && samePath(a.path, b.path);
   return a === b;
+}
+
+function samePath(a: string[] | undefined, b: string[] | undefined): boolean {
+  return (a ?? []).length === (b ?? []).length && (a ?? []).every((name, i) => name === b![i]);
 }
 
 /** Reads a core function's outputs by what they stand for. */

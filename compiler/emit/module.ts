@@ -5,7 +5,7 @@ import type * as ESTree from "acorn";
 import { walk, type Func } from "../ir/types.js";
 import { gradientIR, hvpIR, jvpIR, primalIR, vjpIR } from "../pipeline.js";
 import { refuse } from "../errors.js";
-import { describeKind } from "../kinds.js";
+import { dataField, describeKind, pathAccess, type Kind } from "../kinds.js";
 import type { EmitOptions, GradRequest } from "../request.js";
 import { ENTRY_LOCALS, entryFor, JACOBIAN_WIDTH, type Cores } from "./entries.js";
 import { emitFunction, KERNELS, outputSlots } from "./js.js";
@@ -61,20 +61,21 @@ export function emitGradParts(req: GradRequest, opts: EmitOptions): ModuleParts 
   return { body: [header(req), ...state, "", ...texts.flatMap((t) => [t, ""]), entry].join("\n") + "\n", usesTape, usesKernels };
 }
 
-/** Integer typed arrays are data: asking for a derivative with respect to one is an error. */
+/** Integer typed arrays and booleans are data: asking for a derivative with respect to one is an error. */
 function refuseDataWrt(req: GradRequest): void {
   for (const w of req.wrt) {
     const kind = req.kinds[w];
     const name = paramNames(req)[w];
     const node = req.fn.node.params[w];
-    const hint = "Integer typed arrays (Int32Array, Uint8Array, ...) are non-differentiable data: differentiate with respect to a number, a Float64Array/Float32Array, or an object of those.";
-    if (kind.k === "int") {
-      throw refuse(req.fn.source, node, "wrt integer array", `wrt '${name}' of ${req.fn.name} is ${describeKind(kind)}.`, hint);
+    const hint = "Integer typed arrays (Int32Array, Uint8Array, ...) and booleans are non-differentiable data: differentiate with respect to a number, a Float64Array/Float32Array, or an object of those.";
+    const construct = (k: Kind) => (k.k === "bool" ? "wrt boolean" : "wrt integer array");
+    if (kind.k === "int" || kind.k === "bool") {
+      throw refuse(req.fn.source, node, construct(kind), `wrt '${name}' of ${req.fn.name} is ${describeKind(kind)}.`, hint);
     }
-    const field = kind.k === "obj" ? kind.fields.find((f) => f.kind.k === "int") : undefined;
+    const field = dataField(kind);
     if (field) {
-      throw refuse(req.fn.source, node, "wrt integer array", `wrt '${name}' of ${req.fn.name} has field ${JSON.stringify(field.name)}, ${describeKind(field.kind)}.`,
-        `${hint} Pass the integer array as an argument of its own.`);
+      throw refuse(req.fn.source, node, construct(field.kind), `wrt '${name}' of ${req.fn.name} has field ${pathAccess(name, field.path)}, ${describeKind(field.kind)}.`,
+        `${hint} Pass it as an argument of its own.`);
     }
   }
 }

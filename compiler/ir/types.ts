@@ -25,8 +25,8 @@ export interface Var {
   type: Type;
   /** Index of the function parameter this var holds, if any. */
   param?: number;
-  /** Field of an object parameter this var holds. */
-  field?: string;
+  /** Field path within an object parameter this var holds (["o", "c"] for `p.o.c`). */
+  path?: string[];
   /** For derivative outputs: the var this one is the adjoint of. */
   adjointOf?: Var;
   /** For tangent params (inputs for wrt params, output buffers otherwise): their primal. */

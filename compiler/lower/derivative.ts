@@ -90,7 +90,7 @@ function wrtOption(L: Lowerer, call: ESTree.CallExpression, fn: ESTree.Function)
 
 function kindOfVal(L: Lowerer, v: Val, node: ESTree.Node): Kind {
   const ofBinding = (b: Binding): Kind => {
-    if (b.k === "scalar") return { k: "num" };
+    if (b.k === "scalar") return b.v.type === "bool" ? { k: "bool" } : { k: "num" };
     if (b.k === "arr") return { k: "arr", elem: b.v.type === "f32[]" ? "f32" : "f64" };
     if (b.k === "obj") return { k: "obj", fields: [...b.fields].map(([name, f]) => ({ name, kind: ofBinding(f) })) };
     throw L.fail(node, "function argument", "A function cannot be passed to a derivative here.", "");
@@ -181,12 +181,13 @@ class Inliner {
   private fromVal(v: Val, p: Var): Var {
     const { L } = this;
     let part: Val = v;
-    if (v.k === "obj" && p.field !== undefined) {
-      const f = v.fields.get(p.field)!;
+    if (v.k === "obj" && p.path !== undefined) {
+      let f: Binding = { k: "obj", fields: v.fields };
+      for (const name of p.path) f = (f as { fields: Map<string, Binding> }).fields.get(name)!;
       part = f.k === "arr" ? { k: "arr", v: f.v } : { k: "temp", t: L.b.get((f as { v: Var }).v) };
     }
     if (part.k === "arr") return part.v;
-    const local = L.b.newVar(p.name, "num");
+    const local = L.b.newVar(p.name, p.type === "bool" ? "bool" : "num");
     L.b.set(local, temp(part, L, L.fn.node));
     return local;
   }
@@ -212,12 +213,19 @@ class Inliner {
       if (req.kinds[w].k !== "obj") return part(flat[0]);
       const fields = new Map<string, Binding>();
       for (const p of flat) {
+        // The field's object, made along its path (nested objects).
+        let at = fields;
+        for (const name of p.path!.slice(0, -1)) {
+          if (!at.has(name)) at.set(name, { k: "obj", fields: new Map() });
+          at = (at.get(name) as { fields: Map<string, Binding> }).fields;
+        }
+        const key = p.path![p.path!.length - 1];
         const v = part(p);
-        if (v.k === "arr") fields.set(p.field!, { k: "arr", v: v.v });
+        if (v.k === "arr") at.set(key, { k: "arr", v: v.v });
         else {
-          const s = L.b.newVar(p.field!, "num");
+          const s = L.b.newVar(key, "num");
           L.b.set(s, temp(v, L, L.fn.node));
-          fields.set(p.field!, { k: "scalar", v: s, isConst: true });
+          at.set(key, { k: "scalar", v: s, isConst: true });
         }
       }
       return { k: "obj", fields };

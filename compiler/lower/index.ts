@@ -89,12 +89,17 @@ function paramBinding(L: Lowerer, name: string, kind: Kind, index: number, param
       data.add(v);
       return { k: "arr", v };
     }
+    case "bool": {
+      const v = L.b.newVar(name, "bool", index);
+      params.push(v);
+      return { k: "scalar", v, isConst: false };
+    }
     case "obj": {
       const fields = new Map<string, Binding>();
       for (const f of kind.fields) {
         const before = params.length;
         fields.set(f.name, paramBinding(L, `${name}_${f.name}`, f.kind, index, params, data));
-        for (const v of params.slice(before)) v.field = f.name;
+        for (const v of params.slice(before)) v.path = [f.name, ...(v.path ?? [])];
       }
       return { k: "obj", fields };
     }

@@ -2,11 +2,11 @@
 import type * as ESTree from "acorn";
 import type { Node, ParameterDeclaration, Type } from "ts-morph";
 import { refuse } from "../errors.js";
-import type { ArrayElem, Kind } from "../kinds.js";
+import { INT_ARRAYS, type IntElem, type Kind } from "../kinds.js";
 import type { SourceText } from "./source.js";
 import { displayPath, type TsFunctionLike } from "./typescript.js";
 
-const HINT = "Parameters must be number, Float64Array, Float32Array, or an object type whose fields are those.";
+const HINT = "Parameters must be number, Float64Array, Float32Array, integer typed arrays or boolean (data, not differentiated), or object types whose fields are those (or objects of them).";
 
 /** One kind per parameter of `fnDecl`, read from its declared (or inferred) types. */
 export function kindsFromSignature(fnDecl: TsFunctionLike, source?: SourceText): Kind[] {
@@ -36,27 +36,26 @@ function kindOfType(type: Type, at: Node): Kind | string {
   if (type.isAny() || type.isUnknown()) return "its type is not known (add a type annotation)";
   if (type.isArray() || type.isTuple()) return "plain arrays are not supported (use Float64Array or Float32Array)";
   if (type.isUnion() || type.isIntersection() && type.getProperties().length === 0) return "union types are not supported";
-  if (!type.isObject() || type.getCallSignatures().length > 0 || type.getConstructSignatures().length > 0) return "not a number, typed array or object of those";
+  if (!type.isObject() || type.getCallSignatures().length > 0 || type.getConstructSignatures().length > 0) return "not a number, boolean, typed array or object of those";
   const fields: { name: string; kind: Kind }[] = [];
   for (const prop of type.getProperties()) {
     const fieldType = prop.getTypeAtLocation(at);
-    const kind = leafKind(fieldType);
-    if (!kind) return `field '${prop.getName()}' has type '${fieldType.getText(at)}' (fields must be number, Float64Array or Float32Array)`;
+    const kind = kindOfType(fieldType, at);
+    if (typeof kind === "string") return `field '${prop.getName()}' has type '${fieldType.getText(at)}': ${kind}`;
     fields.push({ name: prop.getName(), kind });
   }
   return { k: "obj", fields };
 }
 
-/** number, Float64Array or Float32Array. */
+/** number, boolean, or a typed array. */
 function leafKind(type: Type): Kind | undefined {
   if (type.isNumber() || type.isNumberLiteral()) return { k: "num" };
-  const elem = typedArrayElem(type);
-  return elem ? { k: "arr", elem } : undefined;
-}
-
-function typedArrayElem(type: Type): ArrayElem | undefined {
+  if (type.isBoolean() || type.isBooleanLiteral()) return { k: "bool" };
   const name = type.getSymbol()?.getName();
-  return name === "Float64Array" ? "f64" : name === "Float32Array" ? "f32" : undefined;
+  if (name === "Float64Array") return { k: "arr", elem: "f64" };
+  if (name === "Float32Array") return { k: "arr", elem: "f32" };
+  const int = (Object.keys(INT_ARRAYS) as IntElem[]).find((e) => INT_ARRAYS[e] === name);
+  return int ? { k: "int", elem: int } : undefined;
 }
 
 function sourceOf(node: Node): SourceText {
