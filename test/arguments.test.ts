@@ -301,6 +301,7 @@ describe("boolean arguments are data", () => {
   const loss = (x: Float64Array, useSin: boolean, p: { on: boolean; k: number }) => {
     let s = 0;
     for (let i = 0; i < x.length; i++) s += useSin ? Math.sin(x[i]) * x[i] : x[i] * x[i] * x[i];
+    if (useSin !== p.on) s += 0.5 * x[1] * x[1];
     return p.on && !useSin ? s * p.k : s + p.k * x[0];
   };
   const x = Float64Array.of(0.3, -0.7, 1.1);

@@ -46,7 +46,10 @@ export function lowerScalar(L: Lowerer, node: ESTree.Expression, scope: Scope): 
 
 /** Lowers an expression that must be a number. */
 export function lowerNum(L: Lowerer, node: ESTree.Expression, scope: Scope): Temp {
-  const t = lowerScalar(L, node, scope);
+  return asNum(L, lowerScalar(L, node, scope), node);
+}
+
+function asNum(L: Lowerer, t: Temp, node: ESTree.Node): Temp {
   if (t.type !== "num") throw L.fail(node, "boolean arithmetic", "A boolean is used where a number is expected.", "Use a ternary (c ? 1 : 0) to turn it into a number.");
   return t;
 }
@@ -122,11 +125,21 @@ function binary(L: Lowerer, node: ESTree.BinaryExpression, scope: Scope): Temp {
       "Use arithmetic (+ - * / % **) and comparisons.");
   }
   if (node.left.type === "PrivateIdentifier") throw L.fail(node.left, "private field", "Private fields are not supported.", "");
-  const a = lowerNum(L, node.left, scope);
+  const left = lowerScalar(L, node.left, scope);
+  if ((op === "eq" || op === "ne") && left.type === "bool") return booleanEquality(L, left, node.right, scope, op === "ne");
+  const a = asNum(L, left, node.left);
   // x ** 2 is x * x (the same number in IEEE arithmetic), and so is its derivative code.
   if (op === "pow" && node.right.type === "Literal" && node.right.value === 2) return L.b.op("mul", a, a);
   const b = lowerNum(L, node.right, scope);
   return L.b.op(op, a, b);
+}
+
+/** `flag === true`, `a !== b` of two booleans. */
+function booleanEquality(L: Lowerer, a: Temp, right: ESTree.Expression, scope: Scope, negate: boolean): Temp {
+  const b = lowerScalar(L, right, scope);
+  if (b.type !== "bool") throw L.fail(right, "boolean compared with a number", "A boolean is compared with a number (always unequal with === in JavaScript).", "Compare booleans with booleans, numbers with numbers.");
+  const same = L.b.op("or", L.b.op("and", a, b), L.b.op("and", L.b.op("not", a), L.b.op("not", b)));
+  return negate ? L.b.op("not", same) : same;
 }
 
 function logical(L: Lowerer, node: ESTree.LogicalExpression, scope: Scope): Temp {

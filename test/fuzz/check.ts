@@ -75,7 +75,7 @@ export type Mode = "grad" | "jvp" | "hvp" | "hessian";
 export const ALL_MODES: Mode[] = ["grad", "jvp", "hvp", "hessian"];
 
 export function copyArgs(args: FuzzArgs): FuzzArgs {
-  return [args[0].slice(), args[1], { a: args[2].a.slice(), b: args[2].b }];
+  return args.map((a) => mapShape(a, (x) => x)) as FuzzArgs;
 }
 
 function describeError(e: unknown): string {
@@ -168,28 +168,48 @@ export function checkProgram(prog: FuzzProgram, opts: CheckOptions = {}): CheckR
   return res;
 }
 
-type Shape = number | Float64Array | Float32Array | { a: Float64Array; b: number };
+/** A number, a typed array, or an object of those (nested); booleans pass through mapShape unchanged. */
+type Shape = number | boolean | Float64Array | Float32Array | Int32Array | Uint8Array | { [key: string]: Shape };
+
+/**
+ * A new value shaped like `v`, each number (and each typed-array entry) mapped by
+ * `f(entry, path)`, `path` naming its place in the flat order gradc uses (object
+ * keys in order, depth first); booleans and integer arrays (data) are copied.
+ */
+function mapShape(v: unknown, f: (x: number, path: string) => number, path = ""): any {
+  if (typeof v === "number") return f(v, path);
+  if (v instanceof Float64Array || v instanceof Float32Array) return v.map((x, i) => f(x, `${path}[${i}]`));
+  if (ArrayBuffer.isView(v)) return (v as Int32Array).slice();
+  if (v !== null && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) out[k] = mapShape((v as Record<string, unknown>)[k], f, `${path}.${k}`);
+    return out;
+  }
+  return v;
+}
+
+/** The numbers of a value shaped like a wrt argument, in gradc's flat order. */
+function flatten(v: unknown): number[] {
+  const out: number[] = [];
+  mapShape(v, (x) => (out.push(x), x));
+  return out;
+}
 
 /** A random value shaped like `v`, entries in [-1, 1]. */
 function randomLike(v: Shape, rng: Rng): Shape {
-  if (typeof v === "number") return rng.uniform(-1, 1);
-  if (ArrayBuffer.isView(v)) return v.map(() => rng.uniform(-1, 1));
-  return { a: v.a.map(() => rng.uniform(-1, 1)), b: rng.uniform(-1, 1) };
+  return mapShape(v, () => rng.uniform(-1, 1));
 }
 
 /** v + e·d, shaped like v (a new value). */
 function axpy(v: Shape, e: number, d: Shape): Shape {
-  if (typeof v === "number") return v + e * (d as number);
-  if (ArrayBuffer.isView(v)) return v.map((x, i) => x + e * (d as Float64Array)[i]);
-  const dd = d as { a: Float64Array; b: number };
-  return { a: v.a.map((x, i) => x + e * dd.a[i]), b: v.b + e * dd.b };
+  const ds = flatten(d);
+  let k = 0;
+  return mapShape(v, (x) => x + e * ds[k++]);
 }
 
 function dot(g: unknown, t: Shape): number {
-  if (typeof t === "number") return (g as number) * t;
-  if (ArrayBuffer.isView(t)) return Array.from(t).reduce((s, x, i) => s + x * (g as Float64Array)[i], 0);
-  const gg = g as { a: Float64Array; b: number };
-  return Array.from(t.a).reduce((s, x, i) => s + x * gg.a[i], 0) + t.b * gg.b;
+  const gs = flatten(g);
+  return flatten(t).reduce((s, x, i) => s + x * gs[i], 0);
 }
 
 /** Central difference of `g` along `d` at `args[wi]`, step e (relative to the size of the argument). */
@@ -201,14 +221,9 @@ function gradDifference(g: (...a: unknown[]) => unknown, args: FuzzArgs, wi: num
   };
   const up = at(1);
   const down = at(-1);
-  const diff = (u: unknown, v: unknown): unknown => {
-    if (typeof u === "number") return (u - (v as number)) / (2 * e);
-    if (ArrayBuffer.isView(u)) return (u as Float64Array).map((x, i) => (x - (v as Float64Array)[i]) / (2 * e));
-    const uu = u as { a: Float64Array; b: number };
-    const vv = v as { a: Float64Array; b: number };
-    return { a: uu.a.map((x, i) => (x - vv.a[i]) / (2 * e)), b: (uu.b - vv.b) / (2 * e) };
-  };
-  return diff(up, down);
+  const ds = flatten(down);
+  let k = 0;
+  return mapShape(up, (x) => (x - ds[k++]) / (2 * e));
 }
 
 function checkModes(f: (...a: any[]) => number, functions: Record<string, Function>, prog: FuzzProgram, res: CheckResult, opts: CheckOptions): void {
@@ -256,12 +271,11 @@ function checkModes(f: (...a: any[]) => number, functions: Record<string, Functi
       if (!(err < (prog.f32 ? GRAD_TOL_32 : GRAD_TOL))) fail("hvp", "gradient", `relative error ${err.toExponential(2)}\n  hvp:        ${show(hv)}\n  difference: ${show(d1)}`);
     });
     attempt("hessian", () => {
-      if (typeof t === "object" && !ArrayBuffer.isView(t)) return; // hessian takes a number or an array
       const H = hessian(f, { wrt: wi, functions })(...copyArgs(args)) as Float64Array;
-      const ts = typeof t === "number" ? [t] : Array.from(t);
+      const ts = flatten(t);
       const Ht = ts.map((_, i) => ts.reduce((s, tj, j) => s + H[i * ts.length + j] * tj, 0));
       const ref = hv ?? hvp(f, { wrt: wi, functions })(...copyArgs(args), t);
-      const err = maxRelError(typeof t === "number" ? Ht[0] : Float64Array.from(Ht), ref);
+      const err = maxRelError(Float64Array.from(Ht), Float64Array.from(flatten(ref)));
       if (!(err <= tol)) fail("hessian", "gradient", `H·t differs from the HVP by ${err.toExponential(2)}\n  H·t: ${show(Float64Array.from(Ht))}\n  hvp: ${show(ref)}`);
     });
   }
@@ -291,7 +305,7 @@ function checkListWrt(f: (...a: any[]) => number, functions: Record<string, Func
       const e1 = maxRelError(g, single[i]);
       if (!(e1 <= 1e-12)) res.failures.push({ kind: "gradient", wrt: PARAMS[i], message: `grad differs from valueAndGrad by ${e1}`, args });
       if (i === 1) continue; // a number: no buffer
-      const out = i === 0 ? args[0].slice().fill(123) : { a: new Float64Array(args[2].a.length).fill(123), b: 123 };
+      const out = mapShape(args[i], () => 123);
       const withOut = valueAndGrad(f, { wrt: i, functions, out });
       for (let call = 0; call < 2; call++) {
         const [v2, g2] = withOut(...copyArgs(args)) as [number, unknown];
@@ -314,8 +328,14 @@ function show(v: unknown): string {
   return String(v);
 }
 
+/** The arguments as JavaScript source. */
 export function showArgs(args: FuzzArgs): string {
-  return `[new ${args[0].constructor.name}([${Array.from(args[0]).join(", ")}]), ${args[1]}, { a: new Float64Array([${Array.from(args[2].a).join(", ")}]), b: ${args[2].b} }]`;
+  const js = (v: unknown): string => {
+    if (ArrayBuffer.isView(v)) return `new ${v.constructor.name}([${Array.from(v as Float64Array).join(", ")}])`;
+    if (v !== null && typeof v === "object") return `{ ${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${js(x)}`).join(", ")} }`;
+    return String(v);
+  };
+  return `[${args.map(js).join(", ")}]`;
 }
 
 /** A failure report with everything needed to reproduce it. */

@@ -1,7 +1,10 @@
 // Seeded generator of random, well-formed loss functions as JavaScript source text.
 //
-// Every program is `loss(x, w, p)` with x a Float64Array, w a number and
-// p = { a: Float64Array, b: number }, and stays inside the language README.md lists
+// Every program is `loss(x, w, p, q, on)` with x a Float64Array, w a number,
+// p = { a: Float64Array, b: number, "s k": number, o: { c: number, v: Float64Array } }
+// (a string key and a nested object), and as data never differentiated
+// q = { lab: Int32Array, mask: Uint8Array } (labels indexing p's arrays, a 0/1 mask)
+// and a boolean `on`. It stays inside the language README.md lists
 // as supported: scalar locals reassigned many times (also with nonlinear
 // self-updates), element overwrites in loops reading guarded neighbours, nested
 // loops with run-time bounds, data-dependent if/else and ternaries,
@@ -22,7 +25,7 @@
 // `% a.length` / Math.min, or is a guarded neighbour (`j > 0 ? h[j - 1] : c`).
 import { makeRng, type Rng } from "../corpus/rng.js";
 
-/** Parameter names of every generated loss, in order (`wrt` indices 0, 1, 2). */
+/** The differentiable parameters of every generated loss, in order (`wrt` indices 0, 1, 2); q and on follow. */
 export const PARAMS = ["x", "w", "p"] as const;
 
 export interface FuzzProgram {
@@ -54,19 +57,31 @@ export function buildProgram(prog: FuzzProgram): BuiltProgram {
   return { f, functions };
 }
 
-export type FuzzArgs = [Float64Array | Float32Array, number, { a: Float64Array; b: number }];
+export interface FuzzParams {
+  a: Float64Array;
+  b: number;
+  "s k": number;
+  o: { c: number; v: Float64Array };
+}
+export interface FuzzData {
+  lab: Int32Array;
+  mask: Uint8Array;
+}
+export type FuzzArgs = [Float64Array | Float32Array, number, FuzzParams, FuzzData, boolean];
 
 /**
- * A random point: x of length 1..5 (a Float32Array for f32 programs), p.a of length
- * 1..4, entries and scalars in [-1, 1].
+ * A random point: x of length 1..5 (a Float32Array for f32 programs), p.a and p.o.v
+ * of length 1..4, entries and scalars in [-1, 1]; q.lab and q.mask as long as x,
+ * labels in 0..p.a.length-1, mask entries 0 or 1.
  */
 export function makeArgs(rng: Rng, f32 = false): FuzzArgs {
   const n = rng.int(1, 5);
   const x = f32 ? rng.f32(n, -1, 1) : rng.f64(n, -1, 1);
   const w = rng.uniform(-1, 1);
-  const a = rng.f64(rng.int(1, 4), -1, 1);
-  const b = rng.uniform(-1, 1);
-  return [x, w, { a, b }];
+  const m = rng.int(1, 4);
+  const p = { a: rng.f64(m, -1, 1), b: rng.uniform(-1, 1), "s k": rng.uniform(-1, 1), o: { c: rng.uniform(-1, 1), v: rng.f64(m, -1, 1) } };
+  const q = { lab: Int32Array.from({ length: n }, () => rng.int(0, m - 1)), mask: Uint8Array.from({ length: n }, () => rng.int(0, 1)) };
+  return [x, w, p, q, rng.next() < 0.5];
 }
 
 // ---------------------------------------------------------------------------
@@ -94,6 +109,12 @@ interface NumRef {
   name: string;
   mutable: boolean;
 }
+/** A read-only integer array (data); with `values`, its entries are indices of arrays of that length class. */
+interface IntRef {
+  name: string;
+  len: string;
+  values?: string;
+}
 interface BoolRef {
   name: string;
   mutable: boolean;
@@ -113,6 +134,7 @@ interface Scope {
   arrs: ArrRef[];
   idxs: IdxRef[];
   bools: BoolRef[];
+  ints: IntRef[];
   fns: FnRef[];
   /** Objects { a: Float64Array (length class "m"), b: number } that can be passed to helpers. */
   objs: string[];
@@ -126,13 +148,14 @@ interface Scope {
   atStart?: boolean;
 }
 
-const emptyScope = (): Scope => ({ nums: [], arrs: [], idxs: [], bools: [], fns: [], objs: [], declared: new Set() });
+const emptyScope = (): Scope => ({ nums: [], arrs: [], idxs: [], bools: [], ints: [], fns: [], objs: [], declared: new Set() });
 
 const child = (s: Scope): Scope => ({
   nums: [...s.nums],
   arrs: [...s.arrs],
   idxs: [...s.idxs],
   bools: [...s.bools],
+  ints: [...s.ints],
   fns: [...s.fns],
   objs: [...s.objs],
   declared: new Set(),
@@ -234,7 +257,7 @@ class Gen {
         ...sc.idxs.filter((v) => !v.pinned).map((v) => v.name),
         ...sc.bools.map((v) => v.name),
       ].filter((n) =>
-        !n.includes(".") && !sc.declared.has(n) && !sc.fns.some((f) => f.name === n) && n !== this.fn.retArr &&
+        /^[A-Za-z_$][\w$]*$/.test(n) && !sc.declared.has(n) && !sc.fns.some((f) => f.name === n) && n !== this.fn.retArr &&
         // the initialiser would read the new, uninitialised binding
         !new RegExp(`\\b${n}\\b`).test(init));
       if (names.length) {
@@ -265,8 +288,10 @@ class Gen {
     const same = sc.idxs.filter((i) => i.len === arr.len);
     const any = sc.idxs;
     const len = `${arr.name}.length`;
+    const labels = sc.ints.filter((l) => l.values === arr.len);
     return this.choose<string>([
       [same.length ? 8 : 0, () => this.pick(same).name],
+      [labels.length ? 2 : 0, () => { const l = this.pick(labels); return `${l.name}[${this.intIndex(sc, l)}]`; }],
       [same.length ? 1 : 0, () => `${len} - 1 - ${this.pick(same).name}`],
       [same.some((i) => i.ge1) ? 2 : 0, () => `${this.pick(same.filter((i) => i.ge1)).name} - 1`],
       [any.length ? 2 : 0, () => `${this.pick(any).name} % ${len}`],
@@ -284,6 +309,12 @@ class Gen {
         }
       }],
     ]);
+  }
+
+  /** An index into integer array `l`: a loop index of its length class, or 0. */
+  intIndex(sc: Scope, l: IntRef): string {
+    const same = sc.idxs.filter((i) => i.len === l.len);
+    return same.length && this.chance(0.8) ? this.pick(same).name : "0";
   }
 
   /** The index of an element write (its data-dependent choice may read any array). */
@@ -342,6 +373,7 @@ class Gen {
       [sc.nums.length ? 6 : 0, () => this.pick(sc.nums).name],
       [sc.arrs.length ? 5 : 0, () => this.read(sc)],
       [sc.idxs.length ? 1 : 0, () => `${this.lit(0.05, 0.3)} * ${this.pick(sc.idxs).name}`],
+      [sc.ints.length ? 1 : 0, () => { const l = this.pick(sc.ints); return `${this.lit(0.05, 0.5)} * ${l.name}[${this.intIndex(sc, l)}]`; }],
       [sc.arrs.length ? 0.5 : 0, () => `${this.lit(0.05, 0.3)} * ${this.pick(sc.arrs).name}.length`],
       [0.3, () => this.pick(["Math.PI", "Math.E", "Math.SQRT2", "Math.LN2"]) + ` * ${this.lit(0.1, 0.5)}`],
     ]);
@@ -424,6 +456,12 @@ class Gen {
       [d > 0 ? 1 : 0, () => `${this.cond(sc, d - 1)} ${this.pick(["&&", "||"])} ${this.rightOfLogical(sc, d - 1)}`],
       [d > 0 ? 0.5 : 0, () => `!(${this.cond(sc, d - 1)})`],
       [sc.bools.length ? 2 : 0, () => `${this.chance(0.3) ? "!" : ""}${this.pick(sc.bools).name}`],
+      [sc.bools.length >= 2 ? 0.3 : 0, () => `${this.pick(sc.bools).name} ${this.pick(["===", "!=="])} ${this.pick(sc.bools).name}`],
+      [sc.ints.length ? 1.5 : 0, () => {
+        const l = this.pick(sc.ints);
+        const at = `${l.name}[${this.intIndex(sc, l)}]`;
+        return l.values ? cmp(at, this.pick([">", "<", "===", "!=="]), String(this.rng.int(0, 2))) : this.pick([`${at} === 1`, `${at} !== 0`, at]);
+      }],
     ]);
   }
 
@@ -912,8 +950,10 @@ class Gen {
     c.fns = [...sc.fns];
     if (this.chance(0.4)) return c;
     c.nums = sc.nums.filter((v) => !v.mutable);
-    c.arrs = sc.arrs.filter((a) => a.param || a.name === "p.a" || a.name === "a").map((a) => ({ ...a, writable: false }));
+    c.arrs = sc.arrs.filter((a) => a.param || /^(p\.a|a|p\.o\.v|o\.v)$/.test(a.name)).map((a) => ({ ...a, writable: false }));
     c.objs = [...sc.objs];
+    c.ints = [...sc.ints];
+    c.bools = sc.bools.filter((b) => b.name === "on");
     return c;
   }
 
@@ -1005,15 +1045,24 @@ class Gen {
     // w is sometimes reassigned (a parameter is a local variable too)
     sc.nums.push({ name: "w", mutable: this.chance(0.15) });
     sc.declared.add("x").add("w");
+    // q's integer arrays: destructured in the signature, or read as q.lab, q.mask
+    const qStyle = this.chance(0.2);
+    const [lab, mask] = qStyle ? ["lab", "mask"] : ["q.lab", "q.mask"];
+    const data = [qStyle ? "{ lab, mask }" : "q", "on"];
+    const dataTypes = [DATA_TYPE, "boolean"];
+    sc.ints.push({ name: lab, len: "n", values: "m" }, { name: mask, len: "n" });
+    sc.bools.push({ name: "on", mutable: false });
+    sc.declared.add(qStyle ? "lab" : "q").add("on");
+    if (qStyle) sc.declared.add("mask");
     if (style < 0.15) {
-      sig = this.signature(["x", "w", "{ a, b }"], [this.arrType(true), "number", OBJ_TYPE]);
+      sig = this.signature(["x", "w", "{ a, b }", ...data], [this.arrType(true), "number", LOSS_OBJ_TYPE, ...dataTypes]);
       sc.arrs.push({ name: "a", len: "m", writable: false });
       sc.nums.push({ name: "b", mutable: false });
       sc.declared.add("a").add("b");
     } else {
-      sig = this.signature(["x", "w", "p"], [this.arrType(true), "number", OBJ_TYPE]);
-      sc.arrs.push({ name: "p.a", len: "m", writable: false });
-      sc.nums.push({ name: "p.b", mutable: false });
+      sig = this.signature(["x", "w", "p", ...data], [this.arrType(true), "number", LOSS_OBJ_TYPE, ...dataTypes]);
+      sc.arrs.push({ name: "p.a", len: "m", writable: false }, { name: "p.o.v", len: "m", writable: false });
+      sc.nums.push({ name: "p.b", mutable: false }, { name: 'p["s k"]', mutable: false }, { name: "p.o.c", mutable: false });
       sc.objs.push("p");
       sc.declared.add("p");
       if (style < 0.3) {
@@ -1021,6 +1070,13 @@ class Gen {
         sc.arrs.push({ name: "a", len: "m", writable: false });
         sc.nums.push({ name: "pb", mutable: false });
         sc.declared.add("a").add("pb");
+      }
+      if (this.chance(0.3)) {
+        // a nested object, destructured
+        lines.push(`${ind}const { o } = p;`);
+        sc.arrs.push({ name: "o.v", len: "m", writable: false });
+        sc.nums.push({ name: "o.c", mutable: false });
+        sc.declared.add("o");
       }
     }
     // nested helpers, which may read the parameters
@@ -1053,7 +1109,10 @@ class Gen {
   }
 }
 
+/** The type of helpers' object parameters (p is passed to them). */
 const OBJ_TYPE = "{ a: Float64Array; b: number }";
+const LOSS_OBJ_TYPE = '{ a: Float64Array; b: number; "s k": number; o: { c: number; v: Float64Array } }';
+const DATA_TYPE = "{ lab: Int32Array; mask: Uint8Array }";
 
 /**
  * `a op b`, with `<` written as `b > a`: in TypeScript `a < (b) > (c)` parses as a

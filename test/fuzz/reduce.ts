@@ -9,12 +9,10 @@ import { F32_MARK, type FuzzArgs, type FuzzProgram } from "./generate.js";
 
 const WORKER = `
 const { workerData } = require("node:worker_threads");
-const { helpers, source, args, f32, flag } = workerData;
+const { helpers, source, args, flag } = workerData;
 const body = helpers.map((h) => h.source).join("\\n") + "\\nreturn (" + source + ");";
 try {
-  const f = new Function(body)();
-  const [x, w, p] = args;
-  f(f32 ? Float32Array.from(x) : Float64Array.from(x), w, { a: Float64Array.from(p.a), b: p.b });
+  new Function(body)()(...args);
 } catch {}
 Atomics.store(flag, 0, 1);
 Atomics.notify(flag, 0);
@@ -26,8 +24,8 @@ Atomics.notify(flag, 0);
  */
 export function terminates(prog: FuzzProgram, args: FuzzArgs, ms = 2000): boolean {
   const flag = new Int32Array(new SharedArrayBuffer(4));
-  const plain = [Array.from(args[0]), args[1], { a: Array.from(args[2].a), b: args[2].b }];
-  const worker = new Worker(WORKER, { eval: true, workerData: { helpers: prog.helpers, source: prog.source, args: plain, f32: prog.f32, flag } });
+  // Typed arrays, booleans and nested objects survive the structured clone.
+  const worker = new Worker(WORKER, { eval: true, workerData: { helpers: prog.helpers, source: prog.source, args, flag } });
   const done = Atomics.wait(flag, 0, 0, ms) !== "timed-out" || Atomics.load(flag, 0) === 1;
   void worker.terminate();
   return done;
