@@ -3,11 +3,14 @@
 // arguments, emit JavaScript, and cache it per argument signature.
 import { maxRelError, numericGradient, type NumericValue } from "../runtime/numeric.js";
 import { Tape } from "../runtime/tape.js";
+import { cotangentError, outError, vectorError } from "../runtime/checks.js";
+import { describeValue, usageError } from "../runtime/errors.js";
+import { CHECK_FUNCTIONS } from "./emit/checks.js";
 import { emitGradParts } from "./emit/module.js";
 import { KERNELS } from "./emit/js.js";
 import * as kernels from "../runtime/kernels/index.js";
 import { GradcError, refuse } from "./errors.js";
-import { arrayClass, article, kindKey, kindOf, propAccess, type Kind } from "./kinds.js";
+import { arrayClass, kindKey, kindOf, propAccess, type Kind } from "./kinds.js";
 import { parseFunctionSource } from "./parse/acorn.js";
 import type { ResolveFn, SourceFn } from "./parse/source.js";
 import type { CheckpointSpec, JacobianMode, Mode } from "./request.js";
@@ -75,16 +78,9 @@ export function hessian(f: AnyFn, opts: GradOptions = {}): (...args: any[]) => F
 interface Specialisation {
   match: (...args: unknown[]) => boolean;
   entry: (...args: unknown[]) => unknown;
-  /** `(...args, out)`: throws a GradcError unless out is shaped as the result for these arguments. */
-  checkOut: (...args: unknown[]) => void;
-  /** `(...args, tangent)`: the same for the tangent (jvp) or direction (hvp). */
-  checkExtra: (...args: unknown[]) => void;
 }
 
-/** An error in how gradc's API was called (not in the differentiated code). */
-function usage(construct: string, detail: string): GradcError {
-  return new GradcError(construct, detail, "gradc", undefined, "");
-}
+const usage = usageError;
 
 const OPTIONS = ["wrt", "out", "functions", "checkpoint"];
 const JACOBIAN_MODES = ["forward", "reverse", "auto"];
@@ -127,18 +123,6 @@ function suggest(name: string, known: string[]): string {
   const sorted = (w: string) => [...w.toLowerCase()].sort().join("");
   const close = known.find((k) => sorted(k) === sorted(name) || k.toLowerCase() === name.toLowerCase() || (k.length > 3 && name.toLowerCase().startsWith(k.slice(0, 3).toLowerCase())));
   return close ? ` (did you mean '${close}'?)` : "";
-}
-
-/** How a run-time value is described in messages: "a number", "a Float64Array(3)", "an object { a, b }", "undefined". */
-function describeValue(v: unknown): string {
-  if (v === undefined) return "undefined (missing)";
-  if (v === null) return "null";
-  if (typeof v === "number") return "a number";
-  if (typeof v === "function") return "a function";
-  if (ArrayBuffer.isView(v)) return `${article(v.constructor.name)}(${(v as unknown as { length: number }).length})`;
-  if (Array.isArray(v)) return `an Array(${v.length})`;
-  if (typeof v === "object") return `an object { ${Object.keys(v).map((k) => JSON.stringify(k)).join(", ")} }`;
-  return `${article(typeof v)} (${String(v).slice(0, 20)})`;
 }
 
 /**
@@ -186,12 +170,14 @@ function makeDerivative(
         // The generated text is shared; each derivative function instantiates its own code.
         let body = modules.get(key);
         if (body === undefined) modules.set(key, (body = emitGradParts({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode, checkpoint: opts.checkpoint }, { lang: "js", exportName: "entry" }).body));
-        const entry = new Function("Tape", KERNELS, `${body}\nreturn entry;`)(Tape, kernels);
-        spec = { entry, match: matcher(kinds), ...entryChecks(call, fn, kinds, wrt, list, mode, opts.out) };
+        const entry = new Function("Tape", KERNELS, ...CHECK_FUNCTIONS, `${body}\nreturn entry;`)(Tape, kernels, outError, vectorError, cotangentError);
+        spec = { entry, match: matcher(kinds) };
         mine.set(key, spec);
       }
-      // The kinds of out's parts cannot change with the arguments' lengths: checked here once.
-      if (opts.out !== undefined) spec.checkOut(...args, opts.out);
+      if (opts.out !== undefined && !list && kinds[wrt[0]].k === "num" && mode !== "jvp" && mode !== "jacobian" && mode !== "hessian") {
+        const what = mode === "hvp" ? "Hessian-vector product" : "gradient";
+        throw usage("out", `${call}: out is given, but the ${what} with respect to ${paramLabel(fn, wrt[0]).replace(/^'(.*)'$/, "$1")} is a number: there is no buffer to fill (leave out out).`);
+      }
       return spec;
     } catch (e) {
       // A call whose arguments differ from the first call's: say so, with why this one cannot be compiled.
@@ -207,35 +193,21 @@ function makeDerivative(
   // A tangent or vector after f's arguments (jvp, hvp).
   const all = [params, ...Array.from({ length: extra }, (_, i) => `e${i}`)].filter(Boolean).join(", ");
   const name = `${safeName(fn.name)}_${mode}`;
-  // match/entry live in the closure: a call is one kind check and one direct call.
-  // Per-call checks only where there is something whose length can change: a tangent or
-  // direction (jvp, hvp), or out. Jacobian and jvp outs are checked after the call: the
-  // entry returns a fresh result instead of filling an out of the wrong length.
-  const outLengths = opts.out !== undefined && mode !== "jacobian" && mode !== "jvp" && hasTypedArray(opts.out);
-  const after = opts.out !== undefined && (mode === "jacobian" || mode === "jvp");
+  // match/entry live in the closure: a call is one kind check and one direct call. The
+  // entry checks out, the tangent or direction and the cotangent itself. A number-valued
+  // jvp has no out to fill: that is reported after the call.
   const invoke = `entry(${all ? `${all}, ` : ""}out)`;
-  const comma = params ? ", " : "";
-  const body = `let match = () => false, entry, checkOut, checkExtra;
+  const scalarJvpOut = mode === "jvp" && opts.out !== undefined;
+  const body = `let match = () => false, entry;
 return function ${name}(${all}) {
-  if (!match(${params})) ({ match, entry, checkOut, checkExtra } = specialise([${params}]));
-${extra > 0 ? `  checkExtra(${params}${comma}e0);\n` : ""}${outLengths ? `  checkOut(${params}${comma}out);\n` : ""}${after ? `  const r = ${invoke};\n  if (${mode === "jvp" ? "r[1]" : "r"} !== out) wrongOut(r, ${params});\n  return r;`
-    : mode === "vjp" ? `  const r = ${invoke};\n  const pullback = r[1], value = r[0];\n  r[1] = (cotangent) => {\n    if (!(typeof value === "number" ? typeof cotangent === "number" : ArrayBuffer.isView(cotangent) && cotangent.length === value.length)) wrongCotangent(cotangent, value);\n    return pullback(cotangent);\n  };\n  return r;`
-    : `  return ${invoke};`}
+  if (!match(${params})) ({ match, entry } = specialise([${params}]));
+${scalarJvpOut ? `  const r = ${invoke};\n  if (typeof r[1] === "number") noTangentOut();\n  return r;` : `  return ${invoke};`}
 };`;
-  const wrongOut = (r: unknown, ...args: unknown[]) => {
-    if (mode === "jvp") {
-      const t = (r as unknown[])[1];
-      throw usage("out", `${call}: out is ${describeValue(opts.out)}, but the tangent of the result is ${typeof t === "number" ? "a number (there is no buffer to fill: leave out out)" : describeValue(t)}.`);
-    }
-    const n = flatSize(fn, args, wrt);
-    const m = (r as Float64Array).length / n;
-    throw usage("out", `${call}: out has ${(opts.out as Float64Array).length} entries, the Jacobian is ${m}×${n} = ${m * n}.`);
-  };
-  const wrongCotangent = (c: unknown, value: unknown) => {
-    throw usage("cotangent", `${call}: the cotangent is ${describeValue(c)}, f's value is ${describeValue(value)}; pullback(cotangent) takes ${typeof value === "number" ? "a number" : "a typed array of the same length"}.`);
+  const noTangentOut = () => {
+    throw usage("out", `${call}: out is ${describeValue(opts.out)}, but the tangent of the result is a number (there is no buffer to fill: leave out out).`);
   };
   // Its own code per derivative, so its call sites stay monomorphic.
-  return new Function("specialise", "out", "wrongOut", "wrongCotangent", body)(specialise, opts.out, wrongOut, wrongCotangent);
+  return new Function("specialise", "out", "noTangentOut", body)(specialise, opts.out, noTangentOut);
 }
 
 type Derivative = (...args: any[]) => unknown;
@@ -282,126 +254,6 @@ function matcher(kinds: Kind[]): (...args: unknown[]) => boolean {
   };
   const params = kinds.map((_, i) => `a${i}`);
   return new Function(...params, `return ${kinds.map((k, i) => test(k, params[i])).join(" && ") || "true"};`) as (...args: unknown[]) => boolean;
-}
-
-function hasTypedArray(v: unknown): boolean {
-  if (ArrayBuffer.isView(v)) return true;
-  if (Array.isArray(v)) return v.some(hasTypedArray);
-  return typeof v === "object" && v !== null && Object.values(v).some(hasTypedArray);
-}
-
-/** Number of scalar inputs in the wrt arguments (the n of an n×n Hessian or an m×n Jacobian). */
-function flatSize(fn: SourceFn, args: unknown[], wrt: number[]): number {
-  const size = (v: unknown): number =>
-    typeof v === "number" ? 1 : ArrayBuffer.isView(v) ? (v as Float64Array).length : Object.values(v as object).reduce((s: number, x) => s + size(x), 0);
-  return wrt.reduce((s, w) => s + size(args[w]), 0);
-}
-
-/**
- * The checks of `out` and of the tangent/direction for one specialisation: generated
- * conditions (typeof, instanceof, length: no allocation), and on failure a message
- * naming the part and what was expected.
- */
-function entryChecks(
-  call: string, fn: SourceFn, kinds: Kind[], wrt: number[], list: boolean, mode: Mode, out: unknown,
-): Pick<Specialisation, "checkOut" | "checkExtra"> {
-  const params = kinds.map((_, i) => `a${i}`);
-  const label = (w: number) => paramLabel(fn, w).replace(/^'(.*)'$/, "$1");
-  const floatArray = (x: string) => `(${x} instanceof Float64Array || ${x} instanceof Float32Array)`;
-  const cond = (k: Kind, x: string, arg: string, exact: boolean): string => {
-    switch (k.k) {
-      case "num": return `typeof ${x} === "number"`;
-      case "arr": return `${exact ? `${x} instanceof ${arrayClass(k)}` : floatArray(x)} && ${x}.length === ${arg}.length`;
-      case "int": case "bool": return "false";
-      case "obj": return [`typeof ${x} === "object" && ${x} !== null`, ...k.fields.map((f) => cond(f.kind, propAccess(x, f.name), propAccess(arg, f.name), exact))].join(" && ");
-    }
-  };
-  const shaped = (x: string, exact: boolean): string => list
-    ? [`Array.isArray(${x}) && ${x}.length === ${wrt.length}`, ...wrt.map((w, j) => cond(kinds[w], `${x}[${j}]`, params[w], exact))].join(" && ")
-    : cond(kinds[wrt[0]], x, params[wrt[0]], exact);
-  // The first mismatch, in words.
-  const explain = (k: Kind, v: unknown, arg: unknown, what: string, subject: string, exact: boolean): string | undefined => {
-    switch (k.k) {
-      case "num":
-        return typeof v === "number" ? undefined : `${what} is ${describeValue(v)}, ${subject} is a number`;
-      case "bool":
-        return `${subject} is a boolean (data, not differentiated)`;
-      case "arr": case "int": {
-        const a = arg as Float64Array;
-        const ok = exact ? v instanceof (k.elem === "f32" ? Float32Array : Float64Array) : v instanceof Float64Array || v instanceof Float32Array;
-        if (!ok) return `${what} is ${describeValue(v)}, ${subject} is ${describeValue(a)}`;
-        const n = (v as Float64Array).length;
-        return n === a.length ? undefined : `${what} has ${n} entries, ${subject} has ${a.length}`;
-      }
-      case "obj": {
-        if (typeof v !== "object" || v === null) return `${what} is ${describeValue(v)}, ${subject} is ${describeValue(arg)}`;
-        for (const f of k.fields) {
-          const fv = (v as Record<string, unknown>)[f.name];
-          const sub = `${subject}${propAccess("", f.name)}`;
-          if (fv === undefined) return `${what} has no field ${JSON.stringify(f.name)} (${sub} is ${describeValue((arg as Record<string, unknown>)[f.name])})`;
-          const e = explain(f.kind, fv, (arg as Record<string, unknown>)[f.name], `${what}${propAccess("", f.name)}`, sub, exact);
-          if (e) return e;
-        }
-        return undefined;
-      }
-    }
-  };
-  const explainShaped = (v: unknown, args: unknown[], what: string, subject: (w: number) => string, exact: boolean): string => {
-    if (list) {
-      if (!Array.isArray(v) || v.length !== wrt.length) {
-        return `${what} is ${describeValue(v)}; with wrt a list of ${wrt.length}, it must be an array of ${wrt.length} (one per wrt parameter: ${wrt.map(label).join(", ")})`;
-      }
-      for (let j = 0; j < wrt.length; j++) {
-        const e = explain(kinds[wrt[j]], v[j], args[wrt[j]], `${what}[${j}]`, subject(wrt[j]), exact);
-        if (e) return e;
-      }
-    }
-    return explain(kinds[wrt[0]], v, args[wrt[0]], what, subject(wrt[0]), exact) ?? `${what} does not match`;
-  };
-  const compile = (test: string, fail: (...a: unknown[]) => never) =>
-    new Function("fail", `return function (${[...params, "x"].join(", ")}) { if (!(${test})) fail(${[...params, "x"].join(", ")}); };`)(fail) as (...a: unknown[]) => void;
-
-  let checkOut: (...a: unknown[]) => void = () => {};
-  if (out !== undefined) {
-    const scalarWrt = !list && kinds[wrt[0]].k === "num";
-    if (mode === "hessian" || mode === "jacobian") {
-      const size = (k: Kind, a: string): string => (k.k === "num" ? "1" : k.k === "obj" ? k.fields.map((f) => size(f.kind, propAccess(a, f.name))).join(" + ") || "0" : `${a}.length`);
-      const n = `(${wrt.map((w) => size(kinds[w], params[w])).join(" + ")})`;
-      const test = mode === "hessian" ? `x instanceof Float64Array && x.length === ${n} * ${n}` : "x instanceof Float64Array";
-      checkOut = compile(test, (...a) => {
-        const x = a[a.length - 1];
-        const args = a.slice(0, -1);
-        const size = flatSize(fn, args, wrt);
-        const what = mode === "hessian" ? `the Hessian with respect to ${wrt.map(label).join(", ")} is ${size}×${size} = ${size * size}` : "the Jacobian is a Float64Array(m·n)";
-        throw usage("out", `${call}: ${x instanceof Float64Array ? `out has ${x.length} entries, ${what}` : `out is ${describeValue(x)}, ${what}, a Float64Array`}.`);
-      });
-    } else if (mode === "jvp") {
-      checkOut = compile("x instanceof Float64Array || x instanceof Float32Array", (...a) => {
-        throw usage("out", `${call}: out is ${describeValue(a[a.length - 1])}; it must be a Float64Array or Float32Array shaped like f's result.`);
-      });
-    } else if (scalarWrt) {
-      checkOut = () => {
-        throw usage("out", `${call}: out is given, but the ${mode === "hvp" ? "Hessian-vector product" : "gradient"} with respect to ${label(wrt[0])} is a number: there is no buffer to fill (leave out out).`);
-      };
-    } else {
-      const result = mode === "hvp" ? "H·v" : "the gradient";
-      checkOut = compile(shaped("x", true), (...a) => {
-        const detail = explainShaped(a[a.length - 1], a.slice(0, -1), "out", (w) => `${result} of ${label(w)}`, true);
-        throw usage("out", `${call}: ${detail}.`);
-      });
-    }
-  }
-  let checkExtra: (...a: unknown[]) => void = () => {};
-  if (mode === "jvp" || mode === "hvp") {
-    const what = mode === "jvp" ? "tangent" : "v (the direction)";
-    checkExtra = compile(shaped("x", false), (...a) => {
-      const x = a[a.length - 1];
-      const form = mode === "jvp" ? `jvp(f)(...args, tangent)` : `hvp(f)(...args, v)`;
-      if (x === undefined) throw usage(what, `${call}: ${what} is missing: ${form} takes it after f's ${kinds.length} argument${kinds.length === 1 ? "" : "s"}, shaped like ${list ? `[${wrt.map(label).join(", ")}]` : label(wrt[0])}.`);
-      throw usage(what, `${call}: ${explainShaped(x, a.slice(0, -1), what, (w) => `argument '${label(w)}'`, false)}.`);
-    });
-  }
-  return { checkOut, checkExtra };
 }
 
 function paramLabel(fn: SourceFn, index: number): string {

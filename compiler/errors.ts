@@ -3,25 +3,9 @@ import type * as ESTree from "acorn";
 import type { Loc } from "./ir/types.js";
 import type { SourceText } from "./parse/source.js";
 
-export interface Position {
-  line: number; // 1-based
-  column: number; // 1-based
-}
+import { GradcError, type Position } from "../runtime/errors.js";
 
-/** An error in the user's code that gradc refuses to differentiate. */
-export class GradcError extends Error {
-  constructor(
-    readonly construct: string,
-    readonly detail: string,
-    readonly file: string,
-    readonly position: Position | undefined,
-    readonly frame: string,
-  ) {
-    const where = position ? `${file}:${position.line}:${position.column}` : file;
-    super(`${where}: ${detail}${frame ? `\n\n${frame}` : ""}`);
-    this.name = "GradcError";
-  }
-}
+export { GradcError, type Position };
 
 /** Line/column of a character offset (1-based both). */
 export function positionAt(text: string, offset: number): Position {

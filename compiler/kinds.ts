@@ -1,4 +1,7 @@
 // Argument kinds: what a compiled derivative is specialised on.
+import { article, isPlainKey, propAccess } from "../runtime/errors.js";
+
+export { article, isPlainKey, propAccess };
 
 export type ArrayElem = "f64" | "f32";
 
@@ -66,10 +69,6 @@ export function describeKind(kind: Kind): string {
   }
 }
 
-/** "a Float64Array", "an Int32Array". */
-export function article(noun: string): string {
-  return `${/^[AEIOaeio]/.test(noun) ? "an" : "a"} ${noun}`;
-}
 
 /** Stable text key of a kind, used for caching compiled specialisations. */
 export function kindKey(kind: Kind): string {
@@ -86,15 +85,6 @@ export function kindKey(kind: Kind): string {
   }
 }
 
-/** Whether `name` can follow a dot (`o.name`) and stand unquoted as an object-literal key. */
-export function isPlainKey(name: string): boolean {
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) && name !== "__proto__";
-}
-
-/** `base.name`, or `base["name"]` when the key is not an identifier. */
-export function propAccess(base: string, name: string): string {
-  return isPlainKey(name) ? `${base}.${name}` : `${base}[${JSON.stringify(name)}]`;
-}
 
 /** `base.a.b` for the field path [a, b] of a nested object (`base` itself for no path). */
 export function pathAccess(base: string, path: readonly string[] | undefined): string {

@@ -4,3 +4,6 @@ export { Tape } from "./tape.js";
 export * from "./kernels/index.js";
 // Training toolkit: PRNG, initialisation, clipping, weight decay, optimisers, gradient norms.
 export * from "./nn/index.js";
+// The error class, and the messages of generated entries' argument checks.
+export { GradcError } from "./errors.js";
+export { outError, vectorError, cotangentError, type EntrySpec, type Shape } from "./checks.js";

@@ -3,7 +3,11 @@
 // from inside gradc: out buffers of the wrong kind or length, tangents and directions
 // missing or misshaped, arguments missing or of another kind than at the first call,
 // f not a function, unknown option names, bad mode / wrt / checkpoint values.
-import { describe, expect, test } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { main } from "../compiler/cli.js";
 import * as gradc from "../index.js";
 import { GradcError } from "../index.js";
 
@@ -217,5 +221,83 @@ describe("options", () => {
     expect(error(() => api.grad(cube, { out: new Float64Array(2) })(w)).construct).toBe("out");
     expect(error(() => api.grad(cube, { wrt: ["w", "w"] })).construct).toBe("wrt");
     expect(error(() => api.hvp(cube)(w)).construct).toBe("v (the direction)");
+  });
+});
+
+// ------------------------------------------------------------------ the build path
+// Generated modules check their out, tangent, direction and cotangent the same way, with
+// the same messages (argument kinds are the TypeScript types of the signature there).
+
+const BUILD_SOURCE = `import { grad, hessian, hvp, jacobian, jvp, vjp } from "gradc";
+
+export function cube(w: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < w.length; i++) s += w[i] * w[i] * w[i];
+  return s;
+}
+
+export function spread(x: Float64Array): Float64Array {
+  const r = new Float64Array(2);
+  r[0] = x[0] * x[1];
+  r[1] = Math.sin(x[2]);
+  return r;
+}
+
+export function layer(p: { W: Float64Array; inner: { b: number } }, x: Float64Array): number {
+  let s = p.inner.b;
+  for (let i = 0; i < x.length; i++) s += Math.tanh(p.W[i] * x[i]);
+  return s;
+}
+
+export const cubeGrad = grad(cube);
+export const cubeHvp = hvp(cube);
+export const cubeHessian = hessian(cube);
+export const spreadJvp = jvp(spread);
+export const spreadVjp = vjp(spread);
+export const spreadJacobian = jacobian(spread);
+export const layerGrad = grad(layer);
+export const listGrad = grad(layer, { wrt: ["p", "x"] });
+`;
+
+describe("the build path", () => {
+  let gen: Record<string, Fn>;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "gradc-checks-"));
+    writeFileSync(path.join(dir, "m.ts"), BUILD_SOURCE);
+    const io = { out: () => {}, err: (t: string) => { throw new Error(t); } };
+    expect(await main(["build", dir, "--runtime", path.resolve("runtime/index.ts")], io)).toBe(0);
+    gen = await import(path.join(dir, "m.grad.ts"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const x = Float64Array.of(0.5, -1, 2);
+  const p = () => ({ W: Float64Array.of(1, 2, 3), inner: { b: 0.5 } });
+
+  test("right calls give the run-time API's results", () => {
+    expect(Array.from(gen.cubeGrad(w, new Float64Array(3)))).toEqual([3, 12, 27]);
+    expect(gen.layerGrad(p(), x)).toEqual(api.grad((q: ReturnType<typeof p>, y: Float64Array) => {
+      let s = q.inner.b;
+      for (let i = 0; i < y.length; i++) s += Math.tanh(q.W[i] * y[i]);
+      return s;
+    })(p(), x));
+  });
+
+  test("out: short, of another type, an object missing a nested field, a list", () => {
+    expectError(() => gen.cubeGrad(w, new Float64Array(2)), /grad\(cube\): out has 2 entries, the gradient of w has 3/);
+    expectError(() => gen.cubeGrad(w, new Float32Array(3)), /out is a Float32Array\(3\), the gradient of w is a Float64Array\(3\)/);
+    expectError(() => gen.layerGrad(p(), x, { W: new Float64Array(3), inner: {} }), /out\.inner has no field "b" \(the gradient of p\.inner\.b is a number\)/);
+    expectError(() => gen.listGrad(p(), x, [new Float64Array(3)]), /with wrt a list of 2, it must be an array of 2/);
+    expectError(() => gen.cubeHvp(w, w, new Float64Array(4)), /hvp\(cube\): out has 4 entries, H·v of w has 3/);
+    expectError(() => gen.cubeHessian(w, new Float64Array(4)), /hessian\(cube\): out has 4 entries, the Hessian with respect to w is 3×3 = 9/);
+    expectError(() => gen.spreadJacobian(x, new Float64Array(5)), /jacobian\(spread\): out has 5 entries, the Jacobian is 2×3 = 6/);
+    expectError(() => gen.spreadJvp(x, x, new Float64Array(1)), /out is a Float64Array\(1\), but the tangent of the result is a Float64Array\(2\)/);
+  });
+
+  test("tangents, directions and cotangents", () => {
+    expectError(() => gen.cubeHvp(w), /hvp\(cube\): v \(the direction\) is missing/);
+    expectError(() => gen.cubeHvp(w, new Float64Array(2)), /v \(the direction\) has 2 entries, argument 'w' has 3/);
+    expectError(() => gen.spreadJvp(x, 1), /jvp\(spread\): tangent is a number, argument 'x' is a Float64Array\(3\)/);
+    const [, pullback] = gen.spreadVjp(x) as unknown as [unknown, Fn];
+    expectError(() => pullback(new Float64Array(3)), /vjp\(spread\): the cotangent is a Float64Array\(3\), f's value is a Float64Array\(2\)/);
   });
 });

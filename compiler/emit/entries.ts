@@ -2,6 +2,7 @@
 import { isArrayType, type Func, type Var } from "../ir/types.js";
 import { kindAt } from "../kinds.js";
 import type { GradRequest } from "../request.js";
+import { checkCotangent, checkMatrixOut, checkShapedOut, checkTangentOut, checkVector } from "./checks.js";
 import { access, Outputs, sameVar, Shaped, shapedType, signature, type EntryContext } from "./entry.js";
 
 /** Identifiers the entries use for their own locals; user argument names avoid them. */
@@ -112,7 +113,7 @@ function gradientLines(core: CoreRef, c: EntryContext, lines: string[], valueTo:
 function gradEntry(core: CoreRef, c: EntryContext, name: string): string {
   const { req } = c;
   const vg = req.mode === "valueAndGrad";
-  const lines: string[] = [];
+  const lines: string[] = takesOut(req) ? [checkShapedOut(c, name)] : [];
   const results = gradientLines(core, c, lines, vg ? "value" : undefined, () => undefined);
   returnShaped(c, lines, results, vg ? "value" : undefined, `${name}_pair`);
   const outType = shapedType(req);
@@ -129,11 +130,12 @@ function vjpEntry(cores: Cores, c: EntryContext, name: string): string {
   const primal = cores.primal!;
   const valueType = resultType(primal.func);
   const outType = shapedType(req);
-  const inner: string[] = [];
+  const inner: string[] = [checkCotangent(c, name, valueType === "number")];
   const results = gradientLines(cores.vjp!, c, inner, undefined, (p) => (p.cotangentOf ? "cotangent" : undefined));
   returnShaped(c, inner, results, undefined, "");
   const pullback = `(cotangent${c.ts ? `: ${valueType}` : ""})${c.ts ? `: ${outType}` : ""} => {\n${inner.map((l) => `  ${l}`).join("\n")}\n  }`;
-  const lines = [`  const value = ${call(primal, c, () => undefined)};`, `  return [value, ${pullback}];`];
+  const lines = takesOut(req) ? [checkShapedOut(c, name)] : [];
+  lines.push(`  const value = ${call(primal, c, () => undefined)};`, `  return [value, ${pullback}];`);
   const extra: [string, string][] = takesOut(req) ? [["out?", `: ${outType}`]] : [];
   return fn(name, signature(c, extra), `[${valueType}, (cotangent: ${valueType}) => ${outType}]`, lines, c);
 }
@@ -146,14 +148,14 @@ function shapedArg(c: EntryContext, base: string, w: Var): string {
 
 function jvpEntry(core: CoreRef, c: EntryContext, name: string): string {
   const valueType = resultType(core.func);
-  const lines: string[] = [];
+  const lines: string[] = [checkVector(c, name, "tangent")];
   lines.push(`  const value = ${call(core, c, (p) => (p.tangentOf ? shapedArg(c, "tangent", p.tangentOf) : undefined))};`);
   const tangentOut = new Outputs(core.func, core.scalars, core.refs).tangentOf(core.func.result)!;
   if (valueType === "number") {
     lines.push(`  return [value, ${tangentOut}];`);
   } else {
     lines.push(`  const tangentOut = ${tangentOut}${c.ts ? ` as ${valueType}` : ""};`);
-    lines.push("  if (out === undefined || out.length !== tangentOut.length) return [value, tangentOut];", "  out.set(tangentOut);");
+    lines.push("  if (out === undefined) return [value, tangentOut];", checkTangentOut(c, name, "tangentOut"), "  out.set(tangentOut);");
     lines.push(...reusedPair(c, `${name}_pair`, "value", `[${valueType}, ${valueType}]`));
   }
   const extra: [string, string][] = [["tangent", `: ${shapedType(c.req)}`]];
@@ -179,7 +181,8 @@ function hvpLines(core: CoreRef, c: EntryContext, lines: string[], v: string, gi
 
 function hvpEntry(core: CoreRef, c: EntryContext, name: string): string {
   const { req } = c;
-  const lines: string[] = [];
+  const lines: string[] = [checkVector(c, name, "v")];
+  if (takesOut(req)) lines.push(checkShapedOut(c, name));
   const results = hvpLines(core, c, lines, "v", (j) => (takesOut(req) ? (req.wrtIsList ? `out?.[${j}]` : "out") : undefined));
   returnShaped(c, lines, results, undefined, "");
   const type = shapedType(req);
@@ -200,7 +203,7 @@ function hessianEntry(core: CoreRef, c: EntryContext, name: string): string {
   const lines: string[] = [];
   const flat = flatWrt(core.func, req);
   const sizes = flatSizes(c, flat, lines);
-  lines.push("  const H = out ?? new Float64Array(n * n);");
+  lines.push(checkMatrixOut(c, name, "n * n"), "  const H = out ?? new Float64Array(n * n);");
   // The direction: a unit vector shaped like the wrt arguments, moved along by `seed`.
   const dir = new Shaped(c, "direction", () => undefined, lines);
   const entries = req.wrt.map((w, j) => (req.kinds[w].k === "num" ? "0" : dir.holders[j]));
@@ -249,8 +252,7 @@ function jacobianEntry(cores: Cores, c: EntryContext, name: string): string {
   lines.push(`  const m = ${primal.func.result.type === "num" ? "1" : "value.length"};`);
   const flat = flatWrt(primal.func, c.req);
   const sizes = flatSizes(c, flat, lines);
-  // An out of another length is not filled (a fresh result is returned; the run-time API reports it).
-  lines.push("  const J = out !== undefined && out.length === m * n ? out : new Float64Array(m * n);");
+  lines.push(checkMatrixOut(c, name, "m * n", "m"), "  const J = out ?? new Float64Array(m * n);");
   const mode = c.req.jacobianMode ?? "auto";
   const fwd = cores.jvp ? jacobianForward(cores.jvp, c, flat, sizes) : [];
   const rev = cores.vjp ? jacobianReverse(cores.vjp, c, flat, sizes) : [];

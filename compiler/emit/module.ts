@@ -7,6 +7,7 @@ import { gradientIR, hvpIR, jvpIR, primalIR, vjpIR } from "../pipeline.js";
 import { refuse } from "../errors.js";
 import { dataField, describeKind, pathAccess, type Kind } from "../kinds.js";
 import type { EmitOptions, GradRequest } from "../request.js";
+import { CHECK_FUNCTIONS } from "./checks.js";
 import { ENTRY_LOCALS, entryFor, JACOBIAN_WIDTH, type Cores } from "./entries.js";
 import { emitFunction, KERNELS, outputSlots } from "./js.js";
 import { Names } from "./names.js";
@@ -17,6 +18,8 @@ export interface ModuleParts {
   usesTape: boolean;
   /** Whether it calls runtime kernels (through `kernels.`). */
   usesKernels: boolean;
+  /** Which of the runtime's check functions its entry calls (CHECK_FUNCTIONS). */
+  checks: string[];
 }
 
 /** Full module text (TypeScript or JavaScript ESM), unformatted. */
@@ -26,6 +29,7 @@ export function emitGradModule(req: GradRequest, opts: EmitOptions): string {
   const imports = [
     ...(parts.usesTape ? [`import { Tape } from "${runtime}";`] : []),
     ...(parts.usesKernels ? [`import * as ${KERNELS} from "${runtime}";`] : []),
+    ...(parts.checks.length ? [`import { ${[...parts.checks, ...(opts.lang === "ts" ? ["type EntrySpec"] : [])].join(", ")} } from "${runtime}";`] : []),
   ];
   const head = imports.length ? `${imports.join("\n")}\n\n` : "";
   return head + parts.body.replace(`\nfunction ${opts.exportName}(`, `\nexport function ${opts.exportName}(`);
@@ -36,6 +40,7 @@ export function emitGradParts(req: GradRequest, opts: EmitOptions): ModuleParts 
   const ts = opts.lang === "ts";
   const moduleNames = new Names();
   moduleNames.reserve(opts.exportName);
+  for (const name of [...CHECK_FUNCTIONS, "EntrySpec"]) moduleNames.reserve(name);
   const state: string[] = [];
   const texts: string[] = [];
   // Each core function: a module-level name, buffers for its outputs, its text.
@@ -58,7 +63,8 @@ export function emitGradParts(req: GradRequest, opts: EmitOptions): ModuleParts 
   state.unshift(...[...tapes].sort().map((t) => `const ${t} = new Tape();`));
   const usesTape = tapes.size > 0;
   const usesKernels = texts.some((t) => t.includes(`${KERNELS}.`));
-  return { body: [header(req), ...state, "", ...texts.flatMap((t) => [t, ""]), entry].join("\n") + "\n", usesTape, usesKernels };
+  const checks = CHECK_FUNCTIONS.filter((f) => entry.includes(`${f}(`));
+  return { body: [header(req), ...state, "", ...texts.flatMap((t) => [t, ""]), entry].join("\n") + "\n", usesTape, usesKernels, checks };
 }
 
 /** Integer typed arrays and booleans are data: asking for a derivative with respect to one is an error. */

@@ -1,5 +1,20 @@
+import { outError, type EntrySpec } from "gradc/runtime";
+
 // Value and gradient of huber (losses.ts) with respect to p.
 const huber_grad_scalars = new Float64Array(1);
+const huberValueAndGrad_spec: EntrySpec = {
+  call: "valueAndGrad(huber)",
+  mode: "valueAndGrad",
+  params: ["p", "x", "y"],
+  wrt: [0],
+  shapes: [
+    [
+      ["w", "Float64Array"],
+      ["b", "number"],
+    ],
+  ],
+  list: false,
+};
 let huberValueAndGrad_pair:
   [number, { w: Float64Array; b: number }] | undefined;
 
@@ -63,6 +78,17 @@ export function huberValueAndGrad(
   y: Float64Array,
   out?: { w: Float64Array; b: number },
 ): [number, { w: Float64Array; b: number }] {
+  if (
+    out !== undefined &&
+    !(
+      typeof out === "object" &&
+      out !== null &&
+      out.w instanceof Float64Array &&
+      out.w.length === p.w.length &&
+      typeof out.b === "number"
+    )
+  )
+    outError(huberValueAndGrad_spec, [p, x, y], out);
   const p_grad = out ?? { w: new Float64Array(p.w.length), b: 0 };
   const value = huber_grad(p.w, p.b, x, y, p_grad.w, huber_grad_scalars);
   p_grad.b = huber_grad_scalars[0];

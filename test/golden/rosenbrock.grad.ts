@@ -1,4 +1,14 @@
+import { outError, type EntrySpec } from "gradc/runtime";
+
 // Gradient of rosenbrock (losses.ts) with respect to x.
+const rosenbrockGrad_spec: EntrySpec = {
+  call: "grad(rosenbrock)",
+  mode: "grad",
+  params: ["x"],
+  wrt: [0],
+  shapes: ["Float64Array"],
+  list: false,
+};
 
 function rosenbrock_grad(x: Float64Array, x_bar: Float64Array): void {
   let x_carried = x[0];
@@ -38,6 +48,11 @@ export function rosenbrockGrad(
   x: Float64Array,
   out?: Float64Array,
 ): Float64Array {
+  if (
+    out !== undefined &&
+    !(out instanceof Float64Array && out.length === x.length)
+  )
+    outError(rosenbrockGrad_spec, [x], out);
   const x_grad = out ?? new Float64Array(x.length);
   rosenbrock_grad(x, x_grad);
   return x_grad;

@@ -1,5 +1,15 @@
+import { outError, type EntrySpec } from "gradc/runtime";
+
 // Gradient of sinExp (losses.ts) with respect to x, y.
 const sinExp_grad_scalars = new Float64Array(2);
+const sinExpGrad_spec: EntrySpec = {
+  call: "grad(sinExp)",
+  mode: "grad",
+  params: ["x", "y"],
+  wrt: [0, 1],
+  shapes: ["number", "number"],
+  list: true,
+};
 
 function sinExp_grad(x: number, y: number, scalars: Float64Array): void {
   // adjoint of line 31: return Math.sin(x) * Math.exp(y) + x * y;
@@ -15,6 +25,16 @@ export function sinExpGrad(
   y: number,
   out?: [number, number],
 ): [number, number] {
+  if (
+    out !== undefined &&
+    !(
+      Array.isArray(out) &&
+      out.length === 2 &&
+      typeof out[0] === "number" &&
+      typeof out[1] === "number"
+    )
+  )
+    outError(sinExpGrad_spec, [x, y], out);
   sinExp_grad(x, y, sinExp_grad_scalars);
   if (out === undefined)
     return [sinExp_grad_scalars[0], sinExp_grad_scalars[1]];

@@ -1,0 +1,74 @@
+// Entry checks, generated into each entry on both paths: typeof/instanceof/length
+// conditions on `out`, the jvp tangent, the hvp direction and the vjp cotangent. When
+// one fails, the runtime's outError/vectorError/cotangentError (runtime/checks.ts)
+// find the first mismatch and throw a GradcError naming it.
+import type * as ESTree from "acorn";
+import type { EntrySpec, Shape } from "../../runtime/checks.js";
+import { arrayClass, propAccess, type Kind } from "../kinds.js";
+import type { EntryContext } from "./entry.js";
+
+/** Runtime functions the checks call: imported by build modules, passed in at run time. */
+export const CHECK_FUNCTIONS = ["outError", "vectorError", "cotangentError"];
+
+/** `x` has kind `k` and the lengths of argument `arg`; exact: the same float type (out buffers). */
+function fits(k: Kind, x: string, arg: string, exact: boolean): string {
+  switch (k.k) {
+    case "num": return `typeof ${x} === "number"`;
+    case "arr": return `${exact ? `${x} instanceof ${arrayClass(k)}` : `(${x} instanceof Float64Array || ${x} instanceof Float32Array)`} && ${x}.length === ${arg}.length`;
+    case "int": case "bool": return "false"; // never in wrt (refused)
+    case "obj": return [`typeof ${x} === "object" && ${x} !== null`, ...k.fields.map((f) => fits(f.kind, propAccess(x, f.name), propAccess(arg, f.name), exact))].join(" && ");
+  }
+}
+
+/** `x` is shaped like the wrt arguments: like the one wrt argument, or an array of one per wrt for a list. */
+function fitsWrt(c: EntryContext, x: string, exact: boolean): string {
+  const { req } = c;
+  if (!req.wrtIsList) return fits(req.kinds[req.wrt[0]], x, c.args[req.wrt[0]], exact);
+  return [`Array.isArray(${x}) && ${x}.length === ${req.wrt.length}`, ...req.wrt.map((w, j) => fits(req.kinds[w], `${x}[${j}]`, c.args[w], exact))].join(" && ");
+}
+
+function shapeOf(k: Kind): Shape {
+  if (k.k === "obj") return k.fields.map((f) => [f.name, shapeOf(f.kind)]);
+  return k.k === "arr" ? (arrayClass(k) as Shape) : "number";
+}
+
+/** The module-level constant describing this entry for messages (declared on first use). */
+function spec(c: EntryContext, entry: string): string {
+  const name = `${entry}_spec`;
+  if (c.state.some((s) => s.startsWith(`const ${name}`))) return name;
+  const { req } = c;
+  const params = req.fn.node.params.map((p: ESTree.Pattern, i: number) => (p.type === "Identifier" ? p.name : `#${i + 1}`));
+  const value: EntrySpec = {
+    call: `${req.mode}(${req.fn.name})`, mode: req.mode, params, wrt: req.wrt, shapes: req.wrt.map((w) => shapeOf(req.kinds[w])), list: req.wrtIsList,
+  };
+  c.state.push(`const ${name}${c.ts ? ": EntrySpec" : ""} = ${JSON.stringify(value)};`);
+  return name;
+}
+
+const argList = (c: EntryContext) => `[${c.args.join(", ")}]`;
+
+/** `if (out is given and not shaped like the gradient / H·v) throw`. */
+export function checkShapedOut(c: EntryContext, entry: string): string {
+  return `  if (out !== undefined && !(${fitsWrt(c, "out", true)})) outError(${spec(c, entry)}, ${argList(c)}, out);`;
+}
+
+/** `if (the tangent / direction in `v` is not shaped like the wrt arguments) throw`. */
+export function checkVector(c: EntryContext, entry: string, v: string): string {
+  return `  if (!(${fitsWrt(c, v, false)})) vectorError(${spec(c, entry)}, ${argList(c)}, ${v});`;
+}
+
+/** `if (out is given and is not a Float64Array of `size` entries) throw` (Hessian, Jacobian; `rows` is m). */
+export function checkMatrixOut(c: EntryContext, entry: string, size: string, rows = "undefined"): string {
+  return `  if (out !== undefined && !(out instanceof Float64Array && out.length === ${size})) outError(${spec(c, entry)}, ${argList(c)}, out, ${rows});`;
+}
+
+/** jvp's out: a float array as long as the result's tangent. */
+export function checkTangentOut(c: EntryContext, entry: string, tangent: string): string {
+  return `  if (!((out instanceof Float64Array || out instanceof Float32Array) && out.length === ${tangent}.length)) outError(${spec(c, entry)}, ${argList(c)}, out, undefined, ${tangent});`;
+}
+
+/** vjp's pullback: the cotangent is a number for a number-valued f, else a typed array of f's length. */
+export function checkCotangent(c: EntryContext, entry: string, numberValued: boolean): string {
+  const ok = numberValued ? `typeof cotangent === "number"` : "ArrayBuffer.isView(cotangent) && cotangent.length === value.length";
+  return `  if (!(${ok})) cotangentError(${spec(c, entry)}, cotangent, value);`;
+}

@@ -1,0 +1,103 @@
+// Entry checks of derivative functions. Each generated entry tests its `out`, tangent
+// or direction with a few inline typeof/instanceof/length conditions; when one fails
+// it calls one of these, which find the first mismatch and throw a GradcError naming it.
+import { describeValue, propAccess, usageError } from "./errors.js";
+
+/** The expected shape of a wrt argument: a number, a float array, or an object's fields in order. */
+export type Shape = "number" | "Float64Array" | "Float32Array" | [string, Shape][];
+
+/** What an entry's messages need to know, a constant in its module. */
+export interface EntrySpec {
+  /** How the derivative was made, as users wrote it: "grad(loss)". */
+  call: string;
+  mode: string;
+  /** Names of f's parameters. */
+  params: string[];
+  /** The wrt parameters (indices), their shapes, and whether wrt was a list. */
+  wrt: number[];
+  shapes: Shape[];
+  list: boolean;
+}
+
+/**
+ * `out` does not fit the result for `args`. For a Jacobian, `rows` is m; for a
+ * vector-valued `jvp`, `tangent` is the result's tangent (what out should be shaped like).
+ */
+export function outError(spec: EntrySpec, args: unknown[], out: unknown, rows?: number, tangent?: ArrayLike<number>): never {
+  const { call, mode } = spec;
+  if (mode === "hessian" || mode === "jacobian") {
+    const n = flatSize(spec, args);
+    const what = mode === "hessian"
+      ? `the Hessian with respect to ${spec.wrt.map((w) => spec.params[w]).join(", ")} is ${n}×${n} = ${n * n}`
+      : `the Jacobian is ${rows}×${n} = ${rows! * n}`;
+    throw usageError("out", `${call}: ${out instanceof Float64Array ? `out has ${out.length} entries, ${what}` : `out is ${describeValue(out)}, ${what}, a Float64Array`}.`);
+  }
+  if (mode === "jvp") {
+    throw usageError("out", `${call}: out is ${describeValue(out)}, but the tangent of the result is ${describeValue(tangent)}; out must be a Float64Array or Float32Array of that length.`);
+  }
+  const result = mode === "hvp" ? "H·v" : "the gradient";
+  throw usageError("out", `${call}: ${explainShaped(spec, out, args, "out", (w) => `${result} of ${spec.params[w]}`, true)}.`);
+}
+
+/** The jvp tangent or hvp direction `v` is missing or not shaped like the wrt arguments. */
+export function vectorError(spec: EntrySpec, args: unknown[], v: unknown): never {
+  const what = spec.mode === "jvp" ? "tangent" : "v (the direction)";
+  if (v === undefined) {
+    const form = spec.mode === "jvp" ? "jvp(f)(...args, tangent)" : "hvp(f)(...args, v)";
+    const n = spec.params.length;
+    const like = spec.list ? `[${spec.wrt.map((w) => spec.params[w]).join(", ")}]` : spec.params[spec.wrt[0]];
+    throw usageError(what, `${spec.call}: ${what} is missing: ${form} takes it after f's ${n} argument${n === 1 ? "" : "s"}, shaped like ${like}.`);
+  }
+  throw usageError(what, `${spec.call}: ${explainShaped(spec, v, args, what, (w) => `argument '${spec.params[w]}'`, false)}.`);
+}
+
+/** vjp's pullback was given a cotangent that does not fit f's value. */
+export function cotangentError(spec: EntrySpec, cotangent: unknown, value: unknown): never {
+  const takes = typeof value === "number" ? "a number" : "a typed array of the same length";
+  throw usageError("cotangent", `${spec.call}: the cotangent is ${describeValue(cotangent)}, f's value is ${describeValue(value)}; pullback(cotangent) takes ${takes}.`);
+}
+
+/** Number of scalar inputs in the wrt arguments (the n of an n×n Hessian or an m×n Jacobian). */
+function flatSize(spec: EntrySpec, args: unknown[]): number {
+  const size = (v: unknown): number =>
+    typeof v === "number" ? 1 : ArrayBuffer.isView(v) ? (v as Float64Array).length : Object.values(v as object).reduce((s: number, x) => s + size(x), 0);
+  return spec.wrt.reduce((s, w) => s + size(args[w]), 0);
+}
+
+/** The first mismatch of a value shaped like the wrt arguments (one per wrt with a list), in words. */
+function explainShaped(spec: EntrySpec, v: unknown, args: unknown[], what: string, subject: (w: number) => string, exact: boolean): string {
+  const { wrt } = spec;
+  if (spec.list) {
+    if (!Array.isArray(v) || v.length !== wrt.length) {
+      const names = wrt.map((w) => spec.params[w]).join(", ");
+      return `${what} is ${describeValue(v)}; with wrt a list of ${wrt.length}, it must be an array of ${wrt.length} (one per wrt parameter: ${names})`;
+    }
+    for (let j = 0; j < wrt.length; j++) {
+      const e = explain(spec.shapes[j], v[j], args[wrt[j]], `${what}[${j}]`, subject(wrt[j]), exact);
+      if (e) return e;
+    }
+  }
+  return explain(spec.shapes[0], v, args[wrt[0]], what, subject(wrt[0]), exact) ?? `${what} does not match`;
+}
+
+/** Why `v` is not shaped like `arg` (of shape `shape`); exact: the same float type too (out buffers). */
+function explain(shape: Shape, v: unknown, arg: unknown, what: string, subject: string, exact: boolean): string | undefined {
+  if (shape === "number") return typeof v === "number" ? undefined : `${what} is ${describeValue(v)}, ${subject} is a number`;
+  if (typeof shape === "string") {
+    const ok = exact ? v instanceof (shape === "Float32Array" ? Float32Array : Float64Array) : v instanceof Float64Array || v instanceof Float32Array;
+    if (!ok) return `${what} is ${describeValue(v)}, ${subject} is ${describeValue(arg)}`;
+    const n = (v as Float64Array).length;
+    const want = (arg as Float64Array).length;
+    return n === want ? undefined : `${what} has ${n} entries, ${subject} has ${want}`;
+  }
+  if (typeof v !== "object" || v === null) return `${what} is ${describeValue(v)}, ${subject} is ${describeValue(arg)}`;
+  for (const [name, field] of shape) {
+    const fv = (v as Record<string, unknown>)[name];
+    const fa = (arg as Record<string, unknown>)[name];
+    const sub = propAccess(subject, name);
+    if (fv === undefined) return `${what} has no field ${JSON.stringify(name)} (${sub} is ${describeValue(fa)})`;
+    const e = explain(field, fv, fa, propAccess(what, name), sub, exact);
+    if (e) return e;
+  }
+  return undefined;
+}
