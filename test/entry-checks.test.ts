@@ -9,24 +9,14 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { main } from "../compiler/cli.js";
 import * as gradc from "../index.js";
-import { GradcError } from "../index.js";
+import { thrownGradcError } from "./thrown.js";
 
 type Fn = (...args: any[]) => any;
 const api = gradc as unknown as Record<"grad" | "valueAndGrad" | "jvp" | "vjp" | "jacobian" | "hvp" | "hessian", (f: any, opts?: any) => Fn> & {
   gradCheck(f: any, args: any, opts?: any): unknown;
 };
 
-/** The GradcError `run` throws; fails the test if it throws anything else or nothing. */
-function error(run: () => unknown): GradcError {
-  let thrown: unknown;
-  try {
-    run();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, "expected a GradcError").toBeInstanceOf(GradcError);
-  return thrown as GradcError;
-}
+const error = thrownGradcError;
 
 function expectError(run: () => unknown, message: RegExp): void {
   expect(error(run).message).toMatch(message);

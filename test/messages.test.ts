@@ -7,9 +7,9 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../compiler/cli.js";
-import { GradcError } from "../compiler/errors.js";
 import { parseFunctionText } from "../compiler/parse/acorn.js";
 import * as gradc from "../index.js";
+import { thrownGradcError } from "./thrown.js";
 
 type Fn = (...args: any[]) => any;
 const grad = gradc.grad as unknown as (f: Fn, o?: object) => Fn;
@@ -40,16 +40,7 @@ function at(text: string, needle: string, nth = 0): { line: number; column: numb
   return { line: before.length, column: before[before.length - 1].length + 1 };
 }
 
-function thrown(run: () => unknown): GradcError {
-  let error: unknown;
-  try {
-    run();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(GradcError);
-  return error as GradcError;
-}
+const thrown = thrownGradcError;
 
 /** The caret line under `column` in a code frame. */
 const caret = (column: number) => new RegExp(`\\n\\s+\\| ${" ".repeat(column - 1)}\\^`);
