@@ -460,7 +460,7 @@ class Gen {
       [sc.ints.length ? 1.5 : 0, () => {
         const l = this.pick(sc.ints);
         const at = `${l.name}[${this.intIndex(sc, l)}]`;
-        return l.values ? cmp(at, this.pick([">", "<", "===", "!=="]), String(this.rng.int(0, 2))) : this.pick([`${at} === 1`, `${at} !== 0`, at]);
+        return l.values ? cmp(at, this.pick([">", "<", "===", "!=="]), String(this.rng.int(0, 2))) : this.pick([`${at} === 1`, `${at} !== 0`, `!${at}`, `!!${at}`]);
       }],
     ]);
   }
