@@ -108,10 +108,7 @@ def({ name: "mul", args: NUM2, result: "num", js: infix("*"), eval: (a, b) => a 
   partials: (_b, [x, y]) => [y, x], domain: [[-3, 3], [-3, 3]], singular: [] });
 // a / 0: both partials 0 (the formulas give ±∞ or NaN; the value is ±∞ or NaN).
 def({ name: "div", args: NUM2, result: "num", js: infix("/"), eval: (a, b) => a / b,
-  partials: (b, [, d], q) => {
-    const zero = b.op("eq", d, b.num(0));
-    return [guard(b, zero, 0, b.op("div", b.num(1), d)), guard(b, zero, 0, b.op("neg", b.op("div", q, d)))];
-  },
+  partials: (b, [, d], q) => [safeDiv(b, 1, d), safeDiv(b, b.op("neg", q), d)],
   domain: [[-3, 3], [0.5, 3]],
   singular: [{ at: [1, 0], partials: [0, 0] }, { at: [0, 0], partials: [0, 0] }, { at: [-2, 0], partials: [0, 0] }] });
 // x % 0 (NaN): the partial in m is 0 instead of -trunc(x / 0) = ∓∞ (or NaN at x = 0).
@@ -144,24 +141,17 @@ def({ name: "pow", args: NUM2, result: "num", js: infix("**"), eval: (a, b) => a
 def({ name: "atan2", args: NUM2, result: "num", js: call("Math.atan2"), eval: Math.atan2,
   partials: (b, [y, x]) => {
     const r2 = b.op("add", b.op("mul", x, x), b.op("mul", y, y));
-    const origin = b.op("eq", r2, b.num(0));
-    return [guard(b, origin, 0, b.op("div", x, r2)), guard(b, origin, 0, b.op("neg", b.op("div", y, r2)))];
+    return [safeDiv(b, x, r2), safeDiv(b, b.op("neg", y), r2)];
   }, domain: [[-3, 3], [0.5, 3]],
   singular: [{ at: [0, 0], partials: [0, 0] }] });
 // hypot at 0: partials 0 (x/h is 0/0), as abs'(0) = 0.
 def({ name: "hypot", args: NUM2, result: "num", js: call("Math.hypot"), eval: Math.hypot,
-  partials: (b, [x, y], h) => {
-    const zero = b.op("eq", h, b.num(0));
-    return [guard(b, zero, 0, b.op("div", x, h)), guard(b, zero, 0, b.op("div", y, h))];
-  },
+  partials: (b, [x, y], h) => [safeDiv(b, x, h), safeDiv(b, y, h)],
   domain: [[0.5, 3], [-3, -0.5]],
   singular: [{ at: [0, 0], partials: [0, 0] }] });
 // Math.hypot(a, b, c) is not Math.hypot(Math.hypot(a, b), c) to the last bit: its own record.
 def({ name: "hypot3", args: ["num", "num", "num"], result: "num", js: call("Math.hypot"), eval: Math.hypot,
-  partials: (b, [x, y, z], h) => {
-    const zero = b.op("eq", h, b.num(0));
-    return [x, y, z].map((c) => guard(b, zero, 0, b.op("div", c, h)));
-  },
+  partials: (b, [x, y, z], h) => [x, y, z].map((c) => safeDiv(b, c, h)),
   domain: [[0.5, 3], [-3, -0.5], [0.2, 1]],
   singular: [{ at: [0, 0, 0], partials: [0, 0, 0] }] });
 // Ties send the whole adjoint to the first argument (documented convention).
