@@ -255,7 +255,8 @@ describe("object keys that are not identifiers", () => {
 describe("parameter names generated code uses itself", () => {
   test("tape, kernels, out, x_bar and the entry's locals", () => {
     const names = ["tape", "tape1", "kernels", "out", "x_bar", "Tape", "entry", "specialise", "match", "n", "m", "H", "J", "v",
-      "value", "scalars", "refs", "tape7", "a0", "e0", "tangent", "cotangent", "direction", "row", "col", "k", "e", "r", "seedAt", "x", "x_bar_1"];
+      "value", "scalars", "refs", "tape7", "a0", "e0", "tangent", "cotangent", "direction", "row", "col", "k", "e", "r", "seedAt", "x", "x_bar_1",
+      "outError", "vectorError", "cotangentError", "EntrySpec", "entry_spec", "noTangentOut"];
     const body = names.map((n, i) => `Math.cos(${n} * ${(i % 5) + 1}) * ${n}`).join(" + ") + ` + tape * kernels * out * x_bar`;
     const f = new Function(...names, `return ${body};`) as Fn;
     const args = names.map((_, i) => 0.05 * (i + 1));
@@ -273,6 +274,17 @@ describe("parameter names generated code uses itself", () => {
     };
     const args = [Float64Array.of(1, 2), Float64Array.of(0.5, -1), Float64Array.of(0.3, 0.2), 1.5];
     for (const w of [0, 1, 2, 3]) checkEveryMode(f, args, w);
+  });
+
+  test("arguments named like the entry checks' functions, with out buffers checked", () => {
+    const f = (outError: Float64Array, vectorError: Float64Array) => outError[0] * vectorError[1] + Math.sin(outError[1]);
+    const args = [Float64Array.of(1, 2), Float64Array.of(0.5, -1)];
+    for (const w of [0, 1]) checkEveryMode(f, args, w);
+    const out = [new Float64Array(2), new Float64Array(2)];
+    const g = api.grad(f, { wrt: [0, 1], out })(...args);
+    expect(g).toBe(out);
+    expect(maxRelError(g[0], numericGradient(f, args, 0))).toBeLessThan(1e-6);
+    expect(() => api.grad(f, { wrt: [0, 1], out: [new Float64Array(2), new Float64Array(3)] })(...args)).toThrow(/out\[1\] has 3 entries, the gradient of vectorError has 2/);
   });
 
   test("reserved words of strict code and global names as (sloppy) parameter names", () => {
