@@ -4,7 +4,7 @@ import { refuse, type GradcError } from "../errors.js";
 import { Builder, buildBlock, type Ids } from "../ir/builder.js";
 import type { Block, Temp, Var } from "../ir/types.js";
 import type { FnNode, ResolveFn, SourceText } from "../parse/source.js";
-import type { Binding } from "./scope.js";
+import type { Binding, Scope } from "./scope.js";
 
 /** A lowered expression: a scalar temp, an array, an object of fields, or a tuple (what valueAndGrad returns). */
 export type Val =
@@ -28,6 +28,8 @@ export interface FnCtx {
   ret: Var | undefined;
   /** Set by a `return` that is not in tail position. */
   done?: Var;
+  /** The scope of its body, where `var` declarations go. */
+  vars?: Scope;
   /** Loops of this function around the current statement, innermost last. */
   loops: LoopCtx[];
 }

@@ -65,16 +65,19 @@ export function assignedNames(node: ESTree.Node): Set<string> {
   return out;
 }
 
-/** Calls `fn` on every node below `node` (a generic walk over child nodes). */
-export function visit(node: ESTree.Node, fn: (n: ESTree.AnyNode) => void): void {
+const FUNCTIONS = new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFunctionExpression"]);
+
+/** Calls `fn` on every node below `node` (a generic walk over child nodes); `ownOnly`: not inside nested functions. */
+export function visit(node: ESTree.Node, fn: (n: ESTree.AnyNode) => void, ownOnly = false): void {
+  if (ownOnly && FUNCTIONS.has(node.type)) return;
   fn(node as ESTree.AnyNode);
   for (const key of Object.keys(node)) {
     if (key === "loc" || key === "range") continue;
     const child = (node as unknown as Record<string, unknown>)[key];
     if (Array.isArray(child)) {
-      for (const c of child) if (c && typeof c === "object" && typeof c.type === "string") visit(c, fn);
+      for (const c of child) if (c && typeof c === "object" && typeof c.type === "string") visit(c, fn, ownOnly);
     } else if (child && typeof child === "object" && typeof (child as ESTree.Node).type === "string") {
-      visit(child as ESTree.Node, fn);
+      visit(child as ESTree.Node, fn, ownOnly);
     }
   }
 }

@@ -1,10 +1,12 @@
 // Expressions: each lowers to a temp (numbers, booleans), an array or an object.
 import type * as ESTree from "acorn";
 import { hasDst, type Temp } from "../ir/types.js";
+import { lowerAssignment, lowerUpdate } from "./assign.js";
 import { lowerCall, lowerNew } from "./call.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { lookupName, propertyKey } from "./names.js";
 import type { Scope } from "./scope.js";
+import { undefinedComparison, undefinedValue } from "./undefined.js";
 
 const BINARY: Record<string, string> = {
   "+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow",
@@ -32,11 +34,31 @@ export function lowerExpr(L: Lowerer, node: ESTree.Expression, scope: Scope): Va
       return lowerCall(L, node, scope);
     case "NewExpression":
       return lowerNew(L, node, scope);
+    case "AssignmentExpression":
+      return { k: "temp", t: lowerAssignment(L, node, scope) };
+    case "UpdateExpression":
+      return { k: "temp", t: lowerUpdate(L, node, scope) };
+    case "SequenceExpression":
+      return sequence(L, node, scope);
     case "ParenthesizedExpression" as string:
       return lowerExpr(L, (node as unknown as { expression: ESTree.Expression }).expression, scope);
     default:
       throw unsupportedExpr(L, node);
   }
+}
+
+/** `a, b, c`: evaluated left to right, the value of the last (the others for their effects). */
+function sequence(L: Lowerer, node: ESTree.SequenceExpression, scope: Scope): Val {
+  const last = node.expressions.length - 1;
+  node.expressions.slice(0, last).forEach((e) => lowerEffect(L, e, scope));
+  return lowerExpr(L, node.expressions[last], scope);
+}
+
+/** An expression whose value is not used (`void e`, a sequence's leading operands). */
+export function lowerEffect(L: Lowerer, node: ESTree.Expression, scope: Scope): void {
+  if (node.type === "UnaryExpression" && node.operator === "void") return lowerEffect(L, node.argument, scope);
+  if (node.type === "Literal" || node.type === "Identifier") return;
+  lowerExpr(L, node, scope);
 }
 
 /** Lowers an expression that must be a number or boolean. */
@@ -125,6 +147,8 @@ function binary(L: Lowerer, node: ESTree.BinaryExpression, scope: Scope): Temp {
       "Use arithmetic (+ - * / % **) and comparisons.");
   }
   if (node.left.type === "PrivateIdentifier") throw L.fail(node.left, "private field", "Private fields are not supported.", "");
+  const unset = op === "eq" || op === "ne" ? undefinedComparison(L, node, scope) : undefined;
+  if (unset) return unset;
   const left = lowerScalar(L, node.left, scope);
   if ((op === "eq" || op === "ne") && left.type === "bool") return booleanEquality(L, left, node.right, scope, op === "ne");
   const a = asNum(L, left, node.left);
@@ -169,6 +193,8 @@ function unary(L: Lowerer, node: ESTree.UnaryExpression, scope: Scope): Temp {
       return lowerNum(L, node.argument, scope);
     case "!":
       return L.b.op("not", lowerBool(L, node.argument, scope));
+    case "void":
+      throw undefinedValue(L, node);
     default:
       throw L.fail(node, `operator ${node.operator}`, `The operator '${node.operator}' is not supported.`, "");
   }

@@ -30,7 +30,7 @@ export function lookupName(L: Lowerer, node: ESTree.Identifier, scope: Scope): V
   }
   if (node.name in GLOBALS) return { k: "temp", t: L.b.num(GLOBALS[node.name]) };
   if (node.name === "arguments") throw L.fail(node, "arguments", "`arguments` is not supported.", "Name the parameters.");
-  if (node.name === "undefined") throw L.fail(node, "undefined", "`undefined` is not a number.", "Initialise variables with numbers.");
+  if (node.name === "undefined") throw L.fail(node, "undefined", "`undefined` is not a number.", "Initialise variables with numbers (only comparisons such as x === undefined are accepted).");
   throw outerName(L, node);
 }
 

@@ -3,7 +3,8 @@ import type { Var } from "../ir/types.js";
 import type { FnNode, SourceText } from "../parse/source.js";
 
 export type Binding =
-  | { k: "scalar"; v: Var; isConst: boolean }
+  /** `unset`: true while a variable declared without a value is still undefined (for `x === void 0`). */
+  | { k: "scalar"; v: Var; isConst: boolean; unset?: Var }
   | { k: "arr"; v: Var }
   | { k: "obj"; fields: Map<string, Binding> }
   | { k: "tuple"; items: Binding[] }
@@ -16,6 +17,11 @@ export class Scope {
 
   declare(name: string, binding: Binding): void {
     this.names.set(name, binding);
+  }
+
+  /** True if `name` is declared in this scope itself. */
+  has(name: string): boolean {
+    return this.names.has(name);
   }
 
   lookup(name: string): Binding | undefined {

@@ -1,19 +1,15 @@
 // Statements: declarations, assignments and structured control flow. Early exits
 // (return, break, continue) become flags plus guards around what follows them.
 import type * as ESTree from "acorn";
-import { Effects } from "../ir/effects.js";
-import { hasDst, isArrayType, type Instr, type Temp, type Var } from "../ir/types.js";
+import { isArrayType, type Temp, type Var } from "../ir/types.js";
+import { lowerAssignment, lowerUpdate } from "./assign.js";
+import { declare, hoistVars } from "./declare.js";
 import { UNNAMED_ARRAY } from "./call.js";
 import { temp, type LoopCtx, type Lowerer, type Val } from "./context.js";
 import { anyExit, hasExit, hasNonTailReturn } from "./exits.js";
-import { lowerBool, lowerExpr, lowerNum, unsupportedExpr } from "./expr.js";
+import { lowerBool, lowerExpr, unsupportedExpr } from "./expr.js";
 import { lowerLoop } from "./loops.js";
-import { outerName } from "./names.js";
 import { Scope, type Binding } from "./scope.js";
-
-const COMPOUND: Record<string, string> = {
-  "+=": "add", "-=": "sub", "*=": "mul", "/=": "div", "%=": "mod", "**=": "pow",
-};
 
 /** Binds one parameter pattern of an inlined function to an argument value. */
 export function bindParam(L: Lowerer, p: ESTree.Pattern, arg: Val, scope: Scope): void {
@@ -28,7 +24,7 @@ export function bindParam(L: Lowerer, p: ESTree.Pattern, arg: Val, scope: Scope)
   throw L.fail(p, "parameter pattern", "This parameter form is not supported.", "Use a plain name or { a, b } for an object.");
 }
 
-function bindValue(L: Lowerer, name: string, val: Val, isConst: boolean): Binding {
+export function bindValue(L: Lowerer, name: string, val: Val, isConst: boolean): Binding {
   if (val.k === "arr") {
     if (val.v.name === UNNAMED_ARRAY) val.v.name = name;
     return { k: "arr", v: val.v };
@@ -41,7 +37,7 @@ function bindValue(L: Lowerer, name: string, val: Val, isConst: boolean): Bindin
   return { k: "scalar", v, isConst };
 }
 
-function destructure(L: Lowerer, p: ESTree.ObjectPattern, fields: Map<string, Binding>, scope: Scope): void {
+export function destructure(L: Lowerer, p: ESTree.ObjectPattern, fields: Map<string, Binding>, scope: Scope): void {
   for (const prop of p.properties) {
     if (prop.type !== "Property" || prop.computed || prop.key.type !== "Identifier" || prop.value.type !== "Identifier") {
       throw L.fail(prop, "destructuring pattern", "Only { a, b: name } destructuring of objects is supported.", "");
@@ -64,7 +60,9 @@ export function lowerBody(L: Lowerer, node: ESTree.Function, scope: Scope): void
     L.fn.done = L.flag("done");
     L.b.set(L.fn.done, L.b.bool(false));
   }
-  lowerBlock(L, node.body.body, new Scope(scope), true);
+  const body = (L.fn.vars = new Scope(scope));
+  hoistVars(L, node.body.body, body);
+  lowerBlock(L, node.body.body, body, true);
 }
 
 /** Lowers statements; function declarations are visible in the whole block (hoisted). */
@@ -139,104 +137,34 @@ export function lowerStatement(L: Lowerer, s: ESTree.Statement, scope: Scope, ta
   }
 }
 
-function declare(L: Lowerer, s: ESTree.VariableDeclaration, scope: Scope): void {
-  if (s.kind === "var") throw L.fail(s, "var", "`var` declarations are not supported.", "Use let or const.");
-  if (s.kind !== "let" && s.kind !== "const") throw L.fail(s, s.kind, `'${s.kind}' declarations are not supported.`, "");
-  for (const d of s.declarations) {
-    const init = d.init;
-    if (d.id.type === "Identifier" && init && (init.type === "ArrowFunctionExpression" || init.type === "FunctionExpression")) {
-      scope.declare(d.id.name, { k: "fn", name: d.id.name, node: init, source: L.fn.source, scope });
-      continue;
-    }
-    if (d.id.type === "Identifier") {
-      if (!init) {
-        // Until assigned it is undefined, which arithmetic and comparisons treat as NaN.
-        const v = L.b.newVar(d.id.name, "num");
-        L.b.set(v, L.b.num(NaN));
-        scope.declare(d.id.name, { k: "scalar", v, isConst: false });
-        continue;
-      }
-      scope.declare(d.id.name, bindValue(L, d.id.name, lowerExpr(L, init, scope), s.kind === "const"));
-      continue;
-    }
-    if (d.id.type === "ArrayPattern" && init) {
-      const val = lowerExpr(L, init, scope);
-      if (val.k !== "tuple") throw L.fail(d.id, "array destructuring", "Only the pairs that derivatives return can be destructured with [ ].", "");
-      d.id.elements.forEach((e, i) => {
-        if (!e) return;
-        if (e.type !== "Identifier" || !val.items[i]) throw L.fail(e, "destructuring pattern", "Destructure into plain names.", "");
-        scope.declare(e.name, bindValue(L, e.name, val.items[i], s.kind === "const"));
-      });
-      continue;
-    }
-    if (d.id.type === "ObjectPattern" && init) {
-      const val = lowerExpr(L, init, scope);
-      if (val.k !== "obj") throw L.fail(d.id, "destructuring", "Only objects can be destructured.", "");
-      destructure(L, d.id, val.fields, scope);
-      continue;
-    }
-    throw L.fail(d.id, "destructuring pattern", "This declaration form is not supported.", "Declare one name per variable, or destructure an object with { a, b }.");
-  }
-}
-
+/**
+ * An expression evaluated for its effects. Minifiers write statements as expressions:
+ * `a, b;` is two statements, `c ? a : b;` an if/else, `c && a;` and `c || a;` an if.
+ */
 function expressionStatement(L: Lowerer, e: ESTree.Expression, scope: Scope): void {
-  if (e.type === "AssignmentExpression") return assign(L, e, scope);
-  if (e.type === "UpdateExpression") {
-    const one: ESTree.Literal = { type: "Literal", value: 1, raw: "1", start: e.start, end: e.end };
-    return assignTo(L, e.argument, e.operator === "++" ? "add" : "sub", one, scope, e);
+  const statement = (x: ESTree.Expression) => () => expressionStatement(L, x, scope);
+  switch (e.type) {
+    case "AssignmentExpression":
+      return void lowerAssignment(L, e, scope);
+    case "UpdateExpression":
+      return void lowerUpdate(L, e, scope);
+    case "SequenceExpression":
+      return e.expressions.forEach((x) => expressionStatement(L, x, scope));
+    case "ConditionalExpression":
+      return branch(L, lowerBool(L, e.test, scope), statement(e.consequent), statement(e.alternate));
+    case "LogicalExpression":
+      if (e.operator === "??") break;
+      if (e.operator === "&&") return branch(L, lowerBool(L, e.left, scope), statement(e.right));
+      return branch(L, lowerBool(L, e.left, scope), undefined, statement(e.right));
+    case "UnaryExpression":
+      if (e.operator === "void") return expressionStatement(L, e.argument, scope);
+      break;
   }
   lowerExpr(L, e, scope);
 }
 
-function assign(L: Lowerer, e: ESTree.AssignmentExpression, scope: Scope): void {
-  if (e.operator === "=") return assignTo(L, e.left, undefined, e.right, scope, e);
-  const op = COMPOUND[e.operator];
-  if (!op) throw L.fail(e, `operator ${e.operator}`, `The assignment operator '${e.operator}' is not supported.`, "");
-  assignTo(L, e.left, op, e.right, scope, e);
-}
-
-/**
- * The index of a store into `arr`. One that reads `arr` itself (`a[a[0] > 0 ? 1 : 0] = …`)
- * is kept in a var: recomputed after the store it would read the new contents, so the
- * backward sweep would find another index (the var is recorded like any other).
- */
-function storeIndex(L: Lowerer, arr: Var, idx: Temp): Temp {
-  const defs = new Map<number, Instr>();
-  for (const i of L.b.block) if (hasDst(i)) defs.set(i.dst.id, i);
-  if (!new Effects(defs).readsOf(idx).has(arr.id)) return idx;
-  const v = L.b.newVar(`${arr.name}_index`, "num");
-  L.b.set(v, idx);
-  return L.b.get(v);
-}
-
-/** `target = rhs` or, with `op`, `target = target op rhs`. */
-function assignTo(L: Lowerer, targetNode: ESTree.Node, op: string | undefined, rhs: ESTree.Expression, scope: Scope, node: ESTree.Node): void {
-  const target = targetNode as ESTree.AnyNode;
-  if (target.type === "Identifier") {
-    const b = scope.lookup(target.name);
-    if (!b) throw outerName(L, target);
-    if (b.k !== "scalar") {
-      throw L.fail(target, "reassigning an array or object", `'${target.name}' holds ${b.k === "arr" ? "an array" : "an object or function"} and cannot be reassigned.`, "Write into its elements, or declare a new variable.");
-    }
-    if (b.isConst) throw L.fail(target, "assignment to const", `'${target.name}' is a const.`, "Declare it with let.");
-    const t = op ? L.b.op(op, L.b.get(b.v), lowerNum(L, rhs, scope)) : temp(lowerExpr(L, rhs, scope), L, rhs);
-    if (t.type !== b.v.type) throw L.fail(node, "type change", `'${target.name}' changes between number and boolean.`, "Keep each variable one type.");
-    L.b.set(b.v, t);
-    return;
-  }
-  if (target.type === "MemberExpression" && target.computed) {
-    const arr = lowerExpr(L, target.object as ESTree.Expression, scope);
-    if (arr.k !== "arr") throw L.fail(target, "indexed assignment", "Only typed-array elements can be assigned with [].", "");
-    const idx = storeIndex(L, arr.v, lowerNum(L, target.property as ESTree.Expression, scope));
-    const value = op ? L.b.op(op, L.b.load(arr.v, idx), lowerNum(L, rhs, scope)) : lowerNum(L, rhs, scope);
-    if (arr.v.param !== undefined) L.writtenParams.add(arr.v);
-    L.b.store(arr.v, idx, value);
-    return;
-  }
-  if (target.type === "MemberExpression") {
-    throw L.fail(target, "assignment to a field", "Assigning to an object's field is not supported.", "Keep the value in a local variable, or write into a typed-array field's elements.");
-  }
-  throw L.fail(target, "assignment target", "This assignment target is not supported.", "");
+function branch(L: Lowerer, cond: Temp, then?: () => void, els?: () => void): void {
+  L.b.emit({ k: "if", cond, then: then ? L.block(then) : [], else: els ? L.block(els) : [] });
 }
 
 /** A returned number is assigned to the function's result var; a returned array is the result. */
