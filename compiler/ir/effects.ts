@@ -5,6 +5,18 @@ import { childBlocks, usedTemps, type Block, type Instr, type Temp } from "./typ
 
 export const TAPE = -1;
 
+/** The location an instruction writes itself (not in nested blocks), if any. */
+export function ownWrite(i: Instr): number | undefined {
+  switch (i.k) {
+    case "set": case "alloc": case "popref": return i.v.id;
+    case "store": case "fill": return i.arr.id;
+    case "call": return i.out?.id;
+    case "pop": case "push": case "reserve": return TAPE;
+    case "for": return i.index.id;
+    default: return undefined;
+  }
+}
+
 export class Effects {
   private readonly reads = new Map<number, Set<number>>();
   private readonly writes = new Map<Instr, Set<number>>();
@@ -35,13 +47,8 @@ export class Effects {
     let w = this.writes.get(i);
     if (w) return w;
     w = new Set();
-    switch (i.k) {
-      case "set": case "alloc": case "popref": w.add(i.v.id); break;
-      case "store": case "fill": w.add(i.arr.id); break;
-      case "call": if (i.out) w.add(i.out.id); break;
-      case "pop": case "push": case "reserve": w.add(TAPE); break;
-      case "for": w.add(i.index.id); break;
-    }
+    const own = ownWrite(i);
+    if (own !== undefined) w.add(own);
     for (const b of childBlocks(i)) for (const x of this.blockWrites(b)) w.add(x);
     this.writes.set(i, w);
     return w;

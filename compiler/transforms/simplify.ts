@@ -1,7 +1,7 @@
 // Clean-up after a transform: folds constant ops and removes dead code (unused temps,
 // writes nobody reads, empty branches and loops) until nothing changes.
 import { opDef } from "../ops/table.js";
-import { Effects } from "../ir/effects.js";
+import { Effects, ownWrite } from "../ir/effects.js";
 import { hasDst, childBlocks, usedTemps, varsRead, walk, type Block, type Func, type Instr, type Temp } from "../ir/types.js";
 import { replaceUses } from "./normalize.js";
 
@@ -12,10 +12,10 @@ export interface SimplifyOptions {
 
 export function simplify(f: Func, opts: SimplifyOptions): Func {
   let body = f.body;
-  for (let changed = true; changed; ) {
-    const before = size(body);
-    body = sweep(fold(body), liveness(f, body, opts), wantedAtEnd(f, opts));
-    changed = size(body) !== before;
+  for (let n = size(body), before = -1; n !== before; ) {
+    before = n;
+    body = sweep(fold(body), liveness(f, body, opts), wantedAtEnd(f, opts), new Map());
+    n = size(body);
   }
   return { ...f, body };
 }
@@ -47,14 +47,14 @@ class Folder {
     for (const original of input) {
       const i = { ...original } as Instr;
       replaceUses(i, (t) => this.alias.get(t.id) ?? t);
-      const folded = this.instr(i, vars);
+      const folded = this.instr(i, original, vars);
       if (folded) out.push(folded);
     }
     return out;
   }
 
-  private instr(i: Instr, vars: Map<number, Value>): Instr | undefined {
-    const written = this.effects.writesOf(i);
+  /** `original` is `i` before renaming: it writes the same (and its writes are cached). */
+  private instr(i: Instr, original: Instr, vars: Map<number, Value>): Instr | undefined {
     switch (i.k) {
       case "const":
         this.consts.set(i.dst.id, i.value);
@@ -68,6 +68,7 @@ class Folder {
         else vars.delete(i.v.id);
         return i;
       case "if": case "for": case "while": {
+        const written = this.effects.writesOf(original);
         const inner = new Map([...vars].filter(([v]) => !written.has(v)));
         if (i.k === "if") Object.assign(i, { then: this.block(i.then, new Map(inner)), else: this.block(i.else, new Map(inner)) });
         if (i.k === "for") Object.assign(i, { body: this.block(i.body, inner) });
@@ -75,9 +76,11 @@ class Folder {
         for (const v of written) vars.delete(v);
         return i;
       }
-      default:
-        for (const v of written) vars.delete(v);
+      default: {
+        const w = ownWrite(i);
+        if (w !== undefined) vars.delete(w);
         return i;
+      }
     }
   }
 
@@ -117,34 +120,46 @@ interface Liveness {
 
 function liveness(f: Func, body: Block, opts: SimplifyOptions): Liveness {
   const live: Liveness = { temps: new Set(), vars: new Set() };
-  for (const v of f.outputs ?? []) live.vars.add(v.id);
-  for (const p of f.params) live.vars.add(p.id);
-  if (opts.keepResult) live.vars.add(f.result.id);
   const defs = new Map<number, Instr>();
-  walk(body, (i) => { if (hasDst(i)) defs.set(i.dst.id, i); });
+  const parent = new Map<Instr, Instr>();
+  // Instructions that become live when a var does (see isLive; the tape is never a var).
+  const writers = new Map<number, Instr[]>();
+  const active = new Set<Instr>();
+  const work: Instr[] = [];
+  const index = (block: Block, up?: Instr) => {
+    for (const i of block) {
+      if (up) parent.set(i, up);
+      if (hasDst(i)) defs.set(i.dst.id, i);
+      const v = ownWrite(i);
+      if (v !== undefined) (writers.get(v) ?? writers.set(v, []).get(v)!).push(i);
+      if (i.k === "push" || i.k === "pop" || i.k === "pushref" || i.k === "reserve") work.push(i);
+      for (const b of childBlocks(i)) index(b, i);
+    }
+  };
+  index(body);
+  const markVar = (id: number) => {
+    if (live.vars.has(id)) return;
+    live.vars.add(id);
+    for (const w of writers.get(id) ?? []) work.push(w);
+  };
   const markTemp = (t: Temp) => {
     if (live.temps.has(t.id)) return;
     live.temps.add(t.id);
     const d = defs.get(t.id);
-    if (!d) return;
-    for (const v of varsRead(d)) live.vars.add(v.id);
-    usedTemps(d).forEach(markTemp);
+    if (d) work.push(d);
   };
-  const visit = (block: Block): boolean => {
-    let any = false;
-    for (const i of block) {
-      const inner = childBlocks(i).map(visit).some(Boolean);
-      if (!isLive(i, live) && !inner) continue;
-      any = true;
-      usedTemps(i).forEach(markTemp);
-      for (const v of varsRead(i)) live.vars.add(v.id);
-      if (i.k === "while") for (const t of i.test) if (hasDst(t)) markTemp(t.dst);
-    }
-    return any;
-  };
-  for (let before = -1; before !== live.temps.size + live.vars.size; ) {
-    before = live.temps.size + live.vars.size;
-    visit(body);
+  for (const v of f.outputs ?? []) markVar(v.id);
+  for (const p of f.params) markVar(p.id);
+  if (opts.keepResult) markVar(f.result.id);
+  // A live instruction makes what it reads live, and its enclosing instructions.
+  for (let i = work.pop(); i; i = work.pop()) {
+    if (active.has(i)) continue;
+    active.add(i);
+    usedTemps(i).forEach(markTemp);
+    for (const v of varsRead(i)) markVar(v.id);
+    if (i.k === "while") for (const t of i.test) if (hasDst(t)) markTemp(t.dst);
+    const up = parent.get(i);
+    if (up) work.push(up);
   }
   return live;
 }
@@ -168,16 +183,19 @@ function wantedAtEnd(f: Func, opts: SimplifyOptions): Set<number> {
   return out;
 }
 
-/** Removes dead code; `atEnd` is given for the function's top-level block. */
-function sweep(block: Block, live: Liveness, atEnd?: Set<number>): Block {
+/**
+ * Removes dead code; `atEnd` is given for the function's top-level block. `reads`
+ * caches the vars read inside each control instruction.
+ */
+function sweep(block: Block, live: Liveness, atEnd: Set<number> | undefined, reads: Map<Instr, number[]>): Block {
   const out: Block = [];
-  const overwritten = deadStores(block, atEnd);
+  const overwritten = deadStores(block, atEnd, reads);
   for (const i of block) {
     if (overwritten.has(i)) continue;
     let kept = i;
-    if (i.k === "if") kept = { ...i, then: sweep(i.then, live), else: sweep(i.else, live) };
-    else if (i.k === "for") kept = { ...i, body: sweep(i.body, live) };
-    else if (i.k === "while") kept = { ...i, body: sweep(i.body, live) };
+    if (i.k === "if") kept = { ...i, then: sweep(i.then, live, undefined, reads), else: sweep(i.else, live, undefined, reads) };
+    else if (i.k === "for") kept = { ...i, body: sweep(i.body, live, undefined, reads) };
+    else if (i.k === "while") kept = { ...i, body: sweep(i.body, live, undefined, reads) };
     if (!dead(kept, live)) out.push(kept);
   }
   return out;
@@ -187,11 +205,11 @@ function sweep(block: Block, live: Liveness, atEnd?: Set<number>): Block {
  * Sets in this block that a later set of the same var replaces before anything reads
  * it, and, at the end of the function, sets of vars not wanted after it.
  */
-function deadStores(block: Block, atEnd?: Set<number>): Set<Instr> {
+function deadStores(block: Block, atEnd: Set<number> | undefined, reads: Map<Instr, number[]>): Set<Instr> {
   const out = new Set<Instr>();
   const pending = new Map<number, Instr>();
   for (const i of block) {
-    walk([i], (j) => { for (const v of varsRead(j)) pending.delete(v.id); });
+    for (const v of readsWithin(i, reads)) pending.delete(v);
     if (i.k !== "set" && i.k !== "if" && i.k !== "for" && i.k !== "while") continue;
     if (i.k !== "set") {
       pending.clear();
@@ -203,6 +221,18 @@ function deadStores(block: Block, atEnd?: Set<number>): Set<Instr> {
   }
   if (atEnd) for (const [v, i] of pending) if (!atEnd.has(v)) out.add(i);
   return out;
+}
+
+/** Ids of the vars `i` and everything nested in it read. */
+function readsWithin(i: Instr, cache: Map<Instr, number[]>): number[] {
+  const own = varsRead(i).map((v) => v.id);
+  if (i.k !== "if" && i.k !== "for" && i.k !== "while") return own;
+  let r = cache.get(i);
+  if (r) return r;
+  const all = new Set(own);
+  for (const b of childBlocks(i)) for (const j of b) for (const v of readsWithin(j, cache)) all.add(v);
+  cache.set(i, (r = [...all]));
+  return r;
 }
 
 function dead(i: Instr, live: Liveness): boolean {
