@@ -170,7 +170,7 @@ function makeDerivative(
         // The generated text is shared; each derivative function instantiates its own code.
         let body = modules.get(key);
         if (body === undefined) modules.set(key, (body = emitGradParts({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode, checkpoint: opts.checkpoint }, { lang: "js", exportName: "entry" }).body));
-        const entry = new Function("Tape", KERNELS, ...CHECK_FUNCTIONS, `${body}\nreturn entry;`)(Tape, kernels, outError, vectorError, cotangentError);
+        const entry = compileFunction(["Tape", KERNELS, ...CHECK_FUNCTIONS], `${body}\nreturn entry;`)(Tape, kernels, outError, vectorError, cotangentError);
         spec = { entry, match: matcher(kinds) };
         mine.set(key, spec);
       }
@@ -179,7 +179,8 @@ function makeDerivative(
         throw usage("out", `${call}: out is given, but the ${what} with respect to ${paramLabel(fn, wrt[0]).replace(/^'(.*)'$/, "$1")} is a number: there is no buffer to fill (leave out out).`);
       }
       return spec;
-    } catch (e) {
+    } catch (caught) {
+      const e = caught instanceof GradcError ? renamedHelper(caught, fn, opts.functions) : caught;
       // A call whose arguments differ from the first call's: say so, with why this one cannot be compiled.
       const changed = now.findIndex((d, i) => describeKind2(first![i]) !== describeKind2(d));
       if (e instanceof GradcError && changed >= 0) {
@@ -207,7 +208,7 @@ ${scalarJvpOut ? `  const r = ${invoke};\n  if (typeof r[1] === "number") noTang
     throw usage("out", `${call}: out is ${describeValue(opts.out)}, but the tangent of the result is a number (there is no buffer to fill: leave out out).`);
   };
   // Its own code per derivative, so its call sites stay monomorphic.
-  return new Function("specialise", "out", "noTangentOut", body)(specialise, opts.out, noTangentOut);
+  return compileFunction(["specialise", "out", "noTangentOut"], body)(specialise, opts.out, noTangentOut);
 }
 
 type Derivative = (...args: any[]) => unknown;
@@ -253,7 +254,7 @@ function matcher(kinds: Kind[]): (...args: unknown[]) => boolean {
     }
   };
   const params = kinds.map((_, i) => `a${i}`);
-  return new Function(...params, `return ${kinds.map((k, i) => test(k, params[i])).join(" && ") || "true"};`) as (...args: unknown[]) => boolean;
+  return compileFunction(params, `return ${kinds.map((k, i) => test(k, params[i])).join(" && ") || "true"};`) as (...args: unknown[]) => boolean;
 }
 
 function paramLabel(fn: SourceFn, index: number): string {
@@ -286,7 +287,8 @@ function resolveWrt(fn: SourceFn, spec: WrtSpec | undefined): { wrt: number[]; l
   const one = (w: string | number): number => {
     const index = typeof w === "number" ? w : names.indexOf(w);
     if (!Number.isInteger(index) || index < 0 || index >= names.length) {
-      throw usage("wrt", `wrt ${JSON.stringify(w) ?? describeValue(w)} is not a parameter of ${fn.name} (parameters: ${names.map((n, i) => n ?? `#${i}`).join(", ")}; give a name or an index from 0).`);
+      const renamed = typeof w === "string" ? ` ${transformedHint(fn, "wrt by index (wrt: 0 for the first parameter)")}` : "";
+      throw usage("wrt", `wrt ${JSON.stringify(w) ?? describeValue(w)} is not a parameter of ${fn.name} (parameters: ${names.map((n, i) => n ?? `#${i}`).join(", ")}; give a name or an index from 0).${renamed}`);
     }
     return index;
   };
@@ -304,6 +306,38 @@ function resolveWrt(fn: SourceFn, spec: WrtSpec | undefined): { wrt: number[]; l
     return { wrt, list: true };
   }
   return { wrt: [one(spec)], list: false };
+}
+
+/** What to say when a name f should have is missing: f's source may have been renamed by a tool. */
+function transformedHint(fn: SourceFn, instead: string): string {
+  const names = fn.node.params.map((p, i) => (p.type === "Identifier" ? p.name : `#${i}`));
+  return `If ${fn.name} was written with that name, its source looks transformed (renamed parameters and functions, e.g. by a minifier or by esbuild/tsx): ` +
+    `it has the parameters ${names.join(", ") || "(none)"}. Pass ${instead}, keep the names (turn off identifier minification, or esbuild's keepNames for function names), or compile with the build path (gradc build).`;
+}
+
+/** An unknown helper while opts.functions names others: likely renamed by a tool. */
+function renamedHelper(e: GradcError, fn: SourceFn, functions: Record<string, Function> | undefined): GradcError {
+  const given = Object.keys(functions ?? {});
+  const name = /^unknown function (.+)$/.exec(e.construct)?.[1];
+  if (!name || given.length === 0) return e;
+  const detail = `${e.detail} opts.functions has ${given.join(", ")}, but not '${name}'. ${transformedHint(fn, `each helper under the name the source calls it by ({ ${name}: helper })`)}`;
+  return new GradcError(e.construct, detail, e.file, e.position, e.frame);
+}
+
+/**
+ * `new Function(...params, body)`: the run-time path's only use of eval. Under a
+ * Content-Security-Policy without 'unsafe-eval' it throws an EvalError, reported as
+ * a GradcError saying what to use instead.
+ */
+export function compileFunction(params: string[], body: string): Function {
+  try {
+    return new Function(...params, body);
+  } catch (e) {
+    if (!(e instanceof EvalError)) throw e;
+    throw new GradcError("eval (Content-Security-Policy)",
+      `The run-time path (grad(f) and the like) compiles derivatives with new Function, which this page's Content-Security-Policy forbids (no 'unsafe-eval'): ${e.message}. ` +
+      "Compile them ahead of time with the build path (gradc build, or the bundler plugin) and import the generated module instead.", "gradc", undefined, "");
+  }
 }
 
 const CHECKPOINTED = Symbol("gradc.checkpoint");

@@ -3,7 +3,8 @@
 // statements) compile to the same derivatives as the originals.
 import { transformSync, type TransformOptions } from "esbuild";
 import { describe, expect, test } from "vitest";
-import { grad, hvp, jvp, valueAndGrad } from "../index.js";
+import { compileFunction } from "../compiler/api.js";
+import { GradcError, grad, hvp, jvp, valueAndGrad } from "../index.js";
 import { maxRelError, numericGradient } from "../runtime/numeric.js";
 
 type Fn = ((...args: any[]) => any) & Record<string, any>;
@@ -138,3 +139,73 @@ describe.each(MINIFIERS)("esbuild %s", (_, opts) => {
     expect(maxRelError(g, grad(o.mse, { functions: o.helpers })(...a))).toBe(0);
   });
 });
+
+describe("names a tool renamed", () => {
+  const min = transformed(README);
+  const a = [v(0.5, -1, 2), v(1, 0.3, -0.7), 0.4];
+
+  test("wrt by index works on renamed parameters", () => {
+    const o = transformed(README, {});
+    expect(min.f.toString()).not.toMatch(/\bx\b/);
+    expect(grad(min.f, { wrt: [0, 1] })(1, 2)).toEqual(grad(o.f, { wrt: ["x", "y"] })(1, 2));
+    expect(valueAndGrad(min.loss, { wrt: 1 })(...a)).toEqual(valueAndGrad(o.loss, { wrt: "x" })(...a));
+  });
+
+  test("wrt by a name the source no longer has says it looks transformed", () => {
+    const err = thrown(() => grad(min.loss, { wrt: "w" }));
+    const params = min.loss.toString().match(/\(([^)]*)\)/)![1].replace(/\s/g, "").split(",").join(", ");
+    expect(err.message).toContain(`parameters ${params}`);
+    expect(err.message).toMatch(/looks transformed.*minifier.*esbuild\/tsx/);
+    expect(err.message).toMatch(/wrt by index.*keep the names.*gradc build/);
+  });
+
+  test("a helper missing from opts.functions because its name changed says so", () => {
+    const m = transformed(HELPERS);
+    const a = [{ w: v(0.5), b: 0.1 }, v(0.2, -0.4, 1), v(0.7, 0.1, 0.4)];
+    const err = thrown(() => grad(m.mse, { functions: { sigmoid: m.helpers.sigmoid, sq: m.helpers.sq } })(...a));
+    expect(err.message).toMatch(/opts\.functions has sigmoid, sq, but not '[\w$]+'/);
+    expect(err.message).toMatch(/looks transformed.*under the name the source calls it by.*gradc build/);
+    expect(err.position).toBeDefined();
+  });
+});
+
+describe("Content-Security-Policy without 'unsafe-eval'", () => {
+  /** Runs `run` with `new Function` throwing what a CSP-restricted page throws. */
+  function withoutEval<T>(run: () => T): T {
+    const real = globalThis.Function;
+    const refuse = function () { throw new EvalError("Refused to evaluate a string as JavaScript"); };
+    // Only the constructor refuses: Function.prototype (toString, call) stays.
+    refuse.prototype = real.prototype;
+    globalThis.Function = refuse as unknown as FunctionConstructor;
+    try {
+      return run();
+    } finally {
+      globalThis.Function = real;
+    }
+  }
+
+  test("compileFunction turns the EvalError into a GradcError pointing at gradc build", () => {
+    const err = thrown(() => withoutEval(() => compileFunction(["x"], "return x;")));
+    expect(err.construct).toMatch(/Content-Security-Policy/);
+    expect(err.message).toMatch(/needs|forbids/);
+    expect(err.message).toMatch(/gradc build.*bundler plugin/);
+    expect(compileFunction(["x"], "return 2 * x;")(3)).toBe(6);
+  });
+
+  test("grad(f) under such a policy throws the GradcError, not an EvalError", () => {
+    const f = (x: number) => x * x;
+    const err = thrown(() => withoutEval(() => grad(f)));
+    expect(err.message).toMatch(/Content-Security-Policy.*gradc build/);
+    expect(grad(f)(3)).toBe(6);
+  });
+});
+
+function thrown(run: () => unknown): GradcError {
+  try {
+    run();
+  } catch (e) {
+    expect(e).toBeInstanceOf(GradcError);
+    return e as GradcError;
+  }
+  throw new Error("expected a GradcError");
+}
