@@ -4,7 +4,9 @@ import { realpathSync } from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { build, formatTs, type Emitter } from "./build.js";
+import { build, formatTs, type BuildOptions, type BuildResult, type Emitter } from "./build.js";
+import { watchBuild } from "./build-watch.js";
+import { gradcVersion } from "./version.js";
 import { functionRequest, type WrtSpec } from "./build-sites.js";
 import { emitGradModule } from "./emit/module.js";
 import { GradcError } from "./errors.js";
@@ -19,11 +21,15 @@ export const USAGE = `Usage:
                 (default: the first parameter; a list gives an array of gradients)
       --mode    grad or reverse (default), valueAndGrad, jvp or forward, vjp, jacobian, hvp, hessian
       --jacobian  how a jacobian is computed: forward, reverse or auto (default)
-  gradc build <files or dirs...> [--out-dir DIR] [--runtime SPECIFIER]
+  gradc build <files or dirs...> [--out-dir DIR] [--runtime SPECIFIER] [--check] [--watch]
       Find \`export const NAME = grad(fn, { wrt })\` (or valueAndGrad, jvp, vjp, jacobian, hvp,
       hessian) in modules that import
       from "gradc", and write <module>.grad.ts next to each (or under --out-dir).
       --runtime module the generated code imports the runtime from (default "gradc/runtime")
+      --check   write nothing; list generated modules that are missing or out of date
+                (their source or a module it imports changed) and exit 1 if there are any
+      --watch   build, then rebuild whenever a module under the inputs changes
+  gradc --version
   gradc --help
 `;
 
@@ -42,6 +48,10 @@ export async function main(argv: string[], io: Io = processIo, emit?: Emitter): 
   try {
     if (command === undefined || command === "--help" || command === "-h" || command === "help") {
       io.out(USAGE);
+      return 0;
+    }
+    if (command === "--version" || command === "-v") {
+      io.out(`${gradcVersion()}\n`);
       return 0;
     }
     if (command === "show") return await show(rest, io, emit);
@@ -122,16 +132,29 @@ async function runBuild(args: string[], io: Io, emit?: Emitter): Promise<number>
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { "out-dir": { type: "string" }, runtime: { type: "string" } },
+    options: { "out-dir": { type: "string" }, runtime: { type: "string" }, check: { type: "boolean" }, watch: { type: "boolean" } },
   });
   if (positionals.length === 0) throw new UsageError("build needs at least one file or directory");
-  const result = await build(positionals, { outDir: values["out-dir"], runtimeImport: values.runtime, emit });
+  if (values.check && values.watch) throw new UsageError("--check and --watch do not go together");
+  const options: BuildOptions = { outDir: values["out-dir"], runtimeImport: values.runtime, emit, check: values.check };
+  if (values.watch) {
+    watchBuild(positionals, options, (result) => reportBuild(result, io));
+    return new Promise(() => {}); // until interrupted
+  }
+  return reportBuild(await build(positionals, options), io);
+}
+
+/** Prints what a build did; the exit code (1 on failures or, with --check, stale modules). */
+function reportBuild(result: BuildResult, io: Io): number {
   for (const m of result.built) {
     io.out(`wrote ${relative(m.output)} (${m.exports.join(", ")}) from ${relative(m.source)}\n`);
   }
   for (const f of result.failures) io.err(`${describe(f.error)}\n`);
-  if (result.built.length === 0 && result.failures.length === 0) io.out("no grad/valueAndGrad request sites found\n");
-  return result.failures.length > 0 ? 1 : 0;
+  for (const r of result.removed) io.err(`gradc: removed ${relative(r)}: its source changed and could not be rebuilt\n`);
+  for (const s of result.stale) io.err(`stale: ${relative(s.output)} (${s.reason}): run gradc build ${relative(s.source)}\n`);
+  const none = result.built.length + result.failures.length + result.stale.length === 0;
+  if (none) io.out("no grad/valueAndGrad request sites found\n");
+  return result.failures.length > 0 || result.stale.length > 0 ? 1 : 0;
 }
 
 function relative(file: string): string {

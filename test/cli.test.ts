@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { mergeModules, outputPath, type Emitter } from "../compiler/build.js";
+import { mergeModules, outputPath, type BuildResult, type Emitter } from "../compiler/build.js";
+import { watchBuild } from "../compiler/build-watch.js";
 import { findRequestSites } from "../compiler/build-sites.js";
 import { main, parseWrt, USAGE } from "../compiler/cli.js";
 import { GradcError } from "../compiler/errors.js";
@@ -170,6 +171,61 @@ describe("gradc CLI", () => {
     expect(await main(["show", path.join(dir, "model.ts"), "nope"], missing, fakeEmit)).toBe(1);
     expect(missing.stderr).toContain("No function 'nope'");
   });
+});
+
+describe("gradc build --check, --watch, --version", () => {
+  it("prints the package's version", async () => {
+    const io = capture();
+    expect(await main(["--version"], io)).toBe(0);
+    expect(io.stdout).toBe(`${JSON.parse(readFileSync("package.json", "utf8")).version}\n`);
+  });
+
+  it("--check: up to date after a build, stale when the source or a module it imports changes, missing", async () => {
+    const dir = writeFiles({ "model.ts": MODEL, "util.ts": UTIL });
+    expect(await main(["build", dir], capture(), fakeEmit)).toBe(0);
+    expect(readFileSync(path.join(dir, "model.grad.ts"), "utf8").split("\n")[1]).toMatch(/^\/\/ gradc \S+, inputs hash [0-9a-f]{16}: `gradc build --check`/);
+    const fresh = capture();
+    expect(await main(["build", dir, "--check"], fresh, fakeEmit)).toBe(0);
+    expect(fresh.stderr).toBe("");
+    writeFileSync(path.join(dir, "util.ts"), UTIL.replace("x * x", "x * x * 1"));
+    const stale = capture();
+    expect(await main(["build", dir, "--check"], stale, fakeEmit)).toBe(1);
+    expect(stale.stderr).toMatch(/stale: .*model\.grad\.ts \(its source or an imported module changed since it was generated\)/);
+    expect(await main(["build", dir], capture(), fakeEmit)).toBe(0);
+    expect(await main(["build", dir, "--check"], capture(), fakeEmit)).toBe(0);
+    rmSync(path.join(dir, "model.grad.ts"));
+    const missing = capture();
+    expect(await main(["build", dir, "--check"], missing, fakeEmit)).toBe(1);
+    expect(missing.stderr).toMatch(/stale: .*model\.grad\.ts \(missing\)/);
+    expect(existsSync(path.join(dir, "model.grad.ts"))).toBe(false);
+  });
+
+  it("a failed rebuild removes the generated module instead of leaving it looking current", async () => {
+    const dir = writeFiles({ "model.ts": MODEL, "util.ts": UTIL });
+    expect(await main(["build", dir], capture(), fakeEmit)).toBe(0);
+    writeFileSync(path.join(dir, "model.ts"), MODEL.replace("export const other", "export const broken = grad((s: string) => 0);\nexport const other"));
+    const io = capture();
+    expect(await main(["build", dir], io, fakeEmit)).toBe(1);
+    expect(io.stderr).toMatch(/removed .*model\.grad\.ts: its source changed and could not be rebuilt/);
+    expect(existsSync(path.join(dir, "model.grad.ts"))).toBe(false);
+  });
+
+  it("--watch rebuilds when the source changes", async () => {
+    const dir = writeFiles({ "model.ts": MODEL, "util.ts": UTIL });
+    const results: BuildResult[] = [];
+    const stop = watchBuild([dir], { emit: fakeEmit }, (r) => results.push(r), 20);
+    const until = async (n: number) => { for (let t = 0; results.length < n && t < 200; t++) await new Promise((r) => setTimeout(r, 50)); };
+    try {
+      await until(1);
+      expect(results[0].built.map((m) => m.exports)).toEqual([["lossGrad", "both", "first", "inline"]]);
+      writeFileSync(path.join(dir, "model.ts"), MODEL.replace("export const other", "export const extra = grad(loss, { wrt: 1 });\nexport const other"));
+      await until(2);
+      expect(results[1].built[0].exports).toContain("extra");
+      expect(readFileSync(path.join(dir, "model.grad.ts"), "utf8")).toContain("export const extra = {");
+    } finally {
+      stop();
+    }
+  }, 30_000);
 });
 
 describe("build helpers", () => {
