@@ -172,8 +172,10 @@ export const VAR_FIELDS = ["v", "arr", "index", "exit", "copyOf", "out"] as cons
 /** Vars an instruction refers to itself (not in nested blocks). */
 export function varsOf(i: Instr): Var[] {
   const r = i as unknown as Record<string, Var | undefined>;
-  const own = VAR_FIELDS.flatMap((key) => (r[key] ? [r[key]!] : []));
-  return i.k === "call" ? [...own, ...i.ins] : own;
+  const own: Var[] = [];
+  for (const key of VAR_FIELDS) if (r[key]) own.push(r[key]!);
+  if (i.k === "call") own.push(...i.ins);
+  return own;
 }
 
 /** Vars whose values an instruction reads itself (not in nested blocks). */
@@ -216,6 +218,8 @@ export function maxTape(block: Block): number {
 export function walk(block: Block, fn: (i: Instr, depth: number) => void, depth = 0): void {
   for (const i of block) {
     fn(i, depth);
-    for (const b of childBlocks(i)) walk(b, fn, depth + 1);
+    if (i.k === "if") { walk(i.then, fn, depth + 1); walk(i.else, fn, depth + 1); }
+    else if (i.k === "for") walk(i.body, fn, depth + 1);
+    else if (i.k === "while") { walk(i.test, fn, depth + 1); walk(i.body, fn, depth + 1); }
   }
 }

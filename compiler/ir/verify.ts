@@ -21,19 +21,21 @@ export interface VerifyOptions {
 export function verify(f: Func, opts: VerifyOptions = {}): Func {
   const defined = new Set<number>();
   const defs = new Map<number, Instr>();
-  walk(f.body, (i) => { if (hasDst(i)) defs.set(i.dst.id, i); });
+  if (opts.fresh) walk(f.body, (i) => { if (hasDst(i)) defs.set(i.dst.id, i); });
   const effects = new Effects(defs);
   const fail = (msg: string): never => {
     throw new IRError(`IR verify failed in ${f.name}: ${msg}\n${printFunc(f)}`);
   };
   const checkBlock = (block: Block) => {
     const here = new Map<number, number>(); // temp id -> position of its definition
+    const written = new Map<number, number>(); // location -> position of its last write so far
     block.forEach((i, at) => {
       for (const u of usedTemps(i)) {
         const def = here.get(u.id);
         if (def === undefined) fail(`%${u.id} used outside the block that defines it (${i.k})`);
-        else if (opts.fresh && !effects.unchangedBetween(u, block, def, at)) fail(`%${u.id} is used after what it read was overwritten (${i.k})`);
+        else if (opts.fresh && [...effects.readsOf(u)].some((l) => written.get(l)! > def)) fail(`%${u.id} is used after what it read was overwritten (${i.k})`);
       }
+      if (opts.fresh) for (const l of effects.writesOf(i)) written.set(l, at);
       checkTypes(i, fail);
       if (hasDst(i)) {
         if (defined.has(i.dst.id)) fail(`%${i.dst.id} defined twice`);

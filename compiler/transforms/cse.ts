@@ -28,6 +28,8 @@ function key(i: Instr, renamed: Map<number, Temp>): string | undefined {
 
 function block(input: Block, effects: Effects, renamed: Map<number, Temp>): Block {
   const seen = new Map<string, Temp>();
+  // Keys of `seen` by a location their temp read (possibly stale: checked on use).
+  const byLoc = new Map<number, string[]>();
   const out: Block = [];
   for (const original of input) {
     const i = { ...original } as Instr;
@@ -40,13 +42,17 @@ function block(input: Block, effects: Effects, renamed: Map<number, Temp>): Bloc
         continue;
       }
       seen.set(k, i.dst);
+      for (const l of effects.readsOf(i.dst)) (byLoc.get(l) ?? byLoc.set(l, []).get(l)!).push(k);
     }
     if (i.k === "if") Object.assign(i, { then: block(i.then, effects, renamed), else: block(i.else, effects, renamed) });
     if (i.k === "for") Object.assign(i, { body: block(i.body, effects, renamed) });
     if (i.k === "while") Object.assign(i, { test: block(i.test, effects, renamed), body: block(i.body, effects, renamed) });
-    const writes = effects.writesOf(original);
-    if (writes.size) {
-      for (const [k2, t] of seen) if ([...effects.readsOf(t)].some((l) => writes.has(l))) seen.delete(k2);
+    for (const l of effects.writesOf(original)) {
+      for (const k2 of byLoc.get(l) ?? []) {
+        const t = seen.get(k2);
+        if (t && effects.readsOf(t).has(l)) seen.delete(k2);
+      }
+      byLoc.delete(l);
     }
     out.push(i);
   }
