@@ -209,3 +209,25 @@ function thrown(run: () => unknown): GradcError {
   }
   throw new Error("expected a GradcError");
 }
+
+describe("what other minifiers write", () => {
+  test("grouped var, for (i = 0, n = x.length; …), !0, a ? b : c and a && b as statements", () => {
+    const src = `function t(x, k) {
+      var s = 0, i, n, on = !0;
+      for (i = 0, n = x.length; i < n; i++) { var e = x[i]; e > 0 ? s += e * e : s -= k * e, on && (s *= 1.01); }
+      return s += k, s * 2;
+    }`;
+    const f = new Function(`return ${src}`)();
+    const a = [v(0.5, -1, 2), 0.3];
+    expect(maxRelError(grad(f)(...a), numericGradient(f, a, 0))).toBeLessThan(1e-6);
+    expect(maxRelError(grad(f, { wrt: 1 })(...a), numericGradient(f, a, 1))).toBeLessThan(1e-6);
+  });
+
+  test("void 0 used as a number is refused at its position", () => {
+    const f = new Function("return function (x) { return x * void 0; }")();
+    const err = thrown(() => grad(f)(1));
+    expect(err.construct).toBe("void 0");
+    expect(err.position).toEqual({ line: 1, column: 27 });
+    expect(err.message).toMatch(/not a number/);
+  });
+});
