@@ -4,6 +4,9 @@
 // the kernel applied with the tangent in one slot, summed over the slots:
 // `matmulJvp`, `matvecJvp`, `outerJvp` do exactly that. `out` must not alias an input.
 import type { Arr } from "./types.js";
+import { dotRows, rowsTimesMatrix } from "./gemm.js";
+import { dotRowsF64, rowsTimesMatrixF64 } from "./gemm-f64.js";
+import { dotRowsF32, rowsTimesMatrixF32 } from "./gemm-f32.js";
 
 /**
  * out (m×n) = op(A) · op(B), or out += op(A) · op(B) with `accumulate`.
@@ -15,169 +18,30 @@ import type { Arr } from "./types.js";
  * Loop order: without transB, rows of out are accumulated from rows of B (i-k-j:
  * four rows of out and four of B at a time, B in L2-sized panels); with transB,
  * entries are dot products of contiguous rows (two rows by four columns of out
- * at a time, B in L2-sized blocks). With transA, A is read with stride m. Each
- * element type (all Float64Array, all Float32Array, mixed) runs its own compiled
- * copy of these loops, so V8 keeps each one monomorphic (see `specialise`).
+ * at a time, B in L2-sized blocks). With transA, A is read with stride m.
+ *
+ * V8 specialises a function's element accesses to the array types it has seen:
+ * the same loop fed Float64Array and Float32Array in one program runs at about
+ * half speed. So each element type (all Float64Array, all Float32Array, mixed)
+ * runs loops of its own, and a mixed call slows no other: gemm.ts and two
+ * checked-in copies of it, gemm-f64.ts and gemm-f32.ts (a test keeps them
+ * identical apart from the names). Source copies, because the runtime never
+ * evaluates strings (a page under a Content-Security-Policy without unsafe-eval
+ * must run it) and closures of one function literal share their type feedback.
  */
 export function matmul<T extends Arr>(
   out: T, a: Arr, b: Arr, m: number, k: number, n: number,
   transA = false, transB = false, accumulate = false,
 ): T {
-  const loops =
-    out instanceof Float64Array && a instanceof Float64Array && b instanceof Float64Array ? LOOPS_F64
-    : out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array ? LOOPS_F32
-    : LOOPS_MIXED;
-  if (!transB) loops.rowsTimesMatrix(out, a, b, m, k, n, transA, accumulate);
-  else loops.dotRows(out, a, b, m, k, n, transA, accumulate);
+  if (out instanceof Float64Array && a instanceof Float64Array && b instanceof Float64Array) {
+    if (!transB) rowsTimesMatrixF64(out, a, b, m, k, n, transA, accumulate);
+    else dotRowsF64(out, a, b, m, k, n, transA, accumulate);
+  } else if (out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array) {
+    if (!transB) rowsTimesMatrixF32(out, a, b, m, k, n, transA, accumulate);
+    else dotRowsF32(out, a, b, m, k, n, transA, accumulate);
+  } else if (!transB) rowsTimesMatrix(out, a, b, m, k, n, transA, accumulate);
+  else dotRows(out, a, b, m, k, n, transA, accumulate);
   return out;
-}
-
-// out[i,:] (+)= Σ_p a(i,p) · b[p,:], where a(i,p) = a[i*k+p], or a[p*m+i] when transA.
-// B is walked in panels of rows that fit in L2 (about 512 KB in float64); within a
-// panel, four rows of out are updated from four rows of B at a time (16 products of
-// A held in locals, 32 flops per 4 loads of B and 4 load-stores of out).
-function rowsTimesMatrix(out: Arr, a: Arr, b: Arr, m: number, k: number, n: number, transA: boolean, acc: boolean): void {
-  if (!acc) out.fill(0, 0, m * n);
-  const rs = transA ? 1 : k; // from a(i,p) to a(i+1,p)
-  const ps = transA ? m : 1; // from a(i,p) to a(i,p+1)
-  const panel = Math.max(16, Math.floor(65536 / Math.max(n, 1)) & ~3);
-  for (let p0 = 0; p0 < k; p0 += panel) {
-    const p1 = Math.min(k, p0 + panel);
-    let i = 0;
-    for (; i + 3 < m; i += 4) {
-      const o0 = i * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
-      let p = p0;
-      for (; p + 3 < p1; p += 4) {
-        const q0 = i * rs + p * ps, q1 = q0 + rs, q2 = q1 + rs, q3 = q2 + rs;
-        const a00 = a[q0], a01 = a[q0 + ps], a02 = a[q0 + 2 * ps], a03 = a[q0 + 3 * ps];
-        const a10 = a[q1], a11 = a[q1 + ps], a12 = a[q1 + 2 * ps], a13 = a[q1 + 3 * ps];
-        const a20 = a[q2], a21 = a[q2 + ps], a22 = a[q2 + 2 * ps], a23 = a[q2 + 3 * ps];
-        const a30 = a[q3], a31 = a[q3 + ps], a32 = a[q3 + 2 * ps], a33 = a[q3 + 3 * ps];
-        const b0 = p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
-        for (let j = 0; j < n; j++) {
-          const x0 = b[b0 + j], x1 = b[b1 + j], x2 = b[b2 + j], x3 = b[b3 + j];
-          out[o0 + j] += a00 * x0 + a01 * x1 + a02 * x2 + a03 * x3;
-          out[o1 + j] += a10 * x0 + a11 * x1 + a12 * x2 + a13 * x3;
-          out[o2 + j] += a20 * x0 + a21 * x1 + a22 * x2 + a23 * x3;
-          out[o3 + j] += a30 * x0 + a31 * x1 + a32 * x2 + a33 * x3;
-        }
-      }
-      for (; p < p1; p++) {
-        const q0 = i * rs + p * ps;
-        const a0 = a[q0], a1 = a[q0 + rs], a2 = a[q0 + 2 * rs], a3 = a[q0 + 3 * rs];
-        const b0 = p * n;
-        for (let j = 0; j < n; j++) {
-          const x = b[b0 + j];
-          out[o0 + j] += a0 * x;
-          out[o1 + j] += a1 * x;
-          out[o2 + j] += a2 * x;
-          out[o3 + j] += a3 * x;
-        }
-      }
-    }
-    for (; i < m; i++) {
-      const o0 = i * n;
-      let p = p0;
-      for (; p + 3 < p1; p += 4) {
-        const q = i * rs + p * ps;
-        const a0 = a[q], a1 = a[q + ps], a2 = a[q + 2 * ps], a3 = a[q + 3 * ps];
-        const b0 = p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
-        for (let j = 0; j < n; j++) {
-          out[o0 + j] += a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
-        }
-      }
-      for (; p < p1; p++) {
-        const a0 = a[i * rs + p * ps];
-        const b0 = p * n;
-        for (let j = 0; j < n; j++) out[o0 + j] += a0 * b[b0 + j];
-      }
-    }
-  }
-}
-
-// out[i,j] (+)= Σ_p a(i,p) · b[j*k+p]: B stored n×k, its rows are contiguous.
-// Two rows of out by four columns at a time (8 running sums, 6 loads per 16
-// flops), over blocks of B rows that fit in L2 (about 512 KB in float64).
-function dotRows(out: Arr, a: Arr, b: Arr, m: number, k: number, n: number, transA: boolean, acc: boolean): void {
-  const rs = transA ? 1 : k;
-  const ps = transA ? m : 1;
-  const block = Math.max(4, Math.floor(65536 / Math.max(k, 1)) & ~3);
-  for (let j0 = 0; j0 < n; j0 += block) {
-    const j1 = Math.min(n, j0 + block);
-    let i = 0;
-    for (; i + 1 < m; i += 2) {
-      const r0 = i * rs, r1 = r0 + rs;
-      const o0 = i * n, o1 = o0 + n;
-      let j = j0;
-      for (; j + 3 < j1; j += 4) {
-        const b0 = j * k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
-        let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-        for (let p = 0, q = 0; p < k; p++, q += ps) {
-          const x = a[r0 + q], y = a[r1 + q];
-          const c0 = b[b0 + p], c1 = b[b1 + p], c2 = b[b2 + p], c3 = b[b3 + p];
-          s00 += x * c0; s01 += x * c1; s02 += x * c2; s03 += x * c3;
-          s10 += y * c0; s11 += y * c1; s12 += y * c2; s13 += y * c3;
-        }
-        if (acc) {
-          out[o0 + j] += s00; out[o0 + j + 1] += s01; out[o0 + j + 2] += s02; out[o0 + j + 3] += s03;
-          out[o1 + j] += s10; out[o1 + j + 1] += s11; out[o1 + j + 2] += s12; out[o1 + j + 3] += s13;
-        } else {
-          out[o0 + j] = s00; out[o0 + j + 1] = s01; out[o0 + j + 2] = s02; out[o0 + j + 3] = s03;
-          out[o1 + j] = s10; out[o1 + j + 1] = s11; out[o1 + j + 2] = s12; out[o1 + j + 3] = s13;
-        }
-      }
-      for (; j < j1; j++) {
-        const b0 = j * k;
-        let s0 = 0, s1 = 0;
-        for (let p = 0, q = 0; p < k; p++, q += ps) {
-          const c = b[b0 + p];
-          s0 += a[r0 + q] * c;
-          s1 += a[r1 + q] * c;
-        }
-        out[o0 + j] = acc ? out[o0 + j] + s0 : s0;
-        out[o1 + j] = acc ? out[o1 + j] + s1 : s1;
-      }
-    }
-    if (i < m) {
-      const r = i * rs;
-      const o = i * n;
-      for (let j = j0; j < j1; j++) {
-        const b0 = j * k;
-        let s = 0;
-        for (let p = 0, q = 0; p < k; p++, q += ps) s += a[r + q] * b[b0 + p];
-        out[o + j] = acc ? out[o + j] + s : s;
-      }
-    }
-  }
-}
-
-// V8 specialises a function's element accesses to the array types it has seen:
-// the same loop called with both Float64Array and Float32Array in one program
-// runs at about half speed. So the two hot loops get one compiled copy per element
-// type: the same source compiled again (`new Function`, as the run-time compile
-// path does), which gives V8 separate type feedback. Where that is not allowed (a
-// Content-Security-Policy without unsafe-eval) or the copy misbehaves (source
-// rewritten by instrumentation), the shared originals are used: same results,
-// slower when types are mixed.
-type Loop = typeof rowsTimesMatrix;
-interface Loops { rowsTimesMatrix: Loop; dotRows: Loop }
-const LOOPS_MIXED: Loops = { rowsTimesMatrix, dotRows };
-const LOOPS_F64 = specialise(Float64Array);
-const LOOPS_F32 = specialise(Float32Array);
-
-function specialise(T: Float64ArrayConstructor | Float32ArrayConstructor): Loops {
-  try {
-    const copy = (f: Loop): Loop => new Function(`return (${f.toString()});`)() as Loop;
-    const loops = { rowsTimesMatrix: copy(rowsTimesMatrix), dotRows: copy(dotRows) };
-    // 2×2 check, both paths: [1 2; 3 4]·[1 2; 3 4] = [7 10; 15 22]
-    const x = T.of(1, 2, 3, 4), y = new T(4), z = new T(4);
-    loops.rowsTimesMatrix(y, x, x, 2, 2, 2, false, false);
-    loops.dotRows(z, x, T.of(1, 3, 2, 4), 2, 2, 2, false, false);
-    const ok = [7, 10, 15, 22].every((v, i) => y[i] === v && z[i] === v);
-    return ok ? loops : LOOPS_MIXED;
-  } catch {
-    return LOOPS_MIXED;
-  }
 }
 
 /**
