@@ -45,8 +45,12 @@ class Folder {
   block(input: Block, vars: Map<number, Value>): Block {
     const out: Block = [];
     for (const original of input) {
-      const i = { ...original } as Instr;
-      replaceUses(i, (t) => this.alias.get(t.id) ?? t);
+      // Copied only when changed: a renamed operand, or (control flow) new blocks.
+      let i = original;
+      if (childBlocks(i).length || usedTemps(i).some((t) => this.alias.has(t.id))) {
+        i = { ...original } as Instr;
+        replaceUses(i, (t) => this.alias.get(t.id) ?? t);
+      }
       const folded = this.instr(i, original, vars);
       if (folded) out.push(folded);
     }
@@ -120,46 +124,48 @@ interface Liveness {
 
 function liveness(f: Func, body: Block, opts: SimplifyOptions): Liveness {
   const live: Liveness = { temps: new Set(), vars: new Set() };
-  const defs = new Map<number, Instr>();
-  const parent = new Map<Instr, Instr>();
-  // Instructions that become live when a var does (see isLive; the tape is never a var).
-  const writers = new Map<number, Instr[]>();
-  const active = new Set<Instr>();
-  const work: Instr[] = [];
-  const index = (block: Block, up?: Instr) => {
+  // Instructions in program order, each with its enclosing one (-1 at the top).
+  const instrs: Instr[] = [];
+  const parent: number[] = [];
+  const defs: number[] = []; // temp id -> instruction
+  const writers: number[][] = []; // var id -> instructions live when it is (see isLive)
+  const work: number[] = [];
+  const index = (block: Block, up: number) => {
     for (const i of block) {
-      if (up) parent.set(i, up);
-      if (hasDst(i)) defs.set(i.dst.id, i);
-      const v = ownWrite(i);
-      if (v !== undefined) (writers.get(v) ?? writers.set(v, []).get(v)!).push(i);
-      if (i.k === "push" || i.k === "pop" || i.k === "pushref" || i.k === "reserve") work.push(i);
-      for (const b of childBlocks(i)) index(b, i);
+      const n = instrs.push(i) - 1;
+      parent.push(up);
+      if (hasDst(i)) defs[i.dst.id] = n;
+      const v = ownWrite(i); // the tape (-1) is never a var
+      if (v !== undefined && v >= 0) (writers[v] ??= []).push(n);
+      if (i.k === "push" || i.k === "pop" || i.k === "pushref" || i.k === "reserve") work.push(n);
+      for (const b of childBlocks(i)) index(b, n);
     }
   };
-  index(body);
+  index(body, -1);
+  const active = new Uint8Array(instrs.length);
   const markVar = (id: number) => {
     if (live.vars.has(id)) return;
     live.vars.add(id);
-    for (const w of writers.get(id) ?? []) work.push(w);
+    for (const w of writers[id] ?? []) work.push(w);
   };
   const markTemp = (t: Temp) => {
     if (live.temps.has(t.id)) return;
     live.temps.add(t.id);
-    const d = defs.get(t.id);
-    if (d) work.push(d);
+    if (defs[t.id] !== undefined) work.push(defs[t.id]);
   };
   for (const v of f.outputs ?? []) markVar(v.id);
   for (const p of f.params) markVar(p.id);
   if (opts.keepResult) markVar(f.result.id);
   // A live instruction makes what it reads live, and its enclosing instructions.
-  for (let i = work.pop(); i; i = work.pop()) {
-    if (active.has(i)) continue;
-    active.add(i);
+  while (work.length) {
+    const n = work.pop()!;
+    if (active[n]) continue;
+    active[n] = 1;
+    const i = instrs[n];
     usedTemps(i).forEach(markTemp);
     for (const v of varsRead(i)) markVar(v.id);
     if (i.k === "while") for (const t of i.test) if (hasDst(t)) markTemp(t.dst);
-    const up = parent.get(i);
-    if (up) work.push(up);
+    if (parent[n] >= 0) work.push(parent[n]);
   }
   return live;
 }

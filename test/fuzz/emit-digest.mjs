@@ -45,6 +45,7 @@ const modes = {
 
 const all = createHash("sha256");
 const started = performance.now();
+const cpu = process.cpuUsage();
 for (let seed = from; seed < from + count; seed++) {
   const prog = gen.generateProgram(seed);
   const { f, functions } = gen.buildProgram(prog);
@@ -64,4 +65,4 @@ for (let seed = from; seed < from + count; seed++) {
     }
   }
 }
-console.log(`${all.digest("hex")}  (seeds ${from}..${from + count - 1}, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+console.log(`${all.digest("hex")}  (seeds ${from}..${from + count - 1}, ${((performance.now() - started) / 1000).toFixed(1)} s, ${(process.cpuUsage(cpu).user / 1e6).toFixed(1)} s CPU)`);
