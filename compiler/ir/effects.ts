@@ -49,9 +49,16 @@ export class Effects {
     w = new Set();
     const own = ownWrite(i);
     if (own !== undefined) w.add(own);
-    for (const b of childBlocks(i)) for (const x of this.blockWrites(b)) w.add(x);
+    for (const b of childBlocks(i)) for (const j of b) for (const x of this.written(j)) w.add(x);
     this.writes.set(i, w);
     return w;
+  }
+
+  /** As writesOf, without caching for instructions that hold no blocks. */
+  written(i: Instr): Iterable<number> {
+    if (i.k === "if" || i.k === "for" || i.k === "while") return this.writesOf(i);
+    const w = ownWrite(i);
+    return w === undefined ? [] : [w];
   }
 
   blockWrites(block: Block): Set<number> {

@@ -35,7 +35,7 @@ export function verify(f: Func, opts: VerifyOptions = {}): Func {
         if (def === undefined) fail(`%${u.id} used outside the block that defines it (${i.k})`);
         else if (opts.fresh && [...effects.readsOf(u)].some((l) => written.get(l)! > def)) fail(`%${u.id} is used after what it read was overwritten (${i.k})`);
       }
-      if (opts.fresh) for (const l of effects.writesOf(i)) written.set(l, at);
+      if (opts.fresh) for (const l of effects.written(i)) written.set(l, at);
       checkTypes(i, fail);
       if (hasDst(i)) {
         if (defined.has(i.dst.id)) fail(`%${i.dst.id} defined twice`);

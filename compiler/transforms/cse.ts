@@ -47,7 +47,7 @@ function block(input: Block, effects: Effects, renamed: Map<number, Temp>): Bloc
     if (i.k === "if") Object.assign(i, { then: block(i.then, effects, renamed), else: block(i.else, effects, renamed) });
     if (i.k === "for") Object.assign(i, { body: block(i.body, effects, renamed) });
     if (i.k === "while") Object.assign(i, { test: block(i.test, effects, renamed), body: block(i.body, effects, renamed) });
-    for (const l of effects.writesOf(original)) {
+    for (const l of effects.written(original)) {
       for (const k2 of byLoc.get(l) ?? []) {
         const t = seen.get(k2);
         if (t && effects.readsOf(t).has(l)) seen.delete(k2);
