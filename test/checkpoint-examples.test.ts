@@ -10,7 +10,7 @@ describe("neural ODE: checkpointed RK4 loop (100 steps, hidden 8, 20 Adam steps)
   let r: OdeResults;
   beforeAll(() => {
     r = runNeuralOde({ steps: 100, observations: 10, hidden: 8, iterations: 20 });
-  });
+  }, 120_000); // training runs: generous on a loaded machine
 
   test("the recorded gradient matches central differences", () => {
     expect(r.check.maxError).toBeLessThan(1e-5);
@@ -40,7 +40,7 @@ describe("residual stack: checkpoint(block) (32 blocks, width 8, inner 16, 16 ro
   let r: ResResults;
   beforeAll(() => {
     r = runResidualCheckpoint({ blocks: 32, width: 8, inner: 16, rows: 16, iterations: 5 });
-  });
+  }, 120_000); // training runs: generous on a loaded machine
 
   test("the plain gradient matches central differences", () => {
     expect(r.check.maxError).toBeLessThan(1e-5);

@@ -11,7 +11,7 @@ describe("deep network: vanishing gradients (20 layers, width 16, 10 steps)", ()
   let r: DeepResults;
   beforeAll(() => {
     r = runDeepNetwork({ layers: 20, width: 16, samples: 128, batch: 32, steps: 10 });
-  });
+  }, 120_000); // training runs: generous on a loaded machine
   const variant = (name: string) => r.variants.find((v) => v.name.startsWith(name))!;
 
   test("gradc's gradient matches central differences at the first step", () => {
@@ -56,7 +56,7 @@ describe("recurrent nets: exploding gradients and clipping (LSTM and GRU, hidden
   let r: RecurrentResults;
   beforeAll(() => {
     r = runRecurrentClipping({ evalSize: 64, iterations: 100 });
-  });
+  }, 120_000); // training runs: generous on a loaded machine
   const run = (model: string, clipped: boolean) => r.runs.find((x) => x.model === model && x.clipped === clipped)!;
 
   test("gradc's gradient matches central differences at the first step", () => {
