@@ -80,41 +80,40 @@ interface Specialisation {
   entry: (...args: unknown[]) => unknown;
 }
 
-const usage = usageError;
 
 const OPTIONS = ["wrt", "out", "functions", "checkpoint"];
 const JACOBIAN_MODES = ["forward", "reverse", "auto"];
 
 /** Options checked when the derivative is made: an object of known names with values of the right kinds. */
 function checkOptions(f: unknown, opts: unknown, mode: Mode | "gradCheck"): void {
-  if (typeof f !== "function") throw usage("not a function", `${mode}(f) takes the function to differentiate, not ${describeValue(f)}.`);
+  if (typeof f !== "function") throw usageError("not a function", `${mode}(f) takes the function to differentiate, not ${describeValue(f)}.`);
   if (opts === undefined) return;
   if (typeof opts !== "object" || opts === null || Array.isArray(opts)) {
-    throw usage("options", `${mode}(f, opts): opts must be an object such as { wrt: "x" }, not ${describeValue(opts)}.`);
+    throw usageError("options", `${mode}(f, opts): opts must be an object such as { wrt: "x" }, not ${describeValue(opts)}.`);
   }
   const known = mode === "jacobian" ? [...OPTIONS, "mode"] : mode === "gradCheck" ? ["wrt", "functions", "h"] : OPTIONS;
   for (const name in opts) {
     if (!known.includes(name)) {
-      throw usage("unknown option", `${mode}(f, opts): unknown option '${name}'${suggest(name, known)}; the options are ${known.join(", ")}.`);
+      throw usageError("unknown option", `${mode}(f, opts): unknown option '${name}'${suggest(name, known)}; the options are ${known.join(", ")}.`);
     }
   }
   const o = opts as Record<string, unknown>;
   if (mode === "jacobian" && o.mode !== undefined && !JACOBIAN_MODES.includes(o.mode as string)) {
-    throw usage("jacobian mode", `jacobian(f, opts): mode must be "forward", "reverse" or "auto", not ${JSON.stringify(o.mode) ?? describeValue(o.mode)}.`);
+    throw usageError("jacobian mode", `jacobian(f, opts): mode must be "forward", "reverse" or "auto", not ${JSON.stringify(o.mode) ?? describeValue(o.mode)}.`);
   }
   const fns = o.functions;
   if (fns !== undefined) {
-    if (typeof fns !== "object" || fns === null) throw usage("functions", `${mode}(f, opts): functions must be an object { name: fn }, not ${describeValue(fns)}.`);
+    if (typeof fns !== "object" || fns === null) throw usageError("functions", `${mode}(f, opts): functions must be an object { name: fn }, not ${describeValue(fns)}.`);
     for (const name in fns) {
       const g = (fns as Record<string, unknown>)[name];
-      if (typeof g !== "function") throw usage("functions", `${mode}(f, opts): functions.${name} must be a function, not ${describeValue(g)}.`);
+      if (typeof g !== "function") throw usageError("functions", `${mode}(f, opts): functions.${name} must be a function, not ${describeValue(g)}.`);
     }
   }
   if (o.out !== undefined && (typeof o.out !== "object" || o.out === null)) {
-    throw usage("out", `${mode}(f, opts): out must be a buffer shaped like the result (a typed array, an object of them, or an array of those), not ${describeValue(o.out)}.`);
+    throw usageError("out", `${mode}(f, opts): out must be a buffer shaped like the result (a typed array, an object of them, or an array of those), not ${describeValue(o.out)}.`);
   }
   if (mode === "gradCheck" && o.h !== undefined && !(typeof o.h === "number" && o.h > 0)) {
-    throw usage("h", `gradCheck(f, args, opts): h must be a positive number, not ${describeValue(o.h)}.`);
+    throw usageError("h", `gradCheck(f, args, opts): h must be a positive number, not ${describeValue(o.h)}.`);
   }
 }
 
@@ -176,7 +175,7 @@ function makeDerivative(
       }
       if (opts.out !== undefined && !list && kinds[wrt[0]].k === "num" && mode !== "jvp" && mode !== "jacobian" && mode !== "hessian") {
         const what = mode === "hvp" ? "Hessian-vector product" : "gradient";
-        throw usage("out", `${call}: out is given, but the ${what} with respect to ${paramLabel(fn, wrt[0]).replace(/^'(.*)'$/, "$1")} is a number: there is no buffer to fill (leave out out).`);
+        throw usageError("out", `${call}: out is given, but the ${what} with respect to ${paramLabel(fn, wrt[0]).replace(/^'(.*)'$/, "$1")} is a number: there is no buffer to fill (leave out out).`);
       }
       return spec;
     } catch (caught) {
@@ -205,7 +204,7 @@ return function ${name}(${all}) {
 ${scalarJvpOut ? `  const r = ${invoke};\n  if (typeof r[1] === "number") noTangentOut();\n  return r;` : `  return ${invoke};`}
 };`;
   const noTangentOut = () => {
-    throw usage("out", `${call}: out is ${describeValue(opts.out)}, but the tangent of the result is a number (there is no buffer to fill: leave out out).`);
+    throw usageError("out", `${call}: out is ${describeValue(opts.out)}, but the tangent of the result is a number (there is no buffer to fill: leave out out).`);
   };
   // Its own code per derivative, so its call sites stay monomorphic.
   return compileFunction(["specialise", "out", "noTangentOut"], body)(specialise, opts.out, noTangentOut);
@@ -288,20 +287,20 @@ function resolveWrt(fn: SourceFn, spec: WrtSpec | undefined): { wrt: number[]; l
     const index = typeof w === "number" ? w : names.indexOf(w);
     if (!Number.isInteger(index) || index < 0 || index >= names.length) {
       const renamed = typeof w === "string" ? ` ${transformedHint(fn, "wrt by index (wrt: 0 for the first parameter)")}` : "";
-      throw usage("wrt", `wrt ${JSON.stringify(w) ?? describeValue(w)} is not a parameter of ${fn.name} (parameters: ${names.map((n, i) => n ?? `#${i}`).join(", ")}; give a name or an index from 0).${renamed}`);
+      throw usageError("wrt", `wrt ${JSON.stringify(w) ?? describeValue(w)} is not a parameter of ${fn.name} (parameters: ${names.map((n, i) => n ?? `#${i}`).join(", ")}; give a name or an index from 0).${renamed}`);
     }
     return index;
   };
   if (spec === undefined) {
-    if (names.length === 0) throw usage("wrt", `${fn.name} has no parameters to differentiate.`);
+    if (names.length === 0) throw usageError("wrt", `${fn.name} has no parameters to differentiate.`);
     return { wrt: [0], list: false };
   }
   if (Array.isArray(spec)) {
-    if (spec.length === 0) throw usage("wrt", "wrt is an empty list.");
+    if (spec.length === 0) throw usageError("wrt", "wrt is an empty list.");
     const wrt = spec.map(one);
     const twice = wrt.findIndex((w, i) => wrt.indexOf(w) !== i);
     if (twice >= 0) {
-      throw usage("wrt", `wrt lists ${paramLabel(fn, wrt[twice])} twice (${JSON.stringify(spec[wrt.indexOf(wrt[twice])])} and ${JSON.stringify(spec[twice])}); list each parameter once.`);
+      throw usageError("wrt", `wrt lists ${paramLabel(fn, wrt[twice])} twice (${JSON.stringify(spec[wrt.indexOf(wrt[twice])])} and ${JSON.stringify(spec[twice])}); list each parameter once.`);
     }
     return { wrt, list: true };
   }
@@ -366,7 +365,7 @@ function checkedSchedule(spec: unknown): CheckpointSpec | undefined {
   if (spec === undefined || spec === "sqrt" || spec === "binomial") return spec;
   const k = (spec as { snapshots?: unknown })?.snapshots;
   if (typeof spec === "object" && Number.isInteger(k) && (k as number) >= 1) return spec as CheckpointSpec;
-  throw usage("checkpoint", `checkpoint must be "sqrt", "binomial" or { snapshots: k } with an integer k >= 1, not ${JSON.stringify(spec) ?? describeValue(spec)}.`);
+  throw usageError("checkpoint", `checkpoint must be "sqrt", "binomial" or { snapshots: k } with an integer k >= 1, not ${JSON.stringify(spec) ?? describeValue(spec)}.`);
 }
 
 function functionResolver(functions: Record<string, Function>): ResolveFn {
@@ -407,7 +406,7 @@ export interface GradCheckReport {
 /** Compares gradc's gradient of f at `args` with central differences, per wrt parameter. */
 export function gradCheck(f: AnyFn, args: unknown[], opts: GradCheckOptions = {}): GradCheckReport {
   checkOptions(f, opts, "gradCheck");
-  if (!Array.isArray(args)) throw usage("arguments", `gradCheck(f, args): args must be an array of f's arguments, not ${describeValue(args)}.`);
+  if (!Array.isArray(args)) throw usageError("arguments", `gradCheck(f, args): args must be an array of f's arguments, not ${describeValue(args)}.`);
   const fn = parsed(f);
   const { wrt, list } = resolveWrt(fn, opts.wrt);
   const [value, g] = valueAndGrad(f, { wrt: opts.wrt, functions: opts.functions })(...args);
