@@ -80,7 +80,6 @@ interface Specialisation {
   entry: (...args: unknown[]) => unknown;
 }
 
-
 const OPTIONS = ["wrt", "out", "functions", "checkpoint"];
 const JACOBIAN_MODES = ["forward", "reverse", "auto"];
 
