@@ -10,7 +10,7 @@ import { emitGradParts } from "./emit/module.js";
 import { KERNELS } from "./emit/js.js";
 import * as kernels from "../runtime/kernels/index.js";
 import { GradcError, refuse } from "./errors.js";
-import { arrayClass, kindKey, kindOf, propAccess, type Kind } from "./kinds.js";
+import { kindKey, kindOf, kindTest, type Kind } from "./kinds.js";
 import { parseFunctionSource } from "./parse/acorn.js";
 import type { ResolveFn, SourceFn } from "./parse/source.js";
 import type { CheckpointSpec, JacobianMode, Mode } from "./request.js";
@@ -174,13 +174,13 @@ function makeDerivative(
       }
       if (opts.out !== undefined && !list && kinds[wrt[0]].k === "num" && mode !== "jvp" && mode !== "jacobian" && mode !== "hessian") {
         const what = mode === "hvp" ? "Hessian-vector product" : "gradient";
-        throw usageError("out", `${call}: out is given, but the ${what} with respect to ${paramLabel(fn, wrt[0]).replace(/^'(.*)'$/, "$1")} is a number: there is no buffer to fill (leave out out).`);
+        throw usageError("out", `${call}: out is given, but the ${what} with respect to ${paramName(fn, wrt[0])} is a number: there is no buffer to fill (leave out out).`);
       }
       return spec;
     } catch (caught) {
       const e = caught instanceof GradcError ? renamedHelper(caught, fn, opts.functions) : caught;
       // A call whose arguments differ from the first call's: say so, with why this one cannot be compiled.
-      const changed = now.findIndex((d, i) => describeKind2(first![i]) !== describeKind2(d));
+      const changed = now.findIndex((d, i) => kindPart(first![i]) !== kindPart(d));
       if (e instanceof GradcError && changed >= 0) {
         const name = paramLabel(fn, changed);
         throw new GradcError(e.construct, `argument ${name} was ${first[changed]} at the first call, now ${now[changed]}. ${e.detail}`, e.file, e.position, e.frame);
@@ -243,25 +243,23 @@ function functionsKey(functions: Record<string, Function> | undefined): string {
 
 /** A function of the argument list that is true when the arguments have these kinds. */
 function matcher(kinds: Kind[]): (...args: unknown[]) => boolean {
-  const test = (k: Kind, x: string): string => {
-    switch (k.k) {
-      case "num": return `typeof ${x} === "number"`;
-      case "bool": return `typeof ${x} === "boolean"`;
-      case "arr": case "int": return `${x} instanceof ${arrayClass(k)}`;
-      case "obj": return [`typeof ${x} === "object" && ${x} !== null`, ...k.fields.map((f) => test(f.kind, propAccess(x, f.name)))].join(" && ");
-    }
-  };
   const params = kinds.map((_, i) => `a${i}`);
-  return compileFunction(params, `return ${kinds.map((k, i) => test(k, params[i])).join(" && ") || "true"};`) as (...args: unknown[]) => boolean;
+  return compileFunction(params, `return ${kinds.map((k, i) => kindTest(k, params[i])).join(" && ") || "true"};`) as (...args: unknown[]) => boolean;
+}
+
+/** A parameter's name (`#2` for a pattern), and as messages quote it (`'x'`, `#2`). */
+function paramName(fn: SourceFn, index: number): string {
+  const p = fn.node.params[index];
+  return p?.type === "Identifier" ? p.name : `#${index + 1}`;
 }
 
 function paramLabel(fn: SourceFn, index: number): string {
-  const p = fn.node.params[index];
-  return p?.type === "Identifier" ? `'${p.name}'` : `#${index + 1}`;
+  const name = paramName(fn, index);
+  return name.startsWith("#") ? name : `'${name}'`;
 }
 
 /** The kind part of a value description ("a Float64Array(3)" → "a Float64Array"): lengths alone do not make a new signature. */
-function describeKind2(d: string): string {
+function kindPart(d: string): string {
   return d.replace(/\(\d+\)$/, "");
 }
 
@@ -271,11 +269,11 @@ function checkedKind(fn: SourceFn, value: unknown, index: number): Kind {
     const p = fn.node.params[index];
     const name = paramLabel(fn, index);
     if (value === undefined) {
-      const names = fn.node.params.map((_, i) => paramLabel(fn, i).replace(/'/g, ""));
+      const names = fn.node.params.map((_, i) => paramName(fn, i));
       throw refuse(fn.source, p ?? fn.node, "missing argument", `Argument ${name} of ${fn.name} is missing (${fn.name} takes ${names.join(", ")}).`, "Pass every parameter.");
     }
     throw refuse(fn.source, p ?? fn.node, "argument kind", `Argument ${name} of ${fn.name} is ${kind}.`,
-      "Arguments must be numbers, Float64Array, Float32Array, integer typed arrays (data, not differentiated), or objects whose fields are those.");
+      "Arguments must be numbers, Float64Array, Float32Array, integer typed arrays or booleans (data, not differentiated), or objects whose fields are those (nested objects too).");
   }
   return kind;
 }

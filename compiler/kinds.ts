@@ -86,6 +86,28 @@ export function kindKey(kind: Kind): string {
 }
 
 
+/**
+ * A JavaScript condition that `x` has kind `k` (the run-time API's dispatch on argument
+ * kinds). With `like`, that `x` is shaped like argument `like.arg` of that kind (an out
+ * buffer, a tangent): the same lengths, and with `exact` the same float type; data
+ * (integer arrays, booleans) is never such a value.
+ */
+export function kindTest(k: Kind, x: string, like?: { arg: string; exact: boolean }): string {
+  switch (k.k) {
+    case "num": return `typeof ${x} === "number"`;
+    case "bool": return like ? "false" : `typeof ${x} === "boolean"`;
+    case "int": return like ? "false" : `${x} instanceof ${arrayClass(k)}`;
+    case "arr": {
+      const type = !like || like.exact ? `${x} instanceof ${arrayClass(k)}` : `(${x} instanceof Float64Array || ${x} instanceof Float32Array)`;
+      return like ? `${type} && ${x}.length === ${like.arg}.length` : type;
+    }
+    case "obj": {
+      const fields = k.fields.map((f) => kindTest(f.kind, propAccess(x, f.name), like && { ...like, arg: propAccess(like.arg, f.name) }));
+      return [`typeof ${x} === "object" && ${x} !== null`, ...fields].join(" && ");
+    }
+  }
+}
+
 /** `base.a.b` for the field path [a, b] of a nested object (`base` itself for no path). */
 export function pathAccess(base: string, path: readonly string[] | undefined): string {
   return (path ?? []).reduce(propAccess, base);

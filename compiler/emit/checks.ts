@@ -4,27 +4,18 @@
 // find the first mismatch and throw a GradcError naming it.
 import type * as ESTree from "acorn";
 import type { EntrySpec, Shape } from "../../runtime/checks.js";
-import { arrayClass, propAccess, type Kind } from "../kinds.js";
+import { arrayClass, kindTest, type Kind } from "../kinds.js";
 import type { EntryContext } from "./entry.js";
 
 /** Runtime functions the checks call: imported by build modules, passed in at run time. */
 export const CHECK_FUNCTIONS = ["outError", "vectorError", "cotangentError"];
 
-/** `x` has kind `k` and the lengths of argument `arg`; exact: the same float type (out buffers). */
-function fits(k: Kind, x: string, arg: string, exact: boolean): string {
-  switch (k.k) {
-    case "num": return `typeof ${x} === "number"`;
-    case "arr": return `${exact ? `${x} instanceof ${arrayClass(k)}` : `(${x} instanceof Float64Array || ${x} instanceof Float32Array)`} && ${x}.length === ${arg}.length`;
-    case "int": case "bool": return "false"; // never in wrt (refused)
-    case "obj": return [`typeof ${x} === "object" && ${x} !== null`, ...k.fields.map((f) => fits(f.kind, propAccess(x, f.name), propAccess(arg, f.name), exact))].join(" && ");
-  }
-}
-
 /** `x` is shaped like the wrt arguments: like the one wrt argument, or an array of one per wrt for a list. */
 function fitsWrt(c: EntryContext, x: string, exact: boolean): string {
   const { req } = c;
-  if (!req.wrtIsList) return fits(req.kinds[req.wrt[0]], x, c.args[req.wrt[0]], exact);
-  return [`Array.isArray(${x}) && ${x}.length === ${req.wrt.length}`, ...req.wrt.map((w, j) => fits(req.kinds[w], `${x}[${j}]`, c.args[w], exact))].join(" && ");
+  const fits = (w: number, v: string) => kindTest(req.kinds[w], v, { arg: c.args[w], exact });
+  if (!req.wrtIsList) return fits(req.wrt[0], x);
+  return [`Array.isArray(${x}) && ${x}.length === ${req.wrt.length}`, ...req.wrt.map((w, j) => fits(w, `${x}[${j}]`))].join(" && ");
 }
 
 function shapeOf(k: Kind): Shape {
