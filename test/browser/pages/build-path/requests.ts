@@ -1,0 +1,4 @@
+import { valueAndGrad } from "gradc";
+import { loss } from "./loss.js";
+
+export const lossValueAndGrad = valueAndGrad(loss, { wrt: "p" });
