@@ -6,7 +6,7 @@ import { Tape } from "../runtime/tape.js";
 import { cotangentError, outError, vectorError } from "../runtime/checks.js";
 import { describeValue, usageError } from "../runtime/errors.js";
 import { CHECK_FUNCTIONS } from "./emit/checks.js";
-import { emitGradParts } from "./emit/module.js";
+import { derivativeBody } from "./emit/module.js";
 import { KERNELS } from "./emit/js.js";
 import * as kernels from "../runtime/kernels/index.js";
 import { GradcError, refuse } from "./errors.js";
@@ -14,65 +14,41 @@ import { kindKey, kindOf, kindTest, type Kind } from "./kinds.js";
 import { parseFunctionSource } from "./parse/acorn.js";
 import type { ResolveFn, SourceFn } from "./parse/source.js";
 import type { CheckpointSpec, JacobianMode, Mode } from "./request.js";
-
-type AnyFn = (...args: any[]) => number;
-export type WrtSpec = string | number | (string | number)[];
-
-export interface GradOptions {
-  /** Parameter name(s) or index(es) to differentiate with respect to; default: the first parameter. */
-  wrt?: WrtSpec;
-  /** Buffers shaped like the gradient; every call fills and returns them instead of allocating. */
-  out?: unknown;
-  /** Functions that f calls but does not contain, by the name f calls them. */
-  functions?: Record<string, Function>;
-  /**
-   * Checkpointing for loops marked `// @checkpoint` in f (reverse mode recomputes their
-   * iterations from snapshots instead of recording them): "sqrt", "binomial", or
-   * `{ snapshots: k }` (binomial with k snapshots). Absent: such loops are recorded.
-   */
-  checkpoint?: CheckpointSpec;
-}
-
-export interface JacobianOptions extends GradOptions {
-  /** "forward" (vector mode, several columns per sweep), "reverse" (one pullback per row) or "auto" (forward when n <= m). */
-  mode?: JacobianMode;
-}
-
-type VectorFn = (...args: any[]) => number | Float64Array | Float32Array;
+import type { GradCheckOptions, GradCheckReport, GradOptions, JacobianOptions, ScalarFn, Shaped, VectorFn, WrtOf, WrtSpec } from "./api-types.js";
 
 /** `(...args) => gradient`, shaped like the wrt argument(s). */
-export function grad(f: AnyFn, opts: GradOptions = {}): (...args: any[]) => any {
-  return derivative(f, opts, "grad", 0);
+export function grad<F extends ScalarFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: GradOptions<W> = {}): (...args: Parameters<F>) => Shaped<F, W> {
+  return derivative(f, opts, "grad", 0) as never;
 }
 
 /** `(...args) => [value, gradient]`. */
-export function valueAndGrad(f: AnyFn, opts: GradOptions = {}): (...args: any[]) => [number, any] {
-  return derivative(f, opts, "valueAndGrad", 0) as (...args: any[]) => [number, any];
+export function valueAndGrad<F extends ScalarFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: GradOptions<W> = {}): (...args: Parameters<F>) => [number, Shaped<F, W>] {
+  return derivative(f, opts, "valueAndGrad", 0) as never;
 }
 
 /** `(...args, tangent) => [value, J·tangent]` (forward mode). */
-export function jvp(f: VectorFn, opts: GradOptions = {}): (...args: any[]) => [any, any] {
-  return derivative(f, opts, "jvp", 1) as (...args: any[]) => [any, any];
+export function jvp<F extends VectorFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: GradOptions<W> = {}): (...args: [...Parameters<F>, tangent: Shaped<F, W>]) => [ReturnType<F>, ReturnType<F>] {
+  return derivative(f, opts, "jvp", 1) as never;
 }
 
 /** `(...args) => [value, pullback]`, `pullback(cotangent)` returning gradients shaped as `grad` returns them. */
-export function vjp(f: VectorFn, opts: GradOptions = {}): (...args: any[]) => [any, (cotangent: any) => any] {
-  return derivative(f, opts, "vjp", 0) as (...args: any[]) => [any, (cotangent: any) => any];
+export function vjp<F extends VectorFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: GradOptions<W> = {}): (...args: Parameters<F>) => [ReturnType<F>, (cotangent: ReturnType<F>) => Shaped<F, W>] {
+  return derivative(f, opts, "vjp", 0) as never;
 }
 
 /** `(...args) => Float64Array`, the m×n Jacobian, row-major. */
-export function jacobian(f: VectorFn, opts: JacobianOptions = {}): (...args: any[]) => Float64Array {
-  return derivative(f, opts, "jacobian", 0, (opts as JacobianOptions | undefined)?.mode ?? "auto") as (...args: any[]) => Float64Array;
+export function jacobian<F extends VectorFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: JacobianOptions<W> = {}): (...args: Parameters<F>) => Float64Array {
+  return derivative(f, opts, "jacobian", 0, (opts as JacobianOptions | undefined)?.mode ?? "auto") as never;
 }
 
 /** `(...args, v) => H·v` (forward over reverse), shaped like the wrt argument(s). */
-export function hvp(f: AnyFn, opts: GradOptions = {}): (...args: any[]) => any {
-  return derivative(f, opts, "hvp", 1);
+export function hvp<F extends ScalarFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: GradOptions<W> = {}): (...args: [...Parameters<F>, v: Shaped<F, W>]) => Shaped<F, W> {
+  return derivative(f, opts, "hvp", 1) as never;
 }
 
 /** `(...args) => Float64Array`, the n×n Hessian, row-major. */
-export function hessian(f: AnyFn, opts: GradOptions = {}): (...args: any[]) => Float64Array {
-  return derivative(f, opts, "hessian", 0) as (...args: any[]) => Float64Array;
+export function hessian<F extends ScalarFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: GradOptions<W> = {}): (...args: Parameters<F>) => Float64Array {
+  return derivative(f, opts, "hessian", 0) as never;
 }
 
 interface Specialisation {
@@ -167,7 +143,7 @@ function makeDerivative(
       if (!spec) {
         // The generated text is shared; each derivative function instantiates its own code.
         let body = modules.get(key);
-        if (body === undefined) modules.set(key, (body = emitGradParts({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode, checkpoint: opts.checkpoint }, { lang: "js", exportName: "entry" }).body));
+        if (body === undefined) modules.set(key, (body = derivativeBody({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode, checkpoint: opts.checkpoint })));
         const entry = compileFunction(["Tape", KERNELS, ...CHECK_FUNCTIONS], `${body}\nreturn entry;`)(Tape, kernels, outError, vectorError, cotangentError);
         spec = { entry, match: matcher(kinds) };
         mine.set(key, spec);
@@ -301,7 +277,7 @@ function resolveWrt(fn: SourceFn, spec: WrtSpec | undefined): { wrt: number[]; l
     }
     return { wrt, list: true };
   }
-  return { wrt: [one(spec)], list: false };
+  return { wrt: [one(spec as string | number)], list: false };
 }
 
 /** What to say when a name f should have is missing: f's source may have been renamed by a tool. */
@@ -373,7 +349,7 @@ function functionResolver(functions: Record<string, Function>): ResolveFn {
     const kernel = KERNEL_NAMES.get(f);
     if (kernel) return { kernel };
     const inner = (f as unknown as Record<symbol, Function | undefined>)[CHECKPOINTED];
-    if (inner) return { ...parsed(inner as AnyFn), name, checkpoint: true };
+    if (inner) return { ...parsed(inner as ScalarFn), name, checkpoint: true };
     let p = byName.get(name);
     if (!p) {
       p = { ...parsed(f), name };
@@ -387,21 +363,8 @@ function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9_$]/g, "_") || "f";
 }
 
-export interface GradCheckOptions extends GradOptions {
-  /** Step for central differences (see numericGradient). */
-  h?: number;
-}
-
-export interface GradCheckReport {
-  value: number;
-  /** Max relative error per wrt parameter, by parameter name. */
-  errors: Record<string, number>;
-  /** The largest of `errors`. */
-  maxError: number;
-}
-
 /** Compares gradc's gradient of f at `args` with central differences, per wrt parameter. */
-export function gradCheck(f: AnyFn, args: unknown[], opts: GradCheckOptions = {}): GradCheckReport {
+export function gradCheck<F extends ScalarFn, const W extends WrtOf<F> | undefined = undefined>(f: F, args: Parameters<F>, opts: GradCheckOptions<W> = {}): GradCheckReport {
   checkOptions(f, opts, "gradCheck");
   if (!Array.isArray(args)) throw usageError("arguments", `gradCheck(f, args): args must be an array of f's arguments, not ${describeValue(args)}.`);
   const fn = parsed(f);

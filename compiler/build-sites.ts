@@ -11,11 +11,14 @@ import type { CheckpointSpec, GradRequest, JacobianMode, Mode } from "./request.
 export type WrtSpec = string | number | (string | number)[] | undefined;
 
 export interface RequestSite {
-  /** NAME of `export const NAME = grad(...)`. */
+  /** NAME of `export const NAME = grad(...)` (for other sites, a name made from the function and mode). */
   exportName: string;
   request: GradRequest;
   /** 1-based line of the site in its module. */
   line: number;
+  /** Offsets of the request call in its module (the plugin replaces it). */
+  start?: number;
+  end?: number;
 }
 
 const MODES: Record<string, Mode> = {
@@ -23,24 +26,71 @@ const MODES: Record<string, Mode> = {
 };
 const WRT_HINT = "Write wrt as a parameter name, an index, or an array of those, e.g. { wrt: \"w\" } or { wrt: [0, 1] }.";
 
-/** All request sites of the module at `filePath`, in source order. */
-export function findRequestSites(project: Project, filePath: string): RequestSite[] {
+/**
+ * The request sites of the module at `filePath`, in source order: `export const NAME = grad(…)`,
+ * or with `all` every call of the API (refusing any other use of it, which could not be compiled).
+ */
+export function findRequestSites(project: Project, filePath: string, all = false): RequestSite[] {
   const mod = parseTsModule(project, filePath);
   const callees = gradcCallees(mod);
   if (callees.named.size === 0 && callees.namespaces.size === 0) return [];
-  const sites: RequestSite[] = [];
+  const calls = all ? allCalls(mod, callees) : exportedCalls(mod, callees);
+  const taken = new Set<string>();
+  return calls.map(({ call, mode, name }) => {
+    let exportName = name;
+    for (let n = 2; taken.has(exportName); n++) exportName = `${name}_${n}`;
+    taken.add(exportName);
+    const request = siteRequest(project, mod, call, mode, exportName);
+    return { exportName, request, line: call.getStartLineNumber(), start: call.getStart(), end: call.getEnd() };
+  });
+}
+
+interface SiteCall { call: CallExpression; mode: Mode; name: string }
+
+function exportedCalls(mod: TsModule, callees: Callees): SiteCall[] {
+  const calls: SiteCall[] = [];
   for (const stmt of mod.sourceFile.getVariableStatements()) {
     if (!stmt.isExported()) continue;
     for (const decl of stmt.getDeclarations()) {
       const init = decl.getInitializer();
       const call = init && unwrapMorph(init);
-      if (!call || !Node.isCallExpression(call)) continue;
-      const mode = modeOfCallee(call.getExpression(), callees);
-      if (mode) sites.push({ exportName: decl.getName(), request: siteRequest(project, mod, call, mode, decl.getName()), line: decl.getStartLineNumber() });
+      const mode = call && Node.isCallExpression(call) ? modeOfCallee(call.getExpression(), callees) : undefined;
+      if (mode) calls.push({ call: call as CallExpression, mode, name: decl.getName() });
     }
   }
-  return sites;
+  return calls;
 }
+
+/** Every call of the API; any other reference to it is refused. */
+function allCalls(mod: TsModule, callees: Callees): SiteCall[] {
+  const calls: SiteCall[] = [];
+  mod.sourceFile.forEachDescendant((node) => {
+    const name = Node.isIdentifier(node) ? node.getText() : "";
+    if (!callees.named.has(name) && !callees.namespaces.has(name)) return;
+    const parent = node.getParentOrThrow();
+    if (Node.isImportSpecifier(parent) || Node.isNamespaceImport(parent)) return;
+    const callee = Node.isPropertyAccessExpression(parent) && parent.getExpression() === node ? parent : node;
+    const call = callee.getParent();
+    const mode = Node.isCallExpression(call) && call.getExpression() === callee ? modeOfCallee(callee, callees) : undefined;
+    if (!mode) {
+      throw refuse(mod.source, span(callee), "request", `'${callee.getText()}' from "gradc" is used here other than as a call gradc can compile at build time.`,
+        "Call it directly with the function to differentiate, e.g. const lossGrad = grad(loss, { wrt: \"w\" }).");
+    }
+    const holder = unwrappedParent(call as CallExpression);
+    const fnText = (call as CallExpression).getArguments()[0]?.getText() ?? "f";
+    calls.push({ call: call as CallExpression, mode, name: Node.isVariableDeclaration(holder) ? holder.getName() : `${/^[A-Za-z_$][\w$]*$/.test(fnText) ? fnText : "f"}_${mode}` });
+  });
+  return calls;
+}
+
+/** The node around `node` past parentheses and type assertions. */
+function unwrappedParent(node: Node): Node | undefined {
+  let parent = node.getParent();
+  while (parent && (Node.isParenthesizedExpression(parent) || Node.isAsExpression(parent) || Node.isSatisfiesExpression(parent) || Node.isNonNullExpression(parent))) parent = parent.getParent();
+  return parent;
+}
+
+type Callees = ReturnType<typeof gradcCallees>;
 
 /** Local names bound to gradc's `grad` / `valueAndGrad`, and namespace imports of "gradc". */
 function gradcCallees(mod: TsModule): { named: Map<string, Mode>; namespaces: Set<string> } {
@@ -58,7 +108,7 @@ function gradcCallees(mod: TsModule): { named: Map<string, Mode>; namespaces: Se
   return { named, namespaces };
 }
 
-function modeOfCallee(callee: Node, callees: ReturnType<typeof gradcCallees>): Mode | undefined {
+function modeOfCallee(callee: Node, callees: Callees): Mode | undefined {
   if (Node.isIdentifier(callee)) return callees.named.get(callee.getText());
   if (Node.isPropertyAccessExpression(callee) && callees.namespaces.has(callee.getExpression().getText())) {
     return MODES[callee.getName()];

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // The `gradc` command: `show` prints generated code for one function, `build` writes .grad.ts modules.
-import { realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { build, formatTs, type BuildOptions, type BuildResult, type Emitter } from "./build.js";
+import { build, type BuildOptions, type BuildResult, type Emitter } from "./build.js";
+import { compileModule } from "./compile-module.js";
 import { watchBuild } from "./build-watch.js";
 import { gradcVersion } from "./version.js";
 import { functionRequest, type WrtSpec } from "./build-sites.js";
-import { emitGradModule } from "./emit/module.js";
 import { GradcError } from "./errors.js";
 import { createProject } from "./parse/typescript.js";
 import { showIR } from "./pipeline.js";
@@ -90,15 +90,15 @@ async function show(args: string[], io: Io, emit?: Emitter): Promise<number> {
   if (positionals.length !== 2) throw new UsageError("show takes a file and a function name");
   const [file, fnName] = positionals;
   const mode = parseMode(values.mode);
-  const request = functionRequest(createProject(), file, fnName, parseWrt(values.wrt), mode, parseJacobianMode(values.jacobian));
+  const jacobianMode = parseJacobianMode(values.jacobian);
   if (values.ir) {
-    io.out(ensureNewline(showIR(request)));
+    io.out(ensureNewline(showIR(functionRequest(createProject(), file, fnName, parseWrt(values.wrt), mode, jacobianMode))));
     return 0;
   }
-  const generate = emit ?? emitGradModule;
-  const exportName = `${fnName}${mode[0].toUpperCase()}${mode.slice(1)}`;
-  const text = generate(request, { lang: "ts", exportName });
-  io.out(await formatTs(text, path.resolve(file).replace(/\.(m|c)?ts$/, ".grad.ts")));
+  const request = { function: fnName, wrt: parseWrt(values.wrt), mode, jacobianMode };
+  const compiled = await compileModule(readFileSync(file, "utf8"), file, { requests: [request], header: false, emit });
+  if (compiled.diagnostics.length > 0) throw compiled.diagnostics[0];
+  io.out(compiled.code!);
   return 0;
 }
 

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { mergeModules, outputPath, type BuildResult, type Emitter } from "../compiler/build.js";
+import { outputPath, type BuildResult, type Emitter } from "../compiler/build.js";
+import { GradModule } from "../compiler/emit/module.js";
 import { watchBuild } from "../compiler/build-watch.js";
 import { findRequestSites } from "../compiler/build-sites.js";
 import { main, parseWrt, USAGE } from "../compiler/cli.js";
@@ -49,11 +50,12 @@ function capture() {
   return io;
 }
 
-/** Stand-in for emitGradModule: records the request in the generated text. */
-const fakeEmit: Emitter = (req, opts) =>
-  `import { Tape } from "${opts.runtimeImport ?? "gradc/runtime"}";\n` +
-  `export const ${opts.exportName} = ${JSON.stringify({ fn: req.fn.name, wrt: req.wrt, list: req.wrtIsList, mode: req.mode, kinds: req.kinds })};\n` +
-  `void Tape;\n`;
+/** Stand-in for the emitter: records the request in the generated text. */
+const fakeEmit: Emitter = (module, req, exportName) => {
+  module.claimTapes(1);
+  const record = JSON.stringify({ fn: req.fn.name, wrt: req.wrt, list: req.wrtIsList, mode: req.mode, kinds: req.kinds });
+  module.addPart({ header: `// ${exportName}`, state: [`export const ${exportName} = ${record};`, "void Tape;"], functions: [] });
+};
 
 describe("request site discovery", () => {
   const dir = writeFiles({ "model.ts": MODEL, "util.ts": UTIL });
@@ -229,14 +231,15 @@ describe("gradc build --check, --watch, --version", () => {
 });
 
 describe("build helpers", () => {
-  it("merges imports per module specifier", () => {
-    const merged = mergeModules([
-      'import { Tape } from "gradc/runtime";\nexport function a() {}\n',
-      'import { Tape, adjoint } from "gradc/runtime";\nimport type { X } from "./x.js";\nexport function b() {}\n',
-    ]);
-    expect(merged).toBe(
-      'import { Tape, adjoint } from "gradc/runtime";\nimport type { X } from "./x.js";\n\nexport function a() {}\n\nexport function b() {}\n',
-    );
+  it("prints several derivatives as one module: one import per runtime name, no name twice", () => {
+    const dir = writeFiles({ "m.ts": 'import { grad, valueAndGrad } from "gradc";\nexport function f(x: Float64Array) { let s = 0; for (let i = 0; i < x.length; i++) s += x[i] * x[i] * x[i]; return s; }\nexport const a = grad(f);\nexport const b = valueAndGrad(f);\n' });
+    const module = new GradModule("ts", ["a", "b"]);
+    for (const site of findRequestSites(createProject(), path.join(dir, "m.ts"))) module.add(site.request, site.exportName);
+    const text = module.print();
+    expect(text.match(/^import /gm)).toHaveLength(1);
+    const declared = [...text.matchAll(/^(?:export )?(?:function|const|let) ([\w$]+)/gm)].map((m) => m[1]);
+    expect(new Set(declared).size).toBe(declared.length);
+    expect(declared).toEqual(expect.arrayContaining(["a", "b", "f_grad", "f_grad_1"]));
   });
 
   it("places outputs beside sources or under the out dir", () => {
@@ -274,7 +277,7 @@ export const cube = grad((t: number) => t * t * t);
     expect((text.match(/^import /gm) ?? []).length).toBeLessThanOrEqual(1);
     // Two sites differentiate `loss`: the second one's helpers are renamed, not redeclared.
     expect(text).toContain("function loss_grad(");
-    expect(text).toContain("function loss_grad_2(");
+    expect(text).toContain("function loss_grad_1(");
     const gen = await import(file);
     const p = { W: new Float64Array([0.5, -1, 2]), b: 0.25 };
     const x = new Float64Array([1, 2, 3]);

@@ -10,6 +10,21 @@ import type { EntryContext } from "./entry.js";
 /** Runtime functions the checks call: imported by build modules, passed in at run time. */
 export const CHECK_FUNCTIONS = ["outError", "vectorError", "cotangentError"];
 
+const used = new WeakMap<EntryContext, Set<string>>();
+
+/** The check functions an entry's checks call. */
+export function usedChecks(c: EntryContext): string[] {
+  return CHECK_FUNCTIONS.filter((f) => used.get(c)?.has(f));
+}
+
+/** A call of the runtime's check function `f` (recorded for the module's imports). */
+function callCheck(c: EntryContext, f: string, args: string): string {
+  let set = used.get(c);
+  if (!set) used.set(c, (set = new Set()));
+  set.add(f);
+  return `${f}(${args})`;
+}
+
 /** `x` is shaped like the wrt arguments: like the one wrt argument, or an array of one per wrt for a list. */
 function fitsWrt(c: EntryContext, x: string, exact: boolean): string {
   const { req } = c;
@@ -40,26 +55,26 @@ const argList = (c: EntryContext) => `[${c.args.join(", ")}]`;
 
 /** `if (out is given and not shaped like the gradient / H·v) throw`. */
 export function checkShapedOut(c: EntryContext, entry: string): string {
-  return `  if (out !== undefined && !(${fitsWrt(c, "out", true)})) outError(${spec(c, entry)}, ${argList(c)}, out);`;
+  return `  if (out !== undefined && !(${fitsWrt(c, "out", true)})) ${callCheck(c, "outError", `${spec(c, entry)}, ${argList(c)}, out`)};`;
 }
 
 /** `if (the tangent / direction in `v` is not shaped like the wrt arguments) throw`. */
 export function checkVector(c: EntryContext, entry: string, v: string): string {
-  return `  if (!(${fitsWrt(c, v, false)})) vectorError(${spec(c, entry)}, ${argList(c)}, ${v});`;
+  return `  if (!(${fitsWrt(c, v, false)})) ${callCheck(c, "vectorError", `${spec(c, entry)}, ${argList(c)}, ${v}`)};`;
 }
 
 /** `if (out is given and is not a Float64Array of `size` entries) throw` (Hessian, Jacobian; `rows` is m). */
 export function checkMatrixOut(c: EntryContext, entry: string, size: string, rows = "undefined"): string {
-  return `  if (out !== undefined && !(out instanceof Float64Array && out.length === ${size})) outError(${spec(c, entry)}, ${argList(c)}, out, ${rows});`;
+  return `  if (out !== undefined && !(out instanceof Float64Array && out.length === ${size})) ${callCheck(c, "outError", `${spec(c, entry)}, ${argList(c)}, out, ${rows}`)};`;
 }
 
 /** jvp's out: a float array as long as the result's tangent. */
 export function checkTangentOut(c: EntryContext, entry: string, tangent: string): string {
-  return `  if (!((out instanceof Float64Array || out instanceof Float32Array) && out.length === ${tangent}.length)) outError(${spec(c, entry)}, ${argList(c)}, out, undefined, ${tangent});`;
+  return `  if (!((out instanceof Float64Array || out instanceof Float32Array) && out.length === ${tangent}.length)) ${callCheck(c, "outError", `${spec(c, entry)}, ${argList(c)}, out, undefined, ${tangent}`)};`;
 }
 
 /** vjp's pullback: the cotangent is a number for a number-valued f, else a typed array of f's length. */
 export function checkCotangent(c: EntryContext, entry: string, numberValued: boolean): string {
   const ok = numberValued ? `typeof cotangent === "number"` : "ArrayBuffer.isView(cotangent) && cotangent.length === value.length";
-  return `  if (!(${ok})) cotangentError(${spec(c, entry)}, cotangent, value);`;
+  return `  if (!(${ok})) ${callCheck(c, "cotangentError", `${spec(c, entry)}, cotangent, value`)};`;
 }

@@ -4,7 +4,7 @@
 import { opDef } from "../ops/table.js";
 import { kernelDef } from "../ops/kernels/index.js";
 import { Effects } from "../ir/effects.js";
-import { hasDst, isArrayType, usedTemps, walk, type Block, type Call, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+import { hasDst, isArrayType, usedTemps, walk, type Block, type Call, type Func, type Instr, type Loc, type Temp, type Var } from "../ir/types.js";
 import { planDeclarations, type Declarations } from "./declare.js";
 import { Names } from "./names.js";
 
@@ -15,6 +15,10 @@ export interface EmitFunctionOptions {
   name: string;
   /** Whether the function returns its result var (false: returns nothing). */
   returnValue: boolean;
+  /** The module-level name of tape k (default tapeName). */
+  tape?: (k: number) => string;
+  /** Told of every source-line comment printed, in order (for source maps). */
+  onComment?: (comment: string, loc: Loc) => void;
 }
 
 export function emitFunction(f: Func, opts: EmitFunctionOptions): string {
@@ -31,7 +35,10 @@ class FunctionEmitter {
   private lastComment = "";
   private decls!: Declarations;
 
+  private readonly tape: (k: number) => string;
+
   constructor(private readonly f: Func, private readonly o: EmitFunctionOptions) {
+    this.tape = o.tape ?? tapeName;
     walk(f.body, (i) => {
       if (hasDst(i)) this.defs.set(i.dst.id, i);
       for (const u of usedTemps(i)) this.uses.set(u.id, (this.uses.get(u.id) ?? 0) + 1);
@@ -80,7 +87,9 @@ class FunctionEmitter {
     const text = i.loc.note ?? `${i.loc.adjoint ? "adjoint of " : ""}line ${i.loc.line}${i.loc.text ? `: ${i.loc.text}` : ""}`;
     if (text === this.lastComment) return;
     this.lastComment = text;
-    this.out(depth, `// ${text.replace(/\*\//g, "* /")}`);
+    const comment = `// ${text.replace(/\*\//g, "* /")}`;
+    this.o.onComment?.(comment, i.loc);
+    this.out(depth, comment);
   }
 
   private statement(i: Instr, depth: number): void {
@@ -109,10 +118,10 @@ class FunctionEmitter {
       case "store": return this.out(depth, this.assignment(`${n(i.arr)}[${e(i.idx)}]`, i.src, undefined, i));
       case "alloc": return this.out(depth, `${this.declare(i)}${n(i.v)}${this.declare(i) && this.o.ts ? `: ${tsType(i.v)}` : ""} = ${this.alloc(i)};`);
       case "fill": return this.out(depth, `${n(i.arr)}.fill(${e(i.src)});`);
-      case "push": return this.out(depth, `${tapeName(i.tape)}.push(${i.src.type === "bool" ? `${e(i.src)} ? 1 : 0` : e(i.src)});`);
-      case "pushref": return this.out(depth, `${tapeName(i.tape)}.pushRef(${n(i.v)});`);
-      case "reserve": return this.out(depth, `${tapeName(i.tape)}.reserve(${e(i.n)});`);
-      case "popref": return this.out(depth, `${n(i.v)} = ${tapeName(i.tape)}.popRef()${this.o.ts ? ` as ${tsType(i.v)}` : ""};`);
+      case "push": return this.out(depth, `${this.tape(i.tape)}.push(${i.src.type === "bool" ? `${e(i.src)} ? 1 : 0` : e(i.src)});`);
+      case "pushref": return this.out(depth, `${this.tape(i.tape)}.pushRef(${n(i.v)});`);
+      case "reserve": return this.out(depth, `${this.tape(i.tape)}.reserve(${e(i.n)});`);
+      case "popref": return this.out(depth, `${n(i.v)} = ${this.tape(i.tape)}.popRef()${this.o.ts ? ` as ${tsType(i.v)}` : ""};`);
       case "if": return this.ifStatement(i, depth);
       case "for": return this.forStatement(i, depth);
       case "while": return this.whileStatement(i, depth);
@@ -221,7 +230,7 @@ class FunctionEmitter {
       case "get": return n(d.v);
       case "load": return `${n(d.arr)}[${this.expr(d.idx)}]`;
       case "len": return `${n(d.arr)}.length`;
-      case "pop": return d.dst.type === "bool" ? `${tapeName(d.tape)}.pop() !== 0` : `${tapeName(d.tape)}.pop()`;
+      case "pop": return d.dst.type === "bool" ? `${this.tape(d.tape)}.pop() !== 0` : `${this.tape(d.tape)}.pop()`;
       case "call": return this.callExpr(d);
       default: throw new Error(`gradc internal error: ${d.k} has no value`);
     }

@@ -2,69 +2,130 @@
 // with the public call contract of the requested derivative (see entry.ts and
 // entries.ts).
 import type * as ESTree from "acorn";
-import { walk, type Func } from "../ir/types.js";
+import { maxTape, walk, type Func, type Loc } from "../ir/types.js";
 import { gradientIR, hvpIR, jvpIR, primalIR, vjpIR } from "../pipeline.js";
 import { refuse } from "../errors.js";
 import { dataField, describeKind, pathAccess, type Kind } from "../kinds.js";
 import type { EmitOptions, GradRequest } from "../request.js";
-import { CHECK_FUNCTIONS } from "./checks.js";
+import { CHECK_FUNCTIONS, usedChecks } from "./checks.js";
 import { ENTRY_LOCALS, entryFor, JACOBIAN_WIDTH, type Cores } from "./entries.js";
-import { emitFunction, KERNELS, outputSlots } from "./js.js";
+import { emitFunction, KERNELS, outputSlots, tapeName } from "./js.js";
 import { Names } from "./names.js";
+import { lineOf, type Origin } from "./source-map.js";
 
-export interface ModuleParts {
-  /** Module body: state, the core functions and the entry (not exported here). */
-  body: string;
-  usesTape: boolean;
-  /** Whether it calls runtime kernels (through `kernels.`). */
-  usesKernels: boolean;
-  /** Which of the runtime's check functions its entry calls (CHECK_FUNCTIONS). */
-  checks: string[];
+/** One derivative of a module: its header comment, module-level state and functions. */
+export interface Part {
+  header: string;
+  state: string[];
+  functions: { text: string; exported: boolean }[];
 }
 
-/** Full module text (TypeScript or JavaScript ESM), unformatted. */
+/**
+ * A generated module under construction: one name manager for all its derivatives, the
+ * runtime names they import, their parts. Printed once, by `print` (with imports) or
+ * `body` (for the run-time path, which passes the runtime names in).
+ */
+export class GradModule {
+  readonly names = new Names();
+  /** The source-line comments printed, in order (see source-map.ts). */
+  readonly origins: Origin[] = [];
+  private readonly parts: Part[] = [];
+  private readonly runtime = new Set<string>();
+  private usesKernels = false;
+  private tapes = 0;
+
+  /** `exports`: the names of the entries this module will export (claimed first). */
+  constructor(readonly lang: "ts" | "js", exports: string[]) {
+    for (const name of [...exports, ...CHECK_FUNCTIONS, "EntrySpec"]) this.names.reserve(name);
+  }
+
+  /** Adds the derivative `req` asks for, its entry named `exportName`. */
+  add(req: GradRequest, exportName: string): void {
+    this.addPart(derivativePart(this, req, exportName));
+  }
+
+  addPart(part: Part): void {
+    this.parts.push(part);
+  }
+
+  /** Numbers for a derivative's `count` tapes, after those of the derivatives before it. */
+  claimTapes(count: number): number {
+    const base = this.tapes;
+    this.tapes += count;
+    if (count > 0) this.runtime.add("Tape");
+    return base;
+  }
+
+  use(runtimeName: string): void {
+    if (runtimeName === KERNELS) this.usesKernels = true;
+    else this.runtime.add(runtimeName);
+  }
+
+  /** Module text without imports: state and functions (entries exported when `exports`). */
+  body(exports = true): string {
+    return this.parts.map((p) => [p.header, ...p.state, "", ...p.functions.map((f) => `${exports && f.exported ? "export " : ""}${f.text}`).join("\n\n").split("\n")].join("\n")).join("\n\n") + "\n";
+  }
+
+  /** The whole module: its runtime imports, then the body. */
+  print(runtimeImport = "gradc/runtime"): string {
+    const checks = CHECK_FUNCTIONS.filter((f) => this.runtime.has(f));
+    const imports = [
+      ...(this.runtime.has("Tape") ? [`import { Tape } from "${runtimeImport}";`] : []),
+      ...(this.usesKernels ? [`import * as ${KERNELS} from "${runtimeImport}";`] : []),
+      ...(checks.length ? [`import { ${[...checks, ...(this.lang === "ts" ? ["type EntrySpec"] : [])].join(", ")} } from "${runtimeImport}";`] : []),
+    ];
+    return `${imports.length ? `${imports.join("\n")}\n\n` : ""}${this.body()}`;
+  }
+}
+
+/** Full module text (TypeScript or JavaScript ESM) for one request, unformatted. */
 export function emitGradModule(req: GradRequest, opts: EmitOptions): string {
-  const parts = emitGradParts(req, opts);
-  const runtime = opts.runtimeImport ?? "gradc/runtime";
-  const imports = [
-    ...(parts.usesTape ? [`import { Tape } from "${runtime}";`] : []),
-    ...(parts.usesKernels ? [`import * as ${KERNELS} from "${runtime}";`] : []),
-    ...(parts.checks.length ? [`import { ${[...parts.checks, ...(opts.lang === "ts" ? ["type EntrySpec"] : [])].join(", ")} } from "${runtime}";`] : []),
-  ];
-  const head = imports.length ? `${imports.join("\n")}\n\n` : "";
-  return head + parts.body.replace(`\nfunction ${opts.exportName}(`, `\nexport function ${opts.exportName}(`);
+  const module = new GradModule(opts.lang, [opts.exportName]);
+  module.add(req, opts.exportName);
+  return module.print(opts.runtimeImport);
 }
 
-export function emitGradParts(req: GradRequest, opts: EmitOptions): ModuleParts {
+/** JavaScript for the run-time path: no imports (it passes Tape, kernels and the check functions in), the entry named `entry`. */
+export function derivativeBody(req: GradRequest): string {
+  const module = new GradModule("js", ["entry"]);
+  module.add(req, "entry");
+  return module.body(false);
+}
+
+function derivativePart(module: GradModule, req: GradRequest, exportName: string): Part {
   refuseDataWrt(req);
-  const ts = opts.lang === "ts";
-  const moduleNames = new Names();
-  moduleNames.reserve(opts.exportName);
-  for (const name of [...CHECK_FUNCTIONS, "EntrySpec"]) moduleNames.reserve(name);
+  const ts = module.lang === "ts";
+  const { names } = module;
   const state: string[] = [];
-  const texts: string[] = [];
-  // Each core function: a module-level name, buffers for its outputs, its text.
+  const made: { name: string; func: Func; returnValue: boolean }[] = [];
+  // Each core function: a module-level name, buffers for its outputs.
   const core = (role: string, f: Func, returnValue: boolean) => {
-    const name = moduleNames.claim(`${req.fn.name}_${role}`);
+    const name = names.claim(`${req.fn.name}_${role}`);
     const slots = outputSlots(f);
-    const scalars = slots.scalars ? moduleNames.claim(`${name}_scalars`) : "";
-    const refs = slots.refs ? moduleNames.claim(`${name}_refs`) : "";
+    const scalars = slots.scalars ? names.claim(`${name}_scalars`) : "";
+    const refs = slots.refs ? names.claim(`${name}_refs`) : "";
     if (scalars) state.push(`const ${scalars} = new Float64Array(${slots.scalars});`);
     if (refs) state.push(`const ${refs}${ts ? ": (Float64Array | Float32Array)[]" : ""} = [];`);
-    texts.push(emitFunction(f, { ts, names: moduleNames.fork(), name, returnValue }));
+    made.push({ name, func: f, returnValue });
     return { name, func: f, scalars, refs };
   };
   const cores = buildCores(req, core);
-  const entryNames = moduleNames.fork();
+  const tapeCount = Math.max(-1, ...made.map((m) => maxTape(m.func.body))) + 1;
+  const tapeBase = module.claimTapes(tapeCount);
+  const tape = (k: number) => tapeName(tapeBase + k);
+  const title = header(req);
+  module.origins.push({ comment: title, source: req.fn.source, line: lineOf(req.fn.source.text, req.fn.node.start) });
+  const onComment = (comment: string, loc: Loc) => module.origins.push({ comment, source: loc.source, line: loc.line });
+  const texts = made.map((m) => emitFunction(m.func, { ts, names: names.fork(), name: m.name, returnValue: m.returnValue, tape, onComment }));
+  if (made.some((m) => callsKernels(m.func))) module.use(KERNELS);
+  const entryNames = names.fork();
   for (const local of ENTRY_LOCALS) entryNames.reserve(local);
   const args = paramNames(req).map((n) => entryNames.claim(n));
-  const entry = entryFor(req, cores, { req, ts, names: entryNames, state, args }, opts.exportName);
-  const tapes = new Set(texts.flatMap((t) => [...t.matchAll(/\b(tape\d*)\./g)].map((m) => m[1])));
-  state.unshift(...[...tapes].sort().map((t) => `const ${t} = new Tape();`));
-  const usesTape = tapes.size > 0;
-  const usesKernels = texts.some((t) => t.includes(`${KERNELS}.`));
-  const checks = CHECK_FUNCTIONS.filter((f) => entry.includes(`${f}(`));
-  return { body: [header(req), ...state, "", ...texts.flatMap((t) => [t, ""]), entry].join("\n") + "\n", usesTape, usesKernels, checks };
+  const context = { req, ts, names: entryNames, state, args };
+  const entry = entryFor(req, cores, context, exportName);
+  for (const f of usedChecks(context)) module.use(f);
+  state.unshift(...Array.from({ length: tapeCount }, (_, k) => `const ${tape(k)} = new Tape();`));
+  return { header: title, state, functions: [...texts.map((text) => ({ text, exported: false })), { text: entry, exported: true }] };
 }
 
 /** Integer typed arrays and booleans are data: asking for a derivative with respect to one is an error. */

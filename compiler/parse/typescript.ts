@@ -1,10 +1,10 @@
 // TypeScript front-end: reads .ts modules with ts-morph and hands their functions to
 // lowering as acorn-shaped ESTree nodes whose offsets point into the .ts text.
-import { existsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as path from "node:path";
 import { Node, Project, ts, type ArrowFunction, type FunctionDeclaration, type FunctionExpression, type SourceFile } from "ts-morph";
 import { syntaxError } from "../errors.js";
+import { diskHost, HostFileSystem, type ModuleHost } from "./host.js";
 import { EstreeConverter } from "./ts-estree.js";
 import type { FnNode, ResolveFn, SourceFn, SourceText } from "./source.js";
 
@@ -41,9 +41,16 @@ export interface TsModule {
   exports: Map<string, { local: string } | ImportRef>;
 }
 
-/** One ts-morph project for a whole CLI run: syntax and local types only, no full type check. */
-export function createProject(): Project {
-  return new Project({
+const fileSystems = new WeakMap<Project, HostFileSystem>();
+
+/**
+ * One ts-morph project for a whole CLI run or plugin instance, reading modules through
+ * `host`: syntax and local types only, no full type check.
+ */
+export function createProject(host: ModuleHost = diskHost): Project {
+  const fileSystem = new HostFileSystem(host);
+  const project = new Project({
+    fileSystem,
     compilerOptions: {
       target: ts.ScriptTarget.ES2022,
       module: ts.ModuleKind.NodeNext,
@@ -58,19 +65,31 @@ export function createProject(): Project {
     skipAddingFilesFromTsConfig: true,
     skipFileDependencyResolution: true,
   });
+  fileSystems.set(project, fileSystem);
+  return project;
+}
+
+/** The file system a project reads through (the disk for projects made elsewhere). */
+export function fileSystemOf(project: Project): HostFileSystem {
+  let fs = fileSystems.get(project);
+  if (!fs) fileSystems.set(project, (fs = new HostFileSystem(diskHost)));
+  return fs;
 }
 
 const modules = new WeakMap<Project, Map<string, TsModule>>();
 const moduleOfSource = new WeakMap<SourceText, TsModule>();
 
-/** Parses (once per project) the module at `filePath`. */
+/** Parses the module at `filePath` (again only when its text changed). */
 export function parseTsModule(project: Project, filePath: string): TsModule {
   const abs = path.resolve(filePath);
   let cache = modules.get(project);
   if (!cache) modules.set(project, (cache = new Map()));
+  const text = fileSystemOf(project).text(abs);
   const cached = cache.get(abs);
-  if (cached) return cached;
-  const sourceFile = project.getSourceFile(abs) ?? project.addSourceFileAtPath(abs);
+  if (cached && cached.source.text === text) return cached;
+  let sourceFile = project.getSourceFile(abs);
+  if (sourceFile && sourceFile.getFullText() !== text) sourceFile.refreshFromFileSystemSync();
+  sourceFile ??= project.addSourceFileAtPath(abs);
   const mod = readModule(abs, sourceFile);
   cache.set(abs, mod);
   moduleOfSource.set(mod.source, mod);
@@ -148,7 +167,7 @@ function readImports(mod: TsModule): void {
       continue;
     }
     if (imp.isTypeOnly() || !spec.startsWith(".")) continue;
-    const from = resolveRelative(mod.path, spec);
+    const from = resolveRelative(mod.path, spec, isFileIn(mod));
     for (const named of imp.getNamedImports()) {
       if (named.isTypeOnly()) continue;
       mod.imports.set(named.getAliasNode()?.getText() ?? named.getName(), { from, name: named.getName() });
@@ -159,7 +178,7 @@ function readImports(mod: TsModule): void {
 function readExports(mod: TsModule): void {
   for (const exp of mod.sourceFile.getExportDeclarations()) {
     const spec = exp.getModuleSpecifierValue();
-    const from = spec?.startsWith(".") ? resolveRelative(mod.path, spec) : undefined;
+    const from = spec?.startsWith(".") ? resolveRelative(mod.path, spec, isFileIn(mod)) : undefined;
     if (spec && !from) continue;
     for (const named of exp.getNamedExports()) {
       const exported = named.getAliasNode()?.getText() ?? named.getName();
@@ -168,8 +187,8 @@ function readExports(mod: TsModule): void {
   }
 }
 
-/** Maps `./util.js` (NodeNext style), `./util` or `./util.ts` to the .ts file on disk. */
-export function resolveRelative(fromFile: string, spec: string): string {
+/** Maps `./util.js` (NodeNext style), `./util` or `./util.ts` to the .ts file that exists. */
+export function resolveRelative(fromFile: string, spec: string, isFile: (file: string) => boolean): string {
   const base = path.resolve(path.dirname(fromFile), spec);
   const stem = base.replace(/\.(m|c)?js$/, "");
   const ext = /\.(m|c)js$/.exec(base)?.[1] ?? "";
@@ -177,8 +196,9 @@ export function resolveRelative(fromFile: string, spec: string): string {
   return candidates.find((c) => /\.(m|c)?tsx?$/.test(c) && isFile(c)) ?? `${stem}.${ext}ts`;
 }
 
-function isFile(p: string): boolean {
-  return existsSync(p) && statSync(p).isFile();
+function isFileIn(mod: TsModule): (file: string) => boolean {
+  const fs = fileSystemOf(mod.sourceFile.getProject());
+  return (file) => fs.fileExistsSync(file);
 }
 
 /** Path relative to the working directory when inside it (shorter diagnostics). */
@@ -201,7 +221,7 @@ export function locateFunction(project: Project, mod: TsModule, localName: strin
     const declaration = current.declarations.get(name);
     if (node && declaration) return { name, node, source: current.source, module: current, declaration };
     const ref = current.imports.get(name) ?? asImport(current.exports.get(name));
-    if (!ref || !isFile(ref.from)) return undefined;
+    if (!ref || !isFileIn(current)(ref.from)) return undefined;
     current = parseTsModule(project, ref.from);
     name = exportedLocal(current, ref.name);
   }

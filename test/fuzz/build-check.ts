@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { ts, type Project } from "ts-morph";
 import { GradcError, valueAndGrad } from "../../index.js";
 import { functionRequest } from "../../compiler/build-sites.js";
-import { emitGradParts } from "../../compiler/emit/module.js";
+import { derivativeBody } from "../../compiler/emit/module.js";
 import { createProject } from "../../compiler/parse/typescript.js";
 import { maxRelError, relError } from "../../runtime/numeric.js";
 import { Tape } from "../../runtime/tape.js";
@@ -66,8 +66,7 @@ export function checkBuild(prog: FuzzProgram, res: CheckResult): void {
     let entry: (...a: unknown[]) => [number, unknown];
     try {
       const req = functionRequest(theProject(), file, "loss", wi, "valueAndGrad");
-      const parts = emitGradParts(req, { lang: "js", exportName: "entry" });
-      entry = new Function("Tape", `${parts.body}\nreturn entry;`)(Tape);
+      entry = new Function("Tape", `${derivativeBody(req)}\nreturn entry;`)(Tape);
     } catch (e) {
       const message = e instanceof Error ? `${e.name}: ${e.message}${e instanceof GradcError ? "" : `\n${e.stack}`}` : String(e);
       res.failures.push({ kind: e instanceof GradcError ? "refused" : "crash", wrt, message, args });
