@@ -3,13 +3,9 @@ import { isArrayType, type Func, type Var } from "../ir/types.js";
 import { kindAt } from "../kinds.js";
 import type { GradRequest } from "../request.js";
 import { checkCotangent, checkMatrixOut, checkShapedOut, checkTangentOut, checkVector } from "./checks.js";
-import { access, Outputs, sameVar, Shaped, shapedType, signature, type EntryContext } from "./entry.js";
+import { access, locals, Outputs, sameVar, Shaped, shapedType, signature, type EntryContext } from "./entry.js";
 
-/** Identifiers the entries use for their own locals; user argument names avoid them. */
-export const ENTRY_LOCALS = [
-  "n", "m", "J", "H", "value", "v", "row", "col", "k", "e", "r", "dots", "cotangent", "out",
-  "tangent", "tangentOut", "seedAt", "index", "direction", "amount",
-];
+export { ENTRY_LOCALS } from "./entry.js";
 
 /** Directions a forward-mode Jacobian propagates per sweep. */
 export const JACOBIAN_WIDTH = 8;
@@ -77,6 +73,7 @@ function takesOut(req: GradRequest): boolean {
  */
 function returnShaped(c: EntryContext, lines: string[], results: string[], value: string | undefined, pair: string): void {
   const { req } = c;
+  const { out } = locals(c);
   const fresh = req.wrtIsList ? `[${results.join(", ")}]` : results[0];
   const withValue = (g: string) => (value ? `[${value}, ${g}]` : g);
   // A single gradient buffer is `out` itself when given: nothing more to choose.
@@ -84,10 +81,10 @@ function returnShaped(c: EntryContext, lines: string[], results: string[], value
     lines.push(`  return ${withValue(fresh)};`);
     return;
   }
-  lines.push(`  if (out === undefined) return ${withValue(fresh)};`);
-  if (req.wrtIsList) req.wrt.forEach((w, j) => { if (req.kinds[w].k === "num") lines.push(`  out[${j}] = ${results[j]};`); });
+  lines.push(`  if (${out} === undefined) return ${withValue(fresh)};`);
+  if (req.wrtIsList) req.wrt.forEach((w, j) => { if (req.kinds[w].k === "num") lines.push(`  ${out}[${j}] = ${results[j]};`); });
   if (!value) {
-    lines.push("  return out;");
+    lines.push(`  return ${out};`);
     return;
   }
   lines.push(...reusedPair(c, pair, value, `[number, ${shapedType(req)}]`));
@@ -95,15 +92,17 @@ function returnShaped(c: EntryContext, lines: string[], results: string[], value
 
 /** Lines returning `[value, out]` in one module-level pair, refilled on each call. */
 function reusedPair(c: EntryContext, pair: string, value: string, type: string): string[] {
+  const { out } = locals(c);
   c.state.push(`let ${pair}${c.ts ? `: ${type} | undefined` : ""};`);
-  return [`  if (${pair} === undefined) ${pair} = [${value}, out];`, "  else {", `    ${pair}[0] = ${value};`, `    ${pair}[1] = out;`, "  }", `  return ${pair};`];
+  return [`  if (${pair} === undefined) ${pair} = [${value}, ${out}];`, "  else {", `    ${pair}[0] = ${value};`, `    ${pair}[1] = ${out};`, "  }", `  return ${pair};`];
 }
 
 /** Lines computing a gradient into holders (from `out` when given); returns the shaped results. */
 function gradientLines(core: CoreRef, c: EntryContext, lines: string[], valueTo: string | undefined, extra: (p: Var) => string | undefined): string[] {
   const { req } = c;
+  const { out } = locals(c);
   const list = req.wrtIsList;
-  const grad = new Shaped(c, "grad", (j) => (takesOut(req) ? (list ? `out?.[${j}]` : "out") : undefined), lines);
+  const grad = new Shaped(c, "grad", (j) => (takesOut(req) ? (list ? `${out}?.[${j}]` : out) : undefined), lines);
   const text = call(core, c, (p) => (p.adjointOf ? grad.slot(p.adjointOf) : extra(p)));
   lines.push(valueTo ? `  const ${valueTo} = ${text};` : `  ${text};`);
   const outs = new Outputs(core.func, core.scalars, core.refs);
@@ -112,12 +111,13 @@ function gradientLines(core: CoreRef, c: EntryContext, lines: string[], valueTo:
 
 function gradEntry(core: CoreRef, c: EntryContext, name: string): string {
   const { req } = c;
+  const { out, value } = locals(c);
   const vg = req.mode === "valueAndGrad";
   const lines: string[] = takesOut(req) ? [checkShapedOut(c, name)] : [];
-  const results = gradientLines(core, c, lines, vg ? "value" : undefined, () => undefined);
-  returnShaped(c, lines, results, vg ? "value" : undefined, `${name}_pair`);
+  const results = gradientLines(core, c, lines, vg ? value : undefined, () => undefined);
+  returnShaped(c, lines, results, vg ? value : undefined, `${name}_pair`);
   const outType = shapedType(req);
-  const extra: [string, string][] = takesOut(req) ? [["out?", `: ${outType}`]] : [];
+  const extra: [string, string][] = takesOut(req) ? [[`${out}?`, `: ${outType}`]] : [];
   return fn(name, signature(c, extra), vg ? `[number, ${outType}]` : outType, lines, c);
 }
 
@@ -127,16 +127,17 @@ function resultType(f: Func): string {
 
 function vjpEntry(cores: Cores, c: EntryContext, name: string): string {
   const { req } = c;
+  const { out, value, cotangent } = locals(c);
   const primal = cores.primal!;
   const valueType = resultType(primal.func);
   const outType = shapedType(req);
   const inner: string[] = [checkCotangent(c, name, valueType === "number")];
-  const results = gradientLines(cores.vjp!, c, inner, undefined, (p) => (p.cotangentOf ? "cotangent" : undefined));
+  const results = gradientLines(cores.vjp!, c, inner, undefined, (p) => (p.cotangentOf ? cotangent : undefined));
   returnShaped(c, inner, results, undefined, "");
-  const pullback = `(cotangent${c.ts ? `: ${valueType}` : ""})${c.ts ? `: ${outType}` : ""} => {\n${inner.map((l) => `  ${l}`).join("\n")}\n  }`;
+  const pullback = `(${cotangent}${c.ts ? `: ${valueType}` : ""})${c.ts ? `: ${outType}` : ""} => {\n${inner.map((l) => `  ${l}`).join("\n")}\n  }`;
   const lines = takesOut(req) ? [checkShapedOut(c, name)] : [];
-  lines.push(`  const value = ${call(primal, c, () => undefined)};`, `  return [value, ${pullback}];`);
-  const extra: [string, string][] = takesOut(req) ? [["out?", `: ${outType}`]] : [];
+  lines.push(`  const ${value} = ${call(primal, c, () => undefined)};`, `  return [${value}, ${pullback}];`);
+  const extra: [string, string][] = takesOut(req) ? [[`${out}?`, `: ${outType}`]] : [];
   return fn(name, signature(c, extra), `[${valueType}, (cotangent: ${valueType}) => ${outType}]`, lines, c);
 }
 
@@ -147,19 +148,20 @@ function shapedArg(c: EntryContext, base: string, w: Var): string {
 }
 
 function jvpEntry(core: CoreRef, c: EntryContext, name: string): string {
+  const { out, value, tangent, tangentOut } = locals(c);
   const valueType = resultType(core.func);
-  const lines: string[] = [checkVector(c, name, "tangent")];
-  lines.push(`  const value = ${call(core, c, (p) => (p.tangentOf ? shapedArg(c, "tangent", p.tangentOf) : undefined))};`);
-  const tangentOut = new Outputs(core.func, core.scalars, core.refs).tangentOf(core.func.result)!;
+  const lines: string[] = [checkVector(c, name, tangent)];
+  lines.push(`  const ${value} = ${call(core, c, (p) => (p.tangentOf ? shapedArg(c, tangent, p.tangentOf) : undefined))};`);
+  const slot = new Outputs(core.func, core.scalars, core.refs).tangentOf(core.func.result)!;
   if (valueType === "number") {
-    lines.push(`  return [value, ${tangentOut}];`);
+    lines.push(`  return [${value}, ${slot}];`);
   } else {
-    lines.push(`  const tangentOut = ${tangentOut}${c.ts ? ` as ${valueType}` : ""};`);
-    lines.push("  if (out === undefined) return [value, tangentOut];", checkTangentOut(c, name, "tangentOut"), "  out.set(tangentOut);");
-    lines.push(...reusedPair(c, `${name}_pair`, "value", `[${valueType}, ${valueType}]`));
+    lines.push(`  const ${tangentOut} = ${slot}${c.ts ? ` as ${valueType}` : ""};`);
+    lines.push(`  if (${out} === undefined) return [${value}, ${tangentOut}];`, checkTangentOut(c, name, tangentOut), `  ${out}.set(${tangentOut});`);
+    lines.push(...reusedPair(c, `${name}_pair`, value, `[${valueType}, ${valueType}]`));
   }
-  const extra: [string, string][] = [["tangent", `: ${shapedType(c.req)}`]];
-  if (valueType !== "number") extra.push(["out?", `: ${valueType}`]);
+  const extra: [string, string][] = [[tangent, `: ${shapedType(c.req)}`]];
+  if (valueType !== "number") extra.push([`${out}?`, `: ${valueType}`]);
   return fn(name, signature(c, extra), `[${valueType}, ${valueType}]`, lines, c);
 }
 
@@ -181,46 +183,47 @@ function hvpLines(core: CoreRef, c: EntryContext, lines: string[], v: string, gi
 
 function hvpEntry(core: CoreRef, c: EntryContext, name: string): string {
   const { req } = c;
-  const lines: string[] = [checkVector(c, name, "v")];
+  const { out, v } = locals(c);
+  const lines: string[] = [checkVector(c, name, v)];
   if (takesOut(req)) lines.push(checkShapedOut(c, name));
-  const results = hvpLines(core, c, lines, "v", (j) => (takesOut(req) ? (req.wrtIsList ? `out?.[${j}]` : "out") : undefined));
+  const results = hvpLines(core, c, lines, v, (j) => (takesOut(req) ? (req.wrtIsList ? `${out}?.[${j}]` : out) : undefined));
   returnShaped(c, lines, results, undefined, "");
   const type = shapedType(req);
-  const extra: [string, string][] = [["v", `: ${type}`]];
-  if (takesOut(req)) extra.push(["out?", `: ${type}`]);
+  const extra: [string, string][] = [[v, `: ${type}`]];
+  if (takesOut(req)) extra.push([`${out}?`, `: ${type}`]);
   return fn(name, signature(c, extra), type, lines, c);
 }
 
 /** `const n = ...` counting the scalar inputs of the wrt arguments; returns per-var size expressions. */
 function flatSizes(c: EntryContext, flat: Var[], lines: string[]): string[] {
   const sizes = flat.map((w) => (isArrayType(w.type) ? `${primalArg(c, w)}.length` : "1"));
-  lines.push(`  const n = ${sizes.join(" + ") || "0"};`);
+  lines.push(`  const ${locals(c).n} = ${sizes.join(" + ") || "0"};`);
   return sizes;
 }
 
 function hessianEntry(core: CoreRef, c: EntryContext, name: string): string {
   const { req } = c;
+  const { out, n, H, v, row, e } = locals(c);
   const lines: string[] = [];
   const flat = flatWrt(core.func, req);
   const sizes = flatSizes(c, flat, lines);
-  lines.push(checkMatrixOut(c, name, "n * n"), "  const H = out ?? new Float64Array(n * n);");
+  lines.push(checkMatrixOut(c, name, `${n} * ${n}`), `  const ${H} = ${out} ?? new Float64Array(${n} * ${n});`);
   // The direction: a unit vector shaped like the wrt arguments, moved along by `seed`.
   const dir = new Shaped(c, "direction", () => undefined, lines);
   const entries = req.wrt.map((w, j) => (req.kinds[w].k === "num" ? "0" : dir.holders[j]));
   const vType = c.ts ? `: ${shapedType(req)}` : "";
-  lines.push(req.wrtIsList ? `  const v${vType} = [${entries.join(", ")}];` : `  ${entries[0] === "0" ? "let" : "const"} v = ${entries[0]};`);
+  lines.push(req.wrtIsList ? `  const ${v}${vType} = [${entries.join(", ")}];` : `  ${entries[0] === "0" ? "let" : "const"} ${v} = ${entries[0]};`);
   const body: string[] = [];
-  const hv = hvpLines(core, c, body, "v", () => undefined);
-  lines.push("  let row = 0;");
+  const hv = hvpLines(core, c, body, v, () => undefined);
+  lines.push(`  let ${row} = 0;`);
   flat.forEach((w, i) => {
     const slot = setDirection(c, dir, w);
-    const loop = isArrayType(w.type) ? `for (let e = 0; e < ${sizes[i]}; e++)` : "for (let e = 0; e < 1; e++)";
-    lines.push(`  ${loop} {`, `    ${slot.set("e", "1")}`, ...body.map((l) => `  ${l}`));
+    lines.push(`  for (let ${e} = 0; ${e} < ${isArrayType(w.type) ? sizes[i] : "1"}; ${e}++) {`, `    ${slot.set(e, "1")}`, ...body.map((l) => `  ${l}`));
     lines.push(...copyRow(c, flat, sizes, hv).map((l) => `    ${l}`));
-    lines.push(`    ${slot.set("e", "0")}`, "    row++;", "  }");
+    lines.push(`    ${slot.set(e, "0")}`, `    ${row}++;`, "  }");
   });
-  lines.push("  return H;");
-  return fn(name, signature(c, [["out?", ": Float64Array"]]), "Float64Array", lines, c);
+  lines.push(`  return ${H};`);
+  return fn(name, signature(c, [[`${out}?`, ": Float64Array"]]), "Float64Array", lines, c);
 }
 
 /** Setting one entry of the direction vector for flat var `w`. */
@@ -230,41 +233,45 @@ function setDirection(c: EntryContext, dir: Shaped, w: Var): { set: (e: string, 
   if (isArrayType(w.type)) return { set: (e, value) => `${dir.slot(w)}[${e}] = ${value};` };
   if (kind.k === "obj") return { set: (_e, value) => `${access(dir.holders[j], w)} = ${value};` };
   // A number wrt: its direction lives in the list (or is v itself).
-  return { set: (_e, value) => (c.req.wrtIsList ? `v[${j}] = ${value};` : `v = ${value};`) };
+  const { v } = locals(c);
+  return { set: (_e, value) => (c.req.wrtIsList ? `${v}[${j}] = ${value};` : `${v} = ${value};`) };
 }
 
 /** Copies a flattened Hv (shaped results) into row `row` of H. */
 function copyRow(c: EntryContext, flat: Var[], sizes: string[], hv: string[]): string[] {
-  const out: string[] = ["let col = row * n;"];
+  const { n, H, row, col, k } = locals(c);
+  const lines: string[] = [`let ${col} = ${row} * ${n};`];
   flat.forEach((w, i) => {
     const j = c.req.wrt.indexOf(w.param!);
     const src = access(hv[j], w);
-    if (isArrayType(w.type)) out.push(`for (let k = 0; k < ${sizes[i]}; k++) H[col++] = ${src}[k];`);
-    else out.push(`H[col++] = ${src};`);
+    if (isArrayType(w.type)) lines.push(`for (let ${k} = 0; ${k} < ${sizes[i]}; ${k}++) ${H}[${col}++] = ${src}[${k}];`);
+    else lines.push(`${H}[${col}++] = ${src};`);
   });
-  return out;
+  return lines;
 }
 
 function jacobianEntry(cores: Cores, c: EntryContext, name: string): string {
+  const { out, value, n, m, J } = locals(c);
   const lines: string[] = [];
   const primal = cores.primal!;
-  lines.push(`  const value = ${call(primal, c, () => undefined)};`);
-  lines.push(`  const m = ${primal.func.result.type === "num" ? "1" : "value.length"};`);
+  lines.push(`  const ${value} = ${call(primal, c, () => undefined)};`);
+  lines.push(`  const ${m} = ${primal.func.result.type === "num" ? "1" : `${value}.length`};`);
   const flat = flatWrt(primal.func, c.req);
   const sizes = flatSizes(c, flat, lines);
-  lines.push(checkMatrixOut(c, name, "m * n", "m"), "  const J = out ?? new Float64Array(m * n);");
+  lines.push(checkMatrixOut(c, name, `${m} * ${n}`, m), `  const ${J} = ${out} ?? new Float64Array(${m} * ${n});`);
   const mode = c.req.jacobianMode ?? "auto";
   const fwd = cores.jvp ? jacobianForward(cores.jvp, c, flat, sizes) : [];
   const rev = cores.vjp ? jacobianReverse(cores.vjp, c, flat, sizes) : [];
-  if (mode === "auto") lines.push("  if (n <= m) {", ...fwd.map((l) => `  ${l}`), "  } else {", ...rev.map((l) => `  ${l}`), "  }");
+  if (mode === "auto") lines.push(`  if (${n} <= ${m}) {`, ...fwd.map((l) => `  ${l}`), "  } else {", ...rev.map((l) => `  ${l}`), "  }");
   else lines.push(...(mode === "forward" ? fwd : rev));
-  lines.push("  return J;");
-  return fn(name, signature(c, [["out?", ": Float64Array"]]), "Float64Array", lines, c);
+  lines.push(`  return ${J};`);
+  return fn(name, signature(c, [[`${out}?`, ": Float64Array"]]), "Float64Array", lines, c);
 }
 
 /** Forward Jacobian: `width` columns per sweep of the vector-mode JVP core. */
 function jacobianForward(core: CoreRef, c: EntryContext, flat: Var[], sizes: string[]): string[] {
   const f = core.func;
+  const { n, m, J, col, k, r, dots, seedAt, index, direction, amount } = locals(c);
   const width = core.width ?? 1;
   const lines: string[] = [];
   // Seeds: one interleaved tangent array per array input, `width` numbers per scalar input.
@@ -283,44 +290,45 @@ function jacobianForward(core: CoreRef, c: EntryContext, flat: Var[], sizes: str
   };
   const outs = new Outputs(f, core.scalars, core.refs);
   const scalarResult = f.result.type === "num";
-  lines.push(`  for (let col = 0; col < n; col += ${width}) {`);
-  lines.push(`    for (let k = 0; k < ${width} && col + k < n; k++) seedAt(col + k, k, 1);`);
+  const seedEach = (amount: string) => `    for (let ${k} = 0; ${k} < ${width} && ${col} + ${k} < ${n}; ${k}++) ${seedAt}(${col} + ${k}, ${k}, ${amount});`;
+  lines.push(`  for (let ${col} = 0; ${col} < ${n}; ${col} += ${width}) {`, seedEach("1"));
   lines.push(`    ${call(core, c, args)};`);
   if (scalarResult) {
-    for (let k = 0; k < width; k++) lines.push(`    if (col + ${k} < n) J[col + ${k}] = ${outs.tangentOf(f.result, k)};`);
+    for (let d = 0; d < width; d++) lines.push(`    if (${col} + ${d} < ${n}) ${J}[${col} + ${d}] = ${outs.tangentOf(f.result, d)};`);
   } else {
-    lines.push(`    const dots = ${outs.tangentOf(f.result)};`);
-    lines.push(`    for (let r = 0; r < m; r++) for (let k = 0; k < ${width} && col + k < n; k++) J[r * n + col + k] = dots[r * ${width} + k];`);
+    lines.push(`    const ${dots} = ${outs.tangentOf(f.result)};`);
+    lines.push(`    for (let ${r} = 0; ${r} < ${m}; ${r}++) for (let ${k} = 0; ${k} < ${width} && ${col} + ${k} < ${n}; ${k}++) ${J}[${r} * ${n} + ${col} + ${k}] = ${dots}[${r} * ${width} + ${k}];`);
   }
-  lines.push(`    for (let k = 0; k < ${width} && col + k < n; k++) seedAt(col + k, k, 0);`, "  }");
+  lines.push(seedEach("0"), "  }");
   // seedAt(index, direction, amount): direction `direction` gets `amount` at flat input `index`.
   const cases = flat.map((w, i) => {
     const s = seeds.get(key(w))!;
-    const set = isArrayType(w.type) ? `${s}[index * ${width} + direction] = amount` : `${s}[direction] = amount`;
-    return `    if (index < ${sizes[i]}) { ${set}; return; }\n    index -= ${sizes[i]};`;
+    const set = isArrayType(w.type) ? `${s}[${index} * ${width} + ${direction}] = ${amount}` : `${s}[${direction}] = ${amount}`;
+    return `    if (${index} < ${sizes[i]}) { ${set}; return; }\n    ${index} -= ${sizes[i]};`;
   });
-  const typed = c.ts ? "index: number, direction: number, amount: number" : "index, direction, amount";
-  return [`  function seedAt(${typed}) {\n${cases.join("\n")}\n  }`, ...lines];
+  const typed = [index, direction, amount].map((p) => (c.ts ? `${p}: number` : p)).join(", ");
+  return [`  function ${seedAt}(${typed}) {\n${cases.join("\n")}\n  }`, ...lines];
 }
 
 /** Reverse Jacobian: one pullback per output, each filling a row. */
 function jacobianReverse(core: CoreRef, c: EntryContext, flat: Var[], sizes: string[]): string[] {
   const f = core.func;
+  const { n, m, J, r, col, k, cotangent } = locals(c);
   const lines: string[] = [];
   const scalarResult = f.result.type === "num";
   const grad = new Shaped(c, "row", () => undefined, lines);
-  if (!scalarResult) lines.push(`  const cotangent = new ${f.result.type === "f32[]" ? "Float32Array" : "Float64Array"}(m);`);
+  if (!scalarResult) lines.push(`  const ${cotangent} = new ${f.result.type === "f32[]" ? "Float32Array" : "Float64Array"}(${m});`);
   const outs = new Outputs(f, core.scalars, core.refs);
-  lines.push("  for (let r = 0; r < m; r++) {");
-  if (!scalarResult) lines.push("    cotangent[r] = 1;");
-  lines.push(`    ${call(core, c, (p) => (p.cotangentOf ? (scalarResult ? "1" : "cotangent") : p.adjointOf ? grad.slot(p.adjointOf) : undefined))};`);
-  lines.push("    let col = r * n;");
+  lines.push(`  for (let ${r} = 0; ${r} < ${m}; ${r}++) {`);
+  if (!scalarResult) lines.push(`    ${cotangent}[${r}] = 1;`);
+  lines.push(`    ${call(core, c, (p) => (p.cotangentOf ? (scalarResult ? "1" : cotangent) : p.adjointOf ? grad.slot(p.adjointOf) : undefined))};`);
+  lines.push(`    let ${col} = ${r} * ${n};`);
   flat.forEach((w, i) => {
     const src = isArrayType(w.type) ? grad.slot(w) : outs.adjointOf(w) ?? "0";
-    if (isArrayType(w.type)) lines.push(`    for (let k = 0; k < ${sizes[i]}; k++) J[col++] = ${src}[k];`);
-    else lines.push(`    J[col++] = ${src};`);
+    if (isArrayType(w.type)) lines.push(`    for (let ${k} = 0; ${k} < ${sizes[i]}; ${k}++) ${J}[${col}++] = ${src}[${k}];`);
+    else lines.push(`    ${J}[${col}++] = ${src};`);
   });
-  if (!scalarResult) lines.push("    cotangent[r] = 0;");
+  if (!scalarResult) lines.push(`    ${cotangent}[${r}] = 0;`);
   lines.push("  }");
   return lines;
 }

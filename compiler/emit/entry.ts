@@ -18,6 +18,28 @@ export interface EntryContext {
   args: string[];
 }
 
+/** Names the entry checks (checks.ts) write as they are: reserved before the parameters are named. */
+export const ENTRY_LOCALS = ["out", "value", "cotangent"];
+
+const LOCALS = [
+  "out", "value", "cotangent", "n", "m", "J", "H", "v", "row", "col", "k", "e", "r", "dots",
+  "tangent", "tangentOut", "seedAt", "index", "direction", "amount",
+] as const;
+
+export type Locals = Record<(typeof LOCALS)[number], string>;
+
+const claimed = new WeakMap<EntryContext, Locals>();
+
+/**
+ * The entry's own locals (`out`, `value`, `n`, ...), claimed on first use after the
+ * parameters were: parameters keep their source names, a local named like one gets another.
+ */
+export function locals(c: EntryContext): Locals {
+  let l = claimed.get(c);
+  if (!l) claimed.set(c, (l = Object.fromEntries(LOCALS.map((n) => [n, ENTRY_LOCALS.includes(n) ? n : c.names.claim(n)])) as Locals));
+  return l;
+}
+
 export function kindType(kind: Kind): string {
   switch (kind.k) {
     case "num": return "number";
