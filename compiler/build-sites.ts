@@ -24,6 +24,8 @@ export interface RequestSite {
 const MODES: Record<string, Mode> = {
   grad: "grad", valueAndGrad: "valueAndGrad", jvp: "jvp", vjp: "vjp", jacobian: "jacobian", hvp: "hvp", hessian: "hessian",
 };
+/** The API functions whose calls are request sites. */
+export const API_FUNCTIONS = new Set(Object.keys(MODES));
 const WRT_HINT = "Write wrt as a parameter name, an index, or an array of those, e.g. { wrt: \"w\" } or { wrt: [0, 1] }.";
 
 /**

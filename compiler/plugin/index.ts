@@ -1,0 +1,74 @@
+// The bundler plugin, one implementation for Vite, Rollup, esbuild and webpack (unplugin):
+// a module that calls grad/valueAndGrad/… from "gradc" gets those calls replaced by
+// imports of its derivatives, compiled at build time into a generated module that imports
+// only "gradc/runtime". A site gradc cannot compile fails the build, with file:line:col.
+import * as path from "node:path";
+import { createUnplugin, type SourceMapCompact } from "unplugin";
+import { compileModule, generatedPath } from "../compile-module.js";
+import type { SourceMap } from "../emit/source-map.js";
+import { createProject, fileSystemOf, parseTsModule } from "../parse/typescript.js";
+import { rewriteSites } from "./rewrite.js";
+
+export interface GradcPluginOptions {
+  /** Modules to transform: path patterns (RegExp, or strings matched as path suffixes/substrings); default every .ts/.js module outside node_modules. */
+  include?: (string | RegExp)[] | string | RegExp;
+  /** Modules to leave alone. */
+  exclude?: (string | RegExp)[] | string | RegExp;
+  /** Module specifier the generated code imports the runtime from (default "gradc/runtime"). */
+  runtime?: string;
+}
+
+const VIRTUAL = "\0gradc:";
+const SCRIPT = /\.(m|c)?[jt]sx?$/;
+
+export const unpluginGradc = createUnplugin((options: GradcPluginOptions | undefined = {}) => {
+  const project = createProject();
+  /** Generated modules by id. */
+  const generated = new Map<string, { code: string; map: SourceMapCompact | undefined }>();
+  const included = filter(options.include, options.exclude);
+  return {
+    name: "gradc",
+    enforce: "pre",
+    resolveId(id) {
+      return generated.has(id) ? id : null;
+    },
+    loadInclude: (id) => id.startsWith(VIRTUAL),
+    load(id) {
+      return generated.get(id) ?? null;
+    },
+    transformInclude: (id) => SCRIPT.test(cleanId(id)) && !id.startsWith(VIRTUAL) && included(cleanId(id)),
+    async transform(code, id) {
+      if (!/from\s*["']gradc["']/.test(code)) return null;
+      const file = cleanId(id);
+      fileSystemOf(project).refresh();
+      const output = generatedPath(file, "js");
+      const compiled = await compileModule(code, file, { project, sites: "all", lang: "js", runtimeImport: options.runtime, outputPath: output, format: false, header: false });
+      if (compiled.diagnostics.length > 0) this.error(compiled.diagnostics[0].message);
+      for (const input of compiled.inputs) if (input !== file) this.addWatchFile(input);
+      if (compiled.code === undefined) return null;
+      const virtualId = `${VIRTUAL}${output}?${compiled.hash ?? ""}`;
+      generated.set(virtualId, { code: compiled.code, map: compiled.map && bundlerMap(compiled.map) });
+      const s = rewriteSites(code, parseTsModule(project, file).sourceFile, compiled.sites, virtualId);
+      return { code: s.toString(), map: s.generateMap({ hires: true, source: file, includeContent: true }) };
+    },
+  };
+});
+
+/** A map as bundlers take it (mutable arrays; they add to it). */
+function bundlerMap(map: SourceMap): SourceMapCompact {
+  return { version: map.version, file: map.file ?? undefined, mappings: map.mappings, names: [...map.names], sources: map.sources.map((s) => s ?? ""), sourcesContent: [...(map.sourcesContent ?? [])] };
+}
+
+/** The module path without a bundler's query or loader prefix. */
+function cleanId(id: string): string {
+  return id.replace(/[?#].*$/, "");
+}
+
+function filter(include: GradcPluginOptions["include"], exclude: GradcPluginOptions["exclude"]): (file: string) => boolean {
+  const list = (p: GradcPluginOptions["include"]) => (p === undefined ? [] : Array.isArray(p) ? p : [p]);
+  const matches = (file: string, p: string | RegExp) => (typeof p === "string" ? file.includes(p) || file.endsWith(path.normalize(p)) : p.test(file));
+  const inc = list(include);
+  const exc = list(exclude);
+  return (file) =>
+    (inc.length === 0 ? !file.includes(`${path.sep}node_modules${path.sep}`) : inc.some((p) => matches(file, p))) && !exc.some((p) => matches(file, p));
+}
