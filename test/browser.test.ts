@@ -2,6 +2,8 @@
 // (default-src 'self'; script-src 'self'), in headless Chromium:
 // - the build path: a loss compiled with gradc's build(), bundled by Vite, computes its
 //   gradient with no CSP violation, and the bundle evaluates no strings;
+// - the plugin path: a page whose module calls valueAndGrad from "gradc", bundled by Vite with
+//   gradc's plugin, runs with no CSP violation and holds none of the compiler;
 // - the run-time path: grad(f) throws gradc's GradcError naming the build path under the
 //   CSP, and the same bundle served without the CSP computes the gradient.
 // Needs Chromium at /usr/bin/chromium (or GRADC_CHROMIUM; .ci/run installs it): without it the
@@ -11,11 +13,12 @@ import * as path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { build } from "../compiler/build.js";
+import gradcVite from "../compiler/plugin/vite.js";
 import { maxRelError, numericGradient } from "../runtime/numeric.js";
 import { loss } from "./browser/pages/build-path/loss.js";
 import { f } from "./browser/pages/run-time/f.js";
 import {
-  bundlePage, CHROMIUM, chromiumInstalled, copyPage, CSP, launchChromium, openPage, serveDir,
+  bundlePage, CHROMIUM, chromiumInstalled, copyPage, CSP, jsFiles, launchChromium, openPage, serveDir,
   stringEvalSites, tempDir, type PageReport, type Server,
 } from "./browser/harness.js";
 
@@ -91,15 +94,44 @@ describe.skipIf(missing)(`gradc in Chromium under ${CSP}${skipped}`, () => {
       expect(page.result).toMatchObject({ ok: true });
     });
 
-    test("its value and gradient match the loss and its central differences in Node", () => {
-      const r = page.result;
-      if (!r?.ok) throw new Error(`page failed: ${JSON.stringify(r)}`);
-      const p = { w: Float64Array.from(r.point.w), b: r.point.b };
-      const args = [p, Float64Array.from(r.point.x), Float64Array.from(r.point.y)] as const;
-      expect(maxRelError(r.value, loss(...args))).toBeLessThan(1e-12);
-      const numeric = numericGradient(loss, args, 0) as { w: Float64Array; b: number };
-      expect(maxRelError({ w: Float64Array.from(r.grad.w), b: r.grad.b }, numeric)).toBeLessThan(1e-5);
-      expect(Math.abs(r.grad.b)).toBeGreaterThan(1e-3); // not a vacuous zero gradient
+    test("its value and gradient match the loss and its central differences in Node", () => checkNumbers(page.result));
+  });
+
+  /** The page's value and gradient against the loss and its central differences in Node. */
+  function checkNumbers(r: BuildPageResult | undefined): void {
+    if (!r?.ok) throw new Error(`page failed: ${JSON.stringify(r)}`);
+    const p = { w: Float64Array.from(r.point.w), b: r.point.b };
+    const args = [p, Float64Array.from(r.point.x), Float64Array.from(r.point.y)] as const;
+    expect(maxRelError(r.value, loss(...args))).toBeLessThan(1e-12);
+    const numeric = numericGradient(loss, args, 0) as { w: Float64Array; b: number };
+    expect(maxRelError({ w: Float64Array.from(r.grad.w), b: r.grad.b }, numeric)).toBeLessThan(1e-5);
+    expect(Math.abs(r.grad.b)).toBeGreaterThan(1e-3); // not a vacuous zero gradient
+  }
+
+  describe("plugin path: Vite with gradc/vite", () => {
+    let out: string;
+    let page: PageReport<BuildPageResult>;
+
+    beforeAll(async () => {
+      copyPage("build-path", tmp.dir);
+      const root = copyPage("plugin", tmp.dir);
+      out = await bundlePage({ root, outDir: path.join(tmp.dir, "plugin-dist"), plugins: [gradcVite()] });
+      page = await open<BuildPageResult>(out, CSP);
+    }, HOOK_TIMEOUT);
+
+    test("the bundle evaluates no strings and holds none of the compiler", () => {
+      expect(stringEvalSites(out)).toEqual([]);
+      const js = jsFiles(out).map((f) => readFileSync(f, "utf8")).join("\n");
+      expect(js).toContain("call:`valueAndGrad(loss)`"); // the generated entry's spec
+      for (const trace of [/\bacorn\b/, /ts-morph/, /\bprettier\b/, /ecmaVersion/]) expect(js).not.toMatch(trace);
+    });
+
+    test("the page runs with no CSP violation or error, and its numbers are right", () => {
+      expect(page.violations).toEqual([]);
+      expect(page.pageErrors).toEqual([]);
+      expect(page.consoleErrors).toEqual([]);
+      expect(page.failedRequests).toEqual([]);
+      checkNumbers(page.result);
     });
   });
 
