@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { maxRelError, numericGradient } from "../runtime/numeric.js";
+import gradcVite from "../compiler/plugin/vite.js";
 import { bundlers, type Bundler } from "./plugin/bundlers.js";
 
 const APP = path.join(import.meta.dirname, "plugin", "app");
@@ -76,5 +77,40 @@ describe("the plugin refuses what it cannot compile", () => {
     writeFileSync(path.join(dir, "main.ts"), 'import { make } from "./model";\nexport const g = make(2)(3);\n');
     const esbuild = bundlers.find((b) => b.name === "esbuild")!;
     await expect(esbuild.build(dir, path.join(work, "bad-out"))).rejects.toThrow(/model\.ts:4:15: 'f' is not a function declared in or imported into this module/);
+  }, 60_000);
+});
+
+describe("the plugin in Vite's dev server", () => {
+  it("editing the loss, or a helper it calls, re-generates its derivative", async () => {
+    const { createServer } = await import("vite");
+    const dir = path.join(work, "dev");
+    cpSync(APP, dir, { recursive: true });
+    const server = await createServer({
+      root: dir, configFile: false, logLevel: "silent", plugins: [gradcVite()],
+      resolve: { alias: [{ find: /^gradc\/runtime$/, replacement: path.join(import.meta.dirname, "..", "runtime", "index.ts") }] },
+      server: { middlewareMode: true, watch: { usePolling: true, interval: 50 } },
+    });
+    try {
+      const load = async () => (await server.ssrLoadModule(path.join(dir, "main.ts"))) as App;
+      const check = (app: App) => expect(maxRelError(app.results.gradP, numericGradient(app.loss, [app.p, app.x, app.y], 0))).toBeLessThan(1e-5);
+      const before = await load();
+      check(before);
+      const edits: [string, string, string][] = [["model.ts", "0.5 * (p.b[0]", "2.5 * (p.b[0]"], ["helpers.ts", "Math.log(1 + Math.exp(z))", "Math.log(2 + Math.exp(z))"]];
+      let last = before.results.gradP.b[0];
+      for (const [file, from, to] of edits) {
+        const target = path.join(dir, file);
+        writeFileSync(target, readFileSync(target, "utf8").replace(from, to));
+        let now = await load();
+        for (let tries = 0; now.results.gradP.b[0] === last && tries < 100; tries++) {
+          await new Promise((r) => setTimeout(r, 100));
+          now = await load();
+        }
+        expect(now.results.gradP.b[0], `after editing ${file}`).not.toBe(last);
+        check(now);
+        last = now.results.gradP.b[0];
+      }
+    } finally {
+      await server.close();
+    }
   }, 60_000);
 });

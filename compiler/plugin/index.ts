@@ -26,6 +26,8 @@ export const unpluginGradc = createUnplugin((options: GradcPluginOptions | undef
   /** Generated modules by id. */
   const generated = new Map<string, { code: string; map: SourceMapCompact | undefined }>();
   const included = filter(options.include, options.exclude);
+  /** Modules with request sites, by the files their derivatives were made from. */
+  const dependents = new Map<string, Set<string>>();
   return {
     name: "gradc",
     enforce: "pre",
@@ -44,12 +46,25 @@ export const unpluginGradc = createUnplugin((options: GradcPluginOptions | undef
       const output = generatedPath(file, "js");
       const compiled = await compileModule(code, file, { project, sites: "all", lang: "js", runtimeImport: options.runtime, outputPath: output, format: false, header: false });
       if (compiled.diagnostics.length > 0) this.error(compiled.diagnostics[0].message);
-      for (const input of compiled.inputs) if (input !== file) this.addWatchFile(input);
+      for (const input of compiled.inputs) {
+        if (input === file) continue;
+        this.addWatchFile(input);
+        dependents.set(input, (dependents.get(input) ?? new Set()).add(file));
+      }
       if (compiled.code === undefined) return null;
       const virtualId = `${VIRTUAL}${output}?${compiled.hash ?? ""}`;
       generated.set(virtualId, { code: compiled.code, map: compiled.map && bundlerMap(compiled.map) });
       const s = rewriteSites(code, parseTsModule(project, file).sourceFile, compiled.sites, virtualId);
       return { code: s.toString(), map: s.generateMap({ hires: true, source: file, includeContent: true }) };
+    },
+    vite: {
+      // A helper the derivative inlined changed: the module with the site is compiled again.
+      hotUpdate({ file, modules }) {
+        const graph = this.environment.moduleGraph;
+        const stale = [...(dependents.get(file) ?? [])].flatMap((id) => [...(graph.getModulesByFile(id) ?? [])]);
+        for (const m of stale) graph.invalidateModule(m);
+        return stale.length ? [...modules, ...stale] : undefined;
+      },
     },
   };
 });
