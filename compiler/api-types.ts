@@ -4,6 +4,9 @@
 // `wrt` by index gives the exact parameter type. Parameter names are not part of
 // TypeScript function types, so `wrt` by name cannot pick its parameter: it gives
 // the union of f's differentiable parameter types (exact when f has one of them).
+// An index must be that of a differentiable parameter, so an index computed at run
+// time (type number) is refused when f has a fixed number of parameters: narrow it
+// (`w as 0 | 1`) or pass the options as `GradOptions<any>`.
 import type { CheckpointSpec, JacobianMode } from "./request.js";
 
 /** f for grad, valueAndGrad, hvp, hessian, gradCheck. */
