@@ -144,7 +144,7 @@ function makeDerivative(
         // The generated text is shared; each derivative function instantiates its own code.
         let body = modules.get(key);
         if (body === undefined) modules.set(key, (body = derivativeBody({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode, checkpoint: opts.checkpoint })));
-        const entry = compileFunction(["Tape", KERNELS, ...CHECK_FUNCTIONS], `${body}\nreturn entry;`)(Tape, kernels, outError, vectorError, cotangentError);
+        const entry = compileFunction(["Tape", KERNELS, ...CHECK_FUNCTIONS], body)(Tape, kernels, outError, vectorError, cotangentError);
         spec = { entry, match: matcher(kinds) };
         mine.set(key, spec);
       }

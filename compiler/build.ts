@@ -54,13 +54,15 @@ export async function build(inputs: string[], options: BuildOptions = {}): Promi
       const compiled = await compileModule(text, file, { project, runtimeImport: options.runtimeImport, outputPath: output, emit: options.emit });
       if (compiled.diagnostics.length > 0) throw compiled.diagnostics[0];
       if (compiled.code === undefined) continue;
-      writeFile(output, compiled.code);
+      writeFile(output, `${compiled.code}//# sourceMappingURL=${path.basename(output)}.map\n`);
+      writeFile(`${output}.map`, JSON.stringify(compiled.map));
       result.built.push({ source: file, output, exports: compiled.sites.map((s) => s.exportName) });
     } catch (error) {
       result.failures.push({ file, error });
       // A derivative of the old source must not pass for the current one.
       if (!options.check && existsSync(output) && staleness(output, inputsHash(project, file, options.runtimeImport))) {
         rmSync(output);
+        rmSync(`${output}.map`, { force: true });
         result.removed.push(output);
       }
     }

@@ -10,7 +10,7 @@ import { expect, test } from "vitest";
 const pkg = JSON.parse(readFileSync("package.json", "utf8"));
 
 test("runtime dependencies are the compiler's own; the demo's dataset is a devDependency", () => {
-  expect(Object.keys(pkg.dependencies).sort()).toEqual(["acorn", "prettier", "ts-morph"]);
+  expect(Object.keys(pkg.dependencies).sort()).toEqual(["@jridgewell/gen-mapping", "acorn", "magic-string", "prettier", "ts-morph", "unplugin"]);
   expect(pkg.devDependencies.mnist).toBeDefined();
   expect(pkg.files).toEqual(["dist", "README.md"]);
 });

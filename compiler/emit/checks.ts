@@ -5,7 +5,7 @@
 import type * as ESTree from "acorn";
 import type { EntrySpec, Shape } from "../../runtime/checks.js";
 import { arrayClass, kindTest, type Kind } from "../kinds.js";
-import type { EntryContext } from "./entry.js";
+import { locals, type EntryContext } from "./entry.js";
 
 /** Runtime functions the checks call: imported by build modules, passed in at run time. */
 export const CHECK_FUNCTIONS = ["outError", "vectorError", "cotangentError"];
@@ -55,7 +55,8 @@ const argList = (c: EntryContext) => `[${c.args.join(", ")}]`;
 
 /** `if (out is given and not shaped like the gradient / H·v) throw`. */
 export function checkShapedOut(c: EntryContext, entry: string): string {
-  return `  if (out !== undefined && !(${fitsWrt(c, "out", true)})) ${callCheck(c, "outError", `${spec(c, entry)}, ${argList(c)}, out`)};`;
+  const { out } = locals(c);
+  return `  if (${out} !== undefined && !(${fitsWrt(c, out, true)})) ${callCheck(c, "outError", `${spec(c, entry)}, ${argList(c)}, ${out}`)};`;
 }
 
 /** `if (the tangent / direction in `v` is not shaped like the wrt arguments) throw`. */
@@ -65,16 +66,19 @@ export function checkVector(c: EntryContext, entry: string, v: string): string {
 
 /** `if (out is given and is not a Float64Array of `size` entries) throw` (Hessian, Jacobian; `rows` is m). */
 export function checkMatrixOut(c: EntryContext, entry: string, size: string, rows = "undefined"): string {
-  return `  if (out !== undefined && !(out instanceof Float64Array && out.length === ${size})) ${callCheck(c, "outError", `${spec(c, entry)}, ${argList(c)}, out, ${rows}`)};`;
+  const { out } = locals(c);
+  return `  if (${out} !== undefined && !(${out} instanceof Float64Array && ${out}.length === ${size})) ${callCheck(c, "outError", `${spec(c, entry)}, ${argList(c)}, ${out}, ${rows}`)};`;
 }
 
 /** jvp's out: a float array as long as the result's tangent. */
 export function checkTangentOut(c: EntryContext, entry: string, tangent: string): string {
-  return `  if (!((out instanceof Float64Array || out instanceof Float32Array) && out.length === ${tangent}.length)) ${callCheck(c, "outError", `${spec(c, entry)}, ${argList(c)}, out, undefined, ${tangent}`)};`;
+  const { out } = locals(c);
+  return `  if (!((${out} instanceof Float64Array || ${out} instanceof Float32Array) && ${out}.length === ${tangent}.length)) ${callCheck(c, "outError", `${spec(c, entry)}, ${argList(c)}, ${out}, undefined, ${tangent}`)};`;
 }
 
 /** vjp's pullback: the cotangent is a number for a number-valued f, else a typed array of f's length. */
 export function checkCotangent(c: EntryContext, entry: string, numberValued: boolean): string {
-  const ok = numberValued ? `typeof cotangent === "number"` : "ArrayBuffer.isView(cotangent) && cotangent.length === value.length";
-  return `  if (!(${ok})) ${callCheck(c, "cotangentError", `${spec(c, entry)}, cotangent, value`)};`;
+  const { cotangent, value } = locals(c);
+  const ok = numberValued ? `typeof ${cotangent} === "number"` : `ArrayBuffer.isView(${cotangent}) && ${cotangent}.length === ${value}.length`;
+  return `  if (!(${ok})) ${callCheck(c, "cotangentError", `${spec(c, entry)}, ${cotangent}, ${value}`)};`;
 }

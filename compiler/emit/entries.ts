@@ -5,8 +5,6 @@ import type { GradRequest } from "../request.js";
 import { checkCotangent, checkMatrixOut, checkShapedOut, checkTangentOut, checkVector } from "./checks.js";
 import { access, locals, Outputs, sameVar, Shaped, shapedType, signature, type EntryContext } from "./entry.js";
 
-export { ENTRY_LOCALS } from "./entry.js";
-
 /** Directions a forward-mode Jacobian propagates per sweep. */
 export const JACOBIAN_WIDTH = 8;
 

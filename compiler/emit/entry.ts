@@ -18,9 +18,6 @@ export interface EntryContext {
   args: string[];
 }
 
-/** Names the entry checks (checks.ts) write as they are: reserved before the parameters are named. */
-export const ENTRY_LOCALS = ["out", "value", "cotangent"];
-
 const LOCALS = [
   "out", "value", "cotangent", "n", "m", "J", "H", "v", "row", "col", "k", "e", "r", "dots",
   "tangent", "tangentOut", "seedAt", "index", "direction", "amount",
@@ -36,7 +33,7 @@ const claimed = new WeakMap<EntryContext, Locals>();
  */
 export function locals(c: EntryContext): Locals {
   let l = claimed.get(c);
-  if (!l) claimed.set(c, (l = Object.fromEntries(LOCALS.map((n) => [n, ENTRY_LOCALS.includes(n) ? n : c.names.claim(n)])) as Locals));
+  if (!l) claimed.set(c, (l = Object.fromEntries(LOCALS.map((n) => [n, c.names.claim(n)])) as Locals));
   return l;
 }
 

@@ -8,10 +8,10 @@ import { refuse } from "../errors.js";
 import { dataField, describeKind, pathAccess, type Kind } from "../kinds.js";
 import type { EmitOptions, GradRequest } from "../request.js";
 import { CHECK_FUNCTIONS, usedChecks } from "./checks.js";
-import { ENTRY_LOCALS, entryFor, JACOBIAN_WIDTH, type Cores } from "./entries.js";
+import { entryFor, JACOBIAN_WIDTH, type Cores } from "./entries.js";
 import { emitFunction, KERNELS, outputSlots, tapeName } from "./js.js";
 import { Names } from "./names.js";
-import { lineOf, type Origin } from "./source-map.js";
+import { inlineMapComment, lineOf, moduleMap, runtimeSourceName, type Origin } from "./source-map.js";
 
 /** One derivative of a module: its header comment, module-level state and functions. */
 export interface Part {
@@ -85,11 +85,19 @@ export function emitGradModule(req: GradRequest, opts: EmitOptions): string {
   return module.print(opts.runtimeImport);
 }
 
-/** JavaScript for the run-time path: no imports (it passes Tape, kernels and the check functions in), the entry named `entry`. */
+/**
+ * The body of the run-time path's `new Function`: no imports (it passes Tape, kernels and
+ * the check functions in), returning the entry; with a `//# sourceURL` naming it in
+ * debuggers and an inline map back to the lines of the differentiated function.
+ */
 export function derivativeBody(req: GradRequest): string {
   const module = new GradModule("js", ["entry"]);
   module.add(req, "entry");
-  return module.body(false);
+  const body = `${module.body(false)}return entry;\n`;
+  const url = `gradc:///${req.fn.name}_${req.mode}.js`;
+  // V8 puts `(function anonymous(<params>\n) {\n` before the body: two lines.
+  const map = moduleMap(body, module.origins, url, runtimeSourceName, 2);
+  return `${body}//# sourceURL=${url}\n${inlineMapComment(map)}\n`;
 }
 
 function derivativePart(module: GradModule, req: GradRequest, exportName: string): Part {
@@ -119,7 +127,6 @@ function derivativePart(module: GradModule, req: GradRequest, exportName: string
   const texts = made.map((m) => emitFunction(m.func, { ts, names: names.fork(), name: m.name, returnValue: m.returnValue, tape, onComment }));
   if (made.some((m) => callsKernels(m.func))) module.use(KERNELS);
   const entryNames = names.fork();
-  for (const local of ENTRY_LOCALS) entryNames.reserve(local);
   const args = paramNames(req).map((n) => entryNames.claim(n));
   const context = { req, ts, names: entryNames, state, args };
   const entry = entryFor(req, cores, context, exportName);

@@ -2,7 +2,6 @@
 // the source line its comment names (`// line 12: …`, `// adjoint of line 12: …`). The
 // emitter records those comments in order; formatting keeps them, so the map is made
 // from the final text.
-import * as path from "node:path";
 import { addMapping, GenMapping, setSourceContent, toEncodedMap, type EncodedSourceMap } from "@jridgewell/gen-mapping";
 import type { SourceText } from "../parse/source.js";
 
@@ -17,26 +16,35 @@ export interface Origin {
   line: number;
 }
 
-/** The map of `code` (written to `file`) whose comments, in order, are `origins`. */
-export function moduleMap(code: string, origins: Origin[], file: string): SourceMap {
-  const map = new GenMapping({ file: path.basename(file) });
+/**
+ * The map of `code` (written to `file`, after `offset` lines of someone else's) whose
+ * comments, in order, are `origins`; `sourceName` says how the map names a source.
+ */
+export function moduleMap(code: string, origins: Origin[], file: string, sourceName: (source: SourceText) => string, offset = 0): SourceMap {
+  const map = new GenMapping({ file: file.split(/[\\/]/).pop() });
   let next = 0;
   let current: Origin | undefined;
   code.split("\n").forEach((text, i) => {
     const trimmed = text.trim();
     if (next < origins.length && trimmed === origins[next].comment) current = origins[next++];
     if (!current?.source || trimmed === "" || trimmed === "}") return;
-    const source = sourceName(current.source, file);
-    addMapping(map, { generated: { line: i + 1, column: text.length - text.trimStart().length }, source, original: { line: current.line, column: 0 } });
+    const source = sourceName(current.source);
+    addMapping(map, { generated: { line: offset + i + 1, column: text.length - text.trimStart().length }, source, original: { line: current.line, column: 0 } });
     setSourceContent(map, source, current.source.text);
   });
   return toEncodedMap(map);
 }
 
-/** A source as the map names it: relative to the generated file, or the run-time compile's own name. */
-function sourceName(source: SourceText, file: string): string {
-  if (source.runtime) return source.file;
-  return path.relative(path.dirname(file), path.resolve(source.file)).split(path.sep).join("/");
+/** How a run-time compile's map names the function it came from: `gradc:///<name>.js`. */
+export function runtimeSourceName(source: SourceText): string {
+  return `gradc:///${source.file.replace(/^<function (.*)>$/, "$1")}.js`;
+}
+
+/** `//# sourceMappingURL=` with the map inline (base64 of its UTF-8 JSON). */
+export function inlineMapComment(map: SourceMap): string {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(JSON.stringify(map))) binary += String.fromCharCode(byte);
+  return `//# sourceMappingURL=data:application/json;base64,${btoa(binary)}`;
 }
 
 /** 1-based line of `offset` in `text`. */
