@@ -66,7 +66,7 @@ export function checkBuild(prog: FuzzProgram, res: CheckResult): void {
     let entry: (...a: unknown[]) => [number, unknown];
     try {
       const req = functionRequest(theProject(), file, "loss", wi, "valueAndGrad");
-      entry = new Function("Tape", `${derivativeBody(req)}\nreturn entry;`)(Tape);
+      entry = new Function("Tape", derivativeBody(req))(Tape);
     } catch (e) {
       const message = e instanceof Error ? `${e.name}: ${e.message}${e instanceof GradcError ? "" : `\n${e.stack}`}` : String(e);
       res.failures.push({ kind: e instanceof GradcError ? "refused" : "crash", wrt, message, args });
