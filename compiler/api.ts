@@ -12,43 +12,45 @@ import * as kernels from "../runtime/kernels/index.js";
 import { GradcError, refuse } from "./errors.js";
 import { kindKey, kindOf, kindTest, type Kind } from "./kinds.js";
 import { parseFunctionSource } from "./parse/acorn.js";
+import { MODES } from "./modes.js";
+import { checkedSchedule, parameterNames, resolveWrt } from "./request-options.js";
 import type { ResolveFn, SourceFn } from "./parse/source.js";
-import type { CheckpointSpec, JacobianMode, Mode } from "./request.js";
+import type { JacobianMode, Mode } from "./request.js";
 import type { GradCheckOptions, GradCheckReport, GradOptions, JacobianOptions, ScalarFn, Shaped, VectorFn, WrtOf, WrtSpec } from "./api-types.js";
 
 /** `(...args) => gradient`, shaped like the wrt argument(s). */
 export function grad<F extends ScalarFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: GradOptions<W> = {}): (...args: Parameters<F>) => Shaped<F, W> {
-  return derivative(f, opts, "grad", 0) as never;
+  return derivative(f, opts, "grad") as never;
 }
 
 /** `(...args) => [value, gradient]`. */
 export function valueAndGrad<F extends ScalarFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: GradOptions<W> = {}): (...args: Parameters<F>) => [number, Shaped<F, W>] {
-  return derivative(f, opts, "valueAndGrad", 0) as never;
+  return derivative(f, opts, "valueAndGrad") as never;
 }
 
 /** `(...args, tangent) => [value, J·tangent]` (forward mode). */
 export function jvp<F extends VectorFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: GradOptions<W> = {}): (...args: [...Parameters<F>, tangent: Shaped<F, W>]) => [ReturnType<F>, ReturnType<F>] {
-  return derivative(f, opts, "jvp", 1) as never;
+  return derivative(f, opts, "jvp") as never;
 }
 
 /** `(...args) => [value, pullback]`, `pullback(cotangent)` returning gradients shaped as `grad` returns them. */
 export function vjp<F extends VectorFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: GradOptions<W> = {}): (...args: Parameters<F>) => [ReturnType<F>, (cotangent: ReturnType<F>) => Shaped<F, W>] {
-  return derivative(f, opts, "vjp", 0) as never;
+  return derivative(f, opts, "vjp") as never;
 }
 
 /** `(...args) => Float64Array`, the m×n Jacobian, row-major. */
 export function jacobian<F extends VectorFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: JacobianOptions<W> = {}): (...args: Parameters<F>) => Float64Array {
-  return derivative(f, opts, "jacobian", 0, (opts as JacobianOptions | undefined)?.mode ?? "auto") as never;
+  return derivative(f, opts, "jacobian", (opts as JacobianOptions | undefined)?.mode ?? "auto") as never;
 }
 
 /** `(...args, v) => H·v` (forward over reverse), shaped like the wrt argument(s). */
 export function hvp<F extends ScalarFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: GradOptions<W> = {}): (...args: [...Parameters<F>, v: Shaped<F, W>]) => Shaped<F, W> {
-  return derivative(f, opts, "hvp", 1) as never;
+  return derivative(f, opts, "hvp") as never;
 }
 
 /** `(...args) => Float64Array`, the n×n Hessian, row-major. */
 export function hessian<F extends ScalarFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: GradOptions<W> = {}): (...args: Parameters<F>) => Float64Array {
-  return derivative(f, opts, "hessian", 0) as never;
+  return derivative(f, opts, "hessian") as never;
 }
 
 interface Specialisation {
@@ -66,7 +68,7 @@ function checkOptions(f: unknown, opts: unknown, mode: Mode | "gradCheck"): void
   if (typeof opts !== "object" || opts === null || Array.isArray(opts)) {
     throw usageError("options", `${mode}(f, opts): opts must be an object such as { wrt: "x" }, not ${describeValue(opts)}.`);
   }
-  const known = mode === "jacobian" ? [...OPTIONS, "mode"] : mode === "gradCheck" ? ["wrt", "functions", "h"] : OPTIONS;
+  const known = mode === "gradCheck" ? ["wrt", "functions", "h"] : [...OPTIONS, ...MODES[mode].options];
   for (const name in opts) {
     if (!known.includes(name)) {
       throw usageError("unknown option", `${mode}(f, opts): unknown option '${name}'${suggest(name, known)}; the options are ${known.join(", ")}.`);
@@ -104,11 +106,11 @@ function suggest(name: string, known: string[]): string {
  * specialisation with a few typeof/instanceof tests, and calls it; anything else
  * goes through the cache (and a compile on a new signature).
  */
-function derivative(f: VectorFn, opts: GradOptions, mode: Mode, extra: number, jacobianMode?: JacobianMode): (...args: any[]) => unknown {
+function derivative(f: VectorFn, opts: GradOptions, mode: Mode, jacobianMode?: JacobianMode): (...args: any[]) => unknown {
   checkOptions(f, opts, mode);
   opts ??= {};
   // Everything is cached on f itself: `grad(f)` called again (say, inside a loop) returns the same function.
-  const request = `${mode}|${jacobianMode ?? ""}|${JSON.stringify(opts.wrt ?? null)}|${functionsKey(opts.functions)}|${JSON.stringify(checkedSchedule(opts.checkpoint) ?? null)}`;
+  const request = `${mode}|${jacobianMode ?? ""}|${JSON.stringify(opts.wrt ?? null)}|${functionsKey(opts.functions)}|${JSON.stringify(checkedSchedule(opts.checkpoint, (m) => usageError("checkpoint", m)) ?? null)}`;
   let cache = compiled.get(f);
   if (!cache) compiled.set(f, (cache = { modules: new Map(), derivatives: new Map() }));
   let byOut = cache.derivatives.get(request);
@@ -116,19 +118,19 @@ function derivative(f: VectorFn, opts: GradOptions, mode: Mode, extra: number, j
   const out = opts.out;
   const known = typeof out === "object" && out !== null ? byOut.withOut.get(out) : out === undefined ? byOut.plain : undefined;
   if (known) return known;
-  const d = makeDerivative(f, opts, mode, extra, request, cache.modules, jacobianMode);
+  const d = makeDerivative(f, opts, mode, request, cache.modules, jacobianMode);
   if (typeof out === "object" && out !== null) byOut.withOut.set(out, d);
   else if (out === undefined) byOut.plain = d;
   return d;
 }
 
 function makeDerivative(
-  f: VectorFn, opts: GradOptions, mode: Mode, extra: number, request: string,
+  f: VectorFn, opts: GradOptions, mode: Mode, request: string,
   modules: Map<string, string>, jacobianMode?: JacobianMode,
 ): (...args: any[]) => unknown {
   const fn = parsed(f);
   const resolve = functionResolver(opts.functions ?? {});
-  const { wrt, list } = resolveWrt(fn, opts.wrt);
+  const { wrt, list } = wrtOf(fn, opts.wrt);
   const mine = new Map<string, Specialisation>();
   // What the arguments of the first call were, for messages when a later call differs.
   let first: string[] | undefined;
@@ -148,7 +150,7 @@ function makeDerivative(
         spec = { entry, match: matcher(kinds) };
         mine.set(key, spec);
       }
-      if (opts.out !== undefined && !list && kinds[wrt[0]].k === "num" && mode !== "jvp" && mode !== "jacobian" && mode !== "hessian") {
+      if (opts.out !== undefined && !list && kinds[wrt[0]].k === "num" && MODES[mode].out === "wrt") {
         const what = mode === "hvp" ? "Hessian-vector product" : "gradient";
         throw usageError("out", `${call}: out is given, but the ${what} with respect to ${paramName(fn, wrt[0])} is a number: there is no buffer to fill (leave out out).`);
       }
@@ -166,7 +168,7 @@ function makeDerivative(
   };
   const params = fn.node.params.map((_, i) => `a${i}`).join(", ");
   // A tangent or vector after f's arguments (jvp, hvp).
-  const all = [params, ...Array.from({ length: extra }, (_, i) => `e${i}`)].filter(Boolean).join(", ");
+  const all = [params, ...Array.from({ length: MODES[mode].extra }, (_, i) => `e${i}`)].filter(Boolean).join(", ");
   const name = `${safeName(fn.name)}_${mode}`;
   // match/entry live in the closure: a call is one kind check and one direct call. The
   // entry checks out, the tangent or direction and the cotangent itself. A number-valued
@@ -254,30 +256,9 @@ function checkedKind(fn: SourceFn, value: unknown, index: number): Kind {
   return kind;
 }
 
-function resolveWrt(fn: SourceFn, spec: WrtSpec | undefined): { wrt: number[]; list: boolean } {
-  const names = fn.node.params.map((p) => (p.type === "Identifier" ? p.name : undefined));
-  const one = (w: string | number): number => {
-    const index = typeof w === "number" ? w : names.indexOf(w);
-    if (!Number.isInteger(index) || index < 0 || index >= names.length) {
-      const renamed = typeof w === "string" ? ` ${transformedHint(fn, "wrt by index (wrt: 0 for the first parameter)")}` : "";
-      throw usageError("wrt", `wrt ${JSON.stringify(w) ?? describeValue(w)} is not a parameter of ${fn.name} (parameters: ${names.map((n, i) => n ?? `#${i}`).join(", ")}; give a name or an index from 0).${renamed}`);
-    }
-    return index;
-  };
-  if (spec === undefined) {
-    if (names.length === 0) throw usageError("wrt", `${fn.name} has no parameters to differentiate.`);
-    return { wrt: [0], list: false };
-  }
-  if (Array.isArray(spec)) {
-    if (spec.length === 0) throw usageError("wrt", "wrt is an empty list.");
-    const wrt = spec.map(one);
-    const twice = wrt.findIndex((w, i) => wrt.indexOf(w) !== i);
-    if (twice >= 0) {
-      throw usageError("wrt", `wrt lists ${paramLabel(fn, wrt[twice])} twice (${JSON.stringify(spec[wrt.indexOf(wrt[twice])])} and ${JSON.stringify(spec[twice])}); list each parameter once.`);
-    }
-    return { wrt, list: true };
-  }
-  return { wrt: [one(spec as string | number)], list: false };
+function wrtOf(fn: SourceFn, spec: WrtSpec | undefined): { wrt: number[]; list: boolean } {
+  return resolveWrt(spec, fn.name, parameterNames(fn.node), (message, name) =>
+    usageError("wrt", name === undefined ? message : `${message} ${transformedHint(fn, "wrt by index (wrt: 0 for the first parameter)")}`));
 }
 
 /** What to say when a name f should have is missing: f's source may have been renamed by a tool. */
@@ -333,14 +314,6 @@ export function checkpoint<F extends (...args: any[]) => any>(fn: F): F {
 /** Runtime kernels by identity: passed in opts.functions, they are calls of kernels, not inlined. */
 const KERNEL_NAMES = new Map<unknown, string>(Object.entries(kernels).map(([name, f]) => [f, name]));
 
-/** The checkpoint option, checked: a schedule name or a snapshot budget of at least 1. */
-function checkedSchedule(spec: unknown): CheckpointSpec | undefined {
-  if (spec === undefined || spec === "sqrt" || spec === "binomial") return spec;
-  const k = (spec as { snapshots?: unknown })?.snapshots;
-  if (typeof spec === "object" && Number.isInteger(k) && (k as number) >= 1) return spec as CheckpointSpec;
-  throw usageError("checkpoint", `checkpoint must be "sqrt", "binomial" or { snapshots: k } with an integer k >= 1, not ${JSON.stringify(spec) ?? describeValue(spec)}.`);
-}
-
 function functionResolver(functions: Record<string, Function>): ResolveFn {
   const byName = new Map<string, SourceFn>();
   return (name) => {
@@ -368,7 +341,7 @@ export function gradCheck<F extends ScalarFn, const W extends WrtOf<F> | undefin
   checkOptions(f, opts, "gradCheck");
   if (!Array.isArray(args)) throw usageError("arguments", `gradCheck(f, args): args must be an array of f's arguments, not ${describeValue(args)}.`);
   const fn = parsed(f);
-  const { wrt, list } = resolveWrt(fn, opts.wrt);
+  const { wrt, list } = wrtOf(fn, opts.wrt);
   const [value, g] = valueAndGrad(f, { wrt: opts.wrt, functions: opts.functions })(...args);
   const grads = list ? (g as unknown[]) : [g];
   const errors: Record<string, number> = {};

@@ -6,7 +6,9 @@ import { refuse } from "./errors.js";
 import type { FnNode, ResolveFn, SourceFn, SourceText } from "./parse/source.js";
 import { EstreeConverter } from "./parse/ts-estree.js";
 import { kindsFromSignature, locateFunction, parseTsModule, resolver, unwrapMorph, type TsFunctionLike, type TsModule } from "./parse/typescript.js";
+import { isMode, MODES } from "./modes.js";
 import type { CheckpointSpec, GradRequest, JacobianMode, Mode } from "./request.js";
+import { checkedSchedule, parameterNames, resolveWrt } from "./request-options.js";
 
 export type WrtSpec = string | number | (string | number)[] | undefined;
 
@@ -21,9 +23,6 @@ export interface RequestSite {
   end?: number;
 }
 
-const MODES: Record<string, Mode> = {
-  grad: "grad", valueAndGrad: "valueAndGrad", jvp: "jvp", vjp: "vjp", jacobian: "jacobian", hvp: "hvp", hessian: "hessian",
-};
 /** The API functions whose calls are request sites. */
 export const API_FUNCTIONS = new Set(Object.keys(MODES));
 const WRT_HINT = "Write wrt as a parameter name, an index, or an array of those, e.g. { wrt: \"w\" } or { wrt: [0, 1] }.";
@@ -103,7 +102,7 @@ function gradcCallees(mod: TsModule): { named: Map<string, Mode>; namespaces: Se
     const ns = imp.getNamespaceImport();
     if (ns) namespaces.add(ns.getText());
     for (const spec of imp.getNamedImports()) {
-      const mode = MODES[spec.getName()];
+      const mode = isMode(spec.getName()) ? spec.getName() as Mode : undefined;
       if (mode && !spec.isTypeOnly()) named.set(spec.getAliasNode()?.getText() ?? spec.getName(), mode);
     }
   }
@@ -113,7 +112,7 @@ function gradcCallees(mod: TsModule): { named: Map<string, Mode>; namespaces: Se
 function modeOfCallee(callee: Node, callees: Callees): Mode | undefined {
   if (Node.isIdentifier(callee)) return callees.named.get(callee.getText());
   if (Node.isPropertyAccessExpression(callee) && callees.namespaces.has(callee.getExpression().getText())) {
-    return MODES[callee.getName()];
+    return isMode(callee.getName()) ? (callee.getName() as Mode) : undefined;
   }
   return undefined;
 }
@@ -166,14 +165,12 @@ interface SiteOptions {
 /** `checkpoint: "sqrt" | "binomial" | { snapshots: k }`, written as a literal. */
 function checkpointOf(mod: TsModule, init: Node): CheckpointSpec {
   const node = unwrapMorph(init);
-  if (Node.isStringLiteral(node) && (node.getLiteralValue() === "sqrt" || node.getLiteralValue() === "binomial")) return node.getLiteralValue() as "sqrt" | "binomial";
-  if (Node.isObjectLiteralExpression(node) && node.getProperties().length === 1) {
-    const prop = node.getProperties()[0];
-    const value = Node.isPropertyAssignment(prop) && prop.getName() === "snapshots" ? unwrapMorph(prop.getInitializerOrThrow()) : undefined;
-    const k = value && Node.isNumericLiteral(value) ? value.getLiteralValue() : NaN;
-    if (Number.isInteger(k) && k >= 1) return { snapshots: k };
-  }
-  throw refuse(mod.source, span(init), "checkpoint option", 'checkpoint must be "sqrt", "binomial" or { snapshots: k } with a literal integer k >= 1.', "");
+  const prop = Node.isObjectLiteralExpression(node) && node.getProperties().length === 1 ? node.getProperties()[0] : undefined;
+  const k = prop && Node.isPropertyAssignment(prop) ? unwrapMorph(prop.getInitializerOrThrow()) : undefined;
+  const value = Node.isStringLiteral(node) ? node.getLiteralValue()
+    : prop && k && Node.isNumericLiteral(k) ? { [(prop as { getName(): string }).getName()]: k.getLiteralValue() } : node.getText();
+  const fail = (message: string) => refuse(mod.source, span(init), "checkpoint option", `${message} Write it as a literal.`, "");
+  return checkedSchedule(value, fail) as CheckpointSpec; // (value is never undefined)
 }
 
 function jacobianModeOf(mod: TsModule, init: Node): JacobianMode {
@@ -253,23 +250,8 @@ function withAliases(base: ResolveFn, project: Project, mod: TsModule, aliases: 
 
 /** Parameter indices for `wrt` (absent: the first parameter). */
 export function wrtIndices(spec: WrtSpec, fn: SourceFn, source: SourceText, at: ESTree.Node | undefined, hint = WRT_HINT): { wrt: number[]; wrtIsList: boolean } {
-  const names = fn.node.params.map(paramName);
-  const items = spec === undefined ? [0] : Array.isArray(spec) ? spec : [spec];
-  const wrt = items.map((item) => {
-    const index = typeof item === "number" ? item : names.indexOf(item);
-    if (!Number.isInteger(index) || index < 0 || index >= names.length) {
-      const known = names.map((n, i) => n ?? `#${i}`).join(", ");
-      throw refuse(source, at, "wrt", `'${item}' is not a parameter of ${fn.name} (its parameters: ${known || "none"}).`, hint);
-    }
-    return index;
-  });
-  if (new Set(wrt).size !== wrt.length) throw refuse(source, at, "wrt", "wrt names a parameter twice.", hint);
-  return { wrt, wrtIsList: Array.isArray(spec) };
-}
-
-function paramName(p: ESTree.Pattern): string | undefined {
-  const target = p.type === "AssignmentPattern" ? p.left : p;
-  return target.type === "Identifier" ? target.name : undefined;
+  const { wrt, list } = resolveWrt(spec, fn.name, parameterNames(fn.node), (message) => refuse(source, at, "wrt", message, hint));
+  return { wrt, wrtIsList: list };
 }
 
 /** A position-only node for diagnostics about ts-morph nodes. */

@@ -10,6 +10,7 @@ import { watchBuild } from "./build-watch.js";
 import { gradcVersion } from "./version.js";
 import { functionRequest, type WrtSpec } from "./build-sites.js";
 import { GradcError } from "./errors.js";
+import { isMode, MODES } from "./modes.js";
 import { createProject } from "./parse/typescript.js";
 import { showIR } from "./pipeline.js";
 import type { JacobianMode, Mode } from "./request.js";
@@ -103,15 +104,12 @@ async function show(args: string[], io: Io, emit?: Emitter): Promise<number> {
 }
 
 /** --mode: a derivative's name, or reverse (a gradient) / forward (a JVP). */
-const MODES: Record<string, Mode> = {
-  grad: "grad", reverse: "grad", valueAndGrad: "valueAndGrad", forward: "jvp", jvp: "jvp",
-  vjp: "vjp", jacobian: "jacobian", hvp: "hvp", hessian: "hessian",
-};
+const MODE_ALIASES: Record<string, Mode> = { reverse: "grad", forward: "jvp" };
 
 function parseMode(mode: string | undefined): Mode {
   if (mode === undefined) return "grad";
-  const found = MODES[mode];
-  if (!found) throw new UsageError(`--mode must be one of ${Object.keys(MODES).join(", ")}, not '${mode}'`);
+  const found = isMode(mode) ? mode : MODE_ALIASES[mode];
+  if (!found) throw new UsageError(`--mode must be one of ${[...Object.keys(MODES), ...Object.keys(MODE_ALIASES)].join(", ")}, not '${mode}'`);
   return found;
 }
 

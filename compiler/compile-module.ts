@@ -2,7 +2,7 @@
 // (`gradc build`, `gradc show`) and the bundler plugin are shells around compileModule.
 import * as path from "node:path";
 import * as prettier from "prettier";
-import type { Project } from "ts-morph";
+import { ts, type Project } from "ts-morph";
 import { hashLine, inputsHash } from "./build-freshness.js";
 import { findRequestSites, functionRequest, type RequestSite, type WrtSpec } from "./build-sites.js";
 import { GradcError } from "./errors.js";
@@ -36,6 +36,8 @@ export interface CompileModuleOptions {
   outputPath?: string;
   /** Start with the generated-file header: source, inputs hash (default true; `gradc show` prints none). */
   header?: boolean;
+  /** For JavaScript output, also make its declarations (`CompiledModule.declarations`; default true). */
+  declarations?: boolean;
   /** Prettier-format the output (default true). */
   format?: boolean;
   /** Request sites to compile: `export const NAME = grad(…)` (default, `gradc build`) or every call of the API (the plugin). */
@@ -48,6 +50,11 @@ export interface CompileModuleOptions {
 export interface CompiledModule {
   /** The generated module; undefined when there is nothing to compile or a diagnostic. */
   code: string | undefined;
+  /**
+   * For JavaScript output, the text of its declaration file (`<module>.grad.d.ts`, see
+   * declarationPath): `export declare function` per entry, typed as in TypeScript output.
+   */
+  declarations: string | undefined;
   /** Maps the generated code back to the lines of the functions it differentiates. */
   map: SourceMap | undefined;
   /** Why the module could not be compiled, each with file:line:col and a code frame. */
@@ -68,16 +75,20 @@ export async function compileModule(text: string, file: string, options: Compile
   fs.takeReads();
   const lang = options.lang ?? (/\.(m|c)?jsx?$/.test(abs) ? "js" : "ts");
   const output = options.outputPath ?? generatedPath(abs, lang);
-  const result: CompiledModule = { code: undefined, map: undefined, diagnostics: [], sites: [], hash: undefined, inputs: [] };
+  const result: CompiledModule = { code: undefined, declarations: undefined, map: undefined, diagnostics: [], sites: [], hash: undefined, inputs: [] };
   try {
     result.sites = options.requests ? options.requests.map((r) => namedSite(project, abs, r)) : findRequestSites(project, abs, options.sites === "all");
     if (result.sites.length > 0) {
-      const module = new GradModule(lang, result.sites.map((s) => s.exportName));
-      for (const site of result.sites) (options.emit ?? addDerivative)(module, site.request, site.exportName);
+      const module = emitModule(lang, result.sites, options.emit);
       result.hash = inputsHash(project, abs, options.runtimeImport);
-      const code = (options.header === false ? "" : header(result.hash, abs, output)) + module.print(options.runtimeImport);
-      result.code = options.format === false ? code : await format(code, output);
+      const top = options.header === false ? "" : header(result.hash, abs, output);
+      result.code = await formatted(top + module.print(options.runtimeImport), output, options.format);
       result.map = moduleMap(result.code, module.origins, output, (source) => relativeTo(output, source.file));
+      if (lang === "js" && options.declarations !== false) {
+        const dts = declarationPath(output);
+        const top = options.header === false ? "" : header(result.hash, abs, dts);
+        result.declarations = await formatted(top + declarationsOf(emitModule("ts", result.sites, options.emit), dts, options.runtimeImport), dts, options.format);
+      }
     }
   } catch (error) {
     if (!(error instanceof GradcError)) throw error;
@@ -86,6 +97,28 @@ export async function compileModule(text: string, file: string, options: Compile
   }
   result.inputs = fs.takeReads();
   return result;
+}
+
+function emitModule(lang: "ts" | "js", sites: RequestSite[], emit: Emitter = addDerivative): GradModule {
+  const module = new GradModule(lang, sites.map((s) => s.exportName));
+  for (const site of sites) emit(module, site.request, site.exportName);
+  return module;
+}
+
+/**
+ * The declarations of a module printed as TypeScript: its exports without their bodies
+ * (every entry has its parameter and return types written out, as isolated declarations
+ * need), and the imports those types use.
+ */
+function declarationsOf(module: GradModule, file: string, runtimeImport: string | undefined): string {
+  const dts = ts.transpileDeclaration(module.print(runtimeImport), { fileName: file.replace(/\.d\.([mc]?)ts$/, ".$1ts"), reportDiagnostics: true, compilerOptions: { module: ts.ModuleKind.NodeNext, target: ts.ScriptTarget.ES2022 } });
+  const problem = dts.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
+  if (problem) throw new Error(`gradc internal error: declarations of ${file}: ${ts.flattenDiagnosticMessageText(problem.messageText, "\n")}`);
+  return dts.outputText;
+}
+
+async function formatted(text: string, file: string, enabled = true): Promise<string> {
+  return enabled ? format(text, file) : text;
 }
 
 function header(hash: string, file: string, output: string): string {
@@ -109,6 +142,11 @@ export function generatedPath(file: string, lang: "ts" | "js"): string {
   const ext = /\.(m|c)?[jt]sx?$/.exec(file)?.[0] ?? ".ts";
   const kind = ext.length > 3 && /^\.[mc]/.test(ext) ? ext[1] : "";
   return file.slice(0, file.length - ext.length) + `.grad.${kind}${lang}`;
+}
+
+/** `dir/loss.grad.js` -> `dir/loss.grad.d.ts` (`.grad.mjs` -> `.grad.d.mts`): what TypeScript reads for it. */
+export function declarationPath(generated: string): string {
+  return generated.replace(/\.([mc]?)[jt]sx?$/, ".d.$1ts");
 }
 
 export async function format(text: string, filepath: string): Promise<string> {

@@ -92,11 +92,11 @@ describe("request site discovery", () => {
 
   it.each([
     ["grad(missing)", "'missing' is not a function"],
-    ['grad(f, { wrt: "zz" })', "'zz' is not a parameter of f (its parameters: x, y)"],
+    ['grad(f, { wrt: "zz" })', 'wrt "zz" is not a parameter of f (its parameters: x, y; give a name or an index from 0)'],
     ["grad(f, { wrt: which })", "wrt must be written as a literal"],
-    ["grad(f, { wrt: 5 })", "'5' is not a parameter"],
+    ["grad(f, { wrt: 5 })", "wrt 5 is not a parameter"],
     ["grad(f, { out: [] })", "Option 'out' is not supported"],
-    ['grad(f, { wrt: ["x", 0] })', "wrt names a parameter twice"],
+    ['grad(f, { wrt: ["x", 0] })', "wrt lists 'x' twice (\"x\" and 0)"],
   ])("refuses %s with a located message", (call, words) => {
     const text = `import { grad } from "gradc";\nconst which = "x";\nexport function f(x: number, y: number) { return x * y; }\nexport const g = ${call};\n`;
     const d = writeFiles({ "bad.ts": text });

@@ -26,17 +26,6 @@ export interface Cores {
   hvp?: CoreRef;
 }
 
-export function entryFor(req: GradRequest, cores: Cores, c: EntryContext, name: string): string {
-  switch (req.mode) {
-    case "grad": case "valueAndGrad": return gradEntry(cores.gradient!, c, name);
-    case "vjp": return vjpEntry(cores, c, name);
-    case "jvp": return jvpEntry(cores.jvp!, c, name);
-    case "hvp": return hvpEntry(cores.hvp!, c, name);
-    case "hessian": return hessianEntry(cores.hvp!, c, name);
-    case "jacobian": return jacobianEntry(cores, c, name);
-  }
-}
-
 /** Flat params of a core that stand for the wrt arguments (fields of objects split out). */
 function flatWrt(core: Func, req: GradRequest): Var[] {
   return req.wrt.flatMap((w) => core.params.filter((p) => p.param === w));
@@ -107,7 +96,7 @@ function gradientLines(core: CoreRef, c: EntryContext, lines: string[], valueTo:
   return grad.finish((w) => outs.adjointOf(w), flatWrt(core.func, req), lines);
 }
 
-function gradEntry(core: CoreRef, c: EntryContext, name: string): string {
+export function gradEntry(core: CoreRef, c: EntryContext, name: string): string {
   const { req } = c;
   const { out, value } = locals(c);
   const vg = req.mode === "valueAndGrad";
@@ -123,7 +112,7 @@ function resultType(f: Func): string {
   return f.result.type === "f32[]" ? "Float32Array" : f.result.type === "f64[]" ? "Float64Array" : "number";
 }
 
-function vjpEntry(cores: Cores, c: EntryContext, name: string): string {
+export function vjpEntry(cores: Cores, c: EntryContext, name: string): string {
   const { req } = c;
   const { out, value, cotangent } = locals(c);
   const primal = cores.primal!;
@@ -145,7 +134,7 @@ function shapedArg(c: EntryContext, base: string, w: Var): string {
   return access(c.req.wrtIsList ? `${base}[${j}]` : base, w);
 }
 
-function jvpEntry(core: CoreRef, c: EntryContext, name: string): string {
+export function jvpEntry(core: CoreRef, c: EntryContext, name: string): string {
   const { out, value, tangent, tangentOut } = locals(c);
   const valueType = resultType(core.func);
   const lines: string[] = [checkVector(c, name, tangent)];
@@ -179,7 +168,7 @@ function hvpLines(core: CoreRef, c: EntryContext, lines: string[], v: string, gi
   return hv.finish((w) => { const g = gradOf(w); return g && outs.tangentOf(g); }, flatWrt(core.func, req), lines);
 }
 
-function hvpEntry(core: CoreRef, c: EntryContext, name: string): string {
+export function hvpEntry(core: CoreRef, c: EntryContext, name: string): string {
   const { req } = c;
   const { out, v } = locals(c);
   const lines: string[] = [checkVector(c, name, v)];
@@ -199,7 +188,7 @@ function flatSizes(c: EntryContext, flat: Var[], lines: string[]): string[] {
   return sizes;
 }
 
-function hessianEntry(core: CoreRef, c: EntryContext, name: string): string {
+export function hessianEntry(core: CoreRef, c: EntryContext, name: string): string {
   const { req } = c;
   const { out, n, H, v, row, e } = locals(c);
   const lines: string[] = [];
@@ -248,7 +237,7 @@ function copyRow(c: EntryContext, flat: Var[], sizes: string[], hv: string[]): s
   return lines;
 }
 
-function jacobianEntry(cores: Cores, c: EntryContext, name: string): string {
+export function jacobianEntry(cores: Cores, c: EntryContext, name: string): string {
   const { out, value, n, m, J } = locals(c);
   const lines: string[] = [];
   const primal = cores.primal!;

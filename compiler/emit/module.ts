@@ -2,13 +2,12 @@
 // with the public call contract of the requested derivative (see entry.ts and
 // entries.ts).
 import type * as ESTree from "acorn";
-import { maxTape, walk, type Func, type Loc } from "../ir/types.js";
-import { gradientIR, hvpIR, jvpIR, primalIR, vjpIR } from "../pipeline.js";
+import { maxTape, type Func, type Loc } from "../ir/types.js";
+import { callsKernels, MODES } from "../modes.js";
 import { refuse } from "../errors.js";
 import { dataField, describeKind, pathAccess, type Kind } from "../kinds.js";
 import type { EmitOptions, GradRequest } from "../request.js";
 import { CHECK_FUNCTIONS, usedChecks } from "./checks.js";
-import { entryFor, JACOBIAN_WIDTH, type Cores } from "./entries.js";
 import { emitFunction, KERNELS, outputSlots, tapeName } from "./js.js";
 import { Names } from "./names.js";
 import { inlineMapComment, lineOf, moduleMap, runtimeSourceName, type Origin } from "./source-map.js";
@@ -117,7 +116,8 @@ function derivativePart(module: GradModule, req: GradRequest, exportName: string
     made.push({ name, func: f, returnValue });
     return { name, func: f, scalars, refs };
   };
-  const cores = buildCores(req, core);
+  const mode = MODES[req.mode];
+  const cores = mode.cores(req, core);
   const tapeCount = Math.max(-1, ...made.map((m) => maxTape(m.func.body))) + 1;
   const tapeBase = module.claimTapes(tapeCount);
   const tape = (k: number) => tapeName(tapeBase + k);
@@ -129,7 +129,7 @@ function derivativePart(module: GradModule, req: GradRequest, exportName: string
   const entryNames = names.fork();
   const args = paramNames(req).map((n) => entryNames.claim(n));
   const context = { req, ts, names: entryNames, state, args };
-  const entry = entryFor(req, cores, context, exportName);
+  const entry = mode.entry(cores, context, exportName);
   for (const f of usedChecks(context)) module.use(f);
   state.unshift(...Array.from({ length: tapeCount }, (_, k) => `const ${tape(k)} = new Tape();`));
   return { header: title, state, functions: [...texts.map((text) => ({ text, exported: false })), { text: entry, exported: true }] };
@@ -154,43 +154,10 @@ function refuseDataWrt(req: GradRequest): void {
   }
 }
 
-type CoreMaker = (role: string, f: Func, returnValue: boolean) => Cores[keyof Cores];
-
-function buildCores(req: GradRequest, core: CoreMaker): Cores {
-  switch (req.mode) {
-    case "grad":
-    case "valueAndGrad":
-      return { gradient: core("grad", gradientIR(req), req.mode === "valueAndGrad") };
-    case "vjp":
-      return { primal: core("value", primalIR(req), true), vjp: core("vjp", vjpIR(req), false) };
-    case "jvp":
-      return { jvp: core("jvp", jvpIR(req), true) };
-    case "hvp":
-    case "hessian":
-      return { hvp: core("hvp", hvpIR(req), false) };
-    case "jacobian": {
-      const mode = req.jacobianMode ?? "auto";
-      const cores: Cores = { primal: core("value", primalIR(req), true) };
-      if (mode !== "reverse") {
-        // Kernel calls carry one tangent direction: then one column per sweep.
-        const width = callsKernels(cores.primal!.func) ? 1 : JACOBIAN_WIDTH;
-        cores.jvp = { ...core("jvp", jvpIR(req, width), true)!, width };
-      }
-      if (mode !== "forward") cores.vjp = core("vjp", vjpIR(req), false);
-      return cores;
-    }
-  }
-}
-
-const TITLES: Record<GradRequest["mode"], string> = {
-  grad: "Gradient", valueAndGrad: "Value and gradient", jvp: "Jacobian-vector product",
-  vjp: "Vector-Jacobian product", hvp: "Hessian-vector product", hessian: "Hessian", jacobian: "Jacobian",
-};
-
 function header(req: GradRequest): string {
   const file = req.fn.source.file.split(/[\\/]/).pop();
   const wrt = req.wrt.map((w) => paramText(req, w)).join(", ");
-  return `// ${TITLES[req.mode]} of ${req.fn.name} (${file}) with respect to ${wrt}.`;
+  return `// ${MODES[req.mode].title} of ${req.fn.name} (${file}) with respect to ${wrt}.`;
 }
 
 /** A parameter as written in the source (a destructuring pattern keeps its braces). */
@@ -202,10 +169,4 @@ function paramText(req: GradRequest, index: number): string {
 /** Source names of the parameters (patterns get `argN`). */
 export function paramNames(req: GradRequest): string[] {
   return req.fn.node.params.map((p: ESTree.Pattern, i: number) => (p.type === "Identifier" ? p.name : `arg${i}`));
-}
-
-function callsKernels(f: Func): boolean {
-  let found = false;
-  walk(f.body, (i) => { if (i.k === "call") found = true; });
-  return found;
 }

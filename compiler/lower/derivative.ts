@@ -6,22 +6,21 @@ import type * as ESTree from "acorn";
 import { cloneBlock } from "../ir/rewrite.js";
 import { isArrayType, type Func, type Temp, type Var } from "../ir/types.js";
 import type { Kind } from "../kinds.js";
-import { gradientIR, hvpIR, jvpIR } from "../pipeline.js";
+import { isMode, MODES } from "../modes.js";
 import type { GradRequest, Mode } from "../request.js";
+import { parameterNames, resolveWrt } from "../request-options.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { lowerExpr } from "./expr.js";
 import { Scope, type Binding } from "./scope.js";
 
-const NESTABLE = new Set<Mode>(["grad", "valueAndGrad", "jvp", "hvp"]);
-const ALL = new Set(["grad", "valueAndGrad", "jvp", "vjp", "hvp", "hessian", "jacobian"]);
 
 /** The derivative named by a callee (`grad`, `ns.grad`, `(0, ns.grad)`), if it is one. */
 export function derivativeName(callee: ESTree.Node, scope: Scope): string | undefined {
   let c = callee as ESTree.AnyNode;
   if (c.type === "SequenceExpression" && c.expressions.length === 2) c = c.expressions[1] as ESTree.AnyNode;
-  if (c.type === "Identifier") return ALL.has(c.name) && !scope.lookup(c.name) ? c.name : undefined;
+  if (c.type === "Identifier") return isMode(c.name) && !scope.lookup(c.name) ? c.name : undefined;
   if (c.type === "MemberExpression" && !c.computed && c.property.type === "Identifier" && c.object.type === "Identifier") {
-    return ALL.has(c.property.name) && !scope.lookup(c.object.name) ? c.property.name : undefined;
+    return isMode(c.property.name) && !scope.lookup(c.object.name) ? c.property.name : undefined;
   }
   return undefined;
 }
@@ -30,13 +29,14 @@ export function derivativeName(callee: ESTree.Node, scope: Scope): string | unde
 export function lowerDerivativeCall(L: Lowerer, node: ESTree.CallExpression, scope: Scope): Val {
   const outer = node.callee as ESTree.CallExpression;
   const mode = derivativeName(outer.callee, scope) as Mode;
-  if (!NESTABLE.has(mode)) {
-    throw L.fail(outer.callee, `nested ${mode}`, `${mode} cannot be used inside differentiated code yet.`, "Use grad, valueAndGrad, jvp or hvp there.");
+  const { nested, extra } = MODES[mode];
+  if (!nested) {
+    const nestable = Object.keys(MODES).filter((m) => MODES[m as Mode].nested).join(", ");
+    throw L.fail(outer.callee, `nested ${mode}`, `${mode} cannot be used inside differentiated code yet.`, `Use ${nestable} there.`);
   }
   const target = targetFunction(L, outer, scope);
-  const { wrt, list } = wrtOption(L, outer, target.node);
+  const { wrt, list } = wrtOption(L, outer, target.node, target.name);
   const arity = target.node.params.length;
-  const extra = mode === "jvp" || mode === "hvp" ? 1 : 0;
   if (node.arguments.length !== arity + extra) {
     throw L.fail(node, "argument count", `${mode}(${target.name}) takes ${arity + extra} argument(s) here, not ${node.arguments.length}.`, "");
   }
@@ -46,8 +46,7 @@ export function lowerDerivativeCall(L: Lowerer, node: ESTree.CallExpression, sco
   });
   const args = vals.slice(0, arity);
   const req: GradRequest = { fn: target, resolve: L.resolve, kinds: args.map((v, i) => kindOfVal(L, v, node.arguments[i])), wrt, wrtIsList: list, mode };
-  const ir = mode === "jvp" ? jvpIR(req) : mode === "hvp" ? hvpIR(req) : gradientIR(req);
-  return new Inliner(L, ir, req, args, vals[arity]).result();
+  return new Inliner(L, nested(req), req, args, vals[arity]).result();
 }
 
 function targetFunction(L: Lowerer, call: ESTree.CallExpression, scope: Scope): GradRequest["fn"] {
@@ -65,27 +64,24 @@ function targetFunction(L: Lowerer, call: ESTree.CallExpression, scope: Scope): 
   return found;
 }
 
-function wrtOption(L: Lowerer, call: ESTree.CallExpression, fn: ESTree.Function): { wrt: number[]; list: boolean } {
-  const names = fn.params.map((p) => (p.type === "Identifier" ? p.name : undefined));
+/** `{ wrt: … }`, written as literals, resolved against `fn`'s parameters. */
+function wrtOption(L: Lowerer, call: ESTree.CallExpression, fn: ESTree.Function, name: string): { wrt: number[]; list: boolean } {
   const opts = call.arguments[1];
-  if (!opts) return { wrt: [0], list: false };
+  if (!opts) return resolveWrt(undefined, name, parameterNames(fn), (message) => L.fail(call, "wrt", message, ""));
   const wrtProp = opts.type === "ObjectExpression"
     ? opts.properties.find((p): p is ESTree.Property => p.type === "Property" && !p.computed && p.key.type === "Identifier" && p.key.name === "wrt")
     : undefined;
   if (!wrtProp || (opts.type === "ObjectExpression" && opts.properties.length !== 1)) {
     throw L.fail(opts, "derivative options", "Inside differentiated code, a derivative's options must be a literal { wrt: ... }.", "");
   }
-  const one = (e: ESTree.Node): number => {
-    if (e.type === "Literal" && typeof (e as ESTree.Literal).value === "number") return (e as ESTree.Literal).value as number;
-    if (e.type === "Literal" && typeof (e as ESTree.Literal).value === "string") {
-      const i = names.indexOf((e as ESTree.Literal).value as string);
-      if (i >= 0) return i;
-    }
-    throw L.fail(e, "wrt", "wrt must name a parameter (a string or an index literal).", "");
+  const literal = (e: ESTree.Node | null): string | number => {
+    const value = e?.type === "Literal" ? (e as ESTree.Literal).value : undefined;
+    if (typeof value === "number" || typeof value === "string") return value;
+    throw L.fail(e ?? wrtProp, "wrt", "wrt must name a parameter (a string or an index literal).", "");
   };
   const v = wrtProp.value as ESTree.AnyNode;
-  if (v.type === "ArrayExpression") return { wrt: v.elements.map((e) => one(e!)), list: true };
-  return { wrt: [one(v)], list: false };
+  const spec = v.type === "ArrayExpression" ? v.elements.map(literal) : literal(v);
+  return resolveWrt(spec, name, parameterNames(fn), (message) => L.fail(wrtProp, "wrt", message, ""));
 }
 
 function kindOfVal(L: Lowerer, v: Val, node: ESTree.Node): Kind {

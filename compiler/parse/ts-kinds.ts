@@ -1,12 +1,14 @@
 // Parameter kinds from TypeScript types, for the build path (the runtime path reads them off values).
 import type * as ESTree from "acorn";
-import type { Node, ParameterDeclaration, Type } from "ts-morph";
+import { ts, type Node, type ParameterDeclaration, type Type } from "ts-morph";
 import { refuse } from "../errors.js";
 import { INT_ARRAYS, type IntElem, type Kind } from "../kinds.js";
 import type { SourceText } from "./source.js";
-import { displayPath, type TsFunctionLike } from "./typescript.js";
+import { displayPath, isJsModule, type TsFunctionLike } from "./typescript.js";
 
 const HINT = "Parameters must be number, Float64Array, Float32Array, integer typed arrays or boolean (data, not differentiated), or object types whose fields are those (or objects of them).";
+
+const JS_HINT = "A type is number, Float64Array, Float32Array, an integer typed array or boolean (data), or an object type of those such as {{ W: Float64Array, b: number }} (or a @typedef of one).";
 
 /** One kind per parameter of `fnDecl`, read from its declared (or inferred) types. */
 export function kindsFromSignature(fnDecl: TsFunctionLike, source?: SourceText): Kind[] {
@@ -22,8 +24,14 @@ function parameterKind(p: ParameterDeclaration, source: SourceText): Kind {
   if (p.isRestParameter()) throw refuse(source, spanOf(p), "rest parameter", `Rest parameter '${name}' cannot be differentiated.`, HINT);
   const type = p.getType();
   const kind = kindOfType(type, p);
+  const js = isJsModule(p.getSourceFile().getFilePath());
+  const jsDocType = js ? ts.getJSDocType(p.compilerNode) : undefined;
+  if (typeof kind === "string" && js && !jsDocType && type.isAny()) {
+    throw refuse(source, spanOf(p), "parameter type", `Parameter '${name}' has no type: in a JavaScript module gradc reads parameter types from JSDoc.`,
+      `Add a JSDoc comment above the function, e.g. /** @param {Float64Array} ${name} */. ${JS_HINT}`);
+  }
   if (typeof kind === "string") {
-    const shown = p.getTypeNode()?.getText() ?? type.getText(p);
+    const shown = p.getTypeNode()?.getText() ?? jsDocType?.getText() ?? type.getText(p);
     throw refuse(source, spanOf(p), "parameter type", `Parameter '${name}' has type '${shown}': ${kind}.`, HINT);
   }
   return kind;

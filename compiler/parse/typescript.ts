@@ -56,6 +56,8 @@ export function createProject(host: ModuleHost = diskHost): Project {
       module: ts.ModuleKind.NodeNext,
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
       strict: true,
+      // JavaScript modules, typed by their JSDoc (`@param {Float64Array} w`, `@typedef`).
+      allowJs: true,
       // Only the language's own library: no DOM, no @types (much faster type queries).
       lib: ["lib.es2022.d.ts"],
       types: [],
@@ -187,18 +189,32 @@ function readExports(mod: TsModule): void {
   }
 }
 
-/** Maps `./util.js` (NodeNext style), `./util` or `./util.ts` to the .ts file that exists. */
+/**
+ * Maps a relative specifier to the module file that exists, as NodeNext resolution with
+ * allowJs does: `./util.js` to util.ts when there is one (a .ts module imported by its
+ * output's name), else to util.js itself; `./util` to util.ts, util.js or util/index.*.
+ */
 export function resolveRelative(fromFile: string, spec: string, isFile: (file: string) => boolean): string {
   const base = path.resolve(path.dirname(fromFile), spec);
-  const stem = base.replace(/\.(m|c)?js$/, "");
-  const ext = /\.(m|c)js$/.exec(base)?.[1] ?? "";
-  const candidates = [base, `${stem}.${ext}ts`, `${stem}.${ext}tsx`, `${base}.ts`, `${base}.tsx`, path.join(base, "index.ts")];
-  return candidates.find((c) => /\.(m|c)?tsx?$/.test(c) && isFile(c)) ?? `${stem}.${ext}ts`;
+  const stem = base.replace(/\.(m|c)?jsx?$/, "");
+  const ext = /\.(m|c)jsx?$/.exec(base)?.[1] ?? "";
+  const candidates = [
+    `${stem}.${ext}ts`, `${stem}.${ext}tsx`, base,
+    `${base}.ts`, `${base}.tsx`, `${base}.js`, `${base}.mjs`, path.join(base, "index.ts"), path.join(base, "index.js"),
+  ];
+  return candidates.find((c) => MODULE_FILE.test(c) && isFile(c)) ?? `${stem}.${ext}ts`;
 }
+
+const MODULE_FILE = /\.(m|c)?[jt]sx?$/;
 
 function isFileIn(mod: TsModule): (file: string) => boolean {
   const fs = fileSystemOf(mod.sourceFile.getProject());
   return (file) => fs.fileExistsSync(file);
+}
+
+/** A JavaScript module (.js, .mjs, .cjs, .jsx): its types come from JSDoc. */
+export function isJsModule(file: string): boolean {
+  return /\.(m|c)?jsx?$/.test(file);
 }
 
 /** Path relative to the working directory when inside it (shorter diagnostics). */

@@ -1,0 +1,74 @@
+// The derivative modes, one record each: what the API function is called, what its
+// generated code says it is, the arguments its derivative takes after f's own, what `out`
+// is shaped like, whether it can be called inside differentiated code (and the IR it
+// inlines there), which core functions its entry calls and how that entry is printed.
+import type { Cores, CoreRef } from "./emit/entries.js";
+import { gradEntry, hessianEntry, hvpEntry, JACOBIAN_WIDTH, jacobianEntry, jvpEntry, vjpEntry } from "./emit/entries.js";
+import type { EntryContext } from "./emit/entry.js";
+import { walk, type Func } from "./ir/types.js";
+import { gradientIR, hvpIR, jvpIR, primalIR, vjpIR } from "./pipeline.js";
+import type { GradRequest, Mode } from "./request.js";
+
+/** Makes a core function of the module: its role in the name, its IR, whether it returns its result. */
+export type CoreMaker = (role: string, f: Func, returnValue: boolean) => CoreRef;
+
+export interface ModeRecord {
+  /** "Gradient": how the generated module's header names it. */
+  title: string;
+  /** Arguments the derivative takes after f's own (jvp's tangent, hvp's direction). */
+  extra: number;
+  /** Options it takes besides wrt, out, functions and checkpoint. */
+  options: string[];
+  /** `out` is shaped like the wrt arguments, like f's result, or is the row-major matrix. */
+  out: "wrt" | "result" | "matrix";
+  /** The IR inlined where differentiated code calls it (absent: it cannot be called there). */
+  nested?: (req: GradRequest) => Func;
+  cores(req: GradRequest, core: CoreMaker): Cores;
+  entry(cores: Cores, c: EntryContext, name: string): string;
+}
+
+const gradient = (req: GradRequest, core: CoreMaker): Cores => ({ gradient: core("grad", gradientIR(req), req.mode === "valueAndGrad") });
+const hessianVector = (req: GradRequest, core: CoreMaker): Cores => ({ hvp: core("hvp", hvpIR(req), false) });
+
+export const MODES: Record<Mode, ModeRecord> = {
+  grad: { title: "Gradient", extra: 0, options: [], out: "wrt", nested: gradientIR, cores: gradient, entry: (cores, c, name) => gradEntry(cores.gradient!, c, name) },
+  valueAndGrad: { title: "Value and gradient", extra: 0, options: [], out: "wrt", nested: gradientIR, cores: gradient, entry: (cores, c, name) => gradEntry(cores.gradient!, c, name) },
+  jvp: {
+    title: "Jacobian-vector product", extra: 1, options: [], out: "result", nested: (req) => jvpIR(req),
+    cores: (req, core) => ({ jvp: core("jvp", jvpIR(req), true) }),
+    entry: (cores, c, name) => jvpEntry(cores.jvp!, c, name),
+  },
+  vjp: {
+    title: "Vector-Jacobian product", extra: 0, options: [], out: "wrt",
+    cores: (req, core) => ({ primal: core("value", primalIR(req), true), vjp: core("vjp", vjpIR(req), false) }),
+    entry: vjpEntry,
+  },
+  hvp: { title: "Hessian-vector product", extra: 1, options: [], out: "wrt", nested: hvpIR, cores: hessianVector, entry: (cores, c, name) => hvpEntry(cores.hvp!, c, name) },
+  hessian: { title: "Hessian", extra: 0, options: [], out: "matrix", cores: hessianVector, entry: (cores, c, name) => hessianEntry(cores.hvp!, c, name) },
+  jacobian: { title: "Jacobian", extra: 0, options: ["mode"], out: "matrix", cores: jacobianCores, entry: jacobianEntry },
+};
+
+/** The API functions by name (and `gradc show --mode`). */
+export function isMode(name: string): name is Mode {
+  return Object.prototype.hasOwnProperty.call(MODES, name);
+}
+
+/** Forward columns, reverse rows, or both (picked per call), as the request's jacobianMode says. */
+function jacobianCores(req: GradRequest, core: CoreMaker): Cores {
+  const mode = req.jacobianMode ?? "auto";
+  const cores: Cores = { primal: core("value", primalIR(req), true) };
+  if (mode !== "reverse") {
+    // Kernel calls carry one tangent direction: then one column per sweep.
+    const width = callsKernels(cores.primal!.func) ? 1 : JACOBIAN_WIDTH;
+    cores.jvp = { ...core("jvp", jvpIR(req, width), true), width };
+  }
+  if (mode !== "forward") cores.vjp = core("vjp", vjpIR(req), false);
+  return cores;
+}
+
+/** Whether `f` calls runtime kernels. */
+export function callsKernels(f: Func): boolean {
+  let found = false;
+  walk(f.body, (i) => { if (i.k === "call") found = true; });
+  return found;
+}
