@@ -28,7 +28,9 @@ const RealFunction = Function;
 globalThis.Function = new Proxy(RealFunction, {
   construct(target, args) {
     const body = args[args.length - 1];
-    if (typeof body === "string" && body.endsWith("\nreturn entry;")) captured.push(body);
+    // The code before `return entry;` (its sourceURL and inline map after it follow from the code).
+    const end = typeof body === "string" ? body.indexOf("return entry;\n") : -1;
+    if (end >= 0) captured.push(`${body.slice(0, end)}\nreturn entry;`);
     return Reflect.construct(target, args);
   },
 });
