@@ -288,7 +288,7 @@ export function compileFunction(params: string[], body: string): Function {
   } catch (e) {
     if (!(e instanceof EvalError)) throw e;
     throw new GradcError("eval (Content-Security-Policy)",
-      `The run-time path (grad(f) and the like) compiles derivatives with new Function, which this page's Content-Security-Policy forbids (no 'unsafe-eval'): ${e.message}. ` +
+      `The run-time path (grad(f) and the like) compiles derivatives with new Function, which this page's Content-Security-Policy forbids (no 'unsafe-eval'): ${e.message.replace(/\.?\s*$/, "")}. ` +
       "Compile them ahead of time with the build path (gradc build, or the bundler plugin) and import the generated module instead.", "gradc", undefined, "");
   }
 }

@@ -158,6 +158,7 @@ describe.skipIf(missing)(`gradc in Chromium under ${CSP}${skipped}`, () => {
       expect(r.message).toMatch(/Content-Security-Policy/);
       expect(r.message).toMatch(/gradc build/);
       expect(r.message).toMatch(/bundler plugin/);
+      expect(r.message).not.toMatch(/\.\s*\.\s/); // the browser's own message ends in a period: not doubled
     });
 
     test("the failure is the CSP: the only violations are script-src refusing eval", () => {
