@@ -22,10 +22,15 @@ function files(dir: string): string[] {
   });
 }
 
-test("every shipped source map holds the sources it maps", () => {
+test("every exported entry point is built; every shipped source map holds the sources it maps", () => {
   const out = mkdtempSync(path.join(tmpdir(), "gradc-dist-"));
   try {
     execFileSync(process.execPath, [path.resolve("node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", out], { stdio: "pipe" });
+    // Every entry point the package exports (the API, the runtime, the four bundler plugins) is built, with its types.
+    expect(Object.keys(pkg.exports)).toEqual([".", "./runtime", "./vite", "./rollup", "./esbuild", "./webpack"]);
+    for (const entry of Object.values(pkg.exports) as { types: string; default: string }[]) {
+      for (const file of [entry.types, entry.default]) expect(statSync(path.join(out, file.replace(/^\.\/dist\//, ""))).isFile(), file).toBe(true);
+    }
     const maps = files(out).filter((f) => f.endsWith(".map"));
     expect(maps.length).toBeGreaterThan(20);
     for (const m of maps) {
