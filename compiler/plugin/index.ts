@@ -20,6 +20,8 @@ export interface GradcPluginOptions {
 
 const VIRTUAL = "\0gradc:";
 const SCRIPT = /\.(m|c)?[jt]sx?$/;
+/** A module that may import "gradc" (also when only a comment says so: then nothing changes). */
+const GRADC_IMPORT = /from\s*["']gradc["']/;
 
 export const unpluginGradc = createUnplugin((options: GradcPluginOptions | undefined = {}) => {
   const project = createProject();
@@ -28,6 +30,7 @@ export const unpluginGradc = createUnplugin((options: GradcPluginOptions | undef
   const included = filter(options.include, options.exclude);
   /** Modules with request sites, by the files their derivatives were made from. */
   const dependents = new Map<string, Set<string>>();
+  const runtime = options.runtime ?? "gradc/runtime";
   return {
     name: "gradc",
     enforce: "pre",
@@ -40,21 +43,27 @@ export const unpluginGradc = createUnplugin((options: GradcPluginOptions | undef
     },
     transformInclude: (id) => SCRIPT.test(cleanId(id)) && !id.startsWith(VIRTUAL) && included(cleanId(id)),
     async transform(code, id) {
-      if (!/from\s*["']gradc["']/.test(code)) return null;
+      if (!GRADC_IMPORT.test(code)) return null;
       const file = cleanId(id);
       fileSystemOf(project).refresh();
       const output = generatedPath(file, "js");
-      const compiled = await compileModule(code, file, { project, sites: "all", lang: "js", runtimeImport: options.runtime, outputPath: output, format: false, header: false });
-      if (compiled.diagnostics.length > 0) this.error(compiled.diagnostics[0].message);
+      const compiled = await compileModule(code, file, { project, sites: "all", lang: "js", runtimeImport: runtime, outputPath: output, format: false, header: false });
+      if (compiled.diagnostics.length > 0) {
+        this.error(compiled.diagnostics[0].message); // file:line:col (1-based) and code frame
+        return null; // esbuild's and webpack's `error` collect instead of throwing
+      }
       for (const input of compiled.inputs) {
         if (input === file) continue;
         this.addWatchFile(input);
         dependents.set(input, (dependents.get(input) ?? new Set()).add(file));
       }
-      if (compiled.code === undefined) return null;
-      const virtualId = `${VIRTUAL}${output}?${compiled.hash ?? ""}`;
-      generated.set(virtualId, { code: compiled.code, map: compiled.map && bundlerMap(compiled.map) });
-      const s = rewriteSites(code, parseTsModule(project, file).sourceFile, compiled.sites, virtualId);
+      let virtualId: string | undefined;
+      if (compiled.code !== undefined) {
+        virtualId = `${VIRTUAL}${output}?${compiled.hash ?? ""}`;
+        generated.set(virtualId, { code: compiled.code, map: compiled.map && bundlerMap(compiled.map) });
+      }
+      const s = rewriteSites(code, parseTsModule(project, file).sourceFile, { sites: compiled.sites, generated: virtualId, runtime });
+      if (!s.hasChanged()) return null;
       return { code: s.toString(), map: s.generateMap({ hires: true, source: file, includeContent: true }) };
     },
     vite: {
