@@ -38,10 +38,14 @@ function shapeOf(k: Kind): Shape {
   return k.k === "arr" ? (arrayClass(k) as Shape) : "number";
 }
 
+const specs = new WeakMap<EntryContext, string>();
+
 /** The module-level constant describing this entry for messages (declared on first use). */
 function spec(c: EntryContext, entry: string): string {
+  const declared = specs.get(c);
+  if (declared) return declared;
   const name = `${entry}_spec`;
-  if (c.state.some((s) => s.startsWith(`const ${name}`))) return name;
+  specs.set(c, name);
   const { req } = c;
   const params = req.fn.node.params.map((p: ESTree.Pattern, i: number) => (p.type === "Identifier" ? p.name : `#${i + 1}`));
   const value: EntrySpec = {

@@ -119,7 +119,7 @@ export class Outputs {
   private readonly at: string[];
 
   constructor(private readonly core: Func, scalars: string, refs: string) {
-    this.at = outputSlots(core).at.map((slot) => slot.replace(/^scalars/, scalars).replace(/^refs/, refs));
+    this.at = outputSlots(core, scalars, refs).at;
   }
 
   /** The output that is the adjoint of `v`, if any. */

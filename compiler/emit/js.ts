@@ -295,11 +295,11 @@ export function tapeName(k: number): string {
   return k === 0 ? "tape" : `tape${k}`;
 }
 
-/** Where each output of `f` is written: `scalars[i]` for numbers, `refs[i]` for arrays. */
-export function outputSlots(f: Func): { at: string[]; scalars: number; refs: number } {
+/** Where each output of `f` is written: `scalars[i]` for numbers, `refs[i]` for arrays (under those names). */
+export function outputSlots(f: Func, scalarsName = "scalars", refsName = "refs"): { at: string[]; scalars: number; refs: number } {
   let scalars = 0;
   let refs = 0;
-  const at = (f.outputs ?? []).map((v) => (isArrayType(v.type) ? `refs[${refs++}]` : `scalars[${scalars++}]`));
+  const at = (f.outputs ?? []).map((v) => (isArrayType(v.type) ? `${refsName}[${refs++}]` : `${scalarsName}[${scalars++}]`));
   return { at, scalars, refs };
 }
 
