@@ -9,7 +9,7 @@ import { GradcError } from "./errors.js";
 import { GradModule } from "./emit/module.js";
 import { moduleMap, type SourceMap } from "./emit/source-map.js";
 import type { ModuleHost } from "./parse/host.js";
-import { createProject, fileSystemOf } from "./parse/typescript.js";
+import { createProject, fileSystemOf, isJsModule } from "./parse/typescript.js";
 import type { GradRequest, JacobianMode, Mode } from "./request.js";
 
 /** Adds one derivative to a module (default: GradModule.add; tests pass stand-ins). */
@@ -36,7 +36,10 @@ export interface CompileModuleOptions {
   outputPath?: string;
   /** Start with the generated-file header: source, inputs hash (default true; `gradc show` prints none). */
   header?: boolean;
-  /** For JavaScript output, also make its declarations (`CompiledModule.declarations`; default true). */
+  /**
+   * Also make the declarations of JavaScript output (`CompiledModule.declarations`: a second
+   * emit of every derivative, as TypeScript). Default: when the source is JavaScript too.
+   */
   declarations?: boolean;
   /** Prettier-format the output (default true). */
   format?: boolean;
@@ -73,7 +76,7 @@ export async function compileModule(text: string, file: string, options: Compile
   const fs = fileSystemOf(project);
   fs.overlay(abs, text);
   fs.takeReads();
-  const lang = options.lang ?? (/\.(m|c)?jsx?$/.test(abs) ? "js" : "ts");
+  const lang = options.lang ?? (isJsModule(abs) ? "js" : "ts");
   const output = options.outputPath ?? generatedPath(abs, lang);
   const result: CompiledModule = { code: undefined, declarations: undefined, map: undefined, diagnostics: [], sites: [], hash: undefined, inputs: [] };
   try {
@@ -84,10 +87,8 @@ export async function compileModule(text: string, file: string, options: Compile
       const top = options.header === false ? "" : header(result.hash, abs, output);
       result.code = await formatted(top + module.print(options.runtimeImport), output, options.format);
       result.map = moduleMap(result.code, module.origins, output, (source) => relativeTo(output, source.file));
-      if (lang === "js" && options.declarations !== false) {
-        const dts = declarationPath(output);
-        const top = options.header === false ? "" : header(result.hash, abs, dts);
-        result.declarations = await formatted(top + declarationsOf(emitModule("ts", result.sites, options.emit), dts, options.runtimeImport), dts, options.format);
+      if (lang === "js" && (options.declarations ?? isJsModule(abs))) {
+        result.declarations = await declarationFile(result.sites, abs, declarationPath(output), result.hash, options);
       }
     }
   } catch (error) {
@@ -106,15 +107,21 @@ function emitModule(lang: "ts" | "js", sites: RequestSite[], emit: Emitter = add
 }
 
 /**
- * The declarations of a module printed as TypeScript: its exports without their bodies
- * (every entry has its parameter and return types written out, as isolated declarations
- * need), and the imports those types use.
+ * The declaration file of JavaScript output: the derivatives emitted again as TypeScript,
+ * whose exports without their bodies are the declarations (every entry has its parameter
+ * and return types written out, as isolated declarations need; imports no type uses are dropped).
  */
-function declarationsOf(module: GradModule, file: string, runtimeImport: string | undefined): string {
-  const dts = ts.transpileDeclaration(module.print(runtimeImport), { fileName: file.replace(/\.d\.([mc]?)ts$/, ".$1ts"), reportDiagnostics: true, compilerOptions: { module: ts.ModuleKind.NodeNext, target: ts.ScriptTarget.ES2022 } });
+async function declarationFile(sites: RequestSite[], source: string, file: string, hash: string, options: CompileModuleOptions): Promise<string> {
+  const typed = emitModule("ts", sites, options.emit).print(options.runtimeImport);
+  const dts = ts.transpileDeclaration(typed, {
+    fileName: file.replace(/\.d\.([mc]?)ts$/, ".$1ts"),
+    reportDiagnostics: true,
+    compilerOptions: { module: ts.ModuleKind.NodeNext, target: ts.ScriptTarget.ES2022 },
+  });
   const problem = dts.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
   if (problem) throw new Error(`gradc internal error: declarations of ${file}: ${ts.flattenDiagnosticMessageText(problem.messageText, "\n")}`);
-  return dts.outputText;
+  const top = options.header === false ? "" : header(hash, source, file);
+  return formatted(top + dts.outputText, file, options.format);
 }
 
 async function formatted(text: string, file: string, enabled = true): Promise<string> {
