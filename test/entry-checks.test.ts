@@ -185,7 +185,7 @@ describe("options", () => {
   });
 
   test("bad wrt: a GradcError, not a RangeError", () => {
-    expectError(() => api.grad(cube, { wrt: "q" }), /wrt "q" is not a parameter of cube \(parameters: w/);
+    expectError(() => api.grad(cube, { wrt: "q" }), /wrt "q" is not a parameter of cube \(its parameters: w/);
     expectError(() => api.grad(cube, { wrt: 1 }), /wrt 1 is not a parameter of cube/);
     expectError(() => api.grad(cube, { wrt: 0.5 }), /wrt 0\.5 is not a parameter/);
     expectError(() => api.grad(cube, { wrt: [] }), /wrt is an empty list/);
