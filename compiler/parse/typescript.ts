@@ -200,7 +200,7 @@ export function resolveRelative(fromFile: string, spec: string, isFile: (file: s
   const ext = /\.(m|c)jsx?$/.exec(base)?.[1] ?? "";
   const candidates = [
     `${stem}.${ext}ts`, `${stem}.${ext}tsx`, base,
-    `${base}.ts`, `${base}.tsx`, `${base}.js`, `${base}.mjs`, path.join(base, "index.ts"), path.join(base, "index.js"),
+    `${base}.ts`, `${base}.tsx`, `${base}.js`, path.join(base, "index.ts"), path.join(base, "index.js"),
   ];
   return candidates.find((c) => MODULE_FILE.test(c) && isFile(c)) ?? `${stem}.${ext}ts`;
 }
