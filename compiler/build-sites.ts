@@ -146,7 +146,7 @@ function siteFunction(project: Project, mod: TsModule, arg: Expression, exportNa
   const found = Node.isIdentifier(node) ? locateFunction(project, mod, node.getText()) : undefined;
   if (!found) {
     throw refuse(mod.source, span(arg), "request function", `'${arg.getText()}' is not a function declared in or imported into this module.`,
-      "Pass the name of a function declared here or imported from a relative .ts file.");
+      "Pass the name of a function declared here or imported from a relative .ts or .js file.");
   }
   return { fn: { name: found.name, node: found.node, source: found.source }, declaration: found.declaration };
 }

@@ -24,8 +24,9 @@ export const USAGE = `Usage:
       --jacobian  how a jacobian is computed: forward, reverse or auto (default)
   gradc build <files or dirs...> [--out-dir DIR] [--runtime SPECIFIER] [--check] [--watch]
       Find \`export const NAME = grad(fn, { wrt })\` (or valueAndGrad, jvp, vjp, jacobian, hvp,
-      hessian) in modules that import
-      from "gradc", and write <module>.grad.ts next to each (or under --out-dir).
+      hessian) in modules that import them from "gradc", and write <module>.grad.ts and its
+      .map next to each (or under --out-dir); for a .js/.mjs module (JSDoc-typed),
+      <module>.grad.js/.grad.mjs, its .map and declarations <module>.grad.d.ts/.grad.d.mts.
       --runtime module the generated code imports the runtime from (default "gradc/runtime")
       --check   write nothing; list generated modules that are missing or out of date
                 (their source or a module it imports changed) and exit 1 if there are any
