@@ -40,7 +40,7 @@ const { numericGradient, maxRelError, relError } = await import("../dist/runtime
 const sources = readdirSync(at("examples"))
   .filter((f) => f.endsWith(".ts") && !f.endsWith(".grad.ts") && !f.endsWith(".d.ts"))
   .sort();
-for (const f of readdirSync(at("examples"))) if (f.endsWith(".grad.ts")) rmSync(at("examples", f));
+for (const f of readdirSync(at("examples"))) if (f.endsWith(".grad.ts") || f.endsWith(".grad.ts.map")) rmSync(at("examples", f));
 const cli = at("dist/compiler/cli.js");
 const built = existsSync(cli)
   ? step("gradc build examples", [cli, "build", "examples"])
