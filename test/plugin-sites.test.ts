@@ -203,6 +203,14 @@ describe("the other imports from gradc", () => {
     expect(app.tryBadOut(w, x)).toBe("GradcError");
   });
 
+  it("type imports left over are erased, also under verbatimModuleSyntax", async () => {
+    const app = await run<{ loss: Loss; d: Loss }>({
+      "tsconfig.json": '{ "compilerOptions": { "verbatimModuleSyntax": true } }\n',
+      "main.ts": `import { grad, type GradOptions, type WrtSpec as Wrt } from "gradc";\n${LOSS}const options: GradOptions = {};\nconst wrt: Wrt = options.wrt ?? "w";\nexport const d = grad(loss, { wrt: "w" });\nexport { wrt };\n`,
+    });
+    expectNear(app.d(w, x), numericGradient(app.loss, [w, x], 0));
+  });
+
   it("gradCheck, which compiles at run time, stays imported from gradc", async () => {
     const { text } = await bundle({ "main.ts": `import { grad, gradCheck } from "gradc";\n${LOSS}export const d = grad(loss);\nexport const check = () => gradCheck(loss, [new Float64Array(2), 1]);\n` });
     expect(text).toMatch(/import \{ gradCheck \} from "gradc"/);

@@ -57,7 +57,10 @@ function rewriteImport(imp: ImportDeclaration, runtime: string): string | undefi
   if (kept.length === named.length && !namespace) return undefined;
   const lines: string[] = [];
   if (fromRuntime.length > 0) lines.push(`import { ${fromRuntime.map((n) => n.getText()).join(", ")} } from ${JSON.stringify(runtime)};`);
-  if (kept.length > 0) lines.push(`import { ${kept.map((n) => n.getText()).join(", ")} } from "gradc";`);
+  // Only types left: `import type`, which is erased also under verbatimModuleSyntax (`import { type T }` would stay as `import "gradc"`).
+  const typesOnly = kept.every((n) => n.isTypeOnly());
+  const specifiers = kept.map((n) => (typesOnly ? `${n.getName()}${n.getAliasNode() ? ` as ${n.getAliasNode()!.getText()}` : ""}` : n.getText()));
+  if (kept.length > 0) lines.push(`import ${typesOnly ? "type " : ""}{ ${specifiers.join(", ")} } from "gradc";`);
   const defaultImport = imp.getDefaultImport();
   if (defaultImport) lines.push(`import ${defaultImport.getText()} from "gradc";`);
   return lines.join(" ");
