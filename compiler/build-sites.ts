@@ -1,7 +1,7 @@
 // Request sites of the build path: `export const NAME = grad(fn, { wrt })` in a .ts module,
 // where `grad` / `valueAndGrad` come from "gradc". Each becomes a GradRequest.
 import type * as ESTree from "acorn";
-import { Node, type CallExpression, type Expression, type Project } from "ts-morph";
+import { Node, type CallExpression, type Expression, type Identifier, type Project } from "ts-morph";
 import { refuse } from "./errors.js";
 import type { FnNode, ResolveFn, SourceFn, SourceText } from "./parse/source.js";
 import { EstreeConverter } from "./parse/ts-estree.js";
@@ -69,8 +69,11 @@ function allCalls(mod: TsModule, callees: Callees): SiteCall[] {
     const name = Node.isIdentifier(node) ? node.getText() : "";
     if (!callees.named.has(name) && !callees.namespaces.has(name)) return;
     const parent = node.getParentOrThrow();
-    if (Node.isImportSpecifier(parent) || Node.isNamespaceImport(parent)) return;
-    const callee = Node.isPropertyAccessExpression(parent) && parent.getExpression() === node ? parent : node;
+    if (Node.isImportSpecifier(parent) || Node.isNamespaceImport(parent) || !refersToImport(node as Identifier, parent)) return;
+    const member = Node.isPropertyAccessExpression(parent) && parent.getExpression() === node;
+    // `gradc.GradcError`, `gradc.checkpoint(…)`: not the API's derivatives.
+    if (member && !isMode(parent.getName())) return;
+    const callee = member ? parent : node;
     const call = callee.getParent();
     const mode = Node.isCallExpression(call) && call.getExpression() === callee ? modeOfCallee(callee, callees) : undefined;
     if (!mode) {
@@ -82,6 +85,17 @@ function allCalls(mod: TsModule, callees: Callees): SiteCall[] {
     calls.push({ call: call as CallExpression, mode, name: Node.isVariableDeclaration(holder) ? holder.getName() : `${/^[A-Za-z_$][\w$]*$/.test(fnText) ? fnText : "f"}_${mode}` });
   });
   return calls;
+}
+
+/**
+ * Whether `id` (named like a gradc import) is that import: not a property name (`p.grad`,
+ * `{ grad: 0 }`), a local that shadows it, or a type (`gradc.GradOptions`, erased).
+ * A shorthand `{ grad }` or `export { grad }` passes the import on, so it counts.
+ */
+function refersToImport(id: Identifier, parent: Node): boolean {
+  if (Node.isShorthandPropertyAssignment(parent) || Node.isExportSpecifier(parent)) return true;
+  if (id.getFirstAncestor((a) => Node.isTypeNode(a)) || Node.isQualifiedName(parent)) return false;
+  return id.getSymbol()?.getDeclarations().some((d) => Node.isImportSpecifier(d) || Node.isNamespaceImport(d)) ?? false;
 }
 
 /** The node around `node` past parentheses and type assertions. */
@@ -200,7 +214,7 @@ function readOptions(mod: TsModule, arg: Node | undefined): SiteOptions {
       opts.functions = functionAliases(mod, prop.getInitializerOrThrow());
     } else {
       throw refuse(mod.source, span(prop), "request option", `Option '${name || prop.getText()}' is not supported in a build-time request.`,
-        name === "out" ? "Pass output buffers as the last argument of the generated function instead." : WRT_HINT);
+        name === "out" ? "Pass output buffers as the last argument of the generated function instead." : "The options of a build-time request are wrt, functions, checkpoint and, for jacobian, mode.");
     }
   }
   return opts;

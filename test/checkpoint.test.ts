@@ -248,3 +248,16 @@ describe("checkpointing: overwritten values the backward sweep needs", () => {
     expect(maxRelError(hv, up.map((a, i) => (a - down[i]) / (2 * e)))).toBeLessThan(1e-6);
   });
 });
+
+describe("checkpoint markers on the build path", () => {
+  it("are gradc's checkpoint under any local name, and only that", async () => {
+    const { createProject, parseTsModule } = await import("../compiler/parse/typescript.js");
+    const files: Record<string, string> = {
+      "/m/aliased.ts": 'import { checkpoint as cp } from "gradc";\nconst block = cp(function block(x: number) { return x * x; });\n',
+      "/m/own.ts": "function checkpoint<F>(f: F): F { return f; }\nconst block = checkpoint(function block(x: number) { return x * x; });\n",
+    };
+    const project = createProject({ readFile: (file) => files[file] });
+    expect(parseTsModule(project, "/m/aliased.ts").checkpointed).toEqual(new Set(["block"]));
+    expect(parseTsModule(project, "/m/own.ts").checkpointed).toEqual(new Set());
+  });
+});

@@ -107,10 +107,11 @@ function readModule(abs: string, sourceFile: SourceFile): TsModule {
     const name = decl.getName();
     if (name && decl.hasBody()) addFunction(mod, name, decl, converter);
   }
+  const markers = checkpointMarkers(sourceFile);
   for (const decl of sourceFile.getVariableDeclarations()) {
     const init = decl.getInitializer();
     let fn = init && unwrapMorph(init);
-    const marked = fn && checkpointArgument(fn);
+    const marked = fn && checkpointArgument(fn, markers);
     if (marked) {
       fn = marked;
       mod.checkpointed.add(decl.getName());
@@ -135,11 +136,21 @@ function checkSyntax(sourceFile: SourceFile, source: SourceText): void {
   if (first) throw syntaxError(source, first.start ?? 0, ts.flattenDiagnosticMessageText(first.messageText, "\n"));
 }
 
+/** Local names of gradc's `checkpoint` marker in a module (`import { checkpoint as cp } from "gradc"`). */
+function checkpointMarkers(sourceFile: SourceFile): Set<string> {
+  const names = sourceFile.getImportDeclarations()
+    .filter((imp) => imp.getModuleSpecifierValue() === "gradc" && !imp.isTypeOnly())
+    .flatMap((imp) => imp.getNamedImports())
+    .filter((spec) => spec.getName() === "checkpoint")
+    .map((spec) => spec.getAliasNode()?.getText() ?? "checkpoint");
+  return new Set(names);
+}
+
 /** The argument of `checkpoint(…)` (the function gradc recomputes instead of recording). */
-function checkpointArgument(node: Node): Node | undefined {
+function checkpointArgument(node: Node, markers: Set<string>): Node | undefined {
   if (!Node.isCallExpression(node)) return undefined;
   const callee = node.getExpression();
-  if (!Node.isIdentifier(callee) || callee.getText() !== "checkpoint" || node.getArguments().length !== 1) return undefined;
+  if (!Node.isIdentifier(callee) || !markers.has(callee.getText()) || node.getArguments().length !== 1) return undefined;
   return unwrapMorph(node.getArguments()[0]);
 }
 
