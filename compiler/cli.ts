@@ -98,7 +98,7 @@ async function show(args: string[], io: Io, emit?: Emitter): Promise<number> {
     return 0;
   }
   const request = { function: fnName, wrt: parseWrt(values.wrt), mode, jacobianMode };
-  const compiled = await compileModule(readFileSync(file, "utf8"), file, { requests: [request], header: false, emit });
+  const compiled = await compileModule(readFileSync(file, "utf8"), file, { requests: [request], header: false, declarations: false, emit });
   if (compiled.diagnostics.length > 0) throw compiled.diagnostics[0];
   io.out(compiled.code!);
   return 0;

@@ -47,7 +47,7 @@ export const unpluginGradc = createUnplugin((options: GradcPluginOptions | undef
       const file = cleanId(id);
       fileSystemOf(project).refresh();
       const output = generatedPath(file, "js");
-      const compiled = await compileModule(code, file, { project, sites: "all", lang: "js", runtimeImport: runtime, outputPath: output, format: false, header: false });
+      const compiled = await compileModule(code, file, { project, sites: "all", lang: "js", runtimeImport: runtime, outputPath: output, format: false, header: false, declarations: false });
       if (compiled.diagnostics.length > 0) {
         this.error(compiled.diagnostics[0].message); // file:line:col (1-based) and code frame
         return null; // esbuild's and webpack's `error` collect instead of throwing
