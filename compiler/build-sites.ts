@@ -71,8 +71,11 @@ function allCalls(mod: TsModule, callees: Callees): SiteCall[] {
     const parent = node.getParentOrThrow();
     if (Node.isImportSpecifier(parent) || Node.isNamespaceImport(parent) || !refersToImport(node as Identifier, parent)) return;
     const member = Node.isPropertyAccessExpression(parent) && parent.getExpression() === node;
-    // `gradc.GradcError`, `gradc.checkpoint(…)`: not the API's derivatives.
-    if (member && !isMode(parent.getName())) return;
+    if (member && !isMode(parent.getName())) {
+      // The namespace import goes when its sites are compiled: other members would be left dangling.
+      throw refuse(mod.source, span(parent), "request", `'${parent.getText()}' through a namespace import of "gradc" cannot stay once its derivatives are compiled.`,
+        `Import it by name: import { ${parent.getName()} } from "gradc".`);
+    }
     const callee = member ? parent : node;
     const call = callee.getParent();
     const mode = Node.isCallExpression(call) && call.getExpression() === callee ? modeOfCallee(callee, callees) : undefined;

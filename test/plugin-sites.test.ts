@@ -227,6 +227,8 @@ describe("refusals are build errors at file:line:col with a code frame", () => {
       /main\.ts:8:36: wrt must be written as a literal/, "> 8 | export const d = grad(loss, { wrt: which });"],
     ["an unknown option", `import { grad } from "gradc";\n${LOSS}export const d = grad(loss, { wrt: "x", fast: true });\n`,
       /main\.ts:7:41: Option 'fast' is not supported in a build-time request/, '> 7 | export const d = grad(loss, { wrt: "x", fast: true });'],
+    ["another member of a namespace import", `import * as gradc from "gradc";\n${LOSS}export const d = gradc.grad(loss);\nexport const E = gradc.GradcError;\n`,
+      /main\.ts:8:18: 'gradc\.GradcError' through a namespace import of "gradc" cannot stay/, "> 8 | export const E = gradc.GradcError;"],
   ];
   it.each(cases)("%s", async (_, main, message, frameLine) => {
     const { errors, warnings } = await failure({ "main.ts": main });
