@@ -1,33 +1,21 @@
 #!/usr/bin/env node
 // gradc's GradBench tool: speaks GradBench's protocol on stdin/stdout (one JSON message a
-// line). `define` bundles evals/<module>.ts with esbuild and gradc's esbuild plugin —
-// so every derivative in it is compiled by gradc at that moment, and the time it takes
-// is reported as the `define` timing — and imports the bundle; `evaluate` runs one of
-// its functions as often as the input's min_runs and min_seconds ask, timing each run.
+// line). `define` loads evals/<module>.ts (load.mjs: bundled with gradc's esbuild plugin,
+// so every derivative in it is compiled by gradc then; that time is the `define`
+// timing); `evaluate` runs one of its functions as often as the input's min_runs and
+// min_seconds ask, timing each run.
 //
 //   node bench/gradbench/tool.mjs     (after npm install, which builds gradc's dist/)
-import { existsSync } from "node:fs";
-import * as path from "node:path";
 import * as readline from "node:readline";
-import { fileURLToPath } from "node:url";
+import { hasEval, loadEval } from "./load.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, "../..");
 const loaded = new Map();
 
 async function define(module) {
-  const file = path.join(here, "evals", `${module}.ts`);
-  if (!/^[a-z]+$/.test(module) || !existsSync(file)) return { success: false, error: `gradc's tool has no eval '${module}'` };
-  const start = process.hrtime.bigint();
-  const { build } = await import("esbuild");
-  const { default: gradc } = await import(path.join(root, "dist/compiler/plugin/esbuild.js"));
-  const out = await build({
-    entryPoints: [file], bundle: true, format: "esm", platform: "node", write: false, logLevel: "silent",
-    plugins: [gradc()], alias: { "gradc/runtime": path.join(root, "dist/runtime/index.js") },
-  });
-  const url = `data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString("base64")}`;
-  loaded.set(module, (await import(url)).functions);
-  return { success: true, timings: [{ name: "define", nanoseconds: Number(process.hrtime.bigint() - start) }] };
+  if (!hasEval(module)) return { success: false, error: `gradc's tool has no eval '${module}'` };
+  const { functions, nanoseconds } = await loadEval(module);
+  loaded.set(module, functions);
+  return { success: true, timings: [{ name: "define", nanoseconds }] };
 }
 
 function evaluate(module, name, input) {
