@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// The GradBench report: for every eval of gradc's tool, on the fixtures' workloads and
+// on generated ones of GradBench's default sizes, the median time of the primal and of
+// the derivative, their ratio (geometric mean over the workloads) beside the published
+// ratios and the targets, and, where bench/gradbench/manual/ has one, gradc's
+// derivative against a hand-written JavaScript one, all measured in this run.
+//
+//   npm run bench:gradbench [-- --full] [-- --evals llsq,lse]
+//
+// --full runs every default size (tens of minutes); without it the larger sizes of each
+// eval only. Needs gradc's dist/ (npm install builds it).
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { hasEval, loadEval } from "./load.mjs";
+import { FUNCTIONS, fixtureWorkloads, generatedWorkloads } from "./workloads.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const full = args.includes("--full");
+const only = args.includes("--evals") ? args[args.indexOf("--evals") + 1].split(",") : undefined;
+
+/** Best published ratio (tool) from ../shared/gradbench/anchors.md, and the target set for gradc. */
+const PUBLISHED = {
+  llsq: ["1.13 (jax)", 1.13], lse: ["1.07 (mooncake-jl)", 1.07], gmm: ["2.00 (tensorflow)", 2.0], kmeans: ["1.45 (manual, futhark)", 1.45],
+  lstm: ["2.13 (codipack)", 2.13], ode: ["1.03 (haskell)", 1.03], ba: ["7.68 (manual)", 7.68], ht: ["7.68 (manual)", 7.68], det: ["1.12 (futhark); manual 7.74", 7.74],
+};
+
+/** Median seconds of `run` over at least `minRuns` runs and `minSeconds` in all. */
+function median(run, minSeconds = full ? 1 : 0.25, minRuns = 3) {
+  const times = [];
+  let total = 0;
+  while (times.length < minRuns || total < minSeconds) {
+    const t = process.hrtime.bigint();
+    run();
+    const s = Number(process.hrtime.bigint() - t) / 1e9;
+    times.push(s);
+    total += s;
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1];
+}
+
+function timeFunction(fn, input) {
+  const args = fn.prepare(input);
+  return median(() => fn.run(args));
+}
+
+const geomean = (xs) => (xs.length ? Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length) : NaN);
+const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : "–");
+
+async function manualFor(module) {
+  const file = path.join(here, "manual", `${module}.mjs`);
+  return existsSync(file) ? (await import(pathToFileURL(file).href)).functions : undefined;
+}
+
+const rows = [];
+for (const module of Object.keys(FUNCTIONS)) {
+  if ((only && !only.includes(module)) || !hasEval(module)) continue;
+  const [primal, derivative, ...more] = FUNCTIONS[module];
+  const { functions, nanoseconds } = await loadEval(module);
+  const manual = await manualFor(module);
+  const workloads = [...fixtureWorkloads(module, derivative), ...generatedWorkloads(module, !full)];
+  const ratios = [];
+  const vsManual = [];
+  for (const w of workloads) {
+    const d = timeFunction(functions[derivative], w.input);
+    const p = primal ? timeFunction(functions[primal], w.input) : NaN;
+    const m = manual?.[derivative] ? timeFunction(manual[derivative], w.input) : NaN;
+    if (primal) ratios.push(d / p);
+    if (manual) vsManual.push(d / m);
+    const extra = more.map((f) => `${f} ${fmt(timeFunction(functions[f], w.input) * 1e3, 3)} ms`).join(", ");
+    console.log(`${module} ${w.description}: ${primal ? `${primal} ${fmt(p * 1e3, 3)} ms, ` : ""}${derivative} ${fmt(d * 1e3, 3)} ms` +
+      `${primal ? `, ratio ${fmt(d / p)}` : ""}${manual ? `, hand-written ${fmt(m * 1e3, 3)} ms (gradc/hand ${fmt(d / m)})` : ""}${extra ? `, ${extra}` : ""}`);
+  }
+  const ratio = geomean(ratios);
+  const [published, target] = PUBLISHED[module] ?? ["–", NaN];
+  rows.push({ module, n: workloads.length, define: nanoseconds / 1e6, ratio, published, target, manual: geomean(vsManual) });
+}
+
+console.log("\n| eval | workloads | define (compile) ms | derivative/primal (geo mean) | best published | target | met | gradc/hand-written JS |");
+console.log("|---|---|---|---|---|---|---|---|");
+for (const r of rows) {
+  const met = Number.isFinite(r.ratio) && Number.isFinite(r.target) ? (r.ratio <= r.target ? "yes" : "no") : "–";
+  console.log(`| ${r.module} | ${r.n} | ${fmt(r.define, 0)} | ${fmt(r.ratio)} | ${r.published} | ${fmt(r.target)} | ${met} | ${fmt(r.manual)} |`);
+}
