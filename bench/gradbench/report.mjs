@@ -2,8 +2,10 @@
 // The GradBench report: for every eval of gradc's tool, on the fixtures' workloads and
 // on generated ones of GradBench's default sizes, the median time of the primal and of
 // the derivative, their ratio (geometric mean over the workloads) beside the published
-// ratios and the targets, and, where bench/gradbench/manual/ has one, gradc's
-// derivative against a hand-written JavaScript one, all measured in this run.
+// ratios and the targets; where bench/gradbench/manual/ has one, gradc's derivative
+// against a hand-written JavaScript one; where a peer (peers/: tensorflow.js, jax-js)
+// computes the same derivative, gradc's time against the peer's and the peer's error
+// against gradc's output; all measured in this run.
 //
 //   npm run bench:gradbench [-- --full] [-- --evals llsq,lse]
 //
@@ -54,6 +56,26 @@ async function manualFor(module) {
   return existsSync(file) ? (await import(pathToFileURL(file).href)).functions : undefined;
 }
 
+/** Peers (peers/<name>.mjs: `{ name, note, evals: { <eval>: { <function>: EvalFunction } } }`), loaded when their package is installed. */
+const peers = [];
+for (const name of ["tfjs", "jax-js"]) {
+  const file = path.join(here, "peers", `${name}.mjs`);
+  if (!existsSync(file)) continue;
+  try {
+    peers.push(await (await import(pathToFileURL(file).href)).load());
+  } catch (e) {
+    console.log(`peer ${name}: not run (${e.message})`);
+  }
+}
+
+/** Largest |a − b| / max(1, |a| + |b|) over two outputs of the same shape (GradBench's metric). */
+function outputError(a, b) {
+  if (typeof a === "number" && typeof b === "number") return Math.abs(a - b) / Math.max(1, Math.abs(a) + Math.abs(b));
+  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) return a.reduce((m, x, i) => Math.max(m, outputError(x, b[i])), 0);
+  if (a && b && typeof a === "object" && typeof b === "object") return Object.keys(a).reduce((m, k) => Math.max(m, outputError(a[k], b[k])), 0);
+  return Infinity;
+}
+
 const rows = [];
 for (const module of Object.keys(FUNCTIONS)) {
   if ((only && !only.includes(module)) || !hasEval(module)) continue;
@@ -63,24 +85,37 @@ for (const module of Object.keys(FUNCTIONS)) {
   const workloads = [...fixtureWorkloads(module, derivative), ...generatedWorkloads(module, !full)];
   const ratios = [];
   const vsManual = [];
+  const vsPeer = new Map(peers.map((peer) => [peer.name, { ratios: [], error: 0 }]));
   for (const w of workloads) {
     const d = timeFunction(functions[derivative], w.input);
     const p = primal ? timeFunction(functions[primal], w.input) : NaN;
     const m = manual?.[derivative] ? timeFunction(manual[derivative], w.input) : NaN;
     if (primal) ratios.push(d / p);
     if (manual) vsManual.push(d / m);
+    for (const peer of peers) {
+      const fn = peer.evals[module]?.[derivative];
+      if (!fn) continue;
+      const t = timeFunction(fn, w.input);
+      const mine = functions[derivative];
+      const error = outputError(mine.output(mine.run(mine.prepare(w.input))), fn.output(fn.run(fn.prepare(w.input))));
+      const seen = vsPeer.get(peer.name);
+      seen.ratios.push(d / t);
+      seen.error = Math.max(seen.error, error);
+      console.log(`  ${peer.name} ${derivative} ${fmt(t * 1e3, 3)} ms (gradc/${peer.name} ${fmt(d / t)}, its error ${error.toExponential(1)})`);
+    }
     const extra = more.map((f) => `${f} ${fmt(timeFunction(functions[f], w.input) * 1e3, 3)} ms`).join(", ");
     console.log(`${module} ${w.description}: ${primal ? `${primal} ${fmt(p * 1e3, 3)} ms, ` : ""}${derivative} ${fmt(d * 1e3, 3)} ms` +
       `${primal ? `, ratio ${fmt(d / p)}` : ""}${manual ? `, hand-written ${fmt(m * 1e3, 3)} ms (gradc/hand ${fmt(d / m)})` : ""}${extra ? `, ${extra}` : ""}`);
   }
   const ratio = geomean(ratios);
   const [published, target] = PUBLISHED[module] ?? ["–", NaN];
-  rows.push({ module, n: workloads.length, define: nanoseconds / 1e6, ratio, published, target, manual: geomean(vsManual) });
+  const peerText = [...vsPeer].filter(([, v]) => v.ratios.length).map(([name, v]) => `${name} ${fmt(geomean(v.ratios))} (error ${v.error.toExponential(1)})`).join("; ") || "–";
+  rows.push({ module, n: workloads.length, define: nanoseconds / 1e6, ratio, published, target, manual: geomean(vsManual), peers: peerText });
 }
 
-console.log("\n| eval | workloads | define (compile) ms | derivative/primal (geo mean) | best published | target | met | gradc/hand-written JS |");
-console.log("|---|---|---|---|---|---|---|---|");
+console.log("\n| eval | workloads | define (compile) ms | derivative/primal (geo mean) | best published | target | met | gradc/hand-written JS | gradc/peer |");
+console.log("|---|---|---|---|---|---|---|---|---|");
 for (const r of rows) {
   const met = Number.isFinite(r.ratio) && Number.isFinite(r.target) ? (r.ratio <= r.target ? "yes" : "no") : "–";
-  console.log(`| ${r.module} | ${r.n} | ${fmt(r.define, 0)} | ${fmt(r.ratio)} | ${r.published} | ${fmt(r.target)} | ${met} | ${fmt(r.manual)} |`);
+  console.log(`| ${r.module} | ${r.n} | ${fmt(r.define, 0)} | ${fmt(r.ratio)} | ${r.published} | ${fmt(r.target)} | ${met} | ${fmt(r.manual)} | ${r.peers} |`);
 }
