@@ -75,7 +75,7 @@ export function det(A: Float64Array, ell: number, start: Int32Array, column: Int
   return minors[0];
 }
 
-const detGrad = withOut<Float64Array>()(grad(det, { wrt: "A" }));
+const detGrad = withOut<Float64Array>()(grad(det, { wrt: 0 }));
 
 interface Args extends MinorTree {
   A: Float64Array;

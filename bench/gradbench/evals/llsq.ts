@@ -30,7 +30,7 @@ export function llsq(x: Float64Array, n: number): number {
   return sum / 2;
 }
 
-const llsqGrad = withOut<Float64Array>()(grad(llsq, { wrt: "x" }));
+const llsqGrad = withOut<Float64Array>()(grad(llsq, { wrt: 0 }));
 
 interface Args {
   x: Float64Array;

@@ -40,7 +40,7 @@ export function lastState(x: Float64Array, s: number, y: Float64Array, k1: Float
   return y[x.length - 1];
 }
 
-const lastStateGrad = withOut<Float64Array>()(grad(lastState, { wrt: "x" }));
+const lastStateGrad = withOut<Float64Array>()(grad(lastState, { wrt: 0 }));
 
 interface Args {
   x: Float64Array;
