@@ -140,6 +140,10 @@ function makeDerivative(
     first ??= now;
     try {
       const kinds = args.map((a, i) => checkedKind(fn, a, i));
+      const left = wrt.find((w) => kinds[w].k === "absent");
+      if (left !== undefined) {
+        throw usageError("wrt", `${call}: wrt names ${paramLabel(fn, left)}, but this call leaves it out (so it takes its default value): pass ${paramLabel(fn, left)} to get the derivative with respect to it.`);
+      }
       const key = `${request}|${kinds.map(kindKey).join("|")}`;
       let spec = mine.get(key);
       if (!spec) {
@@ -227,8 +231,7 @@ function matcher(kinds: Kind[]): (...args: unknown[]) => boolean {
 
 /** A parameter's name (`#2` for a pattern), and as messages quote it (`'x'`, `#2`). */
 function paramName(fn: SourceFn, index: number): string {
-  const p = fn.node.params[index];
-  return p?.type === "Identifier" ? p.name : `#${index + 1}`;
+  return parameterNames(fn.node)[index] ?? `#${index + 1}`;
 }
 
 function paramLabel(fn: SourceFn, index: number): string {
@@ -242,13 +245,15 @@ function kindPart(d: string): string {
 }
 
 function checkedKind(fn: SourceFn, value: unknown, index: number): Kind {
+  const p = fn.node.params[index];
+  // Left out (or undefined) where the parameter has a default value: that specialisation computes the default.
+  if (value === undefined && p?.type === "AssignmentPattern") return { k: "absent" };
   const kind = kindOf(value);
   if (typeof kind === "string") {
-    const p = fn.node.params[index];
     const name = paramLabel(fn, index);
     if (value === undefined) {
       const names = fn.node.params.map((_, i) => paramName(fn, i));
-      throw refuse(fn.source, p ?? fn.node, "missing argument", `Argument ${name} of ${fn.name} is missing (${fn.name} takes ${names.join(", ")}).`, "Pass every parameter.");
+      throw refuse(fn.source, p ?? fn.node, "missing argument", `Argument ${name} of ${fn.name} is missing (${fn.name} takes ${names.join(", ")}).`, fn.node.params.some((q) => q.type === "AssignmentPattern") ? "Pass every parameter that has no default value." : "Pass every parameter.");
     }
     throw refuse(fn.source, p ?? fn.node, "argument kind", `Argument ${name} of ${fn.name} is ${kind}.`,
       "Arguments must be numbers, Float64Array, Float32Array, integer typed arrays or booleans (data, not differentiated), or objects whose fields are those (nested objects too).");
@@ -293,6 +298,19 @@ export function compileFunction(params: string[], body: string): Function {
   }
 }
 
+/**
+ * The identity at run time. Inside differentiated code its result has derivative 0 in
+ * every mode (reverse, forward, second order): the value `x` is used as a constant there,
+ * as if it did not depend on the inputs (a target computed from the parameters, the
+ * frozen half of a straight-through estimator). It takes a number; for a typed array,
+ * apply it to each element. gradc recognises it by its name: import it from "gradc" on
+ * the build path; at run time call it as `stopGradient(…)` (it need not be in
+ * opts.functions).
+ */
+export function stopGradient(x: number): number {
+  return x;
+}
+
 const CHECKPOINTED = Symbol("gradc.checkpoint");
 
 /**
@@ -319,6 +337,11 @@ function functionResolver(functions: Record<string, Function>): ResolveFn {
   return (name) => {
     const f = Object.prototype.hasOwnProperty.call(functions, name) ? functions[name] : undefined;
     if (typeof f !== "function") return undefined;
+    if (f === stopGradient) {
+      // Recognised by its name inside f: lowering takes an unresolved `stopGradient(…)` for it.
+      if (name === "stopGradient") return undefined;
+      throw usageError("functions", `opts.functions.${name} is gradc's stopGradient: call it by its own name inside the function, stopGradient(…), where gradc recognises it (leave it out of opts.functions).`);
+    }
     const kernel = KERNEL_NAMES.get(f);
     if (kernel) return { kernel };
     const inner = (f as unknown as Record<symbol, Function | undefined>)[CHECKPOINTED];

@@ -8,12 +8,17 @@ export type ArrayElem = "f64" | "f32";
 /** Element types of integer typed arrays: data arguments (labels, indices, masks), never differentiated. */
 export type IntElem = "i8" | "i16" | "i32" | "u8" | "u16" | "u32" | "u8c";
 
+/**
+ * `absent`: an argument left out (undefined) of a run-time call, for a parameter with a
+ * default value: that specialisation computes the default.
+ */
 export type Kind =
   | { k: "num" }
   | { k: "bool" }
   | { k: "arr"; elem: ArrayElem }
   | { k: "int"; elem: IntElem }
-  | { k: "obj"; fields: { name: string; kind: Kind }[] };
+  | { k: "obj"; fields: { name: string; kind: Kind }[] }
+  | { k: "absent" };
 
 /** Constructor name of each integer typed array. */
 export const INT_ARRAYS: Record<IntElem, string> = {
@@ -66,6 +71,7 @@ export function describeKind(kind: Kind): string {
     case "bool": return "a boolean";
     case "arr": case "int": return article(arrayClass(kind));
     case "obj": return `an object { ${kind.fields.map((f) => JSON.stringify(f.name)).join(", ")} }`;
+    case "absent": return "left out (undefined)";
   }
 }
 
@@ -82,6 +88,8 @@ export function kindKey(kind: Kind): string {
       return kind.elem;
     case "obj":
       return `{${kind.fields.map((f) => `${JSON.stringify(f.name)}:${kindKey(f.kind)}`).join(",")}}`;
+    case "absent":
+      return "u";
   }
 }
 
@@ -105,6 +113,7 @@ export function kindTest(k: Kind, x: string, like?: { arg: string; exact: boolea
       const fields = k.fields.map((f) => kindTest(f.kind, propAccess(x, f.name), like && { ...like, arg: propAccess(like.arg, f.name) }));
       return [`typeof ${x} === "object" && ${x} !== null`, ...fields].join(" && ");
     }
+    case "absent": return like ? "false" : `${x} === undefined`;
   }
 }
 

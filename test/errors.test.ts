@@ -266,16 +266,6 @@ describe("refused constructs", () => {
     expectRefused(refusal(opt, [{ w: v3() }]), /optional/i, at(opt, "p?.w"));
   });
 
-  test.each(["clz32", "fround", "imul"])("Math.%s", (name) => {
-    const fns: Record<string, (x: number) => number> = {
-      clz32: (x) => Math.clz32(x) * x,
-      fround: (x) => Math.fround(x) * x,
-      imul: (x) => Math.imul(x, 3) * x,
-    };
-    const fn = fns[name];
-    expectRefused(refusal(fn, [1]), new RegExp(`Math\\.${name}`), at(fn, `Math.${name}`));
-  });
-
   test("typed-array method other than .length / .fill", () => {
     function idx(x: Float64Array) {
       return x.indexOf(2) * x[0];

@@ -2,9 +2,9 @@
 // conditions on `out`, the jvp tangent, the hvp direction and the vjp cotangent. When
 // one fails, the runtime's outError/vectorError/cotangentError (runtime/checks.ts)
 // find the first mismatch and throw a GradcError naming it.
-import type * as ESTree from "acorn";
 import type { EntrySpec, Shape } from "../../runtime/checks.js";
 import { arrayClass, kindTest, type Kind } from "../kinds.js";
+import { parameterNames } from "../request-options.js";
 import { locals, type EntryContext } from "./entry.js";
 
 /** Runtime functions the checks call: imported by build modules, passed in at run time. */
@@ -47,7 +47,7 @@ function spec(c: EntryContext, entry: string): string {
   const name = `${entry}_spec`;
   specs.set(c, name);
   const { req } = c;
-  const params = req.fn.node.params.map((p: ESTree.Pattern, i: number) => (p.type === "Identifier" ? p.name : `#${i + 1}`));
+  const params = parameterNames(req.fn.node).map((name, i) => name ?? `#${i + 1}`);
   const value: EntrySpec = {
     call: `${req.mode}(${req.fn.name})`, mode: req.mode, params, wrt: req.wrt, shapes: req.wrt.map((w) => shapeOf(req.kinds[w])), list: req.wrtIsList,
   };

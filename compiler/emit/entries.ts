@@ -3,7 +3,7 @@ import { isArrayType, type Func, type Var } from "../ir/types.js";
 import { kindAt } from "../kinds.js";
 import type { GradRequest } from "../request.js";
 import { checkCotangent, checkMatrixOut, checkShapedOut, checkTangentOut, checkVector } from "./checks.js";
-import { access, locals, Outputs, sameVar, Shaped, shapedType, signature, type EntryContext } from "./entry.js";
+import { access, hasDefault, locals, Outputs, sameVar, Shaped, shapedType, signature, type EntryContext } from "./entry.js";
 
 /** Directions a forward-mode Jacobian propagates per sweep. */
 export const JACOBIAN_WIDTH = 8;
@@ -33,8 +33,12 @@ function flatWrt(core: Func, req: GradRequest): Var[] {
 
 function primalArg(c: EntryContext, p: Var): string {
   const text = access(c.args[p.param!], p);
+  const kind = kindAt(c.req.kinds[p.param!], p.path);
   // Integer arrays are data: the core reads them as it reads a Float64Array.
-  return c.ts && kindAt(c.req.kinds[p.param!], p.path).k === "int" ? `(${text} as unknown as Float64Array)` : text;
+  if (c.ts && kind.k === "int") return `(${text} as unknown as Float64Array)`;
+  // A parameter with a default may be undefined: the core applies the default then.
+  if (c.ts && hasDefault(c.req, p.param!)) return `(${text} as ${kind.k === "num" ? "number" : "boolean"})`;
+  return text;
 }
 
 function call(core: CoreRef, c: EntryContext, arg: (p: Var) => string | undefined): string {

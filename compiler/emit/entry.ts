@@ -43,6 +43,7 @@ export function kindType(kind: Kind): string {
     case "bool": return "boolean";
     case "arr": case "int": return arrayClass(kind);
     case "obj": return `{ ${kind.fields.map((f) => `${literalKey(f.name)}: ${kindType(f.kind)}`).join("; ")} }`;
+    case "absent": return "undefined";
   }
 }
 
@@ -51,7 +52,7 @@ export function freshLike(kind: Kind, arg: string): string {
   switch (kind.k) {
     case "num": return "0";
     case "arr": return `new ${arrayClass(kind)}(${arg}.length)`;
-    case "int": case "bool": throw new Error(`gradc internal error: a value shaped like data (${arg})`);
+    case "int": case "bool": case "absent": throw new Error(`gradc internal error: a value shaped like data (${arg})`);
     case "obj": return `{ ${kind.fields.map((f) => `${literalKey(f.name)}: ${freshLike(f.kind, propAccess(arg, f.name))}`).join(", ")} }`;
   }
 }
@@ -135,11 +136,24 @@ export class Outputs {
   }
 }
 
-/** Signature text: `(a: T, b: U, extra...)` with types in TypeScript. */
+/**
+ * Signature text: `(a: T, b: U, extra...)` with types in TypeScript. A parameter with a
+ * default value is optional (`scale?: number`), or `scale: number | undefined` when a
+ * required parameter follows it.
+ */
 export function signature(c: EntryContext, extra: [string, string][]): string {
-  const params = c.req.kinds.map((k, i) => (c.ts ? `${c.args[i]}: ${kindType(k)}` : c.args[i]));
+  const { kinds } = c.req;
+  const trailing = (i: number) => kinds.every((_, j) => j < i || hasDefault(c.req, j)) && extra.every(([name]) => name.endsWith("?"));
+  const param = (k: Kind, i: number) => (!hasDefault(c.req, i) ? `${c.args[i]}: ${kindType(k)}` : trailing(i) ? `${c.args[i]}?: ${kindType(k)}` : `${c.args[i]}: ${kindType(k)} | undefined`);
+  const params = kinds.map((k, i) => (c.ts ? param(k, i) : c.args[i]));
   for (const [name, type] of extra) params.push(c.ts ? `${name}${type}` : name.replace("?", ""));
   return params.join(", ");
+}
+
+/** A number or boolean parameter with a default value: its argument may be left out (undefined). */
+export function hasDefault(req: GradRequest, index: number): boolean {
+  const kind = req.kinds[index];
+  return req.fn.node.params[index]?.type === "AssignmentPattern" && (kind.k === "num" || kind.k === "bool");
 }
 
 /** The type of values shaped like the wrt arguments. */

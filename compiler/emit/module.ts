@@ -1,12 +1,12 @@
 // A derivative module: core function(s) emitted from IR, plus the exported entry
 // with the public call contract of the requested derivative (see entry.ts and
 // entries.ts).
-import type * as ESTree from "acorn";
 import { maxTape, type Func, type Loc } from "../ir/types.js";
 import { callsKernels, MODES } from "../modes.js";
 import { refuse } from "../errors.js";
 import { dataField, describeKind, pathAccess, type Kind } from "../kinds.js";
 import type { EmitOptions, GradRequest } from "../request.js";
+import { parameterNames } from "../request-options.js";
 import { CHECK_FUNCTIONS, usedChecks } from "./checks.js";
 import { emitFunction, KERNELS, outputSlots, tapeName } from "./js.js";
 import { Names } from "./names.js";
@@ -162,11 +162,12 @@ function header(req: GradRequest): string {
 
 /** A parameter as written in the source (a destructuring pattern keeps its braces). */
 function paramText(req: GradRequest, index: number): string {
-  const p = req.fn.node.params[index];
+  const param = req.fn.node.params[index];
+  const p = param.type === "AssignmentPattern" ? param.left : param;
   return req.fn.source.text.slice(p.start, p.end).replace(/\s+/g, " ").replace(/:.*$/, "");
 }
 
 /** Source names of the parameters (patterns get `argN`). */
 export function paramNames(req: GradRequest): string[] {
-  return req.fn.node.params.map((p: ESTree.Pattern, i: number) => (p.type === "Identifier" ? p.name : `arg${i}`));
+  return parameterNames(req.fn.node).map((name, i) => name ?? `arg${i}`);
 }

@@ -3,19 +3,21 @@
 // cost no call), everything else is refused.
 import type * as ESTree from "acorn";
 import { isArrayType, type Temp } from "../ir/types.js";
+import { moduleBindingOf } from "./constants.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { derivativeName, lowerDerivativeCall } from "./derivative.js";
 import { lowerKernelCall } from "./kernel.js";
 import { lowerExpr, lowerNum } from "./expr.js";
 import { outerName } from "./names.js";
+import { isUndefined } from "./undefined.js";
 import { Scope, type Binding } from "./scope.js";
 import { bindParam, lowerBody } from "./stmt.js";
 
 const MATH_OPS = new Set([
   "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "expm1",
-  "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "sign", "floor", "ceil", "round", "trunc",
+  "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "sign", "floor", "ceil", "round", "trunc", "fround", "clz32",
 ]);
-const MATH_BINARY = new Set(["atan2", "pow"]);
+const MATH_BINARY = new Set(["atan2", "pow", "imul"]);
 const MATH_FOLDED = new Set(["min", "max", "hypot"]);
 
 /** Name given to arrays made by an expression, until a declaration names them. */
@@ -25,17 +27,55 @@ export function lowerCall(L: Lowerer, node: ESTree.CallExpression, scope: Scope)
   const callee = node.callee;
   if (node.optional) throw L.fail(node, "optional call", "Optional calls (?.()) are not supported.", "");
   if (callee.type === "CallExpression" && derivativeName(callee.callee, scope)) return lowerDerivativeCall(L, node, scope);
+  if (isStopGradient(L, callee, scope)) return { k: "temp", t: stopGradient(L, node, scope) };
   const imported = importedCallee(callee, scope);
   if (imported) return userCall(L, node, imported, scope, true);
   if (callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier") {
     const obj = callee.object;
-    if (obj.type === "Identifier" && obj.name === "Math" && !scope.lookup("Math")) {
+    if (obj.type === "Identifier" && obj.name === "Math" && !scope.lookup("Math") && !moduleBindingOf(obj)) {
       return { k: "temp", t: mathCall(L, node, callee.property.name, scope) };
     }
     return method(L, node, callee.object as ESTree.Expression, callee.property.name, scope);
   }
   if (callee.type === "Identifier") return userCall(L, node, callee, scope, false);
   throw L.fail(node, "indirect call", "Only calls to named functions are supported.", "Call the function by its name.");
+}
+
+/**
+ * gradc's `stopGradient`: on the build path a name imported from "gradc" as it (or a
+ * namespace import of "gradc"); at run time, where f's source shows names only, the name
+ * `stopGradient` itself when it is not a local nor another function given in
+ * opts.functions (also as bundlers write imports, `ns.stopGradient`, `(0, ns.stopGradient)`).
+ */
+function isStopGradient(L: Lowerer, callee: ESTree.Node, scope: Scope): boolean {
+  let c = callee as ESTree.AnyNode;
+  if (c.type === "SequenceExpression" && c.expressions.length === 2 && c.expressions[0].type === "Literal") c = c.expressions[1] as ESTree.AnyNode;
+  if (c.type === "Identifier") {
+    if (scope.lookup(c.name)) return false;
+    const m = moduleBindingOf(c);
+    if (m) return m.k === "import" && m.module === "gradc" && m.imported === "stopGradient";
+    return !!L.fn.source.runtime && c.name === "stopGradient" && !L.resolve(c.name, L.fn.source);
+  }
+  if (c.type !== "MemberExpression" || c.computed || c.property.type !== "Identifier" || c.property.name !== "stopGradient") return false;
+  if (c.object.type !== "Identifier" || scope.lookup(c.object.name)) return false;
+  const m = moduleBindingOf(c.object);
+  if (m) return m.k === "import" && m.module === "gradc" && m.imported === "*";
+  return !!L.fn.source.runtime;
+}
+
+/** `stopGradient(x)`: x, with derivative 0 (an op without partials: never active). */
+function stopGradient(L: Lowerer, node: ESTree.CallExpression, scope: Scope): Temp {
+  const [arg] = node.arguments;
+  if (node.arguments.length !== 1 || arg.type === "SpreadElement") {
+    throw L.fail(node, "stopGradient", `stopGradient takes one argument (a number), not ${node.arguments.length}.`, "");
+  }
+  const value = lowerExpr(L, arg, scope);
+  if (value.k !== "temp" || value.t.type !== "num") {
+    const what = value.k === "arr" ? "a typed array" : value.k === "temp" ? "a boolean" : value.k === "obj" ? "an object" : "a pair of values";
+    throw L.fail(arg, "stopGradient", `stopGradient takes a number, and this is ${what}.`,
+      value.k === "arr" ? "Apply it to each element: for (let i = 0; i < a.length; i++) c[i] = stopGradient(a[i]), with c = new Float64Array(a.length)." : "");
+  }
+  return L.b.op("stopGradient", value.t);
 }
 
 function mathCall(L: Lowerer, node: ESTree.CallExpression, name: string, scope: Scope): Temp {
@@ -65,8 +105,8 @@ function mathCall(L: Lowerer, node: ESTree.CallExpression, name: string, scope: 
     return args.reduce((acc, x) => L.b.op(name, acc, x));
   }
   if (name === "random") {
-    throw L.fail(node.callee, "Math.random", "Math.random has no derivative and makes the function non-deterministic.",
-      "Draw random numbers outside and pass them in as an argument.");
+    throw L.fail(node.callee, "Math.random", "Math.random is not a function of the inputs (it gives a new number on each call), so the function has no derivative.",
+      "Pass random numbers in as an argument: draw them outside the function (a number, or a Float64Array of noise) and differentiate with respect to the other arguments.");
   }
   throw L.fail(node.callee, `Math.${name}`, `Math.${name} is not supported.`,
     `Supported: ${[...MATH_OPS, ...MATH_BINARY, ...MATH_FOLDED].join(", ")}.`);
@@ -149,26 +189,37 @@ function userCall(L: Lowerer, node: ESTree.CallExpression, callee: ESTree.Identi
     throw L.fail(node, "recursion", `'${callee.name}' calls itself (directly or through other functions).`,
       "Rewrite the recursion as a loop.");
   }
+  // An argument written `undefined` (or `void 0`) is left out: the parameter's default applies.
   const args = node.arguments.map((a) => {
     if (a.type === "SpreadElement") throw L.fail(a, "spread argument", "Spread arguments are not supported.", "");
-    return lowerExpr(L, a, scope);
+    return isUndefined(a, scope) ? undefined : lowerExpr(L, a, scope);
   });
   return inline(L, fn, args, node);
 }
 
-/** Inlines a call: binds the arguments to fresh variables and lowers the body in place. */
-export function inline(L: Lowerer, fn: Extract<Binding, { k: "fn" }>, args: Val[], call: ESTree.Node): Val {
+/**
+ * Inlines a call: binds the arguments to fresh variables and lowers the body in place.
+ * An argument left out (undefined) takes the parameter's default value, computed in the
+ * callee's scope after the parameters before it, as in JavaScript.
+ */
+export function inline(L: Lowerer, fn: Extract<Binding, { k: "fn" }>, args: (Val | undefined)[], call: ESTree.Node): Val {
   const { node } = fn;
   if (node.async || node.generator) {
     throw L.fail(call, node.async ? "async function" : "generator", `'${fn.name}' is ${node.async ? "async" : "a generator"}.`, "Only plain synchronous functions can be differentiated.");
   }
-  if (args.length !== node.params.length) {
-    throw L.fail(call, "argument count", `'${fn.name}' takes ${node.params.length} argument(s) but is called with ${args.length}.`, "Pass every parameter.");
+  const missing = node.params.findIndex((p, i) => args[i] === undefined && p.type !== "AssignmentPattern");
+  if (args.length > node.params.length || missing >= 0) {
+    const defaults = node.params.some((p) => p.type === "AssignmentPattern");
+    throw L.fail(call, "argument count", `'${fn.name}' takes ${node.params.length} argument(s) but is called with ${args.length}${missing >= 0 && missing < args.length ? ` (argument ${missing + 1} undefined)` : ""}.`,
+      defaults ? "Pass every parameter that has no default value." : "Pass every parameter.");
   }
   const scope = new Scope(fn.scope);
   L.fns.push({ node, source: fn.source, ret: undefined, loops: [] });
   try {
-    node.params.forEach((p, i) => bindParam(L, p, args[i], scope));
+    node.params.forEach((p, i) => {
+      if (p.type !== "AssignmentPattern") return bindParam(L, p, args[i]!, scope);
+      bindParam(L, p.left, args[i] ?? lowerExpr(L, p.right, scope), scope);
+    });
     if (fn.checkpoint) {
       // One iteration marked for reverse mode: its entry state is kept and its body recomputed.
       const body = L.block(() => lowerBody(L, node, scope));

@@ -60,8 +60,8 @@ function declareOne(L: Lowerer, d: ESTree.VariableDeclarator, isConst: boolean, 
 function declareUnset(L: Lowerer, name: string, target: Scope): void {
   const v = L.b.newVar(name, "num");
   L.b.set(v, L.b.num(NaN));
-  // Only a source that mentions undefined can ask whether x still is.
-  const unset = /\bvoid\b|\bundefined\b/.test(L.fn.source.text) ? L.flag(`${name}_unset`) : undefined;
+  // Only a source that mentions undefined (or uses ??) can ask whether x still is.
+  const unset = /\bvoid\b|\bundefined\b|\?\?/.test(L.fn.source.text) ? L.flag(`${name}_unset`) : undefined;
   if (unset) L.b.set(unset, L.b.bool(true));
   target.declare(name, { k: "scalar", v, isConst: false, ...(unset ? { unset } : {}) });
 }

@@ -4,9 +4,10 @@ import { hasDst, type Temp } from "../ir/types.js";
 import { lowerAssignment, lowerUpdate } from "./assign.js";
 import { lowerCall, lowerNew } from "./call.js";
 import { temp, type Lowerer, type Val } from "./context.js";
+import { CONSTANTS, moduleBindingOf } from "./constants.js";
 import { lookupName, propertyKey } from "./names.js";
 import type { Scope } from "./scope.js";
-import { undefinedComparison, undefinedValue } from "./undefined.js";
+import { isNullish, undefinedComparison, undefinedValue } from "./undefined.js";
 
 const BINARY: Record<string, string> = {
   "+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow",
@@ -25,6 +26,7 @@ export function lowerExpr(L: Lowerer, node: ESTree.Expression, scope: Scope): Va
     case "BinaryExpression":
       return { k: "temp", t: binary(L, node, scope) };
     case "LogicalExpression":
+      if (node.operator === "??") return nullish(L, node, scope);
       return { k: "temp", t: logical(L, node, scope) };
     case "UnaryExpression":
       return { k: "temp", t: unary(L, node, scope) };
@@ -93,19 +95,17 @@ function literal(L: Lowerer, node: ESTree.Literal): Val {
   throw L.fail(node, what, `A ${what} cannot be differentiated.`, "Only numbers, booleans and typed arrays are supported.");
 }
 
-const CONSTANTS: Record<string, Record<string, number>> = {
-  Math: { PI: Math.PI, E: Math.E, LN2: Math.LN2, LN10: Math.LN10, LOG2E: Math.LOG2E, LOG10E: Math.LOG10E, SQRT2: Math.SQRT2, SQRT1_2: Math.SQRT1_2 },
-  Number: { EPSILON: Number.EPSILON, MAX_VALUE: Number.MAX_VALUE, MIN_VALUE: Number.MIN_VALUE, POSITIVE_INFINITY: Infinity, NEGATIVE_INFINITY: -Infinity, MAX_SAFE_INTEGER: Number.MAX_SAFE_INTEGER },
-};
-
 function member(L: Lowerer, node: ESTree.MemberExpression, scope: Scope): Val {
   if (node.optional) throw L.fail(node, "optional chaining", "Optional chaining (?.) is not supported.", "Use a plain property access.");
   const obj = node.object;
-  if (obj.type === "Identifier" && !node.computed && node.property.type === "Identifier" && !scope.lookup(obj.name)) {
+  if (obj.type === "Identifier" && !node.computed && node.property.type === "Identifier" && !scope.lookup(obj.name) && !moduleBindingOf(obj)) {
     const table = CONSTANTS[obj.name];
     const value = table?.[node.property.name];
     if (value !== undefined) return { k: "temp", t: L.b.num(value) };
-    if (table) throw L.fail(node.property, `${obj.name}.${node.property.name}`, `${obj.name}.${node.property.name} is not supported here.`, "");
+    if (table) {
+      throw L.fail(node.property, `${obj.name}.${node.property.name}`, `${obj.name}.${node.property.name} is not supported here.`,
+        `The ${obj.name} constants are ${Object.keys(table).map((k) => `${obj.name}.${k}`).join(", ")}.`);
+    }
   }
   if (obj.type === "Super") throw L.fail(obj, "super", "`super` is not supported.", "");
   const base = lowerExpr(L, obj, scope);
@@ -166,8 +166,49 @@ function booleanEquality(L: Lowerer, a: Temp, right: ESTree.Expression, scope: S
   return negate ? L.b.op("not", same) : same;
 }
 
+/**
+ * `a ?? b`. Numbers, booleans, typed arrays and objects are never null or undefined, so
+ * for a variable, a parameter (once its default applies), a field or a literal the
+ * result is `a` and `b` is not evaluated. A variable declared without a value (`let x;`)
+ * is undefined until assigned: the result is `b` while it still is. Anything else on the
+ * left (an element read, undefined out of bounds; a call, undefined when it returns
+ * nothing) is refused.
+ */
+function nullish(L: Lowerer, node: ESTree.LogicalExpression, scope: Scope): Val {
+  const left = node.left;
+  if (isNullish(left, scope)) return lowerExpr(L, node.right, scope);
+  const binding = left.type === "Identifier" ? scope.lookup(left.name) : undefined;
+  if (binding?.k === "scalar" && binding.unset) {
+    const unset = binding.unset;
+    const v = L.b.newVar(left.type === "Identifier" ? left.name : "value", binding.v.type);
+    const then = L.block(() => {
+      const b = lowerScalar(L, node.right, scope);
+      if (b.type !== v.type) throw L.fail(node, "mixed ??", "The two sides of ?? have different types.", "Make both numbers or both booleans.");
+      L.b.set(v, b);
+    });
+    const els = L.block(() => L.b.set(v, L.b.get(binding.v)));
+    L.b.emit({ k: "if", cond: L.b.get(unset), then, else: els });
+    return { k: "temp", t: L.b.get(v) };
+  }
+  if (left.type === "Identifier" || left.type === "Literal" || isFieldRead(left, scope)) return lowerExpr(L, left, scope);
+  const what = left.type === "MemberExpression" ? "an element read (undefined out of bounds)" : left.type === "CallExpression" ? "a call (undefined when the function returns nothing)" : "this expression";
+  throw L.fail(left, "operator ??", `The left side of ?? is ${what}: gradc cannot tell whether it is undefined.`,
+    "Numbers are never null or undefined: drop the fallback; for a bounds check compare the index with .length (i < a.length ? a[i] : fallback).");
+}
+
+/** `p.a`, `p["a b"].c`, `vg[1]`: a field of an object (or part of a pair), which always holds a value. */
+function isFieldRead(e: ESTree.Node, scope: Scope): boolean {
+  if (e.type !== "MemberExpression") return false;
+  const m = e as ESTree.MemberExpression;
+  if (m.optional || (m.computed && m.property.type !== "Literal")) return false;
+  if (m.object.type === "Identifier") {
+    const b = scope.lookup(m.object.name);
+    return b?.k === "obj" || b?.k === "tuple";
+  }
+  return isFieldRead(m.object, scope);
+}
+
 function logical(L: Lowerer, node: ESTree.LogicalExpression, scope: Scope): Temp {
-  if (node.operator === "??") throw L.fail(node, "operator ??", "The operator '??' is not supported.", "Numbers are never null here; drop the fallback.");
   const and = node.operator === "&&";
   const a = lowerBool(L, node.left, scope);
   let b!: Temp;

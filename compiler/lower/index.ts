@@ -2,6 +2,7 @@
 // argument kinds, to an IR function whose parameters are flat (objects become one
 // var per field).
 import type * as ESTree from "acorn";
+import type { GradcError } from "../errors.js";
 import type { Func, Var } from "../ir/types.js";
 import type { Kind } from "../kinds.js";
 import { substituteVar } from "../ir/rewrite.js";
@@ -9,7 +10,9 @@ import type { ResolveFn, SourceFn } from "../parse/source.js";
 import { Lowerer } from "./context.js";
 import { Scope, type Binding } from "./scope.js";
 import { propertyKey } from "./names.js";
-import { lowerBody } from "./stmt.js";
+import { parameterNames } from "../request-options.js";
+import { lowerExpr, lowerScalar } from "./expr.js";
+import { bindValue, lowerBody } from "./stmt.js";
 
 export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn): Func {
   const L = new Lowerer(resolve);
@@ -46,11 +49,20 @@ export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn): 
 function paramName(L: Lowerer, p: ESTree.Pattern): string {
   if (p.type === "Identifier") return p.name;
   if (p.type === "ObjectPattern") return "params";
-  throw L.fail(p, "parameter pattern", "Default values and rest parameters are not supported.", "Pass every argument explicitly.");
+  if (p.type === "AssignmentPattern") {
+    if (p.left.type === "Identifier") return p.left.name;
+    throw L.fail(p, "default value of a pattern", "A destructured parameter cannot have a default value here.", "Give the parameter a name, and destructure it in the body.");
+  }
+  throw L.fail(p, "rest parameter", "Rest parameters are not supported.", "Name each parameter, or pass the values in a Float64Array.");
 }
 
 function bindTopParam(L: Lowerer, p: ESTree.Pattern, kind: Kind, index: number, scope: Scope, params: Var[], data: Set<Var>): void {
   const name = paramName(L, p);
+  if (p.type === "AssignmentPattern") {
+    scope.declare(name, defaultedParam(L, p, name, kind, index, scope, params, data));
+    return;
+  }
+  if (kind.k === "absent") throw missingArgument(L, p, index);
   const binding = paramBinding(L, name, kind, index, params, data);
   if (p.type === "Identifier") {
     scope.declare(name, binding);
@@ -68,6 +80,37 @@ function bindTopParam(L: Lowerer, p: ESTree.Pattern, kind: Kind, index: number, 
     if (!field) throw L.fail(prop.key, `.${key}`, `The argument has no field '${key}'.`, `Its fields are: ${[...binding.fields.keys()].join(", ")}.`);
     scope.declare(prop.value.name, field);
   }
+}
+
+/**
+ * `scale = 2`: a run-time call that left the argument out (kind "absent") computes the
+ * default. A number or boolean parameter may still be undefined when the kinds come from
+ * a signature (build path), so the derivative code applies the default when it is
+ * (`if (scale === undefined) scale = 2;`). Array and object kinds come only from values
+ * given at run time (the build path refuses their defaults). Defaults may use the
+ * parameters before them, as in JavaScript.
+ */
+function defaultedParam(L: Lowerer, p: ESTree.AssignmentPattern, name: string, kind: Kind, index: number, scope: Scope, params: Var[], data: Set<Var>): Binding {
+  L.setLoc(p);
+  if (kind.k === "absent") return bindValue(L, name, lowerExpr(L, p.right, scope), false);
+  const binding = paramBinding(L, name, kind, index, params, data);
+  if (binding.k !== "scalar") return binding;
+  const v = binding.v;
+  const leftOut = L.b.op(v.type === "bool" ? "isUndefinedBool" : "isUndefined", L.b.get(v));
+  const then = L.block(() => {
+    const value = lowerScalar(L, p.right, scope);
+    if (value.type !== v.type) {
+      throw L.fail(p.right, "default value", `The default value of '${name}' is ${value.type === "bool" ? "a boolean" : "a number"}, but the parameter is ${v.type === "bool" ? "a boolean" : "a number"}.`, "");
+    }
+    L.b.set(v, value);
+  });
+  L.b.emit({ k: "if", cond: leftOut, then, else: [] });
+  return binding;
+}
+
+function missingArgument(L: Lowerer, p: ESTree.Pattern, index: number): GradcError {
+  const name = parameterNames(L.fn.node)[index] ?? `#${index + 1}`;
+  return L.fail(p, "missing argument", `Argument '${name}' is missing (it has no default value).`, "Pass every parameter that has no default value.");
 }
 
 function paramBinding(L: Lowerer, name: string, kind: Kind, index: number, params: Var[], data: Set<Var>): Binding {
@@ -94,6 +137,8 @@ function paramBinding(L: Lowerer, name: string, kind: Kind, index: number, param
       params.push(v);
       return { k: "scalar", v, isConst: false };
     }
+    case "absent":
+      throw new Error(`gradc internal error: no value for the left-out argument '${name}'`);
     case "obj": {
       const fields = new Map<string, Binding>();
       for (const f of kind.fields) {

@@ -1,10 +1,10 @@
-// Identifiers: locals and parameters from the scope, a few global constants, and a
-// clear refusal for anything defined outside the differentiated code.
+// Identifiers: locals and parameters from the scope, module-level constants (build
+// path), the global constants, and a clear refusal for anything else defined outside
+// the differentiated code.
 import type * as ESTree from "acorn";
+import { GLOBALS, moduleBindingOf, moduleConstant } from "./constants.js";
 import type { Lowerer, Val } from "./context.js";
 import type { Binding, Scope } from "./scope.js";
-
-const GLOBALS: Record<string, number> = { Infinity, NaN };
 
 export function bindingVal(L: Lowerer, b: Binding): Val | undefined {
   switch (b.k) {
@@ -28,6 +28,8 @@ export function lookupName(L: Lowerer, node: ESTree.Identifier, scope: Scope): V
     if (v) return v;
     throw L.fail(node, "function value", `The function '${node.name}' is used as a value.`, "Only calls to functions are supported.");
   }
+  const module = moduleBindingOf(node);
+  if (module) return { k: "temp", t: L.b.num(moduleConstant(L, node, module)) };
   if (node.name in GLOBALS) return { k: "temp", t: L.b.num(GLOBALS[node.name]) };
   if (node.name === "arguments") throw L.fail(node, "arguments", "`arguments` is not supported.", "Name the parameters.");
   if (node.name === "undefined") throw L.fail(node, "undefined", "`undefined` is not a number.", "Initialise variables with numbers (only comparisons such as x === undefined are accepted).");
@@ -35,12 +37,16 @@ export function lookupName(L: Lowerer, node: ESTree.Identifier, scope: Scope): V
 }
 
 export function outerName(L: Lowerer, node: ESTree.Identifier): Error {
-  const runtime = L.fn.source.runtime;
+  const { name } = node;
+  if (L.fn.source.runtime) {
+    // f.toString() has the names f closes over, never their values.
+    return L.fail(node, "closure over outer state",
+      `'${name}' is defined outside the differentiated function: gradc compiles the function from its source text (f.toString()), which shows the names of the variables it closes over but not their values.`,
+      `Pass ${name} as an argument (wrt picks what is differentiated), or write it inside the function (const ${name} = …); if it is a function, pass it in opts.functions ({ ${name} }).`);
+  }
   return L.fail(node, "closure over outer state",
-    `'${node.name}' is defined outside the differentiated function.`,
-    runtime
-      ? `Pass it as an argument, or if it is a function, pass it in opts.functions ({ ${node.name} }).`
-      : "Pass it as an argument, or import or declare it as a function in the project.");
+    `'${name}' is defined outside the differentiated function.`,
+    "Pass it as an argument, declare it in the module as a const number, or import or declare it as a function in the project.");
 }
 
 /** The field name of a property key: `a`, `"init h"`, `0`, `["a"]` (undefined for other computed keys). */

@@ -12,6 +12,11 @@ export function isUndefined(e: ESTree.Node, scope: Scope): boolean {
   return n.type === "Identifier" && n.name === "undefined" && !scope.lookup("undefined");
 }
 
+/** `undefined`, `void 0` or `null`: what `??` replaces. */
+export function isNullish(e: ESTree.Node, scope: Scope): boolean {
+  return isUndefined(e, scope) || isNull(e);
+}
+
 function isNull(e: ESTree.Node): boolean {
   return e.type === "Literal" && (e as ESTree.Literal).value === null && !(e as ESTree.Literal).regex;
 }

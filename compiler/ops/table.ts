@@ -42,6 +42,13 @@ export interface OpDef {
    * exactly 0). Required (possibly empty) on every record with partials.
    */
   singular?: Singular[];
+  /**
+   * The op stops the derivative: its value is its argument, its derivative 0 in every
+   * mode by definition, not the derivative of its value (stopGradient). Such a record has
+   * no partials, and allOps() leaves it out: the central-difference checks of the table
+   * test do not apply to it (test/language.test.ts checks it in every mode).
+   */
+  stopsGradient?: true;
 }
 
 export interface Singular {
@@ -57,8 +64,14 @@ export function opDef(name: string): OpDef {
   return def;
 }
 
+/** The records whose partials are the derivatives of their values (every record but the gradient stops). */
 export function allOps(): OpDef[] {
-  return [...ops.values()];
+  return [...ops.values()].filter((d) => !d.stopsGradient);
+}
+
+/** The records that stop the derivative (value: the argument; derivative: 0). */
+export function gradientStops(): OpDef[] {
+  return [...ops.values()].filter((d) => d.stopsGradient);
 }
 
 function def(d: OpDef): void {
@@ -203,6 +216,20 @@ step("floor", [0.1, 0.9]);
 step("ceil", [0.1, 0.9]);
 step("round", [0.1, 0.4]);
 step("trunc", [0.1, 0.9]);
+// Math.clz32 and Math.imul read their arguments as 32-bit integers: piecewise constant,
+// derivative 0 (exact wherever it exists), for index and hash arithmetic.
+step("clz32", [1.1, 1.9]);
+def({ name: "imul", args: NUM2, result: "num", js: call("Math.imul"), eval: Math.imul, domain: [[1.1, 1.9], [2.1, 2.9]] });
+// Math.fround rounds to the nearest float32: a staircase whose steps are float32's
+// spacing. Its derivative is taken as 1, as for rounding a value on its way into a
+// Float32Array (the gradient passes through the rounding unchanged). The rule is checked
+// where the steps (at most 4.5e-13 there) are far below the central-difference step.
+def({ name: "fround", args: NUM1, result: "num", js: call("Math.fround"), eval: Math.fround,
+  partials: () => [1], domain: [[1e-7, 4e-6]], singular: [] });
+
+// stopGradient(x) (from "gradc"): the value x, the derivative 0 in every mode and at every
+// order (no partials: its result is never active), so x is treated as a constant there.
+def({ name: "stopGradient", args: NUM1, result: "num", js: (a) => a[0], eval: (x) => x, stopsGradient: true });
 
 // Comparisons and logic: boolean results, never active.
 const cmp = (name: string, sym: string, f: (a: number, b: number) => boolean) =>
@@ -216,3 +243,8 @@ cmp("ne", "!==", (a, b) => a !== b);
 def({ name: "and", args: ["bool", "bool"], result: "bool", js: infix("&&"), eval: (a, b) => !!a && !!b });
 def({ name: "or", args: ["bool", "bool"], result: "bool", js: infix("||"), eval: (a, b) => !!a || !!b });
 def({ name: "not", args: ["bool"], result: "bool", js: (a) => `(!${a[0]})`, eval: (a) => !a });
+// Whether a parameter with a default value was left out (build path: the derivative code
+// applies the default then). Its argument is the parameter, a number or a boolean.
+for (const type of ["num", "bool"] as const) {
+  def({ name: type === "num" ? "isUndefined" : "isUndefinedBool", args: [type], result: "bool", js: (a) => `(${a[0]} === undefined)`, eval: (a) => a === undefined });
+}

@@ -1,7 +1,7 @@
 // Statements and expressions of the TypeScript -> ESTree conversion (see ts-estree.ts).
 import { ts } from "ts-morph";
 import type * as ESTree from "acorn";
-import { hasModifier, unwrap, type EstreeConverter } from "./ts-estree.js";
+import { declarationKind, hasModifier, unwrap, type EstreeConverter } from "./ts-estree.js";
 
 type C = EstreeConverter;
 
@@ -69,14 +69,6 @@ function variables(c: C, list: ts.VariableDeclarationList, spanNode: ts.Node): E
   return c.node(spanNode, { type: "VariableDeclaration", kind: declarationKind(list.flags), declarations });
 }
 
-function declarationKind(flags: ts.NodeFlags): ESTree.VariableDeclaration["kind"] {
-  const { AwaitUsing, Using, Const, Let } = ts.NodeFlags;
-  if ((flags & AwaitUsing) === AwaitUsing) return "await using";
-  if (flags & Using) return "using";
-  if (flags & Const) return "const";
-  return flags & Let ? "let" : "var";
-}
-
 function switchStatement(c: C, s: ts.SwitchStatement): ESTree.SwitchStatement {
   const cases = s.caseBlock.clauses.map((cl) =>
     c.node(cl, {
@@ -114,7 +106,8 @@ function isChainRoot(n: ts.OptionalChain): boolean {
 function expression(c: C, n: ts.Expression): ESTree.Expression {
   const expr = (e: ts.Expression) => convertExpression(c, e);
 
-  if (ts.isIdentifier(n) || ts.isPrivateIdentifier(n)) return c.identifier(n);
+  if (ts.isIdentifier(n)) return c.reference(n);
+  if (ts.isPrivateIdentifier(n)) return c.identifier(n);
   if (isLiteral(n)) return c.literal(n);
   if (n.kind === ts.SyntaxKind.ThisKeyword) return c.node(n, { type: "ThisExpression" });
   if (n.kind === ts.SyntaxKind.SuperKeyword) return c.node(n, { type: "Super" });

@@ -14,6 +14,23 @@ type Fields = { type: string } & Record<string, unknown>;
 
 const KIND_NAMES = syntaxKindNames();
 
+/**
+ * What a module-level name stands for. The TypeScript front-end attaches it to every
+ * identifier of an expression that is spelled like one; lowering looks the identifier up
+ * in its own scopes first (a parameter or local of that name shadows it), and only then
+ * reads this: a module-level `const` of a constant number is inlined, anything else is
+ * refused saying why. `declared` is the offset of the declaration in the module's text.
+ */
+export type ModuleBinding =
+  | { k: "variable"; name: string; kind: "const" | "let" | "var"; declared: number; init: () => ESTree.Expression | undefined }
+  | { k: "import"; name: string; module: string; imported: string; declared: number }
+  | { k: "other"; name: string; what: string; declared: number };
+
+/** An identifier that may name a module-level binding (only the TypeScript front-end sets `module`). */
+export interface ModuleIdentifier extends ESTree.Identifier {
+  module?: ModuleBinding;
+}
+
 /** SyntaxKind -> name, preferring real names over the FirstX and LastX range markers. */
 function syntaxKindNames(): Map<number, string> {
   const names = new Map<number, string>();
@@ -25,6 +42,8 @@ function syntaxKindNames(): Map<number, string> {
 }
 
 export class EstreeConverter {
+  private bindings: Map<string, ModuleBinding> | undefined;
+
   constructor(private readonly sf: ts.SourceFile) {}
 
   // ---- helpers ----
@@ -53,6 +72,54 @@ export class EstreeConverter {
   identifier(n: ts.Identifier | ts.PrivateIdentifier): ESTree.Identifier {
     const type = ts.isPrivateIdentifier(n) ? "PrivateIdentifier" : "Identifier";
     return this.at(n, { type, name: n.text.replace(/^#/, "") });
+  }
+
+  /** An identifier read in an expression, with the module-level binding it may name. */
+  reference(n: ts.Identifier): ESTree.Identifier {
+    const id: ModuleIdentifier = this.identifier(n);
+    const binding = this.moduleBindings().get(n.text);
+    if (binding) id.module = binding;
+    return id;
+  }
+
+  /** The module's top-level variables and imports, by name (initializers converted when first asked for). */
+  private moduleBindings(): Map<string, ModuleBinding> {
+    if (this.bindings) return this.bindings;
+    const map = (this.bindings = new Map());
+    const add = (b: ModuleBinding) => { if (!map.has(b.name)) map.set(b.name, b); };
+    for (const s of this.sf.statements) {
+      const declared = s.getStart(this.sf);
+      if (ts.isVariableStatement(s)) {
+        const kind = declarationKind(s.declarationList.flags);
+        const ambient = hasModifier(s, ts.SyntaxKind.DeclareKeyword);
+        for (const d of s.declarationList.declarations) {
+          if (!ts.isIdentifier(d.name)) {
+            for (const name of bindingNames(d.name)) add({ k: "other", name, what: "a module-level variable declared by destructuring", declared });
+            continue;
+          }
+          const initializer = ambient ? undefined : d.initializer;
+          let converted: ESTree.Expression | undefined;
+          const init = () => (converted ??= initializer && this.expression(initializer));
+          add({ k: "variable", name: d.name.text, kind: kind === "let" || kind === "var" ? kind : "const", declared, init });
+        }
+      } else if (ts.isImportDeclaration(s) && s.importClause && !s.importClause.isTypeOnly && ts.isStringLiteral(s.moduleSpecifier)) {
+        const module = s.moduleSpecifier.text;
+        const clause = s.importClause;
+        if (clause.name) add({ k: "import", name: clause.name.text, module, imported: "default", declared });
+        const named = clause.namedBindings;
+        if (named && ts.isNamespaceImport(named)) add({ k: "import", name: named.name.text, module, imported: "*", declared });
+        if (named && ts.isNamedImports(named)) {
+          for (const e of named.elements) {
+            if (!e.isTypeOnly) add({ k: "import", name: e.name.text, module, imported: (e.propertyName ?? e.name).text, declared });
+          }
+        }
+      } else if (ts.isEnumDeclaration(s) && !hasModifier(s, ts.SyntaxKind.DeclareKeyword)) {
+        add({ k: "other", name: s.name.text, what: "an enum", declared });
+      } else if (ts.isClassDeclaration(s) && s.name) {
+        add({ k: "other", name: s.name.text, what: "a class", declared });
+      }
+    }
+    return map;
   }
 
   // ---- functions ----
@@ -238,6 +305,21 @@ export function unwrap(e: ts.Expression): ts.Expression {
 
 export function hasModifier(n: ts.Node, kind: ts.SyntaxKind): boolean {
   return ts.canHaveModifiers(n) && (ts.getModifiers(n) ?? []).some((m) => m.kind === kind);
+}
+
+/** The names a destructuring pattern declares. */
+function bindingNames(n: ts.BindingName): string[] {
+  if (ts.isIdentifier(n)) return [n.text];
+  return n.elements.flatMap((e) => (ts.isOmittedExpression(e) ? [] : bindingNames(e.name)));
+}
+
+/** `const`, `let` or `var` (and the `using` forms) of a declaration list. */
+export function declarationKind(flags: ts.NodeFlags): ESTree.VariableDeclaration["kind"] {
+  const { AwaitUsing, Using, Const, Let } = ts.NodeFlags;
+  if ((flags & AwaitUsing) === AwaitUsing) return "await using";
+  if (flags & Using) return "using";
+  if (flags & Const) return "const";
+  return flags & Let ? "let" : "var";
 }
 
 function isExportModifiers(c: ts.Node): boolean {

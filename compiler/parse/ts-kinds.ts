@@ -22,8 +22,13 @@ export function kindsFromSignature(fnDecl: TsFunctionLike, source?: SourceText):
 function parameterKind(p: ParameterDeclaration, source: SourceText): Kind {
   const name = p.getName();
   if (p.isRestParameter()) throw refuse(source, spanOf(p), "rest parameter", `Rest parameter '${name}' cannot be differentiated.`, HINT);
+  if (p.hasQuestionToken() && !p.hasInitializer()) {
+    throw refuse(source, spanOf(p), "optional parameter", `Parameter '${name}' is optional without a default value: left out, it would be undefined, which is not a number.`,
+      `Give it a default value (${name} = …), which gradc applies when the argument is left out, or make it required.`);
+  }
   const type = p.getType();
   const kind = kindOfType(type, p);
+  if (p.hasInitializer() && typeof kind !== "string") return defaulted(p, kind, source);
   const js = isJsModule(p.getSourceFile().getFilePath());
   const jsDocType = js ? ts.getJSDocType(p.compilerNode) : undefined;
   if (typeof kind === "string" && js && !jsDocType && type.isAny()) {
@@ -35,6 +40,17 @@ function parameterKind(p: ParameterDeclaration, source: SourceText): Kind {
     throw refuse(source, spanOf(p), "parameter type", `Parameter '${name}' has type '${shown}': ${kind}.`, HINT);
   }
   return kind;
+}
+
+/**
+ * A parameter with a default value: the entry takes it as optional and the derivative
+ * code applies the default when it is undefined. Only numbers and booleans: an array or
+ * object default would be a value the derivative code creates when the argument is absent.
+ */
+function defaulted(p: ParameterDeclaration, kind: Kind, source: SourceText): Kind {
+  if (kind.k === "num" || kind.k === "bool") return kind;
+  throw refuse(source, spanOf(p), "default value", `Parameter '${p.getName()}' has a default value, and is ${kind.k === "obj" ? "an object" : "a typed array"}: gradc build supports default values for numbers and booleans.`,
+    "Make the parameter required and pass the array (or object), or create it inside the function.");
 }
 
 /** A kind, or why the type has none. */
