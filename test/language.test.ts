@@ -367,11 +367,13 @@ describe("default parameter values", () => {
     for (const s of [undefined, 3, undefined, 3]) expect(g(w, s)[0]).toBeCloseTo(defaults(w, s), 12);
   });
 
-  test("the build path's entry takes a defaulted parameter as optional (number | undefined before a required one)", async () => {
+  test("the build path's entry takes a defaulted parameter as optional (number | undefined before a required one), unless wrt names it", async () => {
     const out = await compileModule(MODULE, "/virtual/language.ts", { host: { readFile: () => undefined }, format: false });
     expect(out.code).toMatch(/export function defaultsVG\(w: Float64Array, scale\?: number, shift\?: number, on\?: boolean, out\?: /);
     expect(out.code).toMatch(/export function defaultsHvp\(w: Float64Array, scale: number \| undefined, shift: number \| undefined, on: boolean \| undefined, v: /);
     expect(out.code).toMatch(/if \(\(scale === undefined\)\) \{\s*scale = 2;/);
+    // A wrt parameter is required: its derivative needs its value.
+    expect(out.code).toMatch(/export function defaultsAllVG\(w: Float64Array, scale: number, shift: number, on\?: boolean, out\?: /);
   });
 });
 

@@ -150,10 +150,14 @@ export function signature(c: EntryContext, extra: [string, string][]): string {
   return params.join(", ");
 }
 
-/** A number or boolean parameter with a default value: its argument may be left out (undefined). */
+/**
+ * A number or boolean parameter with a default value: its argument may be left out
+ * (undefined). Not one named in wrt: its derivative needs the argument (left out, the
+ * default applies and the derivative with respect to it is 0).
+ */
 export function hasDefault(req: GradRequest, index: number): boolean {
   const kind = req.kinds[index];
-  return req.fn.node.params[index]?.type === "AssignmentPattern" && (kind.k === "num" || kind.k === "bool");
+  return req.fn.node.params[index]?.type === "AssignmentPattern" && (kind.k === "num" || kind.k === "bool") && !req.wrt.includes(index);
 }
 
 /** The type of values shaped like the wrt arguments. */
