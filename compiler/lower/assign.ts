@@ -11,6 +11,7 @@ import type { Scope } from "./scope.js";
 
 const COMPOUND: Record<string, string> = {
   "+=": "add", "-=": "sub", "*=": "mul", "/=": "div", "%=": "mod", "**=": "pow",
+  "|=": "bitOr", "&=": "bitAnd", "^=": "bitXor", "<<=": "shiftLeft", ">>=": "shiftRight", ">>>=": "shiftRightUnsigned",
 };
 
 /** `target = rhs` or `target op= rhs`; yields the assigned value. */

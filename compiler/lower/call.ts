@@ -207,8 +207,9 @@ export function inline(L: Lowerer, fn: Extract<Binding, { k: "fn" }>, args: (Val
   if (node.async || node.generator) {
     throw L.fail(call, node.async ? "async function" : "generator", `'${fn.name}' is ${node.async ? "async" : "a generator"}.`, "Only plain synchronous functions can be differentiated.");
   }
+  // Extra arguments are evaluated and ignored, as in JavaScript (a callback may take fewer).
   const missing = node.params.findIndex((p, i) => args[i] === undefined && p.type !== "AssignmentPattern");
-  if (args.length > node.params.length || missing >= 0) {
+  if (missing >= 0) {
     const defaults = node.params.some((p) => p.type === "AssignmentPattern");
     throw L.fail(call, "argument count", `'${fn.name}' takes ${node.params.length} argument(s) but is called with ${args.length}${missing >= 0 && missing < args.length ? ` (argument ${missing + 1} undefined)` : ""}.`,
       defaults ? "Pass every parameter that has no default value." : "Pass every parameter.");

@@ -4,14 +4,19 @@ import { refuse, type GradcError } from "../errors.js";
 import { Builder, buildBlock, type Ids } from "../ir/builder.js";
 import type { Block, Temp, Var } from "../ir/types.js";
 import type { FnNode, ResolveFn, SourceText } from "../parse/source.js";
-import type { Binding, Scope } from "./scope.js";
+import type { Binding, FnBinding, Scope } from "./scope.js";
 
-/** A lowered expression: a scalar temp, an array, an object of fields, or a tuple (what valueAndGrad returns). */
+/**
+ * A lowered expression: a scalar temp, an array, an object of fields, a tuple (what
+ * valueAndGrad returns), or a function known where it is used (a callback: inlined where
+ * it is called).
+ */
 export type Val =
   | { k: "temp"; t: Temp }
   | { k: "arr"; v: Var }
   | { k: "obj"; fields: Map<string, Binding> }
-  | { k: "tuple"; items: Val[] };
+  | { k: "tuple"; items: Val[] }
+  | { k: "fn"; fn: FnBinding };
 
 export interface LoopCtx {
   /** Set by `break` (and by `return` inside the loop); stops the loop. */
@@ -73,6 +78,10 @@ export class Lowerer {
 
 export function temp(v: Val, L: Lowerer, node: ESTree.Node): Temp {
   if (v.k === "temp") return v.t;
+  if (v.k === "fn") {
+    throw L.fail(node, "function value", `The function '${v.fn.name}' is used where a number is expected.`,
+      "Call it (f(x)), or pass it to a function that calls it.");
+  }
   const what = v.k === "arr" ? "an array" : v.k === "obj" ? "an object" : "a pair of values";
   throw L.fail(node, `${v.k === "tuple" ? "tuple" : v.k === "arr" ? "array" : "object"} value`,
     `${what[0].toUpperCase()}${what.slice(1)} is used where a number is expected.`,

@@ -13,6 +13,7 @@ const BINARY: Record<string, string> = {
   "+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow",
   "<": "lt", "<=": "le", ">": "gt", ">=": "ge",
   "===": "eq", "==": "eq", "!==": "ne", "!=": "ne",
+  "|": "bitOr", "&": "bitAnd", "^": "bitXor", "<<": "shiftLeft", ">>": "shiftRight", ">>>": "shiftRightUnsigned",
 };
 
 export function lowerExpr(L: Lowerer, node: ESTree.Expression, scope: Scope): Val {
@@ -42,6 +43,9 @@ export function lowerExpr(L: Lowerer, node: ESTree.Expression, scope: Scope): Va
       return { k: "temp", t: lowerUpdate(L, node, scope) };
     case "SequenceExpression":
       return sequence(L, node, scope);
+    case "ArrowFunctionExpression":
+    case "FunctionExpression":
+      return { k: "fn", fn: { k: "fn", name: node.type === "FunctionExpression" && node.id ? node.id.name : "callback", node, source: L.fn.source, scope } };
     case "ParenthesizedExpression" as string:
       return lowerExpr(L, (node as unknown as { expression: ESTree.Expression }).expression, scope);
     default:
@@ -144,7 +148,7 @@ function binary(L: Lowerer, node: ESTree.BinaryExpression, scope: Scope): Temp {
   const op = BINARY[node.operator];
   if (!op) {
     throw L.fail(node, `operator ${node.operator}`, `The operator '${node.operator}' is not supported.`,
-      "Use arithmetic (+ - * / % **) and comparisons.");
+      "Use arithmetic (+ - * / % **), the bitwise operators (| & ^ ~ << >> >>>) and comparisons.");
   }
   if (node.left.type === "PrivateIdentifier") throw L.fail(node.left, "private field", "Private fields are not supported.", "");
   const unset = op === "eq" || op === "ne" ? undefinedComparison(L, node, scope) : undefined;
@@ -234,6 +238,8 @@ function unary(L: Lowerer, node: ESTree.UnaryExpression, scope: Scope): Temp {
       return lowerNum(L, node.argument, scope);
     case "!":
       return L.b.op("not", lowerBool(L, node.argument, scope));
+    case "~":
+      return L.b.op("bitNot", lowerNum(L, node.argument, scope));
     case "void":
       throw undefinedValue(L, node);
     default:
@@ -249,6 +255,11 @@ function unary(L: Lowerer, node: ESTree.UnaryExpression, scope: Scope): Temp {
  * never evaluated and cannot turn a derivative into NaN (0 × NaN).
  */
 function conditional(L: Lowerer, node: ESTree.ConditionalExpression, scope: Scope): Temp {
+  const fn = [node.consequent, node.alternate].find((e) => isFunction(e, scope));
+  if (fn) {
+    throw L.fail(node, "function value chosen at run time", "Which function this ternary gives depends on a condition known only at run time, and gradc inlines every call, so it must know which function each call calls.",
+      "Call the functions in the branches instead: c ? f(x) : g(x).");
+  }
   const c = lowerBool(L, node.test, scope);
   let a!: Temp, b!: Temp;
   const thenBlock = L.block(() => { a = lowerScalar(L, node.consequent, scope); });
@@ -268,6 +279,12 @@ function conditional(L: Lowerer, node: ESTree.ConditionalExpression, scope: Scop
   return L.b.get(v);
 }
 
+/** An arrow, a function expression, or a name bound to a function. */
+function isFunction(e: ESTree.Expression, scope: Scope): boolean {
+  if (e.type === "ArrowFunctionExpression" || e.type === "FunctionExpression") return true;
+  return e.type === "Identifier" && scope.lookup(e.name)?.k === "fn";
+}
+
 export function unsupportedExpr(L: Lowerer, node: ESTree.Node): Error {
   const names: Record<string, [string, string]> = {
     ObjectExpression: ["object literal", "Pass objects in as parameters; build nothing but typed arrays inside."],
@@ -277,8 +294,6 @@ export function unsupportedExpr(L: Lowerer, node: ESTree.Node): Error {
     AssignmentExpression: ["assignment inside an expression", "Make the assignment its own statement."],
     UpdateExpression: ["++/-- inside an expression", "Make the increment its own statement."],
     SequenceExpression: ["comma operator", "Split it into statements."],
-    ArrowFunctionExpression: ["function value", "Declare the function with const f = (...) => ... and call it."],
-    FunctionExpression: ["function value", "Declare the function and call it."],
     AwaitExpression: ["await", "Derivative code is synchronous."],
     YieldExpression: ["yield", "Generators are not supported."],
     TaggedTemplateExpression: ["tagged template", ""],

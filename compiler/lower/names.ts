@@ -4,9 +4,9 @@
 import type * as ESTree from "acorn";
 import { GLOBALS, moduleBindingOf, moduleConstant } from "./constants.js";
 import type { Lowerer, Val } from "./context.js";
-import type { Binding, Scope } from "./scope.js";
+import { Scope, type Binding } from "./scope.js";
 
-export function bindingVal(L: Lowerer, b: Binding): Val | undefined {
+export function bindingVal(L: Lowerer, b: Binding): Val {
   switch (b.k) {
     case "scalar":
       return { k: "temp", t: L.b.get(b.v) };
@@ -15,18 +15,21 @@ export function bindingVal(L: Lowerer, b: Binding): Val | undefined {
     case "obj":
       return { k: "obj", fields: b.fields };
     case "tuple":
-      return { k: "tuple", items: b.items.map((i) => bindingVal(L, i)!) };
+      return { k: "tuple", items: b.items.map((i) => bindingVal(L, i)) };
     case "fn":
-      return undefined;
+      return { k: "fn", fn: b };
   }
 }
 
 export function lookupName(L: Lowerer, node: ESTree.Identifier, scope: Scope): Val {
   const b = scope.lookup(node.name);
-  if (b) {
-    const v = bindingVal(L, b);
-    if (v) return v;
-    throw L.fail(node, "function value", `The function '${node.name}' is used as a value.`, "Only calls to functions are supported.");
+  if (b) return bindingVal(L, b);
+  // A function passed by name (a callback): declared in the module, imported, or in opts.functions.
+  const found = L.resolve(node.name, L.fn.source);
+  if (found && !("kernel" in found)) return { k: "fn", fn: { k: "fn", name: found.name, node: found.node, source: found.source, scope: new Scope(), checkpoint: found.checkpoint } };
+  if (found) {
+    throw L.fail(node, "function value", `'${node.name}' is a runtime kernel, and kernels can only be called by name.`,
+      `Wrap it in an arrow that calls it: (…args) => ${node.name}(…args).`);
   }
   const module = moduleBindingOf(node);
   if (module) return { k: "temp", t: L.b.num(moduleConstant(L, node, module)) };

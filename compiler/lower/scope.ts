@@ -8,7 +8,18 @@ export type Binding =
   | { k: "arr"; v: Var }
   | { k: "obj"; fields: Map<string, Binding> }
   | { k: "tuple"; items: Binding[] }
-  | { k: "fn"; name: string; node: FnNode; source: SourceText; scope: Scope; checkpoint?: boolean };
+  | FnBinding;
+
+/** A function: declared in the loss, resolved by name, or written as a callback (an arrow passed to a helper). */
+export interface FnBinding {
+  k: "fn";
+  name: string;
+  node: FnNode;
+  source: SourceText;
+  /** Where it was declared: the names it closes over. */
+  scope: Scope;
+  checkpoint?: boolean;
+}
 
 export class Scope {
   private readonly names = new Map<string, Binding>();

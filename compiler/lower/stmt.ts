@@ -30,6 +30,7 @@ export function bindValue(L: Lowerer, name: string, val: Val, isConst: boolean):
     return { k: "arr", v: val.v };
   }
   if (val.k === "obj") return { k: "obj", fields: val.fields };
+  if (val.k === "fn") return val.fn;
   // A tuple's numbers go to variables now: its temps cannot outlive this statement.
   if (val.k === "tuple") return { k: "tuple", items: val.items.map((item, i) => bindValue(L, `${name}_${i}`, item, true)) };
   const v = L.b.newVar(name, val.t.type);

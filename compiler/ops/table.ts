@@ -220,6 +220,17 @@ step("trunc", [0.1, 0.9]);
 // derivative 0 (exact wherever it exists), for index and hash arithmetic.
 step("clz32", [1.1, 1.9]);
 def({ name: "imul", args: NUM2, result: "num", js: call("Math.imul"), eval: Math.imul, domain: [[1.1, 1.9], [2.1, 2.9]] });
+// The bitwise operators convert their operands to 32-bit integers the same way: piecewise
+// constant, derivative 0 (`x | 0` truncates, as C's int conversion does).
+const bitwise = (name: string, sym: string, f: (a: number, b: number) => number) =>
+  def({ name, args: NUM2, result: "num", js: infix(sym), eval: f, domain: [[1.1, 1.9], [2.1, 2.9]] });
+bitwise("bitOr", "|", (a, b) => a | b);
+bitwise("bitAnd", "&", (a, b) => a & b);
+bitwise("bitXor", "^", (a, b) => a ^ b);
+bitwise("shiftLeft", "<<", (a, b) => a << b);
+bitwise("shiftRight", ">>", (a, b) => a >> b);
+bitwise("shiftRightUnsigned", ">>>", (a, b) => a >>> b);
+def({ name: "bitNot", args: NUM1, result: "num", js: (a) => `(~${a[0]})`, eval: (a) => ~a, domain: [[1.1, 1.9]] });
 // Math.fround rounds to the nearest float32: a staircase whose steps are float32's
 // spacing. Its derivative is taken as 1, as for rounding a value on its way into a
 // Float32Array (the gradient passes through the rounding unchanged). The rule is checked
