@@ -11,8 +11,9 @@ import { KERNELS } from "./emit/js.js";
 import * as kernels from "../runtime/kernels/index.js";
 import { GradcError, refuse } from "./errors.js";
 import { kindKey, kindOf, kindTest, type Kind } from "./kinds.js";
-import { parseFunctionSource } from "./parse/acorn.js";
-import { MODES } from "./modes.js";
+import { parseFunctionSource, parseFunctionText } from "./parse/acorn.js";
+import { isMode, MODES } from "./modes.js";
+import { mathFunctionName, mathFunctionText, notComposable, PAIR_HINT, wrapperParams } from "./derived.js";
 import { checkedSchedule, parameterNames, resolveWrt } from "./request-options.js";
 import type { ResolveFn, SourceFn } from "./parse/source.js";
 import type { JacobianMode, Mode } from "./request.js";
@@ -128,8 +129,8 @@ function makeDerivative(
   f: VectorFn, opts: GradOptions, mode: Mode, request: string,
   modules: Map<string, string>, jacobianMode?: JacobianMode,
 ): (...args: any[]) => unknown {
-  const fn = parsed(f);
-  const resolve = functionResolver(opts.functions ?? {});
+  const fn = sourceOf(f);
+  const resolve = functionResolver(reachableFunctions(f, opts.functions ?? {}));
   const { wrt, list } = wrtOf(fn, opts.wrt);
   const mine = new Map<string, Specialisation>();
   // What the arguments of the first call were, for messages when a later call differs.
@@ -188,7 +189,78 @@ ${scalarJvpOut ? `  const r = ${invoke};\n  if (typeof r[1] === "number") noTang
     throw usageError("out", `${call}: out is ${describeValue(opts.out)}, but the tangent of the result is a number (there is no buffer to fill: leave out out).`);
   };
   // Its own code per derivative, so its call sites stay monomorphic.
-  return compileFunction(["specialise", "out", "noTangentOut"], body)(specialise, opts.out, noTangentOut);
+  const d = compileFunction(["specialise", "out", "noTangentOut"], body)(specialise, opts.out, noTangentOut);
+  // What it is, so that differentiating it composes derivatives (grad(grad(f))).
+  const made: Derived = { f, mode, wrt, list, jacobianMode, functions: opts.functions ?? {} };
+  Object.defineProperty(d, DERIVED, { value: made });
+  return d;
+}
+
+const DERIVED = Symbol("gradc.derived");
+
+/** A derivative made by gradc's API: of f, in mode, with respect to wrt, f's helpers in functions. */
+interface Derived {
+  f: Function;
+  mode: Mode;
+  wrt: number[];
+  list: boolean;
+  jacobianMode?: JacobianMode;
+  functions: Record<string, Function>;
+}
+
+function derivedOf(f: unknown): Derived | undefined {
+  return typeof f === "function" ? (f as unknown as Record<symbol, Derived | undefined>)[DERIVED] : undefined;
+}
+
+/**
+ * The source gradc differentiates for f: f's own; for a Math function, `function tanh(x) {
+ * return Math.tanh(x); }`; for a derivative gradc made, `function grad_f(x) { return grad(f,
+ * { wrt: 0 })(x); }`, whose f is found among reachableFunctions (compiler/derived.ts).
+ */
+function sourceOf(f: Function): SourceFn {
+  const math = mathFunctionName(f);
+  if (math) return parseFunctionText(mathFunctionText(math), math);
+  const d = derivedOf(f);
+  if (!d) return parsed(f);
+  const why = notComposable(d.mode, localName(d.f));
+  if (why) throw usageError(`derivative of ${d.mode}`, `${why} ${PAIR_HINT}`);
+  const inner = sourceOf(d.f);
+  const local = localName(d.f);
+  const params = wrapperParams(inner.node, d.mode, new Set([local, d.mode])).join(", ");
+  const wrt = JSON.stringify(d.list ? d.wrt : d.wrt[0]);
+  return parseFunctionText(`function ${d.mode}_${local}(${params}) { return ${d.mode}(${local}, { wrt: ${wrt} })(${params}); }`, `${d.mode}_${local}`);
+}
+
+/** The name a derivative's wrapper calls its target by. */
+function localName(f: Function): string {
+  const name = mathFunctionName(f) ?? f.name;
+  return /^[A-Za-z_$][\w$]*$/.test(name) && !isMode(name) && name !== "Math" ? name : "f";
+}
+
+/**
+ * The functions a compile may call by name: opts.functions, and for derivatives gradc made
+ * (f itself, or one given in opts.functions) their targets and their own opts.functions.
+ * Two different functions under one name are refused: gradc would not know which is meant.
+ */
+function reachableFunctions(f: Function, functions: Record<string, Function>): Record<string, Function> {
+  const all: Record<string, Function> = {};
+  const add = (name: string, g: Function): void => {
+    if (Object.prototype.hasOwnProperty.call(all, name)) {
+      if (all[name] === g) return;
+      throw usageError("functions", `Two different functions are called '${name}' here (in opts.functions and in a derivative made by gradc that f uses): rename one of them, or pass it under another name.`);
+    }
+    all[name] = g;
+    reach(g);
+  };
+  const reach = (g: Function): void => {
+    const d = derivedOf(g);
+    if (!d) return;
+    add(localName(d.f), d.f);
+    for (const [name, h] of Object.entries(d.functions)) add(name, h);
+  };
+  reach(f);
+  for (const [name, g] of Object.entries(functions)) add(name, g);
+  return all;
 }
 
 type Derivative = (...args: any[]) => unknown;
@@ -344,6 +416,7 @@ function functionResolver(functions: Record<string, Function>): ResolveFn {
     }
     const kernel = KERNEL_NAMES.get(f);
     if (kernel) return { kernel };
+    if (mathFunctionName(f) || derivedOf(f)) return { ...sourceOf(f), name };
     const inner = (f as unknown as Record<symbol, Function | undefined>)[CHECKPOINTED];
     if (inner) return { ...parsed(inner as ScalarFn), name, checkpoint: true };
     let p = byName.get(name);
@@ -363,7 +436,7 @@ function safeName(name: string): string {
 export function gradCheck<F extends ScalarFn, const W extends WrtOf<F> | undefined = undefined>(f: F, args: Parameters<F>, opts: GradCheckOptions<W> = {}): GradCheckReport {
   checkOptions(f, opts, "gradCheck");
   if (!Array.isArray(args)) throw usageError("arguments", `gradCheck(f, args): args must be an array of f's arguments, not ${describeValue(args)}.`);
-  const fn = parsed(f);
+  const fn = sourceOf(f);
   const { wrt, list } = wrtOf(fn, opts.wrt);
   const [value, g] = valueAndGrad(f, { wrt: opts.wrt, functions: opts.functions })(...args);
   const grads = list ? (g as unknown[]) : [g];

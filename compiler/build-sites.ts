@@ -1,12 +1,14 @@
 // Request sites of the build path: `export const NAME = grad(fn, { wrt })` in a .ts module,
 // where `grad` / `valueAndGrad` come from "gradc". Each becomes a GradRequest.
 import type * as ESTree from "acorn";
-import { Node, type CallExpression, type Expression, type Identifier, type Project } from "ts-morph";
+import { Node, SyntaxKind, type CallExpression, type Expression, type Identifier, type Project } from "ts-morph";
 import { refuse } from "./errors.js";
 import type { FnNode, ResolveFn, SourceFn, SourceText } from "./parse/source.js";
 import { EstreeConverter } from "./parse/ts-estree.js";
 import { kindsFromSignature, locateFunction, parseTsModule, resolver, unwrapMorph, type TsFunctionLike, type TsModule } from "./parse/typescript.js";
 import { isMode, MODES } from "./modes.js";
+import { callingWrapper, mathArity, notComposable, PAIR_HINT, wrapperParams } from "./derived.js";
+import type { Kind } from "./kinds.js";
 import type { CheckpointSpec, GradRequest, JacobianMode, Mode } from "./request.js";
 import { checkedSchedule, parameterNames, resolveWrt } from "./request-options.js";
 
@@ -41,7 +43,7 @@ export function findRequestSites(project: Project, filePath: string, all = false
     let exportName = name;
     for (let n = 2; taken.has(exportName); n++) exportName = `${name}_${n}`;
     taken.add(exportName);
-    const request = siteRequest(project, mod, call, mode, exportName);
+    const request = siteRequest(project, mod, call, mode, exportName, callees);
     return { exportName, request, line: call.getStartLineNumber(), start: call.getStart(), end: call.getEnd() };
   });
 }
@@ -79,6 +81,8 @@ function allCalls(mod: TsModule, callees: Callees): SiteCall[] {
     const callee = member ? parent : node;
     const call = callee.getParent();
     const mode = Node.isCallExpression(call) && call.getExpression() === callee ? modeOfCallee(callee, callees) : undefined;
+    // `grad(f)` in `grad(grad(f))` is part of the outer site.
+    if (mode && derivativeTarget(call as CallExpression, callees)) return;
     if (!mode) {
       throw refuse(mod.source, span(callee), "request", `'${callee.getText()}' from "gradc" is used here other than as a call gradc can compile at build time.`,
         "Call it directly with the function to differentiate, e.g. const lossGrad = grad(loss, { wrt: \"w\" }).");
@@ -134,14 +138,22 @@ function modeOfCallee(callee: Node, callees: Callees): Mode | undefined {
   return undefined;
 }
 
-function siteRequest(project: Project, mod: TsModule, call: CallExpression, mode: Mode, exportName: string): GradRequest {
+/** Whether `call` is the function another API call differentiates (`grad(f)` in `grad(grad(f))`). */
+function derivativeTarget(call: CallExpression, callees: Callees): boolean {
+  const outer = unwrappedParent(call);
+  if (!Node.isCallExpression(outer) || !modeOfCallee(outer.getExpression(), callees)) return false;
+  const first = outer.getArguments()[0];
+  return first !== undefined && unwrapMorph(first) === call;
+}
+
+function siteRequest(project: Project, mod: TsModule, call: CallExpression, mode: Mode, exportName: string, callees: Callees): GradRequest {
   const [fnArg, optsArg, ...extra] = call.getArguments();
   if (!fnArg || extra.length > 0) {
     throw refuse(mod.source, span(call), "request", `${mode}() takes the function and an optional options object.`, `e.g. ${mode}(loss, { wrt: "w" }).`);
   }
-  const target = siteFunction(project, mod, fnArg as Expression, exportName);
+  const target = siteTarget(project, mod, fnArg as Expression, exportName, callees);
   const opts = readOptions(mod, optsArg);
-  const kinds = kindsFromSignature(target.declaration, target.fn.source);
+  const kinds = target.kinds;
   return {
     fn: target.fn,
     resolve: withAliases(resolver(project), project, mod, opts.functions),
@@ -151,6 +163,54 @@ function siteRequest(project: Project, mod: TsModule, call: CallExpression, mode
     ...(opts.jacobianMode && { jacobianMode: opts.jacobianMode }),
     ...(opts.checkpoint && { checkpoint: opts.checkpoint }),
   };
+}
+
+/**
+ * The differentiated function and its parameter kinds. A derivative made by the API
+ * (`grad(grad(f))`, `jacobian(grad(f, { wrt: "x" }))`) is the wrapper `(x) => grad(f)(x)`
+ * over the call as written (compiler/derived.ts); its kinds are f's, and for jvp and hvp
+ * the tangent's or direction's, shaped like the wrt parameter.
+ */
+function siteTarget(project: Project, mod: TsModule, arg: Expression, exportName: string, callees: Callees): { fn: SourceFn; kinds: Kind[] } {
+  const node = boundDerivative(unwrapMorph(arg), callees) ?? unwrapMorph(arg);
+  const mode = Node.isCallExpression(node) ? modeOfCallee(node.getExpression(), callees) : undefined;
+  const math = Node.isPropertyAccessExpression(node) && node.getExpression().getText() === "Math" ? node.getName() : undefined;
+  if (math !== undefined && mathArity(math) !== undefined) {
+    // `Math.tanh` as a function: `(x) => Math.tanh(x)`.
+    const member = new EstreeConverter(mod.sourceFile.compilerNode).expression(node.compilerNode as never);
+    const params = Array.from({ length: mathArity(math)! }, (_, i) => (i === 0 ? "x" : `x${i}`));
+    return { fn: { name: math, node: callingWrapper(member, params, member), source: mod.source }, kinds: params.map((): Kind => ({ k: "num" })) };
+  }
+  if (!mode) {
+    const target = siteFunction(project, mod, arg, exportName);
+    return { fn: target.fn, kinds: kindsFromSignature(target.declaration, target.fn.source) };
+  }
+  const call = node as CallExpression;
+  const [fnArg, optsArg] = call.getArguments();
+  if (!fnArg) throw refuse(mod.source, span(call), "request", `${mode}() takes the function and an optional options object.`, `e.g. ${mode}(loss, { wrt: "w" }).`);
+  const inner = siteTarget(project, mod, fnArg as Expression, `${exportName}_inner`, callees);
+  const why = notComposable(mode, fnArg.getText());
+  if (why) throw refuse(mod.source, span(call), `derivative of ${mode}`, why, PAIR_HINT);
+  const { wrt, wrtIsList } = wrtIndices(readOptions(mod, optsArg).wrt, inner.fn, mod.source, span(optsArg ?? call));
+  const extra = MODES[mode].extra > 0 ? [wrtIsList ? undefined : inner.kinds[wrt[0]]] : [];
+  if (extra.includes(undefined)) {
+    throw refuse(mod.source, span(call), `derivative of ${mode}`, `${mode} with a list of wrt takes its ${mode === "jvp" ? "tangents" : "directions"} as an array, which cannot be an argument of a function gradc differentiates.`, "Give wrt one parameter.");
+  }
+  const estree = new EstreeConverter(mod.sourceFile.compilerNode).expression(call.compilerNode) as ESTree.CallExpression;
+  const avoid = new Set<string>([mode, ...call.getDescendantsOfKind(SyntaxKind.Identifier).map((i) => i.getText())]);
+  const name = `${mode}_${inner.fn.name}`;
+  const wrapper = callingWrapper(estree, wrapperParams(inner.fn.node, mode, avoid), estree);
+  return { fn: { name, node: wrapper, source: mod.source }, kinds: [...inner.kinds, ...(extra as Kind[])] };
+}
+
+/** For a name bound by `const d = grad(f, …)` (in the module or a function), that call. */
+function boundDerivative(node: Node, callees: Callees): Node | undefined {
+  if (!Node.isIdentifier(node)) return undefined;
+  const decl = node.getSymbol()?.getDeclarations()[0];
+  if (!decl || !Node.isVariableDeclaration(decl) || decl.getVariableStatement()?.getDeclarationKind() !== "const") return undefined;
+  const init = decl.getInitializer();
+  const call = init && unwrapMorph(init);
+  return call && Node.isCallExpression(call) && modeOfCallee(call.getExpression(), callees) ? call : undefined;
 }
 
 /** The differentiated function: a name declared in or imported into the module, or an inline function. */

@@ -109,6 +109,16 @@ describe("sites as users write them", () => {
     expect(app.step(w, x)).not.toBe(app.step(w, x)); // a fresh gradient per call
   });
 
+  it("a derivative of a derivative, grad(d2)(x) of a bound one, with an aliased import", async () => {
+    const app = await run<{ d2: (x: number) => number; d3: (x: number) => number }>({
+      "main.ts": `import { grad as g } from "gradc";\nexport function cube(x: number): number {\n  return x * x * x * Math.sin(x);\n}\nexport const d2 = g(g(cube));\nexport function third(x: number): number {\n  const d = g(g(cube));\n  return g(d)(x);\n}\nexport const d3 = g(third);\n`,
+    });
+    const ddf = (x: number) => -(x ** 3) * Math.sin(x) + 6 * x * x * Math.cos(x) + 6 * x * Math.sin(x);
+    const dddf = (x: number) => -(x ** 3) * Math.cos(x) - 9 * x * x * Math.sin(x) + 18 * x * Math.cos(x) + 6 * Math.sin(x);
+    expectNear(app.d2(x), ddf(x));
+    expectNear(app.d3(x), numericGradient(dddf, [x], 0));
+  });
+
   it("two sites on one function with different wrt", async () => {
     const app = await run<{ loss: Loss; dw: Loss; dx: (w: Float64Array, x: number) => number }>({
       "main.ts": `import { grad } from "gradc";\n${LOSS}export const dw = grad(loss, { wrt: "w" });\nexport const dx = grad(loss, { wrt: 1 });\n`,

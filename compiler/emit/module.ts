@@ -164,6 +164,7 @@ function header(req: GradRequest): string {
 function paramText(req: GradRequest, index: number): string {
   const param = req.fn.node.params[index];
   const p = param.type === "AssignmentPattern" ? param.left : param;
+  if (p.type === "Identifier") return p.name;
   return req.fn.source.text.slice(p.start, p.end).replace(/\s+/g, " ").replace(/:.*$/, "");
 }
 

@@ -9,6 +9,7 @@ import { lowerExpr } from "./expr.js";
 import type { Scope } from "./scope.js";
 import { isUndefined } from "./undefined.js";
 import { bindValue, destructure } from "./stmt.js";
+import { derivativeName, derivativeWrapper } from "./derivative.js";
 
 export function declare(L: Lowerer, s: ESTree.VariableDeclaration, scope: Scope): void {
   if (s.kind !== "let" && s.kind !== "const" && s.kind !== "var") throw L.fail(s, s.kind, `'${s.kind}' declarations are not supported.`, "");
@@ -27,7 +28,7 @@ export function declare(L: Lowerer, s: ESTree.VariableDeclaration, scope: Scope)
 /** One declarator, read in `scope`, its names declared in `target`. */
 function declareOne(L: Lowerer, d: ESTree.VariableDeclarator, isConst: boolean, scope: Scope, target: Scope): void {
   const init = d.init;
-  const fn = init && functionValue(init, scope);
+  const fn = init && (functionValue(init, scope) ?? boundDerivative(L, init, scope));
   if (d.id.type === "Identifier" && fn) {
     target.declare(d.id.name, { k: "fn", name: d.id.name, node: fn, source: L.fn.source, scope });
     return;
@@ -76,6 +77,11 @@ function functionValue(init: ESTree.Expression, scope: Scope): ESTree.ArrowFunct
   const [fn, name] = init.arguments;
   const named = init.arguments.length === 2 && name.type === "Literal" && typeof name.value === "string";
   return named && (fn.type === "ArrowFunctionExpression" || fn.type === "FunctionExpression") ? fn : undefined;
+}
+
+/** `const d = grad(f, opts)`: d is the function `(x) => grad(f, opts)(x)`, called later (in loops too) or differentiated again. */
+function boundDerivative(L: Lowerer, init: ESTree.Expression, scope: Scope): ESTree.ArrowFunctionExpression | undefined {
+  return init.type === "CallExpression" && derivativeName(init.callee, scope) ? derivativeWrapper(L, init, scope).node : undefined;
 }
 
 /**

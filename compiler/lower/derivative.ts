@@ -12,14 +12,26 @@ import { parameterNames, resolveWrt } from "../request-options.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { lowerExpr } from "./expr.js";
 import { Scope, type Binding } from "./scope.js";
+import { callingWrapper, mathArity, notComposable, PAIR_HINT, wrapperParams } from "../derived.js";
+import type { SourceFn } from "../parse/source.js";
+import { moduleBindingOf } from "./constants.js";
+import { visit } from "./exits.js";
 
 
 /** The derivative named by a callee (`grad`, `ns.grad`, `(0, ns.grad)`), if it is one. */
 export function derivativeName(callee: ESTree.Node, scope: Scope): string | undefined {
   let c = callee as ESTree.AnyNode;
   if (c.type === "SequenceExpression" && c.expressions.length === 2) c = c.expressions[1] as ESTree.AnyNode;
-  if (c.type === "Identifier") return isMode(c.name) && !scope.lookup(c.name) ? c.name : undefined;
+  if (c.type === "Identifier") {
+    if (scope.lookup(c.name)) return undefined;
+    // On the build path, a module-level name: gradc's import (also aliased), or not a derivative.
+    const m = moduleBindingOf(c);
+    if (m) return m.k === "import" && m.module === "gradc" && isMode(m.imported) ? m.imported : undefined;
+    return isMode(c.name) ? c.name : undefined;
+  }
   if (c.type === "MemberExpression" && !c.computed && c.property.type === "Identifier" && c.object.type === "Identifier") {
+    const m = moduleBindingOf(c.object);
+    if (m && !(m.k === "import" && m.module === "gradc" && m.imported === "*")) return undefined;
     return isMode(c.property.name) && !scope.lookup(c.object.name) ? c.property.name : undefined;
   }
   return undefined;
@@ -49,12 +61,22 @@ export function lowerDerivativeCall(L: Lowerer, node: ESTree.CallExpression, sco
   return new Inliner(L, nested(req), req, args, vals[arity]).result();
 }
 
-function targetFunction(L: Lowerer, call: ESTree.CallExpression, scope: Scope): GradRequest["fn"] {
-  const f = call.arguments[0];
-  if (f?.type === "ArrowFunctionExpression" || f?.type === "FunctionExpression") return { name: "anonymous", node: f, source: L.fn.source };
-  if (f?.type !== "Identifier") throw L.fail(call, "derivative target", "Pass the function to differentiate by name.", "");
+/**
+ * The function a derivative differentiates: named (declared in the loss, in the project, or
+ * given in opts.functions), written inline, a Math function (`grad(Math.tanh)`), or itself a
+ * derivative (`grad(grad(f))`): then the wrapper `(x) => grad(f)(x)` (compiler/derived.ts).
+ */
+function targetFunction(L: Lowerer, call: ESTree.CallExpression, scope: Scope): SourceFn {
+  const f = call.arguments[0] as ESTree.AnyNode | undefined;
+  if (f?.type === "ArrowFunctionExpression" || f?.type === "FunctionExpression") return { name: "anonymous", node: f, source: L.fn.source, outer: scope };
+  if (f?.type === "CallExpression" && derivativeName(f.callee, scope)) return { ...derivativeWrapper(L, f, scope), outer: scope };
+  const math = f && mathMember(f, scope);
+  if (math) return { name: math.name, node: callingWrapper(math.node, wrapperParams({ params: mathParams(math) }, "grad", new Set(["Math"])), math.node), source: L.fn.source };
+  if (f?.type !== "Identifier") {
+    throw L.fail(call, "derivative target", "Pass the function to differentiate by name, written inline, as a Math function (Math.tanh) or as a derivative (grad(f)).", "");
+  }
   const b = scope.lookup(f.name);
-  const found = b?.k === "fn" ? { name: f.name, node: b.node, source: b.source } : L.resolve(f.name, L.fn.source);
+  const found = b?.k === "fn" ? { name: f.name, node: b.node, source: b.source, outer: b.scope } : L.resolve(f.name, L.fn.source);
   if (found && "kernel" in found) throw L.fail(f, "derivative of a kernel", `'${f.name}' is a runtime kernel.`, "Differentiate a function that calls it.");
   if (!found) {
     throw L.fail(f, `unknown function ${f.name}`, `'${f.name}' is not defined inside the function.`,
@@ -62,6 +84,32 @@ function targetFunction(L: Lowerer, call: ESTree.CallExpression, scope: Scope): 
   }
   if (L.fns.some((fn) => fn.node === found.node)) throw L.fail(f, "recursion", `'${f.name}' differentiates itself.`, "");
   return found;
+}
+
+/**
+ * `grad(f, opts)` as a function: `(x, …) => grad(f, opts)(x, …)`, with f's parameters (and
+ * the tangent or direction the derivative takes after them). Differentiating it, or calling
+ * it, lowers the derivative call in its body.
+ */
+export function derivativeWrapper(L: Lowerer, call: ESTree.CallExpression, scope: Scope): { name: string; node: ESTree.ArrowFunctionExpression; source: SourceFn["source"] } {
+  const mode = derivativeName(call.callee, scope) as Mode;
+  const target = targetFunction(L, call, scope);
+  const why = notComposable(mode, target.name);
+  if (why) throw L.fail(call, `derivative of ${mode}`, why, PAIR_HINT);
+  const avoid = new Set<string>();
+  visit(call, (n) => { if (n.type === "Identifier") avoid.add(n.name); });
+  return { name: `${mode}_${target.name}`, node: callingWrapper(call, wrapperParams(target.node, mode, avoid), call), source: L.fn.source };
+}
+
+/** `Math.tanh` (Math not shadowed) naming a Math function. */
+function mathMember(f: ESTree.AnyNode, scope: Scope): { name: string; node: ESTree.MemberExpression } | undefined {
+  if (f.type !== "MemberExpression" || f.computed || f.object.type !== "Identifier" || f.object.name !== "Math" || f.property.type !== "Identifier") return undefined;
+  if (scope.lookup("Math") || moduleBindingOf(f.object)) return undefined;
+  return mathArity(f.property.name) === undefined ? undefined : { name: f.property.name, node: f };
+}
+
+function mathParams(math: { name: string; node: ESTree.Node }): ESTree.Pattern[] {
+  return Array.from({ length: mathArity(math.name)! }, (_, i): ESTree.Identifier => ({ type: "Identifier", name: i === 0 ? "x" : `x${i}`, start: math.node.start, end: math.node.end }));
 }
 
 /** `{ wrt: … }`, written as literals, resolved against `fn`'s parameters. */

@@ -8,7 +8,7 @@ import type { Kind } from "../kinds.js";
 import { substituteVar } from "../ir/rewrite.js";
 import type { ResolveFn, SourceFn } from "../parse/source.js";
 import { Lowerer } from "./context.js";
-import { Scope, type Binding } from "./scope.js";
+import { FunctionsOf, Scope, type Binding } from "./scope.js";
 import { propertyKey } from "./names.js";
 import { parameterNames } from "../request-options.js";
 import { lowerExpr, lowerScalar } from "./expr.js";
@@ -27,7 +27,7 @@ export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn): 
       `Argument '${names[kinds.length]}' of ${fn.name} is missing (${fn.name} takes ${names.join(", ")}; got ${kinds.length} argument${kinds.length === 1 ? "" : "s"}).`,
       "Pass every parameter.");
   }
-  const scope = new Scope();
+  const scope = new Scope(fn.outer && new FunctionsOf(fn.outer));
   const params: Var[] = [];
   const data = new Set<Var>();
   fn.node.params.forEach((p, i) => bindTopParam(L, p, kinds[i], i, scope, params, data));

@@ -47,3 +47,19 @@ export class Scope {
     return false;
   }
 }
+
+/**
+ * What a function differentiated on its own (a nested derivative's target) sees of the code
+ * around it: the functions declared there. Values belong to the enclosing lowering: a
+ * name of one is not found, and is refused as a closure over outer state.
+ */
+export class FunctionsOf extends Scope {
+  constructor(private readonly around: Scope) {
+    super();
+  }
+
+  override lookup(name: string): Binding | undefined {
+    const b = this.around.lookup(name);
+    return b?.k === "fn" ? b : undefined;
+  }
+}

@@ -1,6 +1,7 @@
 // What the front-ends hand to lowering: ESTree function nodes (acorn's node types)
 // plus the text they came from, so diagnostics can point at file:line:col.
 import type * as ESTree from "acorn";
+import type { Scope } from "../lower/scope.js";
 
 export type FnNode =
   | ESTree.FunctionDeclaration
@@ -23,6 +24,11 @@ export interface SourceFn {
   source: SourceText;
   /** Marked with `checkpoint(fn)`: calls keep its inputs and recompute it in the backward sweep. */
   checkpoint?: boolean;
+  /**
+   * For a function declared inside differentiated code and differentiated on its own
+   * (`grad(inner)(x)`): the scope around its declaration, of which it sees the functions.
+   */
+  outer?: Scope;
 }
 
 /** A runtime kernel (from "gradc/runtime") called by name. */
