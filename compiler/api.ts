@@ -3,6 +3,7 @@
 // arguments, emit JavaScript, and cache it per argument signature.
 import { maxRelError, numericGradient, type NumericValue } from "../runtime/numeric.js";
 import { Tape } from "../runtime/tape.js";
+import { CUSTOM_RULE, stopGradient, type CustomRule } from "../runtime/custom.js";
 import { cotangentError, outError, vectorError } from "../runtime/checks.js";
 import { describeValue, usageError } from "../runtime/errors.js";
 import { CHECK_FUNCTIONS } from "./emit/checks.js";
@@ -208,6 +209,11 @@ interface Derived {
   functions: Record<string, Function>;
 }
 
+/** The rule customJvp/customVjp attached to f, if any. */
+function customOf(f: unknown): CustomRule | undefined {
+  return typeof f === "function" ? (f as unknown as Record<symbol, CustomRule | undefined>)[CUSTOM_RULE] : undefined;
+}
+
 function derivedOf(f: unknown): Derived | undefined {
   return typeof f === "function" ? (f as unknown as Record<symbol, Derived | undefined>)[DERIVED] : undefined;
 }
@@ -220,6 +226,13 @@ function derivedOf(f: unknown): Derived | undefined {
 function sourceOf(f: Function): SourceFn {
   const math = mathFunctionName(f);
   if (math) return parseFunctionText(mathFunctionText(math), math);
+  const custom = customOf(f);
+  if (custom) {
+    // Differentiated itself: the function calling it, so that the call takes the rule.
+    const local = localName(f);
+    const params = wrapperParams(sourceOf(custom.f).node, "grad", new Set([local])).join(", ");
+    return parseFunctionText(`function ${local}_custom(${params}) { return ${local}(${params}); }`, local);
+  }
   const d = derivedOf(f);
   if (!d) return parsed(f);
   const why = notComposable(d.mode, localName(d.f));
@@ -253,6 +266,7 @@ function reachableFunctions(f: Function, functions: Record<string, Function>): R
     reach(g);
   };
   const reach = (g: Function): void => {
+    if (customOf(g) && g === f) add(localName(g), g);
     const d = derivedOf(g);
     if (!d) return;
     add(localName(d.f), d.f);
@@ -370,19 +384,6 @@ export function compileFunction(params: string[], body: string): Function {
   }
 }
 
-/**
- * The identity at run time. Inside differentiated code its result has derivative 0 in
- * every mode (reverse, forward, second order): the value `x` is used as a constant there,
- * as if it did not depend on the inputs (a target computed from the parameters, the
- * frozen half of a straight-through estimator). It takes a number; for a typed array,
- * apply it to each element. gradc recognises it by its name: import it from "gradc" on
- * the build path; at run time call it as `stopGradient(…)` (it need not be in
- * opts.functions).
- */
-export function stopGradient(x: number): number {
-  return x;
-}
-
 const CHECKPOINTED = Symbol("gradc.checkpoint");
 
 /**
@@ -417,6 +418,8 @@ function functionResolver(functions: Record<string, Function>): ResolveFn {
     const kernel = KERNEL_NAMES.get(f);
     if (kernel) return { kernel };
     if (mathFunctionName(f) || derivedOf(f)) return { ...sourceOf(f), name };
+    const custom = customOf(f);
+    if (custom) return { ...sourceOf(custom.f), name, custom: { kind: custom.kind, rule: { ...sourceOf(custom.rule), name: `${name}_${custom.kind}` } } };
     const inner = (f as unknown as Record<symbol, Function | undefined>)[CHECKPOINTED];
     if (inner) return { ...parsed(inner as ScalarFn), name, checkpoint: true };
     let p = byName.get(name);

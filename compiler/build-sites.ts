@@ -225,6 +225,12 @@ function siteFunction(project: Project, mod: TsModule, arg: Expression, exportNa
     throw refuse(mod.source, span(arg), "request function", `'${arg.getText()}' is not a function declared in or imported into this module.`,
       "Pass the name of a function declared here or imported from a relative .ts or .js file.");
   }
+  if (found.custom) {
+    // A function with a custom rule is differentiated through a call of it, which takes the rule.
+    const at = { start: node.getStart(), end: node.getEnd() };
+    const callee: ESTree.Identifier = { type: "Identifier", name: node.getText(), ...at };
+    return { fn: { name: found.name, node: callingWrapper(callee, wrapperParams(found.node, "grad", new Set([node.getText()])), at), source: mod.source }, declaration: found.declaration };
+  }
   return { fn: { name: found.name, node: found.node, source: found.source }, declaration: found.declaration };
 }
 

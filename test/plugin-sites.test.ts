@@ -119,6 +119,19 @@ describe("sites as users write them", () => {
     expectNear(app.d3(x), numericGradient(dddf, [x], 0));
   });
 
+  it("customJvp, customVjp and stopGradient come from the runtime: the bundle holds no compiler, and the rules are used", async () => {
+    const app = await run<{ d: (x: number, y: number) => number[]; value: (x: number, y: number) => number }>({
+      "main.ts": `import { grad, customJvp, customVjp, stopGradient } from "gradc";\n` +
+        `const sq = customJvp((x: number) => x * x, (x: number, t: number) => 3 * x * t);\n` +
+        `const half = customVjp((x: number) => x / 2, (x: number, g: number) => g);\n` +
+        `export function value(x: number, y: number): number {\n  return sq(x) * y + half(y) + stopGradient(x) * y;\n}\n` +
+        `export const d = grad(value, { wrt: [0, 1] });\n`,
+    });
+    const [x0, y0] = [1.5, -0.5];
+    expect(app.value(x0, y0)).toBeCloseTo(x0 * x0 * y0 + y0 / 2 + x0 * y0, 12);
+    expectNear(app.d(x0, y0), [3 * x0 * y0, x0 * x0 + 1 + x0]);
+  });
+
   it("two sites on one function with different wrt", async () => {
     const app = await run<{ loss: Loss; dw: Loss; dx: (w: Float64Array, x: number) => number }>({
       "main.ts": `import { grad } from "gradc";\n${LOSS}export const dw = grad(loss, { wrt: "w" });\nexport const dx = grad(loss, { wrt: 1 });\n`,

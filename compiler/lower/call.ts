@@ -7,6 +7,7 @@ import { moduleBindingOf } from "./constants.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { derivativeName, lowerDerivativeCall } from "./derivative.js";
 import { lowerKernelCall } from "./kernel.js";
+import { lowerCustomCall } from "./custom.js";
 import { lowerExpr, lowerNum } from "./expr.js";
 import { outerName } from "./names.js";
 import { isUndefined } from "./undefined.js";
@@ -48,15 +49,20 @@ export function lowerCall(L: Lowerer, node: ESTree.CallExpression, scope: Scope)
  * opts.functions (also as bundlers write imports, `ns.stopGradient`, `(0, ns.stopGradient)`).
  */
 function isStopGradient(L: Lowerer, callee: ESTree.Node, scope: Scope): boolean {
+  return isGradcFunction(L, callee, scope, "stopGradient");
+}
+
+/** Whether `callee` names gradc's export `name` (stopGradient, customJvp, customVjp), as isStopGradient says. */
+export function isGradcFunction(L: Lowerer, callee: ESTree.Node, scope: Scope, name: string): boolean {
   let c = callee as ESTree.AnyNode;
   if (c.type === "SequenceExpression" && c.expressions.length === 2 && c.expressions[0].type === "Literal") c = c.expressions[1] as ESTree.AnyNode;
   if (c.type === "Identifier") {
     if (scope.lookup(c.name)) return false;
     const m = moduleBindingOf(c);
-    if (m) return m.k === "import" && m.module === "gradc" && m.imported === "stopGradient";
-    return !!L.fn.source.runtime && c.name === "stopGradient" && !L.resolve(c.name, L.fn.source);
+    if (m) return m.k === "import" && m.module === "gradc" && m.imported === name;
+    return !!L.fn.source.runtime && c.name === name && !L.resolve(c.name, L.fn.source);
   }
-  if (c.type !== "MemberExpression" || c.computed || c.property.type !== "Identifier" || c.property.name !== "stopGradient") return false;
+  if (c.type !== "MemberExpression" || c.computed || c.property.type !== "Identifier" || c.property.name !== name) return false;
   if (c.object.type !== "Identifier" || scope.lookup(c.object.name)) return false;
   const m = moduleBindingOf(c.object);
   if (m) return m.k === "import" && m.module === "gradc" && m.imported === "*";
@@ -172,7 +178,7 @@ function userCall(L: Lowerer, node: ESTree.CallExpression, callee: ESTree.Identi
   if (!fn) {
     const found = L.resolve(callee.name, L.fn.source);
     if (found && "kernel" in found) return lowerKernelCall(L, node, found.kernel, scope);
-    if (found) fn = { k: "fn", name: found.name, node: found.node, source: found.source, scope: new Scope(), checkpoint: found.checkpoint };
+    if (found) fn = { k: "fn", name: found.name, node: found.node, source: found.source, scope: new Scope(), checkpoint: found.checkpoint, custom: found.custom };
   }
   if (!fn && L.fns.some((f) => fnName(f.node) === callee.name)) {
     throw L.fail(node, "recursion", `'${callee.name}' calls itself.`, "Rewrite the recursion as a loop.");
@@ -203,7 +209,8 @@ function userCall(L: Lowerer, node: ESTree.CallExpression, callee: ESTree.Identi
  * callee's scope after the parameters before it, as in JavaScript.
  */
 export function inline(L: Lowerer, fn: Extract<Binding, { k: "fn" }>, args: (Val | undefined)[], call: ESTree.Node): Val {
-  const { node } = fn;
+  const { node, custom } = fn;
+  if (custom) return lowerCustomCall(L, fn, custom, args, call, (f) => inline(L, { ...f, custom: undefined }, args, call));
   if (node.async || node.generator) {
     throw L.fail(call, node.async ? "async function" : "generator", `'${fn.name}' is ${node.async ? "async" : "a generator"}.`, "Only plain synchronous functions can be differentiated.");
   }

@@ -6,10 +6,13 @@ import { lowerAssignment } from "./assign.js";
 import type { Lowerer } from "./context.js";
 import { visit } from "./exits.js";
 import { lowerExpr } from "./expr.js";
-import type { Scope } from "./scope.js";
+import { Scope } from "./scope.js";
 import { isUndefined } from "./undefined.js";
 import { bindValue, destructure } from "./stmt.js";
 import { derivativeName, derivativeWrapper } from "./derivative.js";
+import { isGradcFunction } from "./call.js";
+import type { FnBinding } from "./scope.js";
+import type { FnNode, SourceText } from "../parse/source.js";
 
 export function declare(L: Lowerer, s: ESTree.VariableDeclaration, scope: Scope): void {
   if (s.kind !== "let" && s.kind !== "const" && s.kind !== "var") throw L.fail(s, s.kind, `'${s.kind}' declarations are not supported.`, "");
@@ -28,6 +31,11 @@ export function declare(L: Lowerer, s: ESTree.VariableDeclaration, scope: Scope)
 /** One declarator, read in `scope`, its names declared in `target`. */
 function declareOne(L: Lowerer, d: ESTree.VariableDeclarator, isConst: boolean, scope: Scope, target: Scope): void {
   const init = d.init;
+  const custom = init && d.id.type === "Identifier" ? customFunction(L, init, scope, d.id.name) : undefined;
+  if (custom && d.id.type === "Identifier") {
+    target.declare(d.id.name, custom);
+    return;
+  }
   const fn = init && (functionValue(init, scope) ?? boundDerivative(L, init, scope));
   if (d.id.type === "Identifier" && fn) {
     target.declare(d.id.name, { k: "fn", name: d.id.name, node: fn, source: L.fn.source, scope });
@@ -77,6 +85,31 @@ function functionValue(init: ESTree.Expression, scope: Scope): ESTree.ArrowFunct
   const [fn, name] = init.arguments;
   const named = init.arguments.length === 2 && name.type === "Literal" && typeof name.value === "string";
   return named && (fn.type === "ArrowFunctionExpression" || fn.type === "FunctionExpression") ? fn : undefined;
+}
+
+/** `const safeLog = customJvp(f, rule)` (or customVjp) inside the loss: f, whose calls take their derivative from the rule. */
+function customFunction(L: Lowerer, init: ESTree.Expression, scope: Scope, name: string): FnBinding | undefined {
+  if (init.type !== "CallExpression") return undefined;
+  const kind = isGradcFunction(L, init.callee, scope, "customJvp") ? "jvp" : isGradcFunction(L, init.callee, scope, "customVjp") ? "vjp" : undefined;
+  if (!kind) return undefined;
+  const [f, rule] = init.arguments;
+  if (init.arguments.length !== 2 || f.type === "SpreadElement" || rule.type === "SpreadElement") {
+    throw L.fail(init, `custom${kind === "jvp" ? "Jvp" : "Vjp"}`, `custom${kind === "jvp" ? "Jvp" : "Vjp"} takes two functions: f and its rule.`, "");
+  }
+  const fn = namedFunction(L, f, scope);
+  const r = namedFunction(L, rule, scope);
+  return { k: "fn", name, node: fn.node, source: fn.source, scope: fn.scope, custom: { kind, rule: { name: `${name}_${kind}`, node: r.node, source: r.source, outer: r.scope } } };
+}
+
+/** A function written inline or named (declared around, or resolved). */
+function namedFunction(L: Lowerer, e: ESTree.Expression, scope: Scope): { node: FnNode; source: SourceText; scope: Scope } {
+  const inline = functionValue(e, scope);
+  if (inline) return { node: inline, source: L.fn.source, scope };
+  const b = e.type === "Identifier" ? scope.lookup(e.name) : undefined;
+  if (b?.k === "fn") return { node: b.node, source: b.source, scope: b.scope };
+  const found = e.type === "Identifier" ? L.resolve(e.name, L.fn.source) : undefined;
+  if (found && !("kernel" in found)) return { node: found.node, source: found.source, scope: new Scope() };
+  throw L.fail(e, "custom rule", "customJvp and customVjp take functions written inline or declared by name.", L.fn.source.runtime ? "Pass named functions in opts.functions." : "");
 }
 
 /** `const d = grad(f, opts)`: d is the function `(x) => grad(f, opts)(x)`, called later (in loops too) or differentiated again. */

@@ -83,6 +83,8 @@ function targetFunction(L: Lowerer, call: ESTree.CallExpression, scope: Scope): 
       L.fn.source.runtime ? `Pass it in opts.functions: { functions: { ${f.name} } }.` : "Declare or import it in the project.");
   }
   if (L.fns.some((fn) => fn.node === found.node)) throw L.fail(f, "recursion", `'${f.name}' differentiates itself.`, "");
+  // A function with a custom rule is differentiated through a call of it, which takes the rule.
+  if (b?.k === "fn" ? b.custom : found.custom) return { name: f.name, node: callingWrapper(f, wrapperParams(found.node, "grad", new Set([f.name])), f), source: L.fn.source, outer: scope };
   return found;
 }
 

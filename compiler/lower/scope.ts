@@ -1,6 +1,6 @@
 // Names visible while lowering: what each source identifier stands for in the IR.
 import type { Var } from "../ir/types.js";
-import type { FnNode, SourceText } from "../parse/source.js";
+import type { CustomRuleFn, FnNode, SourceText } from "../parse/source.js";
 
 export type Binding =
   /** `unset`: true while a variable declared without a value is still undefined (for `x === void 0`). */
@@ -19,6 +19,8 @@ export interface FnBinding {
   /** Where it was declared: the names it closes over. */
   scope: Scope;
   checkpoint?: boolean;
+  /** Made by customJvp/customVjp: calls take the derivative from the rule. */
+  custom?: CustomRuleFn;
 }
 
 export class Scope {

@@ -49,6 +49,12 @@ export interface OpDef {
    * test do not apply to it (test/language.test.ts checks it in every mode).
    */
   stopsGradient?: true;
+  /**
+   * A record made while lowering for a function with a custom rule (customJvp/customVjp):
+   * its partials inline the user's rule. Left out of allOps(), like the gradient stops
+   * (test/custom-rules.test.ts checks them).
+   */
+  custom?: true;
 }
 
 export interface Singular {
@@ -66,7 +72,12 @@ export function opDef(name: string): OpDef {
 
 /** The records whose partials are the derivatives of their values (every record but the gradient stops). */
 export function allOps(): OpDef[] {
-  return [...ops.values()].filter((d) => !d.stopsGradient);
+  return [...ops.values()].filter((d) => !d.stopsGradient && !d.custom);
+}
+
+/** Registers the op of a custom rule (made while lowering, under a name of its own). */
+export function defineCustomOp(d: OpDef & { custom: true }): void {
+  ops.set(d.name, d);
 }
 
 /** The records that stop the derivative (value: the argument; derivative: 0). */

@@ -29,6 +29,14 @@ export interface SourceFn {
    * (`grad(inner)(x)`): the scope around its declaration, of which it sees the functions.
    */
   outer?: Scope;
+  /** Made by customJvp/customVjp: its derivatives come from the rule, not from its body. */
+  custom?: CustomRuleFn;
+}
+
+/** A custom rule (runtime/custom.ts): its kind and the rule function's source. */
+export interface CustomRuleFn {
+  kind: "jvp" | "vjp";
+  rule: SourceFn;
 }
 
 /** A runtime kernel (from "gradc/runtime") called by name. */

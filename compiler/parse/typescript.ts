@@ -3,7 +3,7 @@
 import { fileURLToPath } from "node:url";
 import * as path from "node:path";
 import { Node, Project, ts, type ArrowFunction, type FunctionDeclaration, type FunctionExpression, type SourceFile } from "ts-morph";
-import { syntaxError } from "../errors.js";
+import { refuse, syntaxError } from "../errors.js";
 import { diskHost, HostFileSystem, type ModuleHost } from "./host.js";
 import { EstreeConverter } from "./ts-estree.js";
 import type { FnNode, ResolveFn, SourceFn, SourceText } from "./source.js";
@@ -34,6 +34,8 @@ export interface TsModule {
   /** Functions declared as `const f = checkpoint(…)`, and those naming another function of the module. */
   checkpointed: Set<string>;
   checkpointAliases: Map<string, string>;
+  /** `const g = customJvp(f, rule)` (or customVjp): f and the rule, each a function written inline or a name. */
+  customs: Map<string, { kind: "jvp" | "vjp"; f: Node; rule: Node }>;
   /** Runtime kernels imported from "gradc/runtime", by local name; and namespaces it is imported as. */
   kernels: Map<string, string>;
   kernelNamespaces: Set<string>;
@@ -102,14 +104,20 @@ function readModule(abs: string, sourceFile: SourceFile): TsModule {
   const source: SourceText = { file: displayPath(abs), text: sourceFile.getFullText() };
   checkSyntax(sourceFile, source);
   const converter = new EstreeConverter(sourceFile.compilerNode);
-  const mod: TsModule = { path: abs, source, sourceFile, functions: new Map(), declarations: new Map(), imports: new Map(), exports: new Map(), kernels: new Map(), kernelNamespaces: new Set(), checkpointed: new Set(), checkpointAliases: new Map() };
+  const mod: TsModule = { path: abs, source, sourceFile, functions: new Map(), declarations: new Map(), imports: new Map(), exports: new Map(), kernels: new Map(), kernelNamespaces: new Set(), checkpointed: new Set(), checkpointAliases: new Map(), customs: new Map() };
   for (const decl of sourceFile.getFunctions()) {
     const name = decl.getName();
     if (name && decl.hasBody()) addFunction(mod, name, decl, converter);
   }
   const markers = checkpointMarkers(sourceFile);
+  const customMarkers = { jvp: gradcImportNames(sourceFile, "customJvp"), vjp: gradcImportNames(sourceFile, "customVjp") };
   for (const decl of sourceFile.getVariableDeclarations()) {
     const init = decl.getInitializer();
+    const custom = init && customCall(unwrapMorph(init), customMarkers);
+    if (custom) {
+      mod.customs.set(decl.getName(), custom);
+      continue;
+    }
     let fn = init && unwrapMorph(init);
     const marked = fn && checkpointArgument(fn, markers);
     if (marked) {
@@ -144,6 +152,24 @@ function checkpointMarkers(sourceFile: SourceFile): Set<string> {
     .filter((spec) => spec.getName() === "checkpoint")
     .map((spec) => spec.getAliasNode()?.getText() ?? "checkpoint");
   return new Set(names);
+}
+
+/** Local names of gradc's export `name` in a module (aliases included). */
+function gradcImportNames(sourceFile: SourceFile, name: string): Set<string> {
+  return new Set(sourceFile.getImportDeclarations()
+    .filter((imp) => imp.getModuleSpecifierValue() === "gradc" && !imp.isTypeOnly())
+    .flatMap((imp) => imp.getNamedImports())
+    .filter((spec) => spec.getName() === name)
+    .map((spec) => spec.getAliasNode()?.getText() ?? name));
+}
+
+/** `customJvp(f, rule)` / `customVjp(f, rule)`: its kind, f and the rule. */
+function customCall(node: Node, markers: { jvp: Set<string>; vjp: Set<string> }): { kind: "jvp" | "vjp"; f: Node; rule: Node } | undefined {
+  if (!Node.isCallExpression(node)) return undefined;
+  const callee = node.getExpression().getText();
+  const kind = markers.jvp.has(callee) ? "jvp" : markers.vjp.has(callee) ? "vjp" : undefined;
+  const [f, rule] = node.getArguments();
+  return kind && f && rule && node.getArguments().length === 2 ? { kind, f: unwrapMorph(f), rule: unwrapMorph(rule) } : undefined;
 }
 
 /** The argument of `checkpoint(…)` (the function gradc recomputes instead of recording). */
@@ -244,6 +270,8 @@ export function locateFunction(project: Project, mod: TsModule, localName: strin
   let current = mod;
   let name = localName;
   for (let hops = 0; hops < 16; hops++) {
+    const custom = current.customs.get(name);
+    if (custom) return customFunction(project, current, name, custom);
     const node = current.functions.get(name);
     const declaration = current.declarations.get(name);
     if (node && declaration) return { name, node, source: current.source, module: current, declaration };
@@ -253,6 +281,23 @@ export function locateFunction(project: Project, mod: TsModule, localName: strin
     name = exportedLocal(current, ref.name);
   }
   return undefined;
+}
+
+/** `const name = customJvp(f, rule)`: f (its node and declaration), marked with its rule. */
+function customFunction(project: Project, mod: TsModule, name: string, custom: { kind: "jvp" | "vjp"; f: Node; rule: Node }): LocatedFunction | undefined {
+  const fn = (n: Node, as: string): LocatedFunction | undefined => {
+    if (Node.isArrowFunction(n) || Node.isFunctionExpression(n)) {
+      return { name: as, node: new EstreeConverter(mod.sourceFile.compilerNode).fn(n.compilerNode), source: mod.source, module: mod, declaration: n };
+    }
+    return Node.isIdentifier(n) && n.getText() !== name ? locateFunction(project, mod, n.getText()) : undefined;
+  };
+  const f = fn(custom.f, name);
+  const rule = fn(custom.rule, `${name}_${custom.kind}`);
+  if (!f || !rule) {
+    throw refuse(mod.source, { type: "TSNode", start: (f ? custom.rule : custom.f).getStart(), end: (f ? custom.rule : custom.f).getEnd() }, "custom rule",
+      `custom${custom.kind === "jvp" ? "Jvp" : "Vjp"} takes functions written inline or declared in (or imported into) this module.`, "");
+  }
+  return { ...f, name, custom: { kind: custom.kind, rule: { name: rule.name, node: rule.node, source: rule.source } } };
 }
 
 function asImport(entry: { local: string } | ImportRef | undefined): ImportRef | undefined {
@@ -287,7 +332,7 @@ export function resolver(project: Project): ResolveFn {
     const kernel = mod?.kernels.get(name) ?? (mod?.kernelNamespaces.size ? name : undefined);
     if (kernel !== undefined && !mod?.functions.has(name)) return { kernel };
     const found = mod && locateFunction(project, mod, name);
-    if (found) return { name: found.name, node: found.node, source: found.source, ...(found.module.checkpointed.has(found.name) ? { checkpoint: true } : {}) };
+    if (found) return { name: found.name, node: found.node, source: found.source, ...(found.module.checkpointed.has(found.name) ? { checkpoint: true } : {}), ...(found.custom ? { custom: found.custom } : {}) };
     const alias = mod?.checkpointAliases.get(name);
     const target = alias !== undefined ? locateFunction(project, mod!, alias) : undefined;
     return target && { name: target.name, node: target.node, source: target.source, checkpoint: true };

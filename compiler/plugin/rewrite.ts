@@ -7,8 +7,8 @@ import MagicString from "magic-string";
 import { SyntaxKind, type CallExpression, type ImportDeclaration, type SourceFile } from "ts-morph";
 import { API_FUNCTIONS, type RequestSite } from "../build-sites.js";
 
-/** Names "gradc" exports that "gradc/runtime" exports too (the same class): imported from the runtime. */
-const RUNTIME_NAMES = new Set(["GradcError"]);
+/** Names "gradc" exports that "gradc/runtime" exports too (the same class and functions): imported from the runtime. */
+const RUNTIME_NAMES = new Set(["GradcError", "stopGradient", "customJvp", "customVjp"]);
 
 /** Local name of a site's entry in the rewritten module. */
 export function entryLocal(site: RequestSite): string {

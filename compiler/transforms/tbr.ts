@@ -42,6 +42,13 @@ export function partialReads(op: string): PartialReads {
     return seen;
   };
   reads = { args: [], result: [] };
+  // Partials computed through variables or control flow (a custom rule's inlined IR) are not
+  // traced: they read every argument and the result.
+  if (b.block.some((i) => i.k !== "op" && i.k !== "const")) {
+    reads = { args: def.args.map(() => new Set(def.args.map((_, n) => n))), result: def.args.map(() => true) };
+    readsCache.set(op, reads);
+    return reads;
+  }
   parts.forEach((part, k) => {
     const seen = typeof part === "object" ? reach(part, new Set()) : new Set<number>();
     reads!.args[k] = new Set(args.flatMap((a, n) => (seen.has(a.id) ? [n] : [])));

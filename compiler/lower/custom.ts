@@ -1,0 +1,86 @@
+// Calls of functions with custom rules (customJvp/customVjp, runtime/custom.ts): the value
+// is f's, inlined as any call; the derivative is the rule's. The call becomes one op of its
+// own, `custom(fx, x1, …, xn)`, whose value is fx and whose partials (reverse mode) and
+// tangent (forward mode) are the rule's IR, inlined where the transforms ask for them — so
+// derivative code holds the rule, and differentiating that code again (second order)
+// differentiates the rule.
+import type * as ESTree from "acorn";
+import type { Builder, Factor } from "../ir/builder.js";
+import { cloneBlock } from "../ir/rewrite.js";
+import type { Func, Temp, Var } from "../ir/types.js";
+import { verify } from "../ir/verify.js";
+import type { Kind } from "../kinds.js";
+import { defineCustomOp } from "../ops/table.js";
+import type { CustomRuleFn } from "../parse/source.js";
+import { temp, type Lowerer, type Val } from "./context.js";
+import { lowerFunction } from "./index.js";
+import type { FnBinding } from "./scope.js";
+
+let nextCustom = 1;
+
+/** `f(x…)` for f made by customJvp/customVjp: f's value, the rule's derivatives. */
+export function lowerCustomCall(L: Lowerer, fn: FnBinding, custom: CustomRuleFn, args: (Val | undefined)[], call: ESTree.Node, inline: (fn: FnBinding) => Val): Val {
+  const n = fn.node.params.length;
+  const what = custom.kind === "jvp" ? "customJvp" : "customVjp";
+  if (args.length !== n || args.some((a) => a === undefined)) {
+    throw L.fail(call, "argument count", `'${fn.name}' (made by ${what}) takes ${n} argument(s), each a number, and is called with ${args.filter(Boolean).length}.`, "Pass every parameter.");
+  }
+  const xs = args.map((a, i) => {
+    if (a!.k !== "temp" || a!.t.type !== "num") {
+      throw L.fail(call, `${what} argument`, `'${fn.name}' (made by ${what}) takes numbers, and argument ${i + 1} is ${a!.k === "arr" ? "a typed array" : a!.k === "obj" ? "an object" : a!.k === "temp" ? "a boolean" : "a pair of values"}.`,
+        "Functions with custom rules take and return numbers: call one per element for an array.");
+    }
+    return a!.t;
+  });
+  const value = inline(fn);
+  if (value.k !== "temp" || value.t.type !== "num") throw L.fail(call, `${what} result`, `'${fn.name}' (made by ${what}) must return a number.`, "");
+  const fx = temp(value, L, call);
+  const num: Kind = { k: "num" };
+  const rule = verify(lowerFunction(custom.rule, Array.from({ length: custom.kind === "jvp" ? 2 * n : n + 1 }, () => num), L.resolve));
+  const wanted = custom.kind === "jvp" || n === 1 ? "num" : "f64[]";
+  if (rule.result.type !== wanted && !(wanted === "f64[]" && rule.result.type === "f32[]")) {
+    throw L.fail(call, `${what} rule`, custom.kind === "jvp"
+      ? `The JVP rule of '${fn.name}' must return the tangent of its result, a number.`
+      : `The VJP rule of '${fn.name}' must return ${n === 1 ? "the cotangent of its argument, a number" : `the cotangents of its ${n} arguments, a Float64Array of ${n} entries`}.`, "");
+  }
+  const op = `custom${nextCustom++}_${fn.name}`;
+  defineCustomOp({
+    name: op, args: Array.from({ length: n + 1 }, () => "num"), result: "num", js: (a) => a[0], eval: (v) => v, custom: true,
+    // The value fx is f's: not differentiated (its derivative is the rule's).
+    partials: (b, [, ...x]) => [undefined, ...partials(b, custom.kind, rule, x)],
+    ...(custom.kind === "jvp" && { jvp: (b: Builder, [, ...dots]: (Temp | undefined)[], [, ...x]: Temp[]) => inlineRule(b, rule, [...x, ...dots.map((d) => d ?? b.num(0))]) }),
+    singular: [],
+  });
+  return { k: "temp", t: L.b.op(op, fx, ...xs) };
+}
+
+/** ∂f/∂xᵢ at x: the JVP rule along eᵢ, or the VJP rule's cotangents for ȳ = 1. */
+function partials(b: Builder, kind: "jvp" | "vjp", rule: Func, x: Temp[]): Factor[] {
+  if (kind === "jvp") return x.map((_, i) => inlineRule(b, rule, [...x, ...x.map((_, j) => b.num(i === j ? 1 : 0))]));
+  const result = ruleResult(b, rule, [...x, b.num(1)]);
+  if (x.length === 1 && result.type === "num") return [b.get(result)];
+  return x.map((_, i) => b.load(result, b.num(i)));
+}
+
+function inlineRule(b: Builder, rule: Func, args: Temp[]): Temp {
+  return b.get(ruleResult(b, rule, args));
+}
+
+/** Copies the rule's IR into `b` with its parameters set to `args`; the var holding its result. */
+function ruleResult(b: Builder, rule: Func, args: Temp[]): Var {
+  const vars = new Map<number, Var>();
+  const temps = new Map<number, Temp>();
+  const mapVar = (v: Var): Var => {
+    let m = vars.get(v.id);
+    if (!m) vars.set(v.id, (m = b.newVar(v.name, v.type)));
+    return m;
+  };
+  const mapTemp = (t: Temp): Temp => {
+    let m = temps.get(t.id);
+    if (!m) temps.set(t.id, (m = b.temp(t.type)));
+    return m;
+  };
+  rule.params.forEach((p, i) => b.set(mapVar(p), args[i]));
+  for (const i of cloneBlock(rule.body, mapVar, mapTemp)) b.emit(i);
+  return mapVar(rule.result);
+}

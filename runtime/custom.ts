@@ -1,0 +1,67 @@
+// Custom rules: what gradc calls instead of differentiating a function (numerically
+// delicate code, a black box), and stopGradient. At run time each is the function itself;
+// gradc recognises them when it compiles a derivative (by the mark below on the run-time
+// path, by the import from "gradc" on the build path). They live in the runtime so that a
+// bundle using them holds none of the compiler.
+
+/** How gradc finds the rule of a function made by customJvp or customVjp (shared across copies of gradc). */
+export const CUSTOM_RULE: unique symbol = Symbol.for("gradc.customRule") as never;
+
+/** What customJvp/customVjp attached to the function they return. */
+export interface CustomRule {
+  kind: "jvp" | "vjp";
+  /** The function whose value is computed. */
+  f: Function;
+  /** jvp: (...x, ...t) => J·t. vjp: (...x, ȳ) => ȳ·J (a number for one parameter, a Float64Array of one entry per parameter otherwise). */
+  rule: Function;
+}
+
+type NumFn = (...x: number[]) => number;
+
+/**
+ * The identity at run time. Inside differentiated code its result has derivative 0 in
+ * every mode (reverse, forward, second order): the value `x` is used as a constant there,
+ * as if it did not depend on the inputs (a target computed from the parameters, the
+ * frozen half of a straight-through estimator). It takes a number; for a typed array,
+ * apply it to each element. gradc recognises it by its name: import it from "gradc" on
+ * the build path; at run time call it as `stopGradient(…)` (it need not be in
+ * opts.functions).
+ */
+export function stopGradient(x: number): number {
+  return x;
+}
+
+/**
+ * `f` with its derivative given by `jvp` instead of by differentiating f: `jvp(x1, …, xn,
+ * t1, …, tn)` returns the tangent of f's result, Σᵢ ∂f/∂xᵢ·tᵢ (it must be linear in the
+ * tangents). f takes and returns numbers. gradc computes f's value from f and every
+ * derivative from the rule — reverse mode uses ∂f/∂xᵢ = jvp(x, eᵢ) — and differentiates the
+ * rule itself for second order (HVPs, Hessians, grad of jvp), so the rule must be code gradc
+ * can differentiate.
+ */
+export function customJvp<F extends NumFn>(f: F, jvp: (...xt: number[]) => number): F {
+  return marked(f, { kind: "jvp", f, rule: jvp });
+}
+
+/**
+ * `f` with its derivative given by `vjp` instead of by differentiating f: `vjp(x1, …, xn,
+ * ȳ)` returns the cotangents ȳ·∂f/∂xᵢ — a number when f has one parameter, a Float64Array of
+ * n entries otherwise (it must be linear in ȳ). f takes and returns numbers. gradc computes
+ * f's value from f and every derivative from the rule (forward mode too, from ∂f/∂xᵢ =
+ * vjp(x, 1)ᵢ), and differentiates the rule itself for second order.
+ */
+export function customVjp<F extends NumFn>(f: F, vjp: (...xg: number[]) => number | Float64Array): F {
+  return marked(f, { kind: "vjp", f, rule: vjp });
+}
+
+function marked<F extends NumFn>(f: F, rule: CustomRule): F {
+  if (typeof f !== "function" || typeof rule.rule !== "function") {
+    throw new TypeError(`custom${rule.kind === "jvp" ? "Jvp" : "Vjp"}(f, rule) takes two functions.`);
+  }
+  const g = function (this: unknown, ...args: number[]) {
+    return f.apply(this, args);
+  } as F;
+  Object.defineProperty(g, CUSTOM_RULE, { value: rule });
+  Object.defineProperty(g, "name", { value: f.name });
+  return g;
+}
