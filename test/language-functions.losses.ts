@@ -23,6 +23,11 @@ export function scaled(x: number, y: number, twice: boolean): number {
   return twice ? 2 * x * y : x * y;
 }
 
+/** Returns a function (curried, as autograd's fixed_points example writes its step). */
+export function makeStep(a: number): (x: number) => number {
+  return (x) => x - 0.05 * (x * x - a);
+}
+
 export function callbacks(x: number, y: number, w: Float64Array, on: boolean): number {
   const a = cond(x < 0.5, (v) => 3 * v * y, (v) => Math.sin(v) * y, x);
   const b = cond(y > 0, () => Math.exp(y), square, x);
@@ -32,7 +37,8 @@ export function callbacks(x: number, y: number, w: Float64Array, on: boolean): n
     return v * x;
   }
   const d = fixedLoop(3, function (i, s) { return inner(s) + i; }, y);
-  return a + b + c + d + scaled(x, y, true) + scaled(x, y, on);
+  const step = makeStep(y);
+  return a + b + c + d + scaled(x, y, true) + scaled(x, y, on) + step(step(x));
 }
 
 // ---- the bitwise operators: integer ops, derivative 0 ----
@@ -49,4 +55,114 @@ export function bitwise(x: number, w: Float64Array): number {
   m >>= 1;
   m >>>= 0;
   return s + m * x;
+}
+
+// ---- typed-array methods with callbacks, lowered to loops ----
+
+export function methods(x: Float64Array, y: number): number {
+  const sq = x.map((v) => v * v * y);
+  const sines = x.map(Math.sin);
+  let s = 0;
+  sq.forEach((v, i) => {
+    s += v * sines[i];
+  });
+  const p = x.reduce((acc, v) => acc * (1 + v * v), 1);
+  const r = x.reduceRight((acc, v, i) => acc * y + v * i, 0.5);
+  const big = x.some((v) => v > 0.9);
+  const small = x.every((v) => Math.abs(v) < 0.9);
+  const evens = x.filter((_, i) => i % 2 === 0);
+  const positive = x.filter((v) => v > 0);
+  const e = evens.reduce((acc, v) => acc + v * y, 0) + positive.length * y + positive.reduce((acc, v) => acc + Math.exp(v), 0);
+  return s + p + r + e + (big ? y : 0) + (small ? 2 * y * y : 0) + x.map(Math.pow).reduce((a, v) => a + v, 0);
+}
+
+/** A running product, the callback writing a variable of the caller (vector-valued). */
+export function cumulative(x: Float64Array, y: number): Float64Array {
+  let p = 1;
+  return x.map((v) => (p *= v + y));
+}
+
+/** The array written after it is mapped (tangent's test_subscript3). */
+export function mappedThenWritten(x: Float64Array): number {
+  const y = x.map((v) => v ** 2.0);
+  x[0] = y[1] * y[2];
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * y[i];
+  return s;
+}
+
+// ---- switch ----
+
+/** Clad's Switch.C fn7: labels sharing statements, a default sharing a clause. */
+export function switchInLoop(u: number, v: number): number {
+  let res = 0;
+  for (let i = 0; i < 5; ++i) {
+    switch (i) {
+      case 0:
+      case 1:
+      case 2:
+        res += u * v;
+        break;
+      case 3:
+      default:
+        res += v * v;
+        break;
+    }
+  }
+  return res;
+}
+
+/** A return in every clause (an if / else-if chain in tail position), the default first. */
+export function switchReturn(x: number, y: number, k: number): number {
+  switch (k) {
+    default:
+      return y * y;
+    case 0:
+      return x * x;
+    case 1:
+      return x * y;
+  }
+}
+
+/** Fallthrough into statements, a break inside an if, continue and return inside, switch (true). */
+export function switchFallthrough(x: number, w: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < w.length; i++) {
+    switch (i % 4) {
+      case 0:
+        s += w[i] * x;
+      case 1:
+        s += Math.sin(w[i]);
+        if (w[i] > 0) break;
+        s *= 1.5;
+      case 2:
+        if (i === 6) continue;
+        s += w[i] * w[i];
+        break;
+      default:
+        if (i > 6) return s * x;
+        s -= x;
+    }
+    switch (true) {
+      case w[i] > 0.5:
+        s += x;
+        break;
+      case w[i] < -0.5:
+        s -= x * x;
+    }
+  }
+  return s;
+}
+
+// ---- throw: input validation ----
+
+export function validated(x: number, w: Float64Array, n: number): number {
+  if (n < 0) throw new RangeError("n must be at least 0");
+  if (w.length === 0) throw new Error("w is empty");
+  let s = 0;
+  for (let i = 0; i < w.length; i++) {
+    if (!(w[i] < 10)) throw TypeError("entries must be below 10");
+    s += w[i] * w[i] * x + n * w[i];
+  }
+  return s + x * x;
 }

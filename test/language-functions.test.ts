@@ -29,13 +29,28 @@ interface Case {
   vector?: boolean;
 }
 
-const HELPERS = { cond: losses.cond, fixedLoop: losses.fixedLoop, square: losses.square, scaled: losses.scaled };
+function entries(r: Rng): Float64Array {
+  const x = Float64Array.from({ length: r.int(1, 6) }, () => r.signed(0.1, 0.8));
+  if (r.next() < 0.5) x[r.int(0, x.length - 1)] = r.uniform(0.95, 1.2);
+  return x;
+}
+
+const HELPERS = { makeStep: losses.makeStep, cond: losses.cond, fixedLoop: losses.fixedLoop, square: losses.square, scaled: losses.scaled };
 
 const CASES: Case[] = [
   // x switches the branch at 0.5, y at 0: keep away from both.
   { name: "callbacks", wrt: [0, 1, 2], args: (r) => [r.next() < 0.5 ? r.uniform(-1.5, 0.3) : r.uniform(0.7, 1.5), r.signed(0.2, 1.5), r.f64(r.int(1, 5), -1, 1), r.next() < 0.5] },
   // x | 0 and ~~x step at the integers
   { name: "bitwise", wrt: [0, 1], args: (r) => [r.int(-2, 2) + r.uniform(0.1, 0.9), r.f64(r.int(1, 6), -1, 1)] },
+  // |v| stays away from 0 (filter v > 0) and 0.9 (some, every); sometimes one entry is above.
+  { name: "methods", wrt: [0, 1], args: (r) => [entries(r), r.uniform(0.5, 1.5)] },
+  { name: "cumulative", wrt: [0, 1], vector: true, args: (r) => [r.f64(r.int(1, 6), -1, 1), r.uniform(0.2, 1)] },
+  { name: "switchInLoop", wrt: [0, 1], args: (r) => [r.uniform(-2, 2), r.uniform(-2, 2)] },
+  { name: "switchReturn", wrt: [0, 1], args: (r) => [r.uniform(-2, 2), r.uniform(-2, 2), r.int(0, 3)] },
+  // entries away from 0 and ±0.5, where the branches switch
+  { name: "switchFallthrough", wrt: [0, 1], args: (r) => [r.uniform(-1.5, 1.5), Float64Array.from({ length: r.int(1, 10) }, () => (r.next() < 0.5 ? r.signed(0.1, 0.4) : r.signed(0.6, 1)))] },
+  { name: "validated", wrt: [0, 1], args: (r) => [r.uniform(-2, 2), r.f64(r.int(1, 5), -2, 2), r.int(0, 3)] },
+  { name: "mappedThenWritten", wrt: [0], args: (r) => [r.f64(r.int(3, 6), -1.5, 1.5)] },
 ];
 
 // ---- the build path: the losses module with derivative requests appended ----
@@ -62,7 +77,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "gradc-functions-"));
   writeFileSync(path.join(dir, "functions.grad.ts"), builtCode);
   built = await import(path.join(dir, "functions.grad.ts"));
-});
+}, 120_000);
 afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
 // ---- checks against central differences ----
@@ -116,7 +131,7 @@ function checkVector(c: Case, s: Subject, args: Arg[], rng: Rng): void {
   const t = c.wrt.map((w) => randomLike(args[w], rng));
   const [jv, jt] = s.jvp(...args.map(copy), t);
   expect(maxRelError(jv, value), "jvp value").toBeLessThan(1e-12);
-  expect(maxRelError(jt, directional(f, args, c.wrt, t)), "jvp").toBeLessThan(1e-5);
+  expect(maxRelError(Array.from(jt as Float64Array), directional(f, args, c.wrt, t)), "jvp").toBeLessThan(1e-5);
   const cot = rng.f64(value.length, -1, 1);
   const weighted = (...a: Arg[]) => (f(...a) as Float64Array).reduce((acc, y, i) => acc + y * cot[i], 0);
   const [vv, pullback] = s.vjp(...args.map(copy));
@@ -167,7 +182,7 @@ describe.each(CASES)("$name, on both paths", (c) => {
         }
       }
     }
-  });
+  }, 60_000);
 });
 
 // ---- what is accepted, as it reads in the output; what stays refused ----
@@ -183,6 +198,45 @@ function thrown(run: () => unknown): GradcError {
   throw new Error("expected a GradcError");
 }
 
+describe("throw", () => {
+  const w = (...xs: number[]) => Float64Array.from(xs);
+  test.each([
+    ["n < 0", [1.5, w(1, 2), -1]],
+    ["w empty", [1.5, w(), 2]],
+    ["an entry too large", [1.5, w(1, 12, 3), 2]],
+  ])("%s: the primal and every derivative, on both paths, throw the same error", (_what, args) => {
+    let expected: unknown;
+    try {
+      (losses.validated as Fn)(...args);
+    } catch (e) {
+      expected = e;
+    }
+    expect(expected).toBeInstanceOf(Error);
+    const c = CASES.find((k) => k.name === "validated")!;
+    for (const s of [runtimeSubject(c), buildSubject(c)]) {
+      const calls = [() => s.valueAndGrad(...args), () => s.jvp(...args, [1, w(...(args[1] as Float64Array))]), () => s.hvp(...args, [1, w(...(args[1] as Float64Array))])];
+      for (const call of calls) {
+        let got: unknown;
+        try {
+          call();
+        } catch (e) {
+          got = e;
+        }
+        expect(got).toBeInstanceOf((expected as Error).constructor);
+        expect((got as Error).message).toBe((expected as Error).message);
+      }
+    }
+  });
+
+  test("anything but a built-in error with a literal message is refused", () => {
+    const f = (x: number) => {
+      if (x < 0) throw new Error(`x is ${x}`);
+      return x;
+    };
+    expect(thrown(() => gradc.grad(f)(1)).detail).toMatch(/Only `throw new Error\("message"\)`.*string literal message.*validate inputs before calling/);
+  });
+});
+
 describe("function values", () => {
   test("callbacks are inlined: no function value in the output", () => {
     expect(builtCode.replace(/\/\/.*$/gm, "")).not.toMatch(/\b(cond|fixedLoop|square|inner)\(/);
@@ -196,6 +250,17 @@ describe("function values", () => {
     const err = thrown(() => gradc.grad(f)(1, true));
     expect(err.detail).toMatch(/depends on a condition known only at run time.*Call the functions in the branches instead/);
     expect(err.position).toEqual({ line: 2, column: f.toString().split("\n")[1].indexOf("on ?") + 1 });
+  });
+
+  test("a function returned from inside a branch is refused", () => {
+    const f = (x: number) => {
+      const choose = (c: boolean) => {
+        if (c) return (v: number) => v * 2;
+        return (v: number) => v * 3;
+      };
+      return choose(x > 0)(x);
+    };
+    expect(thrown(() => gradc.grad(f)(1)).detail).toMatch(/returns a function from inside a branch or loop.*Return one function, at the end of the body/);
   });
 
   test("a function used as a number is refused", () => {

@@ -33,6 +33,7 @@ function printInstr(i: Instr, depth: number): string {
     case "pushref": return line(`pushref.${i.tape} ${v(i.v)}`);
     case "reserve": return line(`reserve.${i.tape} ${t(i.n)}`);
     case "popref": return line(`popref.${i.tape} ${v(i.v)}`);
+    case "throw": return line(`throw ${i.error}${i.message === undefined ? "" : ` ${JSON.stringify(i.message)}`}`);
     case "if": return `${line(`if ${t(i.cond)} {`)}${nested(i.then)}${pad}} else {\n${nested(i.else)}${pad}}\n`;
     case "for": {
       const exit = i.exit ? ` until ${v(i.exit)}` : "";

@@ -5,7 +5,7 @@
 //   Func  := name, params: Var[], body: Block, result: Var
 //   Block := Instr[]
 //   Instr := const | op | get | set | load | store | len | alloc | fill
-//          | if | for | while | push | pop | pushref | popref | reserve | call
+//          | if | for | while | push | pop | pushref | popref | reserve | call | throw
 //
 // Invariants (checked by verify): a temp is used only in the block that defines it,
 // after its definition; and in front-end output, nothing between a temp's definition
@@ -121,9 +121,16 @@ export interface Call extends Base {
   accumulate?: boolean;
 }
 
+/**
+ * `throw new Error(message)` (or another built-in error class): input validation in the
+ * source. Derivative code keeps it where the primal has it, in the forward sweep; the
+ * backward sweep is never reached past it.
+ */
+export interface Throw extends Base { k: "throw"; error: string; message?: string }
+
 export type Instr =
   | Const | Op | Get | Set | Load | Store | Len | Alloc | Fill
-  | If | For | While | Push | Pop | PushRef | PopRef | Reserve | Call;
+  | If | For | While | Push | Pop | PushRef | PopRef | Reserve | Call | Throw;
 
 export type Block = Instr[];
 

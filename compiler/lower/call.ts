@@ -9,6 +9,7 @@ import { derivativeName, lowerDerivativeCall } from "./derivative.js";
 import { lowerKernelCall } from "./kernel.js";
 import { lowerCustomCall } from "./custom.js";
 import { lowerExpr, lowerNum } from "./expr.js";
+import { CALLBACK_METHODS, lowerArrayMethod } from "./methods.js";
 import { outerName } from "./names.js";
 import { isUndefined } from "./undefined.js";
 import { Scope, type Binding } from "./scope.js";
@@ -39,7 +40,18 @@ export function lowerCall(L: Lowerer, node: ESTree.CallExpression, scope: Scope)
     return method(L, node, callee.object as ESTree.Expression, callee.property.name, scope);
   }
   if (callee.type === "Identifier") return userCall(L, node, callee, scope, false);
-  throw L.fail(node, "indirect call", "Only calls to named functions are supported.", "Call the function by its name.");
+  // `makeStep(a)(x)`, `((v) => v * 2)(x)`: a callee that is a function known here.
+  const target = callee.type === "Super" ? undefined : lowerExpr(L, callee, scope);
+  if (target?.k === "fn") return inline(L, target.fn, callArgs(L, node, scope), node);
+  throw L.fail(node, "indirect call", "Only calls to functions known where they are called are supported.", "Call the function by its name.");
+}
+
+/** The arguments of a call; one written `undefined` (or `void 0`) is left out: the parameter's default applies. */
+function callArgs(L: Lowerer, node: ESTree.CallExpression, scope: Scope): (Val | undefined)[] {
+  return node.arguments.map((a) => {
+    if (a.type === "SpreadElement") throw L.fail(a, "spread argument", "Spread arguments are not supported.", "");
+    return isUndefined(a, scope) ? undefined : lowerExpr(L, a, scope);
+  });
 }
 
 /**
@@ -84,6 +96,23 @@ function stopGradient(L: Lowerer, node: ESTree.CallExpression, scope: Scope): Te
   return L.b.op("stopGradient", value.t);
 }
 
+/**
+ * `Math.sin` as a value (`x.map(Math.sin)`): the arrow `(a) => Math.sin(a)`, taking as many
+ * arguments as the Math function reads (Math.pow two), so extra ones are ignored as in
+ * JavaScript. Undefined for the variadic min, max and hypot, which would read them all.
+ */
+export function mathFunctionValue(L: Lowerer, member: ESTree.MemberExpression): Val | undefined {
+  const name = (member.property as ESTree.Identifier).name;
+  const arity = MATH_OPS.has(name) ? 1 : MATH_BINARY.has(name) ? 2 : 0;
+  if (!arity) return undefined;
+  const at = { start: member.start, end: member.end };
+  const param = (k: number): ESTree.Identifier => ({ type: "Identifier", name: `x${k}`, ...at });
+  const params = Array.from({ length: arity }, (_, k) => param(k));
+  const body: ESTree.CallExpression = { type: "CallExpression", callee: member, arguments: params.map((p) => param(Number(p.name.slice(1)))), optional: false, ...at };
+  const node: ESTree.ArrowFunctionExpression = { type: "ArrowFunctionExpression", id: null, params, body, expression: true, async: false, generator: false, ...at };
+  return { k: "fn", fn: { k: "fn", name: `Math.${name}`, node, source: L.fn.source, scope: new Scope() } };
+}
+
 function mathCall(L: Lowerer, node: ESTree.CallExpression, name: string, scope: Scope): Temp {
   const args = node.arguments.map((a) => {
     if (a.type === "SpreadElement") throw L.fail(a, "spread argument", "Spread arguments are not supported.", "");
@@ -123,6 +152,7 @@ function method(L: Lowerer, node: ESTree.CallExpression, objNode: ESTree.Express
   if (obj.k !== "arr") {
     throw L.fail(node.callee, `method .${name}()`, `Method calls (.${name}) are only supported on typed arrays.`, "");
   }
+  if (CALLBACK_METHODS.has(name)) return lowerArrayMethod(L, node, obj.v, name, scope);
   if (name === "fill" && node.arguments.length === 1) {
     const value = lowerNum(L, node.arguments[0] as ESTree.Expression, scope);
     if (obj.v.param !== undefined) L.writtenParams.add(obj.v);
@@ -131,7 +161,7 @@ function method(L: Lowerer, node: ESTree.CallExpression, objNode: ESTree.Express
   }
   if (name === "slice" && node.arguments.length === 0) return copyArray(L, obj.v.type === "f32[]" ? "f32[]" : "f64[]", obj.v);
   throw L.fail(node.callee, `.${name}()`, `The typed-array method .${name}(${node.arguments.length ? "..." : ""}) is not supported.`,
-    "Supported: .fill(value), .slice() and .length; write loops for the rest.");
+    `Supported: .fill(value), .slice(), .length, and with a callback .${[...CALLBACK_METHODS].join(", .")}; write loops for the rest.`);
 }
 
 function copyArray(L: Lowerer, type: "f64[]" | "f32[]", src: import("../ir/types.js").Var): Val {
@@ -195,12 +225,7 @@ function userCall(L: Lowerer, node: ESTree.CallExpression, callee: ESTree.Identi
     throw L.fail(node, "recursion", `'${callee.name}' calls itself (directly or through other functions).`,
       "Rewrite the recursion as a loop.");
   }
-  // An argument written `undefined` (or `void 0`) is left out: the parameter's default applies.
-  const args = node.arguments.map((a) => {
-    if (a.type === "SpreadElement") throw L.fail(a, "spread argument", "Spread arguments are not supported.", "");
-    return isUndefined(a, scope) ? undefined : lowerExpr(L, a, scope);
-  });
-  return inline(L, fn, args, node);
+  return inline(L, fn, callArgs(L, node, scope), node);
 }
 
 /**
@@ -240,6 +265,7 @@ export function inline(L: Lowerer, fn: Extract<Binding, { k: "fn" }>, args: (Val
       lowerBody(L, node, scope);
     }
     const ret = L.fn.ret;
+    if (L.fn.retFn) return { k: "fn", fn: L.fn.retFn };
     if (!ret) return { k: "temp", t: L.b.num(NaN) };
     if (isArrayType(ret.type)) return { k: "arr", v: ret };
     return { k: "temp", t: L.b.get(ret) };

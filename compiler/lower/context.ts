@@ -31,6 +31,8 @@ export interface FnCtx {
   source: SourceText;
   /** Holds the return value. */
   ret: Var | undefined;
+  /** The function it returns, when it returns one (`(a) => (x) => x - a`): known where it is lowered. */
+  retFn?: FnBinding;
   /** Set by a `return` that is not in tail position. */
   done?: Var;
   /** The scope of its body, where `var` declarations go. */

@@ -1,6 +1,7 @@
 // Which statements can leave early (return, break, continue): the lowering turns such
 // exits into flags and guards, so the IR only has structured control flow.
 import type * as ESTree from "acorn";
+import { switchChain } from "./switch-form.js";
 
 type Exit = "return" | "break" | "continue";
 
@@ -25,6 +26,9 @@ export function hasExit(n: ESTree.Node | null | undefined, kind: Exit): boolean 
       return node.body.some((s) => hasExit(s, kind));
     case "IfStatement":
       return hasExit(node.consequent, kind) || hasExit(node.alternate, kind);
+    case "SwitchStatement":
+      // Its breaks leave the switch only.
+      return kind !== "break" && node.cases.some((c) => c.consequent.some((st) => hasExit(st, kind)));
     default:
       if (LOOPS.has(node.type)) {
         return kind === "return" && hasExit((node as ESTree.ForStatement).body, kind);
@@ -50,6 +54,11 @@ function nonTail(s: ESTree.Statement, tail: boolean): boolean {
       return hasNonTailReturn(s.body, tail);
     case "IfStatement":
       return nonTail(s.consequent, tail) || (!!s.alternate && nonTail(s.alternate, tail));
+    case "SwitchStatement": {
+      // As an if / else-if chain, a clause's last return may be in tail position.
+      const chain = switchChain(s);
+      return chain ? chain.some((g) => hasNonTailReturn(g.body, tail)) : hasExit(s, "return");
+    }
     default:
       return hasExit(s, "return");
   }

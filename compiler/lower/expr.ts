@@ -2,7 +2,7 @@
 import type * as ESTree from "acorn";
 import { hasDst, type Temp } from "../ir/types.js";
 import { lowerAssignment, lowerUpdate } from "./assign.js";
-import { lowerCall, lowerNew } from "./call.js";
+import { lowerCall, lowerNew, mathFunctionValue } from "./call.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { CONSTANTS, moduleBindingOf } from "./constants.js";
 import { lookupName, propertyKey } from "./names.js";
@@ -84,7 +84,11 @@ function asNum(L: Lowerer, t: Temp, node: ESTree.Node): Temp {
 
 /** Lowers an expression that must be a boolean (conditions). */
 export function lowerBool(L: Lowerer, node: ESTree.Expression, scope: Scope): Temp {
-  const t = lowerScalar(L, node, scope);
+  return truthy(L, lowerScalar(L, node, scope));
+}
+
+/** A number or boolean as a condition. */
+export function truthy(L: Lowerer, t: Temp): Temp {
   if (t.type === "bool") return t;
   // A number used as a condition is true when non-zero (and not NaN).
   const zero = L.b.num(0);
@@ -106,6 +110,8 @@ function member(L: Lowerer, node: ESTree.MemberExpression, scope: Scope): Val {
     const table = CONSTANTS[obj.name];
     const value = table?.[node.property.name];
     if (value !== undefined) return { k: "temp", t: L.b.num(value) };
+    const fn = obj.name === "Math" ? mathFunctionValue(L, node) : undefined;
+    if (fn) return fn;
     if (table) {
       throw L.fail(node.property, `${obj.name}.${node.property.name}`, `${obj.name}.${node.property.name} is not supported here.`,
         `The ${obj.name} constants are ${Object.keys(table).map((k) => `${obj.name}.${k}`).join(", ")}.`);

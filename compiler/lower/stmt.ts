@@ -9,6 +9,7 @@ import { temp, type LoopCtx, type Lowerer, type Val } from "./context.js";
 import { anyExit, hasExit, hasNonTailReturn } from "./exits.js";
 import { lowerBool, lowerExpr, unsupportedExpr } from "./expr.js";
 import { lowerLoop } from "./loops.js";
+import { lowerSwitch } from "./switch.js";
 import { Scope, type Binding } from "./scope.js";
 
 /** Binds one parameter pattern of an inlined function to an argument value. */
@@ -130,6 +131,10 @@ export function lowerStatement(L: Lowerer, s: ESTree.Statement, scope: Scope, ta
     case "WhileStatement":
     case "DoWhileStatement":
       return lowerLoop(L, s, scope);
+    case "SwitchStatement":
+      return lowerSwitch(L, s, scope, tail);
+    case "ThrowStatement":
+      return lowerThrow(L, s, scope);
     case "FunctionDeclaration":
     case "EmptyStatement":
       return;
@@ -169,8 +174,18 @@ function branch(L: Lowerer, cond: Temp, then?: () => void, els?: () => void): vo
 }
 
 /** A returned number is assigned to the function's result var; a returned array is the result. */
-function setReturn(L: Lowerer, node: ESTree.Node, val: Val): void {
+function setReturn(L: Lowerer, node: ESTree.Node, val: Val, tail = true): void {
   const fn = L.fn;
+  if (val.k === "fn" || fn.retFn) {
+    if (val.k !== "fn" || fn.ret || !tail) {
+      throw L.fail(node, "function value chosen at run time", val.k === "fn" && !fn.ret && !tail
+        ? "This function returns a function from inside a branch or loop: which one it returns is known only at run time, and gradc inlines every call, so it must know which function each call calls."
+        : "The function returns a function on one path and a value on another.",
+        "Return one function, at the end of the body (const step = (x) => …; return step).");
+    }
+    fn.retFn = val.fn;
+    return;
+  }
   if (val.k === "arr") {
     if (fn.ret && fn.ret !== val.v) {
       throw L.fail(node, "different returned arrays", "The function returns different arrays (or an array and a number) on different paths.",
@@ -187,7 +202,7 @@ function setReturn(L: Lowerer, node: ESTree.Node, val: Val): void {
 }
 
 function lowerReturn(L: Lowerer, s: ESTree.ReturnStatement, scope: Scope, tail: boolean): void {
-  if (s.argument) setReturn(L, s.argument, lowerExpr(L, s.argument, scope));
+  if (s.argument) setReturn(L, s.argument, lowerExpr(L, s.argument, scope), tail);
   if (tail) return;
   const fn = L.fn;
   if (!fn.done) throw new Error("gradc internal error: non-tail return without a done flag");
@@ -204,11 +219,28 @@ function jump(L: Lowerer, s: ESTree.BreakStatement | ESTree.ContinueStatement): 
   L.b.set(flag, L.b.bool(true));
 }
 
+const ERRORS = new Set(["Error", "TypeError", "RangeError"]);
+
+/**
+ * `throw new Error("message")` (also TypeError, RangeError, without `new`, without a
+ * message): the derivative code throws the same error at the same point.
+ */
+function lowerThrow(L: Lowerer, s: ESTree.ThrowStatement, scope: Scope): void {
+  const e = s.argument;
+  const ctor = (e.type === "NewExpression" || e.type === "CallExpression") && e.callee.type === "Identifier" ? e.callee.name : undefined;
+  const args = ctor ? (e as ESTree.NewExpression).arguments : [];
+  const message = args[0];
+  const literal = message?.type === "Literal" && typeof message.value === "string";
+  if (!ctor || !ERRORS.has(ctor) || scope.lookup(ctor) || args.length > 1 || (message && !literal)) {
+    throw L.fail(s, "throw", "Only `throw new Error(\"message\")` (or TypeError, RangeError) with a string literal message is supported in differentiated code.",
+      "Throw one of those errors with a fixed message, or validate inputs before calling the function.");
+  }
+  L.b.emit({ k: "throw", error: ctor, ...(literal ? { message: (message as ESTree.Literal).value as string } : {}) });
+}
+
 export function unsupportedStatement(L: Lowerer, s: ESTree.Node): Error {
   const names: Record<string, [string, string]> = {
-    SwitchStatement: ["switch", "Use if / else if."],
     TryStatement: ["try/catch", "Derivative code cannot catch exceptions; validate inputs before calling."],
-    ThrowStatement: ["throw", "Validate inputs before calling the function."],
     LabeledStatement: ["label", "Use a flag variable instead of labels."],
     ForInStatement: ["for...in", "Loop over indices with for (let i = 0; i < a.length; i++)."],
     ClassDeclaration: ["class", "Use plain functions."],

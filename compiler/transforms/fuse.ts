@@ -35,6 +35,12 @@ export function fuseTopLoop(s: Sweeps, ctx: FuseContext): Block | undefined {
   return undefined;
 }
 
+function containsThrow(block: Block): boolean {
+  let found = false;
+  walk(block, (i) => { if (i.k === "throw") found = true; });
+  return found;
+}
+
 function usesTape(blocks: Block[]): boolean {
   let found = false;
   for (const b of blocks) walk(b, (i) => { if (i.k === "push" || i.k === "pop" || i.k === "pushref" || i.k === "popref") found = true; });
@@ -47,6 +53,8 @@ function tryFuse(s: Sweeps, k: number, ctx: FuseContext): Block | undefined {
   if (!fwdLoop || !bwdLoop || ctx.backwardIndex(fwdLoop) !== bwdLoop.index) return undefined;
   const after = s.backward.slice(k + 1).reverse().flat();
   const laterForward = s.forward.slice(k).flat();
+  // A throw in the loop or after it must find the adjoints untouched, as without fusion.
+  if (containsThrow(laterForward)) return undefined;
   const effects = effectsOf([...laterForward, ...after, ...bwdLoop.body]);
   const written = effects.blockWrites(laterForward);
   // What the backward code after the loop computes must not depend on the loop or later code.

@@ -137,7 +137,7 @@ function liveness(f: Func, body: Block, opts: SimplifyOptions): Liveness {
       if (hasDst(i)) defs[i.dst.id] = n;
       const v = ownWrite(i); // the tape (-1) is never a var
       if (v !== undefined && v >= 0) (writers[v] ??= []).push(n);
-      if (i.k === "push" || i.k === "pop" || i.k === "pushref" || i.k === "reserve") work.push(n);
+      if (i.k === "push" || i.k === "pop" || i.k === "pushref" || i.k === "reserve" || i.k === "throw") work.push(n);
       for (const b of childBlocks(i)) index(b, n);
     }
   };
@@ -174,7 +174,7 @@ function isLive(i: Instr, live: Liveness): boolean {
   switch (i.k) {
     case "set": case "alloc": case "popref": return live.vars.has(i.v.id);
     case "store": case "fill": return live.vars.has(i.arr.id);
-    case "push": case "pop": case "pushref": case "reserve": return true;
+    case "push": case "pop": case "pushref": case "reserve": case "throw": return true;
     // A loop sets its index: its value after the loop is the trip count's bound.
     case "for": return live.vars.has(i.index.id);
     case "call": return (!!i.out && live.vars.has(i.out.id)) || (!!i.dst && live.temps.has(i.dst.id));
