@@ -166,3 +166,32 @@ export function validated(x: number, w: Float64Array, n: number): number {
   }
   return s + x * x;
 }
+
+// ---- C-style expressions, rest parameters ----
+
+export function sumAll(scale: number, ...xs: number[]): number {
+  let s = 0;
+  for (const v of xs) s += v * v;
+  return scale * s + xs.length;
+}
+
+export function cstyle(x: number, w: Float64Array): number {
+  let n = w.length;
+  let s = 0;
+  while (n--) s += w[n] * x;
+  const a = new Float64Array(w.length + 2);
+  let i = 0;
+  for (let k = 0; k < w.length; k++) a[i++] = w[k] * w[k];
+  let b, c;
+  b = c = 3 * x;
+  s += a[0] *= 5;
+  let j = 0,
+    t = 0;
+  while ((t = j * x) < 2 && j < 5) {
+    s += t;
+    j++;
+  }
+  const z = ((s += 1), s * 2);
+  for (let p = 0, q = w.length - 1; p < q; p++, q--) s += w[p] * w[q];
+  return s + b + c + z + a[1] + (i > 1 ? a[i - 1] : 0) + sumAll(x, w[0], x * w[0], 2) + sumAll(2);
+}

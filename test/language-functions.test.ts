@@ -35,7 +35,7 @@ function entries(r: Rng): Float64Array {
   return x;
 }
 
-const HELPERS = { makeStep: losses.makeStep, cond: losses.cond, fixedLoop: losses.fixedLoop, square: losses.square, scaled: losses.scaled };
+const HELPERS = { sumAll: losses.sumAll, makeStep: losses.makeStep, cond: losses.cond, fixedLoop: losses.fixedLoop, square: losses.square, scaled: losses.scaled };
 
 const CASES: Case[] = [
   // x switches the branch at 0.5, y at 0: keep away from both.
@@ -50,6 +50,8 @@ const CASES: Case[] = [
   // entries away from 0 and ±0.5, where the branches switch
   { name: "switchFallthrough", wrt: [0, 1], args: (r) => [r.uniform(-1.5, 1.5), Float64Array.from({ length: r.int(1, 10) }, () => (r.next() < 0.5 ? r.signed(0.1, 0.4) : r.signed(0.6, 1)))] },
   { name: "validated", wrt: [0, 1], args: (r) => [r.uniform(-2, 2), r.f64(r.int(1, 5), -2, 2), r.int(0, 3)] },
+  // j·x crosses 2 at x = 0.5 (j = 4): keep away
+  { name: "cstyle", wrt: [0, 1], args: (r) => [r.next() < 0.5 ? r.uniform(0.3, 0.45) : r.uniform(0.55, 0.6), r.f64(r.int(1, 5), -2, 2)] },
   { name: "mappedThenWritten", wrt: [0], args: (r) => [r.f64(r.int(3, 6), -1.5, 1.5)] },
 ];
 

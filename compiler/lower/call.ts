@@ -240,7 +240,7 @@ export function inline(L: Lowerer, fn: Extract<Binding, { k: "fn" }>, args: (Val
     throw L.fail(call, node.async ? "async function" : "generator", `'${fn.name}' is ${node.async ? "async" : "a generator"}.`, "Only plain synchronous functions can be differentiated.");
   }
   // Extra arguments are evaluated and ignored, as in JavaScript (a callback may take fewer).
-  const missing = node.params.findIndex((p, i) => args[i] === undefined && p.type !== "AssignmentPattern");
+  const missing = node.params.findIndex((p, i) => args[i] === undefined && p.type !== "AssignmentPattern" && p.type !== "RestElement");
   if (missing >= 0) {
     const defaults = node.params.some((p) => p.type === "AssignmentPattern");
     throw L.fail(call, "argument count", `'${fn.name}' takes ${node.params.length} argument(s) but is called with ${args.length}${missing >= 0 && missing < args.length ? ` (argument ${missing + 1} undefined)` : ""}.`,
@@ -250,6 +250,7 @@ export function inline(L: Lowerer, fn: Extract<Binding, { k: "fn" }>, args: (Val
   L.fns.push({ node, source: fn.source, ret: undefined, loops: [] });
   try {
     node.params.forEach((p, i) => {
+      if (p.type === "RestElement") return bindRest(L, p, args.slice(i), scope);
       if (p.type !== "AssignmentPattern") return bindParam(L, p, args[i]!, scope);
       bindParam(L, p.left, args[i] ?? lowerExpr(L, p.right, scope), scope);
     });
@@ -272,6 +273,20 @@ export function inline(L: Lowerer, fn: Extract<Binding, { k: "fn" }>, args: (Val
   } finally {
     L.fns.pop();
   }
+}
+
+/** `...xs`: the remaining arguments, numbers, gathered into a new Float64Array. */
+function bindRest(L: Lowerer, p: ESTree.RestElement, args: (Val | undefined)[], scope: Scope): void {
+  if (p.argument.type !== "Identifier") throw L.fail(p, "rest pattern", "Destructuring a rest parameter is not supported.", "Name it: ...xs.");
+  const xs = L.b.newVar(p.argument.name, "f64[]");
+  L.b.emit({ k: "alloc", v: xs, n: L.b.num(args.length) });
+  args.forEach((a, k) => {
+    if (!a || a.k !== "temp" || a.t.type !== "num") {
+      throw L.fail(p, "rest parameter", `A rest parameter gathers numbers, and argument ${k + 1} of its part is ${a ? "not a number" : "undefined"}.`, "Pass numbers, or pass a typed array as a named parameter.");
+    }
+    L.b.store(xs, L.b.num(k), a.t);
+  });
+  scope.declare(p.argument.name, { k: "arr", v: xs });
 }
 
 function fnName(node: ESTree.Function): string | undefined {
