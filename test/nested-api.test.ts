@@ -17,9 +17,9 @@ import { makeRng, seedOf, type Rng } from "./corpus/rng.js";
 
 type Fn = (...args: any[]) => any;
 const api = gradc as unknown as Record<"grad" | "valueAndGrad" | "jvp" | "vjp" | "jacobian" | "hvp" | "hessian", (f: Fn, opts?: object) => Fn>;
-const { grad, valueAndGrad, jvp, vjp, jacobian, hvp } = api;
+const { grad, valueAndGrad, jvp, vjp, jacobian, hvp, hessian } = api;
 
-const MODULE = `import { grad, valueAndGrad, jvp, vjp, jacobian, hvp } from "gradc";
+const MODULE = `import { grad, valueAndGrad, jvp, vjp, jacobian, hvp, hessian } from "gradc";
 
 export function f(x: number): number {
   return Math.sin(x) * x * x * x;
@@ -42,6 +42,25 @@ export function loss(w: Float64Array, s: number): number {
   return t + grad(Math.tanh)(s) * dfds(s) + grad(g, { wrt: 1 })(w, s);
 }
 
+export function v(w: Float64Array): Float64Array {
+  const r = new Float64Array(w.length + 1);
+  for (let i = 0; i < w.length; i++) r[i] = Math.sin(w[i]) * w[0];
+  r[w.length] = w[0] * w[1];
+  return r;
+}
+
+export function matrices(w: Float64Array, s: number): number {
+  const H = hessian(g)(w, s);
+  const J = jacobian(v)(w);
+  let t = 0;
+  for (let i = 0; i < H.length; i++) t += H[i] * H[i];
+  for (let i = 0; i < J.length; i++) t += Math.sin(J[i]);
+  return t + jacobian(Math.sin)(s)[0] * hessian(g, { wrt: 1 })(w, s)[0] + jacobian(grad(g, { wrt: 1 }))(w, s)[1];
+}
+
+export const matricesVG = valueAndGrad(matrices, { wrt: [0, 1] });
+export const matricesJvp = jvp(matrices, { wrt: [0, 1] });
+export const matricesHvp = hvp(matrices, { wrt: [0, 1] });
 export const d2 = grad(grad(f));
 export const d3 = grad(grad(grad(f)));
 export const tanh3 = grad(grad(grad(Math.tanh)));
@@ -75,6 +94,22 @@ function loss(w: Float64Array, s: number): number {
   return t + grad(Math.tanh)(s) * dfds(s) + grad(g, { wrt: 1 })(w, s);
 }
 
+function v(w: Float64Array): Float64Array {
+  const r = new Float64Array(w.length + 1);
+  for (let i = 0; i < w.length; i++) r[i] = Math.sin(w[i]) * w[0];
+  r[w.length] = w[0] * w[1];
+  return r;
+}
+
+function matrices(w: Float64Array, s: number): number {
+  const H = hessian(g)(w, s);
+  const J = jacobian(v)(w);
+  let t = 0;
+  for (let i = 0; i < H.length; i++) t += H[i] * H[i];
+  for (let i = 0; i < J.length; i++) t += Math.sin(J[i]);
+  return t + jacobian(Math.sin)(s)[0] * hessian(g, { wrt: 1 })(w, s)[0] + jacobian(grad(g, { wrt: 1 }))(w, s)[1];
+}
+
 // ---- hand-written derivatives: the references ----
 
 const df = (x: number) => Math.cos(x) * x ** 3 + 3 * x * x * Math.sin(x);
@@ -94,6 +129,45 @@ function gGrad(w: Float64Array, s: number): Float64Array {
 }
 
 const gDs = (w: Float64Array) => g(w, 1);
+
+/** g's Hessian in w, n×n row-major. */
+function gHessian(w: Float64Array, s: number): Float64Array {
+  const n = w.length;
+  const H = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const j = (i + 1) % n;
+    const e = s * Math.exp(w[i]);
+    H[i * n + i] += e * w[j];
+    H[i * n + j] += e;
+    H[j * n + i] += e;
+  }
+  return H;
+}
+
+/** v's Jacobian, (n+1)×n row-major. */
+function vJacobian(w: Float64Array): Float64Array {
+  const n = w.length;
+  const J = new Float64Array((n + 1) * n);
+  for (let i = 0; i < n; i++) {
+    J[i * n + i] += Math.cos(w[i]) * w[0];
+    J[i * n] += Math.sin(w[i]);
+  }
+  J[n * n] = w[1];
+  J[n * n + 1] = w[0];
+  return J;
+}
+
+/** ∂g/∂s = g(w, 1) depends on w only: its derivative in w. */
+const gDsDw = (w: Float64Array) => gGrad(w, 1);
+
+function matricesRef(w: Float64Array, s: number): number {
+  const H = gHessian(w, s);
+  const J = vJacobian(w);
+  let t = 0;
+  for (let i = 0; i < H.length; i++) t += H[i] * H[i];
+  for (let i = 0; i < J.length; i++) t += Math.sin(J[i]);
+  return t + Math.cos(s) * 0 + gDsDw(w)[1];
+}
 
 function lossRef(w: Float64Array, s: number): number {
   let t = 0;
@@ -205,6 +279,35 @@ describe("derivatives inside a loss", () => {
         const [, jt] = p.jvp(w, s, [tw, ts]);
         expect(relError(jt, numeric[0].reduce((a: number, gi: number, i: number) => a + gi * tw[i], 0) + numeric[1] * ts), `${p.name} jvp`).toBeLessThan(1e-5);
         // H·v against central differences of the (checked) gradient along v.
+        const e = 1e-5;
+        const shifted = (k: number) => p.vg(w.map((wi, i) => wi + k * e * tw[i]), s + k * e * ts)[1];
+        const [plus, minus] = [shifted(1), shifted(-1)];
+        const [hw, hs] = p.hvp(w, s, [tw, ts]);
+        expect(maxRelError(hw, plus[0].map((a: number, i: number) => (a - minus[0][i]) / (2 * e))), `${p.name} hvp w`).toBeLessThan(1e-5);
+        expect(relError(hs, (plus[1] - minus[1]) / (2 * e)), `${p.name} hvp s`).toBeLessThan(1e-5);
+      });
+    }
+  });
+
+  test("jacobian and hessian inside a loss (also of a Math function and of a derivative): reverse, forward and H·v", () => {
+    const opts = { wrt: [0, 1], functions: { g, v } };
+    const subjects: Record<string, any>[] = [
+      { name: "run time", vg: valueAndGrad(matrices, opts), jvp: jvp(matrices, opts), hvp: hvp(matrices, opts) },
+      { name: "build", vg: built.matricesVG, jvp: built.matricesJvp, hvp: built.matricesHvp },
+    ];
+    for (const p of subjects) {
+      eachPoint("matrices", (rng) => {
+        const n = rng.int(2, 4);
+        const w = rng.f64(n, -1, 1);
+        const s = rng.uniform(0.5, 1.5);
+        const numeric: [Float64Array, number] = [numericGradient(matricesRef, [w, s], 0) as Float64Array, numericGradient(matricesRef, [w, s], 1) as number];
+        const [value, [gw, gs]] = p.vg(w, s);
+        expect(relError(value, matricesRef(w, s)), `${p.name} value`).toBeLessThan(1e-10);
+        expect(maxRelError([gw, gs], numeric), `${p.name} gradient`).toBeLessThan(1e-5);
+        const tw = rng.f64(n, -1, 1);
+        const ts = rng.uniform(-1, 1);
+        const [, jt] = p.jvp(w, s, [tw, ts]);
+        expect(relError(jt, numeric[0].reduce((a: number, gi: number, i: number) => a + gi * tw[i], 0) + numeric[1] * ts), `${p.name} jvp`).toBeLessThan(1e-5);
         const e = 1e-5;
         const shifted = (k: number) => p.vg(w.map((wi, i) => wi + k * e * tw[i]), s + k * e * ts)[1];
         const [plus, minus] = [shifted(1), shifted(-1)];

@@ -7,6 +7,8 @@ import { cloneBlock } from "../ir/rewrite.js";
 import { isArrayType, type Func, type Temp, type Var } from "../ir/types.js";
 import type { Kind } from "../kinds.js";
 import { isMode, MODES } from "../modes.js";
+import { hvpIR, jvpIR, primalIR } from "../pipeline.js";
+import { UNNAMED_ARRAY } from "./call.js";
 import type { GradRequest, Mode } from "../request.js";
 import { parameterNames, resolveWrt } from "../request-options.js";
 import { temp, type Lowerer, type Val } from "./context.js";
@@ -42,8 +44,9 @@ export function lowerDerivativeCall(L: Lowerer, node: ESTree.CallExpression, sco
   const outer = node.callee as ESTree.CallExpression;
   const mode = derivativeName(outer.callee, scope) as Mode;
   const { nested, extra } = MODES[mode];
-  if (!nested) {
-    const nestable = Object.keys(MODES).filter((m) => MODES[m as Mode].nested).join(", ");
+  const matrix = mode === "jacobian" || mode === "hessian";
+  if (!nested && !matrix) {
+    const nestable = [...Object.keys(MODES).filter((m) => MODES[m as Mode].nested), "jacobian", "hessian"].join(", ");
     throw L.fail(outer.callee, `nested ${mode}`, `${mode} cannot be used inside differentiated code yet.`, `Use ${nestable} there.`);
   }
   const target = targetFunction(L, outer, scope);
@@ -58,7 +61,68 @@ export function lowerDerivativeCall(L: Lowerer, node: ESTree.CallExpression, sco
   });
   const args = vals.slice(0, arity);
   const req: GradRequest = { fn: target, resolve: L.resolve, kinds: args.map((v, i) => kindOfVal(L, v, node.arguments[i])), wrt, wrtIsList: list, mode };
-  return new Inliner(L, nested(req), req, args, vals[arity]).result();
+  if (matrix) return matrixCall(L, node, req, args);
+  return new Inliner(L, nested!(req), req, args, vals[arity]).result();
+}
+
+/**
+ * `jacobian(f)(x…)` and `hessian(f)(x…)` inside differentiated code, for one wrt
+ * parameter (a number or a typed array of n entries): the m×n (n×n) matrix, row-major,
+ * one column per forward sweep (jvp along eⱼ), or one row per Hessian-vector product
+ * (along eᵢ), in a loop over j (i). For the Jacobian, m comes from a first run of f.
+ */
+function matrixCall(L: Lowerer, call: ESTree.CallExpression, req: GradRequest, args: Val[]): Val {
+  const w = req.wrt[0];
+  const kind = req.kinds[w];
+  if (req.wrtIsList || (kind.k !== "num" && kind.k !== "arr")) {
+    throw L.fail(call, `nested ${req.mode}`, `Inside differentiated code, ${req.mode} takes one wrt parameter, a number or a typed array.`, "Differentiate with respect to each parameter separately.");
+  }
+  const wrtArr = args[w].k === "arr" ? (args[w] as { v: Var }).v : undefined;
+  // Temps live in their block: what the loop body reads goes through variables.
+  const nVar = L.b.newVar("n", "num");
+  L.b.set(nVar, wrtArr ? L.b.len(wrtArr) : L.b.num(1));
+  const n = L.b.get(nVar);
+  const held = args.map((a) => {
+    if (a.k !== "temp") return a;
+    const v = L.b.newVar("arg", a.t.type);
+    L.b.set(v, a.t);
+    return v;
+  });
+  const inBody = (): Val[] => held.map((h) => ("k" in h ? h : { k: "temp", t: L.b.get(h) }));
+  const direction = wrtArr && L.b.newVar("e", "f64[]");
+  if (direction) L.b.emit({ k: "alloc", v: direction, n });
+  const hessian = req.mode === "hessian";
+  const ir = hessian ? hvpIR({ ...req, mode: "hvp" }) : jvpIR({ ...req, mode: "jvp" }, 1);
+  // Rows of the result: n for the Hessian; f's length (1 for a number) for the Jacobian.
+  const rows = hessian ? n : lengthOf(L, new Inliner(L, primalIR(req), req, args).value());
+  const matrix = L.b.newVar(UNNAMED_ARRAY, "f64[]");
+  L.b.emit({ k: "alloc", v: matrix, n: L.b.op("mul", rows, n) });
+  const j = L.b.newVar(hessian ? "row" : "column", "num");
+  const body = L.block(() => {
+    if (direction) L.b.store(direction, L.b.get(j), L.b.num(1));
+    const r = new Inliner(L, ir, { ...req, mode: hessian ? "hvp" : "jvp" }, inBody(), direction ? { k: "arr", v: direction } : { k: "temp", t: L.b.num(1) }).result();
+    const out = hessian ? r : (r as { items: Val[] }).items[1];
+    // Entry i of the sweep's result is matrix[i·n + j] (Jacobian column j) or matrix[j·n + i] (Hessian row j).
+    const at = (i: Temp) => {
+      const [jt, n] = [L.b.get(j), L.b.get(nVar)];
+      return hessian ? L.b.op("add", L.b.op("mul", jt, n), i) : L.b.op("add", L.b.op("mul", i, n), jt);
+    };
+    if (out.k === "temp") L.b.store(matrix, at(L.b.num(0)), out.t);
+    else if (out.k === "arr") {
+      const i = L.b.newVar("i", "num");
+      const copy = L.block(() => L.b.store(matrix, at(L.b.get(i)), L.b.load(out.v, L.b.get(i))));
+      L.b.emit({ k: "for", index: i, start: L.b.num(0), end: L.b.len(out.v), step: 1, cmp: "<", body: copy });
+    } else throw L.fail(call, `nested ${req.mode}`, `${req.mode} of '${req.fn.name}' inside differentiated code needs a result that is a number or a typed array.`, "");
+    if (direction) L.b.store(direction, L.b.get(j), L.b.num(0));
+  });
+  L.b.emit({ k: "for", index: j, start: L.b.num(0), end: n, step: 1, cmp: "<", body });
+  return { k: "arr", v: matrix };
+}
+
+function lengthOf(L: Lowerer, v: Val): Temp {
+  if (v.k === "arr") return L.b.len(v.v);
+  if (v.k === "temp") return L.b.num(1);
+  throw L.fail(undefined, "nested jacobian", "jacobian needs a function returning a number or a typed array.", "");
 }
 
 /**
@@ -157,12 +221,18 @@ class Inliner {
 
   constructor(private readonly L: Lowerer, private readonly ir: Func, private readonly req: GradRequest, private readonly args: Val[], private readonly vector?: Val) {}
 
-  result(): Val {
+  /** Emits the IR's body, its parameters bound to the call's values; the value of its result. */
+  value(): Val {
     const { L, ir } = this;
     for (const p of ir.params) this.vars.set(p.id, this.bindParam(p));
     const body = cloneBlock(ir.body, (v) => this.mapVar(v), (t) => this.mapTemp(t));
     for (const i of body) L.b.emit(i);
-    const value = this.valueOf(ir.result);
+    return this.valueOf(ir.result);
+  }
+
+  result(): Val {
+    const { ir } = this;
+    const value = this.value();
     switch (this.req.mode) {
       case "grad": return this.shaped((w) => this.outputFor((o) => o.adjointOf === w), (w) => this.paramFor((p) => p.adjointOf === w));
       case "valueAndGrad": return { k: "tuple", items: [value, this.shaped((w) => this.outputFor((o) => o.adjointOf === w), (w) => this.paramFor((p) => p.adjointOf === w))] };
