@@ -342,7 +342,7 @@ function checkedKind(fn: SourceFn, value: unknown, index: number): Kind {
       throw refuse(fn.source, p ?? fn.node, "missing argument", `Argument ${name} of ${fn.name} is missing (${fn.name} takes ${names.join(", ")}).`, fn.node.params.some((q) => q.type === "AssignmentPattern") ? "Pass every parameter that has no default value." : "Pass every parameter.");
     }
     throw refuse(fn.source, p ?? fn.node, "argument kind", `Argument ${name} of ${fn.name} is ${kind}.`,
-      "Arguments must be numbers, Float64Array, Float32Array, integer typed arrays or booleans (data, not differentiated), or objects whose fields are those (nested objects too).");
+      "Arguments must be numbers, number[], Float64Array, Float32Array, integer typed arrays, booleans or boolean[] (data, not differentiated), or Arrays and objects of those (nested too).");
   }
   return kind;
 }

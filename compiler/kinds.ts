@@ -17,7 +17,14 @@ export type Kind =
   | { k: "bool" }
   | { k: "arr"; elem: ArrayElem }
   | { k: "int"; elem: IntElem }
-  | { k: "obj"; fields: { name: string; kind: Kind }[] }
+  /** A plain Array of numbers (`number[]`, differentiated like a Float64Array) or of booleans (data). */
+  | { k: "plain"; elem: "num" | "bool" }
+  /**
+   * An object, or with `list` a plain Array of other values (typed arrays, arrays, objects;
+   * `[Float64Array, number]`): its fields are the indices "0".."n-1", so a specialisation
+   * is per length and per element kind.
+   */
+  | { k: "obj"; fields: { name: string; kind: Kind }[]; list?: true }
   | { k: "absent" };
 
 /** Constructor name of each integer typed array. */
@@ -35,7 +42,8 @@ export function kindOf(value: unknown): Kind | string {
   const int = intElemOf(value);
   if (int) return { k: "int", elem: int };
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} (typed arrays of numbers only: Float64Array, Float32Array, or integer arrays as data)`;
-  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+  if (Array.isArray(value)) return arrayKind(value);
+  if (value !== null && typeof value === "object") {
     const fields: { name: string; kind: Kind }[] = [];
     for (const name of Object.keys(value)) {
       const kind = kindOf((value as Record<string, unknown>)[name]);
@@ -44,8 +52,26 @@ export function kindOf(value: unknown): Kind | string {
     }
     return { k: "obj", fields };
   }
-  if (Array.isArray(value)) return "a plain Array (use Float64Array or Float32Array)";
   return `a ${value === null ? "null" : typeof value}`;
+}
+
+/** A plain Array: of numbers (`number[]`), of booleans, or a list of other kinds, one per element. */
+function arrayKind(value: unknown[]): Kind | string {
+  if (isNumberArray(value)) return { k: "plain", elem: "num" };
+  if (value.every((e) => typeof e === "boolean")) return { k: "plain", elem: "bool" };
+  const fields: { name: string; kind: Kind }[] = [];
+  for (let i = 0; i < value.length; i++) {
+    if (!(i in value)) return `an Array with a hole at [${i}]`;
+    const kind = kindOf(value[i]);
+    if (typeof kind === "string") return `an Array whose element [${i}] is ${kind}`;
+    fields.push({ name: String(i), kind });
+  }
+  return { k: "obj", fields, list: true };
+}
+
+function isNumberArray(value: unknown[]): boolean {
+  for (let i = 0; i < value.length; i++) if (typeof value[i] !== "number") return false;
+  return true;
 }
 
 function intElemOf(value: unknown): IntElem | undefined {
@@ -70,7 +96,10 @@ export function describeKind(kind: Kind): string {
     case "num": return "a number";
     case "bool": return "a boolean";
     case "arr": case "int": return article(arrayClass(kind));
-    case "obj": return `an object { ${kind.fields.map((f) => JSON.stringify(f.name)).join(", ")} }`;
+    case "plain": return kind.elem === "num" ? "a number[]" : "a boolean[]";
+    case "obj":
+      if (kind.list) return `an Array of ${kind.fields.length} [${kind.fields.map((f) => describeKind(f.kind).replace(/^an? /, "")).join(", ")}]`;
+      return `an object { ${kind.fields.map((f) => JSON.stringify(f.name)).join(", ")} }`;
     case "absent": return "left out (undefined)";
   }
 }
@@ -86,7 +115,10 @@ export function kindKey(kind: Kind): string {
     case "arr":
     case "int":
       return kind.elem;
+    case "plain":
+      return kind.elem === "num" ? "n[]" : "b[]";
     case "obj":
+      if (kind.list) return `[${kind.fields.map((f) => kindKey(f.kind)).join(",")}]`;
       return `{${kind.fields.map((f) => `${JSON.stringify(f.name)}:${kindKey(f.kind)}`).join(",")}}`;
     case "absent":
       return "u";
@@ -98,23 +130,42 @@ export function kindKey(kind: Kind): string {
  * A JavaScript condition that `x` has kind `k` (the run-time API's dispatch on argument
  * kinds). With `like`, that `x` is shaped like argument `like.arg` of that kind (an out
  * buffer, a tangent): the same lengths, and with `exact` the same float type; data
- * (integer arrays, booleans) is never such a value.
+ * (integer arrays, booleans) is never such a value. With `ts`, the condition is TypeScript
+ * for a value typed like the argument (a test that the type rules out is on `unknown`).
  */
-export function kindTest(k: Kind, x: string, like?: { arg: string; exact: boolean }): string {
+export function kindTest(k: Kind, x: string, like?: { arg: string; exact: boolean; ts?: boolean }): string {
   switch (k.k) {
     case "num": return `typeof ${x} === "number"`;
     case "bool": return like ? "false" : `typeof ${x} === "boolean"`;
     case "int": return like ? "false" : `${x} instanceof ${arrayClass(k)}`;
     case "arr": {
-      const type = !like || like.exact ? `${x} instanceof ${arrayClass(k)}` : `(${x} instanceof Float64Array || ${x} instanceof Float32Array)`;
+      const u = like?.ts ? `(${x} as unknown)` : x;
+      const type = !like || like.exact ? `${x} instanceof ${arrayClass(k)}` : `(${u} instanceof Float64Array || ${u} instanceof Float32Array)`;
       return like ? `${type} && ${x}.length === ${like.arg}.length` : type;
     }
+    case "plain": {
+      // Every element is checked: a string element would make + concatenate.
+      if (like) return k.elem === "bool" ? "false" : `${plainArrayTest(x, like.exact)} && ${x}.length === ${like.arg}.length`;
+      return `Array.isArray(${x}) && ${x}.every((e) => typeof e === "${k.elem === "num" ? "number" : "boolean"}")`;
+    }
     case "obj": {
+      if (k.list) {
+        const items = k.fields.map((f) => kindTest(f.kind, `${x}[${f.name}]`, like && { ...like, arg: `${like.arg}[${f.name}]` }));
+        return [`Array.isArray(${x}) && ${x}.length === ${k.fields.length}`, ...items].join(" && ");
+      }
       const fields = k.fields.map((f) => kindTest(f.kind, propAccess(x, f.name), like && { ...like, arg: propAccess(like.arg, f.name) }));
       return [`typeof ${x} === "object" && ${x} !== null`, ...fields].join(" && ");
     }
     case "absent": return like ? "false" : `${x} === undefined`;
   }
+}
+
+/**
+ * A value shaped like a `number[]`: out buffers (`exact`) are plain Arrays, as the gradient
+ * is; a tangent or direction may also be a typed array.
+ */
+function plainArrayTest(x: string, exact: boolean): string {
+  return exact ? `Array.isArray(${x})` : `(Array.isArray(${x}) || ArrayBuffer.isView(${x}))`;
 }
 
 /** `base.a.b` for the field path [a, b] of a nested object (`base` itself for no path). */
@@ -132,11 +183,16 @@ export function kindAt(kind: Kind, path: readonly string[] | undefined): Kind {
   return k;
 }
 
+/** A kind that is data, never differentiated: an integer array, a boolean, a boolean[]. */
+export function isData(kind: Kind): boolean {
+  return kind.k === "int" || kind.k === "bool" || (kind.k === "plain" && kind.elem === "bool");
+}
+
 /** The first field (at any depth) whose kind is data, never differentiated: an integer array or a boolean. */
 export function dataField(kind: Kind, path: string[] = []): { path: string[]; kind: Kind } | undefined {
   if (kind.k !== "obj") return undefined;
   for (const f of kind.fields) {
-    if (f.kind.k === "int" || f.kind.k === "bool") return { path: [...path, f.name], kind: f.kind };
+    if (isData(f.kind)) return { path: [...path, f.name], kind: f.kind };
     const inner = dataField(f.kind, [...path, f.name]);
     if (inner) return inner;
   }

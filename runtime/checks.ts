@@ -4,7 +4,7 @@
 import { describeValue, propAccess, usageError } from "./errors.js";
 
 /** The expected shape of a wrt argument: a number, a float array, or an object's fields in order. */
-export type Shape = "number" | "Float64Array" | "Float32Array" | [string, Shape][];
+export type Shape = "number" | "Float64Array" | "Float32Array" | "number[]" | [string, Shape][];
 
 /** What an entry's messages need to know, a constant in its module. */
 export interface EntrySpec {
@@ -53,7 +53,7 @@ export function vectorError(spec: EntrySpec, args: unknown[], v: unknown): never
 
 /** vjp's pullback was given a cotangent that does not fit f's value. */
 export function cotangentError(spec: EntrySpec, cotangent: unknown, value: unknown): never {
-  const takes = typeof value === "number" ? "a number" : "a typed array of the same length";
+  const takes = typeof value === "number" ? "a number" : "a typed array (or an Array of numbers) of the same length";
   throw usageError("cotangent", `${spec.call}: the cotangent is ${describeValue(cotangent)}, f's value is ${describeValue(value)}; pullback(cotangent) takes ${takes}.`);
 }
 
@@ -84,9 +84,10 @@ function explainShaped(spec: EntrySpec, v: unknown, args: unknown[], what: strin
 function explain(shape: Shape, v: unknown, arg: unknown, what: string, subject: string, exact: boolean): string | undefined {
   if (shape === "number") return typeof v === "number" ? undefined : `${what} is ${describeValue(v)}, ${subject} is a number`;
   if (typeof shape === "string") {
-    const ok = exact ? v instanceof (shape === "Float32Array" ? Float32Array : Float64Array) : v instanceof Float64Array || v instanceof Float32Array;
+    const typed = v instanceof Float64Array || v instanceof Float32Array;
+    const ok = shape === "number[]" ? Array.isArray(v) || (!exact && typed) : exact ? v instanceof (shape === "Float32Array" ? Float32Array : Float64Array) : typed;
     if (!ok) return `${what} is ${describeValue(v)}, ${subject} is ${describeValue(arg)}`;
-    const n = (v as Float64Array).length;
+    const n = (v as ArrayLike<number>).length;
     const want = (arg as Float64Array).length;
     return n === want ? undefined : `${what} has ${n} entries, ${subject} has ${want}`;
   }

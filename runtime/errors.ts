@@ -48,7 +48,8 @@ export function isPlainKey(name: string): boolean {
   return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) && name !== "__proto__";
 }
 
-/** `base.name`, or `base["name"]` when the key is not an identifier. */
+/** `base.name`, `base[3]` for an index, or `base["name"]` when the key is not an identifier. */
 export function propAccess(base: string, name: string): string {
+  if (/^(0|[1-9][0-9]{0,8})$/.test(name)) return `${base}[${name}]`;
   return isPlainKey(name) ? `${base}.${name}` : `${base}[${JSON.stringify(name)}]`;
 }

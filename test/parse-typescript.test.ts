@@ -215,7 +215,7 @@ describe("kindsFromSignature", () => {
       "interface Local { first: number; second: Float64Array }",
       "export function ok(x: number, v: Float64Array, u: Float32Array, p: Params, a: Alias, l: Local, inline: { z: number }, d = 1) { return x; }",
       "export function bad1(s: string) { return 0; }",
-      "export function bad2(xs: number[]) { return 0; }",
+      "export function bad2(xs: string[]) { return 0; }",
       "export function bad3(x) { return 0; }",
       "export function bad4(p: { a?: number }) { return 0; }",
       "export function bad5(p: { inner: { a: string } }) { return 0; }",
@@ -239,7 +239,7 @@ describe("kindsFromSignature", () => {
 
   it.each([
     ["bad1", "'s' has type 'string'", 5],
-    ["bad2", "plain arrays", 6],
+    ["bad2", "its elements have type 'string'", 6],
     ["bad3", "add a type annotation", 7],
     ["bad4", "field 'a'", 8],
     ["bad5", "field 'inner'", 9],

@@ -28,13 +28,14 @@ function callCheck(c: EntryContext, f: string, args: string): string {
 /** `x` is shaped like the wrt arguments: like the one wrt argument, or an array of one per wrt for a list. */
 function fitsWrt(c: EntryContext, x: string, exact: boolean): string {
   const { req } = c;
-  const fits = (w: number, v: string) => kindTest(req.kinds[w], v, { arg: c.args[w], exact });
+  const fits = (w: number, v: string) => kindTest(req.kinds[w], v, { arg: c.args[w], exact, ts: c.ts });
   if (!req.wrtIsList) return fits(req.wrt[0], x);
   return [`Array.isArray(${x}) && ${x}.length === ${req.wrt.length}`, ...req.wrt.map((w, j) => fits(w, `${x}[${j}]`))].join(" && ");
 }
 
 function shapeOf(k: Kind): Shape {
   if (k.k === "obj") return k.fields.map((f) => [f.name, shapeOf(f.kind)]);
+  if (k.k === "plain") return "number[]";
   return k.k === "arr" ? (arrayClass(k) as Shape) : "number";
 }
 
@@ -77,12 +78,14 @@ export function checkMatrixOut(c: EntryContext, entry: string, size: string, row
 /** jvp's out: a float array as long as the result's tangent. */
 export function checkTangentOut(c: EntryContext, entry: string, tangent: string): string {
   const { out } = locals(c);
-  return `  if (!((${out} instanceof Float64Array || ${out} instanceof Float32Array) && ${out}.length === ${tangent}.length)) ${callCheck(c, "outError", `${spec(c, entry)}, ${argList(c)}, ${out}, undefined, ${tangent}`)};`;
+  // In TypeScript out is typed as one of the two: the other test is on `unknown`.
+  const other = c.ts ? `(${out} as unknown) instanceof Float32Array` : `${out} instanceof Float32Array`;
+  return `  if (!((${out} instanceof Float64Array || ${other}) && ${out}.length === ${tangent}.length)) ${callCheck(c, "outError", `${spec(c, entry)}, ${argList(c)}, ${out}, undefined, ${tangent}`)};`;
 }
 
 /** vjp's pullback: the cotangent is a number for a number-valued f, else a typed array of f's length. */
 export function checkCotangent(c: EntryContext, entry: string, numberValued: boolean): string {
   const { cotangent, value } = locals(c);
-  const ok = numberValued ? `typeof ${cotangent} === "number"` : `ArrayBuffer.isView(${cotangent}) && ${cotangent}.length === ${value}.length`;
+  const ok = numberValued ? `typeof ${cotangent} === "number"` : `(ArrayBuffer.isView(${cotangent}) || Array.isArray(${cotangent})) && ${cotangent}.length === ${value}.length`;
   return `  if (!(${ok})) ${callCheck(c, "cotangentError", `${spec(c, entry)}, ${cotangent}, ${value}`)};`;
 }

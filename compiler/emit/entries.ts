@@ -3,7 +3,7 @@ import { isArrayType, type Func, type Var } from "../ir/types.js";
 import { kindAt } from "../kinds.js";
 import type { GradRequest } from "../request.js";
 import { checkCotangent, checkMatrixOut, checkShapedOut, checkTangentOut, checkVector } from "./checks.js";
-import { access, hasDefault, locals, Outputs, sameVar, Shaped, shapedType, signature, type EntryContext } from "./entry.js";
+import { access, asCoreArray, hasDefault, locals, Outputs, sameVar, Shaped, shapedType, signature, type EntryContext } from "./entry.js";
 
 /** Directions a forward-mode Jacobian propagates per sweep. */
 export const JACOBIAN_WIDTH = 8;
@@ -36,6 +36,10 @@ function primalArg(c: EntryContext, p: Var): string {
   const kind = kindAt(c.req.kinds[p.param!], p.path);
   // Integer arrays are data: the core reads them as it reads a Float64Array.
   if (c.ts && kind.k === "int") return `(${text} as unknown as Float64Array)`;
+  // A boolean[] as numbers: the core compares elements with 0 (false !== 0 would hold).
+  if (kind.k === "plain" && kind.elem === "bool") return `Float64Array.from(${text}, Number)`;
+  // A number[] is read as a Float64Array is: indexed, never written (written params are copied).
+  if (kind.k === "plain") return asCoreArray(c, p, text);
   // A parameter with a default may be undefined: the core applies the default then.
   if (c.ts && hasDefault(c.req, p.param!)) return `(${text} as ${kind.k === "num" ? "number" : "boolean"})`;
   return text;
@@ -135,7 +139,7 @@ export function vjpEntry(cores: Cores, c: EntryContext, name: string): string {
 /** The argument holding the tangent (or vector) for wrt entry of flat var `w`. */
 function shapedArg(c: EntryContext, base: string, w: Var): string {
   const j = c.req.wrt.indexOf(w.param!);
-  return access(c.req.wrtIsList ? `${base}[${j}]` : base, w);
+  return asCoreArray(c, w, access(c.req.wrtIsList ? `${base}[${j}]` : base, w));
 }
 
 export function jvpEntry(core: CoreRef, c: EntryContext, name: string): string {

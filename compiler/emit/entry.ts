@@ -3,7 +3,7 @@
 // are flattened into the core's parameters; results come back shaped like the wrt
 // arguments, in the caller's `out` buffers when given.
 import { isArrayType, type Func, type Var } from "../ir/types.js";
-import { arrayClass, literalKey, pathAccess, propAccess, type Kind } from "../kinds.js";
+import { arrayClass, kindAt, literalKey, pathAccess, propAccess, type Kind } from "../kinds.js";
 import type { GradRequest } from "../request.js";
 import { outputSlots } from "./js.js";
 import type { Names } from "./names.js";
@@ -42,19 +42,39 @@ export function kindType(kind: Kind): string {
     case "num": return "number";
     case "bool": return "boolean";
     case "arr": case "int": return arrayClass(kind);
-    case "obj": return `{ ${kind.fields.map((f) => `${literalKey(f.name)}: ${kindType(f.kind)}`).join("; ")} }`;
+    case "plain": return kind.elem === "num" ? "number[]" : "boolean[]";
+    case "obj":
+      if (kind.list) return `[${kind.fields.map((f) => kindType(f.kind)).join(", ")}]`;
+      return `{ ${kind.fields.map((f) => `${literalKey(f.name)}: ${kindType(f.kind)}`).join("; ")} }`;
     case "absent": return "undefined";
   }
 }
 
+function hasList(kind: Kind): boolean {
+  return kind.k === "obj" && (!!kind.list || kind.fields.some((f) => hasList(f.kind)));
+}
+
 /** A fresh value shaped like argument `arg` of kind `kind` (zeros). */
-export function freshLike(kind: Kind, arg: string): string {
+export function freshLike(kind: Kind, arg: string, ts: boolean): string {
   switch (kind.k) {
     case "num": return "0";
     case "arr": return `new ${arrayClass(kind)}(${arg}.length)`;
+    case "plain": if (kind.elem === "num") return `new Array${ts ? "<number>" : ""}(${arg}.length).fill(0)`;
+    // falls through: a boolean[] is data
     case "int": case "bool": case "absent": throw new Error(`gradc internal error: a value shaped like data (${arg})`);
-    case "obj": return `{ ${kind.fields.map((f) => `${literalKey(f.name)}: ${freshLike(f.kind, propAccess(arg, f.name))}`).join(", ")} }`;
+    case "obj":
+      if (kind.list) return `[${kind.fields.map((f) => freshLike(f.kind, `${arg}[${f.name}]`, ts)).join(", ")}]`;
+      return `{ ${kind.fields.map((f) => `${literalKey(f.name)}: ${freshLike(f.kind, propAccess(arg, f.name), ts)}`).join(", ")} }`;
   }
+}
+
+/**
+ * `text`, a value for flat var `w` of the core, as the core's types have it: a number[]
+ * (an argument, a gradient, a tangent) is read and written as a Float64Array is.
+ */
+export function asCoreArray(c: EntryContext, w: Var, text: string): string {
+  const kind = kindAt(c.req.kinds[w.param!], w.path);
+  return c.ts && kind.k === "plain" ? `(${text} as unknown as Float64Array)` : text;
 }
 
 /** `base.field` (`base.o.c` in nested objects) for a flat var standing for a field of an object argument. */
@@ -75,14 +95,16 @@ export class Shaped {
       const holder = c.names.claim(`${c.args[w]}_${base}`);
       if (kind.k === "num") return holder;
       const g = given(j);
-      lines.push(`  const ${holder} = ${g ? `${g} ?? ` : ""}${freshLike(kind, c.args[w])};`);
+      // A list literal would be inferred as an Array of a union, not as the tuple.
+      const type = c.ts && hasList(kind) ? `: ${kindType(kind)}` : "";
+      lines.push(`  const ${holder}${type} = ${g ? `${g} ?? ` : ""}${freshLike(kind, c.args[w], c.ts)};`);
       return holder;
     });
   }
 
   /** Expression for the array slot of flat wrt var `w`. */
   slot(w: Var): string {
-    return access(this.holders[this.c.req.wrt.indexOf(w.param!)], w);
+    return asCoreArray(this.c, w, access(this.holders[this.c.req.wrt.indexOf(w.param!)], w));
   }
 
   /**

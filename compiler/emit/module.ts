@@ -4,7 +4,7 @@
 import { maxTape, type Func, type Loc } from "../ir/types.js";
 import { callsKernels, MODES } from "../modes.js";
 import { refuse } from "../errors.js";
-import { dataField, describeKind, pathAccess, type Kind } from "../kinds.js";
+import { dataField, describeKind, isData, pathAccess, type Kind } from "../kinds.js";
 import type { EmitOptions, GradRequest } from "../request.js";
 import { parameterNames } from "../request-options.js";
 import { CHECK_FUNCTIONS, usedChecks } from "./checks.js";
@@ -142,8 +142,8 @@ function refuseDataWrt(req: GradRequest): void {
     const name = paramNames(req)[w];
     const node = req.fn.node.params[w];
     const hint = "Integer typed arrays (Int32Array, Uint8Array, ...) and booleans are non-differentiable data: differentiate with respect to a number, a Float64Array/Float32Array, or an object of those.";
-    const construct = (k: Kind) => (k.k === "bool" ? "wrt boolean" : "wrt integer array");
-    if (kind.k === "int" || kind.k === "bool") {
+    const construct = (k: Kind) => (k.k === "bool" ? "wrt boolean" : k.k === "plain" ? "wrt boolean array" : "wrt integer array");
+    if (isData(kind)) {
       throw refuse(req.fn.source, node, construct(kind), `wrt '${name}' of ${req.fn.name} is ${describeKind(kind)}.`, hint);
     }
     const field = dataField(kind);

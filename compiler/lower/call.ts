@@ -172,6 +172,7 @@ function copyArray(L: Lowerer, type: "f64[]" | "f32[]", src: import("../ir/types
 
 export function lowerNew(L: Lowerer, node: ESTree.NewExpression, scope: Scope): Val {
   const ctor = node.callee.type === "Identifier" ? node.callee.name : "";
+  if (ctor === "Array" && !scope.lookup(ctor)) return newPlainArray(L, node, scope);
   const type = ctor === "Float64Array" ? "f64[]" : ctor === "Float32Array" ? "f32[]" : undefined;
   if (!type || scope.lookup(ctor)) {
     throw L.fail(node, `new ${ctor || "expression"}`, `Creating objects with new ${ctor} is not supported.`,
@@ -185,6 +186,22 @@ export function lowerNew(L: Lowerer, node: ESTree.NewExpression, scope: Scope): 
   const n = temp(arg, L, node.arguments[0]);
   const v = L.b.newVar(UNNAMED_ARRAY, type);
   L.b.emit({ k: "alloc", v, n });
+  return { k: "arr", v };
+}
+
+/**
+ * `new Array(n)`: a number[] of n empty slots, kept as a Float64Array of NaN (what arithmetic
+ * on an empty slot gives), so `new Array(n).fill(0)` is an array of zeros.
+ */
+function newPlainArray(L: Lowerer, node: ESTree.NewExpression, scope: Scope): Val {
+  const [arg] = node.arguments;
+  if (node.arguments.length !== 1 || arg.type === "SpreadElement") {
+    throw L.fail(node, "new Array", "new Array takes one argument here: the length.", "Write an array literal [a, b, c] for given elements.");
+  }
+  const n = lowerNum(L, arg, scope);
+  const v = L.b.newVar(UNNAMED_ARRAY, "f64[]");
+  L.b.emit({ k: "alloc", v, n });
+  L.b.emit({ k: "fill", arr: v, src: L.b.num(NaN) });
   return { k: "arr", v };
 }
 

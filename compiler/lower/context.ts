@@ -14,7 +14,7 @@ import type { Binding, FnBinding, Scope } from "./scope.js";
 export type Val =
   | { k: "temp"; t: Temp }
   | { k: "arr"; v: Var }
-  | { k: "obj"; fields: Map<string, Binding> }
+  | { k: "obj"; fields: Map<string, Binding>; list?: true }
   | { k: "tuple"; items: Val[] }
   | { k: "fn"; fn: FnBinding };
 

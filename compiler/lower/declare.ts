@@ -13,6 +13,7 @@ import { derivativeName, derivativeWrapper } from "./derivative.js";
 import { isGradcFunction } from "./call.js";
 import type { FnBinding } from "./scope.js";
 import type { FnNode, SourceText } from "../parse/source.js";
+import { destructureArray } from "./lists.js";
 
 export function declare(L: Lowerer, s: ESTree.VariableDeclaration, scope: Scope): void {
   if (s.kind !== "let" && s.kind !== "const" && s.kind !== "var") throw L.fail(s, s.kind, `'${s.kind}' declarations are not supported.`, "");
@@ -47,13 +48,7 @@ function declareOne(L: Lowerer, d: ESTree.VariableDeclarator, isConst: boolean, 
     return;
   }
   if (d.id.type === "ArrayPattern" && init) {
-    const val = lowerExpr(L, init, scope);
-    if (val.k !== "tuple") throw L.fail(d.id, "array destructuring", "Only the pairs that derivatives return can be destructured with [ ].", "");
-    d.id.elements.forEach((e, i) => {
-      if (!e) return;
-      if (e.type !== "Identifier" || !val.items[i]) throw L.fail(e, "destructuring pattern", "Destructure into plain names.", "");
-      target.declare(e.name, bindValue(L, e.name, val.items[i], isConst));
-    });
+    destructureArray(L, d.id, lowerExpr(L, init, scope), isConst, (name, b) => target.declare(name, b));
     return;
   }
   if (d.id.type === "ObjectPattern" && init) {

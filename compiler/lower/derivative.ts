@@ -202,7 +202,7 @@ function kindOfVal(L: Lowerer, v: Val, node: ESTree.Node): Kind {
   const ofBinding = (b: Binding): Kind => {
     if (b.k === "scalar") return b.v.type === "bool" ? { k: "bool" } : { k: "num" };
     if (b.k === "arr") return { k: "arr", elem: b.v.type === "f32[]" ? "f32" : "f64" };
-    if (b.k === "obj") return { k: "obj", fields: [...b.fields].map(([name, f]) => ({ name, kind: ofBinding(f) })) };
+    if (b.k === "obj") return { k: "obj", fields: [...b.fields].map(([name, f]) => ({ name, kind: ofBinding(f) })), ...(b.list ? { list: true as const } : {}) };
     throw L.fail(node, "function argument", "A function cannot be passed to a derivative here.", "");
   };
   if (v.k === "temp") {
@@ -210,7 +210,7 @@ function kindOfVal(L: Lowerer, v: Val, node: ESTree.Node): Kind {
     return { k: "num" };
   }
   if (v.k === "arr") return ofBinding({ k: "arr", v: v.v });
-  if (v.k === "obj") return ofBinding({ k: "obj", fields: v.fields });
+  if (v.k === "obj") return ofBinding(v);
   throw L.fail(node, "tuple argument", "A pair of values cannot be passed here.", "Pass its parts.");
 }
 

@@ -8,6 +8,7 @@ import { CONSTANTS, moduleBindingOf } from "./constants.js";
 import { lookupName, propertyKey } from "./names.js";
 import type { Scope } from "./scope.js";
 import { isNullish, undefinedComparison, undefinedValue } from "./undefined.js";
+import { arrayLiteral, listElement, listLength } from "./lists.js";
 
 const BINARY: Record<string, string> = {
   "+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow",
@@ -46,6 +47,8 @@ export function lowerExpr(L: Lowerer, node: ESTree.Expression, scope: Scope): Va
     case "ArrowFunctionExpression":
     case "FunctionExpression":
       return { k: "fn", fn: { k: "fn", name: node.type === "FunctionExpression" && node.id ? node.id.name : "callback", node, source: L.fn.source, scope } };
+    case "ArrayExpression":
+      return arrayLiteral(L, node, scope);
     case "ParenthesizedExpression" as string:
       return lowerExpr(L, (node as unknown as { expression: ESTree.Expression }).expression, scope);
     default:
@@ -128,6 +131,7 @@ function member(L: Lowerer, node: ESTree.MemberExpression, scope: Scope): Val {
   // A constant key of an object: p["init h"], p[0].
   const key = node.computed && base.k === "obj" ? propertyKey(node.property as ESTree.Expression, true) : undefined;
   if (node.computed && key === undefined) {
+    if (base.k === "obj" && base.list) return listElement(L, base, node.property as ESTree.Expression, scope);
     if (base.k === "obj") throw L.fail(node.property, "computed key", "An object's fields are read with constant keys: p.a, p[\"a b\"], p[0].", "Use a typed array for values indexed by a variable.");
     if (base.k !== "arr") throw L.fail(node, "computed property", "Only typed arrays can be indexed with [].", "Use a Float64Array or Float32Array.");
     const idx = lowerNum(L, node.property as ESTree.Expression, scope);
@@ -139,11 +143,12 @@ function member(L: Lowerer, node: ESTree.MemberExpression, scope: Scope): Val {
     throw L.fail(node.property, `.${name}`, `Typed-array property .${name} is not supported.`, "Supported: .length, .fill(v), .slice().");
   }
   if (base.k === "obj") {
+    if (base.list && name === "length") return listLength(L, base);
     const field = base.fields.get(name);
     if (!field) throw L.fail(node.property, `.${name}`, `The object has no field '${name}'.`, `Its fields are: ${[...base.fields.keys()].join(", ")}.`);
     if (field.k === "scalar") return { k: "temp", t: L.b.get(field.v) };
     if (field.k === "arr") return { k: "arr", v: field.v };
-    if (field.k === "obj") return { k: "obj", fields: field.fields };
+    if (field.k === "obj") return field;
   }
   const what = obj.type === "Identifier" ? `'${obj.name}'` : "This value";
   throw L.fail(node, "property access", `${what} is a number here, and a number has no property .${name}.`,
@@ -294,7 +299,6 @@ function isFunction(e: ESTree.Expression, scope: Scope): boolean {
 export function unsupportedExpr(L: Lowerer, node: ESTree.Node): Error {
   const names: Record<string, [string, string]> = {
     ObjectExpression: ["object literal", "Pass objects in as parameters; build nothing but typed arrays inside."],
-    ArrayExpression: ["array literal", "Use new Float64Array(n) and fill it."],
     TemplateLiteral: ["template string", "Strings cannot be differentiated."],
     ThisExpression: ["this", "Pass what you need as parameters."],
     AssignmentExpression: ["assignment inside an expression", "Make the assignment its own statement."],

@@ -9,7 +9,8 @@ import { substituteVar } from "../ir/rewrite.js";
 import type { ResolveFn, SourceFn } from "../parse/source.js";
 import { Lowerer } from "./context.js";
 import { FunctionsOf, Scope, type Binding } from "./scope.js";
-import { propertyKey } from "./names.js";
+import { bindingVal, propertyKey } from "./names.js";
+import { destructureArray } from "./lists.js";
 import { parameterNames } from "../request-options.js";
 import { lowerExpr, lowerScalar } from "./expr.js";
 import { bindValue, lowerBody } from "./stmt.js";
@@ -49,6 +50,7 @@ export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn): 
 function paramName(L: Lowerer, p: ESTree.Pattern): string {
   if (p.type === "Identifier") return p.name;
   if (p.type === "ObjectPattern") return "params";
+  if (p.type === "ArrayPattern") return "items";
   if (p.type === "AssignmentPattern") {
     if (p.left.type === "Identifier") return p.left.name;
     throw L.fail(p, "default value of a pattern", "A destructured parameter cannot have a default value here.", "Give the parameter a name, and destructure it in the body.");
@@ -66,6 +68,10 @@ function bindTopParam(L: Lowerer, p: ESTree.Pattern, kind: Kind, index: number, 
   const binding = paramBinding(L, name, kind, index, params, data);
   if (p.type === "Identifier") {
     scope.declare(name, binding);
+    return;
+  }
+  if (p.type === "ArrayPattern") {
+    destructureArray(L, p, bindingVal(L, binding), false, (n, b) => scope.declare(n, b));
     return;
   }
   if (binding.k !== "obj" || p.type !== "ObjectPattern") {
@@ -132,6 +138,14 @@ function paramBinding(L: Lowerer, name: string, kind: Kind, index: number, param
       data.add(v);
       return { k: "arr", v };
     }
+    case "plain": {
+      // A number[] is read and differentiated as a Float64Array is (the core only indexes
+      // it); a boolean[] is data, its elements read as 1 and 0.
+      const v = L.b.newVar(name, "f64[]", index);
+      params.push(v);
+      if (kind.elem === "bool") data.add(v);
+      return { k: "arr", v };
+    }
     case "bool": {
       const v = L.b.newVar(name, "bool", index);
       params.push(v);
@@ -146,7 +160,7 @@ function paramBinding(L: Lowerer, name: string, kind: Kind, index: number, param
         fields.set(f.name, paramBinding(L, `${name}_${f.name}`, f.kind, index, params, data));
         for (const v of params.slice(before)) v.path = [f.name, ...(v.path ?? [])];
       }
-      return { k: "obj", fields };
+      return kind.list ? { k: "obj", fields, list: true } : { k: "obj", fields };
     }
   }
 }

@@ -4,11 +4,12 @@
 import type * as ESTree from "acorn";
 import { Effects } from "../ir/effects.js";
 import { hasDst, walk, type Block, type For, type Instr, type Temp, type Var } from "../ir/types.js";
-import type { LoopCtx, Lowerer } from "./context.js";
+import type { LoopCtx, Lowerer, Val } from "./context.js";
+import { destructureArray, indexesList, staticIndex } from "./lists.js";
 import { assignedNames, hasExit, visit } from "./exits.js";
 import { lowerBool, lowerExpr, lowerNum } from "./expr.js";
 import { Scope } from "./scope.js";
-import { lowerStatement } from "./stmt.js";
+import { bindValue, destructure, fieldValue, lowerStatement } from "./stmt.js";
 
 type LoopNode = ESTree.ForStatement | ESTree.ForOfStatement | ESTree.WhileStatement | ESTree.DoWhileStatement;
 
@@ -124,6 +125,7 @@ function invariant(e: ESTree.Node, assigned: Set<string>, index: string): boolea
 }
 
 function countedFor(L: Lowerer, s: ESTree.ForStatement, c: Counted, outer: Scope, ctx: LoopCtx): void {
+  if (indexesList(s.body, c.index, outer)) return unrolledFor(L, s, c, outer, ctx);
   const scope = new Scope(outer);
   const start = lowerNum(L, c.init, scope);
   const end = lowerNum(L, c.end, scope);
@@ -138,6 +140,54 @@ function countedFor(L: Lowerer, s: ESTree.ForStatement, c: Counted, outer: Scope
     return generalFor(L, s, outer, ctx);
   }
   emitFor(L, { index, start, end, step: c.step, cmp: c.cmp, body, exit: ctx.brk, checkpoint: markedCheckpoint(L.fn.source.text, s.start) ? "loop" : undefined });
+}
+
+/**
+ * A counted loop whose body indexes a list by its index: one copy of the body per
+ * value of the index, each with the index a constant (its bounds must be known when
+ * compiling: constants and lengths of lists). `break` skips the copies after it.
+ */
+function unrolledFor(L: Lowerer, s: ESTree.ForStatement, c: Counted, outer: Scope, ctx: LoopCtx): void {
+  const start = staticIndex(L, c.init, outer), end = staticIndex(L, c.end, outer);
+  if (start === undefined || end === undefined) {
+    throw L.fail(start === undefined ? c.init : c.end, "list index", "This loop indexes an Array of arrays or objects by its index, so gradc unrolls it, but its bounds are not known when compiling.",
+      "Loop from a constant to the Array's length (for (let i = 0; i < xs.length; i++)), or over it with for…of.");
+  }
+  if (markedCheckpoint(L.fn.source.text, s.start)) throw L.fail(s, "@checkpoint loop", "This loop indexes an Array of arrays or objects by its index, so gradc unrolls it, and an unrolled loop cannot be checkpointed.", "Remove the // @checkpoint comment.");
+  const values: number[] = [];
+  const more = (i: number) => (c.cmp === "<" ? i < end : c.cmp === "<=" ? i <= end : c.cmp === ">" ? i > end : i >= end);
+  for (let i = start; more(i); i += c.step) values.push(i);
+  for (const value of values) {
+    unrolledIteration(L, ctx, s.body, () => {
+      const scope = new Scope(outer);
+      scope.declare(c.index, { k: "scalar", v: L.b.newVar(c.index, "num"), isConst: true, value });
+      return scope;
+    });
+  }
+}
+
+/** One copy of an unrolled loop's body, skipped once the loop has broken. */
+function unrolledIteration(L: Lowerer, ctx: LoopCtx, body: ESTree.Statement, scopeOf: () => Scope): void {
+  const block = loopBody(L, body, scopeOf(), ctx);
+  if (!ctx.brk) return void L.b.block.push(...block);
+  L.b.emit({ k: "if", cond: L.b.op("not", L.b.get(ctx.brk)), then: block, else: [] });
+}
+
+/** `for (const x of xs)` over a list, unrolled: `x` is each element in turn (`[W, b]` destructures it). */
+function forOfList(L: Lowerer, s: ESTree.ForOfStatement, list: Extract<Val, { k: "obj" }>, outer: Scope, ctx: LoopCtx): void {
+  const left = s.left as ESTree.VariableDeclaration;
+  const target = left.declarations[0].id;
+  for (const field of list.fields.values()) {
+    unrolledIteration(L, ctx, s.body, () => {
+      const scope = new Scope(outer);
+      const item = fieldValue(L, field);
+      if (target.type === "Identifier") scope.declare(target.name, bindValue(L, target.name, item, left.kind === "const"));
+      else if (target.type === "ArrayPattern") destructureArray(L, target, item, left.kind === "const", (n, b) => scope.declare(n, b));
+      else if (target.type === "ObjectPattern" && item.k === "obj") destructure(L, target, item.fields, scope);
+      else throw L.fail(target, "for...of target", "Declare the loop variable: for (const v of a), or destructure it: const [a, b], const { W, b }.", "");
+      return scope;
+    });
+  }
 }
 
 /** Whether the line before the statement at `start` is a `// @checkpoint` comment. */
@@ -172,9 +222,14 @@ function emitFor(L: Lowerer, f: Omit<For, "k" | "exit"> & { exit?: Var }): void 
 function forOf(L: Lowerer, s: ESTree.ForOfStatement, outer: Scope, ctx: LoopCtx): void {
   if (s.await) throw L.fail(s, "for await", "`for await` is not supported.", "");
   const arr = lowerExpr(L, s.right, outer);
-  if (arr.k !== "arr") throw L.fail(s.right, "for...of over a non-array", "for...of is supported over typed arrays only.", "");
   const left = s.left;
-  if (left.type !== "VariableDeclaration" || left.declarations.length !== 1 || left.declarations[0].id.type !== "Identifier") {
+  if (left.type !== "VariableDeclaration" || left.declarations.length !== 1) throw L.fail(left, "for...of target", "Declare the loop variable: for (const v of a).", "");
+  if (arr.k === "obj" && arr.list) {
+    if (markedCheckpoint(L.fn.source.text, s.start)) throw L.fail(s, "@checkpoint loop", "A for…of over an Array of arrays or objects is unrolled, and an unrolled loop cannot be checkpointed.", "Remove the // @checkpoint comment.");
+    return forOfList(L, s, arr, outer, ctx);
+  }
+  if (arr.k !== "arr") throw L.fail(s.right, "for...of over a non-array", "for...of is supported over typed arrays, number[] and Arrays of arrays or objects only.", "");
+  if (left.declarations[0].id.type !== "Identifier") {
     throw L.fail(left, "for...of target", "Declare the loop variable: for (const v of a).", "");
   }
   const name = left.declarations[0].id.name;

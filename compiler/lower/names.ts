@@ -9,11 +9,11 @@ import { Scope, type Binding } from "./scope.js";
 export function bindingVal(L: Lowerer, b: Binding): Val {
   switch (b.k) {
     case "scalar":
-      return { k: "temp", t: L.b.get(b.v) };
+      return { k: "temp", t: b.value !== undefined ? L.b.num(b.value) : L.b.get(b.v) };
     case "arr":
       return { k: "arr", v: b.v };
     case "obj":
-      return { k: "obj", fields: b.fields };
+      return b;
     case "tuple":
       return { k: "tuple", items: b.items.map((i) => bindingVal(L, i)) };
     case "fn":

@@ -4,9 +4,11 @@ import type { CustomRuleFn, FnNode, SourceText } from "../parse/source.js";
 
 export type Binding =
   /** `unset`: true while a variable declared without a value is still undefined (for `x === void 0`). */
-  | { k: "scalar"; v: Var; isConst: boolean; unset?: Var }
+  /** `value`: known when compiling (the index of an unrolled loop); `v` is then never set. */
+  | { k: "scalar"; v: Var; isConst: boolean; unset?: Var; value?: number }
   | { k: "arr"; v: Var }
-  | { k: "obj"; fields: Map<string, Binding> }
+  /** `list`: a plain Array of arrays, objects or numbers, its fields the indices "0".."n-1". */
+  | { k: "obj"; fields: Map<string, Binding>; list?: true }
   | { k: "tuple"; items: Binding[] }
   | FnBinding;
 

@@ -10,6 +10,8 @@ import { anyExit, hasExit, hasNonTailReturn } from "./exits.js";
 import { lowerBool, lowerExpr, unsupportedExpr } from "./expr.js";
 import { lowerLoop } from "./loops.js";
 import { lowerSwitch } from "./switch.js";
+import { bindingVal } from "./names.js";
+import { destructureArray } from "./lists.js";
 import { Scope, type Binding } from "./scope.js";
 
 /** Binds one parameter pattern of an inlined function to an argument value. */
@@ -22,6 +24,10 @@ export function bindParam(L: Lowerer, p: ESTree.Pattern, arg: Val, scope: Scope)
     destructure(L, p, arg.fields, scope);
     return;
   }
+  if (p.type === "ArrayPattern") {
+    destructureArray(L, p, arg, false, (name, b) => scope.declare(name, b));
+    return;
+  }
   throw L.fail(p, "parameter pattern", "This parameter form is not supported.", "Use a plain name or { a, b } for an object.");
 }
 
@@ -30,13 +36,18 @@ export function bindValue(L: Lowerer, name: string, val: Val, isConst: boolean):
     if (val.v.name === UNNAMED_ARRAY) val.v.name = name;
     return { k: "arr", v: val.v };
   }
-  if (val.k === "obj") return { k: "obj", fields: val.fields };
+  if (val.k === "obj") return val;
   if (val.k === "fn") return val.fn;
   // A tuple's numbers go to variables now: its temps cannot outlive this statement.
   if (val.k === "tuple") return { k: "tuple", items: val.items.map((item, i) => bindValue(L, `${name}_${i}`, item, true)) };
   const v = L.b.newVar(name, val.t.type);
   L.b.set(v, val.t);
   return { k: "scalar", v, isConst };
+}
+
+/** The value of a field read out of an object: a scalar is read now, arrays and objects alias. */
+export function fieldValue(L: Lowerer, field: Binding): Val {
+  return bindingVal(L, field);
 }
 
 export function destructure(L: Lowerer, p: ESTree.ObjectPattern, fields: Map<string, Binding>, scope: Scope): void {
@@ -47,7 +58,7 @@ export function destructure(L: Lowerer, p: ESTree.ObjectPattern, fields: Map<str
     const field = fields.get(prop.key.name);
     if (!field) throw L.fail(prop.key, `.${prop.key.name}`, `The object has no field '${prop.key.name}'.`, `Its fields are: ${[...fields.keys()].join(", ")}.`);
     // A destructured scalar is a copy; arrays and objects alias.
-    const val: Val = field.k === "scalar" ? { k: "temp", t: L.b.get(field.v) } : field.k === "arr" ? { k: "arr", v: field.v } : { k: "obj", fields: (field as { fields: Map<string, Binding> }).fields };
+    const val = fieldValue(L, field);
     scope.declare(prop.value.name, bindValue(L, prop.value.name, val, false));
   }
 }

@@ -6,7 +6,7 @@ import { INT_ARRAYS, type IntElem, type Kind } from "../kinds.js";
 import type { SourceText } from "./source.js";
 import { displayPath, isJsModule, type TsFunctionLike } from "./typescript.js";
 
-const HINT = "Parameters must be number, Float64Array, Float32Array, integer typed arrays or boolean (data, not differentiated), or object types whose fields are those (or objects of them).";
+const HINT = "Parameters must be number, number[], Float64Array, Float32Array, integer typed arrays, boolean or boolean[] (data, not differentiated), tuples of those ([Float64Array, number]), or object types whose fields are those (or objects of them).";
 
 const JS_HINT = "A type is number, Float64Array, Float32Array, an integer typed array or boolean (data), or an object type of those such as {{ W: Float64Array, b: number }} (or a @typedef of one).";
 
@@ -58,7 +58,8 @@ function kindOfType(type: Type, at: Node): Kind | string {
   const leaf = leafKind(type);
   if (leaf) return leaf;
   if (type.isAny() || type.isUnknown()) return "its type is not known (add a type annotation)";
-  if (type.isArray() || type.isTuple()) return "plain arrays are not supported (use Float64Array or Float32Array)";
+  if (type.isArray()) return arrayOfType(type, at);
+  if (type.isTuple()) return tupleKind(type, at);
   if (type.isUnion() || type.isIntersection() && type.getProperties().length === 0) return "union types are not supported";
   if (!type.isObject() || type.getCallSignatures().length > 0 || type.getConstructSignatures().length > 0) return "not a number, boolean, typed array or object of those";
   const fields: { name: string; kind: Kind }[] = [];
@@ -69,6 +70,33 @@ function kindOfType(type: Type, at: Node): Kind | string {
     fields.push({ name: prop.getName(), kind });
   }
   return { k: "obj", fields };
+}
+
+/**
+ * `number[]` (differentiated like a Float64Array) and `boolean[]` (data). An Array of
+ * other values is specialised on its length, which a type like `Float64Array[]` does
+ * not give: a tuple type does.
+ */
+function arrayOfType(type: Type, at: Node): Kind | string {
+  const elem = type.getArrayElementTypeOrThrow();
+  if (elem.isNumber() || elem.isNumberLiteral()) return { k: "plain", elem: "num" };
+  if (elem.isBoolean() || elem.isBooleanLiteral()) return { k: "plain", elem: "bool" };
+  const kind = kindOfType(elem, at);
+  if (typeof kind === "string") return `its elements have type '${elem.getText(at)}': ${kind}`;
+  return `an Array of ${elem.getText(at)} has a length gradc must know when it compiles, and '${type.getText(at)}' does not give it: ` +
+    `write a tuple type ([${elem.getText(at)}, ${elem.getText(at)}] for two) or use the run-time grad(f), which specialises on the length it is called with`;
+}
+
+/** `[Float64Array, number]`: a list of that many elements of those kinds. */
+function tupleKind(type: Type, at: Node): Kind | string {
+  const fields: { name: string; kind: Kind }[] = [];
+  const elems = type.getTupleElements();
+  for (let i = 0; i < elems.length; i++) {
+    const kind = kindOfType(elems[i], at);
+    if (typeof kind === "string") return `element [${i}] has type '${elems[i].getText(at)}': ${kind}`;
+    fields.push({ name: String(i), kind });
+  }
+  return { k: "obj", fields, list: true };
 }
 
 /** number, boolean, or a typed array. */

@@ -1,0 +1,383 @@
+// Plain arrays (issue 11): number[] parameters and locals, array literals (locals, helper
+// arguments, returned vectors), new Array(n).fill, array destructuring (declarations,
+// parameters, for…of), boolean[] data, and lists — Arrays of typed arrays, of number[]
+// (matrix rows X[i][j]), of parameter objects and of tuples — whose loops are unrolled.
+// Each loss is differentiated on both paths (the run-time API, and compileModule's module
+// imported) in every mode it supports — valueAndGrad, jvp, vjp, hvp, hessian, jacobian —
+// and checked against central differences at several random points; gradients must come
+// back in the arguments' structure (a number[] as a number[], a list as an Array).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { Project, ts } from "ts-morph";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { compileModule } from "../compiler/compile-module.js";
+import { GradcError } from "../compiler/errors.js";
+import * as gradc from "../index.js";
+import { makeRng, seedOf, type Rng } from "./corpus/rng.js";
+
+type Fn = (...args: any[]) => any;
+type Modes = ("vg" | "jvp" | "vjp" | "hvp" | "hessian" | "jacobian")[];
+
+// ---- the losses: one module for the build path, the same functions at run time ----
+
+const MODULE = `import { valueAndGrad, jvp, vjp, hvp, hessian, jacobian } from "gradc";
+
+export function rosen(x: number[]): number {
+  let s = 0;
+  for (let i = 0; i + 1 < x.length; i++) s += 100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2;
+  return s;
+}
+
+export function sumSquares(v: Float64Array): number {
+  let s = 0;
+  for (const e of v) s += e * e;
+  return s;
+}
+
+export function literals(a: number, b: number, w: number[]): number {
+  const v = [1, a * a, b, a * b];
+  const u = [w[0] * b, Math.sin(a)];
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * w[i % w.length];
+  return s + sumSquares(u) + sumSquares([a, b * b]) + u[1] * v[3];
+}
+
+export function polar(a: number, b: number): number[] {
+  const r = Math.sqrt(a ** 2 + b ** 2);
+  const theta = Math.atan2(b, a);
+  return [r, theta * r];
+}
+
+export function destructuring(abc: number[], [p, q]: number[]): number {
+  const [a, b, c] = abc;
+  const [, second] = [a * c, b * p];
+  return a * b + Math.exp(c) * q + second * second;
+}
+
+export function zeros(x: number[], mask: boolean[]): number {
+  const acc = new Array(x.length).fill(0);
+  for (let i = 0; i < x.length; i++) acc[i] = mask[i] ? x[i] * x[i] : Math.cos(x[i]);
+  let s = 0;
+  for (const e of acc) s += e * x[0];
+  return s;
+}
+
+export function rows(X: [number[], number[], number[]], w: number[]): number {
+  let s = 0;
+  for (let i = 0; i < X.length; i++) {
+    let z = 0;
+    for (let j = 0; j < w.length; j++) z += X[i][j] * w[j];
+    s += Math.tanh(z) * X[i][0];
+  }
+  return s + X[2][1] * X[0][0];
+}
+
+export function mlp(layers: [{ W: Float64Array; b: Float64Array }, { W: Float64Array; b: Float64Array }], x: Float64Array): number {
+  // Two layers of width 2 on an input of 2.
+  let h0 = x[0], h1 = x[1];
+  for (const { W, b } of layers) {
+    const z0 = W[0] * h0 + W[1] * h1 + b[0];
+    const z1 = W[2] * h0 + W[3] * h1 + b[1];
+    h0 = Math.tanh(z0);
+    h1 = Math.tanh(z1);
+  }
+  return h0 * h0 + h1;
+}
+
+export function tuples(params: [[Float64Array, number], [Float64Array, number]], x: number): number {
+  let s = x;
+  for (const [w, b] of params) {
+    let z = b;
+    for (let i = 0; i < w.length; i++) z += w[i] * s;
+    s = Math.sin(z);
+  }
+  return s * params[1][1];
+}
+
+export function typedRows(A: [Float64Array, Float64Array], scale: number): number {
+  const both = [A[1], A[0]];
+  let s = 0;
+  for (let i = 0; i < both.length; i++) {
+    if (i > 0 && s > 100) break;
+    for (let j = 0; j < both[i].length; j++) s += both[i][j] * both[i][j] * (i + 1) * scale;
+  }
+  return s;
+}
+
+${requests()}
+`;
+
+interface Case {
+  name: string;
+  f: () => Fn;
+  modes: Modes;
+  wrt: number[];
+  args: (r: Rng) => unknown[];
+  /** Helpers it calls (the run-time path's opts.functions). */
+  functions?: string[];
+  /** The function returns a vector (jvp, vjp and jacobian then differ). */
+  vector?: boolean;
+}
+
+const CASES: Case[] = [
+  { name: "rosen", f: () => rosen, modes: ["vg", "jvp", "vjp", "hvp", "hessian", "jacobian"], wrt: [0], args: (r) => [numbers(r, r.int(2, 5), -1.5, 1.5)] },
+  { name: "literals", f: () => literals, functions: ["sumSquares"], modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1, 2], args: (r) => [r.uniform(-1, 1), r.uniform(-1, 1), numbers(r, 3, -1, 1)] },
+  { name: "polar", f: () => polar, modes: ["jvp", "vjp", "jacobian"], wrt: [0, 1], vector: true, args: (r) => [r.signed(0.3, 2), r.signed(0.3, 2)] },
+  { name: "destructuring", f: () => destructuring, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [numbers(r, 3, -1, 1), numbers(r, 2, -1, 1)] },
+  { name: "zeros", f: () => zeros, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0], args: (r) => [numbers(r, 4, -1, 1), Array.from({ length: 4 }, () => r.uniform(0, 1) < 0.5)] },
+  { name: "rows", f: () => rows, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [Array.from({ length: 3 }, () => numbers(r, 2, -1, 1)), numbers(r, 2, -1, 1)] },
+  { name: "mlp", f: () => mlp, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[layer(r), layer(r)], r.f64(2, -1, 1)] },
+  { name: "tuples", f: () => tuples, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[[r.f64(2, -1, 1), r.uniform(-1, 1)], [r.f64(3, -1, 1), r.uniform(-1, 1)]], r.uniform(-1, 1)] },
+  { name: "typedRows", f: () => typedRows, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[r.f64(2, -1, 1), r.f64(3, -1, 1)], r.uniform(0.5, 2)] },
+];
+
+function layer(r: Rng): { W: Float64Array; b: Float64Array } {
+  return { W: r.f64(4, -1, 1), b: r.f64(2, -1, 1) };
+}
+
+function numbers(r: Rng, n: number, lo: number, hi: number): number[] {
+  return Array.from({ length: n }, () => r.uniform(lo, hi));
+}
+
+/** The request sites of the module: one per case and mode. */
+function requests(): string {
+  const api: Record<string, string> = { vg: "valueAndGrad", jvp: "jvp", vjp: "vjp", hvp: "hvp", hessian: "hessian", jacobian: "jacobian" };
+  const names = ["rosen", "literals", "polar", "destructuring", "zeros", "rows", "mlp", "tuples", "typedRows"];
+  const wrt: Record<string, string> = { rosen: "[0]", literals: "[0, 1, 2]", polar: "[0, 1]", destructuring: "[0, 1]", zeros: "[0]", rows: "[0, 1]", mlp: "[0, 1]", tuples: "[0, 1]", typedRows: "[0, 1]" };
+  const modes: Record<string, string[]> = {
+    rosen: ["vg", "jvp", "vjp", "hvp", "hessian", "jacobian"], polar: ["jvp", "vjp", "jacobian"],
+  };
+  return names.flatMap((n) => (modes[n] ?? ["vg", "jvp", "vjp", "hvp", "hessian"]).map((m) => `export const ${n}_${m} = ${api[m]}(${n}, { wrt: ${wrt[n]} });`)).join("\n");
+}
+
+// ---- the same functions at run time (their source is the module's) ----
+
+let source: Record<string, Fn>;
+let built: Record<string, Fn>;
+let dir: string;
+const rosen = (...a: any[]) => source.rosen(...a);
+const literals = (...a: any[]) => source.literals(...a);
+const polar = (...a: any[]) => source.polar(...a);
+const destructuring = (...a: any[]) => source.destructuring(...a);
+const zeros = (...a: any[]) => source.zeros(...a);
+const rows = (...a: any[]) => source.rows(...a);
+const mlp = (...a: any[]) => source.mlp(...a);
+const tuples = (...a: any[]) => source.tuples(...a);
+const typedRows = (...a: any[]) => source.typedRows(...a);
+
+beforeAll(async () => {
+  const out = await compileModule(MODULE, "/virtual/arrays.ts", {
+    host: { readFile: () => undefined }, runtimeImport: path.resolve("runtime/index.ts"), format: false,
+  });
+  expect(out.diagnostics.map((d) => d.message)).toEqual([]);
+  dir = mkdtempSync(path.join(tmpdir(), "gradc-arrays-"));
+  writeFileSync(path.join(dir, "arrays.grad.ts"), out.code!);
+  writeFileSync(path.join(dir, "arrays.ts"), MODULE.replace('from "gradc"', `from ${JSON.stringify(path.resolve("index.ts"))}`));
+  built = await import(path.join(dir, "arrays.grad.ts"));
+  source = await import(path.join(dir, "arrays.ts"));
+});
+afterAll(() => { if (dir && !process.env.KEEP) rmSync(dir, { recursive: true, force: true }); });
+
+// ---- values of any structure, as flat vectors ----
+
+function flat(v: unknown): number[] {
+  if (typeof v === "number") return [v];
+  if (typeof v === "boolean") return [];
+  if (ArrayBuffer.isView(v)) return [...(v as Float64Array)];
+  if (Array.isArray(v)) return v.flatMap(flat);
+  return Object.values(v as object).flatMap(flat);
+}
+
+/** A value of `template`'s structure (plain arrays stay plain, typed arrays typed) from flat numbers. */
+function unflat(template: unknown, xs: number[], at = { i: 0 }): unknown {
+  if (typeof template === "number") return xs[at.i++];
+  if (typeof template === "boolean") return template;
+  if (template instanceof Float64Array || template instanceof Float32Array) return template.map(() => xs[at.i++]);
+  if (Array.isArray(template)) return template.map((t) => unflat(t, xs, at));
+  return Object.fromEntries(Object.entries(template as object).map(([k, t]) => [k, unflat(t, xs, at)]));
+}
+
+/** `v` has `template`'s structure: the same nesting of numbers, plain Arrays, typed arrays and objects. */
+function sameStructure(v: unknown, template: unknown): boolean {
+  if (typeof template === "number") return typeof v === "number";
+  if (ArrayBuffer.isView(template)) return ArrayBuffer.isView(v) && (v as Float64Array).length === (template as Float64Array).length;
+  if (Array.isArray(template)) return Array.isArray(v) && v.length === template.length && template.every((t, i) => sameStructure(v[i], t));
+  const keys = Object.keys(template as object);
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v) && Object.keys(v).join() === keys.join() &&
+    keys.every((k) => sameStructure((v as Record<string, unknown>)[k], (template as Record<string, unknown>)[k]));
+}
+
+const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1);
+function expectClose(got: number[], want: number[], what: string, tol = 1e-5): void {
+  expect(got.length, `${what}: length`).toBe(want.length);
+  const worst = Math.max(0, ...got.map((g, i) => relErr(g, want[i])));
+  expect(worst, `${what}: ${JSON.stringify(got)} vs ${JSON.stringify(want)}`).toBeLessThan(tol);
+}
+
+/** f of the wrt inputs as one flat vector x (other arguments fixed), flattened. */
+function flatFn(f: Fn, args: unknown[], wrt: number[]): (x: number[]) => number[] {
+  return (x) => {
+    const a = [...args];
+    const at = { i: 0 };
+    for (const w of wrt) a[w] = unflat(args[w], x, at);
+    return flat(f(...copy(a)));
+  };
+}
+
+function copy(v: unknown): any {
+  if (ArrayBuffer.isView(v)) return (v as Float64Array).slice();
+  if (Array.isArray(v)) return v.map(copy);
+  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, copy(e)]));
+  return v;
+}
+
+/** The m×n Jacobian of g at x by central differences, row-major. */
+function numericJacobian(g: (x: number[]) => number[], x: number[]): number[][] {
+  const cols = x.map((_, j) => {
+    const h = 1e-6 * Math.max(1, Math.abs(x[j]));
+    const plus = [...x], minus = [...x];
+    plus[j] += h;
+    minus[j] -= h;
+    const [a, b] = [g(plus), g(minus)];
+    return a.map((ai, k) => (ai - b[k]) / (2 * h));
+  });
+  return cols[0].map((_, r) => cols.map((c) => c[r]));
+}
+
+const dotv = (a: number[], b: number[]) => a.reduce((s, ai, i) => s + ai * b[i], 0);
+const matvec = (M: number[][], v: number[]) => M.map((row) => dotv(row, v));
+
+// ---- one case in every mode, on one path ----
+
+type Derivative = (mode: string) => Fn;
+
+function checkCase(c: Case, d: Derivative, rng: Rng, label: string): void {
+  const args = c.args(rng);
+  const f = c.f();
+  const g = flatFn(f, args, c.wrt);
+  const x0 = c.wrt.flatMap((w) => flat(args[w]));
+  const J = numericJacobian(g, x0);
+  const value = flat(f(...copy(args)));
+  const shaped = (xs: number[]) => { const at = { i: 0 }; return c.wrt.map((w) => unflat(args[w], xs, at)); };
+  const random = (n: number) => Array.from({ length: n }, () => rng.uniform(-1, 1));
+  const structured = (result: unknown, what: string) => {
+    expect(sameStructure(result, c.wrt.map((w) => args[w])), `${label} ${what}: structure of ${JSON.stringify(result)}`).toBe(true);
+    return flat(result);
+  };
+  for (const mode of c.modes) {
+    const run = d(mode);
+    const a = copy(args);
+    if (mode === "vg") {
+      const [v, grads] = run(...a);
+      expectClose([v], value, `${label} value`, 1e-12);
+      expectClose(structured(grads, "gradient"), J[0], `${label} gradient`);
+    } else if (mode === "jvp") {
+      const t = random(x0.length);
+      const [v, jt] = run(...a, shaped(t));
+      expectClose(flat(v), value, `${label} jvp value`, 1e-12);
+      expectClose(flat(jt), matvec(J, t), `${label} jvp`);
+    } else if (mode === "vjp") {
+      const [v, pullback] = run(...a);
+      expectClose(flat(v), value, `${label} vjp value`, 1e-12);
+      const u = random(value.length);
+      const uJ = x0.map((_, j) => J.reduce((s, row, r) => s + u[r] * row[j], 0));
+      expectClose(structured(pullback(c.vector ? u : u[0]), "pullback"), uJ, `${label} vjp`);
+    } else if (mode === "jacobian") {
+      expectClose([...run(...a)], J.flat(), `${label} jacobian`);
+    } else {
+      // H by central differences of the gradient (checked against f's differences above).
+      const vg = d("vg");
+      const gradAt = (xs: number[]) => {
+        const b = [...args];
+        shaped(xs).forEach((s, j) => { b[c.wrt[j]] = s; });
+        return flat(vg(...copy(b))[1]);
+      };
+      const H = numericJacobian(gradAt, x0);
+      if (mode === "hessian") expectClose([...run(...a)], H.flat(), `${label} hessian`);
+      else {
+        const v = random(x0.length);
+        expectClose(structured(run(...a, shaped(v)), "hvp"), matvec(H, v), `${label} hvp`);
+      }
+    }
+  }
+}
+
+const API: Record<string, Fn> = {
+  vg: gradc.valueAndGrad, jvp: gradc.jvp, vjp: gradc.vjp, hvp: gradc.hvp, hessian: gradc.hessian, jacobian: gradc.jacobian,
+};
+
+const POINTS = 3;
+
+describe.each(CASES)("$name", (c) => {
+  test("run-time path: every mode against central differences, results in the arguments' structure", () => {
+    const made = new Map<string, Fn>();
+    const d: Derivative = (mode) => {
+      const functions = Object.fromEntries((c.functions ?? []).map((n) => [n, source[n]]));
+      if (!made.has(mode)) made.set(mode, API[mode](source[c.name], { wrt: c.wrt, functions }));
+      return made.get(mode)!;
+    };
+    for (let k = 0; k < POINTS; k++) checkCase(c, d, makeRng(seedOf(c.name, k)), `${c.name} (run time, point ${k})`);
+  });
+
+  test("build path: every mode against central differences, results in the arguments' structure", () => {
+    const d: Derivative = (mode) => built[`${c.name}_${mode}`];
+    for (let k = 0; k < POINTS; k++) checkCase(c, d, makeRng(seedOf(c.name, k)), `${c.name} (build, point ${k})`);
+  });
+});
+
+test("build path: the generated module type-checks (number[] and tuple signatures, casts to the core's Float64Array)", () => {
+  const project = new Project({
+    compilerOptions: { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, allowImportingTsExtensions: true, lib: ["lib.es2022.d.ts"], types: [] },
+    skipAddingFilesFromTsConfig: true,
+  });
+  const generated = project.addSourceFileAtPath(path.join(dir, "arrays.grad.ts"));
+  project.resolveSourceFileDependencies();
+  const text = (d: ts.Diagnostic) => ts.flattenDiagnosticMessageText(d.messageText, "\n");
+  const where = (d: ts.Diagnostic) => `${d.file ? d.file.getLineAndCharacterOfPosition(d.start!).line + 1 : 0}: ${text(d)}`;
+  expect(project.getProgram().compilerObject.getSemanticDiagnostics(generated.compilerNode).map(where)).toEqual([]);
+});
+
+// ---- what stays refused ----
+
+function refusal(f: Fn, args: unknown[]): GradcError {
+  try {
+    gradc.grad(f)(...args);
+  } catch (e) {
+    expect(e).toBeInstanceOf(GradcError);
+    return e as GradcError;
+  }
+  throw new Error("not refused");
+}
+
+describe("refused, with the location and the reason", () => {
+  test("a list indexed by a value known only at run time", () => {
+    const e = refusal(function pick(ws: Float64Array[], k: number) { return ws[k][0]; }, [[new Float64Array(1), new Float64Array(1)], 1]);
+    expect(e.construct).toBe("list index");
+    expect(e.message).toMatch(/pick>:2:\d+/);
+    expect(e.message).toMatch(/known only at run time/);
+  });
+
+  test("a loop over a list whose bound is not known when compiling", () => {
+    const e = refusal(function upTo(ws: Float64Array[], n: number) { let s = 0; for (let i = 0; i < n; i++) s += ws[i][0]; return s; }, [[new Float64Array(1)], 1]);
+    expect(e.construct).toBe("list index");
+    expect(e.message).toMatch(/bounds are not known when compiling/);
+  });
+
+  test("an Array with a string element", () => {
+    const e = refusal(function strs(xs: unknown[]) { return 1; }, [[1, "a"]]);
+    expect(e.construct).toBe("argument kind");
+    expect(e.message).toMatch(/element \[1\] is a string/);
+  });
+
+  test("a spread element and an empty literal", () => {
+    expect(refusal(function spread(x: number[]) { const y = [...x]; return y[0]; }, [[1]]).construct).toBe("spread element");
+    expect(refusal(function empty(x: number) { const y: number[] = []; return x + y.length; }, [1]).construct).toBe("empty array literal");
+  });
+
+  test("build path: an Array of typed arrays without a tuple type", async () => {
+    const text = `import { grad } from "gradc";\nexport function f(ws: Float64Array[]): number { return ws[0][0]; }\nexport const g = grad(f);\n`;
+    const out = await compileModule(text, "/virtual/list.ts", { host: { readFile: () => undefined }, format: false });
+    expect(out.diagnostics.map((d) => d.message).join("\n")).toMatch(/list\.ts:2:\d+[\s\S]*write a tuple type/);
+  });
+});
