@@ -176,7 +176,7 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, "arrays.ts"), MODULE.replace('from "gradc"', `from ${JSON.stringify(path.resolve("index.ts"))}`));
   built = await import(path.join(dir, "arrays.grad.ts"));
   source = await import(path.join(dir, "arrays.ts"));
-});
+}, 120_000);
 afterAll(() => { if (dir && !process.env.KEEP) rmSync(dir, { recursive: true, force: true }); });
 
 // ---- values of any structure, as flat vectors ----
@@ -336,7 +336,7 @@ test("build path: the generated module type-checks (number[] and tuple signature
   const text = (d: ts.Diagnostic) => ts.flattenDiagnosticMessageText(d.messageText, "\n");
   const where = (d: ts.Diagnostic) => `${d.file ? d.file.getLineAndCharacterOfPosition(d.start!).line + 1 : 0}: ${text(d)}`;
   expect(project.getProgram().compilerObject.getSemanticDiagnostics(generated.compilerNode).map(where)).toEqual([]);
-});
+}, 120_000);
 
 // ---- what stays refused ----
 
@@ -379,5 +379,5 @@ describe("refused, with the location and the reason", () => {
     const text = `import { grad } from "gradc";\nexport function f(ws: Float64Array[]): number { return ws[0][0]; }\nexport const g = grad(f);\n`;
     const out = await compileModule(text, "/virtual/list.ts", { host: { readFile: () => undefined }, format: false });
     expect(out.diagnostics.map((d) => d.message).join("\n")).toMatch(/list\.ts:2:\d+[\s\S]*write a tuple type/);
-  });
+  }, 60_000);
 });
