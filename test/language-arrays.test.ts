@@ -1,7 +1,8 @@
 // Plain arrays (issue 11): number[] parameters and locals, array literals (locals, helper
 // arguments, returned vectors), new Array(n).fill, array destructuring (declarations,
 // parameters, for…of), boolean[] data, and lists — Arrays of typed arrays, of number[]
-// (matrix rows X[i][j]), of parameter objects and of tuples — whose loops are unrolled.
+// (matrix rows X[i][j]), of parameter objects and of tuples — whose loops and callback
+// methods are unrolled, and whose rows are read by run-time indices through if-chains.
 // Each loss is differentiated on both paths (the run-time API, and compileModule's module
 // imported) in every mode it supports — valueAndGrad, jvp, vjp, hvp, hessian, jacobian —
 // and checked against central differences at several random points; gradients must come
@@ -105,6 +106,29 @@ export function typedRows(A: [Float64Array, Float64Array], scale: number): numbe
   return s;
 }
 
+export function dynamicRows(X: [number[], number[], number[]], v: number[], t: [number, number, number], k: number): number {
+  // X[i][j], X[i].length and t[k] with i and k known only at run time: if-chains.
+  let s = 0;
+  for (let j = 0; j < X[0].length; j++) {
+    let z = 0;
+    for (let i = 0; i < v.length; i++) z += v[i] * X[i][j] * X[i].length;
+    s += Math.sin(z);
+  }
+  return s + X[k][1] * X[k][0] + t[k] * t[k] * v[0];
+}
+
+export function listMethods(input: [number[], number[], number[]], W: number[], ls: [Float64Array, Float64Array]): number {
+  // map, reduce, reduceRight and forEach over lists, unrolled; map to numbers is a Float64Array, to arrays a list.
+  const h = input.map((row) => row.reduce((s, v, j) => s + v * W[j], 0));
+  const p = h.map((z) => 0.5 * (Math.tanh(z) + 1));
+  const sums = ls.map((w) => w[0] * w[1]);
+  const tot = ls.reduceRight((s, w, i) => s * w[0] + i, 1);
+  const pairs = ls.map((w) => [w[1], w[0] * w[0]]);
+  let e = 0;
+  input.forEach((row, i) => { e += row[0] * p[i]; });
+  return p.reduce((s, q) => s + Math.log(q), 0) + sums[0] + sums[1] * tot + pairs[1][1] + e;
+}
+
 ${requests()}
 `;
 
@@ -129,6 +153,14 @@ const CASES: Case[] = [
   { name: "rows", f: () => rows, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [Array.from({ length: 3 }, () => numbers(r, 2, -1, 1)), numbers(r, 2, -1, 1)] },
   { name: "mlp", f: () => mlp, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[layer(r), layer(r)], r.f64(2, -1, 1)] },
   { name: "tuples", f: () => tuples, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[[r.f64(2, -1, 1), r.uniform(-1, 1)], [r.f64(3, -1, 1), r.uniform(-1, 1)]], r.uniform(-1, 1)] },
+  {
+    name: "dynamicRows", f: () => dynamicRows, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1, 2],
+    args: (r) => [Array.from({ length: 3 }, () => numbers(r, 2, -1, 1)), numbers(r, r.int(1, 3), -1, 1), numbers(r, 3, -1, 1), r.int(0, 2)],
+  },
+  {
+    name: "listMethods", f: () => listMethods, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1, 2],
+    args: (r) => [Array.from({ length: 3 }, () => numbers(r, 2, -1, 1)), numbers(r, 2, -1, 1), [r.f64(2, -1, 1), r.f64(2, -1, 1)]],
+  },
   { name: "typedRows", f: () => typedRows, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[r.f64(2, -1, 1), r.f64(3, -1, 1)], r.uniform(0.5, 2)] },
 ];
 
@@ -143,8 +175,10 @@ function numbers(r: Rng, n: number, lo: number, hi: number): number[] {
 /** The request sites of the module: one per case and mode. */
 function requests(): string {
   const api: Record<string, string> = { vg: "valueAndGrad", jvp: "jvp", vjp: "vjp", hvp: "hvp", hessian: "hessian", jacobian: "jacobian" };
-  const names = ["rosen", "literals", "polar", "destructuring", "zeros", "rows", "mlp", "tuples", "typedRows"];
-  const wrt: Record<string, string> = { rosen: "[0]", literals: "[0, 1, 2]", polar: "[0, 1]", destructuring: "[0, 1]", zeros: "[0]", rows: "[0, 1]", mlp: "[0, 1]", tuples: "[0, 1]", typedRows: "[0, 1]" };
+  const names = ["rosen", "literals", "polar", "destructuring", "zeros", "rows", "mlp", "tuples", "typedRows", "dynamicRows", "listMethods"];
+  const wrt: Record<string, string> = {
+    rosen: "[0]", literals: "[0, 1, 2]", polar: "[0, 1]", destructuring: "[0, 1]", zeros: "[0]", rows: "[0, 1]", mlp: "[0, 1]", tuples: "[0, 1]", typedRows: "[0, 1]", dynamicRows: "[0, 1, 2]", listMethods: "[0, 1, 2]",
+  };
   const modes: Record<string, string[]> = {
     rosen: ["vg", "jvp", "vjp", "hvp", "hessian", "jacobian"], polar: ["jvp", "vjp", "jacobian"],
   };
@@ -165,6 +199,8 @@ const rows = (...a: any[]) => source.rows(...a);
 const mlp = (...a: any[]) => source.mlp(...a);
 const tuples = (...a: any[]) => source.tuples(...a);
 const typedRows = (...a: any[]) => source.typedRows(...a);
+const dynamicRows = (...a: any[]) => source.dynamicRows(...a);
+const listMethods = (...a: any[]) => source.listMethods(...a);
 
 beforeAll(async () => {
   const out = await compileModule(MODULE, "/virtual/arrays.ts", {
@@ -351,17 +387,24 @@ function refusal(f: Fn, args: unknown[]): GradcError {
 }
 
 describe("refused, with the location and the reason", () => {
-  test("a list indexed by a value known only at run time", () => {
-    const e = refusal(function pick(ws: Float64Array[], k: number) { return ws[k][0]; }, [[new Float64Array(1), new Float64Array(1)], 1]);
+  test("an element of a list taken as a value with an index known only at run time", () => {
+    const e = refusal(function pick(ws: Float64Array[], k: number) { const w = ws[k]; return w[0]; }, [[new Float64Array(1), new Float64Array(1)], 1]);
     expect(e.construct).toBe("list index");
     expect(e.message).toMatch(/pick>:2:\d+/);
     expect(e.message).toMatch(/known only at run time/);
   });
 
-  test("a loop over a list whose bound is not known when compiling", () => {
-    const e = refusal(function upTo(ws: Float64Array[], n: number) { let s = 0; for (let i = 0; i < n; i++) s += ws[i][0]; return s; }, [[new Float64Array(1)], 1]);
+  test("a list of objects indexed by a loop whose bound is not known when compiling", () => {
+    const e = refusal(function upTo(ls: { w: number }[], n: number) { let s = 0; for (let i = 0; i < n; i++) s += ls[i].w; return s; }, [[{ w: 1 }], 1]);
     expect(e.construct).toBe("list index");
-    expect(e.message).toMatch(/bounds are not known when compiling/);
+    expect(e.message).toMatch(/upTo>:\d+:\d+/);
+    expect(e.message).toMatch(/xs\[k\]\[j\], xs\[k\]\.length/);
+  });
+
+  test("an index outside an Array of arrays throws a TypeError, as JavaScript does", () => {
+    const row = (xs: number[][], k: number) => xs[k][0] * 2;
+    expect(gradc.grad(row)([[1], [2]], 1)).toEqual([[0], [2]]);
+    expect(() => gradc.grad(row)([[1], [2]], 2)).toThrow(TypeError);
   });
 
   test("an Array with a string element", () => {

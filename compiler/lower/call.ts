@@ -10,6 +10,7 @@ import { lowerKernelCall } from "./kernel.js";
 import { lowerCustomCall } from "./custom.js";
 import { lowerExpr, lowerNum } from "./expr.js";
 import { CALLBACK_METHODS, lowerArrayMethod } from "./methods.js";
+import { listMethod } from "./lists.js";
 import { outerName } from "./names.js";
 import { isUndefined } from "./undefined.js";
 import { Scope, type Binding } from "./scope.js";
@@ -149,6 +150,7 @@ function mathCall(L: Lowerer, node: ESTree.CallExpression, name: string, scope: 
 
 function method(L: Lowerer, node: ESTree.CallExpression, objNode: ESTree.Expression, name: string, scope: Scope): Val {
   const obj = lowerExpr(L, objNode, scope);
+  if (obj.k === "obj" && obj.list) return listMethod(L, node, obj, name, scope);
   if (obj.k !== "arr") {
     throw L.fail(node.callee, `method .${name}()`, `Method calls (.${name}) are only supported on typed arrays.`, "");
   }

@@ -8,7 +8,7 @@ import { CONSTANTS, moduleBindingOf } from "./constants.js";
 import { lookupName, propertyKey } from "./names.js";
 import type { Scope } from "./scope.js";
 import { isNullish, undefinedComparison, undefinedValue } from "./undefined.js";
-import { arrayLiteral, listElement, listLength } from "./lists.js";
+import { arrayLiteral, dynamicListRead, listElement, listLength } from "./lists.js";
 
 const BINARY: Record<string, string> = {
   "+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow",
@@ -121,6 +121,8 @@ function member(L: Lowerer, node: ESTree.MemberExpression, scope: Scope): Val {
     }
   }
   if (obj.type === "Super") throw L.fail(obj, "super", "`super` is not supported.", "");
+  const dynamic = dynamicListRead(L, node, scope);
+  if (dynamic) return dynamic;
   const base = lowerExpr(L, obj, scope);
   if (node.computed && base.k === "tuple") {
     const idx = node.property;

@@ -5,12 +5,13 @@
 // indexed with indices known then: constants, the index of a loop over a list (such
 // loops are unrolled: one copy of the body per element) and sums of those.
 import type * as ESTree from "acorn";
+import type { Block, Temp, Var } from "../ir/types.js";
 import type { Lowerer, Val } from "./context.js";
 import { lowerExpr, lowerNum } from "./expr.js";
 import { visit } from "./exits.js";
 import { fieldValue, bindValue } from "./stmt.js";
 import type { Binding, Scope } from "./scope.js";
-import { UNNAMED_ARRAY } from "./call.js";
+import { UNNAMED_ARRAY, inline } from "./call.js";
 
 type ListBinding = Extract<Binding, { k: "obj" }>;
 
@@ -91,11 +92,70 @@ export function listElement(L: Lowerer, base: Extract<Val, { k: "obj" }>, index:
     // Evaluate it anyway, so that an error inside it is reported first.
     lowerNum(L, index, scope);
     throw L.fail(index, "list index", `This Array of ${base.fields.size} arrays or objects is indexed by a value known only at run time: gradc keeps such an Array as ${base.fields.size} separate values and needs to know which one is meant when it compiles.`,
-      "Index it with a constant, or with the index of a loop over it (for (let i = 0; i < xs.length; i++), for…of), which gradc unrolls; or pack numbers into one Float64Array and index that.");
+      "Index it with a constant, or with the index of a loop over it from a constant to its length (for (let i = 0; i < xs.length; i++), for…of), which gradc unrolls. " +
+      "With a run-time index gradc reads only an element of an element (xs[k][j], xs[k].length) of an Array of arrays, or an element of an Array of numbers.");
   }
   const field = base.fields.get(String(at));
   if (!field) throw L.fail(index, "list index", `Index ${at} is outside this Array of ${base.fields.size}.`, "");
   return fieldValue(L, field);
+}
+
+/**
+ * `xs[k][j]`, `xs[k].length` or `xs[k]` with `k` known only at run time, in a list whose
+ * elements are all arrays (or all numbers): a chain `if (k === 0) … else if (k === 1) …`
+ * that reads the element of each (exact in every mode: only the branch taken runs, in the
+ * backward sweep too), one comparison per element of the list. Outside the list, an
+ * element of an element throws a TypeError, as reading from `undefined` does, and an
+ * element of an Array of numbers is NaN (undefined in arithmetic). Undefined when `node`
+ * is not such a read.
+ */
+export function dynamicListRead(L: Lowerer, node: ESTree.MemberExpression, scope: Scope): Val | undefined {
+  const inner = node.object.type === "MemberExpression" && node.object.computed ? node.object : undefined;
+  const list = inner && staticList(inner.object, scope);
+  if (inner && list && staticIndex(L, inner.property, scope) === undefined && sameKindArrays(list)) {
+    const length = !node.computed && node.property.type === "Identifier" && node.property.name === "length";
+    if (!node.computed && !length) return undefined;
+    const k = held(L, "index", lowerNum(L, inner.property as ESTree.Expression, scope));
+    const j = length ? undefined : held(L, "at", lowerNum(L, node.property as ESTree.Expression, scope));
+    return chain(L, list, k, true, (item) => {
+      const arr = (item as Extract<Val, { k: "arr" }>).v;
+      return j ? L.b.load(arr, L.b.get(j)) : L.b.len(arr);
+    });
+  }
+  const own = node.computed ? staticList(node.object, scope) : undefined;
+  if (own && staticIndex(L, node.property, scope) === undefined && [...own.fields.values()].every((f) => f.k === "scalar" && f.v.type === "num")) {
+    const k = held(L, "index", lowerNum(L, node.property as ESTree.Expression, scope));
+    return chain(L, own, k, false, (item) => (item as Extract<Val, { k: "temp" }>).t);
+  }
+  return undefined;
+}
+
+function sameKindArrays(list: ListBinding): boolean {
+  return [...list.fields.values()].every((f) => f.k === "arr");
+}
+
+/** A temp kept in a variable, to be read inside the branches (temps do not cross blocks). */
+function held(L: Lowerer, name: string, t: Temp): Var {
+  const v = L.b.newVar(name, "num");
+  L.b.set(v, t);
+  return v;
+}
+
+function chain(L: Lowerer, list: ListBinding, k: Var, throws: boolean, read: (item: Val) => Temp): Val {
+  const result = L.b.newVar("element", "num");
+  const fields = [...list.fields.values()];
+  const branch = (i: number): Block => L.block(() => {
+    if (i === fields.length) {
+      if (throws) L.b.emit({ k: "throw", error: "TypeError", message: `index out of range: this Array has ${fields.length} elements` });
+      else L.b.set(result, L.b.num(NaN));
+      return;
+    }
+    const cond = L.b.op("eq", L.b.get(k), L.b.num(i));
+    const then = L.block(() => L.b.set(result, read(fieldValue(L, fields[i]))));
+    L.b.emit({ k: "if", cond, then, else: branch(i + 1) });
+  });
+  L.b.block.push(...branch(0));
+  return { k: "temp", t: L.b.get(result) };
 }
 
 /** Whether `body` indexes a list by an expression mentioning `index`: then its loop is unrolled. */
@@ -135,4 +195,57 @@ function arrayItem(L: Lowerer, val: Val, i: number, at: ESTree.Node): Val {
     throw L.fail(at, "destructuring pattern", `The Array has ${val.fields.size} elements, not ${i + 1}.`, "");
   }
   throw L.fail(at, "array destructuring", val.k === "tuple" ? "The pair has two parts." : "Only arrays can be destructured with [ ].", "");
+}
+
+/**
+ * `xs.map(cb)`, `xs.forEach(cb)`, `xs.reduce(cb, init)`, `xs.reduceRight(cb, init)` on a
+ * list: unrolled, the callback inlined once per element with (element, index, list). A
+ * map whose callback returns numbers makes a Float64Array; one returning arrays or
+ * objects makes a list.
+ */
+export function listMethod(L: Lowerer, node: ESTree.CallExpression, list: Extract<Val, { k: "obj" }>, name: string, scope: Scope): Val {
+  if (!LIST_METHODS.has(name)) {
+    throw L.fail(node.callee, `.${name}()`, `The method .${name} of an Array of arrays or objects is not supported.`,
+      `Supported: .length, indexing, for…of, and with a callback .${[...LIST_METHODS].join(", .")}.`);
+  }
+  const reduces = name === "reduce" || name === "reduceRight";
+  const [cbNode, initNode, ...rest] = node.arguments;
+  if (!cbNode || rest.length > 0 || (!reduces && initNode) || node.arguments.some((a) => a.type === "SpreadElement")) {
+    throw L.fail(node, `.${name}()`, `.${name} takes ${reduces ? "a callback and an initial value" : "one argument, the callback"} here.`, "");
+  }
+  const cb = lowerExpr(L, cbNode as ESTree.Expression, scope);
+  if (cb.k !== "fn") throw L.fail(cbNode, `.${name}()`, `.${name} takes a function, and this is not one.`, `Pass an arrow: .${name}((x, i) => …).`);
+  const items = [...list.fields.values()];
+  const order = name === "reduceRight" ? items.map((_, i) => items.length - 1 - i) : items.map((_, i) => i);
+  const callWith = (lead: Val[], i: number) => {
+    const args: Val[] = [...lead, fieldValue(L, items[i]), { k: "temp", t: L.b.num(i) }, list];
+    return inline(L, cb.fn, args.slice(0, Math.max(cb.fn.node.params.length, lead.length)), node);
+  };
+  if (reduces) {
+    let acc: Val | undefined = initNode ? lowerExpr(L, initNode as ESTree.Expression, scope) : undefined;
+    for (const i of order) acc = acc === undefined ? fieldValue(L, items[i]) : kept(L, callWith([acc], i));
+    if (!acc) throw L.fail(node, `.${name}()`, `.${name} of an empty Array without an initial value throws.`, "Pass an initial value.");
+    return acc;
+  }
+  const results = order.map((i) => kept(L, callWith([], i)));
+  if (name === "forEach") return { k: "temp", t: L.b.num(NaN) };
+  if (results.length > 0 && results.every((r) => r.k === "temp" && r.t.type === "num")) {
+    const v = L.b.newVar(UNNAMED_ARRAY, "f64[]");
+    L.b.emit({ k: "alloc", v, n: L.b.num(results.length) });
+    results.forEach((r, i) => L.b.store(v, L.b.num(i), (r as Extract<Val, { k: "temp" }>).t));
+    return { k: "arr", v };
+  }
+  const fields = new Map<string, Binding>();
+  results.forEach((r, i) => fields.set(String(i), bindValue(L, `item${i}`, r, true)));
+  return { k: "obj", fields, list: true };
+}
+
+const LIST_METHODS = new Set(["map", "forEach", "reduce", "reduceRight"]);
+
+/** A callback's result, its number kept in a variable (read again after later calls). */
+function kept(L: Lowerer, v: Val): Val {
+  if (v.k !== "temp") return v;
+  const held = L.b.newVar("value", v.t.type);
+  L.b.set(held, v.t);
+  return { k: "temp", t: L.b.get(held) };
 }

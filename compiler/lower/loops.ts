@@ -125,7 +125,9 @@ function invariant(e: ESTree.Node, assigned: Set<string>, index: string): boolea
 }
 
 function countedFor(L: Lowerer, s: ESTree.ForStatement, c: Counted, outer: Scope, ctx: LoopCtx): void {
-  if (indexesList(s.body, c.index, outer)) return unrolledFor(L, s, c, outer, ctx);
+  if (indexesList(s.body, c.index, outer) && staticIndex(L, c.init, outer) !== undefined && staticIndex(L, c.end, outer) !== undefined) {
+    return unrolledFor(L, s, c, outer, ctx);
+  }
   const scope = new Scope(outer);
   const start = lowerNum(L, c.init, scope);
   const end = lowerNum(L, c.end, scope);
@@ -143,16 +145,12 @@ function countedFor(L: Lowerer, s: ESTree.ForStatement, c: Counted, outer: Scope
 }
 
 /**
- * A counted loop whose body indexes a list by its index: one copy of the body per
- * value of the index, each with the index a constant (its bounds must be known when
- * compiling: constants and lengths of lists). `break` skips the copies after it.
+ * A counted loop whose body indexes a list by its index, with bounds known when
+ * compiling (constants and lengths of lists): one copy of the body per value of the
+ * index, each with the index a constant. `break` skips the copies after it.
  */
 function unrolledFor(L: Lowerer, s: ESTree.ForStatement, c: Counted, outer: Scope, ctx: LoopCtx): void {
-  const start = staticIndex(L, c.init, outer), end = staticIndex(L, c.end, outer);
-  if (start === undefined || end === undefined) {
-    throw L.fail(start === undefined ? c.init : c.end, "list index", "This loop indexes an Array of arrays or objects by its index, so gradc unrolls it, but its bounds are not known when compiling.",
-      "Loop from a constant to the Array's length (for (let i = 0; i < xs.length; i++)), or over it with for…of.");
-  }
+  const start = staticIndex(L, c.init, outer)!, end = staticIndex(L, c.end, outer)!;
   if (markedCheckpoint(L.fn.source.text, s.start)) throw L.fail(s, "@checkpoint loop", "This loop indexes an Array of arrays or objects by its index, so gradc unrolls it, and an unrolled loop cannot be checkpointed.", "Remove the // @checkpoint comment.");
   const values: number[] = [];
   const more = (i: number) => (c.cmp === "<" ? i < end : c.cmp === "<=" ? i <= end : c.cmp === ">" ? i > end : i >= end);
