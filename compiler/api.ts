@@ -9,6 +9,7 @@ import { describeValue, usageError } from "../runtime/errors.js";
 import { CHECK_FUNCTIONS } from "./emit/checks.js";
 import { derivativeBody } from "./emit/module.js";
 import { KERNELS } from "./emit/js.js";
+import { EXTERNS, EXTERNS_NAME } from "./lower/custom.js";
 import * as kernels from "../runtime/kernels/index.js";
 import { GradcError, refuse } from "./errors.js";
 import { kindKey, kindOf, kindTest, type Kind } from "./kinds.js";
@@ -152,7 +153,7 @@ function makeDerivative(
         // The generated text is shared; each derivative function instantiates its own code.
         let body = modules.get(key);
         if (body === undefined) modules.set(key, (body = derivativeBody({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode, checkpoint: opts.checkpoint })));
-        const entry = compileFunction(["Tape", KERNELS, ...CHECK_FUNCTIONS], body)(Tape, kernels, outError, vectorError, cotangentError);
+        const entry = compileFunction(["Tape", KERNELS, EXTERNS_NAME, ...CHECK_FUNCTIONS], body)(Tape, kernels, EXTERNS, outError, vectorError, cotangentError);
         spec = { entry, match: matcher(kinds) };
         mine.set(key, spec);
       }
@@ -230,7 +231,7 @@ function sourceOf(f: Function): SourceFn {
   if (custom) {
     // Differentiated itself: the function calling it, so that the call takes the rule.
     const local = localName(f);
-    const params = wrapperParams(sourceOf(custom.f).node, "grad", new Set([local])).join(", ");
+    const params = wrapperParams((readableSource(custom.f) ?? blackBoxSource(custom.f, local)).node, "grad", new Set([local])).join(", ");
     return parseFunctionText(`function ${local}_custom(${params}) { return ${local}(${params}); }`, local);
   }
   const d = derivedOf(f);
@@ -242,6 +243,22 @@ function sourceOf(f: Function): SourceFn {
   const params = wrapperParams(inner.node, d.mode, new Set([local, d.mode])).join(", ");
   const wrt = JSON.stringify(d.list ? d.wrt : d.wrt[0]);
   return parseFunctionText(`function ${d.mode}_${local}(${params}) { return ${d.mode}(${local}, { wrt: ${wrt} })(${params}); }`, `${d.mode}_${local}`);
+}
+
+/** f's source, or undefined for a function whose source is not readable (native, bound, WebAssembly). */
+function readableSource(f: Function): SourceFn | undefined {
+  try {
+    return sourceOf(f);
+  } catch (e) {
+    if (e instanceof GradcError && e.construct === "native function") return undefined;
+    throw e;
+  }
+}
+
+/** A stand-in for a black box's source: `function name(x0, …) {}` with its arity (f.length). */
+function blackBoxSource(f: Function, name: string): SourceFn {
+  const params = Array.from({ length: f.length }, (_, i) => `x${i}`).join(", ");
+  return { ...parseFunctionText(`function ${safeName(name)}(${params}) { return NaN; }`, name), name };
 }
 
 /** The name a derivative's wrapper calls its target by. */
@@ -419,7 +436,13 @@ function functionResolver(functions: Record<string, Function>): ResolveFn {
     if (kernel) return { kernel };
     if (mathFunctionName(f) || derivedOf(f)) return { ...sourceOf(f), name };
     const custom = customOf(f);
-    if (custom) return { ...sourceOf(custom.f), name, custom: { kind: custom.kind, rule: { ...sourceOf(custom.rule), name: `${name}_${custom.kind}` } } };
+    if (custom) {
+      const rule = { ...sourceOf(custom.rule), name: `${name}_${custom.kind}` };
+      const readable = readableSource(custom.f);
+      if (readable) return { ...readable, name, custom: { kind: custom.kind, rule } };
+      // A black box: called, never read; its parameters are only counted.
+      return { ...blackBoxSource(custom.f, name), custom: { kind: custom.kind, rule, extern: custom.f } };
+    }
     const inner = (f as unknown as Record<symbol, Function | undefined>)[CHECKPOINTED];
     if (inner) return { ...parsed(inner as ScalarFn), name, checkpoint: true };
     let p = byName.get(name);

@@ -34,7 +34,9 @@ export function stopGradient(x: number): number {
 /**
  * `f` with its derivative given by `jvp` instead of by differentiating f: `jvp(x1, …, xn,
  * t1, …, tn)` returns the tangent of f's result, Σᵢ ∂f/∂xᵢ·tᵢ (it must be linear in the
- * tangents). f takes and returns numbers. gradc computes f's value from f and every
+ * tangents). f takes and returns numbers; at run time it may be a black box gradc cannot
+ * read (a WebAssembly export, a native function: it is called, and must be pure). gradc
+ * computes f's value from f and every
  * derivative from the rule — reverse mode uses ∂f/∂xᵢ = jvp(x, eᵢ) — and differentiates the
  * rule itself for second order (HVPs, Hessians, grad of jvp), so the rule must be code gradc
  * can differentiate.

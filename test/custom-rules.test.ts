@@ -184,6 +184,40 @@ describe("customJvp and customVjp: gradc uses the rules", () => {
   });
 });
 
+describe("black boxes (run time): a WebAssembly function with a rule", () => {
+  // (module (func (export "cube") (param f64) (result f64) local.get 0 local.get 0 f64.mul local.get 0 f64.mul))
+  const bytes = Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x06, 0x01, 0x60, 0x01, 0x7c, 0x01, 0x7c, 0x03, 0x02, 0x01, 0x00,
+    0x07, 0x08, 0x01, 0x04, 0x63, 0x75, 0x62, 0x65, 0x00, 0x00, 0x0a, 0x0c, 0x01, 0x0a, 0x00, 0x20, 0x00, 0x20, 0x00, 0xa2, 0x20, 0x00, 0xa2, 0x0b,
+  ]);
+  const wasmCube = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.cube as (x: number) => number;
+  // The rule: cube's derivative 3x² (gradc cannot read the WebAssembly, so it can only use the rule).
+  const cube = customJvp(wasmCube, (x: number, t: number) => 3 * x * x * t);
+  function uses(x: number, y: number): number {
+    return cube(x * y) + Math.sin(cube(y));
+  }
+  const usesRef = (x: number, y: number) => (x * y) ** 3 + Math.sin(y ** 3);
+
+  test("its value is a call of it; grad, jvp, hvp and grad of grad come from the rule", () => {
+    expect(wasmCube(1.5)).toBe(3.375);
+    const opts = { wrt: [0, 1], functions: { cube } };
+    eachPoint("wasm", (rng) => {
+      const [x, y] = [rng.uniform(-1.5, 1.5), rng.uniform(-1.5, 1.5)];
+      const [value, g] = valueAndGrad(uses, opts)(x, y);
+      expect(relError(value, usesRef(x, y))).toBeLessThan(1e-12);
+      const e = 1e-5;
+      const numeric = [(usesRef(x + e, y) - usesRef(x - e, y)) / (2 * e), (usesRef(x, y + e) - usesRef(x, y - e)) / (2 * e)];
+      expect(maxRelError(g, numeric)).toBeLessThan(1e-5);
+      const [, jt] = jvp(uses, opts)(x, y, [0.3, -0.7]);
+      expect(relError(jt, 0.3 * g[0] - 0.7 * g[1])).toBeLessThan(1e-12);
+      const at = (s: number) => valueAndGrad(uses, opts)(x + s * 0.3, y - s * 0.7)[1];
+      const [plus, minus] = [at(e), at(-e)];
+      expect(maxRelError(hvp(uses, opts)(x, y, [0.3, -0.7]), [(plus[0] - minus[0]) / (2 * e), (plus[1] - minus[1]) / (2 * e)])).toBeLessThan(1e-5);
+      expect(relError(grad(grad(cube))(x), 6 * x)).toBeLessThan(1e-12);
+    });
+  });
+});
+
 describe("what is refused", () => {
   test("a custom function called with an array", () => {
     function onArray(w: Float64Array): number {

@@ -18,6 +18,23 @@ import type { FnBinding } from "./scope.js";
 
 let nextCustom = 1;
 
+/** Black boxes called by run-time derivative code, as `externs[k](…)` (compiled with this array as `externs`). */
+export const EXTERNS: Function[] = [];
+export const EXTERNS_NAME = "externs";
+const externIndex = new Map<Function, number>();
+
+/** `f(x…)` for a black box f: an op of its own, never differentiated (its derivative is the rule's). */
+function externCall(L: Lowerer, name: string, f: Function, xs: Temp[]): Temp {
+  let k = externIndex.get(f);
+  if (k === undefined) {
+    externIndex.set(f, (k = EXTERNS.length));
+    EXTERNS.push(f);
+  }
+  const op = `extern${k}_${name}`;
+  defineCustomOp({ name: op, args: xs.map(() => "num"), result: "num", js: (a) => `${EXTERNS_NAME}[${k}](${a.join(", ")})`, eval: (...x) => f(...x) as number, custom: true });
+  return L.b.op(op, ...xs);
+}
+
 /** `f(x…)` for f made by customJvp/customVjp: f's value, the rule's derivatives. */
 export function lowerCustomCall(L: Lowerer, fn: FnBinding, custom: CustomRuleFn, args: (Val | undefined)[], call: ESTree.Node, inline: (fn: FnBinding) => Val): Val {
   const n = fn.node.params.length;
@@ -32,7 +49,7 @@ export function lowerCustomCall(L: Lowerer, fn: FnBinding, custom: CustomRuleFn,
     }
     return a!.t;
   });
-  const value = inline(fn);
+  const value: Val = custom.extern ? { k: "temp", t: externCall(L, fn.name, custom.extern, xs) } : inline(fn);
   if (value.k !== "temp" || value.t.type !== "num") throw L.fail(call, `${what} result`, `'${fn.name}' (made by ${what}) must return a number.`, "");
   const fx = temp(value, L, call);
   const num: Kind = { k: "num" };

@@ -37,6 +37,8 @@ export interface SourceFn {
 export interface CustomRuleFn {
   kind: "jvp" | "vjp";
   rule: SourceFn;
+  /** A black box (run time only: a WebAssembly or native function, source not readable): its value is a call of it. */
+  extern?: Function;
 }
 
 /** A runtime kernel (from "gradc/runtime") called by name. */
