@@ -61,6 +61,14 @@ export function matrices(w: Float64Array, s: number): number {
 export const matricesVG = valueAndGrad(matrices, { wrt: [0, 1] });
 export const matricesJvp = jvp(matrices, { wrt: [0, 1] });
 export const matricesHvp = hvp(matrices, { wrt: [0, 1] });
+const df = grad(f);
+
+export function moduleBound(x: number): number {
+  return df(x) * x;
+}
+
+export const moduleBoundVG = valueAndGrad(moduleBound);
+export const moduleBoundHvp = hvp(moduleBound);
 export const d2 = grad(grad(f));
 export const d3 = grad(grad(grad(f)));
 export const tanh3 = grad(grad(grad(Math.tanh)));
@@ -314,6 +322,25 @@ describe("derivatives inside a loss", () => {
         const [hw, hs] = p.hvp(w, s, [tw, ts]);
         expect(maxRelError(hw, plus[0].map((a: number, i: number) => (a - minus[0][i]) / (2 * e))), `${p.name} hvp w`).toBeLessThan(1e-5);
         expect(relError(hs, (plus[1] - minus[1]) / (2 * e)), `${p.name} hvp s`).toBeLessThan(1e-5);
+      });
+    }
+  });
+
+  test("a derivative bound at the top level of the module (build) or passed in opts.functions (run time), called in a loss", () => {
+    function moduleBound(x: number): number {
+      return df(x) * x;
+    }
+    const subjects: Record<string, any>[] = [
+      { name: "run time", vg: valueAndGrad(moduleBound, { functions: { df: grad(f) } }), hvp: hvp(moduleBound, { functions: { df: grad(f) } }) },
+      { name: "build", vg: built.moduleBoundVG, hvp: built.moduleBoundHvp },
+    ];
+    for (const p of subjects) {
+      eachPoint("moduleBound", (rng) => {
+        const x = rng.uniform(-2, 2);
+        const [value, g] = p.vg(x);
+        expect(relError(value, df(x) * x), `${p.name} value`).toBeLessThan(1e-12);
+        expect(relError(g, central((y) => df(y) * y, x)), `${p.name} gradient`).toBeLessThan(1e-5);
+        expect(relError(p.hvp(x, 1), central((y) => ddf(y) * y + df(y), x)), `${p.name} hvp`).toBeLessThan(1e-5);
       });
     }
   });

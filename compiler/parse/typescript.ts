@@ -2,7 +2,11 @@
 // lowering as acorn-shaped ESTree nodes whose offsets point into the .ts text.
 import { fileURLToPath } from "node:url";
 import * as path from "node:path";
-import { Node, Project, ts, type ArrowFunction, type FunctionDeclaration, type FunctionExpression, type SourceFile } from "ts-morph";
+import type * as ESTree from "acorn";
+import { callingWrapper, mathArity, wrapperParams } from "../derived.js";
+import { MODES } from "../modes.js";
+import type { Mode } from "../request.js";
+import { Node, Project, SyntaxKind, ts, type CallExpression, type ArrowFunction, type FunctionDeclaration, type FunctionExpression, type SourceFile } from "ts-morph";
 import { refuse, syntaxError } from "../errors.js";
 import { diskHost, HostFileSystem, type ModuleHost } from "./host.js";
 import { EstreeConverter } from "./ts-estree.js";
@@ -36,6 +40,8 @@ export interface TsModule {
   checkpointAliases: Map<string, string>;
   /** `const g = customJvp(f, rule)` (or customVjp): f and the rule, each a function written inline or a name. */
   customs: Map<string, { kind: "jvp" | "vjp"; f: Node; rule: Node }>;
+  /** `const d = grad(f, …)` (any API function from "gradc"): the call, by d. */
+  derivatives: Map<string, { mode: Mode; call: CallExpression }>;
   /** Runtime kernels imported from "gradc/runtime", by local name; and namespaces it is imported as. */
   kernels: Map<string, string>;
   kernelNamespaces: Set<string>;
@@ -104,18 +110,24 @@ function readModule(abs: string, sourceFile: SourceFile): TsModule {
   const source: SourceText = { file: displayPath(abs), text: sourceFile.getFullText() };
   checkSyntax(sourceFile, source);
   const converter = new EstreeConverter(sourceFile.compilerNode);
-  const mod: TsModule = { path: abs, source, sourceFile, functions: new Map(), declarations: new Map(), imports: new Map(), exports: new Map(), kernels: new Map(), kernelNamespaces: new Set(), checkpointed: new Set(), checkpointAliases: new Map(), customs: new Map() };
+  const mod: TsModule = { path: abs, source, sourceFile, functions: new Map(), declarations: new Map(), imports: new Map(), exports: new Map(), kernels: new Map(), kernelNamespaces: new Set(), checkpointed: new Set(), checkpointAliases: new Map(), customs: new Map(), derivatives: new Map() };
   for (const decl of sourceFile.getFunctions()) {
     const name = decl.getName();
     if (name && decl.hasBody()) addFunction(mod, name, decl, converter);
   }
   const markers = checkpointMarkers(sourceFile);
   const customMarkers = { jvp: gradcImportNames(sourceFile, "customJvp"), vjp: gradcImportNames(sourceFile, "customVjp") };
+  const apiNames = new Map(Object.keys(MODES).flatMap((mode) => [...gradcImportNames(sourceFile, mode)].map((local) => [local, mode as Mode] as const)));
   for (const decl of sourceFile.getVariableDeclarations()) {
     const init = decl.getInitializer();
     const custom = init && customCall(unwrapMorph(init), customMarkers);
     if (custom) {
       mod.customs.set(decl.getName(), custom);
+      continue;
+    }
+    const derivative = init && apiCall(unwrapMorph(init), apiNames);
+    if (derivative) {
+      mod.derivatives.set(decl.getName(), derivative);
       continue;
     }
     let fn = init && unwrapMorph(init);
@@ -161,6 +173,35 @@ function gradcImportNames(sourceFile: SourceFile, name: string): Set<string> {
     .flatMap((imp) => imp.getNamedImports())
     .filter((spec) => spec.getName() === name)
     .map((spec) => spec.getAliasNode()?.getText() ?? name));
+}
+
+/** `grad(f, …)` (a derivative made by the API, under its local name): its mode and the call. */
+function apiCall(node: Node, names: Map<string, Mode>): { mode: Mode; call: CallExpression } | undefined {
+  if (!Node.isCallExpression(node)) return undefined;
+  const mode = names.get(node.getExpression().getText());
+  return mode && { mode, call: node };
+}
+
+/**
+ * `const d = grad(f, opts)` at the top level, called from differentiated code: the function
+ * `(x, …) => grad(f, opts)(x, …)` (compiler/derived.ts) over the call as written, with f's
+ * parameters.
+ */
+function derivativeFunction(project: Project, mod: TsModule, name: string, { mode, call }: { mode: Mode; call: CallExpression }): SourceFn | undefined {
+  const target = call.getArguments()[0] && unwrapMorph(call.getArguments()[0]);
+  const converter = new EstreeConverter(mod.sourceFile.compilerNode);
+  let params: ESTree.Pattern[] | undefined;
+  if (target && (Node.isArrowFunction(target) || Node.isFunctionExpression(target))) params = converter.fn(target.compilerNode).params;
+  else if (target && Node.isIdentifier(target)) {
+    const name = target.getText();
+    params = (locateFunction(project, mod, name) ?? (mod.derivatives.has(name) ? derivativeFunction(project, mod, name, mod.derivatives.get(name)!) : undefined))?.node.params;
+  } else if (target && Node.isPropertyAccessExpression(target) && target.getExpression().getText() === "Math" && mathArity(target.getName()) !== undefined) {
+    params = Array.from({ length: mathArity(target.getName())! }, (_, i): ESTree.Identifier => ({ type: "Identifier", name: i === 0 ? "x" : `x${i}`, start: 0, end: 0 }));
+  }
+  if (!params) return undefined;
+  const estree = converter.expression(call.compilerNode);
+  const avoid = new Set([name, ...call.getDescendantsOfKind(SyntaxKind.Identifier).map((i) => i.getText())]);
+  return { name, node: callingWrapper(estree, wrapperParams({ params }, mode, avoid), estree), source: mod.source };
 }
 
 /** `customJvp(f, rule)` / `customVjp(f, rule)`: its kind, f and the rule. */
@@ -333,6 +374,8 @@ export function resolver(project: Project): ResolveFn {
     if (kernel !== undefined && !mod?.functions.has(name)) return { kernel };
     const found = mod && locateFunction(project, mod, name);
     if (found) return { name: found.name, node: found.node, source: found.source, ...(found.module.checkpointed.has(found.name) ? { checkpoint: true } : {}), ...(found.custom ? { custom: found.custom } : {}) };
+    const derivative = mod?.derivatives.get(name);
+    if (derivative) return derivativeFunction(project, mod!, name, derivative);
     const alias = mod?.checkpointAliases.get(name);
     const target = alias !== undefined ? locateFunction(project, mod!, alias) : undefined;
     return target && { name: target.name, node: target.node, source: target.source, checkpoint: true };
