@@ -69,6 +69,23 @@ export function moduleBound(x: number): number {
 
 export const moduleBoundVG = valueAndGrad(moduleBound);
 export const moduleBoundHvp = hvp(moduleBound);
+export function sq(x: number): number {
+  return x * x * Math.sin(x);
+}
+
+export function pullbacks(w: Float64Array, s: number): number {
+  const [y, pb] = vjp(v)(w);
+  const ct = new Float64Array(y.length);
+  for (let i = 0; i < ct.length; i++) ct[i] = s * (i + 1);
+  const g = pb(ct);
+  const [z, pz] = vjp(sq)(s);
+  let t = z * pz(2) + y[0];
+  for (let i = 0; i < g.length; i++) t += g[i] * g[i];
+  return t;
+}
+
+export const pullbacksVG = valueAndGrad(pullbacks, { wrt: [0, 1] });
+export const pullbacksHvp = hvp(pullbacks, { wrt: [0, 1] });
 export const d2 = grad(grad(f));
 export const d3 = grad(grad(grad(f)));
 export const tanh3 = grad(grad(grad(Math.tanh)));
@@ -116,6 +133,21 @@ function matrices(w: Float64Array, s: number): number {
   for (let i = 0; i < H.length; i++) t += H[i] * H[i];
   for (let i = 0; i < J.length; i++) t += Math.sin(J[i]);
   return t + jacobian(Math.sin)(s)[0] * hessian(g, { wrt: 1 })(w, s)[0] + jacobian(grad(g, { wrt: 1 }))(w, s)[1];
+}
+
+function sq(x: number): number {
+  return x * x * Math.sin(x);
+}
+
+function pullbacks(w: Float64Array, s: number): number {
+  const [y, pb] = vjp(v)(w);
+  const ct = new Float64Array(y.length);
+  for (let i = 0; i < ct.length; i++) ct[i] = s * (i + 1);
+  const g = pb(ct);
+  const [z, pz] = vjp(sq)(s);
+  let t = z * pz(2) + y[0];
+  for (let i = 0; i < g.length; i++) t += g[i] * g[i];
+  return t;
 }
 
 // ---- hand-written derivatives: the references ----
@@ -175,6 +207,27 @@ function matricesRef(w: Float64Array, s: number): number {
   for (let i = 0; i < H.length; i++) t += H[i] * H[i];
   for (let i = 0; i < J.length; i++) t += Math.sin(J[i]);
   return t + Math.cos(s) * 0 + gDsDw(w)[1];
+}
+
+/** vᵀ·ct, hand-written. */
+function vPullback(w: Float64Array, ct: Float64Array): Float64Array {
+  const n = w.length;
+  const g = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    g[i] += ct[i] * Math.cos(w[i]) * w[0];
+    g[0] += ct[i] * Math.sin(w[i]);
+  }
+  g[0] += ct[n] * w[1];
+  g[1] += ct[n] * w[0];
+  return g;
+}
+
+function pullbacksRef(w: Float64Array, s: number): number {
+  const ct = Float64Array.from({ length: w.length + 1 }, (_, i) => s * (i + 1));
+  const g = vPullback(w, ct);
+  let t = s * s * Math.sin(s) * 2 * (2 * s * Math.sin(s) + s * s * Math.cos(s)) + Math.sin(w[0]) * w[0];
+  for (const gi of g) t += gi * gi;
+  return t;
 }
 
 function lossRef(w: Float64Array, s: number): number {
@@ -341,6 +394,32 @@ describe("derivatives inside a loss", () => {
         expect(relError(value, df(x) * x), `${p.name} value`).toBeLessThan(1e-12);
         expect(relError(g, central((y) => df(y) * y, x)), `${p.name} gradient`).toBeLessThan(1e-5);
         expect(relError(p.hvp(x, 1), central((y) => ddf(y) * y + df(y), x)), `${p.name} hvp`).toBeLessThan(1e-5);
+      });
+    }
+  });
+
+  test("vjp inside a loss: [value, pullback], the pullback called later with a cotangent; reverse and H·v through it", () => {
+    const opts = { wrt: [0, 1], functions: { v, sq } };
+    const subjects: Record<string, any>[] = [
+      { name: "run time", vg: valueAndGrad(pullbacks, opts), hvp: hvp(pullbacks, opts) },
+      { name: "build", vg: built.pullbacksVG, hvp: built.pullbacksHvp },
+    ];
+    for (const p of subjects) {
+      eachPoint("pullbacks", (rng) => {
+        const n = rng.int(2, 4);
+        const w = rng.f64(n, -1, 1);
+        const s = rng.uniform(0.5, 1.5);
+        const [value, g] = p.vg(w, s);
+        expect(relError(value, pullbacksRef(w, s)), `${p.name} value`).toBeLessThan(1e-10);
+        expect(maxRelError(g, [numericGradient(pullbacksRef, [w, s], 0), numericGradient(pullbacksRef, [w, s], 1)]), `${p.name} gradient`).toBeLessThan(1e-5);
+        const tw = rng.f64(n, -1, 1);
+        const ts = rng.uniform(-1, 1);
+        const e = 1e-5;
+        const shifted = (k: number) => p.vg(w.map((wi, i) => wi + k * e * tw[i]), s + k * e * ts)[1];
+        const [plus, minus] = [shifted(1), shifted(-1)];
+        const [hw, hs] = p.hvp(w, s, [tw, ts]);
+        expect(maxRelError(hw, plus[0].map((a: number, i: number) => (a - minus[0][i]) / (2 * e))), `${p.name} hvp w`).toBeLessThan(1e-5);
+        expect(relError(hs, (plus[1] - minus[1]) / (2 * e)), `${p.name} hvp s`).toBeLessThan(1e-5);
       });
     }
   });

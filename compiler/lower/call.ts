@@ -5,7 +5,7 @@ import type * as ESTree from "acorn";
 import { isArrayType, type Temp } from "../ir/types.js";
 import { moduleBindingOf } from "./constants.js";
 import { temp, type Lowerer, type Val } from "./context.js";
-import { derivativeName, lowerDerivativeCall } from "./derivative.js";
+import { derivativeName, lowerDerivativeCall, lowerPullback } from "./derivative.js";
 import { lowerKernelCall } from "./kernel.js";
 import { lowerCustomCall } from "./custom.js";
 import { lowerExpr, lowerNum } from "./expr.js";
@@ -255,6 +255,7 @@ function userCall(L: Lowerer, node: ESTree.CallExpression, callee: ESTree.Identi
 export function inline(L: Lowerer, fn: Extract<Binding, { k: "fn" }>, args: (Val | undefined)[], call: ESTree.Node): Val {
   const { node, custom } = fn;
   if (custom) return lowerCustomCall(L, fn, custom, args, call, (f) => inline(L, { ...f, custom: undefined }, args, call));
+  if (fn.pullback) return lowerPullback(L, fn, args, call);
   if (node.async || node.generator) {
     throw L.fail(call, node.async ? "async function" : "generator", `'${fn.name}' is ${node.async ? "async" : "a generator"}.`, "Only plain synchronous functions can be differentiated.");
   }

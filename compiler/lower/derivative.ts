@@ -7,13 +7,13 @@ import { cloneBlock } from "../ir/rewrite.js";
 import { isArrayType, type Func, type Temp, type Var } from "../ir/types.js";
 import type { Kind } from "../kinds.js";
 import { isMode, MODES } from "../modes.js";
-import { hvpIR, jvpIR, primalIR } from "../pipeline.js";
+import { hvpIR, jvpIR, primalIR, vjpIR } from "../pipeline.js";
 import { UNNAMED_ARRAY } from "./call.js";
 import type { GradRequest, Mode } from "../request.js";
 import { parameterNames, resolveWrt } from "../request-options.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { lowerExpr } from "./expr.js";
-import { Scope, type Binding } from "./scope.js";
+import { Scope, type Binding, type FnBinding } from "./scope.js";
 import { callingWrapper, mathArity, notComposable, PAIR_HINT, wrapperParams } from "../derived.js";
 import type { SourceFn } from "../parse/source.js";
 import { moduleBindingOf } from "./constants.js";
@@ -45,8 +45,8 @@ export function lowerDerivativeCall(L: Lowerer, node: ESTree.CallExpression, sco
   const mode = derivativeName(outer.callee, scope) as Mode;
   const { nested, extra } = MODES[mode];
   const matrix = mode === "jacobian" || mode === "hessian";
-  if (!nested && !matrix) {
-    const nestable = [...Object.keys(MODES).filter((m) => MODES[m as Mode].nested), "jacobian", "hessian"].join(", ");
+  if (!nested && !matrix && mode !== "vjp") {
+    const nestable = [...Object.keys(MODES).filter((m) => MODES[m as Mode].nested), "vjp", "jacobian", "hessian"].join(", ");
     throw L.fail(outer.callee, `nested ${mode}`, `${mode} cannot be used inside differentiated code yet.`, `Use ${nestable} there.`);
   }
   const target = targetFunction(L, outer, scope);
@@ -62,6 +62,7 @@ export function lowerDerivativeCall(L: Lowerer, node: ESTree.CallExpression, sco
   const args = vals.slice(0, arity);
   const req: GradRequest = { fn: target, resolve: L.resolve, kinds: args.map((v, i) => kindOfVal(L, v, node.arguments[i])), wrt, wrtIsList: list, mode };
   if (matrix) return matrixCall(L, node, req, args);
+  if (mode === "vjp") return vjpCall(L, node, req, args);
   return new Inliner(L, nested!(req), req, args, vals[arity]).result();
 }
 
@@ -117,6 +118,42 @@ function matrixCall(L: Lowerer, call: ESTree.CallExpression, req: GradRequest, a
   });
   L.b.emit({ k: "for", index: j, start: L.b.num(0), end: n, step: 1, cmp: "<", body });
   return { k: "arr", v: matrix };
+}
+
+/**
+ * `vjp(f)(x…)` inside differentiated code: [f(x…), pullback], the pullback a function
+ * called later with a cotangent (it runs f's VJP at x…, as the API's does). What it needs
+ * of x… is kept now: numbers in variables, arrays copied (a later write to them must not
+ * move the point).
+ */
+function vjpCall(L: Lowerer, call: ESTree.CallExpression, req: GradRequest, args: Val[]): Val {
+  const value = new Inliner(L, primalIR(req), req, args).value();
+  const kept = args.map((a, i): Var | Binding => {
+    if (a.k === "temp") {
+      const v = L.b.newVar("x", a.t.type);
+      L.b.set(v, a.t);
+      return v;
+    }
+    if (a.k === "arr") {
+      const copy = L.b.newVar(a.v.name, a.v.type);
+      L.b.emit({ k: "alloc", v: copy, n: L.b.len(a.v), copyOf: a.v });
+      return { k: "arr", v: copy };
+    }
+    throw L.fail(call.arguments[i], "nested vjp", "Inside differentiated code, vjp takes numbers and typed arrays.", "Pass the fields of an object as arguments of their own.");
+  });
+  const span = { start: call.start, end: call.end };
+  const ct: ESTree.Identifier = { type: "Identifier", name: "cotangent", ...span };
+  const node: ESTree.ArrowFunctionExpression = { type: "ArrowFunctionExpression", id: null, params: [ct], body: ct, expression: true, generator: false, async: false, ...span };
+  const pullback = { k: "fn" as const, name: `${req.fn.name}_pullback`, node, source: L.fn.source, scope: new Scope(), pullback: { req, args: kept } };
+  return { k: "tuple", items: [value, { k: "fn", fn: pullback }] };
+}
+
+/** A call of a nested vjp's pullback: f's VJP at the kept point, along the cotangent. */
+export function lowerPullback(L: Lowerer, fn: FnBinding, args: (Val | undefined)[], call: ESTree.Node): Val {
+  const { req, args: kept } = fn.pullback!;
+  if (args.length !== 1 || !args[0]) throw L.fail(call, "argument count", `The pullback of vjp(${req.fn.name}) takes one argument, the cotangent.`, "");
+  const vals = kept.map((k): Val => ("k" in k && k.k === "arr" ? { k: "arr", v: k.v } : { k: "temp", t: L.b.get(k as Var) }));
+  return new Inliner(L, vjpIR(req), req, vals, args[0]).result();
 }
 
 function lengthOf(L: Lowerer, v: Val): Temp {
@@ -234,7 +271,7 @@ class Inliner {
     const { ir } = this;
     const value = this.value();
     switch (this.req.mode) {
-      case "grad": return this.shaped((w) => this.outputFor((o) => o.adjointOf === w), (w) => this.paramFor((p) => p.adjointOf === w));
+      case "grad": case "vjp": return this.shaped((w) => this.outputFor((o) => o.adjointOf === w), (w) => this.paramFor((p) => p.adjointOf === w));
       case "valueAndGrad": return { k: "tuple", items: [value, this.shaped((w) => this.outputFor((o) => o.adjointOf === w), (w) => this.paramFor((p) => p.adjointOf === w))] };
       case "jvp": return { k: "tuple", items: [value, this.valueOf(this.outputFor((o) => o.tangentOf === ir.result)!)] };
       default: {
@@ -282,6 +319,7 @@ class Inliner {
       return local;
     }
     if (p.tangentOf) return this.fromVal(this.tangentVal(p.tangentOf), p);
+    if (p.cotangentOf) return this.fromVal(this.vector!, p);
     return this.fromVal(this.args[p.param!], p);
   }
 

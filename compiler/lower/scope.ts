@@ -1,6 +1,7 @@
 // Names visible while lowering: what each source identifier stands for in the IR.
 import type { Var } from "../ir/types.js";
 import type { CustomRuleFn, FnNode, SourceText } from "../parse/source.js";
+import type { GradRequest } from "../request.js";
 
 export type Binding =
   /** `unset`: true while a variable declared without a value is still undefined (for `x === void 0`). */
@@ -23,6 +24,8 @@ export interface FnBinding {
   checkpoint?: boolean;
   /** Made by customJvp/customVjp: calls take the derivative from the rule. */
   custom?: CustomRuleFn;
+  /** The pullback of a `vjp(f)(x…)` inside differentiated code: called with a cotangent, it runs f's VJP at x. */
+  pullback?: { req: GradRequest; args: (Var | Binding)[] };
 }
 
 export class Scope {
