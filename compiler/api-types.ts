@@ -54,6 +54,15 @@ export interface GradOptions<W extends WrtSpec | undefined = WrtSpec | undefined
   checkpoint?: CheckpointSpec;
 }
 
+export interface OutputOptions<W extends WrtSpec | undefined = WrtSpec | undefined> extends GradOptions<W> {
+  /**
+   * grad and valueAndGrad of a typed-array-valued f: the entry of its result to
+   * differentiate (negative counts from the end, -1 the last). Only that entry's
+   * adjoint is propagated; an index outside the result is an error when called.
+   */
+  output: number;
+}
+
 export interface JacobianOptions<W extends WrtSpec | undefined = WrtSpec | undefined> extends GradOptions<W> {
   /** "forward" (vector mode, several columns per sweep), "reverse" (one pullback per row) or "auto" (forward when n <= m). */
   mode?: JacobianMode;

@@ -4,7 +4,7 @@
 import { maxRelError, numericGradient, type NumericValue } from "../runtime/numeric.js";
 import { Tape } from "../runtime/tape.js";
 import { CUSTOM_RULE, stopGradient, type CustomRule } from "../runtime/custom.js";
-import { cotangentError, outError, vectorError } from "../runtime/checks.js";
+import { batchError, cotangentError, outError, outputError, vectorError } from "../runtime/checks.js";
 import { describeValue, usageError } from "../runtime/errors.js";
 import { CHECK_FUNCTIONS } from "./emit/checks.js";
 import { derivativeBody } from "./emit/module.js";
@@ -19,16 +19,24 @@ import { mathFunctionName, mathFunctionText, notComposable, PAIR_HINT, wrapperPa
 import { checkedSchedule, parameterNames, resolveWrt } from "./request-options.js";
 import type { ResolveFn, SourceFn } from "./parse/source.js";
 import type { JacobianMode, Mode } from "./request.js";
-import type { GradCheckOptions, GradCheckReport, GradOptions, JacobianOptions, ScalarFn, Shaped, VectorFn, WrtOf, WrtSpec } from "./api-types.js";
+import type { GradCheckOptions, GradCheckReport, GradOptions, JacobianOptions, OutputOptions, ScalarFn, Shaped, VectorFn, WrtOf, WrtSpec } from "./api-types.js";
 
-/** `(...args) => gradient`, shaped like the wrt argument(s). */
-export function grad<F extends ScalarFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: GradOptions<W> = {}): (...args: Parameters<F>) => Shaped<F, W> {
-  return derivative(f, opts, "grad") as never;
+/**
+ * `(...args) => gradient`, shaped like the wrt argument(s). With `output: k`, f may return
+ * a typed array: the gradient is that of its entry k (negative: from the end), and no
+ * other entry's adjoint is computed.
+ */
+export function grad<F extends VectorFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: OutputOptions<W>): (...args: Parameters<F>) => Shaped<F, W>;
+export function grad<F extends ScalarFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts?: GradOptions<W>): (...args: Parameters<F>) => Shaped<F, W>;
+export function grad(f: VectorFn, opts: GradOptions = {}): unknown {
+  return derivative(f, opts, "grad");
 }
 
-/** `(...args) => [value, gradient]`. */
-export function valueAndGrad<F extends ScalarFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: GradOptions<W> = {}): (...args: Parameters<F>) => [number, Shaped<F, W>] {
-  return derivative(f, opts, "valueAndGrad") as never;
+/** `(...args) => [value, gradient]` (with `output: k`, the value is entry k of f's result). */
+export function valueAndGrad<F extends VectorFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: OutputOptions<W>): (...args: Parameters<F>) => [number, Shaped<F, W>];
+export function valueAndGrad<F extends ScalarFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts?: GradOptions<W>): (...args: Parameters<F>) => [number, Shaped<F, W>];
+export function valueAndGrad(f: VectorFn, opts: GradOptions = {}): unknown {
+  return derivative(f, opts, "valueAndGrad");
 }
 
 /** `(...args, tangent) => [value, J·tangent]` (forward mode). */
@@ -44,6 +52,24 @@ export function vjp<F extends VectorFn, const W extends WrtOf<F> | undefined = u
 /** `(...args) => Float64Array`, the m×n Jacobian, row-major. */
 export function jacobian<F extends VectorFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: JacobianOptions<W> = {}): (...args: Parameters<F>) => Float64Array {
   return derivative(f, opts, "jacobian", (opts as JacobianOptions | undefined)?.mode ?? "auto") as never;
+}
+
+/**
+ * `(...args, count) => Float64Array`: `count` Jacobians in one call. Every typed-array
+ * argument holds `count` items of equal length one after another (numbers and booleans
+ * are the same for every item); item b's m×n Jacobian (row-major) is block b of the
+ * result, `count·m·n` entries. `mode` as for jacobian.
+ */
+export function batchJacobian<F extends VectorFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: JacobianOptions<W> = {}): (...args: [...Parameters<F>, count: number]) => Float64Array {
+  return derivative(f, opts, "batchJacobian", (opts as JacobianOptions | undefined)?.mode ?? "auto") as never;
+}
+
+/**
+ * `(...args, v) => [gradient, H·v]`, both from one forward-over-reverse sweep; with
+ * `out: [g, hv]` (two buffers shaped like the gradient) they are filled and `out` returned.
+ */
+export function gradAndHvp<F extends ScalarFn, const W extends WrtOf<F> | undefined = undefined>(f: F, opts: GradOptions<W> = {}): (...args: [...Parameters<F>, v: Shaped<F, W>]) => [Shaped<F, W>, Shaped<F, W>] {
+  return derivative(f, opts, "gradAndHvp") as never;
 }
 
 /** `(...args, v) => H·v` (forward over reverse), shaped like the wrt argument(s). */
@@ -78,8 +104,11 @@ function checkOptions(f: unknown, opts: unknown, mode: Mode | "gradCheck"): void
     }
   }
   const o = opts as Record<string, unknown>;
-  if (mode === "jacobian" && o.mode !== undefined && !JACOBIAN_MODES.includes(o.mode as string)) {
-    throw usageError("jacobian mode", `jacobian(f, opts): mode must be "forward", "reverse" or "auto", not ${JSON.stringify(o.mode) ?? describeValue(o.mode)}.`);
+  if ((mode === "jacobian" || mode === "batchJacobian") && o.mode !== undefined && !JACOBIAN_MODES.includes(o.mode as string)) {
+    throw usageError("jacobian mode", `${mode}(f, opts): mode must be "forward", "reverse" or "auto", not ${JSON.stringify(o.mode) ?? describeValue(o.mode)}.`);
+  }
+  if (o.output !== undefined && !Number.isInteger(o.output)) {
+    throw usageError("output", `${mode}(f, opts): output must be an integer, the index of the result's entry to differentiate (negative: from the end, -1 the last), not ${describeValue(o.output)}.`);
   }
   const fns = o.functions;
   if (fns !== undefined) {
@@ -113,7 +142,8 @@ function derivative(f: VectorFn, opts: GradOptions, mode: Mode, jacobianMode?: J
   checkOptions(f, opts, mode);
   opts ??= {};
   // Everything is cached on f itself: `grad(f)` called again (say, inside a loop) returns the same function.
-  const request = `${mode}|${jacobianMode ?? ""}|${JSON.stringify(opts.wrt ?? null)}|${functionsKey(opts.functions)}|${JSON.stringify(checkedSchedule(opts.checkpoint, (m) => usageError("checkpoint", m)) ?? null)}`;
+  const output = (opts as OutputOptions).output;
+  const request = `${mode}|${jacobianMode ?? ""}|${output ?? ""}|${JSON.stringify(opts.wrt ?? null)}|${functionsKey(opts.functions)}|${JSON.stringify(checkedSchedule(opts.checkpoint, (m) => usageError("checkpoint", m)) ?? null)}`;
   let cache = compiled.get(f);
   if (!cache) compiled.set(f, (cache = { modules: new Map(), derivatives: new Map() }));
   let byOut = cache.derivatives.get(request);
@@ -152,13 +182,13 @@ function makeDerivative(
       if (!spec) {
         // The generated text is shared; each derivative function instantiates its own code.
         let body = modules.get(key);
-        if (body === undefined) modules.set(key, (body = derivativeBody({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode, checkpoint: opts.checkpoint })));
-        const entry = compileFunction(["Tape", KERNELS, EXTERNS_NAME, ...CHECK_FUNCTIONS], body)(Tape, kernels, EXTERNS, outError, vectorError, cotangentError);
+        if (body === undefined) modules.set(key, (body = derivativeBody({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode, checkpoint: opts.checkpoint, output: (opts as OutputOptions).output })));
+        const entry = compileFunction(["Tape", KERNELS, EXTERNS_NAME, ...CHECK_FUNCTIONS], body)(Tape, kernels, EXTERNS, outError, vectorError, cotangentError, batchError, outputError);
         spec = { entry, match: matcher(kinds) };
         mine.set(key, spec);
       }
-      if (opts.out !== undefined && !list && kinds[wrt[0]].k === "num" && MODES[mode].out === "wrt") {
-        const what = mode === "hvp" ? "Hessian-vector product" : "gradient";
+      if (opts.out !== undefined && !list && kinds[wrt[0]].k === "num" && (MODES[mode].out === "wrt" || MODES[mode].out === "pair")) {
+        const what = mode === "hvp" ? "Hessian-vector product" : mode === "gradAndHvp" ? "gradient (and H·v)" : "gradient";
         throw usageError("out", `${call}: out is given, but the ${what} with respect to ${paramName(fn, wrt[0])} is a number: there is no buffer to fill (leave out out).`);
       }
       return spec;
@@ -193,7 +223,7 @@ ${scalarJvpOut ? `  const r = ${invoke};\n  if (typeof r[1] === "number") noTang
   // Its own code per derivative, so its call sites stay monomorphic.
   const d = compileFunction(["specialise", "out", "noTangentOut"], body)(specialise, opts.out, noTangentOut);
   // What it is, so that differentiating it composes derivatives (grad(grad(f))).
-  const made: Derived = { f, mode, wrt, list, jacobianMode, functions: opts.functions ?? {} };
+  const made: Derived = { f, mode, wrt, list, jacobianMode, output: (opts as OutputOptions).output, functions: opts.functions ?? {} };
   Object.defineProperty(d, DERIVED, { value: made });
   return d;
 }
@@ -207,6 +237,8 @@ interface Derived {
   wrt: number[];
   list: boolean;
   jacobianMode?: JacobianMode;
+  /** grad's `output` option. */
+  output?: number;
   functions: Record<string, Function>;
 }
 
@@ -238,6 +270,9 @@ function sourceOf(f: Function): SourceFn {
   if (!d) return parsed(f);
   const why = notComposable(d.mode, localName(d.f));
   if (why) throw usageError(`derivative of ${d.mode}`, `${why} ${PAIR_HINT}`);
+  if (d.output !== undefined) {
+    throw usageError(`derivative of ${d.mode} with output`, `${d.mode}(${localName(d.f)}, { output: ${d.output} }) cannot be differentiated again yet: write a function returning entry ${d.output} of the result as a number, and differentiate its ${d.mode}.`);
+  }
   const inner = sourceOf(d.f);
   const local = localName(d.f);
   const params = wrapperParams(inner.node, d.mode, new Set([local, d.mode])).join(", ");

@@ -152,7 +152,7 @@ function siteRequest(project: Project, mod: TsModule, call: CallExpression, mode
     throw refuse(mod.source, span(call), "request", `${mode}() takes the function and an optional options object.`, `e.g. ${mode}(loss, { wrt: "w" }).`);
   }
   const target = siteTarget(project, mod, fnArg as Expression, exportName, callees);
-  const opts = readOptions(mod, optsArg);
+  const opts = readOptions(mod, optsArg, mode);
   const kinds = target.kinds;
   return {
     fn: target.fn,
@@ -162,6 +162,7 @@ function siteRequest(project: Project, mod: TsModule, call: CallExpression, mode
     mode,
     ...(opts.jacobianMode && { jacobianMode: opts.jacobianMode }),
     ...(opts.checkpoint && { checkpoint: opts.checkpoint }),
+    ...(opts.output !== undefined && { output: opts.output }),
   };
 }
 
@@ -191,7 +192,7 @@ function siteTarget(project: Project, mod: TsModule, arg: Expression, exportName
   const inner = siteTarget(project, mod, fnArg as Expression, `${exportName}_inner`, callees);
   const why = notComposable(mode, fnArg.getText());
   if (why) throw refuse(mod.source, span(call), `derivative of ${mode}`, why, PAIR_HINT);
-  const { wrt, wrtIsList } = wrtIndices(readOptions(mod, optsArg).wrt, inner.fn, mod.source, span(optsArg ?? call));
+  const { wrt, wrtIsList } = wrtIndices(readOptions(mod, optsArg, mode).wrt, inner.fn, mod.source, span(optsArg ?? call));
   const extra = MODES[mode].extra > 0 ? [wrtIsList ? undefined : inner.kinds[wrt[0]]] : [];
   if (extra.includes(undefined)) {
     throw refuse(mod.source, span(call), `derivative of ${mode}`, `${mode} with a list of wrt takes its ${mode === "jvp" ? "tangents" : "directions"} as an array, which cannot be an argument of a function gradc differentiates.`, "Give wrt one parameter.");
@@ -243,6 +244,8 @@ interface SiteOptions {
   jacobianMode?: JacobianMode;
   /** Schedule for loops marked `// @checkpoint`. */
   checkpoint?: CheckpointSpec;
+  /** `output` of grad / valueAndGrad: the entry of a typed-array result. */
+  output?: number;
 }
 
 /** `checkpoint: "sqrt" | "binomial" | { snapshots: k }`, written as a literal. */
@@ -263,7 +266,17 @@ function jacobianModeOf(mod: TsModule, init: Node): JacobianMode {
   throw refuse(mod.source, span(init), "jacobian mode", "A jacobian's mode must be \"forward\", \"reverse\" or \"auto\".", "");
 }
 
-function readOptions(mod: TsModule, arg: Node | undefined): SiteOptions {
+/** `output: k`, an integer literal (negative: `-1`). */
+function outputOf(mod: TsModule, init: Node): number {
+  const node = unwrapMorph(init);
+  const negative = Node.isPrefixUnaryExpression(node) && node.getOperatorToken() === SyntaxKind.MinusToken;
+  const literal = negative ? unwrapMorph(node.getOperand()) : node;
+  const value = Node.isNumericLiteral(literal) ? (negative ? -1 : 1) * literal.getLiteralValue() : NaN;
+  if (Number.isInteger(value)) return value;
+  throw refuse(mod.source, span(init), "output option", "output must be an integer literal: the index of the result's entry to differentiate (negative: from the end, -1 the last).", "");
+}
+
+function readOptions(mod: TsModule, arg: Node | undefined, mode: Mode): SiteOptions {
   const opts: SiteOptions = { wrt: undefined, functions: new Map() };
   if (!arg) return opts;
   const obj = unwrapMorph(arg);
@@ -275,6 +288,8 @@ function readOptions(mod: TsModule, arg: Node | undefined): SiteOptions {
     if (name === "wrt" && Node.isPropertyAssignment(prop)) {
       opts.wrt = literalWrt(mod, prop.getInitializerOrThrow());
       opts.wrtNode = span(prop);
+    } else if (name === "output" && Node.isPropertyAssignment(prop) && MODES[mode].options.includes("output")) {
+      opts.output = outputOf(mod, prop.getInitializerOrThrow());
     } else if (name === "mode" && Node.isPropertyAssignment(prop)) {
       opts.jacobianMode = jacobianModeOf(mod, prop.getInitializerOrThrow());
     } else if (name === "checkpoint" && Node.isPropertyAssignment(prop)) {
@@ -283,7 +298,7 @@ function readOptions(mod: TsModule, arg: Node | undefined): SiteOptions {
       opts.functions = functionAliases(mod, prop.getInitializerOrThrow());
     } else {
       throw refuse(mod.source, span(prop), "request option", `Option '${name || prop.getText()}' is not supported in a build-time request.`,
-        name === "out" ? "Pass output buffers as the last argument of the generated function instead." : "The options of a build-time request are wrt, functions, checkpoint and, for jacobian, mode.");
+        name === "out" ? "Pass output buffers as the last argument of the generated function instead." : "The options of a build-time request are wrt, functions, checkpoint, for grad and valueAndGrad output, and for jacobian and batchJacobian mode.");
     }
   }
   return opts;

@@ -20,11 +20,12 @@ export const USAGE = `Usage:
       Print the derivative module generated for <function> (or, with --ir, the compiler's IR).
       --wrt     parameters to differentiate with respect to: names or indices, comma-separated
                 (default: the first parameter; a list gives an array of gradients)
-      --mode    grad or reverse (default), valueAndGrad, jvp or forward, vjp, jacobian, hvp, hessian
+      --mode    grad or reverse (default), valueAndGrad, jvp or forward, vjp, jacobian,
+                batchJacobian, hvp, gradAndHvp, hessian
       --jacobian  how a jacobian is computed: forward, reverse or auto (default)
   gradc build <files or dirs...> [--out-dir DIR] [--runtime SPECIFIER] [--check] [--watch]
-      Find \`export const NAME = grad(fn, { wrt })\` (or valueAndGrad, jvp, vjp, jacobian, hvp,
-      hessian) in modules that import them from "gradc", and write <module>.grad.ts and its
+      Find \`export const NAME = grad(fn, { wrt })\` (or valueAndGrad, jvp, vjp, jacobian,
+      batchJacobian, hvp, gradAndHvp, hessian) in modules that import them from "gradc", and write <module>.grad.ts and its
       .map next to each (or under --out-dir); for a .js/.mjs module (JSDoc-typed),
       <module>.grad.js/.grad.mjs, its .map and declarations <module>.grad.d.ts/.grad.d.mts.
       --runtime module the generated code imports the runtime from (default "gradc/runtime")

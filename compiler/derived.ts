@@ -15,6 +15,7 @@ export function notComposable(mode: Mode, name: string): string | undefined {
   if (mode === "valueAndGrad") return `valueAndGrad(${name}) returns a pair [value, gradient], not a number or a typed array.`;
   if (mode === "jvp") return `jvp(${name}) returns a pair [value, tangent], not a number or a typed array.`;
   if (mode === "vjp") return `vjp(${name}) returns a pair [value, pullback], not a number or a typed array.`;
+  if (mode === "gradAndHvp") return `gradAndHvp(${name}) returns a pair [gradient, H·v], not a number or a typed array.`;
   return undefined;
 }
 

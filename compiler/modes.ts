@@ -3,7 +3,7 @@
 // is shaped like, whether it can be called inside differentiated code (and the IR it
 // inlines there), which core functions its entry calls and how that entry is printed.
 import type { Cores, CoreRef } from "./emit/entries.js";
-import { gradEntry, hessianEntry, hvpEntry, JACOBIAN_WIDTH, jacobianEntry, jvpEntry, vjpEntry } from "./emit/entries.js";
+import { batchJacobianEntry, gradAndHvpEntry, gradEntry, hessianEntry, hvpEntry, JACOBIAN_WIDTH, jacobianEntry, jvpEntry, vjpEntry } from "./emit/entries.js";
 import type { EntryContext } from "./emit/entry.js";
 import { walk, type Func } from "./ir/types.js";
 import { gradientIR, hvpIR, jvpIR, primalIR, vjpIR } from "./pipeline.js";
@@ -19,20 +19,21 @@ export interface ModeRecord {
   extra: number;
   /** Options it takes besides wrt, out, functions and checkpoint. */
   options: string[];
-  /** `out` is shaped like the wrt arguments, like f's result, or is the row-major matrix. */
-  out: "wrt" | "result" | "matrix";
+  /** `out` is shaped like the wrt arguments, like f's result, a pair of wrt-shaped buffers, or is the row-major matrix. */
+  out: "wrt" | "result" | "pair" | "matrix";
   /** The IR inlined where differentiated code calls it (absent: it cannot be called there). */
   nested?: (req: GradRequest) => Func;
   cores(req: GradRequest, core: CoreMaker): Cores;
   entry(cores: Cores, c: EntryContext, name: string): string;
 }
 
-const gradient = (req: GradRequest, core: CoreMaker): Cores => ({ gradient: core("grad", gradientIR(req), req.mode === "valueAndGrad") });
+// With `output`, the value (entry k of f's result) comes back too: undefined says there is no entry k.
+const gradient = (req: GradRequest, core: CoreMaker): Cores => ({ gradient: core("grad", gradientIR(req), req.mode === "valueAndGrad" || req.output !== undefined) });
 const hessianVector = (req: GradRequest, core: CoreMaker): Cores => ({ hvp: core("hvp", hvpIR(req), false) });
 
 export const MODES: Record<Mode, ModeRecord> = {
-  grad: { title: "Gradient", extra: 0, options: [], out: "wrt", nested: gradientIR, cores: gradient, entry: (cores, c, name) => gradEntry(cores.gradient!, c, name) },
-  valueAndGrad: { title: "Value and gradient", extra: 0, options: [], out: "wrt", nested: gradientIR, cores: gradient, entry: (cores, c, name) => gradEntry(cores.gradient!, c, name) },
+  grad: { title: "Gradient", extra: 0, options: ["output"], out: "wrt", nested: gradientIR, cores: gradient, entry: (cores, c, name) => gradEntry(cores.gradient!, c, name) },
+  valueAndGrad: { title: "Value and gradient", extra: 0, options: ["output"], out: "wrt", nested: gradientIR, cores: gradient, entry: (cores, c, name) => gradEntry(cores.gradient!, c, name) },
   jvp: {
     title: "Jacobian-vector product", extra: 1, options: [], out: "result", nested: (req) => jvpIR(req),
     cores: (req, core) => ({ jvp: core("jvp", jvpIR(req), true) }),
@@ -44,8 +45,14 @@ export const MODES: Record<Mode, ModeRecord> = {
     entry: vjpEntry,
   },
   hvp: { title: "Hessian-vector product", extra: 1, options: [], out: "wrt", nested: hvpIR, cores: hessianVector, entry: (cores, c, name) => hvpEntry(cores.hvp!, c, name) },
+  gradAndHvp: {
+    title: "Gradient and Hessian-vector product", extra: 1, options: [], out: "pair", cores: hessianVector,
+    entry: (cores, c, name) => gradAndHvpEntry(cores.hvp!, c, name),
+  },
   hessian: { title: "Hessian", extra: 0, options: [], out: "matrix", cores: hessianVector, entry: (cores, c, name) => hessianEntry(cores.hvp!, c, name) },
   jacobian: { title: "Jacobian", extra: 0, options: ["mode"], out: "matrix", cores: jacobianCores, entry: jacobianEntry },
+  // (...args, count, out?): `count` Jacobians of consecutive items of the array arguments.
+  batchJacobian: { title: "Jacobians of a batch", extra: 1, options: ["mode"], out: "matrix", cores: jacobianCores, entry: batchJacobianEntry },
 };
 
 /** The API functions by name (and `gradc show --mode`). */
@@ -62,7 +69,8 @@ function jacobianCores(req: GradRequest, core: CoreMaker): Cores {
     const width = callsKernels(cores.primal!.func) ? 1 : JACOBIAN_WIDTH;
     cores.jvp = { ...core("jvp", jvpIR(req, width), true), width };
   }
-  if (mode !== "forward") cores.vjp = core("vjp", vjpIR(req), false);
+  // The pullback returns f's value: its length checks the m that `out` gave.
+  if (mode !== "forward") cores.vjp = core("vjp", vjpIR(req, true), true);
   return cores;
 }
 

@@ -1,6 +1,6 @@
 // The pipeline: front-end -> IR -> transforms -> (emit). Each pass is Func -> Func and
 // the IR is verified after each one.
-import type { Ids } from "./ir/builder.js";
+import { Builder, type Ids } from "./ir/builder.js";
 import { printFunc } from "./ir/print.js";
 import { hasDst, varsOf, walk, type Func, type Var } from "./ir/types.js";
 import { verify } from "./ir/verify.js";
@@ -32,7 +32,26 @@ export function idsAfter(f: Func): Ids {
 export function primalIR(req: GradRequest): Func {
   const lowered = verify(lowerFunction(req.fn, req.kinds, req.resolve));
   const normal = verify(normalize(lowered, idsAfter(lowered)), { fresh: true });
-  return verify(cse(normal), { fresh: true });
+  const primal = verify(cse(normal), { fresh: true });
+  return req.output === undefined ? primal : verify(selectOutput(req, primal, idsAfter(primal)));
+}
+
+/**
+ * `f` returning entry `req.output` of its typed-array result (negative: from the end):
+ * a scalar function, whose reverse sweep seeds that entry only.
+ */
+function selectOutput(req: GradRequest, f: Func, ids: Ids): Func {
+  if (f.result.type === "num") {
+    throw refuse(req.fn.source, req.fn.node, "output of a number-valued function",
+      `output: ${req.output} selects an entry of '${req.fn.name}'s result, but it returns a number.`, "Leave out output: the gradient is that of the number.");
+  }
+  const b = new Builder(ids);
+  b.loc = { line: 0, note: `entry ${req.output} of the result` };
+  const k = req.output!;
+  const index = k >= 0 ? b.num(k) : b.op("add", b.len(f.result), b.num(k));
+  const selected = b.newVar(`${f.result.name}_entry`, "num");
+  b.set(selected, b.load(f.result, index));
+  return { ...f, body: [...f.body, ...b.block], result: selected };
 }
 
 /** Flat IR params that stand for the wrt parameters, in wrt order. */
@@ -52,13 +71,13 @@ function finish(f: Func, keepResult: boolean): Func {
 export function gradientIR(req: GradRequest): Func {
   const primal = primalIR(req);
   if (primal.result.type !== "num") throw scalarOnly(req);
-  return finish(reverse(primal, wrtVars(primal, req.wrt), idsAfter(primal), { checkpoint: req.checkpoint }), req.mode === "valueAndGrad");
+  return finish(reverse(primal, wrtVars(primal, req.wrt), idsAfter(primal), { checkpoint: req.checkpoint }), req.mode === "valueAndGrad" || req.output !== undefined);
 }
 
 /** Vector-Jacobian-product IR: gradients weighted by a cotangent parameter. */
-export function vjpIR(req: GradRequest): Func {
+export function vjpIR(req: GradRequest, keepResult = false): Func {
   const primal = primalIR(req);
-  return finish(reverse(primal, wrtVars(primal, req.wrt), idsAfter(primal), { cotangent: true, checkpoint: req.checkpoint }), false);
+  return finish(reverse(primal, wrtVars(primal, req.wrt), idsAfter(primal), { cotangent: true, checkpoint: req.checkpoint }), keepResult);
 }
 
 /** Jacobian-vector-product IR: value and `width` tangents of the request's function. */
@@ -88,8 +107,8 @@ export function showIR(req: GradRequest): string {
       case "grad": case "valueAndGrad": return gradientIR(req);
       case "jvp": return jvpIR(req);
       case "vjp": return vjpIR(req);
-      case "hvp": case "hessian": return hvpIR(req);
-      case "jacobian": return req.jacobianMode === "reverse" ? vjpIR(req) : jvpIR(req);
+      case "hvp": case "gradAndHvp": case "hessian": return hvpIR(req);
+      case "jacobian": case "batchJacobian": return req.jacobianMode === "reverse" ? vjpIR(req) : jvpIR(req);
     }
   };
   return `${printFunc(primalIR(req))}\n${printFunc(derivative())}`;

@@ -2,7 +2,7 @@
 import type { Kind } from "./kinds.js";
 import type { ResolveFn, SourceFn } from "./parse/source.js";
 
-export type Mode = "grad" | "valueAndGrad" | "jvp" | "vjp" | "hvp" | "hessian" | "jacobian";
+export type Mode = "grad" | "valueAndGrad" | "jvp" | "vjp" | "hvp" | "gradAndHvp" | "hessian" | "jacobian" | "batchJacobian";
 
 /** How a Jacobian is computed: forward (vector mode), reverse (one pullback per output), or picked per call. */
 export type JacobianMode = "forward" | "reverse" | "auto";
@@ -26,8 +26,13 @@ export interface GradRequest {
   /** True when `wrt` was given as an array: results are then an array of gradients. */
   wrtIsList: boolean;
   mode: Mode;
-  /** For mode "jacobian". */
+  /** For modes "jacobian" and "batchJacobian". */
   jacobianMode?: JacobianMode;
+  /**
+   * For grad and valueAndGrad of a vector-valued function: the entry of its result
+   * differentiated (negative counts from the end, -1 the last).
+   */
+  output?: number;
   /** Schedule for loops marked `// @checkpoint` (absent: they are recorded as usual). */
   checkpoint?: CheckpointSpec;
 }

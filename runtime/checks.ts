@@ -32,6 +32,11 @@ export function outError(spec: EntrySpec, args: unknown[], out: unknown, rows?: 
       : `the Jacobian is ${rows}×${n} = ${rows! * n}`;
     throw usageError("out", `${call}: ${out instanceof Float64Array ? `out has ${out.length} entries, ${what}` : `out is ${describeValue(out)}, ${what}, a Float64Array`}.`);
   }
+  if (mode === "gradAndHvp") {
+    if (!Array.isArray(out) || out.length !== 2) throw usageError("out", `${call}: out is ${describeValue(out)}; it must be a pair [gradient, H·v] of buffers, each shaped like the gradient.`);
+    const why = mismatch(spec, out[0], args, "out[0]", (w) => `the gradient of ${spec.params[w]}`) ?? explainShaped(spec, out[1], args, "out[1]", (w) => `H·v of ${spec.params[w]}`, true);
+    throw usageError("out", `${call}: ${why}.`);
+  }
   if (mode === "jvp") {
     throw usageError("out", `${call}: out is ${describeValue(out)}, but the tangent of the result is ${describeValue(tangent)}; out must be a Float64Array or Float32Array of that length.`);
   }
@@ -64,8 +69,34 @@ function flatSize(spec: EntrySpec, args: unknown[]): number {
   return spec.wrt.reduce((s, w) => s + size(args[w]), 0);
 }
 
+/** grad/valueAndGrad with `output: k`: f's result has no entry k. */
+export function outputError(spec: EntrySpec, output: number): never {
+  throw usageError("output", `${spec.call}: output is ${output}, but f's result has no entry ${output} for these arguments (negative indices count from the end).`);
+}
+
+/**
+ * A batch Jacobian's count does not divide its array arguments, or its `out` (given) is
+ * not a Float64Array of count·m·n entries (`rows`: m).
+ */
+export function batchError(spec: EntrySpec, args: unknown[], count: unknown, out?: unknown, rows?: number): never {
+  const arrays = spec.params.map((name, i) => [name, args[i]] as const).filter(([, a]) => ArrayBuffer.isView(a)) as [string, ArrayLike<number>][];
+  if (!(Number.isInteger(count) && (count as number) >= 0) || arrays.some(([, a]) => (count === 0 ? a.length !== 0 : a.length % (count as number) !== 0))) {
+    const lengths = arrays.map(([name, a]) => `${name} has ${a.length}`).join(", ");
+    throw usageError("count", `${spec.call}: count is ${typeof count === "number" ? count : describeValue(count)}; it must be the number of items, an integer >= 0 dividing the length of every array argument (each holds count items of equal length, one after another${lengths ? `: ${lengths}` : ""}).`);
+  }
+  const c = count as number;
+  const n = spec.wrt.reduce((s, w) => s + (ArrayBuffer.isView(args[w]) ? (args[w] as Float64Array).length / c : 1), 0);
+  const what = `the ${c} Jacobians are ${c}×${rows}×${n} = ${c * rows! * n}`;
+  throw usageError("out", `${spec.call}: ${out instanceof Float64Array ? `out has ${out.length} entries, ${what}` : `out is ${describeValue(out)}, ${what}, a Float64Array`}.`);
+}
+
 /** The first mismatch of a value shaped like the wrt arguments (one per wrt with a list), in words. */
 function explainShaped(spec: EntrySpec, v: unknown, args: unknown[], what: string, subject: (w: number) => string, exact: boolean): string {
+  return mismatch(spec, v, args, what, subject, exact) ?? `${what} does not match`;
+}
+
+/** As explainShaped; undefined when `v` fits. */
+function mismatch(spec: EntrySpec, v: unknown, args: unknown[], what: string, subject: (w: number) => string, exact = true): string | undefined {
   const { wrt } = spec;
   if (spec.list) {
     if (!Array.isArray(v) || v.length !== wrt.length) {
@@ -76,8 +107,9 @@ function explainShaped(spec: EntrySpec, v: unknown, args: unknown[], what: strin
       const e = explain(spec.shapes[j], v[j], args[wrt[j]], `${what}[${j}]`, subject(wrt[j]), exact);
       if (e) return e;
     }
+    return undefined;
   }
-  return explain(spec.shapes[0], v, args[wrt[0]], what, subject(wrt[0]), exact) ?? `${what} does not match`;
+  return explain(spec.shapes[0], v, args[wrt[0]], what, subject(wrt[0]), exact);
 }
 
 /** Why `v` is not shaped like `arg` (of shape `shape`); exact: the same float type too (out buffers). */

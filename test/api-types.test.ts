@@ -3,7 +3,7 @@
 // typecheck), so the @ts-expect-error lines are checks too. At run time the same
 // calls are compared with central differences.
 import { describe, expect, expectTypeOf, test } from "vitest";
-import { grad, gradCheck, hessian, hvp, jacobian, jvp, valueAndGrad, vjp } from "../index.js";
+import { batchJacobian, grad, gradAndHvp, gradCheck, hessian, hvp, jacobian, jvp, valueAndGrad, vjp } from "../index.js";
 import { maxRelError, numericGradient } from "../runtime/numeric.js";
 
 type Layer = { w: Float64Array; b: number };
@@ -60,6 +60,15 @@ describe("types", () => {
     expectTypeOf(gradCheck(loss, args(), { wrt: 1 }).maxError).toEqualTypeOf<number>();
   });
 
+  test("batchJacobian, gradAndHvp, grad with output", () => {
+    expectTypeOf(batchJacobian(spread, { wrt: [0, 1], mode: "reverse" })).toEqualTypeOf<(x: Float64Array, t: number, count: number) => Float64Array>();
+    expectTypeOf(gradAndHvp(loss, { wrt: 1 })).parameters.toEqualTypeOf<[Layer, Float64Array, number, Int32Array, v: Float64Array]>();
+    expectTypeOf(gradAndHvp(loss, { wrt: [1, 2] })).returns.toEqualTypeOf<[[Float64Array, number], [Float64Array, number]]>();
+    expectTypeOf(grad(spread, { wrt: 1, output: -1 })).returns.toEqualTypeOf<number>();
+    expectTypeOf(grad(spread, { output: 0 })).toEqualTypeOf<(x: Float64Array, t: number) => Float64Array>();
+    expectTypeOf(valueAndGrad(spread, { wrt: [0, 1], output: 1 })).returns.toEqualTypeOf<[number, [Float64Array, number]]>();
+  });
+
   test("wrong calls do not compile", () => {
     const wrong = () => {
       // @ts-expect-error a missing argument
@@ -80,6 +89,12 @@ describe("types", () => {
       grad(spread);
       // @ts-expect-error gradCheck with too few arguments
       gradCheck(loss, [p(), x]);
+      // @ts-expect-error batchJacobian without its count
+      batchJacobian(spread)(x, 0.7);
+      // @ts-expect-error gradAndHvp without its direction
+      gradAndHvp(loss, { wrt: 1 })(p(), x, 0.7, labels);
+      // @ts-expect-error output is for grad and valueAndGrad
+      jvp(spread, { output: 0 });
     };
     expectTypeOf(wrong).toBeFunction();
   });
@@ -124,6 +139,18 @@ describe("the typed functions compute the derivatives", () => {
     const J = jacobian(spread)(x, 0.7);
     const columns = [0, 1, 2].map((j) => along((a) => spread(a, 0.7), x, Float64Array.from([0, 1, 2], (i) => (i === j ? 1 : 0))) as Float64Array);
     expect(maxRelError(J, Float64Array.from([0, 1].flatMap((r) => columns.map((c) => c[r]))))).toBeLessThan(1e-5);
+  });
+
+  test("batchJacobian, gradAndHvp, grad with output", () => {
+    const xs = Float64Array.of(...x, ...t);
+    const B = batchJacobian(spread)(xs, 0.7, 2);
+    expect(maxRelError(B, Float64Array.of(...jacobian(spread)(x, 0.7), ...jacobian(spread)(t, 0.7)))).toBeLessThan(1e-12);
+    const [g, hv] = gradAndHvp(loss, { wrt: 1 })(p(), x, 0.7, labels, t);
+    expect(maxRelError(g, numericGradient(loss, args(), 1))).toBeLessThan(1e-5);
+    const gradX = (a: Float64Array) => grad(loss, { wrt: 1 })(p(), a, 0.7, labels);
+    expect(maxRelError(hv, along(gradX, x, t))).toBeLessThan(1e-5);
+    const last = (a: Float64Array, s: number) => spread(a, s)[1];
+    expect(maxRelError(grad(spread, { wrt: 0, output: -1 })(x, 0.7), numericGradient(last, [x, 0.7], 0))).toBeLessThan(1e-5);
   });
 
   test("hvp, hessian", () => {

@@ -8,7 +8,7 @@ import { parameterNames } from "../request-options.js";
 import { locals, type EntryContext } from "./entry.js";
 
 /** Runtime functions the checks call: imported by build modules, passed in at run time. */
-export const CHECK_FUNCTIONS = ["outError", "vectorError", "cotangentError"];
+export const CHECK_FUNCTIONS = ["outError", "vectorError", "cotangentError", "batchError", "outputError"];
 
 const used = new WeakMap<EntryContext, Set<string>>();
 
@@ -88,4 +88,41 @@ export function checkCotangent(c: EntryContext, entry: string, numberValued: boo
   const { cotangent, value } = locals(c);
   const ok = numberValued ? `typeof ${cotangent} === "number"` : `(ArrayBuffer.isView(${cotangent}) || Array.isArray(${cotangent})) && ${cotangent}.length === ${value}.length`;
   return `  if (!(${ok})) ${callCheck(c, "cotangentError", `${spec(c, entry)}, ${cotangent}, ${value}`)};`;
+}
+
+/** gradAndHvp's out: a pair [gradient, H·v] of buffers each shaped like the gradient. */
+export function checkPairOut(c: EntryContext, entry: string): string {
+  const { out } = locals(c);
+  const fits = `Array.isArray(${out}) && ${out}.length === 2 && ${fitsWrt(c, `${out}[0]`, true)} && ${fitsWrt(c, `${out}[1]`, true)}`;
+  return `  if (${out} !== undefined && !(${fits})) ${callCheck(c, "outError", `${spec(c, entry)}, ${argList(c)}, ${out}`)};`;
+}
+
+/**
+ * A Jacobian's m came from `out`'s length: `if (f's value has another length) throw`
+ * (`count`: a batch entry's count of items).
+ */
+export function checkRows(c: EntryContext, entry: string, value: string, count?: string): (first: string) => string {
+  const { out, m } = locals(c);
+  const error = count === undefined ? callCheck(c, "outError", `${spec(c, entry)}, ${argList(c)}, ${out}, ${value}.length`)
+    : callCheck(c, "batchError", `${spec(c, entry)}, ${argList(c)}, ${count}, ${out}, ${value}.length`);
+  return (first) => `if (${first} && ${value}.length !== ${m}) ${error};`;
+}
+
+/** A batch entry's count: an integer >= 0 that divides the length of every array argument `arrays`. */
+export function checkBatch(c: EntryContext, entry: string, arrays: string[]): string {
+  const { count } = locals(c);
+  const divides = arrays.map((a) => `${a}.length % ${count} === 0`);
+  const ok = [`Number.isInteger(${count})`, `${count} > 0`, ...divides].join(" && ");
+  return `  if (!(${ok} || ${count} === 0${arrays.map((a) => ` && ${a}.length === 0`).join("")})) ${callCheck(c, "batchError", `${spec(c, entry)}, ${argList(c)}, ${count}`)};`;
+}
+
+/** A batch entry's out: a Float64Array of `size` entries (`rows`: m of each Jacobian). */
+export function checkBatchOut(c: EntryContext, entry: string, size: string, rows: string): string {
+  const { out, count } = locals(c);
+  return `  if (${out} !== undefined && !(${out} instanceof Float64Array && ${out}.length === ${size})) ${callCheck(c, "batchError", `${spec(c, entry)}, ${argList(c)}, ${count}, ${out}, ${rows}`)};`;
+}
+
+/** grad with `output: k`: `if (f's result had no entry k) throw` (the selected entry read undefined). */
+export function checkOutput(c: EntryContext, entry: string, value: string): string {
+  return `  if (${value} === undefined) ${callCheck(c, "outputError", `${spec(c, entry)}, ${c.req.output}`)};`;
 }

@@ -1,8 +1,9 @@
 // Entries per derivative: the code of the exported function for each request mode.
 import { isArrayType, type Func, type Var } from "../ir/types.js";
-import { kindAt } from "../kinds.js";
+import { refuse } from "../errors.js";
+import { arrayClass, kindAt, type Kind } from "../kinds.js";
 import type { GradRequest } from "../request.js";
-import { checkCotangent, checkMatrixOut, checkShapedOut, checkTangentOut, checkVector } from "./checks.js";
+import { checkBatch, checkBatchOut, checkCotangent, checkMatrixOut, checkOutput, checkPairOut, checkRows, checkShapedOut, checkTangentOut, checkVector } from "./checks.js";
 import { access, asCoreArray, hasDefault, locals, Outputs, sameVar, Shaped, shapedType, signature, type EntryContext } from "./entry.js";
 
 /** Directions a forward-mode Jacobian propagates per sweep. */
@@ -31,8 +32,9 @@ function flatWrt(core: Func, req: GradRequest): Var[] {
   return req.wrt.flatMap((w) => core.params.filter((p) => p.param === w));
 }
 
+/** Argument `p` as the core is called with it: the user's, or a batch entry's item buffer. */
 function primalArg(c: EntryContext, p: Var): string {
-  const text = access(c.args[p.param!], p);
+  const text = access((c.itemArgs ?? c.args)[p.param!], p);
   const kind = kindAt(c.req.kinds[p.param!], p.path);
   // Integer arrays are data: the core reads them as it reads a Float64Array.
   if (c.ts && kind.k === "int") return `(${text} as unknown as Float64Array)`;
@@ -109,7 +111,9 @@ export function gradEntry(core: CoreRef, c: EntryContext, name: string): string 
   const { out, value } = locals(c);
   const vg = req.mode === "valueAndGrad";
   const lines: string[] = takesOut(req) ? [checkShapedOut(c, name)] : [];
-  const results = gradientLines(core, c, lines, vg ? value : undefined, () => undefined);
+  const selected = req.output !== undefined;
+  const results = gradientLines(core, c, lines, vg || selected ? value : undefined, () => undefined);
+  if (selected) lines.splice(lines.findIndex((l) => l.startsWith(`  const ${value} =`)) + 1, 0, checkOutput(c, name, value));
   returnShaped(c, lines, results, vg ? value : undefined, `${name}_pair`);
   const outType = shapedType(req);
   const extra: [string, string][] = takesOut(req) ? [[`${out}?`, `: ${outType}`]] : [];
@@ -160,10 +164,11 @@ export function jvpEntry(core: CoreRef, c: EntryContext, name: string): string {
   return fn(name, signature(c, extra), `[${valueType}, ${valueType}]`, lines, c);
 }
 
-/** Lines running the HVP core for vector `v`; returns the shaped Hv results. */
-function hvpLines(core: CoreRef, c: EntryContext, lines: string[], v: string, given: (j: number) => string | undefined): string[] {
+/** Lines running the HVP core for vector `v`; returns the shaped gradient and Hv results. */
+function hvpLines(core: CoreRef, c: EntryContext, lines: string[], v: string, given: (j: number) => string | undefined,
+  gradGiven?: (j: number) => string | undefined): { grad: string[]; hv: string[] } {
   const { req } = c;
-  const grad = new Shaped(c, "grad", () => undefined, lines);
+  const grad = new Shaped(c, "grad", gradGiven ?? (() => undefined), lines);
   const hv = new Shaped(c, "hvp", given, lines);
   lines.push(`  ${call(core, c, (p) => {
     if (p.adjointOf) return grad.slot(p.adjointOf);
@@ -173,7 +178,12 @@ function hvpLines(core: CoreRef, c: EntryContext, lines: string[], v: string, gi
   })};`);
   const outs = new Outputs(core.func, core.scalars, core.refs);
   const gradOf = (w: Var) => (core.func.outputs ?? []).find((o) => sameVar(o.adjointOf, w));
-  return hv.finish((w) => { const g = gradOf(w); return g && outs.tangentOf(g); }, flatWrt(core.func, req), lines);
+  const flat = flatWrt(core.func, req);
+  // The gradient only when it is returned (gradAndHvp).
+  return {
+    grad: gradGiven ? grad.finish((w) => outs.adjointOf(w), flat, lines) : [],
+    hv: hv.finish((w) => { const g = gradOf(w); return g && outs.tangentOf(g); }, flat, lines),
+  };
 }
 
 export function hvpEntry(core: CoreRef, c: EntryContext, name: string): string {
@@ -181,12 +191,39 @@ export function hvpEntry(core: CoreRef, c: EntryContext, name: string): string {
   const { out, v } = locals(c);
   const lines: string[] = [checkVector(c, name, v)];
   if (takesOut(req)) lines.push(checkShapedOut(c, name));
-  const results = hvpLines(core, c, lines, v, (j) => (takesOut(req) ? (req.wrtIsList ? `${out}?.[${j}]` : out) : undefined));
-  returnShaped(c, lines, results, undefined, "");
+  const { hv } = hvpLines(core, c, lines, v, (j) => (takesOut(req) ? (req.wrtIsList ? `${out}?.[${j}]` : out) : undefined));
+  returnShaped(c, lines, hv, undefined, "");
   const type = shapedType(req);
   const extra: [string, string][] = [[v, `: ${type}`]];
   if (takesOut(req)) extra.push([`${out}?`, `: ${type}`]);
   return fn(name, signature(c, extra), type, lines, c);
+}
+
+/**
+ * `[gradient, H·v]` from one forward-over-reverse sweep; with `out` (a pair of buffers
+ * shaped like the gradient) they are filled and `out` itself is returned.
+ */
+export function gradAndHvpEntry(core: CoreRef, c: EntryContext, name: string): string {
+  const { req } = c;
+  const { out, v } = locals(c);
+  const lines: string[] = [checkVector(c, name, v)];
+  if (takesOut(req)) lines.push(checkPairOut(c, name));
+  const part = (half: number) => (j: number) => (takesOut(req) ? (req.wrtIsList ? `${out}?.[${half}][${j}]` : `${out}?.[${half}]`) : undefined);
+  const { grad, hv } = hvpLines(core, c, lines, v, part(1), part(0));
+  const fresh = (results: string[]) => (req.wrtIsList ? `[${results.join(", ")}]` : results[0]);
+  if (!takesOut(req)) {
+    lines.push(`  return [${fresh(grad)}, ${fresh(hv)}];`);
+  } else {
+    lines.push(`  if (${out} === undefined) return [${fresh(grad)}, ${fresh(hv)}];`);
+    if (req.wrtIsList) {
+      req.wrt.forEach((w, j) => { if (req.kinds[w].k === "num") lines.push(`  ${out}[0][${j}] = ${grad[j]};`, `  ${out}[1][${j}] = ${hv[j]};`); });
+    }
+    lines.push(`  return ${out};`);
+  }
+  const type = shapedType(req);
+  const extra: [string, string][] = [[v, `: ${type}`]];
+  if (takesOut(req)) extra.push([`${out}?`, `: [${type}, ${type}]`]);
+  return fn(name, signature(c, extra), `[${type}, ${type}]`, lines, c);
 }
 
 /** `const n = ...` counting the scalar inputs of the wrt arguments; returns per-var size expressions. */
@@ -209,7 +246,7 @@ export function hessianEntry(core: CoreRef, c: EntryContext, name: string): stri
   const vType = c.ts ? `: ${shapedType(req)}` : "";
   lines.push(req.wrtIsList ? `  const ${v}${vType} = [${entries.join(", ")}];` : `  ${entries[0] === "0" ? "let" : "const"} ${v} = ${entries[0]};`);
   const body: string[] = [];
-  const hv = hvpLines(core, c, body, v, () => undefined);
+  const { hv } = hvpLines(core, c, body, v, () => undefined);
   lines.push(`  let ${row} = 0;`);
   flat.forEach((w, i) => {
     const slot = setDirection(c, dir, w);
@@ -245,29 +282,116 @@ function copyRow(c: EntryContext, flat: Var[], sizes: string[], hv: string[]): s
   return lines;
 }
 
-export function jacobianEntry(cores: Cores, c: EntryContext, name: string): string {
-  const { out, value, n, m, J } = locals(c);
-  const lines: string[] = [];
+/**
+ * A module-level buffer reused across calls while its length stays `size` (a new one
+ * when it changes): `const local = …`. Seeds and cotangents are zero between sweeps;
+ * `zero` clears them once per call in case an earlier call threw mid-sweep.
+ */
+function reusedBuffer(c: EntryContext, entry: string, local: string, cls: string, size: string, zero = false): string[] {
+  const line = `  const ${local} = ${reused(c, entry, local, cls, size)};`;
+  return zero ? [line, `  ${local}.fill(0);`] : [line];
+}
+
+/** The expression of a reused buffer (declaring its module-level holder). */
+function reused(c: EntryContext, entry: string, local: string, cls: string, size: string): string {
+  const held = c.names.claim(`${entry}_${local}`);
+  c.state.push(`let ${held}${c.ts ? `: ${cls} | undefined` : ""};`);
+  return `${held} !== undefined && ${held}.length === ${size} ? ${held} : (${held} = new ${cls}(${size}))`;
+}
+
+/** Setup lines (before any sweep) and the lines computing one Jacobian into J at offset `base`. */
+interface JacobianLines { setup: string[]; sweeps: string[] }
+
+/**
+ * `const m = …`: 1 for a number-valued f; else out's length over n when out is given
+ * (checked against f's value at the first sweep), or the length of f's value.
+ */
+function jacobianRows(cores: Cores, c: EntryContext, lines: string[], perItem: string): boolean {
+  const { out, m, n } = locals(c);
   const primal = cores.primal!;
-  lines.push(`  const ${value} = ${call(primal, c, () => undefined)};`);
-  lines.push(`  const ${m} = ${primal.func.result.type === "num" ? "1" : `${value}.length`};`);
-  const flat = flatWrt(primal.func, c.req);
-  const sizes = flatSizes(c, flat, lines);
-  lines.push(checkMatrixOut(c, name, `${m} * ${n}`, m), `  const ${J} = ${out} ?? new Float64Array(${m} * ${n});`);
+  if (primal.func.result.type === "num") {
+    lines.push(`  const ${m} = 1;`);
+    return false;
+  }
+  const value = call(primal, c, () => undefined);
+  lines.push(`  const ${m} = ${out} !== undefined && ${out}.length > 0 && ${n} > 0 ? ${out}.length / ${perItem} : ${value}.length;`);
+  return true;
+}
+
+/** The sweeps of the request's jacobianMode (auto: forward when n <= m). */
+function jacobianLines(cores: Cores, c: EntryContext, name: string, flat: Var[], sizes: string[], check: ((first: string) => string) | false, base: string): JacobianLines {
+  const { n, m } = locals(c);
   const mode = c.req.jacobianMode ?? "auto";
-  const fwd = cores.jvp ? jacobianForward(cores.jvp, c, flat, sizes) : [];
-  const rev = cores.vjp ? jacobianReverse(cores.vjp, c, flat, sizes) : [];
-  if (mode === "auto") lines.push(`  if (${n} <= ${m}) {`, ...fwd.map((l) => `  ${l}`), "  } else {", ...rev.map((l) => `  ${l}`), "  }");
-  else lines.push(...(mode === "forward" ? fwd : rev));
-  lines.push(`  return ${J};`);
+  const fwd = cores.jvp ? jacobianForward(cores.jvp, c, name, flat, sizes, check, base) : { setup: [], sweeps: [] };
+  const rev = cores.vjp ? jacobianReverse(cores.vjp, c, name, flat, sizes, check, base) : { setup: [], sweeps: [] };
+  if (mode !== "auto") return mode === "forward" ? fwd : rev;
+  const indent = (l: string) => `  ${l}`;
+  return { setup: [...fwd.setup, ...rev.setup], sweeps: [`  if (${n} <= ${m}) {`, ...fwd.sweeps.map(indent), "  } else {", ...rev.sweeps.map(indent), "  }"] };
+}
+
+export function jacobianEntry(cores: Cores, c: EntryContext, name: string): string {
+  const { out, n, m, J } = locals(c);
+  const lines: string[] = [];
+  const flat = flatWrt(cores.primal!.func, c.req);
+  const sizes = flatSizes(c, flat, lines);
+  const fromOut = jacobianRows(cores, c, lines, n);
+  lines.push(checkMatrixOut(c, name, `${m} * ${n}`, m), `  const ${J} = ${out} ?? new Float64Array(${m} * ${n});`);
+  const { setup, sweeps } = jacobianLines(cores, c, name, flat, sizes, fromOut && checkRows(c, name, locals(c).value), "");
+  lines.push(...setup, ...sweeps, `  return ${J};`);
   return fn(name, signature(c, [[`${out}?`, ": Float64Array"]]), "Float64Array", lines, c);
 }
 
+/**
+ * `count` Jacobians in one call: every typed-array argument holds `count` items of equal
+ * length one after another (numbers and booleans are the same for every item); item b's
+ * m×n Jacobian is block b of out (count·m·n entries, row-major blocks).
+ */
+export function batchJacobianEntry(cores: Cores, c: EntryContext, name: string): string {
+  const { req } = c;
+  const { out, n, m, J, count, b, base, k, copyItem } = locals(c);
+  const other = req.kinds.findIndex((kind) => kind.k === "obj" || kind.k === "plain");
+  if (other >= 0) {
+    const what = req.kinds[other].k === "obj" ? "an object or a list" : "a plain array";
+    throw refuse(req.fn.source, req.fn.node.params[other], `batchJacobian of ${what}`,
+      `batchJacobian takes numbers, booleans and typed arrays; argument '${c.args[other]}' of ${req.fn.name} is ${what}.`, "Pass its items as typed arrays of their own.");
+  }
+  const arrays = req.kinds.map((kind, i) => (kind.k === "arr" || kind.k === "int" ? i : -1)).filter((i) => i >= 0);
+  const lines: string[] = [checkBatch(c, name, arrays.map((i) => c.args[i]))];
+  lines.push(`  if (${count} === 0) {`, `  ${checkBatchOut(c, name, "0", "0")}`, `    return ${out} ?? new Float64Array(0);`, "  }");
+  const items = [...c.args];
+  const copies: string[] = [];
+  for (const i of arrays) {
+    const arg = c.args[i];
+    items[i] = c.names.claim(`${arg}_item`);
+    const size = c.names.claim(`${arg}_size`);
+    lines.push(`  const ${size} = ${arg}.length / ${count};`);
+    lines.push(...reusedBuffer(c, name, items[i], arrayClass(req.kinds[i] as Kind & { k: "arr" | "int" }), size));
+    copies.push(`    for (let ${k} = 0; ${k} < ${size}; ${k}++) ${items[i]}[${k}] = ${arg}[${b} * ${size} + ${k}];`);
+  }
+  c.itemArgs = items;
+  // The items of b into the item buffers.
+  const typedB = c.ts ? `${b}: number` : b;
+  lines.push(`  function ${copyItem}(${typedB})${c.ts ? ": void" : ""} {`, ...copies, "  }");
+  const flat = flatWrt(cores.primal!.func, req);
+  const sizes = flatSizes(c, flat, lines);
+  lines.push(`  ${copyItem}(0);`);
+  const fromOut = jacobianRows(cores, c, lines, `(${count} * ${n})`);
+  lines.push(checkBatchOut(c, name, `${count} * ${m} * ${n}`, m), `  const ${J} = ${out} ?? new Float64Array(${count} * ${m} * ${n});`);
+  const { setup, sweeps } = jacobianLines(cores, c, name, flat, sizes, fromOut && checkRows(c, name, locals(c).value, count), base);
+  lines.push(...setup, `  for (let ${b} = 0; ${b} < ${count}; ${b}++) {`, `    if (${b} > 0) ${copyItem}(${b});`, `    const ${base} = ${b} * ${m} * ${n};`);
+  lines.push(...sweeps.map((l) => `  ${l}`), "  }", `  return ${J};`);
+  return fn(name, signature(c, [[count, ": number"], [`${out}?`, ": Float64Array"]]), "Float64Array", lines, c);
+}
+
+/** `base + i` (just `i` without a base). */
+const offset = (base: string, i: string) => (base ? `${base} + ${i}` : i);
+
 /** Forward Jacobian: `width` columns per sweep of the vector-mode JVP core. */
-function jacobianForward(core: CoreRef, c: EntryContext, flat: Var[], sizes: string[]): string[] {
+function jacobianForward(core: CoreRef, c: EntryContext, name: string, flat: Var[], sizes: string[], check: ((first: string) => string) | false, base: string): JacobianLines {
   const f = core.func;
-  const { n, m, J, col, k, r, dots, seedAt, index, direction, amount } = locals(c);
+  const { n, m, J, col, k, r, dots, seedAt, index, direction, amount, value } = locals(c);
   const width = core.width ?? 1;
+  const setup: string[] = [];
   const lines: string[] = [];
   // Seeds: one interleaved tangent array per array input, `width` numbers per scalar input.
   const seeds = new Map<string, string>();
@@ -275,7 +399,7 @@ function jacobianForward(core: CoreRef, c: EntryContext, flat: Var[], sizes: str
   flat.forEach((w, i) => {
     const s = c.names.claim(`${w.name}_seed`);
     seeds.set(key(w), s);
-    lines.push(`  const ${s} = new Float64Array(${isArrayType(w.type) ? `${sizes[i]} * ${width}` : width});`);
+    setup.push(...reusedBuffer(c, name, s, "Float64Array", isArrayType(w.type) ? `${sizes[i]} * ${width}` : `${width}`, true));
   });
   const args = (p: Var): string | undefined => {
     if (!p.tangentOf) return undefined;
@@ -287,14 +411,16 @@ function jacobianForward(core: CoreRef, c: EntryContext, flat: Var[], sizes: str
   const scalarResult = f.result.type === "num";
   const seedEach = (amount: string) => `    for (let ${k} = 0; ${k} < ${width} && ${col} + ${k} < ${n}; ${k}++) ${seedAt}(${col} + ${k}, ${k}, ${amount});`;
   lines.push(`  for (let ${col} = 0; ${col} < ${n}; ${col} += ${width}) {`, seedEach("1"));
-  lines.push(`    ${call(core, c, args)};`);
+  // The seeds are back to zero before anything can throw.
+  lines.push(check ? `    const ${value} = ${call(core, c, args)};` : `    ${call(core, c, args)};`, seedEach("0"));
+  if (check) lines.push(`    ${check(`${col} === 0`)}`);
   if (scalarResult) {
-    for (let d = 0; d < width; d++) lines.push(`    if (${col} + ${d} < ${n}) ${J}[${col} + ${d}] = ${outs.tangentOf(f.result, d)};`);
+    for (let d = 0; d < width; d++) lines.push(`    if (${col} + ${d} < ${n}) ${J}[${offset(base, `${col} + ${d}`)}] = ${outs.tangentOf(f.result, d)};`);
   } else {
     lines.push(`    const ${dots} = ${outs.tangentOf(f.result)};`);
-    lines.push(`    for (let ${r} = 0; ${r} < ${m}; ${r}++) for (let ${k} = 0; ${k} < ${width} && ${col} + ${k} < ${n}; ${k}++) ${J}[${r} * ${n} + ${col} + ${k}] = ${dots}[${r} * ${width} + ${k}];`);
+    lines.push(`    for (let ${r} = 0; ${r} < ${m}; ${r}++) for (let ${k} = 0; ${k} < ${width} && ${col} + ${k} < ${n}; ${k}++) ${J}[${offset(base, `${r} * ${n} + ${col} + ${k}`)}] = ${dots}[${r} * ${width} + ${k}];`);
   }
-  lines.push(seedEach("0"), "  }");
+  lines.push("  }");
   // seedAt(index, direction, amount): direction `direction` gets `amount` at flat input `index`.
   const cases = flat.map((w, i) => {
     const s = seeds.get(key(w))!;
@@ -302,28 +428,36 @@ function jacobianForward(core: CoreRef, c: EntryContext, flat: Var[], sizes: str
     return `    if (${index} < ${sizes[i]}) { ${set}; return; }\n    ${index} -= ${sizes[i]};`;
   });
   const typed = [index, direction, amount].map((p) => (c.ts ? `${p}: number` : p)).join(", ");
-  return [`  function ${seedAt}(${typed}) {\n${cases.join("\n")}\n  }`, ...lines];
+  return { setup: [...setup, `  function ${seedAt}(${typed}) {\n${cases.join("\n")}\n  }`], sweeps: lines };
 }
 
 /** Reverse Jacobian: one pullback per output, each filling a row. */
-function jacobianReverse(core: CoreRef, c: EntryContext, flat: Var[], sizes: string[]): string[] {
+function jacobianReverse(core: CoreRef, c: EntryContext, name: string, flat: Var[], sizes: string[], check: ((first: string) => string) | false, base: string): JacobianLines {
   const f = core.func;
-  const { n, m, J, r, col, k, cotangent } = locals(c);
+  const { req } = c;
+  const { n, m, J, r, col, k, cotangent, value } = locals(c);
+  const setup: string[] = [];
   const lines: string[] = [];
   const scalarResult = f.result.type === "num";
-  const grad = new Shaped(c, "row", () => undefined, lines);
-  if (!scalarResult) lines.push(`  const ${cotangent} = new ${f.result.type === "f32[]" ? "Float32Array" : "Float64Array"}(${m});`);
+  // Rows of typed-array wrt arguments reuse module-level buffers (the pullback clears them).
+  const grad = new Shaped(c, "row", () => undefined, setup, (j, holder) => {
+    const kind = req.kinds[req.wrt[j]];
+    return kind.k === "arr" ? reused(c, name, holder, arrayClass(kind), `${(c.itemArgs ?? c.args)[req.wrt[j]]}.length`) : undefined;
+  });
+  if (!scalarResult) setup.push(...reusedBuffer(c, name, cotangent, f.result.type === "f32[]" ? "Float32Array" : "Float64Array", m, true));
   const outs = new Outputs(f, core.scalars, core.refs);
   lines.push(`  for (let ${r} = 0; ${r} < ${m}; ${r}++) {`);
   if (!scalarResult) lines.push(`    ${cotangent}[${r}] = 1;`);
-  lines.push(`    ${call(core, c, (p) => (p.cotangentOf ? (scalarResult ? "1" : cotangent) : p.adjointOf ? grad.slot(p.adjointOf) : undefined))};`);
-  lines.push(`    let ${col} = ${r} * ${n};`);
+  const text = call(core, c, (p) => (p.cotangentOf ? (scalarResult ? "1" : cotangent) : p.adjointOf ? grad.slot(p.adjointOf) : undefined));
+  lines.push(check ? `    const ${value} = ${text};` : `    ${text};`);
+  if (!scalarResult) lines.push(`    ${cotangent}[${r}] = 0;`);
+  if (check) lines.push(`    ${check(`${r} === 0`)}`);
+  lines.push(`    let ${col} = ${offset(base, `${r} * ${n}`)};`);
   flat.forEach((w, i) => {
     const src = isArrayType(w.type) ? grad.slot(w) : outs.adjointOf(w) ?? "0";
     if (isArrayType(w.type)) lines.push(`    for (let ${k} = 0; ${k} < ${sizes[i]}; ${k}++) ${J}[${col}++] = ${src}[${k}];`);
     else lines.push(`    ${J}[${col}++] = ${src};`);
   });
-  if (!scalarResult) lines.push(`    ${cotangent}[${r}] = 0;`);
   lines.push("  }");
-  return lines;
+  return { setup, sweeps: lines };
 }

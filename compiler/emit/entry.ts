@@ -16,11 +16,13 @@ export interface EntryContext {
   state: string[];
   /** User-facing parameter names, one per parameter of the function. */
   args: string[];
+  /** What the core functions are called with instead, per parameter (a batch entry's item buffers). */
+  itemArgs?: string[];
 }
 
 const LOCALS = [
   "out", "value", "cotangent", "n", "m", "J", "H", "v", "row", "col", "k", "e", "r", "dots",
-  "tangent", "tangentOut", "seedAt", "index", "direction", "amount",
+  "tangent", "tangentOut", "seedAt", "index", "direction", "amount", "count", "b", "base", "copyItem",
 ] as const;
 
 export type Locals = Record<(typeof LOCALS)[number], string>;
@@ -88,16 +90,19 @@ export const access = (base: string, v: Var) => pathAccess(base, v.path);
 export class Shaped {
   readonly holders: string[];
 
-  constructor(private readonly c: EntryContext, base: string, given: (j: number) => string | undefined, lines: string[]) {
+  /** `init` (absent: `given ?? fresh`) gives a holder's whole initialiser when it has one. */
+  constructor(private readonly c: EntryContext, base: string, given: (j: number) => string | undefined, lines: string[],
+    init?: (j: number, holder: string) => string | undefined) {
     const { req } = c;
     this.holders = req.wrt.map((w, j) => {
       const kind = req.kinds[w];
       const holder = c.names.claim(`${c.args[w]}_${base}`);
       if (kind.k === "num") return holder;
       const g = given(j);
+      const whole = init?.(j, holder);
       // A list literal would be inferred as an Array of a union, not as the tuple.
       const type = c.ts && hasList(kind) ? `: ${kindType(kind)}` : "";
-      lines.push(`  const ${holder}${type} = ${g ? `${g} ?? ` : ""}${freshLike(kind, c.args[w], c.ts)};`);
+      lines.push(`  const ${holder}${type} = ${whole ?? `${g ? `${g} ?? ` : ""}${freshLike(kind, c.itemArgs?.[w] ?? c.args[w], c.ts)}`};`);
       return holder;
     });
   }
