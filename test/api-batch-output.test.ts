@@ -255,5 +255,11 @@ describe("grad with output", () => {
     expect(() => d(new Float64Array(3), 1)).toThrow(/output is 3, but f's result has no entry 3/);
     expect(() => api.grad(source.spread, { wrt: 0, output: 0.5 })).toThrow(/output must be an integer/);
     expect(() => api.grad(source.energy, { output: 0 })(new Float64Array(2), 1)).toThrow(/it returns a number/);
+    // Refused, not a zero gradient: a returned parameter array is not differentiated yet.
+    const intoY = (x: Float64Array, y: Float64Array) => {
+      for (let i = 0; i < x.length; i++) y[i] = x[i] * x[i];
+      return y;
+    };
+    expect(() => api.grad(intoY, { output: -1 })(Float64Array.of(1, 2), new Float64Array(2))).toThrow(/returning a parameter array is not differentiated yet/);
   });
 });
