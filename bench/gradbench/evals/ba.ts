@@ -4,9 +4,10 @@
 // observations (camera i mod n of point i mod m); each observation's reprojection
 // error (2 numbers, scaled by its weight w) and each weight's error 1 − w². The
 // Jacobian is sparse: per observation a 2×15 block (its camera, its point, its weight),
-// from gradc's jacobian one block at a time, and per weight a 1×1 block, from grad;
-// it is assembled in the compressed-row layout of the C++ reference.
-import { grad, jacobian } from "gradc";
+// all p of them from one call of gradc's batchJacobian (each observation's camera and
+// point gathered next to each other first), and per weight a 1×1 block, from grad; it
+// is assembled in the compressed-row layout of the C++ reference.
+import { batchJacobian, grad } from "gradc";
 import { evalFunction } from "../eval.js";
 import { withOut } from "./common/out.js";
 
@@ -54,10 +55,10 @@ function reprojError(err: Float64Array, e: number, cam: Float64Array, c: number,
   err[e + 1] = w * (v * L * cam[c + 6] + cam[c + 8] - feat[f + 1]);
 }
 
-/** One observation's reprojection error from its camera (11), point (3), weight and feature (2). */
-export function reprojBlock(cam: Float64Array, X: Float64Array, w: number, feat: Float64Array): Float64Array {
+/** One observation's reprojection error from its camera (11), point (3), weight (1) and feature (2). */
+export function reprojBlock(cam: Float64Array, X: Float64Array, w: Float64Array, feat: Float64Array): Float64Array {
   const err = new Float64Array(2);
-  reprojError(err, 0, cam, 0, X, 0, w, feat, 0);
+  reprojError(err, 0, cam, 0, X, 0, w[0], feat, 0);
   return err;
 }
 
@@ -74,20 +75,27 @@ function objective(a: Args): Args {
   return a;
 }
 
-// d(err₀, err₁)/d(cam, X, w): 2×15, row-major, in the order of the sparse rows.
-const reprojJacobian = withOut<Float64Array>()(jacobian(reprojBlock, { wrt: ["cam", "X", "w"], mode: "reverse" }));
+// Per observation d(err₀, err₁)/d(cam, X, w): 2×15, row-major, in the order of the
+// sparse rows; block i of the result is observation i's.
+const reprojJacobians = withOut<Float64Array>()(batchJacobian(reprojBlock, { wrt: ["cam", "X", "w"], mode: "reverse" }));
 const weightGrad = grad(weightError);
 
 /** The sparse Jacobian (3p × (11n + 3m + p)) in compressed rows. */
 function sparseJacobian(a: Args): Args {
   const { n, m, p, rows, cols, vals } = a;
+  // each observation's camera and point, side by side; then all blocks straight into vals
+  for (let i = 0; i < p; i++) {
+    const cam = CAM * a.obs[2 * i];
+    const pt = 3 * a.obs[2 * i + 1];
+    for (let j = 0; j < CAM; j++) a.obsCams[CAM * i + j] = a.cams[cam + j];
+    for (let j = 0; j < 3; j++) a.obsX[3 * i + j] = a.X[pt + j];
+  }
+  reprojJacobians(a.obsCams, a.obsX, a.w, a.feats, p, a.blocks);
   let k = 0;
   rows[0] = 0;
   for (let i = 0; i < p; i++) {
     const cam = a.obs[2 * i];
     const pt = a.obs[2 * i + 1];
-    // the block's two rows, straight into vals
-    reprojJacobian(a.camViews[cam], a.xViews[pt], a.w[i], a.featViews[i], a.blockViews[i]);
     for (let r = 0; r < 2; r++) {
       for (let j = 0; j < CAM; j++) cols[k++] = CAM * cam + j;
       for (let j = 0; j < 3; j++) cols[k++] = CAM * n + 3 * pt + j;
@@ -124,14 +132,13 @@ interface Args {
   feats: Float64Array;
   reprojErr: Float64Array;
   wErr: Float64Array;
-  // the Jacobian: its arrays, and views of the inputs and of each block's place in vals
+  // the Jacobian: its arrays, each observation's camera and point, and the blocks' place in vals
   rows: Int32Array;
   cols: Int32Array;
   vals: Float64Array;
-  camViews: Float64Array[];
-  xViews: Float64Array[];
-  featViews: Float64Array[];
-  blockViews: Float64Array[];
+  obsCams: Float64Array;
+  obsX: Float64Array;
+  blocks: Float64Array;
 }
 
 /** GradBench's generated problem: every camera, point, weight and feature the same; observation i sees point i mod m from camera i mod n. */
@@ -149,7 +156,6 @@ function prepare(input: Input): Args {
     obs[2 * i + 1] = i % m;
   }
   const vals = new Float64Array(2 * ROW * p + p);
-  const view = (a: Float64Array, size: number, count: number) => Array.from({ length: count }, (_, i) => a.subarray(size * i, size * (i + 1)));
   return {
     n, m, p, cams, X, w: new Float64Array(p).fill(input.w), obs, feats,
     reprojErr: new Float64Array(2 * p),
@@ -157,10 +163,9 @@ function prepare(input: Input): Args {
     rows: new Int32Array(3 * p + 1),
     cols: new Int32Array(vals.length),
     vals,
-    camViews: view(cams, CAM, n),
-    xViews: view(X, 3, m),
-    featViews: view(feats, 2, p),
-    blockViews: view(vals, 2 * ROW, p),
+    obsCams: new Float64Array(CAM * p),
+    obsX: new Float64Array(3 * p),
+    blocks: vals.subarray(0, 2 * ROW * p),
   };
 }
 

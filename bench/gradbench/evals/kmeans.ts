@@ -1,8 +1,8 @@
 // GradBench's kmeans eval (evals/kmeans/README.md): the k-means cost
 // f(C) = Σ_i min_j |C_j − P_i|² of n points P in d dimensions for k centroids C, and
-// the Newton direction J·H⁻¹ with J = ∇f and H its Hessian. H is diagonal, so H·1 (a
-// JVP of the gradient along the ones) is all of it.
-import { grad, jvp } from "gradc";
+// the Newton direction J·H⁻¹ with J = ∇f and H its Hessian. H is diagonal, so H·1 is
+// all of it: gradc's gradAndHvp gives J and H·1 from one forward-over-reverse sweep.
+import { gradAndHvp } from "gradc";
 import { evalFunction } from "../eval.js";
 import { withOut } from "./common/out.js";
 
@@ -35,13 +35,8 @@ export function cost(C: Float64Array, P: Float64Array, k: number, d: number): nu
   return total;
 }
 
-/** ∇f(C), for a JVP of it. */
-export function costGradient(C: Float64Array, P: Float64Array, k: number, d: number): Float64Array {
-  return grad(cost, { wrt: 0 })(C, P, k, d);
-}
-
-// One forward-over-reverse sweep gives both: the gradient J (the JVP's value) and H·1.
-const gradientAndCurvature = withOut<Float64Array>()(jvp(costGradient, { wrt: 0 }));
+// [J, H·1] into the caller's pair of buffers.
+const gradientAndCurvature = withOut<[Float64Array, Float64Array]>()(gradAndHvp(cost, { wrt: 0 }));
 
 interface Args {
   C: Float64Array;
@@ -49,17 +44,17 @@ interface Args {
   k: number;
   d: number;
   ones: Float64Array;
-  H: Float64Array;
+  JH: [Float64Array, Float64Array];
 }
 
 function prepare(input: Input): Args {
   const k = input.centroids.length;
   const d = input.centroids[0].length;
-  return { C: Float64Array.from(input.centroids.flat()), P: Float64Array.from(input.points.flat()), k, d, ones: new Float64Array(k * d).fill(1), H: new Float64Array(k * d) };
+  return { C: Float64Array.from(input.centroids.flat()), P: Float64Array.from(input.points.flat()), k, d, ones: new Float64Array(k * d).fill(1), JH: [new Float64Array(k * d), new Float64Array(k * d)] };
 }
 
 function dir(a: Args): Float64Array {
-  const [J, H] = gradientAndCurvature(a.C, a.P, a.k, a.d, a.ones, a.H);
+  const [J, H] = gradientAndCurvature(a.C, a.P, a.k, a.d, a.ones, a.JH);
   for (let i = 0; i < J.length; i++) J[i] /= H[i];
   return J;
 }
