@@ -195,3 +195,15 @@ export function cstyle(x: number, w: Float64Array): number {
   for (let p = 0, q = w.length - 1; p < q; p++, q--) s += w[p] * w[q];
   return s + b + c + z + a[1] + (i > 1 ? a[i - 1] : 0) + sumAll(x, w[0], x * w[0], 2) + sumAll(2);
 }
+
+// ---- Object.keys over an object parameter, sorted: unrolled ----
+
+export function keyed(p: { b: number; a: number; c: number }, w: { y: Float64Array; x: Float64Array }): number {
+  let s = 0;
+  for (const [i, k] of Object.keys(p).sort().entries()) {
+    if (i === 2) continue;
+    s += p[k] * (i + 1) * p[k];
+  }
+  for (const k of Object.keys(w).sort()) s += w[k].reduce((acc, v) => acc + Math.sin(v), 0) * s;
+  return s;
+}

@@ -17,7 +17,7 @@ import { makeRng, seedOf, type Rng } from "./corpus/rng.js";
 import * as losses from "./language-functions.losses.js";
 
 type Fn = (...args: any[]) => any;
-type Arg = number | boolean | Float64Array;
+type Arg = number | boolean | Float64Array | { [k: string]: Arg };
 const { valueAndGrad, jvp, hvp, vjp, jacobian } = gradc as unknown as Record<string, (f: Fn, opts?: object) => Fn>;
 
 interface Case {
@@ -52,6 +52,7 @@ const CASES: Case[] = [
   { name: "validated", wrt: [0, 1], args: (r) => [r.uniform(-2, 2), r.f64(r.int(1, 5), -2, 2), r.int(0, 3)] },
   // j·x crosses 2 at x = 0.5 (j = 4): keep away
   { name: "cstyle", wrt: [0, 1], args: (r) => [r.next() < 0.5 ? r.uniform(0.3, 0.45) : r.uniform(0.55, 0.6), r.f64(r.int(1, 5), -2, 2)] },
+  { name: "keyed", wrt: [0, 1], args: (r) => [{ b: r.uniform(-2, 2), a: r.uniform(-2, 2), c: r.uniform(-2, 2) }, { y: r.f64(r.int(1, 4), -1, 1), x: r.f64(r.int(1, 4), -1, 1) }] },
   { name: "mappedThenWritten", wrt: [0], args: (r) => [r.f64(r.int(3, 6), -1.5, 1.5)] },
 ];
 
@@ -84,16 +85,22 @@ afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
 // ---- checks against central differences ----
 
-const copy = (a: Arg): Arg => (a instanceof Float64Array ? Float64Array.from(a) : a);
-const flat = (vs: unknown[]): number[] => vs.flatMap((v) => (typeof v === "number" ? [v] : [...(v as Float64Array)]));
-const randomLike = (a: Arg, r: Rng): Arg => (a instanceof Float64Array ? r.f64(a.length, -1, 1) : r.uniform(-1, 1));
+const isObj = (a: unknown): a is { [k: string]: Arg } => typeof a === "object" && !(a instanceof Float64Array);
+const copy = (a: Arg): Arg => (a instanceof Float64Array ? Float64Array.from(a) : isObj(a) ? Object.fromEntries(Object.entries(a).map(([k, v]) => [k, copy(v)])) : a);
+/** Numbers in the order jacobian and the gradients use (an object's fields in key order). */
+const flat = (vs: unknown[]): number[] => vs.flatMap((v) => (typeof v === "number" ? [v] : isObj(v) ? flat(Object.values(v)) : [...(v as Float64Array)]));
+const randomLike = (a: Arg, r: Rng): Arg =>
+  a instanceof Float64Array ? r.f64(a.length, -1, 1) : isObj(a) ? Object.fromEntries(Object.entries(a).map(([k, v]) => [k, randomLike(v, r)])) : r.uniform(-1, 1);
+/** x + s·d */
+function step(x: Arg, d: Arg, s: number): Arg {
+  if (x instanceof Float64Array) return x.map((xi, i) => xi + s * (d as Float64Array)[i]);
+  if (isObj(x)) return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, step(v, (d as Record<string, Arg>)[k], s)]));
+  return (x as number) + s * (d as number);
+}
 /** args with `x + s·d` in the wrt parameters. */
 function moved(args: Arg[], wrt: number[], d: Arg[], s: number): Arg[] {
   const a = args.map(copy);
-  wrt.forEach((w, j) => {
-    const x = a[w];
-    a[w] = x instanceof Float64Array ? x.map((xi, i) => xi + s * (d[j] as Float64Array)[i]) : (x as number) + s * (d[j] as number);
-  });
+  wrt.forEach((w, j) => { a[w] = step(a[w], d[j], s); });
   return a;
 }
 const H = 1e-6;
@@ -236,6 +243,25 @@ describe("throw", () => {
       return x;
     };
     expect(thrown(() => gradc.grad(f)(1)).detail).toMatch(/Only `throw new Error\("message"\)`.*string literal message.*validate inputs before calling/);
+  });
+});
+
+describe("Object.keys", () => {
+  test("unsorted keys, Object.values and Object.entries are refused: the key order is not part of the signature", () => {
+    const p = { a: 1, b: 2 };
+    const unsorted = (o: { a: number; b: number }) => {
+      let s = 0;
+      for (const k of Object.keys(o)) s += o[k as "a"];
+      return s;
+    };
+    const values = (o: { a: number; b: number }) => {
+      let s = 0;
+      for (const v of Object.values(o)) s += v;
+      return s;
+    };
+    for (const f of [unsorted, values]) {
+      expect(thrown(() => gradc.grad(f)(p)).detail).toMatch(/the order of an object's keys is not part of its signature.*Object\.keys\(o\)\.sort\(\)/);
+    }
   });
 });
 

@@ -131,7 +131,10 @@ function member(L: Lowerer, node: ESTree.MemberExpression, scope: Scope): Val {
     return item;
   }
   // A constant key of an object: p["init h"], p[0].
-  const key = node.computed && base.k === "obj" ? propertyKey(node.property as ESTree.Expression, true) : undefined;
+  const keyBinding = node.computed && node.property.type === "Identifier" ? scope.lookup(node.property.name) : undefined;
+  const key = node.computed && base.k === "obj"
+    ? keyBinding?.k === "key" ? keyBinding.key : propertyKey(node.property as ESTree.Expression, true)
+    : undefined;
   if (node.computed && key === undefined) {
     if (base.k === "obj" && base.list) return listElement(L, base, node.property as ESTree.Expression, scope);
     if (base.k === "obj") throw L.fail(node.property, "computed key", "An object's fields are read with constant keys: p.a, p[\"a b\"], p[0].", "Use a typed array for values indexed by a variable.");

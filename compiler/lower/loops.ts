@@ -8,6 +8,7 @@ import type { LoopCtx, Lowerer, Val } from "./context.js";
 import { destructureArray, indexesList, staticIndex } from "./lists.js";
 import { assignedNames, hasExit, visit } from "./exits.js";
 import { lowerBool, lowerExpr, lowerNum } from "./expr.js";
+import { keyLoop, lowerKeyLoop } from "./object-keys.js";
 import { Scope } from "./scope.js";
 import { bindValue, destructure, fieldValue, lowerStatement } from "./stmt.js";
 
@@ -219,6 +220,8 @@ function emitFor(L: Lowerer, f: Omit<For, "k" | "exit"> & { exit?: Var }): void 
 
 function forOf(L: Lowerer, s: ESTree.ForOfStatement, outer: Scope, ctx: LoopCtx): void {
   if (s.await) throw L.fail(s, "for await", "`for await` is not supported.", "");
+  const keys = keyLoop(s.right, outer);
+  if (keys) return lowerKeyLoop(L, s, keys, outer, ctx);
   const arr = lowerExpr(L, s.right, outer);
   const left = s.left;
   if (left.type !== "VariableDeclaration" || left.declarations.length !== 1) throw L.fail(left, "for...of target", "Declare the loop variable: for (const v of a).", "");

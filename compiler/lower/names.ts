@@ -18,11 +18,17 @@ export function bindingVal(L: Lowerer, b: Binding): Val {
       return { k: "tuple", items: b.items.map((i) => bindingVal(L, i)) };
     case "fn":
       return { k: "fn", fn: b };
+    case "key":
+      throw new Error(`gradc internal error: the key '${b.key}' read as a value`);
   }
 }
 
 export function lookupName(L: Lowerer, node: ESTree.Identifier, scope: Scope): Val {
   const b = scope.lookup(node.name);
+  if (b?.k === "key") {
+    throw L.fail(node, "object key", `'${node.name}' is a key of an object (the string "${b.key}"), and strings cannot be differentiated.`,
+      `Use it to read the field: o[${node.name}].`);
+  }
   if (b) return bindingVal(L, b);
   // A function passed by name (a callback): declared in the module, imported, or in opts.functions.
   const found = L.resolve(node.name, L.fn.source);

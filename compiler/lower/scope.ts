@@ -11,6 +11,8 @@ export type Binding =
   /** `list`: a plain Array of arrays, objects or numbers, its fields the indices "0".."n-1". */
   | { k: "obj"; fields: Map<string, Binding>; list?: true }
   | { k: "tuple"; items: Binding[] }
+  /** A key of an object known when specialising (`for (const k of Object.keys(o).sort())`): `o[k]` reads that field. */
+  | { k: "key"; key: string }
   | FnBinding;
 
 /** A function: declared in the loss, resolved by name, or written as a callback (an arrow passed to a helper). */
