@@ -7,7 +7,8 @@
 // and a boolean `on`. It stays inside the language README.md lists
 // as supported: scalar locals reassigned many times (also with nonlinear
 // self-updates), element overwrites in loops reading guarded neighbours, nested
-// loops with run-time bounds, data-dependent if/else and ternaries,
+// loops with run-time bounds, data-dependent if/else and ternaries, switch (fallthrough,
+// labels sharing a clause, default, switch (true)), chained and embedded assignment,
 // break/continue/early return in loops, while, do...while, for...of, local arrays
 // and .fill, nested helper functions and arrows (with early returns and loops) and
 // helpers passed through opts.functions.
@@ -524,6 +525,8 @@ class Gen {
       [mutable.length ? 6 : 0, () => this.assignNum(sc, ind, this.pick(mutable).name)],
       [writable.length ? 3 : 0, () => this.writeElem(sc, ind, this.pick(writable))],
       [deep ? 0 : 2, () => this.ifElse(sc, ind)],
+      [deep ? 0 : 0.8, () => this.switchStmt(sc, ind)],
+      [mutable.length >= 2 ? 0.6 : 0, () => this.chainedAssign(sc, ind, mutable)],
       [deep || loopDepth >= 3 ? 0 : 3, () => this.forLoop(sc, ind)],
       [deep || loopDepth >= 3 || !mutable.length || !sc.arrs.length ? 0 : 0.6, () => this.linearExitLoop(sc, ind, this.pick(mutable).name)],
       [deep || loopDepth >= 3 ? 0 : 0.8, () => this.whileLoop(sc, ind)],
@@ -698,6 +701,43 @@ class Gen {
     out.push(`${ind}}`);
     this.blockDepth--;
     return out;
+  }
+
+  /**
+   * `switch` on an index modulo 3 (labels sharing a clause, fallthrough, default) or
+   * `switch (true)` on conditions; each clause's statements in a block of their own.
+   */
+  switchStmt(sc: Scope, ind: string): string[] {
+    this.blockDepth++;
+    const onIndex = sc.idxs.length > 0 && this.chance(0.7);
+    const out = [`${ind}switch (${onIndex ? `${this.pick(sc.idxs).name} % 3` : "true"}) {`];
+    const clause = (label: string, fallthrough: boolean) => {
+      out.push(`${ind}  ${label}: {`, ...this.block(child(sc), ind + "    ", this.rng.int(1, 2)), `${ind}  }`);
+      if (!fallthrough) out.push(`${ind}    break;`);
+    };
+    if (onIndex) {
+      const [a, b] = this.chance(0.5) ? [0, 2] : [2, 0];
+      if (this.chance(0.4)) out.push(`${ind}  case 1:`);
+      clause(`case ${a}`, this.chance(0.4));
+      clause(`case ${b}`, this.chance(0.3));
+    } else {
+      clause(`case ${this.cond(sc, 1)}`, this.chance(0.3));
+      clause(`case ${this.cond(sc, 1)}`, false);
+    }
+    if (this.chance(0.6)) clause("default", true);
+    out.push(`${ind}}`);
+    this.blockDepth--;
+    return out;
+  }
+
+  /** C-style: `a = b = e;` or an assignment inside an expression, `a += (b = e) * c;`. */
+  chainedAssign(sc: Scope, ind: string, mutable: NumRef[]): string[] {
+    const a = this.pick(mutable).name;
+    const others = mutable.filter((v) => v.name !== a);
+    if (!others.length) return this.assignNum(sc, ind, a);
+    const b = this.pick(others).name;
+    const e = this.rhs(sc, 2);
+    return [this.chance(0.5) ? `${ind}${a} = ${b} = ${e};` : `${ind}${a} += (${b} = ${e}) * ${this.lit(0.1, 0.6)};`];
   }
 
   /** Runs `body` with a loop pushed and the block depth raised. */
