@@ -202,8 +202,8 @@ export function keyed(p: { b: number; a: number; c: number }, w: { y: Float64Arr
   let s = 0;
   for (const [i, k] of Object.keys(p).sort().entries()) {
     if (i === 2) continue;
-    s += p[k] * (i + 1) * p[k];
+    s += p[k as keyof typeof p] * (i + 1) * p[k as keyof typeof p];
   }
-  for (const k of Object.keys(w).sort()) s += w[k].reduce((acc, v) => acc + Math.sin(v), 0) * s;
+  for (const k of Object.keys(w).sort()) s += w[k as keyof typeof w].reduce((acc, v) => acc + Math.sin(v), 0) * s;
   return s;
 }

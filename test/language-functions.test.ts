@@ -52,7 +52,7 @@ const CASES: Case[] = [
   { name: "validated", wrt: [0, 1], args: (r) => [r.uniform(-2, 2), r.f64(r.int(1, 5), -2, 2), r.int(0, 3)] },
   // j·x crosses 2 at x = 0.5 (j = 4): keep away
   { name: "cstyle", wrt: [0, 1], args: (r) => [r.next() < 0.5 ? r.uniform(0.3, 0.45) : r.uniform(0.55, 0.6), r.f64(r.int(1, 5), -2, 2)] },
-  { name: "keyed", wrt: [0, 1], args: (r) => [{ b: r.uniform(-2, 2), a: r.uniform(-2, 2), c: r.uniform(-2, 2) }, { y: r.f64(r.int(1, 4), -1, 1), x: r.f64(r.int(1, 4), -1, 1) }] },
+  { name: "keyed", wrt: [0, 1], args: (r) => [{ b: r.uniform(-2, 2), a: r.uniform(-2, 2), c: r.uniform(-2, 2) }, { y: r.f64(r.int(1, 4), -1, 1), x: r.f64(r.int(1, 4), -1, 1) }] as Arg[] },
   { name: "mappedThenWritten", wrt: [0], args: (r) => [r.f64(r.int(3, 6), -1.5, 1.5)] },
 ];
 
