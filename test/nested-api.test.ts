@@ -424,6 +424,27 @@ describe("derivatives inside a loss", () => {
     }
   });
 
+  test("reverse over an inner derivative whose function allocates arrays in a loop is refused at the allocation", () => {
+    function h(w: Float64Array): number {
+      let s = 0;
+      for (let k = 0; k < 3; k++) {
+        const t = new Float64Array(w.length);
+        for (let i = 0; i < w.length; i++) t[i] = Math.sin(w[i] * (k + 1));
+        for (let i = 0; i < w.length; i++) s += t[i] * t[i] * w[i];
+      }
+      return s;
+    }
+    function outer(w: Float64Array): number {
+      const g = grad(h)(w);
+      let s = 0;
+      for (let i = 0; i < g.length; i++) s += g[i] * g[i];
+      return s;
+    }
+    const w = Float64Array.from([0.3, -0.2, 0.5]);
+    expect(() => valueAndGrad(outer, { functions: { h } })(w)).toThrow(/<function h>:4:\d+: Reverse mode over derivative code that allocates arrays inside loops is not supported yet/);
+    expect(() => hvp(outer, { functions: { h } })(w, w)).toThrow(/allocates arrays inside loops/);
+  });
+
   test("a derivative of a pair inside a loss is refused at its position", () => {
     function pairLoss(x: number): number {
       return grad(valueAndGrad(f))(x);
