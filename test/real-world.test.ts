@@ -22,10 +22,11 @@ import { cases, type Library, type RealWorldCase } from "./real-world/index.js";
  * 0 wrong; with callbacks, bitwise operators and derivatives of derivatives: 55 refused, 45 exact, 0 wrong; with
  * array methods, switch, throw and helpers returning functions: 47 refused, 53 exact, 0 wrong; with plain arrays
  * (number[], array literals, lists of arrays and objects, list methods, run-time row indices): 32 refused, 68 exact, 0 wrong; with sorted
- * Object.keys loops: 31 refused, 69 exact, 0 wrong. Front-end work lowers this; the test fails if the share refused rises above it.
+ * Object.keys loops: 31 refused, 69 exact, 0 wrong; with 3 cases of JAX's custom derivative rules added (customJvp,
+ * customVjp): 31 of 103 refused, 72 exact, 0 wrong. Front-end work lowers this; the test fails if the share refused rises above it.
  * When cases are added, re-measure and record the new counts.
  */
-const BASELINE = { refused: 31, total: 100 };
+const BASELINE = { refused: 31, total: 103 };
 
 const POINTS = 3;
 /** Gradient vs central differences (the corpus's standard for float64). */

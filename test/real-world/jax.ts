@@ -1,8 +1,9 @@
 // jax-ml/jax: functions from tests/api_test.py, tests/lax_control_flow_test.py,
-// tests/lax_autodiff_test.py, the README, docs/notebooks/autodiff_cookbook.md and
-// examples/, written as a JavaScript user would write them (jnp becomes plain arrays and
+// tests/lax_autodiff_test.py, the README, docs/notebooks/autodiff_cookbook.md,
+// docs/notebooks/Custom_derivative_rules_for_Python_code.md (custom_jvp/custom_vjp as
+// gradc's customJvp/customVjp) and examples/, written as a JavaScript user would write them (jnp becomes plain arrays and
 // loops; lax.cond/switch/scan/fori_loop become the small helpers a JS user writes).
-import { grad } from "../../index.js";
+import { customJvp, customVjp, grad } from "../../index.js";
 import { matrix, numbers, oneHot, type RealWorldCase } from "./case.js";
 import type { Rng } from "../corpus/rng.js";
 
@@ -303,6 +304,44 @@ function affineLayers(r: Rng, sizes: number[]): Affine[] {
   return sizes.slice(1).map((n, k) => [matrix(r, sizes[k], n, -0.7, 0.7), numbers(r, n, -0.3, 0.3)] as Affine);
 }
 
+// --- docs/notebooks/Custom_derivative_rules_for_Python_code.md (custom_jvp, custom_vjp) ---
+
+/** log1pexp with its JVP written stably (the notebook's first example). */
+const log1pexp = customJvp(
+  (x: number) => Math.log(1 + Math.exp(x)),
+  (x: number, xDot: number) => (1 - 1 / (1 + Math.exp(x))) * xDot,
+);
+
+/** The notebook evaluates grad(log1pexp) at 0, 10 and 100 (where the plain rule gives NaN). */
+export function log1pexpGrad(x: number): number {
+  return log1pexp(x);
+}
+
+/** f(x, y) = sin(x)·y with a custom_jvp over both arguments. */
+const sinTimesJvp = customJvp(
+  (x: number, y: number) => Math.sin(x) * y,
+  (x: number, y: number, xDot: number, yDot: number) => Math.cos(x) * xDot * y + Math.sin(x) * yDot,
+);
+
+export function customJvpTwoArgs(x: number, y: number): number {
+  return sinTimesJvp(x, y) * x;
+}
+
+/** The same f with a custom_vjp: f_bwd returns (cos x · g · y, sin x · g). */
+const sinTimesVjp = customVjp(
+  (x: number, y: number) => Math.sin(x) * y,
+  (x: number, y: number, g: number) => {
+    const ct = new Float64Array(2);
+    ct[0] = Math.cos(x) * g * y;
+    ct[1] = Math.sin(x) * g;
+    return ct;
+  },
+);
+
+export function customVjpTwoArgs(x: number, y: number): number {
+  return sinTimesVjp(x, y) + sinTimesVjp(y, x * x);
+}
+
 // --- cases ------------------------------------------------------------------------------
 
 const L = "jax-ml/jax" as const;
@@ -395,6 +434,16 @@ export const cases: RealWorldCase[] = [
     reference: (x: number) => -120 / x ** 6,
     makeArgs: (r) => [r.uniform(1.5, 4)],
   },
+  {
+    name: "log1pexpGrad",
+    library: L,
+    source: "docs/notebooks/Custom_derivative_rules_for_Python_code.md log1pexp",
+    fn: log1pexpGrad,
+    functions: { log1pexp },
+    makeArgs: (r) => [r.uniform(-10, 100)],
+  },
+  { name: "customJvpTwoArgs", library: L, source: "docs/notebooks/Custom_derivative_rules_for_Python_code.md f_jvp", fn: customJvpTwoArgs, functions: { sinTimesJvp }, makeArgs: (r) => [r.uniform(-2, 2), r.uniform(-2, 2)] },
+  { name: "customVjpTwoArgs", library: L, source: "docs/notebooks/Custom_derivative_rules_for_Python_code.md f_bwd", fn: customVjpTwoArgs, functions: { sinTimesVjp }, makeArgs: (r) => [r.uniform(-2, 2), r.uniform(-2, 2)] },
   { name: "softplusGrad", library: L, source: "tests/nn_test.py testSoftplusGrad", fn: softplusGrad, functions: { softplus }, makeArgs: (r) => [r.signed(0.1, 4)] },
   { name: "squareplus", library: L, source: "tests/nn_test.py testSquareplusGrad", fn: squareplus, makeArgs: (r) => [r.uniform(-4, 4)] },
   { name: "mish", library: L, source: "tests/nn_test.py testMishGrad", fn: mish, functions: { softplus }, makeArgs: (r) => [r.signed(0.1, 4)] },
