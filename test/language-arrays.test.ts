@@ -129,6 +129,18 @@ export function listMethods(input: [number[], number[], number[]], W: number[], 
   return p.reduce((s, q) => s + Math.log(q), 0) + sums[0] + sums[1] * tot + pairs[1][1] + e;
 }
 
+export function arrayFrom(y: Float64Array, w: number[], n: number): number {
+  const z = Array.from(y, (v) => v ** 2);
+  const c = Array.from(w);
+  c[0] = 5;
+  const sq = Array.from({ length: n }, (_, i) => y[i] * (i + 1));
+  const rows = Array.from({ length: 2 }, (_, i) => [y[i], w[i] * y[i]]);
+  let s = 0;
+  for (let i = 0; i < z.length; i++) s += z[i] * c[i % c.length];
+  for (const q of sq) s += q * q;
+  return s + rows[1][1] * rows[0][0] + w[0];
+}
+
 ${requests()}
 `;
 
@@ -161,6 +173,7 @@ const CASES: Case[] = [
     name: "listMethods", f: () => listMethods, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1, 2],
     args: (r) => [Array.from({ length: 3 }, () => numbers(r, 2, -1, 1)), numbers(r, 2, -1, 1), [r.f64(2, -1, 1), r.f64(2, -1, 1)]],
   },
+  { name: "arrayFrom", f: () => arrayFrom, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [r.f64(3, -1, 1), numbers(r, 2, -1, 1), r.int(1, 3)] },
   { name: "typedRows", f: () => typedRows, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[r.f64(2, -1, 1), r.f64(3, -1, 1)], r.uniform(0.5, 2)] },
 ];
 
@@ -175,9 +188,9 @@ function numbers(r: Rng, n: number, lo: number, hi: number): number[] {
 /** The request sites of the module: one per case and mode. */
 function requests(): string {
   const api: Record<string, string> = { vg: "valueAndGrad", jvp: "jvp", vjp: "vjp", hvp: "hvp", hessian: "hessian", jacobian: "jacobian" };
-  const names = ["rosen", "literals", "polar", "destructuring", "zeros", "rows", "mlp", "tuples", "typedRows", "dynamicRows", "listMethods"];
+  const names = ["rosen", "literals", "polar", "destructuring", "zeros", "rows", "mlp", "tuples", "typedRows", "dynamicRows", "listMethods", "arrayFrom"];
   const wrt: Record<string, string> = {
-    rosen: "[0]", literals: "[0, 1, 2]", polar: "[0, 1]", destructuring: "[0, 1]", zeros: "[0]", rows: "[0, 1]", mlp: "[0, 1]", tuples: "[0, 1]", typedRows: "[0, 1]", dynamicRows: "[0, 1, 2]", listMethods: "[0, 1, 2]",
+    rosen: "[0]", literals: "[0, 1, 2]", polar: "[0, 1]", destructuring: "[0, 1]", zeros: "[0]", rows: "[0, 1]", mlp: "[0, 1]", tuples: "[0, 1]", typedRows: "[0, 1]", dynamicRows: "[0, 1, 2]", listMethods: "[0, 1, 2]", arrayFrom: "[0, 1]",
   };
   const modes: Record<string, string[]> = {
     rosen: ["vg", "jvp", "vjp", "hvp", "hessian", "jacobian"], polar: ["jvp", "vjp", "jacobian"],
@@ -201,6 +214,7 @@ const tuples = (...a: any[]) => source.tuples(...a);
 const typedRows = (...a: any[]) => source.typedRows(...a);
 const dynamicRows = (...a: any[]) => source.dynamicRows(...a);
 const listMethods = (...a: any[]) => source.listMethods(...a);
+const arrayFrom = (...a: any[]) => source.arrayFrom(...a);
 
 beforeAll(async () => {
   const out = await compileModule(MODULE, "/virtual/arrays.ts", {
@@ -411,6 +425,12 @@ describe("refused, with the location and the reason", () => {
     const e = refusal(function strs(xs: unknown[]) { return 1; }, [[1, "a"]]);
     expect(e.construct).toBe("argument kind");
     expect(e.message).toMatch(/element \[1\] is a string/);
+  });
+
+  test("arrays of empty slots (undefined, not numbers): new Array(n) not filled at once, Array.from({ length: n }) without a function or with one reading its element", () => {
+    expect(refusal(function slots(x: number) { const a = new Array(3); a[0] = x; return a[0]; }, [1]).message).toMatch(/new Array\(n\)\.fill\(0\)/);
+    expect(refusal(function from1(x: number) { const a = Array.from({ length: 2 }); return x + a.length; }, [1]).message).toMatch(/undefined entries/);
+    expect(refusal(function from2(x: number) { const a = Array.from({ length: 2 }, (v: any, i) => v + i * x); return a[0]; }, [1]).message).toMatch(/undefined as its first argument/);
   });
 
   test("a spread element and an empty literal", () => {

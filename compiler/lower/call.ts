@@ -10,7 +10,7 @@ import { lowerKernelCall } from "./kernel.js";
 import { lowerCustomCall } from "./custom.js";
 import { lowerExpr, lowerNum } from "./expr.js";
 import { CALLBACK_METHODS, lowerArrayMethod } from "./methods.js";
-import { listMethod } from "./lists.js";
+import { arrayFrom, listMethod } from "./lists.js";
 import { outerName } from "./names.js";
 import { isUndefined } from "./undefined.js";
 import { Scope, type Binding } from "./scope.js";
@@ -31,6 +31,7 @@ export function lowerCall(L: Lowerer, node: ESTree.CallExpression, scope: Scope)
   if (node.optional) throw L.fail(node, "optional call", "Optional calls (?.()) are not supported.", "");
   if (callee.type === "CallExpression" && derivativeName(callee.callee, scope)) return lowerDerivativeCall(L, node, scope);
   if (isStopGradient(L, callee, scope)) return { k: "temp", t: stopGradient(L, node, scope) };
+  if (isArrayFrom(callee, scope)) return arrayFrom(L, node, scope);
   const imported = importedCallee(callee, scope);
   if (imported) return userCall(L, node, imported, scope, true);
   if (callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier") {
@@ -38,6 +39,7 @@ export function lowerCall(L: Lowerer, node: ESTree.CallExpression, scope: Scope)
     if (obj.type === "Identifier" && obj.name === "Math" && !scope.lookup("Math") && !moduleBindingOf(obj)) {
       return { k: "temp", t: mathCall(L, node, callee.property.name, scope) };
     }
+
     return method(L, node, callee.object as ESTree.Expression, callee.property.name, scope);
   }
   if (callee.type === "Identifier") return userCall(L, node, callee, scope, false);
@@ -45,6 +47,14 @@ export function lowerCall(L: Lowerer, node: ESTree.CallExpression, scope: Scope)
   const target = callee.type === "Super" ? undefined : lowerExpr(L, callee, scope);
   if (target?.k === "fn") return inline(L, target.fn, callArgs(L, node, scope), node);
   throw L.fail(node, "indirect call", "Only calls to functions known where they are called are supported.", "Call the function by its name.");
+}
+
+/** `Array.from` (the global Array, not a local or module binding of that name). */
+function isArrayFrom(callee: ESTree.Node, scope: Scope): boolean {
+  if (callee.type !== "MemberExpression") return false;
+  const m = callee as ESTree.MemberExpression;
+  return !m.computed && m.object.type === "Identifier" && m.object.name === "Array" && m.property.type === "Identifier" && m.property.name === "from" &&
+    !scope.lookup("Array") && !moduleBindingOf(m.object);
 }
 
 /** The arguments of a call; one written `undefined` (or `void 0`) is left out: the parameter's default applies. */
@@ -149,6 +159,9 @@ function mathCall(L: Lowerer, node: ESTree.CallExpression, name: string, scope: 
 }
 
 function method(L: Lowerer, node: ESTree.CallExpression, objNode: ESTree.Expression, name: string, scope: Scope): Val {
+  if (name === "fill" && objNode.type === "NewExpression" && objNode.callee.type === "Identifier" && objNode.callee.name === "Array" && !scope.lookup("Array")) {
+    return filledArray(L, node, objNode, scope);
+  }
   const obj = lowerExpr(L, objNode, scope);
   if (obj.k === "obj" && obj.list) return listMethod(L, node, obj, name, scope);
   if (obj.k !== "arr") {
@@ -174,7 +187,9 @@ function copyArray(L: Lowerer, type: "f64[]" | "f32[]", src: import("../ir/types
 
 export function lowerNew(L: Lowerer, node: ESTree.NewExpression, scope: Scope): Val {
   const ctor = node.callee.type === "Identifier" ? node.callee.name : "";
-  if (ctor === "Array" && !scope.lookup(ctor)) return newPlainArray(L, node, scope);
+  if (ctor === "Array" && !scope.lookup(ctor)) {
+    throw L.fail(node, "new Array", "new Array(n) has n empty slots, which read as undefined (not a number).", "Fill it where it is made: new Array(n).fill(0), or use new Float64Array(n) (zeros).");
+  }
   const type = ctor === "Float64Array" ? "f64[]" : ctor === "Float32Array" ? "f32[]" : undefined;
   if (!type || scope.lookup(ctor)) {
     throw L.fail(node, `new ${ctor || "expression"}`, `Creating objects with new ${ctor} is not supported.`,
@@ -191,19 +206,16 @@ export function lowerNew(L: Lowerer, node: ESTree.NewExpression, scope: Scope): 
   return { k: "arr", v };
 }
 
-/**
- * `new Array(n)`: a number[] of n empty slots, kept as a Float64Array of NaN (what arithmetic
- * on an empty slot gives), so `new Array(n).fill(0)` is an array of zeros.
- */
-function newPlainArray(L: Lowerer, node: ESTree.NewExpression, scope: Scope): Val {
-  const [arg] = node.arguments;
-  if (node.arguments.length !== 1 || arg.type === "SpreadElement") {
-    throw L.fail(node, "new Array", "new Array takes one argument here: the length.", "Write an array literal [a, b, c] for given elements.");
+/** `new Array(n).fill(v)`: a number[] of n entries v, as a local Float64Array. */
+function filledArray(L: Lowerer, node: ESTree.CallExpression, made: ESTree.NewExpression, scope: Scope): Val {
+  const [arg] = made.arguments;
+  if (made.arguments.length !== 1 || arg.type === "SpreadElement" || node.arguments.length !== 1 || node.arguments[0].type === "SpreadElement") {
+    throw L.fail(made, "new Array", "new Array(n).fill(v) takes one length and one value here.", "Write an array literal [a, b, c] for given elements.");
   }
   const n = lowerNum(L, arg, scope);
   const v = L.b.newVar(UNNAMED_ARRAY, "f64[]");
   L.b.emit({ k: "alloc", v, n });
-  L.b.emit({ k: "fill", arr: v, src: L.b.num(NaN) });
+  L.b.emit({ k: "fill", arr: v, src: lowerNum(L, node.arguments[0], scope) });
   return { k: "arr", v };
 }
 

@@ -12,6 +12,7 @@ import { visit } from "./exits.js";
 import { fieldValue, bindValue } from "./stmt.js";
 import type { Binding, Scope } from "./scope.js";
 import { UNNAMED_ARRAY, inline } from "./call.js";
+import { lowerArrayMethod } from "./methods.js";
 
 type ListBinding = Extract<Binding, { k: "obj" }>;
 
@@ -248,4 +249,67 @@ function kept(L: Lowerer, v: Val): Val {
   const held = L.b.newVar("value", v.t.type);
   L.b.set(held, v.t);
   return { k: "temp", t: L.b.get(held) };
+}
+
+/**
+ * `Array.from(a)` (a copy of a typed array or number[], as a Float64Array; of a list, the
+ * same elements), `Array.from(a, f)` (as `a.map(f)`), and `Array.from({ length: n }, f)`:
+ * `f(undefined, i)` for each i — a loop filling a Float64Array when f returns numbers, or,
+ * with n known when compiling, a list of what f returns (arrays, objects).
+ */
+export function arrayFrom(L: Lowerer, node: ESTree.CallExpression, scope: Scope): Val {
+  const [src, fnArg, ...rest] = node.arguments;
+  if (!src || rest.length > 0 || node.arguments.some((a) => a.type === "SpreadElement")) {
+    throw L.fail(node, "Array.from", "Array.from takes an array (or { length: n }) and optionally a function here.", "");
+  }
+  const mapped = (): ESTree.CallExpression => ({ ...node, arguments: [fnArg as ESTree.Expression] });
+  const length = src.type === "ObjectExpression" ? lengthOnly(src) : undefined;
+  if (length) return fromLength(L, node, length, fnArg as ESTree.Expression | undefined, scope);
+  const val = lowerExpr(L, src as ESTree.Expression, scope);
+  if (val.k === "arr") {
+    if (fnArg) return lowerArrayMethod(L, mapped(), val.v, "map", scope);
+    const v = L.b.newVar(UNNAMED_ARRAY, "f64[]");
+    L.b.emit({ k: "alloc", v, n: L.b.len(val.v), copyOf: val.v });
+    return { k: "arr", v };
+  }
+  if (val.k === "obj" && val.list) return fnArg ? listMethod(L, mapped(), val, "map", scope) : val;
+  throw L.fail(src, "Array.from", "Array.from takes a typed array, a number[], an Array of arrays, or { length: n } here.", "");
+}
+
+function lengthOnly(o: ESTree.ObjectExpression): ESTree.Expression | undefined {
+  const [p] = o.properties;
+  if (o.properties.length !== 1 || p.type !== "Property" || p.computed || p.key.type !== "Identifier" || p.key.name !== "length") return undefined;
+  return p.value as ESTree.Expression;
+}
+
+function fromLength(L: Lowerer, node: ESTree.CallExpression, lengthNode: ESTree.Expression, fnArg: ESTree.Expression | undefined, scope: Scope): Val {
+  const known = staticIndex(L, lengthNode, scope);
+  const cb = fnArg ? lowerExpr(L, fnArg, scope) : undefined;
+  if (cb && cb.k !== "fn") throw L.fail(fnArg, "Array.from", "The second argument of Array.from is a function here.", "Pass an arrow: Array.from({ length: n }, (_, i) => …).");
+  const first = cb?.fn.node.params[0];
+  if (first && (first.type !== "Identifier" || mentions(cb!.fn.node.body, first.name))) {
+    throw L.fail(first, "Array.from", "Array.from({ length: n }, f) calls f with undefined as its first argument, which is not a number.", "Use only the index: (_, i) => ….");
+  }
+  const callAt = (i: Temp) => inline(L, (cb as Extract<Val, { k: "fn" }>).fn, [{ k: "temp", t: L.b.num(NaN) }, { k: "temp", t: i }].slice(0, Math.max(1, (cb as Extract<Val, { k: "fn" }>).fn.node.params.length)) as Val[], node);
+  if (cb && known !== undefined) {
+    const results = Array.from({ length: known }, (_, i) => kept(L, callAt(L.b.num(i))));
+    if (results.every((r) => r.k !== "temp")) {
+      const fields = new Map<string, Binding>();
+      results.forEach((r, i) => fields.set(String(i), bindValue(L, `item${i}`, r, true)));
+      return { k: "obj", fields, list: true };
+    }
+  }
+  if (!cb) throw L.fail(node, "Array.from", "Array.from({ length: n }) has n undefined entries (not numbers).", "Pass a function making each: Array.from({ length: n }, (_, i) => …), or use new Float64Array(n) (zeros).");
+  const out = L.b.newVar(UNNAMED_ARRAY, "f64[]");
+  L.b.emit({ k: "alloc", v: out, n: lowerNum(L, lengthNode, scope) });
+  const index = L.b.newVar("i", "num");
+  const body = L.block(() => {
+    const v = callAt(L.b.get(index));
+    if (v.k !== "temp" || v.t.type !== "num") {
+      throw L.fail(fnArg, "Array.from", "This Array.from makes an Array of arrays or objects whose length is known only at run time.", "Give it a length known when compiling (a constant, an Array's length), or make a Float64Array of numbers.");
+    }
+    L.b.store(out, L.b.get(index), v.t);
+  });
+  L.b.emit({ k: "for", index, start: L.b.num(0), end: L.b.len(out), step: 1, cmp: "<", body });
+  return { k: "arr", v: out };
 }
