@@ -207,3 +207,10 @@ export function keyed(p: { b: number; a: number; c: number }, w: { y: Float64Arr
   for (const k of Object.keys(w).sort()) s += w[k as keyof typeof w].reduce((acc, v) => acc + Math.sin(v), 0) * s;
   return s;
 }
+
+/** Math.max(...x), Math.min(...x): folded over the array (softmax, logsumexp). */
+export function spreadMax(x: Float64Array, y: number): number {
+  const m = Math.max(...x);
+  const lo = Math.min(...x);
+  return m + Math.log(x.reduce((s, v) => s + Math.exp(v - m), 0)) + lo * y + (Math.max(...new Float64Array(0)) < 0 ? 2 * y : 0) + (Math.min(...new Float64Array(0)) > 0 ? y : 0);
+}

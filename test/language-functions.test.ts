@@ -53,6 +53,8 @@ const CASES: Case[] = [
   // j·x crosses 2 at x = 0.5 (j = 4): keep away
   { name: "cstyle", wrt: [0, 1], args: (r) => [r.next() < 0.5 ? r.uniform(0.3, 0.45) : r.uniform(0.55, 0.6), r.f64(r.int(1, 5), -2, 2)] },
   { name: "keyed", wrt: [0, 1], args: (r) => [{ b: r.uniform(-2, 2), a: r.uniform(-2, 2), c: r.uniform(-2, 2) }, { y: r.f64(r.int(1, 4), -1, 1), x: r.f64(r.int(1, 4), -1, 1) }] as Arg[] },
+  // distinct entries (no tie for the largest or smallest)
+  { name: "spreadMax", wrt: [0, 1], args: (r) => [Float64Array.from({ length: r.int(1, 6) }, (_, i) => i * 0.5 + r.uniform(0, 0.4)).sort(() => r.next() - 0.5), r.uniform(-1, 1)] },
   { name: "mappedThenWritten", wrt: [0], args: (r) => [r.f64(r.int(3, 6), -1.5, 1.5)] },
 ];
 

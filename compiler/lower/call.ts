@@ -124,9 +124,30 @@ export function mathFunctionValue(L: Lowerer, member: ESTree.MemberExpression): 
   return { k: "fn", fn: { k: "fn", name: `Math.${name}`, node, source: L.fn.source, scope: new Scope() } };
 }
 
+/**
+ * `Math.max(...a)`, `Math.min(...a)` of an array: folded over its elements in a loop from
+ * -Infinity (Infinity for min), the value JavaScript gives an empty array.
+ */
+function spreadMinMax(L: Lowerer, node: ESTree.CallExpression, name: string, scope: Scope): Temp | undefined {
+  const [arg] = node.arguments;
+  if ((name !== "max" && name !== "min") || node.arguments.length !== 1 || arg.type !== "SpreadElement") return undefined;
+  const arr = lowerExpr(L, arg.argument, scope);
+  if (arr.k !== "arr") throw L.fail(arg, "spread argument", `Math.${name}(...a) takes an array of numbers here.`, "");
+  const acc = L.b.newVar(name === "max" ? "largest" : "smallest", "num");
+  L.b.set(acc, L.b.num(name === "max" ? -Infinity : Infinity));
+  const index = L.b.newVar("i", "num");
+  const end = L.b.len(arr.v);
+  const start = L.b.num(0);
+  const body = L.block(() => L.b.set(acc, L.b.op(name, L.b.get(acc), L.b.load(arr.v, L.b.get(index)))));
+  L.b.emit({ k: "for", index, start, end, step: 1, cmp: "<", body });
+  return L.b.get(acc);
+}
+
 function mathCall(L: Lowerer, node: ESTree.CallExpression, name: string, scope: Scope): Temp {
+  const spread = spreadMinMax(L, node, name, scope);
+  if (spread) return spread;
   const args = node.arguments.map((a) => {
-    if (a.type === "SpreadElement") throw L.fail(a, "spread argument", "Spread arguments are not supported.", "");
+    if (a.type === "SpreadElement") throw L.fail(a, "spread argument", "Spread arguments are not supported here.", "Math.max(...a) and Math.min(...a) of one array are; for the rest, pass the numbers.");
     return lowerNum(L, a, scope);
   });
   const arity = (n: number) => {
