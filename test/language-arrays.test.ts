@@ -22,7 +22,7 @@ type Modes = ("vg" | "jvp" | "vjp" | "hvp" | "hessian" | "jacobian")[];
 
 // ---- the losses: one module for the build path, the same functions at run time ----
 
-const MODULE = `import { valueAndGrad, jvp, vjp, hvp, hessian, jacobian } from "gradc";
+const MODULE = `import { grad, valueAndGrad, jvp, vjp, hvp, hessian, jacobian } from "gradc";
 
 export function rosen(x: number[]): number {
   let s = 0;
@@ -141,6 +141,18 @@ export function arrayFrom(y: Float64Array, w: number[], n: number): number {
   return s + rows[1][1] * rows[0][0] + w[0];
 }
 
+export function innerLoss(ws: [Float64Array, Float64Array], x: number[]): number {
+  return ws[0][0] * ws[1][0] * x[0] * Math.sin(x[1]);
+}
+
+export function nestedGrad(ws: [Float64Array, Float64Array], x: number[]): number {
+  // A gradient with respect to a list inside the loss is a list: iterated, indexed, of known length.
+  const g = grad(innerLoss)(ws, x);
+  let s = 0;
+  for (const gi of g) s += gi[0] * gi[0];
+  return g.length * s + g[1][0] * ws[0][0];
+}
+
 ${requests()}
 `;
 
@@ -174,6 +186,7 @@ const CASES: Case[] = [
     args: (r) => [Array.from({ length: 3 }, () => numbers(r, 2, -1, 1)), numbers(r, 2, -1, 1), [r.f64(2, -1, 1), r.f64(2, -1, 1)]],
   },
   { name: "arrayFrom", f: () => arrayFrom, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [r.f64(3, -1, 1), numbers(r, 2, -1, 1), r.int(1, 3)] },
+  { name: "nestedGrad", f: () => nestedGrad, functions: ["innerLoss"], modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[r.f64(1, -1, 1), r.f64(1, -1, 1)], numbers(r, 2, -1, 1)] },
   { name: "typedRows", f: () => typedRows, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[r.f64(2, -1, 1), r.f64(3, -1, 1)], r.uniform(0.5, 2)] },
 ];
 
@@ -188,9 +201,9 @@ function numbers(r: Rng, n: number, lo: number, hi: number): number[] {
 /** The request sites of the module: one per case and mode. */
 function requests(): string {
   const api: Record<string, string> = { vg: "valueAndGrad", jvp: "jvp", vjp: "vjp", hvp: "hvp", hessian: "hessian", jacobian: "jacobian" };
-  const names = ["rosen", "literals", "polar", "destructuring", "zeros", "rows", "mlp", "tuples", "typedRows", "dynamicRows", "listMethods", "arrayFrom"];
+  const names = ["rosen", "literals", "polar", "destructuring", "zeros", "rows", "mlp", "tuples", "typedRows", "dynamicRows", "listMethods", "arrayFrom", "nestedGrad"];
   const wrt: Record<string, string> = {
-    rosen: "[0]", literals: "[0, 1, 2]", polar: "[0, 1]", destructuring: "[0, 1]", zeros: "[0]", rows: "[0, 1]", mlp: "[0, 1]", tuples: "[0, 1]", typedRows: "[0, 1]", dynamicRows: "[0, 1, 2]", listMethods: "[0, 1, 2]", arrayFrom: "[0, 1]",
+    rosen: "[0]", literals: "[0, 1, 2]", polar: "[0, 1]", destructuring: "[0, 1]", zeros: "[0]", rows: "[0, 1]", mlp: "[0, 1]", tuples: "[0, 1]", typedRows: "[0, 1]", dynamicRows: "[0, 1, 2]", listMethods: "[0, 1, 2]", arrayFrom: "[0, 1]", nestedGrad: "[0, 1]",
   };
   const modes: Record<string, string[]> = {
     rosen: ["vg", "jvp", "vjp", "hvp", "hessian", "jacobian"], polar: ["jvp", "vjp", "jacobian"],
@@ -215,6 +228,7 @@ const typedRows = (...a: any[]) => source.typedRows(...a);
 const dynamicRows = (...a: any[]) => source.dynamicRows(...a);
 const listMethods = (...a: any[]) => source.listMethods(...a);
 const arrayFrom = (...a: any[]) => source.arrayFrom(...a);
+const nestedGrad = (...a: any[]) => source.nestedGrad(...a);
 
 beforeAll(async () => {
   const out = await compileModule(MODULE, "/virtual/arrays.ts", {
@@ -387,6 +401,15 @@ test("build path: the generated module type-checks (number[] and tuple signature
   const where = (d: ts.Diagnostic) => `${d.file ? d.file.getLineAndCharacterOfPosition(d.start!).line + 1 : 0}: ${text(d)}`;
   expect(project.getProgram().compilerObject.getSemanticDiagnostics(generated.compilerNode).map(where)).toEqual([]);
 }, 120_000);
+
+test("nestedGrad's reference (which calls gradc's grad) equals the hand-written inner gradient", () => {
+  for (let k = 0; k < POINTS; k++) {
+    const [ws, x] = CASES.find((c) => c.name === "nestedGrad")!.args(makeRng(seedOf("nestedGrad", k))) as [Float64Array[], number[]];
+    const [a, b] = [ws[0][0], ws[1][0]];
+    const g = [b * x[0] * Math.sin(x[1]), a * x[0] * Math.sin(x[1])];
+    expect(nestedGrad(ws, x)).toBeCloseTo(2 * (g[0] ** 2 + g[1] ** 2) + g[1] * a, 12);
+  }
+});
 
 // ---- what stays refused ----
 

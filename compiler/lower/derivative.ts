@@ -5,7 +5,7 @@
 import type * as ESTree from "acorn";
 import { cloneBlock } from "../ir/rewrite.js";
 import { isArrayType, type Func, type Temp, type Var } from "../ir/types.js";
-import type { Kind } from "../kinds.js";
+import { kindAt, type Kind } from "../kinds.js";
 import { isMode, MODES } from "../modes.js";
 import { hvpIR, jvpIR, primalIR, vjpIR } from "../pipeline.js";
 import { UNNAMED_ARRAY } from "./call.js";
@@ -364,15 +364,18 @@ class Inliner {
         const src = isArrayType(p.type) ? array(p) : scalar(p);
         return src ? this.valueOf(src) : zero();
       };
-      if (req.kinds[w].k !== "obj") return part(flat[0]);
+      const kind = req.kinds[w];
+      if (kind.k !== "obj") return part(flat[0]);
+      // Lists (Arrays of arrays, objects) stay lists: indexed, iterated, of known length.
+      const list = (path: string[]) => { const k = kindAt(kind, path); return k.k === "obj" && k.list ? { list: true as const } : {}; };
       const fields = new Map<string, Binding>();
       for (const p of flat) {
         // The field's object, made along its path (nested objects).
         let at = fields;
-        for (const name of p.path!.slice(0, -1)) {
-          if (!at.has(name)) at.set(name, { k: "obj", fields: new Map() });
+        p.path!.slice(0, -1).forEach((name, depth) => {
+          if (!at.has(name)) at.set(name, { k: "obj", fields: new Map(), ...list(p.path!.slice(0, depth + 1)) });
           at = (at.get(name) as { fields: Map<string, Binding> }).fields;
-        }
+        });
         const key = p.path![p.path!.length - 1];
         const v = part(p);
         if (v.k === "arr") at.set(key, { k: "arr", v: v.v });
@@ -382,7 +385,7 @@ class Inliner {
           at.set(key, { k: "scalar", v: s, isConst: true });
         }
       }
-      return { k: "obj", fields };
+      return { k: "obj", fields, ...list([]) };
     });
     return req.wrtIsList ? { k: "tuple", items: entries } : entries[0];
   }
