@@ -225,6 +225,10 @@ describe("gradAndHvp", () => {
     });
   });
 
+  test("its pair is not differentiated again", () => {
+    expect(() => api.grad(api.gradAndHvp(source.energy, { wrt: "y" }), { wrt: 1 })(new Float64Array(2), 1, 1)).toThrow(/returns a pair \[gradient, H·v\]/);
+  });
+
   test("an out that is not a pair of gradient-shaped buffers is refused", () => {
     const d = api.gradAndHvp(source.energy, { wrt: "x", out: [new Float64Array(3)] as never });
     expect(() => d(new Float64Array(3), 1, new Float64Array(3))).toThrow(/pair \[gradient, H·v\]/);
@@ -261,5 +265,7 @@ describe("grad with output", () => {
       return y;
     };
     expect(() => api.grad(intoY, { output: -1 })(Float64Array.of(1, 2), new Float64Array(2))).toThrow(/returning a parameter array is not differentiated yet/);
+    // Differentiated again: refused, not differentiated without its output.
+    expect(() => api.grad(api.grad(source.spread, { wrt: 1, output: 0 }), { wrt: 1 })(Float64Array.of(0.1, 0.2, 0.3), 0.5)).toThrow(/cannot be differentiated again yet/);
   });
 });
