@@ -2,10 +2,12 @@
 // Value-and-gradient vs value alone, and gradc vs the best hand-written JS gradient,
 // measured in one run (warm-up, interleaved samples, medians), printed as a table;
 // then forward mode and second order (bench/second-order.mjs) in tables of their own;
+// then a recurrence written `h = next` against in-place copies (bench/aliasing.mjs);
 // then an MLP against hand-written code and tfjs, and matmul GFLOP/s (bench/mlp.mjs);
 // last checkpointed loops by schedule: time, tape bytes, recomputation (bench/checkpoint.mjs).
 
 import os from "node:os";
+import { aliasingBench } from "./aliasing.mjs";
 import { cases } from "./cases.mjs";
 import { checkpointBench } from "./checkpoint.mjs";
 import { mlpBench } from "./mlp.mjs";
@@ -170,6 +172,7 @@ summary(rows, "hand", "hand-written");
 summary(rows, "gradc", "gradc");
 summary(rows, "gradcOut", "gradc+out");
 if (secondOrderBench(api, timing)) failed = true;
+if (aliasingBench(api, timing)) failed = true;
 if (await mlpBench(api, quick, api && (await import("../dist/runtime/index.js")))) failed = true;
 if (await checkpointBench(api, api && (await import("../dist/runtime/index.js")), quick)) failed = true;
 console.log(`\n(load ${load()} at the end; checksum ${checksum().toPrecision(6)})`);

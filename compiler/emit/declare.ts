@@ -43,7 +43,7 @@ export function planDeclarations(f: Func, keep: Var[]): Declarations {
     const first = firstInCommonBlock(paths.get(id)!);
     const ws = writes.get(id) ?? [];
     if (!first) out.hoisted.push(v);
-    else if ((first.k === "set" || first.k === "alloc") && first.v === v) out.at.set(first, ws.length === 1 ? "const" : "let");
+    else if ((first.k === "set" || first.k === "alloc" || first.k === "ref") && first.v === v) out.at.set(first, ws.length === 1 ? "const" : "let");
     else if (first.k === "for" && first.index === v && ws.length === 1 && onlyInside(paths.get(id)!, first)) out.loops.add(first);
     else out.hoisted.push(v);
   }
@@ -68,9 +68,10 @@ function onlyInside(paths: Path[], loop: Instr): boolean {
 function accesses(i: Instr): [Var, boolean][] {
   switch (i.k) {
     case "get": return [[i.v, false]];
-    case "set": case "alloc": case "popref": {
+    case "set": case "alloc": case "popref": case "ref": {
       const out: [Var, boolean][] = [[i.v, true]];
       if (i.k === "alloc" && i.copyOf) out.push([i.copyOf, false]);
+      if (i.k === "ref") out.push([i.from, false]);
       return out;
     }
     case "load": case "len": case "store": case "fill": return [[i.arr, false]];

@@ -117,6 +117,7 @@ class FunctionEmitter {
       case "set": return this.out(depth, this.declare(i) + this.assignment(n(i.v), i.src, i.v));
       case "store": return this.out(depth, this.assignment(`${n(i.arr)}[${e(i.idx)}]`, i.src, undefined, i));
       case "alloc": return this.out(depth, `${this.declare(i)}${n(i.v)}${this.declare(i) && this.o.ts ? `: ${tsType(i.v)}` : ""} = ${this.alloc(i)};`);
+      case "ref": return this.out(depth, `${this.declare(i)}${n(i.v)} = ${n(i.from)};`);
       case "fill": return this.out(depth, `${n(i.arr)}.fill(${e(i.src)});`);
       case "throw": return this.out(depth, `throw new ${i.error}(${i.message === undefined ? "" : JSON.stringify(i.message)});`);
       case "push": return this.out(depth, `${this.tape(i.tape)}.push(${i.src.type === "bool" ? `${e(i.src)} ? 1 : 0` : e(i.src)});`);

@@ -8,7 +8,7 @@ export const TAPE = -1;
 /** The location an instruction writes itself (not in nested blocks), if any. */
 export function ownWrite(i: Instr): number | undefined {
   switch (i.k) {
-    case "set": case "alloc": case "popref": return i.v.id;
+    case "set": case "alloc": case "popref": case "ref": return i.v.id;
     case "store": case "fill": return i.arr.id;
     case "call": return i.out?.id;
     case "pop": case "push": case "reserve": return TAPE;

@@ -27,6 +27,7 @@ function printInstr(i: Instr, depth: number): string {
     case "store": return line(`store ${v(i.arr)}[${t(i.idx)}], ${t(i.src)}`);
     case "len": return line(`${t(i.dst)}: num = len ${v(i.arr)}`);
     case "alloc": return line(`alloc ${v(i.v)}: ${i.v.type}, ${i.copyOf ? `copy of ${v(i.copyOf)}` : `length ${t(i.n)}`}`);
+    case "ref": return line(`ref ${v(i.v)} = ${v(i.from)}`);
     case "fill": return line(`fill ${v(i.arr)}, ${t(i.src)}`);
     case "push": return line(`push.${i.tape} ${t(i.src)}`);
     case "pop": return line(`${t(i.dst)}: ${i.dst.type} = pop.${i.tape}`);

@@ -4,7 +4,7 @@
 // Grammar
 //   Func  := name, params: Var[], body: Block, result: Var
 //   Block := Instr[]
-//   Instr := const | op | get | set | load | store | len | alloc | fill
+//   Instr := const | op | get | set | load | store | len | alloc | ref | fill
 //          | if | for | while | push | pop | pushref | popref | reserve | call | throw
 //
 // Invariants (checked by verify): a temp is used only in the block that defines it,
@@ -67,6 +67,12 @@ export interface Store extends Base { k: "store"; arr: Var; idx: Temp; src: Temp
 export interface Len extends Base { k: "len"; dst: Temp; arr: Var }
 /** `v = new Float64Array(n)`, or a copy of `copyOf` when given (then `n` is its length). */
 export interface Alloc extends Base { k: "alloc"; v: Var; n: Temp; copyOf?: Var }
+/**
+ * `v = from` for arrays: v names the array `from` names (a reassigned array variable).
+ * The front end emits it only where `from` is not used again before it is itself
+ * reassigned (lower/moves.ts), so no array is reachable through two live names.
+ */
+export interface Ref extends Base { k: "ref"; v: Var; from: Var }
 export interface Fill extends Base { k: "fill"; arr: Var; src: Temp }
 export interface If extends Base { k: "if"; cond: Temp; then: Block; else: Block }
 /**
@@ -129,7 +135,7 @@ export interface Call extends Base {
 export interface Throw extends Base { k: "throw"; error: string; message?: string }
 
 export type Instr =
-  | Const | Op | Get | Set | Load | Store | Len | Alloc | Fill
+  | Const | Op | Get | Set | Load | Store | Len | Alloc | Ref | Fill
   | If | For | While | Push | Pop | PushRef | PopRef | Reserve | Call | Throw;
 
 export type Block = Instr[];
@@ -174,7 +180,7 @@ export function usedTemps(i: Instr): Temp[] {
 }
 
 /** Fields of an instruction that hold vars (not in nested blocks). */
-export const VAR_FIELDS = ["v", "arr", "index", "exit", "copyOf", "out"] as const;
+export const VAR_FIELDS = ["v", "arr", "index", "exit", "copyOf", "out", "from"] as const;
 
 /** Vars an instruction refers to itself (not in nested blocks). */
 export function varsOf(i: Instr): Var[] {
@@ -191,6 +197,7 @@ export function varsRead(i: Instr): Var[] {
     case "get": case "pushref": return [i.v];
     case "load": case "len": return [i.arr];
     case "alloc": return i.copyOf ? [i.copyOf] : [];
+    case "ref": return [i.from];
     case "call": return i.accumulate && i.out ? [...i.ins, i.out] : i.ins;
     case "for": return i.exit ? [i.exit] : [];
     default: return [];

@@ -65,6 +65,9 @@ function checkTypes(i: Instr, fail: (m: string) => never): void {
       if (!isArrayType(i.arr.type)) fail(`${i.k} on non-array ${i.arr.name}`);
       if (i.k === "load" || i.k === "store") num(i.idx, "index");
       break;
+    case "ref":
+      if (!isArrayType(i.v.type) || i.v.type !== i.from.type) fail(`ref ${i.v.name}: ${i.from.type} into ${i.v.type}`);
+      break;
     case "if":
       if (i.cond.type !== "bool") fail("if condition is not bool");
       break;

@@ -4,18 +4,34 @@
 import type * as ESTree from "acorn";
 import { Effects } from "../ir/effects.js";
 import { hasDst, type Instr, type Temp, type Var } from "../ir/types.js";
-import { temp, type Lowerer } from "./context.js";
+import { temp, type Lowerer, type Val } from "./context.js";
+import { assignArray } from "./moves.js";
 import { lowerExpr, lowerNum } from "./expr.js";
 import { outerName } from "./names.js";
 import type { Scope } from "./scope.js";
+import { baseOf, loadElement, storeElement } from "./views.js";
 
 const COMPOUND: Record<string, string> = {
   "+=": "add", "-=": "sub", "*=": "mul", "/=": "div", "%=": "mod", "**=": "pow",
   "|=": "bitOr", "&=": "bitAnd", "^=": "bitXor", "<<=": "shiftLeft", ">>=": "shiftRight", ">>>=": "shiftRightUnsigned",
 };
 
+/** `name = e` for a name holding an array: the array e names (undefined for other assignments). */
+export function lowerArrayAssignment(L: Lowerer, e: ESTree.AssignmentExpression, scope: Scope): Val | undefined {
+  if (e.left.type !== "Identifier") return undefined;
+  const b = scope.lookup(e.left.name);
+  if (b?.k === "view") {
+    throw L.fail(e.left, "reassigning a view", `'${e.left.name}' is a view (.subarray()) and cannot be reassigned.`, "Declare a new const for each view.");
+  }
+  if (b?.k !== "arr") return undefined;
+  if (e.operator !== "=") throw L.fail(e, `operator ${e.operator}`, `'${e.left.name}' holds an array: '${e.operator}' does not apply to it.`, "Write a loop over its elements.");
+  assignArray(L, e.left, b, lowerExpr(L, e.right, scope), e);
+  return { k: "arr", v: b.v };
+}
+
 /** `target = rhs` or `target op= rhs`; yields the assigned value. */
 export function lowerAssignment(L: Lowerer, e: ESTree.AssignmentExpression, scope: Scope): Temp {
+  if (lowerArrayAssignment(L, e, scope)) return L.b.num(NaN);
   const op = e.operator === "=" ? undefined : COMPOUND[e.operator];
   if (e.operator !== "=" && !op) throw L.fail(e, `operator ${e.operator}`, `The assignment operator '${e.operator}' is not supported.`, "");
   // A number is required for arithmetic and for an element; a plain variable may hold a boolean.
@@ -71,13 +87,12 @@ function assignTo(
   }
   if (target.type === "MemberExpression" && target.computed) {
     const arr = lowerExpr(L, target.object as ESTree.Expression, scope);
-    if (arr.k !== "arr") throw L.fail(target, "indexed assignment", "Only typed-array elements can be assigned with [].", "");
-    const idx = storeIndex(L, arr.v, lowerNum(L, target.property as ESTree.Expression, scope));
-    const old = op ? L.b.load(arr.v, idx) : undefined;
+    if (arr.k !== "arr" && arr.k !== "view") throw L.fail(target, "indexed assignment", "Only typed-array elements can be assigned with [].", "");
+    const idx = storeIndex(L, baseOf(arr), lowerNum(L, target.property as ESTree.Expression, scope));
+    const old = op ? loadElement(L, arr, idx) : undefined;
     if (old) before?.(old);
     const value = old ? L.b.op(op!, old, rhs(true)) : rhs(true);
-    if (arr.v.param !== undefined) L.writtenParams.add(arr.v);
-    L.b.store(arr.v, idx, value);
+    storeElement(L, arr, idx, value);
     return value;
   }
   if (target.type === "MemberExpression") {

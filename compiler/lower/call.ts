@@ -15,6 +15,7 @@ import { outerName } from "./names.js";
 import { isUndefined } from "./undefined.js";
 import { Scope, type Binding } from "./scope.js";
 import { bindParam, lowerBody } from "./stmt.js";
+import { arrayMethod, copyOf, typedArrayFrom } from "./views.js";
 
 const MATH_OPS = new Set([
   "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "expm1",
@@ -32,6 +33,8 @@ export function lowerCall(L: Lowerer, node: ESTree.CallExpression, scope: Scope)
   if (callee.type === "CallExpression" && derivativeName(callee.callee, scope)) return lowerDerivativeCall(L, node, scope);
   if (isStopGradient(L, callee, scope)) return { k: "temp", t: stopGradient(L, node, scope) };
   if (isArrayFrom(callee, scope)) return arrayFrom(L, node, scope);
+  const from = typedArrayFromCall(callee, scope);
+  if (from) return typedArrayFrom(L, node, from, scope);
   const imported = importedCallee(callee, scope);
   if (imported) return userCall(L, node, imported, scope, true);
   if (callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier") {
@@ -179,31 +182,40 @@ function mathCall(L: Lowerer, node: ESTree.CallExpression, name: string, scope: 
     `Supported: ${[...MATH_OPS, ...MATH_BINARY, ...MATH_FOLDED].join(", ")}.`);
 }
 
+/** `Float64Array.from` / `Float32Array.from` (the globals): the array type made. */
+function typedArrayFromCall(node: ESTree.Node, scope: Scope): "f64[]" | "f32[]" | undefined {
+  const callee = node as ESTree.AnyNode;
+  if (callee.type !== "MemberExpression" || callee.computed || callee.property.type !== "Identifier" || callee.property.name !== "from") return undefined;
+  const ctor = callee.object;
+  if (ctor.type !== "Identifier" || scope.lookup(ctor.name) || moduleBindingOf(ctor)) return undefined;
+  return ctor.name === "Float64Array" ? "f64[]" : ctor.name === "Float32Array" ? "f32[]" : undefined;
+}
+
 function method(L: Lowerer, node: ESTree.CallExpression, objNode: ESTree.Expression, name: string, scope: Scope): Val {
   if (name === "fill" && objNode.type === "NewExpression" && objNode.callee.type === "Identifier" && objNode.callee.name === "Array" && !scope.lookup("Array")) {
     return filledArray(L, node, objNode, scope);
   }
   const obj = lowerExpr(L, objNode, scope);
   if (obj.k === "obj" && obj.list) return listMethod(L, node, obj, name, scope);
-  if (obj.k !== "arr") {
+  if (obj.k !== "arr" && obj.k !== "view") {
     throw L.fail(node.callee, `method .${name}()`, `Method calls (.${name}) are only supported on typed arrays.`, "");
   }
-  if (CALLBACK_METHODS.has(name)) return lowerArrayMethod(L, node, obj.v, name, scope);
+  const handled = arrayMethod(L, node, obj, name, scope);
+  if (handled) return handled;
+  if (CALLBACK_METHODS.has(name) && obj.k === "arr") return lowerArrayMethod(L, node, obj.v, name, scope);
+  if (obj.k === "view") throw unsupportedMethod(L, node, name);
   if (name === "fill" && node.arguments.length === 1) {
     const value = lowerNum(L, node.arguments[0] as ESTree.Expression, scope);
     if (obj.v.param !== undefined) L.writtenParams.add(obj.v);
     L.b.emit({ k: "fill", arr: obj.v, src: value });
     return obj;
   }
-  if (name === "slice" && node.arguments.length === 0) return copyArray(L, obj.v.type === "f32[]" ? "f32[]" : "f64[]", obj.v);
-  throw L.fail(node.callee, `.${name}()`, `The typed-array method .${name}(${node.arguments.length ? "..." : ""}) is not supported.`,
-    `Supported: .fill(value), .slice(), .length, and with a callback .${[...CALLBACK_METHODS].join(", .")}; write loops for the rest.`);
+  throw unsupportedMethod(L, node, name);
 }
 
-function copyArray(L: Lowerer, type: "f64[]" | "f32[]", src: import("../ir/types.js").Var): Val {
-  const v = L.b.newVar(UNNAMED_ARRAY, type);
-  L.b.emit({ k: "alloc", v, n: L.b.len(src), copyOf: src });
-  return { k: "arr", v };
+function unsupportedMethod(L: Lowerer, node: ESTree.CallExpression, name: string): Error {
+  return L.fail(node.callee, `.${name}()`, `The typed-array method .${name}(${node.arguments.length ? "..." : ""}) is not supported.`,
+    `Supported: .fill(value), .slice(start?, end?), .subarray(start?, end?), .set(array, offset?), .length, and on whole arrays with a callback .${[...CALLBACK_METHODS].join(", .")}; write loops for the rest.`);
 }
 
 export function lowerNew(L: Lowerer, node: ESTree.NewExpression, scope: Scope): Val {
@@ -220,7 +232,7 @@ export function lowerNew(L: Lowerer, node: ESTree.NewExpression, scope: Scope): 
     throw L.fail(node, `new ${ctor}`, `new ${ctor} takes exactly one argument here (a length or a typed array).`, "");
   }
   const arg = lowerExpr(L, node.arguments[0], scope);
-  if (arg.k === "arr") return copyArray(L, type, arg.v);
+  if (arg.k === "arr" || arg.k === "view") return copyOf(L, type, arg);
   const n = temp(arg, L, node.arguments[0]);
   const v = L.b.newVar(UNNAMED_ARRAY, type);
   L.b.emit({ k: "alloc", v, n });

@@ -14,6 +14,8 @@ import type { Binding, FnBinding, Scope } from "./scope.js";
 export type Val =
   | { k: "temp"; t: Temp }
   | { k: "arr"; v: Var }
+  /** `base.subarray(…)`: elements offset … offset + length of base (both held in vars). */
+  | { k: "view"; base: Var; offset: Var; length: Var }
   | { k: "obj"; fields: Map<string, Binding>; list?: true }
   | { k: "tuple"; items: Val[] }
   | { k: "fn"; fn: FnBinding };
@@ -47,6 +49,9 @@ export class Lowerer {
   readonly fns: FnCtx[] = [];
   /** Parameter arrays the function writes to (copied on entry so callers' arrays stay intact). */
   readonly writtenParams = new Set<Var>();
+  /** Array vars that are reassigned (lower/moves.ts), and the names each function assigns. */
+  readonly rebindable = new Map<Var, FnNode>();
+  readonly assignedIn = new Map<FnNode, Set<string>>();
 
   constructor(readonly resolve: ResolveFn) {}
 
@@ -84,8 +89,8 @@ export function temp(v: Val, L: Lowerer, node: ESTree.Node): Temp {
     throw L.fail(node, "function value", `The function '${v.fn.name}' is used where a number is expected.`,
       "Call it (f(x)), or pass it to a function that calls it.");
   }
-  const what = v.k === "arr" ? "an array" : v.k === "obj" ? "an object" : "a pair of values";
-  throw L.fail(node, `${v.k === "tuple" ? "tuple" : v.k === "arr" ? "array" : "object"} value`,
+  const what = v.k === "arr" || v.k === "view" ? "an array" : v.k === "obj" ? "an object" : "a pair of values";
+  throw L.fail(node, `${v.k === "tuple" ? "tuple" : v.k === "arr" || v.k === "view" ? "array" : "object"} value`,
     `${what[0].toUpperCase()}${what.slice(1)} is used where a number is expected.`,
     v.k === "tuple" ? "Take one of its parts: p[0] or const [a, b] = ..." : "Index it (a[i]) or pass it to a function that takes it.");
 }

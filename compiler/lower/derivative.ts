@@ -2,6 +2,7 @@
 // valueAndGrad, jvp, hvp) compiles f's derivative to IR and inlines it, so the
 // enclosing function is differentiated through it (MAML's gradient of a gradient:
 // reverse over reverse; forward over reverse; forward over forward).
+import { refuseView } from "./views.js";
 import type * as ESTree from "acorn";
 import { cloneBlock } from "../ir/rewrite.js";
 import { isArrayType, type Func, type Temp, type Var } from "../ir/types.js";
@@ -247,6 +248,7 @@ function kindOfVal(L: Lowerer, v: Val, node: ESTree.Node): Kind {
     return { k: "num" };
   }
   if (v.k === "arr") return ofBinding({ k: "arr", v: v.v });
+  if (v.k === "view") throw refuseView(L, node, "be passed to a derivative");
   if (v.k === "obj") return ofBinding(v);
   throw L.fail(node, "tuple argument", "A pair of values cannot be passed here.", "Pass its parts.");
 }

@@ -1,7 +1,7 @@
 // Expressions: each lowers to a temp (numbers, booleans), an array or an object.
 import type * as ESTree from "acorn";
 import { hasDst, type Temp } from "../ir/types.js";
-import { lowerAssignment, lowerUpdate } from "./assign.js";
+import { lowerArrayAssignment, lowerAssignment, lowerUpdate } from "./assign.js";
 import { lowerCall, lowerNew, mathFunctionValue } from "./call.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { CONSTANTS, moduleBindingOf } from "./constants.js";
@@ -9,6 +9,7 @@ import { lookupName, propertyKey } from "./names.js";
 import type { Scope } from "./scope.js";
 import { isNullish, undefinedComparison, undefinedValue } from "./undefined.js";
 import { arrayLiteral, dynamicListRead, listElement, listLength } from "./lists.js";
+import { lengthOf, loadElement } from "./views.js";
 
 const BINARY: Record<string, string> = {
   "+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow",
@@ -39,7 +40,7 @@ export function lowerExpr(L: Lowerer, node: ESTree.Expression, scope: Scope): Va
     case "NewExpression":
       return lowerNew(L, node, scope);
     case "AssignmentExpression":
-      return { k: "temp", t: lowerAssignment(L, node, scope) };
+      return lowerArrayAssignment(L, node, scope) ?? { k: "temp", t: lowerAssignment(L, node, scope) };
     case "UpdateExpression":
       return { k: "temp", t: lowerUpdate(L, node, scope) };
     case "SequenceExpression":
@@ -138,14 +139,14 @@ function member(L: Lowerer, node: ESTree.MemberExpression, scope: Scope): Val {
   if (node.computed && key === undefined) {
     if (base.k === "obj" && base.list) return listElement(L, base, node.property as ESTree.Expression, scope);
     if (base.k === "obj") throw L.fail(node.property, "computed key", "An object's fields are read with constant keys: p.a, p[\"a b\"], p[0].", "Use a typed array for values indexed by a variable.");
-    if (base.k !== "arr") throw L.fail(node, "computed property", "Only typed arrays can be indexed with [].", "Use a Float64Array or Float32Array.");
+    if (base.k !== "arr" && base.k !== "view") throw L.fail(node, "computed property", "Only typed arrays can be indexed with [].", "Use a Float64Array or Float32Array.");
     const idx = lowerNum(L, node.property as ESTree.Expression, scope);
-    return { k: "temp", t: L.b.load(base.v, idx) };
+    return { k: "temp", t: loadElement(L, base, idx) };
   }
   const name = key ?? (node.property as ESTree.Identifier).name;
-  if (base.k === "arr") {
-    if (name === "length") return { k: "temp", t: L.b.len(base.v) };
-    throw L.fail(node.property, `.${name}`, `Typed-array property .${name} is not supported.`, "Supported: .length, .fill(v), .slice().");
+  if (base.k === "arr" || base.k === "view") {
+    if (name === "length") return { k: "temp", t: lengthOf(L, base) };
+    throw L.fail(node.property, `.${name}`, `Typed-array property .${name} is not supported.`, "Supported: .length, .fill(v), .slice(), .subarray(), .set().");
   }
   if (base.k === "obj") {
     if (base.list && name === "length") return listLength(L, base);

@@ -14,6 +14,7 @@ import { destructureArray } from "./lists.js";
 import { parameterNames } from "../request-options.js";
 import { lowerExpr, lowerScalar } from "./expr.js";
 import { bindValue, lowerBody } from "./stmt.js";
+import { checkMoves, markRebindable, reassigned } from "./moves.js";
 
 export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn): Func {
   const L = new Lowerer(resolve);
@@ -44,7 +45,9 @@ export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn): 
     }
   }
   const body = copyWrittenParams(L, L.b.block);
-  return { name: fn.name, params, body, result };
+  const lowered = { name: fn.name, params, body, result };
+  checkMoves(lowered);
+  return lowered;
 }
 
 function paramName(L: Lowerer, p: ESTree.Pattern): string {
@@ -66,6 +69,7 @@ function bindTopParam(L: Lowerer, p: ESTree.Pattern, kind: Kind, index: number, 
   }
   if (kind.k === "absent") throw missingArgument(L, p, index);
   const binding = paramBinding(L, name, kind, index, params, data);
+  if (binding.k === "arr" && reassigned(L, name)) markRebindable(L, binding.v);
   if (p.type === "Identifier") {
     scope.declare(name, binding);
     return;

@@ -1,6 +1,7 @@
 // Calls of runtime kernels ("gradc/runtime"): one `call` instruction each, whose
 // derivative comes from the kernel's record (compiler/ops/kernels), never from the
 // kernel's own loops.
+import { refuseView } from "./views.js";
 import type * as ESTree from "acorn";
 import { allKernels, kernelDef, type KernelDef } from "../ops/kernels/index.js";
 import type { Call, Temp, Var } from "../ir/types.js";
@@ -103,6 +104,7 @@ function refuseAliasing(L: Lowerer, node: ESTree.CallExpression, def: KernelDef,
 
 function array(L: Lowerer, node: ESTree.Expression, scope: Scope, kernel: string, param: string): Var {
   const v = lowerExpr(L, node, scope);
+  if (v.k === "view") throw refuseView(L, node, `be passed to the kernel ${kernel}, which takes whole arrays`);
   if (v.k !== "arr") throw L.fail(node, `kernel ${kernel}`, `'${param}' of ${kernel} must be a typed array.`, "");
   return v.v;
 }

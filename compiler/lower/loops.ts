@@ -11,6 +11,7 @@ import { lowerBool, lowerExpr, lowerNum } from "./expr.js";
 import { keyLoop, lowerKeyLoop } from "./object-keys.js";
 import { Scope } from "./scope.js";
 import { bindValue, destructure, fieldValue, lowerStatement } from "./stmt.js";
+import { lengthOf, loadElement } from "./views.js";
 
 type LoopNode = ESTree.ForStatement | ESTree.ForOfStatement | ESTree.WhileStatement | ESTree.DoWhileStatement;
 
@@ -229,7 +230,7 @@ function forOf(L: Lowerer, s: ESTree.ForOfStatement, outer: Scope, ctx: LoopCtx)
     if (markedCheckpoint(L.fn.source.text, s.start)) throw L.fail(s, "@checkpoint loop", "A for…of over an Array of arrays or objects is unrolled, and an unrolled loop cannot be checkpointed.", "Remove the // @checkpoint comment.");
     return forOfList(L, s, arr, outer, ctx);
   }
-  if (arr.k !== "arr") throw L.fail(s.right, "for...of over a non-array", "for...of is supported over typed arrays, number[] and Arrays of arrays or objects only.", "");
+  if (arr.k !== "arr" && arr.k !== "view") throw L.fail(s.right, "for...of over a non-array", "for...of is supported over typed arrays, number[] and Arrays of arrays or objects only.", "");
   if (left.declarations[0].id.type !== "Identifier") {
     throw L.fail(left, "for...of target", "Declare the loop variable: for (const v of a).", "");
   }
@@ -237,10 +238,10 @@ function forOf(L: Lowerer, s: ESTree.ForOfStatement, outer: Scope, ctx: LoopCtx)
   const scope = new Scope(outer);
   const index = L.b.newVar(`${name}_index`, "num");
   const start = L.b.num(0);
-  const end = L.b.len(arr.v);
+  const end = lengthOf(L, arr);
   const body = loopBody(L, s.body, scope, ctx, () => {
     const v = L.b.newVar(name, "num");
-    L.b.set(v, L.b.load(arr.v, L.b.get(index)));
+    L.b.set(v, loadElement(L, arr, L.b.get(index)));
     scope.declare(name, { k: "scalar", v, isConst: left.kind === "const" });
   });
   emitFor(L, { index, start, end, step: 1, cmp: "<", body, exit: ctx.brk, checkpoint: markedCheckpoint(L.fn.source.text, s.start) ? "loop" : undefined });

@@ -12,6 +12,8 @@ export function bindingVal(L: Lowerer, b: Binding): Val {
       return { k: "temp", t: b.value !== undefined ? L.b.num(b.value) : L.b.get(b.v) };
     case "arr":
       return { k: "arr", v: b.v };
+    case "view":
+      return b;
     case "obj":
       return b;
     case "tuple":

@@ -8,6 +8,7 @@ export type Binding =
   /** `value`: known when compiling (the index of an unrolled loop); `v` is then never set. */
   | { k: "scalar"; v: Var; isConst: boolean; unset?: Var; value?: number }
   | { k: "arr"; v: Var }
+  | { k: "view"; base: Var; offset: Var; length: Var }
   /** `list`: a plain Array of arrays, objects or numbers, its fields the indices "0".."n-1". */
   | { k: "obj"; fields: Map<string, Binding>; list?: true }
   | { k: "tuple"; items: Binding[] }

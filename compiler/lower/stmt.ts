@@ -4,7 +4,6 @@ import type * as ESTree from "acorn";
 import { isArrayType, type Temp, type Var } from "../ir/types.js";
 import { lowerAssignment, lowerUpdate } from "./assign.js";
 import { declare, hoistVars } from "./declare.js";
-import { UNNAMED_ARRAY } from "./call.js";
 import { temp, type LoopCtx, type Lowerer, type Val } from "./context.js";
 import { anyExit, hasExit, hasNonTailReturn } from "./exits.js";
 import { lowerBool, lowerExpr, unsupportedExpr } from "./expr.js";
@@ -13,11 +12,13 @@ import { lowerSwitch } from "./switch.js";
 import { bindingVal } from "./names.js";
 import { destructureArray } from "./lists.js";
 import { Scope, type Binding } from "./scope.js";
+import { bindView, refuseView } from "./views.js";
+import { bindArray } from "./moves.js";
 
 /** Binds one parameter pattern of an inlined function to an argument value. */
 export function bindParam(L: Lowerer, p: ESTree.Pattern, arg: Val, scope: Scope): void {
   if (p.type === "Identifier") {
-    scope.declare(p.name, bindValue(L, p.name, arg, false));
+    scope.declare(p.name, bindValue(L, p.name, arg, false, true));
     return;
   }
   if (p.type === "ObjectPattern" && arg.k === "obj") {
@@ -31,11 +32,10 @@ export function bindParam(L: Lowerer, p: ESTree.Pattern, arg: Val, scope: Scope)
   throw L.fail(p, "parameter pattern", "This parameter form is not supported.", "Use a plain name or { a, b } for an object.");
 }
 
-export function bindValue(L: Lowerer, name: string, val: Val, isConst: boolean): Binding {
-  if (val.k === "arr") {
-    if (val.v.name === UNNAMED_ARRAY) val.v.name = name;
-    return { k: "arr", v: val.v };
-  }
+/** `param`: a helper's parameter (it may share the argument's var unless it reassigns it). */
+export function bindValue(L: Lowerer, name: string, val: Val, isConst: boolean, param = false): Binding {
+  if (val.k === "arr") return bindArray(L, name, val, param);
+  if (val.k === "view") return bindView(L, val, name, param);
   if (val.k === "obj") return val;
   if (val.k === "fn") return val.fn;
   // A tuple's numbers go to variables now: its temps cannot outlive this statement.
@@ -187,6 +187,7 @@ function branch(L: Lowerer, cond: Temp, then?: () => void, els?: () => void): vo
 /** A returned number is assigned to the function's result var; a returned array is the result. */
 function setReturn(L: Lowerer, node: ESTree.Node, val: Val, tail = true): void {
   const fn = L.fn;
+  if (val.k === "view") throw refuseView(L, node, "be returned (the result must be a whole array)");
   if (val.k === "fn" || fn.retFn) {
     if (val.k !== "fn" || fn.ret || !tail) {
       throw L.fail(node, "function value chosen at run time", val.k === "fn" && !fn.ret && !tail

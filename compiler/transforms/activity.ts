@@ -54,6 +54,7 @@ function forwardStep(i: Instr, a: Activity): boolean {
     case "set": return a.temps.has(i.src.id) && add(a.vars, i.v.id);
     case "store": case "fill": return a.temps.has(i.src.id) && add(a.vars, i.arr.id);
     case "alloc": return !!i.copyOf && a.vars.has(i.copyOf.id) && add(a.vars, i.v.id);
+    case "ref": return sameActivity(i, a);
     case "push": return a.temps.has(i.src.id) && add(a.vars, tapeLocation(i.tape));
     case "pop": return a.vars.has(tapeLocation(i.tape)) && add(a.temps, i.dst.id);
     case "pushref": return a.vars.has(i.v.id) && add(a.vars, REFS);
@@ -100,6 +101,7 @@ function backwardStep(i: Instr, a: Activity): boolean {
     case "set": return a.vars.has(i.v.id) && add(a.temps, i.src.id);
     case "store": case "fill": return a.vars.has(i.arr.id) && add(a.temps, i.src.id);
     case "alloc": return !!i.copyOf && a.vars.has(i.v.id) && add(a.vars, i.copyOf.id);
+    case "ref": return sameActivity(i, a);
     case "pop": return a.temps.has(i.dst.id) && add(a.vars, tapeLocation(i.tape));
     case "push": return a.vars.has(tapeLocation(i.tape)) && add(a.temps, i.src.id);
     case "popref": return a.vars.has(i.v.id) && add(a.vars, REFS);
@@ -107,6 +109,15 @@ function backwardStep(i: Instr, a: Activity): boolean {
     case "call": return backwardCall(i, a);
     default: return false;
   }
+}
+
+/**
+ * `v = from`: both names are varied (and useful) together, so both have derivative
+ * arrays or neither does, and the derivative references can follow the primal ones.
+ */
+function sameActivity(i: Extract<Instr, { k: "ref" }>, a: Activity): boolean {
+  if (a.vars.has(i.v.id)) return add(a.vars, i.from.id);
+  return a.vars.has(i.from.id) && add(a.vars, i.v.id);
 }
 
 function intersect(a: Set<number>, b: Set<number>): Set<number> {

@@ -45,7 +45,8 @@ class Carrier {
 
   /** The loop, with what comes before and after it when values are carried. */
   private loop(loop: For): Block {
-    if (loop.exit || Math.abs(loop.step) !== 1 || loop.body.some((i) => i.k === "if" || i.k === "for" || i.k === "while" || i.k === "call")) return [loop];
+    // A reassigned array (ref) names another array each iteration: nothing is carried.
+    if (loop.exit || Math.abs(loop.step) !== 1 || loop.body.some((i) => i.k === "if" || i.k === "for" || i.k === "while" || i.k === "call" || i.k === "ref")) return [loop];
     const written = this.effects.writesOf(loop);
     const bounds = [...this.effects.readsOf(loop.start), ...this.effects.readsOf(loop.end)];
     if (bounds.some((l) => l === TAPE || written.has(l))) return [loop];

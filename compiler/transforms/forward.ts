@@ -206,6 +206,9 @@ class Forward {
       case "pushref":
         if (this.active(i.v)) b.emit({ k: "pushref", v: this.arrayDot(i.v), tape: i.tape });
         return;
+      case "ref":
+        if (this.active(i.v)) b.emit({ k: "ref", v: this.arrayDot(i.v), from: this.arrayDot(i.from) });
+        return;
     }
   }
 

@@ -43,7 +43,7 @@ function containsThrow(block: Block): boolean {
 
 function usesTape(blocks: Block[]): boolean {
   let found = false;
-  for (const b of blocks) walk(b, (i) => { if (i.k === "push" || i.k === "pop" || i.k === "pushref" || i.k === "popref") found = true; });
+  for (const b of blocks) walk(b, (i) => { if (i.k === "push" || i.k === "pop" || i.k === "pushref" || i.k === "popref" || i.k === "ref") found = true; });
   return found;
 }
 

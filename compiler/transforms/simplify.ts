@@ -172,7 +172,7 @@ function liveness(f: Func, body: Block, opts: SimplifyOptions): Liveness {
 
 function isLive(i: Instr, live: Liveness): boolean {
   switch (i.k) {
-    case "set": case "alloc": case "popref": return live.vars.has(i.v.id);
+    case "set": case "alloc": case "popref": case "ref": return live.vars.has(i.v.id);
     case "store": case "fill": return live.vars.has(i.arr.id);
     case "push": case "pop": case "pushref": case "reserve": case "throw": return true;
     // A loop sets its index: its value after the loop is the trip count's bound.

@@ -182,6 +182,8 @@ export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Reco
       if (i.k === "store" && needs.vars.has(i.arr.id)) need(i.idx);
     }
     for (const [v, r] of recompute) if (needs.vars.has(v)) need(r.set.src);
+    // `v = from` is undone by `from = v`: v's reference must be right there.
+    for (const i of instrs) if (i.k === "ref" && needs.vars.has(i.from.id)) needs.vars.add(i.v.id);
     for (const id of [...needs.temps]) {
       const d = defs.get(id);
       if (!d) continue;
@@ -229,6 +231,11 @@ export function findSaves(f: Func, needs: Needs, recompute: Map<number, Recomput
         if (i.k !== "store" && i.k !== "call") pending.delete(loc);
       }
       if (callReads?.out) pending.add(loc!);
+      // `v = from`: v now names from's array, and what a needed read of it left pending.
+      if (i.k === "ref") {
+        pending.delete(i.v.id);
+        if (pending.has(i.from.id)) pending.add(i.v.id);
+      }
       if (i.k === "if") pending = union(flow(i.then, new Set(pending)), flow(i.else, new Set(pending)));
       if (i.k === "for" || i.k === "while") pending = loop(i, pending);
       for (const id of needs.rerunReads.get(i) ?? []) pending.add(id);

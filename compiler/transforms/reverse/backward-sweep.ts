@@ -44,6 +44,8 @@ export class BackwardSweep extends ForwardSweep {
         return this.backwardStore(i);
       case "alloc":
         return this.backwardAlloc(i, depth);
+      case "ref":
+        return this.backwardRef(i);
       case "fill":
         return this.backwardFill(i);
       case "if":
@@ -121,6 +123,17 @@ export class BackwardSweep extends ForwardSweep {
     }
     if (depth > 0 && active) this.b.emit({ k: "popref", v: this.adjoint(i.v), tape: this.tape });
     if (depth > 0 && this.needs.vars.has(i.v.id)) this.b.emit({ k: "popref", v: i.v, tape: this.tape });
+  }
+
+  /** `v = from` undone: from names the array again (its derivative array too), v the one before. */
+  protected backwardRef(i: Extract<Instr, { k: "ref" }>): void {
+    const b = this.b;
+    if (this.activeVar(i.v)) {
+      b.emit({ k: "ref", v: this.adjoint(i.from), from: this.adjoint(i.v) });
+      b.emit({ k: "popref", v: this.adjoint(i.v), tape: this.tape });
+    }
+    if (this.needs.vars.has(i.from.id)) b.emit({ k: "ref", v: i.from, from: i.v });
+    if (this.needs.vars.has(i.v.id)) b.emit({ k: "popref", v: i.v, tape: this.tape });
   }
 
   protected backwardFill(i: Extract<Instr, { k: "fill" }>): void {

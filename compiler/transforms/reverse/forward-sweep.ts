@@ -29,6 +29,13 @@ export class ForwardSweep extends ReverseState {
         b.emit(i);
         if (this.activeVar(i.v)) b.emit({ k: "alloc", v: this.adjoint(i.v), n: b.len(i.v) });
         return;
+      case "ref":
+        // The reference replaced is restored in the backward sweep; the derivative array follows.
+        if (this.needs.vars.has(i.v.id)) b.emit({ k: "pushref", v: i.v, tape: this.tape });
+        if (this.activeVar(i.v)) b.emit({ k: "pushref", v: this.adjoint(i.v), tape: this.tape });
+        b.emit(i);
+        if (this.activeVar(i.v)) b.emit({ k: "ref", v: this.adjoint(i.v), from: this.adjoint(i.from) });
+        return;
       case "fill":
         if (this.saves.has(i)) this.forEachElement(i.arr, false, (j) => this.push(this.b.load(i.arr, j)));
         b.emit(i);

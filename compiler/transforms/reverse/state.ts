@@ -4,6 +4,7 @@
 import { Builder, buildBlock, type Ids } from "../../ir/builder.js";
 import { hasDst, maxTape, usedTemps, varsOf, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../../ir/types.js";
 import { analyzeActivity, type Activity } from "../activity.js";
+import { refuseAt } from "../../errors.js";
 import type { CheckpointSpec } from "../../request.js";
 import { analyzeNeeds, findRecomputable, findRecomputableBounds, findRecomputableConditions, findSaves, type Needs, type Recompute } from "../tbr.js";
 
@@ -36,6 +37,7 @@ export class ReverseState {
     this.b = new Builder(ids);
     this.checkpointed = new Set();
     walk(f.body, (i) => { if (i.k === "for" && (i.checkpoint === "call" || (i.checkpoint === "loop" && schedule))) this.checkpointed.add(i); });
+    for (const loop of this.checkpointed) refuseReassignedArrays(loop);
     this.tape = maxTape(f.body) + 1;
     this.adjointTape = this.tape + 1;
     this.act = analyzeActivity(f, wrt);
@@ -112,6 +114,16 @@ export class ReverseState {
   protected pop(type: Temp["type"], tape = this.tape): Temp {
     return this.b.emit({ k: "pop", dst: this.b.temp(type), tape }).dst;
   }
+}
+
+/** A checkpointed loop's snapshots hold array contents, not which array each name refers to. */
+function refuseReassignedArrays(loop: For): void {
+  walk(loop.body, (i) => {
+    if (i.k !== "ref") return;
+    throw refuseAt(i.loc ?? loop.loc, "array reassignment in a checkpointed loop",
+      `'${i.v.name}' is assigned another array inside a loop marked // @checkpoint (or a checkpoint(fn) call), whose snapshots keep array contents, not references.`,
+      `Copy into the array instead (${i.v.name}.set(${i.from.name})), or drop the checkpoint mark for this loop.`);
+  });
 }
 
 function firstWritesOf(f: Func): Set<Instr> {
