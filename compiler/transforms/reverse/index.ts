@@ -35,7 +35,7 @@ function keepPoppedValues(f: Func, ids: Ids): Func {
   walk(f.body, (i) => {
     if (i.k === "pop") popped.push(i.dst);
     if (i.k === "pushref" || i.k === "popref") {
-      throw refuseAt(i.loc, "reverse over array-allocating derivative", "Reverse mode over derivative code that saves array references (arrays allocated inside loops, or array variables reassigned) is not supported yet.",
+      throw refuseAt(i.loc, "reverse over array-allocating derivative", "Reverse mode over derivative code that allocates arrays inside loops is not supported yet.",
         "Differentiate the inner derivative in forward mode (jvp), or allocate the arrays before the loop.");
     }
   });
