@@ -51,7 +51,8 @@ class Reverser extends CheckpointSweep {
     }));
     const cotangent = opts.cotangent || isArrayType(this.f.result.type) ? this.b.newVar("cotangent", this.f.result.type) : undefined;
     if (cotangent) cotangent.cotangentOf = this.f.result;
-    const seed = this.sweep(() => this.seed(cotangent));
+    const final = this.finalResult();
+    const seed = [...final.keep, ...this.sweep(() => this.seed(cotangent))];
     const backward: Block[] = [];
     for (let k = top.length - 1; k >= 0; k--) {
       backward[k] = this.sweep(() => {
@@ -86,9 +87,22 @@ class Reverser extends CheckpointSweep {
       name: `${this.f.name}_grad`,
       params: [...this.f.params, ...(cotangent ? [cotangent] : []), ...outParams],
       body: [...prelude, ...sweeps],
-      result: this.f.result,
+      result: final.result,
       outputs,
     };
+  }
+
+  /**
+   * A returned array the function reassigns: the backward sweep restores the references,
+   * so the one returned is kept as the forward sweep leaves it.
+   */
+  private finalResult(): { keep: Block; result: Var } {
+    const result = this.f.result;
+    let reassigned = false;
+    walk(this.f.body, (i) => { if (i.k === "ref" && i.v === result) reassigned = true; });
+    if (!reassigned) return { keep: [], result };
+    const final = this.b.newVar(`${result.name}_final`, result.type);
+    return { keep: [{ k: "ref", v: final, from: result }], result: final };
   }
 
   /** The result's adjoint: 1, or the cotangent (added element by element for an array result). */
