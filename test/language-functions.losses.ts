@@ -214,3 +214,18 @@ export function spreadMax(x: Float64Array, y: number): number {
   const lo = Math.min(...x);
   return m + Math.log(x.reduce((s, v) => s + Math.exp(v - m), 0)) + lo * y + (Math.max(...new Float64Array(0)) < 0 ? 2 * y : 0) + (Math.min(...new Float64Array(0)) > 0 ? y : 0);
 }
+
+// ---- object literals: passed to helpers, spread, holding a callback ----
+
+export function saxpyOf(val: { a: number; b: number; c: number; w: Float64Array; f: (v: number) => number }): number {
+  return val.a * val.b + val.f(val.c) + val["w"][0] * val.a;
+}
+
+export function objects(x: number, y: number, w: Float64Array): number {
+  const base = { a: x, b: y * y, c: x + y, w, f: (v: number) => Math.sin(v) * y };
+  const s = saxpyOf(base);
+  let t = 0;
+  for (let i = 0; i < w.length; i++) t += saxpyOf({ ...base, a: w[i], c: i * x });
+  const { a, b } = { a: x * 3, b: w[0] };
+  return s + t + a * b;
+}

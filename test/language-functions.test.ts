@@ -35,7 +35,7 @@ function entries(r: Rng): Float64Array {
   return x;
 }
 
-const HELPERS = { sumAll: losses.sumAll, makeStep: losses.makeStep, cond: losses.cond, fixedLoop: losses.fixedLoop, square: losses.square, scaled: losses.scaled };
+const HELPERS = { saxpyOf: losses.saxpyOf, sumAll: losses.sumAll, makeStep: losses.makeStep, cond: losses.cond, fixedLoop: losses.fixedLoop, square: losses.square, scaled: losses.scaled };
 
 const CASES: Case[] = [
   // x switches the branch at 0.5, y at 0: keep away from both.
@@ -55,6 +55,7 @@ const CASES: Case[] = [
   { name: "keyed", wrt: [0, 1], args: (r) => [{ b: r.uniform(-2, 2), a: r.uniform(-2, 2), c: r.uniform(-2, 2) }, { y: r.f64(r.int(1, 4), -1, 1), x: r.f64(r.int(1, 4), -1, 1) }] as Arg[] },
   // distinct entries (no tie for the largest or smallest)
   { name: "spreadMax", wrt: [0, 1], args: (r) => [Float64Array.from({ length: r.int(1, 6) }, (_, i) => i * 0.5 + r.uniform(0, 0.4)).sort(() => r.next() - 0.5), r.uniform(-1, 1)] },
+  { name: "objects", wrt: [0, 1, 2], args: (r) => [r.uniform(-2, 2), r.uniform(-2, 2), r.f64(r.int(1, 5), -2, 2)] },
   { name: "mappedThenWritten", wrt: [0], args: (r) => [r.f64(r.int(3, 6), -1.5, 1.5)] },
 ];
 

@@ -197,6 +197,9 @@ function method(L: Lowerer, node: ESTree.CallExpression, objNode: ESTree.Express
   }
   const obj = lowerExpr(L, objNode, scope);
   if (obj.k === "obj" && obj.list) return listMethod(L, node, obj, name, scope);
+  // A function held by an object (`opts.f(x)`): inlined like any call.
+  const held = obj.k === "obj" ? obj.fields.get(name) : undefined;
+  if (held?.k === "fn") return inline(L, held, callArgs(L, node, scope), node);
   if (obj.k !== "arr" && obj.k !== "view") {
     throw L.fail(node.callee, `method .${name}()`, `Method calls (.${name}) are only supported on typed arrays.`, "");
   }

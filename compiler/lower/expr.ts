@@ -6,7 +6,8 @@ import { lowerCall, lowerNew, mathFunctionValue } from "./call.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { CONSTANTS, moduleBindingOf } from "./constants.js";
 import { lookupName, propertyKey } from "./names.js";
-import type { Scope } from "./scope.js";
+import type { Binding, Scope } from "./scope.js";
+import { bindValue } from "./stmt.js";
 import { isNullish, undefinedComparison, undefinedValue } from "./undefined.js";
 import { arrayLiteral, dynamicListRead, listElement, listLength } from "./lists.js";
 import { lengthOf, loadElement } from "./views.js";
@@ -45,6 +46,8 @@ export function lowerExpr(L: Lowerer, node: ESTree.Expression, scope: Scope): Va
       return { k: "temp", t: lowerUpdate(L, node, scope) };
     case "SequenceExpression":
       return sequence(L, node, scope);
+    case "ObjectExpression":
+      return objectLiteral(L, node, scope);
     case "ArrowFunctionExpression":
     case "FunctionExpression":
       return { k: "fn", fn: { k: "fn", name: node.type === "FunctionExpression" && node.id ? node.id.name : "callback", node, source: L.fn.source, scope } };
@@ -296,6 +299,29 @@ function conditional(L: Lowerer, node: ESTree.ConditionalExpression, scope: Scop
   return L.b.get(v);
 }
 
+/**
+ * `{ a, b: x * 2, "k k": w, ...p }`: an object of fields, as a parameter object is. A
+ * number is copied into the field when the literal is evaluated; arrays, objects and
+ * functions are shared, as in JavaScript. Its fields are not assigned later.
+ */
+function objectLiteral(L: Lowerer, node: ESTree.ObjectExpression, scope: Scope): Val {
+  const fields = new Map<string, Binding>();
+  for (const prop of node.properties) {
+    if (prop.type === "SpreadElement") {
+      const from = lowerExpr(L, prop.argument, scope);
+      if (from.k !== "obj" || from.list) throw L.fail(prop, "object spread", "Only an object can be spread into an object literal here.", "");
+      for (const [name, b] of from.fields) fields.set(name, b.k === "scalar" ? bindValue(L, name, { k: "temp", t: L.b.get(b.v) }, true) : b);
+      continue;
+    }
+    const key = propertyKey(prop.key, prop.computed);
+    if (key === undefined || prop.kind !== "init" || prop.method) {
+      throw L.fail(prop, "object literal property", "An object literal's properties are read here as `name: value`, `name` or `...other`, with constant keys.", "Write the property as name: value.");
+    }
+    fields.set(key, bindValue(L, key, lowerExpr(L, prop.value as ESTree.Expression, scope), true));
+  }
+  return { k: "obj", fields };
+}
+
 /** An arrow, a function expression, or a name bound to a function. */
 function isFunction(e: ESTree.Expression, scope: Scope): boolean {
   if (e.type === "ArrowFunctionExpression" || e.type === "FunctionExpression") return true;
@@ -304,7 +330,6 @@ function isFunction(e: ESTree.Expression, scope: Scope): boolean {
 
 export function unsupportedExpr(L: Lowerer, node: ESTree.Node): Error {
   const names: Record<string, [string, string]> = {
-    ObjectExpression: ["object literal", "Pass objects in as parameters; build nothing but typed arrays inside."],
     TemplateLiteral: ["template string", "Strings cannot be differentiated."],
     ThisExpression: ["this", "Pass what you need as parameters."],
     AssignmentExpression: ["assignment inside an expression", "Make the assignment its own statement."],
