@@ -153,6 +153,18 @@ export function nestedGrad(ws: [Float64Array, Float64Array], x: number[]): numbe
   return g.length * s + g[1][0] * ws[0][0];
 }
 
+export function pack(W: Float64Array, b: number): [Float64Array, number] {
+  const s = W[0] * b;
+  return [W, s * s];
+}
+
+export function packs(W: Float64Array, b: number): number {
+  // A helper returning a list, destructured and indexed.
+  const [w, s] = pack(W, b);
+  const l = pack(w, s);
+  return l[1] + w[1] * s;
+}
+
 ${requests()}
 `;
 
@@ -187,6 +199,7 @@ const CASES: Case[] = [
   },
   { name: "arrayFrom", f: () => arrayFrom, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [r.f64(3, -1, 1), numbers(r, 2, -1, 1), r.int(1, 3)] },
   { name: "nestedGrad", f: () => nestedGrad, functions: ["innerLoss"], modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[r.f64(1, -1, 1), r.f64(1, -1, 1)], numbers(r, 2, -1, 1)] },
+  { name: "packs", f: () => packs, functions: ["pack"], modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [r.f64(2, -1, 1), r.uniform(-1, 1)] },
   { name: "typedRows", f: () => typedRows, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[r.f64(2, -1, 1), r.f64(3, -1, 1)], r.uniform(0.5, 2)] },
 ];
 
@@ -201,9 +214,9 @@ function numbers(r: Rng, n: number, lo: number, hi: number): number[] {
 /** The request sites of the module: one per case and mode. */
 function requests(): string {
   const api: Record<string, string> = { vg: "valueAndGrad", jvp: "jvp", vjp: "vjp", hvp: "hvp", hessian: "hessian", jacobian: "jacobian" };
-  const names = ["rosen", "literals", "polar", "destructuring", "zeros", "rows", "mlp", "tuples", "typedRows", "dynamicRows", "listMethods", "arrayFrom", "nestedGrad"];
+  const names = ["rosen", "literals", "polar", "destructuring", "zeros", "rows", "mlp", "tuples", "typedRows", "dynamicRows", "listMethods", "arrayFrom", "nestedGrad", "packs"];
   const wrt: Record<string, string> = {
-    rosen: "[0]", literals: "[0, 1, 2]", polar: "[0, 1]", destructuring: "[0, 1]", zeros: "[0]", rows: "[0, 1]", mlp: "[0, 1]", tuples: "[0, 1]", typedRows: "[0, 1]", dynamicRows: "[0, 1, 2]", listMethods: "[0, 1, 2]", arrayFrom: "[0, 1]", nestedGrad: "[0, 1]",
+    rosen: "[0]", literals: "[0, 1, 2]", polar: "[0, 1]", destructuring: "[0, 1]", zeros: "[0]", rows: "[0, 1]", mlp: "[0, 1]", tuples: "[0, 1]", typedRows: "[0, 1]", dynamicRows: "[0, 1, 2]", listMethods: "[0, 1, 2]", arrayFrom: "[0, 1]", nestedGrad: "[0, 1]", packs: "[0, 1]",
   };
   const modes: Record<string, string[]> = {
     rosen: ["vg", "jvp", "vjp", "hvp", "hessian", "jacobian"], polar: ["jvp", "vjp", "jacobian"],
@@ -229,6 +242,7 @@ const dynamicRows = (...a: any[]) => source.dynamicRows(...a);
 const listMethods = (...a: any[]) => source.listMethods(...a);
 const arrayFrom = (...a: any[]) => source.arrayFrom(...a);
 const nestedGrad = (...a: any[]) => source.nestedGrad(...a);
+const packs = (...a: any[]) => source.packs(...a);
 
 beforeAll(async () => {
   const out = await compileModule(MODULE, "/virtual/arrays.ts", {
@@ -454,6 +468,17 @@ describe("refused, with the location and the reason", () => {
     expect(refusal(function slots(x: number) { const a = new Array(3); a[0] = x; return a[0]; }, [1]).message).toMatch(/new Array\(n\)\.fill\(0\)/);
     expect(refusal(function from1(x: number) { const a = Array.from({ length: 2 }); return x + a.length; }, [1]).message).toMatch(/undefined entries/);
     expect(refusal(function from2(x: number) { const a = Array.from({ length: 2 }, (v: any, i) => v + i * x); return a[0]; }, [1]).message).toMatch(/undefined as its first argument/);
+  });
+
+  test("returning a list from the differentiated function, or from a branch of a helper", () => {
+    expect(refusal(function top(W: Float64Array) { return [W, W]; }, [Float64Array.of(1)]).construct).toBe("returned list");
+    const e = refusal(function branchy(W: Float64Array) {
+      function h(c: boolean): [Float64Array, number] { if (c) return [W, 1]; return [W, 2]; }
+      const [w, s] = h(W[0] > 0);
+      return w[0] * s;
+    }, [Float64Array.of(1)]);
+    expect(e.construct).toBe("returned list");
+    expect(e.message).toMatch(/from inside a branch or loop/);
   });
 
   test("a spread element and an empty literal", () => {

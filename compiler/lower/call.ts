@@ -335,6 +335,7 @@ export function inline(L: Lowerer, fn: Extract<Binding, { k: "fn" }>, args: (Val
     }
     const ret = L.fn.ret;
     if (L.fn.retFn) return { k: "fn", fn: L.fn.retFn };
+    if (L.fn.retObj) return L.fn.retObj;
     if (!ret) return { k: "temp", t: L.b.num(NaN) };
     if (isArrayType(ret.type)) return { k: "arr", v: ret };
     return { k: "temp", t: L.b.get(ret) };

@@ -35,6 +35,8 @@ export interface FnCtx {
   ret: Var | undefined;
   /** The function it returns, when it returns one (`(a) => (x) => x - a`): known where it is lowered. */
   retFn?: FnBinding;
+  /** An Array of arrays or objects (or an object) a helper returns at the end of its body. */
+  retObj?: Extract<Val, { k: "obj" }>;
   /** Set by a `return` that is not in tail position. */
   done?: Var;
   /** The scope of its body, where `var` declarations go. */

@@ -198,6 +198,15 @@ function setReturn(L: Lowerer, node: ESTree.Node, val: Val, tail = true): void {
     fn.retFn = val.fn;
     return;
   }
+  if (val.k === "obj" || fn.retObj) {
+    if (val.k !== "obj" || fn.ret || fn.retObj || !tail || L.fns.length === 1) {
+      throw L.fail(node, "returned list", L.fns.length === 1 ? "The differentiated function returns an Array of arrays or objects (or an object): it must return a number or one array."
+        : "A helper returns an Array of arrays or objects (or an object) from inside a branch or loop, or besides another value: gradc must know what each call returns when it compiles.",
+        L.fns.length === 1 ? "Return a number (the loss), or a Float64Array for jvp, vjp and jacobian." : "Return it once, at the end of the helper's body.");
+    }
+    fn.retObj = val;
+    return;
+  }
   if (val.k === "arr") {
     if (fn.ret && fn.ret !== val.v) {
       throw L.fail(node, "different returned arrays", "The function returns different arrays (or an array and a number) on different paths.",
