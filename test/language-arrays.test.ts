@@ -118,7 +118,7 @@ export function dynamicRows(X: [number[], number[], number[]], v: number[], t: [
 }
 
 export function listMethods(input: [number[], number[], number[]], W: number[], ls: [Float64Array, Float64Array]): number {
-  // map, reduce, reduceRight and forEach over lists, unrolled; map to numbers is a Float64Array, to arrays a list.
+  // map, reduce, reduceRight, forEach and slice over lists, unrolled; map to numbers is a Float64Array, to arrays a list.
   const h = input.map((row) => row.reduce((s, v, j) => s + v * W[j], 0));
   const p = h.map((z) => 0.5 * (Math.tanh(z) + 1));
   const sums = ls.map((w) => w[0] * w[1]);
@@ -126,6 +126,7 @@ export function listMethods(input: [number[], number[], number[]], W: number[], 
   const pairs = ls.map((w) => [w[1], w[0] * w[0]]);
   let e = 0;
   input.forEach((row, i) => { e += row[0] * p[i]; });
+  for (const row of input.slice(1, -1)) e += row[1] * row[1];
   return p.reduce((s, q) => s + Math.log(q), 0) + sums[0] + sums[1] * tot + pairs[1][1] + e;
 }
 

@@ -205,9 +205,10 @@ function arrayItem(L: Lowerer, val: Val, i: number, at: ESTree.Node): Val {
  * objects makes a list.
  */
 export function listMethod(L: Lowerer, node: ESTree.CallExpression, list: Extract<Val, { k: "obj" }>, name: string, scope: Scope): Val {
+  if (name === "slice") return listSlice(L, node, list, scope);
   if (!LIST_METHODS.has(name)) {
     throw L.fail(node.callee, `.${name}()`, `The method .${name} of an Array of arrays or objects is not supported.`,
-      `Supported: .length, indexing, for…of, and with a callback .${[...LIST_METHODS].join(", .")}.`);
+      `Supported: .length, indexing, for…of, .slice(a, b) with bounds known when compiling, and with a callback .${[...LIST_METHODS].join(", .")}.`);
   }
   const reduces = name === "reduce" || name === "reduceRight";
   const [cbNode, initNode, ...rest] = node.arguments;
@@ -242,6 +243,27 @@ export function listMethod(L: Lowerer, node: ESTree.CallExpression, list: Extrac
 }
 
 const LIST_METHODS = new Set(["map", "forEach", "reduce", "reduceRight"]);
+
+/** `xs.slice(a, b)` of a list, with bounds known when compiling (negative from the end): the same elements, a shorter list. */
+function listSlice(L: Lowerer, node: ESTree.CallExpression, list: Extract<Val, { k: "obj" }>, scope: Scope): Val {
+  const n = list.fields.size;
+  const bound = (arg: ESTree.Node | undefined, dflt: number): number => {
+    if (!arg) return dflt;
+    const v = arg.type === "SpreadElement" ? undefined : staticIndex(L, arg, scope) ?? negative(L, arg, scope);
+    if (v === undefined) throw L.fail(arg, ".slice()", "The bounds of .slice on an Array of arrays or objects must be known when compiling.", "Use constants or the Array's length.");
+    return v < 0 ? Math.max(n + v, 0) : Math.min(v, n);
+  };
+  if (node.arguments.length > 2) throw L.fail(node, ".slice()", ".slice takes at most two bounds.", "");
+  const [a, b] = [bound(node.arguments[0], 0), bound(node.arguments[1], n)];
+  const items = [...list.fields.values()].slice(a, Math.max(a, b));
+  return { k: "obj", fields: new Map(items.map((f, i) => [String(i), f])), list: true };
+}
+
+function negative(L: Lowerer, arg: ESTree.Node, scope: Scope): number | undefined {
+  if (arg.type !== "UnaryExpression" || (arg as ESTree.UnaryExpression).operator !== "-") return undefined;
+  const v = staticIndex(L, (arg as ESTree.UnaryExpression).argument, scope);
+  return v === undefined ? undefined : -v;
+}
 
 /** A callback's result, its number kept in a variable (read again after later calls). */
 function kept(L: Lowerer, v: Val): Val {
