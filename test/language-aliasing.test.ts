@@ -317,6 +317,23 @@ describe("copies", () => {
     everyMode("copies", [0, 1], (rng) => [rng.f64(rng.int(4, 7), -1.5, 1.5), rng.f64(rng.int(2, 4), -1.5, 1.5)]);
   });
 
+  test("y.set(x, offset) where x does not fit throws JavaScript's RangeError, in the primal and in every derivative", () => {
+    const f = (x: Float64Array, at: number) => {
+      const y = new Float64Array(4);
+      y.set(x, at);
+      return y[0] * y[3] + x[0];
+    };
+    const x = new Float64Array([0.5, -1.2]);
+    expect(() => f(x, 3)).toThrow(RangeError);
+    for (const d of [gradc.grad(f), gradc.valueAndGrad(f)]) {
+      expect(d(x, 2)).toBeDefined();
+      expect(() => d(x, 3)).toThrow(RangeError);
+      expect(() => d(x, -1)).toThrow(RangeError);
+    }
+    expect(() => gradc.jvp(f)(x, 3, new Float64Array(2))).toThrow(RangeError);
+    expect(() => gradc.hvp(f)(x, 3, new Float64Array(2))).toThrow(RangeError);
+  });
+
   test("Float32Array.from rounds to float32, and the derivative code reads the rounded copy", () => {
     const f = (x: Float64Array) => {
       const c = Float32Array.from(x);

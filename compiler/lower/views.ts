@@ -130,8 +130,8 @@ function offsetBy(L: Lowerer, a: Extract<Val, { k: "view" }>, begin: Var): Var {
 
 /**
  * `y.set(x, offset)`: y[offset + j] = x[j]. From a range of the same array, the source is
- * copied first (JavaScript copies as if through a temporary). In JavaScript an x that
- * does not fit is a RangeError; derivative code writes the elements that fit.
+ * copied first (JavaScript copies as if through a temporary). An x that does not fit
+ * throws JavaScript's RangeError, in the primal and in every derivative.
  */
 function set(L: Lowerer, y: ArrayVal, args: ESTree.Expression[], scope: Scope): Val {
   const src = lowerExpr(L, args[0], scope);
@@ -141,6 +141,9 @@ function set(L: Lowerer, y: ArrayVal, args: ESTree.Expression[], scope: Scope): 
   const from = baseOf(src) === baseOf(y) ? copyOf(L, baseOf(src).type as ArrayType, src) as ArrayVal : src;
   const at = L.b.newVar("offset", "num");
   L.b.set(at, args[1] ? integer(L, lowerNum(L, args[1], scope)) : L.b.num(0));
+  const end = L.b.op("add", L.b.get(at), lengthOf(L, from));
+  const outside = L.b.op("or", L.b.op("lt", L.b.get(at), L.b.num(0)), L.b.op("gt", end, lengthOf(L, y)));
+  L.b.emit({ k: "if", cond: outside, then: L.block(() => L.b.emit({ k: "throw", error: "RangeError", message: "offset is out of bounds" })), else: [] });
   eachIndex(L, lengthOf(L, from), "j", (j) => {
     const value = loadElement(L, from, j);
     storeElement(L, y, L.b.op("add", L.b.get(at), j), value);
