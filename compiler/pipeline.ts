@@ -45,11 +45,6 @@ function selectOutput(req: GradRequest, f: Func, ids: Ids): Func {
     throw refuse(req.fn.source, req.fn.node, "output of a number-valued function",
       `output: ${req.output} selects an entry of '${req.fn.name}'s result, but it returns a number.`, "Leave out output: the gradient is that of the number.");
   }
-  if (f.result.param !== undefined) {
-    throw refuse(req.fn.source, req.fn.node, "output of a returned parameter",
-      `output: ${req.output} selects an entry of '${req.fn.name}'s result, which is its parameter '${f.result.name}': the result of a function returning a parameter array is not differentiated yet.`,
-      `Return the entry itself (return ${f.result.name}[k]) and take grad without output.`);
-  }
   const b = new Builder(ids);
   b.loc = { line: 0, note: `entry ${req.output} of the result` };
   const k = req.output!;

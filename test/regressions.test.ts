@@ -1,7 +1,7 @@
 // Programs that once compiled to a wrong value or gradient, checked against the
 // function itself and central differences.
 import { describe, expect, test } from "vitest";
-import { grad, hvp, jvp, valueAndGrad } from "../index.js";
+import { grad, hvp, jacobian, jvp, valueAndGrad, vjp } from "../index.js";
 import { maxRelError, numericGradient } from "../runtime/numeric.js";
 
 type Loss = (...args: any[]) => number;
@@ -147,6 +147,35 @@ describe("regressions", () => {
     expectExact(f, [xs(), 0.37], 0);
     expectExact(f, [xs(), 0.37], 1);
     expect(() => valueAndGrad((a: number) => Math.hypot(a, 1, 2, 3))(1)).toThrow(/more than three/);
+  });
+
+  test("a function that writes its parameter array and returns it returns the written copy (jvp, vjp, jacobian declared it twice)", () => {
+    const step = (y: Float64Array, k: number) => {
+      for (let i = 0; i < y.length; i++) y[i] = Math.sin(y[i] * k) + y[(i + 1) % y.length];
+      return y;
+    };
+    const n = 4;
+    const y0 = () => xs().subarray(0, n).slice();
+    // J[r][c] by central differences of the function itself (on copies: it writes its argument).
+    const h = 1e-6;
+    const J = Array.from({ length: n }, (_, r) => Array.from({ length: n }, (_, c) => {
+      const up = y0(); up[c] += h;
+      const down = y0(); down[c] -= h;
+      return (step(up, 0.7)[r] - step(down, 0.7)[r]) / (2 * h);
+    }));
+    const value = step(y0(), 0.7);
+    for (const mode of ["forward", "reverse"] as const) {
+      const got = jacobian(step, { mode })(y0(), 0.7);
+      expect(maxRelError(got, Float64Array.from(J.flat()))).toBeLessThan(1e-5);
+    }
+    const t = new Float64Array([0.5, -1, 0.25, 2]);
+    const [v, dot] = jvp(step)(y0(), 0.7, t);
+    expect(maxRelError(v, value)).toBeLessThan(1e-15);
+    expect(maxRelError(dot, Float64Array.from(J.map((row) => row.reduce((s, Jrc, c) => s + Jrc * t[c], 0))))).toBeLessThan(1e-5);
+    const [v2, pullback] = vjp(step)(y0(), 0.7);
+    expect(maxRelError(v2, value)).toBeLessThan(1e-15);
+    expect(maxRelError(pullback(t), Float64Array.from({ length: n }, (_, c) => J.reduce((s, row, r) => s + row[c] * t[r], 0)))).toBeLessThan(1e-5);
+    expect(maxRelError(grad(step, { output: 2 })(y0(), 0.7), Float64Array.from(J[2]))).toBeLessThan(1e-5);
   });
 
   describe("values carried across iterations (neighbour reads and accumulations)", () => {

@@ -3,7 +3,7 @@
 // var per field).
 import type * as ESTree from "acorn";
 import type { GradcError } from "../errors.js";
-import type { Func, Var } from "../ir/types.js";
+import { isArrayType, type Func, type Var } from "../ir/types.js";
 import type { Kind } from "../kinds.js";
 import { substituteVar } from "../ir/rewrite.js";
 import type { ResolveFn, SourceFn } from "../parse/source.js";
@@ -44,8 +44,10 @@ export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn): 
         "Integer typed arrays are read-only data (labels, indices, masks); copy what you need into a Float64Array.");
     }
   }
-  const body = copyWrittenParams(L, L.b.block);
-  const lowered = { name: fn.name, params, body, result };
+  const copies = new Map<Var, Var>();
+  const body = copyWrittenParams(L, L.b.block, copies);
+  // A returned parameter array that the function writes is its copy; one it only reads is copied at the end.
+  const lowered = { name: fn.name, params, body, result: copies.get(result) ?? returnedParam(L, body, result) };
   checkMoves(lowered);
   return lowered;
 }
@@ -169,11 +171,23 @@ function paramBinding(L: Lowerer, name: string, kind: Kind, index: number, param
   }
 }
 
-/** Arrays the function writes into are copied on entry: derivative code never modifies its arguments. */
-function copyWrittenParams(L: Lowerer, body: Func["body"]): Func["body"] {
+/** The result, or a copy made at the end of `body` when it is a parameter array (derivative results are never arguments). */
+function returnedParam(L: Lowerer, body: Func["body"], result: Var): Var {
+  if (result.param === undefined || !isArrayType(result.type)) return result;
+  const copy = L.b.newVar(`${result.name}_result`, result.type);
+  body.push(...L.block(() => L.b.emit({ k: "alloc", v: copy, n: L.b.len(result), copyOf: result })));
+  return copy;
+}
+
+/**
+ * Arrays the function writes into are copied on entry (recorded in `copies`): derivative
+ * code never modifies its arguments.
+ */
+function copyWrittenParams(L: Lowerer, body: Func["body"], copies: Map<Var, Var>): Func["body"] {
   const prelude = L.block(() => {
     for (const p of L.writtenParams) {
       const copy = L.b.newVar(`${p.name}_copy`, p.type);
+      copies.set(p, copy);
       substituteVar(body, p, copy);
       L.b.emit({ k: "alloc", v: copy, n: L.b.len(p), copyOf: p });
     }
