@@ -47,6 +47,15 @@ export interface GradOptions<W extends WrtSpec | undefined = WrtSpec | undefined
   /** Functions that f calls but does not contain, by the name f calls them. */
   functions?: Record<string, Function>;
   /**
+   * Values of names f (or a function in `functions`) closes over, which f's source text
+   * shows only by name (run-time path). Numbers and booleans become constants when the
+   * derivative is made (a new value needs a new grad(…)); arrays, typed arrays and
+   * objects of them are read from this object on every call, as data (not
+   * differentiated; pass a value as an argument to differentiate with respect to it),
+   * their kinds checked as arguments' are.
+   */
+  closure?: Record<string, unknown>;
+  /**
    * Checkpointing for loops marked `// @checkpoint` in f (reverse mode recomputes their
    * iterations from snapshots instead of recording them): "sqrt", "binomial", or
    * `{ snapshots: k }` (binomial with k snapshots). Absent: such loops are recorded.
@@ -68,7 +77,7 @@ export interface JacobianOptions<W extends WrtSpec | undefined = WrtSpec | undef
   mode?: JacobianMode;
 }
 
-export interface GradCheckOptions<W extends WrtSpec | undefined = WrtSpec | undefined> extends Pick<GradOptions<W>, "wrt" | "functions"> {
+export interface GradCheckOptions<W extends WrtSpec | undefined = WrtSpec | undefined> extends Pick<GradOptions<W>, "wrt" | "functions" | "closure"> {
   /** Step for central differences (see numericGradient). */
   h?: number;
 }

@@ -16,6 +16,7 @@ import { kindKey, kindOf, kindTest, type Kind } from "./kinds.js";
 import { parseFunctionSource, parseFunctionText } from "./parse/acorn.js";
 import { isMode, MODES } from "./modes.js";
 import { mathFunctionName, mathFunctionText, notComposable, PAIR_HINT, wrapperParams } from "./derived.js";
+import { checkClosure, closureIdentity, closureKey, closureKind, closureValues } from "./closure-option.js";
 import { checkedSchedule, parameterNames, resolveWrt } from "./request-options.js";
 import type { ResolveFn, SourceFn } from "./parse/source.js";
 import type { JacobianMode, Mode } from "./request.js";
@@ -87,7 +88,7 @@ interface Specialisation {
   entry: (...args: unknown[]) => unknown;
 }
 
-const OPTIONS = ["wrt", "out", "functions", "checkpoint"];
+const OPTIONS = ["wrt", "out", "functions", "closure", "checkpoint"];
 const JACOBIAN_MODES = ["forward", "reverse", "auto"];
 
 /** Options checked when the derivative is made: an object of known names with values of the right kinds. */
@@ -97,7 +98,7 @@ function checkOptions(f: unknown, opts: unknown, mode: Mode | "gradCheck"): void
   if (typeof opts !== "object" || opts === null || Array.isArray(opts)) {
     throw usageError("options", `${mode}(f, opts): opts must be an object such as { wrt: "x" }, not ${describeValue(opts)}.`);
   }
-  const known = mode === "gradCheck" ? ["wrt", "functions", "h"] : [...OPTIONS, ...MODES[mode].options];
+  const known = mode === "gradCheck" ? ["wrt", "functions", "closure", "h"] : [...OPTIONS, ...MODES[mode].options];
   for (const name in opts) {
     if (!known.includes(name)) {
       throw usageError("unknown option", `${mode}(f, opts): unknown option '${name}'${suggest(name, known)}; the options are ${known.join(", ")}.`);
@@ -118,6 +119,7 @@ function checkOptions(f: unknown, opts: unknown, mode: Mode | "gradCheck"): void
       if (typeof g !== "function") throw usageError("functions", `${mode}(f, opts): functions.${name} must be a function, not ${describeValue(g)}.`);
     }
   }
+  checkClosure(o.closure, mode);
   if (o.out !== undefined && (typeof o.out !== "object" || o.out === null)) {
     throw usageError("out", `${mode}(f, opts): out must be a buffer shaped like the result (a typed array, an object of them, or an array of those), not ${describeValue(o.out)}.`);
   }
@@ -143,11 +145,13 @@ function derivative(f: VectorFn, opts: GradOptions, mode: Mode, jacobianMode?: J
   opts ??= {};
   // Everything is cached on f itself: `grad(f)` called again (say, inside a loop) returns the same function.
   const output = (opts as OutputOptions).output;
-  const request = `${mode}|${jacobianMode ?? ""}|${output ?? ""}|${JSON.stringify(opts.wrt ?? null)}|${functionsKey(opts.functions)}|${JSON.stringify(checkedSchedule(opts.checkpoint, (m) => usageError("checkpoint", m)) ?? null)}`;
+  const request = `${mode}|${jacobianMode ?? ""}|${output ?? ""}|${JSON.stringify(opts.wrt ?? null)}|${functionsKey(opts.functions)}|${closureKey(closureValues(opts.closure))}|${JSON.stringify(checkedSchedule(opts.checkpoint, (m) => usageError("checkpoint", m)) ?? null)}`;
   let cache = compiled.get(f);
   if (!cache) compiled.set(f, (cache = { modules: new Map(), derivatives: new Map() }));
-  let byOut = cache.derivatives.get(request);
-  if (!byOut) cache.derivatives.set(request, (byOut = { withOut: new WeakMap() }));
+  // A derivative reads its opts.closure object on every call: one derivative per object.
+  const made = `${request}|${closureIdentity(opts.closure)}`;
+  let byOut = cache.derivatives.get(made);
+  if (!byOut) cache.derivatives.set(made, (byOut = { withOut: new WeakMap() }));
   const out = opts.out;
   const known = typeof out === "object" && out !== null ? byOut.withOut.get(out) : out === undefined ? byOut.plain : undefined;
   if (known) return known;
@@ -164,6 +168,9 @@ function makeDerivative(
   const fn = sourceOf(f);
   const resolve = functionResolver(reachableFunctions(f, opts.functions ?? {}));
   const { wrt, list } = wrtOf(fn, opts.wrt);
+  const closure = closureValues(opts.closure);
+  const closureData = closure?.data ?? [];
+  const arity = fn.node.params.length;
   const mine = new Map<string, Specialisation>();
   // What the arguments of the first call were, for messages when a later call differs.
   let first: string[] | undefined;
@@ -172,7 +179,7 @@ function makeDerivative(
     const now = args.map(describeValue);
     first ??= now;
     try {
-      const kinds = args.map((a, i) => checkedKind(fn, a, i));
+      const kinds = args.map((a, i) => (i < arity ? checkedKind(fn, a, i) : closureKind(fn, closureData[i - arity], a)));
       const left = wrt.find((w) => kinds[w].k === "absent");
       if (left !== undefined) {
         throw usageError("wrt", `${call}: wrt names ${paramLabel(fn, left)}, but this call leaves it out (so it takes its default value): pass ${paramLabel(fn, left)} to get the derivative with respect to it.`);
@@ -182,7 +189,7 @@ function makeDerivative(
       if (!spec) {
         // The generated text is shared; each derivative function instantiates its own code.
         let body = modules.get(key);
-        if (body === undefined) modules.set(key, (body = derivativeBody({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode, checkpoint: opts.checkpoint, output: (opts as OutputOptions).output })));
+        if (body === undefined) modules.set(key, (body = derivativeBody({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode, checkpoint: opts.checkpoint, output: (opts as OutputOptions).output, closure })));
         const entry = compileFunction(["Tape", KERNELS, EXTERNS_NAME, ...CHECK_FUNCTIONS], body)(Tape, kernels, EXTERNS, outError, vectorError, cotangentError, batchError, outputError);
         spec = { entry, match: matcher(kinds) };
         mine.set(key, spec);
@@ -197,13 +204,16 @@ function makeDerivative(
       // A call whose arguments differ from the first call's: say so, with why this one cannot be compiled.
       const changed = now.findIndex((d, i) => kindPart(first![i]) !== kindPart(d));
       if (e instanceof GradcError && changed >= 0) {
-        const name = paramLabel(fn, changed);
+        const name = changed < arity ? paramLabel(fn, changed) : `opts.closure.${closureData[changed - arity]}`;
         throw new GradcError(e.construct, `argument ${name} was ${first[changed]} at the first call, now ${now[changed]}. ${e.detail}`, e.file, e.position, e.frame);
       }
       throw e;
     }
   };
-  const params = fn.node.params.map((_, i) => `a${i}`).join(", ");
+  // opts.closure's data, read on every call, is passed after f's arguments.
+  const reads = closureData.map((n, k) => `c${k} = closure[${JSON.stringify(n)}]`);
+  const params = [...fn.node.params.map((_, i) => `a${i}`), ...closureData.map((_, k) => `c${k}`)].join(", ");
+  const own = fn.node.params.map((_, i) => `a${i}`).join(", ");
   // A tangent or vector after f's arguments (jvp, hvp).
   const all = [params, ...Array.from({ length: MODES[mode].extra }, (_, i) => `e${i}`)].filter(Boolean).join(", ");
   const name = `${safeName(fn.name)}_${mode}`;
@@ -212,16 +222,17 @@ function makeDerivative(
   // jvp has no out to fill: that is reported after the call.
   const invoke = `entry(${all ? `${all}, ` : ""}out)`;
   const scalarJvpOut = mode === "jvp" && opts.out !== undefined;
+  const signature = [own, ...Array.from({ length: MODES[mode].extra }, (_, i) => `e${i}`)].filter(Boolean).join(", ");
   const body = `let match = () => false, entry;
-return function ${name}(${all}) {
-  if (!match(${params})) ({ match, entry } = specialise([${params}]));
+return function ${name}(${signature}) {
+${reads.length ? `  const ${reads.join(", ")};\n` : ""}  if (!match(${params})) ({ match, entry } = specialise([${params}]));
 ${scalarJvpOut ? `  const r = ${invoke};\n  if (typeof r[1] === "number") noTangentOut();\n  return r;` : `  return ${invoke};`}
 };`;
   const noTangentOut = () => {
     throw usageError("out", `${call}: out is ${describeValue(opts.out)}, but the tangent of the result is a number (there is no buffer to fill: leave out out).`);
   };
   // Its own code per derivative, so its call sites stay monomorphic.
-  const d = compileFunction(["specialise", "out", "noTangentOut"], body)(specialise, opts.out, noTangentOut);
+  const d = compileFunction(["specialise", "out", "noTangentOut", "closure"], body)(specialise, opts.out, noTangentOut, opts.closure);
   // What it is, so that differentiating it composes derivatives (grad(grad(f))).
   const made: Derived = { f, mode, wrt, list, jacobianMode, output: (opts as OutputOptions).output, functions: opts.functions ?? {} };
   Object.defineProperty(d, DERIVED, { value: made });

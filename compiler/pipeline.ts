@@ -30,7 +30,7 @@ export function idsAfter(f: Func): Ids {
 
 /** The function of the request as IR, ready for transforms. */
 export function primalIR(req: GradRequest): Func {
-  const lowered = verify(lowerFunction(req.fn, req.kinds, req.resolve));
+  const lowered = verify(lowerFunction(req.fn, req.kinds, req.resolve, req.closure));
   const normal = verify(normalize(lowered, idsAfter(lowered)), { fresh: true });
   const primal = verify(cse(normal), { fresh: true });
   return req.output === undefined ? primal : verify(selectOutput(req, primal, idsAfter(primal)));

@@ -35,6 +35,19 @@ export interface GradRequest {
   output?: number;
   /** Schedule for loops marked `// @checkpoint` (absent: they are recorded as usual). */
   checkpoint?: CheckpointSpec;
+  /** Values of names the function (or a helper) closes over, given at run time (opts.closure). */
+  closure?: ClosureValues;
+}
+
+/**
+ * `opts.closure` split by what the compiled code does with each value: numbers and
+ * booleans are constants of it; arrays and objects of them are read on every call as
+ * data, passed to the entry after f's own parameters (their kinds come after f's in
+ * `kinds`), in the order of `data`.
+ */
+export interface ClosureValues {
+  constants: Record<string, number | boolean>;
+  data: string[];
 }
 
 export interface EmitOptions {

@@ -176,7 +176,7 @@ describe("options", () => {
   });
 
   test("unknown option names", () => {
-    expectError(() => api.grad(cube, { wtr: "w" }), /unknown option 'wtr' \(did you mean 'wrt'\?\); the options are wrt, out, functions, checkpoint/);
+    expectError(() => api.grad(cube, { wtr: "w" }), /unknown option 'wtr' \(did you mean 'wrt'\?\); the options are wrt, out, functions, closure, checkpoint/);
     expectError(() => api.hessian(cube, { mode: "forward" }), /unknown option 'mode'/);
     expectError(() => api.gradCheck(cube, [w], { out: new Float64Array(3) }), /unknown option 'out'/);
     expectError(() => api.grad(cube, "w"), /opts must be an object such as \{ wrt: "x" \}, not a string/);

@@ -463,13 +463,14 @@ describe("what stays refused, and what it says", () => {
     expect(out.diagnostics).toEqual([]);
   });
 
-  test("run time: a closure over an outer constant says to pass it as an argument or write it inside f", () => {
+  test("run time: a closure over an outer constant says to give it in opts.closure, pass it as an argument or write it inside f", () => {
     const scale = 3;
     const f = (x: number) => x * scale;
     const err = thrown(() => gradc.grad(f)(2));
     expect(err.detail).toMatch(/'scale' is defined outside the differentiated function: gradc compiles the function from its source text \(f\.toString\(\)\)/);
-    expect(err.detail).toMatch(/Pass scale as an argument.*or write it inside the function \(const scale = …\)/);
+    expect(err.detail).toMatch(/Give its value in opts\.closure \(\{ closure: \{ scale \} \}.*pass it as an argument.*or write it inside the function \(const scale = …\)/);
     expect(err.position).toEqual(at(f.toString(), "scale"));
+    expect(gradc.grad(f, { closure: { scale } })(2)).toBe(3);
   });
 
   test("Math.random: not a function of the inputs, on both paths", async () => {

@@ -24,10 +24,12 @@ import { cases, type Library, type RealWorldCase } from "./real-world/index.js";
  * (number[], array literals, lists of arrays and objects, list methods, run-time row indices): 32 refused, 68 exact, 0 wrong; with sorted
  * Object.keys loops: 31 refused, 69 exact, 0 wrong; with 3 cases of JAX's custom derivative rules added (customJvp,
  * customVjp): 31 of 103 refused, 72 exact, 0 wrong; with Math.max(...a): 29 of 103 refused, 74 exact, 0 wrong;
- * with views, copies and reassigned arrays: 25 of 103 refused, 78 exact, 0 wrong; with object literals: 24 of 103 refused, 79 exact, 0 wrong. Front-end work lowers this; the test fails if the share refused rises above it.
+ * with views, copies and reassigned arrays: 25 of 103 refused, 78 exact, 0 wrong; with object literals: 24 of 103 refused, 79 exact, 0 wrong;
+ * with opts.closure (the values of module-level names given at run time): 21 of 103 refused, 82 exact, 0 wrong.
+ * Front-end work lowers this; the test fails if the share refused rises above it.
  * When cases are added, re-measure and record the new counts.
  */
-const BASELINE = { refused: 24, total: 103 };
+const BASELINE = { refused: 21, total: 103 };
 
 const POINTS = 3;
 /** Gradient vs central differences (the corpus's standard for float64). */
@@ -46,7 +48,7 @@ interface Outcome {
 }
 
 type Fn = (...args: any[]) => any;
-const valueAndGradOf = valueAndGrad as unknown as (f: Fn, opts: { wrt: number | number[]; functions?: Record<string, Function> }) => Fn;
+const valueAndGradOf = valueAndGrad as unknown as (f: Fn, opts: { wrt: number | number[]; functions?: Record<string, Function>; closure?: Record<string, unknown> }) => Fn;
 
 // ---------------------------------------------------------------------------------------
 // Arguments: numbers, typed arrays, plain arrays and objects of them.
@@ -131,7 +133,7 @@ function classify(c: RealWorldCase): Outcome {
     return { status: "wrong", detail: `the case itself throws (fix the case): ${firstLine(e)}` };
   }
   try {
-    const vg = valueAndGradOf(c.fn, { wrt: wrt.length === 1 ? wrt[0] : wrt, functions: c.functions });
+    const vg = valueAndGradOf(c.fn, { wrt: wrt.length === 1 ? wrt[0] : wrt, functions: c.functions, closure: c.closure });
     for (const [p, want] of expected.entries()) {
       const [value, g] = vg(...copy(want.args)) as [unknown, unknown];
       if (typeof value !== "number" || !(relError(value, want.value) <= VALUE_TOL)) {

@@ -170,5 +170,5 @@ function paramText(req: GradRequest, index: number): string {
 
 /** Source names of the parameters (patterns get `argN`). */
 export function paramNames(req: GradRequest): string[] {
-  return parameterNames(req.fn.node).map((name, i) => name ?? `arg${i}`);
+  return [...parameterNames(req.fn.node).map((name, i) => name ?? `arg${i}`), ...(req.closure?.data ?? [])];
 }

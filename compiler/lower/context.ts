@@ -4,6 +4,7 @@ import { refuse, type GradcError } from "../errors.js";
 import { Builder, buildBlock, type Ids } from "../ir/builder.js";
 import type { Block, Temp, Var } from "../ir/types.js";
 import type { FnNode, ResolveFn, SourceText } from "../parse/source.js";
+import type { ClosureValues } from "../request.js";
 import type { Binding, FnBinding, Scope } from "./scope.js";
 
 /**
@@ -55,7 +56,10 @@ export class Lowerer {
   readonly rebindable = new Map<Var, FnNode>();
   readonly assignedIn = new Map<FnNode, Set<string>>();
 
-  constructor(readonly resolve: ResolveFn) {}
+  /** The closed-over arrays and objects (opts.closure) read as data: trailing parameters of the entry. */
+  readonly closureData = new Map<string, Binding>();
+
+  constructor(readonly resolve: ResolveFn, readonly closure?: ClosureValues) {}
 
   get fn(): FnCtx {
     return this.fns[this.fns.length - 1];

@@ -15,6 +15,7 @@ import { parameterNames, resolveWrt } from "../request-options.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { lowerExpr } from "./expr.js";
 import { Scope, type Binding, type FnBinding } from "./scope.js";
+import { bindingVal } from "./names.js";
 import { callingWrapper, mathArity, notComposable, PAIR_HINT, wrapperParams } from "../derived.js";
 import type { SourceFn } from "../parse/source.js";
 import { moduleBindingOf } from "./constants.js";
@@ -60,8 +61,11 @@ export function lowerDerivativeCall(L: Lowerer, node: ESTree.CallExpression, sco
     if (a.type === "SpreadElement") throw L.fail(a, "spread argument", "Spread arguments are not supported.", "");
     return lowerExpr(L, a, scope);
   });
-  const args = vals.slice(0, arity);
-  const req: GradRequest = { fn: target, resolve: L.resolve, kinds: args.map((v, i) => kindOfVal(L, v, node.arguments[i])), wrt, wrtIsList: list, mode };
+  // opts.closure's data is passed on after the target's arguments, as the entry passes it.
+  const closed = [...L.closureData].map(([, b]) => bindingVal(L, b));
+  const args = [...vals.slice(0, arity), ...closed];
+  const kinds = args.map((v, i) => kindOfVal(L, v, node.arguments[i] ?? node));
+  const req: GradRequest = { fn: target, resolve: L.resolve, kinds, wrt, wrtIsList: list, mode, closure: L.closure && { constants: L.closure.constants, data: [...L.closureData.keys()] } };
   if (matrix) return matrixCall(L, node, req, args);
   if (mode === "vjp") return vjpCall(L, node, req, args);
   return new Inliner(L, nested!(req), req, args, vals[arity]).result();

@@ -7,6 +7,7 @@ import { isArrayType, type Func, type Var } from "../ir/types.js";
 import type { Kind } from "../kinds.js";
 import { substituteVar } from "../ir/rewrite.js";
 import type { ResolveFn, SourceFn } from "../parse/source.js";
+import type { ClosureValues } from "../request.js";
 import { Lowerer } from "./context.js";
 import { FunctionsOf, Scope, type Binding } from "./scope.js";
 import { bindingVal, propertyKey } from "./names.js";
@@ -16,8 +17,8 @@ import { lowerExpr, lowerScalar } from "./expr.js";
 import { bindValue, lowerBody } from "./stmt.js";
 import { checkMoves, markRebindable, reassigned } from "./moves.js";
 
-export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn): Func {
-  const L = new Lowerer(resolve);
+export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn, closure?: ClosureValues): Func {
+  const L = new Lowerer(resolve, closure);
   L.fns.push({ node: fn.node, source: fn.source, ret: undefined, loops: [] });
   if (fn.node.async || fn.node.generator) {
     throw L.fail(fn.node, fn.node.async ? "async function" : "generator", "Only plain synchronous functions can be differentiated.", "");
@@ -33,12 +34,18 @@ export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn): 
   const params: Var[] = [];
   const data = new Set<Var>();
   fn.node.params.forEach((p, i) => bindTopParam(L, p, kinds[i], i, scope, params, data));
+  bindClosureData(L, kinds, params, data);
   lowerBody(L, fn.node, scope);
   const result = L.fn.ret;
   if (!result || result.type === "bool") {
     throw L.fail(fn.node, "non-number result", `'${fn.name}' must return a number (or a typed array) on every path.`, "Return the loss as a number.");
   }
   for (const p of L.writtenParams) {
+    const closed = [...L.closureData].find(([, b]) => b.k === "arr" && b.v === p);
+    if (closed) {
+      throw L.fail(fn.node, "writing a closure value", `'${fn.name}' writes into '${closed[0]}', an array given in opts.closure (read as data, not differentiated).`,
+        "Pass it as an argument to differentiate through the writes, or copy it into a local Float64Array first.");
+    }
     if (data.has(p)) {
       throw L.fail(fn.node, "writing an integer array", `'${fn.name}' writes into its integer-array argument '${p.name}'.`,
         "Integer typed arrays are read-only data (labels, indices, masks); copy what you need into a Float64Array.");
@@ -50,6 +57,12 @@ export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn): 
   const lowered = { name: fn.name, params, body, result: copies.get(result) ?? returnedParam(L, body, result) };
   checkMoves(lowered);
   return lowered;
+}
+
+/** opts.closure's arrays and objects: parameters after f's own, seen by name from f and every helper it inlines. */
+function bindClosureData(L: Lowerer, kinds: Kind[], params: Var[], data: Set<Var>): void {
+  const first = L.fn.node.params.length;
+  L.closure?.data.forEach((name, k) => L.closureData.set(name, paramBinding(L, name, kinds[first + k], first + k, params, data)));
 }
 
 function paramName(L: Lowerer, p: ESTree.Pattern): string {

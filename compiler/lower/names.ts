@@ -39,6 +39,8 @@ export function lookupName(L: Lowerer, node: ESTree.Identifier, scope: Scope): V
     throw L.fail(node, "function value", `'${node.name}' is a runtime kernel, and kernels can only be called by name.`,
       `Wrap it in an arrow that calls it: (…args) => ${node.name}(…args).`);
   }
+  const closed = closureValue(L, node);
+  if (closed) return closed;
   const module = moduleBindingOf(node);
   if (module) return { k: "temp", t: L.b.num(moduleConstant(L, node, module)) };
   if (node.name in GLOBALS) return { k: "temp", t: L.b.num(GLOBALS[node.name]) };
@@ -47,13 +49,27 @@ export function lookupName(L: Lowerer, node: ESTree.Identifier, scope: Scope): V
   throw outerName(L, node);
 }
 
+/** A name given in opts.closure: a constant, or data read through the entry's trailing parameters. */
+function closureValue(L: Lowerer, node: ESTree.Identifier): Val | undefined {
+  const { name } = node;
+  const data = L.closureData.get(name);
+  if (data) return bindingVal(L, data);
+  const c = L.closure;
+  if (!c) return undefined;
+  if (Object.prototype.hasOwnProperty.call(c.constants, name)) {
+    const v = c.constants[name];
+    return { k: "temp", t: typeof v === "boolean" ? L.b.bool(v) : L.b.num(v) };
+  }
+  return undefined;
+}
+
 export function outerName(L: Lowerer, node: ESTree.Identifier): Error {
   const { name } = node;
   if (L.fn.source.runtime) {
     // f.toString() has the names f closes over, never their values.
     return L.fail(node, "closure over outer state",
       `'${name}' is defined outside the differentiated function: gradc compiles the function from its source text (f.toString()), which shows the names of the variables it closes over but not their values.`,
-      `Pass ${name} as an argument (wrt picks what is differentiated), or write it inside the function (const ${name} = …); if it is a function, pass it in opts.functions ({ ${name} }).`);
+      `Give its value in opts.closure ({ closure: { ${name} } }: a number or boolean becomes a constant, an array or object is read on every call, not differentiated), pass it as an argument (wrt picks what is differentiated), or write it inside the function (const ${name} = …); if it is a function, pass it in opts.functions ({ ${name} }).`);
   }
   return L.fail(node, "closure over outer state",
     `'${name}' is defined outside the differentiated function.`,

@@ -469,6 +469,7 @@ export const cases: RealWorldCase[] = [
     source: "examples/logistic_regression.py training_loss",
     fn: trainingLoss,
     functions: { sigmoid, logisticPredictions },
+    closure: { inputs, targets },
     makeArgs: (r) => [numbers(r, 3, -1, 1)],
   },
   {
@@ -573,6 +574,7 @@ export const cases: RealWorldCase[] = [
     source: "tests/test_graphs.py test_hess_vector_prod",
     fn: vectorProduct,
     functions: { sinOfDot, dot },
+    closure: { randv },
     reference: (x: Float64Array, v: Float64Array) => Math.sin(Math.cos(dot(x, randv)) * dot(v, randv)),
     makeArgs: (r) => [r.f64(10, -0.5, 0.5), r.f64(10, -0.5, 0.5)],
   },

@@ -22,6 +22,8 @@ export interface RealWorldCase {
   data?: number[];
   /** Functions `fn` calls but does not contain (the run-time path's `opts.functions`). */
   functions?: Record<string, Function>;
+  /** Values of the module-level names `fn` (or a helper) closes over (the run-time path's `opts.closure`). */
+  closure?: Record<string, unknown>;
   /**
    * The same function written without gradc (for cases that call gradc's own `grad`
    * inside, where calling `fn` would trust gradc for the inner derivative): gives the

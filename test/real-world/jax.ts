@@ -500,6 +500,7 @@ export const cases: RealWorldCase[] = [
     source: "docs/notebooks/autodiff_cookbook.md loss2",
     fn: loss2,
     functions: { cookbookPredict, cookbookSigmoid, dot, sum },
+    closure: { cookbookInputs, cookbookTargets },
     makeArgs: (r) => [{ W: numbers(r, 3, -1, 1), b: r.uniform(-1, 1) }],
   },
   {

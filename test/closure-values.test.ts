@@ -1,0 +1,189 @@
+// opts.closure: the values of names a function closes over, on the run-time path (which
+// compiles f.toString() and sees those names but not their values). Numbers and booleans
+// are constants of the compiled code; arrays and objects of them are read on every call,
+// as data. Every mode is checked against central differences at several random points.
+import { describe, expect, test } from "vitest";
+import { GradcError, grad, hessian, hvp, jacobian, jvp, valueAndGrad, vjp } from "../index.js";
+import { maxRelError, numericGradient, relError } from "../runtime/numeric.js";
+import { makeRng, seedOf } from "./corpus/rng.js";
+
+const TOL = 1e-5;
+const POINTS = 4;
+
+// Module-level state the functions below close over, as users write it.
+const weights = new Float64Array([0.3, -1.2, 0.8, 0.5]);
+const table = { a: new Float64Array([1, 2, 3, 4]), b: [0.5, 1.5, 2.5, 3.5] };
+const scale = 1.7;
+const square = true;
+
+/** A helper (in opts.functions) that closes over weights and table too. */
+function term(x: number, i: number): number {
+  return Math.sin(x * weights[i]) * table.b[i];
+}
+
+function loss(x: Float64Array, c: number): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += term(x[i], i) + (square ? x[i] * x[i] : x[i]) * table.a[i] * c;
+  return s * scale;
+}
+
+function warp(x: Float64Array): Float64Array {
+  const y = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) y[i] = Math.tanh(x[i] * weights[i]) * scale + x[(i + 1) % x.length] * table.a[i];
+  return y;
+}
+
+function inner(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += Math.sin(x[i] * weights[i]) * scale;
+  return s;
+}
+
+/** A derivative inside differentiated code, its target closing over the same values. */
+function outer(x: Float64Array): number {
+  const g = grad(inner)(x);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += g[i] * weights[i];
+  return s;
+}
+
+const closure = { weights, table, scale, square };
+const functions = { term };
+const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, v, i) => s + v * b[i], 0);
+
+function points(name: string): { x: Float64Array; c: number; v: Float64Array }[] {
+  return Array.from({ length: POINTS }, (_, k) => {
+    const r = makeRng(seedOf(name, k));
+    return { x: r.f64(4, -1.5, 1.5), c: r.uniform(0.5, 2), v: r.f64(4, -1, 1) };
+  });
+}
+
+const close = (got: unknown, want: unknown) => expect(maxRelError(got, want)).toBeLessThan(TOL);
+const numeric = (f: (...a: any[]) => number, args: unknown[], i: number) => numericGradient(f, args, i) as Float64Array | number;
+
+describe("opts.closure: every mode against central differences", () => {
+  test("grad and valueAndGrad, both parameters, a helper closing over the values", () => {
+    const vg = valueAndGrad(loss, { wrt: [0, 1], closure, functions });
+    for (const { x, c } of points("closure vg")) {
+      const [value, [gx, gc]] = vg(x, c) as [number, [Float64Array, number]];
+      expect(relError(value, loss(x, c))).toBeLessThan(1e-12);
+      close(gx, numeric(loss, [x, c], 0));
+      close(gc, numeric(loss, [x, c], 1));
+      close(grad(loss, { closure, functions })(x, c), gx);
+    }
+  });
+
+  test("jvp and vjp", () => {
+    const tangent = jvp(loss, { closure, functions });
+    const pull = vjp(warp, { closure });
+    for (const { x, c, v } of points("closure jvp")) {
+      const [value, t] = tangent(x, c, v) as [number, number];
+      expect(relError(value, loss(x, c))).toBeLessThan(1e-12);
+      expect(relError(t, dot(numeric(loss, [x, c], 0) as Float64Array, v))).toBeLessThan(TOL);
+      const [y, pullback] = pull(x) as [Float64Array, (ct: Float64Array) => Float64Array];
+      close(y, warp(x));
+      close(pullback(v), numeric((z: Float64Array) => dot(warp(z), v), [x], 0));
+    }
+  });
+
+  test("hvp, hessian and jacobian", () => {
+    const hv = hvp(loss, { closure, functions });
+    const h = hessian(loss, { closure, functions });
+    const jac = jacobian(warp, { closure });
+    const jacRev = jacobian(warp, { closure, mode: "reverse" });
+    const g = grad(loss, { closure, functions });
+    for (const { x, c, v } of points("closure second order")) {
+      const rows = [0, 1, 2, 3].map((i) => numeric((z: Float64Array) => (g(z, c) as Float64Array)[i], [x], 0) as Float64Array);
+      close(hv(x, c, v), Float64Array.from(rows, (row) => dot(row, v)));
+      close(h(x, c), Float64Array.from(rows.flatMap((row) => [...row])));
+      const want = Float64Array.from([0, 1, 2, 3].flatMap((i) => [...(numeric((z: Float64Array) => warp(z)[i], [x], 0) as Float64Array)]));
+      close(jac(x), want);
+      close(jacRev(x), want);
+    }
+  });
+
+  test("a derivative inside differentiated code whose target closes over the values", () => {
+    const g = grad(outer, { closure, functions: { inner } });
+    for (const { x } of points("closure nested")) {
+      // d/dxᵢ Σ cos(xᵢwᵢ)·wᵢ·scale·wᵢ = −sin(xᵢwᵢ)·wᵢ³·scale
+      const want = x.map((xi, i) => -Math.sin(xi * weights[i]) * weights[i] ** 3 * scale);
+      close(g(x), want);
+      const reference = (z: Float64Array) => z.reduce((s, zi, i) => s + Math.cos(zi * weights[i]) * weights[i] ** 2 * scale, 0);
+      close(g(x), numeric(reference, [x], 0));
+    }
+  });
+});
+
+describe("opts.closure: what is read when", () => {
+  test("arrays are read by reference on every call: writing or replacing one changes the derivative", () => {
+    const w = new Float64Array([0.3, -1.2, 0.8, 0.5]);
+    const mine = { weights: w, table: { a: new Float64Array([1, 2, 3, 4]), b: [0.5, 1.5, 2.5, 3.5] }, scale, square };
+    const g = grad(loss, { closure: mine, functions });
+    const x = new Float64Array([0.4, -0.7, 1.1, 0.2]);
+    // The reference reads the module's arrays: give them the closure's values for each check.
+    const checkAt = () => {
+      const saved = [weights.slice(), table.a.slice(), table.b.slice()];
+      weights.set(mine.weights); table.a.set(mine.table.a); mine.table.b.forEach((b, i) => (table.b[i] = b));
+      try {
+        close(g(x, 1.3), numeric(loss, [x, 1.3], 0));
+      } finally {
+        weights.set(saved[0]); table.a.set(saved[1]); saved[2].forEach((b, i) => (table.b[i] = b));
+      }
+    };
+    checkAt();
+    const before = (g(x, 1.3) as Float64Array).slice();
+    w[1] = 2.5;
+    mine.table.b[2] = -4;
+    checkAt();
+    expect(maxRelError(g(x, 1.3), before)).toBeGreaterThan(1e-3);
+    mine.table = { a: new Float64Array([2, 1, 0.5, 3]), b: [1, 1, 1, 1] };
+    checkAt();
+  });
+
+  test("a closure value of a new kind recompiles; one that is not a value gradc takes is refused, named", () => {
+    const mine: Record<string, unknown> = { weights: new Float64Array([0.3, -1.2, 0.8, 0.5]), table, scale, square };
+    const g = grad(loss, { closure: mine, functions });
+    const x = new Float64Array([0.4, -0.7, 1.1, 0.2]);
+    const first = (g(x, 1.3) as Float64Array).slice();
+    mine.weights = [0.3, -1.2, 0.8, 0.5]; // a number[] now: another specialisation, the same derivative
+    close(g(x, 1.3), first);
+    mine.weights = "0.3";
+    expect(() => g(x, 1.3)).toThrow(/opts\.closure\.weights was a number\[\]\(4\) at the first call|opts\.closure\.weights/);
+  });
+
+  test("numbers and booleans are constants of the derivative: a new value needs a new grad", () => {
+    const x = new Float64Array([0.4, -0.7, 1.1, 0.2]);
+    const mine = { ...closure };
+    const g = grad(loss, { closure: mine, functions });
+    const first = (g(x, 1.3) as Float64Array).slice();
+    mine.scale = 3;
+    close(g(x, 1.3), first);
+    const scaled = grad(loss, { closure: { ...closure, scale: 3 }, functions })(x, 1.3) as Float64Array;
+    close(scaled, first.map((v) => (v * 3) / scale));
+    const linear = grad(loss, { closure: { ...closure, square: false }, functions })(x, 1.3) as Float64Array;
+    const want = x.map((xi, i) => (Math.cos(xi * weights[i]) * weights[i] * table.b[i] + table.a[i] * 1.3) * scale);
+    close(linear, want);
+  });
+});
+
+describe("opts.closure: refusals", () => {
+  test("a name not given is refused, and the message names opts.closure", () => {
+    const g = grad(loss, { functions });
+    expect(() => g(new Float64Array(4), 1)).toThrow(GradcError);
+    expect(() => g(new Float64Array(4), 1)).toThrow(/'(weights|table|square|scale)' is defined outside the differentiated function[^]*opts\.closure/);
+  });
+
+  test("writing into a closure array is refused", () => {
+    function writes(x: number): number {
+      weights[0] = x;
+      return x * weights[0];
+    }
+    expect(() => grad(writes, { closure: { weights } })(1)).toThrow(/writes into 'weights', an array given in opts\.closure/);
+  });
+
+  test("closure values are checked when the derivative is made", () => {
+    expect(() => grad(loss, { closure: { term } as never })).toThrow(/closure\.term is a function: pass it in opts\.functions/);
+    expect(() => grad(loss, { closure: { s: "x" } })).toThrow(/closure\.s must be a number, a boolean, an array or an object/);
+    expect(() => grad(loss, { closure: 3 as never })).toThrow(/closure must be an object/);
+  });
+});
