@@ -859,6 +859,7 @@ class Gen {
   localArray(sc: Scope, ind: string): string[] {
     let init: string;
     let cls: string;
+    let view: ArrRef | undefined;
     const src = sc.arrs.length ? this.pick(sc.arrs) : undefined;
     const T = this.opts.f32 && this.chance(0.5) ? "Float32Array" : "Float64Array";
     this.choose<void>([
@@ -868,10 +869,13 @@ class Gen {
       // copies
       [src ? 0.7 : 0, () => { init = `${src!.name}.slice()`; cls = src!.len; }],
       [src ? 0.5 : 0, () => { init = `new ${T}(${src!.name})`; cls = src!.len; }],
+      [src ? 0.5 : 0, () => { init = `${T}.from(${src!.name})`; cls = src!.len; }],
+      // a view of all of src: writes through either name are seen through the other
+      [src ? 0.7 : 0, () => { init = `${src!.name}.subarray(0, ${src!.name}.length)`; cls = src!.len; view = src; }],
     ]);
     const h = this.declName(sc, "h", init!);
     const out = [`${ind}const ${h} = ${init!};`];
-    const arr: ArrRef = { name: h, len: cls!, writable: true };
+    const arr: ArrRef = { name: h, len: cls!, writable: view ? view.writable : true };
     if (this.chance(0.4)) out.push(`${ind}${h}.fill(${this.chance(0.5) ? this.signedLit() : this.num(sc, 2)});`);
     if (this.chance(0.2)) {
       // only the first element: the others stay 0 with zero derivatives (singular points)
