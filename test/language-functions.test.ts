@@ -10,11 +10,11 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { compileModule } from "../compiler/compile-module.js";
-import { GradcError } from "../compiler/errors.js";
 import * as gradc from "../index.js";
 import { maxRelError, numericGradient, relError } from "../runtime/numeric.js";
 import { makeRng, seedOf, type Rng } from "./corpus/rng.js";
 import * as losses from "./language-functions.losses.js";
+import { thrownGradcError as thrown } from "./thrown.js";
 
 type Fn = (...args: any[]) => any;
 type Arg = number | boolean | Float64Array | { [k: string]: Arg };
@@ -198,17 +198,6 @@ describe.each(CASES)("$name, on both paths", (c) => {
 });
 
 // ---- what is accepted, as it reads in the output; what stays refused ----
-
-/** The GradcError `run` throws. */
-function thrown(run: () => unknown): GradcError {
-  try {
-    run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(GradcError);
-    return e as GradcError;
-  }
-  throw new Error("expected a GradcError");
-}
 
 describe("throw", () => {
   const w = (...xs: number[]) => Float64Array.from(xs);

@@ -15,6 +15,7 @@ import { gradientStops } from "../compiler/ops/table.js";
 import * as gradc from "../index.js";
 import { maxRelError, numericGradient, relError } from "../runtime/numeric.js";
 import { makeRng, seedOf, type Rng } from "./corpus/rng.js";
+import { thrownGradcError as thrown } from "./thrown.js";
 
 const { valueAndGrad, jvp, hvp, stopGradient } = gradc;
 type Fn = (...args: any[]) => any;
@@ -407,17 +408,6 @@ describe("stopGradient", () => {
 });
 
 // ---- refusals ----
-
-/** The GradcError `run` throws. */
-function thrown(run: () => unknown): GradcError {
-  try {
-    run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(GradcError);
-    return e as GradcError;
-  }
-  throw new Error("expected a GradcError");
-}
 
 /** The first diagnostic of building `text` (a module with one request site). */
 async function buildError(text: string): Promise<GradcError> {

@@ -4,8 +4,9 @@
 import { transformSync, type TransformOptions } from "esbuild";
 import { describe, expect, test } from "vitest";
 import { compileFunction } from "../compiler/api.js";
-import { GradcError, grad, hvp, jvp, valueAndGrad } from "../index.js";
+import { grad, hvp, jvp, valueAndGrad } from "../index.js";
 import { maxRelError, numericGradient } from "../runtime/numeric.js";
+import { thrownGradcError as thrown } from "./thrown.js";
 
 type Fn = ((...args: any[]) => any) & Record<string, any>;
 
@@ -199,16 +200,6 @@ describe("Content-Security-Policy without 'unsafe-eval'", () => {
     expect(grad(f)(3)).toBe(6);
   });
 });
-
-function thrown(run: () => unknown): GradcError {
-  try {
-    run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(GradcError);
-    return e as GradcError;
-  }
-  throw new Error("expected a GradcError");
-}
 
 describe("what other minifiers write", () => {
   test("grouped var, for (i = 0, n = x.length; …), !0, a ? b : c and a && b as statements", () => {
