@@ -2,7 +2,11 @@
 // compiles f.toString() and sees those names but not their values). Numbers and booleans
 // are constants of the compiled code; arrays and objects of them are read on every call,
 // as data. Every mode is checked against central differences at several random points.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { describe, expect, test } from "vitest";
+import { compileModule } from "../compiler/compile-module.js";
 import { GradcError, grad, hessian, hvp, jacobian, jvp, valueAndGrad, vjp } from "../index.js";
 import { maxRelError, numericGradient, relError } from "../runtime/numeric.js";
 import { makeRng, seedOf } from "./corpus/rng.js";
@@ -178,12 +182,96 @@ describe("opts.closure: refusals", () => {
       weights[0] = x;
       return x * weights[0];
     }
-    expect(() => grad(writes, { closure: { weights } })(1)).toThrow(/writes into 'weights', an array given in opts\.closure/);
+    expect(() => grad(writes, { closure: { weights } })(1)).toThrow(/writes into 'weights', an array it closes over \(given in opts\.closure/);
   });
 
   test("closure values are checked when the derivative is made", () => {
     expect(() => grad(loss, { closure: { term } as never })).toThrow(/closure\.term is a function: pass it in opts\.functions/);
     expect(() => grad(loss, { closure: { s: "x" } })).toThrow(/closure\.s must be a number, a boolean, an array or an object/);
     expect(() => grad(loss, { closure: 3 as never })).toThrow(/closure must be an object/);
+  });
+});
+
+// ---- a derivative inside differentiated code whose target closes over the code around it ----
+
+/** d/dx [x · ∂/∂y (x·y·a₀ + sin(x·y))|y=2] with a an outer array: the captured x is differentiated by the outer derivative. */
+const CAPTURED = `import { grad, jvp, hvp, hessian } from "gradc";
+export function captured(x: number, a: Float64Array): number {
+  const inner = (y: number) => x * y * a[0] + Math.sin(x * y);
+  return x * grad(inner)(2.0) + a[1] * x;
+}
+export function capturedArr(w: Float64Array): number {
+  const f = (z: Float64Array) => { let s = 0; for (let i = 0; i < z.length; i++) s += Math.sin(z[i] * w[i]); return s; };
+  const g = grad(f)(w);
+  let s = 0;
+  for (let i = 0; i < g.length; i++) s += g[i] * g[i];
+  return s;
+}
+export const gradCaptured = grad(captured, { wrt: [0, 1] });
+export const jvpCaptured = jvp(captured);
+export const hvpCapturedArr = hvp(capturedArr);
+export const hessianCapturedArr = hessian(capturedArr);
+`;
+// The same, with no gradc inside, for the references.
+const capturedRef = (x: number, a: Float64Array) => x * (x * a[0] + x * Math.cos(2 * x)) + a[1] * x;
+const capturedArrRef = (w: Float64Array) => w.reduce((s, wi) => s + (Math.cos(wi * wi) * wi) ** 2, 0);
+
+function capturedChecks(name: string, d: { grad: Fn; jvp: Fn; hvp: Fn; hessian: Fn }) {
+  for (let k = 0; k < POINTS; k++) {
+    const r = makeRng(seedOf(`${name} captured`, k));
+    const [x, a, w, v] = [r.uniform(-1.5, 1.5), r.f64(2, -1, 1), r.f64(3, -1.2, 1.2), r.f64(3, -1, 1)];
+    const [gx, ga] = d.grad(x, a) as [number, Float64Array];
+    expect(relError(gx, numeric(capturedRef, [x, a], 0) as number)).toBeLessThan(TOL);
+    close(ga, numeric(capturedRef, [x, a], 1));
+    const [value, t] = d.jvp(x, a, 0.7) as [number, number];
+    expect(relError(value, capturedRef(x, a))).toBeLessThan(1e-12);
+    expect(relError(t, 0.7 * (numeric(capturedRef, [x, a], 0) as number))).toBeLessThan(TOL);
+    const gradRef = (z: Float64Array) => numeric(capturedArrRef, [z], 0) as Float64Array;
+    const rows = [0, 1, 2].map((i) => numeric((z: Float64Array) => gradRef(z)[i], [w], 0) as Float64Array);
+    // Differences of differences: a looser tolerance for the second order.
+    expect(maxRelError(d.hvp(w, v), Float64Array.from(rows, (row) => dot(row, v)))).toBeLessThan(1e-4);
+    expect(maxRelError(d.hessian(w), Float64Array.from(rows.flatMap((row) => [...row])))).toBeLessThan(1e-4);
+  }
+}
+
+type Fn = (...args: any[]) => unknown;
+
+describe("a target declared inside differentiated code, closing over its numbers and arrays", () => {
+  test("run time: grad, jvp (over reverse), hvp and hessian (second order over reverse)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "gradc-captured-"));
+    try {
+      writeFileSync(path.join(dir, "captured.ts"), CAPTURED.replace('from "gradc"', `from ${JSON.stringify(path.resolve("index.ts"))}`));
+      const source = await import(path.join(dir, "captured.ts"));
+      capturedChecks("run time", { grad: source.gradCaptured, jvp: source.jvpCaptured, hvp: source.hvpCapturedArr, hessian: source.hessianCapturedArr });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("build path: the same module compiled", async () => {
+    const out = await compileModule(CAPTURED, "/virtual/captured.ts", { host: { readFile: () => undefined }, runtimeImport: path.resolve("runtime/index.ts"), format: false });
+    expect(out.diagnostics.map((d) => d.message)).toEqual([]);
+    const dir = mkdtempSync(path.join(tmpdir(), "gradc-captured-build-"));
+    try {
+      writeFileSync(path.join(dir, "captured.grad.ts"), out.code!);
+      const built = await import(path.join(dir, "captured.grad.ts"));
+      capturedChecks("build", { grad: built.gradCaptured, jvp: built.jvpCaptured, hvp: built.hvpCapturedArr, hessian: built.hessianCapturedArr });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("writing what it closes over is refused", () => {
+    function writesOuter(x: Float64Array): number {
+      const f = (y: number) => { x[0] = y; return y * x[0]; };
+      return grad(f)(x[1]);
+    }
+    expect(() => grad(writesOuter)(new Float64Array([1, 2]))).toThrow(/'f' writes into 'x', an array it closes over/);
+    function assignsOuter(x: number): number {
+      let s = x;
+      const f = (y: number) => { s = y * 2; return y * s; };
+      return grad(f)(x);
+    }
+    expect(() => grad(assignsOuter)(1.5)).toThrow(/'s' is closed over[^]*cannot be assigned here/);
   });
 });

@@ -61,14 +61,31 @@ export function lowerDerivativeCall(L: Lowerer, node: ESTree.CallExpression, sco
     if (a.type === "SpreadElement") throw L.fail(a, "spread argument", "Spread arguments are not supported.", "");
     return lowerExpr(L, a, scope);
   });
-  // opts.closure's data is passed on after the target's arguments, as the entry passes it.
-  const closed = [...L.closureData].map(([, b]) => bindingVal(L, b));
-  const args = [...vals.slice(0, arity), ...closed];
+  // What the target closes over is passed on after its arguments, as data: opts.closure's
+  // data (as the entry passes it), and for a target declared here the values it reads of
+  // the code around it (differentiated, as arguments are, by the enclosing derivative).
+  const closed = new Map([...L.closureData, ...captured(target)]);
+  const args = [...vals.slice(0, arity), ...[...closed.values()].map((b) => bindingVal(L, b))];
   const kinds = args.map((v, i) => kindOfVal(L, v, node.arguments[i] ?? node));
-  const req: GradRequest = { fn: target, resolve: L.resolve, kinds, wrt, wrtIsList: list, mode, closure: L.closure && { constants: L.closure.constants, data: [...L.closureData.keys()] } };
+  const closure = { constants: L.closure?.constants ?? {}, data: [...closed.keys()] };
+  const req: GradRequest = { fn: target, resolve: L.resolve, kinds, wrt, wrtIsList: list, mode, closure };
   if (matrix) return matrixCall(L, node, req, args);
   if (mode === "vjp") return vjpCall(L, node, req, args);
   return new Inliner(L, nested!(req), req, args, vals[arity]).result();
+}
+
+/** Numbers, arrays and objects of the code around it that a target declared there names (not its own parameters). */
+function captured(target: SourceFn): Map<string, Binding> {
+  const found = new Map<string, Binding>();
+  const own = new Set(parameterNames(target.node));
+  const around = target.outer;
+  if (!around) return found;
+  visit(target.node.body, (n) => {
+    if (n.type !== "Identifier" || own.has(n.name) || found.has(n.name)) return;
+    const b = around.lookup(n.name);
+    if (b && (b.k === "arr" || b.k === "obj" || (b.k === "scalar" && b.v?.type !== "bool"))) found.set(n.name, b);
+  });
+  return found;
 }
 
 /**

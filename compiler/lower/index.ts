@@ -43,8 +43,8 @@ export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn, c
   for (const p of L.writtenParams) {
     const closed = [...L.closureData].find(([, b]) => b.k === "arr" && b.v === p);
     if (closed) {
-      throw L.fail(fn.node, "writing a closure value", `'${fn.name}' writes into '${closed[0]}', an array given in opts.closure (read as data, not differentiated).`,
-        "Pass it as an argument to differentiate through the writes, or copy it into a local Float64Array first.");
+      throw L.fail(fn.node, "writing a closure value", `'${fn.name}' writes into '${closed[0]}', an array it closes over (given in opts.closure, or a variable of the function around it), which it reads as data.`,
+        "Pass it as an argument and return what you need from it, or copy it into a local Float64Array first.");
     }
     if (data.has(p)) {
       throw L.fail(fn.node, "writing an integer array", `'${fn.name}' writes into its integer-array argument '${p.name}'.`,

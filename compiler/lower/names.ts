@@ -65,6 +65,10 @@ function closureValue(L: Lowerer, node: ESTree.Identifier): Val | undefined {
 
 export function outerName(L: Lowerer, node: ESTree.Identifier): Error {
   const { name } = node;
+  if (L.closureData.has(name)) {
+    return L.fail(node, "assigning a closure value", `'${name}' is closed over (given in opts.closure, or a variable of the function around it): it is read as data, and cannot be assigned here.`,
+      `Declare a local copy (let ${name}2 = ${name}), or return the new value and assign it outside.`);
+  }
   if (L.fn.source.runtime) {
     // f.toString() has the names f closes over, never their values.
     return L.fail(node, "closure over outer state",
