@@ -603,7 +603,7 @@ export const cases: RealWorldCase[] = [
     makeArgs: (r) => [{ item_1: r.f64(r.int(1, 4), -2, 2), item_2: r.f64(r.int(1, 4), -2, 2), item_X: r.f64(r.int(1, 4), -2, 2) }],
   },
   { name: "prod", library: L, source: "tests/test_numpy.py test_prod_4", fn: prod, makeArgs: (r) => [Float64Array.from(r.f64(7, -1.5, 1.5), (v) => v * v + 0.1)] },
-  { name: "varDdof", library: L, source: "tests/test_numpy.py test_var_ddof", fn: varDdof, makeArgs: (r) => [numbers(r, r.int(2, 6), -2, 2)] },
+  { name: "varDdof", library: L, source: "tests/test_numpy.py test_var_ddof", fn: varDdof, functions: { variance }, makeArgs: (r) => [numbers(r, r.int(2, 6), -2, 2)] },
   {
     name: "where",
     library: L,
