@@ -255,6 +255,33 @@ afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 const POINTS = 4;
 const eachPoint = (name: string, check: (rng: Rng) => void) => { for (let k = 0; k < POINTS; k++) check(makeRng(seedOf(name, k))); };
 
+/**
+ * A loss of (w: Float64Array, s: number) through p's valueAndGrad, jvp and hvp at each point:
+ * value against `ref`, gradient against central differences, J·t and H·v against them too.
+ */
+function checkWS(p: Record<string, any>, name: string, ref: (w: Float64Array, s: number) => number, maxN: number): void {
+  eachPoint(name, (rng) => {
+    const n = rng.int(2, maxN);
+    const w = rng.f64(n, -1, 1);
+    const s = rng.uniform(0.5, 1.5);
+    const numeric: [Float64Array, number] = [numericGradient(ref, [w, s], 0) as Float64Array, numericGradient(ref, [w, s], 1) as number];
+    const [value, [gw, gs]] = p.vg(w, s);
+    expect(relError(value, ref(w, s)), `${p.name} value`).toBeLessThan(1e-10);
+    expect(maxRelError([gw, gs], numeric), `${p.name} gradient`).toBeLessThan(1e-5);
+    const tw = rng.f64(n, -1, 1);
+    const ts = rng.uniform(-1, 1);
+    const [, jt] = p.jvp(w, s, [tw, ts]);
+    expect(relError(jt, numeric[0].reduce((a: number, gi: number, i: number) => a + gi * tw[i], 0) + numeric[1] * ts), `${p.name} jvp`).toBeLessThan(1e-5);
+    // H·v against central differences of the (checked) gradient along v.
+    const e = 1e-5;
+    const shifted = (k: number) => p.vg(w.map((wi, i) => wi + k * e * tw[i]), s + k * e * ts)[1];
+    const [plus, minus] = [shifted(1), shifted(-1)];
+    const [hw, hs] = p.hvp(w, s, [tw, ts]);
+    expect(maxRelError(hw, plus[0].map((a: number, i: number) => (a - minus[0][i]) / (2 * e))), `${p.name} hvp w`).toBeLessThan(1e-5);
+    expect(relError(hs, (plus[1] - minus[1]) / (2 * e)), `${p.name} hvp s`).toBeLessThan(1e-5);
+  });
+}
+
 /** Central difference of a scalar function of one number. */
 const central = (h: (x: number) => number, x: number, e = 1e-5) => (h(x + e) - h(x - e)) / (2 * e);
 
@@ -327,26 +354,7 @@ describe("derivatives inside a loss", () => {
 
   test("a derivative bound to a local and called in a loop, grad(grad(f))(x), grad of a bound derivative, grad(Math.tanh)(x): reverse, forward and H·v", () => {
     for (const p of subjects()) {
-      eachPoint("loss", (rng) => {
-        const n = rng.int(2, 5);
-        const w = rng.f64(n, -1, 1);
-        const s = rng.uniform(0.5, 1.5);
-        const numeric: [Float64Array, number] = [numericGradient(lossRef, [w, s], 0) as Float64Array, numericGradient(lossRef, [w, s], 1) as number];
-        const [value, [gw, gs]] = p.vg(w, s);
-        expect(relError(value, lossRef(w, s)), `${p.name} value`).toBeLessThan(1e-10);
-        expect(maxRelError([gw, gs], numeric), `${p.name} gradient`).toBeLessThan(1e-5);
-        const tw = rng.f64(n, -1, 1);
-        const ts = rng.uniform(-1, 1);
-        const [, jt] = p.jvp(w, s, [tw, ts]);
-        expect(relError(jt, numeric[0].reduce((a: number, gi: number, i: number) => a + gi * tw[i], 0) + numeric[1] * ts), `${p.name} jvp`).toBeLessThan(1e-5);
-        // H·v against central differences of the (checked) gradient along v.
-        const e = 1e-5;
-        const shifted = (k: number) => p.vg(w.map((wi, i) => wi + k * e * tw[i]), s + k * e * ts)[1];
-        const [plus, minus] = [shifted(1), shifted(-1)];
-        const [hw, hs] = p.hvp(w, s, [tw, ts]);
-        expect(maxRelError(hw, plus[0].map((a: number, i: number) => (a - minus[0][i]) / (2 * e))), `${p.name} hvp w`).toBeLessThan(1e-5);
-        expect(relError(hs, (plus[1] - minus[1]) / (2 * e)), `${p.name} hvp s`).toBeLessThan(1e-5);
-      });
+      checkWS(p, "loss", lossRef, 5);
     }
   });
 
@@ -357,25 +365,7 @@ describe("derivatives inside a loss", () => {
       { name: "build", vg: built.matricesVG, jvp: built.matricesJvp, hvp: built.matricesHvp },
     ];
     for (const p of subjects) {
-      eachPoint("matrices", (rng) => {
-        const n = rng.int(2, 4);
-        const w = rng.f64(n, -1, 1);
-        const s = rng.uniform(0.5, 1.5);
-        const numeric: [Float64Array, number] = [numericGradient(matricesRef, [w, s], 0) as Float64Array, numericGradient(matricesRef, [w, s], 1) as number];
-        const [value, [gw, gs]] = p.vg(w, s);
-        expect(relError(value, matricesRef(w, s)), `${p.name} value`).toBeLessThan(1e-10);
-        expect(maxRelError([gw, gs], numeric), `${p.name} gradient`).toBeLessThan(1e-5);
-        const tw = rng.f64(n, -1, 1);
-        const ts = rng.uniform(-1, 1);
-        const [, jt] = p.jvp(w, s, [tw, ts]);
-        expect(relError(jt, numeric[0].reduce((a: number, gi: number, i: number) => a + gi * tw[i], 0) + numeric[1] * ts), `${p.name} jvp`).toBeLessThan(1e-5);
-        const e = 1e-5;
-        const shifted = (k: number) => p.vg(w.map((wi, i) => wi + k * e * tw[i]), s + k * e * ts)[1];
-        const [plus, minus] = [shifted(1), shifted(-1)];
-        const [hw, hs] = p.hvp(w, s, [tw, ts]);
-        expect(maxRelError(hw, plus[0].map((a: number, i: number) => (a - minus[0][i]) / (2 * e))), `${p.name} hvp w`).toBeLessThan(1e-5);
-        expect(relError(hs, (plus[1] - minus[1]) / (2 * e)), `${p.name} hvp s`).toBeLessThan(1e-5);
-      });
+      checkWS(p, "matrices", matricesRef, 4);
     }
   });
 
