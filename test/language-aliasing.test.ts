@@ -13,7 +13,7 @@ import { compileModule } from "../compiler/compile-module.js";
 import { GradcError } from "../compiler/errors.js";
 import * as gradc from "../index.js";
 import { sum } from "../runtime/index.js";
-import { maxRelError, relError } from "../runtime/numeric.js";
+import { maxRelError, numericGradient, relError } from "../runtime/numeric.js";
 import { makeRng, seedOf, type Rng } from "./corpus/rng.js";
 
 type Fn = (...args: any[]) => any;
@@ -315,6 +315,19 @@ describe("views: x.subarray(a, b)", () => {
 describe("copies", () => {
   test("slice(a, b) (negative from the end), Float64Array.from, new Float64Array(x), set(x, offset) (also from a view, also of its own elements): new arrays, in every mode", () => {
     everyMode("copies", [0, 1], (rng) => [rng.f64(rng.int(4, 7), -1.5, 1.5), rng.f64(rng.int(2, 4), -1.5, 1.5)]);
+  });
+
+  test("Array.from of a view is a copy of its range (it was refused)", () => {
+    const f = (x: Float64Array) => {
+      const c = Array.from(x.subarray(1, 3));
+      x[1] = 4 * x[2];
+      return c[0] * c[1] + x[1] * x[0];
+    };
+    for (const x of [new Float64Array([0.3, -0.8, 1.2, 0.5]), new Float64Array([-1.1, 0.4, 0.9])]) {
+      const [v, g] = gradc.valueAndGrad(f)(x.slice());
+      expect(v).toBe(f(x.slice()));
+      expect(maxRelError(g, numericGradient(f, [x], 0))).toBeLessThan(1e-5);
+    }
   });
 
   test("y.set(x, offset) where x does not fit throws JavaScript's RangeError, in the primal and in every derivative", () => {

@@ -318,15 +318,20 @@ function jacobianRows(cores: Cores, c: EntryContext, lines: string[], perItem: s
   return true;
 }
 
-/** The sweeps of the request's jacobianMode (auto: forward when n <= m). */
-function jacobianLines(cores: Cores, c: EntryContext, name: string, flat: Var[], sizes: string[], check: ((first: string) => string) | false, base: string): JacobianLines {
+/**
+ * The setup and sweeps of the request's jacobianMode, the sweeps inside `wrap` (a batch's
+ * loop over items); auto chooses once per call (forward when n <= m) and prepares only
+ * the sweep it runs.
+ */
+function jacobianLines(cores: Cores, c: EntryContext, name: string, flat: Var[], sizes: string[], check: ((first: string) => string) | false, base: string, wrap: (sweeps: string[]) => string[] = (l) => l): string[] {
   const { n, m } = locals(c);
   const mode = c.req.jacobianMode ?? "auto";
   const fwd = cores.jvp ? jacobianForward(cores.jvp, c, name, flat, sizes, check, base) : { setup: [], sweeps: [] };
   const rev = cores.vjp ? jacobianReverse(cores.vjp, c, name, flat, sizes, check, base) : { setup: [], sweeps: [] };
-  if (mode !== "auto") return mode === "forward" ? fwd : rev;
+  const lines = (j: JacobianLines) => [...j.setup, ...wrap(j.sweeps)];
+  if (mode !== "auto") return lines(mode === "forward" ? fwd : rev);
   const indent = (l: string) => `  ${l}`;
-  return { setup: [...fwd.setup, ...rev.setup], sweeps: [`  if (${n} <= ${m}) {`, ...fwd.sweeps.map(indent), "  } else {", ...rev.sweeps.map(indent), "  }"] };
+  return [`  if (${n} <= ${m}) {`, ...lines(fwd).map(indent), "  } else {", ...lines(rev).map(indent), "  }"];
 }
 
 export function jacobianEntry(cores: Cores, c: EntryContext, name: string): string {
@@ -336,8 +341,7 @@ export function jacobianEntry(cores: Cores, c: EntryContext, name: string): stri
   const sizes = flatSizes(c, flat, lines);
   const fromOut = jacobianRows(cores, c, lines, n);
   lines.push(checkMatrixOut(c, name, `${m} * ${n}`, m), `  const ${J} = ${out} ?? new Float64Array(${m} * ${n});`);
-  const { setup, sweeps } = jacobianLines(cores, c, name, flat, sizes, fromOut && checkRows(c, name, locals(c).value), "");
-  lines.push(...setup, ...sweeps, `  return ${J};`);
+  lines.push(...jacobianLines(cores, c, name, flat, sizes, fromOut && checkRows(c, name, locals(c).value), ""), `  return ${J};`);
   return fn(name, signature(c, [[`${out}?`, ": Float64Array"]]), "Float64Array", lines, c);
 }
 
@@ -377,9 +381,11 @@ export function batchJacobianEntry(cores: Cores, c: EntryContext, name: string):
   lines.push(`  ${copyItem}(0);`);
   const fromOut = jacobianRows(cores, c, lines, `(${count} * ${n})`);
   lines.push(checkBatchOut(c, name, `${count} * ${m} * ${n}`, m), `  const ${J} = ${out} ?? new Float64Array(${count} * ${m} * ${n});`);
-  const { setup, sweeps } = jacobianLines(cores, c, name, flat, sizes, fromOut && checkRows(c, name, locals(c).value, count), base);
-  lines.push(...setup, `  for (let ${b} = 0; ${b} < ${count}; ${b}++) {`, `    if (${b} > 0) ${copyItem}(${b});`, `    const ${base} = ${b} * ${m} * ${n};`);
-  lines.push(...sweeps.map((l) => `  ${l}`), "  }", `  return ${J};`);
+  const eachItem = (sweeps: string[]) => [
+    `  for (let ${b} = 0; ${b} < ${count}; ${b}++) {`, `    if (${b} > 0) ${copyItem}(${b});`, `    const ${base} = ${b} * ${m} * ${n};`,
+    ...sweeps.map((l) => `  ${l}`), "  }",
+  ];
+  lines.push(...jacobianLines(cores, c, name, flat, sizes, fromOut && checkRows(c, name, locals(c).value, count), base, eachItem), `  return ${J};`);
   return fn(name, signature(c, [[count, ": number"], [`${out}?`, ": Float64Array"]]), "Float64Array", lines, c);
 }
 

@@ -12,6 +12,7 @@ import { visit } from "./exits.js";
 import { fieldValue, bindValue } from "./stmt.js";
 import type { Binding, Scope } from "./scope.js";
 import { UNNAMED_ARRAY, inline } from "./call.js";
+import { copyOf, refuseView } from "./views.js";
 import { lowerArrayMethod } from "./methods.js";
 
 type ListBinding = Extract<Binding, { k: "obj" }>;
@@ -288,12 +289,9 @@ export function arrayFrom(L: Lowerer, node: ESTree.CallExpression, scope: Scope)
   const length = src.type === "ObjectExpression" ? lengthOnly(src) : undefined;
   if (length) return fromLength(L, node, length, fnArg as ESTree.Expression | undefined, scope);
   const val = lowerExpr(L, src as ESTree.Expression, scope);
-  if (val.k === "arr") {
-    if (fnArg) return lowerArrayMethod(L, mapped(), val.v, "map", scope);
-    const v = L.b.newVar(UNNAMED_ARRAY, "f64[]");
-    L.b.emit({ k: "alloc", v, n: L.b.len(val.v), copyOf: val.v });
-    return { k: "arr", v };
-  }
+  if (val.k === "view" && fnArg) throw refuseView(L, src, "be mapped by Array.from");
+  if (val.k === "arr" && fnArg) return lowerArrayMethod(L, mapped(), val.v, "map", scope);
+  if (val.k === "arr" || val.k === "view") return copyOf(L, "f64[]", val);
   if (val.k === "obj" && val.list) return fnArg ? listMethod(L, mapped(), val, "map", scope) : val;
   throw L.fail(src, "Array.from", "Array.from takes a typed array, a number[], an Array of arrays, or { length: n } here.", "");
 }

@@ -11,7 +11,7 @@ import { lowerBool, lowerExpr, lowerNum } from "./expr.js";
 import { keyLoop, lowerKeyLoop } from "./object-keys.js";
 import { Scope } from "./scope.js";
 import { bindValue, destructure, fieldValue, lowerStatement } from "./stmt.js";
-import { lengthOf, loadElement } from "./views.js";
+import { lengthOf, loadInside } from "./views.js";
 
 type LoopNode = ESTree.ForStatement | ESTree.ForOfStatement | ESTree.WhileStatement | ESTree.DoWhileStatement;
 
@@ -241,7 +241,7 @@ function forOf(L: Lowerer, s: ESTree.ForOfStatement, outer: Scope, ctx: LoopCtx)
   const end = lengthOf(L, arr);
   const body = loopBody(L, s.body, scope, ctx, () => {
     const v = L.b.newVar(name, "num");
-    L.b.set(v, loadElement(L, arr, L.b.get(index)));
+    L.b.set(v, loadInside(L, arr, L.b.get(index)));
     scope.declare(name, { k: "scalar", v, isConst: left.kind === "const" });
   });
   emitFor(L, { index, start, end, step: 1, cmp: "<", body, exit: ctx.brk, checkpoint: markedCheckpoint(L.fn.source.text, s.start) ? "loop" : undefined });

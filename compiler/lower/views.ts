@@ -37,9 +37,24 @@ export function loadElement(L: Lowerer, a: ArrayVal, i: Temp): Temp {
 }
 
 export function storeElement(L: Lowerer, a: ArrayVal, i: Temp, value: Temp): void {
+  storeInside(L, a, elementIndex(L, a, i), value);
+}
+
+/** The index in the base array of element `i`, known to be inside the view (loops over its length). */
+function insideIndex(L: Lowerer, a: ArrayVal, i: Temp): Temp {
+  return a.k === "arr" ? i : L.b.op("add", L.b.get(a.offset), i);
+}
+
+/** Element `i` of `a`, for an `i` inside it: no bounds check. */
+export function loadInside(L: Lowerer, a: ArrayVal, i: Temp): Temp {
+  return L.b.load(baseOf(a), insideIndex(L, a, i));
+}
+
+/** Writes the base array at `baseIndex` (a parameter array written is copied on entry). */
+function storeInside(L: Lowerer, a: ArrayVal, baseIndex: Temp, value: Temp): void {
   const base = baseOf(a);
   if (base.param !== undefined) L.writtenParams.add(base);
-  L.b.store(base, elementIndex(L, a, i), value);
+  L.b.store(base, baseIndex, value);
 }
 
 /** `for (j = 0; j < n; j++) body(j)`. */
@@ -70,7 +85,7 @@ function range(L: Lowerer, a: ArrayVal, args: ESTree.Expression[], scope: Scope)
   const count = L.b.newVar(`${baseOf(a).name}_count`, "num");
   const start = args[0] ? clampIndex(L, lowerNum(L, args[0], scope), len) : L.b.num(0);
   L.b.set(begin, start);
-  const end = args[1] ? clampIndex(L, lowerNum(L, args[1], scope), lengthOf(L, a)) : lengthOf(L, a);
+  const end = args[1] ? clampIndex(L, lowerNum(L, args[1], scope), len) : len;
   L.b.set(count, L.b.op("max", L.b.op("sub", end, L.b.get(begin)), L.b.num(0)));
   return { begin, count };
 }
@@ -96,7 +111,7 @@ function nameView(v: Extract<Val, { k: "view" }>, name: string): Extract<Val, { 
 }
 
 /** `a.subarray(start?, end?)`: a view of a's base. */
-function subarray(L: Lowerer, a: ArrayVal, args: ESTree.Expression[], scope: Scope): Val {
+function subarray(L: Lowerer, a: ArrayVal, args: ESTree.Expression[], scope: Scope): ArrayVal {
   const { begin, count } = range(L, a, args, scope);
   if (a.k === "view") L.b.set(begin, L.b.op("add", L.b.get(a.offset), L.b.get(begin)));
   return { k: "view", base: baseOf(a), offset: begin, length: count };
@@ -111,21 +126,14 @@ export function copyOf(L: Lowerer, type: ArrayType, a: ArrayVal): Val {
   }
   L.b.emit({ k: "alloc", v, n: L.b.get(a.length) });
   const copy: Val = { k: "arr", v };
-  eachIndex(L, L.b.get(a.length), "j", (j) => L.b.store(v, j, loadElement(L, a, j)));
+  eachIndex(L, L.b.get(a.length), "j", (j) => L.b.store(v, j, loadInside(L, a, j)));
   return copy;
 }
 
 /** `a.slice(start, end)`: a copy of that range. */
 function slice(L: Lowerer, a: ArrayVal, args: ESTree.Expression[], scope: Scope): Val {
   const type = baseOf(a).type as ArrayType;
-  if (args.length === 0) return copyOf(L, type, a);
-  const { begin, count } = range(L, a, args, scope);
-  return copyOf(L, type, { k: "view", base: baseOf(a), offset: a.k === "view" ? offsetBy(L, a, begin) : begin, length: count });
-}
-
-function offsetBy(L: Lowerer, a: Extract<Val, { k: "view" }>, begin: Var): Var {
-  L.b.set(begin, L.b.op("add", L.b.get(a.offset), L.b.get(begin)));
-  return begin;
+  return copyOf(L, type, args.length === 0 ? a : subarray(L, a, args, scope));
 }
 
 /**
@@ -144,9 +152,10 @@ function set(L: Lowerer, y: ArrayVal, args: ESTree.Expression[], scope: Scope): 
   const end = L.b.op("add", L.b.get(at), lengthOf(L, from));
   const outside = L.b.op("or", L.b.op("lt", L.b.get(at), L.b.num(0)), L.b.op("gt", end, lengthOf(L, y)));
   L.b.emit({ k: "if", cond: outside, then: L.block(() => L.b.emit({ k: "throw", error: "RangeError", message: "offset is out of bounds" })), else: [] });
+  // Inside both arrays: checked just above.
   eachIndex(L, lengthOf(L, from), "j", (j) => {
-    const value = loadElement(L, from, j);
-    storeElement(L, y, L.b.op("add", L.b.get(at), j), value);
+    const value = loadInside(L, from, j);
+    storeInside(L, y, insideIndex(L, y, L.b.op("add", L.b.get(at), j)), value);
   });
   return { k: "temp", t: L.b.num(NaN) };
 }
@@ -155,7 +164,7 @@ function set(L: Lowerer, y: ArrayVal, args: ESTree.Expression[], scope: Scope): 
 function fillView(L: Lowerer, a: Extract<Val, { k: "view" }>, valueNode: ESTree.Expression, scope: Scope): Val {
   const value = L.b.newVar("fill", "num");
   L.b.set(value, lowerNum(L, valueNode, scope));
-  eachIndex(L, L.b.get(a.length), "j", (j) => storeElement(L, a, j, L.b.get(value)));
+  eachIndex(L, L.b.get(a.length), "j", (j) => storeInside(L, a, insideIndex(L, a, j), L.b.get(value)));
   return a;
 }
 

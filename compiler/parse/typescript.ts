@@ -115,7 +115,7 @@ function readModule(abs: string, sourceFile: SourceFile): TsModule {
     const name = decl.getName();
     if (name && decl.hasBody()) addFunction(mod, name, decl, converter);
   }
-  const markers = checkpointMarkers(sourceFile);
+  const markers = gradcImportNames(sourceFile, "checkpoint");
   const customMarkers = { jvp: gradcImportNames(sourceFile, "customJvp"), vjp: gradcImportNames(sourceFile, "customVjp") };
   const apiNames = new Map(Object.keys(MODES).flatMap((mode) => [...gradcImportNames(sourceFile, mode)].map((local) => [local, mode as Mode] as const)));
   for (const decl of sourceFile.getVariableDeclarations()) {
@@ -154,16 +154,6 @@ function checkSyntax(sourceFile: SourceFile, source: SourceText): void {
     sourceFile.getProject().getProgram().compilerObject.getSyntacticDiagnostics(sourceFile.compilerNode);
   const first = [...diagnostics].filter((d) => d.category === ts.DiagnosticCategory.Error).sort((a, b) => (a.start ?? 0) - (b.start ?? 0))[0];
   if (first) throw syntaxError(source, first.start ?? 0, ts.flattenDiagnosticMessageText(first.messageText, "\n"));
-}
-
-/** Local names of gradc's `checkpoint` marker in a module (`import { checkpoint as cp } from "gradc"`). */
-function checkpointMarkers(sourceFile: SourceFile): Set<string> {
-  const names = sourceFile.getImportDeclarations()
-    .filter((imp) => imp.getModuleSpecifierValue() === "gradc" && !imp.isTypeOnly())
-    .flatMap((imp) => imp.getNamedImports())
-    .filter((spec) => spec.getName() === "checkpoint")
-    .map((spec) => spec.getAliasNode()?.getText() ?? "checkpoint");
-  return new Set(names);
 }
 
 /** Local names of gradc's export `name` in a module (aliases included). */
