@@ -627,6 +627,15 @@ function naiveLayerNorm(x: ArrayLike<number>, g: ArrayLike<number>, b: ArrayLike
   return y;
 }
 
+describe("sortOrder", () => {
+  test("the indices in sorted order: ascending or descending, ties in index order, NaN last", () => {
+    const x = new Float64Array([3, NaN, -1, 3, 0.5, -1]);
+    expect([...K.sortOrder(new Float64Array(6), x, 6)]).toEqual([2, 5, 4, 0, 3, 1]);
+    expect([...K.sortOrder(new Float64Array(6), x, 6, true)]).toEqual([0, 3, 4, 2, 5, 1]);
+    expect([...K.sortOrder(new Float32Array(2), x, 2)]).toEqual([0, 1]);
+  });
+});
+
 describe("batch norm and layer norm", () => {
   const NORM_SHAPES: [number, number][] = [[2, 1], [3, 4], [8, 5], [16, 3]];
   const eps = 1e-5;

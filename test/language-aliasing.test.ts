@@ -136,6 +136,15 @@ export function ode(y0: Float64Array, k: number, steps: number): Float64Array {
   return y;
 }
 
+export function sorted(x: Float64Array, w: Float64Array): number {
+  const up = Array.from(x).sort((a, b) => a - b);
+  const down = x.subarray(1).toSorted(function (p, q) { return q - p; });
+  x.sort((a, b) => a - b);
+  let s = 0;
+  for (let i = 0; i < up.length; i++) s += w[i] * up[i] * up[i] + Math.sin(x[i]) * (i + 1);
+  return s + down[0] * down[down.length - 1] * x[x.length - 1];
+}
+
 export const viewsVG = valueAndGrad(views, { wrt: [0, 1] });
 export const viewsJvp = jvp(views, { wrt: [0, 1] });
 export const viewsVjp = vjp(views, { wrt: [0, 1] });
@@ -166,6 +175,11 @@ export const branchyJvp = jvp(branchy, { wrt: [0, 1] });
 export const branchyVjp = vjp(branchy, { wrt: [0, 1] });
 export const branchyHvp = hvp(branchy, { wrt: [0, 1] });
 export const branchyHessian = hessian(branchy, { wrt: [0, 1] });
+export const sortedVG = valueAndGrad(sorted, { wrt: [0, 1] });
+export const sortedJvp = jvp(sorted, { wrt: [0, 1] });
+export const sortedVjp = vjp(sorted, { wrt: [0, 1] });
+export const sortedHvp = hvp(sorted, { wrt: [0, 1] });
+export const sortedHessian = hessian(sorted, { wrt: [0, 1] });
 export const odeJvp = jvp(ode, { wrt: [0, 1] });
 export const odeVjp = vjp(ode, { wrt: [0, 1] });
 export const odeJacobianForward = jacobian(ode, { wrt: [0, 1], mode: "forward" });
@@ -309,6 +323,25 @@ describe("views: x.subarray(a, b)", () => {
       const size = rng.int(2, 3);
       return [rng.f64(n, -1.5, 1.5), rng.f64(size, -1, 1), rng.int(0, n - size - 1)];
     }, { helpers: ["weighted"] });
+  });
+});
+
+describe("sorting: sort and toSorted with a numeric comparator", () => {
+  test("a sort is a gather by the sorted order (in place, of a copy, of a view, descending), in every mode", () => {
+    everyMode("sorted", [0, 1], (rng) => {
+      const n = rng.int(3, 7);
+      return [rng.f64(n, -1.5, 1.5), rng.f64(n, -1, 1)];
+    });
+  });
+
+  test("a sort without a numeric comparator is refused with the reason", () => {
+    const refusal = (f: Fn) => { try { gradc.grad(f)(new Float64Array([2, 1])); } catch (e) { return e as GradcError; } };
+    const none = refusal((x: Float64Array) => Array.from(x).sort()[0]);
+    expect(none).toBeInstanceOf(GradcError);
+    expect(none!.message).toMatch(/sorts a plain Array's numbers as strings/);
+    const other = refusal((x: Float64Array) => x.slice().sort((a, b) => Math.abs(a) - Math.abs(b))[0]);
+    expect(other).toBeInstanceOf(GradcError);
+    expect(other!.message).toMatch(/comparators \(a, b\) => a - b and \(a, b\) => b - a only/);
   });
 });
 

@@ -16,6 +16,7 @@ import { isUndefined } from "./undefined.js";
 import { Scope, type Binding } from "./scope.js";
 import { bindParam, lowerBody } from "./stmt.js";
 import { arrayMethod, copyOf, typedArrayFrom } from "./views.js";
+import { SORT_METHODS, sortMethod } from "./sort.js";
 
 const MATH_OPS = new Set([
   "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "expm1",
@@ -206,6 +207,7 @@ function method(L: Lowerer, node: ESTree.CallExpression, objNode: ESTree.Express
   const handled = arrayMethod(L, node, obj, name, scope);
   if (handled) return handled;
   if (CALLBACK_METHODS.has(name) && obj.k === "arr") return lowerArrayMethod(L, node, obj.v, name, scope);
+  if (SORT_METHODS.has(name)) return sortMethod(L, node, obj, name);
   if (obj.k === "view") throw unsupportedMethod(L, node, name);
   if (name === "fill" && node.arguments.length === 1) {
     const value = lowerNum(L, node.arguments[0] as ESTree.Expression, scope);
@@ -218,7 +220,7 @@ function method(L: Lowerer, node: ESTree.CallExpression, objNode: ESTree.Express
 
 function unsupportedMethod(L: Lowerer, node: ESTree.CallExpression, name: string): Error {
   return L.fail(node.callee, `.${name}()`, `The typed-array method .${name}(${node.arguments.length ? "..." : ""}) is not supported.`,
-    `Supported: .fill(value), .slice(start?, end?), .subarray(start?, end?), .set(array, offset?), .length, and on whole arrays with a callback .${[...CALLBACK_METHODS].join(", .")}; write loops for the rest.`);
+    `Supported: .fill(value), .slice(start?, end?), .subarray(start?, end?), .set(array, offset?), .sort(compare), .toSorted(compare), .length, and on whole arrays with a callback .${[...CALLBACK_METHODS].join(", .")}; write loops for the rest.`);
 }
 
 export function lowerNew(L: Lowerer, node: ESTree.NewExpression, scope: Scope): Val {

@@ -42,4 +42,5 @@ export * from "./softmax.js";
 export * from "./shape.js";
 export * from "./norm.js";
 export * from "./schedule.js";
+export * from "./order.js";
 export type { Arr } from "./types.js";

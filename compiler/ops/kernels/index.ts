@@ -6,4 +6,5 @@ import "./softmax.js";
 import "./shape.js";
 import "./norm.js";
 import "./schedule.js";
+import "./order.js";
 export { allKernels, emitKernel, kernelDef, loop, operandIndex, type KernelDef, type RuleCtx } from "./record.js";
