@@ -28,10 +28,11 @@ import { cases, type Library, type RealWorldCase } from "./real-world/index.js";
  * with opts.closure (the values of module-level names given at run time): 21 of 103 refused, 82 exact, 0 wrong.
  * With targets of nested derivatives reading the variables around them: 20 of 103 refused, 83 exact, 0 wrong.
  * With varDdof's module-level helper passed in functions (as a run-time user does): 19 of 103 refused, 84 exact, 0 wrong.
+ * With sort/toSorted by a numeric comparator: 18 of 103 refused, 85 exact, 0 wrong.
  * Front-end work lowers this; the test fails if the share refused rises above it.
  * When cases are added, re-measure and record the new counts.
  */
-const BASELINE = { refused: 19, total: 103 };
+const BASELINE = { refused: 18, total: 103 };
 
 const POINTS = 3;
 /** Gradient vs central differences (the corpus's standard for float64). */
