@@ -229,3 +229,24 @@ export function objects(x: number, y: number, w: Float64Array): number {
   const { a, b } = { a: x * 3, b: w[0] };
   return s + t + a * b;
 }
+
+// ---- options objects: absent fields, defaults, ??= ||= &&=, a truthy array as a condition ----
+
+export function centred(x: Float64Array, { mean, scale = 2, weights }: { mean?: number; scale?: number; weights?: Float64Array } = {}): number {
+  mean ??= x.reduce((s, v) => s + v, 0) / x.length;
+  const w = weights ? weights : x;
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += w[i] * (x[i] - mean) ** 2;
+  return s * scale;
+}
+
+export function options(x: Float64Array, y: number): number {
+  let a = 0;
+  a ||= y * y;
+  let b = y;
+  b &&= Math.sin(b);
+  let c;
+  c ??= 3 * y;
+  c ??= 100;
+  return centred(x, { weights: x }) + centred(x, { mean: y, scale: a }) + centred(x) * b + c;
+}

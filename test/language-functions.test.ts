@@ -35,7 +35,7 @@ function entries(r: Rng): Float64Array {
   return x;
 }
 
-const HELPERS = { saxpyOf: losses.saxpyOf, sumAll: losses.sumAll, makeStep: losses.makeStep, cond: losses.cond, fixedLoop: losses.fixedLoop, square: losses.square, scaled: losses.scaled };
+const HELPERS = { saxpyOf: losses.saxpyOf, sumAll: losses.sumAll, makeStep: losses.makeStep, cond: losses.cond, fixedLoop: losses.fixedLoop, square: losses.square, scaled: losses.scaled, centred: losses.centred };
 
 const CASES: Case[] = [
   // x switches the branch at 0.5, y at 0: keep away from both.
@@ -57,6 +57,8 @@ const CASES: Case[] = [
   { name: "spreadMax", wrt: [0, 1], args: (r) => [Float64Array.from({ length: r.int(1, 6) }, (_, i) => i * 0.5 + r.uniform(0, 0.4)).sort(() => r.next() - 0.5), r.uniform(-1, 1)] },
   { name: "objects", wrt: [0, 1, 2], args: (r) => [r.uniform(-2, 2), r.uniform(-2, 2), r.f64(r.int(1, 5), -2, 2)] },
   { name: "mappedThenWritten", wrt: [0], args: (r) => [r.f64(r.int(3, 6), -1.5, 1.5)] },
+  // y away from 0, where a ||= and b &&= switch
+  { name: "options", wrt: [0, 1], args: (r) => [r.f64(r.int(1, 5), -1.5, 1.5), r.signed(0.2, 1.5)] },
 ];
 
 // ---- the build path: the losses module with derivative requests appended ----

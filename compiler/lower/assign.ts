@@ -6,7 +6,7 @@ import { Effects } from "../ir/effects.js";
 import { hasDst, type Instr, type Temp, type Var } from "../ir/types.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { assignArray } from "./moves.js";
-import { lowerExpr, lowerNum } from "./expr.js";
+import { lowerExpr, lowerNum, lowerScalar, truthy } from "./expr.js";
 import { outerName } from "./names.js";
 import type { Scope } from "./scope.js";
 import { baseOf, loadElement, storeElement } from "./views.js";
@@ -32,11 +32,35 @@ export function lowerArrayAssignment(L: Lowerer, e: ESTree.AssignmentExpression,
 /** `target = rhs` or `target op= rhs`; yields the assigned value. */
 export function lowerAssignment(L: Lowerer, e: ESTree.AssignmentExpression, scope: Scope): Temp {
   if (lowerArrayAssignment(L, e, scope)) return L.b.num(NaN);
+  if (LOGICAL.has(e.operator)) return logicalAssignment(L, e, scope);
   const op = e.operator === "=" ? undefined : COMPOUND[e.operator];
   if (e.operator !== "=" && !op) throw L.fail(e, `operator ${e.operator}`, `The assignment operator '${e.operator}' is not supported.`, "");
   // A number is required for arithmetic and for an element; a plain variable may hold a boolean.
   const rhs = (num: boolean) => (num || op ? lowerNum(L, e.right, scope) : temp(lowerExpr(L, e.right, scope), L, e.right));
   return assignTo(L, e.left, op, rhs, scope, e);
+}
+
+const LOGICAL = new Set(["??=", "||=", "&&="]);
+
+/**
+ * `x ??= e`, `x ||= e`, `x &&= e` of a variable: `e` is evaluated and assigned only when
+ * JavaScript would — `??=` while x is undefined (a `let` without a value, a field its
+ * object does not have; numbers never are), `||=` when x is falsy, `&&=` when truthy —
+ * and the expression's value is x's afterwards.
+ */
+function logicalAssignment(L: Lowerer, e: ESTree.AssignmentExpression, scope: Scope): Temp {
+  const target = e.left;
+  const b = target.type === "Identifier" ? scope.lookup(target.name) : undefined;
+  if (target.type !== "Identifier" || b?.k !== "scalar") {
+    throw L.fail(e, `operator ${e.operator}`, `'${e.operator}' is supported on a variable holding a number or boolean.`, `Write it out: if (…) x = ….`);
+  }
+  const cond = e.operator === "??=" ? (b.unset ? L.b.get(b.unset) : undefined)
+    : e.operator === "||=" ? L.b.op("not", truthy(L, L.b.get(b.v))) : truthy(L, L.b.get(b.v));
+  if (cond) {
+    const then = L.block(() => assignTo(L, target, undefined, () => lowerScalar(L, e.right, scope), scope, e));
+    L.b.emit({ k: "if", cond, then, else: [] });
+  }
+  return L.b.get(b.v);
 }
 
 /** `x++`, `--a[i]`: yields the new value (prefix) or the old one (postfix). */

@@ -6,7 +6,7 @@ import { lowerAssignment } from "./assign.js";
 import type { Lowerer } from "./context.js";
 import { visit } from "./exits.js";
 import { lowerExpr } from "./expr.js";
-import { Scope } from "./scope.js";
+import { Scope, type Binding } from "./scope.js";
 import { isUndefined } from "./undefined.js";
 import { bindValue, destructure } from "./stmt.js";
 import { derivativeName, derivativeWrapper } from "./derivative.js";
@@ -43,7 +43,10 @@ function declareOne(L: Lowerer, d: ESTree.VariableDeclarator, isConst: boolean, 
     return;
   }
   if (d.id.type === "Identifier") {
-    if (!init || isUndefined(init, scope)) return declareUnset(L, d.id.name, target);
+    if (!init || isUndefined(init, scope)) {
+      declareUnset(L, d.id.name, target);
+      return;
+    }
     target.declare(d.id.name, bindValue(L, d.id.name, lowerExpr(L, init, scope), isConst));
     return;
   }
@@ -61,13 +64,15 @@ function declareOne(L: Lowerer, d: ESTree.VariableDeclarator, isConst: boolean, 
 }
 
 /** `let x;` (or `let x = void 0`): until assigned it is undefined, which arithmetic and comparisons treat as NaN. */
-function declareUnset(L: Lowerer, name: string, target: Scope): void {
+export function declareUnset(L: Lowerer, name: string, target: Scope): Extract<Binding, { k: "scalar" }> {
   const v = L.b.newVar(name, "num");
   L.b.set(v, L.b.num(NaN));
   // Only a source that mentions undefined (or uses ??) can ask whether x still is.
   const unset = /\bvoid\b|\bundefined\b|\?\?/.test(L.fn.source.text) ? L.flag(`${name}_unset`) : undefined;
   if (unset) L.b.set(unset, L.b.bool(true));
-  target.declare(name, { k: "scalar", v, isConst: false, ...(unset ? { unset } : {}) });
+  const binding: Extract<Binding, { k: "scalar" }> = { k: "scalar", v, isConst: false, ...(unset ? { unset } : {}) };
+  target.declare(name, binding);
+  return binding;
 }
 
 /**

@@ -35,7 +35,7 @@ export function lowerExpr(L: Lowerer, node: ESTree.Expression, scope: Scope): Va
     case "UnaryExpression":
       return { k: "temp", t: unary(L, node, scope) };
     case "ConditionalExpression":
-      return { k: "temp", t: conditional(L, node, scope) };
+      return conditional(L, node, scope);
     case "CallExpression":
       return lowerCall(L, node, scope);
     case "NewExpression":
@@ -91,7 +91,19 @@ function asNum(L: Lowerer, t: Temp, node: ESTree.Node): Temp {
 
 /** Lowers an expression that must be a boolean (conditions). */
 export function lowerBool(L: Lowerer, node: ESTree.Expression, scope: Scope): Temp {
-  return truthy(L, lowerScalar(L, node, scope));
+  const known = staticTruth(node, scope);
+  return known !== undefined ? L.b.bool(known) : truthy(L, lowerScalar(L, node, scope));
+}
+
+/**
+ * A name's truthiness when it is known while compiling: one holding an array, object or
+ * function is truthy (`where ? x.filter(…) : x`, `if (opts)`); an absent field is
+ * undefined, falsy.
+ */
+function staticTruth(node: ESTree.Node, scope: Scope): boolean | undefined {
+  const b = node.type === "Identifier" ? scope.lookup((node as ESTree.Identifier).name) : undefined;
+  if (!b) return undefined;
+  return b.k !== "scalar" ? true : b.absent ? false : undefined;
 }
 
 /** A number or boolean as a condition. */
@@ -202,6 +214,7 @@ function nullish(L: Lowerer, node: ESTree.LogicalExpression, scope: Scope): Val 
   const left = node.left;
   if (isNullish(left, scope)) return lowerExpr(L, node.right, scope);
   const binding = left.type === "Identifier" ? scope.lookup(left.name) : undefined;
+  if (binding?.k === "scalar" && binding.absent) return lowerExpr(L, node.right, scope);
   if (binding?.k === "scalar" && binding.unset) {
     const unset = binding.unset;
     const v = L.b.newVar(left.type === "Identifier" ? left.name : "value", binding.v.type);
@@ -274,7 +287,9 @@ function unary(L: Lowerer, node: ESTree.UnaryExpression, scope: Scope): Temp {
  * an unused side (say `y[i - 1] * x[i]` at i = 0, or `Math.sqrt(x)` for x < 0) is
  * never evaluated and cannot turn a derivative into NaN (0 × NaN).
  */
-function conditional(L: Lowerer, node: ESTree.ConditionalExpression, scope: Scope): Temp {
+function conditional(L: Lowerer, node: ESTree.ConditionalExpression, scope: Scope): Val {
+  const known = staticTruth(node.test, scope);
+  if (known !== undefined) return lowerExpr(L, known ? node.consequent : node.alternate, scope);
   const fn = [node.consequent, node.alternate].find((e) => isFunction(e, scope));
   if (fn) {
     throw L.fail(node, "function value chosen at run time", "Which function this ternary gives depends on a condition known only at run time, and gradc inlines every call, so it must know which function each call calls.",
@@ -290,13 +305,13 @@ function conditional(L: Lowerer, node: ESTree.ConditionalExpression, scope: Scop
     blk.every((i) => hasDst(i));
   if (read(thenBlock, a) && read(elseBlock, b) && a.type === "num") {
     L.b.block.push(...thenBlock, ...elseBlock);
-    return L.b.op("select", c, a, b);
+    return { k: "temp", t: L.b.op("select", c, a, b) };
   }
   const v = L.b.newVar("cond", a.type);
   thenBlock.push({ k: "set", v, src: a, loc: L.b.loc });
   elseBlock.push({ k: "set", v, src: b, loc: L.b.loc });
   L.b.emit({ k: "if", cond: c, then: thenBlock, else: elseBlock });
-  return L.b.get(v);
+  return { k: "temp", t: L.b.get(v) };
 }
 
 /**

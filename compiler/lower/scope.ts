@@ -6,7 +6,8 @@ import type { GradRequest } from "../request.js";
 export type Binding =
   /** `unset`: true while a variable declared without a value is still undefined (for `x === void 0`). */
   /** `value`: known when compiling (the index of an unrolled loop); `v` is then never set. */
-  | { k: "scalar"; v: Var; isConst: boolean; unset?: Var; value?: number }
+  /** `absent`: a destructured field the object does not have, never assigned: always undefined. */
+  | { k: "scalar"; v: Var; isConst: boolean; unset?: Var; value?: number; absent?: true }
   | { k: "arr"; v: Var }
   | { k: "view"; base: Var; offset: Var; length: Var }
   /** `list`: a plain Array of arrays, objects or numbers, its fields the indices "0".."n-1". */

@@ -3,7 +3,7 @@
 import type * as ESTree from "acorn";
 import { isArrayType, type Temp, type Var } from "../ir/types.js";
 import { lowerAssignment, lowerUpdate } from "./assign.js";
-import { declare, hoistVars } from "./declare.js";
+import { declare, declareUnset, hoistVars } from "./declare.js";
 import { temp, type LoopCtx, type Lowerer, type Val } from "./context.js";
 import { anyExit, hasExit, hasNonTailReturn } from "./exits.js";
 import { lowerBool, lowerExpr, unsupportedExpr } from "./expr.js";
@@ -13,7 +13,7 @@ import { bindingVal } from "./names.js";
 import { destructureArray } from "./lists.js";
 import { Scope, type Binding } from "./scope.js";
 import { bindView, refuseView } from "./views.js";
-import { bindArray } from "./moves.js";
+import { bindArray, reassigned } from "./moves.js";
 
 /** Binds one parameter pattern of an inlined function to an argument value. */
 export function bindParam(L: Lowerer, p: ESTree.Pattern, arg: Val, scope: Scope): void {
@@ -50,16 +50,29 @@ export function fieldValue(L: Lowerer, field: Binding): Val {
   return bindingVal(L, field);
 }
 
+/**
+ * `{ a, b: name, c = 2 }` of an object. A field the object does not have takes its
+ * default, or without one is undefined (as a `let` without a value: NaN in arithmetic,
+ * replaced by `??`; when the name is never assigned, known to be undefined when
+ * compiling, so `c ? … : …` and `c ?? …` choose their side then); a field it has is
+ * used as it is (its values are never undefined).
+ */
 export function destructure(L: Lowerer, p: ESTree.ObjectPattern, fields: Map<string, Binding>, scope: Scope): void {
   for (const prop of p.properties) {
-    if (prop.type !== "Property" || prop.computed || prop.key.type !== "Identifier" || prop.value.type !== "Identifier") {
-      throw L.fail(prop, "destructuring pattern", "Only { a, b: name } destructuring of objects is supported.", "");
+    const target = prop.type === "Property" && prop.value.type === "AssignmentPattern" ? prop.value.left : prop.type === "Property" ? prop.value : undefined;
+    if (prop.type !== "Property" || prop.computed || prop.key.type !== "Identifier" || target?.type !== "Identifier") {
+      throw L.fail(prop, "destructuring pattern", "Only { a, b: name, c = default } destructuring of objects is supported.", "");
     }
     const field = fields.get(prop.key.name);
-    if (!field) throw L.fail(prop.key, `.${prop.key.name}`, `The object has no field '${prop.key.name}'.`, `Its fields are: ${[...fields.keys()].join(", ")}.`);
+    const fallback = prop.value.type === "AssignmentPattern" ? prop.value.right : undefined;
+    if (!field && !fallback) {
+      const binding = declareUnset(L, target.name, scope);
+      if (!reassigned(L, target.name)) binding.absent = true;
+      continue;
+    }
     // A destructured scalar is a copy; arrays and objects alias.
-    const val = fieldValue(L, field);
-    scope.declare(prop.value.name, bindValue(L, prop.value.name, val, false));
+    const val = field ? fieldValue(L, field) : lowerExpr(L, fallback!, scope);
+    scope.declare(target.name, bindValue(L, target.name, val, false));
   }
 }
 
