@@ -184,7 +184,8 @@ function siteTarget(project: Project, mod: TsModule, arg: Expression, exportName
   }
   if (!mode) {
     const target = siteFunction(project, mod, arg, exportName);
-    return { fn: target.fn, kinds: kindsFromSignature(target.declaration, target.fn.source) };
+    // (A black box's declaration is its rule's, whose first parameters are f's.)
+    return { fn: target.fn, kinds: kindsFromSignature(target.declaration, target.fn.source).slice(0, target.fn.node.params.length) };
   }
   const call = node as CallExpression;
   const [fnArg, optsArg] = call.getArguments();

@@ -9,6 +9,7 @@ import { GradcError } from "./errors.js";
 import { GradModule } from "./emit/module.js";
 import { moduleMap, type SourceMap } from "./emit/source-map.js";
 import type { ModuleHost } from "./parse/host.js";
+import type { BlackBox } from "./parse/source.js";
 import { createProject, fileSystemOf, isJsModule } from "./parse/typescript.js";
 import type { GradRequest, JacobianMode, Mode } from "./request.js";
 
@@ -43,6 +44,13 @@ export interface CompileModuleOptions {
   declarations?: boolean;
   /** Prettier-format the output (default true). */
   format?: boolean;
+  /**
+   * Where the generated module imports black boxes from (functions gradc cannot read, see
+   * lower/custom.ts): from where the source module imports them (default), or all from the
+   * source module itself under the names `sourceExport` gives (the plugin, which adds those
+   * exports: its generated module is virtual, and only the source module can resolve them).
+   */
+  blackBoxesFromSource?: true;
   /** Request sites to compile: `export const NAME = grad(…)` (default, `gradc build`) or every call of the API (the plugin). */
   sites?: "exported" | "all";
   /** Compile these instead of the module's request sites. */
@@ -67,6 +75,8 @@ export interface CompiledModule {
   hash: string | undefined;
   /** Absolute paths of the files the compile read. */
   inputs: string[];
+  /** The black boxes the generated module calls (with `blackBoxesFromSource`, the source module exports them as `sourceExport` says). */
+  blackBoxes: BlackBox[];
 }
 
 /** Compiles the request sites of the module `file` whose text is `text`. */
@@ -78,14 +88,15 @@ export async function compileModule(text: string, file: string, options: Compile
   fs.takeReads();
   const lang = options.lang ?? (isJsModule(abs) ? "js" : "ts");
   const output = options.outputPath ?? generatedPath(abs, lang);
-  const result: CompiledModule = { code: undefined, declarations: undefined, map: undefined, diagnostics: [], sites: [], hash: undefined, inputs: [] };
+  const result: CompiledModule = { code: undefined, declarations: undefined, map: undefined, diagnostics: [], sites: [], hash: undefined, inputs: [], blackBoxes: [] };
   try {
     result.sites = options.requests ? options.requests.map((r) => namedSite(project, abs, r)) : findRequestSites(project, abs, options.sites === "all");
     if (result.sites.length > 0) {
       const module = emitModule(lang, result.sites, options.emit);
       result.hash = inputsHash(project, abs, options.runtimeImport);
       const top = options.header === false ? "" : header(result.hash, abs, output);
-      result.code = await formatted(top + module.print(options.runtimeImport), output, options.format);
+      result.code = await formatted(top + module.print(options.runtimeImport, blackBoxImports(abs, output, options.blackBoxesFromSource)), output, options.format);
+      result.blackBoxes = module.blackBoxList();
       result.map = moduleMap(result.code, module.origins, output, (source) => relativeTo(output, source.file));
       if (lang === "js" && (options.declarations ?? isJsModule(abs))) {
         result.declarations = await declarationFile(result.sites, abs, declarationPath(output), result.hash, options);
@@ -137,6 +148,28 @@ const addDerivative: Emitter = (module, req, exportName) => module.add(req, expo
 function namedSite(project: Project, file: string, r: NamedRequest): RequestSite {
   const exportName = `${r.function}${r.mode[0].toUpperCase()}${r.mode.slice(1)}`;
   return { exportName, request: functionRequest(project, file, r.function, r.wrt, r.mode, r.jacobianMode), line: 0 };
+}
+
+/**
+ * The import of a black box in the generated module `output` of `source`: from the module
+ * the source imports it from (a path relative to `output`; the source module itself by its
+ * JavaScript name, as NodeNext imports a .ts module), or with `fromSource` from `source`.
+ */
+function blackBoxImports(source: string, output: string, fromSource?: true): (box: BlackBox) => string | undefined {
+  return (box) => {
+    if (box.from === undefined) return undefined;
+    if (fromSource) return `import { ${sourceExport(box)} as ${box.local} } from ${JSON.stringify(source)};`;
+    const local = box.from.startsWith(".") || path.isAbsolute(box.from);
+    const target = box.from === source ? box.from.replace(/\.([mc]?)ts$/, ".$1js") : box.from;
+    const rel = local ? relativeTo(output, target) : box.from;
+    const spec = JSON.stringify(local && !rel.startsWith(".") ? `./${rel}` : rel);
+    return box.name === "default" ? `import ${box.local} from ${spec};` : `import { ${box.name === box.local ? box.local : `${box.name} as ${box.local}`} } from ${spec};`;
+  };
+}
+
+/** The name the plugin has the source module export a black box under. */
+export function sourceExport(box: BlackBox): string {
+  return `__gradc_${box.local}`;
 }
 
 /** `source` as a path from the directory of `file`, with forward slashes (as maps and headers name files). */

@@ -1,9 +1,11 @@
 // A derivative module: core function(s) emitted from IR, plus the exported entry
 // with the public call contract of the requested derivative (see entry.ts and
 // entries.ts).
-import { maxTape, type Func, type Loc } from "../ir/types.js";
+import { maxTape, walk, type Func, type Loc } from "../ir/types.js";
+import { opDef } from "../ops/table.js";
+import type { BlackBox } from "../parse/source.js";
 import { callsKernels, MODES } from "../modes.js";
-import { refuse } from "../errors.js";
+import { GradcError, refuse } from "../errors.js";
 import { dataField, describeKind, isData, pathAccess, type Kind } from "../kinds.js";
 import type { EmitOptions, GradRequest } from "../request.js";
 import { parameterNames } from "../request-options.js";
@@ -32,6 +34,8 @@ export class GradModule {
   private readonly runtime = new Set<string>();
   private usesKernels = false;
   private tapes = 0;
+  /** Black boxes generated code calls (lower/custom.ts), by their local name. */
+  private readonly blackBoxes = new Map<string, BlackBox>();
 
   /** `exports`: the names of the entries this module will export (claimed first). */
   constructor(readonly lang: "ts" | "js", exports: string[]) {
@@ -60,21 +64,44 @@ export class GradModule {
     else this.runtime.add(runtimeName);
   }
 
+  /** Takes the black boxes `f` calls: their names are reserved, and those with a module imported. */
+  useBlackBoxes(f: Func): void {
+    walk(f.body, (i) => {
+      const box = i.k === "op" ? opDef(i.op).blackBox : undefined;
+      if (!box) return;
+      const known = this.blackBoxes.get(box.local);
+      if (known && (known.from !== box.from || known.name !== box.name)) {
+        throw new GradcError("black box", `Two functions gradc cannot read are both named '${box.local}' (${describeBox(known)} and ${describeBox(box)}), and generated code calls each by its name.`, "gradc", undefined, "Import one of them under another name.");
+      }
+      this.blackBoxes.set(box.local, box);
+      this.names.reserve(box.local);
+    });
+  }
+
+  blackBoxList(): BlackBox[] {
+    return [...this.blackBoxes.values()];
+  }
+
   /** Module text without imports: state and functions (entries exported when `exports`). */
   body(exports = true): string {
     return this.parts.map((p) => [p.header, ...p.state, "", ...p.functions.map((f) => `${exports && f.exported ? "export " : ""}${f.text}`).join("\n\n").split("\n")].join("\n")).join("\n\n") + "\n";
   }
 
   /** The whole module: its runtime imports, then the body. */
-  print(runtimeImport = "gradc/runtime"): string {
+  print(runtimeImport = "gradc/runtime", blackBoxImport: (box: BlackBox) => string | undefined = () => undefined): string {
     const checks = CHECK_FUNCTIONS.filter((f) => this.runtime.has(f));
     const imports = [
       ...(this.runtime.has("Tape") ? [`import { Tape } from "${runtimeImport}";`] : []),
       ...(this.usesKernels ? [`import * as ${KERNELS} from "${runtimeImport}";`] : []),
       ...(checks.length ? [`import { ${[...checks, ...(this.lang === "ts" ? ["type EntrySpec"] : [])].join(", ")} } from "${runtimeImport}";`] : []),
+      ...this.blackBoxList().flatMap((box) => blackBoxImport(box) ?? []),
     ];
     return `${imports.length ? `${imports.join("\n")}\n\n` : ""}${this.body()}`;
   }
+}
+
+function describeBox(box: BlackBox): string {
+  return box.from === undefined ? "a global" : `'${box.name}' of ${box.from}`;
 }
 
 /** Full module text (TypeScript or JavaScript ESM) for one request, unformatted. */
@@ -124,6 +151,7 @@ function derivativePart(module: GradModule, req: GradRequest, exportName: string
   const title = header(req);
   module.origins.push({ comment: title, source: req.fn.source, line: lineOf(req.fn.source.text, req.fn.node.start) });
   const onComment = (comment: string, loc: Loc) => module.origins.push({ comment, source: loc.source, line: loc.line });
+  for (const m of made) module.useBlackBoxes(m.func);
   const texts = made.map((m) => emitFunction(m.func, { ts, names: names.fork(), name: m.name, returnValue: m.returnValue, tape, onComment }));
   if (made.some((m) => callsKernels(m.func))) module.use(KERNELS);
   const entryNames = names.fork();

@@ -11,7 +11,7 @@ import type { Func, Temp, Var } from "../ir/types.js";
 import { verify } from "../ir/verify.js";
 import type { Kind } from "../kinds.js";
 import { defineCustomOp } from "../ops/table.js";
-import type { CustomRuleFn } from "../parse/source.js";
+import type { BlackBox, CustomRuleFn } from "../parse/source.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { lowerFunction } from "./index.js";
 import type { FnBinding } from "./scope.js";
@@ -23,7 +23,7 @@ export const EXTERNS: Function[] = [];
 export const EXTERNS_NAME = "externs";
 const externIndex = new Map<Function, number>();
 
-/** `f(x…)` for a black box f: an op of its own, never differentiated (its derivative is the rule's). */
+/** `f(x…)` for a black box f called at run time: an op of its own, never differentiated (its derivative is the rule's). */
 function externCall(L: Lowerer, name: string, f: Function, xs: Temp[]): Temp {
   let k = externIndex.get(f);
   if (k === undefined) {
@@ -32,6 +32,16 @@ function externCall(L: Lowerer, name: string, f: Function, xs: Temp[]): Temp {
   }
   const op = `extern${k}_${name}`;
   defineCustomOp({ name: op, args: xs.map(() => "num"), result: "num", js: (a) => `${EXTERNS_NAME}[${k}](${a.join(", ")})`, eval: (...x) => f(...x) as number, custom: true });
+  return L.b.op(op, ...xs);
+}
+
+/**
+ * `f(x…)` for a black box f of the build path: `local(x…)` in generated code, which imports
+ * it (emit/module.ts). Never folded: gradc does not have the function.
+ */
+function blackBoxCall(L: Lowerer, box: BlackBox, xs: Temp[]): Temp {
+  const op = `blackBox${nextCustom++}_${box.local}`;
+  defineCustomOp({ name: op, args: xs.map(() => "num"), result: "num", js: (a) => `${box.local}(${a.join(", ")})`, eval: () => NaN, custom: true, blackBox: box });
   return L.b.op(op, ...xs);
 }
 
@@ -49,7 +59,8 @@ export function lowerCustomCall(L: Lowerer, fn: FnBinding, custom: CustomRuleFn,
     }
     return a!.t;
   });
-  const value: Val = custom.extern ? { k: "temp", t: externCall(L, fn.name, custom.extern, xs) } : inline(fn);
+  const value: Val = custom.extern ? { k: "temp", t: externCall(L, fn.name, custom.extern, xs) }
+    : custom.blackBox ? { k: "temp", t: blackBoxCall(L, custom.blackBox, xs) } : inline(fn);
   if (value.k !== "temp" || value.t.type !== "num") throw L.fail(call, `${what} result`, `'${fn.name}' (made by ${what}) must return a number.`, "");
   const fx = temp(value, L, call);
   const num: Kind = { k: "num" };

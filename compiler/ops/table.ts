@@ -14,6 +14,7 @@
 // partials used there (`singular`); test/singular-points.test.ts checks them all.
 import type { Builder, Factor } from "../ir/builder.js";
 import type { Temp, Type } from "../ir/types.js";
+import type { BlackBox } from "../parse/source.js";
 
 export interface OpDef {
   name: string;
@@ -55,6 +56,8 @@ export interface OpDef {
    * (test/custom-rules.test.ts checks them).
    */
   custom?: true;
+  /** A call of a black box on the build path (lower/custom.ts): never folded; the generated module imports it. */
+  blackBox?: BlackBox;
 }
 
 export interface Singular {

@@ -37,8 +37,21 @@ export interface SourceFn {
 export interface CustomRuleFn {
   kind: "jvp" | "vjp";
   rule: SourceFn;
-  /** A black box (run time only: a WebAssembly or native function, source not readable): its value is a call of it. */
+  /** A black box at run time (a WebAssembly or native function, source not readable): its value is a call of it. */
   extern?: Function;
+  /** A black box on the build path: generated code calls it by name, imported from where the module imports it. */
+  blackBox?: BlackBox;
+}
+
+/**
+ * A function gradc cannot read, called by generated code as `local(…)`: imported from
+ * `from` (an absolute path, or a package specifier) under `name` ("default" for a default
+ * import), or a global when `from` is absent (a `declare function`).
+ */
+export interface BlackBox {
+  local: string;
+  from?: string;
+  name?: string;
 }
 
 /** A runtime kernel (from "gradc/runtime") called by name. */

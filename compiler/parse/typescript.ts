@@ -10,7 +10,7 @@ import { Node, Project, SyntaxKind, ts, type CallExpression, type ArrowFunction,
 import { refuse, syntaxError } from "../errors.js";
 import { diskHost, HostFileSystem, type ModuleHost } from "./host.js";
 import { EstreeConverter } from "./ts-estree.js";
-import type { FnNode, ResolveFn, SourceFn, SourceText } from "./source.js";
+import type { BlackBox, FnNode, ResolveFn, SourceFn, SourceText } from "./source.js";
 
 export { kindsFromSignature } from "./ts-kinds.js";
 
@@ -35,6 +35,8 @@ export interface TsModule {
   declarations: Map<string, TsFunctionLike>;
   /** Named imports from relative project files, by local name. */
   imports: Map<string, ImportRef>;
+  /** Every value import (named or default) as written: the specifier and the imported name, by local name. */
+  imported: Map<string, { spec: string; name: string }>;
   /** Functions declared as `const f = checkpoint(…)`, and those naming another function of the module. */
   checkpointed: Set<string>;
   checkpointAliases: Map<string, string>;
@@ -110,7 +112,7 @@ function readModule(abs: string, sourceFile: SourceFile): TsModule {
   const source: SourceText = { file: displayPath(abs), text: sourceFile.getFullText() };
   checkSyntax(sourceFile, source);
   const converter = new EstreeConverter(sourceFile.compilerNode);
-  const mod: TsModule = { path: abs, source, sourceFile, functions: new Map(), declarations: new Map(), imports: new Map(), exports: new Map(), kernels: new Map(), kernelNamespaces: new Set(), checkpointed: new Set(), checkpointAliases: new Map(), customs: new Map(), derivatives: new Map() };
+  const mod: TsModule = { path: abs, source, sourceFile, functions: new Map(), declarations: new Map(), imports: new Map(), imported: new Map(), exports: new Map(), kernels: new Map(), kernelNamespaces: new Set(), checkpointed: new Set(), checkpointAliases: new Map(), customs: new Map(), derivatives: new Map() };
   for (const decl of sourceFile.getFunctions()) {
     const name = decl.getName();
     if (name && decl.hasBody()) addFunction(mod, name, decl, converter);
@@ -236,7 +238,11 @@ function readImports(mod: TsModule): void {
       if (ns) mod.kernelNamespaces.add(ns.getText());
       continue;
     }
-    if (imp.isTypeOnly() || !spec.startsWith(".")) continue;
+    if (imp.isTypeOnly()) continue;
+    const defaultImport = imp.getDefaultImport();
+    if (defaultImport) mod.imported.set(defaultImport.getText(), { spec, name: "default" });
+    for (const named of imp.getNamedImports()) if (!named.isTypeOnly()) mod.imported.set(named.getAliasNode()?.getText() ?? named.getName(), { spec, name: named.getName() });
+    if (!spec.startsWith(".")) continue;
     const from = resolveRelative(mod.path, spec, isFileIn(mod));
     for (const named of imp.getNamedImports()) {
       if (named.isTypeOnly()) continue;
@@ -314,21 +320,77 @@ export function locateFunction(project: Project, mod: TsModule, localName: strin
   return undefined;
 }
 
-/** `const name = customJvp(f, rule)`: f (its node and declaration), marked with its rule. */
+/**
+ * `const name = customJvp(f, rule)`: f (its node and declaration), marked with its rule. An
+ * f gradc cannot read is a black box (blackBoxOf): its stand-in takes the rule's first n
+ * parameters, n counted from the rule (2n for a JVP rule, n + 1 for a VJP rule).
+ */
 function customFunction(project: Project, mod: TsModule, name: string, custom: { kind: "jvp" | "vjp"; f: Node; rule: Node }): LocatedFunction | undefined {
+  const what = `custom${custom.kind === "jvp" ? "Jvp" : "Vjp"}`;
   const fn = (n: Node, as: string): LocatedFunction | undefined => {
     if (Node.isArrowFunction(n) || Node.isFunctionExpression(n)) {
       return { name: as, node: new EstreeConverter(mod.sourceFile.compilerNode).fn(n.compilerNode), source: mod.source, module: mod, declaration: n };
     }
     return Node.isIdentifier(n) && n.getText() !== name ? locateFunction(project, mod, n.getText()) : undefined;
   };
-  const f = fn(custom.f, name);
   const rule = fn(custom.rule, `${name}_${custom.kind}`);
-  if (!f || !rule) {
-    throw refuse(mod.source, { type: "TSNode", start: (f ? custom.rule : custom.f).getStart(), end: (f ? custom.rule : custom.f).getEnd() }, "custom rule",
-      `custom${custom.kind === "jvp" ? "Jvp" : "Vjp"} takes functions written inline or declared in (or imported into) this module.`, "");
+  if (!rule) {
+    throw refuse(mod.source, spanOf(custom.rule), "custom rule", `The rule of ${what} must be a function written inline or declared in (or imported into) this module.`, "");
   }
-  return { ...f, name, custom: { kind: custom.kind, rule: { name: rule.name, node: rule.node, source: rule.source } } };
+  const ruleFn = { name: rule.name, node: rule.node, source: rule.source };
+  const f = fn(custom.f, name);
+  if (f) return { ...f, name, custom: { kind: custom.kind, rule: ruleFn } };
+  const count = rule.node.params.length;
+  const n = custom.kind === "jvp" ? count / 2 : count - 1;
+  if (!Number.isInteger(n) || n < 1) {
+    throw refuse(mod.source, spanOf(custom.rule), "custom rule", custom.kind === "jvp"
+      ? `A JVP rule takes f's arguments and then one tangent for each (x1, …, xn, t1, …, tn): this one has ${count} parameter(s).`
+      : `A VJP rule takes f's arguments and then the cotangent of its result (x1, …, xn, ȳ): this one has ${count} parameter(s).`, "");
+  }
+  const blackBox = blackBoxOf(mod, name, custom.f, what);
+  return { ...rule, name, node: { ...rule.node, params: rule.node.params.slice(0, n) }, custom: { kind: custom.kind, rule: ruleFn, blackBox } };
+}
+
+/**
+ * f of `const name = customJvp(f, rule)` when gradc cannot read it: a name imported from a
+ * module (a package, a file whose export is not a function gradc reads: a WebAssembly
+ * export, a native binding), a `declare`d global, a value of this module it exports, or
+ * any expression when `name` itself is exported — generated code imports it from there.
+ */
+function blackBoxOf(mod: TsModule, name: string, f: Node, what: string): BlackBox {
+  const local = Node.isIdentifier(f) ? f.getText() : undefined;
+  const imported = local !== undefined ? mod.imported.get(local) : undefined;
+  if (imported) return { local: local!, from: imported.spec.startsWith(".") ? path.resolve(path.dirname(mod.path), imported.spec) : imported.spec, name: imported.name };
+  if (local !== undefined && isDeclaredGlobal(mod.sourceFile, local)) return { local: local! };
+  const own = (exported: string | undefined, as: string): BlackBox | undefined => exported === undefined ? undefined : { local: as, from: mod.path, name: exported };
+  const box = (local !== undefined && isModuleValue(mod.sourceFile, local) ? own(exportNameOf(mod, local), local!) : undefined) ?? own(exportNameOf(mod, name), name);
+  if (box) return box;
+  throw refuse(mod.source, spanOf(f), "custom rule", `gradc cannot read '${f.getText()}', so generated code must call it as it is, and cannot reach it from the generated module.`,
+    local !== undefined && isModuleValue(mod.sourceFile, local)
+      ? `Export it (export const ${local} = …), or move it into a module of its own and import it from there; or write it as a function gradc can read.`
+      : `Export '${name}' (export const ${name} = ${what}(…)), or bind the function to an exported const and pass that; or write it as a function gradc can read.`);
+}
+
+/** `declare function name(…)` or `declare const name` at the top level: a global the environment provides. */
+function isDeclaredGlobal(sourceFile: SourceFile, name: string): boolean {
+  const fns = sourceFile.getFunctions().filter((d) => d.getName() === name);
+  if (fns.length > 0) return fns.every((d) => !d.hasBody() && d.hasDeclareKeyword());
+  const v = sourceFile.getVariableDeclaration(name);
+  return v?.getVariableStatement()?.hasDeclareKeyword() ?? false;
+}
+
+function isModuleValue(sourceFile: SourceFile, name: string): boolean {
+  return sourceFile.getVariableDeclaration(name) !== undefined;
+}
+
+/** The name the module exports its top-level `local` under, if it does. */
+function exportNameOf(mod: TsModule, local: string): string | undefined {
+  if (mod.sourceFile.getVariableDeclaration(local)?.getVariableStatement()?.isExported()) return local;
+  return [...mod.exports].find(([, e]) => "local" in e && e.local === local)?.[0];
+}
+
+function spanOf(node: Node): ESTree.Node {
+  return { type: "TSNode", start: node.getStart(), end: node.getEnd() };
 }
 
 function asImport(entry: { local: string } | ImportRef | undefined): ImportRef | undefined {

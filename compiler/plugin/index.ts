@@ -34,8 +34,9 @@ export const unpluginGradc = createUnplugin((options: GradcPluginOptions | undef
   return {
     name: "gradc",
     enforce: "pre",
-    resolveId(id) {
-      return generated.has(id) ? id : null;
+    resolveId(id, importer) {
+      // A generated module imports its black boxes from its source module, by absolute path.
+      return generated.has(id) || (importer?.startsWith(VIRTUAL) && path.isAbsolute(id)) ? id : null;
     },
     loadInclude: (id) => id.startsWith(VIRTUAL),
     load(id) {
@@ -47,7 +48,7 @@ export const unpluginGradc = createUnplugin((options: GradcPluginOptions | undef
       const file = cleanId(id);
       fileSystemOf(project).refresh();
       const output = generatedPath(file, "js");
-      const compiled = await compileModule(code, file, { project, sites: "all", lang: "js", runtimeImport: runtime, outputPath: output, format: false, header: false, declarations: false });
+      const compiled = await compileModule(code, file, { project, sites: "all", lang: "js", runtimeImport: runtime, outputPath: output, format: false, header: false, declarations: false, blackBoxesFromSource: true });
       if (compiled.diagnostics.length > 0) {
         this.error(compiled.diagnostics[0].message); // file:line:col (1-based) and code frame
         return null; // esbuild's and webpack's `error` collect instead of throwing
@@ -62,7 +63,7 @@ export const unpluginGradc = createUnplugin((options: GradcPluginOptions | undef
         virtualId = `${VIRTUAL}${output}?${compiled.hash ?? ""}`;
         generated.set(virtualId, { code: compiled.code, map: compiled.map && bundlerMap(compiled.map) });
       }
-      const s = rewriteSites(code, parseTsModule(project, file).sourceFile, { sites: compiled.sites, generated: virtualId, runtime });
+      const s = rewriteSites(code, parseTsModule(project, file).sourceFile, { sites: compiled.sites, generated: virtualId, runtime, blackBoxes: compiled.blackBoxes });
       if (!s.hasChanged()) return null;
       return { code: s.toString(), map: s.generateMap({ hires: true, source: file, includeContent: true }) };
     },
