@@ -2,9 +2,9 @@
 // `let h = h0; … h = n`. Each such name is a var of its own, and an assignment is a
 // `ref` instruction: the name now refers to the other array, nothing is copied. The
 // derivative transforms make derivative arrays follow the references (and reverse mode
-// restores the references in its backward sweep). An array stays reachable through one
-// live name only: after `a = b`, `b` must not be used again before it is itself
-// assigned (checkMoves); where it is, gradc refuses rather than guess about aliases.
+// restores the references in its backward sweep). After `a = b` both names refer to one
+// array until one is given another: reads through both are exact, and a write into an
+// array two live names share is refused (checkMoves) rather than guessed about.
 import type * as ESTree from "acorn";
 import { refuseAt } from "../errors.js";
 import { childBlocks, varsOf, type Block, type Func, type Instr, type Var } from "../ir/types.js";
@@ -89,8 +89,12 @@ export function assignArray(L: Lowerer, target: ESTree.Identifier, b: Extract<Bi
 }
 
 /**
- * Refuses a `ref v = from` after which `from` is used again before being assigned:
- * both names would then refer to one array. Backward liveness over the structured IR.
+ * Refuses a write into an array that two live names refer to. A `ref v = from` after
+ * which `from` is still used (backward liveness over the structured IR) leaves both names
+ * on one array: reads through either are exact (derivative arrays follow the same
+ * references), but a write through one would change what the other reads, which the
+ * analyses of what is overwritten do not follow. Such writes are found going forward
+ * from those refs, until a name is given another array.
  */
 export function checkMoves(f: Func): void {
   let any = false;
@@ -98,8 +102,12 @@ export function checkMoves(f: Func): void {
   if (!any) return;
   const end = new Map<number, Instr | undefined>();
   if (f.result) end.set(f.result.id, undefined);
-  liveBefore(f.body, end);
+  const shared = new Set<Ref>();
+  liveBefore(f.body, end, shared);
+  if (shared.size > 0) aliasesAfter(f.body, new Map(), shared);
 }
+
+type Ref = Extract<Instr, { k: "ref" }>;
 
 function walkRefs(block: Block, fn: (i: Instr) => void): void {
   for (const i of block) {
@@ -108,17 +116,17 @@ function walkRefs(block: Block, fn: (i: Instr) => void): void {
   }
 }
 
-/** Live array vars (with the access that makes each live) before a block, given those after it. */
-function liveBefore(block: Block, after: Map<number, Instr | undefined>): Map<number, Instr | undefined> {
+/** Live array vars (with the access that makes each live) before a block, given those after it; records the refs whose source stays live. */
+function liveBefore(block: Block, after: Map<number, Instr | undefined>, shared: Set<Ref>): Map<number, Instr | undefined> {
   let live = new Map(after);
-  for (let k = block.length - 1; k >= 0; k--) live = transfer(block[k], live);
+  for (let k = block.length - 1; k >= 0; k--) live = transfer(block[k], live, shared);
   return live;
 }
 
-function transfer(i: Instr, live: Map<number, Instr | undefined>): Map<number, Instr | undefined> {
+function transfer(i: Instr, live: Map<number, Instr | undefined>, shared: Set<Ref>): Map<number, Instr | undefined> {
   switch (i.k) {
     case "ref": {
-      if (live.has(i.from.id)) throw aliased(i, live.get(i.from.id));
+      if (live.has(i.from.id)) shared.add(i);
       const out = new Map(live);
       out.delete(i.v.id);
       out.set(i.from.id, i);
@@ -131,14 +139,14 @@ function transfer(i: Instr, live: Map<number, Instr | undefined>): Map<number, I
       return out;
     }
     case "if":
-      return union(liveBefore(i.then, live), liveBefore(i.else, live));
+      return union(liveBefore(i.then, live, shared), liveBefore(i.else, live, shared));
     case "for": case "while": {
       // Live at the loop's head: after it, or before the body of another iteration.
       let head = live;
       for (;;) {
-        const body = liveBefore(i.body, head);
+        const body = liveBefore(i.body, head, shared);
         // The body's accesses come first: they are the nearer uses.
-        const next = union(i.k === "while" ? liveBefore(i.test, body) : body, live);
+        const next = union(i.k === "while" ? liveBefore(i.test, body, shared) : body, live);
         if (next.size === head.size) return next;
         head = next;
       }
@@ -151,16 +159,96 @@ function transfer(i: Instr, live: Map<number, Instr | undefined>): Map<number, I
   }
 }
 
-function union(a: Map<number, Instr | undefined>, b: Map<number, Instr | undefined>): Map<number, Instr | undefined> {
+function union<K, V>(a: Map<K, V>, b: Map<K, V>): Map<K, V> {
   const out = new Map(a);
   for (const [k, v] of b) if (!out.has(k)) out.set(k, v);
   return out;
 }
 
-function aliased(ref: Extract<Instr, { k: "ref" }>, use: Instr | undefined): Error {
-  const { v, from } = ref;
-  const where = use?.loc ? ` (line ${use.loc.line}${use.loc.text ? `: ${use.loc.text}` : ""})` : use ? "" : " (it is the result)";
-  return refuseAt(ref.loc, "aliased arrays",
-    `After this assignment '${v.name}' and '${from.name}' name the same array, and '${from.name}' is used again${where} before it is assigned another array: a write through one name would change the other, which gradc does not follow.`,
-    `Copy instead (${v.name}.set(${from.name}), or ${v.name} = ${from.name}.slice()), or give '${from.name}' a new array before it is used again (declare it inside the loop, or swap the two arrays).`);
+/** For each array var, the other vars naming the same array, each with the ref that made them share it. */
+type Aliases = Map<number, Map<number, Ref>>;
+
+/** Forward over a block: the aliases after it; throws at a write into a shared array. */
+function aliasesAfter(block: Block, before: Aliases, shared: Set<Ref>): Aliases {
+  let state = before;
+  for (const i of block) state = step(i, state, shared);
+  return state;
+}
+
+function step(i: Instr, state: Aliases, shared: Set<Ref>): Aliases {
+  switch (i.k) {
+    case "ref": {
+      const out = without(state, i.v.id);
+      const others = out.get(i.from.id) ?? new Map<number, Ref>();
+      // v takes from's aliases; from too while it is still used, else from's name is done.
+      for (const y of others.keys()) link(out, i.v.id, y, i);
+      if (shared.has(i)) link(out, i.v.id, i.from.id, i);
+      return shared.has(i) ? out : without(out, i.from.id);
+    }
+    case "alloc":
+      return without(state, i.v.id);
+    case "store": case "fill":
+      return checkWrite(i, i.arr, state);
+    case "call":
+      return i.out ? checkWrite(i, i.out, state) : state;
+    case "if":
+      return merge(aliasesAfter(i.then, copy(state), shared), aliasesAfter(i.else, copy(state), shared));
+    case "for": case "while": {
+      let head = state;
+      for (;;) {
+        const entry = i.k === "while" ? aliasesAfter(i.test, copy(head), shared) : head;
+        const next = merge(state, aliasesAfter(i.body, copy(entry), shared));
+        if (size(next) === size(head)) return i.k === "while" ? aliasesAfter(i.test, copy(next), shared) : next;
+        head = next;
+      }
+    }
+    default:
+      return state;
+  }
+}
+
+function checkWrite(i: Instr, arr: Var, state: Aliases): Aliases {
+  const others = state.get(arr.id);
+  if (!others || others.size === 0) return state;
+  const [ref] = others.values();
+  const other = ref.v === arr ? ref.from : ref.v;
+  throw refuseAt(i.loc ?? ref.loc, "aliased arrays",
+    `This writes into the array that '${arr.name}' and '${other.name}' both name${ref.loc ? ` (since line ${ref.loc.line}: ${ref.loc.text ?? `${ref.v.name} = ${ref.from.name}`})` : ""}, while '${other.name}' is still in use: the write would change the array under both names, which gradc does not follow.`,
+    `Copy instead (${ref.v.name}.set(${ref.from.name}), or ${ref.v.name} = ${ref.from.name}.slice()), or give '${ref.from.name}' a new array before it is used again (declare it inside the loop, or swap the two arrays).`);
+}
+
+function link(state: Aliases, a: number, b: number, ref: Ref): void {
+  if (a === b) return;
+  for (const [x, y] of [[a, b], [b, a]]) {
+    const m = new Map(state.get(x) ?? []);
+    m.set(y, ref);
+    state.set(x, m);
+  }
+}
+
+/** The state once var `id` names another array: it shares with nothing. */
+function without(state: Aliases, id: number): Aliases {
+  const out: Aliases = new Map();
+  for (const [x, m] of state) {
+    if (x === id) continue;
+    const rest = new Map([...m].filter(([y]) => y !== id));
+    if (rest.size) out.set(x, rest);
+  }
+  return out;
+}
+
+function copy(state: Aliases): Aliases {
+  return new Map([...state].map(([x, m]) => [x, new Map(m)]));
+}
+
+function merge(a: Aliases, b: Aliases): Aliases {
+  const out = copy(a);
+  for (const [x, m] of b) out.set(x, union(out.get(x) ?? new Map(), m));
+  return out;
+}
+
+function size(state: Aliases): number {
+  let n = 0;
+  for (const m of state.values()) n += m.size;
+  return n;
 }
