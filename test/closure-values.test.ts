@@ -106,6 +106,21 @@ describe("opts.closure: every mode against central differences", () => {
     }
   });
 
+  test("methods of closure values: a list's .map, a typed array's .reduce (gradient, jvp, hessian)", () => {
+    const rows = [weights, table.a];
+    const methods = (x: Float64Array) => rows.map((row) => row.reduce((s, w, i) => s + w * x[i], 0)).reduce((s, r) => s + Math.sin(r), 0) * weights.reduce((s, w) => s + w, 0);
+    const opts = { closure: { rows, weights } };
+    const g = grad(methods, opts), t = jvp(methods, opts), h = hessian(methods, opts);
+    const gradOf = (z: Float64Array) => g(z) as Float64Array;
+    for (const { x, v } of points("closure methods")) {
+      const want = numeric(methods, [x], 0) as Float64Array;
+      close(gradOf(x), want);
+      expect(relError((t(x, v) as [number, number])[1], dot(want, v))).toBeLessThan(TOL);
+      const H = [0, 1, 2, 3].flatMap((i) => [...(numeric((z: Float64Array) => gradOf(z)[i], [x], 0) as Float64Array)]);
+      close(h(x), Float64Array.from(H));
+    }
+  });
+
   test("a derivative inside differentiated code whose target closes over the values", () => {
     const g = grad(outer, { closure, functions: { inner } });
     for (const { x } of points("closure nested")) {

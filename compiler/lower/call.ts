@@ -11,7 +11,7 @@ import { lowerCustomCall } from "./custom.js";
 import { lowerExpr, lowerNum } from "./expr.js";
 import { CALLBACK_METHODS, lowerArrayMethod } from "./methods.js";
 import { arrayFrom, listMethod } from "./lists.js";
-import { outerName } from "./names.js";
+import { isClosed, outerName } from "./names.js";
 import { isUndefined } from "./undefined.js";
 import { Scope, type Binding } from "./scope.js";
 import { bindParam, lowerBody } from "./stmt.js";
@@ -36,7 +36,7 @@ export function lowerCall(L: Lowerer, node: ESTree.CallExpression, scope: Scope)
   if (isArrayFrom(callee, scope)) return arrayFrom(L, node, scope);
   const from = typedArrayFromCall(callee, scope);
   if (from) return typedArrayFrom(L, node, from, scope);
-  const imported = importedCallee(callee, scope);
+  const imported = importedCallee(L, callee, scope);
   if (imported) return userCall(L, node, imported, scope, true);
   if (callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier") {
     const obj = callee.object;
@@ -261,14 +261,14 @@ function filledArray(L: Lowerer, node: ESTree.CallExpression, made: ESTree.NewEx
  * A call of an imported function as bundlers and test runners rewrite it:
  * `(0, module.name)(...)` or `module.name(...)`, with `module` not a local name.
  */
-function importedCallee(callee: ESTree.Node, scope: Scope): ESTree.Identifier | undefined {
+function importedCallee(L: Lowerer, callee: ESTree.Node, scope: Scope): ESTree.Identifier | undefined {
   let c = callee as ESTree.AnyNode;
   if (c.type === "SequenceExpression" && c.expressions.length === 2 && c.expressions[0].type === "Literal") {
     c = c.expressions[1] as ESTree.AnyNode;
   }
   if (c.type !== "MemberExpression" || c.computed || c.property.type !== "Identifier") return undefined;
   const ns = c.object;
-  if (ns.type !== "Identifier" || scope.lookup(ns.name) || ns.name === "Math") return undefined;
+  if (ns.type !== "Identifier" || scope.lookup(ns.name) || ns.name === "Math" || isClosed(L, ns.name)) return undefined;
   return c.property;
 }
 

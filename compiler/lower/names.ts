@@ -49,6 +49,11 @@ export function lookupName(L: Lowerer, node: ESTree.Identifier, scope: Scope): V
   throw outerName(L, node);
 }
 
+/** Whether `name` is given in opts.closure (as data or a constant). */
+export function isClosed(L: Lowerer, name: string): boolean {
+  return L.closureData.has(name) || (!!L.closure && Object.prototype.hasOwnProperty.call(L.closure.constants, name));
+}
+
 /** A name given in opts.closure: a constant, or data read through the entry's trailing parameters. */
 function closureValue(L: Lowerer, node: ESTree.Identifier): Val | undefined {
   const { name } = node;
