@@ -285,7 +285,8 @@ function userCall(L: Lowerer, node: ESTree.CallExpression, callee: ESTree.Identi
   if (!fn) {
     if (L.fn.source.runtime) {
       throw L.fail(callee, `unknown function ${callee.name}`, `'${callee.name}' is not defined inside the function.`,
-        `Pass it in opts.functions: grad(f, { functions: { ${callee.name} } }).`);
+        `Pass it in opts.functions: grad(f, { functions: { ${callee.name} } }). If it is a local of the function that made this one (a factory's inner function), ` +
+        `take the derivative inside that function, where '${callee.name}' can be passed, or differentiate through a call of the factory: grad((x) => makeF(a)(x), { functions: { makeF } }).`);
     }
     throw outerName(L, callee);
   }
