@@ -4,21 +4,9 @@ import type { Loc } from "./ir/types.js";
 import type { SourceText } from "./parse/source.js";
 
 import { GradcError, type Position } from "../runtime/errors.js";
+import { positionAt } from "./parse/lines.js";
 
 export { GradcError, type Position };
-
-/** Line/column of a character offset (1-based both). */
-export function positionAt(text: string, offset: number): Position {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: offset - lineStart + 1 };
-}
 
 /** Two lines of context around `pos`, with a caret under the column. */
 export function codeFrame(text: string, pos: Position): string {

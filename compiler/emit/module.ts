@@ -12,7 +12,8 @@ import { parameterNames } from "../request-options.js";
 import { CHECK_FUNCTIONS, usedChecks } from "./checks.js";
 import { emitFunction, KERNELS, outputSlots, tapeName } from "./js.js";
 import { Names } from "./names.js";
-import { inlineMapComment, lineOf, moduleMap, runtimeSourceName, type Origin } from "./source-map.js";
+import { inlineMapComment, moduleMap, runtimeSourceName, type Origin } from "./source-map.js";
+import { lineOf } from "../parse/lines.js";
 
 /** One derivative of a module: its header comment, module-level state and functions. */
 export interface Part {

@@ -47,9 +47,3 @@ export function inlineMapComment(map: SourceMap): string {
   return `//# sourceMappingURL=data:application/json;base64,${btoa(binary)}`;
 }
 
-/** 1-based line of `offset` in `text`. */
-export function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
-}

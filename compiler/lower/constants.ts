@@ -6,6 +6,7 @@
 import type * as ESTree from "acorn";
 import type { ModuleBinding, ModuleIdentifier } from "../parse/ts-estree.js";
 import type { Lowerer } from "./context.js";
+import { lineOf } from "../parse/lines.js";
 
 /** Global names that are numbers. */
 export const GLOBALS: Record<string, number> = { Infinity, NaN };
@@ -142,12 +143,6 @@ function describeLiteral(e: ESTree.Literal): string {
   if (typeof e.value === "boolean") return `the boolean ${e.value}`;
   if (e.value === null) return "null";
   return "this literal";
-}
-
-function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
 }
 
 function capital(s: string): string {

@@ -3,6 +3,7 @@ import type * as ESTree from "acorn";
 import { refuse, type GradcError } from "../errors.js";
 import { Builder, buildBlock, type Ids } from "../ir/builder.js";
 import type { Block, Temp, Var } from "../ir/types.js";
+import { lineOf } from "../parse/lines.js";
 import type { FnNode, ResolveFn, SourceText } from "../parse/source.js";
 import type { ClosureValues } from "../request.js";
 import type { Binding, FnBinding, Scope } from "./scope.js";
@@ -77,8 +78,7 @@ export class Lowerer {
   /** Source line and text of a statement, for comments in emitted code. */
   setLoc(node: ESTree.Node): void {
     const text = this.fn.source.text;
-    let line = 1;
-    for (let i = 0; i < node.start; i++) if (text.charCodeAt(i) === 10) line++;
+    const line = lineOf(text, node.start);
     const snippet = text.slice(node.start, node.end).split("\n")[0].trim();
     this.b.loc = { line, text: snippet.length > 60 ? snippet.slice(0, 57) + "..." : snippet, source: this.fn.source, offset: node.start };
   }
