@@ -7,7 +7,7 @@ import type { FnNode, ResolveFn, SourceFn, SourceText } from "./parse/source.js"
 import { EstreeConverter } from "./parse/ts-estree.js";
 import { kindsFromSignature, locateFunction, parseTsModule, resolver, unwrapMorph, type TsFunctionLike, type TsModule } from "./parse/typescript.js";
 import { isMode, MODES } from "./modes.js";
-import { callingWrapper, mathArity, notComposable, PAIR_HINT, wrapperParams } from "./derived.js";
+import { callingWrapper, mathArity, mathParamNames, notComposable, PAIR_HINT, wrapperParams } from "./derived.js";
 import type { Kind } from "./kinds.js";
 import type { CheckpointSpec, GradRequest, JacobianMode, Mode } from "./request.js";
 import { checkedSchedule, parameterNames, resolveWrt } from "./request-options.js";
@@ -179,7 +179,7 @@ function siteTarget(project: Project, mod: TsModule, arg: Expression, exportName
   if (math !== undefined && mathArity(math) !== undefined) {
     // `Math.tanh` as a function: `(x) => Math.tanh(x)`.
     const member = new EstreeConverter(mod.sourceFile.compilerNode).expression(node.compilerNode as never);
-    const params = Array.from({ length: mathArity(math)! }, (_, i) => (i === 0 ? "x" : `x${i}`));
+    const params = mathParamNames(math);
     return { fn: { name: math, node: callingWrapper(member, params, member), source: mod.source }, kinds: params.map((): Kind => ({ k: "num" })) };
   }
   if (!mode) {

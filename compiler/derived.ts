@@ -54,6 +54,11 @@ export function mathArity(name: string): number | undefined {
   return typeof f === "function" && name !== "random" ? f.length : undefined;
 }
 
+/** Parameter names of `Math.name` as a function: x, x1, x2, …. */
+export function mathParamNames(name: string): string[] {
+  return Array.from({ length: mathArity(name)! }, (_, i) => (i === 0 ? "x" : `x${i}`));
+}
+
 /** The name of the Math function `f` is (Math.tanh → "tanh"), if it is one. */
 export function mathFunctionName(f: unknown): string | undefined {
   if (typeof f !== "function") return undefined;
@@ -62,6 +67,6 @@ export function mathFunctionName(f: unknown): string | undefined {
 
 /** Source text of `Math.name` as a function of its arguments, for the run-time path. */
 export function mathFunctionText(name: string): string {
-  const params = Array.from({ length: mathArity(name)! }, (_, i) => (i === 0 ? "x" : `x${i}`));
+  const params = mathParamNames(name);
   return `function ${name}(${params.join(", ")}) { return Math.${name}(${params.join(", ")}); }`;
 }

@@ -16,7 +16,7 @@ import { temp, type Lowerer, type Val } from "./context.js";
 import { lowerExpr } from "./expr.js";
 import { Scope, type Binding, type FnBinding } from "./scope.js";
 import { bindingVal } from "./names.js";
-import { callingWrapper, mathArity, notComposable, PAIR_HINT, wrapperParams } from "../derived.js";
+import { callingWrapper, mathArity, mathParamNames, notComposable, PAIR_HINT, wrapperParams } from "../derived.js";
 import type { SourceFn } from "../parse/source.js";
 import { moduleBindingOf } from "./constants.js";
 import { visit } from "./exits.js";
@@ -234,7 +234,7 @@ function mathMember(f: ESTree.AnyNode, scope: Scope): { name: string; node: ESTr
 }
 
 function mathParams(math: { name: string; node: ESTree.Node }): ESTree.Pattern[] {
-  return Array.from({ length: mathArity(math.name)! }, (_, i): ESTree.Identifier => ({ type: "Identifier", name: i === 0 ? "x" : `x${i}`, start: math.node.start, end: math.node.end }));
+  return mathParamNames(math.name).map((name): ESTree.Identifier => ({ type: "Identifier", name, start: math.node.start, end: math.node.end }));
 }
 
 /** `{ wrt: … }`, written as literals, resolved against `fn`'s parameters. */

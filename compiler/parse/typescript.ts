@@ -3,7 +3,7 @@
 import { fileURLToPath } from "node:url";
 import * as path from "node:path";
 import type * as ESTree from "acorn";
-import { callingWrapper, mathArity, wrapperParams } from "../derived.js";
+import { callingWrapper, mathArity, mathParamNames, wrapperParams } from "../derived.js";
 import { MODES } from "../modes.js";
 import type { Mode } from "../request.js";
 import { Node, Project, SyntaxKind, ts, type CallExpression, type ArrowFunction, type FunctionDeclaration, type FunctionExpression, type SourceFile } from "ts-morph";
@@ -188,7 +188,7 @@ function derivativeFunction(project: Project, mod: TsModule, name: string, { mod
     const name = target.getText();
     params = (locateFunction(project, mod, name) ?? (mod.derivatives.has(name) ? derivativeFunction(project, mod, name, mod.derivatives.get(name)!) : undefined))?.node.params;
   } else if (target && Node.isPropertyAccessExpression(target) && target.getExpression().getText() === "Math" && mathArity(target.getName()) !== undefined) {
-    params = Array.from({ length: mathArity(target.getName())! }, (_, i): ESTree.Identifier => ({ type: "Identifier", name: i === 0 ? "x" : `x${i}`, start: 0, end: 0 }));
+    params = mathParamNames(target.getName()).map((name): ESTree.Identifier => ({ type: "Identifier", name, start: 0, end: 0 }));
   }
   if (!params) return undefined;
   const estree = converter.expression(call.compilerNode);
