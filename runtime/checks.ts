@@ -62,10 +62,13 @@ export function cotangentError(spec: EntrySpec, cotangent: unknown, value: unkno
   throw usageError("cotangent", `${spec.call}: the cotangent is ${describeValue(cotangent)}, f's value is ${describeValue(value)}; pullback(cotangent) takes ${takes}.`);
 }
 
-/** Number of scalar inputs in the wrt arguments (the n of an n×n Hessian or an m×n Jacobian). */
-function flatSize(spec: EntrySpec, args: unknown[]): number {
+/**
+ * Number of scalar inputs in the wrt arguments (the n of an n×n Hessian or an m×n
+ * Jacobian); of one item when typed arrays hold `items` items each (a batch Jacobian).
+ */
+function flatSize(spec: EntrySpec, args: unknown[], items = 1): number {
   const size = (v: unknown): number =>
-    typeof v === "number" ? 1 : ArrayBuffer.isView(v) ? (v as Float64Array).length : Object.values(v as object).reduce((s: number, x) => s + size(x), 0);
+    typeof v === "number" ? 1 : ArrayBuffer.isView(v) ? (v as Float64Array).length / items : Object.values(v as object).reduce((s: number, x) => s + size(x), 0);
   return spec.wrt.reduce((s, w) => s + size(args[w]), 0);
 }
 
@@ -85,8 +88,7 @@ export function batchError(spec: EntrySpec, args: unknown[], count: unknown, out
     throw usageError("count", `${spec.call}: count is ${typeof count === "number" ? count : describeValue(count)}; it must be the number of items, an integer >= 0 dividing the length of every array argument (each holds count items of equal length, one after another${lengths ? `: ${lengths}` : ""}).`);
   }
   const c = count as number;
-  const n = spec.wrt.reduce((s, w) => s + (ArrayBuffer.isView(args[w]) ? (args[w] as Float64Array).length / c : 1), 0);
-  const what = `the ${c} Jacobians are ${c}×${rows}×${n} = ${c * rows! * n}`;
+  const what = c === 0 ? "there are no Jacobians (count is 0)" : `the ${c} Jacobians are ${c}×${rows}×${flatSize(spec, args, c)} = ${c * rows! * flatSize(spec, args, c)}`;
   throw usageError("out", `${spec.call}: ${out instanceof Float64Array ? `out has ${out.length} entries, ${what}` : `out is ${describeValue(out)}, ${what}, a Float64Array`}.`);
 }
 

@@ -188,6 +188,7 @@ describe("batchJacobian", () => {
       expect(() => d(a, s, 0.3, feat, 1.5)).toThrow(/count is 1.5/);
       expect(() => d(a, s, 0.3, feat, 2, new Float64Array(15))).toThrow(/out has 15 entries, the 2 Jacobians are 2×2×4 = 16/);
       expect(d(new Float64Array(0), new Float64Array(0), 0.3, new Float64Array(0), 0)).toHaveLength(0);
+      expect(() => d(new Float64Array(0), new Float64Array(0), 0.3, new Float64Array(0), 0, new Float64Array(1))).toThrow(/out has 1 entries, there are no Jacobians \(count is 0\)/);
     }
   });
 });
