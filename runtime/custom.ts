@@ -19,16 +19,18 @@ export interface CustomRule {
 type NumFn = (...x: number[]) => number;
 
 /**
- * The identity at run time. Inside differentiated code its result has derivative 0 in
- * every mode (reverse, forward, second order): the value `x` is used as a constant there,
- * as if it did not depend on the inputs (a target computed from the parameters, the
- * frozen half of a straight-through estimator). It takes a number; for a typed array,
- * apply it to each element. gradc recognises it by its name: import it from "gradc" on
- * the build path; at run time call it as `stopGradient(…)` (it need not be in
- * opts.functions).
+ * The identity at run time for a number; for a typed array, a copy of it (so that writing
+ * one does not change the other, in derivative code and outside it alike). Inside
+ * differentiated code its result has derivative 0 in every mode (reverse, forward, second
+ * order): the value is used as a constant there, as if it did not depend on the inputs (a
+ * target computed from the parameters, the frozen half of a straight-through estimator).
+ * gradc recognises it by its name: import it from "gradc" on the build path; at run time
+ * call it as `stopGradient(…)` (it need not be in opts.functions).
  */
-export function stopGradient(x: number): number {
-  return x;
+export function stopGradient(x: number): number;
+export function stopGradient<A extends Float64Array | Float32Array>(x: A): A;
+export function stopGradient(x: number | Float64Array | Float32Array): number | Float64Array | Float32Array {
+  return typeof x === "number" ? x : x.slice();
 }
 
 /**

@@ -19,7 +19,7 @@ import { makeRng, seedOf, type Rng } from "./corpus/rng.js";
 type Fn = (...args: any[]) => any;
 const api = gradc as unknown as Record<"grad" | "valueAndGrad" | "jvp" | "hvp" | "hessian", (f: Fn, opts?: object) => Fn>;
 const { grad, valueAndGrad, jvp, hvp, hessian } = api;
-const { customJvp, customVjp } = gradc;
+const { customJvp, customVjp, stopGradient } = gradc;
 
 const MODULE = `import { valueAndGrad, jvp, hvp, hessian, grad, customJvp, customVjp } from "gradc";
 
@@ -215,6 +215,76 @@ describe("black boxes (run time): a WebAssembly function with a rule", () => {
       expect(maxRelError(hvp(uses, opts)(x, y, [0.3, -0.7]), [(plus[0] - minus[0]) / (2 * e), (plus[1] - minus[1]) / (2 * e)])).toBeLessThan(1e-5);
       expect(relError(grad(grad(cube))(x), 6 * x)).toBeLessThan(1e-12);
     });
+  });
+});
+
+describe("stopGradient on a typed array", () => {
+  // The mean of w and the entries of w[1..] taken as constants: d/dwᵢ = 2(wᵢ − m) + sin'(wᵢ)·s.
+  function centred(w: Float64Array): number {
+    const frozen = stopGradient(w);
+    const tail = stopGradient(w.subarray(1));
+    frozen[0] = 100; // a copy: w is unchanged
+    let m = 0;
+    for (let i = 1; i < frozen.length; i++) m += frozen[i];
+    m /= frozen.length - 1;
+    let s = 0;
+    for (let i = 0; i < tail.length; i++) s += tail[i];
+    let r = 0;
+    for (let i = 0; i < w.length; i++) r += (w[i] - m) ** 2 + Math.sin(w[i]) * s;
+    return r;
+  }
+  const CENTRED = `import { grad, jvp, hvp, stopGradient } from "gradc";
+${centred.toString().replace("function centred(w)", "export function centred(w: Float64Array): number")}
+export const centredGrad = grad(centred);
+export const centredJvp = jvp(centred);
+export const centredHvp = hvp(centred);
+`;
+  /** centred with what stopGradient stops frozen at w0. */
+  const frozenAt = (w0: Float64Array) => (w: Float64Array) => {
+    let m = 0;
+    for (let i = 1; i < w0.length; i++) m += w0[i];
+    m /= w0.length - 1;
+    const s = m * (w0.length - 1);
+    let r = 0;
+    for (let i = 0; i < w.length; i++) r += (w[i] - m) ** 2 + Math.sin(w[i]) * s;
+    return r;
+  };
+  const difference = (f: (w: Float64Array) => number, w: Float64Array, v: Float64Array, e = 1e-5) =>
+    (f(w.map((x, i) => x + e * v[i])) - f(w.map((x, i) => x - e * v[i]))) / (2 * e);
+
+  test("a copy whose derivative is 0, in reverse mode, forward mode and H·v, on both paths", async () => {
+    const out = await compileModule(CENTRED, "/virtual/centred.ts", { host: { readFile: () => undefined }, runtimeImport: path.resolve("runtime/index.ts"), format: false });
+    expect(out.diagnostics.map((d) => d.message)).toEqual([]);
+    writeFileSync(path.join(dir, "centred.grad.ts"), out.code!);
+    const b = await import(path.join(dir, "centred.grad.ts"));
+    const paths: [string, Fn, Fn, Fn][] = [["run time", grad(centred), jvp(centred), hvp(centred)], ["build", b.centredGrad, b.centredJvp, b.centredHvp]];
+    for (const [name, g, j, h] of paths) {
+      eachPoint("stopArray", (rng) => {
+        const w = Float64Array.from({ length: 5 }, () => rng.uniform(-1, 1));
+        const v = Float64Array.from({ length: 5 }, () => rng.uniform(-1, 1));
+        const before = Float64Array.from(w);
+        const f = frozenAt(w);
+        const gw = g(w) as Float64Array;
+        expect(w, `${name}: w unchanged`).toEqual(before);
+        expect(maxRelError(gw, w.map((_, i) => difference(f, w, w.map((_, k) => (k === i ? 1 : 0))))), `${name} grad`).toBeLessThan(1e-5);
+        const [value, jt] = j(w, v);
+        expect(relError(value, centred(w)), `${name} value`).toBeLessThan(1e-12);
+        expect(relError(jt, difference(f, w, v)), `${name} jvp`).toBeLessThan(1e-5);
+        const hv = h(w, v) as Float64Array;
+        // H·v differentiates the gradient with what is stopped held at w: the frozen function's gradient.
+        const frozenGrad = (u: Float64Array) => u.map((_, i) => difference(f, u, u.map((_, k) => (k === i ? 1 : 0)), 1e-4));
+        const [plus, minus] = [frozenGrad(w.map((x, i) => x + 1e-4 * v[i])), frozenGrad(w.map((x, i) => x - 1e-4 * v[i]))];
+        expect(maxRelError(hv, plus.map((p, i) => (p - minus[i]) / 2e-4)), `${name} hvp`).toBeLessThan(1e-5);
+      });
+    }
+  });
+
+  test("at run time it returns a copy", () => {
+    const w = Float64Array.from([1, 2]);
+    const c = stopGradient(w);
+    expect(c).not.toBe(w);
+    expect(c).toEqual(w);
+    expect(stopGradient(3)).toBe(3);
   });
 });
 

@@ -7,7 +7,7 @@ import { moduleBindingOf } from "./constants.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { derivativeName, lowerDerivativeCall, lowerPullback } from "./derivative.js";
 import { lowerKernelCall } from "./kernel.js";
-import { lowerCustomCall } from "./custom.js";
+import { lowerCustomCall, lowerStopGradient } from "./custom.js";
 import { lowerExpr, lowerNum } from "./expr.js";
 import { CALLBACK_METHODS, lowerArrayMethod } from "./methods.js";
 import { arrayFrom, listMethod } from "./lists.js";
@@ -32,7 +32,7 @@ export function lowerCall(L: Lowerer, node: ESTree.CallExpression, scope: Scope)
   const callee = node.callee;
   if (node.optional) throw L.fail(node, "optional call", "Optional calls (?.()) are not supported.", "");
   if (callee.type === "CallExpression" && derivativeName(callee.callee, scope)) return lowerDerivativeCall(L, node, scope);
-  if (isStopGradient(L, callee, scope)) return { k: "temp", t: stopGradient(L, node, scope) };
+  if (isStopGradient(L, callee, scope)) return lowerStopGradient(L, node, scope);
   if (isArrayFrom(callee, scope)) return arrayFrom(L, node, scope);
   const from = typedArrayFromCall(callee, scope);
   if (from) return typedArrayFrom(L, node, from, scope);
@@ -94,21 +94,6 @@ export function isGradcFunction(L: Lowerer, callee: ESTree.Node, scope: Scope, n
   const m = moduleBindingOf(c.object);
   if (m) return m.k === "import" && m.module === "gradc" && m.imported === "*";
   return !!L.fn.source.runtime;
-}
-
-/** `stopGradient(x)`: x, with derivative 0 (an op without partials: never active). */
-function stopGradient(L: Lowerer, node: ESTree.CallExpression, scope: Scope): Temp {
-  const [arg] = node.arguments;
-  if (node.arguments.length !== 1 || arg.type === "SpreadElement") {
-    throw L.fail(node, "stopGradient", `stopGradient takes one argument (a number), not ${node.arguments.length}.`, "");
-  }
-  const value = lowerExpr(L, arg, scope);
-  if (value.k !== "temp" || value.t.type !== "num") {
-    const what = value.k === "arr" ? "a typed array" : value.k === "temp" ? "a boolean" : value.k === "obj" ? "an object" : "a pair of values";
-    throw L.fail(arg, "stopGradient", `stopGradient takes a number, and this is ${what}.`,
-      value.k === "arr" ? "Apply it to each element: for (let i = 0; i < a.length; i++) c[i] = stopGradient(a[i]), with c = new Float64Array(a.length)." : "");
-  }
-  return L.b.op("stopGradient", value.t);
 }
 
 /**

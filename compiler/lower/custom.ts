@@ -12,7 +12,11 @@ import { verify } from "../ir/verify.js";
 import type { Kind } from "../kinds.js";
 import { defineCustomOp } from "../ops/table.js";
 import type { BlackBox, CustomRuleFn } from "../parse/source.js";
+import { hold, loop } from "../ops/kernels/record.js";
 import { temp, type Lowerer, type Val } from "./context.js";
+import { lowerExpr } from "./expr.js";
+import type { Scope } from "./scope.js";
+import { baseOf, lengthOf } from "./views.js";
 import { lowerFunction } from "./index.js";
 import type { FnBinding } from "./scope.js";
 
@@ -80,6 +84,33 @@ export function lowerCustomCall(L: Lowerer, fn: FnBinding, custom: CustomRuleFn,
     singular: [],
   });
   return { k: "temp", t: L.b.op(op, fx, ...xs) };
+}
+
+/**
+ * `stopGradient(x)`: x, with derivative 0 (an op without partials: never active). For a
+ * typed array (or a view), a new array of its elements, each stopped — as at run time,
+ * where stopGradient returns a copy of an array.
+ */
+export function lowerStopGradient(L: Lowerer, node: ESTree.CallExpression, scope: Scope): Val {
+  const [arg] = node.arguments;
+  if (node.arguments.length !== 1 || arg.type === "SpreadElement") {
+    throw L.fail(node, "stopGradient", `stopGradient takes one argument (a number or a typed array), not ${node.arguments.length}.`, "");
+  }
+  const value = lowerExpr(L, arg, scope);
+  if (value.k === "temp" && value.t.type === "num") return { k: "temp", t: L.b.op("stopGradient", value.t) };
+  if (value.k !== "arr" && value.k !== "view") {
+    const what = value.k === "temp" ? "a boolean" : value.k === "obj" ? "an object" : value.k === "fn" ? "a function" : "a pair of values";
+    throw L.fail(arg, "stopGradient", `stopGradient takes a number or a typed array, and this is ${what}.`, value.k === "obj" ? "Apply it to each field." : "");
+  }
+  const base = baseOf(value);
+  const copy = L.b.newVar(arg.type === "Identifier" ? `${arg.name}_stopped` : "stopped", base.type);
+  const n = hold(L.b, lengthOf(L, value), "n");
+  L.b.emit({ k: "alloc", v: copy, n: L.b.get(n) });
+  loop(L.b, L.b.get(n), (b, i) => {
+    const at = value.k === "view" ? b.op("add", b.get(value.offset), i) : i;
+    b.store(copy, i, b.op("stopGradient", b.load(base, at)));
+  }, "j");
+  return { k: "arr", v: copy };
 }
 
 /** ∂f/∂xᵢ at x: the JVP rule along eᵢ, or the VJP rule's cotangents for ȳ = 1. */
