@@ -12,11 +12,12 @@ export interface CustomRule {
   kind: "jvp" | "vjp";
   /** The function whose value is computed. */
   f: Function;
-  /** jvp: (...x, ...t) => J·t. vjp: (...x, ȳ) => ȳ·J (a number for one parameter, a Float64Array of one entry per parameter otherwise). */
+  /** jvp: (...x, ...t) => J·t. vjp: (...x, ȳ) => ȳ·J (one parameter: its cotangent; several: one Float64Array of them all, in parameter order). */
   rule: Function;
 }
 
-type NumFn = (...x: number[]) => number;
+/** A function of numbers and typed arrays returning a number (its parameter types are the rules'). */
+type CustomFn = (...x: never[]) => number;
 
 /**
  * The identity at run time for a number; for a typed array, a copy of it (so that writing
@@ -36,33 +37,36 @@ export function stopGradient(x: number | Float64Array | Float32Array): number | 
 /**
  * `f` with its derivative given by `jvp` instead of by differentiating f: `jvp(x1, …, xn,
  * t1, …, tn)` returns the tangent of f's result, Σᵢ ∂f/∂xᵢ·tᵢ (it must be linear in the
- * tangents). f takes and returns numbers; at run time it may be a black box gradc cannot
+ * tangents), each tangent shaped as its argument (a number, or a typed array as long). f
+ * takes numbers and typed arrays and returns a number; it may be a black box gradc cannot
  * read (a WebAssembly export, a native function: it is called, and must be pure). gradc
- * computes f's value from f and every
- * derivative from the rule — reverse mode uses ∂f/∂xᵢ = jvp(x, eᵢ) — and differentiates the
- * rule itself for second order (HVPs, Hessians, grad of jvp), so the rule must be code gradc
- * can differentiate.
+ * computes f's value from f and every derivative from the rule — reverse mode uses
+ * ∂f/∂xᵢ = jvp(x, eᵢ), one call per number and per array entry — and differentiates the
+ * rule itself for second order (HVPs, Hessians, grad of jvp), so the rule must be code
+ * gradc can differentiate.
  */
-export function customJvp<F extends NumFn>(f: F, jvp: (...xt: number[]) => number): F {
+export function customJvp<F extends CustomFn>(f: F, jvp: (...xt: [...Parameters<F>, ...Parameters<F>]) => number): F {
   return marked(f, { kind: "jvp", f, rule: jvp });
 }
 
 /**
  * `f` with its derivative given by `vjp` instead of by differentiating f: `vjp(x1, …, xn,
- * ȳ)` returns the cotangents ȳ·∂f/∂xᵢ — a number when f has one parameter, a Float64Array of
- * n entries otherwise (it must be linear in ȳ). f takes and returns numbers. gradc computes
- * f's value from f and every derivative from the rule (forward mode too, from ∂f/∂xᵢ =
- * vjp(x, 1)ᵢ), and differentiates the rule itself for second order.
+ * ȳ)` returns the cotangents ȳ·∂f/∂xᵢ (it must be linear in ȳ): for one parameter, its
+ * cotangent (a number, or a Float64Array as long as the array); for several, one
+ * Float64Array of them all in parameter order, a number's as one entry and an array's as
+ * one entry per element. f takes numbers and typed arrays and returns a number. gradc
+ * computes f's value from f and every derivative from the rule (forward mode too, from
+ * ∂f/∂xᵢ = vjp(x, 1)ᵢ), and differentiates the rule itself for second order.
  */
-export function customVjp<F extends NumFn>(f: F, vjp: (...xg: number[]) => number | Float64Array): F {
+export function customVjp<F extends CustomFn>(f: F, vjp: (...xg: [...Parameters<F>, number]) => number | Float64Array): F {
   return marked(f, { kind: "vjp", f, rule: vjp });
 }
 
-function marked<F extends NumFn>(f: F, rule: CustomRule): F {
+function marked<F extends CustomFn>(f: F, rule: CustomRule): F {
   if (typeof f !== "function" || typeof rule.rule !== "function") {
     throw new TypeError(`custom${rule.kind === "jvp" ? "Jvp" : "Vjp"}(f, rule) takes two functions.`);
   }
-  const g = function (this: unknown, ...args: number[]) {
+  const g = function (this: unknown, ...args: never[]) {
     return f.apply(this, args);
   } as F;
   Object.defineProperty(g, CUSTOM_RULE, { value: rule });

@@ -1,11 +1,11 @@
 // Black boxes on the build path and under the bundler plugin: `customJvp(f, rule)` /
 // `customVjp(f, rule)` where gradc cannot read f — a WebAssembly export imported from a
-// .js module, a package's function (gradc does not read packages), a `declare`d global,
-// and a WebAssembly export bound at the top level of the module itself. The generated
-// module calls each as it is, imported from where the module imports it (the module
-// itself for its own value), and takes every derivative from the rules: reverse mode,
-// forward mode, H·v, the Hessian and grad of grad, checked against central differences of
-// the true function at several random points. Then what is refused.
+// .js module, a package's functions (gradc does not read packages; one takes a typed
+// array), a `declare`d global, and a WebAssembly export bound at the top level of the
+// module itself. The generated module calls each as it is, imported from where the module
+// imports it (the module itself for its own value), and takes every derivative from the
+// rules: reverse mode, forward mode, H·v, the Hessian and grad of grad, checked against
+// central differences of the true function at several random points. Then what is refused.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -32,11 +32,13 @@ const FILES: Record<string, string> = {
   "bytes.js": `export const bytes = Uint8Array.from(${JSON.stringify(WASM_CUBE)});\n`,
   // Its export is not a function gradc can read: a WebAssembly function.
   "cube.js": `import { bytes } from "./bytes.js";\nexport const cube = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.cube;\n`,
-  "node_modules/fast-square/package.json": JSON.stringify({ name: "fast-square", type: "module", exports: "./index.js" }),
+  "node_modules/fast-square/package.json": JSON.stringify({ name: "fast-square", type: "module", exports: { ".": "./index.js", "./sum": "./sum.js" } }),
   "node_modules/fast-square/index.js": "export default function square(x) { return x * x; }\n",
+  "node_modules/fast-square/sum.js": "export function sumOfSquares(a) { let s = 0; for (const v of a) s += v * v; return s; }\n",
   "model.ts": `import { customJvp, customVjp, grad, hvp, hessian, jvp, valueAndGrad } from "gradc";
 import { cube as wasmCube } from "./cube.js";
 import square from "fast-square";
+import { sumOfSquares } from "fast-square/sum";
 import { bytes } from "./bytes.js";
 
 declare function nativeTanh(x: number): number;
@@ -47,9 +49,17 @@ export const cube = customJvp(wasmCube, (x: number, t: number) => 3 * x * x * t)
 const sq = customVjp(square, (x: number, g: number) => 2 * x * g);
 const tanh = customJvp(nativeTanh, (x: number, t: number) => (1 - Math.tanh(x) ** 2) * t);
 const cube2 = customVjp(ownCube, (x: number, g: number) => 3 * x * x * g);
+const sumSq = customVjp(sumOfSquares, (a: Float64Array, g: number) => {
+  const r = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) r[i] = 2 * g * a[i];
+  return r;
+});
 
 export function model(x: number, y: number): number {
-  return cube(x * y) + sq(y) * tanh(x) + cube2(y - x);
+  const a = new Float64Array(2);
+  a[0] = x;
+  a[1] = x * y;
+  return cube(x * y) + sq(y) * tanh(x) + cube2(y - x) + sumSq(a) * y;
 }
 
 export const modelVG = valueAndGrad(model, { wrt: [0, 1] });
@@ -63,7 +73,7 @@ export { model, modelVG, modelJvp, modelHvp, modelHessian, cubeD2 };
 `,
 };
 
-const modelRef = (x: number, y: number) => (x * y) ** 3 + y * y * Math.tanh(x) + (y - x) ** 3;
+const modelRef = (x: number, y: number) => (x * y) ** 3 + y * y * Math.tanh(x) + (y - x) ** 3 + (x * x + (x * y) ** 2) * y;
 
 function writeApp(dir: string): void {
   for (const [file, text] of Object.entries(FILES)) {
@@ -121,6 +131,8 @@ describe("black boxes on the build path", () => {
   test("the generated module imports each black box from where the module does, and calls it", () => {
     expect(code).toContain('import { cube as wasmCube } from "./cube.js";');
     expect(code).toContain('import square from "fast-square";');
+    expect(code).toContain('import { sumOfSquares } from "fast-square/sum";');
+    expect(code).toMatch(/sumOfSquares\(/);
     expect(code).toContain('import { ownCube } from "./model.js";');
     expect(code).toMatch(/wasmCube\(/);
     expect(code).toMatch(/nativeTanh\(/);

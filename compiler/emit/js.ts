@@ -251,7 +251,7 @@ class FunctionEmitter {
     if (i.accumulate) texts.push({ text: "true", isDefault: false });
     while (texts.length && texts[texts.length - 1].isDefault) texts.pop();
     const all = [...(i.out ? [this.o.names.of(i.out)] : []), ...texts.map((t) => t.text)];
-    return `${KERNELS}.${i.kernel}(${all.join(", ")})`;
+    return def.js ? def.js(all) : `${KERNELS}.${i.kernel}(${all.join(", ")})`;
   }
 
   // ---- inlining ------------------------------------------------------------

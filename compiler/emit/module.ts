@@ -4,7 +4,8 @@
 import { maxTape, walk, type Func, type Loc } from "../ir/types.js";
 import { opDef } from "../ops/table.js";
 import type { BlackBox } from "../parse/source.js";
-import { callsKernels, MODES } from "../modes.js";
+import { MODES } from "../modes.js";
+import { kernelDef } from "../ops/kernels/index.js";
 import { GradcError, refuse } from "../errors.js";
 import { dataField, describeKind, isData, pathAccess, type Kind } from "../kinds.js";
 import type { EmitOptions, GradRequest } from "../request.js";
@@ -68,7 +69,7 @@ export class GradModule {
   /** Takes the black boxes `f` calls: their names are reserved, and those with a module imported. */
   useBlackBoxes(f: Func): void {
     walk(f.body, (i) => {
-      const box = i.k === "op" ? opDef(i.op).blackBox : undefined;
+      const box = i.k === "op" ? opDef(i.op).blackBox : i.k === "call" ? kernelDef(i.kernel)?.blackBox : undefined;
       if (!box) return;
       const known = this.blackBoxes.get(box.local);
       if (known && (known.from !== box.from || known.name !== box.name)) {
@@ -154,7 +155,7 @@ function derivativePart(module: GradModule, req: GradRequest, exportName: string
   const onComment = (comment: string, loc: Loc) => module.origins.push({ comment, source: loc.source, line: loc.line });
   for (const m of made) module.useBlackBoxes(m.func);
   const texts = made.map((m) => emitFunction(m.func, { ts, names: names.fork(), name: m.name, returnValue: m.returnValue, tape, onComment }));
-  if (made.some((m) => callsKernels(m.func))) module.use(KERNELS);
+  if (made.some((m) => callsRuntimeKernels(m.func))) module.use(KERNELS);
   const entryNames = names.fork();
   const args = paramNames(req).map((n) => entryNames.claim(n));
   const context = { req, ts, names: entryNames, state, args };
@@ -162,6 +163,13 @@ function derivativePart(module: GradModule, req: GradRequest, exportName: string
   for (const f of usedChecks(context)) module.use(f);
   state.unshift(...Array.from({ length: tapeCount }, (_, k) => `const ${tape(k)} = new Tape();`));
   return { header: title, state, functions: [...texts.map((text) => ({ text, exported: false })), { text: entry, exported: true }] };
+}
+
+/** Whether `f` calls kernels of the runtime (not only the records of custom rules). */
+function callsRuntimeKernels(f: Func): boolean {
+  let found = false;
+  walk(f.body, (i) => { if (i.k === "call" && !kernelDef(i.kernel)?.custom) found = true; });
+  return found;
 }
 
 /** Integer typed arrays and booleans are data: asking for a derivative with respect to one is an error. */

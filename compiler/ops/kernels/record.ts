@@ -6,6 +6,7 @@
 // through every kernel whose rules only use kernels with rules.
 import { Builder } from "../../ir/builder.js";
 import type { Call, Temp, Var } from "../../ir/types.js";
+import type { BlackBox } from "../../parse/source.js";
 
 /** One parameter after `out`: an array, a number, or a boolean option (with its default). */
 export interface KernelParam {
@@ -42,6 +43,14 @@ export interface KernelDef {
   aliases?: string[];
   /** Sample operands for the table test (see test/kernels-rules.test.ts). */
   sample?: KernelSample;
+  /**
+   * A record made while lowering a call of a function with a custom rule over typed arrays
+   * (lower/custom.ts): not a runtime kernel, left out of allKernels(); `js` prints the call
+   * from its operands, and `blackBox` is the function it calls on the build path.
+   */
+  custom?: true;
+  js?: (operands: string[]) => string;
+  blackBox?: BlackBox;
 }
 
 /** Shapes and value ranges the table test calls a kernel with. */
@@ -115,8 +124,14 @@ export function kernelDef(name: string): KernelDef | undefined {
   return kernels.get(name);
 }
 
+/** The runtime kernels (not the records of custom rules). */
 export function allKernels(): KernelDef[] {
-  return [...kernels.values()];
+  return [...kernels.values()].filter((k) => !k.custom);
+}
+
+/** Registers the record of a call with a custom rule (made while lowering, under a name of its own). */
+export function defineCustomKernel(d: KernelDef & { custom: true }): void {
+  kernels.set(d.name, d);
 }
 
 /** Position of parameter `name` among the call's `ins` (arrays) or `args` (numbers). */
