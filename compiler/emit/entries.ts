@@ -94,14 +94,15 @@ function reusedPair(c: EntryContext, pair: string, value: string, type: string):
   return [`  if (${pair} === undefined) ${pair} = [${value}, ${out}];`, "  else {", `    ${pair}[0] = ${value};`, `    ${pair}[1] = ${out};`, "  }", `  return ${pair};`];
 }
 
-/** Lines computing a gradient into holders (from `out` when given); returns the shaped results. */
-function gradientLines(core: CoreRef, c: EntryContext, lines: string[], valueTo: string | undefined, extra: (p: Var) => string | undefined): string[] {
+/** Lines computing a gradient into holders (from `out` when given), then `check` (of the value); returns the shaped results. */
+function gradientLines(core: CoreRef, c: EntryContext, lines: string[], valueTo: string | undefined, extra: (p: Var) => string | undefined, check?: string): string[] {
   const { req } = c;
   const { out } = locals(c);
   const list = req.wrtIsList;
   const grad = new Shaped(c, "grad", (j) => (takesOut(req) ? (list ? `${out}?.[${j}]` : out) : undefined), lines);
   const text = call(core, c, (p) => (p.adjointOf ? grad.slot(p.adjointOf) : extra(p)));
   lines.push(valueTo ? `  const ${valueTo} = ${text};` : `  ${text};`);
+  if (check) lines.push(check);
   const outs = new Outputs(core.func, core.scalars, core.refs);
   return grad.finish((w) => outs.adjointOf(w), flatWrt(core.func, req), lines);
 }
@@ -112,8 +113,7 @@ export function gradEntry(core: CoreRef, c: EntryContext, name: string): string 
   const vg = req.mode === "valueAndGrad";
   const lines: string[] = takesOut(req) ? [checkShapedOut(c, name)] : [];
   const selected = req.output !== undefined;
-  const results = gradientLines(core, c, lines, vg || selected ? value : undefined, () => undefined);
-  if (selected) lines.splice(lines.findIndex((l) => l.startsWith(`  const ${value} =`)) + 1, 0, checkOutput(c, name, value));
+  const results = gradientLines(core, c, lines, vg || selected ? value : undefined, () => undefined, selected ? checkOutput(c, name, value) : undefined);
   returnShaped(c, lines, results, vg ? value : undefined, `${name}_pair`);
   const outType = shapedType(req);
   const extra: [string, string][] = takesOut(req) ? [[`${out}?`, `: ${outType}`]] : [];
