@@ -296,11 +296,22 @@ describe("what is refused", () => {
     expect(() => valueAndGrad(onArray, { functions: { safeLog } })(Float64Array.from([1, 2]))).toThrow(/<function logImpl>:1:17: An array is used where a number is expected/);
   });
 
+  test("a VJP rule of several numbers whose array has the wrong length", () => {
+    const short = customVjp((a: number, b: number) => a * b, (a: number, b: number, g: number) => {
+      const r = new Float64Array(1);
+      r[0] = g * b;
+      return r;
+    });
+    const uses = (x: number) => short(x, x);
+    expect(() => valueAndGrad(uses, { functions: { short } })(2)).toThrow(/the VJP rule of 'short' returned an array whose length is not the number of entries of its arguments/);
+    expect(() => jvp(uses, { functions: { short } })(2, 1)).toThrow(/the VJP rule of 'short' returned an array whose length/);
+  });
+
   test("a VJP rule of several arguments that returns a number", () => {
     const bad = customVjp((a: number, b: number) => a * b, (a: number, b: number, g: number) => g * a * b);
     function uses(x: number): number {
       return bad(x, x);
     }
-    expect(() => valueAndGrad(uses, { functions: { bad } })(2)).toThrow(/The VJP rule of 'bad' must return the cotangents of its 2 arguments, a Float64Array of 2 entries/);
+    expect(() => valueAndGrad(uses, { functions: { bad } })(2)).toThrow(/The VJP rule of 'bad' must return the cotangents of its 2 arguments in one Float64Array: one entry for each number argument/);
   });
 });

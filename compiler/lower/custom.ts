@@ -60,7 +60,7 @@ export function lowerCustomCall(L: Lowerer, fn: FnBinding, custom: CustomRuleFn,
   const n = fn.node.params.length;
   const what = custom.kind === "jvp" ? "customJvp" : "customVjp";
   if (args.length !== n || args.some((a) => a === undefined)) {
-    throw L.fail(call, "argument count", `'${fn.name}' (made by ${what}) takes ${n} argument(s), each a number, and is called with ${args.filter(Boolean).length}.`, "Pass every parameter.");
+    throw L.fail(call, "argument count", `'${fn.name}' (made by ${what}) takes ${n} argument(s), each a number or a typed array, and is called with ${args.filter(Boolean).length}.`, "Pass every parameter.");
   }
   args.forEach((a, i) => {
     const ok = (a!.k === "temp" && a!.t.type === "num") || a!.k === "arr" || a!.k === "view";
@@ -75,19 +75,14 @@ export function lowerCustomCall(L: Lowerer, fn: FnBinding, custom: CustomRuleFn,
     : custom.blackBox ? { k: "temp", t: blackBoxCall(L, custom.blackBox, xs) } : inline(fn);
   if (value.k !== "temp" || value.t.type !== "num") throw L.fail(call, `${what} result`, `'${fn.name}' (made by ${what}) must return a number.`, "");
   const fx = temp(value, L, call);
-  const num: Kind = { k: "num" };
-  const rule = verify(lowerFunction(custom.rule, Array.from({ length: custom.kind === "jvp" ? 2 * n : n + 1 }, () => num), L.resolve));
-  const wanted = custom.kind === "jvp" || n === 1 ? "num" : "f64[]";
-  if (rule.result.type !== wanted && !(wanted === "f64[]" && rule.result.type === "f32[]")) {
-    throw L.fail(call, `${what} rule`, custom.kind === "jvp"
-      ? `The JVP rule of '${fn.name}' must return the tangent of its result, a number.`
-      : `The VJP rule of '${fn.name}' must return ${n === 1 ? "the cotangent of its argument, a number" : `the cotangents of its ${n} arguments, a Float64Array of ${n} entries`}.`, "");
-  }
+  const kinds = xs.map((): Kind => ({ k: "num" }));
+  const rule = verify(lowerFunction(custom.rule, custom.kind === "jvp" ? [...kinds, ...kinds] : [...kinds, { k: "num" }], L.resolve));
+  checkRuleResult(L, fn.name, custom.kind, kinds, rule, call);
   const op = `custom${nextCustom++}_${fn.name}`;
   defineCustomOp({
     name: op, args: Array.from({ length: n + 1 }, () => "num"), result: "num", js: (a) => a[0], eval: (v) => v, custom: true,
     // The value fx is f's: not differentiated (its derivative is the rule's).
-    partials: (b, [, ...x]) => [undefined, ...partials(b, custom.kind, rule, x)],
+    partials: (b, [, ...x]) => [undefined, ...partials(b, custom.kind, rule, x, fn.name)],
     ...(custom.kind === "jvp" && { jvp: (b: Builder, [, ...dots]: (Temp | undefined)[], [, ...x]: Temp[]) => inlineRule(b, rule, [...x, ...dots.map((d) => d ?? b.num(0))]) }),
     singular: [],
   });
@@ -301,10 +296,11 @@ function operandOf(b: Builder, v: Var): Var | Temp {
 }
 
 /** ∂f/∂xᵢ at x: the JVP rule along eᵢ, or the VJP rule's cotangents for ȳ = 1. */
-function partials(b: Builder, kind: "jvp" | "vjp", rule: Func, x: Temp[]): Factor[] {
+function partials(b: Builder, kind: "jvp" | "vjp", rule: Func, x: Temp[], name: string): Factor[] {
   if (kind === "jvp") return x.map((_, i) => inlineRule(b, rule, [...x, ...x.map((_, j) => b.num(i === j ? 1 : 0))]));
   const result = ruleResult(b, rule, [...x, b.num(1)]);
   if (x.length === 1 && result.type === "num") return [b.get(result)];
+  checkLength(b, result, b.num(x.length), name);
   return x.map((_, i) => b.load(result, b.num(i)));
 }
 
