@@ -10,6 +10,7 @@ import { lowerExpr, lowerNum, lowerScalar, truthy } from "./expr.js";
 import { outerName } from "./names.js";
 import type { Scope } from "./scope.js";
 import { baseOf, loadElement, storeElement } from "./views.js";
+import { checkWritable, growingTarget } from "./list-growth.js";
 
 const COMPOUND: Record<string, string> = {
   "+=": "add", "-=": "sub", "*=": "mul", "/=": "div", "%=": "mod", "**=": "pow",
@@ -110,9 +111,10 @@ function assignTo(
     return t;
   }
   if (target.type === "MemberExpression" && target.computed) {
-    const arr = lowerExpr(L, target.object as ESTree.Expression, scope);
+    const arr = growingTarget(target.object, scope) ?? lowerExpr(L, target.object as ESTree.Expression, scope);
     if (arr.k !== "arr" && arr.k !== "view") throw L.fail(target, "indexed assignment", "Only typed-array elements can be assigned with [].", "");
     const idx = storeIndex(L, baseOf(arr), lowerNum(L, target.property as ESTree.Expression, scope));
+    checkWritable(L, arr, idx);
     const old = op ? loadElement(L, arr, idx) : undefined;
     if (old) before?.(old);
     const value = old ? L.b.op(op!, old, rhs(true)) : rhs(true);

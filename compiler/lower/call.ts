@@ -1,6 +1,7 @@
 // Calls: Math functions become ops, typed-array methods become array instructions,
 // calls to the user's own functions are inlined (so their derivatives are exact and
 // cost no call), everything else is refused.
+import { growingPush, growingReceiver } from "./list-growth.js";
 import type * as ESTree from "acorn";
 import { isArrayType, type Temp } from "../ir/types.js";
 import { moduleBindingOf } from "./constants.js";
@@ -181,7 +182,9 @@ function method(L: Lowerer, node: ESTree.CallExpression, objNode: ESTree.Express
   if (name === "fill" && objNode.type === "NewExpression" && objNode.callee.type === "Identifier" && objNode.callee.name === "Array" && !scope.lookup("Array")) {
     return filledArray(L, node, objNode, scope);
   }
-  const obj = lowerExpr(L, objNode, scope);
+  const pushed = name === "push" ? growingPush(L, node, objNode, scope) : undefined;
+  if (pushed) return pushed;
+  const obj = growingReceiver(L, node, objNode, name, scope) ?? lowerExpr(L, objNode, scope);
   if (obj.k === "obj" && obj.list) return listMethod(L, node, obj, name, scope);
   // A function held by an object (`opts.f(x)`): inlined like any call.
   const held = obj.k === "obj" ? obj.fields.get(name) : undefined;

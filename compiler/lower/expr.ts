@@ -11,6 +11,7 @@ import { bindValue } from "./stmt.js";
 import { isNullish, undefinedComparison, undefinedValue } from "./undefined.js";
 import { arrayLiteral, dynamicListRead, listElement, listLength } from "./lists.js";
 import { lengthOf, loadElement } from "./views.js";
+import { growingRead } from "./list-growth.js";
 
 const BINARY: Record<string, string> = {
   "+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow",
@@ -137,7 +138,7 @@ function member(L: Lowerer, node: ESTree.MemberExpression, scope: Scope): Val {
     }
   }
   if (obj.type === "Super") throw L.fail(obj, "super", "`super` is not supported.", "");
-  const dynamic = dynamicListRead(L, node, scope);
+  const dynamic = dynamicListRead(L, node, scope) ?? growingRead(L, node, scope);
   if (dynamic) return dynamic;
   const base = lowerExpr(L, obj, scope);
   if (node.computed && base.k === "tuple") {

@@ -14,15 +14,23 @@ import type { Binding, Scope } from "./scope.js";
 import { UNNAMED_ARRAY, inline } from "./call.js";
 import { copyOf, refuseView } from "./views.js";
 import { lowerArrayMethod } from "./methods.js";
+import { concatenation, emptyArray, flatList, flatMapList, madeList, pushOntoList } from "./list-growth.js";
 
 type ListBinding = Extract<Binding, { k: "obj" }>;
 
 /** `[a, b, c]`: numbers make a Float64Array; arrays, objects (or a mix with numbers) make a list. */
 export function arrayLiteral(L: Lowerer, node: ESTree.ArrayExpression, scope: Scope): Val {
+  if (node.elements.length === 0) return emptyArray(L, node);
+  if (node.elements.some((e) => e?.type === "SpreadElement")) {
+    return concatenation(L, node, node.elements.map((e, i) => {
+      if (!e) throw L.fail(node, "array hole", `The array literal has a hole at [${i}].`, "Write every element.");
+      const spread = e.type === "SpreadElement";
+      return { val: lowerExpr(L, spread ? e.argument : e, scope), spread, at: e };
+    }));
+  }
   const items = node.elements.map((e, i) => {
     if (!e) throw L.fail(node, "array hole", `The array literal has a hole at [${i}].`, "Write every element.");
-    if (e.type === "SpreadElement") throw L.fail(e, "spread element", "Spread elements (...a) in array literals are not supported.", "Write the elements, or copy with a loop.");
-    return lowerExpr(L, e, scope);
+    return lowerExpr(L, e as ESTree.Expression, scope);
   });
   if (items.length > 0 && items.every((v) => v.k === "temp" && v.t.type === "num")) {
     const v = L.b.newVar(UNNAMED_ARRAY, "f64[]");
@@ -30,13 +38,12 @@ export function arrayLiteral(L: Lowerer, node: ESTree.ArrayExpression, scope: Sc
     items.forEach((item, i) => L.b.store(v, L.b.num(i), (item as { t: import("../ir/types.js").Temp }).t));
     return { k: "arr", v };
   }
-  if (items.length === 0) throw L.fail(node, "empty array literal", "An empty array literal has no length gradc can use.", "Use new Float64Array(n) for an array filled later.");
   const fields = new Map<string, Binding>();
   items.forEach((item, i) => {
     if (item.k === "tuple") throw L.fail(node.elements[i]!, "pair in an array", "A derivative's [value, gradient] pair cannot be an array element.", "Destructure it first.");
     fields.set(String(i), bindValue(L, `item${i}`, item, true));
   });
-  return { k: "obj", fields, list: true };
+  return madeList(L, { k: "obj", fields, list: true });
 }
 
 /** The value of an integer expression known at compile time: a literal, an unrolled loop's index, a list's length, and + - * of those. */
@@ -207,9 +214,12 @@ function arrayItem(L: Lowerer, val: Val, i: number, at: ESTree.Node): Val {
  */
 export function listMethod(L: Lowerer, node: ESTree.CallExpression, list: Extract<Val, { k: "obj" }>, name: string, scope: Scope): Val {
   if (name === "slice") return listSlice(L, node, list, scope);
+  if (name === "push") return pushOntoList(L, node, list, scope);
+  if (name === "flat") return flatList(L, node, list, (n) => staticIndex(L, n, scope));
+  if (name === "flatMap") return flatMapList(L, listMethod(L, node, list, "map", scope), node);
   if (!LIST_METHODS.has(name)) {
     throw L.fail(node.callee, `.${name}()`, `The method .${name} of an Array of arrays or objects is not supported.`,
-      `Supported: .length, indexing, for…of, .slice(a, b) with bounds known when compiling, and with a callback .${[...LIST_METHODS].join(", .")}.`);
+      `Supported: .length, indexing, for…of, .slice(a, b) with bounds known when compiling, .push (where the Array was made), .flat(), and with a callback .${[...LIST_METHODS].join(", .")}, .flatMap.`);
   }
   const reduces = name === "reduce" || name === "reduceRight";
   const [cbNode, initNode, ...rest] = node.arguments;

@@ -5,6 +5,7 @@ import type * as ESTree from "acorn";
 import { GLOBALS, moduleBindingOf, moduleConstant } from "./constants.js";
 import type { Lowerer, Val } from "./context.js";
 import { Scope, type Binding } from "./scope.js";
+import { wholeGrowing } from "./list-growth.js";
 
 export function bindingVal(L: Lowerer, b: Binding): Val {
   switch (b.k) {
@@ -31,7 +32,7 @@ export function lookupName(L: Lowerer, node: ESTree.Identifier, scope: Scope): V
     throw L.fail(node, "object key", `'${node.name}' is a key of an object (the string "${b.key}"), and strings cannot be differentiated.`,
       `Use it to read the field: o[${node.name}].`);
   }
-  if (b) return bindingVal(L, b);
+  if (b) return wholeGrowing(L, node, b) ?? bindingVal(L, b);
   // A function passed by name (a callback): declared in the module, imported, or in opts.functions.
   const found = L.resolve(node.name, L.fn.source);
   if (found && !("kernel" in found)) return { k: "fn", fn: { k: "fn", name: found.name, node: found.node, source: found.source, scope: new Scope(), checkpoint: found.checkpoint } };

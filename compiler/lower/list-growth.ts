@@ -1,0 +1,383 @@
+// Growing and concatenating plain arrays: `const z = []` then `z.push(v)`, `.flat()`,
+// `.flatMap(cb)` and spread elements (`[...a, ...b, 1]`).
+//
+// An empty literal is an array of numbers until something else is pushed into it (the
+// JavaScript source has no types): a Float64Array with room to spare and a length var,
+// bound as a view (elements 0 … length of the storage) so that reads past the length
+// are undefined. A push that finds it full moves the elements into an array twice as
+// large (amortised O(1) a push, differentiated like any copy). Where the whole array is
+// used (a helper's argument, a returned value, a name, a callback method), the storage
+// is first cut to the length, and such a use is refused when a push may follow it: the
+// other name would keep the old array. An empty literal whose first push is an array or
+// an object becomes a list, and a list grows when compiling: each push must run once
+// each time the literal does (straight-line code or an unrolled loop around both),
+// which is checked on the lowered IR.
+import type * as ESTree from "acorn";
+import { refuse } from "../errors.js";
+import type { Block, Instr, Temp, Var } from "../ir/types.js";
+import type { FnNode, SourceText } from "../parse/source.js";
+import { UNNAMED_ARRAY } from "./call.js";
+import type { Lowerer, Val } from "./context.js";
+import { lowerExpr, lowerNum } from "./expr.js";
+import { visit } from "./exits.js";
+import type { Binding, Scope } from "./scope.js";
+import { bindValue, fieldValue } from "./stmt.js";
+import { loadElement, lengthOf, baseOf, type ArrayVal } from "./views.js";
+
+type ViewBinding = Extract<Binding, { k: "view" }>;
+type ListVal = Extract<Val, { k: "obj" }>;
+
+interface Growing {
+  storage: Var;
+  length: Var;
+  /** The function whose body declares it, and the literal. */
+  root: FnNode;
+  source: SourceText;
+  literal: ESTree.Node;
+  /** Where it was made: the home of the list it becomes when an array is pushed first. */
+  home: Instr;
+  /** Set once a number is pushed or the whole array is used: then it stays numbers. */
+  numbers?: true;
+}
+
+const growing = new WeakMap<Var, Growing>();
+
+/** Lists made here (literals), with the marker of where they were made. */
+const homes = new WeakMap<Map<string, Binding>, Instr>();
+
+/** Markers (removed after lowering) of where lists were made and pushed onto. */
+const markerInstrs = new WeakSet<Instr>();
+interface Push { home: Instr; source: SourceText; node: ESTree.Node }
+const pushedAt = new WeakMap<Instr, Push>();
+
+function stateOf(b: Binding | Val | undefined): Growing | undefined {
+  return b?.k === "view" ? growing.get(b.length) : undefined;
+}
+
+/** The growing array a name is bound to (undefined for anything else). */
+function named(node: ESTree.Node, scope: Scope): { b: ViewBinding; g: Growing; name: string } | undefined {
+  if (node.type !== "Identifier") return undefined;
+  const name = (node as ESTree.Identifier).name;
+  const b = scope.lookup(name);
+  const g = stateOf(b);
+  if (!g) return undefined;
+  if (g.storage.name === UNNAMED_ARRAY) {
+    g.storage.name = name;
+    g.length.name = `${name}_length`;
+  }
+  return { b: b as ViewBinding, g, name };
+}
+
+/** `[]`: an empty array of numbers, with its storage and length; a list if an array is pushed first. */
+export function emptyArray(L: Lowerer, node: ESTree.ArrayExpression): Val {
+  const storage = L.b.newVar(UNNAMED_ARRAY, "f64[]");
+  L.b.emit({ k: "alloc", v: storage, n: L.b.num(0) });
+  const length = L.b.newVar("length", "num");
+  L.b.set(length, L.b.num(0));
+  const offset = L.b.newVar("start", "num");
+  L.b.set(offset, L.b.num(0));
+  growing.set(length, { storage, length, root: L.fn.node, source: L.fn.source, literal: node, home: marker(L) });
+  return { k: "view", base: storage, offset, length };
+}
+
+/** A list made by a literal here: it may grow by push where it was made. */
+export function madeList(L: Lowerer, list: ListVal): ListVal {
+  homes.set(list.fields, marker(L));
+  return list;
+}
+
+function marker(L: Lowerer): Instr {
+  const flag = L.b.newVar("list_marker", "bool");
+  L.b.set(flag, L.b.bool(true));
+  const set = L.b.block[L.b.block.length - 1];
+  markerInstrs.add(set);
+  return set;
+}
+
+/** `z.length`, `z[k]` of a growing array (undefined for other reads). */
+export function growingRead(L: Lowerer, node: ESTree.MemberExpression, scope: Scope): Val | undefined {
+  const found = named(node.object, scope);
+  if (!found) return undefined;
+  if (!node.computed && node.property.type === "Identifier" && node.property.name === "length") return { k: "temp", t: L.b.get(found.g.length) };
+  if (!node.computed) return undefined;
+  return { k: "temp", t: loadElement(L, found.b, lowerNum(L, node.property as ESTree.Expression, scope)) };
+}
+
+/** The target of `z[k] = v` when z is a growing array: its view. */
+export function growingTarget(node: ESTree.Node, scope: Scope): Val | undefined {
+  return named(node, scope)?.b;
+}
+
+/** Before `z[k] = v` on a growing array: an index past its end would lengthen it, which gradc does not follow. */
+export function checkWritable(L: Lowerer, target: Val, idx: Temp): void {
+  const g = stateOf(target);
+  if (!g) return;
+  const b = L.b;
+  const outside = b.op("or", b.op("lt", idx, b.num(0)), b.op("ge", idx, b.get(g.length)));
+  const then = L.block(() => L.b.emit({ k: "throw", error: "RangeError", message: "gradc: writing past the end of an Array that grows by push (push the element instead)" }));
+  b.emit({ k: "if", cond: outside, then, else: [] });
+}
+
+/** `z.push(v, …)` on a name bound to an empty literal or a growing array: undefined otherwise. */
+export function growingPush(L: Lowerer, node: ESTree.CallExpression, objNode: ESTree.Expression, scope: Scope): Val | undefined {
+  const found = named(objNode, scope);
+  if (!found) return undefined;
+  const { b, g, name } = found;
+  const values = node.arguments.map((a) => {
+    if (a.type === "SpreadElement") throw L.fail(a, "spread argument", "Spread arguments of .push are not supported.", `Push each element: for (const v of a) ${name}.push(v).`);
+    return lowerExpr(L, a, scope);
+  });
+  const first = values[0];
+  if (!g.numbers && first && first.k !== "temp") {
+    // The first push is an array or an object: from now on the name is a list.
+    const list = b as unknown as ListVal & { base?: Var; offset?: Var; length?: Var };
+    delete list.base; delete list.offset; delete list.length;
+    Object.assign(list, { k: "obj", fields: new Map<string, Binding>(), list: true });
+    homes.set(list.fields, g.home);
+    return pushOntoList(L, node, list as ListVal, scope, values);
+  }
+  g.numbers = true;
+  values.forEach((v, i) => {
+    if (v.k !== "temp" || v.t.type !== "num") {
+      throw L.fail(node.arguments[i], ".push()", `'${name}' is an Array of numbers (numbers were pushed into it or it was used as one), and this is ${v.k === "temp" ? "a boolean" : "not a number"}.`,
+        "Keep an Array of numbers and an Array of arrays or objects apart.");
+    }
+    pushNumber(L, g, v.t);
+  });
+  return { k: "temp", t: L.b.get(g.length) };
+}
+
+function pushNumber(L: Lowerer, g: Growing, value: Temp): void {
+  const b = L.b;
+  const held = b.newVar(`${g.storage.name}_pushed`, "num");
+  b.set(held, value);
+  const full = b.op("ge", b.get(g.length), b.len(g.storage));
+  const grow = L.block(() => moveInto(L, g, L.b.op("add", L.b.op("mul", L.b.len(g.storage), L.b.num(2)), L.b.num(8))));
+  b.emit({ k: "if", cond: full, then: grow, else: [] });
+  b.store(g.storage, b.get(g.length), b.get(held));
+  b.set(g.length, b.op("add", b.get(g.length), b.num(1)));
+}
+
+/** The storage becomes a new array of `n` holding its elements (n ≥ length). */
+function moveInto(L: Lowerer, g: Growing, n: Temp): void {
+  const b = L.b;
+  const moved = b.newVar(`${g.storage.name}_grown`, "f64[]");
+  b.emit({ k: "alloc", v: moved, n });
+  const j = b.newVar("j", "num");
+  const copy = L.block(() => L.b.store(moved, L.b.get(j), L.b.load(g.storage, L.b.get(j))));
+  b.emit({ k: "for", index: j, start: b.num(0), end: b.get(g.length), step: 1, cmp: "<", body: copy });
+  b.emit({ k: "ref", v: g.storage, from: moved });
+}
+
+/** The storage cut to the length (when it has room to spare): the whole array, exactly. */
+function cut(L: Lowerer, g: Growing): Val {
+  g.numbers = true;
+  const b = L.b;
+  const spare = b.op("ne", b.len(g.storage), b.get(g.length));
+  const then = L.block(() => moveInto(L, g, L.b.get(g.length)));
+  b.emit({ k: "if", cond: spare, then, else: [] });
+  return { k: "arr", v: g.storage };
+}
+
+/** The receiver of a method other than push: the whole array (no other name keeps it). */
+export function growingReceiver(L: Lowerer, node: ESTree.CallExpression, objNode: ESTree.Expression, name: string, scope: Scope): Val | undefined {
+  const found = named(objNode, scope);
+  if (!found) return undefined;
+  if (name === "subarray" || name === "set") {
+    throw L.fail(node.callee, `.${name}()`, `'${found.name}' is an Array (it grows by push), and an Array has no .${name} (a typed-array method).`, "Use .slice, or copy it into a Float64Array first.");
+  }
+  return cut(L, found.g);
+}
+
+/**
+ * A growing array used as a whole (bound to another name, passed, returned, spread):
+ * the cut storage, refused when a push may run after this use, since the use may keep
+ * the array while push moves its elements to a new one.
+ */
+export function wholeGrowing(L: Lowerer, node: ESTree.Identifier, b: Binding): Val | undefined {
+  const g = stateOf(b);
+  if (!g) return undefined;
+  named(node, { lookup: () => b } as unknown as Scope);
+  const later = pushSites(g.root, node.name).find((p) => mayRunAfter(g.root, p, node));
+  if (later) {
+    const line = g.source.text.slice(0, later.start).split("\n").length;
+    throw L.fail(node, "growing array used whole", `'${node.name}' grows by push (line ${line}) after it is used here as a whole array: whatever keeps it here would keep the array it was before.`,
+      `Use it whole after the last push, or read its elements (${node.name}[i], ${node.name}.length) or call its methods (${node.name}.reduce(…)) here.`);
+  }
+  return cut(L, g);
+}
+
+function pushSites(root: FnNode, name: string): ESTree.Node[] {
+  const sites: ESTree.Node[] = [];
+  visit(root.body, (n) => {
+    if (n.type !== "CallExpression" || n.callee.type !== "MemberExpression" || n.callee.computed) return;
+    const { object, property } = n.callee;
+    if (object.type === "Identifier" && object.name === name && property.type === "Identifier" && property.name === "push") sites.push(n);
+  });
+  return sites;
+}
+
+const LOOPS = new Set(["ForStatement", "ForOfStatement", "ForInStatement", "WhileStatement", "DoWhileStatement"]);
+const FUNCTIONS = new Set(["ArrowFunctionExpression", "FunctionExpression", "FunctionDeclaration"]);
+
+/** Whether the push `p` may run after `use`: it comes later, it is in a function called anywhere, or a loop holds both. */
+function mayRunAfter(root: FnNode, p: ESTree.Node, use: ESTree.Node): boolean {
+  if (p.start > use.start) return true;
+  let yes = false;
+  visit(root.body, (n) => {
+    if (yes || n === root.body) return;
+    const holdsP = n.start <= p.start && p.end <= n.end;
+    if (holdsP && FUNCTIONS.has(n.type)) yes = true;
+    if (holdsP && LOOPS.has(n.type) && n.start <= use.start && use.end <= n.end) yes = true;
+  });
+  return yes;
+}
+
+/** `xs.push(v, …)` on a list: new elements, known when compiling; the push must run once where the list was made. */
+export function pushOntoList(L: Lowerer, node: ESTree.CallExpression, list: ListVal, scope: Scope, values?: Val[]): Val {
+  const home = homes.get(list.fields);
+  if (!home) {
+    throw L.fail(node.callee, ".push()", "This Array of arrays or objects was not made by a literal in the function (an argument, or what a method made), so gradc cannot follow its growth.",
+      "Make a new one with a literal ([] or [a, b]) and push into that.");
+  }
+  const vals = values ?? node.arguments.map((a) => {
+    if (a.type === "SpreadElement") throw L.fail(a, "spread argument", "Spread arguments of .push are not supported.", "Push each element.");
+    return lowerExpr(L, a, scope);
+  });
+  for (const v of vals) {
+    if (v.k === "tuple") throw L.fail(node, "pair in an array", "A derivative's [value, gradient] pair cannot be an array element.", "Destructure it first.");
+    const i = list.fields.size;
+    list.fields.set(String(i), bindValue(L, `item${i}`, v, true));
+  }
+  pushedAt.set(marker(L), { home, source: L.fn.source, node });
+  return { k: "temp", t: L.b.num(list.fields.size) };
+}
+
+/**
+ * After lowering: each push onto a list ran in the block where the list was made (so
+ * exactly once each time it was made, as when compiling); the markers are removed.
+ */
+export function checkListGrowth(body: Block): void {
+  const blockOf = new Map<Instr, Block>();
+  const drop = (block: Block): void => {
+    for (let k = block.length - 1; k >= 0; k--) {
+      const i = block[k];
+      if (i.k === "set" && markerInstrs.has(i)) {
+        blockOf.set(i, block);
+        const prev = block[k - 1];
+        const isMarkerConst = prev?.k === "const" && prev.dst === i.src;
+        block.splice(isMarkerConst ? k - 1 : k, isMarkerConst ? 2 : 1);
+        if (isMarkerConst) k--;
+        continue;
+      }
+      if (i.k === "if") { drop(i.then); drop(i.else); }
+      else if (i.k === "for") drop(i.body);
+      else if (i.k === "while") { drop(i.test); drop(i.body); }
+    }
+  };
+  const pushBlocks: { m: Push; pushed: Instr }[] = [];
+  const collect = (block: Block): void => {
+    for (const i of block) {
+      const m = pushedAt.get(i);
+      if (m) pushBlocks.push({ m, pushed: i });
+      if (i.k === "if") { collect(i.then); collect(i.else); }
+      else if (i.k === "for") collect(i.body);
+      else if (i.k === "while") { collect(i.test); collect(i.body); }
+    }
+  };
+  collect(body);
+  drop(body);
+  for (const { m, pushed } of pushBlocks) {
+    if (blockOf.get(m.home) === blockOf.get(pushed)) continue;
+    throw refuse(m.source, m.node, "list push in a loop or branch",
+      "This pushes an array or an object inside a loop that runs a number of times known only at run time, or in a branch, or after an early exit: gradc keeps such an Array as separate values, one per element, and must know how many there are when it compiles.",
+      "Push numbers into an Array of numbers instead (one number per push), write into a Float64Array of the final size (rows at i * n + j), or loop over an Array of known length (for…of over a list, or a constant bound), which gradc unrolls.");
+  }
+}
+
+// ---- concatenation: flat, flatMap, spread ----
+
+type Part = { k: "num"; v: Var } | { k: "arr"; a: ArrayVal };
+
+/** The elements of `items` spread or listed: numbers and number arrays make a Float64Array, arrays and objects a list. */
+export function concatenation(L: Lowerer, node: ESTree.Node, items: { val: Val; spread: boolean; at: ESTree.Node }[]): Val {
+  const flatItems: { val: Val; spread: boolean; at: ESTree.Node }[] = [];
+  for (const it of items) {
+    if (it.spread && it.val.k === "obj" && it.val.list) {
+      for (const f of it.val.fields.values()) flatItems.push({ val: fieldValue(L, f), spread: false, at: it.at });
+    } else flatItems.push(it);
+  }
+  const numeric = flatItems.every((it) => (it.spread ? it.val.k === "arr" || it.val.k === "view" : it.val.k === "temp" && it.val.t.type === "num"));
+  if (numeric) {
+    return concatNumbers(L, flatItems.map((it) => (it.spread ? { k: "arr", a: it.val as ArrayVal } : held(L, (it.val as Extract<Val, { k: "temp" }>).t))));
+  }
+  const bad = flatItems.find((it) => it.spread || it.val.k === "temp");
+  if (bad && flatItems.some((it) => !it.spread && it.val.k !== "temp")) {
+    throw L.fail(bad.at, "spread element", bad.spread
+      ? "A typed array spread next to arrays or objects would make an Array whose length is known only at run time, of mixed elements."
+      : "An Array mixing numbers with arrays or objects (after spreading) is not supported here.",
+      "Spread number arrays with numbers ([...a, ...b, 1]), or lists with arrays ([...rows, row]).");
+  }
+  const fields = new Map<string, Binding>();
+  flatItems.forEach((it, i) => {
+    if (it.val.k === "tuple") throw L.fail(it.at, "pair in an array", "A derivative's [value, gradient] pair cannot be an array element.", "Destructure it first.");
+    fields.set(String(i), bindValue(L, `item${i}`, it.val, true));
+  });
+  return madeList(L, { k: "obj", fields, list: true });
+}
+
+function held(L: Lowerer, t: Temp): Part {
+  if (t.type !== "num") throw new Error("gradc internal error: a boolean in a concatenation");
+  const v = L.b.newVar("value", "num");
+  L.b.set(v, t);
+  return { k: "num", v };
+}
+
+/** A new Float64Array of the parts, one after another. */
+function concatNumbers(L: Lowerer, parts: Part[]): Val {
+  const b = L.b;
+  let n = b.num(parts.filter((p) => p.k === "num").length);
+  for (const p of parts) if (p.k === "arr") n = b.op("add", n, lengthOf(L, p.a));
+  const out = b.newVar(UNNAMED_ARRAY, "f64[]");
+  b.emit({ k: "alloc", v: out, n });
+  const at = b.newVar("at", "num");
+  b.set(at, b.num(0));
+  for (const p of parts) {
+    if (p.k === "num") {
+      b.store(out, b.get(at), b.get(p.v));
+      b.set(at, b.op("add", b.get(at), b.num(1)));
+      continue;
+    }
+    const j = b.newVar("j", "num");
+    const body = L.block(() => {
+      const src = p.a.k === "arr" ? L.b.get(j) : L.b.op("add", L.b.get(p.a.offset), L.b.get(j));
+      L.b.store(out, L.b.op("add", L.b.get(at), L.b.get(j)), L.b.load(baseOf(p.a), src));
+    });
+    b.emit({ k: "for", index: j, start: b.num(0), end: lengthOf(L, p.a), step: 1, cmp: "<", body });
+    b.set(at, b.op("add", b.get(at), lengthOf(L, p.a)));
+  }
+  return { k: "arr", v: out };
+}
+
+/** `xs.flat(depth?)` of a list: its elements' elements, depth levels down (1 when not given). */
+export function flatList(L: Lowerer, node: ESTree.CallExpression, list: ListVal, depthOf: (n: ESTree.Node) => number | undefined): Val {
+  const [arg, ...rest] = node.arguments;
+  const depth = arg ? (arg.type === "SpreadElement" ? undefined : depthOf(arg)) : 1;
+  if (depth === undefined || rest.length > 0) throw L.fail(node, ".flat()", "The depth of .flat must be known when compiling.", "Write .flat() or .flat(2).");
+  return flatten(L, node, list, depth);
+}
+
+function flatten(L: Lowerer, node: ESTree.Node, val: Val, depth: number): Val {
+  if (depth < 1 || !(val.k === "obj" && val.list)) return val;
+  const items = [...val.fields.values()].map((f) => {
+    const v = fieldValue(L, f);
+    const inner = v.k === "obj" && v.list ? flatten(L, node, v, depth - 1) : v;
+    return { val: inner, spread: inner.k === "arr" || inner.k === "view" || (inner.k === "obj" && inner.list === true), at: node };
+  });
+  return concatenation(L, node, items);
+}
+
+/** `xs.flatMap(cb)` of a list: the callbacks' results (arrays, or single values) one after another. */
+export function flatMapList(L: Lowerer, mapped: Val, node: ESTree.Node): Val {
+  return mapped.k === "obj" && mapped.list ? flatten(L, node, mapped, 1) : mapped;
+}
