@@ -10,7 +10,7 @@ import { lowerExpr, lowerNum, lowerScalar, truthy } from "./expr.js";
 import { outerName } from "./names.js";
 import type { Scope } from "./scope.js";
 import { baseOf, loadElement, storeElement } from "./views.js";
-import { checkWritable, growingTarget } from "./list-growth.js";
+import { assignEmpty, checkWritable, growingTarget } from "./list-growth.js";
 
 const COMPOUND: Record<string, string> = {
   "+=": "add", "-=": "sub", "*=": "mul", "/=": "div", "%=": "mod", "**=": "pow",
@@ -21,6 +21,8 @@ const COMPOUND: Record<string, string> = {
 export function lowerArrayAssignment(L: Lowerer, e: ESTree.AssignmentExpression, scope: Scope): Val | undefined {
   if (e.left.type !== "Identifier") return undefined;
   const b = scope.lookup(e.left.name);
+  const emptied = assignEmpty(L, e, b, scope);
+  if (emptied) return emptied;
   if (b?.k === "view") {
     throw L.fail(e.left, "reassigning a view", `'${e.left.name}' is a view (.subarray()) and cannot be reassigned.`, "Declare a new const for each view.");
   }

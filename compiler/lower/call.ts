@@ -1,7 +1,7 @@
 // Calls: Math functions become ops, typed-array methods become array instructions,
 // calls to the user's own functions are inlined (so their derivatives are exact and
 // cost no call), everything else is refused.
-import { growingPush, growingReceiver } from "./list-growth.js";
+import { growingPush, growingReceiver, markPlain } from "./list-growth.js";
 import type * as ESTree from "acorn";
 import { isArrayType, type Temp } from "../ir/types.js";
 import { moduleBindingOf } from "./constants.js";
@@ -242,7 +242,7 @@ function filledArray(L: Lowerer, node: ESTree.CallExpression, made: ESTree.NewEx
   const v = L.b.newVar(UNNAMED_ARRAY, "f64[]");
   L.b.emit({ k: "alloc", v, n });
   L.b.emit({ k: "fill", arr: v, src: lowerNum(L, node.arguments[0], scope) });
-  return { k: "arr", v };
+  return markPlain({ k: "arr", v });
 }
 
 /**

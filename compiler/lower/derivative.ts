@@ -2,6 +2,7 @@
 // valueAndGrad, jvp, hvp) compiles f's derivative to IR and inlines it, so the
 // enclosing function is differentiated through it (MAML's gradient of a gradient:
 // reverse over reverse; forward over reverse; forward over forward).
+import { markChecked } from "./moves.js";
 import { refuseView } from "./views.js";
 import type * as ESTree from "acorn";
 import { cloneBlock } from "../ir/rewrite.js";
@@ -312,6 +313,7 @@ class Inliner {
     let m = this.vars.get(v.id);
     if (!m) {
       m = this.L.b.newVar(v.name, v.type);
+      markChecked(m);
       this.vars.set(v.id, m);
     }
     return m;

@@ -16,7 +16,7 @@ import { parameterNames } from "../request-options.js";
 import { lowerExpr, lowerScalar } from "./expr.js";
 import { bindValue, lowerBody } from "./stmt.js";
 import { checkMoves, markRebindable, reassigned } from "./moves.js";
-import { checkListGrowth } from "./list-growth.js";
+import { finishGrowth, markPlain } from "./list-growth.js";
 
 export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn, closure?: ClosureValues): Func {
   const L = new Lowerer(resolve, closure);
@@ -52,7 +52,7 @@ export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn, c
         "Integer typed arrays are read-only data (labels, indices, masks); copy what you need into a Float64Array.");
     }
   }
-  checkListGrowth(L.b.block);
+  finishGrowth(L, L.b.block);
   const copies = new Map<Var, Var>();
   const body = copyWrittenParams(L, L.b.block, copies);
   // A returned parameter array that the function writes is its copy; one it only reads is copied at the end.
@@ -164,6 +164,7 @@ function paramBinding(L: Lowerer, name: string, kind: Kind, index: number, param
       // it); a boolean[] is data, its elements read as 1 and 0.
       const v = L.b.newVar(name, "f64[]", index);
       params.push(v);
+      markPlain({ k: "arr", v });
       if (kind.elem === "bool") data.add(v);
       return { k: "arr", v };
     }

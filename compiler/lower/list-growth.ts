@@ -14,9 +14,11 @@
 // which is checked on the lowered IR.
 import type * as ESTree from "acorn";
 import { refuse } from "../errors.js";
-import type { Block, Instr, Temp, Var } from "../ir/types.js";
+import { Effects } from "../ir/effects.js";
+import { childBlocks, hasDst, varsOf, type Block, type Instr, type Temp, type Var } from "../ir/types.js";
 import type { FnNode, SourceText } from "../parse/source.js";
 import { UNNAMED_ARRAY } from "./call.js";
+import { CALLBACK_METHODS } from "./methods.js";
 import type { Lowerer, Val } from "./context.js";
 import { lowerExpr, lowerNum } from "./expr.js";
 import { visit } from "./exits.js";
@@ -36,11 +38,26 @@ interface Growing {
   literal: ESTree.Node;
   /** Where it was made: the home of the list it becomes when an array is pushed first. */
   home: Instr;
+  /** Its first (empty) storage: made with the room for a loop's pushes instead when nothing reads it before. */
+  alloc: Instr;
   /** Set once a number is pushed or the whole array is used: then it stays numbers. */
   numbers?: true;
+  /** Set by any use: then assigning the name is refused (what was read before would not follow). */
+  used?: true;
 }
 
 const growing = new WeakMap<Var, Growing>();
+
+/** The length var of a growing array's storage (the callback methods loop over its elements, not its room). */
+const storageLength = new WeakMap<Var, Var>();
+
+export function lengthOfStorage(L: Lowerer, arr: Var): Temp {
+  const length = storageLength.get(arr);
+  return length ? L.b.get(length) : L.b.len(arr);
+}
+
+/** The `if (full) grow` before each push of a number: removed where room is made before a loop. */
+const growthChecks = new WeakMap<Instr, Growing>();
 
 /** Lists made here (literals), with the marker of where they were made. */
 const homes = new WeakMap<Map<string, Binding>, Instr>();
@@ -61,6 +78,7 @@ function named(node: ESTree.Node, scope: Scope): { b: ViewBinding; g: Growing; n
   const b = scope.lookup(name);
   const g = stateOf(b);
   if (!g) return undefined;
+  g.used = true;
   if (g.storage.name === UNNAMED_ARRAY) {
     g.storage.name = name;
     g.length.name = `${name}_length`;
@@ -76,7 +94,10 @@ export function emptyArray(L: Lowerer, node: ESTree.ArrayExpression): Val {
   L.b.set(length, L.b.num(0));
   const offset = L.b.newVar("start", "num");
   L.b.set(offset, L.b.num(0));
-  growing.set(length, { storage, length, root: L.fn.node, source: L.fn.source, literal: node, home: marker(L) });
+  const alloc = L.b.block[L.b.block.length - 1];
+  growing.set(length, { storage, length, root: L.fn.node, source: L.fn.source, literal: node, home: marker(L), alloc });
+  storageLength.set(storage, length);
+  plainArrays.add(storage);
   return { k: "view", base: storage, offset, length };
 }
 
@@ -92,6 +113,40 @@ function marker(L: Lowerer): Instr {
   const set = L.b.block[L.b.block.length - 1];
   markerInstrs.add(set);
   return set;
+}
+
+/**
+ * `name = value` where `name` holds an empty literal not used yet (`let out = []; … out =
+ * xs.map(…)`): the name becomes an array variable (the literal its first array), or, with
+ * a list, that list where the literal was made (checked as a push is). Undefined when
+ * `b` is not such a literal.
+ */
+export function assignEmpty(L: Lowerer, e: ESTree.AssignmentExpression, b: Binding | undefined, scope: Scope): Val | undefined {
+  const g = stateOf(b);
+  if (!g) return undefined;
+  const name = (e.left as ESTree.Identifier).name;
+  if (g.used || e.operator !== "=") {
+    throw L.fail(e.left, "reassigning a growing array", `'${name}' is an Array that grows by push or was read before: it cannot be reassigned here.`,
+      "Push into it, or declare another name for the new array.");
+  }
+  const value = lowerExpr(L, e.right, scope);
+  const binding = b as unknown as Record<string, unknown>;
+  for (const key of Object.keys(binding)) delete binding[key];
+  if (value.k === "arr") {
+    storageLength.delete(g.storage);
+    followPlain(g.storage, value.v);
+    g.storage.name = name;
+    L.rebindable.set(g.storage, g.root);
+    if (value.v !== g.storage) L.b.emit({ k: "ref", v: g.storage, from: value.v });
+    Object.assign(binding, { k: "arr", v: g.storage });
+    return { k: "arr", v: g.storage };
+  }
+  if (value.k === "obj" && value.list) {
+    Object.assign(binding, value);
+    pushedAt.set(marker(L), { home: g.home, source: L.fn.source, node: e });
+    return value;
+  }
+  throw L.fail(e, "type change", `'${name}' holds an Array; it cannot be assigned ${value.k === "temp" ? "a number" : value.k === "view" ? "a view" : "an object"}.`, "Keep each variable one type.");
 }
 
 /** `z.length`, `z[k]` of a growing array (undefined for other reads). */
@@ -121,7 +176,7 @@ export function checkWritable(L: Lowerer, target: Val, idx: Temp): void {
 /** `z.push(v, …)` on a name bound to an empty literal or a growing array: undefined otherwise. */
 export function growingPush(L: Lowerer, node: ESTree.CallExpression, objNode: ESTree.Expression, scope: Scope): Val | undefined {
   const found = named(objNode, scope);
-  if (!found) return undefined;
+  if (!found) return fixedLength(L, objNode, scope);
   const { b, g, name } = found;
   const values = node.arguments.map((a) => {
     if (a.type === "SpreadElement") throw L.fail(a, "spread argument", "Spread arguments of .push are not supported.", `Push each element: for (const v of a) ${name}.push(v).`);
@@ -147,6 +202,15 @@ export function growingPush(L: Lowerer, node: ESTree.CallExpression, objNode: ES
   return { k: "temp", t: L.b.get(g.length) };
 }
 
+/** `x.push` on a typed array (or a literal of numbers, made a Float64Array): refused, its length is fixed. */
+function fixedLength(L: Lowerer, objNode: ESTree.Expression, scope: Scope): undefined {
+  const b = objNode.type === "Identifier" ? scope.lookup(objNode.name) : undefined;
+  if (b?.k !== "arr" && b?.k !== "view") return undefined;
+  const name = (objNode as ESTree.Identifier).name;
+  throw L.fail(objNode, ".push()", `'${name}' is a typed array here (an argument, a copy, or an array literal of numbers, which gradc makes a Float64Array): its length is fixed.`,
+    `Start from an empty literal (const ${name} = []) and push every element, or concatenate ([...${name}, v]).`);
+}
+
 function pushNumber(L: Lowerer, g: Growing, value: Temp): void {
   const b = L.b;
   const held = b.newVar(`${g.storage.name}_pushed`, "num");
@@ -154,6 +218,7 @@ function pushNumber(L: Lowerer, g: Growing, value: Temp): void {
   const full = b.op("ge", b.get(g.length), b.len(g.storage));
   const grow = L.block(() => moveInto(L, g, L.b.op("add", L.b.op("mul", L.b.len(g.storage), L.b.num(2)), L.b.num(8))));
   b.emit({ k: "if", cond: full, then: grow, else: [] });
+  growthChecks.set(b.block[b.block.length - 1], g);
   b.store(g.storage, b.get(g.length), b.get(held));
   b.set(g.length, b.op("add", b.get(g.length), b.num(1)));
 }
@@ -179,14 +244,31 @@ function cut(L: Lowerer, g: Growing): Val {
   return { k: "arr", v: g.storage };
 }
 
-/** The receiver of a method other than push: the whole array (no other name keeps it). */
+/**
+ * The receiver of a method other than push: for slice and fill the view of its elements;
+ * for a callback method the storage (the loop runs over the elements), unless the
+ * callback takes the array itself; otherwise the whole array (no other name keeps it).
+ */
 export function growingReceiver(L: Lowerer, node: ESTree.CallExpression, objNode: ESTree.Expression, name: string, scope: Scope): Val | undefined {
   const found = named(objNode, scope);
   if (!found) return undefined;
   if (name === "subarray" || name === "set") {
     throw L.fail(node.callee, `.${name}()`, `'${found.name}' is an Array (it grows by push), and an Array has no .${name} (a typed-array method).`, "Use .slice, or copy it into a Float64Array first.");
   }
+  found.g.numbers = true;
+  if (name === "slice" || name === "fill") return found.b;
+  if (CALLBACK_METHODS.has(name) && !takesArray(node, name, scope)) return { k: "arr", v: found.g.storage };
   return cut(L, found.g);
+}
+
+/** Whether the callback of `a.method(cb)` has a parameter for the array (the third, the fourth for reduce). */
+function takesArray(node: ESTree.CallExpression, name: string, scope: Scope): boolean {
+  const cb = node.arguments[0];
+  const fn = cb?.type === "ArrowFunctionExpression" || cb?.type === "FunctionExpression" ? cb
+    : cb?.type === "Identifier" ? (scope.lookup(cb.name) as { node?: ESTree.Function } | undefined)?.node : undefined;
+  if (!fn) return true;
+  const at = name === "reduce" || name === "reduceRight" ? 3 : 2;
+  return fn.params.length > at || fn.params.some((p) => p.type === "RestElement");
 }
 
 /**
@@ -253,11 +335,128 @@ export function pushOntoList(L: Lowerer, node: ESTree.CallExpression, list: List
   return { k: "temp", t: L.b.num(list.fields.size) };
 }
 
+/** After lowering: room made before loops for the numbers they push, and the lists' pushes checked. */
+export function finishGrowth(L: Lowerer, body: Block): void {
+  checkPlainReliance(L);
+  makeRoom(L, body);
+  checkListGrowth(body);
+}
+
+/**
+ * Before a counted loop whose pushes of numbers into an array are not inside a loop
+ * nested in it (only in branches), room for one element per push and iteration is made
+ * once, and the pushes in the loop no longer check: no array is allocated in the loop.
+ */
+function makeRoom(L: Lowerer, block: Block): void {
+  for (let k = 0; k < block.length; k++) {
+    const i = block[k];
+    if (i.k === "for") {
+      const checks = new Map<Growing, { block: Block; instr: Instr }[]>();
+      const direct = directChecks(i.body, checks);
+      const bounds = boundReads(block, k);
+      const ready = [...checks].filter(([g, found]) => direct.has(g) && !bounds.has(g.storage.id) && !movedElsewhere(i.body, g, found.map((f) => f.instr)));
+      if (ready.length > 0) {
+        L.b.loc = i.loc;
+        const room = L.block(() => { for (const [g, found] of ready) reserve(L, g, i, found.length, firstUse(block, k, g)); });
+        for (const [, found] of ready) for (const f of found) f.block.splice(f.block.indexOf(f.instr), 1);
+        k = block.indexOf(i);
+        block.splice(k, 0, ...room);
+        k += room.length;
+      }
+    }
+    if (i.k === "if") { makeRoom(L, i.then); makeRoom(L, i.else); }
+    else if (i.k === "for") makeRoom(L, i.body);
+    else if (i.k === "while") { makeRoom(L, i.test); makeRoom(L, i.body); }
+  }
+}
+
+/** The growth checks in a loop body, by array; the arrays all of whose checks are outside nested loops. */
+function directChecks(body: Block, checks: Map<Growing, { block: Block; instr: Instr }[]>): Set<Growing> {
+  const nested = new Set<Growing>();
+  const visitBlock = (block: Block, inLoop: boolean): void => {
+    for (const i of block) {
+      const g = growthChecks.get(i);
+      if (g) {
+        if (inLoop) nested.add(g);
+        else checks.set(g, [...(checks.get(g) ?? []), { block, instr: i }]);
+        continue;
+      }
+      if (i.k === "if") { visitBlock(i.then, inLoop); visitBlock(i.else, inLoop); }
+      else if (i.k === "for") visitBlock(i.body, true);
+      else if (i.k === "while") { visitBlock(i.test, true); visitBlock(i.body, true); }
+    }
+  };
+  visitBlock(body, false);
+  return new Set([...checks.keys()].filter((g) => !nested.has(g)));
+}
+
+/** Whether the loop body moves the array other than by the given growth checks (a cut to its length). */
+function movedElsewhere(body: Block, g: Growing, own: Instr[]): boolean {
+  let moved = false;
+  const visitBlock = (block: Block): void => {
+    for (const i of block) {
+      if (own.includes(i)) continue;
+      if (i.k === "ref" && i.v === g.storage) moved = true;
+      if (i.k === "if") { visitBlock(i.then); visitBlock(i.else); }
+      else if (i.k === "for") visitBlock(i.body);
+      else if (i.k === "while") { visitBlock(i.test); visitBlock(i.body); }
+    }
+  };
+  visitBlock(body);
+  return moved;
+}
+
+/** What the bounds of the loop at `block[k]` read (room is made only for arrays they do not read: moving one would change them). */
+function boundReads(block: Block, k: number): Set<number> {
+  const loop = block[k] as Extract<Instr, { k: "for" }>;
+  const defs = new Map<number, Instr>();
+  for (const i of block.slice(0, k)) if (hasDst(i)) defs.set(i.dst.id, i);
+  const effects = new Effects(defs);
+  return new Set([...effects.readsOf(loop.start), ...effects.readsOf(loop.end)]);
+}
+
+/**
+ * Whether the loop at `block[k]` is the first use of g's storage: it was made empty in
+ * this block and nothing since mentions it (then the room is its first allocation, and
+ * the empty one goes).
+ */
+function firstUse(block: Block, k: number, g: Growing): boolean {
+  const at = block.indexOf(g.alloc);
+  if (at < 0 || at > k) return false;
+  let mentioned = false;
+  const visitBlock = (instrs: Block): void => {
+    for (const i of instrs) {
+      if (varsOf(i).includes(g.storage)) mentioned = true;
+      for (const c of childBlocks(i)) visitBlock(c);
+    }
+  };
+  visitBlock(block.slice(at + 1, k));
+  if (mentioned) return false;
+  block.splice(at, 1);
+  return true;
+}
+
+/** Room for `count` pushes in each iteration of `loop`: at most its trip count, times count, more elements. */
+function reserve(L: Lowerer, g: Growing, loop: Extract<Instr, { k: "for" }>, count: number, first: boolean): void {
+  const b = L.b;
+  const diff = b.op("sub", loop.end, loop.start);
+  const span = loop.step === 1 ? diff : b.op("div", diff, b.num(loop.step));
+  const inclusive = loop.cmp === "<=" || loop.cmp === ">=";
+  const trips = b.op("max", b.num(0), inclusive ? b.op("add", b.op("floor", span), b.num(1)) : b.op("ceil", span));
+  const need = b.op("add", b.get(g.length), count === 1 ? trips : b.op("mul", trips, b.num(count)));
+  if (first) return void b.emit({ k: "alloc", v: g.storage, n: need });
+  const short = b.op("gt", need, b.len(g.storage));
+  const needed = b.newVar(`${g.storage.name}_room`, "num");
+  b.set(needed, need);
+  const then = L.block(() => moveInto(L, g, L.b.get(needed)));
+  b.emit({ k: "if", cond: short, then, else: [] });
+}
+
 /**
  * After lowering: each push onto a list ran in the block where the list was made (so
  * exactly once each time it was made, as when compiling); the markers are removed.
  */
-export function checkListGrowth(body: Block): void {
+function checkListGrowth(body: Block): void {
   const blockOf = new Map<Instr, Block>();
   const drop = (block: Block): void => {
     for (let k = block.length - 1; k >= 0; k--) {
@@ -290,8 +489,64 @@ export function checkListGrowth(body: Block): void {
   for (const { m, pushed } of pushBlocks) {
     if (blockOf.get(m.home) === blockOf.get(pushed)) continue;
     throw refuse(m.source, m.node, "list push in a loop or branch",
-      "This pushes an array or an object inside a loop that runs a number of times known only at run time, or in a branch, or after an early exit: gradc keeps such an Array as separate values, one per element, and must know how many there are when it compiles.",
+      "This pushes an array or an object (or assigns an Array of them to a name declared with []) inside a loop that runs a number of times known only at run time, or in a branch, or after an early exit: gradc keeps such an Array as separate values, one per element, and must know how many there are when it compiles.",
       "Push numbers into an Array of numbers instead (one number per push), write into a Float64Array of the final size (rows at i * n + j), or loop over an Array of known length (for…of over a list, or a constant bound), which gradc unrolls.");
+  }
+}
+
+// ---- plain Arrays of numbers: .flat() spreads them, and keeps typed arrays whole ----
+
+/** Array vars holding a JavaScript Array (number[] arguments, literals, their copies and maps), not a typed array. */
+const plainArrays = new WeakSet<Var>();
+/** Array vars that were plain and were then assigned an array that may not be. */
+const tainted = new WeakSet<Var>();
+/** The vars a var's value was taken or copied from: plain only while each of them is. */
+const sources = new WeakMap<Var, Var[]>();
+/** Vars whose plainness a .flat() relied on, checked when lowering ends (a later assignment may taint them). */
+const reliedOn = new WeakMap<Lowerer, { v: Var; source: SourceText; node: ESTree.Node }[]>();
+
+function taken(v: Var, from: Var): void {
+  sources.set(v, [...(sources.get(v) ?? []), from]);
+}
+
+function taintedNow(v: Var, seen = new Set<Var>()): boolean {
+  if (tainted.has(v)) return true;
+  if (seen.has(v)) return false;
+  seen.add(v);
+  return (sources.get(v) ?? []).some((s) => taintedNow(s, seen));
+}
+
+export function markPlain<V extends Val>(val: V): V {
+  if (val.k === "arr") plainArrays.add(val.v);
+  return val;
+}
+
+/** A copy or map of `from`: plain when `from` is. */
+export function plainLike<V extends Val>(from: Var, val: V): V {
+  if (!plainArrays.has(from) || tainted.has(from) || val.k !== "arr") return val;
+  taken(val.v, from);
+  return markPlain(val);
+}
+
+/** `v = from` (a reassigned array variable): v stays plain only while every array it is given is. */
+export function followPlain(v: Var, from: Var): void {
+  if (plainArrays.has(from) && !tainted.has(from)) {
+    if (!tainted.has(v)) plainArrays.add(v);
+    taken(v, from);
+  } else tainted.add(v);
+}
+
+function isPlain(L: Lowerer, v: Var, node: ESTree.Node): boolean {
+  if (!plainArrays.has(v) || taintedNow(v)) return false;
+  reliedOn.set(L, [...(reliedOn.get(L) ?? []), { v, source: L.fn.source, node }]);
+  return true;
+}
+
+function checkPlainReliance(L: Lowerer): void {
+  const bad = (reliedOn.get(L) ?? []).find((r) => taintedNow(r.v));
+  if (bad) {
+    throw refuse(bad.source, bad.node, ".flat()", `'${bad.v.name}' (or the array it was taken from) is assigned a typed array somewhere, and .flat() spreads an Array of numbers but keeps a typed array whole: which one it meets is known only at run time.`,
+      "Keep the variable an Array (number[]) on every assignment, or concatenate with spread ([...a, ...b]), which spreads both.");
   }
 }
 
@@ -314,7 +569,7 @@ export function concatenation(L: Lowerer, node: ESTree.Node, items: { val: Val; 
   const bad = flatItems.find((it) => it.spread || it.val.k === "temp");
   if (bad && flatItems.some((it) => !it.spread && it.val.k !== "temp")) {
     throw L.fail(bad.at, "spread element", bad.spread
-      ? "A typed array spread next to arrays or objects would make an Array whose length is known only at run time, of mixed elements."
+      ? "This spread element (a number array) next to arrays or objects would make an Array whose length is known only at run time, of mixed elements."
       : "An Array mixing numbers with arrays or objects (after spreading) is not supported here.",
       "Spread number arrays with numbers ([...a, ...b, 1]), or lists with arrays ([...rows, row]).");
   }
@@ -356,7 +611,7 @@ function concatNumbers(L: Lowerer, parts: Part[]): Val {
     b.emit({ k: "for", index: j, start: b.num(0), end: lengthOf(L, p.a), step: 1, cmp: "<", body });
     b.set(at, b.op("add", b.get(at), lengthOf(L, p.a)));
   }
-  return { k: "arr", v: out };
+  return markPlain({ k: "arr", v: out });
 }
 
 /** `xs.flat(depth?)` of a list: its elements' elements, depth levels down (1 when not given). */
@@ -372,7 +627,11 @@ function flatten(L: Lowerer, node: ESTree.Node, val: Val, depth: number): Val {
   const items = [...val.fields.values()].map((f) => {
     const v = fieldValue(L, f);
     const inner = v.k === "obj" && v.list ? flatten(L, node, v, depth - 1) : v;
-    return { val: inner, spread: inner.k === "arr" || inner.k === "view" || (inner.k === "obj" && inner.list === true), at: node };
+    if ((inner.k === "arr" && !isPlain(L, inner.v, node)) || inner.k === "view") {
+      throw L.fail(node, ".flat()", "An element of this Array may be a typed array, which .flat() keeps whole (it spreads only Arrays), and gradc cannot tell which it is here.",
+        "Flatten Arrays of number[] (arguments, literals, their maps and slices), or concatenate with spread ([...a, ...b]), which spreads typed arrays too.");
+    }
+    return { val: inner, spread: inner.k === "arr" || (inner.k === "obj" && inner.list === true), at: node };
   });
   return concatenation(L, node, items);
 }

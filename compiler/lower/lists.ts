@@ -14,7 +14,7 @@ import type { Binding, Scope } from "./scope.js";
 import { UNNAMED_ARRAY, inline } from "./call.js";
 import { copyOf, refuseView } from "./views.js";
 import { lowerArrayMethod } from "./methods.js";
-import { concatenation, emptyArray, flatList, flatMapList, madeList, pushOntoList } from "./list-growth.js";
+import { concatenation, emptyArray, flatList, flatMapList, madeList, markPlain, pushOntoList } from "./list-growth.js";
 
 type ListBinding = Extract<Binding, { k: "obj" }>;
 
@@ -36,7 +36,7 @@ export function arrayLiteral(L: Lowerer, node: ESTree.ArrayExpression, scope: Sc
     const v = L.b.newVar(UNNAMED_ARRAY, "f64[]");
     L.b.emit({ k: "alloc", v, n: L.b.num(items.length) });
     items.forEach((item, i) => L.b.store(v, L.b.num(i), (item as { t: import("../ir/types.js").Temp }).t));
-    return { k: "arr", v };
+    return markPlain({ k: "arr", v });
   }
   const fields = new Map<string, Binding>();
   items.forEach((item, i) => {
@@ -246,7 +246,7 @@ export function listMethod(L: Lowerer, node: ESTree.CallExpression, list: Extrac
     const v = L.b.newVar(UNNAMED_ARRAY, "f64[]");
     L.b.emit({ k: "alloc", v, n: L.b.num(results.length) });
     results.forEach((r, i) => L.b.store(v, L.b.num(i), (r as Extract<Val, { k: "temp" }>).t));
-    return { k: "arr", v };
+    return markPlain({ k: "arr", v });
   }
   const fields = new Map<string, Binding>();
   results.forEach((r, i) => fields.set(String(i), bindValue(L, `item${i}`, r, true)));
@@ -300,8 +300,8 @@ export function arrayFrom(L: Lowerer, node: ESTree.CallExpression, scope: Scope)
   if (length) return fromLength(L, node, length, fnArg as ESTree.Expression | undefined, scope);
   const val = lowerExpr(L, src as ESTree.Expression, scope);
   if (val.k === "view" && fnArg) throw refuseView(L, src, "be mapped by Array.from");
-  if (val.k === "arr" && fnArg) return lowerArrayMethod(L, mapped(), val.v, "map", scope);
-  if (val.k === "arr" || val.k === "view") return copyOf(L, "f64[]", val);
+  if (val.k === "arr" && fnArg) return markPlain(lowerArrayMethod(L, mapped(), val.v, "map", scope));
+  if (val.k === "arr" || val.k === "view") return markPlain(copyOf(L, "f64[]", val));
   if (val.k === "obj" && val.list) return fnArg ? listMethod(L, mapped(), val, "map", scope) : val;
   throw L.fail(src, "Array.from", "Array.from takes a typed array, a number[], an Array of arrays, or { length: n } here.", "");
 }
@@ -336,10 +336,11 @@ function fromLength(L: Lowerer, node: ESTree.CallExpression, lengthNode: ESTree.
   const body = L.block(() => {
     const v = callAt(L.b.get(index));
     if (v.k !== "temp" || v.t.type !== "num") {
-      throw L.fail(fnArg, "Array.from", "This Array.from makes an Array of arrays or objects whose length is known only at run time.", "Give it a length known when compiling (a constant, an Array's length), or make a Float64Array of numbers.");
+      throw L.fail(fnArg, "Array.from", "This Array.from makes an Array of arrays or objects whose length is known only at run time (the length of a typed array or of an Array of numbers): gradc keeps an Array of arrays as separate values, one per element, so it must know how many when it compiles.",
+        "Give it a length known then (a constant, or the length of an Array of arrays), or keep the rows in one Float64Array (row t of n at t * n … t * n + n - 1), or make each row with push into [] in an unrolled loop.");
     }
     L.b.store(out, L.b.get(index), v.t);
   });
   L.b.emit({ k: "for", index, start: L.b.num(0), end: L.b.len(out), step: 1, cmp: "<", body });
-  return { k: "arr", v: out };
+  return markPlain({ k: "arr", v: out });
 }

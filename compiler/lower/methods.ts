@@ -8,6 +8,7 @@ import { UNNAMED_ARRAY, inline } from "./call.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { lowerExpr, truthy } from "./expr.js";
 import type { FnBinding, Scope } from "./scope.js";
+import { lengthOfStorage, plainLike } from "./list-growth.js";
 
 export const CALLBACK_METHODS = new Set(["map", "forEach", "reduce", "reduceRight", "some", "every", "filter"]);
 
@@ -24,7 +25,7 @@ export function lowerArrayMethod(L: Lowerer, node: ESTree.CallExpression, arr: V
   const type: ElemType = arr.type === "f32[]" ? "f32[]" : "f64[]";
   switch (name) {
     case "map":
-      return map(L, node, arr, type, fn);
+      return plainLike(arr, map(L, node, arr, type, fn));
     case "forEach":
       eachElement(L, arr, fn, (call) => void call());
       return { k: "temp", t: L.b.num(NaN) };
@@ -32,7 +33,7 @@ export function lowerArrayMethod(L: Lowerer, node: ESTree.CallExpression, arr: V
     case "every":
       return { k: "temp", t: someOrEvery(L, node, arr, fn, name === "some") };
     case "filter":
-      return filter(L, node, arr, type, fn);
+      return plainLike(arr, filter(L, node, arr, type, fn));
     default:
       return { k: "temp", t: reduce(L, node, arr, fn, rest[0] as ESTree.Expression | undefined, name === "reduceRight", scope) };
   }
@@ -65,7 +66,7 @@ function call(L: Lowerer, node: ESTree.Node, fn: FnBinding, arr: Var, index: Var
 /** `for (let i = 0; i < arr.length; i++) body(call)`; `exit` stops it. */
 function eachElement(L: Lowerer, arr: Var, fn: FnBinding, body: (call: () => Val, index: Var) => void, exit?: Var, node?: ESTree.Node): void {
   const index = L.b.newVar(paramName(fn, 1, "i"), "num");
-  const end = L.b.len(arr);
+  const end = lengthOfStorage(L, arr);
   const start = L.b.num(0);
   const block = L.block(() => body(() => call(L, node ?? fn.node, fn, arr, index), index));
   L.b.emit({ k: "for", index, start, end, step: 1, cmp: "<", body: block, ...(exit ? { exit } : {}) });
@@ -79,7 +80,7 @@ function number(L: Lowerer, v: Val, fn: FnBinding, what: string): Temp {
 
 function map(L: Lowerer, node: ESTree.CallExpression, arr: Var, type: ElemType, fn: FnBinding): Val {
   const out = L.b.newVar(UNNAMED_ARRAY, type);
-  L.b.emit({ k: "alloc", v: out, n: L.b.len(arr) });
+  L.b.emit({ k: "alloc", v: out, n: lengthOfStorage(L, arr) });
   eachElement(L, arr, fn, (value, index) => {
     const t = number(L, value(), fn, ".map");
     L.b.store(out, L.b.get(index), t);
@@ -107,11 +108,11 @@ function someOrEvery(L: Lowerer, node: ESTree.CallExpression, arr: Var, fn: FnBi
  */
 function filter(L: Lowerer, node: ESTree.CallExpression, arr: Var, type: ElemType, fn: FnBinding): Val {
   const kept = L.b.newVar("kept", type);
-  L.b.emit({ k: "alloc", v: kept, n: L.b.len(arr) });
+  L.b.emit({ k: "alloc", v: kept, n: lengthOfStorage(L, arr) });
   const count = L.b.newVar("count", "num");
   L.b.set(count, L.b.num(0));
   const index = L.b.newVar(paramName(fn, 1, "i"), "num");
-  const end = L.b.len(arr);
+  const end = lengthOfStorage(L, arr);
   const start = L.b.num(0);
   const body = L.block(() => {
     const elem = L.b.newVar(paramName(fn, 0, "v"), "num");
@@ -146,7 +147,7 @@ function reduce(L: Lowerer, node: ESTree.CallExpression, arr: Var, fn: FnBinding
   if (t.type !== "num") throw L.fail(initNode, "boolean initial value", "The initial value of the reduction is a boolean.", "Start from a number.");
   L.b.set(acc, t);
   const index = L.b.newVar(paramName(fn, 2, "i"), "num");
-  const n = L.b.len(arr);
+  const n = lengthOfStorage(L, arr);
   const start = right ? L.b.op("sub", n, L.b.num(1)) : L.b.num(0);
   const end = right ? L.b.num(0) : n;
   const body = L.block(() => {

@@ -13,12 +13,20 @@ import { assignedNames } from "./exits.js";
 import type { Binding } from "./scope.js";
 import type { FnNode } from "../parse/source.js";
 import { UNNAMED_ARRAY } from "./call.js";
+import { followPlain } from "./list-growth.js";
 
 /** Names the function being lowered assigns somewhere (by name: nested blocks included). */
 export function reassigned(L: Lowerer, name: string): boolean {
   let names = L.assignedIn.get(L.fn.node);
   if (!names) L.assignedIn.set(L.fn.node, (names = assignedNames(L.fn.node.body)));
   return names.has(name);
+}
+
+/** Vars of a nested derivative's IR copied in: its references were checked when it was lowered, and its derivative arrays follow them by construction. */
+const checked = new WeakSet<Var>();
+
+export function markChecked(v: Var): void {
+  checked.add(v);
 }
 
 export function markRebindable(L: Lowerer, v: Var): void {
@@ -65,6 +73,7 @@ export function bindArray(L: Lowerer, name: string, val: Extract<Val, { k: "arr"
 function emitRef(L: Lowerer, v: Var, from: Var): void {
   // Writes through the new name would reach the caller's array: the parameter is copied on entry.
   if (from.param !== undefined) L.writtenParams.add(from);
+  followPlain(v, from);
   L.b.emit({ k: "ref", v, from });
 }
 
@@ -126,7 +135,7 @@ function liveBefore(block: Block, after: Map<number, Instr | undefined>, shared:
 function transfer(i: Instr, live: Map<number, Instr | undefined>, shared: Set<Ref>): Map<number, Instr | undefined> {
   switch (i.k) {
     case "ref": {
-      if (live.has(i.from.id)) shared.add(i);
+      if (live.has(i.from.id) && !checked.has(i.v)) shared.add(i);
       const out = new Map(live);
       out.delete(i.v.id);
       out.set(i.from.id, i);
@@ -136,6 +145,12 @@ function transfer(i: Instr, live: Map<number, Instr | undefined>, shared: Set<Re
       const out = new Map(live);
       out.delete(i.v.id);
       if (i.copyOf) out.set(i.copyOf.id, i);
+      return out;
+    }
+    case "popref": {
+      // Restored from the tape (a nested derivative's backward sweep): a new value, like an alloc.
+      const out = new Map(live);
+      out.delete(i.v.id);
       return out;
     }
     case "if":
@@ -185,7 +200,7 @@ function step(i: Instr, state: Aliases, shared: Set<Ref>): Aliases {
       if (shared.has(i)) link(out, i.v.id, i.from.id, i);
       return shared.has(i) ? out : without(out, i.from.id);
     }
-    case "alloc":
+    case "alloc": case "popref":
       return without(state, i.v.id);
     case "store": case "fill":
       return checkWrite(i, i.arr, state);

@@ -13,6 +13,7 @@ import { lowerExpr, lowerNum } from "./expr.js";
 import type { Scope } from "./scope.js";
 import { rebindableHere } from "./moves.js";
 import { refuseAt } from "../errors.js";
+import { plainLike } from "./list-growth.js";
 
 export type ArrayVal = Extract<Val, { k: "arr" | "view" }>;
 type ArrayType = "f64[]" | "f32[]";
@@ -133,7 +134,7 @@ export function copyOf(L: Lowerer, type: ArrayType, a: ArrayVal): Val {
 /** `a.slice(start, end)`: a copy of that range. */
 function slice(L: Lowerer, a: ArrayVal, args: ESTree.Expression[], scope: Scope): Val {
   const type = baseOf(a).type as ArrayType;
-  return copyOf(L, type, args.length === 0 ? a : subarray(L, a, args, scope));
+  return plainLike(baseOf(a), copyOf(L, type, args.length === 0 ? a : subarray(L, a, args, scope)));
 }
 
 /**
