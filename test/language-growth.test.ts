@@ -1,5 +1,5 @@
 // Growing and concatenating plain arrays (issue 11): `[]` then push of numbers (in loops
-// of run-time length, in branches, many at once, read by z[k], z.length and methods,
+// of run-time length, in branches, in while loops (the array doubled when full), many at once, read by z[k], z.length and methods,
 // written by z[k] = …, used whole after the last push), push of arrays and objects onto
 // lists where they were made (straight-line code, unrolled loops), an empty literal
 // assigned an array later, .flat(), .flatMap and spread elements. Each loss is
@@ -34,6 +34,11 @@ export function pushBranches(y: number[]): number {
   for (const v of y) {
     if (v > 0) z.push(v * v);
     else z.push(Math.cos(v), v);
+  }
+  let n = 0;
+  while (n < y.length) {
+    z.push(y[n] * y[y.length - 1 - n]);
+    n += 1;
   }
   let i = 0;
   while (i < z.length) {
