@@ -6,7 +6,7 @@
 // imports it (the module itself for its own value), and takes every derivative from the
 // rules: reverse mode, forward mode, H·v, the Hessian and grad of grad, checked against
 // central differences of the true function at several random points. Then what is refused.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -16,7 +16,8 @@ import { maxRelError, relError } from "../runtime/numeric.js";
 import { makeRng, seedOf } from "./corpus/rng.js";
 import { bundlers } from "./plugin/bundlers.js";
 
-// The module under test imports "gradc" (its customJvp runs when it loads): the package is this repository.
+// The module under test imports "gradc" (its customJvp runs when it loads): the package is
+// this repository's sources, found through node_modules/gradc (a link to it) or by name.
 vi.mock("gradc", async () => await import("../index.js"));
 
 type Fn = (...args: any[]) => any;
@@ -120,6 +121,7 @@ describe("black boxes on the build path", () => {
 
   beforeAll(async () => {
     writeApp(dir);
+    symlinkSync(path.resolve("."), path.join(dir, "node_modules", "gradc"), "dir");
     const file = path.join(dir, "model.ts");
     const out = await compileModule(FILES["model.ts"], file, { runtimeImport: path.resolve("runtime/index.ts") });
     expect(out.diagnostics.map((d) => d.message)).toEqual([]);
