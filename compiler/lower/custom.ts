@@ -120,7 +120,7 @@ export function lowerStopGradient(L: Lowerer, node: ESTree.CallExpression, scope
  * `f(x…)` for f made by customJvp/customVjp with typed-array arguments: a call of a kernel
  * record of its own (ops/kernels/record.ts) whose value is f's and whose rules inline the
  * user's rule (array operands mapped to the call's arrays). Array arguments are passed as
- * they are (a view as a copy of its elements); f must return a number.
+ * they are (the rule reads a view as a copy of its elements); f must return a number.
  */
 function lowerCustomArrayCall(L: Lowerer, fn: FnBinding, custom: CustomRuleFn, args: Val[], call: ESTree.Node, inline: (fn: FnBinding) => Val): Val {
   const what = custom.kind === "jvp" ? "customJvp" : "customVjp";
