@@ -145,7 +145,7 @@ describe("black boxes on the build path", () => {
 });
 
 describe("black boxes under the bundler plugin", () => {
-  for (const name of ["esbuild", "vite"]) {
+  for (const name of ["esbuild", "vite", "rollup"]) {
     test(`${name}: the bundle calls them, the derivatives come from the rules`, async () => {
       const dir = path.join(work, name);
       writeApp(dir);
