@@ -26,6 +26,11 @@ export function pushLoop(y: number[], s: number): number {
   }
   let q = 0;
   for (let k = 0; k < z.length; k++) q += z[k] * z[k];
+  for (let r = 0; r < 2; r++) {
+    const w = [];
+    w.push(s * r, y[0]);
+    q += w.reduce((a, v) => a * v + 1, 0);
+  }
   return q + z.reduce((a, v) => a + Math.exp(0.1 * v), 0);
 }
 

@@ -1,7 +1,8 @@
 // Calls: Math functions become ops, typed-array methods become array instructions,
 // calls to the user's own functions are inlined (so their derivatives are exact and
 // cost no call), everything else is refused.
-import { growingPush, growingReceiver, markPlain } from "./list-growth.js";
+import { growingPush, growingReceiver } from "./list-growth.js";
+import { markPlain } from "./concat.js";
 import type * as ESTree from "acorn";
 import { isArrayType, type Temp } from "../ir/types.js";
 import { moduleBindingOf } from "./constants.js";

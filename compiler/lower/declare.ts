@@ -1,6 +1,7 @@
 // Declarations: `const`/`let`, and `var` as minifiers and older transpilers write it
 // (grouped at the top, `var s = 0, i;`, or inside loops): a `var` belongs to the whole
 // function, so a name declared again, or inside a block, is one variable assigned.
+import { emptyArray, isEmptyLiteral } from "./list-growth.js";
 import type * as ESTree from "acorn";
 import { lowerAssignment } from "./assign.js";
 import type { Lowerer } from "./context.js";
@@ -47,7 +48,7 @@ function declareOne(L: Lowerer, d: ESTree.VariableDeclarator, isConst: boolean, 
       declareUnset(L, d.id.name, target);
       return;
     }
-    target.declare(d.id.name, bindValue(L, d.id.name, lowerExpr(L, init, scope), isConst));
+    target.declare(d.id.name, bindValue(L, d.id.name, isEmptyLiteral(init) ? emptyArray(L) : lowerExpr(L, init, scope), isConst));
     return;
   }
   if (d.id.type === "ArrayPattern" && init) {

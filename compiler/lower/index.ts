@@ -16,7 +16,8 @@ import { parameterNames } from "../request-options.js";
 import { lowerExpr, lowerScalar } from "./expr.js";
 import { bindValue, lowerBody } from "./stmt.js";
 import { checkMoves, markRebindable, reassigned } from "./moves.js";
-import { finishGrowth, markPlain } from "./list-growth.js";
+import { finishGrowth } from "./list-growth.js";
+import { markPlain } from "./concat.js";
 
 export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn, closure?: ClosureValues): Func {
   const L = new Lowerer(resolve, closure);

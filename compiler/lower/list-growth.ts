@@ -1,21 +1,21 @@
-// Growing and concatenating plain arrays: `const z = []` then `z.push(v)`, `.flat()`,
-// `.flatMap(cb)` and spread elements (`[...a, ...b, 1]`).
+// Growing plain arrays: `const z = []` then `z.push(v)`.
 //
 // An empty literal is an array of numbers until something else is pushed into it (the
 // JavaScript source has no types): a Float64Array with room to spare and a length var,
 // bound as a view (elements 0 … length of the storage) so that reads past the length
 // are undefined. A push that finds it full moves the elements into an array twice as
-// large (amortised O(1) a push, differentiated like any copy). Where the whole array is
-// used (a helper's argument, a returned value, a name, a callback method), the storage
-// is first cut to the length, and such a use is refused when a push may follow it: the
-// other name would keep the old array. An empty literal whose first push is an array or
-// an object becomes a list, and a list grows when compiling: each push must run once
-// each time the literal does (straight-line code or an unrolled loop around both),
-// which is checked on the lowered IR.
+// large (amortised O(1) a push, differentiated like any copy); before a counted loop the
+// room for its pushes is made once instead (push-room.ts). The callback methods loop
+// over the elements. Where the whole array is used (a helper's argument, a returned
+// value, a name), the storage is first cut to the length, and such a use is refused
+// when a push may follow it: what keeps it would keep the old array. An empty literal
+// whose first push is an array or an object becomes a list, and a list grows when
+// compiling: each push must run once each time the literal does (straight-line code or
+// an unrolled loop around both), which is checked on the lowered IR. Concatenation
+// (.flat, .flatMap, spread) is concat.ts.
 import type * as ESTree from "acorn";
 import { refuse } from "../errors.js";
-import { Effects } from "../ir/effects.js";
-import { childBlocks, hasDst, varsOf, type Block, type Instr, type Temp, type Var } from "../ir/types.js";
+import type { Block, Instr, Temp, Var } from "../ir/types.js";
 import type { FnNode, SourceText } from "../parse/source.js";
 import { UNNAMED_ARRAY } from "./call.js";
 import { CALLBACK_METHODS } from "./methods.js";
@@ -23,19 +23,20 @@ import type { Lowerer, Val } from "./context.js";
 import { lowerExpr, lowerNum } from "./expr.js";
 import { visit } from "./exits.js";
 import type { Binding, Scope } from "./scope.js";
-import { bindValue, fieldValue } from "./stmt.js";
-import { loadElement, lengthOf, baseOf, type ArrayVal } from "./views.js";
+import { bindValue } from "./stmt.js";
+import { loadElement } from "./views.js";
+import { checkPlainReliance, followPlain, markPlain } from "./concat.js";
+import { makeRoom } from "./push-room.js";
 
 type ViewBinding = Extract<Binding, { k: "view" }>;
 type ListVal = Extract<Val, { k: "obj" }>;
 
-interface Growing {
+export interface Growing {
   storage: Var;
   length: Var;
-  /** The function whose body declares it, and the literal. */
+  /** The function whose body declares it. */
   root: FnNode;
   source: SourceText;
-  literal: ESTree.Node;
   /** Where it was made: the home of the list it becomes when an array is pushed first. */
   home: Instr;
   /** Its first (empty) storage: made with the room for a loop's pushes instead when nothing reads it before. */
@@ -57,7 +58,7 @@ export function lengthOfStorage(L: Lowerer, arr: Var): Temp {
 }
 
 /** The `if (full) grow` before each push of a number: removed where room is made before a loop. */
-const growthChecks = new WeakMap<Instr, Growing>();
+export const growthChecks = new WeakMap<Instr, Growing>();
 
 /** Lists made here (literals), with the marker of where they were made. */
 const homes = new WeakMap<Map<string, Binding>, Instr>();
@@ -78,16 +79,24 @@ function named(node: ESTree.Node, scope: Scope): { b: ViewBinding; g: Growing; n
   const b = scope.lookup(name);
   const g = stateOf(b);
   if (!g) return undefined;
-  g.used = true;
-  if (g.storage.name === UNNAMED_ARRAY) {
-    g.storage.name = name;
-    g.length.name = `${name}_length`;
-  }
+  use(g, name);
   return { b: b as ViewBinding, g, name };
 }
 
-/** `[]`: an empty array of numbers, with its storage and length; a list if an array is pushed first. */
-export function emptyArray(L: Lowerer, node: ESTree.ArrayExpression): Val {
+/** A use of the array through `name`: its vars are named after the first. */
+function use(g: Growing, name: string): void {
+  g.used = true;
+  if (g.storage.name !== UNNAMED_ARRAY) return;
+  g.storage.name = name;
+  g.length.name = `${name}_length`;
+}
+
+export function isEmptyLiteral(node: ESTree.Node): boolean {
+  return node.type === "ArrayExpression" && (node as ESTree.ArrayExpression).elements.length === 0;
+}
+
+/** `const z = []`: an empty array of numbers, with its storage and length; a list if an array is pushed first. */
+export function emptyArray(L: Lowerer): Val {
   const storage = L.b.newVar(UNNAMED_ARRAY, "f64[]");
   L.b.emit({ k: "alloc", v: storage, n: L.b.num(0) });
   const length = L.b.newVar("length", "num");
@@ -95,9 +104,9 @@ export function emptyArray(L: Lowerer, node: ESTree.ArrayExpression): Val {
   const offset = L.b.newVar("start", "num");
   L.b.set(offset, L.b.num(0));
   const alloc = L.b.block[L.b.block.length - 1];
-  growing.set(length, { storage, length, root: L.fn.node, source: L.fn.source, literal: node, home: marker(L), alloc });
+  growing.set(length, { storage, length, root: L.fn.node, source: L.fn.source, home: marker(L), alloc });
   storageLength.set(storage, length);
-  plainArrays.add(storage);
+  markPlain({ k: "arr", v: storage });
   return { k: "view", base: storage, offset, length };
 }
 
@@ -224,7 +233,7 @@ function pushNumber(L: Lowerer, g: Growing, value: Temp): void {
 }
 
 /** The storage becomes a new array of `n` holding its elements (n ≥ length). */
-function moveInto(L: Lowerer, g: Growing, n: Temp): void {
+export function moveInto(L: Lowerer, g: Growing, n: Temp): void {
   const b = L.b;
   const moved = b.newVar(`${g.storage.name}_grown`, "f64[]");
   b.emit({ k: "alloc", v: moved, n });
@@ -279,7 +288,7 @@ function takesArray(node: ESTree.CallExpression, name: string, scope: Scope): bo
 export function wholeGrowing(L: Lowerer, node: ESTree.Identifier, b: Binding): Val | undefined {
   const g = stateOf(b);
   if (!g) return undefined;
-  named(node, { lookup: () => b } as unknown as Scope);
+  use(g, node.name);
   const later = pushSites(g.root, node.name).find((p) => mayRunAfter(g.root, p, node));
   if (later) {
     const line = g.source.text.slice(0, later.start).split("\n").length;
@@ -343,116 +352,6 @@ export function finishGrowth(L: Lowerer, body: Block): void {
 }
 
 /**
- * Before a counted loop whose pushes of numbers into an array are not inside a loop
- * nested in it (only in branches), room for one element per push and iteration is made
- * once, and the pushes in the loop no longer check: no array is allocated in the loop.
- */
-function makeRoom(L: Lowerer, block: Block): void {
-  for (let k = 0; k < block.length; k++) {
-    const i = block[k];
-    if (i.k === "for") {
-      const checks = new Map<Growing, { block: Block; instr: Instr }[]>();
-      const direct = directChecks(i.body, checks);
-      const bounds = boundReads(block, k);
-      const ready = [...checks].filter(([g, found]) => direct.has(g) && !bounds.has(g.storage.id) && !movedElsewhere(i.body, g, found.map((f) => f.instr)));
-      if (ready.length > 0) {
-        L.b.loc = i.loc;
-        const room = L.block(() => { for (const [g, found] of ready) reserve(L, g, i, found.length, firstUse(block, k, g)); });
-        for (const [, found] of ready) for (const f of found) f.block.splice(f.block.indexOf(f.instr), 1);
-        k = block.indexOf(i);
-        block.splice(k, 0, ...room);
-        k += room.length;
-      }
-    }
-    if (i.k === "if") { makeRoom(L, i.then); makeRoom(L, i.else); }
-    else if (i.k === "for") makeRoom(L, i.body);
-    else if (i.k === "while") { makeRoom(L, i.test); makeRoom(L, i.body); }
-  }
-}
-
-/** The growth checks in a loop body, by array; the arrays all of whose checks are outside nested loops. */
-function directChecks(body: Block, checks: Map<Growing, { block: Block; instr: Instr }[]>): Set<Growing> {
-  const nested = new Set<Growing>();
-  const visitBlock = (block: Block, inLoop: boolean): void => {
-    for (const i of block) {
-      const g = growthChecks.get(i);
-      if (g) {
-        if (inLoop) nested.add(g);
-        else checks.set(g, [...(checks.get(g) ?? []), { block, instr: i }]);
-        continue;
-      }
-      if (i.k === "if") { visitBlock(i.then, inLoop); visitBlock(i.else, inLoop); }
-      else if (i.k === "for") visitBlock(i.body, true);
-      else if (i.k === "while") { visitBlock(i.test, true); visitBlock(i.body, true); }
-    }
-  };
-  visitBlock(body, false);
-  return new Set([...checks.keys()].filter((g) => !nested.has(g)));
-}
-
-/** Whether the loop body moves the array other than by the given growth checks (a cut to its length). */
-function movedElsewhere(body: Block, g: Growing, own: Instr[]): boolean {
-  let moved = false;
-  const visitBlock = (block: Block): void => {
-    for (const i of block) {
-      if (own.includes(i)) continue;
-      if (i.k === "ref" && i.v === g.storage) moved = true;
-      if (i.k === "if") { visitBlock(i.then); visitBlock(i.else); }
-      else if (i.k === "for") visitBlock(i.body);
-      else if (i.k === "while") { visitBlock(i.test); visitBlock(i.body); }
-    }
-  };
-  visitBlock(body);
-  return moved;
-}
-
-/** What the bounds of the loop at `block[k]` read (room is made only for arrays they do not read: moving one would change them). */
-function boundReads(block: Block, k: number): Set<number> {
-  const loop = block[k] as Extract<Instr, { k: "for" }>;
-  const defs = new Map<number, Instr>();
-  for (const i of block.slice(0, k)) if (hasDst(i)) defs.set(i.dst.id, i);
-  const effects = new Effects(defs);
-  return new Set([...effects.readsOf(loop.start), ...effects.readsOf(loop.end)]);
-}
-
-/**
- * Whether the loop at `block[k]` is the first use of g's storage: it was made empty in
- * this block and nothing since mentions it (then the room is its first allocation, and
- * the empty one goes).
- */
-function firstUse(block: Block, k: number, g: Growing): boolean {
-  const at = block.indexOf(g.alloc);
-  if (at < 0 || at > k) return false;
-  let mentioned = false;
-  const visitBlock = (instrs: Block): void => {
-    for (const i of instrs) {
-      if (varsOf(i).includes(g.storage)) mentioned = true;
-      for (const c of childBlocks(i)) visitBlock(c);
-    }
-  };
-  visitBlock(block.slice(at + 1, k));
-  if (mentioned) return false;
-  block.splice(at, 1);
-  return true;
-}
-
-/** Room for `count` pushes in each iteration of `loop`: at most its trip count, times count, more elements. */
-function reserve(L: Lowerer, g: Growing, loop: Extract<Instr, { k: "for" }>, count: number, first: boolean): void {
-  const b = L.b;
-  const diff = b.op("sub", loop.end, loop.start);
-  const span = loop.step === 1 ? diff : b.op("div", diff, b.num(loop.step));
-  const inclusive = loop.cmp === "<=" || loop.cmp === ">=";
-  const trips = b.op("max", b.num(0), inclusive ? b.op("add", b.op("floor", span), b.num(1)) : b.op("ceil", span));
-  const need = b.op("add", b.get(g.length), count === 1 ? trips : b.op("mul", trips, b.num(count)));
-  if (first) return void b.emit({ k: "alloc", v: g.storage, n: need });
-  const short = b.op("gt", need, b.len(g.storage));
-  const needed = b.newVar(`${g.storage.name}_room`, "num");
-  b.set(needed, need);
-  const then = L.block(() => moveInto(L, g, L.b.get(needed)));
-  b.emit({ k: "if", cond: short, then, else: [] });
-}
-
-/**
  * After lowering: each push onto a list ran in the block where the list was made (so
  * exactly once each time it was made, as when compiling); the markers are removed.
  */
@@ -492,151 +391,4 @@ function checkListGrowth(body: Block): void {
       "This pushes an array or an object (or assigns an Array of them to a name declared with []) inside a loop that runs a number of times known only at run time, or in a branch, or after an early exit: gradc keeps such an Array as separate values, one per element, and must know how many there are when it compiles.",
       "Push numbers into an Array of numbers instead (one number per push), write into a Float64Array of the final size (rows at i * n + j), or loop over an Array of known length (for…of over a list, or a constant bound), which gradc unrolls.");
   }
-}
-
-// ---- plain Arrays of numbers: .flat() spreads them, and keeps typed arrays whole ----
-
-/** Array vars holding a JavaScript Array (number[] arguments, literals, their copies and maps), not a typed array. */
-const plainArrays = new WeakSet<Var>();
-/** Array vars that were plain and were then assigned an array that may not be. */
-const tainted = new WeakSet<Var>();
-/** The vars a var's value was taken or copied from: plain only while each of them is. */
-const sources = new WeakMap<Var, Var[]>();
-/** Vars whose plainness a .flat() relied on, checked when lowering ends (a later assignment may taint them). */
-const reliedOn = new WeakMap<Lowerer, { v: Var; source: SourceText; node: ESTree.Node }[]>();
-
-function taken(v: Var, from: Var): void {
-  sources.set(v, [...(sources.get(v) ?? []), from]);
-}
-
-function taintedNow(v: Var, seen = new Set<Var>()): boolean {
-  if (tainted.has(v)) return true;
-  if (seen.has(v)) return false;
-  seen.add(v);
-  return (sources.get(v) ?? []).some((s) => taintedNow(s, seen));
-}
-
-export function markPlain<V extends Val>(val: V): V {
-  if (val.k === "arr") plainArrays.add(val.v);
-  return val;
-}
-
-/** A copy or map of `from`: plain when `from` is. */
-export function plainLike<V extends Val>(from: Var, val: V): V {
-  if (!plainArrays.has(from) || tainted.has(from) || val.k !== "arr") return val;
-  taken(val.v, from);
-  return markPlain(val);
-}
-
-/** `v = from` (a reassigned array variable): v stays plain only while every array it is given is. */
-export function followPlain(v: Var, from: Var): void {
-  if (plainArrays.has(from) && !tainted.has(from)) {
-    if (!tainted.has(v)) plainArrays.add(v);
-    taken(v, from);
-  } else tainted.add(v);
-}
-
-function isPlain(L: Lowerer, v: Var, node: ESTree.Node): boolean {
-  if (!plainArrays.has(v) || taintedNow(v)) return false;
-  reliedOn.set(L, [...(reliedOn.get(L) ?? []), { v, source: L.fn.source, node }]);
-  return true;
-}
-
-function checkPlainReliance(L: Lowerer): void {
-  const bad = (reliedOn.get(L) ?? []).find((r) => taintedNow(r.v));
-  if (bad) {
-    throw refuse(bad.source, bad.node, ".flat()", `'${bad.v.name}' (or the array it was taken from) is assigned a typed array somewhere, and .flat() spreads an Array of numbers but keeps a typed array whole: which one it meets is known only at run time.`,
-      "Keep the variable an Array (number[]) on every assignment, or concatenate with spread ([...a, ...b]), which spreads both.");
-  }
-}
-
-// ---- concatenation: flat, flatMap, spread ----
-
-type Part = { k: "num"; v: Var } | { k: "arr"; a: ArrayVal };
-
-/** The elements of `items` spread or listed: numbers and number arrays make a Float64Array, arrays and objects a list. */
-export function concatenation(L: Lowerer, node: ESTree.Node, items: { val: Val; spread: boolean; at: ESTree.Node }[]): Val {
-  const flatItems: { val: Val; spread: boolean; at: ESTree.Node }[] = [];
-  for (const it of items) {
-    if (it.spread && it.val.k === "obj" && it.val.list) {
-      for (const f of it.val.fields.values()) flatItems.push({ val: fieldValue(L, f), spread: false, at: it.at });
-    } else flatItems.push(it);
-  }
-  const numeric = flatItems.every((it) => (it.spread ? it.val.k === "arr" || it.val.k === "view" : it.val.k === "temp" && it.val.t.type === "num"));
-  if (numeric) {
-    return concatNumbers(L, flatItems.map((it) => (it.spread ? { k: "arr", a: it.val as ArrayVal } : held(L, (it.val as Extract<Val, { k: "temp" }>).t))));
-  }
-  const bad = flatItems.find((it) => it.spread || it.val.k === "temp");
-  if (bad && flatItems.some((it) => !it.spread && it.val.k !== "temp")) {
-    throw L.fail(bad.at, "spread element", bad.spread
-      ? "This spread element (a number array) next to arrays or objects would make an Array whose length is known only at run time, of mixed elements."
-      : "An Array mixing numbers with arrays or objects (after spreading) is not supported here.",
-      "Spread number arrays with numbers ([...a, ...b, 1]), or lists with arrays ([...rows, row]).");
-  }
-  const fields = new Map<string, Binding>();
-  flatItems.forEach((it, i) => {
-    if (it.val.k === "tuple") throw L.fail(it.at, "pair in an array", "A derivative's [value, gradient] pair cannot be an array element.", "Destructure it first.");
-    fields.set(String(i), bindValue(L, `item${i}`, it.val, true));
-  });
-  return madeList(L, { k: "obj", fields, list: true });
-}
-
-function held(L: Lowerer, t: Temp): Part {
-  if (t.type !== "num") throw new Error("gradc internal error: a boolean in a concatenation");
-  const v = L.b.newVar("value", "num");
-  L.b.set(v, t);
-  return { k: "num", v };
-}
-
-/** A new Float64Array of the parts, one after another. */
-function concatNumbers(L: Lowerer, parts: Part[]): Val {
-  const b = L.b;
-  let n = b.num(parts.filter((p) => p.k === "num").length);
-  for (const p of parts) if (p.k === "arr") n = b.op("add", n, lengthOf(L, p.a));
-  const out = b.newVar(UNNAMED_ARRAY, "f64[]");
-  b.emit({ k: "alloc", v: out, n });
-  const at = b.newVar("at", "num");
-  b.set(at, b.num(0));
-  for (const p of parts) {
-    if (p.k === "num") {
-      b.store(out, b.get(at), b.get(p.v));
-      b.set(at, b.op("add", b.get(at), b.num(1)));
-      continue;
-    }
-    const j = b.newVar("j", "num");
-    const body = L.block(() => {
-      const src = p.a.k === "arr" ? L.b.get(j) : L.b.op("add", L.b.get(p.a.offset), L.b.get(j));
-      L.b.store(out, L.b.op("add", L.b.get(at), L.b.get(j)), L.b.load(baseOf(p.a), src));
-    });
-    b.emit({ k: "for", index: j, start: b.num(0), end: lengthOf(L, p.a), step: 1, cmp: "<", body });
-    b.set(at, b.op("add", b.get(at), lengthOf(L, p.a)));
-  }
-  return markPlain({ k: "arr", v: out });
-}
-
-/** `xs.flat(depth?)` of a list: its elements' elements, depth levels down (1 when not given). */
-export function flatList(L: Lowerer, node: ESTree.CallExpression, list: ListVal, depthOf: (n: ESTree.Node) => number | undefined): Val {
-  const [arg, ...rest] = node.arguments;
-  const depth = arg ? (arg.type === "SpreadElement" ? undefined : depthOf(arg)) : 1;
-  if (depth === undefined || rest.length > 0) throw L.fail(node, ".flat()", "The depth of .flat must be known when compiling.", "Write .flat() or .flat(2).");
-  return flatten(L, node, list, depth);
-}
-
-function flatten(L: Lowerer, node: ESTree.Node, val: Val, depth: number): Val {
-  if (depth < 1 || !(val.k === "obj" && val.list)) return val;
-  const items = [...val.fields.values()].map((f) => {
-    const v = fieldValue(L, f);
-    const inner = v.k === "obj" && v.list ? flatten(L, node, v, depth - 1) : v;
-    if ((inner.k === "arr" && !isPlain(L, inner.v, node)) || inner.k === "view") {
-      throw L.fail(node, ".flat()", "An element of this Array may be a typed array, which .flat() keeps whole (it spreads only Arrays), and gradc cannot tell which it is here.",
-        "Flatten Arrays of number[] (arguments, literals, their maps and slices), or concatenate with spread ([...a, ...b]), which spreads typed arrays too.");
-    }
-    return { val: inner, spread: inner.k === "arr" || (inner.k === "obj" && inner.list === true), at: node };
-  });
-  return concatenation(L, node, items);
-}
-
-/** `xs.flatMap(cb)` of a list: the callbacks' results (arrays, or single values) one after another. */
-export function flatMapList(L: Lowerer, mapped: Val, node: ESTree.Node): Val {
-  return mapped.k === "obj" && mapped.list ? flatten(L, node, mapped, 1) : mapped;
 }

@@ -14,13 +14,14 @@ import type { Binding, Scope } from "./scope.js";
 import { UNNAMED_ARRAY, inline } from "./call.js";
 import { copyOf, refuseView } from "./views.js";
 import { lowerArrayMethod } from "./methods.js";
-import { concatenation, emptyArray, flatList, flatMapList, madeList, markPlain, pushOntoList } from "./list-growth.js";
+import { madeList, pushOntoList } from "./list-growth.js";
+import { concatenation, flatList, flatMapList, markPlain } from "./concat.js";
 
 type ListBinding = Extract<Binding, { k: "obj" }>;
 
 /** `[a, b, c]`: numbers make a Float64Array; arrays, objects (or a mix with numbers) make a list. */
 export function arrayLiteral(L: Lowerer, node: ESTree.ArrayExpression, scope: Scope): Val {
-  if (node.elements.length === 0) return emptyArray(L, node);
+  if (node.elements.length === 0) return markPlain(emptyNumbers(L));
   if (node.elements.some((e) => e?.type === "SpreadElement")) {
     return concatenation(L, node, node.elements.map((e, i) => {
       if (!e) throw L.fail(node, "array hole", `The array literal has a hole at [${i}].`, "Write every element.");
@@ -44,6 +45,13 @@ export function arrayLiteral(L: Lowerer, node: ESTree.ArrayExpression, scope: Sc
     fields.set(String(i), bindValue(L, `item${i}`, item, true));
   });
   return madeList(L, { k: "obj", fields, list: true });
+}
+
+/** `[]` not declared as a name (an argument, an element, a returned value): an empty Float64Array (only a name declared with [] grows by push). */
+function emptyNumbers(L: Lowerer): Val {
+  const v = L.b.newVar(UNNAMED_ARRAY, "f64[]");
+  L.b.emit({ k: "alloc", v, n: L.b.num(0) });
+  return { k: "arr", v };
 }
 
 /** The value of an integer expression known at compile time: a literal, an unrolled loop's index, a list's length, and + - * of those. */

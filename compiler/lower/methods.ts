@@ -8,7 +8,8 @@ import { UNNAMED_ARRAY, inline } from "./call.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { lowerExpr, truthy } from "./expr.js";
 import type { FnBinding, Scope } from "./scope.js";
-import { lengthOfStorage, plainLike } from "./list-growth.js";
+import { lengthOfStorage } from "./list-growth.js";
+import { plainLike } from "./concat.js";
 
 export const CALLBACK_METHODS = new Set(["map", "forEach", "reduce", "reduceRight", "some", "every", "filter"]);
 

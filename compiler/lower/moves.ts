@@ -13,7 +13,7 @@ import { assignedNames } from "./exits.js";
 import type { Binding } from "./scope.js";
 import type { FnNode } from "../parse/source.js";
 import { UNNAMED_ARRAY } from "./call.js";
-import { followPlain } from "./list-growth.js";
+import { followPlain } from "./concat.js";
 
 /** Names the function being lowered assigns somewhere (by name: nested blocks included). */
 export function reassigned(L: Lowerer, name: string): boolean {

@@ -13,7 +13,7 @@ import { lowerExpr, lowerNum } from "./expr.js";
 import type { Scope } from "./scope.js";
 import { rebindableHere } from "./moves.js";
 import { refuseAt } from "../errors.js";
-import { plainLike } from "./list-growth.js";
+import { plainLike } from "./concat.js";
 
 export type ArrayVal = Extract<Val, { k: "arr" | "view" }>;
 type ArrayType = "f64[]" | "f32[]";
