@@ -166,6 +166,84 @@ export function packs(W: Float64Array, b: number): number {
   return l[1] + w[1] * s;
 }
 
+export function dynamicWrites(A: [number[], number[], number[]], v: number[], k: number): number {
+  // xs[k][j] = e, +=, ++ with k known only at run time (if-chains storing into the row taken),
+  // and a Cholesky factor written row by row through run-time indices (autograd's GP example).
+  const M = A.map((row) => row.map((a) => a * v[0]));
+  M[k][0] = v[1] * M[k][1];
+  M[k][1] += M[2 - k][0] * v[0];
+  M[k][2]++;
+  M[k][0] *= M[k][2];
+  const n = A.length;
+  const S = A.map((r, i) => A.map((c, j) => r.reduce((s, x, t) => s + x * c[t], i === j ? 1 : 0)));
+  const C = A.map(() => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = S[i][j];
+      for (let t = 0; t < j; t++) s -= C[i][t] * C[j][t];
+      C[i][j] = i === j ? Math.sqrt(s) : s / C[j][j];
+    }
+  }
+  let logdet = 0;
+  for (let i = 0; i < n; i++) logdet += Math.log(C[i][i]);
+  return logdet + M[0][0] * M[1][1] + M[2][2] * M[k][1];
+}
+
+export function dynamicCalls(x: number, w: number[], k: number): number {
+  // fs[k](…) on a list of functions: each branch of the chain inlines its own.
+  const fs = [(a: number) => 3 * a * w[0], (a: number) => Math.sin(a) * w[1], (a: number, b = 2) => -a * b * x];
+  const idx = Math.min(Math.max(k, 0), fs.length - 1);
+  return fs[idx](x * x) + fs[(idx + 1) % fs.length](w[0] * x);
+}
+
+export function foriLoop<T>(lower: number, upper: number, body: (i: number, val: T) => T, init: T): T {
+  let val = init;
+  for (let i = lower; i < upper; i++) val = body(i, val);
+  return val;
+}
+
+export function loopState(W: Float64Array, b: number, n: number): number {
+  // Two arrays swapped in a list each iteration of a run-time loop, the other's square added to one.
+  let pair = [W.map((x) => x + 1), W.map((x) => x * b)];
+  for (let i = 0; i < n; i++) {
+    pair = [pair[1], pair[0].map((x, j) => x + pair[1][j] ** 2)];
+  }
+  // Lists and objects reassigned in a run-time loop, each field set from the new value's (JAX's fori_loop state).
+  const V = W.map((x) => x * b);
+  const [, total] = foriLoop(0, n, (i: number, [w, t]: [Float64Array, number]): [Float64Array, number] => [w, t * b + w[i % w.length] ** 2], [W, b]);
+  const out = foriLoop(0, n, (i: number, s: { w: Float64Array; z: number; inner: { c: number } }) => ({ w: s.w, z: s.z + Math.sin(s.w[0] * s.inner.c), inner: { c: s.inner.c * b } }), { w: V, z: 0, inner: { c: 1 } });
+  return total + out.z * out.inner.c + pair[0][0] * pair[1][1];
+}
+
+export function layers(ws: [Float64Array, Float64Array], xs: [number[], number[]]): number {
+  // A list of arrays reassigned in an unrolled for…of (MNIST's activations = activations.map(…)).
+  let acts = xs;
+  for (const w of ws) acts = acts.map((x) => x.map((v, j) => Math.tanh(v * w[j % w.length] + 0.5)));
+  let s = 0;
+  for (const a of acts) s += a[0] * a[1];
+  return s;
+}
+
+export function gather(scale: number, ...parts: number[][]): number {
+  let s = 0;
+  for (const p of parts) for (let j = 0; j < p.length; j++) s += scale * p[j] * p[0];
+  return s * parts.length;
+}
+
+export function restLists(w: number[], a: number[], b: Float64Array): number {
+  // A rest parameter gathering arrays is a list.
+  return gather(w[0], a, b) * gather(2, w) + gather(w[1], w, [a[0], b[1]], b);
+}
+
+export function aliasLists(X: [number[], number[]], y: number): number {
+  // const Z = Y of a list: one list under two names, a write through one seen through the other.
+  const Y = X.map((r) => r.map((v) => v * y));
+  const Z = Y;
+  Z[1][0] = y * Z[0][1];
+  Y[0][1] += Z[1][0];
+  return Y[1][0] * Z[0][1] + X[0][0];
+}
+
 ${requests()}
 `;
 
@@ -202,6 +280,15 @@ const CASES: Case[] = [
   { name: "nestedGrad", f: () => nestedGrad, functions: ["innerLoss"], modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[r.f64(1, -1, 1), r.f64(1, -1, 1)], numbers(r, 2, -1, 1)] },
   { name: "packs", f: () => packs, functions: ["pack"], modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [r.f64(2, -1, 1), r.uniform(-1, 1)] },
   { name: "typedRows", f: () => typedRows, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[r.f64(2, -1, 1), r.f64(3, -1, 1)], r.uniform(0.5, 2)] },
+  {
+    name: "dynamicWrites", f: () => dynamicWrites, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1],
+    args: (r) => [Array.from({ length: 3 }, () => numbers(r, 3, -1, 1)), numbers(r, 2, -1, 1), r.int(0, 2)],
+  },
+  { name: "dynamicCalls", f: () => dynamicCalls, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [r.uniform(-1.5, 1.5), numbers(r, 2, -1, 1), r.int(-1, 3)] },
+  { name: "loopState", f: () => loopState, functions: ["foriLoop"], modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [r.f64(r.int(2, 4), -1, 1), r.uniform(-1, 1), r.int(0, 3)] },
+  { name: "layers", f: () => layers, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[r.f64(2, -1, 1), r.f64(3, -1, 1)], [numbers(r, 2, -1, 1), numbers(r, 3, -1, 1)]] },
+  { name: "restLists", f: () => restLists, functions: ["gather"], modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1, 2], args: (r) => [numbers(r, 2, -1, 1), numbers(r, 3, -1, 1), r.f64(2, -1, 1)] },
+  { name: "aliasLists", f: () => aliasLists, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[numbers(r, 2, -1, 1), numbers(r, 2, -1, 1)], r.uniform(-1, 1)] },
 ];
 
 function layer(r: Rng): { W: Float64Array; b: Float64Array } {
@@ -215,9 +302,11 @@ function numbers(r: Rng, n: number, lo: number, hi: number): number[] {
 /** The request sites of the module: one per case and mode. */
 function requests(): string {
   const api: Record<string, string> = { vg: "valueAndGrad", jvp: "jvp", vjp: "vjp", hvp: "hvp", hessian: "hessian", jacobian: "jacobian" };
-  const names = ["rosen", "literals", "polar", "destructuring", "zeros", "rows", "mlp", "tuples", "typedRows", "dynamicRows", "listMethods", "arrayFrom", "nestedGrad", "packs"];
+  const names = ["rosen", "literals", "polar", "destructuring", "zeros", "rows", "mlp", "tuples", "typedRows", "dynamicRows", "listMethods", "arrayFrom", "nestedGrad", "packs",
+    "dynamicWrites", "dynamicCalls", "loopState", "layers", "restLists", "aliasLists"];
   const wrt: Record<string, string> = {
     rosen: "[0]", literals: "[0, 1, 2]", polar: "[0, 1]", destructuring: "[0, 1]", zeros: "[0]", rows: "[0, 1]", mlp: "[0, 1]", tuples: "[0, 1]", typedRows: "[0, 1]", dynamicRows: "[0, 1, 2]", listMethods: "[0, 1, 2]", arrayFrom: "[0, 1]", nestedGrad: "[0, 1]", packs: "[0, 1]",
+    dynamicWrites: "[0, 1]", dynamicCalls: "[0, 1]", loopState: "[0, 1]", layers: "[0, 1]", restLists: "[0, 1, 2]", aliasLists: "[0, 1]",
   };
   const modes: Record<string, string[]> = {
     rosen: ["vg", "jvp", "vjp", "hvp", "hessian", "jacobian"], polar: ["jvp", "vjp", "jacobian"],
@@ -244,6 +333,12 @@ const listMethods = (...a: any[]) => source.listMethods(...a);
 const arrayFrom = (...a: any[]) => source.arrayFrom(...a);
 const nestedGrad = (...a: any[]) => source.nestedGrad(...a);
 const packs = (...a: any[]) => source.packs(...a);
+const dynamicWrites = (...a: any[]) => source.dynamicWrites(...a);
+const dynamicCalls = (...a: any[]) => source.dynamicCalls(...a);
+const loopState = (...a: any[]) => source.loopState(...a);
+const layers = (...a: any[]) => source.layers(...a);
+const restLists = (...a: any[]) => source.restLists(...a);
+const aliasLists = (...a: any[]) => source.aliasLists(...a);
 
 beforeAll(async () => {
   const out = await compileModule(MODULE, "/virtual/arrays.ts", {
@@ -457,6 +552,44 @@ describe("refused, with the location and the reason", () => {
     const row = (xs: number[][], k: number) => xs[k][0] * 2;
     expect(gradc.grad(row)([[1], [2]], 1)).toEqual([[0], [2]]);
     expect(() => gradc.grad(row)([[1], [2]], 2)).toThrow(TypeError);
+  });
+
+  test("an index outside a list written or called through throws a TypeError, as JavaScript does", () => {
+    const write = (xs: number[][], k: number, v: number) => { xs[k][0] += v; return xs[0][0] * v; };
+    expect(gradc.grad(write, { wrt: [0, 2] })([[1], [2]], 1, 3)).toEqual([[[3], [0]], 1]);
+    expect(() => gradc.grad(write)([[1], [2]], 2, 3)).toThrow(TypeError);
+    const call = (x: number, k: number) => { const fs = [(a: number) => a * a, (a: number) => 3 * a]; return fs[k](x); };
+    expect(gradc.grad(call)(2, 1)).toBe(3);
+    expect(() => gradc.grad(call)(2, -1)).toThrow(TypeError);
+  });
+
+  test("a function of a list called through a run-time index that returns an array", () => {
+    const e = refusal(function arrs(x: number, k: number) { const fs = [(a: number) => [a, a], (a: number) => [a, 2 * a]]; return fs[k](x)[0]; }, [1, 0]);
+    expect(e.construct).toBe("list index");
+    expect(e.message).toMatch(/arrs>:\d+:\d+/);
+    expect(e.message).toMatch(/returns an array or object/);
+  });
+
+  test("a reassigned list or object given a value of another shape, naming both", () => {
+    const e = refusal(function grow(W: Float64Array, n: number) { let s = [W, 1]; for (let i = 0; i < n; i++) s = [W, W]; return s[0][0]; }, [Float64Array.of(1), 2]);
+    expect(e.construct).toBe("type change");
+    expect(e.message).toMatch(/grow>:\d+:\d+/);
+    expect(e.message).toMatch(/holds \[Float64Array, number\], and is assigned \[Float64Array, Float64Array\]/);
+    const o = refusal(function keys(W: Float64Array) { let s = { w: W, t: 1 }; s = { w: W, u: 2 } as any; return s.w[0]; }, [Float64Array.of(1)]);
+    expect(o.message).toMatch(/\{ w: Float64Array; t: number \}, and is assigned \{ w: Float64Array; u: number \}/);
+  });
+
+  test("a reassigned list sharing arrays with another name still used (two names for one array)", () => {
+    const e = refusal(function shared(X: number[][], y: number) {
+      const Y = X.map((r) => r.map((v) => v * y));
+      let P = Y;
+      P[0][0] = y;
+      const s = Y[0][0];
+      P = [Y[1], Y[0]];
+      return s + P[0][0];
+    }, [[[1], [2]], 1]);
+    expect(e.construct).toBe("aliased arrays");
+    expect(e.message).toMatch(/shared>:\d+:\d+/);
   });
 
   test("an Array with a string element", () => {

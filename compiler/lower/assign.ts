@@ -8,6 +8,8 @@ import { temp, type Lowerer, type Val } from "./context.js";
 import { assignArray } from "./moves.js";
 import { lowerExpr, lowerNum, lowerScalar, truthy } from "./expr.js";
 import { outerName } from "./names.js";
+import { dynamicListStore } from "./lists.js";
+import { assignObject } from "./rebind.js";
 import type { Scope } from "./scope.js";
 import { baseOf, loadElement, storeElement } from "./views.js";
 import { assignEmpty, checkWritable, growingTarget } from "./list-growth.js";
@@ -17,7 +19,7 @@ const COMPOUND: Record<string, string> = {
   "|=": "bitOr", "&=": "bitAnd", "^=": "bitXor", "<<=": "shiftLeft", ">>=": "shiftRight", ">>>=": "shiftRightUnsigned",
 };
 
-/** `name = e` for a name holding an array: the array e names (undefined for other assignments). */
+/** `name = e` for a name holding an array, a list or an object: the value assigned (undefined for other assignments). */
 export function lowerArrayAssignment(L: Lowerer, e: ESTree.AssignmentExpression, scope: Scope): Val | undefined {
   if (e.left.type !== "Identifier") return undefined;
   const b = scope.lookup(e.left.name);
@@ -26,6 +28,7 @@ export function lowerArrayAssignment(L: Lowerer, e: ESTree.AssignmentExpression,
   if (b?.k === "view") {
     throw L.fail(e.left, "reassigning a view", `'${e.left.name}' is a view (.subarray()) and cannot be reassigned.`, "Declare a new const for each view.");
   }
+  if (b?.k === "obj" && !LOGICAL.has(e.operator)) return assignObject(L, e as ESTree.AssignmentExpression & { left: ESTree.Identifier }, b, lowerExpr(L, e.right, scope));
   if (b?.k !== "arr") return undefined;
   if (e.operator !== "=") throw L.fail(e, `operator ${e.operator}`, `'${e.left.name}' holds an array: '${e.operator}' does not apply to it.`, "Write a loop over its elements.");
   assignArray(L, e.left, b, lowerExpr(L, e.right, scope), e);
@@ -113,6 +116,11 @@ function assignTo(
     return t;
   }
   if (target.type === "MemberExpression" && target.computed) {
+    const row = dynamicListStore(L, target, !!op, (old) => {
+      if (old) before?.(old);
+      return old ? L.b.op(op!, old, rhs(true)) : rhs(true);
+    }, scope);
+    if (row) return row;
     const arr = growingTarget(target.object, scope) ?? lowerExpr(L, target.object as ESTree.Expression, scope);
     if (arr.k !== "arr" && arr.k !== "view") throw L.fail(target, "indexed assignment", "Only typed-array elements can be assigned with [].", "");
     const idx = storeIndex(L, baseOf(arr), lowerNum(L, target.property as ESTree.Expression, scope));

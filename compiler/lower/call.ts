@@ -12,11 +12,11 @@ import { lowerKernelCall } from "./kernel.js";
 import { lowerCustomCall, lowerStopGradient } from "./custom.js";
 import { lowerExpr, lowerNum } from "./expr.js";
 import { CALLBACK_METHODS, lowerArrayMethod } from "./methods.js";
-import { arrayFrom, listMethod } from "./lists.js";
+import { arrayFrom, dynamicListCall, listMethod } from "./lists.js";
 import { isClosed, outerName } from "./names.js";
 import { isUndefined } from "./undefined.js";
 import { Scope, type Binding } from "./scope.js";
-import { bindParam, lowerBody } from "./stmt.js";
+import { bindParam, bindValue, lowerBody } from "./stmt.js";
 import { arrayMethod, copyOf, typedArrayFrom } from "./views.js";
 import { SORT_METHODS, sortMethod } from "./sort.js";
 
@@ -49,6 +49,8 @@ export function lowerCall(L: Lowerer, node: ESTree.CallExpression, scope: Scope)
     return method(L, node, callee.object as ESTree.Expression, callee.property.name, scope);
   }
   if (callee.type === "Identifier") return userCall(L, node, callee, scope, false);
+  const throughIndex = dynamicListCall(L, node, (at) => callArgs(L, node, at), scope);
+  if (throughIndex) return throughIndex;
   // `makeStep(a)(x)`, `((v) => v * 2)(x)`: a callee that is a function known here.
   const target = callee.type === "Super" ? undefined : lowerExpr(L, callee, scope);
   if (target?.k === "fn") return inline(L, target.fn, callArgs(L, node, scope), node);
@@ -336,18 +338,27 @@ export function inline(L: Lowerer, fn: Extract<Binding, { k: "fn" }>, args: (Val
   }
 }
 
-/** `...xs`: the remaining arguments, numbers, gathered into a new Float64Array. */
+/**
+ * `...xs`: the remaining arguments gathered, numbers into a new Float64Array, arrays,
+ * objects and functions (with numbers among them) into a list, as an array literal of
+ * them would be.
+ */
 function bindRest(L: Lowerer, p: ESTree.RestElement, args: (Val | undefined)[], scope: Scope): void {
   if (p.argument.type !== "Identifier") throw L.fail(p, "rest pattern", "Destructuring a rest parameter is not supported.", "Name it: ...xs.");
-  const xs = L.b.newVar(p.argument.name, "f64[]");
-  L.b.emit({ k: "alloc", v: xs, n: L.b.num(args.length) });
+  const name = p.argument.name;
   args.forEach((a, k) => {
-    if (!a || a.k !== "temp" || a.t.type !== "num") {
-      throw L.fail(p, "rest parameter", `A rest parameter gathers numbers, and argument ${k + 1} of its part is ${a ? "not a number" : "undefined"}.`, "Pass numbers, or pass a typed array as a named parameter.");
+    if (!a || a.k === "tuple" || (a.k === "temp" && a.t.type !== "num")) {
+      throw L.fail(p, "rest parameter", `A rest parameter gathers numbers, arrays, objects and functions, and argument ${k + 1} of its part is ${a ? (a.k === "tuple" ? "a derivative's pair" : "a boolean") : "undefined"}.`, a?.k === "tuple" ? "Destructure the pair first." : "Pass numbers or arrays.");
     }
-    L.b.store(xs, L.b.num(k), a.t);
   });
-  scope.declare(p.argument.name, { k: "arr", v: xs });
+  if (args.some((a) => a!.k !== "temp")) {
+    const fields = new Map<string, Binding>(args.map((a, k) => [String(k), bindValue(L, `${name}${k}`, a!, true, true)]));
+    return scope.declare(name, { k: "obj", fields, list: true });
+  }
+  const xs = L.b.newVar(name, "f64[]");
+  L.b.emit({ k: "alloc", v: xs, n: L.b.num(args.length) });
+  args.forEach((a, k) => L.b.store(xs, L.b.num(k), (a as Extract<Val, { k: "temp" }>).t));
+  scope.declare(name, { k: "arr", v: xs });
 }
 
 function fnName(node: ESTree.Function): string | undefined {

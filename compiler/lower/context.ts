@@ -14,7 +14,8 @@ import type { Binding, FnBinding, Scope } from "./scope.js";
  * it is called).
  */
 export type Val =
-  | { k: "temp"; t: Temp }
+  /** `known`: the number, when known at compile time (the index a list method passes its callback). */
+  | { k: "temp"; t: Temp; known?: number }
   | { k: "arr"; v: Var }
   /** `base.subarray(…)`: elements offset … offset + length of base (both held in vars). */
   | { k: "view"; base: Var; offset: Var; length: Var }

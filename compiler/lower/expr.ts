@@ -9,7 +9,8 @@ import { lookupName, propertyKey } from "./names.js";
 import type { Binding, Scope } from "./scope.js";
 import { bindValue } from "./stmt.js";
 import { isNullish, undefinedComparison, undefinedValue } from "./undefined.js";
-import { arrayLiteral, dynamicListRead, listElement, listLength } from "./lists.js";
+import { arrayLiteral, dynamicListRead, listElement, listLength, staticIndex } from "./lists.js";
+import { opDef } from "../ops/table.js";
 import { lengthOf, loadElement } from "./views.js";
 import { growingRead } from "./list-growth.js";
 
@@ -186,6 +187,8 @@ function binary(L: Lowerer, node: ESTree.BinaryExpression, scope: Scope): Temp {
   if (node.left.type === "PrivateIdentifier") throw L.fail(node.left, "private field", "Private fields are not supported.", "");
   const unset = op === "eq" || op === "ne" ? undefinedComparison(L, node, scope) : undefined;
   if (unset) return unset;
+  const known = knownComparison(L, op, node, scope);
+  if (known) return known;
   const left = lowerScalar(L, node.left, scope);
   if ((op === "eq" || op === "ne") && left.type === "bool") return booleanEquality(L, left, node.right, scope, op === "ne");
   const a = asNum(L, left, node.left);
@@ -193,6 +196,13 @@ function binary(L: Lowerer, node: ESTree.BinaryExpression, scope: Scope): Temp {
   if (op === "pow" && node.right.type === "Literal" && node.right.value === 2) return L.b.op("mul", a, a);
   const b = lowerNum(L, node.right, scope);
   return L.b.op(op, a, b);
+}
+
+/** A comparison of two numbers known when compiling (`i === j` of unrolled indices): a constant, as TypeScript wants it. */
+function knownComparison(L: Lowerer, op: string, node: ESTree.BinaryExpression, scope: Scope): Temp | undefined {
+  if (opDef(op).result !== "bool") return undefined;
+  const a = staticIndex(L, node.left, scope), b = a === undefined ? undefined : staticIndex(L, node.right, scope);
+  return b === undefined ? undefined : L.b.bool(!!opDef(op).eval(a!, b));
 }
 
 /** `flag === true`, `a !== b` of two booleans. */

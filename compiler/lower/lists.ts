@@ -12,7 +12,7 @@ import { visit } from "./exits.js";
 import { fieldValue, bindValue } from "./stmt.js";
 import type { Binding, Scope } from "./scope.js";
 import { UNNAMED_ARRAY, inline } from "./call.js";
-import { copyOf, refuseView } from "./views.js";
+import { copyOf, refuseView, storeElement } from "./views.js";
 import { lowerArrayMethod } from "./methods.js";
 import { madeList, pushOntoList } from "./list-growth.js";
 import { concatenation, flatList, flatMapList, markPlain } from "./concat.js";
@@ -109,8 +109,8 @@ export function listElement(L: Lowerer, base: Extract<Val, { k: "obj" }>, index:
     // Evaluate it anyway, so that an error inside it is reported first.
     lowerNum(L, index, scope);
     throw L.fail(index, "list index", `This Array of ${base.fields.size} arrays or objects is indexed by a value known only at run time: gradc keeps such an Array as ${base.fields.size} separate values and needs to know which one is meant when it compiles.`,
-      "Index it with a constant, or with the index of a loop over it from a constant to its length (for (let i = 0; i < xs.length; i++), for…of), which gradc unrolls. " +
-      "With a run-time index gradc reads only an element of an element (xs[k][j], xs[k].length) of an Array of arrays, or an element of an Array of numbers.");
+      "Index it with a constant, or loop over it so that the index is known for each element: for (let i = 0; i < xs.length; i++) from a constant, for…of, xs.map((x, i) => …), which gradc unrolls. " +
+      "With a run-time index gradc reads or writes only an element of an element (xs[k][j], xs[k].length, xs[k][j] = v) of an Array of arrays, reads an element of an Array of numbers, and calls an element of an Array of functions (fs[k](x)).");
   }
   const field = base.fields.get(String(at));
   if (!field) throw L.fail(index, "list index", `Index ${at} is outside this Array of ${base.fields.size}.`, "");
@@ -127,52 +127,106 @@ export function listElement(L: Lowerer, base: Extract<Val, { k: "obj" }>, index:
  * is not such a read.
  */
 export function dynamicListRead(L: Lowerer, node: ESTree.MemberExpression, scope: Scope): Val | undefined {
-  const inner = node.object.type === "MemberExpression" && node.object.computed ? node.object : undefined;
-  const list = inner && staticList(inner.object, scope);
-  if (inner && list && staticIndex(L, inner.property, scope) === undefined && sameKindArrays(list)) {
+  const rows = dynamicRows(L, node.object, scope);
+  if (rows) {
     const length = !node.computed && node.property.type === "Identifier" && node.property.name === "length";
     if (!node.computed && !length) return undefined;
-    const k = held(L, "index", lowerNum(L, inner.property as ESTree.Expression, scope));
+    const k = held(L, "index", lowerNum(L, rows.index, scope));
     const j = length ? undefined : held(L, "at", lowerNum(L, node.property as ESTree.Expression, scope));
-    return chain(L, list, k, true, (item) => {
-      const arr = (item as Extract<Val, { k: "arr" }>).v;
-      return j ? L.b.load(arr, L.b.get(j)) : L.b.len(arr);
-    });
+    return { k: "temp", t: readRows(L, rows.list, k, (arr) => (j ? L.b.load(arr, L.b.get(j)) : L.b.len(arr))) };
   }
   const own = node.computed ? staticList(node.object, scope) : undefined;
   if (own && staticIndex(L, node.property, scope) === undefined && [...own.fields.values()].every((f) => f.k === "scalar" && f.v.type === "num")) {
     const k = held(L, "index", lowerNum(L, node.property as ESTree.Expression, scope));
-    return chain(L, own, k, false, (item) => (item as Extract<Val, { k: "temp" }>).t);
+    const result = L.b.newVar("element", "num");
+    branches(L, own, k, (item) => L.b.set(result, (item as Extract<Val, { k: "temp" }>).t), () => L.b.set(result, L.b.num(NaN)));
+    return { k: "temp", t: L.b.get(result) };
   }
   return undefined;
 }
 
-function sameKindArrays(list: ListBinding): boolean {
-  return [...list.fields.values()].every((f) => f.k === "arr");
+/** `xs[k]` with `xs` a list of arrays and `k` not known when compiling: the list and the index (undefined otherwise). */
+function dynamicRows(L: Lowerer, node: ESTree.Node, scope: Scope): { list: ListBinding; index: ESTree.Expression } | undefined {
+  const m = node as ESTree.MemberExpression;
+  if (m.type !== "MemberExpression" || !m.computed) return undefined;
+  const list = staticList(m.object, scope);
+  if (!list || staticIndex(L, m.property, scope) !== undefined || ![...list.fields.values()].every((f) => f.k === "arr")) return undefined;
+  return { list, index: m.property as ESTree.Expression };
+}
+
+/**
+ * `xs[k][j] = v`, `xs[k][j] op= v`, `xs[k][j]++` with `k` known only at run time in a list
+ * of arrays: the chain of `dynamicListRead`, storing into the array of the branch taken
+ * (`value(old)` gives the value stored from the old element, read by a chain first when
+ * the assignment is compound). Outside the list it throws a TypeError, as a write into
+ * `undefined` does. Undefined when `target` is not such an element.
+ */
+export function dynamicListStore(L: Lowerer, target: ESTree.MemberExpression, compound: boolean, value: (old: Temp | undefined) => Temp, scope: Scope): Temp | undefined {
+  const rows = target.computed ? dynamicRows(L, target.object, scope) : undefined;
+  if (!rows) return undefined;
+  const k = held(L, "index", lowerNum(L, rows.index, scope));
+  const j = held(L, "at", lowerNum(L, target.property as ESTree.Expression, scope));
+  const old = compound ? readRows(L, rows.list, k, (arr) => L.b.load(arr, L.b.get(j))) : undefined;
+  const stored = held(L, "stored", value(old));
+  branches(L, rows.list, k, (item) => storeElement(L, item as Extract<Val, { k: "arr" }>, L.b.get(j), L.b.get(stored)), () => outOfRange(L, rows.list));
+  return L.b.get(stored);
+}
+
+/**
+ * `fs[k](a, b)` with `k` known only at run time in a list of functions: a chain of
+ * branches, each inlining its own function on the arguments (evaluated once, before the
+ * chain), the number it returns kept in one variable. Outside the list it throws a
+ * TypeError, as calling `undefined` does. Undefined when the callee is not such an element.
+ */
+export function dynamicListCall(L: Lowerer, node: ESTree.CallExpression, args: (scope: Scope) => (Val | undefined)[], scope: Scope): Val | undefined {
+  const callee = node.callee;
+  if (callee.type !== "MemberExpression" || !callee.computed) return undefined;
+  const list = staticList(callee.object, scope);
+  if (!list || staticIndex(L, callee.property, scope) !== undefined || ![...list.fields.values()].every((f) => f.k === "fn")) return undefined;
+  const k = held(L, "index", lowerNum(L, callee.property as ESTree.Expression, scope));
+  const values = args(scope).map((a) => (a?.k === "temp" ? { k: "held" as const, v: held(L, "arg", a.t) } : a));
+  let result: Var | undefined;
+  branches(L, list, k, (item) => {
+    const fn = (item as Extract<Val, { k: "fn" }>).fn;
+    const out = inline(L, fn, values.map((a): Val | undefined => (a?.k === "held" ? { k: "temp", t: L.b.get(a.v) } : a)), node);
+    if (out.k !== "temp" || (result && out.t.type !== result.type)) {
+      throw L.fail(node, "list index", `The functions of this Array are called with an index known only at run time, and '${fn.name}' returns ${out.k === "temp" ? "a value of another type than the others" : "an array or object"}: gradc keeps the result of such a call in one variable, a number (or boolean).`,
+        "Call each function with a constant index, or make them all return numbers.");
+    }
+    result ??= L.b.newVar("result", out.t.type);
+    L.b.set(result, out.t);
+  }, () => outOfRange(L, list));
+  return { k: "temp", t: L.b.get(result!) };
+}
+
+function outOfRange(L: Lowerer, list: ListBinding): void {
+  L.b.emit({ k: "throw", error: "TypeError", message: `index out of range: this Array has ${list.fields.size} elements` });
 }
 
 /** A temp kept in a variable, to be read inside the branches (temps do not cross blocks). */
 function held(L: Lowerer, name: string, t: Temp): Var {
-  const v = L.b.newVar(name, "num");
+  const v = L.b.newVar(name, t.type);
   L.b.set(v, t);
   return v;
 }
 
-function chain(L: Lowerer, list: ListBinding, k: Var, throws: boolean, read: (item: Val) => Temp): Val {
+/** The number `read` gives from the array of element k of a list of arrays (a TypeError outside it). */
+function readRows(L: Lowerer, list: ListBinding, k: Var, read: (arr: Var) => Temp): Temp {
   const result = L.b.newVar("element", "num");
+  branches(L, list, k, (item) => L.b.set(result, read((item as Extract<Val, { k: "arr" }>).v)), () => outOfRange(L, list));
+  return L.b.get(result);
+}
+
+/** `if (k === 0) each(xs[0]) else if (k === 1) each(xs[1]) … else outside()`. */
+function branches(L: Lowerer, list: ListBinding, k: Var, each: (item: Val) => void, outside: () => void): void {
   const fields = [...list.fields.values()];
   const branch = (i: number): Block => L.block(() => {
-    if (i === fields.length) {
-      if (throws) L.b.emit({ k: "throw", error: "TypeError", message: `index out of range: this Array has ${fields.length} elements` });
-      else L.b.set(result, L.b.num(NaN));
-      return;
-    }
+    if (i === fields.length) return outside();
     const cond = L.b.op("eq", L.b.get(k), L.b.num(i));
-    const then = L.block(() => L.b.set(result, read(fieldValue(L, fields[i]))));
+    const then = L.block(() => each(fieldValue(L, fields[i])));
     L.b.emit({ k: "if", cond, then, else: branch(i + 1) });
   });
   L.b.block.push(...branch(0));
-  return { k: "temp", t: L.b.get(result) };
 }
 
 /** Whether `body` indexes a list by an expression mentioning `index`: then its loop is unrolled. */
@@ -239,7 +293,7 @@ export function listMethod(L: Lowerer, node: ESTree.CallExpression, list: Extrac
   const items = [...list.fields.values()];
   const order = name === "reduceRight" ? items.map((_, i) => items.length - 1 - i) : items.map((_, i) => i);
   const callWith = (lead: Val[], i: number) => {
-    const args: Val[] = [...lead, fieldValue(L, items[i]), { k: "temp", t: L.b.num(i) }, list];
+    const args: Val[] = [...lead, fieldValue(L, items[i]), { k: "temp", t: L.b.num(i), known: i }, list];
     return inline(L, cb.fn, args.slice(0, Math.max(cb.fn.node.params.length, lead.length)), node);
   };
   if (reduces) {

@@ -40,7 +40,11 @@ export function markRebindable(L: Lowerer, v: Var): void {
  */
 export function rebindableHere(L: Lowerer, v: Var): boolean {
   const owner = L.rebindable.get(v);
-  if (!owner) return false;
+  return !!owner && assignsHere(L, owner);
+}
+
+/** Whether names `owner` assigns may be assigned while the current function runs (it is `owner` or declared inside it). */
+export function assignsHere(L: Lowerer, owner: FnNode): boolean {
   const here = L.fn.node;
   return owner === here || (L.fns.some((f) => f.node === owner) && owner.start <= here.start && here.end <= owner.end && sameSource(L, owner));
 }
@@ -56,21 +60,33 @@ function sameSource(L: Lowerer, owner: FnNode): boolean {
  * then the name gets a var of its own, referring to the array (`ref`).
  */
 export function bindArray(L: Lowerer, name: string, val: Extract<Val, { k: "arr" }>, shareable = false): Binding {
-  const fresh = val.v.name === UNNAMED_ARRAY && !L.rebindable.has(val.v);
-  const own = reassigned(L, name);
-  if (fresh) {
-    val.v.name = name;
-    if (own) markRebindable(L, val.v);
-    return { k: "arr", v: val.v };
-  }
-  if (!own && (shareable || !rebindableHere(L, val.v))) return { k: "arr", v: val.v };
-  const v = L.b.newVar(name, val.v.type);
-  emitRef(L, v, val.v);
-  if (own) markRebindable(L, v);
+  if (reassigned(L, name)) return rebindableArray(L, name, val);
+  if (fresh(L, val.v)) val.v.name = name;
+  if (shareable || !rebindableHere(L, val.v)) return { k: "arr", v: val.v };
+  return { k: "arr", v: refTo(L, name, val.v) };
+}
+
+/** A var of `name`'s own, which is reassigned: the array itself when it is fresh, else a var referring to it. */
+export function rebindableArray(L: Lowerer, name: string, val: Extract<Val, { k: "arr" }>): Extract<Binding, { k: "arr" }> {
+  const v = fresh(L, val.v) ? val.v : refTo(L, name, val.v);
+  v.name = name;
+  markRebindable(L, v);
   return { k: "arr", v };
 }
 
-function emitRef(L: Lowerer, v: Var, from: Var): void {
+/** An array just made by an expression, not yet named. */
+function fresh(L: Lowerer, v: Var): boolean {
+  return v.name === UNNAMED_ARRAY && !L.rebindable.has(v);
+}
+
+/** A new var `name` referring to the array `from`. */
+export function refTo(L: Lowerer, name: string, from: Var): Var {
+  const v = L.b.newVar(name, from.type);
+  emitRef(L, v, from);
+  return v;
+}
+
+export function emitRef(L: Lowerer, v: Var, from: Var): void {
   // Writes through the new name would reach the caller's array: the parameter is copied on entry.
   if (from.param !== undefined) L.writtenParams.add(from);
   followPlain(v, from);

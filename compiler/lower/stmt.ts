@@ -14,6 +14,7 @@ import { destructureArray } from "./lists.js";
 import { Scope, type Binding } from "./scope.js";
 import { bindView, refuseView } from "./views.js";
 import { bindArray, reassigned } from "./moves.js";
+import { bindObject } from "./rebind.js";
 
 /** Binds one parameter pattern of an inlined function to an argument value. */
 export function bindParam(L: Lowerer, p: ESTree.Pattern, arg: Val, scope: Scope): void {
@@ -36,10 +37,12 @@ export function bindParam(L: Lowerer, p: ESTree.Pattern, arg: Val, scope: Scope)
 export function bindValue(L: Lowerer, name: string, val: Val, isConst: boolean, param = false): Binding {
   if (val.k === "arr") return bindArray(L, name, val, param);
   if (val.k === "view") return bindView(L, val, name, param);
-  if (val.k === "obj") return val;
+  if (val.k === "obj") return bindObject(L, name, val, isConst);
   if (val.k === "fn") return val.fn;
   // A tuple's numbers go to variables now: its temps cannot outlive this statement.
   if (val.k === "tuple") return { k: "tuple", items: val.items.map((item, i) => bindValue(L, `${name}_${i}`, item, true)) };
+  // A number known when compiling (a list method's index) stays known, as an unrolled loop's index is.
+  if (val.known !== undefined && !reassigned(L, name)) return { k: "scalar", v: L.b.newVar(name, "num"), isConst: true, value: val.known };
   const v = L.b.newVar(name, val.t.type);
   L.b.set(v, val.t);
   return { k: "scalar", v, isConst };
