@@ -571,7 +571,7 @@ describe("refused, with the location and the reason", () => {
   });
 
   test("a reassigned list or object given a value of another shape, naming both", () => {
-    const e = refusal(function grow(W: Float64Array, n: number) { let s = [W, 1]; for (let i = 0; i < n; i++) s = [W, W]; return s[0][0]; }, [Float64Array.of(1), 2]);
+    const e = refusal(function grow(W: Float64Array, n: number) { let s: any[] = [W, 1]; for (let i = 0; i < n; i++) s = [W, W]; return s[0][0]; }, [Float64Array.of(1), 2]);
     expect(e.construct).toBe("type change");
     expect(e.message).toMatch(/grow>:\d+:\d+/);
     expect(e.message).toMatch(/holds \[Float64Array, number\], and is assigned \[Float64Array, Float64Array\]/);
