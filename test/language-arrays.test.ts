@@ -244,6 +244,23 @@ export function aliasLists(X: [number[], number[]], y: number): number {
   return Y[1][0] * Z[0][1] + X[0][0];
 }
 
+export function innerState(W: Float64Array, b: number): number {
+  let st = { z: b, y: { p: b, q: 1 } };
+  for (let i = 0; i < W.length; i++) st = { z: st.z * Math.sin(W[i]) + b, y: { p: st.y.q * W[i], q: st.y.p + st.z } };
+  const fs = [(a: number) => a * a, (a: number) => Math.exp(a)];
+  const M = [W.map((x) => x * b), W.map((x) => x + b)];
+  M[W.length % 2][0] *= st.z;
+  return fs[W.length % 2](st.z) + M[0][0] * M[1][0] + st.y.p * st.y.q;
+}
+
+export function nestedState(W: Float64Array, b: number): number {
+  // A gradient taken inside the loss, of a function with an object reassigned in a loop, a call and a write through run-time indices.
+  const g = grad(innerState)(W, b);
+  let s = 0;
+  for (const x of g) s += x * x;
+  return s + b * g[0];
+}
+
 ${requests()}
 `;
 
@@ -288,6 +305,7 @@ const CASES: Case[] = [
   { name: "loopState", f: () => loopState, functions: ["foriLoop"], modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [r.f64(r.int(2, 4), -1, 1), r.uniform(-1, 1), r.int(0, 3)] },
   { name: "layers", f: () => layers, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[r.f64(2, -1, 1), r.f64(3, -1, 1)], [numbers(r, 2, -1, 1), numbers(r, 3, -1, 1)]] },
   { name: "restLists", f: () => restLists, functions: ["gather"], modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1, 2], args: (r) => [numbers(r, 2, -1, 1), numbers(r, 3, -1, 1), r.f64(2, -1, 1)] },
+  { name: "nestedState", f: () => nestedState, functions: ["innerState"], modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [r.f64(r.int(1, 3), -1, 1), r.uniform(-1, 1)] },
   { name: "aliasLists", f: () => aliasLists, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[numbers(r, 2, -1, 1), numbers(r, 2, -1, 1)], r.uniform(-1, 1)] },
 ];
 
@@ -303,10 +321,10 @@ function numbers(r: Rng, n: number, lo: number, hi: number): number[] {
 function requests(): string {
   const api: Record<string, string> = { vg: "valueAndGrad", jvp: "jvp", vjp: "vjp", hvp: "hvp", hessian: "hessian", jacobian: "jacobian" };
   const names = ["rosen", "literals", "polar", "destructuring", "zeros", "rows", "mlp", "tuples", "typedRows", "dynamicRows", "listMethods", "arrayFrom", "nestedGrad", "packs",
-    "dynamicWrites", "dynamicCalls", "loopState", "layers", "restLists", "aliasLists"];
+    "dynamicWrites", "dynamicCalls", "loopState", "layers", "restLists", "aliasLists", "nestedState"];
   const wrt: Record<string, string> = {
     rosen: "[0]", literals: "[0, 1, 2]", polar: "[0, 1]", destructuring: "[0, 1]", zeros: "[0]", rows: "[0, 1]", mlp: "[0, 1]", tuples: "[0, 1]", typedRows: "[0, 1]", dynamicRows: "[0, 1, 2]", listMethods: "[0, 1, 2]", arrayFrom: "[0, 1]", nestedGrad: "[0, 1]", packs: "[0, 1]",
-    dynamicWrites: "[0, 1]", dynamicCalls: "[0, 1]", loopState: "[0, 1]", layers: "[0, 1]", restLists: "[0, 1, 2]", aliasLists: "[0, 1]",
+    dynamicWrites: "[0, 1]", dynamicCalls: "[0, 1]", loopState: "[0, 1]", layers: "[0, 1]", restLists: "[0, 1, 2]", aliasLists: "[0, 1]", nestedState: "[0, 1]",
   };
   const modes: Record<string, string[]> = {
     rosen: ["vg", "jvp", "vjp", "hvp", "hessian", "jacobian"], polar: ["jvp", "vjp", "jacobian"],
@@ -339,6 +357,7 @@ const loopState = (...a: any[]) => source.loopState(...a);
 const layers = (...a: any[]) => source.layers(...a);
 const restLists = (...a: any[]) => source.restLists(...a);
 const aliasLists = (...a: any[]) => source.aliasLists(...a);
+const nestedState = (...a: any[]) => source.nestedState(...a);
 
 beforeAll(async () => {
   const out = await compileModule(MODULE, "/virtual/arrays.ts", {
