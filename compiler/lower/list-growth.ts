@@ -27,6 +27,7 @@ import { bindValue } from "./stmt.js";
 import { loadElement } from "./views.js";
 import { checkPlainReliance, followPlain, markPlain } from "./concat.js";
 import { makeRoom } from "./push-room.js";
+import { ownInPlace } from "./rebind.js";
 
 type ViewBinding = Extract<Binding, { k: "view" }>;
 type ListVal = Extract<Val, { k: "obj" }>;
@@ -151,7 +152,7 @@ export function assignEmpty(L: Lowerer, e: ESTree.AssignmentExpression, b: Bindi
     return { k: "arr", v: g.storage };
   }
   if (value.k === "obj" && value.list) {
-    Object.assign(binding, value);
+    ownInPlace(L, name, binding as unknown as ListVal, value);
     pushedAt.set(marker(L), { home: g.home, source: L.fn.source, node: e });
     return value;
   }

@@ -29,6 +29,12 @@ export function bindObject(L: Lowerer, name: string, val: ObjBinding, isConst: b
   return owner && assignsHere(L, owner) ? ownedCopy(L, name, val, false) : val;
 }
 
+/** `binding` (an object reused in place) becomes a reassigned list or object of its own, holding `value` (list-growth.ts: `let out = []; … out = xs.map(…)`). */
+export function ownInPlace(L: Lowerer, name: string, binding: ObjBinding, value: ObjBinding): void {
+  Object.assign(binding, ownedCopy(L, name, value, true));
+  owners.set(binding, L.fn.node);
+}
+
 function ownedCopy(L: Lowerer, name: string, val: ObjBinding, owned: boolean): ObjBinding {
   const fields = new Map<string, Binding>();
   for (const [key, f] of val.fields) fields.set(key, ownedField(L, `${name}_${key.replace(/\W/g, "_")}`, f, owned));
