@@ -261,6 +261,29 @@ export function nestedState(W: Float64Array, b: number): number {
   return s + b * g[0];
 }
 
+export function patterns(W: Float64Array, V: Float64Array, b: number, n: number): number {
+  // Destructuring assignments of arrays, numbers and objects in a run-time loop (an LSTM's [hiddens, cells] = update(…)), swaps too.
+  function step(h: Float64Array, c: Float64Array, s: number): [Float64Array, Float64Array, number] {
+    return [h.map((x, j) => Math.tanh(x * c[j] + s)), c.map((x) => x * s), s * 0.9 + h[0]];
+  }
+  let h = W.map((x) => x), c = V.map((x) => x * 2), s = b, t = 1;
+  let o = { w: W.map((x) => x * b), z: b };
+  for (let i = 0; i < n; i++) {
+    [h, c, s] = step(h, c, s);
+    [h, c] = [c, h];
+    [t, s] = [s, t * s];
+    [o, t] = [{ w: o.w.map((x, j) => x * h[j]), z: o.z * t }, t + o.z];
+  }
+  return h[0] * c[1] + s + t + o.w[1] * o.z;
+}
+
+export function rowMethods(X: [number[], number[], number[]], w: number[], n: number): number {
+  // Methods of a row chosen by a run-time index: each branch calls it on its own row (an RNN's logprobs[t].reduce(…)).
+  let s = 0;
+  for (let t = 0; t < n; t++) s += X[t].reduce((a, v, k) => a + v * w[k % w.length] * X[t][k], 0) + (X[t].some((v) => v > 0.5) ? X[t][0] : 0);
+  return s;
+}
+
 ${requests()}
 `;
 
@@ -306,6 +329,8 @@ const CASES: Case[] = [
   { name: "layers", f: () => layers, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[r.f64(2, -1, 1), r.f64(3, -1, 1)], [numbers(r, 2, -1, 1), numbers(r, 3, -1, 1)]] },
   { name: "restLists", f: () => restLists, functions: ["gather"], modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1, 2], args: (r) => [numbers(r, 2, -1, 1), numbers(r, 3, -1, 1), r.f64(2, -1, 1)] },
   { name: "nestedState", f: () => nestedState, functions: ["innerState"], modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [r.f64(r.int(1, 3), -1, 1), r.uniform(-1, 1)] },
+  { name: "patterns", f: () => patterns, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1, 2], args: (r) => [r.f64(2, -1, 1), r.f64(2, -1, 1), r.uniform(-1, 1), r.int(0, 3)] },
+  { name: "rowMethods", f: () => rowMethods, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [Array.from({ length: 3 }, () => numbers(r, 2, -1, 1)), numbers(r, 2, -1, 1), r.int(0, 3)] },
   { name: "aliasLists", f: () => aliasLists, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[numbers(r, 2, -1, 1), numbers(r, 2, -1, 1)], r.uniform(-1, 1)] },
 ];
 
@@ -321,10 +346,10 @@ function numbers(r: Rng, n: number, lo: number, hi: number): number[] {
 function requests(): string {
   const api: Record<string, string> = { vg: "valueAndGrad", jvp: "jvp", vjp: "vjp", hvp: "hvp", hessian: "hessian", jacobian: "jacobian" };
   const names = ["rosen", "literals", "polar", "destructuring", "zeros", "rows", "mlp", "tuples", "typedRows", "dynamicRows", "listMethods", "arrayFrom", "nestedGrad", "packs",
-    "dynamicWrites", "dynamicCalls", "loopState", "layers", "restLists", "aliasLists", "nestedState"];
+    "dynamicWrites", "dynamicCalls", "loopState", "layers", "restLists", "aliasLists", "nestedState", "patterns", "rowMethods"];
   const wrt: Record<string, string> = {
     rosen: "[0]", literals: "[0, 1, 2]", polar: "[0, 1]", destructuring: "[0, 1]", zeros: "[0]", rows: "[0, 1]", mlp: "[0, 1]", tuples: "[0, 1]", typedRows: "[0, 1]", dynamicRows: "[0, 1, 2]", listMethods: "[0, 1, 2]", arrayFrom: "[0, 1]", nestedGrad: "[0, 1]", packs: "[0, 1]",
-    dynamicWrites: "[0, 1]", dynamicCalls: "[0, 1]", loopState: "[0, 1]", layers: "[0, 1]", restLists: "[0, 1, 2]", aliasLists: "[0, 1]", nestedState: "[0, 1]",
+    dynamicWrites: "[0, 1]", dynamicCalls: "[0, 1]", loopState: "[0, 1]", layers: "[0, 1]", restLists: "[0, 1, 2]", aliasLists: "[0, 1]", nestedState: "[0, 1]", patterns: "[0, 1, 2]", rowMethods: "[0, 1]",
   };
   const modes: Record<string, string[]> = {
     rosen: ["vg", "jvp", "vjp", "hvp", "hessian", "jacobian"], polar: ["jvp", "vjp", "jacobian"],
@@ -358,6 +383,8 @@ const layers = (...a: any[]) => source.layers(...a);
 const restLists = (...a: any[]) => source.restLists(...a);
 const aliasLists = (...a: any[]) => source.aliasLists(...a);
 const nestedState = (...a: any[]) => source.nestedState(...a);
+const patterns = (...a: any[]) => source.patterns(...a);
+const rowMethods = (...a: any[]) => source.rowMethods(...a);
 
 beforeAll(async () => {
   const out = await compileModule(MODULE, "/virtual/arrays.ts", {
@@ -587,6 +614,13 @@ describe("refused, with the location and the reason", () => {
     expect(e.construct).toBe("list index");
     expect(e.message).toMatch(/arrs>:\d+:\d+/);
     expect(e.message).toMatch(/returns an array or object/);
+  });
+
+  test("a method of a row chosen by a run-time index that returns an array", () => {
+    const e = refusal(function rowMap(X: number[][], k: number) { return X[k].map((v) => v * 2)[0]; }, [[[1], [2]], 0]);
+    expect(e.construct).toBe("list index");
+    expect(e.message).toMatch(/rowMap>:\d+:\d+/);
+    expect(e.message).toMatch(/returns an array/);
   });
 
   test("a reassigned list or object given a value of another shape, naming both", () => {

@@ -34,10 +34,11 @@ import { cases, type Library, type RealWorldCase } from "./real-world/index.js";
  * With methods of opts.closure values (quadraticForm's A.map): 15 of 103 refused, 88 exact, 0 wrong.
  * With push, .flat(), .flatMap and spread elements: 13 of 103 refused, 90 exact, 0 wrong.
  * With lists written, called and reassigned through run-time indices and loops, and rest parameters of arrays: 7 of 103 refused, 96 exact, 0 wrong.
+ * With destructuring assignments ([hiddens, cells] = …) and methods of a list's row chosen at run time: 5 of 103 refused, 98 exact, 0 wrong.
  * Front-end work lowers this; the test fails if the share refused rises above it.
  * When cases are added, re-measure and record the new counts.
  */
-const BASELINE = { refused: 7, total: 103 };
+const BASELINE = { refused: 5, total: 103 };
 
 const POINTS = 3;
 /** Gradient vs central differences (the corpus's standard for float64). */

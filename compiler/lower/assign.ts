@@ -9,7 +9,7 @@ import { assignArray } from "./moves.js";
 import { lowerExpr, lowerNum, lowerScalar, truthy } from "./expr.js";
 import { outerName } from "./names.js";
 import { dynamicListStore } from "./lists.js";
-import { assignObject } from "./rebind.js";
+import { assignObject, assignPattern } from "./rebind.js";
 import type { Scope } from "./scope.js";
 import { baseOf, loadElement, storeElement } from "./views.js";
 import { assignEmpty, checkWritable, growingTarget } from "./list-growth.js";
@@ -21,6 +21,7 @@ const COMPOUND: Record<string, string> = {
 
 /** `name = e` for a name holding an array, a list or an object: the value assigned (undefined for other assignments). */
 export function lowerArrayAssignment(L: Lowerer, e: ESTree.AssignmentExpression, scope: Scope): Val | undefined {
+  if (e.left.type === "ArrayPattern") return assignPattern(L, e as ESTree.AssignmentExpression & { left: ESTree.ArrayPattern }, scope);
   if (e.left.type !== "Identifier") return undefined;
   const b = scope.lookup(e.left.name);
   const emptied = assignEmpty(L, e, b, scope);

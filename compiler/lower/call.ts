@@ -12,7 +12,7 @@ import { lowerKernelCall } from "./kernel.js";
 import { lowerCustomCall, lowerStopGradient } from "./custom.js";
 import { lowerExpr, lowerNum } from "./expr.js";
 import { CALLBACK_METHODS, lowerArrayMethod } from "./methods.js";
-import { arrayFrom, dynamicListCall, listMethod } from "./lists.js";
+import { arrayFrom, dynamicListCall, dynamicRowMethod, listMethod } from "./lists.js";
 import { isClosed, outerName } from "./names.js";
 import { isUndefined } from "./undefined.js";
 import { Scope, type Binding } from "./scope.js";
@@ -46,7 +46,7 @@ export function lowerCall(L: Lowerer, node: ESTree.CallExpression, scope: Scope)
       return { k: "temp", t: mathCall(L, node, callee.property.name, scope) };
     }
 
-    return method(L, node, callee.object as ESTree.Expression, callee.property.name, scope);
+    return dynamicRowMethod(L, node, scope) ?? method(L, node, callee.object as ESTree.Expression, callee.property.name, scope);
   }
   if (callee.type === "Identifier") return userCall(L, node, callee, scope, false);
   const throughIndex = dynamicListCall(L, node, (at) => callArgs(L, node, at), scope);

@@ -69,6 +69,7 @@ export function assignedNames(node: ESTree.Node): Set<string> {
   const out = new Set<string>();
   visit(node, (n) => {
     if (n.type === "AssignmentExpression" && n.left.type === "Identifier") out.add(n.left.name);
+    if (n.type === "AssignmentExpression" && n.left.type === "ArrayPattern") for (const e of n.left.elements) if (e?.type === "Identifier") out.add(e.name);
     if (n.type === "UpdateExpression" && n.argument.type === "Identifier") out.add(n.argument.name);
   });
   return out;

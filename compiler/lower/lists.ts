@@ -10,8 +10,8 @@ import type { Lowerer, Val } from "./context.js";
 import { lowerExpr, lowerNum } from "./expr.js";
 import { visit } from "./exits.js";
 import { fieldValue, bindValue } from "./stmt.js";
-import type { Binding, Scope } from "./scope.js";
-import { UNNAMED_ARRAY, inline } from "./call.js";
+import { Scope, type Binding } from "./scope.js";
+import { UNNAMED_ARRAY, inline, lowerCall } from "./call.js";
 import { copyOf, refuseView, storeElement } from "./views.js";
 import { lowerArrayMethod } from "./methods.js";
 import { madeList, pushOntoList } from "./list-growth.js";
@@ -199,6 +199,36 @@ export function dynamicListCall(L: Lowerer, node: ESTree.CallExpression, args: (
   return { k: "temp", t: L.b.get(result!) };
 }
 
+/**
+ * `xs[k].reduce(f, 0)`, `xs[k].some(f)` — a method of an element of a list of arrays, `k`
+ * known only at run time, returning a number (or boolean): a chain of branches, each
+ * calling it on its own array (a TypeError outside the list). Undefined when the callee
+ * is not such a method.
+ */
+export function dynamicRowMethod(L: Lowerer, node: ESTree.CallExpression, scope: Scope): Val | undefined {
+  const callee = node.callee;
+  if (callee.type !== "MemberExpression" || callee.computed) return undefined;
+  const rows = dynamicRows(L, callee.object, scope);
+  if (!rows) return undefined;
+  const k = held(L, "index", lowerNum(L, rows.index, scope));
+  // The element, under a name no source can write, for the call lowered in each branch.
+  const element: ESTree.Identifier = { type: "Identifier", name: "xs[k]", start: callee.object.start, end: callee.object.end };
+  const call: ESTree.CallExpression = { ...node, callee: { ...callee, object: element } };
+  let result: Var | undefined;
+  branches(L, rows.list, k, (item) => {
+    const inner = new Scope(scope);
+    inner.declare(element.name, { k: "arr", v: (item as Extract<Val, { k: "arr" }>).v });
+    const out = lowerCall(L, call, inner);
+    if (out.k !== "temp" || (result && out.t.type !== result.type)) {
+      throw L.fail(node, "list index", "This method is called on an element of an Array of arrays chosen by an index known only at run time, and returns an array: gradc keeps the result of such a call in one variable, a number (or boolean).",
+        "Loop over the Array instead (xs.map((x, k) => …)), so that each element is known, or index it with a constant.");
+    }
+    result ??= L.b.newVar("result", out.t.type);
+    L.b.set(result, out.t);
+  }, () => outOfRange(L, rows.list));
+  return { k: "temp", t: L.b.get(result!) };
+}
+
 function outOfRange(L: Lowerer, list: ListBinding): void {
   L.b.emit({ k: "throw", error: "TypeError", message: `index out of range: this Array has ${list.fields.size} elements` });
 }
@@ -257,7 +287,8 @@ export function destructureArray(L: Lowerer, p: ESTree.ArrayPattern, val: Val, i
   });
 }
 
-function arrayItem(L: Lowerer, val: Val, i: number, at: ESTree.Node): Val {
+/** Element i of a typed array (read now), of a list, or of a derivative's pair. */
+export function arrayItem(L: Lowerer, val: Val, i: number, at: ESTree.Node): Val {
   if (val.k === "tuple" && val.items[i]) return val.items[i];
   if (val.k === "arr") return { k: "temp", t: L.b.load(val.v, L.b.num(i)) };
   if (val.k === "obj" && val.list) {

@@ -9,9 +9,12 @@ import type * as ESTree from "acorn";
 import type { Temp, Var } from "../ir/types.js";
 import type { FnNode } from "../parse/source.js";
 import type { Lowerer, Val } from "./context.js";
-import { assignsHere, emitRef, rebindableArray, reassigned, refTo } from "./moves.js";
-import type { Binding } from "./scope.js";
+import { assignArray, assignsHere, emitRef, rebindableArray, reassigned, refTo } from "./moves.js";
+import type { Binding, Scope } from "./scope.js";
 import { fieldValue } from "./stmt.js";
+import { lowerExpr } from "./expr.js";
+import { arrayItem } from "./lists.js";
+import { outerName } from "./names.js";
 
 type ObjBinding = Extract<Binding, { k: "obj" }>;
 
@@ -97,6 +100,49 @@ function collectMoves(L: Lowerer, e: ESTree.Node, name: string, b: ObjBinding, v
       throw L.fail(e, "type change", `'${name}.${key}' holds the function '${f.name}' and is assigned another, '${from.name}'.`, "Keep functions in constants, and call the one wanted.");
     }
   }
+}
+
+/**
+ * `[a, b] = value` (`[hiddens, cells] = step(input, hiddens, cells)`): every element is
+ * read first, then each name assigned its own — a number, an array (referred to), a list
+ * or an object (field by field). An array that a name of the pattern is given and that
+ * another of its names holds is first kept under a name of its own (`[a, b] = [b, a]`).
+ */
+export function assignPattern(L: Lowerer, e: ESTree.AssignmentExpression & { left: ESTree.ArrayPattern }, scope: Scope): Val {
+  if (e.operator !== "=") throw L.fail(e, `operator ${e.operator}`, `'${e.operator}' does not apply to a destructuring pattern.`, "");
+  const value = lowerExpr(L, e.right, scope);
+  const targets = e.left.elements.flatMap((el, i) => {
+    if (!el) return [];
+    if (el.type !== "Identifier") throw L.fail(el, "destructuring assignment", "A destructuring assignment assigns plain names: [a, b] = ….", "Assign nested parts in a statement of their own.");
+    const b = scope.lookup(el.name);
+    if (!b) throw outerName(L, el);
+    return [{ el, b, item: arrayItem(L, value, i, el) }];
+  });
+  const assigned = new Set(targets.flatMap((t) => arrayVars(t.b)));
+  for (const t of targets) {
+    const { item, b, el } = t;
+    if (item.k === "arr" && assigned.has(item.v.id) && !(b.k === "arr" && b.v === item.v)) t.item = { k: "arr", v: refTo(L, `${el.name}_next`, item.v) };
+    if (item.k === "obj" && arrayVars(item).some((v) => assigned.has(v))) t.item = ownedCopy(L, `${el.name}_next`, item, false);
+  }
+  for (const { el, b, item } of targets) {
+    const one = { ...e, left: el, right: el, operator: "=" as const };
+    if (b.k === "arr") assignArray(L, el, b, item, e);
+    else if (b.k === "obj") assignObject(L, one, b, item);
+    else if (b.k === "scalar" && item.k === "temp" && item.t.type === b.v.type && !b.isConst) {
+      L.b.set(b.v, item.t);
+      if (b.unset) L.b.set(b.unset, L.b.bool(false));
+    } else {
+      throw L.fail(el, b.k === "scalar" && b.isConst ? "assignment to const" : "type change", b.k === "scalar" && b.isConst ? `'${el.name}' is a const.` : `'${el.name}' holds ${shapeOf(b)}, and is assigned ${shapeOf(item)}.`, "Keep each variable one type.");
+    }
+  }
+  return value;
+}
+
+/** The ids of the array vars a binding holds (in its fields too). */
+function arrayVars(b: Binding | Val): number[] {
+  if (b.k === "arr") return [b.v.id];
+  if (b.k === "obj") return [...b.fields.values()].flatMap(arrayVars);
+  return [];
 }
 
 /** What a binding holds, as a type: `number`, `Float64Array`, `[Float64Array, number]`, `{ arr: Float64Array; total: number }`. */
