@@ -1,8 +1,9 @@
 // Growing and concatenating plain arrays (issue 11): `[]` then push of numbers (in loops
-// of run-time length, in branches, in while loops (the array doubled when full), many at once, read by z[k], z.length and methods,
-// written by z[k] = …, used whole after the last push), push of arrays and objects onto
-// lists where they were made (straight-line code, unrolled loops), an empty literal
-// assigned an array later, .flat(), .flatMap and spread elements. Each loss is
+// of run-time length, in branches, in while loops where the array doubles when full,
+// many at once; read by z[k], z.length and methods, written by z[k] = …, used whole after
+// the last push), push of arrays and objects onto lists where they were made
+// (straight-line code, unrolled loops), an empty literal assigned an array later,
+// .flat(), .flatMap (of lists and of number[]) and spread elements. Each loss is
 // differentiated on both paths (the run-time API, and compileModule's module imported)
 // in every mode it supports, nested derivatives included, against central differences.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -92,7 +93,9 @@ export function concat(a: number[], b: Float64Array, c: number): number {
   const flat = [...rows.flat(), 2];
   const fm = more.flatMap((r) => r.map((v) => v * 3));
   const sub = [...b.subarray(1)];
-  let s = 0;
+  const pairs = a.flatMap((v, i) => [v, v * c * i]);
+  const doubled = a.flatMap((v) => v * 2);
+  let s = pairs.reduce((p, v) => p + v * v, 0) + doubled[doubled.length - 1] * c;
   for (let i = 0; i < ab.length; i++) s += ab[i] * ab[i] * (i + 1);
   return s + flat.reduce((p, v) => p * v, 1) + fm[2] * fm[fm.length - 1] + more.length + sub[0] * ab[0];
 }
@@ -255,8 +258,12 @@ describe("refused, with the location and the reason", () => {
     expect(again.construct).toBe("reassigning a growing array");
   });
 
-  test(".flat() of an Array holding a typed array (kept whole by JavaScript), or a variable that may hold one", () => {
+  test(".flat() and .flatMap meeting a typed array (kept whole by JavaScript, or without .flatMap), or a variable that may hold one", () => {
     const typed = refusal(function t(w: Float64Array) { return [w, [1]].flat().length; }, [new Float64Array(2)]);
+    const flatMapped = refusal(function m(w: Float64Array) { return (w as unknown as number[]).flatMap((v) => [v]).length; }, [new Float64Array(2)]);
+    expect(flatMapped.message).toMatch(/has no \.flatMap/);
+    const keptWhole = refusal(function k(x: number[], w: Float64Array) { return x.flatMap(() => w).length; }, [[1], new Float64Array(2)]);
+    expect(keptWhole.message).toMatch(/keeps whole/);
     expect(typed.construct).toBe(".flat()");
     expect(typed.message).toMatch(/typed array/);
     const later = refusal(function v(x: number[], w: Float64Array) { let a = x.map((e) => e); let s = 0; for (let i = 0; i < 2; i++) { s += [a, [1]].flat().length; a = w.slice() as unknown as number[]; } return s; }, [[1], new Float64Array(1)]);

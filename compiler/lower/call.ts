@@ -2,7 +2,7 @@
 // calls to the user's own functions are inlined (so their derivatives are exact and
 // cost no call), everything else is refused.
 import { growingPush, growingReceiver } from "./list-growth.js";
-import { markPlain } from "./concat.js";
+import { flatMapNumbers, markPlain } from "./concat.js";
 import type * as ESTree from "acorn";
 import { isArrayType, type Temp } from "../ir/types.js";
 import { moduleBindingOf } from "./constants.js";
@@ -195,6 +195,7 @@ function method(L: Lowerer, node: ESTree.CallExpression, objNode: ESTree.Express
   if (obj.k !== "arr" && obj.k !== "view") {
     throw L.fail(node.callee, `method .${name}()`, `Method calls (.${name}) are only supported on typed arrays.`, "");
   }
+  if (name === "flatMap" && obj.k === "arr") return flatMapNumbers(L, node, obj.v, scope);
   const handled = arrayMethod(L, node, obj, name, scope);
   if (handled) return handled;
   if (CALLBACK_METHODS.has(name) && obj.k === "arr") return lowerArrayMethod(L, node, obj.v, name, scope);

@@ -13,7 +13,10 @@ import type { Lowerer, Val } from "./context.js";
 import type { Binding } from "./scope.js";
 import { bindValue, fieldValue } from "./stmt.js";
 import { baseOf, lengthOf, type ArrayVal } from "./views.js";
-import { madeList } from "./list-growth.js";
+import { cut, madeList, newGrowing, pushNumber } from "./list-growth.js";
+import { inline } from "./call.js";
+import { lowerExpr } from "./expr.js";
+import type { Scope } from "./scope.js";
 
 type ListVal = Extract<Val, { k: "obj" }>;
 
@@ -158,4 +161,34 @@ function flatten(L: Lowerer, node: ESTree.Node, val: Val, depth: number): Val {
 /** `xs.flatMap(cb)` of a list: the callbacks' results (arrays, or single values) one after another. */
 export function flatMapList(L: Lowerer, mapped: Val, node: ESTree.Node): Val {
   return mapped.k === "obj" && mapped.list ? flatten(L, node, mapped, 1) : mapped;
+}
+
+/**
+ * `a.flatMap(cb)` of a number[] (a plain Array: a typed array has no flatMap): a loop
+ * calling cb with (element, index, array) that pushes a number it returns, or each
+ * element of a number array it returns, onto a growing array, cut to its length after.
+ */
+export function flatMapNumbers(L: Lowerer, node: ESTree.CallExpression, arr: Var, scope: Scope): Val {
+  if (!isPlain(L, arr, node)) {
+    throw L.fail(node.callee, ".flatMap()", `'${arr.name}' may be a typed array here, which has no .flatMap.`, "Call .flatMap on a number[] (an argument, a literal, their maps and copies), or concatenate with a loop and push.");
+  }
+  const [cbNode, ...rest] = node.arguments;
+  const cb = cbNode && cbNode.type !== "SpreadElement" ? lowerExpr(L, cbNode, scope) : undefined;
+  if (!cb || cb.k !== "fn" || rest.length > 0) throw L.fail(node, ".flatMap()", ".flatMap takes one argument here, the callback.", "Pass an arrow: .flatMap((v, i) => [v, v * v]).");
+  const b = L.b;
+  const out = newGrowing(L, `${arr.name}_flat`);
+  const index = b.newVar("i", "num");
+  const body = L.block(() => {
+    const args: Val[] = [{ k: "temp", t: L.b.load(arr, L.b.get(index)) }, { k: "temp", t: L.b.get(index) }, { k: "arr", v: arr }];
+    const r = inline(L, cb.fn, args.slice(0, cb.fn.node.params.length), node);
+    if (r.k === "temp" && r.t.type === "num") return pushNumber(L, out, r.t);
+    if (r.k !== "arr" || !isPlain(L, r.v, node)) {
+      throw L.fail(cbNode, ".flatMap()", "The callback of .flatMap returns something other than a number or an Array of numbers (a typed array, which .flatMap keeps whole, an Array of arrays, an object).", "Return a number or a number[] ([a, b], or a map of a number[]).");
+    }
+    const j = L.b.newVar("j", "num");
+    const each = L.block(() => pushNumber(L, out, L.b.load(r.v, L.b.get(j))));
+    L.b.emit({ k: "for", index: j, start: L.b.num(0), end: L.b.len(r.v), step: 1, cmp: "<", body: each });
+  });
+  b.emit({ k: "for", index, start: b.num(0), end: b.len(arr), step: 1, cmp: "<", body });
+  return cut(L, out);
 }

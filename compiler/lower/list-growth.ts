@@ -98,17 +98,24 @@ export function isEmptyLiteral(node: ESTree.Node): boolean {
 
 /** `const z = []`: an empty array of numbers, with its storage and length; a list if an array is pushed first. */
 export function emptyArray(L: Lowerer): Val {
-  const storage = L.b.newVar(UNNAMED_ARRAY, "f64[]");
-  L.b.emit({ k: "alloc", v: storage, n: L.b.num(0) });
-  const length = L.b.newVar("length", "num");
-  L.b.set(length, L.b.num(0));
+  const g = newGrowing(L, UNNAMED_ARRAY);
   const offset = L.b.newVar("start", "num");
   L.b.set(offset, L.b.num(0));
+  return { k: "view", base: g.storage, offset, length: g.length };
+}
+
+/** An empty growing array of numbers: its storage (no room yet) and length. */
+export function newGrowing(L: Lowerer, name: string): Growing {
+  const storage = L.b.newVar(name, "f64[]");
+  L.b.emit({ k: "alloc", v: storage, n: L.b.num(0) });
   const alloc = L.b.block[L.b.block.length - 1];
-  growing.set(length, { storage, length, root: L.fn.node, source: L.fn.source, home: marker(L), alloc });
+  const length = L.b.newVar(name === UNNAMED_ARRAY ? "length" : `${name}_length`, "num");
+  L.b.set(length, L.b.num(0));
+  const g: Growing = { storage, length, root: L.fn.node, source: L.fn.source, home: marker(L), alloc };
+  growing.set(length, g);
   storageLength.set(storage, length);
   markPlain({ k: "arr", v: storage });
-  return { k: "view", base: storage, offset, length };
+  return g;
 }
 
 /** A list made by a literal here: it may grow by push where it was made. */
@@ -221,7 +228,7 @@ function fixedLength(L: Lowerer, objNode: ESTree.Expression, scope: Scope): unde
     `Start from an empty literal (const ${name} = []) and push every element, or concatenate ([...${name}, v]).`);
 }
 
-function pushNumber(L: Lowerer, g: Growing, value: Temp): void {
+export function pushNumber(L: Lowerer, g: Growing, value: Temp): void {
   const b = L.b;
   const held = b.newVar(`${g.storage.name}_pushed`, "num");
   b.set(held, value);
@@ -245,7 +252,7 @@ export function moveInto(L: Lowerer, g: Growing, n: Temp): void {
 }
 
 /** The storage cut to the length (when it has room to spare): the whole array, exactly. */
-function cut(L: Lowerer, g: Growing): Val {
+export function cut(L: Lowerer, g: Growing): Val {
   g.numbers = true;
   const b = L.b;
   const spare = b.op("ne", b.len(g.storage), b.get(g.length));

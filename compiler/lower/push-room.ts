@@ -114,6 +114,7 @@ function reserve(L: Lowerer, g: Growing, loop: Extract<Instr, { k: "for" }>, cou
   const short = b.op("gt", need, b.len(g.storage));
   const needed = b.newVar(`${g.storage.name}_room`, "num");
   b.set(needed, need);
-  const then = L.block(() => moveInto(L, g, L.b.get(needed)));
+  // Twice the room at least: made again in an outer loop, it stays amortised O(1) a push.
+  const then = L.block(() => moveInto(L, g, L.b.op("max", L.b.get(needed), L.b.op("add", L.b.op("mul", L.b.len(g.storage), L.b.num(2)), L.b.num(8)))));
   b.emit({ k: "if", cond: short, then, else: [] });
 }
