@@ -3,7 +3,7 @@
 // so the output reads like hand-written code; other temps become consts.
 import { opDef } from "../ops/table.js";
 import { kernelDef } from "../ops/kernels/index.js";
-import { Effects } from "../ir/effects.js";
+import { BlockWrites, Effects } from "../ir/effects.js";
 import { hasDst, isArrayType, usedTemps, walk, type Block, type Call, type Func, type Instr, type Loc, type Temp, type Var } from "../ir/types.js";
 import { planDeclarations, type Declarations } from "./declare.js";
 import { Names } from "./names.js";
@@ -258,23 +258,17 @@ class FunctionEmitter {
 
   /** Decides which temps of this block are folded into their uses. */
   private planInlining(block: Block): void {
+    const users = usersIn(block);
+    const writes = new BlockWrites(block, this.effects);
     block.forEach((i, at) => {
       if (!(hasDst(i)) || i.k === "pop" || (i.k === "call" && i.out)) return;
       const uses = this.uses.get(i.dst.id) ?? 0;
       if (uses === 0) return;
       if (uses > 1 && !this.cheap(i.dst, 2)) return;
-      const users = this.usersIn(block, i.dst, at);
-      if (users.length !== uses) return; // used in a nested block
-      if (this.effects.unchangedBetween(i.dst, block, at, users[users.length - 1])) this.inlined.add(i.dst.id);
+      const here = users.get(i.dst.id) ?? [];
+      if (here.length !== uses) return; // used in a nested block
+      if (writes.unchangedBetween(this.effects.readsOf(i.dst), at, here[here.length - 1])) this.inlined.add(i.dst.id);
     });
-  }
-
-  private usersIn(block: Block, t: Temp, from: number): number[] {
-    const out: number[] = [];
-    for (let k = from + 1; k < block.length; k++) {
-      for (const u of usedTemps(block[k])) if (u.id === t.id) out.push(k);
-    }
-    return out;
   }
 
   /** Constants, variable reads and small sums of them: fine to repeat at each use. */
@@ -287,6 +281,19 @@ class FunctionEmitter {
     }
     return false;
   }
+}
+
+/** Positions of the instructions of `block` using each temp (not in nested blocks), once per use. */
+function usersIn(block: Block): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  block.forEach((i, at) => {
+    for (const u of usedTemps(i)) {
+      const list = out.get(u.id);
+      if (list) list.push(at);
+      else out.set(u.id, [at]);
+    }
+  });
+  return out;
 }
 
 /** The name generated code calls runtime kernels through (`import * as kernels from "gradc/runtime"`). */

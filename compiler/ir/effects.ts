@@ -66,13 +66,39 @@ export class Effects {
     for (const i of block) for (const x of this.writesOf(i)) w.add(x);
     return w;
   }
+}
 
-  /** True if nothing in block[from+1 .. to-1] writes what `t` read. */
-  unchangedBetween(t: Temp, block: Block, from: number, to: number): boolean {
-    const reads = this.readsOf(t);
-    for (let k = from + 1; k < to; k++) {
-      for (const w of this.writesOf(block[k])) if (reads.has(w)) return false;
+/** Where in a block each location is written (by an instruction or what is nested in it). */
+export class BlockWrites {
+  private readonly at = new Map<number, number[]>(); // location -> positions, ascending
+
+  constructor(block: Block, effects: Effects) {
+    block.forEach((i, k) => {
+      for (const l of effects.written(i)) {
+        const list = this.at.get(l);
+        if (!list) this.at.set(l, [k]);
+        else if (list[list.length - 1] !== k) list.push(k);
+      }
+    });
+  }
+
+  /** True if nothing strictly between positions `from` and `to` writes a location in `reads`. */
+  unchangedBetween(reads: ReadonlySet<number>, from: number, to: number): boolean {
+    for (const l of reads) {
+      const list = this.at.get(l);
+      if (list && firstAfter(list, from) < to) return false;
     }
     return true;
   }
+}
+
+/** The first entry of the ascending `list` above `x` (Infinity when none). */
+function firstAfter(list: number[], x: number): number {
+  let lo = 0, hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < list.length ? list[lo] : Infinity;
 }

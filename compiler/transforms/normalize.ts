@@ -2,7 +2,7 @@
 // have changed (say `s * helper()` where the inlined helper assigns s), or in a nested
 // block, is saved in a variable right after it is computed and read back where used.
 import { Builder, type Ids } from "../ir/builder.js";
-import { Effects } from "../ir/effects.js";
+import { BlockWrites, Effects } from "../ir/effects.js";
 import { hasDst, childBlocks, usedTemps, walk, type Block, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 
 /** `extra`: more temps to keep in variables (reverse mode does this for popped values). */
@@ -24,10 +24,11 @@ function findCrossing(body: Block): Map<number, Temp> {
   const out = new Map<number, Temp>();
   const visit = (block: Block) => {
     const here = new Map<number, number>();
+    const writes = new BlockWrites(block, effects);
     block.forEach((i, at) => {
       for (const u of usedTemps(i)) {
         const def = here.get(u.id);
-        if (def === undefined || !effects.unchangedBetween(u, block, def, at)) out.set(u.id, u);
+        if (def === undefined || !writes.unchangedBetween(effects.readsOf(u), def, at)) out.set(u.id, u);
       }
       if (hasDst(i)) here.set(i.dst.id, at);
       for (const c of childBlocks(i)) visit(c);

@@ -34,7 +34,40 @@ type Value = number | boolean;
  */
 function fold(body: Block): Block {
   const folder = new Folder();
-  return folder.block(body, new Map());
+  return folder.block(body, new Known());
+}
+
+/**
+ * Vars known to hold a constant at a point of the code. A nested block's view starts
+ * as its enclosing one's minus the vars the control instruction writes, without copying
+ * it: lookups go up the chain (as deep as the nesting), changes stay in the inner view.
+ */
+class Known {
+  /** Changes made here: a value, or undefined for a var no longer known. */
+  private readonly own = new Map<number, Value | undefined>();
+
+  constructor(private readonly outer?: Known, private readonly hidden?: ReadonlySet<number>) {}
+
+  get(id: number): Value | undefined {
+    for (let k: Known | undefined = this; k; k = k.outer) {
+      if (k.own.has(id)) return k.own.get(id);
+      if (k.hidden?.has(id)) return undefined;
+    }
+    return undefined;
+  }
+
+  set(id: number, value: Value): void {
+    this.own.set(id, value);
+  }
+
+  delete(id: number): void {
+    this.own.set(id, undefined);
+  }
+
+  /** The view inside a nested block of an instruction that writes `written`. */
+  inner(written: ReadonlySet<number>): Known {
+    return new Known(this, written);
+  }
 }
 
 class Folder {
@@ -42,7 +75,7 @@ class Folder {
   private readonly alias = new Map<number, Temp>();
   private readonly effects = new Effects(new Map());
 
-  block(input: Block, vars: Map<number, Value>): Block {
+  block(input: Block, vars: Known): Block {
     const out: Block = [];
     for (const original of input) {
       // Copied only when changed: a renamed operand, or (control flow) new blocks.
@@ -58,13 +91,15 @@ class Folder {
   }
 
   /** `original` is `i` before renaming: it writes the same (and its writes are cached). */
-  private instr(i: Instr, original: Instr, vars: Map<number, Value>): Instr | undefined {
+  private instr(i: Instr, original: Instr, vars: Known): Instr | undefined {
     switch (i.k) {
       case "const":
         this.consts.set(i.dst.id, i.value);
         return i;
-      case "get":
-        return vars.has(i.v.id) ? this.constant(i.dst, vars.get(i.v.id)!, i) : i;
+      case "get": {
+        const value = vars.get(i.v.id);
+        return value !== undefined ? this.constant(i.dst, value, i) : i;
+      }
       case "op":
         return this.op(i);
       case "set":
@@ -73,10 +108,12 @@ class Folder {
         return i;
       case "if": case "for": case "while": {
         const written = this.effects.writesOf(original);
-        const inner = new Map([...vars].filter(([v]) => !written.has(v)));
-        if (i.k === "if") Object.assign(i, { then: this.block(i.then, new Map(inner)), else: this.block(i.else, new Map(inner)) });
-        if (i.k === "for") Object.assign(i, { body: this.block(i.body, inner) });
-        if (i.k === "while") Object.assign(i, { test: this.block(i.test, new Map(inner)), body: this.block(i.body, inner) });
+        if (i.k === "if") Object.assign(i, { then: this.block(i.then, vars.inner(written)), else: this.block(i.else, vars.inner(written)) });
+        if (i.k === "for") Object.assign(i, { body: this.block(i.body, vars.inner(written)) });
+        if (i.k === "while") {
+          const inner = vars.inner(written);
+          Object.assign(i, { test: this.block(i.test, inner.inner(new Set())), body: this.block(i.body, inner) });
+        }
         for (const v of written) vars.delete(v);
         return i;
       }
