@@ -1,7 +1,8 @@
 // Checks the IR's invariants; tests run it after every pass.
 import { printFunc } from "./print.js";
 import { Effects } from "./effects.js";
-import { hasDst, childBlocks, isArrayType, isPure, usedTemps, walk, type Block, type Func, type Instr, type Temp } from "./types.js";
+import { IdInts, IdSet } from "./id-table.js";
+import { hasDst, isArrayType, isPure, usedTemps, walk, type Block, type Func, type Instr, type Temp } from "./types.js";
 
 export class IRError extends Error {}
 
@@ -19,7 +20,11 @@ export interface VerifyOptions {
 }
 
 export function verify(f: Func, opts: VerifyOptions = {}): Func {
-  const defined = new Set<number>();
+  const defined = new IdSet();
+  // Where each temp is defined: the serial number of its block and its position there.
+  const defBlock = new IdInts();
+  const defAt = new IdInts();
+  let blocks = 0;
   const defs = new Map<number, Instr>();
   if (opts.fresh) walk(f.body, (i) => { if (hasDst(i)) defs.set(i.dst.id, i); });
   const effects = new Effects(defs);
@@ -27,32 +32,43 @@ export function verify(f: Func, opts: VerifyOptions = {}): Func {
     throw new IRError(`IR verify failed in ${f.name}: ${msg}\n${printFunc(f)}`);
   };
   const checkBlock = (block: Block) => {
-    const here = new Map<number, number>(); // temp id -> position of its definition
+    const serial = blocks++;
     const written = new Map<number, number>(); // location -> position of its last write so far
-    block.forEach((i, at) => {
+    for (let at = 0; at < block.length; at++) {
+      const i = block[at];
       for (const u of usedTemps(i)) {
-        const def = here.get(u.id);
+        const def = defBlock.get(u.id) === serial ? defAt.get(u.id) : undefined;
         if (def === undefined) fail(`%${u.id} used outside the block that defines it (${i.k})`);
-        else if (opts.fresh && [...effects.readsOf(u)].some((l) => written.get(l)! > def)) fail(`%${u.id} is used after what it read was overwritten (${i.k})`);
+        else if (opts.fresh && overwrittenSince(effects.readsOf(u), written, def)) fail(`%${u.id} is used after what it read was overwritten (${i.k})`);
       }
       if (opts.fresh) for (const l of effects.written(i)) written.set(l, at);
       checkTypes(i, fail);
       if (hasDst(i)) {
         if (defined.has(i.dst.id)) fail(`%${i.dst.id} defined twice`);
         defined.add(i.dst.id);
-        here.set(i.dst.id, at);
+        defBlock.set(i.dst.id, serial);
+        defAt.set(i.dst.id, at);
       }
       if (i.k === "while") {
         checkBlock(i.test);
         if (!i.test.every(isPure)) fail("while test block has an effect");
         if (!i.test.some((t) => hasDst(t) && t.dst.id === i.cond.id)) fail("while condition not defined by its test block");
-      }
-      for (const b of childBlocks(i)) if (!(i.k === "while" && b === i.test)) checkBlock(b);
-    });
+        checkBlock(i.body);
+      } else if (i.k === "if") {
+        checkBlock(i.then);
+        checkBlock(i.else);
+      } else if (i.k === "for") checkBlock(i.body);
+    }
   };
   checkBlock(f.body);
   if (f.result.type === "bool") fail("result is a boolean");
   return f;
+}
+
+/** Whether a location in `reads` was written after position `def`. */
+function overwrittenSince(reads: ReadonlySet<number>, written: Map<number, number>, def: number): boolean {
+  for (const l of reads) if (written.get(l)! > def) return true;
+  return false;
 }
 
 function checkTypes(i: Instr, fail: (m: string) => never): void {

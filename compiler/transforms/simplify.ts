@@ -3,6 +3,7 @@
 import { opDef } from "../ops/table.js";
 import { Effects, ownWrite } from "../ir/effects.js";
 import { hasDst, childBlocks, usedTemps, varsRead, walk, type Block, type Func, type Instr, type Temp } from "../ir/types.js";
+import { IdInts, IdSet } from "../ir/id-table.js";
 import { replaceUses } from "./normalize.js";
 
 export interface SimplifyOptions {
@@ -155,25 +156,29 @@ class Folder {
  * a live instruction reads is live. An accumulator that only feeds itself is dead.
  */
 interface Liveness {
-  temps: Set<number>;
-  vars: Set<number>;
+  temps: IdSet;
+  vars: IdSet;
 }
 
 function liveness(f: Func, body: Block, opts: SimplifyOptions): Liveness {
-  const live: Liveness = { temps: new Set(), vars: new Set() };
+  const live: Liveness = { temps: new IdSet(), vars: new IdSet() };
   // Instructions in program order, each with its enclosing one (-1 at the top).
   const instrs: Instr[] = [];
   const parent: number[] = [];
-  const defs: number[] = []; // temp id -> instruction
-  const writers: number[][] = []; // var id -> instructions live when it is (see isLive)
+  const defs = new IdInts(); // temp id -> instruction
+  const writers = new Map<number, number[]>(); // var id -> instructions live when it is (see isLive)
   const work: number[] = [];
   const index = (block: Block, up: number) => {
     for (const i of block) {
       const n = instrs.push(i) - 1;
       parent.push(up);
-      if (hasDst(i)) defs[i.dst.id] = n;
+      if (hasDst(i)) defs.set(i.dst.id, n);
       const v = ownWrite(i); // the tape (-1) is never a var
-      if (v !== undefined && v >= 0) (writers[v] ??= []).push(n);
+      if (v !== undefined && v >= 0) {
+        const list = writers.get(v);
+        if (list) list.push(n);
+        else writers.set(v, [n]);
+      }
       if (i.k === "push" || i.k === "pop" || i.k === "pushref" || i.k === "reserve" || i.k === "throw") work.push(n);
       for (const b of childBlocks(i)) index(b, n);
     }
@@ -183,12 +188,12 @@ function liveness(f: Func, body: Block, opts: SimplifyOptions): Liveness {
   const markVar = (id: number) => {
     if (live.vars.has(id)) return;
     live.vars.add(id);
-    for (const w of writers[id] ?? []) work.push(w);
+    for (const w of writers.get(id) ?? []) work.push(w);
   };
   const markTemp = (t: Temp) => {
     if (live.temps.has(t.id)) return;
     live.temps.add(t.id);
-    if (defs[t.id] !== undefined) work.push(defs[t.id]);
+    if (defs.has(t.id)) work.push(defs.get(t.id));
   };
   for (const v of f.outputs ?? []) markVar(v.id);
   for (const p of f.params) markVar(p.id);

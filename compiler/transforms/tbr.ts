@@ -218,7 +218,7 @@ export function findSaves(f: Func, needs: Needs, recompute: Map<number, Recomput
     if (i.k === "load" && needs.temps.has(i.dst.id)) return i.arr.id;
     return undefined;
   };
-  const flow = (block: Block, pending: Set<number>): Set<number> => {
+  const flow = (block: Block, pending: Pending): Pending => {
     for (const i of block) {
       const read = neededRead(i);
       if (read !== undefined) pending.add(read);
@@ -236,23 +236,79 @@ export function findSaves(f: Func, needs: Needs, recompute: Map<number, Recomput
         pending.delete(i.v.id);
         if (pending.has(i.from.id)) pending.add(i.v.id);
       }
-      if (i.k === "if") pending = union(flow(i.then, new Set(pending)), flow(i.else, new Set(pending)));
-      if (i.k === "for" || i.k === "while") pending = loop(i, pending);
+      if (i.k === "if") pending = pending.merge(flow(i.then, pending.branch()), flow(i.else, pending.branch()));
+      if (i.k === "for" || i.k === "while") pending = loop(i, pending.toSet());
       for (const id of needs.rerunReads.get(i) ?? []) pending.add(id);
     }
     return pending;
   };
-  const loop = (i: Extract<Instr, { k: "for" | "while" }>, entry: Set<number>): Set<number> => {
+  const loop = (i: Extract<Instr, { k: "for" | "while" }>, entry: Set<number>): Pending => {
     let state = new Set(entry);
     for (;;) {
-      const afterTest = i.k === "while" ? flow(i.test, new Set(state)) : state;
-      const next = union(entry, flow(i.body, new Set(afterTest)), afterTest);
-      if (next.size === state.size) return next;
+      const afterTest = i.k === "while" ? flow(i.test, Pending.of(state)).toSet() : state;
+      const next = union(entry, flow(i.body, Pending.of(afterTest)).toSet(), afterTest);
+      if (next.size === state.size) return Pending.of(next);
       state = next;
     }
   };
-  flow(f.body, new Set());
+  flow(f.body, Pending.of(new Set()));
   return saves;
+}
+
+/**
+ * The locations findSaves has pending. A branch of an `if` starts as a view over the
+ * set before it, holding only what it adds and removes, so the branches of a long chain
+ * of ifs cost what they change, not the size of the set.
+ */
+class Pending {
+  private readonly added = new Set<number>();
+  /** Members of `base` not in this set (empty without a base). */
+  private readonly removed = new Set<number>();
+
+  private constructor(private readonly base?: Pending) {}
+
+  static of(members: Set<number>): Pending {
+    const p = new Pending();
+    for (const x of members) p.added.add(x);
+    return p;
+  }
+
+  has(x: number): boolean {
+    if (this.added.has(x)) return true;
+    if (this.removed.has(x)) return false;
+    return this.base?.has(x) ?? false;
+  }
+
+  add(x: number): void {
+    this.added.add(x);
+    this.removed.delete(x);
+  }
+
+  delete(x: number): void {
+    this.added.delete(x);
+    if (this.base) this.removed.add(x);
+  }
+
+  /** A view over this set for one branch of an if. */
+  branch(): Pending {
+    return new Pending(this);
+  }
+
+  /** This set becomes the union of two branches' sets (each a branch() of it, or any set). */
+  merge(a: Pending, b: Pending): Pending {
+    if (a.base !== this || b.base !== this) return Pending.of(union(a.toSet(), b.toSet()));
+    for (const x of a.removed) if (b.removed.has(x)) this.delete(x);
+    for (const x of a.added) this.add(x);
+    for (const x of b.added) this.add(x);
+    return this;
+  }
+
+  toSet(): Set<number> {
+    const out = this.base ? this.base.toSet() : new Set<number>();
+    for (const x of this.removed) out.delete(x);
+    for (const x of this.added) out.add(x);
+    return out;
+  }
 }
 
 function union(...sets: Set<number>[]): Set<number> {

@@ -1,0 +1,42 @@
+// Tables keyed by temp or var id. Ids are small non-negative integers handed out in
+// order (builder.ts), so a typed array indexed by id, grown as needed, does what a Map
+// or Set would at a fraction of the cost on functions of many thousand instructions.
+
+/** Ids to non-negative integers; an id never set reads as -1. */
+export class IdInts {
+  private a = new Int32Array(256).fill(-1);
+
+  get(id: number): number {
+    return id < this.a.length ? this.a[id] : -1;
+  }
+
+  has(id: number): boolean {
+    return this.get(id) >= 0;
+  }
+
+  set(id: number, value: number): void {
+    if (id >= this.a.length) this.grow(id);
+    this.a[id] = value;
+  }
+
+  private grow(id: number): void {
+    let n = this.a.length * 2;
+    while (n <= id) n *= 2;
+    const a = new Int32Array(n).fill(-1);
+    a.set(this.a);
+    this.a = a;
+  }
+}
+
+/** A set of ids. */
+export class IdSet {
+  private readonly ints = new IdInts();
+
+  has(id: number): boolean {
+    return this.ints.has(id);
+  }
+
+  add(id: number): void {
+    this.ints.set(id, 1);
+  }
+}
