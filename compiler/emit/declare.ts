@@ -26,8 +26,8 @@ export function planDeclarations(f: Func, keep: Var[]): Declarations {
       for (const [v, isWrite] of accesses(i)) {
         if (params.has(v.id)) continue;
         vars.set(v.id, v);
-        paths.set(v.id, [...(paths.get(v.id) ?? []), here]);
-        if (isWrite) writes.set(v.id, [...(writes.get(v.id) ?? []), i]);
+        push(paths, v.id, here);
+        if (isWrite) push(writes, v.id, i);
       }
       for (const c of childBlocks(i)) visit(c, here);
     });
@@ -36,7 +36,7 @@ export function planDeclarations(f: Func, keep: Var[]): Declarations {
   // Vars read after the body (result, outputs) are used at its very end.
   for (const v of keep) {
     vars.set(v.id, v);
-    paths.set(v.id, [...(paths.get(v.id) ?? []), [[f.body, f.body.length]]]);
+    push(paths, v.id, [[f.body, f.body.length]]);
   }
   const out: Declarations = { at: new Map(), loops: new Set(), hoisted: [] };
   for (const [id, v] of vars) {
@@ -50,13 +50,20 @@ export function planDeclarations(f: Func, keep: Var[]): Declarations {
   return out;
 }
 
+function push<T>(lists: Map<number, T[]>, id: number, item: T): void {
+  const list = lists.get(id);
+  if (list) list.push(item);
+  else lists.set(id, [item]);
+}
+
 /** The instruction, in the innermost block holding all accesses, that holds the first one. */
 function firstInCommonBlock(paths: Path[]): Instr | undefined {
   let depth = 0;
   while (paths.every((p) => p.length > depth && p[depth][0] === paths[0][depth][0])) depth++;
   if (depth === 0) return undefined;
   const block = paths[0][depth - 1][0];
-  const at = Math.min(...paths.map((p) => p[depth - 1][1]));
+  let at = Infinity;
+  for (const p of paths) at = Math.min(at, p[depth - 1][1]);
   return block[at];
 }
 

@@ -2,7 +2,7 @@
 // the result depends on it (useful). Only active values get adjoints. Flow-insensitive
 // over the whole function: vars and arrays are locations, temps are values.
 import { opDef } from "../ops/table.js";
-import { walk, type Call, type Func, type Instr, type Var } from "../ir/types.js";
+import { hasDst, usedTemps, varsOf, walk, type Call, type Func, type Instr, type Var } from "../ir/types.js";
 import { diffOperands } from "./kernel-calls.js";
 
 export interface Activity {
@@ -27,14 +27,73 @@ const REFS = -2;
 export function analyzeActivity(f: Func, wrt: Var[], outputs: Var[] = []): Activity {
   const instrs: Instr[] = [];
   walk(f.body, (i) => instrs.push(i));
-  const varied = { temps: new Set<number>(), vars: new Set(wrt.map((v) => v.id)) };
-  fixpoint(() => instrs.reduce((changed, i) => forwardStep(i, varied) || changed, false));
-  const useful = { temps: new Set<number>(), vars: new Set([f.result.id, ...outputs.map((v) => v.id)]) };
-  fixpoint(() => instrs.reduce((changed, i) => backwardStep(i, useful) || changed, false));
+  const facts = new Watchers(instrs);
+  const varied = facts.solve(forwardStep, wrt.map((v) => v.id));
+  const useful = facts.solve(backwardStep, [f.result.id, ...outputs.map((v) => v.id)]);
   return {
     temps: intersect(varied.temps, useful.temps),
     vars: intersect(varied.vars, useful.vars),
   };
+}
+
+/**
+ * Which instructions' steps look at each temp and location, so that a fact found
+ * re-runs only the steps it may change (a worklist) instead of sweeping every
+ * instruction until nothing changes, which takes as many sweeps as the longest chain
+ * of facts running against program order. Same least fixpoint, linear in practice.
+ */
+class Watchers {
+  private readonly byTemp = new Map<number, number[]>();
+  private readonly byLoc = new Map<number, number[]>();
+
+  constructor(private readonly instrs: Instr[]) {
+    instrs.forEach((i, n) => {
+      for (const t of usedTemps(i)) watch(this.byTemp, t.id, n);
+      if (hasDst(i)) watch(this.byTemp, i.dst.id, n);
+      for (const v of varsOf(i)) watch(this.byLoc, v.id, n);
+      if ("tape" in i) watch(this.byLoc, tapeLocation(i.tape), n);
+      if (i.k === "pushref" || i.k === "popref") watch(this.byLoc, REFS, n);
+    });
+  }
+
+  /** The facts `step` derives from the locations `seeds`, each step run first in program order. */
+  solve(step: (i: Instr, a: Activity) => boolean, seeds: number[]): Activity {
+    const work: number[] = [];
+    const queued = new Uint8Array(this.instrs.length);
+    const wake = (lists: Map<number, number[]>) => (id: number) => {
+      for (const n of lists.get(id) ?? []) if (!queued[n]) { queued[n] = 1; work.push(n); }
+    };
+    const a: Activity = { temps: new WatchedSet(wake(this.byTemp)), vars: new WatchedSet(wake(this.byLoc)) };
+    for (const id of seeds) a.vars.add(id);
+    for (let n = this.instrs.length - 1; n >= 0; n--) { queued[n] = 1; work.push(n); }
+    while (work.length) {
+      const n = work.pop()!;
+      queued[n] = 0;
+      step(this.instrs[n], a);
+    }
+    return a;
+  }
+}
+
+function watch(lists: Map<number, number[]>, id: number, n: number): void {
+  const list = lists.get(id);
+  if (!list) lists.set(id, [n]);
+  else if (list[list.length - 1] !== n) list.push(n);
+}
+
+/** A set that tells `onAdd` of each new member. */
+class WatchedSet extends Set<number> {
+  constructor(private readonly onAdd: (id: number) => void) {
+    super();
+  }
+
+  override add(id: number): this {
+    if (!this.has(id)) {
+      super.add(id);
+      this.onAdd(id);
+    }
+    return this;
+  }
 }
 
 export function fixpoint(step: () => boolean): void {
