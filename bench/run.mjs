@@ -4,12 +4,14 @@
 // then forward mode and second order (bench/second-order.mjs) in tables of their own;
 // then a recurrence written `h = next` against in-place copies (bench/aliasing.mjs);
 // then an MLP against hand-written code and tfjs, and matmul GFLOP/s (bench/mlp.mjs);
-// last checkpointed loops by schedule: time, tape bytes, recomputation (bench/checkpoint.mjs).
+// then checkpointed loops by schedule: time, tape bytes, recomputation (bench/checkpoint.mjs);
+// last compile speed: a derivative's first call, small and long functions (bench/compile.mjs).
 
 import os from "node:os";
 import { aliasingBench } from "./aliasing.mjs";
 import { cases } from "./cases.mjs";
 import { checkpointBench } from "./checkpoint.mjs";
+import { compileBench } from "./compile.mjs";
 import { mlpBench } from "./mlp.mjs";
 import { secondOrderBench } from "./second-order.mjs";
 import { checksum, formatTime, measure } from "./timing.mjs";
@@ -175,5 +177,6 @@ if (secondOrderBench(api, timing)) failed = true;
 if (aliasingBench(api, timing)) failed = true;
 if (await mlpBench(api, quick, api && (await import("../dist/runtime/index.js")))) failed = true;
 if (await checkpointBench(api, api && (await import("../dist/runtime/index.js")), quick)) failed = true;
+if (compileBench(api, quick)) failed = true;
 console.log(`\n(load ${load()} at the end; checksum ${checksum().toPrecision(6)})`);
 if (failed) process.exitCode = 1;
