@@ -8,7 +8,7 @@ import { temp, type Lowerer, type Val } from "./context.js";
 import { assignArray } from "./moves.js";
 import { lowerExpr, lowerNum, lowerScalar, truthy } from "./expr.js";
 import { outerName } from "./names.js";
-import { dynamicListStore } from "./lists.js";
+import { dynamicListStore } from "./list-index.js";
 import { assignObject, assignPattern } from "./rebind.js";
 import type { Scope } from "./scope.js";
 import { baseOf, loadElement, storeElement } from "./views.js";
