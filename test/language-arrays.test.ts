@@ -284,6 +284,16 @@ export function rowMethods(X: [number[], number[], number[]], w: number[], n: nu
   return s;
 }
 
+export function rebound(W: Float64Array, b: number): number {
+  // A list and an object given values of another shape in straight-line code: bound anew when compiling.
+  let xs: any[] = [W, b];
+  const first = xs;
+  xs = [W.map((x) => x * b), b * b, first[0]];
+  let o: any = { a: b };
+  o = { a: xs[1], c: xs[0] };
+  return first[1] * xs[0][0] + xs[2][1] * o.a + o.c[1] + xs.length;
+}
+
 ${requests()}
 `;
 
@@ -331,6 +341,7 @@ const CASES: Case[] = [
   { name: "nestedState", f: () => nestedState, functions: ["innerState"], modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [r.f64(r.int(1, 3), -1, 1), r.uniform(-1, 1)] },
   { name: "patterns", f: () => patterns, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1, 2], args: (r) => [r.f64(2, -1, 1), r.f64(2, -1, 1), r.uniform(-1, 1), r.int(0, 3)] },
   { name: "rowMethods", f: () => rowMethods, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [Array.from({ length: 3 }, () => numbers(r, 2, -1, 1)), numbers(r, 2, -1, 1), r.int(0, 3)] },
+  { name: "rebound", f: () => rebound, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [r.f64(2, -1, 1), r.uniform(-1, 1)] },
   { name: "aliasLists", f: () => aliasLists, modes: ["vg", "jvp", "vjp", "hvp", "hessian"], wrt: [0, 1], args: (r) => [[numbers(r, 2, -1, 1), numbers(r, 2, -1, 1)], r.uniform(-1, 1)] },
 ];
 
@@ -346,10 +357,10 @@ function numbers(r: Rng, n: number, lo: number, hi: number): number[] {
 function requests(): string {
   const api: Record<string, string> = { vg: "valueAndGrad", jvp: "jvp", vjp: "vjp", hvp: "hvp", hessian: "hessian", jacobian: "jacobian" };
   const names = ["rosen", "literals", "polar", "destructuring", "zeros", "rows", "mlp", "tuples", "typedRows", "dynamicRows", "listMethods", "arrayFrom", "nestedGrad", "packs",
-    "dynamicWrites", "dynamicCalls", "loopState", "layers", "restLists", "aliasLists", "nestedState", "patterns", "rowMethods"];
+    "dynamicWrites", "dynamicCalls", "loopState", "layers", "restLists", "aliasLists", "nestedState", "patterns", "rowMethods", "rebound"];
   const wrt: Record<string, string> = {
     rosen: "[0]", literals: "[0, 1, 2]", polar: "[0, 1]", destructuring: "[0, 1]", zeros: "[0]", rows: "[0, 1]", mlp: "[0, 1]", tuples: "[0, 1]", typedRows: "[0, 1]", dynamicRows: "[0, 1, 2]", listMethods: "[0, 1, 2]", arrayFrom: "[0, 1]", nestedGrad: "[0, 1]", packs: "[0, 1]",
-    dynamicWrites: "[0, 1]", dynamicCalls: "[0, 1]", loopState: "[0, 1]", layers: "[0, 1]", restLists: "[0, 1, 2]", aliasLists: "[0, 1]", nestedState: "[0, 1]", patterns: "[0, 1, 2]", rowMethods: "[0, 1]",
+    dynamicWrites: "[0, 1]", dynamicCalls: "[0, 1]", loopState: "[0, 1]", layers: "[0, 1]", restLists: "[0, 1, 2]", aliasLists: "[0, 1]", nestedState: "[0, 1]", patterns: "[0, 1, 2]", rowMethods: "[0, 1]", rebound: "[0, 1]",
   };
   const modes: Record<string, string[]> = {
     rosen: ["vg", "jvp", "vjp", "hvp", "hessian", "jacobian"], polar: ["jvp", "vjp", "jacobian"],
@@ -385,6 +396,7 @@ const aliasLists = (...a: any[]) => source.aliasLists(...a);
 const nestedState = (...a: any[]) => source.nestedState(...a);
 const patterns = (...a: any[]) => source.patterns(...a);
 const rowMethods = (...a: any[]) => source.rowMethods(...a);
+const rebound = (...a: any[]) => source.rebound(...a);
 
 beforeAll(async () => {
   const out = await compileModule(MODULE, "/virtual/arrays.ts", {
@@ -623,12 +635,12 @@ describe("refused, with the location and the reason", () => {
     expect(e.message).toMatch(/returns an array/);
   });
 
-  test("a reassigned list or object given a value of another shape, naming both", () => {
+  test("a reassigned list or object given a value of another shape in a loop or branch, naming both", () => {
     const e = refusal(function grow(W: Float64Array, n: number) { let s: any[] = [W, 1]; for (let i = 0; i < n; i++) s = [W, W]; return s[0][0]; }, [Float64Array.of(1), 2]);
     expect(e.construct).toBe("type change");
     expect(e.message).toMatch(/grow>:\d+:\d+/);
     expect(e.message).toMatch(/holds \[Float64Array, number\], and is assigned \[Float64Array, Float64Array\]/);
-    const o = refusal(function keys(W: Float64Array) { let s = { w: W, t: 1 }; s = { w: W, u: 2 } as any; return s.w[0]; }, [Float64Array.of(1)]);
+    const o = refusal(function keys(W: Float64Array) { let s = { w: W, t: 1 }; if (W[0] > 0) s = { w: W, u: 2 } as any; return s.w[0]; }, [Float64Array.of(1)]);
     expect(o.message).toMatch(/\{ w: Float64Array; t: number \}, and is assigned \{ w: Float64Array; u: number \}/);
   });
 

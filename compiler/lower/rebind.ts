@@ -4,9 +4,10 @@
 // referred to as reassigned array variables are (moves.ts), nested lists and objects
 // likewise. An assignment sets every field from the value's field of the same key, so
 // it is exact on every path a run-time loop or branch takes; a value of another shape
-// (other keys, another length, a number for an array) is refused, naming both shapes.
+// (other keys, another length, a number for an array) is refused there, naming both
+// shapes, and in straight-line code after the declaration binds the name anew.
 import type * as ESTree from "acorn";
-import type { Temp, Var } from "../ir/types.js";
+import type { Block, Temp, Var } from "../ir/types.js";
 import type { FnNode } from "../parse/source.js";
 import type { Lowerer, Val } from "./context.js";
 import { assignArray, assignsHere, emitRef, rebindableArray, reassigned, refTo } from "./moves.js";
@@ -18,8 +19,8 @@ import { outerName } from "./names.js";
 
 type ObjBinding = Extract<Binding, { k: "obj" }>;
 
-/** Lists and objects with variables of their own, and the function that declared each. */
-const owners = new WeakMap<ObjBinding, FnNode>();
+/** Lists and objects with variables of their own: the function that declared each, and the block. */
+const owners = new WeakMap<ObjBinding, { fn: FnNode; block: Block }>();
 
 /**
  * The binding of a name declared (or a parameter bound) with a list or object. It is the
@@ -29,20 +30,20 @@ const owners = new WeakMap<ObjBinding, FnNode>();
 export function bindObject(L: Lowerer, name: string, val: ObjBinding, isConst: boolean): Binding {
   if (!isConst && reassigned(L, name)) return ownedCopy(L, name, val, true);
   const owner = owners.get(val);
-  return owner && assignsHere(L, owner) ? ownedCopy(L, name, val, false) : val;
+  return owner && assignsHere(L, owner.fn) ? ownedCopy(L, name, val, false) : val;
 }
 
 /** `binding` (an object reused in place) becomes a reassigned list or object of its own, holding `value` (list-growth.ts: `let out = []; … out = xs.map(…)`). */
 export function ownInPlace(L: Lowerer, name: string, binding: ObjBinding, value: ObjBinding): void {
   Object.assign(binding, ownedCopy(L, name, value, true));
-  owners.set(binding, L.fn.node);
+  owners.set(binding, { fn: L.fn.node, block: L.b.block });
 }
 
 function ownedCopy(L: Lowerer, name: string, val: ObjBinding, owned: boolean): ObjBinding {
   const fields = new Map<string, Binding>();
   for (const [key, f] of val.fields) fields.set(key, ownedField(L, `${name}_${key.replace(/\W/g, "_")}`, f, owned));
   const copy: ObjBinding = val.list ? { k: "obj", fields, list: true } : { k: "obj", fields };
-  if (owned) owners.set(copy, L.fn.node);
+  if (owned) owners.set(copy, { fn: L.fn.node, block: L.b.block });
   return copy;
 }
 
@@ -71,8 +72,16 @@ export function assignObject(L: Lowerer, e: ESTree.AssignmentExpression & { left
   if (!owners.has(b)) {
     throw L.fail(e.left, "reassigning an array or object", `'${name}' holds ${shapeOf(b)} and cannot be reassigned here (a parameter destructured, a loop variable, or a const).`, "Declare it with let and a value: let v = init.");
   }
+  if (value.k === "obj" && shapeOf(value) !== shapeOf(b) && owners.get(b)!.block === L.b.block) {
+    // In straight-line code from its declaration the name is bound anew, when compiling.
+    const copy = ownedCopy(L, name, value, true);
+    b.fields = copy.fields;
+    if (copy.list) b.list = true;
+    else delete b.list;
+    return b;
+  }
   if (value.k !== "obj" || shapeOf(value) !== shapeOf(b)) {
-    throw L.fail(e, "type change", `'${name}' holds ${shapeOf(b)}, and is assigned ${shapeOf(value)}: gradc keeps each field of a reassigned list or object in a variable of its own, so every value it is assigned has the same shape.`,
+    throw L.fail(e, "type change", `'${name}' holds ${shapeOf(b)}, and is assigned ${shapeOf(value)}: gradc keeps each field of a reassigned list or object in a variable of its own, so every value it is assigned in a loop or branch has the same shape.`,
       "Assign values of one shape (the same keys or length, numbers for numbers, arrays for arrays), or declare a new variable for the other.");
   }
   const numbers: [Var, Temp][] = [];
