@@ -24,13 +24,22 @@ export function moduleMap(code: string, origins: Origin[], file: string, sourceN
   const map = new GenMapping({ file: file.split(/[\\/]/).pop() });
   let next = 0;
   let current: Origin | undefined;
+  // The source of the lines being mapped, its name in the map, and whether its content is in.
+  let named: SourceText | undefined;
+  let source = "";
+  let contentSet = false;
   code.split("\n").forEach((text, i) => {
     const trimmed = text.trim();
     if (next < origins.length && trimmed === origins[next].comment) current = origins[next++];
     if (!current?.source || trimmed === "" || trimmed === "}") return;
-    const source = sourceName(current.source);
+    if (current.source !== named) {
+      named = current.source;
+      source = sourceName(named);
+      contentSet = false;
+    }
     addMapping(map, { generated: { line: offset + i + 1, column: text.length - text.trimStart().length }, source, original: { line: current.line, column: 0 } });
-    setSourceContent(map, source, current.source.text);
+    if (!contentSet) setSourceContent(map, source, named.text);
+    contentSet = true;
   });
   return toEncodedMap(map);
 }
