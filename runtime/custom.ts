@@ -16,8 +16,8 @@ export interface CustomRule {
   rule: Function;
 }
 
-/** A function of numbers and typed arrays returning a number (its parameter types are the rules'). */
-type CustomFn = (...x: never[]) => number;
+/** A function of numbers and typed arrays returning a number or a Float64Array (its parameter types are the rules'). */
+type CustomFn = (...x: never[]) => number | Float64Array;
 
 /**
  * The identity at run time for a number; for a typed array, a copy of it (so that writing
@@ -37,15 +37,16 @@ export function stopGradient(x: number | Float64Array | Float32Array): number | 
 /**
  * `f` with its derivative given by `jvp` instead of by differentiating f: `jvp(x1, …, xn,
  * t1, …, tn)` returns the tangent of f's result, Σᵢ ∂f/∂xᵢ·tᵢ (it must be linear in the
- * tangents), each tangent shaped as its argument (a number, or a typed array as long). f
- * takes numbers and typed arrays and returns a number; it may be a black box gradc cannot
+ * tangents), each tangent shaped as its argument (a number, or a typed array as long), the
+ * result's shaped as f's. f takes numbers and typed arrays and returns a number or a
+ * Float64Array (a black box: a number); it may be a black box gradc cannot
  * read (a WebAssembly export, a native function: it is called, and must be pure). gradc
  * computes f's value from f and every derivative from the rule — reverse mode uses
  * ∂f/∂xᵢ = jvp(x, eᵢ), one call per number and per array entry — and differentiates the
  * rule itself for second order (HVPs, Hessians, grad of jvp), so the rule must be code
  * gradc can differentiate.
  */
-export function customJvp<F extends CustomFn>(f: F, jvp: (...xt: [...Parameters<F>, ...Parameters<F>]) => number): F {
+export function customJvp<F extends CustomFn>(f: F, jvp: (...xt: [...Parameters<F>, ...Parameters<F>]) => ReturnType<F>): F {
   return marked(f, { kind: "jvp", f, rule: jvp });
 }
 
@@ -54,11 +55,13 @@ export function customJvp<F extends CustomFn>(f: F, jvp: (...xt: [...Parameters<
  * ȳ)` returns the cotangents ȳ·∂f/∂xᵢ (it must be linear in ȳ): for one parameter, its
  * cotangent (a number, or a Float64Array as long as the array); for several, one
  * Float64Array of them all in parameter order, a number's as one entry and an array's as
- * one entry per element. f takes numbers and typed arrays and returns a number. gradc
- * computes f's value from f and every derivative from the rule (forward mode too, from
- * ∂f/∂xᵢ = vjp(x, 1)ᵢ), and differentiates the rule itself for second order.
+ * one entry per element; ȳ is shaped as f's result. f takes numbers and typed arrays and
+ * returns a number or a Float64Array (a black box: a number). gradc computes f's value
+ * from f and every derivative from the rule (forward mode too, from ∂f/∂xᵢ = vjp(x, 1)ᵢ,
+ * one call per result entry for an array result), and differentiates the rule itself for
+ * second order.
  */
-export function customVjp<F extends CustomFn>(f: F, vjp: (...xg: [...Parameters<F>, number]) => number | Float64Array): F {
+export function customVjp<F extends CustomFn>(f: F, vjp: (...xg: [...Parameters<F>, ReturnType<F>]) => number | Float64Array): F {
   return marked(f, { kind: "vjp", f, rule: vjp });
 }
 

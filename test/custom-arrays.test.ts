@@ -5,7 +5,8 @@
 // derivatives must be those of the loss with each custom function c replaced by
 // 2·c(x) − c(x0) (same value; the rules' first and second derivatives). Checked on both
 // paths (run time and build), in reverse mode, forward mode, H·v and the Hessian, against
-// central differences at several random points; then what is refused.
+// central differences at several random points; then softmax, a function returning a
+// Float64Array (its Jacobian, vjp, and a loss through it); then what is refused.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -89,13 +90,13 @@ function ruleWorld(x0: Float64Array, k0: number): (x: Float64Array, k: number) =
 }
 
 /** Central differences of f in (x, k): x's entries, then k. */
-function differences(f: (x: Float64Array, k: number) => number, x: Float64Array, k: number, e = 1e-5): number[] {
+function differences<K>(f: (x: Float64Array, k: K) => number, x: Float64Array, k: K, e = 1e-5): number[] {
   const dx = Array.from(x, (_, i) => {
     const p = Float64Array.from(x), m = Float64Array.from(x);
     p[i] += e; m[i] -= e;
     return (f(p, k) - f(m, k)) / (2 * e);
   });
-  return [...dx, (f(x, k + e) - f(x, k - e)) / (2 * e)];
+  return typeof k === "number" ? [...dx, (f(x, (k + e) as K) - f(x, (k - e) as K)) / (2 * e)] : dx;
 }
 
 let built: Record<string, Fn>;
@@ -143,6 +144,124 @@ describe("custom rules over typed arrays", () => {
         const H = p.lossHessian(x, k) as Float64Array;
         const Ht = Array.from({ length: n }, (_, i) => t.reduce((s, ti, j) => s + H[i * n + j] * ti, 0));
         expect(maxRelError(Ht, hvpRef), `${name} hessian`).toBeLessThan(1e-5);
+      }
+    }
+  });
+});
+
+// f returning a Float64Array: softmax, its rules twice its derivative (J = diag(s) − s·sᵀ).
+function softmaxImpl(x: Float64Array): Float64Array {
+  return softmaxValues(x);
+}
+// (The rules call this, not softmaxImpl: at run time the custom functions go by softmaxImpl's name.)
+function softmaxValues(x: Float64Array): Float64Array {
+  let m = x[0];
+  for (let i = 1; i < x.length; i++) m = Math.max(m, x[i]);
+  let z = 0;
+  for (let i = 0; i < x.length; i++) z += Math.exp(x[i] - m);
+  const s = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) s[i] = Math.exp(x[i] - m) / z;
+  return s;
+}
+/** 2·Jᵀḡ = 2·s ⊙ (ḡ − s·ḡ). */
+function softmaxVjp(x: Float64Array, g: Float64Array): Float64Array {
+  const s = softmaxValues(x);
+  let sg = 0;
+  for (let i = 0; i < x.length; i++) sg += s[i] * g[i];
+  const r = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) r[i] = 2 * s[i] * (g[i] - sg);
+  return r;
+}
+/** 2·J·t = 2·s ⊙ (t − s·t). */
+function softmaxJvp(x: Float64Array, t: Float64Array): Float64Array {
+  return softmaxVjp(x, t);
+}
+const softmax = customVjp(softmaxImpl, softmaxVjp);
+const softmaxJ = customJvp(softmaxImpl, softmaxJvp);
+
+function vectorLoss(x: Float64Array, w: Float64Array): number {
+  const s = softmax(x);
+  const q = softmaxJ(x);
+  let r = 0;
+  for (let i = 0; i < x.length; i++) r += w[i] * s[i] * s[i] + q[i] * x[i];
+  return r;
+}
+
+const VECTOR_MODULE = `import { customJvp, customVjp, valueAndGrad, jvp, hvp, hessian, jacobian, vjp } from "gradc";
+/** @param {Float64Array} x */
+${[softmaxImpl, softmaxValues, softmaxVjp, softmaxJvp].map(String).join("\n")}
+const softmax = customVjp(softmaxImpl, softmaxVjp);
+const softmaxJ = customJvp(softmaxImpl, softmaxJvp);
+/** @param {Float64Array} x @param {Float64Array} w */
+${String(vectorLoss)}
+export const lossVG = valueAndGrad(vectorLoss);
+export const lossJvp = jvp(vectorLoss);
+export const lossHvp = hvp(vectorLoss);
+export const lossHessian = hessian(vectorLoss);
+export const softmaxJacobian = jacobian(softmax, { mode: "reverse" });
+export const softmaxJJacobian = jacobian(softmaxJ, { mode: "forward" });
+export const softmaxJFromVjp = jacobian(softmax, { mode: "forward" });
+export const softmaxJReverse = jacobian(softmaxJ, { mode: "reverse" });
+export const softmaxVjpOf = vjp(softmax);
+`;
+
+describe("custom rules of a function returning a typed array", () => {
+  let builtVector: Record<string, Fn>;
+  beforeAll(async () => {
+    const out = await compileModule(VECTOR_MODULE, "/virtual/vector.js", { host: { readFile: () => undefined }, runtimeImport: path.resolve("runtime/index.ts"), format: false });
+    expect(out.diagnostics.map((d) => d.message)).toEqual([]);
+    writeFileSync(path.join(dir, "vector.grad.js"), out.code!);
+    builtVector = await import(path.join(dir, "vector.grad.js"));
+  });
+  const rt = api as unknown as Record<"jacobian" | "vjp", (f: Fn, opts?: object) => Fn>;
+  const functions = { softmax, softmaxJ, softmaxValues, softmaxVjp };
+  /** 2·(diag(s) − s·sᵀ), row-major: the rules' Jacobian. */
+  const ruleJacobian = (x: Float64Array) => {
+    const s = softmaxImpl(x);
+    return Array.from({ length: x.length * x.length }, (_, k) => { const i = Math.floor(k / x.length), j = k % x.length; return 2 * ((i === j ? s[i] : 0) - s[i] * s[j]); });
+  };
+  /** vectorLoss with softmax and softmaxJ replaced by 2·softmax − softmax(x0). */
+  const world = (x0: Float64Array) => {
+    const s0 = softmaxImpl(x0);
+    const c = (x: Float64Array) => softmaxImpl(x).map((v, i) => 2 * v - s0[i]);
+    return (x: Float64Array, w: Float64Array) => { const s = c(x); let r = 0; for (let i = 0; i < x.length; i++) r += w[i] * s[i] * s[i] + s[i] * x[i]; return r; };
+  };
+
+  test("jacobian (both sweeps, from either rule), vjp, and a loss's gradient, J·t, H·v and Hessian, on both paths", () => {
+    const paths: [string, Record<string, Fn>][] = [
+      ["run time", {
+        lossVG: api.valueAndGrad(vectorLoss, { functions }), lossJvp: api.jvp(vectorLoss, { functions }), lossHvp: api.hvp(vectorLoss, { functions }), lossHessian: api.hessian(vectorLoss, { functions }),
+        softmaxJacobian: rt.jacobian(softmax, { mode: "reverse", functions }), softmaxJJacobian: rt.jacobian(softmaxJ, { mode: "forward", functions }),
+        softmaxJFromVjp: rt.jacobian(softmax, { mode: "forward", functions }), softmaxJReverse: rt.jacobian(softmaxJ, { mode: "reverse", functions }),
+        softmaxVjpOf: rt.vjp(softmax, { functions }),
+      }],
+      ["build", builtVector],
+    ];
+    for (const [name, p] of paths) {
+      for (let point = 0; point < 4; point++) {
+        const rng = makeRng(seedOf("custom-vector", point));
+        const n = 4;
+        const x = Float64Array.from({ length: n }, () => rng.uniform(-2, 2));
+        const wv = Float64Array.from({ length: n }, () => rng.uniform(-1, 1));
+        const J = ruleJacobian(x);
+        for (const which of ["softmaxJacobian", "softmaxJJacobian", "softmaxJFromVjp", "softmaxJReverse"]) {
+          expect(maxRelError(Array.from(p[which](x) as Float64Array), J), `${name} ${which}`).toBeLessThan(1e-12);
+        }
+        const [y, pullback] = p.softmaxVjpOf(x);
+        expect(maxRelError(Array.from(y as Float64Array), Array.from(softmaxImpl(x))), `${name} vjp value`).toBeLessThan(1e-12);
+        expect(maxRelError(Array.from(pullback(wv) as Float64Array), Array.from(softmaxVjp(x, wv))), `${name} pullback`).toBeLessThan(1e-12);
+        const [value, g] = p.lossVG(x, wv);
+        expect(relError(value, vectorLoss(x, wv)), `${name} value`).toBeLessThan(1e-12);
+        const f = world(x);
+        expect(maxRelError(Array.from(g as Float64Array), differences(f, x, wv as never).slice(0, n)), `${name} gradient`).toBeLessThan(1e-5);
+        const t = Float64Array.from({ length: n }, () => rng.uniform(-1, 1));
+        expect(relError(p.lossJvp(x, wv, t)[1], (g as Float64Array).reduce((s, gi, i) => s + gi * t[i], 0)), `${name} jvp`).toBeLessThan(1e-10);
+        const gradAt = (s: number) => differences(f, x.map((xi, i) => xi + s * t[i]), wv as never, 1e-4).slice(0, n);
+        const [plus, minus] = [gradAt(1e-4), gradAt(-1e-4)];
+        const hvpRef = plus.map((v, i) => (v - minus[i]) / 2e-4);
+        expect(maxRelError(Array.from(p.lossHvp(x, wv, t) as Float64Array), hvpRef), `${name} hvp`).toBeLessThan(1e-5);
+        const H = p.lossHessian(x, wv) as Float64Array;
+        expect(maxRelError(Array.from({ length: n }, (_, i) => t.reduce((s, ti, j) => s + H[i * n + j] * ti, 0)), hvpRef), `${name} hessian`).toBeLessThan(1e-5);
       }
     }
   });
@@ -197,9 +316,9 @@ describe("what is refused", () => {
     expect(call((x: Float64Array) => bad(x), { bad, lseImpl }, w)).toThrow(/The JVP rule of 'bad' must return the tangent of its result, a number/);
   });
 
-  test("f returning a typed array", () => {
-    const twice = customJvp((x: Float64Array) => x.map((v) => 2 * v) as unknown as number, (x: Float64Array, t: Float64Array) => t[0]);
-    expect(call((x: Float64Array) => twice(x), { twice }, w)).toThrow(/'twice' \(made by customJvp\) must return a number: a typed-array result is not supported yet/);
+  test("a JVP rule of a function returning an array that returns a number", () => {
+    const bad = customJvp(softmaxImpl, ((x: Float64Array, t: Float64Array) => t[0]) as never);
+    expect(call((x: Float64Array) => (bad as Fn)(x)[0], { bad, softmaxValues }, w)).toThrow(/The JVP rule of 'bad' must return the tangent of its result, a Float64Array as long as the result/);
   });
 
   test("f writing into its array argument", () => {

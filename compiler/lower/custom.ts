@@ -13,7 +13,7 @@ import type { Kind } from "../kinds.js";
 import { defineCustomOp } from "../ops/table.js";
 import type { BlackBox, CustomRuleFn } from "../parse/source.js";
 import { accumulator, addAt, addTo, defineCustomKernel, hold, loop, type KernelParam, type RuleCtx } from "../ops/kernels/record.js";
-import { temp, type Lowerer, type Val } from "./context.js";
+import type { Lowerer, Val } from "./context.js";
 import { lowerExpr } from "./expr.js";
 import type { Scope } from "./scope.js";
 import { baseOf, copyOf, lengthOf } from "./views.js";
@@ -69,15 +69,18 @@ export function lowerCustomCall(L: Lowerer, fn: FnBinding, custom: CustomRuleFn,
         "Pass its fields or parts as arguments of their own.");
     }
   });
-  if (args.some((a) => a!.k !== "temp")) return lowerCustomArrayCall(L, fn, custom, args as Val[], call, inline);
+  const readable = !custom.extern && !custom.blackBox;
+  const value = readable ? inlineReading(L, fn, custom, args as Val[], call, inline) : undefined;
+  if (value && !(value.k === "temp" && value.t.type === "num") && value.k !== "arr" && value.k !== "view") {
+    throw L.fail(call, `${what} result`, `'${fn.name}' (made by ${what}) must return a number or a typed array.`, "");
+  }
+  if (args.some((a) => a!.k !== "temp") || (value && value.k !== "temp")) return lowerCustomArrayCall(L, fn, custom, args as Val[], value, call);
   const xs = args.map((a) => (a as Extract<Val, { k: "temp" }>).t);
-  const value: Val = custom.extern ? { k: "temp", t: externCall(L, fn.name, custom.extern, xs) }
-    : custom.blackBox ? { k: "temp", t: blackBoxCall(L, custom.blackBox, xs) } : inline(fn);
-  if (value.k !== "temp" || value.t.type !== "num") throw L.fail(call, `${what} result`, `'${fn.name}' (made by ${what}) must return a number.`, "");
-  const fx = temp(value, L, call);
+  const fx = value ? (value as Extract<Val, { k: "temp" }>).t
+    : custom.extern ? externCall(L, fn.name, custom.extern, xs) : blackBoxCall(L, custom.blackBox!, xs);
   const kinds = xs.map((): Kind => ({ k: "num" }));
   const rule = verify(lowerFunction(custom.rule, custom.kind === "jvp" ? [...kinds, ...kinds] : [...kinds, { k: "num" }], L.resolve));
-  checkRuleResult(L, fn.name, custom.kind, kinds, rule, call);
+  checkRuleResult(L, fn.name, custom.kind, kinds, false, rule, call);
   const op = `custom${nextCustom++}_${fn.name}`;
   defineCustomOp({
     name: op, args: Array.from({ length: n + 1 }, () => "num"), result: "num", js: (a) => a[0], eval: (v) => v, custom: true,
@@ -122,33 +125,38 @@ export function lowerStopGradient(L: Lowerer, node: ESTree.CallExpression, scope
  * user's rule (array operands mapped to the call's arrays). Array arguments are passed as
  * they are (the rule reads a view as a copy of its elements); f must return a number.
  */
-function lowerCustomArrayCall(L: Lowerer, fn: FnBinding, custom: CustomRuleFn, args: Val[], call: ESTree.Node, inline: (fn: FnBinding) => Val): Val {
-  const what = custom.kind === "jvp" ? "customJvp" : "customVjp";
-  const value = custom.extern || custom.blackBox ? undefined : inlineReading(L, fn, custom, args, call, inline);
-  if (value && (value.k !== "temp" || value.t.type !== "num")) {
-    throw L.fail(call, `${what} result`, `'${fn.name}' (made by ${what}) must return a number${value.k === "arr" ? ": a typed-array result is not supported yet" : ""}.`,
-      value.k === "arr" ? "Give each entry of the result a function of its own, or write f so that gradc differentiates it." : "");
-  }
+function lowerCustomArrayCall(L: Lowerer, fn: FnBinding, custom: CustomRuleFn, args: Val[], value: Val | undefined, call: ESTree.Node): Val {
   const operands = args.map((a) => (a.k === "view" ? copyOf(L, baseOf(a).type as "f64[]" | "f32[]", a) : a)) as Extract<Val, { k: "temp" | "arr" }>[];
+  const result = value && (value.k === "view" ? copyOf(L, "f64[]", value) : value) as Extract<Val, { k: "temp" | "arr" }> | undefined;
+  const vector = result?.k === "arr";
   const kinds: Kind[] = operands.map((a) => (a.k === "arr" ? { k: "arr", elem: a.v.type === "f32[]" ? "f32" : "f64" } : { k: "num" }));
-  const rule = verify(lowerFunction(custom.rule, custom.kind === "jvp" ? [...kinds, ...kinds] : [...kinds, { k: "num" }], L.resolve));
-  checkRuleResult(L, fn.name, custom.kind, kinds, rule, call);
+  const resultKind: Kind = vector ? { k: "arr", elem: "f64" } : { k: "num" };
+  const rule = verify(lowerFunction(custom.rule, custom.kind === "jvp" ? [...kinds, ...kinds] : [...kinds, resultKind], L.resolve));
+  checkRuleResult(L, fn.name, custom.kind, kinds, vector, rule, call);
   const name = `custom${nextCustom++}_${fn.name}`;
   const params = operands.map((a, i): KernelParam => ({ name: paramName(fn, i), kind: a.k === "arr" ? "arr" : "num" }));
   const callee = custom.extern ? `${EXTERNS_NAME}[${externIndexOf(custom.extern)}]` : custom.blackBox?.local;
   defineCustomKernel({
-    name, out: false, accumulate: false, returnsNumber: true, custom: true,
-    params: callee === undefined ? [{ name: "(value)", kind: "num" }, ...params] : params,
+    name, out: vector, accumulate: false, returnsNumber: !vector, custom: true,
+    params: result ? [{ name: "(value)", kind: vector ? "arr" : "num" }, ...params] : params,
     diff: params.map((p) => p.name),
-    js: callee === undefined ? (texts) => texts[0] : (texts) => `${callee}(${texts.join(", ")})`,
+    // f's value: the number, or the array copied into out; a black box's call.
+    js: vector ? (texts) => `${texts[0]}.set(${texts[1]})` : result ? (texts) => texts[0] : (texts) => `${callee}(${texts.join(", ")})`,
+    ...(vector && { size: (r: RuleCtx) => r.b.len(r.out()) }),
     ...(custom.blackBox && { blackBox: custom.blackBox }),
-    vjp: (r) => customVjpRule(r, custom.kind, rule, params, fn.name),
-    jvp: (r) => customJvpRule(r, custom.kind, rule, params),
+    vjp: (r) => customVjpRule(r, custom.kind, rule, params, vector ? { g: r.g!, vector } : { g: hold(r.b, r.gs!, "g"), vector }, fn.name),
+    jvp: (r) => customJvpRule(r, custom.kind, rule, params, vector, fn.name),
   });
-  const ins = operands.flatMap((a) => (a.k === "arr" ? [a.v] : []));
-  const nums = operands.flatMap((a) => (a.k === "temp" ? [a.t] : []));
+  const ins = [...(vector ? [(result as Extract<Val, { k: "arr" }>).v] : []), ...operands.flatMap((a) => (a.k === "arr" ? [a.v] : []))];
+  const nums = [...(result?.k === "temp" ? [result.t] : []), ...operands.flatMap((a) => (a.k === "temp" ? [a.t] : []))];
+  if (vector) {
+    const out = L.b.newVar(fn.name, "f64[]");
+    L.b.emit({ k: "alloc", v: out, n: L.b.len((result as Extract<Val, { k: "arr" }>).v) });
+    L.b.emit({ k: "call", kernel: name, out, ins, args: nums });
+    return { k: "arr", v: out };
+  }
   const dst = L.b.temp("num");
-  L.b.emit({ k: "call", kernel: name, ins, args: value ? [temp(value, L, call), ...nums] : nums, dst });
+  L.b.emit({ k: "call", kernel: name, ins, args: nums, dst });
   // The number goes through a var: the call is not recomputed where the value is used.
   const v = L.b.newVar(fn.name, "num");
   L.b.set(v, dst);
@@ -179,26 +187,44 @@ function inlineReading(L: Lowerer, fn: FnBinding, custom: CustomRuleFn, args: Va
   return value;
 }
 
-/** Refuses a rule whose result has the wrong type: a JVP rule returns a number; a VJP rule the cotangent(s). */
-function checkRuleResult(L: Lowerer, name: string, kind: "jvp" | "vjp", kinds: Kind[], rule: Func, call: ESTree.Node): void {
+/** Refuses a rule whose result has the wrong type: a JVP rule returns the tangent of f's result; a VJP rule the cotangent(s). */
+function checkRuleResult(L: Lowerer, name: string, kind: "jvp" | "vjp", kinds: Kind[], vector: boolean, rule: Func, call: ESTree.Node): void {
   const one = kinds.length === 1;
-  const wanted = kind === "jvp" || (one && kinds[0].k === "num") ? "num" : "arr";
+  const wanted = kind === "jvp" ? (vector ? "arr" : "num") : one && kinds[0].k === "num" ? "num" : "arr";
   const got = rule.result.type === "num" ? "num" : rule.result.type === "bool" ? "bool" : "arr";
   if (got === wanted) return;
   throw L.fail(call, `custom${kind === "jvp" ? "Jvp" : "Vjp"} rule`, kind === "jvp"
-    ? `The JVP rule of '${name}' must return the tangent of its result, a number.`
+    ? `The JVP rule of '${name}' must return the tangent of its result, ${vector ? "a Float64Array as long as the result" : "a number"}.`
     : one ? `The VJP rule of '${name}' must return the cotangent of its argument, ${kinds[0].k === "num" ? "a number" : "a Float64Array as long as the argument"}.`
       : `The VJP rule of '${name}' must return the cotangents of its ${kinds.length} arguments in one Float64Array: one entry for each number argument and one per element for each array, in parameter order.`, "");
 }
 
-/** The cotangents of a VJP rule for ȳ, or ∂f/∂x from a JVP rule along each basis direction (one rule call per entry). */
-function customVjpRule(r: RuleCtx, kind: "jvp" | "vjp", rule: Func, params: KernelParam[], name: string): void {
+/**
+ * What the rules of a call see of f's result: its adjoint and tangent, a number (`g`) or,
+ * for a typed-array result, an array (`g` the adjoint array, `outDot` the tangent's).
+ */
+interface Output {
+  g: Var;
+  outDot?: Var;
+  vector: boolean;
+}
+
+/** ḡ·d for the rule's output d (a number, or an array as long as f's result). */
+function weigh(b: Builder, out: Output, d: Var, name: string): Temp {
+  if (!out.vector) return b.op("mul", b.get(out.g), b.get(d));
+  checkLength(b, d, b.len(out.g), name, "JVP");
+  const s = accumulator(b, 0, "s");
+  loop(b, b.len(out.g), (ib, i) => addTo(ib, s, ib.op("mul", ib.load(out.g, i), ib.load(d, i))), "k");
+  return b.get(s);
+}
+
+/** The cotangents of a VJP rule for ḡ, or ∂f/∂x from a JVP rule along each basis direction (one rule call per entry). */
+function customVjpRule(r: RuleCtx, kind: "jvp" | "vjp", rule: Func, params: KernelParam[], out: Output, name: string): void {
   const b = r.b;
-  const gs = hold(b, r.gs!, "g");
   const xs = params.map((p) => (p.kind === "arr" ? r.arr(p.name) : hold(b, r.num(p.name), p.name)));
   const active = (p: KernelParam) => (p.kind === "arr" ? r.bar(p.name) !== undefined : r.activeNum(p.name));
   if (kind === "vjp") {
-    const result = ruleResult(b, rule, [...xs, gs].map((x) => operandOf(b, x)));
+    const result = ruleResult(b, rule, [...xs, out.g].map((x) => operandOf(b, x)));
     if (params.length === 1) {
       const p = params[0];
       if (p.kind === "num") {
@@ -227,41 +253,62 @@ function customVjpRule(r: RuleCtx, kind: "jvp" | "vjp", rule: Func, params: Kern
   params.forEach((p, k) => {
     if (!active(p)) return;
     if (p.kind === "num") {
-      const d = inlineRule(b, rule, [...xs.map((x) => operandOf(b, x)), ...tangentArgs(b, k)]);
-      return r.addNum(p.name, b.op("mul", b.get(gs), d));
+      return r.addNum(p.name, weigh(b, out, ruleResult(b, rule, [...xs.map((x) => operandOf(b, x)), ...tangentArgs(b, k)]), name));
     }
     const bar = r.bar(p.name)!;
     const t = tangents[k]!;
     loop(b, b.len(t), (ib, i, index) => {
       ib.store(t, i, ib.num(1));
-      const d = inlineRule(ib, rule, [...xs.map((x) => operandOf(ib, x)), ...tangentArgs(ib, undefined)]);
+      const d = weigh(ib, out, ruleResult(ib, rule, [...xs.map((x) => operandOf(ib, x)), ...tangentArgs(ib, undefined)]), name);
       const j = ib.get(index);
-      addAt(ib, bar, j, ib.op("mul", ib.get(gs), d));
+      addAt(ib, bar, j, d);
       ib.store(t, j, ib.num(0));
     }, "j");
   });
 }
 
-/** The tangent of f's result: the JVP rule on the tangents, or Σᵢ (vjp(x, 1))ᵢ·ẋᵢ. */
-function customJvpRule(r: RuleCtx, kind: "jvp" | "vjp", rule: Func, params: KernelParam[]): Temp {
+/**
+ * The tangent of f's result: the JVP rule on the tangents, or Σᵢ (vjp(x, ḡ))ᵢ·ẋᵢ with ḡ = 1
+ * (for a typed-array result, with ḡ = eⱼ for each entry j of it, written into outDot).
+ */
+function customJvpRule(r: RuleCtx, kind: "jvp" | "vjp", rule: Func, params: KernelParam[], vector: boolean, name: string): Temp | void {
   const b = r.b;
   const xs = params.map((p) => (p.kind === "arr" ? r.arr(p.name) : hold(b, r.num(p.name), p.name)));
+  const dots = params.map((p, k) => (p.kind === "arr" ? r.dot(p.name) ?? zeros(b, xs[k] as Var) : hold(b, r.dotNum(p.name) ?? b.num(0), `${p.name}_dot`)));
   if (kind === "jvp") {
-    const dots = params.map((p, k) => (p.kind === "arr" ? r.dot(p.name) ?? zeros(b, xs[k] as Var) : hold(b, r.dotNum(p.name) ?? b.num(0), `${p.name}_dot`)));
-    return inlineRule(b, rule, [...xs, ...dots].map((x) => operandOf(b, x)));
+    const t = ruleResult(b, rule, [...xs, ...dots].map((x) => operandOf(b, x)));
+    if (!vector) return b.get(t);
+    checkLength(b, t, b.len(r.outDot!), name, "JVP");
+    const outDot = r.outDot!;
+    loop(b, b.len(outDot), (ib, i) => ib.store(outDot, i, ib.load(t, i)), "j");
+    return;
   }
-  const result = ruleResult(b, rule, [...xs, hold(b, b.num(1), "one")].map((x) => operandOf(b, x)));
+  const along = (ib: Builder, seed: Var) => contract(ib, ruleResult(ib, rule, [...xs, seed].map((x) => operandOf(ib, x))), params, xs, dots, name);
+  if (!vector) return along(b, hold(b, b.num(1), "one"));
+  const outDot = r.outDot!;
+  const e = zeros(b, outDot);
+  loop(b, b.len(outDot), (ib, i, index) => {
+    ib.store(e, i, ib.num(1));
+    const t = along(ib, e);
+    const j = ib.get(index);
+    ib.store(outDot, j, t);
+    ib.store(e, j, ib.num(0));
+  }, "j");
+}
+
+/** Σᵢ cotangentᵢ·ẋᵢ over a VJP rule's result (one cotangent, or all of them in parameter order). */
+function contract(b: Builder, result: Var, params: KernelParam[], xs: Var[], dots: Var[], name: string): Temp {
   const t = accumulator(b, 0, "t");
   const offsets = params.length === 1 ? undefined : offsetsOf(b, params, xs);
+  if (offsets) checkLength(b, result, b.get(offsets[params.length]), name);
   params.forEach((p, k) => {
     const at = (ib: Builder, i: Temp) => (offsets ? ib.op("add", ib.get(offsets[k]), i) : i);
     if (p.kind === "num") {
-      const d = r.dotNum(p.name);
-      if (d) addTo(b, t, b.op("mul", offsets ? b.load(result, b.get(offsets[k])) : b.get(result), d));
+      addTo(b, t, b.op("mul", offsets ? b.load(result, b.get(offsets[k])) : b.get(result), b.get(dots[k])));
       return;
     }
-    const dot = r.dot(p.name);
-    if (dot) loop(b, b.len(dot), (ib, i) => addTo(ib, t, ib.op("mul", ib.load(result, at(ib, i)), ib.load(dot, i))), "j");
+    const dot = dots[k];
+    loop(b, b.len(dot), (ib, i) => addTo(ib, t, ib.op("mul", ib.load(result, at(ib, i)), ib.load(dot, i))), "j");
   });
   return b.get(t);
 }
@@ -278,10 +325,12 @@ function offsetsOf(b: Builder, params: KernelParam[], xs: Var[]): Var[] {
   return offsets;
 }
 
-/** Throws (in derivative code) when a VJP rule's result is not as long as the cotangents it holds. */
-function checkLength(b: Builder, result: Var, n: Temp, name: string): void {
+/** Throws (in derivative code) when a rule's array result has not the length it must have. */
+function checkLength(b: Builder, result: Var, n: Temp, name: string, kind: "VJP" | "JVP" = "VJP"): void {
   const wrong = b.op("ne", b.len(result), n);
-  b.emit({ k: "if", cond: wrong, then: b.nested((tb) => tb.emit({ k: "throw", error: "RangeError", message: `the VJP rule of '${name}' returned an array whose length is not the number of entries of its arguments` })), else: [] });
+  const message = kind === "VJP" ? `the VJP rule of '${name}' returned an array whose length is not the number of entries of its arguments`
+    : `the JVP rule of '${name}' returned an array whose length is not that of the result`;
+  b.emit({ k: "if", cond: wrong, then: b.nested((tb) => tb.emit({ k: "throw", error: "RangeError", message })), else: [] });
 }
 
 function zeros(b: Builder, like: Var): Var {

@@ -5,7 +5,7 @@
 // forward one: one loop instead of two, as a hand-written gradient does.
 import { Effects } from "../ir/effects.js";
 import { substituteVar } from "../ir/rewrite.js";
-import { hasDst, walk, type Block, type For, type Instr, type Temp, type Var } from "../ir/types.js";
+import { hasDst, varsOf, walk, type Block, type For, type Instr, type Temp, type Var } from "../ir/types.js";
 
 export interface Sweeps {
   /** Forward code of each top-level instruction. */
@@ -59,6 +59,8 @@ function tryFuse(s: Sweeps, k: number, ctx: FuseContext): Block | undefined {
   const written = effects.blockWrites(laterForward);
   // What the backward code after the loop computes must not depend on the loop or later code.
   if (readsOf(after, effects).some((l) => !ctx.adjoints.has(l) && written.has(l))) return undefined;
+  // Nor on an array allocated after it (a returned array and its adjoint).
+  if (usesAllocated([...s.seed, ...after], s.forward.slice(k + 1).flat(), s.forward.slice(0, k + 1).flat())) return undefined;
   if (!accumulatesOnly(bwdLoop, fwdLoop, ctx, effects)) return undefined;
   const body = bwdLoop.body.filter((i) => !(i.k === "set" && ctx.recomputed.has(i.v.id)));
   substituteVar(body, bwdLoop.index, fwdLoop.index);
@@ -71,6 +73,16 @@ function tryFuse(s: Sweeps, k: number, ctx: FuseContext): Block | undefined {
     ...s.forward.slice(0, k).flat(), ...s.seed, ...after, ...forwardK,
     ...s.forward.slice(k + 1).flat(), ...header, ...s.backward.slice(0, k).reverse().flat(),
   ];
+}
+
+/** Whether `block` uses an array that `later` allocates and `before` does not. */
+function usesAllocated(block: Block, later: Block, before: Block): boolean {
+  const allocated = new Set<number>();
+  walk(later, (i) => { if (i.k === "alloc") allocated.add(i.v.id); });
+  walk(before, (i) => { if (i.k === "alloc") allocated.delete(i.v.id); });
+  let uses = false;
+  walk(block, (i) => { for (const v of varsOf(i)) if (allocated.has(v.id)) uses = true; });
+  return uses;
 }
 
 function effectsOf(blocks: Block): Effects {
