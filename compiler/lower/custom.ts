@@ -1,9 +1,11 @@
 // Calls of functions with custom rules (customJvp/customVjp, runtime/custom.ts): the value
-// is f's, inlined as any call; the derivative is the rule's. The call becomes one op of its
-// own, `custom(fx, x1, …, xn)`, whose value is fx and whose partials (reverse mode) and
-// tangent (forward mode) are the rule's IR, inlined where the transforms ask for them — so
-// derivative code holds the rule, and differentiating that code again (second order)
-// differentiates the rule.
+// is f's, inlined as any call (or a call of a black box gradc cannot read); the derivative
+// is the rule's. Over numbers the call becomes one op of its own, `custom(fx, x1, …, xn)`,
+// whose value is fx and whose partials (reverse mode) and tangent (forward mode) are the
+// rule's IR, inlined where the transforms ask for them; with typed arrays (arguments or
+// result) it becomes a call of a kernel record of its own, whose VJP and JVP rules inline
+// the rule's IR likewise. So derivative code holds the rule, and differentiating that code
+// again (second order) differentiates the rule. Also stopGradient.
 import type * as ESTree from "acorn";
 import type { Builder, Factor } from "../ir/builder.js";
 import { cloneBlock } from "../ir/rewrite.js";
