@@ -53,7 +53,9 @@ export function copies(x: Float64Array, y: Float64Array): number {
   b[0] = Math.exp(a[0]);
   let s = 0;
   for (let i = 0; i < d.length; i++) s += d[i] * Math.sin(i + d[i]);
-  return s + c[0] * x[0] + b[0] * b[1] + a[a.length - 1] * y[0];
+  const e = Float64Array.of(x[0] * y[1], 3, Math.cos(y[0]));
+  e[1] *= e[0];
+  return s + c[0] * x[0] + b[0] * b[1] + a[a.length - 1] * y[0] + e[1] * e[2];
 }
 
 export function recurrence(w: Float64Array, h0: Float64Array, steps: number): number {
@@ -369,7 +371,7 @@ describe("sorting: sort and toSorted with a numeric comparator", () => {
 });
 
 describe("copies", () => {
-  test("slice(a, b) (negative from the end), Float64Array.from, new Float64Array(x), set(x, offset) (also from a view, also of its own elements): new arrays, in every mode", () => {
+  test("slice(a, b) (negative from the end), Float64Array.from, Float64Array.of, new Float64Array(x), set(x, offset) (also from a view, also of its own elements): new arrays, in every mode", () => {
     everyMode("copies", [0, 1], (rng) => [rng.f64(rng.int(4, 7), -1.5, 1.5), rng.f64(rng.int(2, 4), -1.5, 1.5)]);
   });
 

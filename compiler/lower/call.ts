@@ -18,7 +18,7 @@ import { isClosed, outerName } from "./names.js";
 import { isUndefined } from "./undefined.js";
 import { Scope, type Binding } from "./scope.js";
 import { bindParam, bindValue, lowerBody } from "./stmt.js";
-import { arrayMethod, copyOf, typedArrayFrom } from "./views.js";
+import { arrayMethod, copyOf, typedArrayFrom, typedArrayOf } from "./views.js";
 import { SORT_METHODS, sortMethod } from "./sort.js";
 
 const MATH_OPS = new Set([
@@ -36,9 +36,11 @@ export function lowerCall(L: Lowerer, node: ESTree.CallExpression, scope: Scope)
   if (node.optional) throw L.fail(node, "optional call", "Optional calls (?.()) are not supported.", "");
   if (callee.type === "CallExpression" && derivativeName(callee.callee, scope)) return lowerDerivativeCall(L, node, scope);
   if (isStopGradient(L, callee, scope)) return lowerStopGradient(L, node, scope);
-  if (isArrayFrom(callee, scope)) return arrayFrom(L, node, scope);
-  const from = typedArrayFromCall(callee, scope);
-  if (from) return typedArrayFrom(L, node, from, scope);
+  const builtin = constructorMethod(callee, scope);
+  if (builtin?.ctor === "Array" && builtin.method === "from") return arrayFrom(L, node, scope);
+  const type = builtin?.ctor === "Float64Array" ? "f64[]" : builtin?.ctor === "Float32Array" ? "f32[]" : undefined;
+  if (type && builtin!.method === "from") return typedArrayFrom(L, node, type, scope);
+  if (type && builtin!.method === "of") return typedArrayOf(L, node, type, scope);
   const imported = importedCallee(L, callee, scope);
   if (imported) return userCall(L, node, imported, scope, true);
   if (callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier") {
@@ -58,12 +60,13 @@ export function lowerCall(L: Lowerer, node: ESTree.CallExpression, scope: Scope)
   throw L.fail(node, "indirect call", "Only calls to functions known where they are called are supported.", "Call the function by its name.");
 }
 
-/** `Array.from` (the global Array, not a local or module binding of that name). */
-function isArrayFrom(callee: ESTree.Node, scope: Scope): boolean {
-  if (callee.type !== "MemberExpression") return false;
-  const m = callee as ESTree.MemberExpression;
-  return !m.computed && m.object.type === "Identifier" && m.object.name === "Array" && m.property.type === "Identifier" && m.property.name === "from" &&
-    !scope.lookup("Array") && !moduleBindingOf(m.object);
+/** `Array.from`, `Float64Array.of`, …: a static method of a global constructor (not a local or module binding of that name). */
+function constructorMethod(callee: ESTree.Node, scope: Scope): { ctor: string; method: string } | undefined {
+  const m = callee as ESTree.AnyNode;
+  if (m.type !== "MemberExpression" || m.computed || m.object.type !== "Identifier" || m.property.type !== "Identifier") return undefined;
+  const ctor = m.object;
+  if (!["Array", "Float64Array", "Float32Array"].includes(ctor.name) || scope.lookup(ctor.name) || moduleBindingOf(ctor)) return undefined;
+  return { ctor: ctor.name, method: m.property.name };
 }
 
 /** The arguments of a call; one written `undefined` (or `void 0`) is left out: the parameter's default applies. */
@@ -171,15 +174,6 @@ function mathCall(L: Lowerer, node: ESTree.CallExpression, name: string, scope: 
   }
   throw L.fail(node.callee, `Math.${name}`, `Math.${name} is not supported.`,
     `Supported: ${[...MATH_OPS, ...MATH_BINARY, ...MATH_FOLDED].join(", ")}.`);
-}
-
-/** `Float64Array.from` / `Float32Array.from` (the globals): the array type made. */
-function typedArrayFromCall(node: ESTree.Node, scope: Scope): "f64[]" | "f32[]" | undefined {
-  const callee = node as ESTree.AnyNode;
-  if (callee.type !== "MemberExpression" || callee.computed || callee.property.type !== "Identifier" || callee.property.name !== "from") return undefined;
-  const ctor = callee.object;
-  if (ctor.type !== "Identifier" || scope.lookup(ctor.name) || moduleBindingOf(ctor)) return undefined;
-  return ctor.name === "Float64Array" ? "f64[]" : ctor.name === "Float32Array" ? "f32[]" : undefined;
 }
 
 function method(L: Lowerer, node: ESTree.CallExpression, objNode: ESTree.Expression, name: string, scope: Scope): Val {

@@ -182,6 +182,18 @@ export function arrayMethod(L: Lowerer, node: ESTree.CallExpression, a: ArrayVal
   return undefined;
 }
 
+/** `Float64Array.of(a, b, …)` / `Float32Array.of(…)`: a new array of those numbers. */
+export function typedArrayOf(L: Lowerer, node: ESTree.CallExpression, type: ArrayType, scope: Scope): Val {
+  const items = node.arguments.map((a) => {
+    if (a.type === "SpreadElement") throw L.fail(a, "spread argument", "Spread arguments are not supported here.", "Copy the array instead: Float64Array.from(a).");
+    return lowerNum(L, a, scope);
+  });
+  const v = L.b.newVar(UNNAMED_ARRAY, type);
+  L.b.emit({ k: "alloc", v, n: L.b.num(items.length) });
+  items.forEach((t, i) => L.b.store(v, L.b.num(i), t));
+  return { k: "arr", v };
+}
+
 /** `Float64Array.from(x)` / `Float32Array.from(x)` of a typed array: a copy. */
 export function typedArrayFrom(L: Lowerer, node: ESTree.CallExpression, type: ArrayType, scope: Scope): Val {
   const ctor = type === "f64[]" ? "Float64Array" : "Float32Array";
