@@ -245,6 +245,17 @@ describe("refused, with the location and the reason", () => {
     expect(gradc.grad(inside)([1])).toEqual([3]);
   });
 
+  test("writing outside an array literal or a number[] throws a RangeError (JavaScript would lengthen it); a typed array ignores it, as in JavaScript", () => {
+    const literal = (x: number[]) => { const v = [x[0], 2]; v[2] = 5; return v[0] + v.length; };
+    expect(() => gradc.grad(literal)([1, 2])).toThrow(/writing outside an Array of numbers/);
+    const argument = (x: number[]) => { x[x.length] = 1; return x[0]; };
+    expect(() => gradc.grad(argument)([1, 2])).toThrow(RangeError);
+    const inside = (x: number[]) => { const v = [x[0], 2]; v[1] = v[0] * 3; x[1] = x[1] * x[1]; return v[1] + x[1]; };
+    expect([...gradc.grad(inside)([1, 2])]).toEqual([3, 4]);
+    const typed = (x: Float64Array) => { const y = x.slice(); y[7] = 1; return y[0] * 2; };
+    expect([...gradc.grad(typed)(new Float64Array([1, 2]))]).toEqual([2, 0]);
+  });
+
   test("push onto a typed array, onto an argument's list, mixed kinds, and reassigning a growing array", () => {
     const typed = refusal(function t(x: Float64Array) { (x as unknown as number[]).push(1); return x[0]; }, [new Float64Array(1)]);
     expect(typed.message).toMatch(/its length is fixed/);

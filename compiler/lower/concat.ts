@@ -60,6 +60,11 @@ export function followPlain(v: Var, from: Var): void {
   } else tainted.add(v);
 }
 
+/** Whether `v` holds a JavaScript Array as far as is known here (no reliance recorded). */
+export function isJsArray(v: Var): boolean {
+  return plainArrays.has(v) && !taintedNow(v);
+}
+
 function isPlain(L: Lowerer, v: Var, node: ESTree.Node): boolean {
   if (!plainArrays.has(v) || taintedNow(v)) return false;
   reliedOn.set(L, [...(reliedOn.get(L) ?? []), { v, source: L.fn.source, node }]);

@@ -25,7 +25,7 @@ import { visit } from "./exits.js";
 import type { Binding, Scope } from "./scope.js";
 import { bindValue } from "./stmt.js";
 import { loadElement } from "./views.js";
-import { checkPlainReliance, followPlain, markPlain } from "./concat.js";
+import { checkPlainReliance, followPlain, isJsArray, markPlain } from "./concat.js";
 import { makeRoom } from "./push-room.js";
 import { ownInPlace } from "./rebind.js";
 
@@ -180,13 +180,21 @@ export function growingTarget(node: ESTree.Node, scope: Scope): Val | undefined 
   return named(node, scope)?.b;
 }
 
-/** Before `z[k] = v` on a growing array: an index past its end would lengthen it, which gradc does not follow. */
+/**
+ * Before `z[k] = v` on a JavaScript Array (one growing by push, a literal, a `number[]`):
+ * an index outside it would lengthen the Array (or add a property), which gradc's
+ * fixed-length arrays do not follow, so it throws a RangeError instead.
+ */
 export function checkWritable(L: Lowerer, target: Val, idx: Temp): void {
   const g = stateOf(target);
-  if (!g) return;
+  const plain = !g && target.k === "arr" && isJsArray(target.v);
+  if (!g && !plain) return;
   const b = L.b;
-  const outside = b.op("or", b.op("lt", idx, b.num(0)), b.op("ge", idx, b.get(g.length)));
-  const then = L.block(() => L.b.emit({ k: "throw", error: "RangeError", message: "gradc: writing past the end of an Array that grows by push (push the element instead)" }));
+  const length = g ? b.get(g.length) : b.len((target as Extract<Val, { k: "arr" }>).v);
+  const outside = b.op("or", b.op("lt", idx, b.num(0)), b.op("ge", idx, length));
+  const message = g ? "gradc: writing past the end of an Array that grows by push (push the element instead)"
+    : "gradc: writing outside an Array of numbers, which JavaScript would lengthen and gradc does not (push into an Array made with [], or make it long enough first)";
+  const then = L.block(() => L.b.emit({ k: "throw", error: "RangeError", message }));
   b.emit({ k: "if", cond: outside, then, else: [] });
 }
 
