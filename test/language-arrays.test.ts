@@ -642,6 +642,8 @@ describe("refused, with the location and the reason", () => {
     expect(e.message).toMatch(/holds \[Float64Array, number\], and is assigned \[Float64Array, Float64Array\]/);
     const o = refusal(function keys(W: Float64Array) { let s = { w: W, t: 1 }; if (W[0] > 0) s = { w: W, u: 2 } as any; return s.w[0]; }, [Float64Array.of(1)]);
     expect(o.message).toMatch(/\{ w: Float64Array; t: number \}, and is assigned \{ w: Float64Array; u: number \}/);
+    const v = refusal(function views(W: Float64Array) { let s = { v: W.subarray(0, 1) }; s = { v: W.subarray(1, 2) }; return s.v[0]; }, [Float64Array.of(1, 2)]);
+    expect(v.message).toMatch(/views>:\d+:\d+: 's\.v' holds a view/);
   });
 
   test("a reassigned list sharing arrays with another name still used (two names for one array)", () => {

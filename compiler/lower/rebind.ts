@@ -61,8 +61,14 @@ function ownedField(L: Lowerer, name: string, f: Binding, owned: boolean): Bindi
     case "fn": case "key":
       return f;
     default:
-      throw L.fail(undefined, "reassigning an array or object", `'${name.replace(/_/g, ".")}' holds ${shapeOf(f)}, which a reassigned list or object cannot hold.`, "Keep it in a variable of its own.");
+      throw L.fail(statementAt(L), "reassigning an array or object", `'${name.replace(/_/g, ".")}' holds ${shapeOf(f)}, which a reassigned list or object cannot hold.`, "Keep it in a variable of its own.");
   }
+}
+
+/** The statement being lowered, as a node for a refusal's position. */
+function statementAt(L: Lowerer): ESTree.Node | undefined {
+  const loc = L.b.loc;
+  return loc && loc.source === L.fn.source ? ({ type: "EmptyStatement", start: loc.offset, end: loc.offset } as ESTree.Node) : undefined;
 }
 
 /** `name = value` for a name holding a list or an object: each field set from the value's. */
