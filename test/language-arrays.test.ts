@@ -616,6 +616,8 @@ describe("refused, with the location and the reason", () => {
     const write = (xs: number[][], k: number, v: number) => { xs[k][0] += v; return xs[0][0] * v; };
     expect(gradc.grad(write, { wrt: [0, 2] })([[1], [2]], 1, 3)).toEqual([[[3], [0]], 1]);
     expect(() => gradc.grad(write)([[1], [2]], 2, 3)).toThrow(TypeError);
+    const past = (xs: number[][], k: number, v: number) => { xs[k][1] = v; return xs[0][0] * v; };
+    expect(() => gradc.grad(past)([[1], [2]], 0, 3)).toThrow(RangeError);
     const call = (x: number, k: number) => { const fs = [(a: number) => a * a, (a: number) => 3 * a]; return fs[k](x); };
     expect(gradc.grad(call)(2, 1)).toBe(3);
     expect(() => gradc.grad(call)(2, -1)).toThrow(TypeError);

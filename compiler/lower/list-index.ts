@@ -12,6 +12,7 @@ import { Scope, type Binding } from "./scope.js";
 import { inline, lowerCall } from "./call.js";
 import { storeElement } from "./views.js";
 import { staticIndex, staticList } from "./lists.js";
+import { checkWritable } from "./list-growth.js";
 
 type ListBinding = Extract<Binding, { k: "obj" }>;
 
@@ -63,7 +64,11 @@ export function dynamicListStore(L: Lowerer, target: ESTree.MemberExpression, co
   const j = held(L, "at", lowerNum(L, target.property as ESTree.Expression, scope));
   const old = compound ? readRows(L, rows.list, k, (arr) => L.b.load(arr, L.b.get(j))) : undefined;
   const stored = held(L, "stored", value(old));
-  branches(L, rows.list, k, (item) => storeElement(L, item as Extract<Val, { k: "arr" }>, L.b.get(j), L.b.get(stored)), () => outOfRange(L, rows.list));
+  branches(L, rows.list, k, (item) => {
+    const at = L.b.get(j);
+    checkWritable(L, item, at);
+    storeElement(L, item as Extract<Val, { k: "arr" }>, at, L.b.get(stored));
+  }, () => outOfRange(L, rows.list));
   return L.b.get(stored);
 }
 
