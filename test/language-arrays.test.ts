@@ -16,9 +16,7 @@ import { compileModule } from "../compiler/compile-module.js";
 import { GradcError } from "../compiler/errors.js";
 import * as gradc from "../index.js";
 import { makeRng, seedOf, type Rng } from "./corpus/rng.js";
-
-type Fn = (...args: any[]) => any;
-type Modes = ("vg" | "jvp" | "vjp" | "hvp" | "hessian" | "jacobian")[];
+import { API, checkCase, type Case, type Derivative, type Fn } from "./modes-check.js";
 
 // ---- the losses: one module for the build path, the same functions at run time ----
 
@@ -297,17 +295,6 @@ export function rebound(W: Float64Array, b: number): number {
 ${requests()}
 `;
 
-interface Case {
-  name: string;
-  f: () => Fn;
-  modes: Modes;
-  wrt: number[];
-  args: (r: Rng) => unknown[];
-  /** Helpers it calls (the run-time path's opts.functions). */
-  functions?: string[];
-  /** The function returns a vector (jvp, vjp and jacobian then differ). */
-  vector?: boolean;
-}
 
 const CASES: Case[] = [
   { name: "rosen", f: () => rosen, modes: ["vg", "jvp", "vjp", "hvp", "hessian", "jacobian"], wrt: [0], args: (r) => [numbers(r, r.int(2, 5), -1.5, 1.5)] },
@@ -410,134 +397,6 @@ beforeAll(async () => {
   source = await import(path.join(dir, "arrays.ts"));
 }, 120_000);
 afterAll(() => { if (dir && !process.env.KEEP) rmSync(dir, { recursive: true, force: true }); });
-
-// ---- values of any structure, as flat vectors ----
-
-function flat(v: unknown): number[] {
-  if (typeof v === "number") return [v];
-  if (typeof v === "boolean") return [];
-  if (ArrayBuffer.isView(v)) return [...(v as Float64Array)];
-  if (Array.isArray(v)) return v.flatMap(flat);
-  return Object.values(v as object).flatMap(flat);
-}
-
-/** A value of `template`'s structure (plain arrays stay plain, typed arrays typed) from flat numbers. */
-function unflat(template: unknown, xs: number[], at = { i: 0 }): unknown {
-  if (typeof template === "number") return xs[at.i++];
-  if (typeof template === "boolean") return template;
-  if (template instanceof Float64Array || template instanceof Float32Array) return template.map(() => xs[at.i++]);
-  if (Array.isArray(template)) return template.map((t) => unflat(t, xs, at));
-  return Object.fromEntries(Object.entries(template as object).map(([k, t]) => [k, unflat(t, xs, at)]));
-}
-
-/** `v` has `template`'s structure: the same nesting of numbers, plain Arrays, typed arrays and objects. */
-function sameStructure(v: unknown, template: unknown): boolean {
-  if (typeof template === "number") return typeof v === "number";
-  if (ArrayBuffer.isView(template)) return ArrayBuffer.isView(v) && (v as Float64Array).length === (template as Float64Array).length;
-  if (Array.isArray(template)) return Array.isArray(v) && v.length === template.length && template.every((t, i) => sameStructure(v[i], t));
-  const keys = Object.keys(template as object);
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v) && Object.keys(v).join() === keys.join() &&
-    keys.every((k) => sameStructure((v as Record<string, unknown>)[k], (template as Record<string, unknown>)[k]));
-}
-
-const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1);
-function expectClose(got: number[], want: number[], what: string, tol = 1e-5): void {
-  expect(got.length, `${what}: length`).toBe(want.length);
-  const worst = Math.max(0, ...got.map((g, i) => relErr(g, want[i])));
-  expect(worst, `${what}: ${JSON.stringify(got)} vs ${JSON.stringify(want)}`).toBeLessThan(tol);
-}
-
-/** f of the wrt inputs as one flat vector x (other arguments fixed), flattened. */
-function flatFn(f: Fn, args: unknown[], wrt: number[]): (x: number[]) => number[] {
-  return (x) => {
-    const a = [...args];
-    const at = { i: 0 };
-    for (const w of wrt) a[w] = unflat(args[w], x, at);
-    return flat(f(...copy(a)));
-  };
-}
-
-function copy(v: unknown): any {
-  if (ArrayBuffer.isView(v)) return (v as Float64Array).slice();
-  if (Array.isArray(v)) return v.map(copy);
-  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, copy(e)]));
-  return v;
-}
-
-/** The m×n Jacobian of g at x by central differences, row-major. */
-function numericJacobian(g: (x: number[]) => number[], x: number[]): number[][] {
-  const cols = x.map((_, j) => {
-    const h = 1e-6 * Math.max(1, Math.abs(x[j]));
-    const plus = [...x], minus = [...x];
-    plus[j] += h;
-    minus[j] -= h;
-    const [a, b] = [g(plus), g(minus)];
-    return a.map((ai, k) => (ai - b[k]) / (2 * h));
-  });
-  return cols[0].map((_, r) => cols.map((c) => c[r]));
-}
-
-const dotv = (a: number[], b: number[]) => a.reduce((s, ai, i) => s + ai * b[i], 0);
-const matvec = (M: number[][], v: number[]) => M.map((row) => dotv(row, v));
-
-// ---- one case in every mode, on one path ----
-
-type Derivative = (mode: string) => Fn;
-
-function checkCase(c: Case, d: Derivative, rng: Rng, label: string): void {
-  const args = c.args(rng);
-  const f = c.f();
-  const g = flatFn(f, args, c.wrt);
-  const x0 = c.wrt.flatMap((w) => flat(args[w]));
-  const J = numericJacobian(g, x0);
-  const value = flat(f(...copy(args)));
-  const shaped = (xs: number[]) => { const at = { i: 0 }; return c.wrt.map((w) => unflat(args[w], xs, at)); };
-  const random = (n: number) => Array.from({ length: n }, () => rng.uniform(-1, 1));
-  const structured = (result: unknown, what: string) => {
-    expect(sameStructure(result, c.wrt.map((w) => args[w])), `${label} ${what}: structure of ${JSON.stringify(result)}`).toBe(true);
-    return flat(result);
-  };
-  for (const mode of c.modes) {
-    const run = d(mode);
-    const a = copy(args);
-    if (mode === "vg") {
-      const [v, grads] = run(...a);
-      expectClose([v], value, `${label} value`, 1e-12);
-      expectClose(structured(grads, "gradient"), J[0], `${label} gradient`);
-    } else if (mode === "jvp") {
-      const t = random(x0.length);
-      const [v, jt] = run(...a, shaped(t));
-      expectClose(flat(v), value, `${label} jvp value`, 1e-12);
-      expectClose(flat(jt), matvec(J, t), `${label} jvp`);
-    } else if (mode === "vjp") {
-      const [v, pullback] = run(...a);
-      expectClose(flat(v), value, `${label} vjp value`, 1e-12);
-      const u = random(value.length);
-      const uJ = x0.map((_, j) => J.reduce((s, row, r) => s + u[r] * row[j], 0));
-      expectClose(structured(pullback(c.vector ? u : u[0]), "pullback"), uJ, `${label} vjp`);
-    } else if (mode === "jacobian") {
-      expectClose([...run(...a)], J.flat(), `${label} jacobian`);
-    } else {
-      // H by central differences of the gradient (checked against f's differences above).
-      const vg = d("vg");
-      const gradAt = (xs: number[]) => {
-        const b = [...args];
-        shaped(xs).forEach((s, j) => { b[c.wrt[j]] = s; });
-        return flat(vg(...copy(b))[1]);
-      };
-      const H = numericJacobian(gradAt, x0);
-      if (mode === "hessian") expectClose([...run(...a)], H.flat(), `${label} hessian`);
-      else {
-        const v = random(x0.length);
-        expectClose(structured(run(...a, shaped(v)), "hvp"), matvec(H, v), `${label} hvp`);
-      }
-    }
-  }
-}
-
-const API: Record<string, Fn> = {
-  vg: gradc.valueAndGrad, jvp: gradc.jvp, vjp: gradc.vjp, hvp: gradc.hvp, hessian: gradc.hessian, jacobian: gradc.jacobian,
-};
 
 const POINTS = 3;
 
