@@ -7,16 +7,14 @@
 // imported) in every mode it supports — valueAndGrad, jvp, vjp, hvp, hessian, jacobian —
 // and checked against central differences at several random points; gradients must come
 // back in the arguments' structure (a number[] as a number[], a list as an Array).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Project, ts } from "ts-morph";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { compileModule } from "../compiler/compile-module.js";
 import { GradcError } from "../compiler/errors.js";
 import * as gradc from "../index.js";
 import { makeRng, seedOf, type Rng } from "./corpus/rng.js";
-import { API, checkCase, type Case, type Derivative, type Fn } from "./modes-check.js";
+import { bothPaths, loadBothPaths, type Case, type Fn } from "./modes-check.js";
 
 // ---- the losses: one module for the build path, the same functions at run time ----
 
@@ -357,72 +355,41 @@ function requests(): string {
 
 // ---- the same functions at run time (their source is the module's) ----
 
-let source: Record<string, Fn>;
-let built: Record<string, Fn>;
-let dir: string;
-const rosen = (...a: any[]) => source.rosen(...a);
-const literals = (...a: any[]) => source.literals(...a);
-const polar = (...a: any[]) => source.polar(...a);
-const destructuring = (...a: any[]) => source.destructuring(...a);
-const zeros = (...a: any[]) => source.zeros(...a);
-const rows = (...a: any[]) => source.rows(...a);
-const mlp = (...a: any[]) => source.mlp(...a);
-const tuples = (...a: any[]) => source.tuples(...a);
-const typedRows = (...a: any[]) => source.typedRows(...a);
-const dynamicRows = (...a: any[]) => source.dynamicRows(...a);
-const listMethods = (...a: any[]) => source.listMethods(...a);
-const arrayFrom = (...a: any[]) => source.arrayFrom(...a);
-const nestedGrad = (...a: any[]) => source.nestedGrad(...a);
-const packs = (...a: any[]) => source.packs(...a);
-const dynamicWrites = (...a: any[]) => source.dynamicWrites(...a);
-const dynamicCalls = (...a: any[]) => source.dynamicCalls(...a);
-const loopState = (...a: any[]) => source.loopState(...a);
-const layers = (...a: any[]) => source.layers(...a);
-const restLists = (...a: any[]) => source.restLists(...a);
-const aliasLists = (...a: any[]) => source.aliasLists(...a);
-const nestedState = (...a: any[]) => source.nestedState(...a);
-const patterns = (...a: any[]) => source.patterns(...a);
-const rowMethods = (...a: any[]) => source.rowMethods(...a);
-const rebound = (...a: any[]) => source.rebound(...a);
+const rosen = (...a: any[]) => loaded.source.rosen(...a);
+const literals = (...a: any[]) => loaded.source.literals(...a);
+const polar = (...a: any[]) => loaded.source.polar(...a);
+const destructuring = (...a: any[]) => loaded.source.destructuring(...a);
+const zeros = (...a: any[]) => loaded.source.zeros(...a);
+const rows = (...a: any[]) => loaded.source.rows(...a);
+const mlp = (...a: any[]) => loaded.source.mlp(...a);
+const tuples = (...a: any[]) => loaded.source.tuples(...a);
+const typedRows = (...a: any[]) => loaded.source.typedRows(...a);
+const dynamicRows = (...a: any[]) => loaded.source.dynamicRows(...a);
+const listMethods = (...a: any[]) => loaded.source.listMethods(...a);
+const arrayFrom = (...a: any[]) => loaded.source.arrayFrom(...a);
+const nestedGrad = (...a: any[]) => loaded.source.nestedGrad(...a);
+const packs = (...a: any[]) => loaded.source.packs(...a);
+const dynamicWrites = (...a: any[]) => loaded.source.dynamicWrites(...a);
+const dynamicCalls = (...a: any[]) => loaded.source.dynamicCalls(...a);
+const loopState = (...a: any[]) => loaded.source.loopState(...a);
+const layers = (...a: any[]) => loaded.source.layers(...a);
+const restLists = (...a: any[]) => loaded.source.restLists(...a);
+const aliasLists = (...a: any[]) => loaded.source.aliasLists(...a);
+const nestedState = (...a: any[]) => loaded.source.nestedState(...a);
+const patterns = (...a: any[]) => loaded.source.patterns(...a);
+const rowMethods = (...a: any[]) => loaded.source.rowMethods(...a);
+const rebound = (...a: any[]) => loaded.source.rebound(...a);
 
-beforeAll(async () => {
-  const out = await compileModule(MODULE, "/virtual/arrays.ts", {
-    host: { readFile: () => undefined }, runtimeImport: path.resolve("runtime/index.ts"), format: false,
-  });
-  expect(out.diagnostics.map((d) => d.message)).toEqual([]);
-  dir = mkdtempSync(path.join(tmpdir(), "gradc-arrays-"));
-  writeFileSync(path.join(dir, "arrays.grad.ts"), out.code!);
-  writeFileSync(path.join(dir, "arrays.ts"), MODULE.replace('from "gradc"', `from ${JSON.stringify(path.resolve("index.ts"))}`));
-  built = await import(path.join(dir, "arrays.grad.ts"));
-  source = await import(path.join(dir, "arrays.ts"));
-}, 120_000);
-afterAll(() => { if (dir && !process.env.KEEP) rmSync(dir, { recursive: true, force: true }); });
-
+const loaded = loadBothPaths("arrays", MODULE);
 const POINTS = 3;
-
-describe.each(CASES)("$name", (c) => {
-  test("run-time path: every mode against central differences, results in the arguments' structure", () => {
-    const made = new Map<string, Fn>();
-    const d: Derivative = (mode) => {
-      const functions = Object.fromEntries((c.functions ?? []).map((n) => [n, source[n]]));
-      if (!made.has(mode)) made.set(mode, API[mode](source[c.name], { wrt: c.wrt, functions }));
-      return made.get(mode)!;
-    };
-    for (let k = 0; k < POINTS; k++) checkCase(c, d, makeRng(seedOf(c.name, k)), `${c.name} (run time, point ${k})`);
-  });
-
-  test("build path: every mode against central differences, results in the arguments' structure", () => {
-    const d: Derivative = (mode) => built[`${c.name}_${mode}`];
-    for (let k = 0; k < POINTS; k++) checkCase(c, d, makeRng(seedOf(c.name, k)), `${c.name} (build, point ${k})`);
-  });
-});
+bothPaths(CASES, loaded, POINTS);
 
 test("build path: the generated module type-checks (number[] and tuple signatures, casts to the core's Float64Array)", () => {
   const project = new Project({
     compilerOptions: { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, allowImportingTsExtensions: true, lib: ["lib.es2022.d.ts"], types: [] },
     skipAddingFilesFromTsConfig: true,
   });
-  const generated = project.addSourceFileAtPath(path.join(dir, "arrays.grad.ts"));
+  const generated = project.addSourceFileAtPath(path.join(loaded.dir, "arrays.grad.ts"));
   project.resolveSourceFileDependencies();
   const text = (d: ts.Diagnostic) => ts.flattenDiagnosticMessageText(d.messageText, "\n");
   const where = (d: ts.Diagnostic) => `${d.file ? d.file.getLineAndCharacterOfPosition(d.start!).line + 1 : 0}: ${text(d)}`;

@@ -6,15 +6,11 @@
 // .flat(), .flatMap (of lists and of number[]) and spread elements. Each loss is
 // differentiated on both paths (the run-time API, and compileModule's module imported)
 // in every mode it supports, nested derivatives included, against central differences.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { compileModule } from "../compiler/compile-module.js";
+import { describe, expect, test } from "vitest";
 import { GradcError } from "../compiler/errors.js";
 import * as gradc from "../index.js";
-import { makeRng, seedOf, type Rng } from "./corpus/rng.js";
-import { API, checkCase, type Case, type Derivative, type Fn } from "./modes-check.js";
+import type { Rng } from "./corpus/rng.js";
+import { bothPaths, loadBothPaths, type Case, type Fn } from "./modes-check.js";
 
 const MODULE = `import { grad, valueAndGrad, jvp, vjp, hvp, hessian, jacobian } from "gradc";
 
@@ -129,13 +125,13 @@ export function nestedPush(w: number[], x: number[]): number {
 const ALL = ["vg", "jvp", "vjp", "hvp", "hessian"] as const;
 
 const CASES: Case[] = [
-  { name: "pushLoop", f: () => source.pushLoop, modes: [...ALL], wrt: [0, 1], args: (r) => [numbers(r, r.int(1, 20), -1, 1), r.uniform(0.5, 1.5)] },
-  { name: "pushBranches", f: () => source.pushBranches, modes: [...ALL], wrt: [0], args: (r) => [awayFrom(numbers(r, r.int(5, 20), -1, 1), [0, 0.2])] },
-  { name: "pushed", f: () => source.pushed, functions: ["cumulative"], modes: ["jvp", "vjp", "jacobian"], vector: true, wrt: [0], args: (r) => [numbers(r, r.int(1, 12), -1, 1)] },
-  { name: "listPush", f: () => source.listPush, modes: [...ALL], wrt: [0, 1], args: (r) => [numbers(r, 3, -1, 1), r.f64(3, -1, 1)] },
-  { name: "concat", f: () => source.concat, modes: [...ALL], wrt: [0, 1, 2], args: (r) => [numbers(r, r.int(1, 4), -1, 1), r.f64(r.int(2, 4), -1, 1), r.uniform(-1, 1)] },
-  { name: "emptyAssigned", f: () => source.emptyAssigned, modes: [...ALL], wrt: [0], args: (r) => [numbers(r, 3, -1, 1)] },
-  { name: "nestedPush", f: () => source.nestedPush, functions: ["inner"], modes: [...ALL], wrt: [0, 1], args: (r) => [numbers(r, 3, -1, 1), numbers(r, 3, -1, 1)] },
+  { name: "pushLoop", f: () => loaded.source.pushLoop, modes: [...ALL], wrt: [0, 1], args: (r) => [numbers(r, r.int(1, 20), -1, 1), r.uniform(0.5, 1.5)] },
+  { name: "pushBranches", f: () => loaded.source.pushBranches, modes: [...ALL], wrt: [0], args: (r) => [awayFrom(numbers(r, r.int(5, 20), -1, 1), [0, 0.2])] },
+  { name: "pushed", f: () => loaded.source.pushed, functions: ["cumulative"], modes: ["jvp", "vjp", "jacobian"], vector: true, wrt: [0], args: (r) => [numbers(r, r.int(1, 12), -1, 1)] },
+  { name: "listPush", f: () => loaded.source.listPush, modes: [...ALL], wrt: [0, 1], args: (r) => [numbers(r, 3, -1, 1), r.f64(3, -1, 1)] },
+  { name: "concat", f: () => loaded.source.concat, modes: [...ALL], wrt: [0, 1, 2], args: (r) => [numbers(r, r.int(1, 4), -1, 1), r.f64(r.int(2, 4), -1, 1), r.uniform(-1, 1)] },
+  { name: "emptyAssigned", f: () => loaded.source.emptyAssigned, modes: [...ALL], wrt: [0], args: (r) => [numbers(r, 3, -1, 1)] },
+  { name: "nestedPush", f: () => loaded.source.nestedPush, functions: ["inner"], modes: [...ALL], wrt: [0, 1], args: (r) => [numbers(r, 3, -1, 1), numbers(r, 3, -1, 1)] },
 ];
 
 function numbers(r: Rng, n: number, lo: number, hi: number): number[] {
@@ -152,47 +148,14 @@ function requests(): string {
   return CASES.flatMap((c) => c.modes.map((m) => `export const ${c.name}_${m} = ${api[m]}(${c.name}, { wrt: ${JSON.stringify(c.wrt)} });`)).join("\n");
 }
 
-let source: Record<string, Fn>;
-let built: Record<string, Fn>;
-let dir: string;
-
-beforeAll(async () => {
-  const text = `${MODULE}\n${requests()}\n`;
-  const out = await compileModule(text, "/virtual/growth.ts", {
-    host: { readFile: () => undefined }, runtimeImport: path.resolve("runtime/index.ts"), format: false,
-  });
-  expect(out.diagnostics.map((d) => d.message)).toEqual([]);
-  dir = mkdtempSync(path.join(tmpdir(), "gradc-growth-"));
-  writeFileSync(path.join(dir, "growth.grad.ts"), out.code!);
-  writeFileSync(path.join(dir, "growth.ts"), MODULE.replace('from "gradc"', `from ${JSON.stringify(path.resolve("index.ts"))}`));
-  built = await import(path.join(dir, "growth.grad.ts"));
-  source = await import(path.join(dir, "growth.ts"));
-}, 120_000);
-afterAll(() => { if (dir && !process.env.KEEP) rmSync(dir, { recursive: true, force: true }); });
-
+const loaded = loadBothPaths("growth", MODULE, `${MODULE}\n${requests()}\n`);
 const POINTS = 3;
-
-describe.each(CASES)("$name", (c) => {
-  test("run-time path: every mode against central differences", () => {
-    const made = new Map<string, Fn>();
-    const d: Derivative = (mode) => {
-      const functions = Object.fromEntries((c.functions ?? []).map((n) => [n, source[n]]));
-      if (!made.has(mode)) made.set(mode, API[mode](source[c.name], { wrt: c.wrt, functions }));
-      return made.get(mode)!;
-    };
-    for (let k = 0; k < POINTS; k++) checkCase(c, d, makeRng(seedOf(c.name, k)), `${c.name} (run time, point ${k})`);
-  });
-
-  test("build path: every mode against central differences", () => {
-    const d: Derivative = (mode) => built[`${c.name}_${mode}`];
-    for (let k = 0; k < POINTS; k++) checkCase(c, d, makeRng(seedOf(c.name, k)), `${c.name} (build, point ${k})`);
-  });
-});
+bothPaths(CASES, loaded, POINTS);
 
 test("a push in a hot loop costs O(1): 200,000 pushes and their gradient in well under a second", () => {
   const n = 200_000;
   const y = Array.from({ length: n }, (_, i) => Math.sin(i));
-  const g = gradc.valueAndGrad(source.pushLoop, { wrt: [1] });
+  const g = gradc.valueAndGrad(loaded.source.pushLoop, { wrt: [1] });
   const small = Array.from({ length: 3 }, (_, i) => Math.sin(i));
   g(small, 1);
   const start = performance.now();

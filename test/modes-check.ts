@@ -1,10 +1,15 @@
 // Checks a differentiated function in every mode against central differences, for
 // arguments of any structure (numbers, number[], typed arrays, Arrays of them, objects):
 // the value, the gradient, J·t, uᵀJ, the Jacobian, H·v and the Hessian, the results in
-// the arguments' structure.
-import { expect } from "vitest";
+// the arguments' structure. `bothPaths` runs a list of cases so on the run-time path and
+// on the build path (compileModule's output imported).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { compileModule } from "../compiler/compile-module.js";
 import * as gradc from "../index.js";
-import type { Rng } from "./corpus/rng.js";
+import { makeRng, seedOf, type Rng } from "./corpus/rng.js";
 
 export type Fn = (...args: any[]) => any;
 export type Modes = ("vg" | "jvp" | "vjp" | "hvp" | "hessian" | "jacobian")[];
@@ -145,4 +150,57 @@ export function checkCase(c: Case, d: Derivative, rng: Rng, label: string): void
       }
     }
   }
+}
+
+// ---- both paths ----
+
+export interface Loaded {
+  /** The module's own functions (the run-time path differentiates them). */
+  source: Record<string, Fn>;
+  /** The generated module's entries, `${case}_${mode}`. */
+  built: Record<string, Fn>;
+  /** The directory both were written to (kept with KEEP=1). */
+  dir: string;
+}
+
+/**
+ * Compiles `text` (the module with its derivative requests) as `/virtual/${name}.ts`,
+ * writes the output and `module` (the source, importing gradc from this checkout) to a
+ * temporary directory and imports both, before the file's tests.
+ */
+export function loadBothPaths(name: string, module: string, text = module): Loaded {
+  const loaded = {} as Loaded;
+  beforeAll(async () => {
+    const out = await compileModule(text, `/virtual/${name}.ts`, {
+      host: { readFile: () => undefined }, runtimeImport: path.resolve("runtime/index.ts"), format: false,
+    });
+    expect(out.diagnostics.map((d) => d.message)).toEqual([]);
+    loaded.dir = mkdtempSync(path.join(tmpdir(), `gradc-${name}-`));
+    writeFileSync(path.join(loaded.dir, `${name}.grad.ts`), out.code!);
+    writeFileSync(path.join(loaded.dir, `${name}.ts`), module.replace('from "gradc"', `from ${JSON.stringify(path.resolve("index.ts"))}`));
+    loaded.built = await import(path.join(loaded.dir, `${name}.grad.ts`));
+    loaded.source = await import(path.join(loaded.dir, `${name}.ts`));
+  }, 120_000);
+  afterAll(() => { if (loaded.dir && !process.env.KEEP) rmSync(loaded.dir, { recursive: true, force: true }); });
+  return loaded;
+}
+
+/** Each case in every mode on the run-time path and on the build path, at `points` random points. */
+export function bothPaths(cases: Case[], loaded: Loaded, points: number): void {
+  describe.each(cases)("$name", (c) => {
+    test("run-time path: every mode against central differences, results in the arguments' structure", () => {
+      const made = new Map<string, Fn>();
+      const d: Derivative = (mode) => {
+        const functions = Object.fromEntries((c.functions ?? []).map((n) => [n, loaded.source[n]]));
+        if (!made.has(mode)) made.set(mode, API[mode](loaded.source[c.name], { wrt: c.wrt, functions }));
+        return made.get(mode)!;
+      };
+      for (let k = 0; k < points; k++) checkCase(c, d, makeRng(seedOf(c.name, k)), `${c.name} (run time, point ${k})`);
+    });
+
+    test("build path: every mode against central differences, results in the arguments' structure", () => {
+      const d: Derivative = (mode) => loaded.built[`${c.name}_${mode}`];
+      for (let k = 0; k < points; k++) checkCase(c, d, makeRng(seedOf(c.name, k)), `${c.name} (build, point ${k})`);
+    });
+  });
 }
