@@ -15,6 +15,7 @@ import { GradcError } from "../compiler/errors.js";
 import * as gradc from "../index.js";
 import { makeRng, seedOf, type Rng } from "./corpus/rng.js";
 import { bothPaths, loadBothPaths, type Case, type Fn } from "./modes-check.js";
+import { thrownGradcError } from "./thrown.js";
 
 // ---- the losses: one module for the build path, the same functions at run time ----
 
@@ -407,15 +408,8 @@ test("nestedGrad's reference (which calls gradc's grad) equals the hand-written 
 
 // ---- what stays refused ----
 
-function refusal(f: Fn, args: unknown[]): GradcError {
-  try {
-    gradc.grad(f)(...args);
-  } catch (e) {
-    expect(e).toBeInstanceOf(GradcError);
-    return e as GradcError;
-  }
-  throw new Error("not refused");
-}
+/** The GradcError grad(f) throws at its first call with `args`. */
+const refusal = (f: Fn, args: unknown[]): GradcError => thrownGradcError(() => gradc.grad(f)(...args));
 
 describe("refused, with the location and the reason", () => {
   test("an element of a list taken as a value with an index known only at run time", () => {

@@ -11,6 +11,7 @@ import { GradcError } from "../compiler/errors.js";
 import * as gradc from "../index.js";
 import type { Rng } from "./corpus/rng.js";
 import { bothPaths, loadBothPaths, type Case, type Fn } from "./modes-check.js";
+import { thrownGradcError } from "./thrown.js";
 
 const MODULE = `import { grad, valueAndGrad, jvp, vjp, hvp, hessian, jacobian } from "gradc";
 
@@ -171,15 +172,8 @@ test("a push in a hot loop costs O(1): 200,000 pushes and their gradient in well
 
 // ---- what stays refused ----
 
-function refusal(f: Fn, args: unknown[]): GradcError {
-  try {
-    gradc.grad(f)(...args);
-  } catch (e) {
-    expect(e).toBeInstanceOf(GradcError);
-    return e as GradcError;
-  }
-  throw new Error("not refused");
-}
+/** The GradcError grad(f) throws at its first call with `args`. */
+const refusal = (f: Fn, args: unknown[]): GradcError => thrownGradcError(() => gradc.grad(f)(...args));
 
 describe("refused, with the location and the reason", () => {
   test("a push of arrays in a loop of run-time length, in a branch, or after an early exit", () => {
