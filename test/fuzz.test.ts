@@ -11,10 +11,15 @@
 // and `--reduce SEED` shrinks it (README of the flags at the top of run.mjs).
 import { afterAll, describe, expect, test } from "vitest";
 import { ALL_MODES, checkSeed, formatFailures, type CheckResult } from "./fuzz/check.js";
+import { generateProgram, WEIGHTS, type Construct } from "./fuzz/generate.js";
 import { checkCheckpointSeed, formatCheckpointFailures, SCHEDULES, type CheckpointResult } from "./fuzz/checkpoint.js";
 
-/** Under CI (CI=true, as .ci/run runs) 500 programs in every mode, and the checkpoint slice; 180 locally. */
-const COUNT = process.env.CI ? 470 : 150;
+/**
+ * Under CI (CI=true, as .ci/run runs) 420 programs in every mode, and the checkpoint slice; 155
+ * locally (fewer than before the generator emitted lists, objects, inner derivatives and custom
+ * rules, whose programs take longer: the file keeps its time).
+ */
+const COUNT = process.env.CI ? 390 : 125;
 const COUNT_F32 = 30;
 /**
  * Seeds whose programs gradc gets wrong today, each a known bug with a minimal repro
@@ -63,6 +68,50 @@ describe("fuzz: random loss functions against central differences", () => {
     expect(results.length).toBe(range(COUNT, KNOWN_BAD).length + range(COUNT_F32, KNOWN_BAD_F32).length);
     expect(rate).toBeLessThan(0.05);
     expect(untested).toBeLessThanOrEqual(Math.ceil(0.02 * 3 * results.length));
+  });
+});
+
+/**
+ * Each construct the generator adds to the core (WEIGHTS in generate.ts), in each of its
+ * forms, as it appears in a program's text; the first form is the construct itself.
+ */
+const FORMS: Record<Construct, RegExp[]> = {
+  arrayLiteral: [/const h\d+ = \[/],
+  arrayFrom: [/\bArray\.from\(|new Array\(/, /new Array\(\d\)\.fill\(/, /\bArray\.from\([\w.[\]]+\)/, /\bArray\.from\([\w.[\]]+, \(/, /\bArray\.from\(\{ length: \d \}/, /\.map\(\(/],
+  partialView: [/= [\w.[\]]+\.subarray\((0, 1|[\w.[\]]+\.length >> 1)\);/, /= [\w.[\]]+\.subarray\(0, 1\);/, /\.subarray\([\w.[\]]+\.length >> 1\)/],
+  partialCopy: [/\.slice\((-1|0, 1|[\w.[\]]+\.length >> 1)\)/, /\.slice\(-1\)/, /\.slice\(0, 1\)/, /\.slice\([\w.[\]]+\.length >> 1\)/],
+  set: [/\.set\(/, /\.set\([\w.[\]]+\);/, /\.set\(\[/, /\.set\([\w.[\]]+\.subarray\(0, 1\), /],
+  destructure: [/(const|let) \[[, ]*d\d+/, /let \[[, ]*d\d+/, /(const|let) \[(, |\w+, , )/],
+  list: [/const ls\d+ = \[/, /for \(const r\d+ of ls\d+\)/, /< ls\d+\.length/, /\] = ls\d+;/, /ls\d+\[\d\]\[/],
+  objectLiteral: [/const ob\d+ = \{/, /\{ \.\.\./, /n: \{ c:/, /"k k":/, /ob\d+\.f\(/, /[(,] ?ob\d+[,)]/],
+  letArray: [/let h\d+ = new/],
+  reassignArray: [/^\s*h\d+ = /m, /h\d+ = nx\d+;/, /const t\d+ = h\d+;/, /^\s*h\d+ = Float(32|64)Array\.from\(/m],
+  nestedDerivative: [
+    /\b(grad|valueAndGrad|jvp|hvp|hessian|vjp)\(/,
+    /\bgrad\(\w+\)\(/,
+    /const dg\d+ = grad\(/,
+    /\bvalueAndGrad\(\w+\)\(/,
+    /\bjvp\(\w+\)\(/,
+    /\bhvp\(\w+\)\(/,
+    /\bhessian\(\w+\)\(/,
+    /= vjp\(\w+\)\(/,
+    /\bpb\d+\(/,
+    /grad\(grad\(/,
+    /grad\(Math\.\w+\)/,
+  ],
+  customRule: [/custom(Jvp|Vjp)\(/, /customJvp\(/, /customVjp\(/, /const ext\d+ = custom/, /const cr\d+ = custom/],
+  stopGradient: [/stopGradient\(/],
+};
+
+describe("fuzz: the generator emits every construct", () => {
+  // the programs the fuzz above checks
+  const texts = range(COUNT, KNOWN_BAD).map((seed) => generateProgram(seed).text);
+  test.each(Object.keys(WEIGHTS) as Construct[])("%s, in every form, among the checked programs", (c) => {
+    for (const form of FORMS[c]) expect(texts.filter((t) => form.test(t)).length, `${c}: ${form}`).toBeGreaterThan(0);
+  });
+
+  test.each(Object.keys(WEIGHTS) as Construct[])("weight 0 leaves %s out", (c) => {
+    for (let seed = 1; seed <= 30; seed++) expect(generateProgram(seed, { weights: { [c]: 0 } }).text).not.toMatch(FORMS[c][0]);
   });
 });
 

@@ -6,6 +6,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { ts, type Project } from "ts-morph";
+import * as gradc from "../../index.js";
 import { GradcError, valueAndGrad } from "../../index.js";
 import { functionRequest } from "../../compiler/build-sites.js";
 import { derivativeBody } from "../../compiler/emit/module.js";
@@ -55,7 +56,7 @@ export function checkBuild(prog: FuzzProgram, res: CheckResult): void {
     return;
   }
   const exports: { loss?: (...a: unknown[]) => number } = {};
-  new Function("exports", js.outputText)(exports);
+  new Function("exports", "require", js.outputText)(exports, (m: string) => (m === "gradc" ? gradc : undefined));
   const tsValue = exports.loss!(...copyArgs(args));
   if (!(tsValue === want || (Number.isNaN(tsValue) && Number.isNaN(want)))) {
     res.failures.push({ kind: "invalid-program", wrt: "build", message: `TypeScript text computes ${tsValue}, JavaScript text ${want}`, args });

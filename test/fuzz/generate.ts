@@ -11,7 +11,18 @@
 // labels sharing a clause, default, switch (true)), chained and embedded assignment,
 // break/continue/early return in loops, while, do...while, for...of, local arrays
 // and .fill, nested helper functions and arrows (with early returns and loops) and
-// helpers passed through opts.functions.
+// helpers passed through opts.functions; and with the weights of WEIGHTS: array
+// literals and `Array.from`/`new Array(n).fill`/`.map` arrays (plain `number[]`),
+// partial views and copies and `.set`, array destructuring, lists of arrays and
+// numbers (constant indices, `for…of` and counted loops over them, destructured),
+// object literals (nested, spread, string keys, shorthand, function fields) passed to
+// helpers, `let` arrays reassigned (recurrences, swapped buffers, copies), derivatives
+// taken inside the loss (`grad`, a bound `const d = grad(g)`, `valueAndGrad`, `jvp`,
+// `hvp`, `hessian`, `vjp` and its pullback, `grad(grad(g))`, `grad(Math.tanh)`) of
+// helpers that read nothing around them, `customJvp`/`customVjp` functions (declared
+// in the loss or passed in opts.functions, their rules f's exact derivative) and
+// `stopGradient` where its derivative 0 is the true one (conditions, inactive
+// values, `stopGradient(e) - stopGradient(e)`).
 //
 // Values are kept bounded so central differences are reliable: every nonlinear
 // function gets an argument in a safe range (log/sqrt/pow of a positive number
@@ -24,7 +35,47 @@
 // Indices are always in bounds: every index expression is derived from a loop
 // variable known to range over an array of the same length, or is reduced with
 // `% a.length` / Math.min, or is a guarded neighbour (`j > 0 ? h[j - 1] : c`).
+import * as gradc from "../../index.js";
 import { makeRng, type Rng } from "../corpus/rng.js";
+
+/**
+ * Relative weights (multipliers of each construct's base weight; 0 leaves it out) of the
+ * constructs beyond the core of scalars, loops, branches, typed arrays and helpers.
+ */
+export const WEIGHTS = {
+  /** `const h = [e, e, e]`: a plain array. */
+  arrayLiteral: 1,
+  /** `new Array(n).fill(v)`, `Array.from(a)`, `Array.from(a, f)`, `Array.from({ length: n }, f)`, `a.map(f)`. */
+  arrayFrom: 1,
+  /** `a.subarray(a.length >> 1)`, `a.subarray(0, 1)`: views of part of an array. */
+  partialView: 1,
+  /** `a.slice(-1)`, `a.slice(0, 1)`, `a.slice(a.length >> 1)`. */
+  partialCopy: 1,
+  /** `h.set(a)`, `h.set(a.subarray(0, 1), i)`. */
+  set: 1,
+  /** `const [d0, , d2] = h`. */
+  destructure: 1,
+  /** `const ls = [h, a, e]` and its uses. */
+  list: 1,
+  /** `const ob = { ...p, b: e, n: { c: e, v: h }, f: (z) => … }` and its uses. */
+  objectLiteral: 1,
+  /** A local array declared with `let` (a chance per local array, times 0.3). */
+  letArray: 1,
+  /** `h = next`, swapped buffers, `h = Float64Array.from(a)`. */
+  reassignArray: 1,
+  /** `grad(g)(…)`, `const d = grad(g)`, valueAndGrad, jvp, hvp, hessian, vjp inside the loss. */
+  nestedDerivative: 1,
+  /** customJvp / customVjp functions. */
+  customRule: 1,
+  /** stopGradient. */
+  stopGradient: 1,
+};
+export type Construct = keyof typeof WEIGHTS;
+
+/** The gradc functions a generated program may call, in scope of its text. */
+const API = { grad: gradc.grad, valueAndGrad: gradc.valueAndGrad, jvp: gradc.jvp, vjp: gradc.vjp, hvp: gradc.hvp, hessian: gradc.hessian, customJvp: gradc.customJvp, customVjp: gradc.customVjp, stopGradient: gradc.stopGradient };
+export const API_NAMES = Object.keys(API) as (keyof typeof API)[];
+const API_CALL = new RegExp(`\\b(${API_NAMES.join("|")})\\(`);
 
 /** The differentiable parameters of every generated loss, in order (`wrt` indices 0, 1, 2); q and on follow. */
 export const PARAMS = ["x", "w", "p"] as const;
@@ -41,6 +92,8 @@ export interface FuzzProgram {
   text: string;
   /** The program as a TypeScript module exporting `loss` (generated programs only). */
   tsText?: string;
+  /** The program calls gradc's functions (derivatives, custom rules, stopGradient). */
+  api?: boolean;
 }
 
 export interface BuiltProgram {
@@ -52,7 +105,7 @@ export interface BuiltProgram {
 export function buildProgram(prog: FuzzProgram): BuiltProgram {
   const names = prog.helpers.map((h) => h.name);
   const body = `${prog.helpers.map((h) => h.source).join("\n")}\nreturn [${["(" + prog.source + ")", ...names].join(", ")}];`;
-  const [f, ...fns] = new Function(body)() as [(...args: any[]) => number, ...Function[]];
+  const [f, ...fns] = new Function(...API_NAMES, body)(...Object.values(API)) as [(...args: any[]) => number, ...Function[]];
   const functions: Record<string, Function> = {};
   names.forEach((n, i) => (functions[n] = fns[i]));
   return { f, functions };
@@ -94,6 +147,18 @@ interface ArrRef {
   writable: boolean;
   /** A parameter (of the loss or of a helper, which may be passed one of the loss's). */
   param?: boolean;
+  /** A JavaScript Array (no subarray or set), not a typed array. */
+  plain?: boolean;
+  /** May be a view made by subarray (never passed to a derivative). */
+  view?: boolean;
+  /** A `let` of type `type` that statements may give another array. */
+  reassignable?: boolean;
+  type?: string;
+}
+/** A list literal: its elements, arrays or numbers. */
+interface ListRef {
+  name: string;
+  elems: (ArrRef | "num")[];
 }
 /** An integer variable; with `len`, it is a valid index of every array of that class. */
 interface IdxRef {
@@ -128,6 +193,16 @@ interface FnRef {
   effects: boolean;
   /** Returns an array as long as its argument number `returnsArr` (maybe that very array). */
   returnsArr?: number;
+  /** Reads nothing of the code around it: a derivative of it can be taken inside the loss. */
+  closed?: boolean;
+  /** May allocate arrays or take derivatives (not a target of reverse over an inner derivative). */
+  allocates?: boolean;
+  /** Calls subarray or set on an array parameter: never passed a plain array. */
+  typedOnly?: boolean;
+  /** A derivative: never passed a view. */
+  derivative?: boolean;
+  /** May return its array parameter itself (then it is never passed a reassigned array). */
+  returnsParam?: boolean;
 }
 
 interface Scope {
@@ -139,6 +214,7 @@ interface Scope {
   fns: FnRef[];
   /** Objects { a: Float64Array (length class "m"), b: number } that can be passed to helpers. */
   objs: string[];
+  lists: ListRef[];
   /** Names declared in this block (or the parameters, at a function's top level): not redeclarable. */
   declared: Set<string>;
   /**
@@ -149,7 +225,7 @@ interface Scope {
   atStart?: boolean;
 }
 
-const emptyScope = (): Scope => ({ nums: [], arrs: [], idxs: [], bools: [], ints: [], fns: [], objs: [], declared: new Set() });
+const emptyScope = (): Scope => ({ nums: [], arrs: [], idxs: [], bools: [], ints: [], fns: [], objs: [], lists: [], declared: new Set() });
 
 const child = (s: Scope): Scope => ({
   nums: [...s.nums],
@@ -159,6 +235,7 @@ const child = (s: Scope): Scope => ({
   ints: [...s.ints],
   fns: [...s.fns],
   objs: [...s.objs],
+  lists: [...s.lists],
   declared: new Set(),
 });
 
@@ -197,6 +274,8 @@ export interface GenOptions {
   avoid?: string[];
   /** x is a Float32Array, and some local arrays are Float32Array. */
   f32?: boolean;
+  /** Weights of constructs, overriding WEIGHTS. */
+  weights?: Partial<Record<Construct, number>>;
 }
 
 class Gen {
@@ -220,6 +299,10 @@ class Gen {
 
   avoids(feature: string): boolean {
     return this.opts.avoid?.includes(feature) ?? false;
+  }
+  /** `base` times the weight of `c`. */
+  w(c: Construct, base = 1): number {
+    return base * (this.opts.weights?.[c] ?? WEIGHTS[c]);
   }
 
   // --- small random helpers ---------------------------------------------------
@@ -385,7 +468,13 @@ class Gen {
     if (d <= 0 || this.chance(0.25)) return this.leaf(sc);
     const e = () => this.num(sc, d - 1);
     const pure = this.noCalls ? [] : sc.fns.filter((f) => !f.effects && f.returnsArr === undefined && this.canCall(sc, f));
+    const targets = this.derivativeTargets(sc).filter((f) => f.params[0] === "num");
     return this.choose<string>([
+      [targets.length ? this.w("nestedDerivative", 2) : 0, () => this.derivativeExpr(sc, this.pick(targets), d - 1)],
+      [this.noCalls ? 0 : this.w("nestedDerivative", 0.1), () => `grad(Math.${this.pick(["tanh", "sin", "cos", "atan"])})(${e()})`],
+      // stopGradient where its derivative 0 is the true one
+      [this.w("stopGradient", 0.15), () => { const a = e(); return `(stopGradient(${a}) - stopGradient(${a}) + ${e()})`; }],
+      [sc.idxs.length ? this.w("stopGradient", 0.1) : 0, () => `stopGradient(${this.lit(0.05, 0.3)} * ${this.pick(sc.idxs).name})`],
       [4, () => `${e()} + ${e()}`],
       [2, () => `${e()} - ${e()}`],
       [3, () => `${e()} * ${e()}`],
@@ -431,19 +520,34 @@ class Gen {
 
   canCall(sc: Scope, f: FnRef): boolean {
     if (f.params.includes("obj") && !sc.objs.length) return false;
-    if (!f.params.includes("arr")) return true;
-    return f.effects ? sc.arrs.some((a) => a.writable) : sc.arrs.length > 0;
+    return f.params.every((k, i) => k !== "arr" || this.argArrays(sc, f, i).length > 0);
+  }
+
+  /** The arrays `f` may be passed: writable ones if it writes them, typed ones if it needs them. */
+  argArrays(sc: Scope, f: FnRef, k?: number): ArrRef[] {
+    return sc.arrs.filter((a) =>
+      (!f.effects || a.writable) && (!f.typedOnly || !a.plain) && (!f.derivative || !a.view) &&
+      // `const h = g(a)` with g returning a: a second name for a, refused when a is reassigned later
+      !(f.returnsParam && k === f.returnsArr && a.reassignable));
+  }
+
+  /** An object to pass to a helper: p, a helper's parameter, or often an object literal. */
+  object(sc: Scope): string {
+    const literals = sc.objs.filter((o) => /^ob\d+$/.test(o));
+    return this.pick(literals.length && this.chance(0.7) ? literals : sc.objs);
   }
 
   /** A call of a helper; array parameters get arrays in scope (writable ones if it writes them). */
   call(sc: Scope, f: FnRef, d: number): string {
-    const args = f.params.map((k) => {
+    return `${f.name}(${this.args(sc, f, d).join(", ")})`;
+  }
+
+  args(sc: Scope, f: FnRef, d: number): string[] {
+    return f.params.map((k, i) => {
       if (k === "num") return this.num(sc, d);
-      if (k === "obj") return this.pick(sc.objs);
-      const arrs = f.effects ? sc.arrs.filter((a) => a.writable) : sc.arrs;
-      return this.pick(arrs).name;
+      if (k === "obj") return this.object(sc);
+      return this.pick(this.argArrays(sc, f, i)).name;
     });
-    return `${f.name}(${args.join(", ")})`;
   }
 
   cond(sc: Scope, d: number): string {
@@ -451,6 +555,7 @@ class Gen {
     return this.choose<string>([
       [6, () => { const a = e(); const op = this.pick([">", "<", ">=", "<="]); return cmp(a, op, e()); }],
       [3, () => { const a = e(); const op = this.pick([">", "<"]); return cmp(a, op, this.signedLit()); }],
+      [this.w("stopGradient", 0.4), () => cmp(`stopGradient(${e()})`, this.pick([">", "<"]), this.signedLit())],
       [sc.idxs.length ? 1 : 0, () => `${this.pick(sc.idxs).name} % 2 === 0`],
       [sc.idxs.length ? 1 : 0, () => { const i = this.pick(sc.idxs).name; const op = this.pick([">", "<", "!==", "==="]); return cmp(i, op, String(this.rng.int(0, 2))); }],
       [sc.idxs.length >= 2 ? 0.5 : 0, () => { const i = this.pick(sc.idxs).name; const op = this.pick(["<", "!==", "<="]); return cmp(i, op, this.pick(sc.idxs).name); }],
@@ -520,7 +625,17 @@ class Gen {
     const deep = this.blockDepth >= 4;
     const effects = sc.fns.filter((f) => f.effects && f.returnsArr === undefined && this.canCall(sc, f));
     const vectors = sc.fns.filter((f) => f.returnsArr !== undefined && this.canCall(sc, f));
+    const settable = fillable.filter((a) => !a.plain);
+    const reassignable = sc.arrs.filter((a) => a.reassignable);
+    const targets = this.derivativeTargets(sc);
     return this.choose<string[]>([
+      [settable.length ? this.w("set", 1) : 0, () => this.setStmt(sc, ind, this.pick(settable))],
+      [sc.arrs.length ? this.w("destructure", 0.4) : 0, () => this.destructure(sc, ind)],
+      [sc.arrs.some((a) => !a.reassignable) && sc.lists.length < 2 ? this.w("list", 0.5) : 0, () => this.listLiteral(sc, ind)],
+      [sc.lists.length && !deep && loopDepth < 3 ? this.w("list", 3) : 0, () => this.listUse(sc, ind, this.pick(sc.lists))],
+      [this.w("objectLiteral", 0.4), () => this.objectLiteral(sc, ind)],
+      [reassignable.length ? this.w("reassignArray", 5) : 0, () => this.reassignArray(sc, ind, this.pick(reassignable))],
+      [targets.length ? this.w("nestedDerivative", 0.6) : 0, () => this.derivativeStmt(sc, ind, this.pick(targets))],
       [3, () => this.declNum(sc, ind)],
       [mutable.length ? 6 : 0, () => this.assignNum(sc, ind, this.pick(mutable).name)],
       [writable.length ? 3 : 0, () => this.writeElem(sc, ind, this.pick(writable))],
@@ -542,6 +657,273 @@ class Gen {
       [sc.bools.some((b) => b.mutable) ? 0.8 : 0, () => this.assignFlag(sc, ind)],
       [sc.arrs.length ? 0.6 : 0, () => this.declInt(sc, ind)],
       [sc.idxs.some((i) => i.cycles && sc.arrs.includes(i.cycles)) ? 1 : 0, () => this.stepInt(sc, ind)],
+    ]);
+  }
+
+  /** `h.set(a)` (as long as h), or one element at an index of h. */
+  setStmt(sc: Scope, ind: string, dst: ArrRef): string[] {
+    const same = sc.arrs.filter((a) => a.len === dst.len);
+    const ones = sc.arrs.filter((a) => a.len === "c1");
+    const viewable = sc.arrs.filter((a) => !a.plain && !a.reassignable);
+    return [ind + this.choose<string>([
+      [2, () => `${dst.name}.set(${this.pick(same).name});`],
+      [ones.length ? 1 : 0, () => `${dst.name}.set(${this.pick(ones).name}, ${this.index(sc, dst)});`],
+      [viewable.length ? 1 : 0, () => `${dst.name}.set(${this.pick(viewable).name}.subarray(0, 1), ${this.index(sc, dst)});`],
+      [1, () => `${dst.name}.set([${this.num(sc, 2)}], ${this.index(sc, dst)});`],
+    ])];
+  }
+
+  /** `const [d0, , d2] = h`, never past h's end (every array has an element; a class cN has N). */
+  destructure(sc: Scope, ind: string): string[] {
+    const sized = sc.arrs.filter((a) => /^c[2-9]$/.test(a.len));
+    // an array in scope, or a literal made here
+    const literal = this.chance(0.3) ? Array.from({ length: this.rng.int(2, 3) }, () => this.num(sc, 2)) : undefined;
+    const arr = this.pick(sized.length && this.chance(0.7) ? sized : sc.arrs);
+    const known = literal ? [, String(literal.length)] : /^c(\d)$/.exec(arr.len);
+    const n = this.rng.int(literal ? 2 : 1, Math.min(3, known ? Number(known[1]) : 1));
+    const mutable = this.chance(0.4);
+    const slots: string[] = [];
+    for (let k = 0; k < n; k++) {
+      if (k < n - 1 && this.chance(0.25)) {
+        slots.push("");
+        continue;
+      }
+      const name = this.fresh("d");
+      sc.declared.add(name);
+      sc.nums.push({ name, mutable });
+      slots.push(name);
+    }
+    return [`${ind}${mutable ? "let" : "const"} [${slots.join(", ")}] = ${literal ? `[${literal.join(", ")}]` : arr.name};`];
+  }
+
+  /** A list of arrays (not reassigned ones), sometimes with a number: `const ls = [h, x, e]`. */
+  listLiteral(sc: Scope, ind: string): string[] {
+    const arrays = sc.arrs.filter((a) => !a.reassignable);
+    const name = this.fresh("ls");
+    const elems: (ArrRef | "num")[] = [];
+    const texts: string[] = [];
+    for (let k = 0, n = this.rng.int(2, 3); k < n; k++) {
+      if (k > 0 && this.chance(0.25)) {
+        elems.push("num");
+        texts.push(this.num(sc, 2));
+      } else {
+        const a = this.pick(arrays);
+        elems.push(a);
+        texts.push(a.name);
+      }
+    }
+    sc.declared.add(name);
+    const list = { name, elems };
+    sc.lists.push(list);
+    elems.forEach((e, k) => {
+      if (e === "num") sc.nums.push({ name: `${name}[${k}]`, mutable: false });
+      else sc.arrs.push({ ...e, name: `${name}[${k}]`, reassignable: false });
+    });
+    const out = [`${ind}const ${name} = [${texts.join(", ")}];`];
+    if (this.blockDepth < 4 && this.fn.loops.length < 3 && this.chance(0.5)) out.push(...this.listUse(sc, ind, list));
+    return out;
+  }
+
+  /** A list's elements in a loop (unrolled: for…of, or a counted for indexing it), or destructured. */
+  listUse(sc: Scope, ind: string, l: ListRef): string[] {
+    const arrays = l.elems.filter((e): e is ArrRef => e !== "num");
+    const allArrays = arrays.length === l.elems.length;
+    // an element of any of them: writable if all are
+    const element = (name: string): ArrRef => ({ name, len: this.fresh("L"), writable: arrays.every((a) => a.writable), plain: arrays.some((a) => a.plain), view: arrays.some((a) => a.view) });
+    return this.choose<string[]>([
+      [allArrays ? 2 : 0, () => {
+        const r = this.fresh("r");
+        const inner = child(sc);
+        inner.arrs.push(element(r));
+        return [`${ind}for (const ${r} of ${l.name}) {`, ...this.loopBody(inner, ind, { contPrefix: "" }), `${ind}}`];
+      }],
+      [allArrays ? 1.5 : 0, () => {
+        const i = this.fresh("i");
+        const inner = child(sc);
+        inner.idxs.push({ name: i, len: undefined, ge1: false });
+        inner.arrs.push(element(`${l.name}[${i}]`));
+        return [`${ind}for (let ${i} = 0; ${i} < ${l.name}.length; ${i}++) {`, ...this.loopBody(inner, ind, { contPrefix: "" }), `${ind}}`];
+      }],
+      [1.5, () => {
+        const n = this.rng.int(1, l.elems.length);
+        const slots = l.elems.slice(0, n).map((e, k) => {
+          if (k < n - 1 && this.chance(0.3)) return "";
+          const name = this.fresh("e");
+          sc.declared.add(name);
+          if (e === "num") sc.nums.push({ name, mutable: false });
+          else sc.arrs.push({ ...e, name });
+          return name;
+        });
+        return [`${ind}const [${slots.join(", ")}] = ${l.name};`];
+      }],
+    ]);
+  }
+
+  /**
+   * `const ob = { ...o, a: h, b: e, "k k": e, n: { c: e, v: h }, s, f: (z) => e }`, its
+   * fields read later; with an `a` of class "m" it is passed to helpers as p is.
+   */
+  objectLiteral(sc: Scope, ind: string): string[] {
+    const name = this.fresh("ob");
+    const arrays = sc.arrs.filter((a) => !a.reassignable);
+    const ms = arrays.filter((a) => a.len === "m");
+    const fields: string[] = [];
+    const spread = sc.objs.length && this.chance(0.3) ? this.pick(sc.objs) : undefined;
+    if (spread) fields.push(`...${spread}`);
+    let hasA = !!spread;
+    if (ms.length && (!spread || this.chance(0.3))) {
+      const a = this.pick(ms);
+      fields.push(a.name === "a" ? "a" : `a: ${a.name}`);
+      hasA = true;
+    }
+    const nums: string[] = [];
+    const arrs: ArrRef[] = [];
+    fields.push(`b: ${this.num(sc, 2)}`);
+    nums.push(`${name}.b`);
+    if (this.chance(0.3)) {
+      fields.push(`"k k": ${this.num(sc, 1)}`);
+      nums.push(`${name}["k k"]`);
+    }
+    const named = sc.nums.filter((v) => /^[A-Za-z_$][\w$]*$/.test(v.name) && !["a", "b", "n", "f", "v"].includes(v.name));
+    if (named.length && this.chance(0.3)) {
+      // shorthand: the number is copied into the field
+      const v = this.pick(named).name;
+      fields.push(v);
+      nums.push(`${name}.${v}`);
+    }
+    if (arrays.length && this.chance(0.4)) {
+      const v = this.pick(arrays);
+      fields.push(`v: ${v.name}`);
+      arrs.push({ ...v, name: `${name}.v`, writable: false });
+    }
+    if (arrays.length && this.chance(0.3)) {
+      const v = this.pick(arrays);
+      fields.push(`n: { c: ${this.num(sc, 1)}, v: ${v.name} }`);
+      nums.push(`${name}.n.c`);
+      arrs.push({ ...v, name: `${name}.n.v`, writable: false });
+    }
+    if (this.chance(0.25)) {
+      const inner = emptyScope();
+      inner.nums.push({ name: "z", mutable: false });
+      fields.push(`f: (${this.signature(["z"], ["number"])}) => ${this.num(inner, 2)}`);
+      sc.fns.push({ name: `${name}.f`, params: ["num"], effects: false });
+    }
+    if (hasA) {
+      arrs.push({ name: `${name}.a`, len: "m", writable: false });
+      sc.objs.push(name);
+    }
+    sc.declared.add(name);
+    sc.nums.push(...nums.map((n) => ({ name: n, mutable: false })));
+    sc.arrs.push(...arrs);
+    const out = [`${ind}const ${name} = { ${fields.join(", ")} };`];
+    // passed to a helper taking an object, often at once
+    const takers = sc.fns.filter((f) => f.params.includes("obj") && f.returnsArr === undefined && this.canCall(sc, f));
+    if (hasA && takers.length && this.chance(0.8)) out.push(...this.effectCall(sc, ind, this.pick(takers)));
+    return out;
+  }
+
+  /**
+   * Gives a `let` array another one of its length: the next state of a recurrence made
+   * from it, a partner's (swapped buffers), or a copy.
+   */
+  reassignArray(sc: Scope, ind: string, r: ArrRef): string[] {
+    const T = r.type!;
+    const partners = sc.arrs.filter((a) => a !== r && a.reassignable && a.len === r.len && a.type === T);
+    const copies = sc.arrs.filter((a) => a !== r && a.len === r.len);
+    return this.choose<string[]>([
+      [3, () => {
+        const next = this.fresh("nx");
+        const j = this.fresh("j");
+        sc.declared.add(next);
+        const inner = child(sc);
+        inner.idxs.push({ name: j, len: r.len, ge1: false });
+        return [
+          `${ind}const ${next} = new ${T}(${r.name}.length);`,
+          `${ind}for (let ${j} = 0; ${j} < ${next}.length; ${j}++) ${next}[${j}] = ${this.rhs(inner, 2)};`,
+          `${ind}${r.name} = ${next};`,
+        ];
+      }],
+      [partners.length ? 3 : 0, () => {
+        const b = this.pick(partners).name;
+        const t = this.fresh("t");
+        sc.declared.add(t);
+        return [`${ind}const ${t} = ${r.name};`, `${ind}${r.name} = ${b};`, `${ind}${b} = ${t};`];
+      }],
+      [copies.length ? 2 : 0, () => [`${ind}${r.name} = ${T}.from(${this.pick(copies).name});`]],
+    ]);
+  }
+
+  // --- derivatives inside the loss ------------------------------------------------------
+
+  /**
+   * Helpers a derivative may be taken of inside the loss: reading nothing around them
+   * (the loss is also run as plain JavaScript, where gradc sees only their text), not
+   * writing their arguments, returning a number, allocating nothing (reverse mode over
+   * an inner derivative whose function allocates in a loop is refused), with a number
+   * or an array first (the wrt).
+   */
+  derivativeTargets(sc: Scope): FnRef[] {
+    if (this.noCalls) return [];
+    return sc.fns.filter((f) => f.closed && !f.effects && f.returnsArr === undefined && !f.allocates && f.params[0] !== "obj" && this.canCall(sc, { ...f, derivative: true }));
+  }
+
+  /** The arguments of a call of derivative target `f`, and for an array first parameter, the array passed. */
+  derivativeArgs(sc: Scope, f: FnRef, d: number): { args: string; first?: ArrRef } {
+    // a view passed to a derivative is refused
+    const rest = this.args(sc, { ...f, derivative: true }, d);
+    if (f.params[0] !== "arr") return { args: rest.join(", ") };
+    const first = this.pick(sc.arrs.filter((a) => !a.plain && !a.view));
+    return { args: [first.name, ...rest.slice(1)].join(", "), first };
+  }
+
+  /** A number computed by a derivative of `f` (which takes a number first). */
+  derivativeExpr(sc: Scope, f: FnRef, d: number): string {
+    const { args } = this.derivativeArgs(sc, f, d);
+    return this.choose<string>([
+      [3, () => `grad(${f.name})(${args})`],
+      [1, () => `valueAndGrad(${f.name})(${args})[${this.rng.int(0, 1)}]`],
+      [1, () => `jvp(${f.name})(${args}, ${this.signedLit()})[${this.rng.int(0, 1)}]`],
+      [1, () => `hvp(${f.name})(${args}, ${this.signedLit()})`],
+      [1, () => `hessian(${f.name})(${args})[0]`],
+      [1, () => `grad(grad(${f.name}))(${args})`],
+    ]);
+  }
+
+  /** A derivative bound to a local, an array-valued one, or a vjp and its pullback. */
+  derivativeStmt(sc: Scope, ind: string, f: FnRef): string[] {
+    const onArray = f.params[0] === "arr" && sc.arrs.some((a) => !a.plain && !a.view);
+    return this.choose<string[]>([
+      [1.5, () => {
+        const dg = this.fresh("dg");
+        sc.declared.add(dg);
+        const ref: FnRef = { name: dg, params: f.params, effects: false, returnsArr: f.params[0] === "arr" ? 0 : undefined, typedOnly: true, allocates: true, derivative: true };
+        sc.fns.push(ref);
+        // called at once, and maybe later
+        const use = ref.returnsArr === undefined ? this.effectCall(sc, ind, ref) : this.vectorCall(sc, ind, ref);
+        return [`${ind}const ${dg} = grad(${f.name});`, ...use];
+      }],
+      [onArray ? 2 : 0, () => {
+        const { args, first } = this.derivativeArgs(sc, f, 1);
+        const h = this.fresh("h");
+        sc.declared.add(h);
+        const [call, len] = this.choose<[string, string]>([
+          [2, () => [`grad(${f.name})(${args})`, first!.len]],
+          [1, () => [`hvp(${f.name})(${args}, ${this.pick(sc.arrs.filter((a) => a.len === first!.len && !a.plain && !a.view)).name})`, first!.len]],
+          [0.5, () => [`hessian(${f.name})(${args})`, this.fresh("L")]],
+        ]);
+        sc.arrs.push({ name: h, len, writable: true });
+        return [`${ind}const ${h} = ${call};`];
+      }],
+      // vjp inside differentiated code takes numbers and typed arrays
+      [f.params[0] === "num" && !f.params.includes("obj") ? 1 : 0, () => {
+        const { args } = this.derivativeArgs(sc, f, 1);
+        const [y, pb] = [this.fresh("vy"), this.fresh("pb")];
+        sc.declared.add(y).add(pb);
+        sc.nums.push({ name: y, mutable: false });
+        const ref: FnRef = { name: pb, params: ["num"], effects: false, allocates: true };
+        sc.fns.push(ref);
+        return [`${ind}const [${y}, ${pb}] = vjp(${f.name})(${args});`, ...this.effectCall(sc, ind, ref)];
+      }],
     ]);
   }
 
@@ -860,22 +1242,49 @@ class Gen {
     let init: string;
     let cls: string;
     let view: ArrRef | undefined;
+    let plain = false;
     const src = sc.arrs.length ? this.pick(sc.arrs) : undefined;
+    // a view of an array variable that is reassigned is refused
+    const base = src && !src.plain && !src.reassignable ? src : undefined;
     const T = this.opts.f32 && this.chance(0.5) ? "Float32Array" : "Float64Array";
+    const n = this.rng.int(1, 4);
     this.choose<void>([
       [src ? 5 : 0, () => { init = `new ${T}(${src!.name}.length)`; cls = src!.len; }],
-      [2, () => { const n = this.rng.int(1, 4); init = `new ${T}(${n})`; cls = `c${n}`; }],
+      [2, () => { init = `new ${T}(${n})`; cls = `c${n}`; }],
       [src ? 1 : 0, () => { init = `new ${T}(${src!.name}.length + ${this.rng.int(1, 2)})`; cls = this.fresh("L"); }],
       // copies
-      [src ? 0.7 : 0, () => { init = `${src!.name}.slice()`; cls = src!.len; }],
+      [src ? 0.7 : 0, () => { init = `${src!.name}.slice()`; cls = src!.len; plain = !!src!.plain; }],
       [src ? 0.5 : 0, () => { init = `new ${T}(${src!.name})`; cls = src!.len; }],
       [src ? 0.5 : 0, () => { init = `${T}.from(${src!.name})`; cls = src!.len; }],
+      [src ? this.w("partialCopy", 0.3) : 0, () => { init = `${src!.name}.slice(-1)`; cls = "c1"; plain = !!src!.plain; }],
+      [src ? this.w("partialCopy", 0.3) : 0, () => { init = `${src!.name}.slice(0, 1)`; cls = "c1"; plain = !!src!.plain; }],
+      // as long as the half from its middle on: at least one element
+      [src ? this.w("partialCopy", 0.3) : 0, () => { init = `${src!.name}.slice(${src!.name}.length >> 1)`; cls = this.fresh("L"); plain = !!src!.plain; }],
       // a view of all of src: writes through either name are seen through the other
-      [src ? 0.7 : 0, () => { init = `${src!.name}.subarray(0, ${src!.name}.length)`; cls = src!.len; view = src; }],
+      [base ? 0.7 : 0, () => { init = `${base!.name}.subarray(0, ${base!.name}.length)`; cls = base!.len; view = base; }],
+      [base ? this.w("partialView", 0.3) : 0, () => { init = `${base!.name}.subarray(${base!.name}.length >> 1)`; cls = this.fresh("L"); view = base; }],
+      [base ? this.w("partialView", 0.2) : 0, () => { init = `${base!.name}.subarray(0, 1)`; cls = "c1"; view = base; }],
+      // plain arrays
+      [this.w("arrayLiteral", 1.5), () => { init = `[${Array.from({ length: n }, () => this.num(sc, 2)).join(", ")}]`; cls = `c${n}`; plain = true; }],
+      [this.w("arrayFrom", 0.4), () => { init = `new Array(${n}).fill(${this.num(sc, 1)})`; cls = `c${n}`; plain = true; }],
+      [src ? this.w("arrayFrom", 0.4) : 0, () => { init = `Array.from(${src!.name})`; cls = src!.len; plain = true; }],
+      [src ? this.w("arrayFrom", 0.4) : 0, () => { init = `Array.from(${src!.name}, ${this.callback(sc, src!.len, false)})`; cls = src!.len; plain = true; }],
+      [this.w("arrayFrom", 0.4), () => { init = `Array.from({ length: ${n} }, ${this.callback(sc, `c${n}`, true)})`; cls = `c${n}`; plain = true; }],
+      // a typed array's map is a typed array
+      [src ? this.w("arrayFrom", 0.4) : 0, () => { init = `${src!.name}.map(${this.callback(sc, src!.len, false)})`; cls = src!.len; plain = !!src!.plain; }],
     ]);
+    // a `let` (not a view, of one type) that statements may reassign
+    const reassignable = !view && /^new Float/.test(init!) && this.chance(this.w("letArray", 0.4));
     const h = this.declName(sc, "h", init!);
-    const out = [`${ind}const ${h} = ${init!};`];
-    const arr: ArrRef = { name: h, len: cls!, writable: view ? view.writable : true };
+    const out = [`${ind}${reassignable ? "let" : "const"} ${h} = ${init!};`];
+    const arr: ArrRef = { name: h, len: cls!, writable: view ? view.writable : true, plain, view: !!view, reassignable, type: reassignable ? T : undefined };
+    if (reassignable && this.chance(0.5)) {
+      // a second buffer to swap with
+      const h2 = this.fresh("h");
+      sc.declared.add(h2);
+      out.push(`${ind}let ${h2} = new ${T}(${h}.length);`);
+      sc.arrs.push({ ...arr, name: h2 });
+    }
     if (this.chance(0.4)) out.push(`${ind}${h}.fill(${this.chance(0.5) ? this.signedLit() : this.num(sc, 2)});`);
     if (this.chance(0.2)) {
       // only the first element: the others stay 0 with zero derivatives (singular points)
@@ -887,7 +1296,31 @@ class Gen {
       out.push(`${ind}for (let ${j} = 0; ${j} < ${h}.length; ${j}++) ${h}[${j}] = ${this.num(inner, 2)};`);
     }
     sc.arrs.push(arr);
+    if (reassignable && this.blockDepth < 4 && this.fn.loops.length < 3 && this.chance(0.4)) {
+      // a recurrence: the state replaced in each step
+      const t = this.fresh("t");
+      const inner = child(sc);
+      inner.idxs.push({ name: t, len: undefined, ge1: false });
+      const step = this.inLoop({ contPrefix: "" }, () => this.reassignArray(inner, ind + "  ", arr));
+      out.push(`${ind}for (let ${t} = 0; ${t} < ${this.rng.int(1, 3)}; ${t}++) {`, ...step, `${ind}}`);
+    }
     return out;
+  }
+
+  /**
+   * `(v, i) => e` for map and Array.from over an array of class `len`, or with
+   * `fromLength`, `(_, i) => e` for Array.from({ length }).
+   */
+  callback(sc: Scope, len: string, fromLength: boolean): string {
+    const inner = child(sc);
+    const v = this.fresh("v");
+    const i = this.fresh("i");
+    if (!fromLength) inner.nums.push({ name: v, mutable: false });
+    const withIndex = fromLength || this.chance(0.4);
+    if (withIndex) inner.idxs.push({ name: i, len, ge1: false });
+    const params = fromLength ? ["_", i] : withIndex ? [v, i] : [v];
+    const e = this.num(inner, 2);
+    return `(${this.signature(params, params.map((p) => (p === "_" ? "unknown" : "number")))}) => ${e}`;
   }
 
   exit(sc: Scope, ind: string): string[] {
@@ -904,18 +1337,23 @@ class Gen {
   vectorCall(sc: Scope, ind: string, f: FnRef): string[] {
     const args: string[] = [];
     let len = "";
+    let view = false;
     f.params.forEach((k, i) => {
       if (k === "num") args.push(this.num(sc, 1));
-      else if (k === "obj") args.push(this.pick(sc.objs));
+      else if (k === "obj") args.push(this.object(sc));
       else {
-        const a = this.pick(f.effects ? sc.arrs.filter((x) => x.writable) : sc.arrs);
-        if (i === f.returnsArr) len = a.len;
+        const a = this.pick(this.argArrays(sc, f, i));
+        if (i === f.returnsArr) {
+          len = a.len;
+          view = !!a.view;
+        }
         args.push(a.name);
       }
     });
     const call = `${f.name}(${args.join(", ")})`;
     const h = this.declName(sc, "h", call);
-    sc.arrs.push({ name: h, len, writable: true });
+    // a helper may return its parameter: a plain array passed in comes back
+    sc.arrs.push({ name: h, len, writable: true, plain: true, view });
     return [`${ind}const ${h} = ${call};`];
   }
 
@@ -1014,7 +1452,7 @@ class Gen {
     let effects = false;
     for (let k = 0; k < np; k++) {
       const r = this.rng.next();
-      const kind: ParamKind = r < (k === 0 ? 0.45 : 0.25) ? "arr" : r < (k === 0 ? 0.55 : 0.35) ? "obj" : "num";
+      const kind: ParamKind = r < (k === 0 ? 0.45 : 0.25) ? "arr" : r < (k === 0 ? 0.58 : 0.38) ? "obj" : "num";
       kinds.push(kind);
       if (kind === "obj") {
         // { a, b } passed whole, or destructured in the parameter list
@@ -1044,17 +1482,26 @@ class Gen {
       if (kind === "arr") {
         const writable = k === 0 && this.chance(0.4);
         if (writable) effects = true;
-        sc.arrs.push({ name: pn, len: this.fresh("P"), writable, param: true });
+        // it may be passed a view
+        sc.arrs.push({ name: pn, len: this.fresh("P"), writable, param: true, view: true });
       } else {
         sc.nums.push({ name: pn, mutable: this.chance(0.5) });
       }
     }
-    const ref: FnRef = { name, params: kinds, effects };
+    const closed = !captures.nums.length && !captures.arrs.length && !captures.objs.length && !captures.ints.length && !captures.bools.length && captures.fns.every((f) => f.closed);
+    const ref: FnRef = { name, params: kinds, effects, closed };
     const params = this.signature(names, types);
+    const done = (lines: string[]) => {
+      const text = lines.join("\n");
+      ref.allocates = ALLOCATES.test(text) || API_CALL.test(text) || captures.fns.some((f) => f.allocates && text.includes(`${f.name}(`));
+      ref.typedOnly = /\.(subarray|set)\(/.test(text);
+      ref.returnsParam = ref.returnsArr !== undefined && text.includes(`return ${names[0]};`);
+      return { ref, lines };
+    };
     // a one-expression arrow
     if (style === "arrow" && this.chance(0.4)) {
       const e = this.num(sc, 3);
-      return { ref, lines: [`${ind}const ${name} = (${params}) => ${e};`] };
+      return done([`${ind}const ${name} = (${params}) => ${e};`]);
     }
     // returning an array as long as its first parameter
     let retArr: ArrRef | undefined;
@@ -1064,7 +1511,24 @@ class Gen {
     }
     const body = this.helperBody(sc, ind + "  ", this.rng.int(2, 6), retArr);
     const open = style === "arrow" ? `${ind}const ${name} = (${params}) => {` : `${ind}function ${name}(${params}) {`;
-    return { ref, lines: [open, ...body, `${ind}}${style === "arrow" ? ";" : ""}`] };
+    return done([open, ...body, `${ind}}${style === "arrow" ? ";" : ""}`]);
+  }
+
+  /** `const name = customJvp(f, rule)` or customVjp, the rule f's derivative (RULES). */
+  customRule(name: string, ind: string): { ref: FnRef; line: string } {
+    const rule = this.pick(RULES);
+    const zs = rule.arity === 1 ? ["z"] : ["z1", "z2"];
+    const sig = (names: string[]) => this.signature(names, names.map(() => "number"));
+    const f = `(${sig(zs)}) => ${rule.f}`;
+    let made: string;
+    if (this.chance(0.5)) {
+      made = `customJvp(${f}, (${sig([...zs, ...zs.map((z) => `d${z}`)])}) => ${rule.jvp})`;
+    } else {
+      const vjp = typeof rule.vjp === "string" ? rule.vjp : `{ const cv = new Float64Array(2); cv[0] = ${rule.vjp[0]}; cv[1] = ${rule.vjp[1]}; return cv; }`;
+      made = `customVjp(${f}, (${sig([...zs, "ct"])}) => ${vjp})`;
+    }
+    const ref: FnRef = { name, params: zs.map(() => "num"), effects: false, closed: true, allocates: false };
+    return { ref, line: `${ind}const ${name} = ${made};` };
   }
 
   program(size: number): FuzzProgram["source"] {
@@ -1075,6 +1539,13 @@ class Gen {
       const name = this.fresh("ext");
       const { ref, lines } = this.helper(name, top, "", "decl");
       this.helpers.push({ name, source: lines.join("\n") });
+      top.fns.push(ref);
+    }
+
+    if (this.chance(this.w("customRule", 0.12))) {
+      const name = this.fresh("ext");
+      const { ref, line } = this.customRule(name, "");
+      this.helpers.push({ name, source: line });
       top.fns.push(ref);
     }
 
@@ -1123,6 +1594,14 @@ class Gen {
         sc.declared.add("o");
       }
     }
+    // functions with custom rules, declared in the loss
+    if (this.chance(this.w("customRule", 0.15))) {
+      const name = this.fresh("cr");
+      sc.declared.add(name);
+      const { ref, line } = this.customRule(name, ind);
+      lines.push(line);
+      sc.fns.push(ref);
+    }
     // nested helpers, which may read the parameters
     const nNested = this.chance(0.5) ? this.rng.int(1, 2) : 0;
     for (let k = 0; k < nNested; k++) {
@@ -1152,6 +1631,23 @@ class Gen {
     return [head, ...lines, "}"].join("\n");
   }
 }
+
+/** Functions with custom rules: f and its exact derivative (a JVP, and a VJP: cotangents of 2 parameters as a pair). */
+const RULES: { arity: 1 | 2; f: string; jvp: string; vjp: string | [string, string] }[] = [
+  { arity: 1, f: "Math.log1p(Math.exp(z))", jvp: "dz / (1 + Math.exp(-z))", vjp: "ct / (1 + Math.exp(-z))" },
+  { arity: 1, f: "Math.log(1 + z * z)", jvp: "(2 * z * dz) / (1 + z * z)", vjp: "(2 * z * ct) / (1 + z * z)" },
+  { arity: 1, f: "z * Math.tanh(z)", jvp: "dz * (Math.tanh(z) + z * (1 - Math.tanh(z) ** 2))", vjp: "ct * (Math.tanh(z) + z * (1 - Math.tanh(z) ** 2))" },
+  { arity: 2, f: "z1 * Math.sin(z2)", jvp: "dz1 * Math.sin(z2) + z1 * Math.cos(z2) * dz2", vjp: ["ct * Math.sin(z2)", "ct * z1 * Math.cos(z2)"] },
+  {
+    arity: 2,
+    f: "Math.sqrt(1 + z1 * z1 + z2 * z2)",
+    jvp: "(z1 * dz1 + z2 * dz2) / Math.sqrt(1 + z1 * z1 + z2 * z2)",
+    vjp: ["(ct * z1) / Math.sqrt(1 + z1 * z1 + z2 * z2)", "(ct * z2) / Math.sqrt(1 + z1 * z1 + z2 * z2)"],
+  },
+];
+
+/** Text that allocates an array (conservatively). */
+const ALLOCATES = /new |\.slice\(|\.from\(|\.map\(|\.filter\(|= \[/;
 
 /** The type of helpers' object parameters (p is passed to them). */
 const OBJ_TYPE = "{ a: Float64Array; b: number }";
@@ -1183,6 +1679,9 @@ export function generateProgram(seed: number, opts: GenOptions = {}): FuzzProgra
   const text = [...(f32 ? [F32_MARK] : []), ...helpers.map((h) => h.source), `const loss = ${source};`].join("\n\n");
   // the same program as a TypeScript module, for the build-time front-end
   const tsLoss = g.lossIsArrow ? `export const loss = ${fill(raw, "ts")};` : `export ${fill(raw, "ts")}`;
-  const tsText = [...g.helpers.map((h) => fill(h.source, "ts")), tsLoss].join("\n\n") + "\n";
-  return { seed, f32, source, helpers, text, tsText };
+  const api = API_CALL.test(text);
+  const used = API_NAMES.filter((n) => new RegExp(`\\b${n}\\(`).test(text));
+  const imports = used.length ? [`import { ${used.join(", ")} } from "gradc";`] : [];
+  const tsText = [...imports, ...g.helpers.map((h) => fill(h.source, "ts")), tsLoss].join("\n\n") + "\n";
+  return { seed, f32, source, helpers, text, tsText, api };
 }

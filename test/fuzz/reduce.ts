@@ -5,14 +5,17 @@
 import * as acorn from "acorn";
 import { Worker } from "node:worker_threads";
 import { checkProgram, type CheckOptions, type Failure } from "./check.js";
-import { F32_MARK, type FuzzArgs, type FuzzProgram } from "./generate.js";
+import { API_NAMES, F32_MARK, type FuzzArgs, type FuzzProgram } from "./generate.js";
 
+// gradc is not loaded in the worker: stopGradient and the custom-rule functions are
+// what they compute, and a loss taking a derivative stops at its first one.
 const WORKER = `
 const { workerData } = require("node:worker_threads");
-const { helpers, source, args, flag } = workerData;
+const { helpers, source, args, flag, api } = workerData;
 const body = helpers.map((h) => h.source).join("\\n") + "\\nreturn (" + source + ");";
+const stand = api.map((n) => (n === "stopGradient" ? (v) => v : n.startsWith("custom") ? (f) => f : undefined));
 try {
-  new Function(body)()(...args);
+  new Function(...api, body)(...stand)(...args);
 } catch {}
 Atomics.store(flag, 0, 1);
 Atomics.notify(flag, 0);
@@ -25,13 +28,13 @@ Atomics.notify(flag, 0);
 export function terminates(prog: FuzzProgram, args: FuzzArgs, ms = 2000): boolean {
   const flag = new Int32Array(new SharedArrayBuffer(4));
   // Typed arrays, booleans and nested objects survive the structured clone.
-  const worker = new Worker(WORKER, { eval: true, workerData: { helpers: prog.helpers, source: prog.source, args, flag } });
+  const worker = new Worker(WORKER, { eval: true, workerData: { helpers: prog.helpers, source: prog.source, args, flag, api: API_NAMES } });
   const done = Atomics.wait(flag, 0, 0, ms) !== "timed-out" || Atomics.load(flag, 0) === 1;
   void worker.terminate();
   return done;
 }
 
-/** The inverse of FuzzProgram.text: top-level helper declarations, then `const loss = ...;`. */
+/** The inverse of FuzzProgram.text: top-level helper declarations (functions, `const ext = customJvp(…)`), then `const loss = ...;`. */
 export function parseText(text: string, seed: number): FuzzProgram | undefined {
   let ast: acorn.Program;
   try {
@@ -46,7 +49,9 @@ export function parseText(text: string, seed: number): FuzzProgram | undefined {
       helpers.push({ name: st.id.name, source: text.slice(st.start, st.end) });
     } else if (st.type === "VariableDeclaration" && st.declarations.length === 1) {
       const d = st.declarations[0];
-      if (d.id.type === "Identifier" && d.id.name === "loss" && d.init) source = text.slice(d.init.start, d.init.end);
+      if (d.id.type !== "Identifier" || !d.init) return undefined;
+      if (d.id.name === "loss") source = text.slice(d.init.start, d.init.end);
+      else helpers.push({ name: d.id.name, source: text.slice(st.start, st.end) });
     } else {
       return undefined;
     }

@@ -20,6 +20,7 @@
 // --f32          x is a Float32Array and some local arrays are Float32Array
 // --size N       statements in each loss body (default: random 6..18)
 // --avoid a,b     leave out constructs with known bugs (see GenOptions.avoid in generate.ts)
+// --weights a=N,b=M  weights of constructs (WEIGHTS in generate.ts; 0 leaves one out, 3 triples it)
 // --checkpoint   check checkpointing instead (test/fuzz/checkpoint.ts): each `for (` loop
 //                marked `// @checkpoint` alone, then all accepted ones together, under
 //                every schedule, against the un-checkpointed value and gradient; with
@@ -42,6 +43,7 @@ const genOpts = {
   avoid: opt("avoid", "").split(",").filter(Boolean),
   size: opt("size") ? Number(opt("size")) : undefined,
   f32: flag("f32"),
+  weights: Object.fromEntries(opt("weights", "").split(",").filter(Boolean).map((kv) => [kv.split("=")[0], Number(kv.split("=")[1])])),
 };
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const { module: check } = await runnerImport(here("./check.ts"));
