@@ -65,10 +65,34 @@ export const WEIGHTS = {
   reassignArray: 1,
   /** `grad(g)(…)`, `const d = grad(g)`, valueAndGrad, jvp, hvp, hessian, vjp inside the loss. */
   nestedDerivative: 1,
+  /**
+   * `grad(grad(g))(…)` of a helper with a loop: 0 while reverse mode over it is wrong (the
+   * gradient of `grad(grad(g))(b)` with `g(u) { for (let i = 0; i < 1; i++) u = Math.sin(u);
+   * return u; }` comes out 1, not -cos(b); forward mode is right). Loop-free helpers are emitted.
+   */
+  gradOfGradLoop: 0,
   /** customJvp / customVjp functions. */
   customRule: 1,
   /** stopGradient. */
   stopGradient: 1,
+  /** `Math.max(...h)`, `Math.min(...h)`. */
+  spreadMinMax: 1,
+  /** `i >> 1`, `i | 0`, `i ^ 1`, `Math.imul`, `Math.clz32` on indices, `(e | 0)` truncating. */
+  integerOps: 1,
+  /** `for (let i = 0, j = n - 1; …; i++, j--)`. */
+  commaFor: 1,
+  /** `let t; if (c) t = e; … t ?? e`. */
+  nullish: 1,
+  /** `Infinity`, `Number.EPSILON`, `Number.MAX_VALUE`. */
+  constants: 1,
+  /** `h.reduce`, `reduceRight`, `some`, `every`, `filter(…).length`, `forEach`. */
+  callbacks: 1,
+  /** `if (x.length > 1000) throw new RangeError("…")` (never taken). */
+  throwGuard: 1,
+  /** `for (const k of Object.keys(o).sort())` and `.entries()` over an object of numbers. */
+  objectKeys: 1,
+  /** A helper's last number parameter with a default value, left out in some calls. */
+  defaultParam: 1,
 };
 export type Construct = keyof typeof WEIGHTS;
 
@@ -203,6 +227,10 @@ interface FnRef {
   derivative?: boolean;
   /** May return its array parameter itself (then it is never passed a reassigned array). */
   returnsParam?: boolean;
+  /** Its last parameter has a default value. */
+  optional?: boolean;
+  /** Has a loop, or calls a helper that has one. */
+  loops?: boolean;
 }
 
 interface Scope {
@@ -383,6 +411,9 @@ class Gen {
       [any.length ? 1 : 0, () => `Math.min(${this.pick(any).name}, ${len} - 1)`],
       [any.length >= 2 ? 1 : 0, () => `(${this.pick(any).name} + ${this.pick(any).name}) % ${len}`],
       [1, () => "0"],
+      [same.length ? this.w("integerOps", 0.5) : 0, () => `${this.pick(same).name} >> 1`],
+      [same.length ? this.w("integerOps", 0.3) : 0, () => `(${this.pick(same).name} | 0)`],
+      [any.length ? this.w("integerOps", 0.3) : 0, () => `Math.imul(${this.pick(any).name}, ${this.rng.int(2, 3)}) % ${len}`],
       [1, () => `${len} - 1`],
       [this.noTernary || this.noIndexTernary ? 0 : 0.8, () => {
         this.noIndexTernary++;
@@ -426,7 +457,9 @@ class Gen {
    */
   signature(names: string[], types: string[]): string {
     const id = this.sigs.length;
-    this.sigs.push({ js: names.join(", "), ts: names.map((n, i) => `${n}: ${types[i]}`).join(", ") });
+    // `u = 1.5` is typed `u: number = 1.5`
+    const typed = (n: string, t: string) => (n.includes(" = ") ? n.replace(" = ", `: ${t} = `) : `${n}: ${t}`);
+    this.sigs.push({ js: names.join(", "), ts: names.map((n, i) => typed(n, types[i])).join(", ") });
     return `/*@sig${id}*/`;
   }
 
@@ -455,6 +488,23 @@ class Gen {
     return this.choose<string>([
       [2, () => this.signedLit()],
       [sc.nums.length ? 6 : 0, () => this.pick(sc.nums).name],
+      [sc.arrs.length ? this.w("spreadMinMax", 0.4) : 0, () => `Math.${this.pick(["max", "min"])}(...${this.pick(sc.arrs).name})`],
+      [sc.idxs.length ? this.w("integerOps", 0.2) : 0, () => `${this.lit(0.05, 0.3)} * (${this.pick(sc.idxs).name} ^ 1)`],
+      [sc.idxs.length ? this.w("integerOps", 0.2) : 0, () => `${this.lit(0.01, 0.05)} * Math.clz32(${this.pick(sc.idxs).name} + 1)`],
+      [this.w("constants", 0.2), () => `${this.lit()} + Number.EPSILON`],
+      [this.w("constants", 0.1), () => `Number.MAX_VALUE * 0`],
+      [sc.arrs.length && !this.noTernary ? this.w("callbacks", 0.2) : 0, () => {
+        const a = this.pick(sc.arrs);
+        const v = this.fresh("v");
+        const inner = child(sc);
+        inner.nums.push({ name: v, mutable: false });
+        this.noTernary++;
+        try {
+          return `${this.lit(0.1, 0.5)} * ${a.name}.filter((${this.signature([v], ["number"])}) => ${this.cond(inner, 0)}).length`;
+        } finally {
+          this.noTernary--;
+        }
+      }],
       [sc.arrs.length ? 5 : 0, () => this.read(sc)],
       [sc.idxs.length ? 1 : 0, () => `${this.lit(0.05, 0.3)} * ${this.pick(sc.idxs).name}`],
       [sc.ints.length ? 1 : 0, () => { const l = this.pick(sc.ints); return `${this.lit(0.05, 0.5)} * ${l.name}[${this.intIndex(sc, l)}]`; }],
@@ -470,6 +520,9 @@ class Gen {
     const pure = this.noCalls ? [] : sc.fns.filter((f) => !f.effects && f.returnsArr === undefined && this.canCall(sc, f));
     const targets = this.derivativeTargets(sc).filter((f) => f.params[0] === "num");
     return this.choose<string>([
+      [this.w("constants", 0.2), () => `Math.${this.pick(["min(Infinity", "max(-Infinity"])}, ${e()})`],
+      [this.w("integerOps", 0.15), () => `((${this.lit(1, 3)} * Math.tanh(${e()})) | 0) * ${e()}`],
+      [sc.arrs.length ? this.w("callbacks", 0.5) : 0, () => this.reduceExpr(sc, d)],
       [targets.length ? this.w("nestedDerivative", 2) : 0, () => this.derivativeExpr(sc, this.pick(targets), d - 1)],
       [this.noCalls ? 0 : this.w("nestedDerivative", 0.1), () => `grad(Math.${this.pick(["tanh", "sin", "cos", "atan"])})(${e()})`],
       // stopGradient where its derivative 0 is the true one
@@ -523,6 +576,18 @@ class Gen {
     return f.params.every((k, i) => k !== "arr" || this.argArrays(sc, f, i).length > 0);
   }
 
+  /** `h.reduce((acc, v, i) => …, init)` or reduceRight, contractive in acc. */
+  reduceExpr(sc: Scope, d: number): string {
+    const a = this.pick(sc.arrs);
+    const [acc, v, i] = [this.fresh("acc"), this.fresh("v"), this.fresh("i")];
+    const inner = child(sc);
+    inner.nums.push({ name: v, mutable: false });
+    inner.idxs.push({ name: i, len: a.len, ge1: false });
+    const params = this.chance(0.5) ? [acc, v, i] : [acc, v];
+    const body = `${acc} * ${this.lit(0.3, 0.9)} + ${this.lit(0.2, 1)} * Math.tanh(${this.num(inner, Math.max(0, d - 1))})`;
+    return `${a.name}.${this.pick(["reduce", "reduceRight"])}((${this.signature(params, params.map(() => "number"))}) => ${body}, ${this.leaf(sc)})`;
+  }
+
   /** The arrays `f` may be passed: writable ones if it writes them, typed ones if it needs them. */
   argArrays(sc: Scope, f: FnRef, k?: number): ArrRef[] {
     return sc.arrs.filter((a) =>
@@ -543,11 +608,13 @@ class Gen {
   }
 
   args(sc: Scope, f: FnRef, d: number): string[] {
-    return f.params.map((k, i) => {
+    const omit = f.optional && this.chance(0.5);
+    const args = f.params.map((k, i) => {
       if (k === "num") return this.num(sc, d);
       if (k === "obj") return this.object(sc);
       return this.pick(this.argArrays(sc, f, i)).name;
     });
+    return omit ? args.slice(0, -1) : args;
   }
 
   cond(sc: Scope, d: number): string {
@@ -556,6 +623,13 @@ class Gen {
       [6, () => { const a = e(); const op = this.pick([">", "<", ">=", "<="]); return cmp(a, op, e()); }],
       [3, () => { const a = e(); const op = this.pick([">", "<"]); return cmp(a, op, this.signedLit()); }],
       [this.w("stopGradient", 0.4), () => cmp(`stopGradient(${e()})`, this.pick([">", "<"]), this.signedLit())],
+      [sc.arrs.length && d > 0 ? this.w("callbacks", 0.4) : 0, () => {
+        const a = this.pick(sc.arrs);
+        const v = this.fresh("v");
+        const inner = child(sc);
+        inner.nums.push({ name: v, mutable: false });
+        return `${a.name}.${this.pick(["some", "every"])}((${this.signature([v], ["number"])}) => ${this.cond(inner, d - 1)})`;
+      }],
       [sc.idxs.length ? 1 : 0, () => `${this.pick(sc.idxs).name} % 2 === 0`],
       [sc.idxs.length ? 1 : 0, () => { const i = this.pick(sc.idxs).name; const op = this.pick([">", "<", "!==", "==="]); return cmp(i, op, String(this.rng.int(0, 2))); }],
       [sc.idxs.length >= 2 ? 0.5 : 0, () => { const i = this.pick(sc.idxs).name; const op = this.pick(["<", "!==", "<="]); return cmp(i, op, this.pick(sc.idxs).name); }],
@@ -636,6 +710,10 @@ class Gen {
       [this.w("objectLiteral", 0.4), () => this.objectLiteral(sc, ind)],
       [reassignable.length ? this.w("reassignArray", 5) : 0, () => this.reassignArray(sc, ind, this.pick(reassignable))],
       [targets.length ? this.w("nestedDerivative", 0.6) : 0, () => this.derivativeStmt(sc, ind, this.pick(targets))],
+      [this.w("nullish", 0.3), () => this.nullish(sc, ind)],
+      [sc.arrs.length && !deep && loopDepth < 3 ? this.w("callbacks", 0.4) : 0, () => this.forEach(sc, ind)],
+      [this.w("throwGuard", 0.2), () => this.throwGuard(sc, ind)],
+      [mutable.length ? this.w("objectKeys", 0.3) : 0, () => this.objectKeys(sc, ind, this.pick(mutable).name)],
       [3, () => this.declNum(sc, ind)],
       [mutable.length ? 6 : 0, () => this.assignNum(sc, ind, this.pick(mutable).name)],
       [writable.length ? 3 : 0, () => this.writeElem(sc, ind, this.pick(writable))],
@@ -658,6 +736,57 @@ class Gen {
       [sc.arrs.length ? 0.6 : 0, () => this.declInt(sc, ind)],
       [sc.idxs.some((i) => i.cycles && sc.arrs.includes(i.cycles)) ? 1 : 0, () => this.stepInt(sc, ind)],
     ]);
+  }
+
+  /** `let t;` given a value on one branch, read as `t ?? e`. */
+  nullish(sc: Scope, ind: string): string[] {
+    const t = this.fresh("t");
+    sc.declared.add(t);
+    const name = this.declName(sc, "s", t);
+    sc.nums.push({ name, mutable: true });
+    return [`${ind}let ${t};`, `${ind}if (${this.cond(sc, 1)}) ${t} = ${this.num(sc, 2)};`, `${ind}let ${name} = ${t} ?? ${this.num(sc, 2)};`];
+  }
+
+  /** `h.forEach((v, i) => { … })` writing an array of h's length, or a scalar. */
+  forEach(sc: Scope, ind: string): string[] {
+    const a = this.pick(sc.arrs);
+    const [v, i] = [this.fresh("v"), this.fresh("i")];
+    const inner = child(sc);
+    inner.nums.push({ name: v, mutable: false });
+    inner.idxs.push({ name: i, len: a.len, ge1: false });
+    const dsts = sc.arrs.filter((b) => b.writable && b.len === a.len);
+    const mutable = sc.nums.filter((x) => x.mutable);
+    const body = this.inLoop({ contPrefix: "" }, () =>
+      dsts.length && (!mutable.length || this.chance(0.5))
+        ? `${this.pick(dsts).name}[${i}] = ${this.rhs(inner, 2)};`
+        : mutable.length
+        ? `${this.pick(mutable).name} += ${this.lit(0.1, 0.5)} * ${this.rhs(inner, 2)};`
+        : `${a.name}.length;`);
+    return [`${ind}${a.name}.forEach((${this.signature([v, i], ["number", "number"])}) => { ${body} });`];
+  }
+
+  /** Input validation that never fails here: every derivative throws where the loss does. */
+  throwGuard(sc: Scope, ind: string): string[] {
+    const a = sc.arrs.length ? this.pick(sc.arrs).name : "x";
+    return [ind + this.pick([
+      `if (${a}.length > 1000) throw new RangeError("${a} is too long");`,
+      `if (!(${this.num(sc, 1)} < 1e9)) throw Error("out of range");`,
+      `if (${a}.length === 0) throw new TypeError();`,
+    ])];
+  }
+
+  /** An object of numbers, its fields summed over its sorted keys (unrolled). */
+  objectKeys(sc: Scope, ind: string, target: string): string[] {
+    const o = this.fresh("nk");
+    const k = this.fresh("k");
+    sc.declared.add(o);
+    const keys = ["c", "b", "k k"].slice(0, this.rng.int(2, 3));
+    const fields = keys.map((key) => `${/^\w+$/.test(key) ? key : JSON.stringify(key)}: ${this.num(sc, 1)}`);
+    const squash = this.compounding() ? (e: string) => `Math.tanh(${e})` : (e: string) => e;
+    const loop = this.chance(0.5)
+      ? `for (const ${k} of Object.keys(${o}).sort()) ${target} += ${this.lit(0.1, 0.5)} * ${squash(`${o}[${k}]`)};`
+      : `for (const [${this.fresh("i")}, ${k}] of Object.keys(${o}).sort().entries()) ${target} += ${this.lit(0.1, 0.5)} * ${squash(`${o}[${k}]`)};`;
+    return [`${ind}const ${o} = { ${fields.join(", ")} };`, ind + loop];
   }
 
   /** `h.set(a)` (as long as h), or one element at an index of h. */
@@ -843,7 +972,7 @@ class Gen {
           `${ind}${r.name} = ${next};`,
         ];
       }],
-      [partners.length ? 3 : 0, () => {
+      [partners.length ? 4 : 0, () => {
         const b = this.pick(partners).name;
         const t = this.fresh("t");
         sc.declared.add(t);
@@ -885,7 +1014,7 @@ class Gen {
       [1, () => `jvp(${f.name})(${args}, ${this.signedLit()})[${this.rng.int(0, 1)}]`],
       [1, () => `hvp(${f.name})(${args}, ${this.signedLit()})`],
       [1, () => `hessian(${f.name})(${args})[0]`],
-      [1, () => `grad(grad(${f.name}))(${args})`],
+      [f.loops ? this.w("gradOfGradLoop") : 1, () => `grad(grad(${f.name}))(${args})`],
     ]);
   }
 
@@ -1152,6 +1281,13 @@ class Gen {
     };
     this.choose<void>([
       [arr ? 6 : 0, () => plain(arr!)],
+      [arr ? this.w("commaFor", 0.6) : 0, () => {
+        // a second index running backwards
+        const j = this.fresh("j");
+        head = `for (let ${i} = 0, ${j} = ${arr!.name}.length - 1; ${i} < ${arr!.name}.length; ${i}++, ${j}--)`;
+        idx = { name: i, len: arr!.len, ge1: false };
+        inner.idxs.push({ name: j, len: arr!.len, ge1: false, pinned: true });
+      }],
       [arr ? 1.5 : 0, () => {
         head = `for (let ${i} = ${arr!.name}.length - 1; ${i} >= 0; ${i}--)`;
         idx = { name: i, len: arr!.len, ge1: false };
@@ -1278,7 +1414,7 @@ class Gen {
     const h = this.declName(sc, "h", init!);
     const out = [`${ind}${reassignable ? "let" : "const"} ${h} = ${init!};`];
     const arr: ArrRef = { name: h, len: cls!, writable: view ? view.writable : true, plain, view: !!view, reassignable, type: reassignable ? T : undefined };
-    if (reassignable && this.chance(0.5)) {
+    if (reassignable && this.chance(0.6)) {
       // a second buffer to swap with
       const h2 = this.fresh("h");
       sc.declared.add(h2);
@@ -1296,7 +1432,7 @@ class Gen {
       out.push(`${ind}for (let ${j} = 0; ${j} < ${h}.length; ${j}++) ${h}[${j}] = ${this.num(inner, 2)};`);
     }
     sc.arrs.push(arr);
-    if (reassignable && this.blockDepth < 4 && this.fn.loops.length < 3 && this.chance(0.4)) {
+    if (reassignable && this.blockDepth < 4 && this.fn.loops.length < 3 && this.chance(this.w("reassignArray", 0.4))) {
       // a recurrence: the state replaced in each step
       const t = this.fresh("t");
       const inner = child(sc);
@@ -1450,6 +1586,7 @@ class Gen {
     const types: string[] = [];
     const np = this.rng.int(1, 3);
     let effects = false;
+    let optional = false;
     for (let k = 0; k < np; k++) {
       const r = this.rng.next();
       const kind: ParamKind = r < (k === 0 ? 0.45 : 0.25) ? "arr" : r < (k === 0 ? 0.58 : 0.38) ? "obj" : "num";
@@ -1476,7 +1613,11 @@ class Gen {
         continue;
       }
       const pn = this.fresh(kind === "arr" ? "a" : "u");
-      names.push(pn);
+      if (kind === "num" && k === np - 1 && this.chance(this.w("defaultParam", 0.25))) {
+        // a default value: calls may leave the argument out
+        names.push(`${pn} = ${this.signedLit()}`);
+        optional = true;
+      } else names.push(pn);
       types.push(kind === "arr" ? this.arrType() : "number");
       sc.declared.add(pn);
       if (kind === "arr") {
@@ -1489,12 +1630,13 @@ class Gen {
       }
     }
     const closed = !captures.nums.length && !captures.arrs.length && !captures.objs.length && !captures.ints.length && !captures.bools.length && captures.fns.every((f) => f.closed);
-    const ref: FnRef = { name, params: kinds, effects, closed };
+    const ref: FnRef = { name, params: kinds, effects, closed, optional };
     const params = this.signature(names, types);
     const done = (lines: string[]) => {
       const text = lines.join("\n");
       ref.allocates = ALLOCATES.test(text) || API_CALL.test(text) || captures.fns.some((f) => f.allocates && text.includes(`${f.name}(`));
       ref.typedOnly = /\.(subarray|set)\(/.test(text);
+      ref.loops = /\b(for|while) \(|\bdo \{|\.(map|forEach|reduce|reduceRight|some|every|filter)\(|\bArray\.from\(/.test(text) || captures.fns.some((f) => f.loops && text.includes(`${f.name}(`));
       ref.returnsParam = ref.returnsArr !== undefined && text.includes(`return ${names[0]};`);
       return { ref, lines };
     };
