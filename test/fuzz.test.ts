@@ -114,7 +114,10 @@ const FORMS: Partial<Record<Construct, RegExp[]>> = {
 
 describe("fuzz: the generator emits every construct", () => {
   // the programs the fuzz above checks; constructs of weight 0 are known bugs (see WEIGHTS)
-  const texts = range(COUNT, KNOWN_BAD).map((seed) => generateProgram(seed).text);
+  const texts = [
+    ...range(COUNT, KNOWN_BAD).map((seed) => generateProgram(seed).text),
+    ...range(COUNT_F32, KNOWN_BAD_F32).map((seed) => generateProgram(seed, { f32: true }).text),
+  ];
   const emitted = (Object.keys(WEIGHTS) as Construct[]).filter((c) => WEIGHTS[c] > 0);
   test.each(emitted)("%s, in every form, among the checked programs", (c) => {
     expect(FORMS[c], `no forms for ${c}`).toBeDefined();

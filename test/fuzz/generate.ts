@@ -71,6 +71,12 @@ export const WEIGHTS = {
    * return u; }` comes out 1, not -cos(b); forward mode is right). Loop-free helpers are emitted.
    */
   gradOfGradLoop: 0,
+  /**
+   * `Array.from(a, f)` of a Float32Array (f32 programs): 0 while gradc rounds its entries to
+   * float32, as `a.map(f)` would, where JavaScript makes an Array of doubles (`Array.from(x,
+   * (v) => v * w + 0.1)[0]` is 0.21100000441 in JavaScript, 0.21100001037 compiled).
+   */
+  arrayFromF32Map: 0,
   /** customJvp / customVjp functions. */
   customRule: 1,
   /** stopGradient. */
@@ -485,6 +491,7 @@ class Gen {
   // --- numeric expressions -------------------------------------------------------
 
   leaf(sc: Scope): string {
+    const wholes = sc.arrs.filter((a) => !a.view);
     return this.choose<string>([
       [2, () => this.signedLit()],
       [sc.nums.length ? 6 : 0, () => this.pick(sc.nums).name],
@@ -493,8 +500,8 @@ class Gen {
       [sc.idxs.length ? this.w("integerOps", 0.2) : 0, () => `${this.lit(0.01, 0.05)} * Math.clz32(${this.pick(sc.idxs).name} + 1)`],
       [this.w("constants", 0.2), () => `${this.lit()} + Number.EPSILON`],
       [this.w("constants", 0.1), () => `Number.MAX_VALUE * 0`],
-      [sc.arrs.length && !this.noTernary ? this.w("callbacks", 0.2) : 0, () => {
-        const a = this.pick(sc.arrs);
+      [wholes.length && !this.noTernary ? this.w("callbacks", 0.2) : 0, () => {
+        const a = this.pick(wholes);
         const v = this.fresh("v");
         const inner = child(sc);
         inner.nums.push({ name: v, mutable: false });
@@ -522,7 +529,7 @@ class Gen {
     return this.choose<string>([
       [this.w("constants", 0.2), () => `Math.${this.pick(["min(Infinity", "max(-Infinity"])}, ${e()})`],
       [this.w("integerOps", 0.15), () => `((${this.lit(1, 3)} * Math.tanh(${e()})) | 0) * ${e()}`],
-      [sc.arrs.length ? this.w("callbacks", 0.5) : 0, () => this.reduceExpr(sc, d)],
+      [sc.arrs.some((a) => !a.view) ? this.w("callbacks", 0.5) : 0, () => this.reduceExpr(sc, d)],
       [targets.length ? this.w("nestedDerivative", 2) : 0, () => this.derivativeExpr(sc, this.pick(targets), d - 1)],
       [this.noCalls ? 0 : this.w("nestedDerivative", 0.1), () => `grad(Math.${this.pick(["tanh", "sin", "cos", "atan"])})(${e()})`],
       // stopGradient where its derivative 0 is the true one
@@ -578,12 +585,12 @@ class Gen {
 
   /** `h.reduce((acc, v, i) => …, init)` or reduceRight, contractive in acc. */
   reduceExpr(sc: Scope, d: number): string {
-    const a = this.pick(sc.arrs);
+    const a = this.pick(sc.arrs.filter((x) => !x.view));
     const [acc, v, i] = [this.fresh("acc"), this.fresh("v"), this.fresh("i")];
     const inner = child(sc);
     inner.nums.push({ name: v, mutable: false });
-    inner.idxs.push({ name: i, len: a.len, ge1: false });
     const params = this.chance(0.5) ? [acc, v, i] : [acc, v];
+    if (params.length === 3) inner.idxs.push({ name: i, len: a.len, ge1: false });
     const body = `${acc} * ${this.lit(0.3, 0.9)} + ${this.lit(0.2, 1)} * Math.tanh(${this.num(inner, Math.max(0, d - 1))})`;
     return `${a.name}.${this.pick(["reduce", "reduceRight"])}((${this.signature(params, params.map(() => "number"))}) => ${body}, ${this.leaf(sc)})`;
   }
@@ -623,8 +630,8 @@ class Gen {
       [6, () => { const a = e(); const op = this.pick([">", "<", ">=", "<="]); return cmp(a, op, e()); }],
       [3, () => { const a = e(); const op = this.pick([">", "<"]); return cmp(a, op, this.signedLit()); }],
       [this.w("stopGradient", 0.4), () => cmp(`stopGradient(${e()})`, this.pick([">", "<"]), this.signedLit())],
-      [sc.arrs.length && d > 0 ? this.w("callbacks", 0.4) : 0, () => {
-        const a = this.pick(sc.arrs);
+      [sc.arrs.some((a) => !a.view) && d > 0 ? this.w("callbacks", 0.4) : 0, () => {
+        const a = this.pick(sc.arrs.filter((x) => !x.view));
         const v = this.fresh("v");
         const inner = child(sc);
         inner.nums.push({ name: v, mutable: false });
@@ -711,7 +718,7 @@ class Gen {
       [reassignable.length ? this.w("reassignArray", 5) : 0, () => this.reassignArray(sc, ind, this.pick(reassignable))],
       [targets.length ? this.w("nestedDerivative", 0.6) : 0, () => this.derivativeStmt(sc, ind, this.pick(targets))],
       [this.w("nullish", 0.3), () => this.nullish(sc, ind)],
-      [sc.arrs.length && !deep && loopDepth < 3 ? this.w("callbacks", 0.4) : 0, () => this.forEach(sc, ind)],
+      [sc.arrs.some((a) => !a.view) && !deep && loopDepth < 3 ? this.w("callbacks", 0.4) : 0, () => this.forEach(sc, ind)],
       [this.w("throwGuard", 0.2), () => this.throwGuard(sc, ind)],
       [mutable.length ? this.w("objectKeys", 0.3) : 0, () => this.objectKeys(sc, ind, this.pick(mutable).name)],
       [3, () => this.declNum(sc, ind)],
@@ -741,15 +748,17 @@ class Gen {
   /** `let t;` given a value on one branch, read as `t ?? e`. */
   nullish(sc: Scope, ind: string): string[] {
     const t = this.fresh("t");
+    const set = `if (${this.cond(sc, 1)}) ${t} = ${this.num(sc, 2)};`;
+    const init = `${t} ?? ${this.num(sc, 2)}`;
     sc.declared.add(t);
-    const name = this.declName(sc, "s", t);
+    const name = this.declName(sc, "s", set + init);
     sc.nums.push({ name, mutable: true });
-    return [`${ind}let ${t};`, `${ind}if (${this.cond(sc, 1)}) ${t} = ${this.num(sc, 2)};`, `${ind}let ${name} = ${t} ?? ${this.num(sc, 2)};`];
+    return [`${ind}let ${t};`, ind + set, `${ind}let ${name} = ${init};`];
   }
 
   /** `h.forEach((v, i) => { … })` writing an array of h's length, or a scalar. */
   forEach(sc: Scope, ind: string): string[] {
-    const a = this.pick(sc.arrs);
+    const a = this.pick(sc.arrs.filter((x) => !x.view));
     const [v, i] = [this.fresh("v"), this.fresh("i")];
     const inner = child(sc);
     inner.nums.push({ name: v, mutable: false });
@@ -998,8 +1007,8 @@ class Gen {
 
   /** The arguments of a call of derivative target `f`, and for an array first parameter, the array passed. */
   derivativeArgs(sc: Scope, f: FnRef, d: number): { args: string; first?: ArrRef } {
-    // a view passed to a derivative is refused
-    const rest = this.args(sc, { ...f, derivative: true }, d);
+    // a view passed to a derivative is refused; every argument is given (a tangent may follow)
+    const rest = this.args(sc, { ...f, derivative: true, optional: false }, d);
     if (f.params[0] !== "arr") return { args: rest.join(", ") };
     const first = this.pick(sc.arrs.filter((a) => !a.plain && !a.view));
     return { args: [first.name, ...rest.slice(1)].join(", "), first };
@@ -1382,6 +1391,9 @@ class Gen {
     const src = sc.arrs.length ? this.pick(sc.arrs) : undefined;
     // a view of an array variable that is reassigned is refused
     const base = src && !src.plain && !src.reassignable ? src : undefined;
+    // callbacks are taken on whole arrays, not views
+    const whole = src && !src.view ? src : undefined;
+    const fromMap = this.opts.f32 ? this.w("arrayFromF32Map", this.w("arrayFrom", 0.8)) : this.w("arrayFrom", 0.8);
     const T = this.opts.f32 && this.chance(0.5) ? "Float32Array" : "Float64Array";
     const n = this.rng.int(1, 4);
     this.choose<void>([
@@ -1399,15 +1411,15 @@ class Gen {
       // a view of all of src: writes through either name are seen through the other
       [base ? 0.7 : 0, () => { init = `${base!.name}.subarray(0, ${base!.name}.length)`; cls = base!.len; view = base; }],
       [base ? this.w("partialView", 0.3) : 0, () => { init = `${base!.name}.subarray(${base!.name}.length >> 1)`; cls = this.fresh("L"); view = base; }],
-      [base ? this.w("partialView", 0.2) : 0, () => { init = `${base!.name}.subarray(0, 1)`; cls = "c1"; view = base; }],
+      [base ? this.w("partialView", 0.4) : 0, () => { init = `${base!.name}.subarray(0, 1)`; cls = "c1"; view = base; }],
       // plain arrays
       [this.w("arrayLiteral", 1.5), () => { init = `[${Array.from({ length: n }, () => this.num(sc, 2)).join(", ")}]`; cls = `c${n}`; plain = true; }],
       [this.w("arrayFrom", 0.4), () => { init = `new Array(${n}).fill(${this.num(sc, 1)})`; cls = `c${n}`; plain = true; }],
       [src ? this.w("arrayFrom", 0.4) : 0, () => { init = `Array.from(${src!.name})`; cls = src!.len; plain = true; }],
-      [src ? this.w("arrayFrom", 0.4) : 0, () => { init = `Array.from(${src!.name}, ${this.callback(sc, src!.len, false)})`; cls = src!.len; plain = true; }],
+      [whole ? fromMap : 0, () => { init = `Array.from(${whole!.name}, ${this.callback(sc, whole!.len, false)})`; cls = whole!.len; plain = true; }],
       [this.w("arrayFrom", 0.4), () => { init = `Array.from({ length: ${n} }, ${this.callback(sc, `c${n}`, true)})`; cls = `c${n}`; plain = true; }],
       // a typed array's map is a typed array
-      [src ? this.w("arrayFrom", 0.4) : 0, () => { init = `${src!.name}.map(${this.callback(sc, src!.len, false)})`; cls = src!.len; plain = !!src!.plain; }],
+      [whole ? this.w("arrayFrom", 0.4) : 0, () => { init = `${whole!.name}.map(${this.callback(sc, whole!.len, false)})`; cls = whole!.len; plain = !!whole!.plain; }],
     ]);
     // a `let` (not a view, of one type) that statements may reassign
     const reassignable = !view && /^new Float/.test(init!) && this.chance(this.w("letArray", 0.4));
