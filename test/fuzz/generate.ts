@@ -1641,7 +1641,7 @@ class Gen {
         sc.nums.push({ name: pn, mutable: this.chance(0.5) });
       }
     }
-    const closed = !captures.nums.length && !captures.arrs.length && !captures.objs.length && !captures.ints.length && !captures.bools.length && captures.fns.every((f) => f.closed);
+    const closed = !captures.nums.length && !captures.arrs.length && !captures.objs.length && !captures.ints.length && !captures.bools.length;
     const ref: FnRef = { name, params: kinds, effects, closed, optional };
     const params = this.signature(names, types);
     const done = (lines: string[]) => {
@@ -1650,6 +1650,8 @@ class Gen {
       ref.typedOnly = /\.(subarray|set)\(/.test(text);
       ref.loops = /\b(for|while) \(|\bdo \{|\.(map|forEach|reduce|reduceRight|some|every|filter)\(|\bArray\.from\(/.test(text) || captures.fns.some((f) => f.loops && text.includes(`${f.name}(`));
       ref.returnsParam = ref.returnsArr !== undefined && text.includes(`return ${names[0]};`);
+      // run as plain JavaScript, grad(name) sees only its text: no calls of other functions
+      ref.closed = closed && !captures.fns.some((f) => text.includes(`${f.name}(`));
       return { ref, lines };
     };
     // a one-expression arrow
