@@ -77,6 +77,12 @@ export const WEIGHTS = {
    * (v) => v * w + 0.1)[0]` is 0.21100000441 in JavaScript, 0.21100001037 compiled).
    */
   arrayFromF32Map: 0,
+  /**
+   * `hvp(g)(a, b, v)` inside the loss of a helper with two array parameters: 0 while gradc
+   * does not know its result is a typed array (`h[i]` is refused: "Only typed arrays can be
+   * indexed with []", `h.set(…)`: "Method calls (.set) are only supported on typed arrays").
+   */
+  hvpTwoArrays: 0,
   /** customJvp / customVjp functions. */
   customRule: 1,
   /** stopGradient. */
@@ -326,6 +332,8 @@ class Gen {
   /** Helpers being generated around the current point. */
   private helperDepth = 0;
   readonly helpers: { name: string; source: string }[] = [];
+  /** Object literals with a function field (a function cannot be passed to a derivative). */
+  private readonly withFunctions = new Set<string>();
   /** Parameter lists (see signature()). */
   readonly sigs: { js: string; ts: string }[] = [];
 
@@ -579,7 +587,7 @@ class Gen {
   }
 
   canCall(sc: Scope, f: FnRef): boolean {
-    if (f.params.includes("obj") && !sc.objs.length) return false;
+    if (f.params.includes("obj") && !sc.objs.some((o) => !f.derivative || !this.withFunctions.has(o))) return false;
     return f.params.every((k, i) => k !== "arr" || this.argArrays(sc, f, i).length > 0);
   }
 
@@ -603,10 +611,11 @@ class Gen {
       !(f.returnsParam && k === f.returnsArr && a.reassignable));
   }
 
-  /** An object to pass to a helper: p, a helper's parameter, or often an object literal. */
-  object(sc: Scope): string {
-    const literals = sc.objs.filter((o) => /^ob\d+$/.test(o));
-    return this.pick(literals.length && this.chance(0.7) ? literals : sc.objs);
+  /** An object to pass to a helper: p, a helper's parameter, or often an object literal (one without function fields to a derivative). */
+  object(sc: Scope, toDerivative = false): string {
+    const objs = toDerivative ? sc.objs.filter((o) => !this.withFunctions.has(o)) : sc.objs;
+    const literals = objs.filter((o) => /^ob\d+$/.test(o));
+    return this.pick(literals.length && this.chance(0.7) ? literals : objs);
   }
 
   /** A call of a helper; array parameters get arrays in scope (writable ones if it writes them). */
@@ -618,7 +627,7 @@ class Gen {
     const omit = f.optional && this.chance(0.5);
     const args = f.params.map((k, i) => {
       if (k === "num") return this.num(sc, d);
-      if (k === "obj") return this.object(sc);
+      if (k === "obj") return this.object(sc, f.derivative);
       return this.pick(this.argArrays(sc, f, i)).name;
     });
     return omit ? args.slice(0, -1) : args;
@@ -945,6 +954,7 @@ class Gen {
       inner.nums.push({ name: "z", mutable: false });
       fields.push(`f: (${this.signature(["z"], ["number"])}) => ${this.num(inner, 2)}`);
       sc.fns.push({ name: `${name}.f`, params: ["num"], effects: false });
+      this.withFunctions.add(name);
     }
     if (hasA) {
       arrs.push({ name: `${name}.a`, len: "m", writable: false });
@@ -1046,7 +1056,7 @@ class Gen {
         sc.declared.add(h);
         const [call, len] = this.choose<[string, string]>([
           [2, () => [`grad(${f.name})(${args})`, first!.len]],
-          [1, () => [`hvp(${f.name})(${args}, ${this.pick(sc.arrs.filter((a) => a.len === first!.len && !a.plain && !a.view)).name})`, first!.len]],
+          [f.params.filter((k) => k === "arr").length > 1 ? this.w("hvpTwoArrays") : 1, () => [`hvp(${f.name})(${args}, ${this.pick(sc.arrs.filter((a) => a.len === first!.len && !a.plain && !a.view)).name})`, first!.len]],
           [0.5, () => [`hessian(${f.name})(${args})`, this.fresh("L")]],
         ]);
         sc.arrs.push({ name: h, len, writable: true });
