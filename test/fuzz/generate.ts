@@ -63,8 +63,8 @@ export const WEIGHTS = {
   letArray: 1,
   /** `h = next`, swapped buffers, `h = Float64Array.from(a)`. */
   reassignArray: 1,
-  /** `grad(g)(…)`, `const d = grad(g)`, valueAndGrad, jvp, hvp, hessian, vjp inside the loss. */
-  nestedDerivative: 1,
+  /** `grad(g)(…)`, `const d = grad(g)`, valueAndGrad, jvp, hvp, hessian, vjp inside the loss (costly: each plain run of the loss runs them). */
+  nestedDerivative: 0.5,
   /**
    * `grad(grad(g))(…)` of a helper with a loop: 0 while reverse mode over it is wrong (the
    * gradient of `grad(grad(g))(b)` with `g(u) { for (let i = 0; i < 1; i++) u = Math.sin(u);
@@ -503,7 +503,8 @@ class Gen {
     return this.choose<string>([
       [2, () => this.signedLit()],
       [sc.nums.length ? 6 : 0, () => this.pick(sc.nums).name],
-      [sc.arrs.length ? this.w("spreadMinMax", 0.4) : 0, () => `Math.${this.pick(["max", "min"])}(...${this.pick(sc.arrs).name})`],
+      // spread over a whole array (over a view it is refused)
+      [wholes.length ? this.w("spreadMinMax", 0.4) : 0, () => `Math.${this.pick(["max", "min"])}(...${this.pick(wholes).name})`],
       [sc.idxs.length ? this.w("integerOps", 0.2) : 0, () => `${this.lit(0.05, 0.3)} * (${this.pick(sc.idxs).name} ^ 1)`],
       [sc.idxs.length ? this.w("integerOps", 0.2) : 0, () => `${this.lit(0.01, 0.05)} * Math.clz32(${this.pick(sc.idxs).name} + 1)`],
       [this.w("constants", 0.2), () => `${this.lit()} + Number.EPSILON`],
@@ -949,11 +950,13 @@ class Gen {
       nums.push(`${name}.n.c`);
       arrs.push({ ...v, name: `${name}.n.v`, writable: false });
     }
-    if (this.chance(0.25)) {
+    let method: FnRef | undefined;
+    if (this.chance(0.3)) {
       const inner = emptyScope();
       inner.nums.push({ name: "z", mutable: false });
       fields.push(`f: (${this.signature(["z"], ["number"])}) => ${this.num(inner, 2)}`);
-      sc.fns.push({ name: `${name}.f`, params: ["num"], effects: false });
+      method = { name: `${name}.f`, params: ["num"], effects: false };
+      sc.fns.push(method);
       this.withFunctions.add(name);
     }
     if (hasA) {
@@ -964,6 +967,7 @@ class Gen {
     sc.nums.push(...nums.map((n) => ({ name: n, mutable: false })));
     sc.arrs.push(...arrs);
     const out = [`${ind}const ${name} = { ${fields.join(", ")} };`];
+    if (method && this.chance(0.5)) out.push(...this.effectCall(sc, ind, method));
     // passed to a helper taking an object, often at once
     const takers = sc.fns.filter((f) => f.params.includes("obj") && f.returnsArr === undefined && this.canCall(sc, f));
     if (hasA && takers.length && this.chance(0.8)) out.push(...this.effectCall(sc, ind, this.pick(takers)));
@@ -1033,7 +1037,7 @@ class Gen {
       [1, () => `jvp(${f.name})(${args}, ${this.signedLit()})[${this.rng.int(0, 1)}]`],
       [1, () => `hvp(${f.name})(${args}, ${this.signedLit()})`],
       [1, () => `hessian(${f.name})(${args})[0]`],
-      [f.loops ? this.w("gradOfGradLoop") : 1, () => `grad(grad(${f.name}))(${args})`],
+      [f.loops ? this.w("gradOfGradLoop") : 2, () => `grad(grad(${f.name}))(${args})`],
     ]);
   }
 
@@ -1425,7 +1429,7 @@ class Gen {
       // plain arrays
       [this.w("arrayLiteral", 1.5), () => { init = `[${Array.from({ length: n }, () => this.num(sc, 2)).join(", ")}]`; cls = `c${n}`; plain = true; }],
       [this.w("arrayFrom", 0.4), () => { init = `new Array(${n}).fill(${this.num(sc, 1)})`; cls = `c${n}`; plain = true; }],
-      [src ? this.w("arrayFrom", 0.4) : 0, () => { init = `Array.from(${src!.name})`; cls = src!.len; plain = true; }],
+      [src ? this.w("arrayFrom", 0.8) : 0, () => { init = `Array.from(${src!.name})`; cls = src!.len; plain = true; }],
       [whole ? fromMap : 0, () => { init = `Array.from(${whole!.name}, ${this.callback(sc, whole!.len, false)})`; cls = whole!.len; plain = true; }],
       [this.w("arrayFrom", 0.4), () => { init = `Array.from({ length: ${n} }, ${this.callback(sc, `c${n}`, true)})`; cls = `c${n}`; plain = true; }],
       // a typed array's map is a typed array
