@@ -225,4 +225,17 @@ describe("regressions", () => {
       });
     }
   });
+
+  test("third-order reverse mode through a loop that overwrites its variable (found by the fuzzer: the input's tapes shared one adjoint tape)", () => {
+    function g(u: number): number {
+      for (let i = 0; i < 3; i++) u = Math.sin(u) * 1.1;
+      return u;
+    }
+    const second = (b: number) => grad(grad(g))(b);
+    for (const b of [0.7, -0.3, 1.9]) {
+      const third = numericGradient(second, [b], 0) as number;
+      expect(Math.abs(grad(grad(grad(g)))(b) - third) / Math.max(1, Math.abs(third))).toBeLessThan(1e-5);
+      expect(Math.abs(grad(second, { functions: { g } })(b) - third) / Math.max(1, Math.abs(third))).toBeLessThan(1e-5);
+    }
+  });
 });

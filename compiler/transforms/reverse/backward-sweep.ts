@@ -284,8 +284,8 @@ export class BackwardSweep extends ForwardSweep {
    */
   private backwardTape(i: Extract<Instr, { k: "push" | "pop" }>): void {
     if (!this.act.vars.has(tapeLocation(i.tape))) return;
-    if (i.k === "pop") return this.push(this.tempAdj.get(i.dst.id) ?? this.b.num(0), this.adjointTape);
-    this.addAdjoint(i.src, this.pop("num", this.adjointTape));
+    if (i.k === "pop") return this.push(this.tempAdj.get(i.dst.id) ?? this.b.num(0), this.adjointTapeOf(i.tape));
+    this.addAdjoint(i.src, this.pop("num", this.adjointTapeOf(i.tape)));
   }
 
   /** Adjoint of a pure instruction, once all its uses (later in the block) have contributed. */

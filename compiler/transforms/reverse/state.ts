@@ -26,9 +26,8 @@ export class ReverseState {
   /** Loop indices of the forward sweep and the vars that count the backward loops. */
   protected readonly renamed = new Map<number, Var>();
 
-  /** The tape this transform saves on, and the one that carries adjoints of its input's tape values. */
+  /** The tape this transform saves on. */
   protected readonly tape: number;
-  protected readonly adjointTape: number;
 
   /** Loops recomputed from snapshots instead of recorded (see checkpoint.ts). */
   protected readonly checkpointed: Set<For>;
@@ -39,7 +38,6 @@ export class ReverseState {
     walk(f.body, (i) => { if (i.k === "for" && (i.checkpoint === "call" || (i.checkpoint === "loop" && schedule))) this.checkpointed.add(i); });
     for (const loop of this.checkpointed) refuseReassignedArrays(loop);
     this.tape = maxTape(f.body) + 1;
-    this.adjointTape = this.tape + 1;
     this.act = analyzeActivity(f, wrt);
     this.recompute = findRecomputable(f);
     this.boundsRecomputed = findRecomputableBounds(f);
@@ -105,6 +103,15 @@ export class ReverseState {
     } else {
       b.emit({ k: "for", index: j, start: b.num(0), end: n, step: 1, cmp: "<", body: inner });
     }
+  }
+
+  /**
+   * The tape carrying adjoints of the values on the input's tape `t` (reverse over
+   * reverse): one per input tape, since the input's tapes are pushed and popped
+   * interleaved, and each of them only is last in, first out.
+   */
+  protected adjointTapeOf(t: number): number {
+    return this.tape + 1 + t;
   }
 
   protected push(src: Temp, tape = this.tape): void {
