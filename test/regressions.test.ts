@@ -238,4 +238,12 @@ describe("regressions", () => {
       expect(Math.abs(grad(second, { functions: { g } })(b) - third) / Math.max(1, Math.abs(third))).toBeLessThan(1e-5);
     }
   });
+
+  test("Array.from(a, f) of a Float32Array makes an Array of doubles, as JavaScript does (it rounded to float32; found by the fuzzer)", () => {
+    const f = (x: Float32Array, w: number) => Array.from(x, (v) => v * w + 0.1)[0] * 3;
+    const x = new Float32Array([0.37, 1.1]);
+    const [value, g] = valueAndGrad(f, { wrt: 1 })(x, 0.3);
+    expect(value).toBe(f(x, 0.3));
+    expect(Math.abs((g as number) - 3 * x[0])).toBeLessThan(1e-12);
+  });
 });

@@ -252,7 +252,7 @@ export function arrayFrom(L: Lowerer, node: ESTree.CallExpression, scope: Scope)
   if (length) return fromLength(L, node, length, fnArg as ESTree.Expression | undefined, scope);
   const val = lowerExpr(L, src as ESTree.Expression, scope);
   if (val.k === "view" && fnArg) throw refuseView(L, src, "be mapped by Array.from");
-  if (val.k === "arr" && fnArg) return markPlain(lowerArrayMethod(L, mapped(), val.v, "map", scope));
+  if (val.k === "arr" && fnArg) return markPlain(lowerArrayMethod(L, mapped(), val.v, "map", scope, "f64[]"));
   if (val.k === "arr" || val.k === "view") return markPlain(copyOf(L, "f64[]", val));
   if (val.k === "obj" && val.list) return fnArg ? listMethod(L, mapped(), val, "map", scope) : val;
   throw L.fail(src, "Array.from", "Array.from takes a typed array, a number[], an Array of arrays, or { length: n } here.", "");

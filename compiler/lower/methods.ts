@@ -15,7 +15,8 @@ export const CALLBACK_METHODS = new Set(["map", "forEach", "reduce", "reduceRigh
 
 type ElemType = "f64[]" | "f32[]";
 
-export function lowerArrayMethod(L: Lowerer, node: ESTree.CallExpression, arr: Var, name: string, scope: Scope): Val {
+/** `made`: the type of the array map and filter make (default arr's; Array.from(a, f) makes an Array of doubles). */
+export function lowerArrayMethod(L: Lowerer, node: ESTree.CallExpression, arr: Var, name: string, scope: Scope, made?: ElemType): Val {
   const reduces = name === "reduce" || name === "reduceRight";
   const [first, ...rest] = node.arguments;
   if (!first || rest.length > (reduces ? 1 : 0) || node.arguments.some((a) => a.type === "SpreadElement")) {
@@ -23,7 +24,7 @@ export function lowerArrayMethod(L: Lowerer, node: ESTree.CallExpression, arr: V
     throw L.fail(node, `.${name}()`, `.${name} takes ${reduces ? "a callback and an initial value" : "one argument, the callback (no thisArg)"} here.`, `Write ${form}.`);
   }
   const fn = callback(L, first as ESTree.Expression, name, scope);
-  const type: ElemType = arr.type === "f32[]" ? "f32[]" : "f64[]";
+  const type: ElemType = made ?? (arr.type === "f32[]" ? "f32[]" : "f64[]");
   switch (name) {
     case "map":
       return plainLike(arr, map(L, node, arr, type, fn));
