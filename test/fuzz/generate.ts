@@ -65,18 +65,10 @@ export const WEIGHTS = {
   reassignArray: 1,
   /** `grad(g)(…)`, `const d = grad(g)`, valueAndGrad, jvp, hvp, hessian, vjp inside the loss (costly: each plain run of the loss runs them). */
   nestedDerivative: 0.5,
-  /**
-   * `grad(grad(g))(…)` of a helper with a loop: 0 while reverse mode over it is wrong (the
-   * gradient of `grad(grad(g))(b)` with `g(u) { for (let i = 0; i < 1; i++) u = Math.sin(u);
-   * return u; }` comes out 1, not -cos(b); forward mode is right). Loop-free helpers are emitted.
-   */
-  gradOfGradLoop: 0,
-  /**
-   * `Array.from(a, f)` of a Float32Array (f32 programs): 0 while gradc rounds its entries to
-   * float32, as `a.map(f)` would, where JavaScript makes an Array of doubles (`Array.from(x,
-   * (v) => v * w + 0.1)[0]` is 0.21100000441 in JavaScript, 0.21100001037 compiled).
-   */
-  arrayFromF32Map: 0,
+  /** `grad(grad(g))(…)` of a helper with a loop (third-order reverse mode when the loss is differentiated). */
+  gradOfGradLoop: 1,
+  /** `Array.from(a, f)` of a Float32Array (f32 programs: an Array of doubles, as in JavaScript). */
+  arrayFromF32Map: 1,
   /**
    * `hvp(g)(a, b, v)` inside the loss of a helper with two array parameters: 0 while gradc
    * does not know its result is a typed array (`h[i]` is refused: "Only typed arrays can be
