@@ -2,6 +2,7 @@
 // assignment comes before every other use in the innermost block holding all its
 // uses (`let s = 0;`, `const a = ...;`, `for (let i = ...)`), else at the top of the
 // function.
+import { append } from "../ir/id-table.js";
 import { childBlocks, type Block, type Func, type Instr, type Var } from "../ir/types.js";
 
 export interface Declarations {
@@ -26,8 +27,8 @@ export function planDeclarations(f: Func, keep: Var[]): Declarations {
       for (const [v, isWrite] of accesses(i)) {
         if (params.has(v.id)) continue;
         vars.set(v.id, v);
-        push(paths, v.id, here);
-        if (isWrite) push(writes, v.id, i);
+        append(paths, v.id, here);
+        if (isWrite) append(writes, v.id, i);
       }
       for (const c of childBlocks(i)) visit(c, here);
     });
@@ -36,7 +37,7 @@ export function planDeclarations(f: Func, keep: Var[]): Declarations {
   // Vars read after the body (result, outputs) are used at its very end.
   for (const v of keep) {
     vars.set(v.id, v);
-    push(paths, v.id, [[f.body, f.body.length]]);
+    append(paths, v.id, [[f.body, f.body.length]]);
   }
   const out: Declarations = { at: new Map(), loops: new Set(), hoisted: [] };
   for (const [id, v] of vars) {
@@ -48,12 +49,6 @@ export function planDeclarations(f: Func, keep: Var[]): Declarations {
     else out.hoisted.push(v);
   }
   return out;
-}
-
-function push<T>(lists: Map<number, T[]>, id: number, item: T): void {
-  const list = lists.get(id);
-  if (list) list.push(item);
-  else lists.set(id, [item]);
 }
 
 /** The instruction, in the innermost block holding all accesses, that holds the first one. */

@@ -4,6 +4,7 @@
 import { opDef } from "../ops/table.js";
 import { kernelDef } from "../ops/kernels/index.js";
 import { BlockWrites, Effects } from "../ir/effects.js";
+import { append } from "../ir/id-table.js";
 import { hasDst, isArrayType, usedTemps, walk, type Block, type Call, type Func, type Instr, type Loc, type Temp, type Var } from "../ir/types.js";
 import { planDeclarations, type Declarations } from "./declare.js";
 import { Names } from "./names.js";
@@ -287,11 +288,7 @@ class FunctionEmitter {
 function usersIn(block: Block): Map<number, number[]> {
   const out = new Map<number, number[]>();
   block.forEach((i, at) => {
-    for (const u of usedTemps(i)) {
-      const list = out.get(u.id);
-      if (list) list.push(at);
-      else out.set(u.id, [at]);
-    }
+    for (const u of usedTemps(i)) append(out, u.id, at);
   });
   return out;
 }

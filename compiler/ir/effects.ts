@@ -1,6 +1,7 @@
 // What instructions read and write: vars and arrays are locations (by var id), the
 // tape is one more. Used to check that a temp still holds what it would if it were
 // recomputed where it is used.
+import { appendOnce } from "./id-table.js";
 import { childBlocks, usedTemps, type Block, type Instr, type Temp } from "./types.js";
 
 export const TAPE = -1;
@@ -74,11 +75,7 @@ export class BlockWrites {
 
   constructor(block: Block, effects: Effects) {
     block.forEach((i, k) => {
-      for (const l of effects.written(i)) {
-        const list = this.at.get(l);
-        if (!list) this.at.set(l, [k]);
-        else if (list[list.length - 1] !== k) list.push(k);
-      }
+      for (const l of effects.written(i)) appendOnce(this.at, l, k);
     });
   }
 

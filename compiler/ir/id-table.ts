@@ -1,6 +1,7 @@
 // Tables keyed by temp or var id. Ids are small non-negative integers handed out in
 // order (builder.ts), so a typed array indexed by id, grown as needed, does what a Map
-// or Set would at a fraction of the cost on functions of many thousand instructions.
+// or Set would at a fraction of the cost on functions of many thousand instructions;
+// and the lists of items (positions, paths) kept per id in a Map.
 
 /** Ids to non-negative integers; an id never set reads as -1. */
 export class IdInts {
@@ -26,6 +27,20 @@ export class IdInts {
     a.set(this.a);
     this.a = a;
   }
+}
+
+/** Appends `item` to the list kept for `id`. */
+export function append<T>(lists: Map<number, T[]>, id: number, item: T): void {
+  const list = lists.get(id);
+  if (list) list.push(item);
+  else lists.set(id, [item]);
+}
+
+/** Appends the position `n` to the ascending list kept for `id`, unless it is already last. */
+export function appendOnce(lists: Map<number, number[]>, id: number, n: number): void {
+  const list = lists.get(id);
+  if (!list) lists.set(id, [n]);
+  else if (list[list.length - 1] !== n) list.push(n);
 }
 
 /** A set of ids. */

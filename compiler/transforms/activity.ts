@@ -4,6 +4,7 @@
 import { opDef } from "../ops/table.js";
 import { hasDst, usedTemps, varsOf, walk, type Call, type Func, type Instr, type Var } from "../ir/types.js";
 import { diffOperands } from "./kernel-calls.js";
+import { appendOnce } from "../ir/id-table.js";
 
 export interface Activity {
   temps: Set<number>;
@@ -48,11 +49,11 @@ class Watchers {
 
   constructor(private readonly instrs: Instr[]) {
     instrs.forEach((i, n) => {
-      for (const t of usedTemps(i)) watch(this.byTemp, t.id, n);
-      if (hasDst(i)) watch(this.byTemp, i.dst.id, n);
-      for (const v of varsOf(i)) watch(this.byLoc, v.id, n);
-      if ("tape" in i) watch(this.byLoc, tapeLocation(i.tape), n);
-      if (i.k === "pushref" || i.k === "popref") watch(this.byLoc, REFS, n);
+      for (const t of usedTemps(i)) appendOnce(this.byTemp, t.id, n);
+      if (hasDst(i)) appendOnce(this.byTemp, i.dst.id, n);
+      for (const v of varsOf(i)) appendOnce(this.byLoc, v.id, n);
+      if ("tape" in i) appendOnce(this.byLoc, tapeLocation(i.tape), n);
+      if (i.k === "pushref" || i.k === "popref") appendOnce(this.byLoc, REFS, n);
     });
   }
 
@@ -73,12 +74,6 @@ class Watchers {
     }
     return a;
   }
-}
-
-function watch(lists: Map<number, number[]>, id: number, n: number): void {
-  const list = lists.get(id);
-  if (!list) lists.set(id, [n]);
-  else if (list[list.length - 1] !== n) list.push(n);
 }
 
 /** A set that tells `onAdd` of each new member. */
