@@ -9,6 +9,7 @@
 import { describe, expect, test } from "vitest";
 import { GradcError } from "../compiler/errors.js";
 import * as gradc from "../index.js";
+import { relError } from "../runtime/numeric.js";
 import type { Rng } from "./corpus/rng.js";
 import { bothPaths, loadBothPaths, type Case, type Fn } from "./modes-check.js";
 import { thrownGradcError } from "./thrown.js";
@@ -153,21 +154,16 @@ const loaded = loadBothPaths("growth", MODULE, `${MODULE}\n${requests()}\n`);
 const POINTS = 3;
 bothPaths(CASES, loaded, POINTS);
 
-test("a push in a hot loop costs O(1): 200,000 pushes and their gradient in well under a second", () => {
+// How long pushes take is for benchmarks; this checks that 200,000 of them are exact.
+test("200,000 pushes in a loop and their gradient", () => {
   const n = 200_000;
   const y = Array.from({ length: n }, (_, i) => Math.sin(i));
-  const g = gradc.valueAndGrad(loaded.source.pushLoop, { wrt: [1] });
-  const small = Array.from({ length: 3 }, (_, i) => Math.sin(i));
-  g(small, 1);
-  const start = performance.now();
   const sums = gradc.valueAndGrad(function sums(y: number[], s: number) {
     const z: number[] = [];
     for (let i = 0; i < y.length; i++) z.push(s * y[i]);
     return z.reduce((a, v) => a + v * v, 0);
   }, { wrt: [1] })(y, 2);
-  expect(performance.now() - start).toBeLessThan(1000);
-  const want = 4 * y.reduce((a, v) => a + v * v, 0);
-  expect(Math.abs(sums[1][0] - want) / want).toBeLessThan(1e-12);
+  expect(relError(sums[1][0], 4 * y.reduce((a, v) => a + v * v, 0))).toBeLessThan(1e-12);
 });
 
 // ---- what stays refused ----

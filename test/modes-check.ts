@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { compileModule } from "../compiler/compile-module.js";
 import * as gradc from "../index.js";
+import { maxRelError } from "../runtime/numeric.js";
 import { makeRng, seedOf, type Rng } from "./corpus/rng.js";
 
 export type Fn = (...args: any[]) => any;
@@ -57,11 +58,9 @@ function sameStructure(v: unknown, template: unknown): boolean {
     keys.every((k) => sameStructure((v as Record<string, unknown>)[k], (template as Record<string, unknown>)[k]));
 }
 
-const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1);
 function expectClose(got: number[], want: number[], what: string, tol = 1e-5): void {
   expect(got.length, `${what}: length`).toBe(want.length);
-  const worst = Math.max(0, ...got.map((g, i) => relErr(g, want[i])));
-  expect(worst, `${what}: ${JSON.stringify(got)} vs ${JSON.stringify(want)}`).toBeLessThan(tol);
+  expect(maxRelError(got, want), `${what}: ${JSON.stringify(got)} vs ${JSON.stringify(want)}`).toBeLessThan(tol);
 }
 
 /** f of the wrt inputs as one flat vector x (other arguments fixed), flattened. */

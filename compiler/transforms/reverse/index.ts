@@ -35,8 +35,8 @@ function keepPoppedValues(f: Func, ids: Ids): Func {
   walk(f.body, (i) => {
     if (i.k === "pop") popped.push(i.dst);
     if (i.k === "pushref" || i.k === "popref") {
-      throw refuseAt(i.loc, "reverse over array-allocating derivative", "Reverse mode over derivative code that allocates arrays inside loops is not supported yet.",
-        "Differentiate the inner derivative in forward mode (jvp), or allocate the arrays before the loop.");
+      throw refuseAt(i.loc, "reverse over array-reassigning derivative", "Reverse mode over derivative code that reassigns arrays (allocating arrays inside a loop included) is not supported yet.",
+        "Differentiate the inner derivative in forward mode (jvp).");
     }
   });
   return popped.length ? normalize(f, ids, popped) : f;
