@@ -11,11 +11,10 @@ import * as path from "node:path";
 import { Project, ts } from "ts-morph";
 import { describe, expect, test } from "vitest";
 import { compileModule } from "../compiler/compile-module.js";
-import { GradcError } from "../compiler/errors.js";
 import * as gradc from "../index.js";
 import { makeRng, seedOf, type Rng } from "./corpus/rng.js";
-import { bothPaths, loadBothPaths, type Case, type Fn } from "./modes-check.js";
-import { thrownGradcError } from "./thrown.js";
+import { bothPaths, loadBothPaths, type Case } from "./modes-check.js";
+import { gradRefusal } from "./thrown.js";
 
 // ---- the losses: one module for the build path, the same functions at run time ----
 
@@ -408,8 +407,7 @@ test("nestedGrad's reference (which calls gradc's grad) equals the hand-written 
 
 // ---- what stays refused ----
 
-/** The GradcError grad(f) throws at its first call with `args`. */
-const refusal = (f: Fn, args: unknown[]): GradcError => thrownGradcError(() => gradc.grad(f)(...args));
+const refusal = gradRefusal;
 
 describe("refused, with the location and the reason", () => {
   test("an element of a list taken as a value with an index known only at run time", () => {

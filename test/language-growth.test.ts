@@ -7,12 +7,11 @@
 // differentiated on both paths (the run-time API, and compileModule's module imported)
 // in every mode it supports, nested derivatives included, against central differences.
 import { describe, expect, test } from "vitest";
-import { GradcError } from "../compiler/errors.js";
 import * as gradc from "../index.js";
 import { relError } from "../runtime/numeric.js";
 import type { Rng } from "./corpus/rng.js";
-import { bothPaths, loadBothPaths, type Case, type Fn } from "./modes-check.js";
-import { thrownGradcError } from "./thrown.js";
+import { bothPaths, loadBothPaths, type Case } from "./modes-check.js";
+import { gradRefusal } from "./thrown.js";
 
 const MODULE = `import { grad, valueAndGrad, jvp, vjp, hvp, hessian, jacobian } from "gradc";
 
@@ -168,8 +167,7 @@ test("200,000 pushes in a loop and their gradient", () => {
 
 // ---- what stays refused ----
 
-/** The GradcError grad(f) throws at its first call with `args`. */
-const refusal = (f: Fn, args: unknown[]): GradcError => thrownGradcError(() => gradc.grad(f)(...args));
+const refusal = gradRefusal;
 
 describe("refused, with the location and the reason", () => {
   test("a push of arrays in a loop of run-time length, in a branch, or after an early exit", () => {

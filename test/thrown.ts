@@ -1,6 +1,6 @@
 // The GradcError a call throws: tests of refusals and entry checks.
 import { expect } from "vitest";
-import { GradcError } from "../index.js";
+import { GradcError, grad } from "../index.js";
 
 /** The GradcError `run` throws; fails the test if it throws anything else or nothing. */
 export function thrownGradcError(run: () => unknown): GradcError {
@@ -12,4 +12,9 @@ export function thrownGradcError(run: () => unknown): GradcError {
   }
   expect(thrown, "expected a GradcError").toBeInstanceOf(GradcError);
   return thrown as GradcError;
+}
+
+/** The GradcError grad(f) throws at its first call with `args`. */
+export function gradRefusal(f: (...args: any[]) => unknown, args: unknown[]): GradcError {
+  return thrownGradcError(() => (grad as unknown as (f: unknown) => (...a: unknown[]) => unknown)(f)(...args));
 }

@@ -7,7 +7,6 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { ts, type Project } from "ts-morph";
 import * as gradc from "../../index.js";
-import { GradcError, valueAndGrad } from "../../index.js";
 import { functionRequest } from "../../compiler/build-sites.js";
 import { derivativeBody } from "../../compiler/emit/module.js";
 import { createProject } from "../../compiler/parse/typescript.js";
@@ -69,13 +68,13 @@ export function checkBuild(prog: FuzzProgram, res: CheckResult): void {
       const req = functionRequest(theProject(), file, "loss", wi, "valueAndGrad");
       entry = new Function("Tape", derivativeBody(req))(Tape);
     } catch (e) {
-      const message = e instanceof Error ? `${e.name}: ${e.message}${e instanceof GradcError ? "" : `\n${e.stack}`}` : String(e);
-      res.failures.push({ kind: e instanceof GradcError ? "refused" : "crash", wrt, message, args });
+      const message = e instanceof Error ? `${e.name}: ${e.message}${e instanceof gradc.GradcError ? "" : `\n${e.stack}`}` : String(e);
+      res.failures.push({ kind: e instanceof gradc.GradcError ? "refused" : "crash", wrt, message, args });
       continue;
     }
     let runtime: [number, unknown];
     try {
-      runtime = valueAndGrad(f, { wrt: wi, functions })(...copyArgs(args)) as [number, unknown];
+      runtime = gradc.valueAndGrad(f, { wrt: wi, functions })(...copyArgs(args)) as [number, unknown];
     } catch {
       continue; // the run-time path's own failure is reported by checkProgram
     }

@@ -120,8 +120,6 @@ export interface FuzzProgram {
   text: string;
   /** The program as a TypeScript module exporting `loss` (generated programs only). */
   tsText?: string;
-  /** The program calls gradc's functions (derivatives, custom rules, stopGradient). */
-  api?: boolean;
 }
 
 export interface BuiltProgram {
@@ -1841,9 +1839,8 @@ export function generateProgram(seed: number, opts: GenOptions = {}): FuzzProgra
   const text = [...(f32 ? [F32_MARK] : []), ...helpers.map((h) => h.source), `const loss = ${source};`].join("\n\n");
   // the same program as a TypeScript module, for the build-time front-end
   const tsLoss = g.lossIsArrow ? `export const loss = ${fill(raw, "ts")};` : `export ${fill(raw, "ts")}`;
-  const api = API_CALL.test(text);
   const used = API_NAMES.filter((n) => new RegExp(`\\b${n}\\(`).test(text));
   const imports = used.length ? [`import { ${used.join(", ")} } from "gradc";`] : [];
   const tsText = [...imports, ...g.helpers.map((h) => fill(h.source, "ts")), tsLoss].join("\n\n") + "\n";
-  return { seed, f32, source, helpers, text, tsText, api };
+  return { seed, f32, source, helpers, text, tsText };
 }
