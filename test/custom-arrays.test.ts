@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { compileModule } from "../compiler/compile-module.js";
 import * as gradc from "../index.js";
-import { maxRelError, relError } from "../runtime/numeric.js";
+import { maxRelError, numericGradient, relError } from "../runtime/numeric.js";
 import { makeRng, seedOf } from "./corpus/rng.js";
 
 type Fn = (...args: any[]) => any;
@@ -89,14 +89,10 @@ function ruleWorld(x0: Float64Array, k0: number): (x: Float64Array, k: number) =
   return (x, k) => L(x) + S(x, k) * Math.sin(k) + S(x, k) + L(x) * x[0] + T(x.subarray(1));
 }
 
-/** Central differences of f in (x, k): x's entries, then k. */
-function differences<K>(f: (x: Float64Array, k: K) => number, x: Float64Array, k: K, e = 1e-5): number[] {
-  const dx = Array.from(x, (_, i) => {
-    const p = Float64Array.from(x), m = Float64Array.from(x);
-    p[i] += e; m[i] -= e;
-    return (f(p, k) - f(m, k)) / (2 * e);
-  });
-  return typeof k === "number" ? [...dx, (f(x, (k + e) as K) - f(x, (k - e) as K)) / (2 * e)] : dx;
+/** Central differences of f in (x, k) (numericGradient of each): x's entries, then k when it is a number. */
+function differences<K>(f: (x: Float64Array, k: K) => number, x: Float64Array, k: K, h = 1e-5): number[] {
+  const dx = [...(numericGradient(f, [x, k], 0, { h }) as Float64Array)];
+  return typeof k === "number" ? [...dx, numericGradient(f, [x, k], 1, { h }) as number] : dx;
 }
 
 let built: Record<string, Fn>;
