@@ -13,7 +13,7 @@ import { visit } from "./exits.js";
 import { fieldValue, bindValue } from "./stmt.js";
 import type { Binding, Scope } from "./scope.js";
 import { UNNAMED_ARRAY, inline } from "./call.js";
-import { copyOf, refuseView } from "./views.js";
+import { arrayOfNumbers, copyOf, refuseView } from "./views.js";
 import { lowerArrayMethod } from "./methods.js";
 import { madeList, pushOntoList } from "./list-growth.js";
 import { concatenation, flatList, flatMapList, markPlain } from "./concat.js";
@@ -22,23 +22,21 @@ type ListBinding = Extract<Binding, { k: "obj" }>;
 
 /** `[a, b, c]`: numbers make a Float64Array; arrays, objects (or a mix with numbers) make a list. */
 export function arrayLiteral(L: Lowerer, node: ESTree.ArrayExpression, scope: Scope): Val {
-  if (node.elements.length === 0) return markPlain(emptyNumbers(L));
-  if (node.elements.some((e) => e?.type === "SpreadElement")) {
-    return concatenation(L, node, node.elements.map((e, i) => {
-      if (!e) throw L.fail(node, "array hole", `The array literal has a hole at [${i}].`, "Write every element.");
+  // `[]` not declared as a name (an argument, an element, a returned value): an empty Float64Array (only a name declared with [] grows by push).
+  if (node.elements.length === 0) return markPlain(arrayOfNumbers(L, "f64[]", []));
+  const elements = node.elements.map((e, i) => {
+    if (!e) throw L.fail(node, "array hole", `The array literal has a hole at [${i}].`, "Write every element.");
+    return e;
+  });
+  if (elements.some((e) => e.type === "SpreadElement")) {
+    return concatenation(L, node, elements.map((e) => {
       const spread = e.type === "SpreadElement";
       return { val: lowerExpr(L, spread ? e.argument : e, scope), spread, at: e };
     }));
   }
-  const items = node.elements.map((e, i) => {
-    if (!e) throw L.fail(node, "array hole", `The array literal has a hole at [${i}].`, "Write every element.");
-    return lowerExpr(L, e as ESTree.Expression, scope);
-  });
-  if (items.length > 0 && items.every((v) => v.k === "temp" && v.t.type === "num")) {
-    const v = L.b.newVar(UNNAMED_ARRAY, "f64[]");
-    L.b.emit({ k: "alloc", v, n: L.b.num(items.length) });
-    items.forEach((item, i) => L.b.store(v, L.b.num(i), (item as { t: import("../ir/types.js").Temp }).t));
-    return markPlain({ k: "arr", v });
+  const items = elements.map((e) => lowerExpr(L, e as ESTree.Expression, scope));
+  if (items.every((v) => v.k === "temp" && v.t.type === "num")) {
+    return markPlain(arrayOfNumbers(L, "f64[]", items.map((item) => (item as Extract<Val, { k: "temp" }>).t)));
   }
   const fields = new Map<string, Binding>();
   items.forEach((item, i) => {
@@ -46,13 +44,6 @@ export function arrayLiteral(L: Lowerer, node: ESTree.ArrayExpression, scope: Sc
     fields.set(String(i), bindValue(L, `item${i}`, item, true));
   });
   return madeList(L, { k: "obj", fields, list: true });
-}
-
-/** `[]` not declared as a name (an argument, an element, a returned value): an empty Float64Array (only a name declared with [] grows by push). */
-function emptyNumbers(L: Lowerer): Val {
-  const v = L.b.newVar(UNNAMED_ARRAY, "f64[]");
-  L.b.emit({ k: "alloc", v, n: L.b.num(0) });
-  return { k: "arr", v };
 }
 
 /** The value of an integer expression known at compile time: a literal, an unrolled loop's index, a list's length, and + - * of those. */
@@ -195,10 +186,7 @@ export function listMethod(L: Lowerer, node: ESTree.CallExpression, list: Extrac
   const results = order.map((i) => kept(L, callWith([], i)));
   if (name === "forEach") return { k: "temp", t: L.b.num(NaN) };
   if (results.length > 0 && results.every((r) => r.k === "temp" && r.t.type === "num")) {
-    const v = L.b.newVar(UNNAMED_ARRAY, "f64[]");
-    L.b.emit({ k: "alloc", v, n: L.b.num(results.length) });
-    results.forEach((r, i) => L.b.store(v, L.b.num(i), (r as Extract<Val, { k: "temp" }>).t));
-    return markPlain({ k: "arr", v });
+    return markPlain(arrayOfNumbers(L, "f64[]", results.map((r) => (r as Extract<Val, { k: "temp" }>).t)));
   }
   const fields = new Map<string, Binding>();
   results.forEach((r, i) => fields.set(String(i), bindValue(L, `item${i}`, r, true)));

@@ -188,6 +188,11 @@ export function typedArrayOf(L: Lowerer, node: ESTree.CallExpression, type: Arra
     if (a.type === "SpreadElement") throw L.fail(a, "spread argument", "Spread arguments are not supported here.", "Copy the array instead: Float64Array.from(a).");
     return lowerNum(L, a, scope);
   });
+  return arrayOfNumbers(L, type, items);
+}
+
+/** A new array holding `items` (an array literal of numbers, `Float64Array.of`). */
+export function arrayOfNumbers(L: Lowerer, type: ArrayType, items: Temp[]): Extract<Val, { k: "arr" }> {
   const v = L.b.newVar(UNNAMED_ARRAY, type);
   L.b.emit({ k: "alloc", v, n: L.b.num(items.length) });
   items.forEach((t, i) => L.b.store(v, L.b.num(i), t));
