@@ -850,13 +850,19 @@ describe("opts.out", () => {
     }
   });
 
-  test("with out, jvp allocates no new result pair (as valueAndGrad with out reuses its pair)", () => {
-    const vg = valueAndGrad(mlp.c.fn, { out: fillLike(mlp.args[0], 0) });
-    expect(vg(...mlp.args)).toBe(vg(...mlp.args)); // the existing convention
+  test("with out, valueAndGrad and jvp return [value, out]: the caller's buffer, filled", () => {
+    const out = fillLike(mlp.args[0], 0);
+    const vg = valueAndGrad(mlp.c.fn, { out });
+    const [value, g] = vg(...mlp.args);
+    expect(g).toBe(out);
+    expect(value).toBe(valueAndGrad(mlp.c.fn)(...mlp.args)[0]);
     const m = sizeOf(expand(new Float64Array(expandCase.args[0] as Float64Array)));
-    const f = jvp(expand, { out: new Float64Array(m) });
+    const tangentOut = new Float64Array(m);
+    const f = jvp(expand, { out: tangentOut });
     const t = randomLike(expandCase.args[0], makeRng(1));
-    expect(f(...expandCase.args, t)).toBe(f(...expandCase.args, t));
+    const [, tangent] = f(...expandCase.args, t);
+    expect(tangent).toBe(tangentOut);
+    expect(Array.from(tangentOut)).toEqual(Array.from(jvp(expand)(...expandCase.args, t)[1]));
   });
 });
 

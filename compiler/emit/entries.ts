@@ -64,34 +64,23 @@ function takesOut(req: GradRequest): boolean {
 }
 
 /**
- * Returns `results` (shaped like wrt), with `value` first when given. With caller
- * buffers nothing is allocated: they are filled and returned, in one pair reused
- * across calls when a value comes with them.
+ * Returns `results` (shaped like wrt), with `value` first when given. Caller buffers
+ * are filled and returned; with a value, in a new `[value, out]` pair, which V8 removes
+ * when the entry is inlined (refilling one kept pair would box the value on every call).
  */
-function returnShaped(c: EntryContext, lines: string[], results: string[], value: string | undefined, pair: string): void {
+function returnShaped(c: EntryContext, lines: string[], results: string[], value: string | undefined): void {
   const { req } = c;
   const { out } = locals(c);
   const fresh = req.wrtIsList ? `[${results.join(", ")}]` : results[0];
   const withValue = (g: string) => (value ? `[${value}, ${g}]` : g);
-  // A single gradient buffer is `out` itself when given: nothing more to choose.
-  if (!takesOut(req) || (!req.wrtIsList && !value)) {
+  // A single gradient holder is `out` itself when given: nothing more to choose.
+  if (!takesOut(req) || !req.wrtIsList) {
     lines.push(`  return ${withValue(fresh)};`);
     return;
   }
   lines.push(`  if (${out} === undefined) return ${withValue(fresh)};`);
-  if (req.wrtIsList) req.wrt.forEach((w, j) => { if (req.kinds[w].k === "num") lines.push(`  ${out}[${j}] = ${results[j]};`); });
-  if (!value) {
-    lines.push(`  return ${out};`);
-    return;
-  }
-  lines.push(...reusedPair(c, pair, value, `[number, ${shapedType(req)}]`));
-}
-
-/** Lines returning `[value, out]` in one module-level pair, refilled on each call. */
-function reusedPair(c: EntryContext, pair: string, value: string, type: string): string[] {
-  const { out } = locals(c);
-  c.state.push(`let ${pair}${c.ts ? `: ${type} | undefined` : ""};`);
-  return [`  if (${pair} === undefined) ${pair} = [${value}, ${out}];`, "  else {", `    ${pair}[0] = ${value};`, `    ${pair}[1] = ${out};`, "  }", `  return ${pair};`];
+  req.wrt.forEach((w, j) => { if (req.kinds[w].k === "num") lines.push(`  ${out}[${j}] = ${results[j]};`); });
+  lines.push(`  return ${withValue(out)};`);
 }
 
 /** Lines computing a gradient into holders (from `out` when given), then `check` (of the value); returns the shaped results. */
@@ -114,7 +103,7 @@ export function gradEntry(core: CoreRef, c: EntryContext, name: string): string 
   const lines: string[] = takesOut(req) ? [checkShapedOut(c, name)] : [];
   const selected = req.output !== undefined;
   const results = gradientLines(core, c, lines, vg || selected ? value : undefined, () => undefined, selected ? checkOutput(c, name, value) : undefined);
-  returnShaped(c, lines, results, vg ? value : undefined, `${name}_pair`);
+  returnShaped(c, lines, results, vg ? value : undefined);
   const outType = shapedType(req);
   const extra: [string, string][] = takesOut(req) ? [[`${out}?`, `: ${outType}`]] : [];
   return fn(name, signature(c, extra), vg ? `[number, ${outType}]` : outType, lines, c);
@@ -132,7 +121,7 @@ export function vjpEntry(cores: Cores, c: EntryContext, name: string): string {
   const outType = shapedType(req);
   const inner: string[] = [checkCotangent(c, name, valueType === "number")];
   const results = gradientLines(cores.vjp!, c, inner, undefined, (p) => (p.cotangentOf ? cotangent : undefined));
-  returnShaped(c, inner, results, undefined, "");
+  returnShaped(c, inner, results, undefined);
   const pullback = `(${cotangent}${c.ts ? `: ${valueType}` : ""})${c.ts ? `: ${outType}` : ""} => {\n${inner.map((l) => `  ${l}`).join("\n")}\n  }`;
   const lines = takesOut(req) ? [checkShapedOut(c, name)] : [];
   lines.push(`  const ${value} = ${call(primal, c, () => undefined)};`, `  return [${value}, ${pullback}];`);
@@ -157,7 +146,7 @@ export function jvpEntry(core: CoreRef, c: EntryContext, name: string): string {
   } else {
     lines.push(`  const ${tangentOut} = ${slot}${c.ts ? ` as ${valueType}` : ""};`);
     lines.push(`  if (${out} === undefined) return [${value}, ${tangentOut}];`, checkTangentOut(c, name, tangentOut), `  ${out}.set(${tangentOut});`);
-    lines.push(...reusedPair(c, `${name}_pair`, value, `[${valueType}, ${valueType}]`));
+    lines.push(`  return [${value}, ${out}];`);
   }
   const extra: [string, string][] = [[tangent, `: ${shapedType(c.req)}`]];
   if (valueType !== "number") extra.push([`${out}?`, `: ${valueType}`]);
@@ -192,7 +181,7 @@ export function hvpEntry(core: CoreRef, c: EntryContext, name: string): string {
   const lines: string[] = [checkVector(c, name, v)];
   if (takesOut(req)) lines.push(checkShapedOut(c, name));
   const { hv } = hvpLines(core, c, lines, v, (j) => (takesOut(req) ? (req.wrtIsList ? `${out}?.[${j}]` : out) : undefined));
-  returnShaped(c, lines, hv, undefined, "");
+  returnShaped(c, lines, hv, undefined);
   const type = shapedType(req);
   const extra: [string, string][] = [[v, `: ${type}`]];
   if (takesOut(req)) extra.push([`${out}?`, `: ${type}`]);

@@ -15,8 +15,6 @@ const huberValueAndGrad_spec: EntrySpec = {
   ],
   list: false,
 };
-let huberValueAndGrad_pair:
-  [number, { w: Float64Array; b: number }] | undefined;
 
 function huber_grad(
   p_w: Float64Array,
@@ -92,12 +90,5 @@ export function huberValueAndGrad(
   const p_grad = out ?? { w: new Float64Array(p.w.length), b: 0 };
   const value = huber_grad(p.w, p.b, x, y, p_grad.w, huber_grad_scalars);
   p_grad.b = huber_grad_scalars[0];
-  if (out === undefined) return [value, p_grad];
-  if (huberValueAndGrad_pair === undefined)
-    huberValueAndGrad_pair = [value, out];
-  else {
-    huberValueAndGrad_pair[0] = value;
-    huberValueAndGrad_pair[1] = out;
-  }
-  return huberValueAndGrad_pair;
+  return [value, p_grad];
 }
