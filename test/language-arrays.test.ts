@@ -13,7 +13,7 @@ import { describe, expect, test } from "vitest";
 import { compileModule } from "../compiler/compile-module.js";
 import * as gradc from "../index.js";
 import { makeRng, seedOf, type Rng } from "./corpus/rng.js";
-import { bothPaths, loadBothPaths, type Case } from "./modes-check.js";
+import { bothPaths, loadBothPaths, requestsOf, type Case } from "./modes-check.js";
 import { gradRefusal } from "./thrown.js";
 
 // ---- the losses: one module for the build path, the same functions at run time ----
@@ -289,8 +289,6 @@ export function rebound(W: Float64Array, b: number): number {
   o = { a: xs[1], c: xs[0] };
   return first[1] * xs[0][0] + xs[2][1] * o.a + o.c[1] + xs.length;
 }
-
-${requests()}
 `;
 
 
@@ -339,20 +337,6 @@ function numbers(r: Rng, n: number, lo: number, hi: number): number[] {
 }
 
 /** The request sites of the module: one per case and mode. */
-function requests(): string {
-  const api: Record<string, string> = { vg: "valueAndGrad", jvp: "jvp", vjp: "vjp", hvp: "hvp", hessian: "hessian", jacobian: "jacobian" };
-  const names = ["rosen", "literals", "polar", "destructuring", "zeros", "rows", "mlp", "tuples", "typedRows", "dynamicRows", "listMethods", "arrayFrom", "nestedGrad", "packs",
-    "dynamicWrites", "dynamicCalls", "loopState", "layers", "restLists", "aliasLists", "nestedState", "patterns", "rowMethods", "rebound"];
-  const wrt: Record<string, string> = {
-    rosen: "[0]", literals: "[0, 1, 2]", polar: "[0, 1]", destructuring: "[0, 1]", zeros: "[0]", rows: "[0, 1]", mlp: "[0, 1]", tuples: "[0, 1]", typedRows: "[0, 1]", dynamicRows: "[0, 1, 2]", listMethods: "[0, 1, 2]", arrayFrom: "[0, 1]", nestedGrad: "[0, 1]", packs: "[0, 1]",
-    dynamicWrites: "[0, 1]", dynamicCalls: "[0, 1]", loopState: "[0, 1]", layers: "[0, 1]", restLists: "[0, 1, 2]", aliasLists: "[0, 1]", nestedState: "[0, 1]", patterns: "[0, 1, 2]", rowMethods: "[0, 1]", rebound: "[0, 1]",
-  };
-  const modes: Record<string, string[]> = {
-    rosen: ["vg", "jvp", "vjp", "hvp", "hessian", "jacobian"], polar: ["jvp", "vjp", "jacobian"],
-  };
-  return names.flatMap((n) => (modes[n] ?? ["vg", "jvp", "vjp", "hvp", "hessian"]).map((m) => `export const ${n}_${m} = ${api[m]}(${n}, { wrt: ${wrt[n]} });`)).join("\n");
-}
-
 // ---- the same functions at run time (their source is the module's) ----
 
 const rosen = (...a: any[]) => loaded.source.rosen(...a);
@@ -380,7 +364,7 @@ const patterns = (...a: any[]) => loaded.source.patterns(...a);
 const rowMethods = (...a: any[]) => loaded.source.rowMethods(...a);
 const rebound = (...a: any[]) => loaded.source.rebound(...a);
 
-const loaded = loadBothPaths("arrays", MODULE);
+const loaded = loadBothPaths("arrays", MODULE, `${MODULE}\n${requestsOf(CASES)}\n`);
 const POINTS = 3;
 bothPaths(CASES, loaded, POINTS);
 

@@ -10,7 +10,7 @@ import { describe, expect, test } from "vitest";
 import * as gradc from "../index.js";
 import { relError } from "../runtime/numeric.js";
 import type { Rng } from "./corpus/rng.js";
-import { bothPaths, loadBothPaths, type Case } from "./modes-check.js";
+import { bothPaths, loadBothPaths, requestsOf, type Case } from "./modes-check.js";
 import { gradRefusal } from "./thrown.js";
 
 const MODULE = `import { grad, valueAndGrad, jvp, vjp, hvp, hessian, jacobian } from "gradc";
@@ -144,12 +144,7 @@ function awayFrom(xs: number[], points: number[]): number[] {
   return xs.map((v) => (points.some((p) => Math.abs(Math.abs(v) - p) < 0.05 || Math.abs(v * v - p) < 0.05) ? v + 0.11 : v));
 }
 
-function requests(): string {
-  const api: Record<string, string> = { vg: "valueAndGrad", jvp: "jvp", vjp: "vjp", hvp: "hvp", hessian: "hessian", jacobian: "jacobian" };
-  return CASES.flatMap((c) => c.modes.map((m) => `export const ${c.name}_${m} = ${api[m]}(${c.name}, { wrt: ${JSON.stringify(c.wrt)} });`)).join("\n");
-}
-
-const loaded = loadBothPaths("growth", MODULE, `${MODULE}\n${requests()}\n`);
+const loaded = loadBothPaths("growth", MODULE, `${MODULE}\n${requestsOf(CASES)}\n`);
 const POINTS = 3;
 bothPaths(CASES, loaded, POINTS);
 

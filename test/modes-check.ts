@@ -153,6 +153,13 @@ export function checkCase(c: Case, d: Derivative, rng: Rng, label: string): void
 
 // ---- both paths ----
 
+const API_NAMES: Record<string, string> = { vg: "valueAndGrad", jvp: "jvp", vjp: "vjp", hvp: "hvp", hessian: "hessian", jacobian: "jacobian" };
+
+/** The build path's derivative requests for `cases`: `export const ${case}_${mode} = …` lines. */
+export function requestsOf(cases: Case[]): string {
+  return cases.flatMap((c) => c.modes.map((m) => `export const ${c.name}_${m} = ${API_NAMES[m]}(${c.name}, { wrt: ${JSON.stringify(c.wrt)} });`)).join("\n");
+}
+
 export interface Loaded {
   /** The module's own functions (the run-time path differentiates them). */
   source: Record<string, Fn>;

@@ -21,6 +21,9 @@ export function diffArgs(op: string): boolean[] {
 export const tapeLocation = (tape: number) => -10 - tape;
 const REFS = -2;
 
+/** Whether references on the array-reference tapes carry derivatives (reverse over derivative code). */
+export const refsActive = (a: Activity) => a.vars.has(REFS);
+
 /**
  * `outputs`: vars besides the result whose final values are wanted (default: none;
  * forward mode over derivative code asks for its adjoint outputs too).

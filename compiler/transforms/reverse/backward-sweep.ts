@@ -46,6 +46,8 @@ export class BackwardSweep extends ForwardSweep {
         return this.backwardAlloc(i, depth);
       case "ref":
         return this.backwardRef(i);
+      case "popref":
+        return this.backwardPopref(i);
       case "fill":
         return this.backwardFill(i);
       case "if":
@@ -134,6 +136,12 @@ export class BackwardSweep extends ForwardSweep {
     }
     if (this.needs.vars.has(i.from.id)) b.emit({ k: "ref", v: i.from, from: i.v });
     if (this.needs.vars.has(i.v.id)) b.emit({ k: "popref", v: i.v, tape: this.tape });
+  }
+
+  /** A reference popped by the input (see forwardPopref) undone: v and its derivative array name what they did before. */
+  private backwardPopref(i: Extract<Instr, { k: "popref" }>): void {
+    if (this.activeVar(i.v)) this.b.emit({ k: "popref", v: this.adjoint(i.v), tape: this.tape });
+    if (this.needs.vars.has(i.v.id)) this.b.emit({ k: "popref", v: i.v, tape: this.tape });
   }
 
   protected backwardFill(i: Extract<Instr, { k: "fill" }>): void {

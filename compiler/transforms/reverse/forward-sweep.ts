@@ -3,6 +3,7 @@
 // where they cannot be recomputed).
 import type { Block, For, Instr, Var } from "../../ir/types.js";
 import { ReverseState } from "./state.js";
+import { refsActive } from "../activity.js";
 
 export class ForwardSweep extends ReverseState {
   protected forward(block: Block, depth: number): void {
@@ -36,6 +37,10 @@ export class ForwardSweep extends ReverseState {
         b.emit(i);
         if (this.activeVar(i.v)) b.emit({ k: "ref", v: this.adjoint(i.v), from: this.adjoint(i.from) });
         return;
+      case "pushref":
+        return this.forwardPushref(i);
+      case "popref":
+        return this.forwardPopref(i);
       case "fill":
         if (this.saves.has(i)) this.forEachElement(i.arr, false, (j) => this.push(this.b.load(i.arr, j)));
         b.emit(i);
@@ -54,6 +59,24 @@ export class ForwardSweep extends ReverseState {
       default:
         b.emit(i);
     }
+  }
+
+  /**
+   * Derivative code as input (reverse over reverse) keeps references on its tapes: the
+   * derivative array of each goes, in step, on the adjoint tape of the same tape.
+   */
+  private forwardPushref(i: Extract<Instr, { k: "pushref" }>): void {
+    this.b.emit(i);
+    if (refsActive(this.act)) this.b.emit({ k: "pushref", v: this.adjoint(i.v), tape: this.adjointTapeOf(i.tape) });
+  }
+
+  /** A popped reference replaces v's as `ref` does: the one replaced is restored in the backward sweep. */
+  private forwardPopref(i: Extract<Instr, { k: "popref" }>): void {
+    const b = this.b;
+    if (this.needs.vars.has(i.v.id)) b.emit({ k: "pushref", v: i.v, tape: this.tape });
+    if (this.activeVar(i.v)) b.emit({ k: "pushref", v: this.adjoint(i.v), tape: this.tape });
+    b.emit(i);
+    if (refsActive(this.act)) b.emit({ k: "popref", v: this.adjoint(i.v), tape: this.adjointTapeOf(i.tape) });
   }
 
   protected saveArray(arr: Var): void {

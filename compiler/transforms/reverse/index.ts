@@ -10,7 +10,6 @@ import { normalize } from "../normalize.js";
 import { fuseTopLoop } from "../fuse.js";
 import { CheckpointSweep } from "./checkpoint.js";
 import type { CheckpointSpec } from "../../request.js";
-import { refuseAt } from "../../errors.js";
 
 export interface ReverseOptions {
   /**
@@ -32,13 +31,7 @@ export function reverse(f: Func, wrt: Var[], ids: Ids, opts: ReverseOptions = {}
  */
 function keepPoppedValues(f: Func, ids: Ids): Func {
   const popped: Temp[] = [];
-  walk(f.body, (i) => {
-    if (i.k === "pop") popped.push(i.dst);
-    if (i.k === "pushref" || i.k === "popref") {
-      throw refuseAt(i.loc, "reverse over array-reassigning derivative", "Reverse mode over derivative code that reassigns arrays (allocating arrays inside a loop included) is not supported yet.",
-        "Differentiate the inner derivative in forward mode (jvp).");
-    }
-  });
+  walk(f.body, (i) => { if (i.k === "pop") popped.push(i.dst); });
   return popped.length ? normalize(f, ids, popped) : f;
 }
 
