@@ -4,327 +4,279 @@
 // the last, restores the snapshot, runs the segment again recording as usual, and
 // reverses it. Memory: one snapshot per segment plus one segment's tape.
 //   "sqrt": segments of ⌈√T⌉ iterations (⌈√T⌉ snapshots, each iteration run twice);
+//   "revolve": binomial checkpointing, following the Revolve schedule;
 //   a `checkpoint(fn)` call (lowered to a one-iteration loop): its entry state is kept,
 //   its body run again recording and reversed.
+import type { Builder } from "../../ir/builder.js";
 import { cloneBlock } from "../../ir/rewrite.js";
 import { childBlocks, isArrayType, varsOf, varsRead, walk, type For, type Instr, type Temp, type Var } from "../../ir/types.js";
 import { emitKernel, loop } from "../../ops/kernels/index.js";
-import { BackwardSweep } from "./backward-sweep.js";
+import { recomputeVars } from "./backward-sweep.js";
 import { refuseAt } from "../../errors.js";
-
-/** The snapshot of a loop: scalars and arrays its body writes and may read before writing. */
-interface LoopState {
-  scalars: Var[];
-  arrays: Var[];
-}
-
-/** Run-time shape of a checkpointed loop: first index, trip count, segment length. */
-interface Segments {
-  start: Var;
-  trips: Var;
-  size: Var;
-}
-
-/** Run-time data of a binomially checkpointed loop. */
-interface Revolve {
-  state: LoopState;
-  start: Var;
-  trips: Var;
-  slots: Var;
-  /** Position in the schedule (triples [action, a, b], see runtime/revolve.ts; float32 holds them exactly). */
-  pc: Var;
-  schedule: Var;
-  /** Snapshot storage: one array for the scalars, one per state array. */
-  scalarSlots: Var[];
-  arraySlots: Map<Var, Var>;
-}
+import type { LoopState, Revolve, Segments, Sweeper } from "./sweeper.js";
 
 const [ADVANCE, TAKESHOT, RESTORE, YOUTURN] = [0, 1, 2, 3];
 
-export class CheckpointSweep extends BackwardSweep {
-  private readonly segments = new Map<For, Segments>();
-  private readonly revolves = new Map<For, Revolve>();
+/** A checkpointed call: its entry state, then its body recording nothing. */
+export function forwardCheckpointCall(s: Sweeper, b: Builder, i: For): void {
+  refuseEscapingArrays(s, i);
+  saveState(s, b, stateOf(s, i));
+  b.block.push(...primalBody(b, i));
+}
 
-  protected forwardFor(i: For, depth: number): void {
-    if (!this.checkpointed.has(i)) return super.forwardFor(i, depth);
-    this.refuseEscapingArrays(i);
-    if (this.binomial(i)) return this.forwardRevolve(i, depth);
-    const b = this.b;
-    if (i.checkpoint === "call") {
-      // A checkpointed call: its entry state, then its body recording nothing.
-      this.saveState(this.stateOf(i));
-      b.block.push(...this.primalBody(i));
-      return;
+/** The call again from its entry state, recording; then reversed. */
+export function backwardCheckpointCall(s: Sweeper, b: Builder, i: For, depth: number): void {
+  restoreState(s, b, stateOf(s, i));
+  s.syncEnclosingIndices(b);
+  s.forward(b, i.body, depth + 1);
+  s.backward(b, i.body, depth + 1);
+}
+
+export function forwardSqrt(s: Sweeper, b: Builder, i: For, depth: number): void {
+  refuseEscapingArrays(s, i);
+  const seg = segmentsOf(s, i);
+  setBounds(s, b, i, seg.start, seg.trips);
+  b.set(seg.size, sqrtOf(b, seg.trips));
+  const state = stateOf(s, i);
+  // The loop itself, recording nothing; a snapshot at the start of each segment.
+  const primal = primalBody(b, i);
+  const body = b.nested((bb) => {
+    const offset = bb.op("sub", bb.get(i.index), bb.get(seg.start));
+    const atSegment = bb.op("eq", bb.op("mod", offset, bb.get(seg.size)), bb.num(0));
+    bb.emit({ k: "if", cond: atSegment, then: bb.nested((sb) => saveState(s, sb, state)), else: [] });
+    bb.block.push(...primal);
+  });
+  b.emit({ ...i, body });
+  if (depth > 0) for (const v of [seg.start, seg.trips, seg.size]) s.push(b, b.get(v));
+}
+
+export function backwardSqrt(s: Sweeper, b: Builder, i: For, depth: number): void {
+  const seg = segmentsOf(s, i);
+  if (depth > 0) for (const v of [seg.size, seg.trips, seg.start]) b.set(v, s.pop(b, "num"));
+  const state = stateOf(s, i);
+  const count = b.op("ceil", b.op("div", b.get(seg.trips), b.get(seg.size)));
+  const segment = b.newVar("segment", "num");
+  const from = b.newVar(`${i.index.name}_from`, "num");
+  const to = b.newVar(`${i.index.name}_to`, "num");
+  const segmentBody = b.nested((bb) => {
+    bb.set(from, bb.op("add", bb.get(seg.start), bb.op("mul", bb.get(segment), bb.get(seg.size))));
+    bb.set(to, bb.op("min", bb.op("add", bb.get(from), bb.get(seg.size)), bb.op("add", bb.get(seg.start), bb.get(seg.trips))));
+    restoreState(s, bb, state);
+    s.syncEnclosingIndices(bb);
+    // The segment again, recording; then reversed.
+    const again = bb.nested((ab) => s.forward(ab, i.body, depth + 1));
+    bb.emit({ k: "for", index: i.index, start: bb.get(from), end: bb.get(to), step: 1, cmp: "<", body: again });
+    const index = bb.newVar(i.index.name, "num");
+    s.renamed.set(i.index.id, index);
+    const back = bb.nested((rb) => s.enclosedBy(i.index, index, () => s.backward(rb, i.body, depth + 1, (pb) => recomputeVars(s, pb, i))));
+    bb.emit({ k: "for", index, start: bb.op("sub", bb.get(to), bb.num(1)), end: bb.get(from), step: -1, cmp: ">=", body: back });
+  });
+  b.emit({ k: "for", index: segment, start: b.op("sub", count, b.num(1)), end: b.num(0), step: -1, cmp: ">=", body: segmentBody });
+}
+
+/**
+ * An array allocated inside the loop and used after it would be a different array
+ * when the loop runs again in the backward sweep than the one the code after the
+ * loop used (and accumulated adjoints into): refused.
+ */
+function refuseEscapingArrays(s: Sweeper, loop: For): void {
+  const inside = new Set<Var>();
+  walk(loop.body, (i) => { if (i.k === "alloc" || i.k === "popref") inside.add(i.v); });
+  if (inside.size === 0) return;
+  const outside = new Set<Var>();
+  const visit = (block: Instr[]) => {
+    for (const i of block) {
+      if (i === loop) continue;
+      for (const v of varsOf(i)) outside.add(v);
+      for (const c of childBlocks(i)) visit(c);
     }
-    const seg = this.segmentsOf(i);
-    this.setBounds(i, seg.start, seg.trips);
-    b.set(seg.size, this.sqrtOf(seg.trips));
-    const state = this.stateOf(i);
-    // The loop itself, recording nothing; a snapshot at the start of each segment.
-    const primal = this.primalBody(i);
-    const body = this.sweep(() => {
-      const bb = this.b;
-      const offset = bb.op("sub", bb.get(i.index), bb.get(seg.start));
-      const atSegment = bb.op("eq", bb.op("mod", offset, bb.get(seg.size)), bb.num(0));
-      bb.emit({ k: "if", cond: atSegment, then: this.sweep(() => this.saveState(state)), else: [] });
-      bb.block.push(...primal);
-    });
-    b.emit({ ...i, body });
-    if (depth > 0) for (const v of [seg.start, seg.trips, seg.size]) this.push(b.get(v));
-  }
+  };
+  visit(s.plan.f.body);
+  const escaping = [...inside].filter((v) => outside.has(v));
+  if (escaping.length === 0) return;
+  const what = loop.checkpoint === "call" ? "a checkpoint(fn) function" : "a // @checkpoint loop";
+  throw refuseAt(loop.loc, "array escaping a checkpoint", `${what[0].toUpperCase()}${what.slice(1)} creates the array '${escaping[0].name}' that is used after it; checkpointing cannot recompute it.`,
+    "Allocate the array before and pass it in (write into it), or return a number.");
+}
 
-  protected backwardFor(i: For, depth: number): void {
-    if (!this.checkpointed.has(i)) return super.backwardFor(i, depth);
-    if (this.binomial(i)) return this.backwardRevolve(i, depth);
-    const b = this.b;
-    if (i.checkpoint === "call") {
-      // The call again from its entry state, recording; then reversed.
-      this.restoreState(this.stateOf(i));
-      this.syncEnclosingIndices();
-      this.forward(i.body, depth + 1);
-      this.backward(i.body, depth + 1);
-      return;
-    }
-    const seg = this.segmentsOf(i);
-    if (depth > 0) for (const v of [seg.size, seg.trips, seg.start]) b.set(v, this.pop("num"));
-    const state = this.stateOf(i);
-    const count = b.op("ceil", b.op("div", b.get(seg.trips), b.get(seg.size)));
-    const s = b.newVar("segment", "num");
-    const from = b.newVar(`${i.index.name}_from`, "num");
-    const to = b.newVar(`${i.index.name}_to`, "num");
-    const segmentBody = this.sweep(() => {
-      const bb = this.b;
-      bb.set(from, bb.op("add", bb.get(seg.start), bb.op("mul", bb.get(s), bb.get(seg.size))));
-      bb.set(to, bb.op("min", bb.op("add", bb.get(from), bb.get(seg.size)), bb.op("add", bb.get(seg.start), bb.get(seg.trips))));
-      this.restoreState(state);
-      this.syncEnclosingIndices();
-      // The segment again, recording; then reversed.
-      const again = this.sweep(() => this.forward(i.body, depth + 1));
-      bb.emit({ k: "for", index: i.index, start: bb.get(from), end: bb.get(to), step: 1, cmp: "<", body: again });
-      const index = bb.newVar(i.index.name, "num");
-      this.renamed.set(i.index.id, index);
-      const back = this.sweep(() => this.enclosedBy(i.index, index, () => this.backward(i.body, depth + 1, () => this.recomputeVars(i))));
-      bb.emit({ k: "for", index, start: bb.op("sub", bb.get(to), bb.num(1)), end: bb.get(from), step: -1, cmp: ">=", body: back });
-    });
-    b.emit({ k: "for", index: s, start: b.op("sub", count, b.num(1)), end: b.num(0), step: -1, cmp: ">=", body: segmentBody });
-  }
+/** The loop's first index and trip count, into vars. */
+function setBounds(s: Sweeper, b: Builder, i: For, start: Var, trips: Var): void {
+  b.set(start, i.start);
+  b.set(trips, b.op("sub", s.finalIndex(b, i, i.start, i.end), i.start));
+}
 
-  /**
-   * An array allocated inside the loop and used after it would be a different array
-   * when the loop runs again in the backward sweep than the one the code after the
-   * loop used (and accumulated adjoints into): refused.
-   */
-  private refuseEscapingArrays(loop: For): void {
-    const inside = new Set<Var>();
-    walk(loop.body, (i) => { if (i.k === "alloc" || i.k === "popref") inside.add(i.v); });
-    if (inside.size === 0) return;
-    const outside = new Set<Var>();
-    const visit = (block: Instr[]) => {
-      for (const i of block) {
-        if (i === loop) continue;
-        for (const v of varsOf(i)) outside.add(v);
-        for (const c of childBlocks(i)) visit(c);
-      }
+/** max(1, ⌈√trips⌉): sqrt's segment length and binomial's default snapshot count. */
+function sqrtOf(b: Builder, trips: Var): Temp {
+  return b.op("max", b.num(1), b.op("ceil", b.op("sqrt", b.get(trips))));
+}
+
+/** The primal body again, recording nothing (fresh temps: each copy defines its own). */
+function primalBody(b: Builder, i: For): Instr[] {
+  const fresh = new Map<number, Temp>();
+  return cloneBlock(i.body, (v) => v, (t) => fresh.get(t.id) ?? (fresh.set(t.id, b.temp(t.type)), fresh.get(t.id)!));
+}
+
+/**
+ * Binomial checkpointing: the forward sweep follows the Revolve schedule (runtime/revolve.ts)
+ * up to its first turn, keeps the state before the last iteration in an extra slot and
+ * runs that iteration; the backward sweep restores that state and carries on with the
+ * schedule: advancing without recording, taking and restoring snapshots in slots, and
+ * for each iteration in reverse order running it recording and reversing it.
+ */
+export function forwardRevolve(s: Sweeper, b: Builder, i: For, depth: number): void {
+  refuseEscapingArrays(s, i);
+  const r = revolveOf(s, b, i);
+  setBounds(s, b, i, r.start, r.trips);
+  const strategy = s.plan.loops.get(i)!;
+  const snapshots = strategy.kind === "revolve" ? strategy.snapshots : undefined;
+  const k = snapshots !== undefined ? b.num(snapshots) : sqrtOf(b, r.trips);
+  b.set(r.slots, b.op("min", k, b.op("max", b.num(1), b.get(r.trips))));
+  const run = b.nested((bb) => {
+    bb.emit({ k: "alloc", v: r.schedule, n: emitKernel(bb, "revolveLength", [bb.get(r.trips), bb.get(r.slots)])! });
+    emitKernel(bb, "revolveFill", [r.schedule, bb.get(r.trips), bb.get(r.slots)]);
+    allocSlots(bb, r);
+    bb.set(r.pc, bb.num(0));
+    actions(s, bb, i, r, depth, false);
+    slotCopy(bb, r, bb.get(r.slots), true);
+    bb.set(i.index, bb.op("sub", bb.op("add", bb.get(r.start), bb.get(r.trips)), bb.num(1)));
+    bb.block.push(...primalBody(bb, i));
+  });
+  b.emit({ k: "if", cond: b.op("gt", b.get(r.trips), b.num(0)), then: run, else: [] });
+  if (depth > 0) for (const v of [r.start, r.trips, r.slots, r.pc]) s.push(b, b.get(v));
+  // On the tape also at the top level: Tape.peakBytes then counts the schedule and the slots.
+  for (const v of [r.schedule, ...r.scalarSlots, ...r.arraySlots.values()]) b.emit({ k: "pushref", v, tape: s.plan.tape });
+}
+
+export function backwardRevolve(s: Sweeper, b: Builder, i: For, depth: number): void {
+  const r = revolveOf(s, b, i);
+  // In the reverse order of forwardRevolve's pushes.
+  for (const v of [r.schedule, ...r.scalarSlots, ...r.arraySlots.values()].reverse()) b.emit({ k: "popref", v, tape: s.plan.tape });
+  if (depth > 0) for (const v of [r.start, r.trips, r.slots, r.pc].reverse()) b.set(v, s.pop(b, "num"));
+  const run = b.nested((bb) => {
+    slotCopy(bb, r, bb.get(r.slots), false);
+    actions(s, bb, i, r, depth, true);
+  });
+  b.emit({ k: "if", cond: b.op("gt", b.get(r.trips), b.num(0)), then: run, else: [] });
+}
+
+/**
+ * Steps through the schedule from `pc`: the forward sweep stops at the first turn,
+ * the backward sweep runs to the end (turns included).
+ */
+function actions(s: Sweeper, b: Builder, i: For, r: Revolve, depth: number, turns: boolean): void {
+  const [action, a, to] = [b.newVar("action", "num"), b.newVar(`${i.index.name}_at`, "num"), b.newVar("operand", "num")];
+  const test = b.nested((tb) => {
+    const more = tb.op("lt", tb.get(r.pc), tb.len(r.schedule));
+    if (turns) return;
+    // The turn's action code (3) is never read past the end: the schedule has one.
+    tb.op("and", more, tb.op("ne", tb.load(r.schedule, tb.get(r.pc)), tb.num(YOUTURN)));
+  });
+  const cond = test[test.length - 1] as Extract<Instr, { k: "op" }>;
+  const body = b.nested((bb) => {
+    if (turns) s.syncEnclosingIndices(bb);
+    const at = (k: number) => bb.load(r.schedule, bb.op("add", bb.get(r.pc), bb.num(k)));
+    bb.set(action, at(0));
+    bb.set(a, bb.op("add", bb.get(r.start), at(1)));
+    bb.set(to, at(2));
+    const when = (code: number, then: (wb: Builder) => void) => {
+      const c = bb.op("eq", bb.get(action), bb.num(code));
+      bb.emit({ k: "if", cond: c, then: bb.nested(then), else: [] });
     };
-    visit(this.f.body);
-    const escaping = [...inside].filter((v) => outside.has(v));
-    if (escaping.length === 0) return;
-    const what = loop.checkpoint === "call" ? "a checkpoint(fn) function" : "a // @checkpoint loop";
-    throw refuseAt(loop.loc, "array escaping a checkpoint", `${what[0].toUpperCase()}${what.slice(1)} creates the array '${escaping[0].name}' that is used after it; checkpointing cannot recompute it.`,
-      "Allocate the array before and pass it in (write into it), or return a number.");
-  }
-
-  /** The loop's first index and trip count, into vars. */
-  private setBounds(i: For, start: Var, trips: Var): void {
-    this.b.set(start, i.start);
-    this.b.set(trips, this.b.op("sub", this.finalIndex(i, i.start, i.end), i.start));
-  }
-
-  /** max(1, ⌈√trips⌉): sqrt's segment length and binomial's default snapshot count. */
-  private sqrtOf(trips: Var): Temp {
-    const b = this.b;
-    return b.op("max", b.num(1), b.op("ceil", b.op("sqrt", b.get(trips))));
-  }
-
-  private binomial(i: For): boolean {
-    return i.checkpoint === "loop" && this.schedule !== undefined && this.schedule !== "sqrt";
-  }
-
-  /** The primal body again, recording nothing (fresh temps: each copy defines its own). */
-  private primalBody(i: For): Instr[] {
-    const fresh = new Map<number, Temp>();
-    return cloneBlock(i.body, (v) => v, (t) => fresh.get(t.id) ?? (fresh.set(t.id, this.b.temp(t.type)), fresh.get(t.id)!));
-  }
-
-  /**
-   * Binomial checkpointing: the forward sweep follows the Revolve schedule (runtime/revolve.ts)
-   * up to its first turn, keeps the state before the last iteration in an extra slot and
-   * runs that iteration; the backward sweep restores that state and carries on with the
-   * schedule: advancing without recording, taking and restoring snapshots in slots, and
-   * for each iteration in reverse order running it recording and reversing it.
-   */
-  private forwardRevolve(i: For, depth: number): void {
-    const b = this.b;
-    const r = this.revolveOf(i);
-    this.setBounds(i, r.start, r.trips);
-    const k = typeof this.schedule === "object" ? b.num(this.schedule.snapshots) : this.sqrtOf(r.trips);
-    b.set(r.slots, b.op("min", k, b.op("max", b.num(1), b.get(r.trips))));
-    const run = this.sweep(() => {
-      const bb = this.b;
-      bb.emit({ k: "alloc", v: r.schedule, n: emitKernel(bb, "revolveLength", [bb.get(r.trips), bb.get(r.slots)])! });
-      emitKernel(bb, "revolveFill", [r.schedule, bb.get(r.trips), bb.get(r.slots)]);
-      this.allocSlots(r);
-      bb.set(r.pc, bb.num(0));
-      this.actions(i, r, depth, false);
-      this.slotCopy(r, this.b.get(r.slots), true);
-      this.b.set(i.index, this.b.op("sub", this.b.op("add", this.b.get(r.start), this.b.get(r.trips)), this.b.num(1)));
-      this.b.block.push(...this.primalBody(i));
+    when(ADVANCE, (wb) => {
+      wb.emit({ k: "for", index: i.index, start: wb.get(a), end: wb.op("add", wb.get(r.start), wb.get(to)), step: 1, cmp: "<", body: wb.nested((pb) => pb.block.push(...primalBody(pb, i))) });
     });
-    b.emit({ k: "if", cond: b.op("gt", b.get(r.trips), b.num(0)), then: run, else: [] });
-    if (depth > 0) for (const v of [r.start, r.trips, r.slots, r.pc]) this.push(b.get(v));
-    // On the tape also at the top level: Tape.peakBytes then counts the schedule and the slots.
-    for (const v of [r.schedule, ...r.scalarSlots, ...r.arraySlots.values()]) b.emit({ k: "pushref", v, tape: this.tape });
-  }
-
-  private backwardRevolve(i: For, depth: number): void {
-    const b = this.b;
-    const r = this.revolveOf(i);
-    // In the reverse order of forwardRevolve's pushes.
-    for (const v of [r.schedule, ...r.scalarSlots, ...r.arraySlots.values()].reverse()) b.emit({ k: "popref", v, tape: this.tape });
-    if (depth > 0) for (const v of [r.start, r.trips, r.slots, r.pc].reverse()) b.set(v, this.pop("num"));
-    const run = this.sweep(() => {
-      this.slotCopy(r, this.b.get(r.slots), false);
-      this.actions(i, r, depth, true);
-    });
-    b.emit({ k: "if", cond: b.op("gt", b.get(r.trips), b.num(0)), then: run, else: [] });
-  }
-
-  /**
-   * Steps through the schedule from `pc`: the forward sweep stops at the first turn,
-   * the backward sweep runs to the end (turns included).
-   */
-  private actions(i: For, r: Revolve, depth: number, turns: boolean): void {
-    const b = this.b;
-    const [action, a, to] = [b.newVar("action", "num"), b.newVar(`${i.index.name}_at`, "num"), b.newVar("operand", "num")];
-    const test = this.sweep(() => {
-      const bb = this.b;
-      const more = bb.op("lt", bb.get(r.pc), bb.len(r.schedule));
-      if (turns) return;
-      // The turn's action code (3) is never read past the end: the schedule has one.
-      bb.op("and", more, bb.op("ne", bb.load(r.schedule, bb.get(r.pc)), bb.num(YOUTURN)));
-    });
-    const cond = test[test.length - 1] as Extract<Instr, { k: "op" }>;
-    const body = this.sweep(() => {
-      const bb = this.b;
-      if (turns) this.syncEnclosingIndices();
-      const at = (k: number) => bb.load(r.schedule, bb.op("add", bb.get(r.pc), bb.num(k)));
-      bb.set(action, at(0));
-      bb.set(a, bb.op("add", bb.get(r.start), at(1)));
-      bb.set(to, at(2));
-      const when = (code: number, then: () => void) => {
-        const c = this.b.op("eq", this.b.get(action), this.b.num(code));
-        this.b.emit({ k: "if", cond: c, then: this.sweep(then), else: [] });
-      };
-      when(ADVANCE, () => {
-        const bb2 = this.b;
-        bb2.emit({ k: "for", index: i.index, start: bb2.get(a), end: bb2.op("add", bb2.get(r.start), bb2.get(to)), step: 1, cmp: "<", body: this.sweep(() => this.b.block.push(...this.primalBody(i))) });
+    when(TAKESHOT, (wb) => slotCopy(wb, r, wb.get(to), true));
+    when(RESTORE, (wb) => slotCopy(wb, r, wb.get(to), false));
+    if (turns) {
+      when(YOUTURN, (wb) => {
+        wb.set(i.index, wb.get(a));
+        s.forward(wb, i.body, depth + 1);
+        const index = wb.newVar(i.index.name, "num");
+        wb.set(index, wb.get(a));
+        s.renamed.set(i.index.id, index);
+        s.enclosedBy(i.index, index, () => s.backward(wb, i.body, depth + 1, (pb) => recomputeVars(s, pb, i)));
       });
-      when(TAKESHOT, () => this.slotCopy(r, this.b.get(to), true));
-      when(RESTORE, () => this.slotCopy(r, this.b.get(to), false));
-      if (turns) {
-        when(YOUTURN, () => {
-          this.b.set(i.index, this.b.get(a));
-          this.forward(i.body, depth + 1);
-          const index = this.b.newVar(i.index.name, "num");
-          this.b.set(index, this.b.get(a));
-          this.renamed.set(i.index.id, index);
-          this.enclosedBy(i.index, index, () => this.backward(i.body, depth + 1, () => this.recomputeVars(i)));
-        });
-      }
-      bb.set(r.pc, bb.op("add", bb.get(r.pc), bb.num(3)));
-    });
-    b.emit({ k: "while", test, cond: cond.dst, body });
-  }
-
-  private revolveOf(i: For): Revolve {
-    let r = this.revolves.get(i);
-    if (!r) {
-      const b = this.b;
-      const state = this.stateOf(i);
-      const name = i.index.name;
-      r = {
-        state,
-        start: b.newVar(`${name}_first`, "num"), trips: b.newVar(`${name}_trips`, "num"), slots: b.newVar("snapshots", "num"),
-        pc: b.newVar("schedule_at", "num"), schedule: b.newVar("schedule", "f32[]"),
-        scalarSlots: state.scalars.length ? [b.newVar("scalar_slots", "f64[]")] : [],
-        arraySlots: new Map(state.arrays.map((v) => [v, b.newVar(`${v.name}_slots`, v.type)])),
-      };
-      this.revolves.set(i, r);
     }
-    return r;
-  }
+    bb.set(r.pc, bb.op("add", bb.get(r.pc), bb.num(3)));
+  });
+  b.emit({ k: "while", test, cond: cond.dst, body });
+}
 
-  /** Room for `slots + 1` snapshots (the extra one holds the state before the last iteration). */
-  private allocSlots(r: Revolve): void {
-    const b = this.b;
-    const count = b.op("add", b.get(r.slots), b.num(1));
-    if (r.scalarSlots.length) b.emit({ k: "alloc", v: r.scalarSlots[0], n: b.op("mul", count, b.num(r.state.scalars.length)) });
-    for (const [v, slots] of r.arraySlots) b.emit({ k: "alloc", v: slots, n: b.op("mul", count, b.len(v)) });
+function revolveOf(s: Sweeper, b: Builder, i: For): Revolve {
+  let r = s.revolves.get(i);
+  if (!r) {
+    const state = stateOf(s, i);
+    const name = i.index.name;
+    r = {
+      state,
+      start: b.newVar(`${name}_first`, "num"), trips: b.newVar(`${name}_trips`, "num"), slots: b.newVar("snapshots", "num"),
+      pc: b.newVar("schedule_at", "num"), schedule: b.newVar("schedule", "f32[]"),
+      scalarSlots: state.scalars.length ? [b.newVar("scalar_slots", "f64[]")] : [],
+      arraySlots: new Map(state.arrays.map((v) => [v, b.newVar(`${v.name}_slots`, v.type)])),
+    };
+    s.revolves.set(i, r);
   }
+  return r;
+}
 
-  /** Copies the loop state into slot `slot` (`save`) or back from it. */
-  private slotCopy(r: Revolve, slot: Temp, save: boolean): void {
-    const b = this.b;
-    const s = b.newVar("slot", "num");
-    b.set(s, slot);
-    r.state.scalars.forEach((v, q) => {
-      const at = b.op("add", b.op("mul", b.get(s), b.num(r.state.scalars.length)), b.num(q));
-      // Booleans are kept as 1 and 0.
-      if (save) b.store(r.scalarSlots[0], at, v.type === "bool" ? b.op("select", b.get(v), b.num(1), b.num(0)) : b.get(v));
-      else b.set(v, v.type === "bool" ? b.op("ne", b.load(r.scalarSlots[0], at), b.num(0)) : b.load(r.scalarSlots[0], at));
-    });
-    for (const [v, slots] of r.arraySlots) {
-      const n = b.newVar(`${v.name}_length`, "num");
-      b.set(n, b.len(v));
-      loop(b, b.get(n), (ib, j) => {
-        const at = ib.op("add", ib.op("mul", ib.get(s), ib.get(n)), j);
-        if (save) ib.store(slots, at, ib.load(v, j));
-        else ib.store(v, j, ib.load(slots, at));
-      }, "j");
-    }
-  }
+/** Room for `slots + 1` snapshots (the extra one holds the state before the last iteration). */
+function allocSlots(b: Builder, r: Revolve): void {
+  const count = b.op("add", b.get(r.slots), b.num(1));
+  if (r.scalarSlots.length) b.emit({ k: "alloc", v: r.scalarSlots[0], n: b.op("mul", count, b.num(r.state.scalars.length)) });
+  for (const [v, slots] of r.arraySlots) b.emit({ k: "alloc", v: slots, n: b.op("mul", count, b.len(v)) });
+}
 
-  private stateOf(i: For): LoopState {
-    return loopState(i, this.saves);
+/** Copies the loop state into slot `slot` (`save`) or back from it. */
+function slotCopy(b: Builder, r: Revolve, slot: Temp, save: boolean): void {
+  const s = b.newVar("slot", "num");
+  b.set(s, slot);
+  r.state.scalars.forEach((v, q) => {
+    const at = b.op("add", b.op("mul", b.get(s), b.num(r.state.scalars.length)), b.num(q));
+    // Booleans are kept as 1 and 0.
+    if (save) b.store(r.scalarSlots[0], at, v.type === "bool" ? b.op("select", b.get(v), b.num(1), b.num(0)) : b.get(v));
+    else b.set(v, v.type === "bool" ? b.op("ne", b.load(r.scalarSlots[0], at), b.num(0)) : b.load(r.scalarSlots[0], at));
+  });
+  for (const [v, slots] of r.arraySlots) {
+    const n = b.newVar(`${v.name}_length`, "num");
+    b.set(n, b.len(v));
+    loop(b, b.get(n), (ib, j) => {
+      const at = ib.op("add", ib.op("mul", ib.get(s), ib.get(n)), j);
+      if (save) ib.store(slots, at, ib.load(v, j));
+      else ib.store(v, j, ib.load(slots, at));
+    }, "j");
   }
+}
 
-  private segmentsOf(i: For): Segments {
-    let seg = this.segments.get(i);
-    if (!seg) {
-      const name = i.index.name;
-      seg = { start: this.b.newVar(`${name}_first`, "num"), trips: this.b.newVar(`${name}_trips`, "num"), size: this.b.newVar(`${name}_segment`, "num") };
-      this.segments.set(i, seg);
-    }
-    return seg;
-  }
+function stateOf(s: Sweeper, i: For): LoopState {
+  return loopState(i, s.plan.saves);
+}
 
-  private saveState(state: LoopState): void {
-    for (const v of state.scalars) this.push(this.b.get(v));
-    for (const a of state.arrays) {
-      const copy = this.b.newVar(`${a.name}_snapshot`, a.type);
-      this.b.emit({ k: "alloc", v: copy, n: this.b.len(a), copyOf: a });
-      this.b.emit({ k: "pushref", v: copy, tape: this.tape });
-    }
+function segmentsOf(s: Sweeper, i: For): Segments {
+  let seg = s.segments.get(i);
+  if (!seg) {
+    const name = i.index.name;
+    seg = { start: s.newVar(`${name}_first`, "num"), trips: s.newVar(`${name}_trips`, "num"), size: s.newVar(`${name}_segment`, "num") };
+    s.segments.set(i, seg);
   }
+  return seg;
+}
 
-  private restoreState(state: LoopState): void {
-    for (const a of [...state.arrays].reverse()) {
-      const copy = this.b.newVar(`${a.name}_snapshot`, a.type);
-      this.b.emit({ k: "popref", v: copy, tape: this.tape });
-      emitKernel(this.b, "copy", [a, copy, this.b.len(copy)]);
-    }
-    for (const v of [...state.scalars].reverse()) this.b.set(v, this.pop(v.type));
+function saveState(s: Sweeper, b: Builder, state: LoopState): void {
+  for (const v of state.scalars) s.push(b, b.get(v));
+  for (const a of state.arrays) {
+    const copy = b.newVar(`${a.name}_snapshot`, a.type);
+    b.emit({ k: "alloc", v: copy, n: b.len(a), copyOf: a });
+    b.emit({ k: "pushref", v: copy, tape: s.plan.tape });
   }
+}
+
+function restoreState(s: Sweeper, b: Builder, state: LoopState): void {
+  for (const a of [...state.arrays].reverse()) {
+    const copy = b.newVar(`${a.name}_snapshot`, a.type);
+    b.emit({ k: "popref", v: copy, tape: s.plan.tape });
+    emitKernel(b, "copy", [a, copy, b.len(copy)]);
+  }
+  for (const v of [...state.scalars].reverse()) b.set(v, s.pop(b, v.type));
 }
 
 /**
@@ -334,7 +286,7 @@ export class CheckpointSweep extends BackwardSweep {
  * vars whose overwritten values the backward sweep needs (`saves`: the run that records
  * must save the right values, so it must start from them).
  */
-export function loopState(loop: For, saves: Set<Instr>): LoopState {
+export function loopState(loop: For, saves: ReadonlySet<Instr>): LoopState {
   const written = new Set<Var>();
   const saved = new Set<Var>();
   walk(loop.body, (i) => {

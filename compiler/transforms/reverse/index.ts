@@ -1,15 +1,18 @@
-// Reverse mode: Func -> Func. The result runs a forward sweep (the original code,
+// Reverse mode: Func -> Func. planReverse (plan.ts) decides what is active, saved,
+// recomputed and how each loop is reversed; the sweeper (sweeper.ts, with the handlers
+// sweeps.ts names per instruction) then builds a forward sweep (the original code,
 // saving what it overwrites that the backward sweep will read, and recording the
-// control flow taken) and then a backward sweep that visits the instructions in
-// reverse, restoring saved values, recomputing the temps the rules need and
-// accumulating adjoints. Tape push/pop are IR instructions, so the output can be
-// transformed again.
-import type { Ids } from "../../ir/builder.js";
+// control flow taken) and a backward sweep that visits the instructions in reverse,
+// restoring saved values, recomputing the temps the rules need and accumulating
+// adjoints. Tape push/pop are IR instructions, so the output can be transformed again.
+import { Builder, type Ids } from "../../ir/builder.js";
 import { isArrayType, walk, type Block, type Func, type Temp, type Var } from "../../ir/types.js";
 import { normalize } from "../normalize.js";
 import { fuseTopLoop } from "../fuse.js";
-import { CheckpointSweep } from "./checkpoint.js";
 import type { CheckpointSpec } from "../../request.js";
+import { planReverse } from "./plan.js";
+import { Sweeper } from "./sweeper.js";
+import { SWEEPS } from "./sweeps.js";
 
 export interface ReverseOptions {
   /**
@@ -22,7 +25,8 @@ export interface ReverseOptions {
 }
 
 export function reverse(f: Func, wrt: Var[], ids: Ids, opts: ReverseOptions = {}): Func {
-  return new Reverser(keepPoppedValues(f, ids), wrt, ids, opts.checkpoint).run(opts);
+  const input = keepPoppedValues(f, ids);
+  return assemble(new Sweeper(planReverse(input, wrt, opts.checkpoint), ids, SWEEPS), opts);
 }
 
 /**
@@ -35,77 +39,77 @@ function keepPoppedValues(f: Func, ids: Ids): Func {
   return popped.length ? normalize(f, ids, popped) : f;
 }
 
-class Reverser extends CheckpointSweep {
-  run(opts: ReverseOptions): Func {
-    const top = this.f.body;
-    const forward = top.map((i) => this.sweep(() => {
-      this.b.loc = i.loc;
-      this.forwardInstr(i, 0);
-    }));
-    const cotangent = opts.cotangent || isArrayType(this.f.result.type) ? this.b.newVar("cotangent", this.f.result.type) : undefined;
-    if (cotangent) cotangent.cotangentOf = this.f.result;
-    const final = this.finalResult();
-    const seed = [...final.keep, ...this.sweep(() => this.seed(cotangent))];
-    const backward: Block[] = [];
-    for (let k = top.length - 1; k >= 0; k--) {
-      backward[k] = this.sweep(() => {
-        const loc = top[k].loc;
-        this.b.loc = loc && { ...loc, adjoint: true };
-        this.backwardInstr(top[k], 0);
-      });
-    }
-    const sweeps = fuseTopLoop({ forward, backward, seed }, {
-      adjoints: new Set([...this.adjVars.values()].map((v) => v.id)),
-      recomputed: new Set(this.recompute.keys()),
-      backwardIndex: (loop) => this.renamed.get(loop.index.id),
-    }) ?? [...forward.flat(), ...seed, ...backward.slice().reverse().flat()];
-    const outputs: Var[] = [];
-    const outParams: Var[] = [];
-    const prelude = this.sweep(() => {
-      for (const p of this.wrt) {
-        const bar = this.adjoint(p);
-        bar.adjointOf = p;
-        if (isArrayType(p.type)) {
-          outParams.push(bar);
-          this.b.emit({ k: "fill", arr: bar, src: this.b.num(0) });
-        } else {
-          outputs.push(bar);
-        }
-      }
-      for (const bar of this.adjVars.values()) {
-        if (!isArrayType(bar.type) && bar.type === "num") this.b.set(bar, this.b.num(0));
-      }
+/** Both sweeps of each top-level instruction, the seed between them, and the adjoints' initial values before. */
+function assemble(s: Sweeper, opts: ReverseOptions): Func {
+  const f = s.plan.f;
+  const top = f.body;
+  const b = new Builder(s.ids);
+  const forward = top.map((i) => b.nested((fb) => {
+    fb.loc = i.loc;
+    SWEEPS.forwardInstr(s, fb, i, 0);
+  }));
+  const cotangent = opts.cotangent || isArrayType(f.result.type) ? s.newVar("cotangent", f.result.type) : undefined;
+  if (cotangent) cotangent.cotangentOf = f.result;
+  const final = finalResult(s);
+  const seed = [...final.keep, ...b.nested((sb) => seedAdjoint(s, sb, cotangent))];
+  const backward: Block[] = [];
+  for (let k = top.length - 1; k >= 0; k--) {
+    backward[k] = b.nested((bb) => {
+      const loc = top[k].loc;
+      bb.loc = loc && { ...loc, adjoint: true };
+      SWEEPS.backwardInstr(s, bb, top[k], 0);
     });
-    return {
-      name: `${this.f.name}_grad`,
-      params: [...this.f.params, ...(cotangent ? [cotangent] : []), ...outParams],
-      body: [...prelude, ...sweeps],
-      result: final.result,
-      outputs,
-    };
   }
+  const sweeps = fuseTopLoop({ forward, backward, seed }, {
+    adjoints: new Set([...s.adjVars.values()].map((v) => v.id)),
+    recomputed: new Set(s.plan.recompute.keys()),
+    backwardIndex: (loop) => s.renamed.get(loop.index.id),
+  }) ?? [...forward.flat(), ...seed, ...backward.slice().reverse().flat()];
+  const outputs: Var[] = [];
+  const outParams: Var[] = [];
+  const prelude = b.nested((pb) => {
+    for (const p of s.plan.wrt) {
+      const bar = s.adjoint(p);
+      bar.adjointOf = p;
+      if (isArrayType(p.type)) {
+        outParams.push(bar);
+        pb.emit({ k: "fill", arr: bar, src: pb.num(0) });
+      } else {
+        outputs.push(bar);
+      }
+    }
+    for (const bar of s.adjVars.values()) {
+      if (!isArrayType(bar.type) && bar.type === "num") pb.set(bar, pb.num(0));
+    }
+  });
+  return {
+    name: `${f.name}_grad`,
+    params: [...f.params, ...(cotangent ? [cotangent] : []), ...outParams],
+    body: [...prelude, ...sweeps],
+    result: final.result,
+    outputs,
+  };
+}
 
-  /**
-   * A returned array the function reassigns: the backward sweep restores the references,
-   * so the one returned is kept as the forward sweep leaves it.
-   */
-  private finalResult(): { keep: Block; result: Var } {
-    const result = this.f.result;
-    let reassigned = false;
-    walk(this.f.body, (i) => { if (i.k === "ref" && i.v === result) reassigned = true; });
-    if (!reassigned) return { keep: [], result };
-    const final = this.b.newVar(`${result.name}_final`, result.type);
-    return { keep: [{ k: "ref", v: final, from: result }], result: final };
-  }
+/**
+ * A returned array the function reassigns: the backward sweep restores the references,
+ * so the one returned is kept as the forward sweep leaves it.
+ */
+function finalResult(s: Sweeper): { keep: Block; result: Var } {
+  const result = s.plan.f.result;
+  let reassigned = false;
+  walk(s.plan.f.body, (i) => { if (i.k === "ref" && i.v === result) reassigned = true; });
+  if (!reassigned) return { keep: [], result };
+  const final = s.newVar(`${result.name}_final`, result.type);
+  return { keep: [{ k: "ref", v: final, from: result }], result: final };
+}
 
-  /** The result's adjoint: 1, or the cotangent (added element by element for an array result). */
-  private seed(cotangent: Var | undefined): void {
-    const b = this.b;
-    const result = this.f.result;
-    if (!this.activeVar(result)) return;
-    const bar = this.adjoint(result);
-    if (!cotangent) return b.set(bar, b.num(1));
-    if (!isArrayType(result.type)) return b.set(bar, b.get(cotangent));
-    this.forEachElement(bar, false, (j) => this.b.store(bar, j, this.b.op("add", this.b.load(bar, j), this.b.load(cotangent, j))));
-  }
+/** The result's adjoint: 1, or the cotangent (added element by element for an array result). */
+function seedAdjoint(s: Sweeper, b: Builder, cotangent: Var | undefined): void {
+  const result = s.plan.f.result;
+  if (!s.activeVar(result)) return;
+  const bar = s.adjoint(result);
+  if (!cotangent) return b.set(bar, b.num(1));
+  if (!isArrayType(result.type)) return b.set(bar, b.get(cotangent));
+  s.forEachElement(b, bar, false, (ib, j) => ib.store(bar, j, ib.op("add", ib.load(bar, j), ib.load(cotangent, j))));
 }

@@ -1,0 +1,130 @@
+// The plan of reverse mode: every decision the sweeps follow, made once before they run
+// and not changed by them. What is active, what the backward sweep needs, which writes
+// save what they overwrite, which vars are recomputed instead of taped, which branch
+// conditions are re-evaluated, and how each counted loop is reversed. Store-or-recompute
+// decisions are written here; the sweeps only carry them out.
+import { childBlocks, hasDst, maxTape, usedTemps, varsOf, walk, type Block, type For, type Func, type Instr, type Var } from "../../ir/types.js";
+import { analyzeActivity, type Activity } from "../activity.js";
+import { refuseAt } from "../../errors.js";
+import type { CheckpointSpec } from "../../request.js";
+import { analyzeNeeds, findRecomputable, findRecomputableBounds, findRecomputableConditions, findSaves, type Needs, type Recompute } from "../tbr.js";
+
+/**
+ * How a counted loop is reversed (one record per loop; while loops are always recorded).
+ * - recorded: the forward loop records its bounds (inside loops, on the tape);
+ * - recomputedBounds: the backward loop's range is computed again from the bounds;
+ * - sqrt: checkpointed in segments of ⌈√T⌉ iterations (`// @checkpoint`, schedule "sqrt");
+ * - revolve: binomial checkpointing with `snapshots` slots (⌈√T⌉ when not given);
+ * - call: a `checkpoint(fn)` call, kept as its entry state and run again.
+ */
+export type LoopStrategy =
+  | { readonly kind: "recorded" }
+  | { readonly kind: "recomputedBounds" }
+  | { readonly kind: "sqrt" }
+  | { readonly kind: "revolve"; readonly snapshots?: number }
+  | { readonly kind: "call" };
+
+export type Checkpointed = Extract<LoopStrategy, { kind: "sqrt" | "revolve" | "call" }>["kind"];
+
+export interface ReversePlan {
+  readonly f: Func;
+  readonly wrt: readonly Var[];
+  readonly act: Activity;
+  /** Vars recomputed at the start of each backward iteration instead of being taped. */
+  readonly recompute: ReadonlyMap<number, Recompute>;
+  /** Branches whose condition the backward sweep re-evaluates instead of recording. */
+  readonly condsRecomputed: ReadonlySet<Instr>;
+  /** What the backward sweep reads: temps, locations, kernel rules' arrays, rerun loops' reads. */
+  readonly needs: Needs;
+  /** Writes that save the value they overwrite on the tape. */
+  readonly saves: ReadonlySet<Instr>;
+  /** Top-level kernel calls that first write a local `out`: their adjoint needs no reset after them. */
+  readonly firstWrites: ReadonlySet<Instr>;
+  /** Vars set once and read only after in the same block: their adjoints live in temps. */
+  readonly blockLocal: ReadonlySet<number>;
+  readonly loops: ReadonlyMap<For, LoopStrategy>;
+  /** The tape the derivative saves on (above the input's own tapes). */
+  readonly tape: number;
+  readonly defs: ReadonlyMap<number, Instr>;
+  /** Number of uses of each temp. */
+  readonly uses: ReadonlyMap<number, number>;
+}
+
+export function planReverse(f: Func, wrt: Var[], schedule?: CheckpointSpec): ReversePlan {
+  const bounds = findRecomputableBounds(f);
+  const loops = loopStrategies(f, bounds, schedule);
+  const checkpointed = new Set([...loops].flatMap(([loop, s]) => (isCheckpointed(s) ? [loop] : [])));
+  for (const loop of checkpointed) refuseReassignedArrays(loop);
+  const act = analyzeActivity(f, wrt);
+  const recompute = findRecomputable(f);
+  const condsRecomputed = findRecomputableConditions(f);
+  const needs = analyzeNeeds(f, act, recompute, new Set<Instr>([...bounds, ...condsRecomputed]), checkpointed);
+  const defs = new Map<number, Instr>();
+  const uses = new Map<number, number>();
+  walk(f.body, (i) => {
+    if (hasDst(i)) defs.set(i.dst.id, i);
+    for (const u of usedTemps(i)) uses.set(u.id, (uses.get(u.id) ?? 0) + 1);
+  });
+  return Object.freeze({
+    f, wrt, act, recompute, condsRecomputed, needs,
+    saves: findSaves(f, needs, recompute),
+    firstWrites: firstWritesOf(f),
+    blockLocal: blockLocalVars(f),
+    loops, tape: maxTape(f.body) + 1, defs, uses,
+  });
+}
+
+export function isCheckpointed(s: LoopStrategy): s is Extract<LoopStrategy, { kind: Checkpointed }> {
+  return s.kind === "sqrt" || s.kind === "revolve" || s.kind === "call";
+}
+
+function loopStrategies(f: Func, bounds: Set<For>, schedule?: CheckpointSpec): Map<For, LoopStrategy> {
+  const out = new Map<For, LoopStrategy>();
+  walk(f.body, (i) => {
+    if (i.k !== "for") return;
+    if (i.checkpoint === "call") out.set(i, { kind: "call" });
+    else if (i.checkpoint === "loop" && schedule === "sqrt") out.set(i, { kind: "sqrt" });
+    else if (i.checkpoint === "loop" && schedule !== undefined) out.set(i, { kind: "revolve", snapshots: typeof schedule === "object" ? schedule.snapshots : undefined });
+    else out.set(i, { kind: bounds.has(i) ? "recomputedBounds" : "recorded" });
+  });
+  return out;
+}
+
+/** A checkpointed loop's snapshots hold array contents, not which array each name refers to. */
+function refuseReassignedArrays(loop: For): void {
+  walk(loop.body, (i) => {
+    if (i.k !== "ref") return;
+    throw refuseAt(i.loc ?? loop.loc, "array reassignment in a checkpointed loop",
+      `'${i.v.name}' is assigned another array inside a loop marked // @checkpoint (or a checkpoint(fn) call), whose snapshots keep array contents, not references.`,
+      `Copy into the array instead (${i.v.name}.set(${i.from.name})), or drop the checkpoint mark for this loop.`);
+  });
+}
+
+function firstWritesOf(f: Func): Set<Instr> {
+  const out = new Set<Instr>();
+  const touched = new Set<Var>();
+  for (const i of f.body) {
+    if (i.k === "call" && i.out && i.out.param === undefined && !touched.has(i.out) && !i.ins.includes(i.out)) out.add(i);
+    walk([i], (x) => { if (!(x.k === "alloc" && !x.copyOf)) for (const v of varsOf(x)) touched.add(v); });
+  }
+  return out;
+}
+
+/** Vars set once, never a parameter, read only after that set and in the same block. */
+function blockLocalVars(f: Func): Set<number> {
+  const sets = new Map<number, number>();
+  walk(f.body, (i) => { if (i.k === "set") sets.set(i.v.id, (sets.get(i.v.id) ?? 0) + 1); });
+  const out = new Set<number>();
+  const bad = new Set<number>();
+  const visit = (block: Block) => {
+    const setHere = new Set<number>();
+    for (const i of block) {
+      if (i.k === "get") (setHere.has(i.v.id) ? out : bad).add(i.v.id);
+      if (i.k === "set" && sets.get(i.v.id) === 1 && i.v.param === undefined) setHere.add(i.v.id);
+      for (const c of childBlocks(i)) visit(c);
+    }
+  };
+  visit(f.body);
+  for (const v of bad) out.delete(v);
+  return out;
+}
