@@ -1,8 +1,8 @@
 // The pipeline: front-end -> IR -> transforms -> (emit). Each pass is Func -> Func and
 // the IR is verified after each one.
-import { Builder, type Ids } from "./ir/builder.js";
+import { Builder, idsAfter, type Ids } from "./ir/builder.js";
 import { printFunc } from "./ir/print.js";
-import { hasDst, varsOf, walk, type Func, type Var } from "./ir/types.js";
+import type { Func, Var } from "./ir/types.js";
 import { verify } from "./ir/verify.js";
 import { lowerFunction } from "./lower/index.js";
 import { refuse, type GradcError } from "./errors.js";
@@ -15,18 +15,7 @@ import { normalize } from "./transforms/normalize.js";
 import { reverse } from "./transforms/reverse/index.js";
 import { simplify } from "./transforms/simplify.js";
 
-/** An id source continuing after every id used in `f`. */
-export function idsAfter(f: Func): Ids {
-  let max = 0;
-  const see = (id: number) => { if (id > max) max = id; };
-  for (const p of f.params) see(p.id);
-  see(f.result.id);
-  walk(f.body, (i) => {
-    if (hasDst(i)) see(i.dst.id);
-    for (const v of varsOf(i)) see(v.id);
-  });
-  return { next: max + 1 };
-}
+export { idsAfter };
 
 /** The function of the request as IR, ready for transforms. */
 export function primalIR(req: GradRequest): Func {

@@ -1,11 +1,24 @@
 // Builds IR instructions into a block. Used by the front-end, by the op table's
 // derivative rules and by the transforms, so everything they produce is plain IR.
 import { opDef } from "../ops/table.js";
-import type { Block, Instr, Loc, Temp, Type, Var } from "./types.js";
+import { hasDst, varsOf, walk, type Block, type Func, type Instr, type Loc, type Temp, type Type, type Var } from "./types.js";
 
 /** Id source shared by every builder working on one function. */
 export interface Ids {
   next: number;
+}
+
+/** An id source continuing after every id used in `f`. */
+export function idsAfter(f: Func): Ids {
+  let max = 0;
+  const see = (id: number) => { if (id > max) max = id; };
+  for (const p of f.params) see(p.id);
+  see(f.result.id);
+  walk(f.body, (i) => {
+    if (hasDst(i)) see(i.dst.id);
+    for (const v of varsOf(i)) see(v.id);
+  });
+  return { next: max + 1 };
 }
 
 /** A derivative factor: a temp, or a constant known at compile time. */

@@ -1,10 +1,13 @@
-// Clean-up after a transform: folds constant ops and removes dead code (unused temps,
-// writes nobody reads, empty branches and loops) until nothing changes.
+// Clean-up after a transform: folds constant ops, applies the algebraic rewrites of
+// rewrites.ts, and removes dead code (unused temps, writes nobody reads, empty branches,
+// loops that cannot run) until nothing changes.
 import { opDef } from "../ops/table.js";
+import { Builder, idsAfter, type Ids } from "../ir/builder.js";
 import { Effects, ownWrite } from "../ir/effects.js";
-import { hasDst, childBlocks, usedTemps, varsRead, walk, type Block, type Func, type Instr, type Temp } from "../ir/types.js";
+import { hasDst, childBlocks, usedTemps, varsRead, walk, type Block, type For, type Func, type Instr, type Op, type Temp } from "../ir/types.js";
 import { IdInts, IdSet } from "../ir/id-table.js";
 import { replaceUses } from "./normalize.js";
+import { COMMUTATIVE, rewrite, type Operands, type Rewritten } from "./rewrites.js";
 
 export interface SimplifyOptions {
   /** Whether the function's value is still returned (false for gradient-only code). */
@@ -13,9 +16,11 @@ export interface SimplifyOptions {
 
 export function simplify(f: Func, opts: SimplifyOptions): Func {
   let body = f.body;
+  const ids = idsAfter(f);
   for (let n = size(body), before = -1; n !== before; ) {
     before = n;
-    body = sweep(fold(body), liveness(f, body, opts), wantedAtEnd(f, opts), new Map());
+    body = fold(body, ids);
+    body = sweep(body, liveness(f, body, opts), wantedAtEnd(f, opts), new Map());
     n = size(body);
   }
   return { ...f, body };
@@ -31,10 +36,11 @@ type Value = number | boolean;
 
 /**
  * Folds constants: ops on constants, reads of variables known to hold a constant
- * (`result_bar = 1` then `result_bar * g`), and the identities x + 0, x - 0, x * 1.
+ * (`result_bar = 1` then `result_bar * g`), the identities x + 0, x - 0, x * 1 and the
+ * rewrites of rewrites.ts; a loop that cannot run becomes the set of its index.
  */
-function fold(body: Block): Block {
-  const folder = new Folder();
+function fold(body: Block, ids: Ids): Block {
+  const folder = new Folder(ids);
   return folder.block(body, new Known());
 }
 
@@ -71,10 +77,21 @@ class Known {
   }
 }
 
-class Folder {
+/** Rewrites of one op applied in a row at most (each row makes the op simpler). */
+const REWRITE_DEPTH = 8;
+
+class Folder implements Operands {
   private readonly consts = new Map<number, Value>();
   private readonly alias = new Map<number, Temp>();
   private readonly effects = new Effects(new Map());
+  /** Ops kept so far and lengths, by their result. */
+  private readonly ops = new Map<number, Op>();
+  private readonly lengths = new Set<number>();
+  private readonly ranges = new Map<number, Range>();
+  /** Constants a rewrite adds, emitted before the op that reads them. */
+  private readonly added: Instr[] = [];
+
+  constructor(private readonly ids: Ids) {}
 
   block(input: Block, vars: Known): Block {
     const out: Block = [];
@@ -86,6 +103,7 @@ class Folder {
         replaceUses(i, (t) => this.alias.get(t.id) ?? t);
       }
       const folded = this.instr(i, original, vars);
+      out.push(...this.added.splice(0));
       if (folded) out.push(folded);
     }
     return out;
@@ -102,7 +120,10 @@ class Folder {
         return value !== undefined ? this.constant(i.dst, value, i) : i;
       }
       case "op":
-        return this.op(i);
+        return this.foldOp(i);
+      case "len":
+        this.lengths.add(i.dst.id);
+        return i;
       case "set":
         if (this.consts.has(i.src.id)) vars.set(i.v.id, this.consts.get(i.src.id)!);
         else vars.delete(i.v.id);
@@ -110,6 +131,10 @@ class Folder {
       case "if": case "for": case "while": {
         const written = this.effects.writesOf(original);
         if (i.k === "if") Object.assign(i, { then: this.block(i.then, vars.inner(written)), else: this.block(i.else, vars.inner(written)) });
+        if (i.k === "for" && this.cannotRun(i)) {
+          vars.delete(i.index.id);
+          return { k: "set", v: i.index, src: i.start, loc: i.loc };
+        }
         if (i.k === "for") Object.assign(i, { body: this.block(i.body, vars.inner(written)) });
         if (i.k === "while") {
           const inner = vars.inner(written);
@@ -131,7 +156,7 @@ class Folder {
     return { k: "const", dst, value, loc: from.loc };
   }
 
-  private op(i: Extract<Instr, { k: "op" }>): Instr | undefined {
+  private foldOp(i: Op, depth = 0): Instr | undefined {
     const c = (t: Temp) => this.consts.get(t.id);
     if (i.args.every((a) => this.consts.has(a.id)) && !opDef(i.op).blackBox) {
       return this.constant(i.dst, opDef(i.op).eval(...i.args.map((a) => Number(c(a)))), i);
@@ -145,9 +170,100 @@ class Folder {
     if (i.op === "mul" && c(a) === 1) return same(b);
     if (i.op === "pow" && c(b) === 1) return same(a);
     if (i.op === "select" && c(a) !== undefined) return same(c(a) ? i.args[1] : i.args[2]);
-    return i;
+    const found = depth < REWRITE_DEPTH ? rewrite(i, this) : undefined;
+    if (!found) {
+      this.ops.set(i.dst.id, i);
+      return i;
+    }
+    if (!("op" in found.to)) return same(found.to);
+    return this.foldOp(this.rewritten(i, found.to), depth + 1);
+  }
+
+  /** `to` as an op defining `i`'s result (its constants added before it). */
+  private rewritten(i: Op, to: Exclude<Rewritten, Temp>): Op {
+    const b = new Builder(this.ids);
+    b.loc = i.loc;
+    const args = to.args.map((x) => (typeof x === "number" ? b.num(x) : x));
+    for (const k of b.block) this.instr(k, k, new Known());
+    this.added.push(...b.block);
+    return { k: "op", dst: i.dst, op: to.op, args, loc: i.loc };
+  }
+
+  /** A counted loop whose test fails on entry: constant bounds past each other, or `j < j`. */
+  private cannotRun(i: For): boolean {
+    const start = this.consts.get(i.start.id), end = this.consts.get(i.end.id);
+    const strict = i.cmp === "<" || i.cmp === ">";
+    if (strict && i.start.id === i.end.id) return true;
+    if (typeof start !== "number" || typeof end !== "number") return false;
+    return !(i.cmp === "<" ? start < end : i.cmp === "<=" ? start <= end : i.cmp === ">" ? start > end : start >= end);
+  }
+
+  constantOf(t: Temp): number | boolean | undefined {
+    return this.consts.get(t.id);
+  }
+
+  op(t: Temp): Op | undefined {
+    return this.ops.get(t.id);
+  }
+
+  same(a: Temp, b: Temp): boolean {
+    if (this.sameOperand(a, b)) return true;
+    const da = this.ops.get(a.id), db = this.ops.get(b.id);
+    if (!da || !db || da.op !== db.op || da.args.length !== db.args.length || opDef(da.op).blackBox) return false;
+    const equal = (xs: Temp[], ys: Temp[]) => xs.every((x, k) => this.sameOperand(x, ys[k]));
+    return equal(da.args, db.args) || (COMMUTATIVE.has(da.op) && equal(da.args, [...db.args].reverse()));
+  }
+
+  /** One temp, or two constants of one value. */
+  private sameOperand(a: Temp, b: Temp): boolean {
+    const ca = this.consts.get(a.id);
+    return a.id === b.id || (ca !== undefined && Object.is(ca, this.consts.get(b.id)));
+  }
+
+  /**
+   * Whether `t` is known ≥ 0 and neither -0 nor NaN: a length, a constant, a sum, min,
+   * floor or ceiling of such values, or a max of one with a value known not to be NaN.
+   */
+  nonNegative(t: Temp): boolean {
+    return this.range(t).nonNegative;
+  }
+
+  /** What is known of `t`'s value: |t| ≤ bound (Infinity: maybe not finite, or NaN), t ≥ 0. */
+  private range(t: Temp): Range {
+    let r = this.ranges.get(t.id);
+    if (!r) this.ranges.set(t.id, (r = this.rangeOf(t)));
+    return r;
+  }
+
+  private rangeOf(t: Temp): Range {
+    const c = this.consts.get(t.id);
+    if (typeof c === "number") return { bound: Number.isFinite(c) ? Math.abs(c) : Infinity, nonNegative: c > 0 || Object.is(c, 0) };
+    if (this.lengths.has(t.id)) return LENGTH;
+    const d = this.ops.get(t.id);
+    if (!d) return UNKNOWN;
+    const [a, b] = d.args.map((x) => this.range(x));
+    switch (d.op) {
+      case "add": return { bound: a.bound + b.bound, nonNegative: a.nonNegative && b.nonNegative };
+      case "sub": return { bound: a.bound + b.bound, nonNegative: false };
+      case "mul": return { bound: a.bound < Infinity && b.bound < Infinity ? a.bound * b.bound : Infinity, nonNegative: false };
+      case "min": return { bound: Math.max(a.bound, b.bound), nonNegative: a.nonNegative && b.nonNegative };
+      // A number ≥ 0 against one that is not NaN.
+      case "max": return { bound: Math.max(a.bound, b.bound), nonNegative: (a.nonNegative && (b.nonNegative || b.bound < Infinity)) || (b.nonNegative && a.bound < Infinity) };
+      case "floor": case "ceil": case "trunc": return { bound: a.bound + 1, nonNegative: a.nonNegative };
+      default: return UNKNOWN;
+    }
   }
 }
+
+/** A value range (see Folder.range). */
+interface Range {
+  bound: number;
+  nonNegative: boolean;
+}
+
+const UNKNOWN: Range = { bound: Infinity, nonNegative: false };
+/** A typed array's length: an integer in [0, 2^53). */
+const LENGTH: Range = { bound: Number.MAX_SAFE_INTEGER, nonNegative: true };
 
 /**
  * What is live, by marking from the roots (outputs, the result when kept, the

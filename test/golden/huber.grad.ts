@@ -49,7 +49,7 @@ function huber_grad(
   // adjoint of line 26: return loss / y.length;
   loss_bar = y.length === 0 ? 0 : 1 / y.length;
   // adjoint of line 18: for (let i = 0; i < y.length; i++) {
-  for (let i_1 = Math.max(0, y.length) - 1; i_1 >= 0; i_1--) {
+  for (let i_1 = y.length - 1; i_1 >= 0; i_1--) {
     const t1 = x[i_1];
     r = p_w[i_1] * t1 + p_b - y[i_1];
     // adjoint of line 20: if (Math.abs(r) > 1) {
