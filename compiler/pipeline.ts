@@ -2,7 +2,7 @@
 // the IR is verified after each one.
 import { Builder, idsAfter, type Ids } from "./ir/builder.js";
 import { printFunc } from "./ir/print.js";
-import type { Func, Var } from "./ir/types.js";
+import { varsOf, walk, type Func, type Var } from "./ir/types.js";
 import { verify } from "./ir/verify.js";
 import { lowerFunction } from "./lower/index.js";
 import { refuse, type GradcError } from "./errors.js";
@@ -48,12 +48,20 @@ export function wrtVars(f: Func, wrt: number[]): Var[] {
   return wrt.flatMap((index) => f.params.filter((p) => p.param === index));
 }
 
-/** Simplifies derivative code and verifies it. */
-function finish(f: Func, keepResult: boolean): Func {
-  const clean = (g: Func) => verify(simplify(verify(g), { keepResult }));
+/**
+ * Simplifies derivative code and verifies it. `scratch` params are buffers whose final
+ * contents nobody reads: their writes are dead unless something live reads them back,
+ * and a scratch param nothing refers to any more is left out.
+ */
+function finish(f: Func, keepResult: boolean, scratch: ReadonlySet<number> = new Set()): Func {
+  const clean = (g: Func) => verify(simplify(verify(g), { keepResult, scratch }));
   const simple = verify(cse(clean(f)));
   const carried = clean(carryAcrossIterations(simple, idsAfter(simple)));
-  return clean(zeroOnFirstTouch(carried, idsAfter(carried)));
+  const done = clean(zeroOnFirstTouch(carried, idsAfter(carried)));
+  if (scratch.size === 0) return done;
+  const used = new Set<number>();
+  walk(done.body, (i) => { for (const v of varsOf(i)) used.add(v.id); });
+  return { ...done, params: done.params.filter((p) => !scratch.has(p.id) || used.has(p.id)) };
 }
 
 /** Value-and-gradient IR of the request (scalar functions). */
@@ -75,12 +83,17 @@ export function jvpIR(req: GradRequest, width = 1): Func {
   return finish(forward(primal, wrtVars(primal, req.wrt), idsAfter(primal), { width }), true);
 }
 
-/** Hessian-vector-product IR: forward mode over the gradient code. */
+/**
+ * Hessian-vector-product IR: forward mode over the gradient code. Only the gradient's
+ * tangents are wanted, not the value's, and the gradient itself only for gradAndHvp:
+ * otherwise what computes it is left out where the tangents do not need it.
+ */
 export function hvpIR(req: GradRequest): Func {
   const g = gradientIR({ ...req, mode: "valueAndGrad" });
   const t = forward(g, wrtVars(g, req.wrt), idsAfter(g));
-  // Only the gradient's tangents are wanted, not the value's.
-  return finish({ ...t, outputs: t.outputs?.filter((o) => o.tangentOf !== g.result) }, false);
+  const wanted = (o: Var) => o.tangentOf !== g.result && (req.mode === "gradAndHvp" || !o.adjointOf);
+  const scratch = req.mode === "gradAndHvp" ? [] : t.params.filter((p) => p.adjointOf);
+  return finish({ ...t, outputs: t.outputs?.filter(wanted) }, false, new Set(scratch.map((p) => p.id)));
 }
 
 function scalarOnly(req: GradRequest): GradcError {

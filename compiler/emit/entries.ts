@@ -157,20 +157,22 @@ export function jvpEntry(core: CoreRef, c: EntryContext, name: string): string {
 function hvpLines(core: CoreRef, c: EntryContext, lines: string[], v: string, given: (j: number) => string | undefined,
   gradGiven?: (j: number) => string | undefined): { grad: string[]; hv: string[] } {
   const { req } = c;
-  const grad = new Shaped(c, "grad", gradGiven ?? (() => undefined), lines);
+  // The gradient's buffers only when the core still takes them (or gradAndHvp returns them).
+  const gradBuffers = !!gradGiven || core.func.params.some((p) => p.adjointOf);
+  const grad = gradBuffers ? new Shaped(c, "grad", gradGiven ?? (() => undefined), lines) : undefined;
   const hv = new Shaped(c, "hvp", given, lines);
   lines.push(`  ${call(core, c, (p) => {
-    if (p.adjointOf) return grad.slot(p.adjointOf);
+    if (p.adjointOf) return grad!.slot(p.adjointOf);
     if (p.tangentOf?.adjointOf) return hv.slot(p.tangentOf.adjointOf);
     if (p.tangentOf) return shapedArg(c, v, p.tangentOf);
     return undefined;
   })};`);
   const outs = new Outputs(core.func, core.scalars, core.refs);
-  const gradOf = (w: Var) => (core.func.outputs ?? []).find((o) => sameVar(o.adjointOf, w));
+  const gradOf = (w: Var) => (core.func.outputs ?? []).map((o) => o.tangentOf).find((g) => sameVar(g?.adjointOf, w));
   const flat = flatWrt(core.func, req);
   // The gradient only when it is returned (gradAndHvp).
   return {
-    grad: gradGiven ? grad.finish((w) => outs.adjointOf(w), flat, lines) : [],
+    grad: gradGiven ? grad!.finish((w) => outs.adjointOf(w), flat, lines) : [],
     hv: hv.finish((w) => { const g = gradOf(w); return g && outs.tangentOf(g); }, flat, lines),
   };
 }

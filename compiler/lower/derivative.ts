@@ -300,7 +300,7 @@ class Inliner {
       case "jvp": return { k: "tuple", items: [value, this.valueOf(this.outputFor((o) => o.tangentOf === ir.result)!)] };
       default: {
         // hvp: the tangents of the gradient outputs and buffers.
-        const gradOut = (w: Var) => (ir.outputs ?? []).find((o) => o.adjointOf === w);
+        const gradOut = (w: Var) => (ir.outputs ?? []).map((o) => o.tangentOf).find((g) => g?.adjointOf === w);
         return this.shaped(
           (w) => { const g = gradOut(w); return g && this.outputFor((o) => o.tangentOf === g); },
           (w) => this.paramFor((p) => p.tangentOf?.adjointOf === w),

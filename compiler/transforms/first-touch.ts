@@ -2,11 +2,14 @@
 // a single loop adds one contribution to each element in turn: `a.fill(0)` followed
 // by `for (i ...) a[i + c] += e`. Then the loop can store `a[i + c] = e` and only the
 // elements it does not reach need zeroing: one pass over the array instead of two,
-// and no reads of it, as hand-written gradient code does.
+// and no reads of it, as hand-written gradient code does. Likewise a kernel call
+// adding into an array that holds zeros (just filled, or fresh) writes instead
+// (`accumulate` false), and only the entries past the ones it writes are zeroed.
 import { Builder, type Ids } from "../ir/builder.js";
 import { Effects, TAPE } from "../ir/effects.js";
 import { indexOffset } from "./carry.js";
-import { hasDst, usedTemps, varsOf, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+import { baseCtx, kernelOf } from "./kernel-calls.js";
+import { hasDst, usedTemps, varsOf, walk, type Block, type Call, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 
 export function zeroOnFirstTouch(f: Func, ids: Ids): Func {
   const defs = new Map<number, Instr>();
@@ -16,7 +19,7 @@ export function zeroOnFirstTouch(f: Func, ids: Ids): Func {
     for (const u of usedTemps(i)) uses.set(u.id, (uses.get(u.id) ?? 0) + 1);
   });
   const ctx = { defs, uses, effects: new Effects(defs), b: new Builder(ids) };
-  let body = f.body;
+  let body = firstKernelWrites(f.body, ctx);
   for (const fill of body.filter((i): i is Extract<Instr, { k: "fill" }> => i.k === "fill")) {
     body = rewrite(body, fill, ctx) ?? body;
   }
@@ -91,3 +94,54 @@ function singleAccumulation(loop: For, arr: Var, ctx: Ctx): { store: Extract<Ins
   return offset === undefined ? undefined : { store, added: sum.args[1], offset };
 }
 
+
+/**
+ * `block` with each kernel call that first adds into an array holding zeros (a fill with 0
+ * or a fresh alloc earlier in the block, nothing touching the array in between) writing
+ * instead: the fill goes, and the entries past those the kernel writes are zeroed.
+ */
+function firstKernelWrites(block: Block, ctx: Ctx): Block {
+  const zeros = new Map<number, Extract<Instr, { k: "fill" | "alloc" }>>();
+  const out: Block = [];
+  for (const original of block) {
+    let i = original;
+    if (i.k === "if") i = { ...i, then: firstKernelWrites(i.then, ctx), else: firstKernelWrites(i.else, ctx) };
+    else if (i.k === "for") i = { ...i, body: firstKernelWrites(i.body, ctx) };
+    else if (i.k === "while") i = { ...i, body: firstKernelWrites(i.body, ctx) };
+    const zeroed = i.k === "call" && i.out && i.accumulate && !i.ins.includes(i.out) ? zeros.get(i.out.id) : undefined;
+    if (zeroed && i.k === "call") {
+      const { accumulate: _added, ...written } = i;
+      if (zeroed.k === "fill") {
+        out.splice(out.indexOf(zeroed), 1);
+        out.push(...zeroPastWritten(written, ctx));
+      }
+      out.push(written);
+      zeros.delete(i.out!.id);
+      continue;
+    }
+    for (const [id, z] of zeros) if (touches(i, z.k === "fill" ? z.arr : z.v, ctx)) zeros.delete(id);
+    if (i.k === "fill" && isZero(i.src, ctx)) zeros.set(i.arr.id, i);
+    if (i.k === "alloc" && !i.copyOf) zeros.set(i.v.id, i);
+    out.push(i);
+  }
+  return out;
+}
+
+function isZero(t: Temp, ctx: Ctx): boolean {
+  const d = ctx.defs.get(t.id);
+  return d?.k === "const" && Object.is(d.value, 0);
+}
+
+/**
+ * `out[size .. length) = 0` for the entries a call does not write (none when it writes all
+ * of `out`). A negative size starts the loop below 0, where stores do nothing.
+ */
+function zeroPastWritten(call: Call, ctx: Ctx): Block {
+  const size = kernelOf(call).size;
+  if (!size) return [];
+  const b = new Builder(ctx.b.ids);
+  b.loc = { line: call.loc?.line ?? 0, note: `${call.out!.name}: zero the entries ${call.kernel} does not write` };
+  const written = size(baseCtx(b, call, ctx.defs, (t) => t));
+  zeroRange(b, call.out!, written, b.len(call.out!));
+  return b.block;
+}

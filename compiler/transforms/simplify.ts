@@ -4,7 +4,7 @@
 import { opDef } from "../ops/table.js";
 import { Builder, idsAfter, type Ids } from "../ir/builder.js";
 import { Effects, ownWrite } from "../ir/effects.js";
-import { hasDst, childBlocks, usedTemps, varsRead, walk, type Block, type For, type Func, type Instr, type Op, type Temp } from "../ir/types.js";
+import { hasDst, childBlocks, usedTemps, varsRead, walk, type Block, type For, type Func, type Instr, type Op, type Temp, type Var } from "../ir/types.js";
 import { IdInts, IdSet } from "../ir/id-table.js";
 import { replaceUses } from "./normalize.js";
 import { COMMUTATIVE, rewrite, type Operands, type Rewritten } from "./rewrites.js";
@@ -12,6 +12,8 @@ import { COMMUTATIVE, rewrite, type Operands, type Rewritten } from "./rewrites.
 export interface SimplifyOptions {
   /** Whether the function's value is still returned (false for gradient-only code). */
   keepResult: boolean;
+  /** Params (by id) whose contents after the call are not wanted: scratch buffers. */
+  scratch?: ReadonlySet<number>;
 }
 
 export function simplify(f: Func, opts: SimplifyOptions): Func {
@@ -19,7 +21,7 @@ export function simplify(f: Func, opts: SimplifyOptions): Func {
   const ids = idsAfter(f);
   for (let n = size(body), before = -1; n !== before; ) {
     before = n;
-    body = fold(body, ids);
+    body = fold(body, ids, f.params);
     body = sweep(body, liveness(f, body, opts), wantedAtEnd(f, opts), new Map());
     n = size(body);
   }
@@ -39,8 +41,8 @@ type Value = number | boolean;
  * (`result_bar = 1` then `result_bar * g`), the identities x + 0, x - 0, x * 1 and the
  * rewrites of rewrites.ts; a loop that cannot run becomes the set of its index.
  */
-function fold(body: Block, ids: Ids): Block {
-  const folder = new Folder(ids);
+function fold(body: Block, ids: Ids, params: readonly Var[]): Block {
+  const folder = new Folder(ids, params);
   return folder.block(body, new Known());
 }
 
@@ -91,7 +93,7 @@ class Folder implements Operands {
   /** Constants a rewrite adds, emitted before the op that reads them. */
   private readonly added: Instr[] = [];
 
-  constructor(private readonly ids: Ids) {}
+  constructor(private readonly ids: Ids, private readonly params: readonly Var[]) {}
 
   block(input: Block, vars: Known): Block {
     const out: Block = [];
@@ -123,7 +125,7 @@ class Folder implements Operands {
         return this.foldOp(i);
       case "len":
         this.lengths.add(i.dst.id);
-        return i;
+        return this.primalLength(i);
       case "set":
         if (this.consts.has(i.src.id)) vars.set(i.v.id, this.consts.get(i.src.id)!);
         else vars.delete(i.v.id);
@@ -187,6 +189,15 @@ class Folder implements Operands {
     for (const k of b.block) this.instr(k, k, new Known());
     this.added.push(...b.block);
     return { k: "op", dst: i.dst, op: to.op, args, loc: i.loc };
+  }
+
+  /**
+   * The length of a gradient buffer (or of its tangent) as its primal's: callers pass
+   * buffers of that length. Then reading the length does not keep the buffer.
+   */
+  private primalLength(i: Extract<Instr, { k: "len" }>): Instr {
+    const primal = i.arr.adjointOf ?? i.arr.tangentOf?.adjointOf;
+    return primal && this.params.includes(i.arr) && this.params.includes(primal) ? { ...i, arr: primal } : i;
   }
 
   /** A counted loop whose test fails on entry: constant bounds past each other, or `j < j`. */
@@ -312,7 +323,7 @@ function liveness(f: Func, body: Block, opts: SimplifyOptions): Liveness {
     if (defs.has(t.id)) work.push(defs.get(t.id));
   };
   for (const v of f.outputs ?? []) markVar(v.id);
-  for (const p of f.params) markVar(p.id);
+  for (const p of f.params) if (!opts.scratch?.has(p.id)) markVar(p.id);
   if (opts.keepResult) markVar(f.result.id);
   // A live instruction makes what it reads live, and its enclosing instructions.
   while (work.length) {
@@ -342,7 +353,7 @@ function isLive(i: Instr, live: Liveness): boolean {
 
 /** Vars whose value after the body is used: by the caller (params, outputs) or returned. */
 function wantedAtEnd(f: Func, opts: SimplifyOptions): Set<number> {
-  const out = new Set<number>([...f.params, ...(f.outputs ?? [])].map((v) => v.id));
+  const out = new Set<number>([...f.params.filter((p) => !opts.scratch?.has(p.id)), ...(f.outputs ?? [])].map((v) => v.id));
   if (opts.keepResult) out.add(f.result.id);
   return out;
 }
