@@ -51,6 +51,13 @@ describe("kernel calls write the first result into a buffer of zeros", () => {
     expect(firstWrites.size).toBeGreaterThanOrEqual(6); // H_bar, Z_bar and the four of p
   });
 
+  test("MNIST's H·v: no gradient buffer of p, and no zeroing of fresh buffers", async () => {
+    const text = (await core(mnist, "mlpLoss", "--wrt", "p", "--mode", "hvp")).split("\n").filter((l) => !l.trim().startsWith("//")).join("\n");
+    expect(text).not.toMatch(/\bp_\w+_bar\b(?!_dot)/);
+    expect(text).not.toMatch(/\b[HZ]_bar_dot\[\w+\] = 0/);
+    expect(text).not.toContain(".fill(0)");
+  });
+
   // mnist.ts's loss at a small size, through the same kernels.
   function mlpLoss(W1: Float64Array, b1: Float64Array, W2: Float64Array, b2: Float64Array, X: Float64Array, Y: Float64Array): number {
     const hidden = b1.length, classes = b2.length, inputs = W1.length / hidden, n = Y.length / classes;

@@ -14,11 +14,13 @@ import { hasDst, usedTemps, varsOf, walk, type Block, type Call, type For, type 
 export function zeroOnFirstTouch(f: Func, ids: Ids): Func {
   const defs = new Map<number, Instr>();
   const uses = new Map<number, number>();
+  const gets = new Map<number, number>();
   walk(f.body, (i) => {
     if (hasDst(i)) defs.set(i.dst.id, i);
     for (const u of usedTemps(i)) uses.set(u.id, (uses.get(u.id) ?? 0) + 1);
+    if (i.k === "get") gets.set(i.v.id, (gets.get(i.v.id) ?? 0) + 1);
   });
-  const ctx = { defs, uses, effects: new Effects(defs), b: new Builder(ids) };
+  const ctx = { defs, uses, gets, effects: new Effects(defs), b: new Builder(ids) };
   let body = firstKernelWrites(f.body, ctx);
   for (const fill of body.filter((i): i is Extract<Instr, { k: "fill" }> => i.k === "fill")) {
     body = rewrite(body, fill, ctx) ?? body;
@@ -29,6 +31,8 @@ export function zeroOnFirstTouch(f: Func, ids: Ids): Func {
 interface Ctx {
   defs: Map<number, Instr>;
   uses: Map<number, number>;
+  /** Reads of each var (get instructions), by var id. */
+  gets: Map<number, number>;
   effects: Effects;
   b: Builder;
 }
@@ -98,7 +102,8 @@ function singleAccumulation(loop: For, arr: Var, ctx: Ctx): { store: Extract<Ins
 /**
  * `block` with each kernel call that first adds into an array holding zeros (a fill with 0
  * or a fresh alloc earlier in the block, nothing touching the array in between) writing
- * instead: the fill goes, and the entries past those the kernel writes are zeroed.
+ * instead: the fill goes, and the entries past those the kernel writes are zeroed. Zeroing
+ * an array that holds zeros already (a fresh one) is left out.
  */
 function firstKernelWrites(block: Block, ctx: Ctx): Block {
   const zeros = new Map<number, Extract<Instr, { k: "fill" | "alloc" }>>();
@@ -119,6 +124,8 @@ function firstKernelWrites(block: Block, ctx: Ctx): Block {
       zeros.delete(i.out!.id);
       continue;
     }
+    const zeroing = zeroedArray(i, ctx);
+    if (zeroing && zeros.has(zeroing.id)) continue;
     for (const [id, z] of zeros) if (touches(i, z.k === "fill" ? z.arr : z.v, ctx)) zeros.delete(id);
     if (i.k === "fill" && isZero(i.src, ctx)) zeros.set(i.arr.id, i);
     if (i.k === "alloc" && !i.copyOf) zeros.set(i.v.id, i);
@@ -144,4 +151,15 @@ function zeroPastWritten(call: Call, ctx: Ctx): Block {
   const written = size(baseCtx(b, call, ctx.defs, (t) => t));
   zeroRange(b, call.out!, written, b.len(call.out!));
   return b.block;
+}
+
+/** The array `i` only stores zeros into: `a.fill(0)`, or a loop `a[j] = 0` whose index is read nowhere else. */
+function zeroedArray(i: Instr, ctx: Ctx): Var | undefined {
+  if (i.k === "fill") return isZero(i.src, ctx) ? i.arr : undefined;
+  if (i.k !== "for" || i.exit) return undefined;
+  const stores = i.body.filter((j): j is Extract<Instr, { k: "store" }> => j.k === "store");
+  const arr = stores[0]?.arr;
+  const onlyZeros = i.body.every((j) => j.k === "const" || j.k === "get" || j.k === "op" || (j.k === "store" && j.arr === arr && isZero(j.src, ctx)));
+  const indexReads = i.body.filter((j) => j.k === "get" && j.v === i.index).length;
+  return arr && onlyZeros && indexReads === (ctx.gets.get(i.index.id) ?? 0) ? arr : undefined;
 }

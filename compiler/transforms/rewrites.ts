@@ -18,8 +18,9 @@ export interface Operands {
   same(a: Temp, b: Temp): boolean;
 }
 
-/** The result of a rewrite: an operand of the op (or of its operands), or an op of such temps and constants. */
-export type Rewritten = Temp | { op: string; args: (Temp | number)[] };
+/** The result of a rewrite: an operand of the op (or of its operands), or an op of such temps, constants and ops. */
+export type Rewritten = Temp | NewOp;
+export interface NewOp { op: string; args: (Temp | number | NewOp)[] }
 
 export interface Rewrite {
   name: string;
@@ -54,6 +55,17 @@ const scaled = (on: Operands, t: Temp): [number, Temp] | undefined => {
 
 const isZero = (on: Operands, t: Temp) => Object.is(on.constantOf(t), 0);
 
+/** Whether `clamped` is `max(0, n - c)` (either order) for the length-like `n` ≥ 0 and a constant c ≥ 0. */
+function belowLength(on: Operands, n: Temp, clamped: Temp): boolean {
+  const d = on.op(clamped);
+  if (d?.op !== "max" || !on.nonNegative(n)) return false;
+  const [x, y] = d.args;
+  if (!isZero(on, x) && !isZero(on, y)) return false;
+  const diff = on.op(isZero(on, x) ? y : x);
+  const c = diff?.op === "sub" ? on.constantOf(diff.args[1]) : undefined;
+  return !!diff && typeof c === "number" && c >= 0 && on.same(diff.args[0], n);
+}
+
 /** ±2^k: multiplying by it only moves the exponent. */
 const powerOfTwo = (c: number) => c !== 0 && Number.isFinite(c) && Math.log2(Math.abs(c)) % 1 === 0;
 
@@ -81,6 +93,34 @@ export const REWRITES: readonly Rewrite[] = [
     exact: "negation flips the sign bit only",
     sample: (k, { a }) => k.op("neg", k.op("neg", a)),
     apply: ([a], on) => negated(on, a),
+  },
+  {
+    name: "add a negated product", op: "add", pattern: "a + -b * c", result: "a - b * c",
+    exact: "(-b) * c is -(b * c) (rounding is symmetric in sign), then a + -x = a - x",
+    sample: (k, { a, b }) => k.op("add", a, k.op("mul", k.op("neg", b), k.op("add", a, b))),
+    apply: ([a, b], on) => {
+      for (const [sum, product] of [[a, b], [b, a]]) {
+        const p = on.op(product);
+        if (p?.op !== "mul") continue;
+        const [x, y] = p.args;
+        const nx = negated(on, x), ny = negated(on, y);
+        if (nx) return { op: "sub", args: [sum, { op: "mul", args: [nx, y] }] };
+        if (ny) return { op: "sub", args: [sum, { op: "mul", args: [x, ny] }] };
+      }
+      return undefined;
+    },
+  },
+  {
+    name: "add a negative multiple", op: "add", pattern: "a + (-c) * x", result: "a - c * x",
+    exact: "(-c) * x is -(c * x), then a + -y = a - y (c < 0: not for -0)",
+    sample: (k, { a, b }) => k.op("add", a, k.op("mul", k.num(-2), b)),
+    apply: ([a, b], on) => {
+      for (const [sum, product] of [[a, b], [b, a]]) {
+        const s = scaled(on, product);
+        if (s && s[0] < 0) return { op: "sub", args: [sum, { op: "mul", args: [-s[0], s[1]] }] };
+      }
+      return undefined;
+    },
   },
   {
     name: "doubling", op: "add", pattern: "c * b + b * c", result: "2 * (c * b)",
@@ -112,6 +152,12 @@ export const REWRITES: readonly Rewrite[] = [
     exact: "n ≥ 0, and n is +0 when it equals 0",
     sample: (k, { n }) => k.op("max", k.num(0), k.op("min", n, k.op("max", k.num(0), k.op("sub", n, k.num(1))))),
     apply: ([a, b], on) => (isZero(on, a) && on.nonNegative(b) ? b : isZero(on, b) && on.nonNegative(a) ? a : undefined),
+  },
+  {
+    name: "clamped below a length", op: "min", pattern: "min(n, max(0, n - c))", result: "max(0, n - c)",
+    exact: "n ≥ 0 and c ≥ 0, so 0 ≤ n and n - c ≤ n (rounding keeps order): the max is never above n, and never -0",
+    sample: (k, { n }) => k.op("min", n, k.op("max", k.num(0), k.op("sub", n, k.num(1)))),
+    apply: ([a, b], on) => (belowLength(on, a, b) ? b : belowLength(on, b, a) ? a : undefined),
   },
   {
     name: "same operands", op: "min", pattern: "min(x, x)", result: "x",

@@ -7,7 +7,7 @@ import { Effects, ownWrite } from "../ir/effects.js";
 import { hasDst, childBlocks, usedTemps, varsRead, walk, type Block, type For, type Func, type Instr, type Op, type Temp, type Var } from "../ir/types.js";
 import { IdInts, IdSet } from "../ir/id-table.js";
 import { replaceUses } from "./normalize.js";
-import { COMMUTATIVE, rewrite, type Operands, type Rewritten } from "./rewrites.js";
+import { COMMUTATIVE, rewrite, type NewOp, type Operands } from "./rewrites.js";
 
 export interface SimplifyOptions {
   /** Whether the function's value is still returned (false for gradient-only code). */
@@ -97,6 +97,8 @@ class Folder implements Operands {
 
   block(input: Block, vars: Known): Block {
     const out: Block = [];
+    // One length per array in a block, until something writes the array.
+    const lengths = new Map<number, Temp>();
     for (const original of input) {
       // Copied only when changed: a renamed operand, or (control flow) new blocks.
       let i = original;
@@ -106,6 +108,12 @@ class Folder implements Operands {
       }
       const folded = this.instr(i, original, vars);
       out.push(...this.added.splice(0));
+      if (folded?.k === "len" && lengths.has(folded.arr.id)) {
+        this.alias.set(folded.dst.id, lengths.get(folded.arr.id)!);
+        continue;
+      }
+      for (const l of this.effects.written(original)) lengths.delete(l);
+      if (folded?.k === "len") lengths.set(folded.arr.id, folded.dst);
       if (folded) out.push(folded);
     }
     return out;
@@ -181,14 +189,22 @@ class Folder implements Operands {
     return this.foldOp(this.rewritten(i, found.to), depth + 1);
   }
 
-  /** `to` as an op defining `i`'s result (its constants added before it). */
-  private rewritten(i: Op, to: Exclude<Rewritten, Temp>): Op {
+  /** `to` as an op defining `i`'s result (the constants and ops it reads added before it, folded). */
+  private rewritten(i: Op, to: NewOp): Op {
     const b = new Builder(this.ids);
     b.loc = i.loc;
-    const args = to.args.map((x) => (typeof x === "number" ? b.num(x) : x));
-    for (const k of b.block) this.instr(k, k, new Known());
-    this.added.push(...b.block);
-    return { k: "op", dst: i.dst, op: to.op, args, loc: i.loc };
+    const operand = (x: Temp | number | NewOp): Temp => {
+      if (typeof x === "number") return b.num(x);
+      if ("id" in x) return x;
+      return b.op(x.op, ...x.args.map(operand));
+    };
+    const args = to.args.map(operand);
+    for (const k of b.block) {
+      replaceUses(k, (t) => this.alias.get(t.id) ?? t);
+      const folded = this.instr(k, k, new Known());
+      if (folded) this.added.push(folded);
+    }
+    return { k: "op", dst: i.dst, op: to.op, args: args.map((t) => this.alias.get(t.id) ?? t), loc: i.loc };
   }
 
   /**

@@ -14,11 +14,7 @@ function rosenbrock_grad(x: Float64Array, x_bar: Float64Array): void {
   let x_carried = x[0];
   let x_bar_carry = 0;
   // x_bar: zero the elements the next loop does not write
-  for (
-    let j = Math.min(x.length, Math.max(0, x.length - 1));
-    j < x.length;
-    j++
-  ) {
+  for (let j = Math.max(0, x.length - 1); j < x.length; j++) {
     x_bar[j] = 0;
   }
   // line 7: for (let i = 0; i < x.length - 1; i++) {
