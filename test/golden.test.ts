@@ -1,5 +1,5 @@
-// Golden tests: the gradient modules `gradc show` prints (emitted and prettier-formatted) for
-// the functions of test/golden/losses.ts must equal test/golden/<name>.grad.ts exactly.
+// Golden tests: the derivative modules `gradc show` prints (emitted and prettier-formatted) for
+// the functions of test/golden/losses.ts must equal test/golden/<name>.<mode>.ts exactly.
 //
 // After an intended change to the generated code, regenerate the expected files with
 //
@@ -21,6 +21,7 @@ const goldens: { expected: string; fn: string; args: string[] }[] = [
   { expected: "rosenbrock.grad.ts", fn: "rosenbrock", args: [] },
   { expected: "huber.grad.ts", fn: "huber", args: ["--wrt", "p", "--mode", "valueAndGrad"] },
   { expected: "sinExp.grad.ts", fn: "sinExp", args: ["--wrt", "x,y"] },
+  { expected: "rosenbrock.hvp.ts", fn: "rosenbrock", args: ["--mode", "hvp"] },
 ];
 
 async function show(fn: string, args: string[]): Promise<string> {

@@ -111,6 +111,20 @@ export const REWRITES: readonly Rewrite[] = [
     },
   },
   {
+    name: "subtract a negated product", op: "sub", pattern: "a - -b * c", result: "a + b * c",
+    exact: "(-b) * c is -(b * c) (rounding is symmetric in sign), then a - -x = a + x",
+    sample: (k, { a, b }) => k.op("sub", a, k.op("mul", k.op("neg", b), k.num(2))),
+    apply: ([a, b], on) => {
+      const p = on.op(b);
+      if (p?.op !== "mul") return undefined;
+      const [x, y] = p.args;
+      const nx = negated(on, x), ny = negated(on, y);
+      if (nx) return { op: "add", args: [a, { op: "mul", args: [nx, y] }] };
+      if (ny) return { op: "add", args: [a, { op: "mul", args: [x, ny] }] };
+      return undefined;
+    },
+  },
+  {
     name: "add a negative multiple", op: "add", pattern: "a + (-c) * x", result: "a - c * x",
     exact: "(-c) * x is -(c * x), then a + -y = a - y (c < 0: not for -0)",
     sample: (k, { a, b }) => k.op("add", a, k.op("mul", k.num(-2), b)),
