@@ -2,7 +2,8 @@
 // vars and arrays it reads. Only those are saved before being overwritten.
 import { Builder } from "../ir/builder.js";
 import { opDef } from "../ops/table.js";
-import { Effects, TAPE } from "../ir/effects.js";
+import { TAPE } from "../ir/effects.js";
+import type { Facts } from "../ir/facts.js";
 import { hasDst, usedTemps, varsRead, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 import { fixpoint, type Activity } from "./activity.js";
 import { activeCallInputs, vjpReads } from "./kernel-calls.js";
@@ -69,16 +70,7 @@ export interface Recompute {
  * index, earlier such vars, and locations the loop never writes: the backward sweep
  * recomputes them at the start of each iteration, so they are never taped.
  */
-export function findRecomputable(f: Func): Map<number, Recompute> {
-  const defs = new Map<number, Instr>();
-  const setCount = new Map<number, number>();
-  const loops: For[] = [];
-  walk(f.body, (i) => {
-    if (hasDst(i)) defs.set(i.dst.id, i);
-    if (i.k === "set") setCount.set(i.v.id, (setCount.get(i.v.id) ?? 0) + 1);
-    if (i.k === "for") loops.push(i);
-  });
-  const effects = new Effects(defs);
+export function findRecomputable({ setCount, loops, effects }: Facts): Map<number, Recompute> {
   const out = new Map<number, Recompute>();
   for (const loop of loops) {
     const written = effects.blockWrites(loop.body);
@@ -97,14 +89,7 @@ export function findRecomputable(f: Func): Map<number, Recompute> {
  * Counted loops without early exit and of unit step whose bounds read nothing the
  * loop writes: the backward loop's range is recomputed from the bounds, no tape.
  */
-export function findRecomputableBounds(f: Func): Set<For> {
-  const defs = new Map<number, Instr>();
-  const loops: For[] = [];
-  walk(f.body, (i) => {
-    if (hasDst(i)) defs.set(i.dst.id, i);
-    if (i.k === "for") loops.push(i);
-  });
-  const effects = new Effects(defs);
+export function findRecomputableBounds({ loops, effects }: Facts): Set<For> {
   return new Set(loops.filter((loop) => {
     if (loop.exit || Math.abs(loop.step) !== 1) return false;
     const written = effects.writesOf(loop);
@@ -114,27 +99,14 @@ export function findRecomputableBounds(f: Func): Set<For> {
 }
 
 /** Branches whose condition reads nothing the branch writes: re-evaluated backward, not recorded. */
-export function findRecomputableConditions(f: Func): Set<Instr> {
-  const defs = new Map<number, Instr>();
-  const ifs: Extract<Instr, { k: "if" }>[] = [];
-  walk(f.body, (i) => {
-    if (hasDst(i)) defs.set(i.dst.id, i);
-    if (i.k === "if") ifs.push(i);
-  });
-  const effects = new Effects(defs);
+export function findRecomputableConditions({ ifs, effects }: Facts): Set<Instr> {
   return new Set(ifs.filter((i) => {
     const written = effects.writesOf(i);
     return [...effects.readsOf(i.cond)].every((l) => l !== TAPE && !written.has(l));
   }));
 }
 
-export function analyzeNeeds(f: Func, act: Activity, recompute: Map<number, Recompute>, bounds: Set<Instr>, checkpointed = new Set<For>()): Needs {
-  const defs = new Map<number, Instr>();
-  const instrs: Instr[] = [];
-  walk(f.body, (i) => {
-    instrs.push(i);
-    if (hasDst(i)) defs.set(i.dst.id, i);
-  });
+export function analyzeNeeds({ instrs, defs }: Facts, act: Activity, recompute: Map<number, Recompute>, bounds: Set<Instr>, checkpointed = new Set<For>()): Needs {
   const needs: Needs = { temps: new Set(), vars: new Set(), callReads: new Map(), rerunReads: new Map() };
   const need = (t: Temp) => needs.temps.add(t.id);
   for (const i of instrs) {

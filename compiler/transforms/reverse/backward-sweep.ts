@@ -39,7 +39,7 @@ export function backwardSet(s: Sweeper, b: Builder, i: Of<"set">): void {
 
 /** `v = v + e` or `v = v - e` where the read of v serves only this update. */
 function increment(s: Sweeper, i: Of<"set">): { other: Temp; negate: boolean } | undefined {
-  const { defs, uses } = s.plan;
+  const { defs, uses } = s.plan.facts;
   const d = defs.get(i.src.id);
   if (d?.k !== "op" || (d.op !== "add" && d.op !== "sub")) return undefined;
   const first = defs.get(d.args[0].id);
@@ -116,7 +116,7 @@ export function backwardCall(s: Sweeper, b: Builder, i: Call): void {
   const active = activeCallInputs(i, s.plan.act);
   const outBar = i.out && s.activeVar(i.out) ? s.adjoint(i.out) : undefined;
   const gs = i.dst && s.plan.act.temps.has(i.dst.id) ? s.tempAdj.get(i.dst.id) : undefined;
-  const ctx = baseCtx(b, i, s.plan.defs as Map<number, Instr>, (t) => value(s, b, t));
+  const ctx = baseCtx(b, i, s.plan.facts.defs, (t) => value(s, b, t));
   const reset = () => {
     if (!outBar || i.accumulate || s.plan.firstWrites.has(i)) return;
     const size = kernelOf(i).size;
@@ -283,7 +283,7 @@ function addAdjoint(s: Sweeper, b: Builder, t: Temp, g: Temp): void {
 function value(s: Sweeper, b: Builder, t: Temp): Temp {
   const known = s.env.get(t.id);
   if (known) return known;
-  const d = s.plan.defs.get(t.id);
+  const d = s.plan.facts.defs.get(t.id);
   if (!d || !s.plan.needs.temps.has(t.id)) {
     throw new Error(`gradc internal error: backward sweep needs %${t.id}, which the to-be-recorded analysis missed`);
   }

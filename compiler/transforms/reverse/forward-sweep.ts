@@ -92,7 +92,7 @@ export function forwardRecomputedBounds(s: Sweeper, b: Builder, i: For, depth: n
 
 /** A loop whose bounds are recorded: its first index, and its last from the bounds or the index after it. */
 export function forwardRecorded(s: Sweeper, b: Builder, i: For, depth: number): void {
-  const startDef = s.plan.defs.get(i.start.id);
+  const startDef = s.plan.facts.defs.get(i.start.id);
   const start = startDef?.k === "const" ? (startDef.value as number) : b.newVar(`${i.index.name}_start`, "num");
   const end = b.newVar(`${i.index.name}_end`, "num");
   if (typeof start !== "number") b.set(start, i.start);

@@ -3,7 +3,8 @@
 // save what they overwrite, which vars are recomputed instead of taped, which branch
 // conditions are re-evaluated, and how each counted loop is reversed. Store-or-recompute
 // decisions are written here; the sweeps only carry them out.
-import { childBlocks, hasDst, maxTape, usedTemps, varsOf, walk, type Block, type For, type Func, type Instr, type Var } from "../../ir/types.js";
+import { factsOf, type Facts } from "../../ir/facts.js";
+import { childBlocks, maxTape, varsOf, walk, type Block, type For, type Func, type Instr, type Var } from "../../ir/types.js";
 import { analyzeActivity, type Activity } from "../activity.js";
 import { refuseAt } from "../../errors.js";
 import type { CheckpointSpec } from "../../request.js";
@@ -45,32 +46,26 @@ export interface ReversePlan {
   readonly loops: ReadonlyMap<For, LoopStrategy>;
   /** The tape the derivative saves on (above the input's own tapes). */
   readonly tape: number;
-  readonly defs: ReadonlyMap<number, Instr>;
-  /** Number of uses of each temp. */
-  readonly uses: ReadonlyMap<number, number>;
+  /** Definitions and uses of the input's temps, its loops, branches and effects. */
+  readonly facts: Facts;
 }
 
 export function planReverse(f: Func, wrt: Var[], schedule?: CheckpointSpec): ReversePlan {
-  const bounds = findRecomputableBounds(f);
-  const loops = loopStrategies(f, bounds, schedule);
+  const facts = factsOf(f);
+  const bounds = findRecomputableBounds(facts);
+  const loops = loopStrategies(facts, bounds, schedule);
   const checkpointed = new Set([...loops].flatMap(([loop, s]) => (isCheckpointed(s) ? [loop] : [])));
   for (const loop of checkpointed) refuseReassignedArrays(loop);
   const act = analyzeActivity(f, wrt);
-  const recompute = findRecomputable(f);
-  const condsRecomputed = findRecomputableConditions(f);
-  const needs = analyzeNeeds(f, act, recompute, new Set<Instr>([...bounds, ...condsRecomputed]), checkpointed);
-  const defs = new Map<number, Instr>();
-  const uses = new Map<number, number>();
-  walk(f.body, (i) => {
-    if (hasDst(i)) defs.set(i.dst.id, i);
-    for (const u of usedTemps(i)) uses.set(u.id, (uses.get(u.id) ?? 0) + 1);
-  });
+  const recompute = findRecomputable(facts);
+  const condsRecomputed = findRecomputableConditions(facts);
+  const needs = analyzeNeeds(facts, act, recompute, new Set<Instr>([...bounds, ...condsRecomputed]), checkpointed);
   return Object.freeze({
     f, wrt, act, recompute, condsRecomputed, needs,
     saves: findSaves(f, needs, recompute),
     firstWrites: firstWritesOf(f),
-    blockLocal: blockLocalVars(f),
-    loops, tape: maxTape(f.body) + 1, defs, uses,
+    blockLocal: blockLocalVars(f, facts),
+    loops, tape: maxTape(f.body) + 1, facts,
   });
 }
 
@@ -78,15 +73,14 @@ export function isCheckpointed(s: LoopStrategy): s is Extract<LoopStrategy, { ki
   return s.kind === "sqrt" || s.kind === "revolve" || s.kind === "call";
 }
 
-function loopStrategies(f: Func, bounds: Set<For>, schedule?: CheckpointSpec): Map<For, LoopStrategy> {
+function loopStrategies({ loops }: Facts, bounds: Set<For>, schedule?: CheckpointSpec): Map<For, LoopStrategy> {
   const out = new Map<For, LoopStrategy>();
-  walk(f.body, (i) => {
-    if (i.k !== "for") return;
+  for (const i of loops) {
     if (i.checkpoint === "call") out.set(i, { kind: "call" });
     else if (i.checkpoint === "loop" && schedule === "sqrt") out.set(i, { kind: "sqrt" });
     else if (i.checkpoint === "loop" && schedule !== undefined) out.set(i, { kind: "revolve", snapshots: typeof schedule === "object" ? schedule.snapshots : undefined });
     else out.set(i, { kind: bounds.has(i) ? "recomputedBounds" : "recorded" });
-  });
+  }
   return out;
 }
 
@@ -111,16 +105,14 @@ function firstWritesOf(f: Func): Set<Instr> {
 }
 
 /** Vars set once, never a parameter, read only after that set and in the same block. */
-function blockLocalVars(f: Func): Set<number> {
-  const sets = new Map<number, number>();
-  walk(f.body, (i) => { if (i.k === "set") sets.set(i.v.id, (sets.get(i.v.id) ?? 0) + 1); });
+function blockLocalVars(f: Func, { setCount }: Facts): Set<number> {
   const out = new Set<number>();
   const bad = new Set<number>();
   const visit = (block: Block) => {
     const setHere = new Set<number>();
     for (const i of block) {
       if (i.k === "get") (setHere.has(i.v.id) ? out : bad).add(i.v.id);
-      if (i.k === "set" && sets.get(i.v.id) === 1 && i.v.param === undefined) setHere.add(i.v.id);
+      if (i.k === "set" && setCount.get(i.v.id) === 1 && i.v.param === undefined) setHere.add(i.v.id);
       for (const c of childBlocks(i)) visit(c);
     }
   };
