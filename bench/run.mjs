@@ -5,13 +5,15 @@
 // then a recurrence written `h = next` against in-place copies (bench/aliasing.mjs);
 // then an MLP against hand-written code and tfjs, and matmul GFLOP/s (bench/mlp.mjs);
 // then checkpointed loops by schedule: time, tape bytes, recomputation (bench/checkpoint.mjs);
-// last compile speed: a derivative's first call, small and long functions (bench/compile.mjs).
+// then compile speed: a derivative's first call, small and long functions (bench/compile.mjs);
+// last the build path's output size and build time on the same long functions (bench/output-size.mjs).
 
 import os from "node:os";
 import { aliasingBench } from "./aliasing.mjs";
 import { cases } from "./cases.mjs";
 import { checkpointBench } from "./checkpoint.mjs";
 import { compileBench } from "./compile.mjs";
+import { outputSizeBench } from "./output-size.mjs";
 import { mlpBench } from "./mlp.mjs";
 import { secondOrderBench } from "./second-order.mjs";
 import { checksum, formatTime, measure } from "./timing.mjs";
@@ -178,5 +180,6 @@ if (aliasingBench(api, timing)) failed = true;
 if (await mlpBench(api, quick, api && (await import("../dist/runtime/index.js")))) failed = true;
 if (await checkpointBench(api, api && (await import("../dist/runtime/index.js")), quick)) failed = true;
 if (compileBench(api, quick)) failed = true;
+if (await outputSizeBench(api && (await import("../dist/compiler/compile-module.js")).compileModule, quick)) failed = true;
 console.log(`\n(load ${load()} at the end; checksum ${checksum().toPrecision(6)})`);
 if (failed) process.exitCode = 1;

@@ -1,4 +1,4 @@
-// Checks the IR's invariants; tests run it after every pass.
+// Checks the IR's invariants: after every pass in tests and the fuzzer, after the last otherwise.
 import { printFunc } from "./print.js";
 import { Effects } from "./effects.js";
 import { IdInts, IdSet } from "./id-table.js";
@@ -17,6 +17,17 @@ export interface VerifyOptions {
    * rule that temps stay in their block).
    */
   fresh?: boolean;
+}
+
+/**
+ * Whether every pass's output is verified, not only the last (GRADC_VERIFY=1: the
+ * tests and the fuzzer set it, to find the pass that broke an invariant).
+ */
+const everyPass = typeof process !== "undefined" && process.env?.GRADC_VERIFY === "1";
+
+/** `f`, verified when every pass is (see everyPass); the last pass's output is always verified. */
+export function verifyPass(f: Func, opts: VerifyOptions = {}): Func {
+  return everyPass ? verify(f, opts) : f;
 }
 
 export function verify(f: Func, opts: VerifyOptions = {}): Func {

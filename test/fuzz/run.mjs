@@ -31,6 +31,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runnerImport } from "vite";
 
+// The IR is verified after every pass, not only the last (compiler/ir/verify.ts).
+process.env.GRADC_VERIFY ??= "1";
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
   const i = argv.indexOf(`--${name}`);
