@@ -262,7 +262,7 @@ class FunctionEmitter {
     const users = usersIn(block);
     const writes = new BlockWrites(block, this.effects);
     block.forEach((i, at) => {
-      if (!(hasDst(i)) || i.k === "pop" || (i.k === "call" && i.out)) return;
+      if (!(hasDst(i)) || (i.k === "call" && i.out)) return;
       const uses = this.uses.get(i.dst.id) ?? 0;
       if (uses === 0) return;
       if (uses > 1 && !this.cheap(i.dst, 2)) return;
