@@ -13,7 +13,7 @@ import { walk } from "../compiler/ir/types.js";
 import * as K from "../runtime/index.js";
 import { maxRelError, numericGradient } from "../runtime/numeric.js";
 import { makeRng } from "./corpus/rng.js";
-import { rosenbrock } from "./golden/losses.js";
+import { huber, rosenbrock } from "./golden/losses.js";
 
 type Fn = (...args: any[]) => any;
 const { grad, hvp, gradAndHvp, hessian } = gradc as unknown as Record<"grad" | "hvp" | "gradAndHvp" | "hessian", (f: Fn, o?: object) => Fn>;
@@ -105,6 +105,22 @@ describe("rosenbrock: no zeroing loop that cannot run, no 100 * b + b * 100 or a
       const x = rand(n), v = rand(n);
       expect(maxRelError(grad(rosenbrock)(x), numericGradient(rosenbrock, [x], 0))).toBeLessThan(1e-6);
       expect(maxRelError(hvp(rosenbrock)(x, v), hvpByDifferences(rosenbrock, x, v))).toBeLessThan(1e-5);
+    }
+  });
+});
+
+describe("a loop adding one term to each entry writes it, behind a branch too", () => {
+  test("huber's gradient: no fill(0), the reversed loop stores p_w_bar[i], and it agrees with central differences", async () => {
+    const text = await core("test/golden/losses.ts", "huber", "--wrt", "p", "--mode", "valueAndGrad");
+    expect(text).not.toContain(".fill(0)");
+    expect(text).toMatch(/p_w_bar\[i_1\] = /);
+    for (const n of [1, 4]) {
+      const p = { w: rand(n), b: 0.3 };
+      const args = [p, rand(n).map((v) => 3 * v), rand(n)];
+      const [, g] = gradc.valueAndGrad(huber, { wrt: 0 })(...(args as Parameters<typeof huber>)) as [number, { w: Float64Array; b: number }];
+      const reference = numericGradient(huber, args, 0) as unknown as { w: Float64Array; b: number };
+      expect(maxRelError(g.w, reference.w)).toBeLessThan(1e-6);
+      expect(maxRelError(g.b, reference.b)).toBeLessThan(1e-6);
     }
   });
 });

@@ -84,9 +84,8 @@ function touches(i: Instr, arr: Var, ctx: Ctx): boolean {
   return found || ctx.effects.writesOf(i).has(arr.id);
 }
 
-/** The loop body's only access to `arr`: `arr[i + c] = arr[i + c] + e`, straight-line code around it. */
+/** The loop body's only access to `arr`: `arr[i + c] = arr[i + c] + e` in its top-level code (branches and loops around it leave arr alone). */
 function singleAccumulation(loop: For, arr: Var, ctx: Ctx): { store: Extract<Instr, { k: "store" }>; added: Temp; offset: number } | undefined {
-  if (loop.body.some((i) => i.k === "if" || i.k === "for" || i.k === "while" || i.k === "call")) return undefined;
   const accesses = loop.body.filter((i) => touches(i, arr, ctx));
   const store = accesses.find((i): i is Extract<Instr, { k: "store" }> => i.k === "store");
   if (!store || accesses.length !== 2) return undefined;

@@ -14,6 +14,8 @@ export interface Operands {
   op(t: Temp): Op | undefined;
   /** Whether `t` is known to be a number ≥ 0 that is not -0 or NaN (a length, a clamped index). */
   nonNegative(t: Temp): boolean;
+  /** Whether `t` is known to be an integer within ±2^53 (a length, an index computed from lengths). */
+  integer(t: Temp): boolean;
   /** Whether `a` and `b` hold the same value: one temp, or one commutative op of the same operands. */
   same(a: Temp, b: Temp): boolean;
 }
@@ -134,6 +136,15 @@ export const REWRITES: readonly Rewrite[] = [
         if (s && s[0] < 0) return { op: "sub", args: [sum, { op: "mul", args: [-s[0], s[1]] }] };
       }
       return undefined;
+    },
+  },
+  {
+    name: "undo an offset", op: "add", pattern: "(n - c) + c", result: "n",
+    exact: "n ≥ 0 (not -0) and c are integers, so n - c is exact (bounds below 2^53) and adding c back gives n",
+    sample: (k, { n }) => k.op("add", k.op("sub", n, k.num(1)), k.num(1)),
+    apply: ([a, b], on) => {
+      const d = on.op(a);
+      return d?.op === "sub" && on.nonNegative(d.args[0]) && on.integer(d.args[0]) && on.integer(b) && on.integer(a) && on.same(d.args[1], b) ? d.args[0] : undefined;
     },
   },
   {

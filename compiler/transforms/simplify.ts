@@ -255,6 +255,10 @@ class Folder implements Operands {
     return this.range(t).nonNegative;
   }
 
+  integer(t: Temp): boolean {
+    return this.range(t).integer;
+  }
+
   /** What is known of `t`'s value: |t| ≤ bound (Infinity: maybe not finite, or NaN), t ≥ 0. */
   private range(t: Temp): Range {
     let r = this.ranges.get(t.id);
@@ -264,19 +268,20 @@ class Folder implements Operands {
 
   private rangeOf(t: Temp): Range {
     const c = this.consts.get(t.id);
-    if (typeof c === "number") return { bound: Number.isFinite(c) ? Math.abs(c) : Infinity, nonNegative: c > 0 || Object.is(c, 0) };
+    if (typeof c === "number") return { bound: Number.isFinite(c) ? Math.abs(c) : Infinity, nonNegative: c > 0 || Object.is(c, 0), integer: Number.isSafeInteger(c) };
     if (this.lengths.has(t.id)) return LENGTH;
     const d = this.ops.get(t.id);
     if (!d) return UNKNOWN;
     const [a, b] = d.args.map((x) => this.range(x));
+    const integers = (bound: number, nonNegative: boolean): Range => ({ bound, nonNegative, integer: a.integer && b.integer && bound <= Number.MAX_SAFE_INTEGER });
     switch (d.op) {
-      case "add": return { bound: a.bound + b.bound, nonNegative: a.nonNegative && b.nonNegative };
-      case "sub": return { bound: a.bound + b.bound, nonNegative: false };
-      case "mul": return { bound: a.bound < Infinity && b.bound < Infinity ? a.bound * b.bound : Infinity, nonNegative: false };
-      case "min": return { bound: Math.max(a.bound, b.bound), nonNegative: a.nonNegative && b.nonNegative };
+      case "add": return integers(a.bound + b.bound, a.nonNegative && b.nonNegative);
+      case "sub": return integers(a.bound + b.bound, false);
+      case "mul": return integers(a.bound < Infinity && b.bound < Infinity ? a.bound * b.bound : Infinity, false);
+      case "min": return integers(Math.max(a.bound, b.bound), a.nonNegative && b.nonNegative);
       // A number ≥ 0 against one that is not NaN.
-      case "max": return { bound: Math.max(a.bound, b.bound), nonNegative: (a.nonNegative && (b.nonNegative || b.bound < Infinity)) || (b.nonNegative && a.bound < Infinity) };
-      case "floor": case "ceil": case "trunc": return { bound: a.bound + 1, nonNegative: a.nonNegative };
+      case "max": return integers(Math.max(a.bound, b.bound), (a.nonNegative && (b.nonNegative || b.bound < Infinity)) || (b.nonNegative && a.bound < Infinity));
+      case "floor": case "ceil": case "trunc": return { bound: a.bound + 1, nonNegative: a.nonNegative, integer: a.bound < Infinity };
       default: return UNKNOWN;
     }
   }
@@ -284,13 +289,17 @@ class Folder implements Operands {
 
 /** A value range (see Folder.range). */
 interface Range {
+  /** |value| ≤ bound (Infinity: maybe not finite, or NaN). */
   bound: number;
+  /** value ≥ 0, and not -0 or NaN. */
   nonNegative: boolean;
+  /** An integer within ±2^53, where sums and differences of such numbers are exact. */
+  integer: boolean;
 }
 
-const UNKNOWN: Range = { bound: Infinity, nonNegative: false };
-/** A typed array's length: an integer in [0, 2^53). */
-const LENGTH: Range = { bound: Number.MAX_SAFE_INTEGER, nonNegative: true };
+const UNKNOWN: Range = { bound: Infinity, nonNegative: false, integer: false };
+/** A typed array's length: an integer in [0, 2^51] (its byteLength is below 2^53, 4 or 8 bytes an entry; an Array's is below 2^32). */
+const LENGTH: Range = { bound: 2 ** 51, nonNegative: true, integer: true };
 
 /**
  * What is live, by marking from the roots (outputs, the result when kept, the

@@ -25,7 +25,6 @@ function huber_grad(
   scalars: Float64Array,
 ): number {
   let r = 0;
-  p_w_bar.fill(0);
   let loss_bar = 0;
   let r_bar = 0;
   let p_b_bar = 0;
@@ -48,6 +47,10 @@ function huber_grad(
   const result = loss / y.length;
   // adjoint of line 26: return loss / y.length;
   loss_bar = y.length === 0 ? 0 : 1 / y.length;
+  // p_w_bar: zero the elements the next loop does not write
+  for (let j = Math.min(p_w.length, y.length); j < p_w.length; j++) {
+    p_w_bar[j] = 0;
+  }
   // adjoint of line 18: for (let i = 0; i < y.length; i++) {
   for (let i_1 = y.length - 1; i_1 >= 0; i_1--) {
     const t1 = x[i_1];
@@ -64,7 +67,7 @@ function huber_grad(
     const t2 = r_bar;
     r_bar = 0;
     p_b_bar += t2;
-    p_w_bar[i_1] += t2 * t1;
+    p_w_bar[i_1] = t2 * t1;
   }
   scalars[0] = p_b_bar;
   return result;
