@@ -74,6 +74,7 @@ describe("algebraic rewrite table", () => {
     ["min(n, max(0, a - 1)): a not the length", (k, { n, a }) => k.op("min", n, k.op("max", k.num(0), k.op("sub", a, k.num(1))))],
     ["3 * (0.1 * a): neither constant a power of two", (k, { a }) => k.op("mul", k.num(3), k.op("mul", k.num(0.1), a))],
     ["a * b + b * a + a: a sum of different terms", (k, { a, b }) => k.op("add", k.op("add", a, b), k.op("sub", b, a))],
+    ["a * (0.3 * b) + a * b * 0.3: 0.3 not a power of two", (k, { a, b }) => k.op("add", k.op("mul", a, k.op("mul", k.num(0.3), b)), k.op("mul", k.op("mul", a, b), k.num(0.3)))],
     ["(a - 1) + 1: a maybe not an integer", (k, { a }) => k.op("add", k.op("sub", a, k.num(1)), k.num(1))],
     ["(n - 0.5) + 0.5: a fraction", (k, { n }) => k.op("add", k.op("sub", n, k.num(0.5)), k.num(0.5))],
     ["max(0, max(a, -1)): max with a maybe-NaN value", (k, { a }) => k.op("max", k.num(0), k.op("max", a, k.num(-1)))],

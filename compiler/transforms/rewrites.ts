@@ -57,6 +57,26 @@ const scaled = (on: Operands, t: Temp): [number, Temp] | undefined => {
 
 const isZero = (on: Operands, t: Temp) => Object.is(on.constantOf(t), 0);
 
+/**
+ * `t` as c·x·y for a power of two c and values x, y, grouped either way (`x * (c * y)`,
+ * `(x * y) * c`, …); `pair` is the temp holding x * y when the grouping has one.
+ */
+function scaledPair(on: Operands, t: Temp): { c: number; x: Temp; y: Temp; pair?: Temp } | undefined {
+  const d = on.op(t);
+  if (d?.op !== "mul") return undefined;
+  const [a, b] = d.args;
+  const plain = (u: Temp) => on.constantOf(u) === undefined;
+  for (const [k, other] of [[a, b], [b, a]]) {
+    const c = on.constantOf(k), p = on.op(other);
+    if (typeof c === "number" && powerOfTwo(c) && p?.op === "mul" && p.args.every(plain)) return { c, x: p.args[0], y: p.args[1], pair: other };
+  }
+  for (const [x, other] of [[a, b], [b, a]]) {
+    const s = scaled(on, other);
+    if (s && powerOfTwo(s[0]) && plain(x) && plain(s[1])) return { c: s[0], x, y: s[1] };
+  }
+  return undefined;
+}
+
 /** Whether `clamped` is `max(0, n - c)` (either order) for the length-like `n` ≥ 0 and a constant c ≥ 0. */
 function belowLength(on: Operands, n: Temp, clamped: Temp): boolean {
   const d = on.op(clamped);
@@ -152,6 +172,18 @@ export const REWRITES: readonly Rewrite[] = [
     exact: "x + x and 2 * x round the same exact value 2x (products commute exactly)",
     sample: (k, { b }) => k.op("add", k.op("mul", k.num(100), b), k.op("mul", b, k.num(100))),
     apply: ([a, b], on) => (on.same(a, b) ? { op: "mul", args: [2, a] } : undefined),
+  },
+  {
+    name: "doubling a scaled product", op: "add", pattern: "b * (c * x) + b * x * c", result: "(2 * c) * (b * x)",
+    exact: "c is ±2^k, so both terms are the one value c·b·x rounded once; not where a product is subnormal (below 2^-1022) or overflows",
+    sample: (k, { a, b }) => k.op("add", k.op("mul", a, k.op("mul", k.num(0.5), b)), k.op("mul", k.op("mul", a, b), k.num(0.5))),
+    domain: "normal",
+    apply: ([a, b], on) => {
+      const [p, q] = [scaledPair(on, a), scaledPair(on, b)];
+      if (!p || !q || p.c !== q.c) return undefined;
+      const sameFactors = (on.same(p.x, q.x) && on.same(p.y, q.y)) || (on.same(p.x, q.y) && on.same(p.y, q.x));
+      return sameFactors ? { op: "mul", args: [2 * p.c, p.pair ?? q.pair ?? { op: "mul", args: [p.x, p.y] }] } : undefined;
+    },
   },
   {
     name: "constant through a product", op: "mul", pattern: "c1 * (c2 * x)", result: "(c1 * c2) * x",

@@ -61,7 +61,7 @@ function huber_grad(
       r_bar += loss_bar * Math.sign(r);
     } else {
       // adjoint of line 23: loss += 0.5 * r * r;
-      r_bar += loss_bar * (0.5 * r) + loss_bar * r * 0.5;
+      r_bar += loss_bar * r;
     }
     // adjoint of line 19: const r = p.w[i] * x[i] + p.b - y[i];
     const t2 = r_bar;
