@@ -5,6 +5,7 @@ import { printFunc } from "./ir/print.js";
 import { varsOf, walk, type Func, type Var } from "./ir/types.js";
 import { verify, verifyPass } from "./ir/verify.js";
 import { lowerFunction } from "./lower/index.js";
+import { hoistCommonPrefixes } from "./transforms/hoist.js";
 import { refuse, type GradcError } from "./errors.js";
 import type { GradRequest } from "./request.js";
 import { carryAcrossIterations } from "./transforms/carry.js";
@@ -55,7 +56,7 @@ export function wrtVars(f: Func, wrt: number[]): Var[] {
  */
 function finish(f: Func, keepResult: boolean, scratch: ReadonlySet<number> = new Set()): Func {
   const clean = (g: Func) => verifyPass(simplify(verifyPass(g), { keepResult, scratch }));
-  const simple = verifyPass(cse(clean(f)));
+  const simple = verifyPass(cse(verifyPass(hoistCommonPrefixes(clean(f)))));
   const carried = clean(carryAcrossIterations(simple, idsAfter(simple)));
   const done = verify(clean(zeroOnFirstTouch(carried, idsAfter(carried))));
   if (scratch.size === 0) return done;

@@ -1,0 +1,130 @@
+// Branches that begin alike: the instructions both branches of an `if` start with (the
+// same operation on the same vars, their temps in step) run once, before the `if`. In
+// derivative code these are the saves both branches make of a var they both assign
+// (`tape.push(out)` in the forward sweep) and its restore (`out = tape.pop()` in the
+// backward sweep). Only plain instructions move (no control flow, no throw). Temps stay
+// in their block: the moved instructions get temps of their own, and a read of a var or
+// length the rest of a branch also uses stays in the branch too, as long as nothing
+// moved writes what it reads.
+import { idsAfter, type Ids } from "../ir/builder.js";
+import { ownWrite } from "../ir/effects.js";
+import { childBlocks, hasDst, usedTemps, walk, type Block, type Func, type Instr, type Temp } from "../ir/types.js";
+
+const MOVABLE = new Set<Instr["k"]>(["const", "op", "get", "set", "load", "store", "len", "push", "pop"]);
+
+/** Reads that may stay in a branch as well as move: they read one location and no temp. */
+const REREADABLE = new Set<Instr["k"]>(["const", "get", "len"]);
+
+export function hoistCommonPrefixes(f: Func): Func {
+  return { ...f, body: block(f.body, idsAfter(f)) };
+}
+
+function block(input: Block, ids: Ids): Block {
+  const out: Block = [];
+  for (const original of input) {
+    const i = withChildren(original, ids);
+    if (i.k === "if") out.push(...prefixOf(i, ids), i);
+    else out.push(i);
+  }
+  return out;
+}
+
+/** The instruction with its nested blocks processed (a copy when it has any). */
+function withChildren(i: Instr, ids: Ids): Instr {
+  switch (i.k) {
+    case "if": return { ...i, then: block(i.then, ids), else: block(i.else, ids) };
+    case "for": return { ...i, body: block(i.body, ids) };
+    case "while": return { ...i, body: block(i.body, ids) };
+    default: return i;
+  }
+}
+
+/** Moves the common prefix of `i`'s branches (`i` is a copy) out; returns it, placed at the if. */
+function prefixOf(i: Extract<Instr, { k: "if" }>, ids: Ids): Instr[] {
+  const renamed = new Map<number, Temp>(); // else-branch temp -> then-branch temp
+  let k = 0;
+  while (k < i.then.length && k < i.else.length && same(i.then[k], i.else[k], renamed)) {
+    const [a, b] = [i.then[k], i.else[k]];
+    if (hasDst(a) && hasDst(b)) renamed.set(b.dst.id, a.dst);
+    k++;
+  }
+  for (; k > 0; k--) {
+    const kept = keptReads(i, k, renamed);
+    if (!kept) continue;
+    const prefix = i.then.slice(0, k);
+    i.then = [...prefix.filter((x) => kept.has(x)), ...i.then.slice(k)];
+    i.else = [...i.else.slice(0, k).filter((_, n) => kept.has(prefix[n])), ...i.else.slice(k)];
+    return withFreshTemps(prefix, ids, i.loc);
+  }
+  return [];
+}
+
+/**
+ * The prefix's instructions (then branch) that must also stay in the branches because
+ * the rest of a branch reads their temps; undefined when one of them cannot (it reads
+ * temps, or a location the prefix writes).
+ */
+function keptReads(i: Extract<Instr, { k: "if" }>, k: number, renamed: Map<number, Temp>): Set<Instr> | undefined {
+  const read = new Set<number>();
+  walk(i.then.slice(k), (x) => { for (const t of usedTemps(x)) read.add(t.id); });
+  walk(i.else.slice(k), (x) => { for (const t of usedTemps(x)) read.add((renamed.get(t.id) ?? t).id); });
+  const prefix = i.then.slice(0, k);
+  const written = new Set(prefix.flatMap((x) => { const w = ownWrite(x); return w === undefined ? [] : [w]; }));
+  const kept = new Set<Instr>();
+  for (const x of prefix) {
+    if (!hasDst(x) || !read.has(x.dst.id)) continue;
+    if (!REREADABLE.has(x.k)) return undefined;
+    if (x.k === "get" && written.has(x.v.id)) return undefined;
+    if (x.k === "len" && written.has(x.arr.id)) return undefined;
+    kept.add(x);
+  }
+  return kept;
+}
+
+/** Copies of `prefix` with temps of their own, at `loc`. */
+function withFreshTemps(prefix: Block, ids: Ids, loc: Instr["loc"]): Instr[] {
+  const fresh = new Map<number, Temp>();
+  const map = (t: Temp) => fresh.get(t.id) ?? t;
+  return prefix.map((x) => {
+    const copy = { ...x, loc } as Instr;
+    if (hasDst(copy)) {
+      const t = { id: ids.next++, type: copy.dst.type };
+      fresh.set(copy.dst.id, t);
+      (copy as { dst: Temp }).dst = t;
+    }
+    return remapTemps(copy, map);
+  });
+}
+
+function remapTemps(i: Instr, map: (t: Temp) => Temp): Instr {
+  switch (i.k) {
+    case "op": return { ...i, args: i.args.map(map) };
+    case "set": case "push": return { ...i, src: map(i.src) };
+    case "load": return { ...i, idx: map(i.idx) };
+    case "store": return { ...i, idx: map(i.idx), src: map(i.src) };
+    default: return i;
+  }
+}
+
+/** `a` (then branch) and `b` (else branch) do the same, `b`'s temps read as `renamed` maps them. */
+function same(a: Instr, b: Instr, renamed: Map<number, Temp>): boolean {
+  if (a.k !== b.k || !MOVABLE.has(a.k) || childBlocks(a).length > 0) return false;
+  const ra = a as unknown as Record<string, unknown>;
+  const rb = b as unknown as Record<string, unknown>;
+  const keys = new Set([...Object.keys(ra), ...Object.keys(rb)]);
+  keys.delete("loc");
+  keys.delete("dst");
+  for (const key of keys) if (!sameField(ra[key], rb[key], renamed)) return false;
+  return !hasDst(a) || !hasDst(b) || a.dst.type === b.dst.type;
+}
+
+function sameField(x: unknown, y: unknown, renamed: Map<number, Temp>): boolean {
+  if (Array.isArray(x) && Array.isArray(y)) return x.length === y.length && x.every((e, n) => sameField(e, y[n], renamed));
+  if (isTemp(x) && isTemp(y)) return x.id === (renamed.get(y.id) ?? y).id;
+  return x === y;
+}
+
+/** Temps are `{ id, type }`; vars carry a name too (compared by identity). */
+function isTemp(x: unknown): x is Temp {
+  return typeof x === "object" && x !== null && "id" in x && !("name" in x);
+}
