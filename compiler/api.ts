@@ -4,7 +4,7 @@
 import { maxRelError, numericGradient, type NumericValue } from "../runtime/numeric.js";
 import { Tape } from "../runtime/tape.js";
 import { CUSTOM_RULE, stopGradient, type CustomRule } from "../runtime/custom.js";
-import { batchError, cotangentError, outError, outputError, vectorError } from "../runtime/checks.js";
+import { batchError, cotangentError, moduleValueError, outError, outputError, vectorError } from "../runtime/checks.js";
 import { describeValue, usageError } from "../runtime/errors.js";
 import { CHECK_FUNCTIONS } from "./emit/checks.js";
 import { derivativeBody } from "./emit/module.js";
@@ -190,7 +190,7 @@ function makeDerivative(
         // The generated text is shared; each derivative function instantiates its own code.
         let body = modules.get(key);
         if (body === undefined) modules.set(key, (body = derivativeBody({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode, checkpoint: opts.checkpoint, output: (opts as OutputOptions).output, closure })));
-        const entry = compileFunction(["Tape", KERNELS, EXTERNS_NAME, ...CHECK_FUNCTIONS], body)(Tape, kernels, EXTERNS, outError, vectorError, cotangentError, batchError, outputError);
+        const entry = compileFunction(["Tape", KERNELS, EXTERNS_NAME, ...CHECK_FUNCTIONS], body)(Tape, kernels, EXTERNS, outError, vectorError, cotangentError, batchError, outputError, moduleValueError);
         spec = { entry, match: matcher(kinds) };
         mine.set(key, spec);
       }

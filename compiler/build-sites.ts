@@ -11,6 +11,7 @@ import { callingWrapper, mathArity, mathParamNames, notComposable, PAIR_HINT, wr
 import type { Kind } from "./kinds.js";
 import type { CheckpointSpec, GradRequest, JacobianMode, Mode } from "./request.js";
 import { checkedSchedule, parameterNames, resolveWrt } from "./request-options.js";
+import { moduleValues, withModuleValues } from "./module-values.js";
 
 export type WrtSpec = string | number | (string | number)[] | undefined;
 
@@ -33,7 +34,7 @@ const WRT_HINT = "Write wrt as a parameter name, an index, or an array of those,
  * The request sites of the module at `filePath`, in source order: `export const NAME = grad(…)`,
  * or with `all` every call of the API (refusing any other use of it, which could not be compiled).
  */
-export function findRequestSites(project: Project, filePath: string, all = false): RequestSite[] {
+export function findRequestSites(project: Project, filePath: string, all = false, exportsAdded = false): RequestSite[] {
   const mod = parseTsModule(project, filePath);
   const callees = gradcCallees(mod);
   if (callees.named.size === 0 && callees.namespaces.size === 0) return [];
@@ -43,7 +44,7 @@ export function findRequestSites(project: Project, filePath: string, all = false
     let exportName = name;
     for (let n = 2; taken.has(exportName); n++) exportName = `${name}_${n}`;
     taken.add(exportName);
-    const request = siteRequest(project, mod, call, mode, exportName, callees);
+    const request = siteRequest(project, mod, call, mode, exportName, callees, exportsAdded);
     return { exportName, request, line: call.getStartLineNumber(), start: call.getStart(), end: call.getEnd() };
   });
 }
@@ -146,7 +147,7 @@ function derivativeTarget(call: CallExpression, callees: Callees): boolean {
   return first !== undefined && unwrapMorph(first) === call;
 }
 
-function siteRequest(project: Project, mod: TsModule, call: CallExpression, mode: Mode, exportName: string, callees: Callees): GradRequest {
+function siteRequest(project: Project, mod: TsModule, call: CallExpression, mode: Mode, exportName: string, callees: Callees, exportsAdded: boolean): GradRequest {
   const [fnArg, optsArg, ...extra] = call.getArguments();
   if (!fnArg || extra.length > 0) {
     throw refuse(mod.source, span(call), "request", `${mode}() takes the function and an optional options object.`, `e.g. ${mode}(loss, { wrt: "w" }).`);
@@ -154,7 +155,7 @@ function siteRequest(project: Project, mod: TsModule, call: CallExpression, mode
   const target = siteTarget(project, mod, fnArg as Expression, exportName, callees);
   const opts = readOptions(mod, optsArg, mode);
   const kinds = target.kinds;
-  return {
+  return withModuleValues({
     fn: target.fn,
     resolve: withAliases(resolver(project), project, mod, opts.functions),
     kinds,
@@ -163,7 +164,8 @@ function siteRequest(project: Project, mod: TsModule, call: CallExpression, mode
     ...(opts.jacobianMode && { jacobianMode: opts.jacobianMode }),
     ...(opts.checkpoint && { checkpoint: opts.checkpoint }),
     ...(opts.output !== undefined && { output: opts.output }),
-  };
+    moduleValue: moduleValues(project, mod.path, exportsAdded),
+  });
 }
 
 /**
@@ -367,12 +369,13 @@ export function functionRequest(project: Project, filePath: string, fnName: stri
     throw refuse(mod.source, undefined, "function", `No function '${fnName}' is declared in or imported into this module (its functions: ${known}).`, "");
   }
   const fn: SourceFn = { name: found.name, node: found.node, source: found.source };
-  return {
+  return withModuleValues({
     fn,
     resolve: resolver(project),
     kinds: kindsFromSignature(found.declaration, found.source),
     ...wrtIndices(wrt, fn, found.source, undefined, "Pass --wrt with parameter names or indices, e.g. --wrt w or --wrt 0,2."),
     mode,
     ...(jacobianMode && { jacobianMode }),
-  };
+    moduleValue: moduleValues(project, mod.path, false),
+  });
 }

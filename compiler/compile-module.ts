@@ -11,7 +11,7 @@ import { moduleMap, type SourceMap } from "./emit/source-map.js";
 import type { ModuleHost } from "./parse/host.js";
 import type { BlackBox } from "./parse/source.js";
 import { createProject, fileSystemOf, isJsModule } from "./parse/typescript.js";
-import type { GradRequest, JacobianMode, Mode } from "./request.js";
+import type { GradRequest, JacobianMode, Mode, ModuleValue } from "./request.js";
 
 /** Adds one derivative to a module (default: GradModule.add; tests pass stand-ins). */
 export type Emitter = (module: GradModule, req: GradRequest, exportName: string) => void;
@@ -49,6 +49,9 @@ export interface CompileModuleOptions {
    * lower/custom.ts): from where the source module imports them (default), or all from the
    * source module itself under the names `sourceExport` gives (the plugin, which adds those
    * exports: its generated module is virtual, and only the source module can resolve them).
+   * Module-level values the derivatives read (module-values.ts) come from the module that
+   * declares them, under the name it exports them as; with this option, those of the
+   * source module come from it under `sourceExport` names, exported or not.
    */
   blackBoxesFromSource?: true;
   /** Request sites to compile: `export const NAME = grad(…)` (default, `gradc build`) or every call of the API (the plugin). */
@@ -77,6 +80,8 @@ export interface CompiledModule {
   inputs: string[];
   /** The black boxes the generated module calls (with `blackBoxesFromSource`, the source module exports them as `sourceExport` says). */
   blackBoxes: BlackBox[];
+  /** The module-level values the generated module reads (with `blackBoxesFromSource`, the source module exports its own as `sourceExport` says). */
+  moduleValues: ModuleValue[];
 }
 
 /** Compiles the request sites of the module `file` whose text is `text`. */
@@ -88,15 +93,17 @@ export async function compileModule(text: string, file: string, options: Compile
   fs.takeReads();
   const lang = options.lang ?? (isJsModule(abs) ? "js" : "ts");
   const output = options.outputPath ?? generatedPath(abs, lang);
-  const result: CompiledModule = { code: undefined, declarations: undefined, map: undefined, diagnostics: [], sites: [], hash: undefined, inputs: [], blackBoxes: [] };
+  const result: CompiledModule = { code: undefined, declarations: undefined, map: undefined, diagnostics: [], sites: [], hash: undefined, inputs: [], blackBoxes: [], moduleValues: [] };
   try {
-    result.sites = options.requests ? options.requests.map((r) => namedSite(project, abs, r)) : findRequestSites(project, abs, options.sites === "all");
+    result.sites = options.requests ? options.requests.map((r) => namedSite(project, abs, r)) : findRequestSites(project, abs, options.sites === "all", options.blackBoxesFromSource);
     if (result.sites.length > 0) {
       const module = emitModule(lang, result.sites, options.emit);
       result.hash = inputsHash(project, abs, options.runtimeImport);
       const top = options.header === false ? "" : header(result.hash, abs, output);
-      result.code = await formatted(top + module.print(options.runtimeImport, blackBoxImports(abs, output, options.blackBoxesFromSource)), output, options.format);
+      const printed = module.print(options.runtimeImport, blackBoxImports(abs, output, options.blackBoxesFromSource), moduleValueImports(abs, output, options.blackBoxesFromSource));
+      result.code = await formatted(top + printed, output, options.format);
       result.blackBoxes = module.blackBoxList();
+      result.moduleValues = module.moduleValueList();
       result.map = moduleMap(result.code, module.origins, output, (source) => relativeTo(output, source.file));
       if (lang === "js" && (options.declarations ?? isJsModule(abs))) {
         result.declarations = await declarationFile(result.sites, abs, declarationPath(output), result.hash, options);
@@ -160,15 +167,38 @@ function blackBoxImports(source: string, output: string, fromSource?: true): (bo
     if (box.from === undefined) return undefined;
     if (fromSource) return `import { ${sourceExport(box)} as ${box.local} } from ${JSON.stringify(source)};`;
     const local = box.from.startsWith(".") || path.isAbsolute(box.from);
-    const target = box.from === source ? box.from.replace(/\.([mc]?)ts$/, ".$1js") : box.from;
-    const rel = local ? relativeTo(output, target) : box.from;
-    const spec = JSON.stringify(local && !rel.startsWith(".") ? `./${rel}` : rel);
+    const spec = local ? fileSpecifier(output, box.from === source ? jsName(box.from) : box.from) : JSON.stringify(box.from);
     return box.name === "default" ? `import ${box.local} from ${spec};` : `import { ${box.name === box.local ? box.local : `${box.name} as ${box.local}`} } from ${spec};`;
   };
 }
 
+/** The imports of module values in the generated module `output`, one per module (from the module declaring them, as blackBoxImports). */
+function moduleValueImports(source: string, output: string, fromSource?: true): (values: ModuleValue[]) => string[] {
+  return (values) => {
+    const byModule = new Map<string, string[]>();
+    for (const value of values) {
+      const own = fromSource && value.file === source;
+      const exported = own ? sourceExport({ local: value.name }) : value.exported ?? value.name;
+      const spec = own ? JSON.stringify(source) : fileSpecifier(output, jsName(value.file));
+      byModule.set(spec, [...(byModule.get(spec) ?? []), exported === value.name ? exported : `${exported} as ${value.name}`]);
+    }
+    return [...byModule].map(([spec, names]) => `import { ${names.join(", ")} } from ${spec};`);
+  };
+}
+
+/** A TypeScript module's path as NodeNext imports it (`loss.ts` -> `loss.js`). */
+function jsName(file: string): string {
+  return file.replace(/\.([mc]?)ts$/, ".$1js");
+}
+
+/** The specifier of `file` in an import of the module `output`: relative, starting with a dot. */
+function fileSpecifier(output: string, file: string): string {
+  const rel = relativeTo(output, file);
+  return JSON.stringify(rel.startsWith(".") ? rel : `./${rel}`);
+}
+
 /** The name the plugin has the source module export a black box under. */
-export function sourceExport(box: BlackBox): string {
+export function sourceExport(box: Pick<BlackBox, "local">): string {
   return `__gradc_${box.local}`;
 }
 

@@ -20,7 +20,7 @@ export { idsAfter };
 
 /** The function of the request as IR, ready for transforms. */
 export function primalIR(req: GradRequest): Func {
-  const lowered = verifyPass(lowerFunction(req.fn, req.kinds, req.resolve, req.closure));
+  const lowered = verifyPass(lowerFunction(req.fn, req.kinds, req.resolve, req.closure, req.moduleValue));
   const normal = verifyPass(normalize(lowered, idsAfter(lowered)), { fresh: true });
   const primal = verifyPass(cse(normal), { fresh: true });
   return req.output === undefined ? primal : verifyPass(selectOutput(req, primal, idsAfter(primal)));

@@ -1,6 +1,8 @@
 // A request for derivative code: what to differentiate, specialised on which argument kinds.
 import type { Kind } from "./kinds.js";
-import type { ResolveFn, SourceFn } from "./parse/source.js";
+import type * as ESTree from "acorn";
+import type { ModuleBinding } from "./parse/ts-estree.js";
+import type { ResolveFn, SourceFn, SourceText } from "./parse/source.js";
 
 export type Mode = "grad" | "valueAndGrad" | "jvp" | "vjp" | "hvp" | "gradAndHvp" | "hessian" | "jacobian" | "batchJacobian";
 
@@ -37,6 +39,8 @@ export interface GradRequest {
   checkpoint?: CheckpointSpec;
   /** Values of names the function (or a helper) closes over, given at run time (opts.closure). */
   closure?: ClosureValues;
+  /** Build path: tells a module-level array or object the code reads (compile-module-values.ts). */
+  moduleValue?: ModuleValueFn;
 }
 
 /**
@@ -48,7 +52,31 @@ export interface GradRequest {
 export interface ClosureValues {
   constants: Record<string, number | boolean>;
   data: string[];
+  /**
+   * Build path: the data that are module-level bindings, by name. The generated module
+   * imports each and its entry passes it to the core functions, checking its kind per call.
+   */
+  modules?: Record<string, ModuleValue>;
 }
+
+/** A module-level array or object (of numbers) that differentiated code reads, as data. */
+export interface ModuleValue {
+  /** Its name in the module that declares it (and in the generated module). */
+  name: string;
+  /** Absolute path of that module, and the offset of its declaration there. */
+  file: string;
+  declared: number;
+  /** The name that module exports it under (absent: the plugin exports it, see sourceExport). */
+  exported?: string;
+  kind: Kind;
+}
+
+/**
+ * For a module-level variable read at `use`: the module value it is, or undefined when it
+ * is not an array or object (a number is inlined, or refused, by lowering); refuses one
+ * that cannot be data (reassigned, of a kind not known when compiling, unexported).
+ */
+export type ModuleValueFn = (binding: Extract<ModuleBinding, { k: "variable" }>, use: ESTree.Identifier, source: SourceText) => ModuleValue | undefined;
 
 export interface EmitOptions {
   lang: "ts" | "js";

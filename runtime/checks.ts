@@ -78,6 +78,14 @@ export function outputError(spec: EntrySpec, output: number): never {
 }
 
 /**
+ * A module-level array or object the derivative reads as data (build path) has another
+ * kind than the one it was compiled for (`compiled`, in words).
+ */
+export function moduleValueError(spec: EntrySpec, name: string, value: unknown, compiled: string): never {
+  throw usageError("module-level value", `${spec.call}: the module-level ${name} is ${describeValue(value)} now, and this derivative was compiled for ${compiled} (its kind when gradc compiled it): compile again, or pass it as an argument.`);
+}
+
+/**
  * A batch Jacobian's count does not divide its array arguments, or its `out` (given) is
  * not a Float64Array of count·m·n entries (`rows`: m).
  */

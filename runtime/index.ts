@@ -6,6 +6,6 @@ export * from "./kernels/index.js";
 export * from "./nn/index.js";
 // The error class, and the messages of generated entries' argument checks.
 export { GradcError } from "./errors.js";
-export { outError, vectorError, cotangentError, batchError, outputError, type EntrySpec, type Shape } from "./checks.js";
+export { outError, vectorError, cotangentError, batchError, outputError, moduleValueError, type EntrySpec, type Shape } from "./checks.js";
 // Custom rules (what gradc calls instead of differentiating a function) and stopGradient.
 export { customJvp, customVjp, stopGradient } from "./custom.js";

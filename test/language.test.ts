@@ -428,9 +428,9 @@ describe("what stays refused, and what it says", () => {
   test.each([
     ["a module-level let", "let scale = 2;", "return w[0] * scale;", /'scale' is a module-level let \(line 2\).*can change.*const.*pass scale as an argument/],
     ["a module-level var", "var scale = 2;", "return w[0] * scale;", /'scale' is a module-level var/],
-    ["an array", "const scale = new Float64Array(2);", "return w[0] * scale[0];", /'scale' is a module-level const \(line 2\) whose value is not a constant number: it creates a Float64Array.*pass scale as an argument/],
-    ["an array literal", "const scale = [1, 2];", "return w[0] * scale[0];", /it is an array literal/],
-    ["an object", "const scale = { k: 2 };", "return w[0] * scale.k;", /it is an object literal/],
+    ["an array it does not export", "const scale = new Float64Array(2);", "return w[0] * scale[0];", /'scale' \(line 2\) is a module-level Float64Array: the generated module reads it on every call, and can import it only if its module exports it\. Export it/],
+    ["an array literal it does not export", "const scale = [1, 2];", "return w[0] * scale[0];", /'scale' \(line 2\) is a module-level number\[\]: .*Export it/],
+    ["an object it does not export", "const scale = { k: 2 };", "return w[0] * scale.k;", /'scale' \(line 2\) is a module-level object \{ "k" \}: .*Export it/],
     ["Math.random", "const scale = Math.random();", "return w[0] * scale;", /it calls Math\.random \(not a function of anything/],
     ["a call of a function", "const scale = twice(2);\nfunction twice(x: number) { return 2 * x; }", "return w[0] * scale;", /it calls a function \(only Math functions/],
     ["a const of a let", "let k = 2;\nconst scale = k * 2;", "return w[0] * scale;", /it uses 'k', which is a module-level let/],

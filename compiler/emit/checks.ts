@@ -5,10 +5,10 @@
 import type { EntrySpec, Shape } from "../../runtime/checks.js";
 import { arrayClass, kindTest, type Kind } from "../kinds.js";
 import { parameterNames } from "../request-options.js";
-import { locals, type EntryContext } from "./entry.js";
+import { kindType, locals, type EntryContext } from "./entry.js";
 
 /** Runtime functions the checks call: imported by build modules, passed in at run time. */
-export const CHECK_FUNCTIONS = ["outError", "vectorError", "cotangentError", "batchError", "outputError"];
+export const CHECK_FUNCTIONS = ["outError", "vectorError", "cotangentError", "batchError", "outputError", "moduleValueError"];
 
 const used = new WeakMap<EntryContext, Set<string>>();
 
@@ -57,6 +57,21 @@ function spec(c: EntryContext, entry: string): string {
 }
 
 const argList = (c: EntryContext) => `[${c.args.join(", ")}]`;
+
+/**
+ * Build path: `if (a module-level value the derivative reads has another kind than it was
+ * compiled for) throw`, one line per value (its name in `c.args` is the imported binding).
+ */
+export function checkModuleValues(c: EntryContext, entry: string): string[] {
+  const { closure, fn } = c.req;
+  const arity = fn.node.params.length;
+  return (closure?.data ?? []).flatMap((name, k) => {
+    const value = closure!.modules?.[name];
+    if (!value) return [];
+    const arg = c.args[arity + k];
+    return [`  if (!(${kindTest(value.kind, arg)})) ${callCheck(c, "moduleValueError", `${spec(c, entry)}, ${JSON.stringify(name)}, ${arg}, ${JSON.stringify(kindType(value.kind))}`)};`];
+  });
+}
 
 /** `if (out is given and not shaped like the gradient / H·v) throw`. */
 export function checkShapedOut(c: EntryContext, entry: string): string {

@@ -3,7 +3,7 @@ import { isArrayType, type Func, type Var } from "../ir/types.js";
 import { refuse } from "../errors.js";
 import { arrayClass, kindAt, type Kind } from "../kinds.js";
 import type { GradRequest } from "../request.js";
-import { checkBatch, checkBatchOut, checkCotangent, checkMatrixOut, checkOutput, checkPairOut, checkRows, checkShapedOut, checkTangentOut, checkVector } from "./checks.js";
+import { checkBatch, checkBatchOut, checkModuleValues, checkCotangent, checkMatrixOut, checkOutput, checkPairOut, checkRows, checkShapedOut, checkTangentOut, checkVector } from "./checks.js";
 import { access, asCoreArray, hasDefault, locals, Outputs, sameVar, Shaped, shapedType, signature, type EntryContext } from "./entry.js";
 
 /** Directions a forward-mode Jacobian propagates per sweep. */
@@ -54,8 +54,9 @@ function call(core: CoreRef, c: EntryContext, arg: (p: Var) => string | undefine
   return `${core.name}(${args.join(", ")})`;
 }
 
+/** The entry's text: module values' kinds checked first (build path), then `lines`. */
 function fn(name: string, params: string, ret: string, lines: string[], c: EntryContext): string {
-  return `function ${name}(${params})${c.ts ? `: ${ret}` : ""} {\n${lines.join("\n")}\n}`;
+  return `function ${name}(${params})${c.ts ? `: ${ret}` : ""} {\n${[...checkModuleValues(c, name), ...lines].join("\n")}\n}`;
 }
 
 /** Whether results shaped like wrt can go to caller buffers (not for a single number). */
@@ -344,13 +345,15 @@ export function jacobianEntry(cores: Cores, c: EntryContext, name: string): stri
 export function batchJacobianEntry(cores: Cores, c: EntryContext, name: string): string {
   const { req } = c;
   const { out, n, m, J, count, b, base, k, copyItem } = locals(c);
-  const other = req.kinds.findIndex((kind) => kind.k === "obj" || kind.k === "plain");
+  // Module values (after f's parameters) are the same for every item.
+  const own = req.kinds.slice(0, req.fn.node.params.length);
+  const other = own.findIndex((kind) => kind.k === "obj" || kind.k === "plain");
   if (other >= 0) {
     const what = req.kinds[other].k === "obj" ? "an object or a list" : "a plain array";
     throw refuse(req.fn.source, req.fn.node.params[other], `batchJacobian of ${what}`,
       `batchJacobian takes numbers, booleans and typed arrays; argument '${c.args[other]}' of ${req.fn.name} is ${what}.`, "Pass its items as typed arrays of their own.");
   }
-  const arrays = req.kinds.map((kind, i) => (kind.k === "arr" || kind.k === "int" ? i : -1)).filter((i) => i >= 0);
+  const arrays = own.map((kind, i) => (kind.k === "arr" || kind.k === "int" ? i : -1)).filter((i) => i >= 0);
   const lines: string[] = [checkBatch(c, name, arrays.map((i) => c.args[i]))];
   lines.push(`  if (${count} === 0) {`, `  ${checkBatchOut(c, name, "0", "0")}`, `    return ${out} ?? new Float64Array(0);`, "  }");
   const items = [...c.args];

@@ -169,7 +169,9 @@ export class Outputs {
  * required parameter follows it.
  */
 export function signature(c: EntryContext, extra: [string, string][]): string {
-  const { kinds } = c.req;
+  // Module values (build path) are not parameters: the entry reads their imports.
+  const modules = c.req.closure?.modules;
+  const kinds = modules ? c.req.kinds.slice(0, c.req.fn.node.params.length) : c.req.kinds;
   const trailing = (i: number) => kinds.every((_, j) => j < i || hasDefault(c.req, j)) && extra.every(([name]) => name.endsWith("?"));
   const param = (k: Kind, i: number) => (!hasDefault(c.req, i) ? `${c.args[i]}: ${kindType(k)}` : trailing(i) ? `${c.args[i]}?: ${kindType(k)}` : `${c.args[i]}: ${kindType(k)} | undefined`);
   const params = kinds.map((k, i) => (c.ts ? param(k, i) : c.args[i]));

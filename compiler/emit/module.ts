@@ -8,7 +8,7 @@ import { MODES } from "../modes.js";
 import { kernelDef } from "../ops/kernels/index.js";
 import { GradcError, refuse } from "../errors.js";
 import { dataField, describeKind, isData, pathAccess, type Kind } from "../kinds.js";
-import type { EmitOptions, GradRequest } from "../request.js";
+import type { EmitOptions, GradRequest, ModuleValue } from "../request.js";
 import { parameterNames } from "../request-options.js";
 import { CHECK_FUNCTIONS, usedChecks } from "./checks.js";
 import { emitFunction, KERNELS, outputSlots, tapeName } from "./js.js";
@@ -38,6 +38,8 @@ export class GradModule {
   private tapes = 0;
   /** Black boxes generated code calls (lower/custom.ts), by their local name. */
   private readonly blackBoxes = new Map<string, BlackBox>();
+  /** Module-level values the entries read (build path, module-values.ts), by name. */
+  private readonly moduleValues = new Map<string, ModuleValue>();
 
   /** `exports`: the names of the entries this module will export (claimed first). */
   constructor(readonly lang: "ts" | "js", exports: string[]) {
@@ -84,19 +86,39 @@ export class GradModule {
     return [...this.blackBoxes.values()];
   }
 
+  /** Takes the module values `req` reads: the module imports each under its own name. */
+  useModuleValues(req: GradRequest): void {
+    for (const value of Object.values(req.closure?.modules ?? {})) {
+      const known = this.moduleValues.get(value.name);
+      if (known && (known.file !== value.file || known.declared !== value.declared)) {
+        throw new GradcError("module-level value", `Two module-level values are both named '${value.name}' (in ${known.file} and ${value.file}), and the generated module imports each by its name.`, "gradc", undefined, "Rename one of them.");
+      }
+      if (this.blackBoxes.has(value.name)) {
+        throw new GradcError("module-level value", `The module-level value '${value.name}' and a function gradc cannot read have one name, and the generated module imports each by its name.`, "gradc", undefined, "Rename one of them.");
+      }
+      this.moduleValues.set(value.name, value);
+      this.names.reserve(value.name);
+    }
+  }
+
+  moduleValueList(): ModuleValue[] {
+    return [...this.moduleValues.values()];
+  }
+
   /** Module text without imports: state and functions (entries exported when `exports`). */
   body(exports = true): string {
     return this.parts.map((p) => [p.header, ...p.state, "", ...p.functions.map((f) => `${exports && f.exported ? "export " : ""}${f.text}`).join("\n\n").split("\n")].join("\n")).join("\n\n") + "\n";
   }
 
   /** The whole module: its runtime imports, then the body. */
-  print(runtimeImport = "gradc/runtime", blackBoxImport: (box: BlackBox) => string | undefined = () => undefined): string {
+  print(runtimeImport = "gradc/runtime", blackBoxImport: (box: BlackBox) => string | undefined = () => undefined, moduleValueImports: (values: ModuleValue[]) => string[] = () => []) {
     const checks = CHECK_FUNCTIONS.filter((f) => this.runtime.has(f));
     const imports = [
       ...(this.runtime.has("Tape") ? [`import { Tape } from "${runtimeImport}";`] : []),
       ...(this.usesKernels ? [`import * as ${KERNELS} from "${runtimeImport}";`] : []),
       ...(checks.length ? [`import { ${[...checks, ...(this.lang === "ts" ? ["type EntrySpec"] : [])].join(", ")} } from "${runtimeImport}";`] : []),
       ...this.blackBoxList().flatMap((box) => blackBoxImport(box) ?? []),
+      ...moduleValueImports(this.moduleValueList()),
     ];
     return `${imports.length ? `${imports.join("\n")}\n\n` : ""}${this.body()}`;
   }
@@ -130,6 +152,7 @@ export function derivativeBody(req: GradRequest): string {
 
 function derivativePart(module: GradModule, req: GradRequest, exportName: string): Part {
   refuseDataWrt(req);
+  module.useModuleValues(req);
   const ts = module.lang === "ts";
   const { names } = module;
   const state: string[] = [];
@@ -157,7 +180,8 @@ function derivativePart(module: GradModule, req: GradRequest, exportName: string
   const texts = made.map((m) => emitFunction(m.func, { ts, names: names.fork(), name: m.name, returnValue: m.returnValue, tape, onComment }));
   if (made.some((m) => callsRuntimeKernels(m.func))) module.use(KERNELS);
   const entryNames = names.fork();
-  const args = paramNames(req).map((n) => entryNames.claim(n));
+  // A module value is read through its import, named as in its module.
+  const args = paramNames(req).map((n, i) => (i >= req.fn.node.params.length && req.closure?.modules?.[n] ? n : entryNames.claim(n)));
   const context = { req, ts, names: entryNames, state, args };
   const entry = mode.entry(cores, context, exportName);
   for (const f of usedChecks(context)) module.use(f);

@@ -1,11 +1,13 @@
 // Constants: the global and Math/Number constants, and module-level `const` bindings of
 // the build path (`const scale = 3;`, `const EPS = 1e-8`, `const N = 2 ** 4`), which are
 // inlined as numbers when they are constant expressions: numeric literals, other such
-// constants, Math and Number constants, arithmetic and pure Math functions. Anything
-// else at module level is refused, saying why.
+// constants, Math and Number constants, arithmetic and pure Math functions. A module-level
+// array or object is data the entry passes in (moduleData); anything else at module
+// level is refused, saying why.
 import type * as ESTree from "acorn";
 import type { ModuleBinding, ModuleIdentifier } from "../parse/ts-estree.js";
 import type { Lowerer } from "./context.js";
+import type { ModuleValue } from "../request.js";
 import { lineOf } from "../parse/lines.js";
 
 /** Global names that are numbers. */
@@ -31,6 +33,28 @@ const ARITHMETIC: Record<string, (a: number, b: number) => number> = {
 /** The module-level binding an identifier names, when lowering found no local of that name. */
 export function moduleBindingOf(node: ESTree.Identifier): ModuleBinding | undefined {
   return (node as ModuleIdentifier).module;
+}
+
+/**
+ * Lowering met a module-level array or object its request does not pass yet: the build
+ * path adds it to the request's data and lowers again (module-values.ts).
+ */
+export class ModuleValueNeeded extends Error {
+  constructor(readonly value: ModuleValue) {
+    super(`gradc internal error: module-level '${value.name}' read outside the build path's discovery of module values`);
+  }
+}
+
+/**
+ * On the build path, the module-level array or object `use` reads, as the request's
+ * moduleValue callback tells it (undefined for a constant number, a function, an import:
+ * moduleConstant takes those).
+ */
+export function moduleData(L: Lowerer, use: ESTree.Identifier, binding: ModuleBinding): ModuleValue | undefined {
+  if (binding.k !== "variable" || !L.moduleValue) return undefined;
+  const value = binding.kind === "const" ? evaluate(binding, new Set()) : undefined;
+  if (typeof value === "number" || value?.fn) return undefined;
+  return L.moduleValue(binding, use, L.fn.source);
 }
 
 /** The value of a module-level constant `use` refers to; refuses anything else, saying why. */

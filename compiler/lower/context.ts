@@ -5,7 +5,7 @@ import { Builder, buildBlock, type Ids } from "../ir/builder.js";
 import type { Block, Temp, Var } from "../ir/types.js";
 import { lineOf } from "../parse/lines.js";
 import type { FnNode, ResolveFn, SourceText } from "../parse/source.js";
-import type { ClosureValues } from "../request.js";
+import type { ClosureValues, ModuleValueFn } from "../request.js";
 import type { Binding, FnBinding, Scope } from "./scope.js";
 
 /**
@@ -61,7 +61,7 @@ export class Lowerer {
   /** The closed-over arrays and objects (opts.closure) read as data: trailing parameters of the entry. */
   readonly closureData = new Map<string, Binding>();
 
-  constructor(readonly resolve: ResolveFn, readonly closure?: ClosureValues) {}
+  constructor(readonly resolve: ResolveFn, readonly closure?: ClosureValues, readonly moduleValue?: ModuleValueFn) {}
 
   get fn(): FnCtx {
     return this.fns[this.fns.length - 1];

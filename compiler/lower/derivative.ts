@@ -11,7 +11,7 @@ import { kindAt, type Kind } from "../kinds.js";
 import { isMode, MODES } from "../modes.js";
 import { hvpIR, jvpIR, primalIR, vjpIR } from "../pipeline.js";
 import { UNNAMED_ARRAY } from "./call.js";
-import type { GradRequest, Mode } from "../request.js";
+import type { GradRequest, Mode, ModuleValue } from "../request.js";
 import { parameterNames, resolveWrt } from "../request-options.js";
 import { temp, type Lowerer, type Val } from "./context.js";
 import { lowerExpr } from "./expr.js";
@@ -68,11 +68,18 @@ export function lowerDerivativeCall(L: Lowerer, node: ESTree.CallExpression, sco
   const closed = new Map([...L.closureData, ...captured(target)]);
   const args = [...vals.slice(0, arity), ...[...closed.values()].map((b) => bindingVal(L, b))];
   const kinds = args.map((v, i) => kindOfVal(L, v, node.arguments[i] ?? node));
-  const closure = { constants: L.closure?.constants ?? {}, data: [...closed.keys()] };
-  const req: GradRequest = { fn: target, resolve: L.resolve, kinds, wrt, wrtIsList: list, mode, closure };
+  const closure = { constants: L.closure?.constants ?? {}, data: [...closed.keys()], modules: moduleValuesAmong(L, closed) };
+  const req: GradRequest = { fn: target, resolve: L.resolve, kinds, wrt, wrtIsList: list, mode, closure, moduleValue: L.moduleValue };
   if (matrix) return matrixCall(L, node, req, args);
   if (mode === "vjp") return vjpCall(L, node, req, args);
   return new Inliner(L, nested!(req), req, args, vals[arity]).result();
+}
+
+/** The module-level values among `closed` (those a captured local of the same name does not stand for). */
+function moduleValuesAmong(L: Lowerer, closed: Map<string, Binding>): Record<string, ModuleValue> | undefined {
+  const modules = L.closure?.modules;
+  if (!modules) return undefined;
+  return Object.fromEntries(Object.entries(modules).filter(([name]) => closed.get(name) === L.closureData.get(name)));
 }
 
 /** Numbers, arrays and objects of the code around it that a target declared there names (not its own parameters). */

@@ -7,7 +7,7 @@ import { isArrayType, type Func, type Var } from "../ir/types.js";
 import type { Kind } from "../kinds.js";
 import { substituteVar } from "../ir/rewrite.js";
 import type { ResolveFn, SourceFn } from "../parse/source.js";
-import type { ClosureValues } from "../request.js";
+import type { ClosureValues, ModuleValueFn } from "../request.js";
 import { Lowerer } from "./context.js";
 import { FunctionsOf, Scope, type Binding } from "./scope.js";
 import { bindingVal, propertyKey } from "./names.js";
@@ -19,8 +19,8 @@ import { checkMoves, markRebindable, reassigned } from "./moves.js";
 import { finishGrowth } from "./list-growth.js";
 import { markPlain } from "./concat.js";
 
-export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn, closure?: ClosureValues): Func {
-  const L = new Lowerer(resolve, closure);
+export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn, closure?: ClosureValues, moduleValue?: ModuleValueFn): Func {
+  const L = new Lowerer(resolve, closure, moduleValue);
   L.fns.push({ node: fn.node, source: fn.source, ret: undefined, loops: [] });
   if (fn.node.async || fn.node.generator) {
     throw L.fail(fn.node, fn.node.async ? "async function" : "generator", "Only plain synchronous functions can be differentiated.", "");
@@ -44,6 +44,10 @@ export function lowerFunction(fn: SourceFn, kinds: Kind[], resolve: ResolveFn, c
   }
   for (const p of L.writtenParams) {
     const closed = [...L.closureData].find(([, b]) => b.k === "arr" && b.v === p);
+    if (closed && L.closure?.modules?.[closed[0]]) {
+      throw L.fail(fn.node, "writing a module-level array", `'${fn.name}' writes into '${closed[0]}', a module-level array, which derivative code reads as data (a constant, not differentiated).`,
+        "Pass it as an argument and return what you need from it, or copy it into a local Float64Array first.");
+    }
     if (closed) {
       throw L.fail(fn.node, "writing a closure value", `'${fn.name}' writes into '${closed[0]}', an array it closes over (given in opts.closure, or a variable of the function around it), which it reads as data.`,
         "Pass it as an argument and return what you need from it, or copy it into a local Float64Array first.");

@@ -2,7 +2,7 @@
 // path), the global constants, and a clear refusal for anything else defined outside
 // the differentiated code.
 import type * as ESTree from "acorn";
-import { GLOBALS, moduleBindingOf, moduleConstant } from "./constants.js";
+import { GLOBALS, moduleBindingOf, moduleConstant, moduleData, ModuleValueNeeded } from "./constants.js";
 import type { Lowerer, Val } from "./context.js";
 import { Scope, type Binding } from "./scope.js";
 import { wholeGrowing } from "./list-growth.js";
@@ -43,7 +43,11 @@ export function lookupName(L: Lowerer, node: ESTree.Identifier, scope: Scope): V
   const closed = closureValue(L, node);
   if (closed) return closed;
   const module = moduleBindingOf(node);
-  if (module) return { k: "temp", t: L.b.num(moduleConstant(L, node, module)) };
+  if (module) {
+    const data = moduleData(L, node, module);
+    if (data) throw new ModuleValueNeeded(data);
+    return { k: "temp", t: L.b.num(moduleConstant(L, node, module)) };
+  }
   if (node.name in GLOBALS) return { k: "temp", t: L.b.num(GLOBALS[node.name]) };
   if (node.name === "arguments") throw L.fail(node, "arguments", "`arguments` is not supported.", "Name the parameters.");
   if (node.name === "undefined") throw L.fail(node, "undefined", "`undefined` is not a number.", "Initialise variables with numbers (only comparisons such as x === undefined are accepted).");
@@ -55,10 +59,22 @@ export function isClosed(L: Lowerer, name: string): boolean {
   return L.closureData.has(name) || (!!L.closure && Object.prototype.hasOwnProperty.call(L.closure.constants, name));
 }
 
+/** Whether `node` names the module value of its name the request passes, if the request passes one. */
+function sameModuleValue(L: Lowerer, node: ESTree.Identifier): boolean {
+  const value = L.closure?.modules?.[node.name];
+  const binding = moduleBindingOf(node);
+  return !value || (binding?.k === "variable" && binding.file === value.file && binding.declared === value.declared);
+}
+
 /** A name given in opts.closure: a constant, or data read through the entry's trailing parameters. */
 function closureValue(L: Lowerer, node: ESTree.Identifier): Val | undefined {
   const { name } = node;
   const data = L.closureData.get(name);
+  if (data && !sameModuleValue(L, node)) {
+    const value = L.closure!.modules![name];
+    throw L.fail(node, "module-level value", `'${name}' here is not the module-level '${name}' of ${value.file} this derivative reads as data: two values of one name.`,
+      "Rename one of them.");
+  }
   if (data) return bindingVal(L, data);
   const c = L.closure;
   if (!c) return undefined;
@@ -83,7 +99,7 @@ export function outerName(L: Lowerer, node: ESTree.Identifier): Error {
   }
   return L.fail(node, "closure over outer state",
     `'${name}' is defined outside the differentiated function.`,
-    "Pass it as an argument, declare it in the module as a const number, or import or declare it as a function in the project.");
+    "Pass it as an argument, declare it in the module as a const (a number, or an array or object of numbers), or import or declare it as a function in the project.");
 }
 
 /** The field name of a property key: `a`, `"init h"`, `0`, `["a"]` (undefined for other computed keys). */

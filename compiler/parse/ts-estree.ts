@@ -22,7 +22,7 @@ const KIND_NAMES = syntaxKindNames();
  * refused saying why. `declared` is the offset of the declaration in the module's text.
  */
 export type ModuleBinding =
-  | { k: "variable"; name: string; kind: "const" | "let" | "var"; declared: number; init: () => ESTree.Expression | undefined }
+  | { k: "variable"; name: string; kind: "const" | "let" | "var"; declared: number; file: string; init: () => ESTree.Expression | undefined }
   | { k: "import"; name: string; module: string; imported: string; declared: number }
   | { k: "other"; name: string; what: string; declared: number };
 
@@ -100,7 +100,7 @@ export class EstreeConverter {
           const initializer = ambient ? undefined : d.initializer;
           let converted: ESTree.Expression | undefined;
           const init = () => (converted ??= initializer && this.expression(initializer));
-          add({ k: "variable", name: d.name.text, kind: kind === "let" || kind === "var" ? kind : "const", declared, init });
+          add({ k: "variable", name: d.name.text, kind: kind === "let" || kind === "var" ? kind : "const", declared, file: this.sf.fileName, init });
         }
       } else if (ts.isImportDeclaration(s) && s.importClause && !s.importClause.isTypeOnly && ts.isStringLiteral(s.moduleSpecifier)) {
         const module = s.moduleSpecifier.text;

@@ -54,7 +54,7 @@ function defaulted(p: ParameterDeclaration, kind: Kind, source: SourceText): Kin
 }
 
 /** A kind, or why the type has none. */
-function kindOfType(type: Type, at: Node): Kind | string {
+export function kindOfType(type: Type, at: Node): Kind | string {
   const leaf = leafKind(type);
   if (leaf) return leaf;
   if (type.isAny() || type.isUnknown()) return "its type is not known (add a type annotation)";

@@ -384,7 +384,7 @@ function isModuleValue(sourceFile: SourceFile, name: string): boolean {
 }
 
 /** The name the module exports its top-level `local` under, if it does. */
-function exportNameOf(mod: TsModule, local: string): string | undefined {
+export function exportNameOf(mod: TsModule, local: string): string | undefined {
   if (mod.sourceFile.getVariableDeclaration(local)?.getVariableStatement()?.isExported()) return local;
   return [...mod.exports].find(([, e]) => "local" in e && e.local === local)?.[0];
 }

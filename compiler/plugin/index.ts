@@ -19,11 +19,13 @@ export interface GradcPluginOptions {
 }
 
 const VIRTUAL = "\0gradc:";
+/** Under esbuild, the id of the stub through which a generated module imports its source module. */
+const SOURCE_STUB = "?gradc-source";
 const SCRIPT = /\.(m|c)?[jt]sx?$/;
 /** A module that may import "gradc" (also when only a comment says so: then nothing changes). */
 const GRADC_IMPORT = /from\s*["']gradc["']/;
 
-export const unpluginGradc = createUnplugin((options: GradcPluginOptions | undefined = {}) => {
+export const unpluginGradc = createUnplugin((options: GradcPluginOptions | undefined = {}, meta) => {
   const project = createProject();
   /** Generated modules by id. */
   const generated = new Map<string, { code: string; map: SourceMapCompact | undefined }>();
@@ -35,11 +37,15 @@ export const unpluginGradc = createUnplugin((options: GradcPluginOptions | undef
     name: "gradc",
     enforce: "pre",
     resolveId(id, importer) {
-      // A generated module imports its black boxes from its source module, by absolute path.
-      return generated.has(id) || (importer?.startsWith(VIRTUAL) && path.isAbsolute(id)) ? id : null;
+      // A generated module imports its black boxes and module values from its source module,
+      // by absolute path. Under esbuild a module the plugin resolves is a module of the
+      // plugin's own, a second copy of the source: there it is a stub re-exporting the source.
+      if (!generated.has(id) && !(importer?.startsWith(VIRTUAL) && path.isAbsolute(id))) return null;
+      return meta.framework === "esbuild" && !generated.has(id) ? `${id}${SOURCE_STUB}` : id;
     },
-    loadInclude: (id) => id.startsWith(VIRTUAL),
+    loadInclude: (id) => id.startsWith(VIRTUAL) || id.endsWith(SOURCE_STUB),
     load(id) {
+      if (id.endsWith(SOURCE_STUB)) return `export * from ${JSON.stringify(`./${path.basename(id.slice(0, -SOURCE_STUB.length))}`)};\n`;
       return generated.get(id) ?? null;
     },
     transformInclude: (id) => SCRIPT.test(cleanId(id)) && !id.startsWith(VIRTUAL) && included(cleanId(id)),
@@ -63,7 +69,7 @@ export const unpluginGradc = createUnplugin((options: GradcPluginOptions | undef
         virtualId = `${VIRTUAL}${output}?${compiled.hash ?? ""}`;
         generated.set(virtualId, { code: compiled.code, map: compiled.map && bundlerMap(compiled.map) });
       }
-      const s = rewriteSites(code, parseTsModule(project, file).sourceFile, { sites: compiled.sites, generated: virtualId, runtime, blackBoxes: compiled.blackBoxes });
+      const s = rewriteSites(code, parseTsModule(project, file).sourceFile, { sites: compiled.sites, generated: virtualId, runtime, blackBoxes: compiled.blackBoxes, moduleValues: compiled.moduleValues });
       if (!s.hasChanged()) return null;
       return { code: s.toString(), map: s.generateMap({ hires: true, source: file, includeContent: true }) };
     },

@@ -8,6 +8,7 @@ import { SyntaxKind, type CallExpression, type ImportDeclaration, type SourceFil
 import { API_FUNCTIONS, type RequestSite } from "../build-sites.js";
 import { sourceExport } from "../compile-module.js";
 import type { BlackBox } from "../parse/source.js";
+import type { ModuleValue } from "../request.js";
 
 /** Names "gradc" exports that "gradc/runtime" exports too (the same class and functions): imported from the runtime. */
 const RUNTIME_NAMES = new Set(["GradcError", "stopGradient", "customJvp", "customVjp"]);
@@ -25,10 +26,12 @@ export interface RewriteOptions {
   runtime: string;
   /** Black boxes the generated module calls: the module exports them for it (see sourceExport). */
   blackBoxes?: BlackBox[];
+  /** Module-level values the generated module reads: the module exports its own for it. */
+  moduleValues?: ModuleValue[];
 }
 
 /** `code` (the text of `sourceFile`) with its sites, markers and "gradc" imports rewritten; unchanged when it has none. */
-export function rewriteSites(code: string, sourceFile: SourceFile, { sites, generated, runtime, blackBoxes = [] }: RewriteOptions): MagicString {
+export function rewriteSites(code: string, sourceFile: SourceFile, { sites, generated, runtime, blackBoxes = [], moduleValues = [] }: RewriteOptions): MagicString {
   const s = new MagicString(code);
   for (const site of sites) s.overwrite(site.start!, site.end!, entryLocal(site));
   for (const call of checkpointCalls(sourceFile)) s.remove(call.getExpression().getStart(), call.getExpression().getEnd());
@@ -39,7 +42,8 @@ export function rewriteSites(code: string, sourceFile: SourceFile, { sites, gene
   if (sites.length > 0 && generated !== undefined) {
     const names = sites.map((site) => `${site.exportName} as ${entryLocal(site)}`).join(", ");
     s.prepend(`import { ${names} } from ${JSON.stringify(generated)};\n`);
-    const boxes = blackBoxes.filter((box) => box.from !== undefined).map((box) => `${box.local} as ${sourceExport(box)}`);
+    const boxes = [...blackBoxes.filter((box) => box.from !== undefined), ...moduleValues.filter((v) => v.file === sourceFile.getFilePath()).map((v) => ({ local: v.name }))]
+      .map((box) => `${box.local} as ${sourceExport(box)}`);
     if (boxes.length > 0) s.append(`\nexport { ${boxes.join(", ")} };\n`);
   }
   return s;
