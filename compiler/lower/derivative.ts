@@ -386,6 +386,17 @@ class Inliner {
     return this.ir.params.find(pred);
   }
 
+  /**
+   * Zeros shaped like array param `p`: its derivative when the derivative code has no
+   * buffer for it (hvp of a function linear in it: the simplified code computes no H·v).
+   */
+  private zeros(p: Var): Val {
+    const { L } = this;
+    const v = L.b.newVar(`${p.name}_zero`, p.type);
+    L.b.emit({ k: "alloc", v, n: L.b.len(this.mapVar(p)) });
+    return { k: "arr", v };
+  }
+
   /** A value shaped like the wrt arguments, from scalar outputs and array buffers per flat wrt param. */
   private shaped(scalar: (w: Var) => Var | undefined, array: (w: Var) => Var | undefined): Val {
     const { L, ir, req } = this;
@@ -394,7 +405,7 @@ class Inliner {
       const flat = ir.params.filter((p) => p.param === w && !p.adjointOf && !p.tangentOf);
       const part = (p: Var): Val => {
         const src = isArrayType(p.type) ? array(p) : scalar(p);
-        return src ? this.valueOf(src) : zero();
+        return src ? this.valueOf(src) : isArrayType(p.type) ? this.zeros(p) : zero();
       };
       const kind = req.kinds[w];
       if (kind.k !== "obj") return part(flat[0]);

@@ -74,7 +74,7 @@ export const WEIGHTS = {
    * does not know its result is a typed array (`h[i]` is refused: "Only typed arrays can be
    * indexed with []", `h.set(…)`: "Method calls (.set) are only supported on typed arrays").
    */
-  hvpTwoArrays: 0,
+  hvpTwoArrays: 1,
   /** customJvp / customVjp functions. */
   customRule: 1,
   /** stopGradient. */
