@@ -164,6 +164,40 @@ describe("misleading messages", () => {
     expect(err.detail).toBe("'w' is a number here, and a number has no property .length. If 'w' should be an array, pass a Float64Array or Float32Array.");
     expect(err.position).toEqual(at(fn.toString(), "w.length"));
   });
+
+  it("a derivative's target reading a growing Array of the loss says so (not that it is defined outside)", () => {
+    const fn = (x: Float64Array) => {
+      const z: number[] = [];
+      for (let i = 0; i < x.length; i++) z.push(x[i] * 2);
+      const h = (t: number) => t * z[0];
+      return gradc.grad(h)(x[0]);
+    };
+    const err = thrown(() => grad(fn)(new Float64Array([1, 2])));
+    expect(err.detail).toBe("'h' is differentiated here and reads 'z', an Array that grows by push, of the code around it: the derivative code of 'h' takes what it reads as whole arrays, and gradc keeps such an Array as a range of a larger buffer, with room to grow, not whole arrays. Copy it where 'h' is declared (const zCopy = z.slice(), after the last push) and read the copy, or pass it to 'h' as an argument.");
+    expect(err.position).toEqual(at(fn.toString(), "z[0]"));
+  });
+
+  it("a derivative's target reading a view of the loss says so", () => {
+    const fn = (x: Float64Array) => {
+      const v = x.subarray(1, 2);
+      const h = (t: number) => t * v[0];
+      return gradc.grad(h)(x[0]);
+    };
+    const err = thrown(() => grad(fn)(new Float64Array([1, 2])));
+    expect(err.detail).toMatch(/^'h' is differentiated here and reads 'v', a view \(made by \.subarray\(\)\), of the code around it: [^]*gradc resolves views as ranges of the array they view[^]*Copy it where 'h' is declared \(const vCopy = v\.slice\(\)\) and read the copy, or pass it to 'h' as an argument\.$/);
+    expect(err.position).toEqual(at(fn.toString(), "v[0]"));
+  });
+
+  it("reading past the pushes of a list grown in a loop gradc does not unroll says why it has so few elements", () => {
+    const fn = (x: Float64Array) => {
+      const h: Float64Array[] = [];
+      for (let i = 0; i < x.length; i++) h.push(new Float64Array([x[i], 2 * x[i]]));
+      return h[2][1];
+    };
+    const err = thrown(() => grad(fn)(new Float64Array([1, 2, 3])));
+    expect(err.detail).toMatch(/^h\[2\] reads past the end of 'h', an Array of arrays or objects that has 1 element when gradc compiles: gradc counts its pushes \(line 3\) as it compiles, each once, and a push inside a loop it does not unroll \(one that runs a number of times known only at run time\) or in a branch adds one element however often it runs\. Loop a constant number of times/);
+    expect(err.position).toEqual(at(fn.toString(), "2][1]"));
+  });
 });
 
 describe("missing arguments (lowering)", () => {

@@ -21,6 +21,7 @@ import { callingWrapper, mathArity, mathParamNames, notComposable, PAIR_HINT, wr
 import type { SourceFn } from "../parse/source.js";
 import { moduleBindingOf } from "./constants.js";
 import { visit } from "./exits.js";
+import { isGrowing } from "./list-growth.js";
 
 
 /** The derivative named by a callee (`grad`, `ns.grad`, `(0, ns.grad)`), if it is one. */
@@ -65,7 +66,7 @@ export function lowerDerivativeCall(L: Lowerer, node: ESTree.CallExpression, sco
   // What the target closes over is passed on after its arguments, as data: opts.closure's
   // data (as the entry passes it), and for a target declared here the values it reads of
   // the code around it (differentiated, as arguments are, by the enclosing derivative).
-  const closed = new Map([...L.closureData, ...captured(target)]);
+  const closed = new Map([...L.closureData, ...captured(L, target)]);
   const args = [...vals.slice(0, arity), ...[...closed.values()].map((b) => bindingVal(L, b))];
   const kinds = args.map((v, i) => kindOfVal(L, v, node.arguments[i] ?? node));
   const closure = { constants: L.closure?.constants ?? {}, data: [...closed.keys()], modules: moduleValuesAmong(L, closed) };
@@ -83,7 +84,7 @@ function moduleValuesAmong(L: Lowerer, closed: Map<string, Binding>): Record<str
 }
 
 /** Numbers, arrays and objects of the code around it that a target declared there names (not its own parameters). */
-function captured(target: SourceFn): Map<string, Binding> {
+function captured(L: Lowerer, target: SourceFn): Map<string, Binding> {
   const found = new Map<string, Binding>();
   const own = new Set(parameterNames(target.node));
   const around = target.outer;
@@ -91,9 +92,24 @@ function captured(target: SourceFn): Map<string, Binding> {
   visit(target.node.body, (n) => {
     if (n.type !== "Identifier" || own.has(n.name) || found.has(n.name)) return;
     const b = around.lookup(n.name);
+    if (b?.k === "view") throw capturedView(L, n as ESTree.Identifier, target, isGrowing(b));
     if (b && (b.k === "arr" || b.k === "obj" || (b.k === "scalar" && b.v?.type !== "bool"))) found.set(n.name, b);
   });
   return found;
+}
+
+/**
+ * A derivative's target declared in the loss reads a view or an Array growing by push of
+ * the code around it: its derivative code takes what it reads as whole arrays, and
+ * gradc resolves views (a growing Array is one, of its room) as ranges of another array.
+ */
+function capturedView(L: Lowerer, use: ESTree.Identifier, target: SourceFn, growing: boolean): Error {
+  const { name } = use;
+  const what = growing ? `an Array that grows by push` : "a view (made by .subarray())";
+  const why = growing ? "gradc keeps such an Array as a range of a larger buffer, with room to grow" : "gradc resolves views as ranges of the array they view";
+  return L.fail(use, growing ? "growing array read by a derivative's target" : "view read by a derivative's target",
+    `'${target.name}' is differentiated here and reads '${name}', ${what}, of the code around it: the derivative code of '${target.name}' takes what it reads as whole arrays, and ${why}, not whole arrays.`,
+    `Copy it where '${target.name}' is declared (const ${name}Copy = ${name}.slice()${growing ? ", after the last push" : ""}) and read the copy, or pass it to '${target.name}' as an argument.`);
 }
 
 /**

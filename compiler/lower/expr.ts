@@ -13,7 +13,7 @@ import { arrayLiteral, listElement, listLength, staticIndex } from "./lists.js";
 import { dynamicListRead } from "./list-index.js";
 import { opDef } from "../ops/table.js";
 import { lengthOf, loadElement } from "./views.js";
-import { growingRead } from "./list-growth.js";
+import { growingRead, listPastEnd } from "./list-growth.js";
 
 const BINARY: Record<string, string> = {
   "+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow",
@@ -169,6 +169,7 @@ function member(L: Lowerer, node: ESTree.MemberExpression, scope: Scope): Val {
   if (base.k === "obj") {
     if (base.list && name === "length") return listLength(L, base);
     const field = base.fields.get(name);
+    if (!field && base.list && /^\d+$/.test(name)) throw listPastEnd(L, base, name, obj.type === "Identifier" ? obj.name : "the Array", node.property);
     if (!field) throw L.fail(node.property, `.${name}`, `The object has no field '${name}'.`, `Its fields are: ${[...base.fields.keys()].join(", ")}.`);
     if (field.k === "scalar") return { k: "temp", t: L.b.get(field.v) };
     if (field.k === "arr") return { k: "arr", v: field.v };

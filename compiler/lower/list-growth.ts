@@ -69,8 +69,32 @@ const markerInstrs = new WeakSet<Instr>();
 interface Push { home: Instr; source: SourceText; node: ESTree.Node }
 const pushedAt = new WeakMap<Instr, Push>();
 
+/** The pushes onto each list, by the marker of where it was made (for messages). */
+const pushesOf = new WeakMap<Instr, ESTree.Node[]>();
+
 function stateOf(b: Binding | Val | undefined): Growing | undefined {
   return b?.k === "view" ? growing.get(b.length) : undefined;
+}
+
+/** Whether `b` is an Array of numbers growing by push (a view of its storage's room). */
+export function isGrowing(b: Binding | undefined): boolean {
+  return stateOf(b) !== undefined;
+}
+
+/** Why `name[index]` (at `at`) of a list of that many elements, past its end, is refused: its pushes, if any, were counted once each. */
+export function listPastEnd(L: Lowerer, list: ListVal, index: string, name: string, at: ESTree.Node): Error {
+  const home = homes.get(list.fields);
+  const pushes = (home && pushesOf.get(home)) ?? [];
+  const n = list.fields.size;
+  const read = `${name}[${index}]`;
+  if (pushes.length === 0) {
+    return L.fail(at, "list index past its end", `${read} reads past the end of '${name}', an Array of ${n} arrays or objects (a length gradc knows when it compiles): JavaScript would read undefined.`,
+      `Its indices are 0 to ${n - 1}.`);
+  }
+  const line = L.fn.source.text.slice(0, pushes[0].start).split("\n").length;
+  return L.fail(at, "list index past its end",
+    `${read} reads past the end of '${name}', an Array of arrays or objects that has ${n} element${n === 1 ? "" : "s"} when gradc compiles: gradc counts its pushes (line ${line}) as it compiles, each once, and a push inside a loop it does not unroll (one that runs a number of times known only at run time) or in a branch adds one element however often it runs.`,
+    "Loop a constant number of times or over an Array of known length (gradc unrolls those), push numbers into an Array of numbers instead, or write into a Float64Array of the final size (rows at i * n + j).");
 }
 
 /** The growing array a name is bound to (undefined for anything else). */
@@ -357,6 +381,7 @@ export function pushOntoList(L: Lowerer, node: ESTree.CallExpression, list: List
     list.fields.set(String(i), bindValue(L, `item${i}`, v, true));
   }
   pushedAt.set(marker(L), { home, source: L.fn.source, node });
+  pushesOf.set(home, [...(pushesOf.get(home) ?? []), node]);
   return { k: "temp", t: L.b.num(list.fields.size) };
 }
 
