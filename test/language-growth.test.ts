@@ -97,6 +97,20 @@ export function concat(a: number[], b: Float64Array, c: number): number {
   return s + flat.reduce((p, v) => p * v, 1) + fm[2] * fm[fm.length - 1] + more.length + sub[0] * ab[0];
 }
 
+export function perIteration(x: number[], s: number): number {
+  // z is declared in the loop body: a new array each iteration, used whole after its pushes (found by the fuzzer)
+  let t = 0;
+  for (let i = 0; i < x.length; i++) {
+    const z = [];
+    z.push(x[i] * s);
+    for (let j = 0; j < i; j++) z.push(x[j] * z[j]);
+    const w = z;
+    const rows = [x, z];
+    t += w.reduce((a, v) => a + v * v, 0) + rows[1][0] * rows[0][i];
+  }
+  return t;
+}
+
 export function emptyAssigned(x: number[]): number {
   let outputs: number[] = [];
   let inputs = x;
@@ -131,6 +145,7 @@ const CASES: Case[] = [
   { name: "pushed", f: () => loaded.source.pushed, functions: ["cumulative"], modes: ["jvp", "vjp", "jacobian"], vector: true, wrt: [0], args: (r) => [numbers(r, r.int(1, 12), -1, 1)] },
   { name: "listPush", f: () => loaded.source.listPush, modes: [...ALL], wrt: [0, 1], args: (r) => [numbers(r, 3, -1, 1), r.f64(3, -1, 1)] },
   { name: "concat", f: () => loaded.source.concat, modes: [...ALL], wrt: [0, 1, 2], args: (r) => [numbers(r, r.int(1, 4), -1, 1), r.f64(r.int(2, 4), -1, 1), r.uniform(-1, 1)] },
+  { name: "perIteration", f: () => loaded.source.perIteration, modes: [...ALL], wrt: [0, 1], args: (r) => [numbers(r, r.int(1, 5), -1, 1), r.uniform(0.5, 1.5)] },
   { name: "emptyAssigned", f: () => loaded.source.emptyAssigned, modes: [...ALL], wrt: [0], args: (r) => [numbers(r, 3, -1, 1)] },
   { name: "nestedPush", f: () => loaded.source.nestedPush, functions: ["inner"], modes: [...ALL], wrt: [0, 1], args: (r) => [numbers(r, 3, -1, 1), numbers(r, 3, -1, 1)] },
 ];

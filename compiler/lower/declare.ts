@@ -48,7 +48,7 @@ function declareOne(L: Lowerer, d: ESTree.VariableDeclarator, isConst: boolean, 
       declareUnset(L, d.id.name, target);
       return;
     }
-    target.declare(d.id.name, bindValue(L, d.id.name, isEmptyLiteral(init) ? emptyArray(L) : lowerExpr(L, init, scope), isConst));
+    target.declare(d.id.name, bindValue(L, d.id.name, isEmptyLiteral(init) ? emptyArray(L, init) : lowerExpr(L, init, scope), isConst));
     return;
   }
   if (d.id.type === "ArrayPattern" && init) {

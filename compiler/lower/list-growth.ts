@@ -37,6 +37,8 @@ export interface Growing {
   length: Var;
   /** The function whose body declares it. */
   root: FnNode;
+  /** The `[]` of its declaration: a loop or function around it makes a new array each time it runs. */
+  made?: ESTree.Node;
   source: SourceText;
   /** Where it was made: the home of the list it becomes when an array is pushed first. */
   home: Instr;
@@ -121,8 +123,9 @@ export function isEmptyLiteral(node: ESTree.Node): boolean {
 }
 
 /** `const z = []`: an empty array of numbers, with its storage and length; a list if an array is pushed first. */
-export function emptyArray(L: Lowerer): Val {
+export function emptyArray(L: Lowerer, made: ESTree.Node): Val {
   const g = newGrowing(L, UNNAMED_ARRAY);
+  g.made = made;
   const offset = L.b.newVar("start", "num");
   L.b.set(offset, L.b.num(0));
   return { k: "view", base: g.storage, offset, length: g.length };
@@ -329,7 +332,7 @@ export function wholeGrowing(L: Lowerer, node: ESTree.Identifier, b: Binding): V
   const g = stateOf(b);
   if (!g) return undefined;
   use(g, node.name);
-  const later = pushSites(g.root, node.name).find((p) => mayRunAfter(g.root, p, node));
+  const later = pushSites(g.root, node.name).find((p) => mayRunAfter(g.root, p, node, g.made));
   if (later) {
     const line = g.source.text.slice(0, later.start).split("\n").length;
     throw L.fail(node, "growing array used whole", `'${node.name}' grows by push (line ${line}) after it is used here as a whole array: whatever keeps it here would keep the array it was before.`,
@@ -351,12 +354,16 @@ function pushSites(root: FnNode, name: string): ESTree.Node[] {
 const LOOPS = new Set(["ForStatement", "ForOfStatement", "ForInStatement", "WhileStatement", "DoWhileStatement"]);
 const FUNCTIONS = new Set(["ArrowFunctionExpression", "FunctionExpression", "FunctionDeclaration"]);
 
-/** Whether the push `p` may run after `use`: it comes later, it is in a function called anywhere, or a loop holds both. */
-function mayRunAfter(root: FnNode, p: ESTree.Node, use: ESTree.Node): boolean {
+/**
+ * Whether the push `p` may run after `use` onto the same array: it comes later, or it is
+ * in a function called anywhere or a loop holding both, unless that function or loop also
+ * holds the array's declaration `made` (each run of it makes a new array).
+ */
+function mayRunAfter(root: FnNode, p: ESTree.Node, use: ESTree.Node, made?: ESTree.Node): boolean {
   if (p.start > use.start) return true;
   let yes = false;
   visit(root.body, (n) => {
-    if (yes || n === root.body) return;
+    if (yes || n === root.body || (made && n.start <= made.start && made.end <= n.end)) return;
     const holdsP = n.start <= p.start && p.end <= n.end;
     if (holdsP && FUNCTIONS.has(n.type)) yes = true;
     if (holdsP && LOOPS.has(n.type) && n.start <= use.start && use.end <= n.end) yes = true;
