@@ -76,8 +76,8 @@ describe("fuzz: random loss functions against central differences", () => {
  * forms, as it appears in a program's text; the first form is the construct itself.
  */
 const FORMS: Partial<Record<Construct, RegExp[]>> = {
-  arrayLiteral: [/const h\d+ = \[/],
-  arrayFrom: [/\bArray\.from\(|new Array\(/, /new Array\(\d\)\.fill\(/, /\bArray\.from\([\w.[\]]+\)/, /\bArray\.from\([\w.[\]]+, \(/, /\bArray\.from\(\{ length: \d \}/, /\.map\(\(/],
+  arrayLiteral: [/const h\d+ = \[(?![^;]*\.\.\.)[^;]*\];/],
+  arrayFrom: [/\bArray\.from\((?![\w.[\]]+\)\.(sort|flatMap)\()|new Array\(/, /new Array\(\d\)\.fill\(/, /\bArray\.from\([\w.[\]]+\)(?!\.(sort|flatMap)\()/, /\bArray\.from\([\w.[\]]+, \(/, /\bArray\.from\(\{ length: \d \}/, /\.map\(\(/],
   partialView: [/= [\w.[\]]+\.subarray\((0, 1|[\w.[\]]+\.length >> 1)\);/, /= [\w.[\]]+\.subarray\(0, 1\);/, /\.subarray\([\w.[\]]+\.length >> 1\)/],
   partialCopy: [/\.slice\((-1|0, 1|[\w.[\]]+\.length >> 1)\)/, /\.slice\(-1\)/, /\.slice\(0, 1\)/, /\.slice\([\w.[\]]+\.length >> 1\)/],
   set: [/\.set\(/, /\.set\([\w.[\]]+\);/, /\.set\(\[/, /\.set\([\w.[\]]+\.subarray\(0, 1\), /],
@@ -109,7 +109,26 @@ const FORMS: Partial<Record<Construct, RegExp[]>> = {
   callbacks: [/\.(reduce|reduceRight|some|every|filter|forEach)\(\(/, /\.reduce\(\(/, /\.reduceRight\(\(/, /\.some\(\(/, /\.every\(\(/, /\.filter\(\(/, /\.forEach\(\(/],
   throwGuard: [/throw /, /throw new RangeError\(/, /throw Error\(/, /throw new TypeError\(/],
   objectKeys: [/Object\.keys\(/, /of Object\.keys\(\w+\)\.sort\(\)\)/, /\.sort\(\)\.entries\(\)/],
-  defaultParam: [/\(([^()]*, )?u\d+ = [-(\d]/],
+  defaultParam: [/(function \w+\(|const \w+ = \()([^()]*, )?u\d+ = [-(\d]/],
+  restParam: [/\.\.\.zs\d+\)/, /\bzs\d+\[0\]\[/],
+  callbackParam: [/\bf\d+\(/, /\b(g|ext)\d+\([^;]*, \(v\d+(, v\d+)?\) => /, /\b(g|ext)\d+\([^;]*, Math\.(sin|tanh|atan|cos)[,)]/],
+  returnsFunction: [/\bst\d+ = mk\d+\(/, /function mk\d+\(/, /const mk\d+ = \(/, /\bst\d+\(/],
+  runtimeIndex: [/const fs\d+ = \[|\b(ls|zs)\d+\[[^\]]*\.length[^\]]*\]\[/, /const fs\d+ = \[/, /\bfs\d+\[[^\]]+\]\(/, /\b(ls|zs)\d+\[[^\]]*\.length[^\]]*\]\[/, /^\s*ls\d+\[(?:[^[\]]|\[[^[\]]*\])*\.length[^[\]]*\]\[/m],
+  pairs: [/ of ps\d+\)/, /for \(const \[r\d+, c\d+\] of/, /for \(const \{ v: r\d+, c: c\d+ \} of/],
+  growArray: [/\bz\d+\.push\(/, /\bz\d+ = \[\];/, /^\s{4,}z\d+\.push\(/m, /\bz\d+\.length/],
+  concat: [/= \[\.\.\.|\]\.flat\(\)|\.flatMap\(/, /= \[\.\.\./, /\]\.flat\(\)/, /\.flatMap\(/],
+  sort: [
+    /\.(sort|toSorted)\((\(|function)/,
+    /\.toSorted\(/,
+    /Array\.from\([\w.[\]]+\)\.sort\(/,
+    /\.slice\(\)\.sort\(/,
+    /^\s*[\w.[\]]+\.sort\(/m,
+    /\((acc\d+), (acc\d+)\) => \1 - \2/,
+    /\((acc\d+), (acc\d+)\) => \2 - \1/,
+    /function \(acc\d+, acc\d+\) \{ return/,
+  ],
+  optionsParam: [/\} = \{\}\)/, /\{ (eps|scale|where): /, /, \{\}\)/, /scale \?\?= /, /where \?/],
+  logicalAssign: [/ (\|\||&&|\?\?)= /, / \|\|= /, / &&= /, / \?\?= /, /^\s*c\d+ (\|\||&&)= /m],
 };
 
 describe("fuzz: the generator emits every construct", () => {

@@ -22,7 +22,13 @@
 // helpers that read nothing around them, `customJvp`/`customVjp` functions (declared
 // in the loss or passed in opts.functions, their rules f's exact derivative) and
 // `stopGradient` where its derivative 0 is the true one (conditions, inactive
-// values, `stopGradient(e) - stopGradient(e)`).
+// values, `stopGradient(e) - stopGradient(e)`); helpers with rest parameters, callback
+// parameters and options objects with defaults, helpers returning functions, lists of
+// functions called `fs[k](…)` with k known only at run time, logical assignments
+// (gen-functions.ts); growing arrays, spread / flat / flatMap, sort and toSorted with
+// numeric comparators, for…of over pairs, rows `ls[k][j]` read and written with k known
+// only at run time (gen-arrays.ts). scope.ts holds the names in scope and what each
+// may be used for.
 //
 // Values are kept bounded so central differences are reliable: every nonlinear
 // function gets an argument in a safe range (log/sqrt/pow of a positive number
@@ -37,6 +43,9 @@
 // `% a.length` / Math.min, or is a guarded neighbour (`j > 0 ? h[j - 1] : c`).
 import * as gradc from "../../index.js";
 import { makeRng, type Rng } from "../corpus/rng.js";
+import { concatInits, growArray, pairsLoop, pushStmt, rowElement, rowLists, rowWrite, sortedCopy, sortStmt } from "./gen-arrays.js";
+import { callbackArg, functionList, logicalAssign, makerStmt, optionsArg, optionsParam } from "./gen-functions.js";
+import { child, cmp, emptyScope, shadow, type ArrRef, type FnRef, type FnState, type IdxRef, type IntRef, type ListRef, type Loop, type NumRef, type LambdaParam, type ParamKind, type Scope } from "./scope.js";
 
 /**
  * Relative weights (multipliers of each construct's base weight; 0 leaves it out) of the
@@ -97,6 +106,26 @@ export const WEIGHTS = {
   objectKeys: 1,
   /** A helper's last number parameter with a default value, left out in some calls. */
   defaultParam: 1,
+  /** A helper's rest parameter, `...zs` of numbers or of arrays (called with at least one). */
+  restParam: 1,
+  /** A helper's callback parameter, passed an arrow, a Math function or a helper's name at the call site. */
+  callbackParam: 1,
+  /** `function mk(u) { return (z) => …; }`, `const st = mk(e)` and calls of st. */
+  returnsFunction: 1,
+  /** `const fs = [(z) => …, Math.sin]` called as `fs[k](e)`, and `ls[k][j]` read and written, with k known only at run time. */
+  runtimeIndex: 1,
+  /** `for (const [r, c] of [[h, e], [a, e]])`, and of `{ v, c }` objects. */
+  pairs: 1,
+  /** `const z = []; … z.push(e)` (in loops and branches), then z used as an array. */
+  growArray: 1,
+  /** `[...a, e, ...b]`, `[h, [e]].flat()`, `h.flatMap(f)`. */
+  concat: 1,
+  /** `a.toSorted(cmp)`, `Array.from(a).sort(cmp)`, `h.sort(cmp)` with `(a, b) => a - b` or `b - a`. */
+  sort: 1,
+  /** A helper's options parameter `{ eps = 0.5, scale, where } = {}`, passed some fields or left out. */
+  optionsParam: 1,
+  /** `t ||= e`, `t &&= e`, `t ??= e`, `c ||= cond`. */
+  logicalAssign: 1,
 };
 export type Construct = keyof typeof WEIGHTS;
 
@@ -164,133 +193,6 @@ export function makeArgs(rng: Rng, f32 = false): FuzzArgs {
   return [x, w, p, q, rng.next() < 0.5];
 }
 
-// ---------------------------------------------------------------------------
-
-/** An array in scope; `len` is its length class: arrays of one class have equal lengths. */
-interface ArrRef {
-  name: string;
-  len: string;
-  writable: boolean;
-  /** A parameter (of the loss or of a helper, which may be passed one of the loss's). */
-  param?: boolean;
-  /** A JavaScript Array (no subarray or set), not a typed array. */
-  plain?: boolean;
-  /** May be a view made by subarray (never passed to a derivative). */
-  view?: boolean;
-  /** A `let` of type `type` that statements may give another array. */
-  reassignable?: boolean;
-  type?: string;
-}
-/** A list literal: its elements, arrays or numbers. */
-interface ListRef {
-  name: string;
-  elems: (ArrRef | "num")[];
-}
-/** An integer variable; with `len`, it is a valid index of every array of that class. */
-interface IdxRef {
-  name: string;
-  len: string | undefined;
-  /** Known to be >= 1, so `a[i - 1]` is in bounds. */
-  ge1: boolean;
-  /** A while/do counter: never shadowed (its update must reach it). */
-  pinned?: boolean;
-  /** A `let` that statements may step through the indices of this array. */
-  cycles?: ArrRef;
-}
-interface NumRef {
-  name: string;
-  mutable: boolean;
-}
-/** A read-only integer array (data); with `values`, its entries are indices of arrays of that length class. */
-interface IntRef {
-  name: string;
-  len: string;
-  values?: string;
-}
-interface BoolRef {
-  name: string;
-  mutable: boolean;
-}
-type ParamKind = "num" | "arr" | "obj";
-interface FnRef {
-  name: string;
-  params: ParamKind[];
-  /** Writes into its array arguments: only called as a statement, with writable arrays. */
-  effects: boolean;
-  /** Returns an array as long as its argument number `returnsArr` (maybe that very array). */
-  returnsArr?: number;
-  /** Reads nothing of the code around it: a derivative of it can be taken inside the loss. */
-  closed?: boolean;
-  /** May allocate arrays or take derivatives (not a target of reverse over an inner derivative). */
-  allocates?: boolean;
-  /** Calls subarray or set on an array parameter: never passed a plain array. */
-  typedOnly?: boolean;
-  /** A derivative: never passed a view. */
-  derivative?: boolean;
-  /** May return its array parameter itself (then it is never passed a reassigned array). */
-  returnsParam?: boolean;
-  /** Its last parameter has a default value. */
-  optional?: boolean;
-  /** Has a loop, or calls a helper that has one. */
-  loops?: boolean;
-}
-
-interface Scope {
-  nums: NumRef[];
-  arrs: ArrRef[];
-  idxs: IdxRef[];
-  bools: BoolRef[];
-  ints: IntRef[];
-  fns: FnRef[];
-  /** Objects { a: Float64Array (length class "m"), b: number } that can be passed to helpers. */
-  objs: string[];
-  lists: ListRef[];
-  /** Names declared in this block (or the parameters, at a function's top level): not redeclarable. */
-  declared: Set<string>;
-  /**
-   * True before the block's first statement: only there may a declaration shadow an
-   * outer name, since an earlier read of it in the block would hit the new binding's
-   * temporal dead zone.
-   */
-  atStart?: boolean;
-}
-
-const emptyScope = (): Scope => ({ nums: [], arrs: [], idxs: [], bools: [], ints: [], fns: [], objs: [], lists: [], declared: new Set() });
-
-const child = (s: Scope): Scope => ({
-  nums: [...s.nums],
-  arrs: [...s.arrs],
-  idxs: [...s.idxs],
-  bools: [...s.bools],
-  ints: [...s.ints],
-  fns: [...s.fns],
-  objs: [...s.objs],
-  lists: [...s.lists],
-  declared: new Set(),
-});
-
-/** Forgets the bindings `name` had in outer blocks (it is being redeclared). */
-function shadow(sc: Scope, name: string): void {
-  sc.nums = sc.nums.filter((v) => v.name !== name);
-  sc.arrs = sc.arrs.filter((v) => v.name !== name);
-  sc.idxs = sc.idxs.filter((v) => v.name !== name);
-  sc.bools = sc.bools.filter((v) => v.name !== name);
-  sc.objs = sc.objs.filter((v) => v !== name);
-}
-
-interface Loop {
-  /** Statements to run before `continue` (a while loop's counter update). */
-  contPrefix: string;
-}
-
-/** Per-function state: its loops, and whether it is the loss itself. */
-interface FnState {
-  loops: Loop[];
-  isMain: boolean;
-  /** What its returns return, for a helper returning an array. */
-  retArr?: string;
-}
-
 export interface GenOptions {
   /** Rough number of statements in the loss body (default: random 6..18). */
   size?: number;
@@ -308,22 +210,22 @@ export interface GenOptions {
   weights?: Partial<Record<Construct, number>>;
 }
 
-class Gen {
-  private counter = 0;
-  private fuel = 0;
-  private fn: FnState = { loops: [], isMain: true };
-  private blockDepth = 0;
+export class Gen {
+  counter = 0;
+  fuel = 0;
+  fn: FnState = { loops: [], isMain: true };
+  blockDepth = 0;
   /** > 0 while generating an expression in which helper calls are not allowed. */
-  private noCalls = 0;
+  noCalls = 0;
   /** > 0 while generating an expression in which ternaries are not allowed. */
-  private noTernary = 0;
-  private noIndexTernary = 0;
+  noTernary = 0;
+  noIndexTernary = 0;
   lossIsArrow = false;
   /** Helpers being generated around the current point. */
-  private helperDepth = 0;
+  helperDepth = 0;
   readonly helpers: { name: string; source: string }[] = [];
   /** Object literals with a function field (a function cannot be passed to a derivative). */
-  private readonly withFunctions = new Set<string>();
+  readonly withFunctions = new Set<string>();
   /** Parameter lists (see signature()). */
   readonly sigs: { js: string; ts: string }[] = [];
 
@@ -436,6 +338,17 @@ class Gen {
     return same.length && this.chance(0.8) ? this.pick(same).name : "0";
   }
 
+  /** An index below `len` (a list's length) known only at run time, as a rule: from a loop counter, the data, a flag. */
+  runtimeIndex(sc: Scope, len: string): string {
+    return this.choose<string>([
+      [sc.idxs.length ? 3 : 0, () => `${this.pick(sc.idxs).name} % ${len}`],
+      [sc.ints.length ? 2 : 0, () => { const l = this.pick(sc.ints); return `${l.name}[${this.intIndex(sc, l)}] % ${len}`; }],
+      [sc.bools.length ? 1 : 0, () => `${this.pick(sc.bools).name} ? ${len} - 1 : 0`],
+      [sc.idxs.length ? 1 : 0, () => `Math.min(${this.pick(sc.idxs).name}, ${len} - 1)`],
+      [0.5, () => `${len} - 1`],
+    ]);
+  }
+
   /** The index of an element write (its data-dependent choice may read any array). */
   targetIndex(sc: Scope, arr: ArrRef): string {
     if (!this.avoids("index-reads-array") && !this.noTernary && this.chance(0.1)) {
@@ -461,10 +374,27 @@ class Gen {
    */
   signature(names: string[], types: string[]): string {
     const id = this.sigs.length;
-    // `u = 1.5` is typed `u: number = 1.5`
-    const typed = (n: string, t: string) => (n.includes(" = ") ? n.replace(" = ", `: ${t} = `) : `${n}: ${t}`);
+    // `u = 1.5` is typed `u: number = 1.5`, `{ eps = 0.5 } = {}` is `{ eps = 0.5 }: T = {}`
+    const typed = (n: string, t: string) => (n.endsWith("} = {}") ? `${n.slice(0, -5)}: ${t} = {}` : n.includes(" = ") ? n.replace(" = ", `: ${t} = `) : `${n}: ${t}`);
     this.sigs.push({ js: names.join(", "), ts: names.map((n, i) => typed(n, types[i])).join(", ") });
     return `/*@sig${id}*/`;
+  }
+
+  /**
+   * A callback's parameter list and the scope of its body: `sc` and its parameters —
+   * numbers ("num"), indices of arrays of class `{ idx }`, an unnamed `_`, or a number
+   * the body uses by name only ("acc": an accumulator, a comparator's operand).
+   */
+  lambda(sc: Scope, params: LambdaParam[]): { inner: Scope; names: string[]; head: string } {
+    const inner = child(sc);
+    const names = params.map((k) => {
+      if (k === "_") return "_";
+      const name = this.fresh(k === "num" ? "v" : k === "acc" ? "acc" : "i");
+      if (k === "num") inner.nums.push({ name, mutable: false });
+      else if (k !== "acc") inner.idxs.push({ name, len: k.idx, ge1: false });
+      return name;
+    });
+    return { inner, names, head: `(${this.signature(names, params.map((k) => (k === "_" ? "unknown" : "number")))})` };
   }
 
   /** The TypeScript type of an array parameter (x, or a helper's, which may be passed x). */
@@ -501,17 +431,16 @@ class Gen {
       [this.w("constants", 0.1), () => `Number.MAX_VALUE * 0`],
       [wholes.length && !this.noTernary ? this.w("callbacks", 0.2) : 0, () => {
         const a = this.pick(wholes);
-        const v = this.fresh("v");
-        const inner = child(sc);
-        inner.nums.push({ name: v, mutable: false });
+        const { inner, head } = this.lambda(sc, ["num"]);
         this.noTernary++;
         try {
-          return `${this.lit(0.1, 0.5)} * ${a.name}.filter((${this.signature([v], ["number"])}) => ${this.cond(inner, 0)}).length`;
+          return `${this.lit(0.1, 0.5)} * ${a.name}.filter(${head} => ${this.cond(inner, 0)}).length`;
         } finally {
           this.noTernary--;
         }
       }],
       [sc.arrs.length ? 5 : 0, () => this.read(sc)],
+      [rowLists(sc).length ? this.w("runtimeIndex", 1.5) : 0, () => rowElement(this, sc, this.pick(rowLists(sc)))],
       [sc.idxs.length ? 1 : 0, () => `${this.lit(0.05, 0.3)} * ${this.pick(sc.idxs).name}`],
       [sc.ints.length ? 1 : 0, () => { const l = this.pick(sc.ints); return `${this.lit(0.05, 0.5)} * ${l.name}[${this.intIndex(sc, l)}]`; }],
       [sc.arrs.length ? 0.5 : 0, () => `${this.lit(0.05, 0.3)} * ${this.pick(sc.arrs).name}.length`],
@@ -530,7 +459,7 @@ class Gen {
       [this.w("integerOps", 0.15), () => `((${this.lit(1, 3)} * Math.tanh(${e()})) | 0) * ${e()}`],
       [sc.arrs.some((a) => !a.view) ? this.w("callbacks", 0.5) : 0, () => this.reduceExpr(sc, d)],
       [targets.length ? this.w("nestedDerivative", 2) : 0, () => this.derivativeExpr(sc, this.pick(targets), d - 1)],
-      [this.noCalls ? 0 : this.w("nestedDerivative", 0.1), () => `grad(Math.${this.pick(["tanh", "sin", "cos", "atan"])})(${e()})`],
+      [this.noCalls ? 0 : this.w("nestedDerivative", 0.15), () => `grad(Math.${this.pick(["tanh", "sin", "cos", "atan"])})(${e()})`],
       // stopGradient where its derivative 0 is the true one
       [this.w("stopGradient", 0.15), () => { const a = e(); return `(stopGradient(${a}) - stopGradient(${a}) + ${e()})`; }],
       [sc.idxs.length ? this.w("stopGradient", 0.1) : 0, () => `stopGradient(${this.lit(0.05, 0.3)} * ${this.pick(sc.idxs).name})`],
@@ -579,19 +508,16 @@ class Gen {
 
   canCall(sc: Scope, f: FnRef): boolean {
     if (f.params.includes("obj") && !sc.objs.some((o) => !f.derivative || !this.withFunctions.has(o))) return false;
+    if (f.rest === "arr" && !sc.arrs.length) return false;
     return f.params.every((k, i) => k !== "arr" || this.argArrays(sc, f, i).length > 0);
   }
 
   /** `h.reduce((acc, v, i) => …, init)` or reduceRight, contractive in acc. */
   reduceExpr(sc: Scope, d: number): string {
     const a = this.pick(sc.arrs.filter((x) => !x.view));
-    const [acc, v, i] = [this.fresh("acc"), this.fresh("v"), this.fresh("i")];
-    const inner = child(sc);
-    inner.nums.push({ name: v, mutable: false });
-    const params = this.chance(0.5) ? [acc, v, i] : [acc, v];
-    if (params.length === 3) inner.idxs.push({ name: i, len: a.len, ge1: false });
+    const { inner, names: [acc], head } = this.lambda(sc, this.chance(0.5) ? ["acc", "num", { idx: a.len }] : ["acc", "num"]);
     const body = `${acc} * ${this.lit(0.3, 0.9)} + ${this.lit(0.2, 1)} * Math.tanh(${this.num(inner, Math.max(0, d - 1))})`;
-    return `${a.name}.${this.pick(["reduce", "reduceRight"])}((${this.signature(params, params.map(() => "number"))}) => ${body}, ${this.leaf(sc)})`;
+    return `${a.name}.${this.pick(["reduce", "reduceRight"])}(${head} => ${body}, ${this.leaf(sc)})`;
   }
 
   /** The arrays `f` may be passed: writable ones if it writes them, typed ones if it needs them. */
@@ -611,17 +537,27 @@ class Gen {
 
   /** A call of a helper; array parameters get arrays in scope (writable ones if it writes them). */
   call(sc: Scope, f: FnRef, d: number): string {
-    return `${f.name}(${this.args(sc, f, d).join(", ")})`;
+    const callee = f.list ? `${f.name}[${this.runtimeIndex(sc, `${f.name}.length`)}]` : f.name;
+    return `${callee}(${this.args(sc, f, d).args.join(", ")})`;
   }
 
-  args(sc: Scope, f: FnRef, d: number): string[] {
-    const omit = f.optional && this.chance(0.5);
+  /** The arguments of a call of `f`, and the array passed where it returns one as long. */
+  args(sc: Scope, f: FnRef, d: number): { args: string[]; returned?: ArrRef } {
+    const omit = f.optional && this.chance(f.options ? 0.3 : 0.5);
+    let returned: ArrRef | undefined;
     const args = f.params.map((k, i) => {
       if (k === "num") return this.num(sc, d);
       if (k === "obj") return this.object(sc, f.derivative);
-      return this.pick(this.argArrays(sc, f, i)).name;
+      if (k === "fn") return callbackArg(this, sc, f.arity![i]);
+      if (k === "opts") return optionsArg(this, sc, f.options!, d);
+      const a = this.pick(this.argArrays(sc, f, i));
+      if (i === f.returnsArr) returned = a;
+      return a.name;
     });
-    return omit ? args.slice(0, -1) : args;
+    if (omit) args.pop();
+    // a rest parameter gets one to three more
+    if (f.rest) for (let k = this.rng.int(1, 3); k > 0; k--) args.push(f.rest === "num" ? this.num(sc, d) : this.pick(sc.arrs).name);
+    return { args, returned };
   }
 
   cond(sc: Scope, d: number): string {
@@ -632,10 +568,8 @@ class Gen {
       [this.w("stopGradient", 0.4), () => cmp(`stopGradient(${e()})`, this.pick([">", "<"]), this.signedLit())],
       [sc.arrs.some((a) => !a.view) && d > 0 ? this.w("callbacks", 0.4) : 0, () => {
         const a = this.pick(sc.arrs.filter((x) => !x.view));
-        const v = this.fresh("v");
-        const inner = child(sc);
-        inner.nums.push({ name: v, mutable: false });
-        return `${a.name}.${this.pick(["some", "every"])}((${this.signature([v], ["number"])}) => ${this.cond(inner, d - 1)})`;
+        const { inner, head } = this.lambda(sc, ["num"]);
+        return `${a.name}.${this.pick(["some", "every"])}(${head} => ${this.cond(inner, d - 1)})`;
       }],
       [sc.idxs.length ? 1 : 0, () => `${this.pick(sc.idxs).name} % 2 === 0`],
       [sc.idxs.length ? 1 : 0, () => { const i = this.pick(sc.idxs).name; const op = this.pick([">", "<", "!==", "==="]); return cmp(i, op, String(this.rng.int(0, 2))); }],
@@ -718,6 +652,14 @@ class Gen {
       [reassignable.length ? this.w("reassignArray", 5) : 0, () => this.reassignArray(sc, ind, this.pick(reassignable))],
       [targets.length ? this.w("nestedDerivative", 0.6) : 0, () => this.derivativeStmt(sc, ind, this.pick(targets))],
       [this.w("nullish", 0.3), () => this.nullish(sc, ind)],
+      [this.w("logicalAssign", 0.4), () => logicalAssign(this, sc, ind)],
+      [sc.growing.length ? this.w("growArray", 3) : 0, () => pushStmt(this, sc, ind)],
+      [!deep && loopDepth < 3 ? this.w("growArray", 0.4) : 0, () => growArray(this, sc, ind)],
+      [writable.length ? this.w("sort", 0.3) : 0, () => sortStmt(this, sc, ind, this.pick(writable))],
+      [!deep && loopDepth < 3 && sc.arrs.some((a) => !a.reassignable) ? this.w("pairs", 0.3) : 0, () => pairsLoop(this, sc, ind)],
+      [rowLists(sc, true).length ? this.w("runtimeIndex", 3) : 0, () => rowWrite(this, sc, ind, this.pick(rowLists(sc, true)))],
+      [this.w("runtimeIndex", 0.25), () => functionList(this, sc, ind)],
+      [this.w("returnsFunction", 0.25), () => makerStmt(this, sc, ind)],
       [sc.arrs.some((a) => !a.view) && !deep && loopDepth < 3 ? this.w("callbacks", 0.4) : 0, () => this.forEach(sc, ind)],
       [this.w("throwGuard", 0.2), () => this.throwGuard(sc, ind)],
       [mutable.length ? this.w("objectKeys", 0.3) : 0, () => this.objectKeys(sc, ind, this.pick(mutable).name)],
@@ -732,7 +674,7 @@ class Gen {
       [deep || loopDepth >= 3 ? 0 : 0.8, () => this.whileLoop(sc, ind)],
       [deep || loopDepth >= 3 ? 0 : 0.8, () => this.doWhile(sc, ind)],
       [deep || loopDepth >= 3 || !sc.arrs.length ? 0 : 1, () => this.forOf(sc, ind)],
-      [sc.arrs.length < 6 ? 1.2 : 0, () => this.localArray(sc, ind)],
+      [sc.arrs.length < 6 ? 1.8 : 0, () => this.localArray(sc, ind)],
       [fillable.length ? 0.4 : 0, () => [`${ind}${this.pick(fillable).name}.fill(${this.rhs(sc, 2)});`]],
       [inLoop ? 2 : 0, () => this.exit(sc, ind)],
       [!inLoop && this.blockDepth > 0 ? 0.3 : 0, () => [`${ind}if (${this.cond(sc, 1)}) return ${this.fn.retArr ?? this.retExpr(sc)};`]],
@@ -759,10 +701,7 @@ class Gen {
   /** `h.forEach((v, i) => { … })` writing an array of h's length, or a scalar. */
   forEach(sc: Scope, ind: string): string[] {
     const a = this.pick(sc.arrs.filter((x) => !x.view));
-    const [v, i] = [this.fresh("v"), this.fresh("i")];
-    const inner = child(sc);
-    inner.nums.push({ name: v, mutable: false });
-    inner.idxs.push({ name: i, len: a.len, ge1: false });
+    const { inner, names: [, i], head } = this.lambda(sc, ["num", { idx: a.len }]);
     const dsts = sc.arrs.filter((b) => b.writable && b.len === a.len);
     const mutable = sc.nums.filter((x) => x.mutable);
     const body = this.inLoop({ contPrefix: "" }, () =>
@@ -771,7 +710,7 @@ class Gen {
         : mutable.length
         ? `${this.pick(mutable).name} += ${this.lit(0.1, 0.5)} * ${this.rhs(inner, 2)};`
         : `${a.name}.length;`);
-    return [`${ind}${a.name}.forEach((${this.signature([v, i], ["number", "number"])}) => { ${body} });`];
+    return [`${ind}${a.name}.forEach(${head} => { ${body} });`];
   }
 
   /** Input validation that never fails here: every derivative throws where the loss does. */
@@ -807,7 +746,7 @@ class Gen {
       [2, () => `${dst.name}.set(${this.pick(same).name});`],
       [ones.length ? 1 : 0, () => `${dst.name}.set(${this.pick(ones).name}, ${this.index(sc, dst)});`],
       [viewable.length ? 1 : 0, () => `${dst.name}.set(${this.pick(viewable).name}.subarray(0, 1), ${this.index(sc, dst)});`],
-      [1, () => `${dst.name}.set([${this.num(sc, 2)}], ${this.index(sc, dst)});`],
+      [1.6, () => `${dst.name}.set([${this.num(sc, 2)}], ${this.index(sc, dst)});`],
     ])];
   }
 
@@ -837,6 +776,8 @@ class Gen {
   /** A list of arrays (not reassigned ones), sometimes with a number: `const ls = [h, x, e]`. */
   listLiteral(sc: Scope, ind: string): string[] {
     const arrays = sc.arrs.filter((a) => !a.reassignable);
+    // sometimes of copies, rows that `ls[k][j] = e` may write
+    const copies = this.chance(this.w("runtimeIndex", 0.5));
     const name = this.fresh("ls");
     const elems: (ArrRef | "num")[] = [];
     const texts: string[] = [];
@@ -846,8 +787,8 @@ class Gen {
         texts.push(this.num(sc, 2));
       } else {
         const a = this.pick(arrays);
-        elems.push(a);
-        texts.push(a.name);
+        elems.push(copies ? { name: a.name, len: a.len, writable: true, plain: a.plain, jsArray: a.jsArray } : a);
+        texts.push(copies ? `${a.name}.slice()` : a.name);
       }
     }
     sc.declared.add(name);
@@ -1006,13 +947,15 @@ class Gen {
    */
   derivativeTargets(sc: Scope): FnRef[] {
     if (this.noCalls) return [];
-    return sc.fns.filter((f) => f.closed && !f.effects && f.returnsArr === undefined && !f.allocates && f.params[0] !== "obj" && this.canCall(sc, { ...f, derivative: true }));
+    return sc.fns.filter((f) =>
+      f.closed && !f.effects && f.returnsArr === undefined && !f.allocates && f.params[0] !== "obj" && !f.rest &&
+      f.params.every((k) => k !== "fn" && k !== "opts") && this.canCall(sc, { ...f, derivative: true }));
   }
 
   /** The arguments of a call of derivative target `f`, and for an array first parameter, the array passed. */
   derivativeArgs(sc: Scope, f: FnRef, d: number): { args: string; first?: ArrRef } {
     // a view passed to a derivative is refused; every argument is given (a tangent may follow)
-    const rest = this.args(sc, { ...f, derivative: true, optional: false }, d);
+    const rest = this.args(sc, { ...f, derivative: true, optional: false }, d).args;
     if (f.params[0] !== "arr") return { args: rest.join(", ") };
     const first = this.pick(sc.arrs.filter((a) => !a.plain && !a.view));
     return { args: [first.name, ...rest.slice(1)].join(", "), first };
@@ -1025,7 +968,7 @@ class Gen {
       [3, () => `grad(${f.name})(${args})`],
       [1, () => `valueAndGrad(${f.name})(${args})[${this.rng.int(0, 1)}]`],
       [1, () => `jvp(${f.name})(${args}, ${this.signedLit()})[${this.rng.int(0, 1)}]`],
-      [1, () => `hvp(${f.name})(${args}, ${this.signedLit()})`],
+      [1.5, () => `hvp(${f.name})(${args}, ${this.signedLit()})`],
       [1, () => `hessian(${f.name})(${args})[0]`],
       [f.loops ? this.w("gradOfGradLoop") : 2, () => `grad(grad(${f.name}))(${args})`],
     ]);
@@ -1038,7 +981,7 @@ class Gen {
       [1.5, () => {
         const dg = this.fresh("dg");
         sc.declared.add(dg);
-        const ref: FnRef = { name: dg, params: f.params, effects: false, returnsArr: f.params[0] === "arr" ? 0 : undefined, typedOnly: true, allocates: true, derivative: true };
+        const ref: FnRef = { name: dg, params: f.params, effects: false, returnsArr: f.params[0] === "arr" ? 0 : undefined, typedOnly: true, allocates: true, derivative: true, value: true };
         sc.fns.push(ref);
         // called at once, and maybe later
         const use = ref.returnsArr === undefined ? this.effectCall(sc, ind, ref) : this.vectorCall(sc, ind, ref);
@@ -1062,7 +1005,7 @@ class Gen {
         const [y, pb] = [this.fresh("vy"), this.fresh("pb")];
         sc.declared.add(y).add(pb);
         sc.nums.push({ name: y, mutable: false });
-        const ref: FnRef = { name: pb, params: ["num"], effects: false, allocates: true };
+        const ref: FnRef = { name: pb, params: ["num"], effects: false, allocates: true, value: true };
         sc.fns.push(ref);
         return [`${ind}const [${y}, ${pb}] = vjp(${f.name})(${args});`, ...this.effectCall(sc, ind, ref)];
       }],
@@ -1097,6 +1040,7 @@ class Gen {
     return [ind + this.choose<string>([
       [2, () => `${c} = ${c} ${this.pick(["||", "&&"])} ${this.rightOfLogical(sc, 1)};`],
       [1, () => `${c} = !${c};`],
+      [this.w("logicalAssign", 0.7), () => `${c} ${this.pick(["||=", "&&="])} ${this.cond(sc, 1)};`],
       [1, () => `${c} = ${this.cond(sc, 1)};`],
     ])];
   }
@@ -1392,6 +1336,7 @@ class Gen {
     let cls: string;
     let view: ArrRef | undefined;
     let plain = false;
+    let jsArray = false;
     const src = sc.arrs.length ? this.pick(sc.arrs) : undefined;
     // a view of an array variable that is reassigned is refused
     const base = src && !src.plain && !src.reassignable ? src : undefined;
@@ -1405,31 +1350,34 @@ class Gen {
       [2, () => { init = `new ${T}(${n})`; cls = `c${n}`; }],
       [src ? 1 : 0, () => { init = `new ${T}(${src!.name}.length + ${this.rng.int(1, 2)})`; cls = this.fresh("L"); }],
       // copies
-      [src ? 0.7 : 0, () => { init = `${src!.name}.slice()`; cls = src!.len; plain = !!src!.plain; }],
+      [src ? 0.7 : 0, () => { init = `${src!.name}.slice()`; cls = src!.len; plain = !!src!.plain; jsArray = !!src!.jsArray; }],
       [src ? 0.5 : 0, () => { init = `new ${T}(${src!.name})`; cls = src!.len; }],
       [src ? 0.5 : 0, () => { init = `${T}.from(${src!.name})`; cls = src!.len; }],
-      [src ? this.w("partialCopy", 0.3) : 0, () => { init = `${src!.name}.slice(-1)`; cls = "c1"; plain = !!src!.plain; }],
-      [src ? this.w("partialCopy", 0.3) : 0, () => { init = `${src!.name}.slice(0, 1)`; cls = "c1"; plain = !!src!.plain; }],
+      [src ? this.w("partialCopy", 0.3) : 0, () => { init = `${src!.name}.slice(-1)`; cls = "c1"; plain = !!src!.plain; jsArray = !!src!.jsArray; }],
+      [src ? this.w("partialCopy", 0.3) : 0, () => { init = `${src!.name}.slice(0, 1)`; cls = "c1"; plain = !!src!.plain; jsArray = !!src!.jsArray; }],
       // as long as the half from its middle on: at least one element
-      [src ? this.w("partialCopy", 0.3) : 0, () => { init = `${src!.name}.slice(${src!.name}.length >> 1)`; cls = this.fresh("L"); plain = !!src!.plain; }],
+      [src ? this.w("partialCopy", 0.3) : 0, () => { init = `${src!.name}.slice(${src!.name}.length >> 1)`; cls = this.fresh("L"); plain = !!src!.plain; jsArray = !!src!.jsArray; }],
       // a view of all of src: writes through either name are seen through the other
       [base ? 0.7 : 0, () => { init = `${base!.name}.subarray(0, ${base!.name}.length)`; cls = base!.len; view = base; }],
-      [base ? this.w("partialView", 0.3) : 0, () => { init = `${base!.name}.subarray(${base!.name}.length >> 1)`; cls = this.fresh("L"); view = base; }],
+      [base ? this.w("partialView", 0.5) : 0, () => { init = `${base!.name}.subarray(${base!.name}.length >> 1)`; cls = this.fresh("L"); view = base; }],
       [base ? this.w("partialView", 0.4) : 0, () => { init = `${base!.name}.subarray(0, 1)`; cls = "c1"; view = base; }],
       // plain arrays
-      [this.w("arrayLiteral", 1.5), () => { init = `[${Array.from({ length: n }, () => this.num(sc, 2)).join(", ")}]`; cls = `c${n}`; plain = true; }],
-      [this.w("arrayFrom", 0.4), () => { init = `new Array(${n}).fill(${this.num(sc, 1)})`; cls = `c${n}`; plain = true; }],
-      [src ? this.w("arrayFrom", 0.8) : 0, () => { init = `Array.from(${src!.name})`; cls = src!.len; plain = true; }],
-      [whole ? fromMap : 0, () => { init = `Array.from(${whole!.name}, ${this.callback(sc, whole!.len, false)})`; cls = whole!.len; plain = true; }],
-      [this.w("arrayFrom", 0.4), () => { init = `Array.from({ length: ${n} }, ${this.callback(sc, `c${n}`, true)})`; cls = `c${n}`; plain = true; }],
+      [this.w("arrayLiteral", 1.5), () => { init = `[${Array.from({ length: n }, () => this.num(sc, 2)).join(", ")}]`; cls = `c${n}`; plain = jsArray = true; }],
+      [this.w("arrayFrom", 0.4), () => { init = `new Array(${n}).fill(${this.num(sc, 1)})`; cls = `c${n}`; plain = jsArray = true; }],
+      [src ? this.w("arrayFrom", 0.8) : 0, () => { init = `Array.from(${src!.name})`; cls = src!.len; plain = jsArray = true; }],
+      [whole ? fromMap : 0, () => { init = `Array.from(${whole!.name}, ${this.callback(sc, whole!.len, false)})`; cls = whole!.len; plain = jsArray = true; }],
+      [this.w("arrayFrom", 0.4), () => { init = `Array.from({ length: ${n} }, ${this.callback(sc, `c${n}`, true)})`; cls = `c${n}`; plain = jsArray = true; }],
       // a typed array's map is a typed array
-      [whole ? this.w("arrayFrom", 0.4) : 0, () => { init = `${whole!.name}.map(${this.callback(sc, whole!.len, false)})`; cls = whole!.len; plain = !!whole!.plain; }],
+      [whole ? this.w("arrayFrom", 0.6) : 0, () => { init = `${whole!.name}.map(${this.callback(sc, whole!.len, false)})`; cls = whole!.len; plain = !!whole!.plain; jsArray = !!whole!.jsArray; }],
+      // concatenations and sorted copies
+      ...concatInits(this, sc, this.w("concat", 2)).map(([w, made]): [number, () => void] => [w, () => { init = made(); cls = this.fresh("L"); plain = jsArray = true; }]),
+      [src ? this.w("sort", 2) : 0, () => { ({ init, plain, jsArray } = sortedCopy(this, sc, src!)); cls = src!.len; }],
     ]);
     // a `let` (not a view, of one type) that statements may reassign
     const reassignable = !view && /^new Float/.test(init!) && this.chance(this.w("letArray", 0.4));
     const h = this.declName(sc, "h", init!);
     const out = [`${ind}${reassignable ? "let" : "const"} ${h} = ${init!};`];
-    const arr: ArrRef = { name: h, len: cls!, writable: view ? view.writable : true, plain, view: !!view, reassignable, type: reassignable ? T : undefined };
+    const arr: ArrRef = { name: h, len: cls!, writable: view ? view.writable : true, plain, view: !!view, reassignable, type: reassignable ? T : undefined, jsArray };
     if (reassignable && this.chance(0.6)) {
       // a second buffer to swap with
       const h2 = this.fresh("h");
@@ -1464,15 +1412,9 @@ class Gen {
    * `fromLength`, `(_, i) => e` for Array.from({ length }).
    */
   callback(sc: Scope, len: string, fromLength: boolean): string {
-    const inner = child(sc);
-    const v = this.fresh("v");
-    const i = this.fresh("i");
-    if (!fromLength) inner.nums.push({ name: v, mutable: false });
-    const withIndex = fromLength || this.chance(0.4);
-    if (withIndex) inner.idxs.push({ name: i, len, ge1: false });
-    const params = fromLength ? ["_", i] : withIndex ? [v, i] : [v];
-    const e = this.num(inner, 2);
-    return `(${this.signature(params, params.map((p) => (p === "_" ? "unknown" : "number")))}) => ${e}`;
+    const params: LambdaParam[] = fromLength ? ["_", { idx: len }] : this.chance(0.4) ? ["num", { idx: len }] : ["num"];
+    const { inner, head } = this.lambda(sc, params);
+    return `${head} => ${this.num(inner, 2)}`;
   }
 
   exit(sc: Scope, ind: string): string[] {
@@ -1487,25 +1429,11 @@ class Gen {
 
   /** `const h = g(...)` for a helper returning an array. */
   vectorCall(sc: Scope, ind: string, f: FnRef): string[] {
-    const args: string[] = [];
-    let len = "";
-    let view = false;
-    f.params.forEach((k, i) => {
-      if (k === "num") args.push(this.num(sc, 1));
-      else if (k === "obj") args.push(this.object(sc));
-      else {
-        const a = this.pick(this.argArrays(sc, f, i));
-        if (i === f.returnsArr) {
-          len = a.len;
-          view = !!a.view;
-        }
-        args.push(a.name);
-      }
-    });
+    const { args, returned } = this.args(sc, f, 1);
     const call = `${f.name}(${args.join(", ")})`;
     const h = this.declName(sc, "h", call);
     // a helper may return its parameter: a plain array passed in comes back
-    sc.arrs.push({ name: h, len, writable: true, plain: true, view });
+    sc.arrs.push({ name: h, len: returned!.len, writable: true, plain: true, view: !!returned!.view });
     return [`${ind}const ${h} = ${call};`];
   }
 
@@ -1533,7 +1461,7 @@ class Gen {
   // --- functions ------------------------------------------------------------------------
 
   /** The body of a helper with parameters `params`; returns its lines (without braces). */
-  helperBody(sc: Scope, ind: string, size: number, retArr?: ArrRef): string[] {
+  helperBody(sc: Scope, ind: string, size: number, retArr?: ArrRef, prologue: string[] = []): string[] {
     const saved = this.fn;
     const savedDepth = this.blockDepth;
     const savedFuel = this.fuel;
@@ -1542,7 +1470,7 @@ class Gen {
     this.fuel = size;
     this.helperDepth++;
     try {
-      const out: string[] = [];
+      const out = prologue.map((line) => ind + line);
       // a helper nested in this one, reading its parameters
       if (this.helperDepth < 2 && this.chance(0.2)) {
         const name = this.fresh("g");
@@ -1603,7 +1531,21 @@ class Gen {
     const np = this.rng.int(1, 3);
     let effects = false;
     let optional = false;
+    const arity: Record<number, number> = {};
+    // a one-expression arrow
+    const expression = style === "arrow" && this.chance(0.4);
     for (let k = 0; k < np; k++) {
+      if (k > 0 && this.chance(this.w("callbackParam", 0.1))) {
+        // a callback, called with one or two numbers
+        const f = this.fresh("f");
+        arity[k] = this.rng.int(1, 2);
+        kinds.push("fn");
+        names.push(f);
+        types.push(`(${["z: number", "t: number"].slice(0, arity[k]).join(", ")}) => number`);
+        sc.declared.add(f);
+        sc.fns.push({ name: f, params: Array.from({ length: arity[k] }, (): ParamKind => "num"), effects: false });
+        continue;
+      }
       const r = this.rng.next();
       const kind: ParamKind = r < (k === 0 ? 0.45 : 0.25) ? "arr" : r < (k === 0 ? 0.58 : 0.38) ? "obj" : "num";
       kinds.push(kind);
@@ -1645,8 +1587,33 @@ class Gen {
         sc.nums.push({ name: pn, mutable: this.chance(0.5) });
       }
     }
+    let rest: FnRef["rest"];
+    let options: string[] | undefined;
+    let prologue: string[] = [];
+    if (!optional && this.chance(this.w("restParam", 0.1))) {
+      rest = this.chance(0.5) ? "num" : "arr";
+      const zs = this.fresh("zs");
+      names.push(`...${zs}`);
+      types.push(rest === "num" ? "number[]" : `(${this.arrType()} | number[])[]`);
+      sc.declared.add(zs);
+      if (rest === "num") sc.arrs.push({ name: zs, len: this.fresh("R"), writable: false, plain: true });
+      else {
+        // a list of at least one array, each maybe a view or a plain array
+        const first: ArrRef = { name: `${zs}[0]`, len: this.fresh("P"), writable: false, param: true, view: true, plain: true };
+        sc.lists.push({ name: zs, elems: [first], rest: true });
+        sc.arrs.push(first);
+      }
+    } else if (!optional && this.chance(this.w("optionsParam", 0.12))) {
+      const o = optionsParam(this, sc, !expression);
+      kinds.push("opts");
+      names.push(o.text);
+      types.push(o.type);
+      options = o.fields;
+      prologue = o.prologue;
+      optional = true;
+    }
     const closed = !captures.nums.length && !captures.arrs.length && !captures.objs.length && !captures.ints.length && !captures.bools.length;
-    const ref: FnRef = { name, params: kinds, effects, closed, optional };
+    const ref: FnRef = { name, params: kinds, effects, closed, optional, rest, arity, options };
     const params = this.signature(names, types);
     const done = (lines: string[]) => {
       const text = lines.join("\n");
@@ -1658,10 +1625,17 @@ class Gen {
       ref.closed = closed && !captures.fns.some((f) => text.includes(`${f.name}(`));
       return { ref, lines };
     };
-    // a one-expression arrow
-    if (style === "arrow" && this.chance(0.4)) {
-      const e = this.num(sc, 3);
+    // each callback parameter called at least once
+    const callbacks = sc.fns.filter((f) => kinds.includes("fn") && names.includes(f.name));
+    if (expression) {
+      const e = [...callbacks.map((f) => `${this.lit(0.2, 0.8)} * ${this.call(sc, f, 1)}`), this.num(sc, 3)].join(" + ");
       return done([`${ind}const ${name} = (${params}) => ${e};`]);
+    }
+    for (const f of callbacks) {
+      const v = this.fresh("s");
+      prologue.push(`let ${v} = ${this.call(sc, f, 1)};`);
+      sc.declared.add(v);
+      sc.nums.push({ name: v, mutable: true });
     }
     // returning an array as long as its first parameter
     let retArr: ArrRef | undefined;
@@ -1669,7 +1643,7 @@ class Gen {
       retArr = sc.arrs.find((a) => a.name === names[0]);
       ref.returnsArr = 0;
     }
-    const body = this.helperBody(sc, ind + "  ", this.rng.int(2, 6), retArr);
+    const body = this.helperBody(sc, ind + "  ", this.rng.int(2, 6), retArr, prologue);
     const open = style === "arrow" ? `${ind}const ${name} = (${params}) => {` : `${ind}function ${name}(${params}) {`;
     return done([open, ...body, `${ind}}${style === "arrow" ? ";" : ""}`]);
   }
@@ -1687,7 +1661,7 @@ class Gen {
       const vjp = typeof rule.vjp === "string" ? rule.vjp : `{ const cv = new Float64Array(2); cv[0] = ${rule.vjp[0]}; cv[1] = ${rule.vjp[1]}; return cv; }`;
       made = `customVjp(${f}, (${sig([...zs, "ct"])}) => ${vjp})`;
     }
-    const ref: FnRef = { name, params: zs.map(() => "num"), effects: false, closed: true, allocates: false };
+    const ref: FnRef = { name, params: zs.map(() => "num"), effects: false, closed: true, allocates: false, value: true };
     return { ref, line: `${ind}const ${name} = ${made};` };
   }
 
@@ -1814,15 +1788,6 @@ const OBJ_TYPE = "{ a: Float64Array; b: number }";
 const LOSS_OBJ_TYPE = '{ a: Float64Array; b: number; "s k": number; o: { c: number; v: Float64Array } }';
 const DATA_TYPE = "{ lab: Int32Array; mask: Uint8Array }";
 
-/**
- * `a op b`, with `<` written as `b > a`: in TypeScript `a < (b) > (c)` parses as a
- * call with type arguments, so a `<` followed later by `> (` would make the
- * TypeScript text of a program mean something else than its JavaScript text. Loop
- * heads keep their `<` (nothing follows it but the bound).
- */
-function cmp(a: string, op: string, b: string): string {
-  return op === "<" ? `${b} > ${a}` : `${a} ${op} ${b}`;
-}
 
 /** First line of the text of an f32 program. */
 export const F32_MARK = "// f32: x is a Float32Array";
