@@ -37,6 +37,13 @@ export function views(x: Float64Array, v: Float64Array, start: number): number {
   for (const q of inner) s += q * q;
   const tail = x.subarray(-2);
   s += tail[0] * tail[1];
+  // destructured, also in a loop (found by the fuzzer: it was refused)
+  const [t0, t1] = w;
+  for (const q of tail) {
+    const [, u1] = tail;
+    s += q * u1 * t0;
+  }
+  s += t1;
   const mid = x.slice(1, -1).subarray(1, 3);
   mid.fill(s);
   return s * mid[0] + x[0] * mid.length;
@@ -337,7 +344,7 @@ function everyMode(name: string, wrt: number[], makeArgs: (rng: Rng) => unknown[
 }
 
 describe("views: x.subarray(a, b)", () => {
-  test("reads and writes through a view are the base's elements (also through a view of a view, a helper, for…of, fill), in every mode", () => {
+  test("reads and writes through a view are the base's elements (also through a view of a view, a helper, for…of, destructuring, fill), in every mode", () => {
     everyMode("views", [0, 1], (rng) => {
       const n = rng.int(6, 9);
       const size = rng.int(2, 3);

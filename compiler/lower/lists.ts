@@ -13,7 +13,7 @@ import { visit } from "./exits.js";
 import { fieldValue, bindValue } from "./stmt.js";
 import type { Binding, Scope } from "./scope.js";
 import { UNNAMED_ARRAY, inline } from "./call.js";
-import { arrayOfNumbers, copyOf, refuseView } from "./views.js";
+import { arrayOfNumbers, copyOf, loadElement, refuseView } from "./views.js";
 import { lowerArrayMethod } from "./methods.js";
 import { madeList, pushOntoList } from "./list-growth.js";
 import { concatenation, flatList, flatMapList, markPlain } from "./concat.js";
@@ -137,10 +137,11 @@ export function destructureArray(L: Lowerer, p: ESTree.ArrayPattern, val: Val, i
   });
 }
 
-/** Element i of a typed array (read now), of a list, or of a derivative's pair. */
+/** Element i of a typed array or a view (read now, undefined past its end), of a list, or of a derivative's pair. */
 export function arrayItem(L: Lowerer, val: Val, i: number, at: ESTree.Node): Val {
   if (val.k === "tuple" && val.items[i]) return val.items[i];
   if (val.k === "arr") return { k: "temp", t: L.b.load(val.v, L.b.num(i)) };
+  if (val.k === "view") return { k: "temp", t: loadElement(L, val, L.b.num(i)) };
   if (val.k === "obj" && val.list) {
     const field = val.fields.get(String(i));
     if (field) return fieldValue(L, field);
