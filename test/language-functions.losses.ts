@@ -38,7 +38,9 @@ export function callbacks(x: number, y: number, w: Float64Array, on: boolean): n
   }
   const d = fixedLoop(3, function (i, s) { return inner(s) + i; }, y);
   const step = makeStep(y);
-  return a + b + c + d + scaled(x, y, true) + scaled(x, y, on) + step(step(x));
+  // a callback calling the helper it is passed to, with a callback of its own: no recursion (found by the fuzzer)
+  const e = fixedLoop(2, (i, s) => s + fixedLoop(i + 1, (j, t) => t * y + j, x), 0);
+  return a + b + c + d + e + scaled(x, y, true) + scaled(x, y, on) + step(step(x));
 }
 
 // ---- the bitwise operators: integer ops, derivative 0 ----

@@ -278,11 +278,26 @@ function userCall(L: Lowerer, node: ESTree.CallExpression, callee: ESTree.Identi
     throw outerName(L, callee);
   }
   if (fn.k !== "fn") throw L.fail(callee, "call of a non-function", `'${callee.name}' is not a function.`, "");
-  if (L.fns.some((f) => f.node === fn.node)) {
+  const open = L.fns.findIndex((f) => f.node === fn.node);
+  if (open >= 0 && !callbackReentry(L, open, fn.node, node)) {
     throw L.fail(node, "recursion", `'${callee.name}' calls itself (directly or through other functions).`,
       "Rewrite the recursion as a loop.");
   }
   return inline(L, fn, callArgs(L, node, scope), node);
+}
+
+/**
+ * A call of `callee`, which is being inlined from frame `open` on, that is no recursion:
+ * made by a callback written outside `callee`, in a caller below that frame (`g(h, (v) =>
+ * g(a, k, v))`: the inner call has a callback of its own), at a call site not being
+ * inlined already (a callback that passes itself on would never end).
+ */
+function callbackReentry(L: Lowerer, open: number, callee: ESTree.Node, call: ESTree.Node): boolean {
+  const here = L.fn;
+  const inside = (inner: ESTree.Node, outer: ESTree.Node) => outer.start <= inner.start && inner.end <= outer.end;
+  return here.node !== callee && !(here.source === L.fns[open].source && inside(here.node, callee)) &&
+    L.fns.slice(0, open).some((f) => f.source === here.source && inside(here.node, f.node)) &&
+    !L.fns.some((f) => f.call === call);
 }
 
 /**
@@ -305,7 +320,7 @@ export function inline(L: Lowerer, fn: Extract<Binding, { k: "fn" }>, args: (Val
       defaults ? "Pass every parameter that has no default value." : "Pass every parameter.");
   }
   const scope = new Scope(fn.scope);
-  L.fns.push({ node, source: fn.source, ret: undefined, loops: [] });
+  L.fns.push({ node, source: fn.source, ret: undefined, loops: [], call });
   try {
     node.params.forEach((p, i) => {
       if (p.type === "RestElement") return bindRest(L, p, args.slice(i), scope);

@@ -46,6 +46,8 @@ export interface FnCtx {
   vars?: Scope;
   /** Loops of this function around the current statement, innermost last. */
   loops: LoopCtx[];
+  /** The call being inlined (none for the differentiated function). */
+  call?: ESTree.Node;
 }
 
 export class Lowerer {
