@@ -190,7 +190,7 @@ function makeDerivative(
         // The generated text is shared; each derivative function instantiates its own code.
         let body = modules.get(key);
         if (body === undefined) modules.set(key, (body = derivativeBody({ fn, resolve, kinds, wrt, wrtIsList: list, mode, jacobianMode, checkpoint: opts.checkpoint, output: (opts as OutputOptions).output, closure })));
-        const entry = compileFunction(["Tape", KERNELS, EXTERNS_NAME, ...CHECK_FUNCTIONS], body)(Tape, kernels, EXTERNS, outError, vectorError, cotangentError, batchError, outputError, moduleValueError);
+        const entry = instantiate(body);
         spec = { entry, match: matcher(kinds) };
         mine.set(key, spec);
       }
@@ -429,6 +429,11 @@ function renamedHelper(e: GradcError, fn: SourceFn, functions: Record<string, Fu
   if (!name || given.length === 0) return e;
   const detail = `${e.detail} opts.functions has ${given.join(", ")}, but not '${name}'. ${transformedHint(fn, `each helper under the name the source calls it by ({ ${name}: helper })`)}`;
   return new GradcError(e.construct, detail, e.file, e.position, e.frame);
+}
+
+/** A derivative's entry from its generated body (derivativeBody), passed what the body expects: Tape, the kernels, the externs and the checks. */
+export function instantiate(body: string): (...args: unknown[]) => unknown {
+  return compileFunction(["Tape", KERNELS, EXTERNS_NAME, ...CHECK_FUNCTIONS], body)(Tape, kernels, EXTERNS, outError, vectorError, cotangentError, batchError, outputError, moduleValueError);
 }
 
 /**

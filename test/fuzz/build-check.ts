@@ -7,11 +7,11 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { ts, type Project } from "ts-morph";
 import * as gradc from "../../index.js";
+import { instantiate } from "../../compiler/api.js";
 import { functionRequest } from "../../compiler/build-sites.js";
 import { derivativeBody } from "../../compiler/emit/module.js";
 import { createProject } from "../../compiler/parse/typescript.js";
 import { maxRelError, relError } from "../../runtime/numeric.js";
-import { Tape } from "../../runtime/tape.js";
 import { makeRng, seedOf } from "../corpus/rng.js";
 import { copyArgs, VALUE_TOL, type CheckResult } from "./check.js";
 import { buildProgram, makeArgs, PARAMS, type FuzzProgram } from "./generate.js";
@@ -66,7 +66,7 @@ export function checkBuild(prog: FuzzProgram, res: CheckResult): void {
     let entry: (...a: unknown[]) => [number, unknown];
     try {
       const req = functionRequest(theProject(), file, "loss", wi, "valueAndGrad");
-      entry = new Function("Tape", derivativeBody(req))(Tape);
+      entry = instantiate(derivativeBody(req)) as typeof entry;
     } catch (e) {
       const message = e instanceof Error ? `${e.name}: ${e.message}${e instanceof gradc.GradcError ? "" : `\n${e.stack}`}` : String(e);
       res.failures.push({ kind: e instanceof gradc.GradcError ? "refused" : "crash", wrt, message, args });
