@@ -44,6 +44,9 @@ export function views(x: Float64Array, v: Float64Array, start: number): number {
     s += q * u1 * t0;
   }
   s += t1;
+  // in a list, read with constant indices (found by the fuzzer: 'both' was called a number)
+  const both = [w, tail];
+  s += both[0][1] * both[1][0];
   const mid = x.slice(1, -1).subarray(1, 3);
   mid.fill(s);
   return s * mid[0] + x[0] * mid.length;
@@ -344,7 +347,7 @@ function everyMode(name: string, wrt: number[], makeArgs: (rng: Rng) => unknown[
 }
 
 describe("views: x.subarray(a, b)", () => {
-  test("reads and writes through a view are the base's elements (also through a view of a view, a helper, for…of, destructuring, fill), in every mode", () => {
+  test("reads and writes through a view are the base's elements (also through a view of a view, a helper, for…of, destructuring, a list, fill), in every mode", () => {
     everyMode("views", [0, 1], (rng) => {
       const n = rng.int(6, 9);
       const size = rng.int(2, 3);

@@ -173,7 +173,7 @@ function member(L: Lowerer, node: ESTree.MemberExpression, scope: Scope): Val {
     if (!field) throw L.fail(node.property, `.${name}`, `The object has no field '${name}'.`, `Its fields are: ${[...base.fields.keys()].join(", ")}.`);
     if (field.k === "scalar") return { k: "temp", t: L.b.get(field.v) };
     if (field.k === "arr") return { k: "arr", v: field.v };
-    if (field.k === "obj") return field;
+    if (field.k === "obj" || field.k === "view") return field;
   }
   const what = obj.type === "Identifier" ? `'${obj.name}'` : "This value";
   throw L.fail(node, "property access", `${what} is a number here, and a number has no property .${name}.`,
