@@ -16,7 +16,7 @@ export interface Operands {
   nonNegative(t: Temp): boolean;
   /** Whether `t` is known to be an integer within ±2^53 (a length, an index computed from lengths). */
   integer(t: Temp): boolean;
-  /** Whether `a` and `b` hold the same value: one temp, or one commutative op of the same operands. */
+  /** Whether `a` and `b` hold the same value: one temp, equal constants, or one pure op of the same operands (in either order when it commutes). */
   same(a: Temp, b: Temp): boolean;
 }
 
