@@ -79,9 +79,8 @@ export const WEIGHTS = {
   /** `Array.from(a, f)` of a Float32Array (f32 programs: an Array of doubles, as in JavaScript). */
   arrayFromF32Map: 1,
   /**
-   * `hvp(g)(a, b, v)` inside the loss of a helper with two array parameters: 0 while gradc
-   * does not know its result is a typed array (`h[i]` is refused: "Only typed arrays can be
-   * indexed with []", `h.set(…)`: "Method calls (.set) are only supported on typed arrays").
+   * `hvp(g)(a, b, v)` inside the loss of a helper with two array parameters (H·v with
+   * respect to an array g is linear in is zeros as long as it).
    */
   hvpTwoArrays: 1,
   /** customJvp / customVjp functions. */
