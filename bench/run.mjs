@@ -5,6 +5,7 @@
 // then a recurrence written `h = next` against in-place copies (bench/aliasing.mjs);
 // then an MLP against hand-written code and tfjs, and matmul GFLOP/s (bench/mlp.mjs);
 // then checkpointed loops by schedule: time, tape bytes, recomputation (bench/checkpoint.mjs);
+// then gradient/primal of a 24- and a 400-statement loop body (bench/size.mjs);
 // then compile speed: a derivative's first call, small and long functions (bench/compile.mjs);
 // last the build path's output size and build time on the same long functions (bench/output-size.mjs).
 
@@ -16,6 +17,7 @@ import { compileBench } from "./compile.mjs";
 import { outputSizeBench } from "./output-size.mjs";
 import { mlpBench } from "./mlp.mjs";
 import { secondOrderBench } from "./second-order.mjs";
+import { sizeBench } from "./size.mjs";
 import { checksum, formatTime, measure } from "./timing.mjs";
 
 const GRAD_PER_PRIMAL = 1.5; // target: value-and-gradient costs at most 1.5x the value
@@ -179,6 +181,7 @@ if (secondOrderBench(api, timing)) failed = true;
 if (aliasingBench(api, timing)) failed = true;
 if (await mlpBench(api, quick, api && (await import("../dist/runtime/index.js")))) failed = true;
 if (await checkpointBench(api, api && (await import("../dist/runtime/index.js")), quick)) failed = true;
+if (sizeBench(api, timing, quick)) failed = true;
 if (compileBench(api, quick)) failed = true;
 if (await outputSizeBench(api && (await import("../dist/compiler/compile-module.js")).compileModule, quick)) failed = true;
 console.log(`\n(load ${load()} at the end; checksum ${checksum().toPrecision(6)})`);

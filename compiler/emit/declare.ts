@@ -36,6 +36,7 @@ export function planDeclarations(f: Func, keep: Var[]): Declarations {
   visit(f.body, []);
   // Vars read after the body (result, outputs) are used at its very end.
   for (const v of keep) {
+    if (params.has(v.id)) continue;
     vars.set(v.id, v);
     append(paths, v.id, [[f.body, f.body.length]]);
   }
@@ -80,6 +81,7 @@ function accesses(i: Instr): [Var, boolean][] {
     case "pushref": return [[i.v, false]];
     case "call": return [...(i.out ? [[i.out, false] as [Var, boolean]] : []), ...i.ins.map((v): [Var, boolean] => [v, false])];
     case "for": return i.exit ? [[i.index, true], [i.exit, false]] : [[i.index, true]];
+    case "invoke": return [...i.args.map((v): [Var, boolean] => [v, false]), ...i.outs.map((v): [Var, boolean] => [v, true])];
     default: return [];
   }
 }

@@ -59,7 +59,7 @@ class FunctionEmitter {
     const locals = this.decls.hoisted;
     this.block(f.body, 1);
     const decls = locals.map((v) => `  let ${this.declaration(v)};`);
-    const outs = (f.outputs ?? []).map((v, k) => `  ${slots.at[k]} = ${n(v)};`);
+    const outs = (f.outputs ?? []).map((v, k) => `  ${slots.at[k]} = ${n(v)}${v.type === "bool" ? " ? 1 : 0" : ""};`);
     const ret = o.ts ? (o.returnValue ? `: ${tsType(f.result)}` : ": void") : "";
     const tail = o.returnValue ? [`  return ${n(f.result)};`] : [];
     return [`function ${o.name}(${params.join(", ")})${ret} {`, ...decls, ...this.lines, ...outs, ...tail, "}"].join("\n");
@@ -128,7 +128,22 @@ class FunctionEmitter {
       case "if": return this.ifStatement(i, depth);
       case "for": return this.forStatement(i, depth);
       case "while": return this.whileStatement(i, depth);
+      case "invoke": return this.invoke(i, depth);
     }
+  }
+
+  /** A call of an outlined piece, then its outputs read back from its buffers. */
+  private invoke(i: Extract<Instr, { k: "invoke" }>, depth: number): void {
+    const n = (v: Var) => this.o.names.of(v);
+    const { scalars, refs } = i.buffers;
+    const call = `${i.piece.name}(${[...i.args.map(n), ...(scalars ? [scalars] : []), ...(refs ? [refs] : [])].join(", ")})`;
+    if (i.returns) return this.out(depth, `${n(i.outs[0])} = ${call};`);
+    this.out(depth, `${call};`);
+    const slots = outputSlots(i.piece, scalars, refs);
+    i.outs.forEach((v, k) => {
+      const value = v.type === "bool" ? `${slots.at[k]} !== 0` : isArrayType(v.type) && this.o.ts ? `${slots.at[k]} as ${tsType(v)}` : slots.at[k];
+      this.out(depth, `${n(v)} = ${value};`);
+    });
   }
 
   private declare(i: Instr): string {

@@ -15,6 +15,7 @@ import { emitFunction, KERNELS, outputSlots, tapeName } from "./js.js";
 import { Names } from "./names.js";
 import { inlineMapComment, moduleMap, runtimeSourceName, type Origin } from "./source-map.js";
 import { lineOf } from "../parse/lines.js";
+import { outline, type Piece } from "../transforms/outline.js";
 
 /** One derivative of a module: its header comment, module-level state and functions. */
 export interface Part {
@@ -177,7 +178,12 @@ function derivativePart(module: GradModule, req: GradRequest, exportName: string
   module.origins.push({ comment: title, source: req.fn.source, line: lineOf(req.fn.source.text, req.fn.node.start) });
   const onComment = (comment: string, loc: Loc) => module.origins.push({ comment, source: loc.source, line: loc.line });
   for (const m of made) module.useBlackBoxes(m.func);
-  const texts = made.map((m) => emitFunction(m.func, { ts, names: names.fork(), name: m.name, returnValue: m.returnValue, tape, onComment }));
+  const texts = made.flatMap((m) => {
+    const { main, pieces } = outline(m.func, { name: m.name, claim: (base) => names.claim(base) });
+    const emit = (func: Func, name: string, returnValue: boolean) => emitFunction(func, { ts, names: names.fork(), name, returnValue, tape, onComment });
+    for (const p of pieces) state.push(...pieceBuffers(p, ts));
+    return [...pieces.map((p) => emit(p.func, p.func.name, p.returns)), emit(main, m.name, m.returnValue)];
+  });
   if (made.some((m) => callsRuntimeKernels(m.func))) module.use(KERNELS);
   const entryNames = names.fork();
   // A module value is read through its import, named as in its module.
@@ -187,6 +193,15 @@ function derivativePart(module: GradModule, req: GradRequest, exportName: string
   for (const f of usedChecks(context)) module.use(f);
   state.unshift(...Array.from({ length: tapeCount }, (_, k) => `const ${tape(k)} = new Tape();`));
   return { header: title, state, functions: [...texts.map((text) => ({ text, exported: false })), { text: entry, exported: true }] };
+}
+
+/** Module-level output buffers of an outlined piece. */
+function pieceBuffers(p: Piece, ts: boolean): string[] {
+  const slots = outputSlots(p.func);
+  return [
+    ...(p.buffers.scalars ? [`const ${p.buffers.scalars} = new Float64Array(${slots.scalars});`] : []),
+    ...(p.buffers.refs ? [`const ${p.buffers.refs}${ts ? ": (Float64Array | Float32Array)[]" : ""} = [];`] : []),
+  ];
 }
 
 /** Whether `f` calls kernels of the runtime (not only the records of custom rules). */

@@ -51,13 +51,17 @@ export class Effects {
     const own = ownWrite(i);
     if (own !== undefined) w.add(own);
     for (const b of childBlocks(i)) for (const j of b) for (const x of this.written(j)) w.add(x);
+    if (i.k === "invoke") {
+      for (const v of i.outs) w.add(v.id);
+      for (const j of i.piece.body) for (const x of this.written(j)) w.add(x);
+    }
     this.writes.set(i, w);
     return w;
   }
 
   /** As writesOf, without caching for instructions that hold no blocks. */
   written(i: Instr): Iterable<number> {
-    if (i.k === "if" || i.k === "for" || i.k === "while") return this.writesOf(i);
+    if (i.k === "if" || i.k === "for" || i.k === "while" || i.k === "invoke") return this.writesOf(i);
     const w = ownWrite(i);
     return w === undefined ? [] : [w];
   }

@@ -45,6 +45,7 @@ function printInstr(i: Instr, depth: number): string {
       const into = i.out ? `${v(i.out)} ${i.accumulate ? "+=" : "="} ` : "";
       return line(`${lhs}${into}call ${i.kernel}(${[...i.ins.map(v), ...i.args.map(t)].join(", ")})`);
     }
+    case "invoke": return line(`${i.outs.map(v).join(", ")} = invoke ${i.piece.name}(${i.args.map(v).join(", ")})`);
     case "while":
       return `${line("while {")}${nested(i.test)}${pad}} test ${t(i.cond)} do {\n${nested(i.body)}${pad}}\n`;
   }

@@ -6,6 +6,7 @@
 //   Block := Instr[]
 //   Instr := const | op | get | set | load | store | len | alloc | ref | fill
 //          | if | for | while | push | pop | pushref | popref | reserve | call | throw
+//          | invoke (only in emitted code: transforms/outline.ts)
 //
 // Invariants (checked by verify): a temp is used only in the block that defines it,
 // after its definition; and in front-end output, nothing between a temp's definition
@@ -134,9 +135,26 @@ export interface Call extends Base {
  */
 export interface Throw extends Base { k: "throw"; error: string; message?: string }
 
+/**
+ * A call of a function outlined from this one (transforms/outline.ts, the last step
+ * before printing, so no transform sees it): passes `args`, then sets each of `outs`
+ * from what `piece` wrote to its output buffers (or from its return value when
+ * `returns`). `piece` writes nothing else the caller reads but arrays and the tapes.
+ */
+export interface Invoke extends Base {
+  k: "invoke";
+  piece: Func;
+  args: Var[];
+  outs: Var[];
+  /** Module-level buffers the piece writes its outputs to (see outputSlots in emit/js.ts). */
+  buffers: { scalars?: string; refs?: string };
+  /** The piece returns its one output (a number) instead of writing a buffer. */
+  returns: boolean;
+}
+
 export type Instr =
   | Const | Op | Get | Set | Load | Store | Len | Alloc | Ref | Fill
-  | If | For | While | Push | Pop | PushRef | PopRef | Reserve | Call | Throw;
+  | If | For | While | Push | Pop | PushRef | PopRef | Reserve | Call | Throw | Invoke;
 
 export type Block = Instr[];
 

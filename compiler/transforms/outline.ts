@@ -1,0 +1,364 @@
+// Outlining, the last step before printing: V8's optimising compiler takes functions of
+// up to 60 KB of bytecode, and runs a larger one in its interpreter. So in a derivative
+// function larger than a budget, the largest blocks (a long loop body, in the forward
+// sweep and in the backward sweep) are cut at statement boundaries into runs, and each
+// run becomes a function of its own, named after the function and the source lines it
+// covers (`loss_grad_lines_5_16`, `loss_grad_adjoint_lines_16_5`). A piece takes the
+// numbers and arrays it reads as parameters; the numbers (and reassigned arrays) it
+// writes that anything else reads it writes to its output buffers, which the caller
+// reads back (or returns the one it has). Temps used across a cut are kept in vars.
+// Functions within the budget are left as they are. No transform runs after this one,
+// so nothing differentiates an `invoke`.
+import { idsAfter } from "../pipeline.js";
+import type { Ids } from "../ir/builder.js";
+import { childBlocks, hasDst, isArrayType, usedTemps, walk, type Block, type Func, type Instr, type Invoke, type Loc, type Temp, type Var } from "../ir/types.js";
+import { verify } from "../ir/verify.js";
+
+export interface OutlineOptions {
+  /** Name of the function as printed (pieces are named after it). */
+  name: string;
+  /** Most instructions (see `size`) a printed function holds. */
+  budget?: number;
+  /** A module-level name, free of collisions, for a piece or one of its buffers. */
+  claim: (base: string) => string;
+}
+
+/** A function outlined from another: its IR and the buffers it writes its outputs to. */
+export interface Piece {
+  func: Func;
+  buffers: Invoke["buffers"];
+  returns: boolean;
+}
+
+/**
+ * Instructions a function holds before it is outlined: about 8 bytes of V8 bytecode
+ * each, so a function of this many (20 KB) stays well below the 60 KB V8 optimises,
+ * and one of a few hundred source lines (24 lines of the issue's chain take 1,400) is
+ * left whole.
+ */
+export const OUTLINE_BUDGET = 2500;
+
+/** `f` split into functions of at most `budget` instructions: the main one and its pieces. */
+export function outline(f: Func, opts: OutlineOptions): { main: Func; pieces: Piece[] } {
+  const budget = opts.budget ?? budgetFromEnvironment() ?? OUTLINE_BUDGET;
+  if (size(f.body) <= budget) return { main: f, pieces: [] };
+  const o = new Outliner(f, opts, budget);
+  return o.finish({ ...f, body: o.shrink(f.body, budget) });
+}
+
+/** GRADC_OUTLINE_BUDGET, when set: tests outline small functions with a small budget. */
+function budgetFromEnvironment(): number | undefined {
+  const text = typeof process === "undefined" ? undefined : process.env.GRADC_OUTLINE_BUDGET;
+  return text ? Number(text) : undefined;
+}
+
+/** Instructions in a block, nested ones included; a call of a piece counts its operands. */
+export function size(block: Block): number {
+  let n = 0;
+  for (const i of block) n += instrSize(i);
+  return n;
+}
+
+const sizes = new WeakMap<Instr, number>();
+
+function instrSize(i: Instr): number {
+  let n = sizes.get(i);
+  if (n !== undefined) return n;
+  switch (i.k) {
+    case "if": n = 1 + size(i.then) + size(i.else); break;
+    case "for": n = 1 + size(i.body); break;
+    case "while": n = 1 + size(i.test) + size(i.body); break;
+    case "invoke": n = 1 + Math.ceil((i.args.length + i.outs.length) / 2); break;
+    default: n = 1;
+  }
+  sizes.set(i, n);
+  return n;
+}
+
+class Outliner {
+  /** The calls of pieces made so far. */
+  private readonly calls: Invoke[] = [];
+  private readonly ids: Ids;
+  /** The result of a piece that returns nothing. */
+  private readonly none: Var;
+  /** Places each var is accessed in the function (result and outputs count as one more). */
+  private readonly accessCount = new Map<number, number>();
+
+  constructor(f: Func, private readonly opts: OutlineOptions, private readonly budget: number) {
+    this.ids = idsAfter(f);
+    this.none = { id: this.ids.next++, name: "none", type: "num" };
+    for (const v of [f.result, ...(f.outputs ?? [])]) this.count(v, 1);
+    const visit = (b: Block) => { for (const i of b) { for (const [v] of accesses(i)) this.count(v, 1); childBlocks(i).forEach(visit); } };
+    visit(f.body);
+  }
+
+  private count(v: Var, n: number): void {
+    this.accessCount.set(v.id, (this.accessCount.get(v.id) ?? 0) + n);
+  }
+
+  /** `block` with at most `limit` instructions: its large statements shrunk, then cut into pieces. */
+  shrink(block: Block, limit: number): Block {
+    if (size(block) <= limit) return block;
+    const inner = block.map((i) => (instrSize(i) > limit ? this.shrinkInside(i) : i));
+    if (size(inner) <= limit) return inner;
+    const calls = this.split(inner, limit);
+    return size(calls) < size(inner) ? this.shrink(calls, limit) : calls;
+  }
+
+  /** A copy of a control statement whose blocks are shrunk so that it fits the budget. */
+  private shrinkInside(i: Instr): Instr {
+    const b = this.budget;
+    switch (i.k) {
+      case "if": return { ...i, then: this.shrink(i.then, b >> 1), else: this.shrink(i.else, b >> 1) };
+      case "for": return { ...i, body: this.shrink(i.body, b - 1) };
+      case "while": return { ...i, body: this.shrink(i.body, Math.max(b >> 1, b - 1 - size(i.test))) };
+      default: return i;
+    }
+  }
+
+  /** The block as calls of pieces, each of at most `limit` instructions, cut at statement boundaries where possible. */
+  private split(block: Block, limit: number): Block {
+    const runs = this.keepTempsInVars(block, cuts(block, limit));
+    return runs.map((run) => this.invoke(run));
+  }
+
+  /**
+   * The block cut before each position of `at` into runs; a temp defined in one run and
+   * used in another is set to a var where it is defined and read from it at the start
+   * of each other run using it.
+   */
+  private keepTempsInVars(block: Block, at: number[]): Block[] {
+    const bounds = [0, ...at, block.length];
+    const slices = bounds.slice(1).map((end, r) => block.slice(bounds[r], end));
+    const runOf = new Map<number, number>();
+    const held = new Map<number, Var>();
+    const constants = new Map<number, Instr & { k: "const" }>();
+    slices.forEach((run, r) => {
+      for (const i of run) {
+        for (const t of usedTemps(i)) {
+          if (runOf.get(t.id) !== r && !held.has(t.id) && !constants.has(t.id)) held.set(t.id, { id: this.ids.next++, name: "kept", type: t.type });
+        }
+        if (hasDst(i)) runOf.set(i.dst.id, r);
+        if (i.k === "const") constants.set(i.dst.id, i);
+      }
+    });
+    return slices.map((run, r) => {
+      const renamed = new Map<number, Temp>();
+      const reads: Instr[] = [];
+      const body = run.flatMap((i): Instr[] => {
+        for (const t of usedTemps(i)) {
+          if (runOf.get(t.id) === r || renamed.has(t.id)) continue;
+          const here: Temp = { id: this.ids.next++, type: t.type };
+          renamed.set(t.id, here);
+          const k = constants.get(t.id);
+          reads.push(k ? { ...k, dst: here, loc: undefined } : { k: "get", dst: here, v: this.held(held, t) });
+        }
+        const own = renamed.size ? withTemps(i, renamed) : i;
+        return hasDst(i) && held.has(i.dst.id) ? [own, { k: "set", v: this.held(held, i.dst), src: i.dst, loc: i.loc }] : [own];
+      });
+      return [...reads, ...body];
+    });
+  }
+
+  private held(held: Map<number, Var>, t: Temp): Var {
+    const v = held.get(t.id)!;
+    this.count(v, 1);
+    return v;
+  }
+
+  /** A call of a new piece holding `run`. */
+  private invoke(run: Block): Invoke {
+    const { inputs, written } = this.inputsOf(run);
+    const inside = new Map<number, number>();
+    countAccesses(run, inside);
+    const isInput = new Set(inputs.map((v) => v.id));
+    const outs = [...written.values()].filter((v) => isInput.has(v.id) || (this.accessCount.get(v.id) ?? 0) > (inside.get(v.id) ?? 0));
+    for (const v of [...inputs, ...outs]) this.count(v, 1);
+    const name = this.opts.claim(pieceName(this.opts.name, run));
+    const func: Func = { name, params: inputs, body: run, result: this.none, outputs: outs };
+    const call: Invoke = { k: "invoke", piece: func, args: inputs, outs, buffers: {}, returns: false };
+    this.calls.push(call);
+    return call;
+  }
+
+  /**
+   * The numbers passed between pieces kept in one array, `frame`, allocated by the main
+   * function: a piece reads those it needs from it into locals on entry and writes back
+   * those it changed on exit, so the caller holds none of them across calls (a function
+   * calling pieces itself reads and writes the frame in place). What else a piece reads
+   * (arrays, loop indices, booleans) it takes as parameters.
+   */
+  finish(main: Func): { main: Func; pieces: Piece[] } {
+    // Loop indices, and the main function's parameters and outputs, stay what they are.
+    const indices = new Set([...main.params, main.result, ...(main.outputs ?? [])].map((v) => v.id));
+    for (const body of [main.body, ...this.calls.map((c) => c.piece.body)]) walk(body, (i) => { if (i.k === "for") indices.add(i.index.id); });
+    const slots = new Map<number, number>();
+    for (const c of this.calls) {
+      for (const v of [...c.args, ...c.outs]) if (v.type === "num" && !indices.has(v.id) && !slots.has(v.id)) slots.set(v.id, slots.size);
+    }
+    const frame: Var = { id: this.ids.next++, name: "frame", type: "f64[]" };
+    const framed = (v: Var) => slots.has(v.id);
+    const ids = this.ids;
+    const slot = (v: Var): [Instr & { k: "const" }, Temp] => {
+      const k: Temp = { id: ids.next++, type: "num" };
+      return [{ k: "const", dst: k, value: slots.get(v.id)! }, k];
+    };
+    /** Reads and writes of framed vars made reads and writes of the frame. */
+    const inPlace = (block: Block): Block => block.flatMap((i): Instr[] => {
+      if (i.k === "get" && framed(i.v)) { const [c, k] = slot(i.v); return [c, { k: "load", dst: i.dst, arr: frame, idx: k, loc: i.loc }]; }
+      if (i.k === "set" && framed(i.v)) { const [c, k] = slot(i.v); return [c, { k: "store", arr: frame, idx: k, src: i.src, loc: i.loc }]; }
+      switch (i.k) {
+        case "if": return [{ ...i, then: inPlace(i.then), else: inPlace(i.else) }];
+        case "for": return [{ ...i, body: inPlace(i.body) }];
+        case "while": return [{ ...i, test: inPlace(i.test), body: inPlace(i.body) }];
+        default: return [i];
+      }
+    });
+    const pieces = this.calls.map((c): Piece => {
+      const f = c.piece;
+      const callsPieces = f.body.some(function has(i: Instr): boolean { return i.k === "invoke" || childBlocks(i).some((b) => b.some(has)); });
+      const load = (v: Var): Instr[] => { const [k, at] = slot(v); const t: Temp = { id: ids.next++, type: "num" }; return [k, { k: "load", dst: t, arr: frame, idx: at }, { k: "set", v, src: t }]; };
+      const store = (v: Var): Instr[] => { const [k, at] = slot(v); const t: Temp = { id: ids.next++, type: "num" }; return [{ k: "get", dst: t, v }, k, { k: "store", arr: frame, idx: at, src: t }]; };
+      const body = callsPieces ? inPlace(f.body) : [...c.args.filter(framed).flatMap(load), ...f.body, ...c.outs.filter(framed).flatMap(store)];
+      const outs = c.outs.filter((v) => !framed(v));
+      const returns = outs.length === 1 && outs[0].type === "num";
+      const params = [...(slots.size ? [frame] : []), ...c.args.filter((v) => !framed(v))];
+      const func = verify({ name: f.name, params, body, result: returns ? outs[0] : this.none, outputs: returns ? undefined : outs });
+      const buffers: Invoke["buffers"] = {};
+      if (!returns && outs.some((v) => !isArrayType(v.type))) buffers.scalars = this.opts.claim(`${f.name}_scalars`);
+      if (!returns && outs.some((v) => isArrayType(v.type))) buffers.refs = this.opts.claim(`${f.name}_refs`);
+      Object.assign(c, { piece: func, args: params, outs, buffers, returns });
+      return { func, buffers, returns };
+    });
+    if (slots.size === 0) return { main, pieces };
+    const n: Temp = { id: ids.next++, type: "num" };
+    const alloc: Block = [{ k: "const", dst: n, value: slots.size }, { k: "alloc", v: frame, n, loc: { line: 0, note: "numbers the outlined functions below share" } }];
+    return { main: verify({ ...main, body: [...alloc, ...inPlace(main.body)] }), pieces };
+  }
+
+  /**
+   * Vars `run` may read before it assigns them (its parameters), in order of first
+   * access, and every var it writes (numbers and reassigned arrays).
+   */
+  private inputsOf(run: Block): { inputs: Var[]; written: Map<number, Var> } {
+    const assigned = new Set<number>();
+    const inputs = new Map<number, Var>();
+    const written = new Map<number, Var>();
+    const read = (v: Var) => { if (!assigned.has(v.id) && !inputs.has(v.id)) inputs.set(v.id, v); };
+    for (const i of run) {
+      const own = accesses(i);
+      for (const [v, isWrite] of own) if (!isWrite) read(v);
+      if (i.k === "for") assigned.add(i.index.id);
+      // Inside nested blocks a write may not happen: everything they access counts as read.
+      const inner = new Map<number, Var>();
+      for (const b of childBlocks(i)) collectVars(b, inner);
+      for (const v of inner.values()) read(v);
+      for (const [v, isWrite] of own) if (isWrite) { assigned.add(v.id); written.set(v.id, v); }
+      for (const b of childBlocks(i)) collectWrites(b, written);
+    }
+    return { inputs: [...inputs.values()], written };
+  }
+}
+
+/** Positions to cut `block` at so that each run holds at most `limit` instructions, at statement boundaries where one is close. */
+function cuts(block: Block, limit: number): number[] {
+  const out: number[] = [];
+  let start = 0, used = 0, boundary = -1;
+  block.forEach((i, k) => {
+    const n = instrSize(i);
+    if (k > start && startsStatement(block, k)) boundary = k;
+    if (used + n > limit && k > start) {
+      const at = boundary > start && used - sizeBetween(block, start, boundary) < limit ? boundary : k;
+      out.push(at);
+      used = sizeBetween(block, at, k);
+      start = at;
+      boundary = -1;
+    }
+    used += n;
+  });
+  return out;
+}
+
+function sizeBetween(block: Block, from: number, to: number): number {
+  let n = 0;
+  for (let k = from; k < to; k++) n += instrSize(block[k]);
+  return n;
+}
+
+/** Whether the instruction at `k` begins the code of another source statement than the one before it. */
+function startsStatement(block: Block, k: number): boolean {
+  const a = block[k - 1].loc, b = block[k].loc;
+  return b !== undefined && (a === undefined || locKey(a) !== locKey(b));
+}
+
+const locKey = (l: Loc) => `${l.adjoint ? "a" : ""}${l.line}:${l.note ?? l.text ?? ""}`;
+
+/** `base_lines_5_16` (the adjoint of lines 5 to 16: `base_adjoint_lines_16_5`), from the source lines `run` covers. */
+function pieceName(base: string, run: Block): string {
+  const lines: number[] = [];
+  let adjoint = true;
+  const visit = (b: Block) => {
+    for (const i of b) {
+      if (i.loc && i.loc.line > 0) { lines.push(i.loc.line); if (!i.loc.adjoint) adjoint = false; }
+      childBlocks(i).forEach(visit);
+      if (i.k === "invoke") visit(i.piece.body);
+    }
+  };
+  visit(run);
+  if (lines.length === 0) return `${base}_part`;
+  const lo = Math.min(...lines), hi = Math.max(...lines);
+  const range = lo === hi ? `line_${lo}` : adjoint ? `lines_${hi}_${lo}` : `lines_${lo}_${hi}`;
+  return `${base}_${adjoint ? "adjoint_" : ""}${range}`;
+}
+
+/** Vars an instruction accesses itself (not in nested blocks), with whether it assigns them. */
+function accesses(i: Instr): [Var, boolean][] {
+  switch (i.k) {
+    case "get": case "pushref": return [[i.v, false]];
+    case "set": case "popref": return [[i.v, true]];
+    case "alloc": return i.copyOf ? [[i.copyOf, false], [i.v, true]] : [[i.v, true]];
+    case "ref": return [[i.from, false], [i.v, true]];
+    case "load": case "len": case "store": case "fill": return [[i.arr, false]];
+    case "call": return [...(i.out ? [i.out] : []), ...i.ins].map((v): [Var, boolean] => [v, false]);
+    case "for": return i.exit ? [[i.exit, false], [i.index, true]] : [[i.index, true]];
+    case "invoke": return [...i.args.map((v): [Var, boolean] => [v, false]), ...i.outs.map((v): [Var, boolean] => [v, true])];
+    default: return [];
+  }
+}
+
+function collectVars(block: Block, into: Map<number, Var>): void {
+  for (const i of block) {
+    for (const [v] of accesses(i)) into.set(v.id, v);
+    for (const b of childBlocks(i)) collectVars(b, into);
+  }
+}
+
+function collectWrites(block: Block, into: Map<number, Var>): void {
+  for (const i of block) {
+    for (const [v, isWrite] of accesses(i)) if (isWrite) into.set(v.id, v);
+    for (const b of childBlocks(i)) collectWrites(b, into);
+  }
+}
+
+function countAccesses(block: Block, into: Map<number, number>): void {
+  for (const i of block) {
+    if (i.k === "invoke") countAccesses(i.piece.body, into);
+    else for (const [v] of accesses(i)) into.set(v.id, (into.get(v.id) ?? 0) + 1);
+    for (const b of childBlocks(i)) countAccesses(b, into);
+  }
+}
+
+/** A copy of `i` reading `renamed` temps in place of the originals. */
+function withTemps(i: Instr, renamed: Map<number, Temp>): Instr {
+  const r = (t: Temp) => renamed.get(t.id) ?? t;
+  switch (i.k) {
+    case "op": case "call": return { ...i, args: i.args.map(r) } as Instr;
+    case "set": case "push": case "fill": return { ...i, src: r(i.src) };
+    case "load": return { ...i, idx: r(i.idx) };
+    case "store": return { ...i, idx: r(i.idx), src: r(i.src) };
+    case "alloc": case "reserve": return { ...i, n: r(i.n) };
+    case "if": return { ...i, cond: r(i.cond) };
+    case "for": return { ...i, start: r(i.start), end: r(i.end) };
+    default: return i;
+  }
+}
