@@ -1,5 +1,10 @@
 // The tape: a growable stack of numbers (and one of array references) that the
 // forward sweep of derivative code pushes to and the backward sweep pops from.
+// Generated code keeps the stack of numbers in locals while it runs (`values` and an
+// index, as hand-written code would: no call per push or pop): it takes them from the
+// tape on entry, asks `room` before a push that may not fit, and hands its index back
+// with `sync` before it calls another function using the tape, before it pops after
+// pushing (so `peakBytes` sees the peak) and on its way out.
 
 export class Tape {
   /**
@@ -14,23 +19,25 @@ export class Tape {
     Tape.peakBytes = Tape.bytes;
   }
 
-  private buf: Float64Array;
-  private top = 0;
+  /** The numbers; those below `top` are on the tape. */
+  values: Float64Array;
+  /** Number of values on the tape, as of the last push, pop or `sync`. */
+  top = 0;
   private readonly refs: (Float64Array | Float32Array)[] = [];
 
   constructor(capacity = 1024) {
-    this.buf = new Float64Array(capacity);
+    this.values = new Float64Array(capacity);
   }
 
   push(x: number): void {
-    if (this.top === this.buf.length) this.grow(this.top + 1);
-    this.buf[this.top++] = x;
+    if (this.top === this.values.length) this.grow(this.top, this.top + 1);
+    this.values[this.top++] = x;
     if ((Tape.bytes += 8) > Tape.peakBytes) Tape.peakBytes = Tape.bytes;
   }
 
   pop(): number {
     Tape.bytes -= 8;
-    return this.buf[--this.top];
+    return this.values[--this.top];
   }
 
   /** Saves an array reference (possibly still unset: `undefined` before its first allocation). */
@@ -47,7 +54,19 @@ export class Tape {
 
   /** Makes room for `n` more values, so a sweep of known length never grows the tape. */
   reserve(n: number): void {
-    if (this.top + n > this.buf.length) this.grow(this.top + n);
+    if (this.top + n > this.values.length) this.grow(this.top, this.top + n);
+  }
+
+  /** `values`, with room for `n` more after `top` (generated code's index). */
+  room(top: number, n: number): Float64Array {
+    if (top + n > this.values.length) this.grow(top, top + n);
+    return this.values;
+  }
+
+  /** Takes generated code's index as the tape's size. */
+  sync(top: number): void {
+    if ((Tape.bytes += (top - this.top) * 8) > Tape.peakBytes) Tape.peakBytes = Tape.bytes;
+    this.top = top;
   }
 
   /** Number of values on the tape (0 after a complete forward and backward sweep). */
@@ -62,9 +81,10 @@ export class Tape {
     this.refs.length = 0;
   }
 
-  private grow(min: number): void {
-    const next = new Float64Array(Math.max(min, this.buf.length * 2));
-    next.set(this.buf.subarray(0, this.top));
-    this.buf = next;
+  /** A larger `values` holding at least `min`, the first `top` copied. */
+  private grow(top: number, min: number): void {
+    const next = new Float64Array(Math.max(min, this.values.length * 2));
+    next.set(this.values.subarray(0, top));
+    this.values = next;
   }
 }

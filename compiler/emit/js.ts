@@ -37,14 +37,45 @@ class FunctionEmitter {
   private decls!: Declarations;
 
   private readonly tape: (k: number) => string;
+  /** The local stack (values and index) of each tape this function pushes to or pops from. */
+  private readonly stacks = new Map<number, { values: string; top: string }>();
+  /** The last tape operation printed before the current point (see tapeSync). */
+  private lastTapeOp: "push" | "pop" | "unknown" = "unknown";
 
   constructor(private readonly f: Func, private readonly o: EmitFunctionOptions) {
     this.tape = o.tape ?? tapeName;
+    const tapes = new Set<number>();
     walk(f.body, (i) => {
       if (hasDst(i)) this.defs.set(i.dst.id, i);
       for (const u of usedTemps(i)) this.uses.set(u.id, (this.uses.get(u.id) ?? 0) + 1);
+      if (i.k === "push" || i.k === "pop" || i.k === "reserve") tapes.add(i.tape);
     });
+    for (const k of [...tapes].sort((a, b) => a - b)) {
+      const t = this.tape(k);
+      this.stacks.set(k, { values: o.names.claim(`${t}_values`), top: o.names.claim(`${t}_top`) });
+    }
     this.effects = new Effects(this.defs);
+  }
+
+  private stack(k: number): { values: string; top: string } {
+    return this.stacks.get(k)!;
+  }
+
+  /** Hands each local stack's index back to its tape (runtime/tape.ts). */
+  private tapeSync(depth: number): void {
+    for (const [k, s] of this.stacks) this.out(depth, `${this.tape(k)}.sync(${s.top});`);
+  }
+
+  /** Takes each local stack from its tape again, after a call that may have used it. */
+  private tapeReload(depth: number): void {
+    for (const [k, s] of this.stacks) this.out(depth, `${s.values} = ${this.tape(k)}.values; ${s.top} = ${this.tape(k)}.top;`);
+    this.lastTapeOp = "unknown";
+  }
+
+  /** Before a pop: a sync when the tape op before it may have been a push, so Tape.peakBytes sees every peak. */
+  private beforePop(depth: number): void {
+    if (this.lastTapeOp !== "pop") this.tapeSync(depth);
+    this.lastTapeOp = "pop";
   }
 
   emit(): string {
@@ -58,7 +89,9 @@ class FunctionEmitter {
     this.decls = planDeclarations(f, keep);
     const locals = this.decls.hoisted;
     this.block(f.body, 1);
-    const decls = locals.map((v) => `  let ${this.declaration(v)};`);
+    if (this.stacks.size) this.tapeSync(1);
+    const stacks = [...this.stacks].map(([k, st]) => `  let ${st.values} = ${this.tape(k)}.values, ${st.top} = ${this.tape(k)}.top;`);
+    const decls = [...locals.map((v) => `  let ${this.declaration(v)};`), ...stacks];
     const outs = (f.outputs ?? []).map((v, k) => `  ${slots.at[k]} = ${n(v)}${v.type === "bool" ? " ? 1 : 0" : ""};`);
     const ret = o.ts ? (o.returnValue ? `: ${tsType(f.result)}` : ": void") : "";
     const tail = o.returnValue ? [`  return ${n(f.result)};`] : [];
@@ -108,6 +141,7 @@ class FunctionEmitter {
       if (this.inlined.has(i.dst.id)) return;
       if (!this.uses.get(i.dst.id) && i.k !== "pop") return;
       this.comment(i, depth);
+      if (i.k === "pop") this.beforePop(depth);
       const name = this.o.names.temp();
       this.tempNames.set(i.dst.id, name);
       this.out(depth, `const ${name} = ${this.defExpr(i)};`);
@@ -121,10 +155,17 @@ class FunctionEmitter {
       case "ref": return this.out(depth, `${this.declare(i)}${n(i.v)} = ${n(i.from)};`);
       case "fill": return this.out(depth, `${n(i.arr)}.fill(${e(i.src)});`);
       case "throw": return this.out(depth, `throw new ${i.error}(${i.message === undefined ? "" : JSON.stringify(i.message)});`);
-      case "push": return this.out(depth, `${this.tape(i.tape)}.push(${i.src.type === "bool" ? `${e(i.src)} ? 1 : 0` : e(i.src)});`);
-      case "pushref": return this.out(depth, `${this.tape(i.tape)}.pushRef(${n(i.v)});`);
-      case "reserve": return this.out(depth, `${this.tape(i.tape)}.reserve(${e(i.n)});`);
-      case "popref": return this.out(depth, `${n(i.v)} = ${this.tape(i.tape)}.popRef()${this.o.ts ? ` as ${tsType(i.v)}` : ""};`);
+      case "push": return this.push(i, depth);
+      case "pushref":
+        this.lastTapeOp = "push";
+        return this.out(depth, `${this.tape(i.tape)}.pushRef(${n(i.v)});`);
+      case "reserve": {
+        const { values, top } = this.stack(i.tape);
+        return this.out(depth, `${values} = ${this.tape(i.tape)}.room(${top}, ${e(i.n)});`);
+      }
+      case "popref":
+        this.beforePop(depth);
+        return this.out(depth, `${n(i.v)} = ${this.tape(i.tape)}.popRef()${this.o.ts ? ` as ${tsType(i.v)}` : ""};`);
       case "if": return this.ifStatement(i, depth);
       case "for": return this.forStatement(i, depth);
       case "while": return this.whileStatement(i, depth);
@@ -132,13 +173,27 @@ class FunctionEmitter {
     }
   }
 
+  /** `values[top++] = x` on the local stack, after making room if it is full. */
+  private push(i: Extract<Instr, { k: "push" }>, depth: number): void {
+    const { values, top } = this.stack(i.tape);
+    const x = i.src.type === "bool" ? `${this.expr(i.src)} ? 1 : 0` : this.expr(i.src);
+    this.out(depth, `if (${top} === ${values}.length) ${values} = ${this.tape(i.tape)}.room(${top}, 1);`);
+    this.out(depth, `${values}[${top}++] = ${x};`);
+    this.lastTapeOp = "push";
+  }
+
   /** A call of an outlined piece, then its outputs read back from its buffers. */
   private invoke(i: Extract<Instr, { k: "invoke" }>, depth: number): void {
     const n = (v: Var) => this.o.names.of(v);
     const { scalars, refs } = i.buffers;
     const call = `${i.piece.name}(${[...i.args.map(n), ...(scalars ? [scalars] : []), ...(refs ? [refs] : [])].join(", ")})`;
-    if (i.returns) return this.out(depth, `${n(i.outs[0])} = ${call};`);
+    this.tapeSync(depth);
+    if (i.returns) {
+      this.out(depth, `${n(i.outs[0])} = ${call};`);
+      return this.tapeReload(depth);
+    }
     this.out(depth, `${call};`);
+    this.tapeReload(depth);
     const slots = outputSlots(i.piece, scalars, refs);
     i.outs.forEach((v, k) => {
       const value = v.type === "bool" ? `${slots.at[k]} !== 0` : isArrayType(v.type) && this.o.ts ? `${slots.at[k]} as ${tsType(v)}` : slots.at[k];
@@ -175,18 +230,24 @@ class FunctionEmitter {
     const c = this.expr(i.cond);
     if (i.then.length === 0 && i.else.length === 0) return;
     if (i.then.length === 0) {
+      const before = this.lastTapeOp;
       this.out(depth, `if (!(${c})) {`);
       this.nested(i.else, depth);
       this.out(depth, "}");
+      if (before !== this.lastTapeOp) this.lastTapeOp = "unknown";
       return;
     }
     this.out(depth, `if (${c}) {`);
+    const before = this.lastTapeOp;
     this.nested(i.then, depth);
+    const afterThen = this.lastTapeOp;
+    this.lastTapeOp = before;
     if (i.else.length) {
       this.out(depth, "} else {");
       this.nested(i.else, depth);
     }
     this.out(depth, "}");
+    if (afterThen !== this.lastTapeOp) this.lastTapeOp = "unknown";
   }
 
   /** A nested block repeats no comment its statement just printed; after it, comments start afresh. */
@@ -210,8 +271,15 @@ class FunctionEmitter {
     const step = i.step === 1 ? `${idx}++` : i.step === -1 ? `${idx}--` : i.step > 0 ? `${idx} += ${i.step}` : `${idx} -= ${-i.step}`;
     const kw = this.decls.loops.has(i) ? "let " : "";
     this.out(depth, `for (${kw}${idx} = ${start}; ${idx} ${i.cmp} ${end}${exit}; ${step}) {`);
-    this.nested(i.body, depth);
+    this.loopBody(i.body, depth);
     this.out(depth, "}");
+  }
+
+  /** A loop's body: its first tape op may follow its last one. */
+  private loopBody(body: Block, depth: number): void {
+    this.lastTapeOp = "unknown";
+    this.nested(body, depth);
+    this.lastTapeOp = "unknown";
   }
 
   private whileStatement(i: Extract<Instr, { k: "while" }>, depth: number): void {
@@ -219,14 +287,15 @@ class FunctionEmitter {
     const simple = i.test.every((t) => hasDst(t) && (t.dst === i.cond || this.inlined.has(t.dst.id)));
     if (simple) {
       this.out(depth, `while (${this.expr(i.cond)}) {`);
-      this.nested(i.body, depth);
+      this.loopBody(i.body, depth);
       this.out(depth, "}");
       return;
     }
     this.out(depth, "while (true) {");
+    this.lastTapeOp = "unknown";
     for (const t of i.test) this.statement(t, depth + 1);
     this.out(depth + 1, `if (!(${this.expr(i.cond)})) break;`);
-    this.nested(i.body, depth);
+    this.loopBody(i.body, depth);
     this.out(depth, "}");
   }
 
@@ -248,7 +317,10 @@ class FunctionEmitter {
       case "get": return n(d.v);
       case "load": return `${n(d.arr)}[${this.expr(d.idx)}]`;
       case "len": return `${n(d.arr)}.length`;
-      case "pop": return d.dst.type === "bool" ? `${this.tape(d.tape)}.pop() !== 0` : `${this.tape(d.tape)}.pop()`;
+      case "pop": {
+        const { values, top } = this.stack(d.tape);
+        return d.dst.type === "bool" ? `${values}[--${top}] !== 0` : `${values}[--${top}]`;
+      }
       case "call": return this.callExpr(d);
       default: throw new Error(`gradc internal error: ${d.k} has no value`);
     }
