@@ -3,10 +3,10 @@
 // function larger than a budget, the largest blocks (a long loop body, in the forward
 // sweep and in the backward sweep) are cut at statement boundaries into runs, and each
 // run becomes a function of its own, named after the function and the source lines it
-// covers (`loss_grad_lines_5_16`, `loss_grad_adjoint_lines_16_5`). A piece takes the
-// numbers and arrays it reads as parameters; the numbers (and reassigned arrays) it
-// writes that anything else reads it writes to its output buffers, which the caller
-// reads back (or returns the one it has). Temps used across a cut are kept in vars.
+// covers (`loss_grad_lines_5_16`, `loss_grad_adjoint_lines_16_5`). The numbers pieces
+// share live in one array, `frame` (see `finish`); arrays, loop indices and booleans a
+// piece takes as parameters, and what of those it changes it writes to its output
+// buffers, which the caller reads back. Temps used across a cut are kept in vars.
 // Functions within the budget are left as they are. No transform runs after this one,
 // so nothing differentiates an `invoke`.
 import { idsAfter } from "../pipeline.js";
