@@ -32,11 +32,12 @@ export interface Piece {
 
 /**
  * Instructions a function holds before it is outlined: about 8 bytes of V8 bytecode
- * each, so a function of this many (20 KB) stays well below the 60 KB V8 optimises,
- * and one of a few hundred source lines (24 lines of the issue's chain take 1,400) is
- * left whole.
+ * each, so a function of this many (10 KB) stays well below the 60 KB V8 optimises.
+ * Smaller pieces are optimised sooner (V8 compiles them one at a time, in the
+ * background) and the calls between them cost little: with 2,500 the 400-statement
+ * chain of bench/size.mjs ran 2 to 3 times slower after the same warm-up.
  */
-export const OUTLINE_BUDGET = 2500;
+export const OUTLINE_BUDGET = 1200;
 
 /** `f` split into functions of at most `budget` instructions: the main one and its pieces. */
 export function outline(f: Func, opts: OutlineOptions): { main: Func; pieces: Piece[] } {
