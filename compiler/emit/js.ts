@@ -72,6 +72,15 @@ class FunctionEmitter {
     this.lastTapeOp = "unknown";
   }
 
+  /** Whether a pop is folded into what `i` computes. */
+  private readsInlinedPop(i: Instr): boolean {
+    return usedTemps(i).some((t) => {
+      if (!this.inlined.has(t.id)) return false;
+      const d = this.defs.get(t.id)!;
+      return d.k === "pop" || this.readsInlinedPop(d);
+    });
+  }
+
   /** Before a pop: a sync when the tape op before it may have been a push, so Tape.peakBytes sees every peak. */
   private beforePop(depth: number): void {
     if (this.lastTapeOp !== "pop") this.tapeSync(depth);
@@ -132,6 +141,7 @@ class FunctionEmitter {
     if (i.k === "call" && (i.out || !this.uses.get(i.dst!.id))) {
       // A kernel writing an array is a statement (its number result, if used, a const).
       this.comment(i, depth);
+      if (this.readsInlinedPop(i)) this.beforePop(depth);
       if (!i.dst || !this.uses.get(i.dst.id)) return this.out(depth, `${this.callExpr(i)};`);
       const name = this.o.names.temp();
       this.tempNames.set(i.dst.id, name);
@@ -141,13 +151,14 @@ class FunctionEmitter {
       if (this.inlined.has(i.dst.id)) return;
       if (!this.uses.get(i.dst.id) && i.k !== "pop") return;
       this.comment(i, depth);
-      if (i.k === "pop") this.beforePop(depth);
+      if (i.k === "pop" || this.readsInlinedPop(i)) this.beforePop(depth);
       const name = this.o.names.temp();
       this.tempNames.set(i.dst.id, name);
       this.out(depth, `const ${name} = ${this.defExpr(i)};`);
       return;
     }
     this.comment(i, depth);
+    if (this.readsInlinedPop(i)) this.beforePop(depth);
     switch (i.k) {
       case "set": return this.out(depth, this.declare(i) + this.assignment(n(i.v), i.src, i.v));
       case "store": return this.out(depth, this.assignment(`${n(i.arr)}[${e(i.idx)}]`, i.src, undefined, i));

@@ -9,8 +9,7 @@
 // buffers, which the caller reads back. Temps used across a cut are kept in vars.
 // Functions within the budget are left as they are. No transform runs after this one,
 // so nothing differentiates an `invoke`.
-import { idsAfter } from "../pipeline.js";
-import type { Ids } from "../ir/builder.js";
+import { idsAfter, type Ids } from "../ir/builder.js";
 import { childBlocks, hasDst, isArrayType, usedTemps, walk, type Block, type Func, type Instr, type Invoke, type Loc, type Temp, type Var } from "../ir/types.js";
 import { verify } from "../ir/verify.js";
 
