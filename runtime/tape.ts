@@ -63,8 +63,13 @@ export class Tape {
     return this.values;
   }
 
-  /** Takes generated code's index as the tape's size. */
+  /**
+   * Takes generated code's index as the tape's size. An index past the end means pushes
+   * were dropped (room was not made for them): a bug in gradc, reported rather than
+   * left to give a wrong derivative.
+   */
   sync(top: number): void {
+    if (top > this.values.length) throw new Error(`gradc: ${top - this.values.length} values pushed past the end of the tape; please report this with the function that caused it`);
     if ((Tape.bytes += (top - this.top) * 8) > Tape.peakBytes) Tape.peakBytes = Tape.bytes;
     this.top = top;
   }

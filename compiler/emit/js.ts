@@ -184,11 +184,11 @@ class FunctionEmitter {
     }
   }
 
-  /** `values[top++] = x` on the local stack, after making room if it is full. */
+  /** `values[top++] = x` on the local stack, after making room if it is full (unless made before its loop). */
   private push(i: Extract<Instr, { k: "push" }>, depth: number): void {
     const { values, top } = this.stack(i.tape);
     const x = i.src.type === "bool" ? `${this.expr(i.src)} ? 1 : 0` : this.expr(i.src);
-    this.out(depth, `if (${top} === ${values}.length) ${values} = ${this.tape(i.tape)}.room(${top}, 1);`);
+    if (!i.room) this.out(depth, `if (${top} === ${values}.length) ${values} = ${this.tape(i.tape)}.room(${top}, 1);`);
     this.out(depth, `${values}[${top}++] = ${x};`);
     this.lastTapeOp = "push";
   }
@@ -281,32 +281,48 @@ class FunctionEmitter {
     const exit = i.exit ? ` && !${this.o.names.of(i.exit)}` : "";
     const step = i.step === 1 ? `${idx}++` : i.step === -1 ? `${idx}--` : i.step > 0 ? `${idx} += ${i.step}` : `${idx} -= ${-i.step}`;
     const kw = this.decls.loops.has(i) ? "let " : "";
+    const popsOnly = this.beforeLoop(i.body, depth);
     this.out(depth, `for (${kw}${idx} = ${start}; ${idx} ${i.cmp} ${end}${exit}; ${step}) {`);
-    this.loopBody(i.body, depth);
+    this.loopBody(i.body, depth, popsOnly);
     this.out(depth, "}");
   }
 
-  /** A loop's body: its first tape op may follow its last one. */
-  private loopBody(body: Block, depth: number): void {
-    this.lastTapeOp = "unknown";
+  /**
+   * Whether a loop's tape ops are all pops. Then the sync before its first pop is printed
+   * before the loop, and none inside: each iteration's first pop follows a pop.
+   */
+  private beforeLoop(body: Block, depth: number): boolean {
+    let pops = false, others = false;
+    walk(body, (x) => {
+      if (x.k === "pop" || x.k === "popref") pops = true;
+      if (x.k === "push" || x.k === "pushref" || x.k === "reserve" || x.k === "invoke") others = true;
+    });
+    if (pops && !others) this.beforePop(depth);
+    return pops && !others;
+  }
+
+  /** A loop's body: its first tape op may follow its last one (a pop, when it only pops). */
+  private loopBody(body: Block, depth: number, popsOnly: boolean): void {
+    this.lastTapeOp = popsOnly ? "pop" : "unknown";
     this.nested(body, depth);
-    this.lastTapeOp = "unknown";
+    this.lastTapeOp = popsOnly ? "pop" : "unknown";
   }
 
   private whileStatement(i: Extract<Instr, { k: "while" }>, depth: number): void {
     this.planInlining(i.test);
     const simple = i.test.every((t) => hasDst(t) && (t.dst === i.cond || this.inlined.has(t.dst.id)));
+    const popsOnly = this.beforeLoop(i.body, depth);
     if (simple) {
       this.out(depth, `while (${this.expr(i.cond)}) {`);
-      this.loopBody(i.body, depth);
+      this.loopBody(i.body, depth, popsOnly);
       this.out(depth, "}");
       return;
     }
     this.out(depth, "while (true) {");
-    this.lastTapeOp = "unknown";
+    this.lastTapeOp = popsOnly ? "pop" : "unknown";
     for (const t of i.test) this.statement(t, depth + 1);
     this.out(depth + 1, `if (!(${this.expr(i.cond)})) break;`);
-    this.loopBody(i.body, depth);
+    this.loopBody(i.body, depth, popsOnly);
     this.out(depth, "}");
   }
 

@@ -29,7 +29,7 @@ function printInstr(i: Instr, depth: number): string {
     case "alloc": return line(`alloc ${v(i.v)}: ${i.v.type}, ${i.copyOf ? `copy of ${v(i.copyOf)}` : `length ${t(i.n)}`}`);
     case "ref": return line(`ref ${v(i.v)} = ${v(i.from)}`);
     case "fill": return line(`fill ${v(i.arr)}, ${t(i.src)}`);
-    case "push": return line(`push.${i.tape} ${t(i.src)}`);
+    case "push": return line(`push.${i.tape} ${t(i.src)}${i.room ? " (room made)" : ""}`);
     case "pop": return line(`${t(i.dst)}: ${i.dst.type} = pop.${i.tape}`);
     case "pushref": return line(`pushref.${i.tape} ${v(i.v)}`);
     case "reserve": return line(`reserve.${i.tape} ${t(i.n)}`);

@@ -105,7 +105,8 @@ export interface While extends Base { k: "while"; test: Block; cond: Temp; body:
  * derivative transform uses tapes numbered above those in its input, so derivative
  * code can itself be differentiated.
  */
-export interface Push extends Base { k: "push"; src: Temp; tape: number }
+/** `room`: a reserve before the enclosing loop made room for this push (no check when printed). */
+export interface Push extends Base { k: "push"; src: Temp; tape: number; room?: true }
 export interface Pop extends Base { k: "pop"; dst: Temp; tape: number }
 /** Makes room on the tape for `n` more values (before a loop of known length). */
 export interface Reserve extends Base { k: "reserve"; n: Temp; tape: number }

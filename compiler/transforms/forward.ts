@@ -201,7 +201,7 @@ class Forward {
         else b.emit({ k: "alloc", v: this.arrayDot(i.v), n: b.op("mul", b.len(i.v), b.num(this.width)) });
         return;
       case "push":
-        if (this.tapeActive(i.tape)) this.directions((k) => b.emit({ k: "push", src: this.tangent(i.src, k), tape: i.tape }));
+        if (this.tapeActive(i.tape)) this.directions((k) => b.emit({ k: "push", src: this.tangent(i.src, k), tape: i.tape, room: i.room }));
         return;
       case "pushref":
         if (this.active(i.v)) b.emit({ k: "pushref", v: this.arrayDot(i.v), tape: i.tape });

@@ -86,8 +86,7 @@ export function forwardIf(s: Sweeper, b: Builder, i: Of<"if">, depth: number): v
 /** A loop whose bounds the backward sweep computes again: only room on the tape is made. */
 export function forwardRecomputedBounds(s: Sweeper, b: Builder, i: For, depth: number): void {
   const body = b.nested((bb) => s.forward(bb, i.body, depth + 1));
-  reserveTape(s, b, i, body);
-  b.emit({ ...i, body });
+  b.emit({ ...i, body: reserveTape(s, b, i, body) });
 }
 
 /** A loop whose bounds are recorded: its first index, and its last from the bounds or the index after it. */
@@ -108,13 +107,42 @@ export function forwardRecorded(s: Sweeper, b: Builder, i: For, depth: number): 
   s.forRecords.set(i, { start, end });
 }
 
-/** Before a loop of known length, room on the tape for the values its body pushes each iteration. */
-function reserveTape(s: Sweeper, b: Builder, i: For, body: Block): void {
-  const perIteration = body.filter((x) => x.k === "push").length;
-  if (perIteration === 0) return;
+/**
+ * Before a loop of known length, room on the tape for the values its body pushes each
+ * iteration. When no loop is nested in the body, that is the most pushes along any path
+ * through its branches, and each push is marked as having its room (none checks for it).
+ */
+function reserveTape(s: Sweeper, b: Builder, i: For, body: Block): Block {
+  const tape = s.plan.tape;
+  const most = mostPushes(body, tape);
+  const perIteration = most ?? body.filter((x) => x.k === "push" && x.tape === tape).length;
+  if (perIteration === 0) return body;
   const final = s.finalIndex(b, i, i.start, i.end);
   const trips = i.step > 0 ? b.op("sub", final, i.start) : b.op("sub", i.start, final);
-  b.emit({ k: "reserve", n: b.op("mul", trips, b.num(perIteration)), tape: s.plan.tape });
+  b.emit({ k: "reserve", n: b.op("mul", trips, b.num(perIteration)), tape });
+  return most === undefined ? body : withRoom(body, tape);
+}
+
+/** The most pushes onto `tape` one run of `block` makes, or undefined when a loop is nested in it. */
+function mostPushes(block: Block, tape: number): number | undefined {
+  let n = 0;
+  for (const x of block) {
+    if (x.k === "for" || x.k === "while" || x.k === "invoke") return undefined;
+    if (x.k === "push" && x.tape === tape) n++;
+    if (x.k !== "if") continue;
+    const then = mostPushes(x.then, tape), other = mostPushes(x.else, tape);
+    if (then === undefined || other === undefined) return undefined;
+    n += Math.max(then, other);
+  }
+  return n;
+}
+
+function withRoom(block: Block, tape: number): Block {
+  return block.map((x): Instr => {
+    if (x.k === "push" && x.tape === tape) return { ...x, room: true };
+    if (x.k === "if") return { ...x, then: withRoom(x.then, tape), else: withRoom(x.else, tape) };
+    return x;
+  });
 }
 
 export function forwardWhile(s: Sweeper, b: Builder, i: Of<"while">, depth: number): void {

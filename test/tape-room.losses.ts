@@ -1,0 +1,40 @@
+// Losses whose loops push onto the tape in ways the reserve before a loop must count:
+// branches pushing different numbers of values, a nested loop, a while loop.
+
+/** One branch overwrites two variables (two pushes), the other none. */
+export function branchy(x: Float64Array, c: Float64Array): number {
+  let out = 0;
+  let aux = 1;
+  for (let i = 0; i < x.length; i++) {
+    const u = Math.sin(out * c[0] + x[i]);
+    if (u > 0) {
+      out += u * c[1];
+      aux = aux * Math.cos(u);
+    } else if (u < -0.5) {
+      out -= u * u;
+    }
+  }
+  return out + aux;
+}
+
+/** A loop nested in the loop body: its pushes cannot be counted before the outer loop. */
+export function nested(x: Float64Array, c: Float64Array): number {
+  let out = 0;
+  for (let i = 0; i < x.length; i++) {
+    let s = x[i];
+    for (let j = 0; j <= i; j++) s = Math.sin(s * c[j % c.length] + out);
+    out += s * s;
+  }
+  return out;
+}
+
+/** A while loop of unknown trip count. */
+export function halving(x: Float64Array): number {
+  let out = 0;
+  let k = 0;
+  while (k < x.length) {
+    out = Math.tanh(out + x[k]);
+    k += 2;
+  }
+  return out * out;
+}
