@@ -103,9 +103,9 @@ export interface While extends Base { k: "while"; test: Block; cond: Temp; body:
 /**
  * Tape operations: values saved by the forward sweep for the backward sweep. Each
  * derivative transform uses tapes numbered above those in its input, so derivative
- * code can itself be differentiated.
+ * code can itself be differentiated. A push marked `room` has its room made by a
+ * reserve before its loop, so it is printed without a check for a full tape.
  */
-/** `room`: a reserve before the enclosing loop made room for this push (no check when printed). */
 export interface Push extends Base { k: "push"; src: Temp; tape: number; room?: true }
 export interface Pop extends Base { k: "pop"; dst: Temp; tape: number }
 /** Makes room on the tape for `n` more values (before a loop of known length). */

@@ -4,7 +4,7 @@
 import { opDef } from "../ops/table.js";
 import { Builder, idsAfter, type Ids } from "../ir/builder.js";
 import { Effects, ownWrite } from "../ir/effects.js";
-import { hasDst, childBlocks, usedTemps, varsRead, walk, type Block, type For, type Func, type Instr, type Op, type Temp, type Var } from "../ir/types.js";
+import { hasDst, childBlocks, usedTemps, varsRead, type Block, type For, type Func, type Instr, type Op, type Temp, type Var } from "../ir/types.js";
 import { IdInts, IdSet } from "../ir/id-table.js";
 import { replaceUses } from "./normalize.js";
 import { COMMUTATIVE, rewrite, type NewOp, type Operands } from "./rewrites.js";
@@ -16,22 +16,21 @@ export interface SimplifyOptions {
   scratch?: ReadonlySet<number>;
 }
 
+/**
+ * Rounds of folding and sweeping until a sweep removes no write: only a removed write
+ * (a set, a store, a call, control flow) can let folding know more, or make the temps
+ * it read dead.
+ */
 export function simplify(f: Func, opts: SimplifyOptions): Func {
   let body = f.body;
   const ids = idsAfter(f);
-  for (let n = size(body), before = -1; n !== before; ) {
-    before = n;
+  for (let again = true; again; ) {
     body = fold(body, ids, f.params);
-    body = sweep(body, liveness(f, body, opts), wantedAtEnd(f, opts), new Map());
-    n = size(body);
+    const removed = { writes: 0 };
+    body = sweep(body, liveness(f, body, opts), wantedAtEnd(f, opts), new Map(), removed);
+    again = removed.writes > 0;
   }
   return { ...f, body };
-}
-
-function size(block: Block): number {
-  let n = 0;
-  walk(block, () => n++);
-  return n;
 }
 
 type Value = number | boolean;
@@ -387,16 +386,16 @@ function wantedAtEnd(f: Func, opts: SimplifyOptions): Set<number> {
  * Removes dead code; `atEnd` is given for the function's top-level block. `reads`
  * caches the vars read inside each control instruction.
  */
-function sweep(block: Block, live: Liveness, atEnd: Set<number> | undefined, reads: Map<Instr, number[]>): Block {
+function sweep(block: Block, live: Liveness, atEnd: Set<number> | undefined, reads: Map<Instr, number[]>, removed: { writes: number }): Block {
   const out: Block = [];
   const overwritten = deadStores(block, atEnd, reads);
   for (const i of block) {
-    if (overwritten.has(i)) continue;
     let kept = i;
-    if (i.k === "if") kept = { ...i, then: sweep(i.then, live, undefined, reads), else: sweep(i.else, live, undefined, reads) };
-    else if (i.k === "for") kept = { ...i, body: sweep(i.body, live, undefined, reads) };
-    else if (i.k === "while") kept = { ...i, body: sweep(i.body, live, undefined, reads) };
-    if (!dead(kept, live)) out.push(kept);
+    if (i.k === "if") kept = { ...i, then: sweep(i.then, live, undefined, reads, removed), else: sweep(i.else, live, undefined, reads, removed) };
+    else if (i.k === "for") kept = { ...i, body: sweep(i.body, live, undefined, reads, removed) };
+    else if (i.k === "while") kept = { ...i, body: sweep(i.body, live, undefined, reads, removed) };
+    if (!overwritten.has(i) && !dead(kept, live)) out.push(kept);
+    else if (!hasDst(i) || i.k === "call") removed.writes++;
   }
   return out;
 }
