@@ -215,6 +215,77 @@ function logSumExpCase(n) {
   };
 }
 
+// ---------------------------------------------------------------- tanh RNN
+
+/** A scalar tanh RNN fitted to a sequence: p = [w, u, c], h_t = tanh(w h_(t-1) + u x_t + c). */
+export function tanhRnn(p, x, y) {
+  const w = p[0], u = p[1], c = p[2];
+  let h = 0;
+  let loss = 0;
+  for (let t = 0; t < x.length; t++) {
+    h = Math.tanh(w * h + u * x[t] + c);
+    const e = h - y[t];
+    loss += e * e;
+  }
+  return loss;
+}
+
+/** Forward pass storing each h_t, then the backward pass over them. */
+export function tanhRnnVG(p, x, y, g, hs) {
+  const w = p[0], u = p[1], c = p[2];
+  const n = x.length;
+  let h = 0;
+  let loss = 0;
+  for (let t = 0; t < n; t++) {
+    h = Math.tanh(w * h + u * x[t] + c);
+    hs[t] = h;
+    const e = h - y[t];
+    loss += e * e;
+  }
+  let gw = 0, gu = 0, gc = 0, hBar = 0;
+  for (let t = n - 1; t >= 0; t--) {
+    const ht = hs[t];
+    const zBar = (hBar + 2 * (ht - y[t])) * (1 - ht * ht);
+    const prev = t > 0 ? hs[t - 1] : 0;
+    gw += zBar * prev;
+    gu += zBar * x[t];
+    gc += zBar;
+    hBar = zBar * w;
+  }
+  g[0] = gw;
+  g[1] = gu;
+  g[2] = gc;
+  return loss;
+}
+
+function tanhRnnCase(steps) {
+  const x = uniform(steps, -1, 1, 31);
+  const y = uniform(steps, -0.5, 0.5, 32);
+  const p = Float64Array.of(0.6, 0.8, -0.1);
+  const hs = new Float64Array(steps);
+  const hand = (q) => {
+    const g = new Float64Array(3);
+    return [tanhRnnVG(q, x, y, g, hs), g];
+  };
+  const g = new Float64Array(3);
+  return {
+    name: `tanh RNN, ${steps.toLocaleString("en")} steps`,
+    handTarget: 1.2,
+    primal: tanhRnn,
+    gradcOpts: { wrt: "p" },
+    makeOut: () => new Float64Array(3),
+    callArgs: [p, x, y],
+    fd: { theta: p, f: (q) => tanhRnn(q, x, y), hand },
+    compare: (vg) => ({ hand: hand(p), gradc: vg(p, x, y) }),
+    variants: (vg, vgOut) => ({
+      primal: { fn: tanhRnn, args: [p, x, y] },
+      hand: { fn: tanhRnnVG, args: [p, x, y, g, hs] },
+      ...(vg && { gradc: { fn: vg, args: [p, x, y] } }),
+      ...(vgOut && { gradcOut: { fn: vgOut, args: [p, x, y] } }),
+    }),
+  };
+}
+
 export function cases() {
   return [
     rosenbrockCase(10),
@@ -222,5 +293,6 @@ export function cases() {
     rosenbrockCase(100000),
     sinExpCase(100000),
     logSumExpCase(1000000),
+    tanhRnnCase(100000),
   ];
 }

@@ -17,6 +17,7 @@ type Of<K extends Instr["k"]> = Extract<Instr, { k: K }>;
  * their single assignment in the same block carry their adjoint in temps.
  */
 export function backwardSet(s: Sweeper, b: Builder, i: Of<"set">): void {
+  if (s.plan.readBeforeRestore.has(i)) s.env.set(i.src.id, b.get(i.v));
   if (s.plan.saves.has(i)) b.set(i.v, s.pop(b, i.v.type));
   if (!s.activeVar(i.v)) return;
   if (s.plan.blockLocal.has(i.v.id)) {

@@ -39,6 +39,11 @@ export interface ReversePlan {
   readonly needs: Needs;
   /** Writes that save the value they overwrite on the tape. */
   readonly saves: ReadonlySet<Instr>;
+  /**
+   * Saved sets whose value the backward sweep reads from their var just before restoring
+   * it, instead of computing it again (see readsBeforeRestore).
+   */
+  readonly readBeforeRestore: ReadonlySet<Instr>;
   /** Top-level kernel calls that first write a local `out`: their adjoint needs no reset after them. */
   readonly firstWrites: ReadonlySet<Instr>;
   /** Vars set once and read only after in the same block: their adjoints live in temps. */
@@ -60,9 +65,10 @@ export function planReverse(f: Func, wrt: Var[], schedule?: CheckpointSpec): Rev
   const recompute = findRecomputable(facts);
   const condsRecomputed = findRecomputableConditions(facts);
   const needs = analyzeNeeds(facts, act, recompute, new Set<Instr>([...bounds, ...condsRecomputed]), checkpointed);
+  const saves = findSaves(f, needs, recompute);
   return Object.freeze({
-    f, wrt, act, recompute, condsRecomputed, needs,
-    saves: findSaves(f, needs, recompute),
+    f, wrt, act, recompute, condsRecomputed, needs, saves,
+    readBeforeRestore: readsBeforeRestore(f, facts, needs, saves),
     firstWrites: firstWritesOf(f),
     blockLocal: blockLocalVars(f, facts),
     loops, tape: maxTape(f.body) + 1, facts,
@@ -92,6 +98,30 @@ function refuseReassignedArrays(loop: For): void {
       `'${i.v.name}' is assigned another array inside a loop marked // @checkpoint (or a checkpoint(fn) call), whose snapshots keep array contents, not references.`,
       `Copy into the array instead (${i.v.name}.set(${i.from.name})), or drop the checkpoint mark for this loop.`);
   });
+}
+
+/**
+ * Store or recompute, for the value `v = e` wrote when the backward sweep needs e: where
+ * every write of v that may run after this one is saved, each is undone before the
+ * backward sweep gets back here, so v holds e's value just before its restore. Reading
+ * v costs less than any op, load or call (a `tanh` whose derivative reads its result is
+ * not computed again). Writes in an earlier top-level statement run before.
+ */
+function readsBeforeRestore(f: Func, { defs }: Facts, needs: Needs, saves: ReadonlySet<Instr>): Set<Instr> {
+  const lastUnsaved = new Map<number, number>(); // var -> top-level statement of its last unsaved write
+  const candidates: [Extract<Instr, { k: "set" }>, number][] = [];
+  f.body.forEach((top, k) => walk([top], (i) => {
+    const written = i.k === "for" ? i.index : i.k === "set" && !saves.has(i) ? i.v : undefined;
+    if (written) lastUnsaved.set(written.id, k);
+    if (i.k === "set" && saves.has(i) && i.v.type === "num" && needs.temps.has(i.src.id)) candidates.push([i, k]);
+  }));
+  const out = new Set<Instr>();
+  for (const [i, k] of candidates) {
+    if ((lastUnsaved.get(i.v.id) ?? -1) >= k) continue;
+    const d = defs.get(i.src.id);
+    if (d?.k === "op" || d?.k === "load" || (d?.k === "call" && !d.out)) out.add(i);
+  }
+  return out;
 }
 
 function firstWritesOf(f: Func): Set<Instr> {

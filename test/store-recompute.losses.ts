@@ -1,0 +1,35 @@
+// Losses for the reverse plan's store-or-recompute decisions (test/store-recompute.test.ts).
+
+/** A scalar tanh RNN: the backward sweep reads tanh's value from h before restoring it. */
+export function rnn(p: Float64Array, x: Float64Array, y: Float64Array): number {
+  const w = p[0], u = p[1], c = p[2];
+  let h = 0;
+  let loss = 0;
+  for (let t = 0; t < x.length; t++) {
+    h = Math.tanh(w * h + u * x[t] + c);
+    const e = h - y[t];
+    loss += e * e;
+  }
+  return loss;
+}
+
+/** h is overwritten after the loop without a save: the loop's backward sweep cannot read tanh's value from it. */
+export function rnnThenScaled(p: Float64Array, x: Float64Array): number {
+  let h = 0;
+  for (let t = 0; t < x.length; t++) h = Math.tanh(p[0] * h + x[t]);
+  const last = h;
+  h = 3 * p[1];
+  return last * last + h;
+}
+
+/** An exp whose value a branch overwrites in some iterations only. */
+export function expBranches(x: Float64Array): number {
+  let s = 0;
+  let v = 1;
+  for (let i = 0; i < x.length; i++) {
+    v = Math.exp(x[i] * v * 0.5);
+    if (x[i] > 0) v = v * x[i];
+    s += v;
+  }
+  return s;
+}
