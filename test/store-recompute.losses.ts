@@ -33,3 +33,12 @@ export function expBranches(x: Float64Array): number {
   }
   return s;
 }
+
+/** Log-sum-exp with a running max: exp's value is saved in the sum's loop. */
+export function logSumExp(x: Float64Array): number {
+  let m = -Infinity;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, x[i]);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += Math.exp(x[i] - m);
+  return m + Math.log(s);
+}

@@ -1,14 +1,14 @@
-// The reverse plan's store-or-recompute decisions (compiler/transforms/reverse/plan.ts):
-// where every later write of a var is saved, the backward sweep reads the value a set
-// wrote from the var before restoring it, instead of computing the op again; where a
-// later write is not saved, it computes it. Each case is checked against central
+// The reverse plan's store-or-recompute decisions (compiler/transforms/reverse/plan.ts,
+// costs in reverse/costs.ts): where every later write of a var is saved, the backward
+// sweep reads the value a set wrote from the var before restoring it; otherwise an
+// expensive value (exp, tanh, …) is saved on the tape where the tape is used anyway. Each case is checked against central
 // differences, in reverse mode and as H·v, at several points.
 import { describe, expect, test } from "vitest";
 import * as gradc from "../index.js";
 import { main } from "../compiler/cli.js";
 import { maxRelError, numericGradient } from "../runtime/numeric.js";
 import { makeRng } from "./corpus/rng.js";
-import { expBranches, rnn, rnnThenScaled } from "./store-recompute.losses.js";
+import { expBranches, logSumExp, rnn, rnnThenScaled } from "./store-recompute.losses.js";
 
 type Fn = (...args: any[]) => any;
 const { grad, hvp } = gradc as unknown as Record<"grad" | "hvp", (f: Fn, o?: object) => Fn>;
@@ -38,19 +38,29 @@ function checkDerivatives(f: Fn, make: () => unknown[]): void {
   }
 }
 
-describe("a value the backward sweep needs is read from its var before the restore", () => {
+describe("a value the backward sweep needs is read from its var before the restore, or saved", () => {
   test("tanh RNN: the backward sweep computes no tanh", async () => {
     expect(await backwardSweep("rnn")).not.toContain("Math.tanh");
     checkDerivatives(rnn, () => [rand(3), rand(30), rand(30, 0.5)]);
   });
 
-  test("a var overwritten later without a save: tanh is computed again", async () => {
+  test("a var overwritten later without a save: tanh's value is saved on the tape instead", async () => {
     checkDerivatives(rnnThenScaled, () => [rand(2), rand(25)]);
-    expect(await backwardSweep("rnnThenScaled")).toContain("Math.tanh");
+    const backward = await backwardSweep("rnnThenScaled");
+    expect(backward).not.toContain("Math.tanh");
+    expect(backward.match(/tape_values\[--tape_top\]/g)).toHaveLength(2); // h's old value and tanh's
   });
 
   test("a var a branch sometimes overwrites (saved): exp read from it", async () => {
     expect(await backwardSweep("expBranches")).not.toContain("Math.exp");
     checkDerivatives(expBranches, () => [rand(20)]);
+  });
+});
+
+describe("an expensive value the backward sweep needs is saved, not computed again", () => {
+  test("log-sum-exp: exp once per element, its value popped in the backward sweep", async () => {
+    const backward = await backwardSweep("logSumExp");
+    expect(backward).not.toContain("Math.exp");
+    checkDerivatives(logSumExp, () => [rand(40, 4)]);
   });
 });

@@ -1,7 +1,7 @@
 // Losses whose loops push onto the tape in ways the reserve before a loop must count:
 // branches pushing different numbers of values, a nested loop, a while loop.
 
-/** One branch overwrites two variables (two pushes), the other none. */
+/** One branch overwrites two variables, one of them with a cosine; another one variable; the third none. */
 export function branchy(x: Float64Array, c: Float64Array): number {
   let out = 0;
   let aux = 1;

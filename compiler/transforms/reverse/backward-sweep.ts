@@ -19,6 +19,7 @@ type Of<K extends Instr["k"]> = Extract<Instr, { k: K }>;
 export function backwardSet(s: Sweeper, b: Builder, i: Of<"set">): void {
   if (s.plan.readBeforeRestore.has(i)) s.env.set(i.src.id, b.get(i.v));
   if (s.plan.saves.has(i)) b.set(i.v, s.pop(b, i.v.type));
+  popTaped(s, b, i);
   if (!s.activeVar(i.v)) return;
   if (s.plan.blockLocal.has(i.v.id)) {
     const g = s.varAdj.get(i.v.id);
@@ -38,6 +39,11 @@ export function backwardSet(s: Sweeper, b: Builder, i: Of<"set">): void {
   addAdjoint(s, b, i.src, g);
 }
 
+/** The values the forward sweep saved for this write's rules (the plan's `taped`), last pushed first. */
+function popTaped(s: Sweeper, b: Builder, i: Instr): void {
+  for (const t of [...(s.plan.taped.get(i) ?? [])].reverse()) s.env.set(t.id, s.pop(b, t.type));
+}
+
 /** `v = v + e` or `v = v - e` where the read of v serves only this update. */
 function increment(s: Sweeper, i: Of<"set">): { other: Temp; negate: boolean } | undefined {
   const { defs, uses } = s.plan.facts;
@@ -55,6 +61,7 @@ export function backwardStore(s: Sweeper, b: Builder, i: Of<"store">): void {
   if (!saved && !active) return;
   const idx = value(s, b, i.idx);
   if (saved) b.store(i.arr, idx, s.pop(b, "num"));
+  popTaped(s, b, i);
   if (!active) return;
   const bar = s.adjoint(i.arr);
   const g = b.load(bar, idx);

@@ -9,11 +9,13 @@ import type { Sweeper } from "./sweeper.js";
 type Of<K extends Instr["k"]> = Extract<Instr, { k: K }>;
 
 export function forwardSet(s: Sweeper, b: Builder, i: Of<"set">): void {
+  for (const t of s.plan.taped.get(i) ?? []) s.push(b, t);
   if (s.plan.saves.has(i)) s.push(b, b.get(i.v));
   b.emit(i);
 }
 
 export function forwardStore(s: Sweeper, b: Builder, i: Of<"store">): void {
+  for (const t of s.plan.taped.get(i) ?? []) s.push(b, t);
   if (s.plan.saves.has(i)) s.push(b, b.load(i.arr, i.idx));
   b.emit(i);
 }

@@ -4,7 +4,8 @@
 // conditions are re-evaluated, and how each counted loop is reversed. Store-or-recompute
 // decisions are written here; the sweeps only carry them out.
 import { factsOf, type Facts } from "../../ir/facts.js";
-import { childBlocks, maxTape, varsOf, walk, type Block, type For, type Func, type Instr, type Var } from "../../ir/types.js";
+import { childBlocks, maxTape, varsOf, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../../ir/types.js";
+import { saveRatherThanRecompute } from "./costs.js";
 import { analyzeActivity, type Activity } from "../activity.js";
 import { refuseAt } from "../../errors.js";
 import type { CheckpointSpec } from "../../request.js";
@@ -44,6 +45,11 @@ export interface ReversePlan {
    * it, instead of computing it again (see readsBeforeRestore).
    */
   readonly readBeforeRestore: ReadonlySet<Instr>;
+  /**
+   * Per set or store, the values its expression computes that the forward sweep saves
+   * for the backward sweep, in the order pushed (see tapedValues).
+   */
+  readonly taped: ReadonlyMap<Instr, readonly Temp[]>;
   /** Top-level kernel calls that first write a local `out`: their adjoint needs no reset after them. */
   readonly firstWrites: ReadonlySet<Instr>;
   /** Vars set once and read only after in the same block: their adjoints live in temps. */
@@ -66,9 +72,10 @@ export function planReverse(f: Func, wrt: Var[], schedule?: CheckpointSpec): Rev
   const condsRecomputed = findRecomputableConditions(facts);
   const needs = analyzeNeeds(facts, act, recompute, new Set<Instr>([...bounds, ...condsRecomputed]), checkpointed);
   const saves = findSaves(f, needs, recompute);
+  const readBeforeRestore = readsBeforeRestore(f, facts, needs, saves);
   return Object.freeze({
-    f, wrt, act, recompute, condsRecomputed, needs, saves,
-    readBeforeRestore: readsBeforeRestore(f, facts, needs, saves),
+    f, wrt, act, recompute, condsRecomputed, needs, saves, readBeforeRestore,
+    taped: tapedValues(f, facts, act, needs, saves, readBeforeRestore),
     firstWrites: firstWritesOf(f),
     blockLocal: blockLocalVars(f, facts),
     loops, tape: maxTape(f.body) + 1, facts,
@@ -121,6 +128,37 @@ function readsBeforeRestore(f: Func, { defs }: Facts, needs: Needs, saves: Reado
     const d = defs.get(i.src.id);
     if (d?.k === "op" || d?.k === "load" || (d?.k === "call" && !d.out)) out.add(i);
   }
+  return out;
+}
+
+/**
+ * Store or recompute, for the values a set or store computes in its expression only
+ * (each used once, defined in its block): an op the cost table says is dearer than a
+ * push and a pop (exp, log, tanh, …) and that the backward sweep needs is saved where
+ * the write runs, and popped where the backward sweep undoes it. Only where the tape is
+ * used anyway: a derivative without one may fuse a loop's two sweeps, and computes the
+ * value once.
+ */
+function tapedValues(f: Func, { defs, uses }: Facts, act: Activity, needs: Needs, saves: ReadonlySet<Instr>, readBefore: ReadonlySet<Instr>): Map<Instr, Temp[]> {
+  const out = new Map<Instr, Temp[]>();
+  if (saves.size === 0) return out;
+  const visit = (block: Block) => {
+    const here = new Set(block);
+    for (const i of block) {
+      childBlocks(i).forEach(visit);
+      if ((i.k !== "set" && i.k !== "store") || !act.vars.has((i.k === "set" ? i.v : i.arr).id)) continue;
+      const found: Temp[] = [];
+      const collect = (t: Temp, root: boolean) => {
+        const d = defs.get(t.id);
+        if (d?.k !== "op" || !here.has(d) || (!root && uses.get(t.id) !== 1)) return;
+        d.args.forEach((a) => collect(a, false));
+        if (needs.temps.has(t.id) && saveRatherThanRecompute(d.op) && !(root && readBefore.has(i))) found.push(t);
+      };
+      if (uses.get(i.src.id) === 1) collect(i.src, true);
+      if (found.length) out.set(i, found);
+    }
+  };
+  visit(f.body);
   return out;
 }
 
