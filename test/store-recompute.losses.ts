@@ -42,3 +42,35 @@ export function logSumExp(x: Float64Array): number {
   for (let i = 0; i < x.length; i++) s += Math.exp(x[i] - m);
   return m + Math.log(s);
 }
+
+/** A running maximum of an expression of the index and a parameter. */
+export function maxScaled(x: Float64Array, w: Float64Array): number {
+  let m = -Infinity;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, w[0] * x[i] * x[i]);
+  return m * m + w[1] * m;
+}
+
+/** A running minimum, the candidate as the first argument: a tie goes to the later element. */
+export function minCandidateFirst(x: Float64Array): number {
+  let m = Infinity;
+  for (let i = 0; i < x.length; i++) m = Math.min(x[i], m);
+  return m;
+}
+
+/** A running maximum, the candidate second: a tie goes to the earlier element. */
+export function maxCandidateSecond(x: Float64Array): number {
+  let m = -Infinity;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, x[i]);
+  return m;
+}
+
+/** The running value is read inside the loop too: not a selection, reversed as any loop. */
+export function maxAlsoRead(x: Float64Array): number {
+  let m = -Infinity;
+  let s = 0;
+  for (let i = 0; i < x.length; i++) {
+    s += m > 0 ? m * x[i] : 0;
+    m = Math.max(m, x[i]);
+  }
+  return s + m;
+}

@@ -8,7 +8,7 @@ import * as gradc from "../index.js";
 import { main } from "../compiler/cli.js";
 import { maxRelError, numericGradient } from "../runtime/numeric.js";
 import { makeRng } from "./corpus/rng.js";
-import { expBranches, logSumExp, rnn, rnnThenScaled } from "./store-recompute.losses.js";
+import { expBranches, logSumExp, maxAlsoRead, maxCandidateSecond, maxScaled, minCandidateFirst, rnn, rnnThenScaled } from "./store-recompute.losses.js";
 
 type Fn = (...args: any[]) => any;
 const { grad, hvp } = gradc as unknown as Record<"grad" | "hvp", (f: Fn, o?: object) => Fn>;
@@ -62,5 +62,26 @@ describe("an expensive value the backward sweep needs is saved, not computed aga
     const backward = await backwardSweep("logSumExp");
     expect(backward).not.toContain("Math.exp");
     checkDerivatives(logSumExp, () => [rand(40, 4)]);
+  });
+});
+
+describe("a running max or min sends its adjoint to the element it kept, without reversing the loop", () => {
+  test("a maximum of an expression: no tape, one backward step at the kept index", async () => {
+    const backward = await backwardSweep("maxScaled");
+    expect(backward).not.toContain("tape_values");
+    expect(backward).not.toMatch(/for \(/);
+    checkDerivatives(maxScaled, () => [rand(15), rand(2)]);
+  });
+
+  test("ties go where the partials of max and min send them", () => {
+    const x = Float64Array.of(1, 3, 2, 3, -4, -4);
+    expect([...grad(maxCandidateSecond)(x)]).toEqual([0, 1, 0, 0, 0, 0]);
+    expect([...grad(minCandidateFirst)(x)]).toEqual([0, 0, 0, 0, 0, 1]);
+    checkDerivatives(minCandidateFirst, () => [rand(12)]);
+  });
+
+  test("a running value read elsewhere in the loop is reversed as any loop", async () => {
+    expect(await backwardSweep("maxAlsoRead")).toMatch(/for \(/);
+    checkDerivatives(maxAlsoRead, () => [rand(12)]);
   });
 });

@@ -106,11 +106,12 @@ export function findRecomputableConditions({ ifs, effects }: Facts): Set<Instr> 
   }));
 }
 
-export function analyzeNeeds({ instrs, defs }: Facts, act: Activity, recompute: Map<number, Recompute>, bounds: Set<Instr>, checkpointed = new Set<For>()): Needs {
+export function analyzeNeeds({ instrs, defs }: Facts, act: Activity, recompute: Map<number, Recompute>, bounds: Set<Instr>, checkpointed = new Set<For>(), selected = new Set<Instr>()): Needs {
   const needs: Needs = { temps: new Set(), vars: new Set(), callReads: new Map(), rerunReads: new Map() };
   const need = (t: Temp) => needs.temps.add(t.id);
   for (const i of instrs) {
-    if (i.k === "op" && act.temps.has(i.dst.id)) {
+    // A selection's max or min is not differentiated: its adjoint goes to the index recorded (reverse/selection.ts).
+    if (i.k === "op" && act.temps.has(i.dst.id) && !selected.has(i)) {
       // Only what the partials of the active arguments read (x * y with y constant needs y, not x).
       const reads = partialReads(i.op);
       i.args.forEach((a, k) => {

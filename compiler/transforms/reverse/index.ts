@@ -26,7 +26,14 @@ export interface ReverseOptions {
 
 export function reverse(f: Func, wrt: Var[], ids: Ids, opts: ReverseOptions = {}): Func {
   const input = keepPoppedValues(f, ids);
-  return assemble(new Sweeper(planReverse(input, wrt, opts.checkpoint), ids, SWEEPS), opts);
+  const plan = planReverse(input, wrt, opts.checkpoint);
+  // Values the plan saves would keep a top-level loop's two sweeps apart; where nothing
+  // else is saved, the loop fused, computing each value once, is better.
+  if (plan.saves.size === 0 && plan.taped.size > 0) {
+    const fused = assemble(new Sweeper({ ...plan, taped: new Map() }, ids, SWEEPS), opts, true);
+    if (fused) return fused;
+  }
+  return assemble(new Sweeper(plan, ids, SWEEPS), opts)!;
 }
 
 /**
@@ -39,8 +46,8 @@ function keepPoppedValues(f: Func, ids: Ids): Func {
   return popped.length ? normalize(f, ids, popped) : f;
 }
 
-/** Both sweeps of each top-level instruction, the seed between them, and the adjoints' initial values before. */
-function assemble(s: Sweeper, opts: ReverseOptions): Func {
+/** Both sweeps of each top-level instruction, the seed between them, and the adjoints' initial values before (undefined: `fusedOnly` and no loop fused). */
+function assemble(s: Sweeper, opts: ReverseOptions, fusedOnly = false): Func | undefined {
   const f = s.plan.f;
   const top = f.body;
   const b = new Builder(s.ids);
@@ -60,11 +67,13 @@ function assemble(s: Sweeper, opts: ReverseOptions): Func {
       SWEEPS.backwardInstr(s, bb, top[k], 0);
     });
   }
-  const sweeps = fuseTopLoop({ forward, backward, seed }, {
+  const fused = fuseTopLoop({ forward, backward, seed }, {
     adjoints: new Set([...s.adjVars.values()].map((v) => v.id)),
     recomputed: new Set(s.plan.recompute.keys()),
     backwardIndex: (loop) => s.renamed.get(loop.index.id),
-  }) ?? [...forward.flat(), ...seed, ...backward.slice().reverse().flat()];
+  });
+  if (!fused && fusedOnly) return undefined;
+  const sweeps = fused ?? [...forward.flat(), ...seed, ...backward.slice().reverse().flat()];
   const outputs: Var[] = [];
   const outParams: Var[] = [];
   const prelude = b.nested((pb) => {

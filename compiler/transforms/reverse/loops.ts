@@ -7,6 +7,7 @@ import { backwardCheckpointCall, backwardRevolve, backwardSqrt, forwardCheckpoin
 import { forwardRecorded, forwardRecomputedBounds } from "./forward-sweep.js";
 import type { LoopStrategy } from "./plan.js";
 import type { Sweeper } from "./sweeper.js";
+import { backwardSelection, forwardSelection } from "./selection.js";
 
 type LoopHandler = (s: Sweeper, b: Builder, loop: For, depth: number) => void;
 
@@ -16,4 +17,5 @@ export const LOOPS: Record<LoopStrategy["kind"], { forward: LoopHandler; backwar
   sqrt: { forward: forwardSqrt, backward: backwardSqrt },
   revolve: { forward: forwardRevolve, backward: backwardRevolve },
   call: { forward: forwardCheckpointCall, backward: backwardCheckpointCall },
+  selection: { forward: forwardSelection, backward: backwardSelection },
 };

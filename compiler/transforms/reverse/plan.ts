@@ -6,6 +6,7 @@
 import { factsOf, type Facts } from "../../ir/facts.js";
 import { childBlocks, maxTape, varsOf, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../../ir/types.js";
 import { saveRatherThanRecompute } from "./costs.js";
+import { findSelections, type Selection } from "./selection.js";
 import { analyzeActivity, type Activity } from "../activity.js";
 import { refuseAt } from "../../errors.js";
 import type { CheckpointSpec } from "../../request.js";
@@ -17,14 +18,16 @@ import { analyzeNeeds, findRecomputable, findRecomputableBounds, findRecomputabl
  * - recomputedBounds: the backward loop's range is computed again from the bounds;
  * - sqrt: checkpointed in segments of ⌈√T⌉ iterations (`// @checkpoint`, schedule "sqrt");
  * - revolve: binomial checkpointing with `snapshots` slots (⌈√T⌉ when not given);
- * - call: a `checkpoint(fn)` call, kept as its entry state and run again.
+ * - call: a `checkpoint(fn)` call, kept as its entry state and run again;
+ * - selection: a top-level running max or min, swept once at the index it kept (selection.ts).
  */
 export type LoopStrategy =
   | { readonly kind: "recorded" }
   | { readonly kind: "recomputedBounds" }
   | { readonly kind: "sqrt" }
   | { readonly kind: "revolve"; readonly snapshots?: number }
-  | { readonly kind: "call" };
+  | { readonly kind: "call" }
+  | { readonly kind: "selection" };
 
 export type Checkpointed = Extract<LoopStrategy, { kind: "sqrt" | "revolve" | "call" }>["kind"];
 
@@ -55,6 +58,8 @@ export interface ReversePlan {
   /** Vars set once and read only after in the same block: their adjoints live in temps. */
   readonly blockLocal: ReadonlySet<number>;
   readonly loops: ReadonlyMap<For, LoopStrategy>;
+  /** The loops swept as selections, with what they select. */
+  readonly selections: ReadonlyMap<For, Selection>;
   /** The tape the derivative saves on (above the input's own tapes). */
   readonly tape: number;
   /** Definitions and uses of the input's temps, its loops, branches and effects. */
@@ -63,33 +68,53 @@ export interface ReversePlan {
 
 export function planReverse(f: Func, wrt: Var[], schedule?: CheckpointSpec): ReversePlan {
   const facts = factsOf(f);
+  const act = analyzeActivity(f, wrt);
+  const selections = findSelections(f, facts, act);
+  // A selection stays one only if its loop saves nothing each iteration; dropping one may
+  // make the backward sweep need more, so the plan is made again until all hold.
+  for (;;) {
+    const plan = planWith(f, wrt, facts, act, selections, schedule);
+    const broken = [...selections].filter(([loop, sel]) => !selectionHolds(plan, loop, sel));
+    if (broken.length === 0) return plan;
+    for (const [loop] of broken) selections.delete(loop);
+  }
+}
+
+function planWith(f: Func, wrt: Var[], facts: Facts, act: Activity, selections: ReadonlyMap<For, Selection>, schedule?: CheckpointSpec): ReversePlan {
   const bounds = findRecomputableBounds(facts);
-  const loops = loopStrategies(facts, bounds, schedule);
+  const loops = loopStrategies(facts, bounds, selections, schedule);
   const checkpointed = new Set([...loops].flatMap(([loop, s]) => (isCheckpointed(s) ? [loop] : [])));
   for (const loop of checkpointed) refuseReassignedArrays(loop);
-  const act = analyzeActivity(f, wrt);
   const recompute = findRecomputable(facts);
   const condsRecomputed = findRecomputableConditions(facts);
-  const needs = analyzeNeeds(facts, act, recompute, new Set<Instr>([...bounds, ...condsRecomputed]), checkpointed);
+  const selected = new Set<Instr>([...selections.values()].map((sel) => sel.keep));
+  const needs = analyzeNeeds(facts, act, recompute, new Set<Instr>([...bounds, ...condsRecomputed]), checkpointed, selected);
   const saves = findSaves(f, needs, recompute);
   const readBeforeRestore = readsBeforeRestore(f, facts, needs, saves);
   return Object.freeze({
     f, wrt, act, recompute, condsRecomputed, needs, saves, readBeforeRestore,
-    taped: tapedValues(f, facts, act, needs, saves, readBeforeRestore),
+    taped: tapedValues(f, facts, act, needs, readBeforeRestore),
     firstWrites: firstWritesOf(f),
     blockLocal: blockLocalVars(f, facts),
-    loops, tape: maxTape(f.body) + 1, facts,
+    loops, selections: new Map(selections), tape: maxTape(f.body) + 1, facts,
   });
+}
+
+/** Whether the selection's write of m is left as it is: not saved, taped or recomputed. */
+function selectionHolds(plan: ReversePlan, loop: For, sel: Selection): boolean {
+  const write = loop.body.at(-1)!;
+  return !plan.saves.has(write) && !plan.taped.has(write) && !plan.readBeforeRestore.has(write) && !plan.recompute.has(sel.m.id);
 }
 
 export function isCheckpointed(s: LoopStrategy): s is Extract<LoopStrategy, { kind: Checkpointed }> {
   return s.kind === "sqrt" || s.kind === "revolve" || s.kind === "call";
 }
 
-function loopStrategies({ loops }: Facts, bounds: Set<For>, schedule?: CheckpointSpec): Map<For, LoopStrategy> {
+function loopStrategies({ loops }: Facts, bounds: Set<For>, selections: ReadonlyMap<For, Selection>, schedule?: CheckpointSpec): Map<For, LoopStrategy> {
   const out = new Map<For, LoopStrategy>();
   for (const i of loops) {
-    if (i.checkpoint === "call") out.set(i, { kind: "call" });
+    if (selections.has(i)) out.set(i, { kind: "selection" });
+    else if (i.checkpoint === "call") out.set(i, { kind: "call" });
     else if (i.checkpoint === "loop" && schedule === "sqrt") out.set(i, { kind: "sqrt" });
     else if (i.checkpoint === "loop" && schedule !== undefined) out.set(i, { kind: "revolve", snapshots: typeof schedule === "object" ? schedule.snapshots : undefined });
     else out.set(i, { kind: bounds.has(i) ? "recomputedBounds" : "recorded" });
@@ -132,21 +157,20 @@ function readsBeforeRestore(f: Func, { defs }: Facts, needs: Needs, saves: Reado
 }
 
 /**
- * Store or recompute, for the values a set or store computes in its expression only
- * (each used once, defined in its block): an op the cost table says is dearer than a
+ * Store or recompute, for the values a set or store in a loop computes in its expression
+ * only (each used once, defined in its block): an op the cost table says is dearer than a
  * push and a pop (exp, log, tanh, …) and that the backward sweep needs is saved where
- * the write runs, and popped where the backward sweep undoes it. Only where the tape is
- * used anyway: a derivative without one may fuse a loop's two sweeps, and computes the
- * value once.
+ * the write runs, and popped where the backward sweep undoes it (unless a fused loop,
+ * which computes it once, is possible without: see reverse/index.ts). Outside loops the
+ * backward sweep's copy of the value is merged with the forward sweep's (cse).
  */
-function tapedValues(f: Func, { defs, uses }: Facts, act: Activity, needs: Needs, saves: ReadonlySet<Instr>, readBefore: ReadonlySet<Instr>): Map<Instr, Temp[]> {
+function tapedValues(f: Func, { defs, uses }: Facts, act: Activity, needs: Needs, readBefore: ReadonlySet<Instr>): Map<Instr, Temp[]> {
   const out = new Map<Instr, Temp[]>();
-  if (saves.size === 0) return out;
-  const visit = (block: Block) => {
+  const visit = (block: Block, inLoop: boolean) => {
     const here = new Set(block);
     for (const i of block) {
-      childBlocks(i).forEach(visit);
-      if ((i.k !== "set" && i.k !== "store") || !act.vars.has((i.k === "set" ? i.v : i.arr).id)) continue;
+      childBlocks(i).forEach((c) => visit(c, inLoop || i.k === "for" || i.k === "while"));
+      if (!inLoop || (i.k !== "set" && i.k !== "store") || !act.vars.has((i.k === "set" ? i.v : i.arr).id)) continue;
       const found: Temp[] = [];
       const collect = (t: Temp, root: boolean) => {
         const d = defs.get(t.id);
@@ -158,7 +182,7 @@ function tapedValues(f: Func, { defs, uses }: Facts, act: Activity, needs: Needs
       if (found.length) out.set(i, found);
     }
   };
-  visit(f.body);
+  visit(f.body, false);
   return out;
 }
 

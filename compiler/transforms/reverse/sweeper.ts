@@ -48,6 +48,8 @@ export class Sweeper {
   readonly ifRecords = new Map<Instr, Var | undefined>();
   readonly forRecords = new Map<Instr, { start: Var | number; end: Var }>();
   readonly whileCounts = new Map<Instr, Var>();
+  /** Per selection loop, the var holding the index it kept (see selection.ts). */
+  readonly selectedAt = new Map<Instr, Var>();
   /** Loop indices of the forward sweep and the vars that count the backward loops. */
   readonly renamed = new Map<number, Var>();
   /** Loops being reversed around the current point: their forward index and the backward loop's. */
