@@ -1,0 +1,79 @@
+// Which implementation runs the kernels that have a WebAssembly version: "wasm"
+// (SIMD, runtime/kernels/wasm/) or "js" (the loops in runtime/kernels/).
+//
+// Chosen on first use, in this order:
+//   setBackend("js" | "wasm")                    from the program, at any time;
+//   globalThis.GRADC_BACKEND = "js" | "wasm"      set before the first kernel call;
+//   GRADC_BACKEND=js|wasm in the environment      (Node);
+//   otherwise "wasm" outside a browser page, "js" in one (typeof document !== "undefined").
+// Pages default to JS because compiling WebAssembly under a Content-Security-Policy
+// without 'wasm-unsafe-eval' is refused with a violation report, even when the error is
+// caught: a page opts in with GRADC_BACKEND or setBackend. "wasm" is used only when the
+// engine validates a SIMD module and compiling and instantiating one is allowed;
+// otherwise (no WebAssembly, no SIMD, a CSP refusal) the backend is "js".
+import { assemble, Code, op, simd } from "./asm.js";
+import { gemmFuncs } from "./gemm.js";
+import type { Kernels } from "./matmul.js";
+
+export type BackendName = "js" | "wasm";
+
+let chosen: { name: BackendName; kernels: Kernels | null } | null = null;
+
+/** The backend in use ("wasm" only when its kernels are instantiated). */
+export function backendName(): BackendName {
+  return current().name;
+}
+
+/**
+ * Uses `name` from now on. Asking for "wasm" where WebAssembly SIMD is unavailable or
+ * refused keeps "js"; the result says which backend is in use.
+ */
+export function setBackend(name: BackendName): BackendName {
+  if (name !== "js" && name !== "wasm") throw new TypeError(`setBackend: expected "js" or "wasm", got ${String(name)}`);
+  chosen = choose(name);
+  return chosen.name;
+}
+
+/** The WebAssembly kernels when the backend is "wasm", else null. */
+export function wasmKernels(): Kernels | null {
+  return current().kernels;
+}
+
+function current(): { name: BackendName; kernels: Kernels | null } {
+  if (chosen === null) chosen = choose(requested());
+  return chosen;
+}
+
+function requested(): BackendName {
+  const fromGlobal = (globalThis as { GRADC_BACKEND?: unknown }).GRADC_BACKEND;
+  if (fromGlobal === "js" || fromGlobal === "wasm") return fromGlobal;
+  const env = typeof process !== "undefined" ? process.env?.GRADC_BACKEND : undefined;
+  if (env === "js" || env === "wasm") return env;
+  return typeof document !== "undefined" ? "js" : "wasm";
+}
+
+function choose(name: BackendName): { name: BackendName; kernels: Kernels | null } {
+  const kernels = name === "wasm" ? instantiate() : null;
+  return kernels === null ? { name: "js", kernels: null } : { name: "wasm", kernels };
+}
+
+/** The kernel module's exports, or null when WebAssembly SIMD is unavailable or refused. */
+function instantiate(): Kernels | null {
+  try {
+    const wasm = globalThis.WebAssembly;
+    if (typeof wasm?.validate !== "function" || !wasm.validate(simdProbe())) return null;
+    const memory = new wasm.Memory({ initial: 1 });
+    const module = new wasm.Module(assemble(gemmFuncs()));
+    const instance = new wasm.Instance(module, { env: { memory } });
+    return { memory, ...(instance.exports as unknown as Omit<Kernels, "memory">) };
+  } catch {
+    return null; // e.g. a CompileError from a CSP without 'wasm-unsafe-eval'
+  }
+}
+
+/** A module of one function using f32x4 and f64x2 ops: valid only where SIMD is. */
+function simdProbe(): Uint8Array {
+  const code = new Code([]);
+  code.vzero().vzero().v(simd.f32x4_add).vzero().v(simd.f64x2_mul).emit(op.drop);
+  return assemble([{ code }]);
+}
