@@ -2,6 +2,8 @@
 //
 //   pack(src, sL, sC, dst, len, count, W)   gathers op(B) (k×n, any strides) into strips
 //       of W columns, each strip k rows of W contiguous values, zero past column n;
+//   packStrips(src, sL, dst, len, strips)   the same for whole strips of a B with
+//       contiguous rows, a vector copy (V per row of a strip);
 //   gemm(a, rs, ps, b, c, mp, k, np, acc)   C (mp×np, row-major) (+)= op(A)·B over the
 //       packed B, where op(A)[i,p] is at a + i·rs + p·ps (strides in bytes);
 //   micro(...)                              one R×W block of C over kc steps of p.
@@ -155,15 +157,38 @@ function pack(t: Lanes): Code {
   return c;
 }
 
+/**
+ * pack for whole strips of a B whose rows are contiguous (sC = element size): each of
+ * the `strips` strips is, per row p < len, V vectors copied from src + p·sL + s·W·size.
+ */
+function packStrips({ V }: Blocking): Code {
+  const c = new Code([i32, i32, i32, i32, i32]);
+  const [src, sL, dst, len, strips] = [0, 1, 2, 3, 4];
+  const [s, p, row] = Array.from({ length: 3 }, () => c.local(i32));
+  const stripBytes = 16 * V;
+  c.doWhile(() => {
+    c.get(src).get(s).i32(stripBytes).emit(op.i32_mul, op.i32_add).set(row);
+    c.get(len).set(p);
+    c.doWhile(() => {
+      for (let v = 0; v < V; v++) c.get(dst).get(row).vmem(simd.v128_load, 16 * v).vmem(simd.v128_store, 16 * v);
+      addTo(c, dst, stripBytes);
+      addTo(c, row, sL, true);
+    }, () => c.get(p).i32(1).emit(op.i32_sub).tee(p));
+  }, () => addTo(c, s, 1).get(s).get(strips).emit(op.i32_lt_s));
+  return c;
+}
+
 /** The kernel functions of both element types, exported as gemm_f32, pack_f64, …. */
 export function gemmFuncs(): Func[] {
   const funcs: Func[] = [];
   for (const t of [F32, F64]) {
     const blocking = BLOCKING[t.name];
+    if (blocking.MC % blocking.R !== 0) throw new RangeError("gemm: MC must be a multiple of R");
     const microIndex = funcs.length;
     funcs.push({ code: micro(t, blocking) });
     funcs.push({ code: gemm(t, blocking, microIndex), exportAs: `gemm_${t.name}` });
     funcs.push({ code: pack(t), exportAs: `pack_${t.name}` });
+    funcs.push({ code: packStrips(blocking), exportAs: `packStrips_${t.name}` });
   }
   return funcs;
 }

@@ -5,7 +5,7 @@
 //   A    copied as stored (m×k, or k×m with transA), read in place through strides;
 //   B    copied as stored, then packed by `pack` into strips of W columns (zero padded);
 //   C    mp×np (rows rounded up to R, columns to W), copied in only with `accumulate`,
-//        its first m rows × n columns copied out.
+//        its first m rows × n columns moved together (copyWithin) and copied out.
 // The memory grows when a call needs more (views of it are taken again after a grow,
 // since growing detaches the old buffer) and is kept for the next call.
 import type { Arr } from "../types.js";
@@ -18,6 +18,8 @@ export interface Kernels {
   gemm_f64(a: number, rs: number, ps: number, b: number, c: number, mp: number, k: number, np: number, acc: number): void;
   pack_f32(src: number, sL: number, sC: number, dst: number, len: number, count: number, w: number): void;
   pack_f64(src: number, sL: number, sC: number, dst: number, len: number, count: number, w: number): void;
+  packStrips_f32(src: number, sL: number, dst: number, len: number, strips: number): void;
+  packStrips_f64(src: number, sL: number, dst: number, len: number, strips: number): void;
 }
 
 const PAGE = 65536;
@@ -62,25 +64,38 @@ export function wasmMatmul(
   const mem = viewsOf(kernels.memory, bytes)[type];
   mem.set(prefix(a, m * k), aAt);
   mem.set(prefix(b, k * n), bAt);
-  const pack = type === "f32" ? kernels.pack_f32 : kernels.pack_f64;
-  if (transB) pack(bAt * size, size, k * size, packAt * size, k, n, W);
-  else pack(bAt * size, n * size, size, packAt * size, k, n, W);
-  if (accumulate) copyRows(mem, cAt, np, out, 0, n, m, n);
+  packB(kernels, type, bAt * size, packAt * size, k, n, W, transB);
+  if (accumulate) {
+    mem.set(prefix(out, m * n), cAt);
+    spreadRows(mem, cAt, m, n, np);
+  }
   const [rs, ps] = transA ? [size, m * size] : [k * size, size];
   const gemm = type === "f32" ? kernels.gemm_f32 : kernels.gemm_f64;
   gemm(aAt * size, rs, ps, packAt * size, cAt * size, mp, k, np, accumulate ? 1 : 0);
-  copyRows(out, 0, n, mem, cAt, np, m, n);
+  packRows(mem, cAt, m, n, np);
+  out.set(mem.subarray(cAt, cAt + m * n));
   return true;
 }
 
-/** rows × cols values from `from` (row stride fromStride) into `to` (row stride toStride). */
-function copyRows(to: Arr, toAt: number, toStride: number, from: Arr, fromAt: number, fromStride: number, rows: number, cols: number): void {
-  if (toStride === cols && fromStride === cols) {
-    to.set(from.subarray(fromAt, fromAt + rows * cols), toAt);
-    return;
-  }
-  for (let i = 0; i < rows; i++) {
-    const at = fromAt + i * fromStride;
-    to.set(from.subarray(at, at + cols), toAt + i * toStride);
-  }
+/** Packs op(B) (k×n) from byte `src` into strips at byte `dst` (see gemm.ts). */
+function packB(kernels: Kernels, type: "f32" | "f64", src: number, dst: number, k: number, n: number, W: number, transB: boolean): void {
+  const size = type === "f32" ? 4 : 8;
+  const pack = type === "f32" ? kernels.pack_f32 : kernels.pack_f64;
+  if (transB) return pack(src, size, k * size, dst, k, n, W);
+  const whole = Math.floor(n / W);
+  if (whole > 0) (type === "f32" ? kernels.packStrips_f32 : kernels.packStrips_f64)(src, n * size, dst, k, whole);
+  if (whole * W < n) pack(src + whole * W * size, n * size, size, dst + whole * k * W * size, k, n - whole * W, W);
+}
+
+/**
+ * Moves the first m rows × n columns of the mp×np C at `at` to m×n rows from `at`
+ * (row i from at + i·np to at + i·n, in increasing i so no row is overwritten first).
+ */
+function packRows(mem: Arr, at: number, m: number, n: number, np: number): void {
+  if (n !== np) for (let i = 1; i < m; i++) mem.copyWithin(at + i * n, at + i * np, at + i * np + n);
+}
+
+/** The inverse of packRows: m×n rows from `at` spread to a row stride of np (decreasing i). */
+function spreadRows(mem: Arr, at: number, m: number, n: number, np: number): void {
+  if (n !== np) for (let i = m - 1; i > 0; i--) mem.copyWithin(at + i * np, at + i * n, at + i * n + n);
 }
