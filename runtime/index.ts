@@ -2,6 +2,8 @@
 export { Tape } from "./tape.js";
 // Tensor kernels with their derivative kernels (see kernels/index.ts for the calling convention).
 export * from "./kernels/index.js";
+// Which implementation runs matmul: WebAssembly SIMD or JavaScript (kernels/wasm/backend.ts).
+export { backendName, setBackend, type BackendName } from "./kernels/wasm/backend.js";
 // Training toolkit: PRNG, initialisation, clipping, weight decay, optimisers, gradient norms.
 export * from "./nn/index.js";
 // The error class, and the messages of generated entries' argument checks.

@@ -7,6 +7,8 @@ import type { Arr } from "./types.js";
 import { dotRows, rowsTimesMatrix } from "./gemm.js";
 import { dotRowsF64, rowsTimesMatrixF64 } from "./gemm-f64.js";
 import { dotRowsF32, rowsTimesMatrixF32 } from "./gemm-f32.js";
+import { wasmKernels } from "./wasm/backend.js";
+import { wasmMatmul, worthWasm } from "./wasm/matmul.js";
 
 /**
  * out (m×n) = op(A) · op(B), or out += op(A) · op(B) with `accumulate`.
@@ -28,20 +30,32 @@ import { dotRowsF32, rowsTimesMatrixF32 } from "./gemm-f32.js";
  * identical apart from the names). Source copies, because the runtime never
  * evaluates strings (a page under a Content-Security-Policy without unsafe-eval
  * must run it) and closures of one function literal share their type feedback.
+ *
+ * With the WebAssembly backend (wasm/backend.ts) and out, a and b of one float type,
+ * products of at least wasm/matmul.ts's MIN_WORK multiply-adds run in SIMD there.
  */
 export function matmul<T extends Arr>(
   out: T, a: Arr, b: Arr, m: number, k: number, n: number,
   transA = false, transB = false, accumulate = false,
 ): T {
   if (out instanceof Float64Array && a instanceof Float64Array && b instanceof Float64Array) {
+    if (inWasm(out, a, b, m, k, n, transA, transB, accumulate)) return out;
     if (!transB) rowsTimesMatrixF64(out, a, b, m, k, n, transA, accumulate);
     else dotRowsF64(out, a, b, m, k, n, transA, accumulate);
   } else if (out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array) {
+    if (inWasm(out, a, b, m, k, n, transA, transB, accumulate)) return out;
     if (!transB) rowsTimesMatrixF32(out, a, b, m, k, n, transA, accumulate);
     else dotRowsF32(out, a, b, m, k, n, transA, accumulate);
   } else if (!transB) rowsTimesMatrix(out, a, b, m, k, n, transA, accumulate);
   else dotRows(out, a, b, m, k, n, transA, accumulate);
   return out;
+}
+
+/** matmul in WebAssembly when the backend is "wasm" and the product is worth it; false if not run. */
+function inWasm(out: Arr, a: Arr, b: Arr, m: number, k: number, n: number, transA: boolean, transB: boolean, accumulate: boolean): boolean {
+  if (!worthWasm(m, k, n)) return false;
+  const kernels = wasmKernels();
+  return kernels !== null && wasmMatmul(kernels, out, a, b, m, k, n, transA, transB, accumulate);
 }
 
 /**

@@ -169,7 +169,7 @@ function name(text: string): number[] {
  * The bytes of a module whose functions are `funcs` (function i is funcs[i]), each
  * with a type of its own, importing its memory as `env.memory` (at least one page).
  */
-export function assemble(funcs: readonly Func[]): Uint8Array {
+export function assemble(funcs: readonly Func[]): Uint8Array<ArrayBuffer> {
   const types = funcs.map(({ code }) => [0x60, ...uleb(code.params.length), ...code.params, ...uleb(code.results.length), ...code.results]);
   const memoryImport = [...name("env"), ...name("memory"), 0x02, 0x00, 0x01];
   const exports = funcs.flatMap((f, i) => (f.exportAs === undefined ? [] : [[...name(f.exportAs), 0x00, ...uleb(i)]]));

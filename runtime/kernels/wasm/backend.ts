@@ -72,7 +72,7 @@ function instantiate(): Kernels | null {
 }
 
 /** A module of one function using f32x4 and f64x2 ops: valid only where SIMD is. */
-function simdProbe(): Uint8Array {
+function simdProbe(): Uint8Array<ArrayBuffer> {
   const code = new Code([]);
   code.vzero().vzero().v(simd.f32x4_add).vzero().v(simd.f64x2_mul).emit(op.drop);
   return assemble([{ code }]);

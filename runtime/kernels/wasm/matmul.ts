@@ -22,6 +22,26 @@ export interface Kernels {
   packStrips_f64(src: number, sL: number, dst: number, len: number, strips: number): void;
 }
 
+/**
+ * Products with fewer multiply-adds (m·k·n) run in JavaScript: there the copies and
+ * the calls cost more than the loops save. Measured (µs per call, node 20, one core of
+ * a shared 2-core x64 machine, f32 / f64, JS vs wasm): 8³ 0.27/0.24 vs 0.23/0.30,
+ * 12³ 0.78/0.68 vs 0.62/0.52, 16³ (4096) 1.72/1.51 vs 0.43/0.75, 32³ 12.9/11.2 vs
+ * 2.2/4.4; at 4096 the skinny shapes are even (64×64×1: 3.9/3.6 vs 3.7/4.0) and
+ * 64×4×4 (1024) is faster in JS (0.62 vs 1.48 in f32, where n pads to 8).
+ */
+export const MIN_WORK = 4096;
+let minWork = MIN_WORK;
+
+/** The m·k·n from which matmul uses WebAssembly; tests set 0 to run it at every size. */
+export function setMinWork(work: number): void {
+  minWork = work;
+}
+
+export function worthWasm(m: number, k: number, n: number): boolean {
+  return m * k * n >= minWork && m > 0 && k > 0 && n > 0;
+}
+
 const PAGE = 65536;
 /** Largest memory used: i32 addresses and signed loop counters stay below 2^31. */
 const MAX_BYTES = 1 << 30;
