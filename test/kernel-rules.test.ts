@@ -9,6 +9,7 @@ import { allKernels, type KernelDef } from "../compiler/ops/kernels/index.js";
 import * as K from "../runtime/index.js";
 import { maxRelError, numericGradient, relError } from "../runtime/numeric.js";
 import { makeRng, type Rng } from "./corpus/rng.js";
+import { BACKENDS, onBackend } from "./backends.js";
 
 type Fn = (...args: any[]) => any;
 const api = gradc as unknown as Record<"grad" | "jvp" | "hvp", (f: Fn, o?: object) => Fn>;
@@ -98,56 +99,61 @@ it("kernels without differentiable operands have no rules to check", () => {
   for (const d of allKernels().filter((k) => k.diff.length === 0)) expect(d.vjp ?? d.jvp, d.name).toBeUndefined();
 });
 
-describe.each(differentiable.map((d) => [d.name, d] as const))("kernel %s", (name, def) => {
-  it("has a VJP rule, a JVP rule and a sample", () => {
-    expect(def.vjp, `${name}: VJP rule`).toBeTypeOf("function");
-    expect(def.jvp, `${name}: JVP rule`).toBeTypeOf("function");
-    expect(def.sample, `${name}: sample`).toBeDefined();
-    expect(typeof (K as Record<string, unknown>)[name], `${name}: runtime kernel`).toBe("function");
-  });
+// Each rule on both backends (matmul in WebAssembly or JavaScript; test/backends.ts).
+describe.each(BACKENDS)("%s backend", (backend) => {
+  onBackend(backend);
 
-  describe.each(variants(def).map((v) => [v.label, v] as const))("%s", (_label, v) => {
-    const { src, params, wrt } = lossSource(def, v);
-    const kernelFn = (K as Record<string, Function>)[name];
-    const f = new Function(name, `return ${src}`)(kernelFn) as Fn;
-    const functions = { [name]: kernelFn };
-
-    it("grad = central differences", () => {
-      const rng = makeRng(11);
-      for (let trial = 0; trial < 3; trial++) {
-        const args = argsFor(def, params, rng);
-        const g = api.grad(f, { wrt, functions })(...args) as unknown[];
-        wrt.forEach((k, j) => expect(maxRelError(g[j] as any, numericGradient(f, args, k)), `${src}\nwrt ${params[k]}`).toBeLessThan(TOL));
-      }
+  describe.each(differentiable.map((d) => [d.name, d] as const))("kernel %s", (name, def) => {
+    it("has a VJP rule, a JVP rule and a sample", () => {
+      expect(def.vjp, `${name}: VJP rule`).toBeTypeOf("function");
+      expect(def.jvp, `${name}: JVP rule`).toBeTypeOf("function");
+      expect(def.sample, `${name}: sample`).toBeDefined();
+      expect(typeof (K as Record<string, unknown>)[name], `${name}: runtime kernel`).toBe("function");
     });
 
-    it("jvp = central differences along a random direction", () => {
-      const rng = makeRng(12);
-      for (let trial = 0; trial < 3; trial++) {
+    describe.each(variants(def).map((v) => [v.label, v] as const))("%s", (_label, v) => {
+      const { src, params, wrt } = lossSource(def, v);
+      const kernelFn = (K as Record<string, Function>)[name];
+      const f = new Function(name, `return ${src}`)(kernelFn) as Fn;
+      const functions = { [name]: kernelFn };
+
+      it("grad = central differences", () => {
+        const rng = makeRng(11);
+        for (let trial = 0; trial < 3; trial++) {
+          const args = argsFor(def, params, rng);
+          const g = api.grad(f, { wrt, functions })(...args) as unknown[];
+          wrt.forEach((k, j) => expect(maxRelError(g[j] as any, numericGradient(f, args, k)), `${src}\nwrt ${params[k]}`).toBeLessThan(TOL));
+        }
+      });
+
+      it("jvp = central differences along a random direction", () => {
+        const rng = makeRng(12);
+        for (let trial = 0; trial < 3; trial++) {
+          const args = argsFor(def, params, rng);
+          for (const k of wrt) {
+            const dir = direction(args[k], rng);
+            const [value, t] = api.jvp(f, { wrt: k, functions })(...args, dir) as [number, number];
+            const h = 1e-6;
+            const numeric = (f(...shifted(args, k, dir, h)) - f(...shifted(args, k, dir, -h))) / (2 * h);
+            expect(relError(value, f(...shifted(args, k, dir, 0))), src).toBeLessThan(1e-12);
+            expect(relError(t, numeric), `${src}\nwrt ${params[k]}`).toBeLessThan(TOL);
+          }
+        }
+      });
+
+      it("hvp = differences of the gradient", () => {
+        const rng = makeRng(13);
         const args = argsFor(def, params, rng);
         for (const k of wrt) {
           const dir = direction(args[k], rng);
-          const [value, t] = api.jvp(f, { wrt: k, functions })(...args, dir) as [number, number];
-          const h = 1e-6;
-          const numeric = (f(...shifted(args, k, dir, h)) - f(...shifted(args, k, dir, -h))) / (2 * h);
-          expect(relError(value, f(...shifted(args, k, dir, 0))), src).toBeLessThan(1e-12);
-          expect(relError(t, numeric), `${src}\nwrt ${params[k]}`).toBeLessThan(TOL);
+          const hv = api.hvp(f, { wrt: k, functions })(...args, dir);
+          const g = api.grad(f, { wrt: k, functions });
+          const e = 1e-5;
+          const gp = g(...shifted(args, k, dir, e)), gm = g(...shifted(args, k, dir, -e));
+          const numeric = typeof gp === "number" ? (gp - gm) / (2 * e) : (gp as Float64Array).map((x, j) => (x - (gm as Float64Array)[j]) / (2 * e));
+          expect(maxRelError(hv, numeric as any), `${src}\nwrt ${params[k]}`).toBeLessThan(TOL);
         }
-      }
-    });
-
-    it("hvp = differences of the gradient", () => {
-      const rng = makeRng(13);
-      const args = argsFor(def, params, rng);
-      for (const k of wrt) {
-        const dir = direction(args[k], rng);
-        const hv = api.hvp(f, { wrt: k, functions })(...args, dir);
-        const g = api.grad(f, { wrt: k, functions });
-        const e = 1e-5;
-        const gp = g(...shifted(args, k, dir, e)), gm = g(...shifted(args, k, dir, -e));
-        const numeric = typeof gp === "number" ? (gp - gm) / (2 * e) : (gp as Float64Array).map((x, j) => (x - (gm as Float64Array)[j]) / (2 * e));
-        expect(maxRelError(hv, numeric as any), `${src}\nwrt ${params[k]}`).toBeLessThan(TOL);
-      }
+      });
     });
   });
 });

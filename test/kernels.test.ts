@@ -1,10 +1,12 @@
 // Runtime kernels: each forward kernel against a naive loop written here (several
 // shapes, Float64 and Float32), each derivative kernel against central
 // differences of a scalar built from the kernel (Σ w ⊙ kernel(x), random w).
+// The kernels built on matmul run on both backends, js and wasm (test/backends.ts).
 import { beforeEach, describe, expect, test } from "vitest";
 import * as K from "../runtime/kernels/index.js";
 import { Rng } from "../runtime/nn/rng.js";
 import { numericGradient } from "../runtime/numeric.js";
+import { BACKENDS, onBackend } from "./backends.js";
 
 type Arr = Float64Array | Float32Array;
 type Ctor = Float64ArrayConstructor | Float32ArrayConstructor;
@@ -116,7 +118,8 @@ function naiveMatmul(a: Arr, b: Arr, m: number, k: number, n: number, tA: boolea
   return out;
 }
 
-describe("linear kernels", () => {
+describe.each(BACKENDS)("linear kernels, %s backend", (backend) => {
+  onBackend(backend);
   const SHAPES: [number, number, number][] = [[1, 1, 1], [2, 3, 4], [5, 4, 3], [4, 8, 4], [7, 9, 6], [13, 17, 11], [6, 70, 9]];
   for (const [tname, T, tol] of TYPES) {
     test(`matmul, all transposes, ${tname}`, () => {
@@ -728,7 +731,8 @@ describe("batch norm and layer norm", () => {
 
 // ---- derivative kernels on Float32 ----
 
-describe("derivative kernels accept Float32Array", () => {
+describe.each(BACKENDS)("derivative kernels accept Float32Array, %s backend", (backend) => {
+  onBackend(backend);
   test("matmul, relu, softmax cross-entropy, batch norm and layer norm VJPs agree with Float64", () => {
     const m = 6, k = 5, n = 4, eps = 1e-5;
     const a = rand64(m * k), b = rand64(k * n), gy = rand64(m * n);
