@@ -18,6 +18,7 @@ import type { Kernels } from "./matmul.js";
 export type BackendName = "js" | "wasm";
 
 let chosen: { name: BackendName; kernels: Kernels | null } | null = null;
+let instantiated: Kernels | null | undefined; // instantiated once, on first asking for "wasm"
 
 /** The backend in use ("wasm" only when its kernels are instantiated). */
 export function backendName(): BackendName {
@@ -53,7 +54,8 @@ function requested(): BackendName {
 }
 
 function choose(name: BackendName): { name: BackendName; kernels: Kernels | null } {
-  const kernels = name === "wasm" ? instantiate() : null;
+  if (name === "wasm" && instantiated === undefined) instantiated = instantiate();
+  const kernels = name === "wasm" ? instantiated! : null;
   return kernels === null ? { name: "js", kernels: null } : { name: "wasm", kernels };
 }
 
