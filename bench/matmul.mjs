@@ -3,11 +3,14 @@
 // - unrolled: B transposed once into scratch, then 4 x 2 blocks of C as 8 dot products kept
 //   in registers, over panels of 256 k's (so 4 rows of A and 2 of B^T stay in L1);
 // - tfjs's CPU backend (float32), for reference;
-// - the runtime's kernel, when runtime/kernels exports a `matmul`.
+// - the runtime's kernel, when runtime/kernels exports a `matmul`, on each backend: "runtime js"
+//   (the loops of runtime/kernels) and "runtime wasm" (WebAssembly SIMD, runtime/kernels/wasm);
+// then the runtime's matmul, js vs wasm, on the layer shapes of the MNIST demo's MLP.
 // Every variant is checked against naive float64 before it is timed.
+// Alone: node bench/matmul.mjs [--quick] (imports dist/: npx tsc -p tsconfig.build.json first).
 
 import { existsSync, readdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
 import { rng } from "./cases.mjs";
 
@@ -75,6 +78,14 @@ async function runtimeMatmul(instance) {
   return "runtime/kernels exports no matmul yet";
 }
 
+/** The runtime's backend switch (dist/runtime/kernels/wasm/backend.js), or null before it existed. */
+async function runtimeBackends() {
+  const file = new URL("../dist/runtime/kernels/wasm/backend.js", import.meta.url);
+  if (!existsSync(fileURLToPath(file))) return null;
+  const { setBackend, backendName } = await import(file.href);
+  return { setBackend, backendName };
+}
+
 function maxRelError(a, b) {
   let e = 0;
   for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(a[i]), Math.abs(b[i])));
@@ -97,6 +108,8 @@ function time(fn, samples, warmup) {
 /** Prints the GFLOP/s table; returns true when a variant disagrees with naive float64. */
 export async function matmulBench(tf, quick) {
   const kernel = await runtimeMatmul("probe");
+  const backends = await runtimeBackends();
+  const used = {}; // column -> the backend its runtime calls ran on
   const rows = [];
   let failed = false;
   for (const n of [256, 1024]) {
@@ -118,10 +131,12 @@ export async function matmulBench(tf, quick) {
       const own = await import(`./matmul.mjs?${Arr.name}`);
       const variants = { naive: own.matmulNaive, unrolled: own.makeMatmulUnrolled(Arr) };
       const runtime = await runtimeMatmul(Arr.name);
-      if (typeof runtime === "function") variants.runtime = runtime;
+      if (typeof runtime === "function" && backends === null) variants.runtime = runtime;
+      else if (typeof runtime === "function") for (const b of ["js", "wasm"]) variants[`runtime ${b}`] = runtime;
       for (const [name, f] of Object.entries(variants)) {
         const key = `${name} ${Arr === Float64Array ? "f64" : "f32"}`;
         try {
+          if (backends !== null && name.startsWith("runtime ")) used[key] = backends.setBackend(name.slice(8));
           C.fill(NaN);
           f(A, B, C, n);
           const err = maxRelError(C, ref);
@@ -129,7 +144,7 @@ export async function matmulBench(tf, quick) {
           row.cells[key] = (2 * n ** 3) / time(() => f(A, B, C, n), samples, warmup) / 1e6;
         } catch (e) {
           row.cells[key] = String(e?.message ?? e).split("\n")[0];
-          if (name !== "runtime") failed = true;
+          if (!name.startsWith("runtime")) failed = true;
         }
       }
     }
@@ -166,11 +181,79 @@ export async function matmulBench(tf, quick) {
     const v = rows.map((r) => r.cells[key]).filter((x) => typeof x === "number");
     return v.length === 0 ? "—" : Math.max(...v).toFixed(2);
   };
-  const verdict = (v) => (v === "—" ? "" : Number(v) >= 2.5 ? " ok" : " MISS");
-  console.log(`target: >= 2.5 GFLOP/s in float64; best unrolled JS ${best("unrolled f64")}${verdict(best("unrolled f64"))}, runtime matmul ${best("runtime f64")}${verdict(best("runtime f64"))}`);
+  const verdict = (v, target = 2.5) => (v === "—" ? "" : Number(v) >= target ? " ok" : " MISS");
+  const runtimeJs = backends === null ? "runtime f64" : "runtime js f64";
+  console.log(`target: >= 2.5 GFLOP/s in float64; best unrolled JS ${best("unrolled f64")}${verdict(best("unrolled f64"))}, runtime matmul ${best(runtimeJs)}${verdict(best(runtimeJs))}`);
+  if (backends !== null) {
+    console.log(`backend each runtime column ran on: ${Object.entries(used).map(([k, b]) => `${k} -> ${b}`).join(", ")}`);
+    const worst = (key) => {
+      const v = rows.map((r) => r.cells[key]);
+      return v.every((x) => typeof x === "number") ? Math.min(...v).toFixed(2) : "—";
+    };
+    console.log(`target (issue 15, n = 256 and 1024): runtime wasm f32 >= 15 GFLOP/s: slowest ${worst("runtime wasm f32")}${verdict(worst("runtime wasm f32"), 15)}; f64 >= 6: slowest ${worst("runtime wasm f64")}${verdict(worst("runtime wasm f64"), 6)}`);
+  }
   console.log("what limits it: V8 compiles these loops to scalar SSE code (no SIMD, no FMA), and in the unrolled");
   console.log("inner loop about 80 instructions carry its 16 flops: per typed-array read a map check, a reload of");
   console.log("length and data pointer, an overflow-checked index add and a bounds check; index offsets and two");
   console.log("accumulators spill to the stack (node --print-opt-code). float32 adds a conversion per read. One thread.");
+  if (backends !== null && typeof kernel === "function") failed = (await mnistShapesBench(backends, quick)) || failed;
   return failed;
+}
+
+// The products of the MNIST demo's MLP (examples/mnist.ts: 784-128-10, batch 64, W stored
+// out×in) as valueAndGrad runs them: forward H = X·W1ᵀ, Z = H·W2ᵀ; backward (dY the adjoint of Y) dH = dZ·W2,
+// dW2 = dZᵀ·H, dW1 = dHᵀ·X (matmulVjpA/B in runtime/kernels/linear.ts).
+const MNIST_PRODUCTS = [
+  ["H = X·W1ᵀ", 64, 784, 128, false, true],
+  ["Z = H·W2ᵀ", 64, 128, 10, false, true],
+  ["dH = dZ·W2", 64, 10, 128, false, false],
+  ["dW2 = dZᵀ·H", 10, 64, 128, true, false],
+  ["dW1 = dHᵀ·X", 128, 64, 784, true, false],
+];
+
+/** µs per call and GFLOP/s of the runtime's matmul, js vs wasm, on MNIST_PRODUCTS. */
+async function mnistShapesBench(backends, quick) {
+  const { matmul } = await import(new URL("../dist/runtime/kernels/index.js", import.meta.url).href);
+  const [samples, warmup] = quick ? [15, 20] : [51, 50];
+  console.log("\nruntime matmul on the MNIST demo's MLP products (784-128-10, batch 64): µs per call (GFLOP/s), median of " + samples);
+  const head = ["product", "m×k×n", "js f64", "wasm f64", "js f32", "wasm f32"];
+  const body = [];
+  let failed = false;
+  const totals = {};
+  for (const [label, m, k, n, tA, tB] of MNIST_PRODUCTS) {
+    const r = rng(m + k + n);
+    const cells = [label, `${m}×${k}×${n}`];
+    for (const Arr of [Float64Array, Float32Array]) {
+      const a = Arr.from({ length: m * k }, () => r() - 0.5), b = Arr.from({ length: k * n }, () => r() - 0.5);
+      const results = {};
+      for (const name of ["js", "wasm"]) {
+        const key = `${name} ${Arr === Float64Array ? "f64" : "f32"}`;
+        const used = backends.setBackend(name);
+        const out = new Arr(m * n);
+        results[name] = matmul(out, a, b, m, k, n, tA, tB);
+        const ms = time(() => matmul(out, a, b, m, k, n, tA, tB), samples, warmup);
+        totals[key] = (totals[key] ?? 0) + ms;
+        cells[head.indexOf(key)] = `${(ms * 1e3).toFixed(1)} (${((2 * m * k * n) / ms / 1e6).toFixed(1)})${used === name ? "" : ` [ran on ${used}]`}`;
+      }
+      const err = maxRelError(results.wasm, results.js);
+      if (!(err <= (Arr === Float64Array ? 1e-12 : 1e-4))) {
+        console.log(`${label} ${Arr.name}: wasm and js disagree (max rel. error ${err.toExponential(1)})`);
+        failed = true;
+      }
+    }
+    body.push(cells);
+  }
+  body.push(["all five", "", ...head.slice(2).map((key) => `${(totals[key] * 1e3).toFixed(1)}`)]);
+  const width = head.map((h, j) => Math.max(h.length, ...body.map((b) => b[j].length)));
+  const line = (cells) => cells.map((s, j) => (j < 2 ? s.padEnd(width[j]) : s.padStart(width[j]))).join("  ");
+  console.log(line(head));
+  console.log(width.map((w) => "-".repeat(w)).join("  "));
+  for (const b of body) console.log(line(b));
+  console.log(`wasm vs js over the five: f64 ${(totals["js f64"] / totals["wasm f64"]).toFixed(1)}x, f32 ${(totals["js f32"] / totals["wasm f32"]).toFixed(1)}x faster`);
+  backends.setBackend("wasm");
+  return failed;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (await matmulBench(null, process.argv.includes("--quick"))) process.exitCode = 1;
 }
