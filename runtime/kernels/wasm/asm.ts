@@ -26,6 +26,7 @@ export const op = {
 /** SIMD opcodes, each written as the prefix 0xfd then the number as an unsigned LEB128. */
 export const simd = {
   v128_load: 0x00, v128_load32_splat: 0x09, v128_load64_splat: 0x0a, v128_store: 0x0b, v128_const: 0x0c,
+  v128_load32_lane: 0x56, v128_load64_lane: 0x57,
   f32x4_splat: 0x13, f64x2_splat: 0x14, f32x4_extract_lane: 0x1f, f64x2_extract_lane: 0x21,
   f32x4_add: 0xe4, f32x4_sub: 0xe5, f32x4_mul: 0xe6, f64x2_add: 0xf0, f64x2_sub: 0xf1, f64x2_mul: 0xf2,
 } as const;
@@ -97,6 +98,12 @@ export class Code {
   vmem(opcode: number, offset = 0): this {
     const align = opcode === simd.v128_load32_splat ? ALIGN.f32 : opcode === simd.v128_load64_splat ? ALIGN.f64 : ALIGN.v128;
     return this.emit(SIMD_PREFIX, ...uleb(opcode), align, ...uleb(offset));
+  }
+
+  /** A load into one lane (v128_load32_lane, v128_load64_lane): address, vector -> vector. */
+  loadLane(opcode: number, lane: number, offset = 0): this {
+    const align = opcode === simd.v128_load32_lane ? ALIGN.f32 : ALIGN.f64;
+    return this.emit(SIMD_PREFIX, ...uleb(opcode), align, ...uleb(offset), lane);
   }
 
   /** A lane extraction (f32x4_extract_lane, f64x2_extract_lane). */

@@ -73,9 +73,10 @@ function instantiate(): Kernels | null {
   }
 }
 
-/** A module of one function using f32x4 and f64x2 ops: valid only where SIMD is. */
+/** A module of one function using f32x4, f64x2 and lane loads: valid only where SIMD is. */
 function simdProbe(): Uint8Array<ArrayBuffer> {
   const code = new Code([]);
-  code.vzero().vzero().v(simd.f32x4_add).vzero().v(simd.f64x2_mul).emit(op.drop);
+  code.vzero().vzero().v(simd.f32x4_add).vzero().v(simd.f64x2_mul);
+  code.i32(0).vzero().loadLane(simd.v128_load32_lane, 0).v(simd.f32x4_add).emit(op.drop);
   return assemble([{ code }]);
 }

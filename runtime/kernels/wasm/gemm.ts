@@ -4,6 +4,8 @@
 //       of W columns, each strip k rows of W contiguous values, zero past column n;
 //   packStrips(src, sL, dst, len, strips)   the same for whole strips of a B with
 //       contiguous rows, a vector copy (V per row of a strip);
+//   packStripsT(src, rowBytes, dst, len, strips)   the same for a B stored transposed,
+//       gathered lane by lane (load_lane);
 //   gemm(a, rs, ps, b, c, mp, k, np, acc)   C (mp×np, row-major) (+)= op(A)·B over the
 //       packed B, where op(A)[i,p] is at a + i·rs + p·ps (strides in bytes);
 //   micro(...)                              one R×W block of C over kc steps of p.
@@ -25,17 +27,18 @@ interface Lanes {
   load: number;
   store: number;
   splatLoad: number;
+  laneLoad: number;
   add: number;
   mul: number;
 }
 
 const F32: Lanes = {
   name: "f32", scalar: f32, size: 4, lanes: 4, load: op.f32_load, store: op.f32_store,
-  splatLoad: simd.v128_load32_splat, add: simd.f32x4_add, mul: simd.f32x4_mul,
+  splatLoad: simd.v128_load32_splat, laneLoad: simd.v128_load32_lane, add: simd.f32x4_add, mul: simd.f32x4_mul,
 };
 const F64: Lanes = {
   name: "f64", scalar: f64, size: 8, lanes: 2, load: op.f64_load, store: op.f64_store,
-  splatLoad: simd.v128_load64_splat, add: simd.f64x2_add, mul: simd.f64x2_mul,
+  splatLoad: simd.v128_load64_splat, laneLoad: simd.v128_load64_lane, add: simd.f64x2_add, mul: simd.f64x2_mul,
 };
 
 /** Register block (R rows × V vectors of C) and cache blocking, per element type. */
@@ -178,6 +181,35 @@ function packStrips({ V }: Blocking): Code {
   return c;
 }
 
+/**
+ * pack for whole strips of a B stored transposed (n×k, column j of op(B) is row j of B):
+ * for each of the `strips` strips and each p < len, the W values at
+ * src + (s·W + c)·rowBytes + p·size, gathered into V vectors lane by lane.
+ */
+function packStripsTransposed(t: Lanes, { V }: Blocking): Code {
+  const c = new Code([i32, i32, i32, i32, i32]);
+  const [src, rowBytes, dst, len, strips] = [0, 1, 2, 3, 4];
+  const W = V * t.lanes;
+  const [s, p] = [c.local(i32), c.local(i32)];
+  const rows = Array.from({ length: W }, () => c.local(i32));
+  const vec = c.local(v128);
+  c.doWhile(() => {
+    rows.forEach((row, j) => {
+      c.get(s).i32(W).emit(op.i32_mul).i32(j).emit(op.i32_add).get(rowBytes).emit(op.i32_mul).get(src).emit(op.i32_add).set(row);
+    });
+    c.get(len).set(p);
+    c.doWhile(() => {
+      for (let v = 0; v < V; v++) {
+        for (let lane = 0; lane < t.lanes; lane++) c.get(rows[v * t.lanes + lane]).get(vec).loadLane(t.laneLoad, lane).set(vec);
+        c.get(dst).get(vec).vmem(simd.v128_store, 16 * v);
+      }
+      addTo(c, dst, 16 * V);
+      for (const row of rows) addTo(c, row, t.size);
+    }, () => c.get(p).i32(1).emit(op.i32_sub).tee(p));
+  }, () => addTo(c, s, 1).get(s).get(strips).emit(op.i32_lt_s));
+  return c;
+}
+
 /** The kernel functions of both element types, exported as gemm_f32, pack_f64, …. */
 export function gemmFuncs(): Func[] {
   const funcs: Func[] = [];
@@ -189,6 +221,7 @@ export function gemmFuncs(): Func[] {
     funcs.push({ code: gemm(t, blocking, microIndex), exportAs: `gemm_${t.name}` });
     funcs.push({ code: pack(t), exportAs: `pack_${t.name}` });
     funcs.push({ code: packStrips(blocking), exportAs: `packStrips_${t.name}` });
+    funcs.push({ code: packStripsTransposed(t, blocking), exportAs: `packStripsT_${t.name}` });
   }
   return funcs;
 }

@@ -20,6 +20,8 @@ export interface Kernels {
   pack_f64(src: number, sL: number, sC: number, dst: number, len: number, count: number, w: number): void;
   packStrips_f32(src: number, sL: number, dst: number, len: number, strips: number): void;
   packStrips_f64(src: number, sL: number, dst: number, len: number, strips: number): void;
+  packStripsT_f32(src: number, rowBytes: number, dst: number, len: number, strips: number): void;
+  packStripsT_f64(src: number, rowBytes: number, dst: number, len: number, strips: number): void;
 }
 
 /**
@@ -101,10 +103,11 @@ export function wasmMatmul(
 function packB(kernels: Kernels, type: "f32" | "f64", src: number, dst: number, k: number, n: number, W: number, transB: boolean): void {
   const size = type === "f32" ? 4 : 8;
   const pack = type === "f32" ? kernels.pack_f32 : kernels.pack_f64;
-  if (transB) return pack(src, size, k * size, dst, k, n, W);
   const whole = Math.floor(n / W);
-  if (whole > 0) (type === "f32" ? kernels.packStrips_f32 : kernels.packStrips_f64)(src, n * size, dst, k, whole);
-  if (whole * W < n) pack(src + whole * W * size, n * size, size, dst + whole * k * W * size, k, n - whole * W, W);
+  const [sL, sC] = transB ? [size, k * size] : [n * size, size];
+  if (whole > 0 && transB) (type === "f32" ? kernels.packStripsT_f32 : kernels.packStripsT_f64)(src, k * size, dst, k, whole);
+  else if (whole > 0) (type === "f32" ? kernels.packStrips_f32 : kernels.packStrips_f64)(src, n * size, dst, k, whole);
+  if (whole * W < n) pack(src + whole * W * sC, sL, sC, dst + whole * k * W * size, k, n - whole * W, W);
 }
 
 /**
