@@ -8,6 +8,8 @@
 //        its first m rows × n columns moved together (copyWithin) and copied out.
 // The memory grows when a call needs more (views of it are taken again after a grow,
 // since growing detaches the old buffer) and is kept for the next call.
+// Copies and packing measured on the MNIST demo's products (784-128-10, batch 64): 5-31%
+// of a call's time, the most on the smallest (64×128×10, 10 µs in f32).
 import type { Arr } from "../types.js";
 import { BLOCKING, stripWidth } from "./gemm.js";
 
