@@ -87,6 +87,22 @@ describe.each(TYPES)("wasm matmul agrees with the JS kernel, %s", (_name, T, tol
     expect(memory.buffer.byteLength).toBeGreaterThan(before);
   });
 
+  test("when the memory cannot grow, matmul runs in JS", () => {
+    const memory = wasmKernels()!.memory;
+    const grow = vi.spyOn(memory, "grow").mockImplementation(() => { throw new RangeError("WebAssembly.Memory.grow(): Maximum memory size exceeded"); });
+    try {
+      const side = Math.ceil(Math.sqrt(memory.buffer.byteLength / T.BYTES_PER_ELEMENT)) + 1;
+      const a = rng.fillUniform(new T(side * side), -1, 1), b = rng.fillUniform(new T(side * 3), -1, 1);
+      expect(wasmMatmul(wasmKernels()!, new T(side * 3), a, b, side, side, 3, false, false, false)).toBe(false);
+      const wasm = matmul(new T(side * 3), a, b, side, side, 3);
+      setBackend("js");
+      expect(relErr(wasm, matmul(new T(side * 3), a, b, side, side, 3))).toBe(0);
+      expect(grow).toHaveBeenCalled();
+    } finally {
+      grow.mockRestore();
+    }
+  });
+
   test("arrays longer than the product: only their first entries are read and written", () => {
     const m = 17, k = 33, n = 5;
     const a = rng.fillUniform(new T(m * k + 9), -1, 1), b = rng.fillUniform(new T(k * n + 4), -1, 1);

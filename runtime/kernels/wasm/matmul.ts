@@ -3,7 +3,8 @@
 // The user's arrays live in JavaScript memory, the kernels read one WebAssembly memory,
 // so each call copies in and out (TypedArray.set, a memcpy):
 //   A    copied as stored (m×k, or k×m with transA), read in place through strides;
-//   B    copied as stored, then packed by `pack` into strips of W columns (zero padded);
+//   B    copied as stored, then packed into strips of W columns, zero padded (gemm.ts:
+//        packStrips, packStripsT for whole strips, pack for the last one);
 //   C    mp×np (rows rounded up to R, columns to W), copied in only with `accumulate`,
 //        its first m rows × n columns moved together (copyWithin) and copied out.
 // The memory grows when a call needs more (views of it are taken again after a grow,
@@ -52,9 +53,14 @@ const MAX_BYTES = 1 << 30;
 
 let views: { buffer: ArrayBuffer; f32: Float32Array; f64: Float64Array } | null = null;
 
-function viewsOf(memory: WebAssembly.Memory, bytes: number): { f32: Float32Array; f64: Float64Array } {
+/** Views of the memory, grown to at least `bytes` first; null when it cannot grow. */
+function viewsOf(memory: WebAssembly.Memory, bytes: number): { f32: Float32Array; f64: Float64Array } | null {
   const have = memory.buffer.byteLength;
-  if (have < bytes) memory.grow(Math.ceil((bytes - have) / PAGE));
+  try {
+    if (have < bytes) memory.grow(Math.ceil((bytes - have) / PAGE));
+  } catch {
+    return null; // RangeError: the engine or the machine has no more memory to give
+  }
   const buffer = memory.buffer;
   if (views === null || views.buffer !== buffer) {
     views = { buffer, f32: new Float32Array(buffer), f64: new Float64Array(buffer) };
@@ -67,7 +73,7 @@ const prefix = (x: Arr, length: number) => (x.length === length ? x : x.subarray
 
 /**
  * out (m×n) (+)= op(A)·op(B) as `matmul` in linear.ts defines it, for out, a and b of
- * one float type; returns false (and does nothing) when the product does not fit.
+ * one float type; returns false (and does nothing) when the memory cannot hold the product.
  */
 export function wasmMatmul(
   kernels: Kernels, out: Arr, a: Arr, b: Arr, m: number, k: number, n: number,
@@ -84,8 +90,9 @@ export function wasmMatmul(
   const packAt = roundUp(bAt + k * n, 16 / size);
   const cAt = roundUp(packAt + k * np, 16 / size);
   const bytes = (cAt + mp * np) * size;
-  if (bytes > MAX_BYTES) return false;
-  const mem = viewsOf(kernels.memory, bytes)[type];
+  const all = bytes <= MAX_BYTES ? viewsOf(kernels.memory, bytes) : null;
+  if (all === null) return false;
+  const mem = all[type];
   mem.set(prefix(a, m * k), aAt);
   mem.set(prefix(b, k * n), bAt);
   packB(kernels, type, bAt * size, packAt * size, k, n, W, transB);
