@@ -106,9 +106,6 @@ export class Code {
     return this.emit(SIMD_PREFIX, ...uleb(opcode), align, ...uleb(offset), lane);
   }
 
-  /** A lane extraction (f32x4_extract_lane, f64x2_extract_lane). */
-  lane(opcode: number, index: number): this { return this.emit(SIMD_PREFIX, ...uleb(opcode), index); }
-
   /** f32.const 0 or f64.const 0. */
   zero(type: typeof f32 | typeof f64): this {
     return type === f32 ? this.emit(op.f32_const, 0, 0, 0, 0) : this.emit(op.f64_const, 0, 0, 0, 0, 0, 0, 0, 0);
