@@ -5,7 +5,10 @@
 // - the plugin path: a page whose module calls valueAndGrad from "gradc", bundled by Vite with
 //   gradc's plugin, runs with no CSP violation and holds none of the compiler;
 // - the run-time path: grad(f) throws gradc's GradcError naming the build path under the
-//   CSP, and the same bundle served without the CSP computes the gradient.
+//   CSP, and the same bundle served without the CSP computes the gradient;
+// - the runtime's backends: kernels in JavaScript by default (no violation under the CSP),
+//   setBackend("wasm") refused there (still "js"), and in WebAssembly under a CSP that
+//   allows 'wasm-unsafe-eval'.
 // Needs Chromium at /usr/bin/chromium (or GRADC_CHROMIUM; .ci/run installs it): without it the
 // tests are skipped, except under CI=true, where that is a failure.
 import { existsSync, readFileSync } from "node:fs";
@@ -39,6 +42,7 @@ type BuildPageResult =
   | { ok: true; point: { w: number[]; b: number; x: number[]; y: number[] }; value: number; grad: { w: number[]; b: number } }
   | Failure;
 type RunTimePageResult = { ok: true; point: { w: number[]; x: number[] }; grad: number[] } | Failure;
+type BackendsPageResult = { ok: true; defaultBackend: string; backend: string; worst: number } | Failure;
 
 describe.skipIf(missing)(`gradc in Chromium under ${CSP}${skipped}`, () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -56,10 +60,10 @@ describe.skipIf(missing)(`gradc in Chromium under ${CSP}${skipped}`, () => {
     tmp?.remove();
   });
 
-  async function open<T>(dir: string, csp: string | null): Promise<PageReport<T>> {
+  async function open<T>(dir: string, csp: string | null, query = ""): Promise<PageReport<T>> {
     const server = await serveDir(dir, { csp });
     servers.push(server);
-    return openPage<T>(browser, server.url);
+    return openPage<T>(browser, server.url + query);
   }
 
   describe("build path: gradc build, then Vite", () => {
@@ -174,6 +178,39 @@ describe.skipIf(missing)(`gradc in Chromium under ${CSP}${skipped}`, () => {
       if (!r?.ok) throw new Error(`page failed: ${JSON.stringify(r)}`);
       const args = [Float64Array.from(r.point.w), Float64Array.from(r.point.x)] as const;
       expect(maxRelError(Float64Array.from(r.grad), numericGradient(f, args, 0))).toBeLessThan(1e-5);
+    });
+  });
+
+  describe("runtime backends: JavaScript by default, WebAssembly where the CSP allows it", () => {
+    const WASM_CSP = `${CSP} 'wasm-unsafe-eval'`;
+    let byDefault: PageReport<BackendsPageResult>;
+    let refused: PageReport<BackendsPageResult>;
+    let allowed: PageReport<BackendsPageResult>;
+
+    beforeAll(async () => {
+      const root = copyPage("backends", tmp.dir);
+      const out = await bundlePage({ root, outDir: path.join(tmp.dir, "backends-dist") });
+      [byDefault, refused, allowed] = await Promise.all([open<BackendsPageResult>(out, CSP), open<BackendsPageResult>(out, CSP, "?wasm"), open<BackendsPageResult>(out, WASM_CSP, "?wasm")]);
+    }, HOOK_TIMEOUT);
+
+    test("by default the kernels run in JavaScript, with no CSP violation", () => {
+      expect(byDefault.violations).toEqual([]);
+      expect(byDefault.pageErrors).toEqual([]);
+      expect(byDefault.result).toEqual({ ok: true, defaultBackend: "js", backend: "js", worst: 0 });
+    });
+
+    test("setBackend(\"wasm\") under the CSP is refused (script-src, wasm-eval) and stays js", () => {
+      expect(refused.pageErrors).toEqual([]);
+      expect(refused.result).toEqual({ ok: true, defaultBackend: "js", backend: "js", worst: 0 });
+      expect(refused.violations.length).toBeGreaterThan(0);
+      for (const v of refused.violations) expect(v).toMatchObject({ directive: "script-src", blockedURI: "wasm-eval" });
+    });
+
+    test("with 'wasm-unsafe-eval' the page runs matmul in WebAssembly, with no violation", () => {
+      expect(allowed.violations).toEqual([]);
+      expect(allowed.pageErrors).toEqual([]);
+      expect(allowed.consoleErrors).toEqual([]);
+      expect(allowed.result).toEqual({ ok: true, defaultBackend: "js", backend: "wasm", worst: 0 });
     });
   });
 });
