@@ -6,9 +6,11 @@
 //   f32    only Float32Array matmuls;
 //   mixed  both in one program, alternating, timed per type;
 //   +odd   as mixed, after one call with mixed element types (out f64, a and b f32).
+// The question is about JavaScript loops, so the children run the js backend (GRADC_BACKEND=js)
+// unless --backend=wasm (then same-type products run in WebAssembly, mixed ones in JS).
 // Imports dist/: run `npx tsc -p tsconfig.build.json` first.
 // Usage: node bench/matmul-types.mjs [n=256] [--no-eval: globalThis.Function and eval throw,
-// from before the import] [--dist=DIR: another build, default dist/]
+// from before the import] [--dist=DIR: another build, default dist/] [--backend=js|wasm]
 import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -21,13 +23,15 @@ const workload = args.find((a) => a.startsWith("--workload="))?.slice(11);
 if (workload === undefined) {
   const self = fileURLToPath(import.meta.url);
   const flags = args.filter((a) => a === "--no-eval" || a.startsWith("--dist="));
-  console.log(`matmul n=${n}, CPU ms per product (fastest of 20, best of 3 processes) and GFLOP/s (2n^3 flops)${args.includes("--no-eval") ? ", Function and eval throwing" : ""}`);
+  const backend = args.find((a) => a.startsWith("--backend="))?.slice(10) ?? "js";
+  const env = { ...process.env, GRADC_BACKEND: backend };
+  console.log(`matmul n=${n}, ${backend} backend, CPU ms per product (fastest of 20, best of 3 processes) and GFLOP/s (2n^3 flops)${args.includes("--no-eval") ? ", Function and eval throwing" : ""}`);
   console.log("workload  type  A·B ms  GFLOP/s  A·Bᵀ ms  GFLOP/s");
   const gflops = (ms) => ((2 * n ** 3) / ms / 1e6).toFixed(2).padStart(7);
   for (const w of ["f64", "f32", "mixed", "+odd"]) {
     const best = {}; // type -> [A·B ms, A·Bᵀ ms], the fastest over 3 processes
     for (let run = 0; run < 3; run++) {
-      const out = execFileSync(process.execPath, [self, String(n), `--workload=${w}`, ...flags], { encoding: "utf8" });
+      const out = execFileSync(process.execPath, [self, String(n), `--workload=${w}`, ...flags], { encoding: "utf8", env });
       for (const [t, ...ms] of out.trim().split("\n").map((l) => l.split(" "))) {
         best[t] = ms.map((x, i) => Math.min(Number(x), best[t]?.[i] ?? Infinity));
       }
