@@ -11,6 +11,8 @@
 // caught: a page opts in with GRADC_BACKEND or setBackend. "wasm" is used only when the
 // engine validates a SIMD module and compiling and instantiating one is allowed;
 // otherwise (no WebAssembly, no SIMD, a CSP refusal) the backend is "js".
+// The module is compiled synchronously (new WebAssembly.Module): it is about 2.8 KB,
+// small enough for a browser's main thread, where Chromium refuses large synchronous compiles.
 import { assemble, Code, op, simd } from "./asm.js";
 import { gemmFuncs } from "./gemm.js";
 import type { Kernels } from "./matmul.js";
