@@ -9,6 +9,7 @@
 // error: 1e-12 in float64, 1e-5 in float32 (measured at k = 33: 3e-16 and 1.4e-7).
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { matmul } from "../runtime/kernels/linear.js";
+import { assemble, Code, f64, i32, op, simd, sleb, uleb, v128 } from "../runtime/kernels/wasm/asm.js";
 import { backendName, setBackend, wasmKernels } from "../runtime/kernels/wasm/backend.js";
 import { MIN_WORK, setMinWork, wasmMatmul } from "../runtime/kernels/wasm/matmul.js";
 import { Rng } from "../runtime/nn/rng.js";
@@ -113,6 +114,40 @@ describe.each(TYPES)("wasm matmul agrees with the JS kernel, %s", (_name, T, tol
     wasmMatmul(wasmKernels()!, wasm, a, b, m, k, n, false, false, false);
     expect(relErr(wasm, js)).toBeLessThanOrEqual(tol);
     expect(Array.from(wasm.subarray(m * n))).toEqual([2, 2, 2]);
+  });
+});
+
+describe("the assembler (runtime/kernels/wasm/asm.ts)", () => {
+  test("LEB128: unsigned and signed", () => {
+    expect(uleb(0)).toEqual([0]);
+    expect(uleb(127)).toEqual([0x7f]);
+    expect(uleb(128)).toEqual([0x80, 0x01]);
+    expect(uleb(624485)).toEqual([0xe5, 0x8e, 0x26]);
+    expect(sleb(-1)).toEqual([0x7f]);
+    expect(sleb(63)).toEqual([0x3f]);
+    expect(sleb(64)).toEqual([0xc0, 0x00]);
+    expect(sleb(-123456)).toEqual([0xc0, 0xbb, 0x78]);
+  });
+
+  test("a module of two functions, one calling the other, with a loop and SIMD, runs", () => {
+    // sum(p, n): Σ of n float64 at p, two lanes at a time (n even), via a call to twice(x) = x + x, halved
+    const twice = new Code([f64], [f64]);
+    twice.get(0).get(0).emit(op.f64_add);
+    const sum = new Code([i32, i32], [f64]);
+    const acc = sum.local(v128);
+    sum.vzero().set(acc);
+    sum.doWhile(() => {
+      sum.get(acc).get(0).vmem(simd.v128_load).v(simd.f64x2_add).set(acc);
+      sum.get(0).i32(16).emit(op.i32_add).set(0);
+    }, () => sum.get(1).i32(2).emit(op.i32_sub).tee(1));
+    sum.get(acc).lane(simd.f64x2_extract_lane, 0).get(acc).lane(simd.f64x2_extract_lane, 1).emit(op.f64_add);
+    sum.call(0).emit(op.f64_const, ...new Uint8Array(Float64Array.of(0.5).buffer)).emit(op.f64_mul);
+    const bytes = assemble([{ code: twice }, { code: sum, exportAs: "sum" }]);
+    expect(WebAssembly.validate(bytes)).toBe(true);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const { sum: run } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as { sum(p: number, n: number): number };
+    new Float64Array(memory.buffer, 0, 6).set([1, 2, 3, 4, 5, 6.5]);
+    expect(run(0, 6)).toBe(21.5);
   });
 });
 

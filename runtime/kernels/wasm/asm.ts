@@ -21,6 +21,7 @@ export const op = {
   i32_const: 0x41, f32_const: 0x43, f64_const: 0x44,
   i32_eqz: 0x45, i32_eq: 0x46, i32_ne: 0x47, i32_lt_s: 0x48, i32_lt_u: 0x49, i32_gt_s: 0x4a, i32_ge_u: 0x4f,
   i32_add: 0x6a, i32_sub: 0x6b, i32_mul: 0x6c, i32_div_u: 0x6e, i32_and: 0x71, i32_or: 0x72, i32_shl: 0x74, i32_shr_u: 0x76,
+  f64_add: 0xa0, f64_mul: 0xa2,
 } as const;
 
 /** SIMD opcodes, each written as the prefix 0xfd then the number as an unsigned LEB128. */
@@ -105,6 +106,9 @@ export class Code {
     const align = opcode === simd.v128_load32_lane ? ALIGN.f32 : ALIGN.f64;
     return this.emit(SIMD_PREFIX, ...uleb(opcode), align, ...uleb(offset), lane);
   }
+
+  /** A lane extraction (f32x4_extract_lane, f64x2_extract_lane). */
+  lane(opcode: number, index: number): this { return this.emit(SIMD_PREFIX, ...uleb(opcode), index); }
 
   /** f32.const 0 or f64.const 0. */
   zero(type: typeof f32 | typeof f64): this {
