@@ -45,7 +45,8 @@ const F64: Lanes = {
  * Register block (R rows × V vectors of C) and cache blocking, per element type.
  * Measured at n = 256 (GFLOP/s f32 / f64, node 20, x64): R 4 × V 2 36 / 18; 6 × 2
  * 24 / 12 and 4 × 3 25 / 12 (more vector locals than the 16 registers: spills);
- * 3 × 4 6 / 3. KC 128 or 512 and MC 32 or 128 were no faster at n = 1,024.
+ * 3 × 4 6 / 3. KC 128 or 512 and MC 32 or 128 were no faster at n = 1,024, and
+ * the k loop unrolled twice was slower (29 against 37 in f32).
  */
 export interface Blocking { R: number; V: number; KC: number; MC: number }
 export const BLOCKING: Record<"f32" | "f64", Blocking> = {
