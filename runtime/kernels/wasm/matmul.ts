@@ -103,7 +103,7 @@ export function wasmMatmul(
   const [rs, ps] = transA ? [size, m * size] : [k * size, size];
   const gemm = type === "f32" ? kernels.gemm_f32 : kernels.gemm_f64;
   gemm(aAt * size, rs, ps, packAt * size, cAt * size, mp, k, np, accumulate ? 1 : 0);
-  packRows(mem, cAt, m, n, np);
+  compactRows(mem, cAt, m, n, np);
   out.set(mem.subarray(cAt, cAt + m * n));
   return true;
 }
@@ -123,11 +123,11 @@ function packB(kernels: Kernels, type: "f32" | "f64", src: number, dst: number, 
  * Moves the first m rows × n columns of the mp×np C at `at` to m×n rows from `at`
  * (row i from at + i·np to at + i·n, in increasing i so no row is overwritten first).
  */
-function packRows(mem: Arr, at: number, m: number, n: number, np: number): void {
+function compactRows(mem: Arr, at: number, m: number, n: number, np: number): void {
   if (n !== np) for (let i = 1; i < m; i++) mem.copyWithin(at + i * n, at + i * np, at + i * np + n);
 }
 
-/** The inverse of packRows: m×n rows from `at` spread to a row stride of np (decreasing i). */
+/** The inverse of compactRows: m×n rows from `at` spread to a row stride of np (decreasing i). */
 function spreadRows(mem: Arr, at: number, m: number, n: number, np: number): void {
   if (n !== np) for (let i = m - 1; i > 0; i--) mem.copyWithin(at + i * np, at + i * n, at + i * n + n);
 }
