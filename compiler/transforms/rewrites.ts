@@ -111,6 +111,12 @@ export const REWRITES: readonly Rewrite[] = [
     apply: ([a, b], on) => { const nb = negated(on, b); return nb && { op: "add", args: [a, nb] }; },
   },
   {
+    name: "subtract a negative constant", op: "sub", pattern: "a - (-c)", result: "a + c",
+    exact: "a - (-c) is a + (-(-c)), and negating a constant is exact",
+    sample: (k, { a }) => k.op("sub", a, k.num(-3)),
+    apply: ([a, b], on) => { const c = on.constantOf(b); return typeof c === "number" && c < 0 ? { op: "add", args: [a, -c] } : undefined; },
+  },
+  {
     name: "double negation", op: "neg", pattern: "-(-a)", result: "a",
     exact: "negation flips the sign bit only",
     sample: (k, { a }) => k.op("neg", k.op("neg", a)),
