@@ -74,3 +74,26 @@ export function maxAlsoRead(x: Float64Array): number {
   }
   return s + m;
 }
+
+/** A running maximum kept by a branch (strict: a tie stays with the earlier element). */
+export function maxByBranch(x: Float64Array, w: Float64Array): number {
+  let m = -Infinity;
+  for (let i = 0; i < x.length; i++) if (x[i] * w[0] > m) m = x[i] * w[0];
+  return m * w[1];
+}
+
+/** A running minimum kept by a branch, `<=`: a tie goes to the later element. */
+export function minByBranchLast(x: Float64Array): number {
+  let m = Infinity;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] <= m) m = x[i];
+  }
+  return 2 * m;
+}
+
+/** The branch writes m from m itself: not a selection. */
+export function branchReadsM(x: Float64Array): number {
+  let m = 1;
+  for (let i = 0; i < x.length; i++) if (x[i] > 0) m = m * x[i];
+  return m;
+}

@@ -8,7 +8,9 @@ import * as gradc from "../index.js";
 import { main } from "../compiler/cli.js";
 import { maxRelError, numericGradient } from "../runtime/numeric.js";
 import { makeRng } from "./corpus/rng.js";
-import { expBranches, logSumExp, maxAlsoRead, maxCandidateSecond, maxScaled, minCandidateFirst, rnn, rnnThenScaled } from "./store-recompute.losses.js";
+import {
+  branchReadsM, expBranches, logSumExp, maxAlsoRead, maxByBranch, maxCandidateSecond, maxScaled, minByBranchLast, minCandidateFirst, rnn, rnnThenScaled,
+} from "./store-recompute.losses.js";
 
 type Fn = (...args: any[]) => any;
 const { grad, hvp } = gradc as unknown as Record<"grad" | "hvp", (f: Fn, o?: object) => Fn>;
@@ -78,6 +80,22 @@ describe("a running max or min sends its adjoint to the element it kept, without
     expect([...grad(maxCandidateSecond)(x)]).toEqual([0, 1, 0, 0, 0, 0]);
     expect([...grad(minCandidateFirst)(x)]).toEqual([0, 0, 0, 0, 0, 1]);
     checkDerivatives(minCandidateFirst, () => [rand(12)]);
+  });
+
+  test("kept by a branch: no tape, one backward step; ties as the comparison sends them", async () => {
+    const backward = await backwardSweep("maxByBranch");
+    expect(backward).not.toContain("tape_values");
+    expect(backward).not.toMatch(/for \(/);
+    checkDerivatives(maxByBranch, () => [rand(15), rand(2)]);
+    const x = Float64Array.of(1, 3, 2, 3, -4, -4);
+    expect([...grad(maxByBranch)(x, Float64Array.of(1, 1))]).toEqual([0, 1, 0, 0, 0, 0]);
+    expect([...grad(minByBranchLast)(x)]).toEqual([0, 0, 0, 0, 0, 2]);
+    checkDerivatives(minByBranchLast, () => [rand(12)]);
+  });
+
+  test("a branch writing m from m is reversed as any loop", async () => {
+    expect(await backwardSweep("branchReadsM")).toMatch(/for \(/);
+    checkDerivatives(branchReadsM, () => [rand(12)]);
   });
 
   test("a running value read elsewhere in the loop is reversed as any loop", async () => {

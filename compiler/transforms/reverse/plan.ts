@@ -74,7 +74,7 @@ export function planReverse(f: Func, wrt: Var[], schedule?: CheckpointSpec): Rev
   // make the backward sweep need more, so the plan is made again until all hold.
   for (;;) {
     const plan = planWith(f, wrt, facts, act, selections, schedule);
-    const broken = [...selections].filter(([loop, sel]) => !selectionHolds(plan, loop, sel));
+    const broken = [...selections].filter(([, sel]) => !selectionHolds(plan, sel));
     if (broken.length === 0) return plan;
     for (const [loop] of broken) selections.delete(loop);
   }
@@ -87,7 +87,7 @@ function planWith(f: Func, wrt: Var[], facts: Facts, act: Activity, selections: 
   for (const loop of checkpointed) refuseReassignedArrays(loop);
   const recompute = findRecomputable(facts);
   const condsRecomputed = findRecomputableConditions(facts);
-  const selected = new Set<Instr>([...selections.values()].map((sel) => sel.keep));
+  const selected = new Set<Instr>([...selections.values()].flatMap((sel) => (sel.keep ? [sel.keep] : [])));
   const needs = analyzeNeeds(facts, act, recompute, new Set<Instr>([...bounds, ...condsRecomputed]), checkpointed, selected);
   const saves = findSaves(f, needs, recompute);
   const readBeforeRestore = readsBeforeRestore(f, facts, needs, saves);
@@ -100,9 +100,9 @@ function planWith(f: Func, wrt: Var[], facts: Facts, act: Activity, selections: 
   });
 }
 
-/** Whether the selection's write of m is left as it is: not saved, taped or recomputed. */
-function selectionHolds(plan: ReversePlan, loop: For, sel: Selection): boolean {
-  const write = loop.body.at(-1)!;
+/** Whether the selection's write of m is left as it is: not saved, taped or recomputed, nor its branch recorded. */
+function selectionHolds(plan: ReversePlan, sel: Selection): boolean {
+  const { write } = sel;
   return !plan.saves.has(write) && !plan.taped.has(write) && !plan.readBeforeRestore.has(write) && !plan.recompute.has(sel.m.id);
 }
 
