@@ -129,6 +129,7 @@ const FORMS: Partial<Record<Construct, RegExp[]>> = {
   ],
   optionsParam: [/\} = \{\}\)/, /\{ (eps|scale|where): /, /, \{\}\)/, /scale \?\?= /, /where \?/],
   logicalAssign: [/ (\|\||&&|\?\?)= /, / \|\|= /, / &&= /, / \?\?= /, /^\s*c\d+ (\|\||&&)= /m],
+  runningExtreme: [/\+\+\) (m\d+ = Math\.(max|min)\(|if \()/, /(m\d+) = Math\.(max|min)\(\1, /, /(m\d+) = Math\.(max|min)\([^;]*, \1\);/, /\+\+\) if \([^;]* [<>]=? (m\d+)\) \1 = /],
 };
 
 describe("fuzz: the generator emits every construct", () => {

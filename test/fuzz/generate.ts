@@ -125,6 +125,8 @@ export const WEIGHTS = {
   optionsParam: 1,
   /** `t ||= e`, `t &&= e`, `t ??= e`, `c ||= cond`. */
   logicalAssign: 1,
+  /** `let m = a[0]; for (…) m = Math.max(m, e)` or `if (e > m) m = e` (min too): a running extreme. */
+  runningExtreme: 1,
 };
 export type Construct = keyof typeof WEIGHTS;
 
@@ -662,6 +664,7 @@ export class Gen {
       [sc.arrs.some((a) => !a.view) && !deep && loopDepth < 3 ? this.w("callbacks", 0.4) : 0, () => this.forEach(sc, ind)],
       [this.w("throwGuard", 0.2), () => this.throwGuard(sc, ind)],
       [mutable.length ? this.w("objectKeys", 0.3) : 0, () => this.objectKeys(sc, ind, this.pick(mutable).name)],
+      [sc.arrs.length && !deep && loopDepth < 3 ? this.w("runningExtreme", 0.6) : 0, () => this.runningExtreme(sc, ind, this.pick(sc.arrs))],
       [3, () => this.declNum(sc, ind)],
       [mutable.length ? 6 : 0, () => this.assignNum(sc, ind, this.pick(mutable).name)],
       [writable.length ? 3 : 0, () => this.writeElem(sc, ind, this.pick(writable))],
@@ -684,6 +687,33 @@ export class Gen {
       [sc.arrs.length ? 0.6 : 0, () => this.declInt(sc, ind)],
       [sc.idxs.some((i) => i.cycles && sc.arrs.includes(i.cycles)) ? 1 : 0, () => this.stepInt(sc, ind)],
     ]);
+  }
+
+  /**
+   * A running maximum or minimum of an expression of `arr`'s elements, by Math.max/min
+   * (either argument order) or by a branch (strict or not), then a scalar of the scope.
+   */
+  runningExtreme(sc: Scope, ind: string, arr: ArrRef): string[] {
+    const m = this.fresh("m"), i = this.fresh("i");
+    const at = (k: string) => `${arr.name}[${k}]`;
+    const e = this.pick([
+      (k: string) => at(k),
+      (k: string) => `${this.signedLit()} * ${at(k)}`,
+      (k: string) => `Math.sin(${at(k)} + ${this.lit()})`,
+      (k: string) => (sc.nums.length ? `${at(k)} * ${this.pick(sc.nums).name}` : `${at(k)} * ${at(k)}`),
+    ])(i);
+    const [fn, cmp] = this.pick([["max", this.pick([">", ">="])], ["min", this.pick(["<", "<="])]]);
+    const update = this.choose<string>([
+      [1, () => `${m} = Math.${fn}(${m}, ${e});`],
+      [1, () => `${m} = Math.${fn}(${e}, ${m});`],
+      [1, () => `if (${e} ${cmp} ${m}) ${m} = ${e};`],
+    ]);
+    const first = this.pick(["0", `${arr.name}.length - 1`]);
+    sc.nums.push({ name: m, mutable: true });
+    return [
+      `${ind}let ${m} = ${arr.name}.length > 0 ? ${e.split(`[${i}]`).join(`[${first}]`)} : 0;`,
+      `${ind}for (let ${i} = 0; ${i} < ${arr.name}.length; ${i}++) ${update}`,
+    ];
   }
 
   /** `let t;` given a value on one branch, read as `t ?? e`. */
