@@ -23,8 +23,42 @@ function block(input: Block, ids: Ids): Block {
   const out: Block = [];
   for (const original of input) {
     const i = withChildren(original, ids);
-    if (i.k === "if") out.push(...prefixOf(i, ids), i);
+    if (i.k === "if") out.push(...hoisted(i, ids));
     else out.push(i);
+  }
+  return out;
+}
+
+/**
+ * The prefix both branches of `i` begin with, then `i` without it. Where it is longer so,
+ * each branch's pushes first move up past the plain instructions before them (a save of
+ * a var both branches assign, `out += u` and `out -= u`, is then common to both).
+ */
+function hoisted(i: Extract<Instr, { k: "if" }>, ids: Ids): Instr[] {
+  const raised = { ...i, then: pushesRaised(i.then), else: pushesRaised(i.else) };
+  const plain = { ...i };
+  const [withRaised, without] = [prefixOf(raised, ids), prefixOf(plain, ids)];
+  return withRaised.length > without.length ? [...withRaised, raised] : [...without, plain];
+}
+
+/** Reads and ops: a push moves up past them (it writes the tape only). */
+const PURE = new Set<Instr["k"]>(["const", "op", "get", "load", "len"]);
+
+/**
+ * `block` with each push moved up past the pure instructions before it, up to its
+ * operand's definition; a push of a var's value (`get` just before it) moves with that read.
+ */
+function pushesRaised(block: Block): Block {
+  const out: Block = [];
+  for (const x of block) {
+    const previous = out.at(-1);
+    const read = x.k === "push" && previous?.k === "get" && previous.dst.id === x.src.id ? out.pop()! : undefined;
+    let at = out.length;
+    if (x.k === "push") {
+      const operand = read ? undefined : x.src.id;
+      while (at > 0 && PURE.has(out[at - 1].k) && !(hasDst(out[at - 1]) && (out[at - 1] as { dst: Temp }).dst.id === operand)) at--;
+    }
+    out.splice(at, 0, ...(read ? [read, x] : [x]));
   }
   return out;
 }
