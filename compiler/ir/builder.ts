@@ -1,7 +1,7 @@
 // Builds IR instructions into a block. Used by the front-end, by the op table's
 // derivative rules and by the transforms, so everything they produce is plain IR.
 import { opDef } from "../ops/table.js";
-import { hasDst, varsOf, walk, type Block, type Func, type Instr, type Loc, type Temp, type Type, type Var } from "./types.js";
+import { childBlocks, hasDst, varsOf, type Block, type Func, type Instr, type Loc, type Temp, type Type, type Var } from "./types.js";
 
 /** Id source shared by every builder working on one function. */
 export interface Ids {
@@ -10,15 +10,20 @@ export interface Ids {
 
 /** An id source continuing after every id used in `f`. */
 export function idsAfter(f: Func): Ids {
+  let max = f.result.id;
+  for (const p of f.params) max = Math.max(max, p.id);
+  return { next: Math.max(max, maxIdIn(f.body)) + 1 };
+}
+
+/** The largest temp or var id an instruction of `block` (nested ones included) defines or refers to (0 when none). */
+function maxIdIn(block: Block): number {
   let max = 0;
-  const see = (id: number) => { if (id > max) max = id; };
-  for (const p of f.params) see(p.id);
-  see(f.result.id);
-  walk(f.body, (i) => {
-    if (hasDst(i)) see(i.dst.id);
-    for (const v of varsOf(i)) see(v.id);
-  });
-  return { next: max + 1 };
+  for (const i of block) {
+    if (hasDst(i) && i.dst.id > max) max = i.dst.id;
+    for (const v of varsOf(i)) if (v.id > max) max = v.id;
+    for (const b of childBlocks(i)) max = Math.max(max, maxIdIn(b));
+  }
+  return max;
 }
 
 /** A derivative factor: a temp, or a constant known at compile time. */

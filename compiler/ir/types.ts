@@ -175,12 +175,12 @@ export function isPure(i: Instr): i is Const | Op | Get | Load | Len | Pop {
 }
 
 export function definedTemp(i: Instr): Temp | undefined {
-  return "dst" in i ? i.dst : undefined;
+  return (i as { dst?: Temp }).dst;
 }
 
 /** Whether the instruction defines a temp (a kernel call only when it returns a number). */
 export function hasDst(i: Instr): i is Instr & { dst: Temp } {
-  return "dst" in i && i.dst !== undefined;
+  return (i as { dst?: Temp }).dst !== undefined;
 }
 
 /** Temps an instruction reads (not counting nested blocks). */
@@ -201,13 +201,17 @@ export function usedTemps(i: Instr): Temp[] {
 /** Fields of an instruction that hold vars (not in nested blocks). */
 export const VAR_FIELDS = ["v", "arr", "index", "exit", "copyOf", "out", "from"] as const;
 
-/** Vars an instruction refers to itself (not in nested blocks). */
+/** Vars an instruction refers to itself (not in nested blocks), in the order of VAR_FIELDS. */
 export function varsOf(i: Instr): Var[] {
-  const r = i as unknown as Record<string, Var | undefined>;
-  const own: Var[] = [];
-  for (const key of VAR_FIELDS) if (r[key]) own.push(r[key]!);
-  if (i.k === "call") own.push(...i.ins);
-  return own;
+  switch (i.k) {
+    case "get": case "set": case "pushref": case "popref": return [i.v];
+    case "alloc": return i.copyOf ? [i.v, i.copyOf] : [i.v];
+    case "ref": return [i.v, i.from];
+    case "load": case "store": case "len": case "fill": return [i.arr];
+    case "for": return i.exit ? [i.index, i.exit] : [i.index];
+    case "call": return i.out ? [i.out, ...i.ins] : i.ins.slice();
+    default: return [];
+  }
 }
 
 /** Vars whose values an instruction reads itself (not in nested blocks). */
@@ -228,6 +232,11 @@ export function mapVars(i: Instr, fn: (v: Var) => Var): void {
   const r = i as unknown as Record<string, Var | undefined>;
   for (const key of VAR_FIELDS) if (r[key]) r[key] = fn(r[key]!);
   if (i.k === "call") i.ins = i.ins.map(fn);
+}
+
+/** Whether the instruction holds nested blocks. */
+export function isControl(i: Instr): i is If | For | While {
+  return i.k === "if" || i.k === "for" || i.k === "while";
 }
 
 /** Nested blocks of a control instruction. */

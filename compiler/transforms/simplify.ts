@@ -4,7 +4,7 @@
 import { opDef } from "../ops/table.js";
 import { Builder, idsAfter, type Ids } from "../ir/builder.js";
 import { Effects, ownWrite } from "../ir/effects.js";
-import { hasDst, childBlocks, usedTemps, varsRead, type Block, type For, type Func, type Instr, type Op, type Temp, type Var } from "../ir/types.js";
+import { hasDst, childBlocks, isControl, usedTemps, varsRead, type Block, type For, type Func, type Instr, type Op, type Temp, type Var } from "../ir/types.js";
 import { IdInts, IdSet } from "../ir/id-table.js";
 import { replaceUses } from "./normalize.js";
 import { COMMUTATIVE, rewrite, type NewOp, type Operands } from "./rewrites.js";
@@ -101,21 +101,33 @@ class Folder implements Operands {
     for (const original of input) {
       // Copied only when changed: a renamed operand, or (control flow) new blocks.
       let i = original;
-      if (childBlocks(i).length || usedTemps(i).some((t) => this.alias.has(t.id))) {
+      if (isControl(i) || this.readsAlias(i)) {
         i = { ...original } as Instr;
-        replaceUses(i, (t) => this.alias.get(t.id) ?? t);
+        replaceUses(i, this.renamed);
       }
       const folded = this.instr(i, original, vars);
-      out.push(...this.added.splice(0));
+      if (this.added.length) {
+        out.push(...this.added);
+        this.added.length = 0;
+      }
       if (folded?.k === "len" && lengths.has(folded.arr.id)) {
         this.alias.set(folded.dst.id, lengths.get(folded.arr.id)!);
         continue;
       }
-      for (const l of this.effects.written(original)) lengths.delete(l);
+      if (lengths.size) for (const l of this.effects.written(original)) lengths.delete(l);
       if (folded?.k === "len") lengths.set(folded.arr.id, folded.dst);
       if (folded) out.push(folded);
     }
     return out;
+  }
+
+  private readonly renamed = (t: Temp): Temp => this.alias.get(t.id) ?? t;
+
+  /** Whether `i` reads a temp that folding replaced by another. */
+  private readsAlias(i: Instr): boolean {
+    if (this.alias.size === 0) return false;
+    for (const t of usedTemps(i)) if (this.alias.has(t.id)) return true;
+    return false;
   }
 
   /** `original` is `i` before renaming: it writes the same (and its writes are cached). */
@@ -199,11 +211,11 @@ class Folder implements Operands {
     };
     const args = to.args.map(operand);
     for (const k of b.block) {
-      replaceUses(k, (t) => this.alias.get(t.id) ?? t);
+      replaceUses(k, this.renamed);
       const folded = this.instr(k, k, new Known());
       if (folded) this.added.push(folded);
     }
-    return { k: "op", dst: i.dst, op: to.op, args: args.map((t) => this.alias.get(t.id) ?? t), loc: i.loc };
+    return { k: "op", dst: i.dst, op: to.op, args: args.map(this.renamed), loc: i.loc };
   }
 
   /**
