@@ -5,7 +5,12 @@
 
 /** Ids to non-negative integers; an id never set reads as -1. */
 export class IdInts {
-  private a = new Int32Array(256).fill(-1);
+  private a: Int32Array;
+
+  /** `capacity`: the ids expected (below it no growing is needed). */
+  constructor(capacity = 256) {
+    this.a = new Int32Array(Math.max(capacity, 16)).fill(-1);
+  }
 
   get(id: number): number {
     return id < this.a.length ? this.a[id] : -1;
@@ -45,7 +50,11 @@ export function appendOnce(lists: Map<number, number[]>, id: number, n: number):
 
 /** A set of ids. */
 export class IdSet {
-  private readonly ints = new IdInts();
+  private readonly ints: IdInts;
+
+  constructor(capacity?: number) {
+    this.ints = new IdInts(capacity);
+  }
 
   has(id: number): boolean {
     return this.ints.has(id);

@@ -184,7 +184,7 @@ export function hasDst(i: Instr): i is Instr & { dst: Temp } {
 }
 
 /** Temps an instruction reads (not counting nested blocks). */
-export function usedTemps(i: Instr): Temp[] {
+export function usedTemps(i: Instr): readonly Temp[] {
   switch (i.k) {
     case "op": case "call": return i.args;
     case "set": case "push": return [i.src];
@@ -194,9 +194,11 @@ export function usedTemps(i: Instr): Temp[] {
     case "fill": return [i.src];
     case "if": return [i.cond];
     case "for": return [i.start, i.end];
-    default: return [];
+    default: return NO_TEMPS;
   }
 }
+
+const NO_TEMPS: readonly Temp[] = Object.freeze([]);
 
 /** Fields of an instruction that hold vars (not in nested blocks). */
 export const VAR_FIELDS = ["v", "arr", "index", "exit", "copyOf", "out", "from"] as const;
@@ -240,14 +242,16 @@ export function isControl(i: Instr): i is If | For | While {
 }
 
 /** Nested blocks of a control instruction. */
-export function childBlocks(i: Instr): Block[] {
+export function childBlocks(i: Instr): readonly Block[] {
   switch (i.k) {
     case "if": return [i.then, i.else];
     case "for": return [i.body];
     case "while": return [i.test, i.body];
-    default: return [];
+    default: return NO_BLOCKS;
   }
 }
+
+const NO_BLOCKS: readonly Block[] = Object.freeze([]);
 
 /** Calls `fn` on every instruction, depth first, in program order. */
 /** The highest tape number used in a block (-1 when none). */

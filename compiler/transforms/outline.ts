@@ -295,20 +295,44 @@ const locKey = (l: Loc) => `${l.adjoint ? "a" : ""}${l.line}:${l.note ?? l.text 
 
 /** `base_lines_5_16` (the adjoint of lines 5 to 16: `base_adjoint_lines_16_5`), from the source lines `run` covers. */
 function pieceName(base: string, run: Block): string {
-  const lines: number[] = [];
-  let adjoint = true;
-  const visit = (b: Block) => {
-    for (const i of b) {
-      if (i.loc && i.loc.line > 0) { lines.push(i.loc.line); if (!i.loc.adjoint) adjoint = false; }
-      childBlocks(i).forEach(visit);
-      if (i.k === "invoke") visit(i.piece.body);
-    }
-  };
-  visit(run);
-  if (lines.length === 0) return `${base}_part`;
-  const lo = Math.min(...lines), hi = Math.max(...lines);
+  const span = linesOf(run);
+  if (!span) return `${base}_part`;
+  const { lo, hi, adjoint } = span;
   const range = lo === hi ? `line_${lo}` : adjoint ? `lines_${hi}_${lo}` : `lines_${lo}_${hi}`;
   return `${base}_${adjoint ? "adjoint_" : ""}${range}`;
+}
+
+/** The source lines a block's instructions come from, and whether all of them are adjoint code. */
+interface LineSpan {
+  lo: number;
+  hi: number;
+  adjoint: boolean;
+}
+
+/** The span of each piece's body, computed once: a run of calls of pieces may be cut again. */
+const pieceLines = new WeakMap<Func, LineSpan | undefined>();
+
+/** The span of `block`'s lines, nested blocks and called pieces included (undefined when none has a line). */
+function linesOf(block: Block): LineSpan | undefined {
+  const span: LineSpan = { lo: Infinity, hi: -Infinity, adjoint: true };
+  const see = (lo: number, hi: number, adjoint: boolean) => {
+    span.lo = Math.min(span.lo, lo);
+    span.hi = Math.max(span.hi, hi);
+    span.adjoint &&= adjoint;
+  };
+  const visit = (b: Block) => {
+    for (const i of b) {
+      if (i.loc && i.loc.line > 0) see(i.loc.line, i.loc.line, !!i.loc.adjoint);
+      for (const c of childBlocks(i)) visit(c);
+      if (i.k === "invoke") {
+        if (!pieceLines.has(i.piece)) pieceLines.set(i.piece, linesOf(i.piece.body));
+        const inner = pieceLines.get(i.piece);
+        if (inner) see(inner.lo, inner.hi, inner.adjoint);
+      }
+    }
+  };
+  visit(block);
+  return span.lo <= span.hi ? span : undefined;
 }
 
 /** Vars an instruction accesses itself (not in nested blocks), with whether it assigns them. */
@@ -342,10 +366,23 @@ function collectWrites(block: Block, into: Map<number, Var>): void {
 
 function countAccesses(block: Block, into: Map<number, number>): void {
   for (const i of block) {
-    if (i.k === "invoke") countAccesses(i.piece.body, into);
+    if (i.k === "invoke") for (const [id, n] of accessesInPiece(i.piece)) into.set(id, (into.get(id) ?? 0) + n);
     else for (const [v] of accesses(i)) into.set(v.id, (into.get(v.id) ?? 0) + 1);
     for (const b of childBlocks(i)) countAccesses(b, into);
   }
+}
+
+/** Accesses of each var in a piece's body, counted once per piece: a run of calls of pieces may be cut again. */
+const pieceAccesses = new WeakMap<Func, Map<number, number>>();
+
+function accessesInPiece(piece: Func): Map<number, number> {
+  let counts = pieceAccesses.get(piece);
+  if (!counts) {
+    counts = new Map();
+    countAccesses(piece.body, counts);
+    pieceAccesses.set(piece, counts);
+  }
+  return counts;
 }
 
 /** A copy of `i` reading `renamed` temps in place of the originals. */

@@ -27,7 +27,7 @@ export function simplify(f: Func, opts: SimplifyOptions): Func {
   for (let again = true; again; ) {
     body = fold(body, ids, f.params);
     const removed = { writes: 0 };
-    body = sweep(body, liveness(f, body, opts), wantedAtEnd(f, opts), new Map(), removed);
+    body = sweep(body, liveness(f, body, opts, ids), wantedAtEnd(f, opts), new Map(), removed);
     again = removed.writes > 0;
   }
   return { ...f, body };
@@ -323,13 +323,16 @@ interface Liveness {
   vars: IdSet;
 }
 
-function liveness(f: Func, body: Block, opts: SimplifyOptions): Liveness {
-  const live: Liveness = { temps: new IdSet(), vars: new IdSet() };
+function liveness(f: Func, body: Block, opts: SimplifyOptions, ids: Ids): Liveness {
+  const capacity = ids.next;
+  const live: Liveness = { temps: new IdSet(capacity), vars: new IdSet(capacity) };
   // Instructions in program order, each with its enclosing one (-1 at the top).
   const instrs: Instr[] = [];
   const parent: number[] = [];
-  const defs = new IdInts(); // temp id -> instruction
-  const writers = new Map<number, number[]>(); // var id -> instructions live when it is (see isLive)
+  const defs = new IdInts(capacity); // temp id -> instruction
+  // The instructions live when a var is (see isLive), as a list through `nextWriter`: var id -> last one.
+  const lastWriter = new IdInts(capacity);
+  const nextWriter: number[] = [];
   const work: number[] = [];
   const index = (block: Block, up: number) => {
     for (const i of block) {
@@ -337,10 +340,10 @@ function liveness(f: Func, body: Block, opts: SimplifyOptions): Liveness {
       parent.push(up);
       if (hasDst(i)) defs.set(i.dst.id, n);
       const v = ownWrite(i); // the tape (-1) is never a var
+      nextWriter.push(-1);
       if (v !== undefined && v >= 0) {
-        const list = writers.get(v);
-        if (list) list.push(n);
-        else writers.set(v, [n]);
+        nextWriter[n] = lastWriter.get(v);
+        lastWriter.set(v, n);
       }
       if (i.k === "push" || i.k === "pop" || i.k === "pushref" || i.k === "reserve" || i.k === "throw") work.push(n);
       for (const b of childBlocks(i)) index(b, n);
@@ -351,7 +354,7 @@ function liveness(f: Func, body: Block, opts: SimplifyOptions): Liveness {
   const markVar = (id: number) => {
     if (live.vars.has(id)) return;
     live.vars.add(id);
-    for (const w of writers.get(id) ?? []) work.push(w);
+    for (let w = lastWriter.get(id); w >= 0; w = nextWriter[w]) work.push(w);
   };
   const markTemp = (t: Temp) => {
     if (live.temps.has(t.id)) return;
@@ -367,7 +370,7 @@ function liveness(f: Func, body: Block, opts: SimplifyOptions): Liveness {
     if (active[n]) continue;
     active[n] = 1;
     const i = instrs[n];
-    usedTemps(i).forEach(markTemp);
+    for (const t of usedTemps(i)) markTemp(t);
     for (const v of varsRead(i)) markVar(v.id);
     if (i.k === "while") for (const t of i.test) if (hasDst(t)) markTemp(t.dst);
     if (parent[n] >= 0) work.push(parent[n]);
@@ -420,8 +423,8 @@ function deadStores(block: Block, atEnd: Set<number> | undefined, reads: Map<Ins
   const out = new Set<Instr>();
   const pending = new Map<number, Instr>();
   for (const i of block) {
-    for (const v of readsWithin(i, reads)) pending.delete(v);
-    if (i.k !== "set" && i.k !== "if" && i.k !== "for" && i.k !== "while") continue;
+    if (pending.size) forgetRead(i, pending, reads);
+    if (i.k !== "set" && !isControl(i)) continue;
     if (i.k !== "set") {
       pending.clear();
       continue;
@@ -432,6 +435,12 @@ function deadStores(block: Block, atEnd: Set<number> | undefined, reads: Map<Ins
   }
   if (atEnd) for (const [v, i] of pending) if (!atEnd.has(v)) out.add(i);
   return out;
+}
+
+/** Drops from `pending` the vars `i` and everything nested in it read. */
+function forgetRead(i: Instr, pending: Map<number, Instr>, cache: Map<Instr, number[]>): void {
+  if (isControl(i)) for (const v of readsWithin(i, cache)) pending.delete(v);
+  else for (const v of varsRead(i)) pending.delete(v.id);
 }
 
 /** Ids of the vars `i` and everything nested in it read. */
