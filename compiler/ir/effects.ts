@@ -19,7 +19,8 @@ export function ownWrite(i: Instr): number | undefined {
 }
 
 export class Effects {
-  private readonly reads = new Map<number, Set<number>>();
+  private readonly reads = new Map<number, ReadonlySet<number>>();
+  private readonly singles = new Map<number, ReadonlySet<number>>();
   private readonly writes = new Map<Instr, Set<number>>();
 
   constructor(private readonly defs: Map<number, Instr>) {}
@@ -28,19 +29,30 @@ export class Effects {
     return this.defs.get(t.id);
   }
 
-  /** Locations a temp's value depends on, through the temps it is computed from. */
-  readsOf(t: Temp): Set<number> {
+  /**
+   * Locations a temp's value depends on, through the temps it is computed from. Temps
+   * that read the same locations share one set: do not change it.
+   */
+  readsOf(t: Temp): ReadonlySet<number> {
     let r = this.reads.get(t.id);
     if (r) return r;
-    r = new Set();
     const d = this.defs.get(t.id);
-    if (d?.k === "get") r.add(d.v.id);
-    if (d?.k === "load" || d?.k === "len") r.add(d.arr.id);
-    if (d?.k === "pop") r.add(TAPE);
-    if (d?.k === "call") for (const v of d.ins) r.add(v.id);
-    if (d) for (const u of usedTemps(d)) for (const x of this.readsOf(u)) r.add(x);
+    const union = new SetUnion();
+    if (d?.k === "get") union.add(this.only(d.v.id));
+    if (d?.k === "load" || d?.k === "len") union.add(this.only(d.arr.id));
+    if (d?.k === "pop") union.add(this.only(TAPE));
+    if (d?.k === "call") for (const v of d.ins) union.add(this.only(v.id));
+    if (d) for (const u of usedTemps(d)) union.add(this.readsOf(u));
+    r = union.result();
     this.reads.set(t.id, r);
     return r;
+  }
+
+  /** The set holding only `location`, one per location. */
+  private only(location: number): ReadonlySet<number> {
+    let s = this.singles.get(location);
+    if (!s) this.singles.set(location, (s = new Set([location])));
+    return s;
   }
 
   /** Locations an instruction (with everything nested in it) may write. */
@@ -71,6 +83,41 @@ export class Effects {
     for (const i of block) for (const x of this.writesOf(i)) w.add(x);
     return w;
   }
+}
+
+const NOTHING: ReadonlySet<number> = new Set();
+
+/** The union of sets, as one of them when it holds all the others (then nothing is copied). */
+class SetUnion {
+  private acc: ReadonlySet<number> = NOTHING;
+  private copied?: Set<number>;
+
+  add(s: ReadonlySet<number>): void {
+    if (s.size === 0 || s === this.acc) return;
+    if (this.copied) {
+      for (const x of s) this.copied.add(x);
+    } else if (this.acc.size === 0) {
+      this.acc = s;
+    } else if (!within(s, this.acc)) {
+      if (within(this.acc, s)) {
+        this.acc = s;
+        return;
+      }
+      this.copied = new Set(this.acc);
+      for (const x of s) this.copied.add(x);
+      this.acc = this.copied;
+    }
+  }
+
+  result(): ReadonlySet<number> {
+    return this.acc;
+  }
+}
+
+function within(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
+  if (a.size > b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
 }
 
 /** Where in a block each location is written (by an instruction or what is nested in it). */

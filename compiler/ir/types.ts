@@ -261,6 +261,17 @@ export function maxTape(block: Block): number {
   return max;
 }
 
+/** Whether `pred` holds for an instruction of `block` (nested ones included); stops at the first. */
+export function anyInstr(block: Block, pred: (i: Instr) => boolean): boolean {
+  for (const i of block) {
+    if (pred(i)) return true;
+    if (i.k === "if" && (anyInstr(i.then, pred) || anyInstr(i.else, pred))) return true;
+    if (i.k === "for" && anyInstr(i.body, pred)) return true;
+    if (i.k === "while" && (anyInstr(i.test, pred) || anyInstr(i.body, pred))) return true;
+  }
+  return false;
+}
+
 export function walk(block: Block, fn: (i: Instr, depth: number) => void, depth = 0): void {
   for (const i of block) {
     fn(i, depth);

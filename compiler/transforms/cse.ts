@@ -3,7 +3,7 @@
 // overwriting what it read reuses the earlier temp. In reverse mode this also merges
 // adjoints: `x[i] * x[i]` reads x[i] once, so its adjoint is accumulated once.
 import { Effects } from "../ir/effects.js";
-import { hasDst, walk, type Block, type Func, type Instr, type Temp } from "../ir/types.js";
+import { hasDst, isControl, usedTemps, walk, type Block, type Func, type Instr, type Temp } from "../ir/types.js";
 import { replaceUses } from "./normalize.js";
 
 export function cse(f: Func): Func {
@@ -31,9 +31,14 @@ function block(input: Block, effects: Effects, renamed: Map<number, Temp>): Bloc
   // Keys of `seen` by a location their temp read (possibly stale: checked on use).
   const byLoc = new Map<number, string[]>();
   const out: Block = [];
+  const rename = (t: Temp) => renamed.get(t.id) ?? t;
   for (const original of input) {
-    const i = { ...original } as Instr;
-    replaceUses(i, (t) => renamed.get(t.id) ?? t);
+    // Copied only when changed: a renamed operand, or (control flow) new blocks.
+    let i = original;
+    if (isControl(i) || readsRenamed(i, renamed)) {
+      i = { ...original } as Instr;
+      replaceUses(i, rename);
+    }
     const k = key(i, renamed);
     if (k && hasDst(i)) {
       const prev = seen.get(k);
@@ -48,7 +53,9 @@ function block(input: Block, effects: Effects, renamed: Map<number, Temp>): Bloc
     if (i.k === "for") Object.assign(i, { body: block(i.body, effects, renamed) });
     if (i.k === "while") Object.assign(i, { test: block(i.test, effects, renamed), body: block(i.body, effects, renamed) });
     for (const l of effects.written(original)) {
-      for (const k2 of byLoc.get(l) ?? []) {
+      const keys = byLoc.get(l);
+      if (!keys) continue;
+      for (const k2 of keys) {
         const t = seen.get(k2);
         if (t && effects.readsOf(t).has(l)) seen.delete(k2);
       }
@@ -60,3 +67,9 @@ function block(input: Block, effects: Effects, renamed: Map<number, Temp>): Bloc
 }
 
 
+
+function readsRenamed(i: Instr, renamed: Map<number, Temp>): boolean {
+  if (renamed.size === 0) return false;
+  for (const t of usedTemps(i)) if (renamed.has(t.id)) return true;
+  return false;
+}

@@ -9,7 +9,7 @@ import { Builder, type Ids } from "../ir/builder.js";
 import { Effects, TAPE } from "../ir/effects.js";
 import { indexOffset } from "./carry.js";
 import { baseCtx, kernelOf } from "./kernel-calls.js";
-import { hasDst, usedTemps, varsOf, walk, type Block, type Call, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+import { anyInstr, hasDst, usedTemps, varsOf, walk, type Block, type Call, type For, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 
 export function zeroOnFirstTouch(f: Func, ids: Ids): Func {
   const defs = new Map<number, Instr>();
@@ -77,11 +77,7 @@ function zeroRange(b: Builder, arr: Var, from: Temp, to: Temp): void {
 }
 
 function touches(i: Instr, arr: Var, ctx: Ctx): boolean {
-  let found = false;
-  walk([i], (j) => {
-    if (varsOf(j).includes(arr)) found = true;
-  });
-  return found || ctx.effects.writesOf(i).has(arr.id);
+  return anyInstr([i], (j) => varsOf(j).includes(arr)) || ctx.effects.writesOf(i).has(arr.id);
 }
 
 /** The loop body's only access to `arr`: `arr[i + c] = arr[i + c] + e` in its top-level code (branches and loops around it leave arr alone). */

@@ -5,7 +5,7 @@
 // forward one: one loop instead of two, as a hand-written gradient does.
 import { Effects } from "../ir/effects.js";
 import { substituteVar } from "../ir/rewrite.js";
-import { hasDst, varsOf, walk, type Block, type For, type Instr, type Temp, type Var } from "../ir/types.js";
+import { anyInstr, hasDst, varsOf, walk, type Block, type For, type Instr, type Temp, type Var } from "../ir/types.js";
 
 export interface Sweeps {
   /** Forward code of each top-level instruction. */
@@ -36,15 +36,11 @@ export function fuseTopLoop(s: Sweeps, ctx: FuseContext): Block | undefined {
 }
 
 function containsThrow(block: Block): boolean {
-  let found = false;
-  walk(block, (i) => { if (i.k === "throw") found = true; });
-  return found;
+  return anyInstr(block, (i) => i.k === "throw");
 }
 
 function usesTape(blocks: Block[]): boolean {
-  let found = false;
-  for (const b of blocks) walk(b, (i) => { if (i.k === "push" || i.k === "pop" || i.k === "pushref" || i.k === "popref" || i.k === "ref") found = true; });
-  return found;
+  return blocks.some((b) => anyInstr(b, (i) => i.k === "push" || i.k === "pop" || i.k === "pushref" || i.k === "popref" || i.k === "ref"));
 }
 
 function tryFuse(s: Sweeps, k: number, ctx: FuseContext): Block | undefined {
