@@ -4,7 +4,7 @@
 import { opDef } from "../ops/table.js";
 import { Builder, idsAfter, type Ids } from "../ir/builder.js";
 import { Effects, ownWrite } from "../ir/effects.js";
-import { hasDst, childBlocks, isControl, usedTemps, varsRead, type Block, type For, type Func, type Instr, type Op, type Temp, type Var } from "../ir/types.js";
+import { hasDst, childBlocks, isControl, usedTemps, varsRead, type Block, type For, type Func, type If, type While, type Instr, type Op, type Temp, type Var } from "../ir/types.js";
 import { IdInts, IdSet } from "../ir/id-table.js";
 import { replaceUses } from "./normalize.js";
 import { COMMUTATIVE, rewrite, type NewOp, type Operands } from "./rewrites.js";
@@ -78,6 +78,14 @@ class Known {
   }
 }
 
+/** The nested blocks of a control instruction, by field. */
+interface NestedBlocks {
+  then?: Block;
+  else?: Block;
+  body?: Block;
+  test?: Block;
+}
+
 /** Rewrites of one op applied in a row at most (each row makes the op simpler). */
 const REWRITE_DEPTH = 8;
 
@@ -94,14 +102,16 @@ class Folder implements Operands {
 
   constructor(private readonly ids: Ids, private readonly params: readonly Var[]) {}
 
+  /** The folded block (`input` itself when nothing in it changes). */
   block(input: Block, vars: Known): Block {
     const out: Block = [];
+    let changed = false;
     // One length per array in a block, until something writes the array.
     const lengths = new Map<number, Temp>();
     for (const original of input) {
-      // Copied only when changed: a renamed operand, or (control flow) new blocks.
+      // Copied only when changed: a renamed operand (or, for control flow, new blocks: see withBlocks).
       let i = original;
-      if (isControl(i) || this.readsAlias(i)) {
+      if (this.readsAlias(i)) {
         i = { ...original } as Instr;
         replaceUses(i, this.renamed);
       }
@@ -109,16 +119,27 @@ class Folder implements Operands {
       if (this.added.length) {
         out.push(...this.added);
         this.added.length = 0;
+        changed = true;
       }
       if (folded?.k === "len" && lengths.has(folded.arr.id)) {
         this.alias.set(folded.dst.id, lengths.get(folded.arr.id)!);
+        changed = true;
         continue;
       }
       if (lengths.size) for (const l of this.effects.written(original)) lengths.delete(l);
       if (folded?.k === "len") lengths.set(folded.arr.id, folded.dst);
       if (folded) out.push(folded);
+      changed ||= folded !== original;
     }
-    return out;
+    return changed ? out : input;
+  }
+
+  /** `i` with its blocks replaced by `blocks` (a copy of it, unless it is a copy already or they are the same). */
+  private withBlocks<I extends If | For | While>(i: I, original: Instr, blocks: NestedBlocks): I {
+    const r = i as NestedBlocks;
+    const same = r.then === blocks.then && r.else === blocks.else && r.body === blocks.body && r.test === blocks.test;
+    if (same) return i;
+    return Object.assign(i === original ? { ...i } : i, blocks);
   }
 
   private readonly renamed = (t: Temp): Temp => this.alias.get(t.id) ?? t;
@@ -151,18 +172,19 @@ class Folder implements Operands {
         return i;
       case "if": case "for": case "while": {
         const written = this.effects.writesOf(original);
-        if (i.k === "if") Object.assign(i, { then: this.block(i.then, vars.inner(written)), else: this.block(i.else, vars.inner(written)) });
+        let kept: Instr = i;
+        if (i.k === "if") kept = this.withBlocks(i, original, { then: this.block(i.then, vars.inner(written)), else: this.block(i.else, vars.inner(written)) });
         if (i.k === "for" && this.cannotRun(i)) {
           vars.delete(i.index.id);
           return { k: "set", v: i.index, src: i.start, loc: i.loc };
         }
-        if (i.k === "for") Object.assign(i, { body: this.block(i.body, vars.inner(written)) });
+        if (i.k === "for") kept = this.withBlocks(i, original, { body: this.block(i.body, vars.inner(written)) });
         if (i.k === "while") {
           const inner = vars.inner(written);
-          Object.assign(i, { test: this.block(i.test, inner.inner(new Set())), body: this.block(i.body, inner) });
+          kept = this.withBlocks(i, original, { test: this.block(i.test, inner.inner(new Set())), body: this.block(i.body, inner) });
         }
         for (const v of written) vars.delete(v);
-        return i;
+        return kept;
       }
       default: {
         const w = ownWrite(i);
@@ -345,8 +367,10 @@ function liveness(f: Func, body: Block, opts: SimplifyOptions, ids: Ids): Livene
         nextWriter[n] = lastWriter.get(v);
         lastWriter.set(v, n);
       }
-      if (i.k === "push" || i.k === "pop" || i.k === "pushref" || i.k === "reserve" || i.k === "throw") work.push(n);
-      for (const b of childBlocks(i)) index(b, n);
+      if (isRoot(i)) work.push(n);
+      if (i.k === "if") { index(i.then, n); index(i.else, n); }
+      else if (i.k === "for") index(i.body, n);
+      else if (i.k === "while") { index(i.test, n); index(i.body, n); }
     }
   };
   index(body, -1);
@@ -378,6 +402,14 @@ function liveness(f: Func, body: Block, opts: SimplifyOptions, ids: Ids): Livene
   return live;
 }
 
+/** Instructions live whatever else is: tape operations and throws. */
+function isRoot(i: Instr): boolean {
+  switch (i.k) {
+    case "push": case "pop": case "pushref": case "reserve": case "throw": return true;
+    default: return false;
+  }
+}
+
 function isLive(i: Instr, live: Liveness): boolean {
   switch (i.k) {
     case "set": case "alloc": case "popref": case "ref": return live.vars.has(i.v.id);
@@ -404,15 +436,25 @@ function wantedAtEnd(f: Func, opts: SimplifyOptions): Set<number> {
 function sweep(block: Block, live: Liveness, atEnd: Set<number> | undefined, reads: Map<Instr, number[]>, removed: { writes: number }): Block {
   const out: Block = [];
   const overwritten = deadStores(block, atEnd, reads);
+  let changed = false;
   for (const i of block) {
-    let kept = i;
-    if (i.k === "if") kept = { ...i, then: sweep(i.then, live, undefined, reads, removed), else: sweep(i.else, live, undefined, reads, removed) };
-    else if (i.k === "for") kept = { ...i, body: sweep(i.body, live, undefined, reads, removed) };
-    else if (i.k === "while") kept = { ...i, body: sweep(i.body, live, undefined, reads, removed) };
+    const kept = isControl(i) ? sweepInside(i, live, reads, removed) : i;
     if (!overwritten.has(i) && !dead(kept, live)) out.push(kept);
     else if (!hasDst(i) || i.k === "call") removed.writes++;
+    changed ||= kept !== i || out[out.length - 1] !== i;
   }
-  return out;
+  return changed ? out : block;
+}
+
+/** A control instruction with its blocks swept (itself when they keep everything). */
+function sweepInside(i: If | For | While, live: Liveness, reads: Map<Instr, number[]>, removed: { writes: number }): Instr {
+  const inner = (b: Block) => sweep(b, live, undefined, reads, removed);
+  if (i.k === "if") {
+    const then = inner(i.then), otherwise = inner(i.else);
+    return then === i.then && otherwise === i.else ? i : { ...i, then, else: otherwise };
+  }
+  const body = inner(i.body);
+  return body === i.body ? i : { ...i, body };
 }
 
 /**
