@@ -34,6 +34,8 @@ class FunctionEmitter {
   private readonly tempNames = new Map<number, string>();
   private readonly lines: string[] = [];
   private lastComment = "";
+  /** The loc whose comment is lastComment (the same loc prints nothing new). */
+  private lastCommentLoc: Loc | undefined;
   private decls!: Declarations;
 
   private readonly tape: (k: number) => string;
@@ -126,8 +128,9 @@ class FunctionEmitter {
   }
 
   private comment(i: Instr, depth: number): void {
-    if (!i.loc) return;
+    if (!i.loc || i.loc === this.lastCommentLoc) return;
     const text = i.loc.note ?? `${i.loc.adjoint ? "adjoint of " : ""}line ${i.loc.line}${i.loc.text ? `: ${i.loc.text}` : ""}`;
+    this.lastCommentLoc = i.loc;
     if (text === this.lastComment) return;
     this.lastComment = text;
     const comment = `// ${text.replace(/\*\//g, "* /")}`;
@@ -265,6 +268,7 @@ class FunctionEmitter {
   private nested(block: Block, depth: number): void {
     this.block(block, depth + 1);
     this.lastComment = "";
+    this.lastCommentLoc = undefined;
   }
 
   private forStatement(i: Extract<Instr, { k: "for" }>, depth: number): void {

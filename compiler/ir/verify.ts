@@ -1,7 +1,6 @@
 // Checks the IR's invariants: after every pass in tests and the fuzzer, after the last otherwise.
 import { printFunc } from "./print.js";
 import { Effects } from "./effects.js";
-import { IdInts, IdSet } from "./id-table.js";
 import { hasDst, isArrayType, isPure, usedTemps, walk, type Block, type Func, type Instr, type Temp } from "./types.js";
 
 export class IRError extends Error {}
@@ -31,10 +30,11 @@ export function verifyPass(f: Func, opts: VerifyOptions = {}): Func {
 }
 
 export function verify(f: Func, opts: VerifyOptions = {}): Func {
-  const defined = new IdSet();
+  // Maps, not id-indexed tables: an outlined piece holds few ids, some of them large.
+  const defined = new Set<number>();
   // Where each temp is defined: the serial number of its block and its position there.
-  const defBlock = new IdInts();
-  const defAt = new IdInts();
+  const defBlock = new Map<number, number>();
+  const defAt = new Map<number, number>();
   let blocks = 0;
   const defs = new Map<number, Instr>();
   if (opts.fresh) walk(f.body, (i) => { if (hasDst(i)) defs.set(i.dst.id, i); });

@@ -82,7 +82,8 @@ export class Lowerer {
   setLoc(node: ESTree.Node): void {
     const text = this.fn.source.text;
     const line = lineOf(text, node.start);
-    const snippet = text.slice(node.start, node.end).split("\n")[0].trim();
+    const eol = text.indexOf("\n", node.start);
+    const snippet = text.slice(node.start, eol >= 0 && eol < node.end ? eol : node.end).trim(); // its first line
     this.b.loc = { line, text: snippet.length > 60 ? snippet.slice(0, 57) + "..." : snippet, source: this.fn.source, offset: node.start };
   }
 

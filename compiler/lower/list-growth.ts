@@ -17,6 +17,7 @@ import type * as ESTree from "acorn";
 import { refuse } from "../errors.js";
 import type { Block, Instr, Temp, Var } from "../ir/types.js";
 import type { FnNode, SourceText } from "../parse/source.js";
+import { lineOf } from "../parse/lines.js";
 import { UNNAMED_ARRAY } from "./call.js";
 import { CALLBACK_METHODS } from "./methods.js";
 import type { Lowerer, Val } from "./context.js";
@@ -93,7 +94,7 @@ export function listPastEnd(L: Lowerer, list: ListVal, index: string, name: stri
     return L.fail(at, "list index past its end", `${read} reads past the end of '${name}', an Array of ${n} arrays or objects (a length gradc knows when it compiles): JavaScript would read undefined.`,
       `Its indices are 0 to ${n - 1}.`);
   }
-  const line = L.fn.source.text.slice(0, pushes[0].start).split("\n").length;
+  const line = lineOf(L.fn.source.text, pushes[0].start);
   return L.fail(at, "list index past its end",
     `${read} reads past the end of '${name}', an Array of arrays or objects that has ${n} element${n === 1 ? "" : "s"} when gradc compiles: gradc counts its pushes (line ${line}) as it compiles, each once, and a push inside a loop it does not unroll (one that runs a number of times known only at run time) or in a branch adds one element however often it runs.`,
     "Loop a constant number of times or over an Array of known length (gradc unrolls those), push numbers into an Array of numbers instead, or write into a Float64Array of the final size (rows at i * n + j).");
@@ -334,7 +335,7 @@ export function wholeGrowing(L: Lowerer, node: ESTree.Identifier, b: Binding): V
   use(g, node.name);
   const later = pushSites(g.root, node.name).find((p) => mayRunAfter(g.root, p, node, g.made));
   if (later) {
-    const line = g.source.text.slice(0, later.start).split("\n").length;
+    const line = lineOf(g.source.text, later.start);
     throw L.fail(node, "growing array used whole", `'${node.name}' grows by push (line ${line}) after it is used here as a whole array: whatever keeps it here would keep the array it was before.`,
       `Use it whole after the last push, or read its elements (${node.name}[i], ${node.name}.length) or call its methods (${node.name}.reduce(…)) here.`);
   }

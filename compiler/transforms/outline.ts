@@ -62,6 +62,7 @@ export function size(block: Block): number {
 const sizes = new WeakMap<Instr, number>();
 
 function instrSize(i: Instr): number {
+  if (i.k !== "if" && i.k !== "for" && i.k !== "while" && i.k !== "invoke") return 1;
   let n = sizes.get(i);
   if (n !== undefined) return n;
   switch (i.k) {
@@ -288,7 +289,7 @@ function sizeBetween(block: Block, from: number, to: number): number {
 /** Whether the instruction at `k` begins the code of another source statement than the one before it. */
 function startsStatement(block: Block, k: number): boolean {
   const a = block[k - 1].loc, b = block[k].loc;
-  return b !== undefined && (a === undefined || locKey(a) !== locKey(b));
+  return b !== undefined && (a === undefined || (a !== b && locKey(a) !== locKey(b)));
 }
 
 const locKey = (l: Loc) => `${l.adjoint ? "a" : ""}${l.line}:${l.note ?? l.text ?? ""}`;
