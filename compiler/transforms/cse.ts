@@ -18,7 +18,11 @@ function key(i: Instr, renamed: Map<number, Temp>): string | undefined {
   const id = (t: Temp) => (renamed.get(t.id) ?? t).id;
   switch (i.k) {
     case "const": return `c:${typeof i.value}:${i.value}`;
-    case "op": return `o:${i.op}:${i.args.map(id).join(",")}`;
+    case "op": {
+      let k = `o:${i.op}:`;
+      for (let n = 0; n < i.args.length; n++) k += n ? `,${id(i.args[n])}` : id(i.args[n]);
+      return k;
+    }
     case "get": return `g:${i.v.id}`;
     case "len": return `n:${i.arr.id}`;
     case "load": return `l:${i.arr.id}:${id(i.idx)}`;

@@ -24,8 +24,11 @@ export interface SimplifyOptions {
 export function simplify(f: Func, opts: SimplifyOptions): Func {
   let body = f.body;
   const ids = idsAfter(f);
+  // What control flow writes, kept across rounds: an instruction never changes once in a
+  // block (fold and sweep copy what they change), and most stay the same from round to round.
+  const effects = new Effects(new Map());
   for (let again = true; again; ) {
-    body = fold(body, ids, f.params);
+    body = fold(body, ids, f.params, effects);
     const removed = { writes: 0 };
     body = sweep(body, liveness(f, body, opts, ids), wantedAtEnd(f, opts), new Map(), removed);
     again = removed.writes > 0;
@@ -40,8 +43,8 @@ type Value = number | boolean;
  * (`result_bar = 1` then `result_bar * g`), the identities x + 0, x - 0, x * 1 and the
  * rewrites of rewrites.ts; a loop that cannot run becomes the set of its index.
  */
-function fold(body: Block, ids: Ids, params: readonly Var[]): Block {
-  const folder = new Folder(ids, params);
+function fold(body: Block, ids: Ids, params: readonly Var[], effects: Effects): Block {
+  const folder = new Folder(ids, params, effects);
   return folder.block(body, new Known());
 }
 
@@ -92,7 +95,6 @@ const REWRITE_DEPTH = 8;
 class Folder implements Operands {
   private readonly consts = new Map<number, Value>();
   private readonly alias = new Map<number, Temp>();
-  private readonly effects = new Effects(new Map());
   /** Ops kept so far and lengths, by their result. */
   private readonly ops = new Map<number, Op>();
   private readonly lengths = new Set<number>();
@@ -100,7 +102,7 @@ class Folder implements Operands {
   /** Constants a rewrite adds, emitted before the op that reads them. */
   private readonly added: Instr[] = [];
 
-  constructor(private readonly ids: Ids, private readonly params: readonly Var[]) {}
+  constructor(private readonly ids: Ids, private readonly params: readonly Var[], private readonly effects: Effects) {}
 
   /** The folded block (`input` itself when nothing in it changes). */
   block(input: Block, vars: Known): Block {
