@@ -89,7 +89,8 @@ class Outliner {
     this.ids = idsAfter(f);
     this.none = { id: this.ids.next++, name: "none", type: "num" };
     for (const v of [f.result, ...(f.outputs ?? [])]) this.count(v, 1);
-    const visit = (b: Block) => { for (const i of b) { for (const [v] of accesses(i)) this.count(v, 1); childBlocks(i).forEach(visit); } };
+    const countOne = (v: Var) => this.count(v, 1);
+    const visit = (b: Block) => { for (const i of b) { eachAccess(i, countOne); childBlocks(i).forEach(visit); } };
     visit(f.body);
   }
 
@@ -338,39 +339,69 @@ function linesOf(block: Block): LineSpan | undefined {
 
 /** Vars an instruction accesses itself (not in nested blocks), with whether it assigns them. */
 function accesses(i: Instr): [Var, boolean][] {
+  const out: [Var, boolean][] = [];
+  eachAccess(i, (v, isWrite) => out.push([v, isWrite]));
+  return out;
+}
+
+/** Calls `fn` on each var an instruction accesses itself (not in nested blocks), in the order of `accesses`. */
+function eachAccess(i: Instr, fn: (v: Var, isWrite: boolean) => void): void {
   switch (i.k) {
-    case "get": case "pushref": return [[i.v, false]];
-    case "set": case "popref": return [[i.v, true]];
-    case "alloc": return i.copyOf ? [[i.copyOf, false], [i.v, true]] : [[i.v, true]];
-    case "ref": return [[i.from, false], [i.v, true]];
-    case "load": case "len": case "store": case "fill": return [[i.arr, false]];
-    case "call": return [...(i.out ? [i.out] : []), ...i.ins].map((v): [Var, boolean] => [v, false]);
-    case "for": return i.exit ? [[i.exit, false], [i.index, true]] : [[i.index, true]];
-    case "invoke": return [...i.args.map((v): [Var, boolean] => [v, false]), ...i.outs.map((v): [Var, boolean] => [v, true])];
-    default: return [];
+    case "get": case "pushref": return fn(i.v, false);
+    case "set": case "popref": return fn(i.v, true);
+    case "alloc":
+      if (i.copyOf) fn(i.copyOf, false);
+      return fn(i.v, true);
+    case "ref":
+      fn(i.from, false);
+      return fn(i.v, true);
+    case "load": case "len": case "store": case "fill": return fn(i.arr, false);
+    case "call":
+      if (i.out) fn(i.out, false);
+      for (const v of i.ins) fn(v, false);
+      return;
+    case "for":
+      if (i.exit) fn(i.exit, false);
+      return fn(i.index, true);
+    case "invoke":
+      for (const v of i.args) fn(v, false);
+      for (const v of i.outs) fn(v, true);
+      return;
   }
 }
 
 function collectVars(block: Block, into: Map<number, Var>): void {
-  for (const i of block) {
-    for (const [v] of accesses(i)) into.set(v.id, v);
-    for (const b of childBlocks(i)) collectVars(b, into);
-  }
+  const add = (v: Var) => { into.set(v.id, v); };
+  const visit = (b: Block) => {
+    for (const i of b) {
+      eachAccess(i, add);
+      for (const c of childBlocks(i)) visit(c);
+    }
+  };
+  visit(block);
 }
 
 function collectWrites(block: Block, into: Map<number, Var>): void {
-  for (const i of block) {
-    for (const [v, isWrite] of accesses(i)) if (isWrite) into.set(v.id, v);
-    for (const b of childBlocks(i)) collectWrites(b, into);
-  }
+  const add = (v: Var, isWrite: boolean) => { if (isWrite) into.set(v.id, v); };
+  const visit = (b: Block) => {
+    for (const i of b) {
+      eachAccess(i, add);
+      for (const c of childBlocks(i)) visit(c);
+    }
+  };
+  visit(block);
 }
 
 function countAccesses(block: Block, into: Map<number, number>): void {
-  for (const i of block) {
-    if (i.k === "invoke") for (const [id, n] of accessesInPiece(i.piece)) into.set(id, (into.get(id) ?? 0) + n);
-    else for (const [v] of accesses(i)) into.set(v.id, (into.get(v.id) ?? 0) + 1);
-    for (const b of childBlocks(i)) countAccesses(b, into);
-  }
+  const countOne = (v: Var) => { into.set(v.id, (into.get(v.id) ?? 0) + 1); };
+  const visit = (b: Block) => {
+    for (const i of b) {
+      if (i.k === "invoke") for (const [id, n] of accessesInPiece(i.piece)) into.set(id, (into.get(id) ?? 0) + n);
+      else eachAccess(i, countOne);
+      for (const c of childBlocks(i)) visit(c);
+    }
+  };
+  visit(block);
 }
 
 /** Accesses of each var in a piece's body, counted once per piece: a run of calls of pieces may be cut again. */
