@@ -11,7 +11,7 @@ import { normalize } from "../normalize.js";
 import { fuseTopLoop } from "../fuse.js";
 import type { CheckpointSpec } from "../../request.js";
 import { planReverse } from "./plan.js";
-import { Sweeper } from "./sweeper.js";
+import { adjointLoc, Sweeper } from "./sweeper.js";
 import { SWEEPS } from "./sweeps.js";
 
 export interface ReverseOptions {
@@ -63,7 +63,7 @@ function assemble(s: Sweeper, opts: ReverseOptions, fusedOnly = false): Func | u
   for (let k = top.length - 1; k >= 0; k--) {
     backward[k] = b.nested((bb) => {
       const loc = top[k].loc;
-      bb.loc = loc && { ...loc, adjoint: true };
+      bb.loc = loc && adjointLoc(loc);
       SWEEPS.backwardInstr(s, bb, top[k], 0);
     });
   }

@@ -4,7 +4,7 @@
 // a block by handing each instruction to the handler `dispatch` names (sweeps.ts).
 // Every handler is given the builder it writes to.
 import { Builder, type Ids } from "../../ir/builder.js";
-import type { Block, For, Instr, Temp, Var } from "../../ir/types.js";
+import type { Block, For, Instr, Loc, Temp, Var } from "../../ir/types.js";
 import type { ReversePlan } from "./plan.js";
 
 /** The handler of each instruction in each sweep. */
@@ -38,6 +38,15 @@ export interface Revolve {
   /** Snapshot storage: one array for the scalars, one per state array. */
   scalarSlots: Var[];
   arraySlots: Map<Var, Var>;
+}
+
+const adjointLocs = new WeakMap<Loc, Loc>();
+
+/** `loc` marked as the adjoint code of its statement: one such loc per loc, shared by the statement's instructions. */
+export function adjointLoc(loc: Loc): Loc {
+  let adjoint = adjointLocs.get(loc);
+  if (!adjoint) adjointLocs.set(loc, (adjoint = { ...loc, adjoint: true }));
+  return adjoint;
 }
 
 export class Sweeper {
@@ -85,7 +94,7 @@ export class Sweeper {
     prelude?.(b);
     for (let k = block.length - 1; k >= 0; k--) {
       const i = block[k];
-      b.loc = i.loc && { ...i.loc, adjoint: true };
+      b.loc = i.loc && adjointLoc(i.loc);
       this.dispatch.backwardInstr(this, b, i, depth);
     }
     this.env = savedEnv;
