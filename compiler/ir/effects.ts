@@ -21,7 +21,7 @@ export function ownWrite(i: Instr): number | undefined {
 export class Effects {
   private readonly reads = new Map<number, ReadonlySet<number>>();
   private readonly singles = new Map<number, ReadonlySet<number>>();
-  private readonly writes = new Map<Instr, Set<number>>();
+  private readonly writes = new Map<Instr, ReadonlySet<number>>();
 
   constructor(private readonly defs: Map<number, Instr>) {}
 
@@ -55,27 +55,31 @@ export class Effects {
     return s;
   }
 
-  /** Locations an instruction (with everything nested in it) may write. */
-  writesOf(i: Instr): Set<number> {
+  /**
+   * Locations an instruction (with everything nested in it) may write. Instructions
+   * that write the same locations may share one set: do not change it.
+   */
+  writesOf(i: Instr): ReadonlySet<number> {
+    const holdsCode = i.k === "if" || i.k === "for" || i.k === "while" || i.k === "invoke";
+    const own = ownWrite(i);
+    if (!holdsCode) return own === undefined ? NOTHING : this.only(own);
     let w = this.writes.get(i);
     if (w) return w;
-    w = new Set();
-    const own = ownWrite(i);
-    if (own !== undefined) w.add(own);
-    for (const b of childBlocks(i)) for (const j of b) for (const x of this.written(j)) w.add(x);
+    const union = new SetUnion();
+    if (own !== undefined) union.add(this.only(own));
+    for (const b of childBlocks(i)) for (const j of b) union.add(this.writesOf(j));
     if (i.k === "invoke") {
-      for (const v of i.outs) w.add(v.id);
-      for (const j of i.piece.body) for (const x of this.written(j)) w.add(x);
+      for (const v of i.outs) union.add(this.only(v.id));
+      for (const j of i.piece.body) union.add(this.writesOf(j));
     }
+    w = union.result();
     this.writes.set(i, w);
     return w;
   }
 
-  /** As writesOf, without caching for instructions that hold no blocks. */
+  /** The same as writesOf (kept for the callers that only iterate). */
   written(i: Instr): Iterable<number> {
-    if (i.k === "if" || i.k === "for" || i.k === "while" || i.k === "invoke") return this.writesOf(i);
-    const w = ownWrite(i);
-    return w === undefined ? [] : [w];
+    return this.writesOf(i);
   }
 
   blockWrites(block: Block): Set<number> {
