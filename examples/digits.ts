@@ -50,7 +50,10 @@ export function loadDigits(trainFraction: number): { train: DigitSet; test: Digi
 }
 
 /** Copies rows order[from..from+count) of `set` into the batch buffers (row-major, as in DigitSet). */
-export function fillBatch(set: DigitSet, order: Uint32Array, from: number, count: number, X: Float64Array, Y: Float64Array) {
+export function fillBatch(
+  set: { X: Float64Array | Float32Array; Y: Float64Array | Float32Array },
+  order: Uint32Array, from: number, count: number, X: Float64Array | Float32Array, Y: Float64Array | Float32Array,
+) {
   for (let r = 0; r < count; r++) {
     const s = order[from + r];
     X.set(set.X.subarray(s * PIXELS, (s + 1) * PIXELS), r * PIXELS);
