@@ -10,7 +10,8 @@
 
 /**
  * The loss written with runtime kernels, batched: H = tanh(X·W1ᵀ + b1), Z = H·W2ᵀ + b2,
- * mean cross-entropy from log-softmax and the one-hot Y. `k` is the kernel module.
+ * mean cross-entropy from log-softmax and the one-hot Y (its intermediates Float64Array;
+ * mlpLossKernels32 is the float32 copy). `k` is the kernel module.
  */
 export function makeMlpLossKernels(k) {
   const { matmul, biasAdd, tanh, logSoftmax, dot } = k;
@@ -30,10 +31,26 @@ export function makeMlpLossKernels(k) {
     logSoftmax(Z, Z, n, classes);
     return -dot(Y, Z, n * classes) / n;
   }
-  return { mlpLossKernels, functions };
+  /** The same in float32: its intermediates are Float32Array, so every matmul has one element type. */
+  function mlpLossKernels32(p, X, Y) {
+    const hidden = p.b1.length;
+    const classes = p.b2.length;
+    const inputs = p.W1.length / hidden;
+    const n = Y.length / classes;
+    const H = new Float32Array(n * hidden);
+    matmul(H, X, p.W1, n, inputs, hidden, false, true);
+    biasAdd(H, H, p.b1, n, hidden);
+    tanh(H, H, n * hidden);
+    const Z = new Float32Array(n * classes);
+    matmul(Z, H, p.W2, n, hidden, classes, false, true);
+    biasAdd(Z, Z, p.b2, n, classes);
+    logSoftmax(Z, Z, n, classes);
+    return -dot(Y, Z, n * classes) / n;
+  }
+  return { mlpLossKernels, mlpLossKernels32, functions };
 }
 
-/** Copy of mlpLoss in examples/mnist.ts (the bench does not depend on the examples' build). */
+/** The loss as per-sample loops (how examples/mnist.ts wrote it before it called the runtime kernels). */
 export function mlpLoss(p, X, Y) {
   const hidden = p.b1.length;
   const classes = p.b2.length;

@@ -1,11 +1,14 @@
 // MLP 784-128-10 (tanh, softmax cross-entropy), batch 64, value + gradient with respect to
-// all parameters: gradc vs hand-written JS vs @tensorflow/tfjs (CPU backend, float32), as
-// ratios from one interleaved run; then matmul GFLOP/s (bench/matmul.mjs). Every gradient
+// all parameters: gradc (the loss with runtime kernels on the wasm and the js backend, in
+// float64 and float32) vs hand-written JS vs @tensorflow/tfjs (CPU backend, float32) vs
+// jax-js (jit, wasm, float32), as ratios from one interleaved run, each row with the
+// backend it used; then matmul GFLOP/s (bench/matmul.mjs). Every gradient
 // is checked before anything is timed: the hand-written one against central differences at
 // sampled parameters, gradc and the per-sample hand-written against it over the whole
 // gradient, float32 variants and tfjs against it to float32 accuracy.
 
 import { matmulBench } from "./matmul.mjs";
+import { loadJax, makeJaxMlp } from "./mlp-jax.mjs";
 import { makeHandBlocked, makeHandPerSample, makeMlpLossKernels, makeTfjs, mlpLoss, mlpLossBlocked } from "./mlp-variants.mjs";
 import { rng } from "./cases.mjs";
 import { formatTime, measure } from "./timing.mjs";
@@ -13,6 +16,7 @@ import { formatTime, measure } from "./timing.mjs";
 const DIMS = { inputs: 784, hidden: 128, classes: 10 };
 const BATCH = 64;
 const GRADC_PER_HAND = 1.1;
+const WASM_PER_JS_F64 = 0.5; // issue 15: float64 value + gradient at least 2x faster than the js backend
 const FD_TOL = 1e-5; // hand-written vs central differences, |a - b| / max(1, |a|, |b|)
 const AGREE_TOL = 1e-9; // float64 variants vs hand-written
 const F32_TOL = 1e-4; // float32 variants vs hand-written float64, relative to the largest gradient entry
@@ -98,9 +102,9 @@ async function loadTfjs() {
 }
 
 function printTable(rows) {
-  const head = ["variant", "float", "time", "x hand", "x tfjs"];
+  const head = ["variant", "float", "backend", "time", "x hand", "x tfjs", "x jax-js"];
   const width = head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
-  const line = (cells) => cells.map((s, j) => (j <= 1 ? s.padEnd(width[j]) : s.padStart(width[j]))).join("  ");
+  const line = (cells) => cells.map((s, j) => (j <= 2 ? s.padEnd(width[j]) : s.padStart(width[j]))).join("  ");
   console.log(line(head));
   console.log(width.map((w) => "-".repeat(w)).join("  "));
   for (const r of rows) console.log(line(r));
@@ -116,10 +120,14 @@ export async function mlpBench(api, quick, kernels) {
   const variants = {};
   const labels = {};
   const problems = [];
-  const add = (name, label, float, fn, args) => {
+  const add = (name, label, float, fn, args, backend = "js (no kernels)") => {
     variants[name] = { fn, args };
-    labels[name] = [label, float];
+    labels[name] = [label, float, backend];
   };
+  // A gradc row on one runtime backend: the call selects it first (setBackend is an
+  // assignment once both are instantiated), so rows of both backends interleave in one run.
+  const setBackend = kernels?.setBackend;
+  const onBackend = (name, fn) => (setBackend ? (...args) => (setBackend(name), fn(...args)) : fn);
 
   // The reference: hand-written, blocked, float64, against central differences.
   const hand = makeHandBlocked(DIMS, BATCH);
@@ -131,12 +139,12 @@ export async function mlpBench(api, quick, kernels) {
   add("hand", "hand-written, batched, register-blocked", "f64", hand, [p, X, Y, handGrad]);
 
   /** Times fn when its gradient (read by grad()) agrees with the hand-written one. */
-  const checked = (name, label, float, fn, args, grad, tol, measureError) => {
+  const checked = (name, label, float, fn, args, grad, tol, measureError, backend) => {
     try {
       const [value, g] = grad();
       const err = Math.max(measureError(g, handGrad), Math.abs(value - handValue) / Math.max(1, Math.abs(handValue)));
       if (!(err <= tol)) throw new Error(`disagrees with hand-written: ${err.toExponential(1)} > ${tol.toExponential(0)}`);
-      add(name, label, float, fn, args);
+      add(name, label, float, fn, args, backend);
       return err;
     } catch (e) {
       problems.push(`${label} (${float}): not timed, ${String(e?.message ?? e).split("\n")[0]}`);
@@ -150,10 +158,26 @@ export async function mlpBench(api, quick, kernels) {
 
   const errors = [];
   if (api) {
-    const { mlpLossKernels, functions } = makeMlpLossKernels(kernels);
+    const { mlpLossKernels, mlpLossKernels32, functions } = makeMlpLossKernels(kernels);
+    // The loss with runtime kernels, in float64 and (with Float32Array intermediates) in
+    // float32, on each backend: every matmul of the float32 loss has one element type, so
+    // it takes the wasm float32 path.
+    const label = "gradc, loss with runtime kernels";
+    const agreement = [];
+    const initial = kernels.backendName?.();
+    for (const backend of setBackend ? ["wasm", "js"] : [kernels.backendName?.() ?? "js"]) {
+      const used = setBackend ? setBackend(backend) : backend;
+      const vg = onBackend(backend, api.valueAndGrad(mlpLossKernels, { wrt: "p", out: zerosLike(p), functions }));
+      const e64 = checked(`gradcKernels_${backend}`, label, "f64", vg, [p, X, Y], () => vg(p, X, Y), AGREE_TOL, maxRelError, used);
+      const [p32, X32, Y32] = [convert(p, Float32Array), Float32Array.from(X), Float32Array.from(Y)];
+      const vg32 = onBackend(backend, api.valueAndGrad(mlpLossKernels32, { wrt: "p", out: zerosLike(p, Float32Array), functions }));
+      const e32 = checked(`gradcKernels32_${backend}`, label, "f32", vg32, [p32, X32, Y32], () => vg32(p32, X32, Y32), F32_TOL, normwiseError, used);
+      agreement.push(`${e64?.toExponential(1) ?? "—"} (f64, ${used}), ${e32?.toExponential(1) ?? "—"} (f32, ${used})`);
+    }
+    if (initial) setBackend?.(initial);
+    errors.push(`${label}: ${agreement.join(", ")}`);
     for (const [name, label, loss] of [
-      ["gradcKernels", "gradc, loss with runtime kernels", mlpLossKernels],
-      ["gradc", "gradc, loss as in examples/mnist.ts", mlpLoss],
+      ["gradc", "gradc, loss as per-sample loops", mlpLoss],
       ["gradcBlocked", "gradc, loss with 4x2-blocked layer 1", mlpLossBlocked],
     ]) {
       const out = zerosLike(p);
@@ -164,10 +188,10 @@ export async function mlpBench(api, quick, kernels) {
         problems.push(`${label}: ${String(e?.message ?? e).split("\n")[0]}`);
         continue;
       }
-      const e64 = checked(name, label, "f64", vg, [p, X, Y], () => vg(p, X, Y), AGREE_TOL, maxRelError);
+      const e64 = checked(name, label, "f64", vg, [p, X, Y], () => vg(p, X, Y), AGREE_TOL, maxRelError, "js (loops)");
       const [p32, X32, Y32] = [convert(p, Float32Array), Float32Array.from(X), Float32Array.from(Y)];
       const vg32 = api.valueAndGrad(loss, { wrt: "p", out: zerosLike(p, Float32Array), functions });
-      const e32 = checked(`${name}32`, label, "f32", vg32, [p32, X32, Y32], () => vg32(p32, X32, Y32), F32_TOL, normwiseError);
+      const e32 = checked(`${name}32`, label, "f32", vg32, [p32, X32, Y32], () => vg32(p32, X32, Y32), F32_TOL, normwiseError, "js (loops)");
       errors.push(`${label}: ${e64?.toExponential(1) ?? "—"} (f64), ${e32?.toExponential(1) ?? "—"} (f32)`);
     }
   } else {
@@ -185,19 +209,27 @@ export async function mlpBench(api, quick, kernels) {
   const { tf, reason } = await loadTfjs();
   if (tf) {
     const model = makeTfjs(tf, DIMS, p, X, Y);
-    const err = checked("tfjs", "tfjs CPU backend, tf.valueAndGrads", "f32", () => model.step(), [], () => model.gradient(), F32_TOL, normwiseError);
+    const err = checked("tfjs", "tfjs CPU backend, tf.valueAndGrads", "f32", () => model.step(), [], () => model.gradient(), F32_TOL, normwiseError, "tfjs cpu");
     if (err !== undefined) errors.push(`tfjs: ${err.toExponential(1)}`);
   } else {
     problems.push(`tfjs not timed: cannot load @tensorflow/tfjs (${reason})`);
+  }
+  const jaxjs = await loadJax();
+  if (jaxjs.jax) {
+    const model = makeJaxMlp(jaxjs.jax, DIMS, p, X, Y);
+    const err = checked("jax", "jax-js jit(valueAndGrad), gradients read back", "f32", () => model.step(), [], () => model.gradient(), F32_TOL, normwiseError, "jax-js wasm");
+    if (err !== undefined) errors.push(`jax-js: ${err.toExponential(1)}`);
+  } else {
+    problems.push(`jax-js not timed: ${jaxjs.reason}`);
   }
   console.log(`agreement with hand-written (f64: max |a - b| / max(1, |a|, |b|); f32: max |a - b| / max |g|): ${errors.join("; ")}`);
 
   const t = measure(variants, timing);
   const ratio = (a, b) => (a === undefined || b === undefined ? "—" : (a / b).toFixed(2));
-  printTable(Object.keys(variants).map((k) => [labels[k][0], labels[k][1], formatTime(t[k]), ratio(t[k], t.hand), ratio(t[k], t.tfjs)]));
+  printTable(Object.keys(variants).map((k) => [...labels[k], formatTime(t[k]), ratio(t[k], t.hand), ratio(t[k], t.tfjs), ratio(t[k], t.jax)]));
   for (const line of problems) console.log(line);
   const verdicts = [];
-  for (const k of ["gradcKernels", "gradc", "gradcBlocked"]) {
+  for (const k of ["gradcKernels_wasm", "gradc", "gradcBlocked"]) {
     if (t[k] === undefined) continue;
     const perHand = t[k] / t.hand;
     const vsTf = t.tfjs === undefined ? "" : `, ${t[k] < t.tfjs ? "faster than tfjs: ok" : "not faster than tfjs: MISS"}`;
@@ -205,6 +237,13 @@ export async function mlpBench(api, quick, kernels) {
   }
   console.log(`targets: gradc <= ${GRADC_PER_HAND}x hand-written (blocked, f64) and faster than tfjs`);
   for (const v of verdicts) console.log(`  ${v}`);
+  const [f32, jax, f64, f64js] = [t.gradcKernels32_wasm, t.jax, t.gradcKernels_wasm, t.gradcKernels_js];
+  const verdict = (good, text) => `  ${text}: ${good === undefined ? "not measured" : good ? "ok" : "MISS"}`;
+  console.log("targets (issue 15): gradc, loss with runtime kernels, on the wasm backend");
+  console.log(verdict(f32 === undefined || jax === undefined ? undefined : f32 <= jax,
+    `float32 no slower than jax-js float32 (${f32 === undefined ? "—" : formatTime(f32)} vs ${jax === undefined ? "—" : formatTime(jax)}, ${ratio(f32, jax)}x)`));
+  console.log(verdict(f64 === undefined || f64js === undefined ? undefined : f64 <= WASM_PER_JS_F64 * f64js,
+    `float64 at least 2x faster than the js backend (${f64 === undefined ? "—" : formatTime(f64)} vs ${f64js === undefined ? "—" : formatTime(f64js)}, ${ratio(f64js, f64)}x)`));
 
   const matmulFailed = await matmulBench(tf, quick);
   return problems.some((l) => l.includes("disagrees")) || matmulFailed;
