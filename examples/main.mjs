@@ -5,7 +5,7 @@
 // Then it runs the worked examples (modules exporting an `example`, see examples/check.ts:
 // MAML, Hutchinson, Gauss-Newton, Newton), which print and check their own results.
 // Last the main demo (a module exporting `mainDemo`, examples/mnist.ts: an MLP trained on
-// MNIST digits), which takes a minute or two; GRADC_QUICK=1 skips it.
+// MNIST digits), which takes a few seconds; GRADC_QUICK=1 skips it.
 
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync } from "node:fs";
