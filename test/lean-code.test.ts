@@ -6,13 +6,13 @@
 import { describe, expect, test } from "vitest";
 import * as gradc from "../index.js";
 import { functionRequest } from "../compiler/build-sites.js";
-import { main } from "../compiler/cli.js";
 import { createProject } from "../compiler/parse/typescript.js";
 import { gradientIR } from "../compiler/pipeline.js";
 import { walk } from "../compiler/ir/types.js";
 import * as K from "../runtime/index.js";
 import { maxRelError, numericGradient } from "../runtime/numeric.js";
 import { makeRng } from "./corpus/rng.js";
+import { shownCore } from "./grad-hvp-check.js";
 import { huber, rosenbrock } from "./golden/losses.js";
 
 type Fn = (...args: any[]) => any;
@@ -20,13 +20,7 @@ const { grad, hvp, gradAndHvp, hessian } = gradc as unknown as Record<"grad" | "
 const rng = makeRng(13);
 const rand = (n: number) => Float64Array.from({ length: n }, () => rng.uniform(-1, 1));
 
-/** What `gradc show file fn args` prints, up to the exported entry (the core function). */
-async function core(file: string, fn: string, ...args: string[]): Promise<string> {
-  let out = "";
-  const io = { out: (t: string) => void (out += t), err: (t: string) => void (out += t) };
-  expect(await main(["show", file, fn, ...args], io), out).toBe(0);
-  return out.slice(0, out.indexOf("export function"));
-}
+const core = shownCore;
 
 /** Central differences along `v` of the (exact) gradient `g` (default: grad(f)): the reference for H·v. */
 function hvpByDifferences(f: Fn, x: Float64Array, v: Float64Array, g: Fn = grad(f)): Float64Array {

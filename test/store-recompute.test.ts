@@ -5,39 +5,22 @@
 // differences, in reverse mode and as H·v, at several points.
 import { describe, expect, test } from "vitest";
 import * as gradc from "../index.js";
-import { main } from "../compiler/cli.js";
-import { maxRelError, numericGradient } from "../runtime/numeric.js";
 import { makeRng } from "./corpus/rng.js";
+import { checkGradAndHvp, shownCore } from "./grad-hvp-check.js";
 import {
   branchReadsM, expBranches, logSumExp, maxAlsoRead, maxByBranch, maxCandidateSecond, maxScaled, minByBranchLast, minCandidateFirst, rnn, rnnThenScaled,
 } from "./store-recompute.losses.js";
 
 type Fn = (...args: any[]) => any;
-const { grad, hvp } = gradc as unknown as Record<"grad" | "hvp", (f: Fn, o?: object) => Fn>;
+const { grad } = gradc as unknown as Record<"grad", (f: Fn, o?: object) => Fn>;
 const rng = makeRng(41);
 const rand = (n: number, scale = 1) => Float64Array.from({ length: n }, () => scale * rng.uniform(-1, 1));
-const file = "test/store-recompute.losses.ts";
+const checkDerivatives = (f: Fn, make: () => unknown[]) => checkGradAndHvp(f, make, rand, 4);
 
 /** The backward sweep of `fn`'s gradient as `gradc show` prints it (from the seed to the exported entry), without comments. */
 async function backwardSweep(fn: string): Promise<string> {
-  let out = "";
-  const io = { out: (t: string) => void (out += t), err: (t: string) => void (out += t) };
-  expect(await main(["show", file, fn], io), out).toBe(0);
-  const code = out.slice(out.indexOf("// adjoint of"), out.indexOf("export function"));
-  return code.split("\n").filter((line) => !line.trim().startsWith("//")).join("\n");
-}
-
-/** grad (wrt argument 0) against central differences, and hvp against central differences of grad. */
-function checkDerivatives(f: Fn, make: () => unknown[]): void {
-  for (let point = 0; point < 4; point++) {
-    const args = make();
-    const x = args[0] as Float64Array;
-    expect(maxRelError(grad(f)(...args), numericGradient(f, args, 0)), `gradient at point ${point}`).toBeLessThan(1e-6);
-    const v = rand(x.length), h = 1e-5, g = grad(f);
-    const up = g(x.map((xi, i) => xi + h * v[i]), ...args.slice(1)) as Float64Array;
-    const down = g(x.map((xi, i) => xi - h * v[i]), ...args.slice(1)) as Float64Array;
-    expect(maxRelError(hvp(f)(...args, v), up.map((u, i) => (u - down[i]) / (2 * h))), `H·v at point ${point}`).toBeLessThan(1e-5);
-  }
+  const code = await shownCore("test/store-recompute.losses.ts", fn);
+  return code.slice(code.indexOf("// adjoint of")).split("\n").filter((line) => !line.trim().startsWith("//")).join("\n");
 }
 
 describe("a value the backward sweep needs is read from its var before the restore, or saved", () => {

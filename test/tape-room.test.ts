@@ -4,41 +4,17 @@
 // only pops syncs the tape once, before it. Each case is checked against central
 // differences, in reverse mode and as H·v, and a push past the end is reported.
 import { describe, expect, test } from "vitest";
-import * as gradc from "../index.js";
-import { main } from "../compiler/cli.js";
 import { Tape } from "../runtime/index.js";
-import { maxRelError, numericGradient } from "../runtime/numeric.js";
 import { makeRng } from "./corpus/rng.js";
+import { checkGradAndHvp, shownCore } from "./grad-hvp-check.js";
 import { branchy, halving, nested } from "./tape-room.losses.js";
 
-type Fn = (...args: any[]) => any;
-const { grad, hvp } = gradc as unknown as Record<"grad" | "hvp", (f: Fn, o?: object) => Fn>;
 const rng = makeRng(29);
 const rand = (n: number) => Float64Array.from({ length: n }, () => rng.uniform(-1, 1));
-const file = "test/tape-room.losses.ts";
-
-/** The derivative function `gradc show` prints for `fn` (up to the exported entry). */
-async function code(fn: string, ...args: string[]): Promise<string> {
-  let out = "";
-  const io = { out: (t: string) => void (out += t), err: (t: string) => void (out += t) };
-  expect(await main(["show", file, fn, ...args], io), out).toBe(0);
-  return out.slice(0, out.indexOf("export function"));
-}
+const code = (fn: string, ...args: string[]) => shownCore("test/tape-room.losses.ts", fn, ...args);
+const checkDerivatives = (f: (...args: any[]) => any, make: () => unknown[]) => checkGradAndHvp(f, make, rand);
 
 const fullCheck = /if \(tape_top === tape_values\.length\)/g;
-
-/** grad against central differences, and hvp against central differences of grad, at three points. */
-function checkDerivatives(f: Fn, make: () => unknown[]): void {
-  for (let point = 0; point < 3; point++) {
-    const args = make();
-    const x = args[0] as Float64Array;
-    expect(maxRelError(grad(f)(...args), numericGradient(f, args, 0)), `gradient at point ${point}`).toBeLessThan(1e-6);
-    const v = rand(x.length), h = 1e-5, g = grad(f);
-    const up = g(x.map((xi, i) => xi + h * v[i]), ...args.slice(1)) as Float64Array;
-    const down = g(x.map((xi, i) => xi - h * v[i]), ...args.slice(1)) as Float64Array;
-    expect(maxRelError(hvp(f)(...args, v), up.map((u, i) => (u - down[i]) / (2 * h))), `H·v at point ${point}`).toBeLessThan(1e-5);
-  }
-}
 
 describe("room made before a loop covers its pushes", () => {
   test("branches pushing 3, 1 or 0 values: room for 4 per iteration, no check per push", async () => {
