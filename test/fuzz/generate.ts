@@ -996,7 +996,7 @@ export class Gen {
     return this.choose<string>([
       [3, () => `grad(${f.name})(${args})`],
       [1, () => `valueAndGrad(${f.name})(${args})[${this.rng.int(0, 1)}]`],
-      [1, () => `jvp(${f.name})(${args}, ${this.signedLit()})[${this.rng.int(0, 1)}]`],
+      [2, () => `jvp(${f.name})(${args}, ${this.signedLit()})[${this.rng.int(0, 1)}]`],
       [1.5, () => `hvp(${f.name})(${args}, ${this.signedLit()})`],
       [1, () => `hessian(${f.name})(${args})[0]`],
       [f.loops ? this.w("gradOfGradLoop") : 2, () => `grad(grad(${f.name}))(${args})`],
