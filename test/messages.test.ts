@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../compiler/cli.js";
 import { parseFunctionText } from "../compiler/parse/acorn.js";
 import * as gradc from "../index.js";
-import { thrownGradcError } from "./thrown.js";
+import { maxRelError, numericGradient } from "../runtime/numeric.js";
+import { gradRefusal, thrownGradcError } from "./thrown.js";
 
 type Fn = (...args: any[]) => any;
 const grad = gradc.grad as unknown as (f: Fn, o?: object) => Fn;
@@ -208,5 +209,27 @@ describe("missing arguments (lowering)", () => {
     const err = thrown(() => lowerFunction(fn, [{ k: "num" }], () => undefined));
     expect(err.detail).toBe("Argument 'y' of f is missing (f takes x, y; got 1 argument). Pass every parameter.");
     expect(err.position).toEqual(at(text, "y"));
+  });
+});
+
+describe("new of an array's own constructor", () => {
+  // Written as a user of the run-time path writes it (JavaScript: TypeScript types x.constructor as Function).
+  const doubled = new Function("return function doubled(x) { const y = new x.constructor(x.length); let s = 0; for (let i = 0; i < x.length; i++) { y[i] = x[i] * x[i]; s += y[i]; } return s; }")() as Fn;
+  const boxed = new Function("return function boxed(x) { const o = new x.foo.Thing(2); return x[0]; }")() as Fn;
+
+  it("allocates an array of x's element type, and differentiates through it", () => {
+    for (const x of [Float64Array.of(0.5, -1.5, 2), Float32Array.of(0.5, -1.5, 2)]) {
+      const g = grad(doubled)(x) as Float64Array | Float32Array;
+      expect(g.constructor).toBe(x.constructor);
+      expect([...g]).toEqual([...x].map((v) => 2 * v));
+    }
+    const x = Float64Array.of(0.3, -0.7, 1.1);
+    expect(maxRelError(grad(doubled)(x), numericGradient(doubled, [x], 0))).toBeLessThan(1e-8);
+  });
+
+  it("names what it cannot construct, as written", () => {
+    const err = gradRefusal(boxed, [Float64Array.of(1, 2)]);
+    expect(err.message).toContain("Creating objects with new x.foo.Thing is not supported.");
+    expect(err.message).toContain("new x.constructor(n)");
   });
 });

@@ -215,10 +215,12 @@ export function lowerNew(L: Lowerer, node: ESTree.NewExpression, scope: Scope): 
   if (ctor === "Array" && !scope.lookup(ctor)) {
     throw L.fail(node, "new Array", "new Array(n) has n empty slots, which read as undefined (not a number).", "Fill it where it is made: new Array(n).fill(0), or use new Float64Array(n) (zeros).");
   }
-  const type = ctor === "Float64Array" ? "f64[]" : ctor === "Float32Array" ? "f32[]" : undefined;
-  if (!type || scope.lookup(ctor)) {
-    throw L.fail(node, `new ${ctor || "expression"}`, `Creating objects with new ${ctor} is not supported.`,
-      "Only new Float64Array(n) and new Float32Array(n) (or a copy of a typed array) are.");
+  const named = ctor === "Float64Array" ? "f64[]" : ctor === "Float32Array" ? "f32[]" : undefined;
+  const type = named && !scope.lookup(ctor) ? named : constructorOf(L, node.callee, scope);
+  if (!type) {
+    const written = L.fn.source.text.slice(node.callee.start, node.callee.end);
+    throw L.fail(node, `new ${ctor || "expression"}`, `Creating objects with new ${written} is not supported.`,
+      "Only new Float64Array(n), new Float32Array(n) and new x.constructor(n) of a typed array x (or a copy of a typed array) are.");
   }
   if (node.arguments.length !== 1 || node.arguments[0].type === "SpreadElement") {
     throw L.fail(node, `new ${ctor}`, `new ${ctor} takes exactly one argument here (a length or a typed array).`, "");
@@ -229,6 +231,15 @@ export function lowerNew(L: Lowerer, node: ESTree.NewExpression, scope: Scope): 
   const v = L.b.newVar(UNNAMED_ARRAY, type);
   L.b.emit({ k: "alloc", v, n });
   return { k: "arr", v };
+}
+
+/** The element type `x.constructor` names for a typed array x (`new x.constructor(n)`: an array of x's type). */
+function constructorOf(L: Lowerer, callee: ESTree.Node, scope: Scope): "f64[]" | "f32[]" | undefined {
+  const c = callee as ESTree.AnyNode;
+  if (c.type !== "MemberExpression" || c.computed || c.property.type !== "Identifier" || c.property.name !== "constructor") return undefined;
+  const of = lowerExpr(L, c.object as ESTree.Expression, scope);
+  const type = of.k === "arr" ? of.v.type : of.k === "view" ? of.base.type : undefined;
+  return type === "f64[]" || type === "f32[]" ? type : undefined;
 }
 
 /** `new Array(n).fill(v)`: a number[] of n entries v, as a local Float64Array. */
