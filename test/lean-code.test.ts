@@ -84,6 +84,21 @@ describe("kernel calls write the first result into a buffer of zeros", () => {
   });
 });
 
+describe("a length kept in a const is known to be a length", () => {
+  // GradBench's lse: `const n = x.length`, loops up to n; the tail of x_bar past the
+  // reversed loop is empty (n is x.length), and max(0, n) is n.
+  test("log-sum-exp's gradient: no zeroing loop that cannot run, no max(0, n)", async () => {
+    const text = await core("bench/gradbench/evals/lse.ts", "logsumexp");
+    expect(text).not.toMatch(/Math\.max\(0, n\)/);
+    expect(text).not.toMatch(/x_bar\[j\w*\] = 0/);
+    const { logsumexp } = await import("../bench/gradbench/evals/lse.js");
+    for (const n of [1, 4, 9]) {
+      const x = rand(n);
+      expect(maxRelError(grad(logsumexp)(x), numericGradient(logsumexp, [x], 0))).toBeLessThan(1e-7);
+    }
+  });
+});
+
 describe("rosenbrock: no zeroing loop that cannot run, no 100 * b + b * 100 or a + -(b)", () => {
   test("the gradient's code", async () => {
     const text = await core("test/golden/losses.ts", "rosenbrock");

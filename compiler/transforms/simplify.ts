@@ -4,7 +4,7 @@
 import { opDef } from "../ops/table.js";
 import { Builder, idsAfter, type Ids } from "../ir/builder.js";
 import { Effects, ownWrite } from "../ir/effects.js";
-import { hasDst, childBlocks, isControl, usedTemps, varsRead, type Block, type For, type Func, type If, type While, type Instr, type Op, type Temp, type Var } from "../ir/types.js";
+import { hasDst, childBlocks, isControl, usedTemps, varsRead, walk, type Block, type For, type Func, type If, type While, type Instr, type Op, type Temp, type Var } from "../ir/types.js";
 import { IdInts, IdSet } from "../ir/id-table.js";
 import { replaceUses } from "./normalize.js";
 import { COMMUTATIVE, rewrite, type NewOp, type Operands } from "./rewrites.js";
@@ -44,8 +44,19 @@ type Value = number | boolean;
  * rewrites of rewrites.ts; a loop that cannot run becomes the set of its index.
  */
 function fold(body: Block, ids: Ids, params: readonly Var[], effects: Effects): Block {
-  const folder = new Folder(ids, params, effects);
+  const folder = new Folder(ids, params, effects, setOnce(body));
   return folder.block(body, new Known());
+}
+
+/** Vars set exactly once in `body` and never a loop's index. */
+function setOnce(body: Block): Set<number> {
+  const sets = new Map<number, number>();
+  const indices = new Set<number>();
+  walk(body, (i) => {
+    if (i.k === "set") sets.set(i.v.id, (sets.get(i.v.id) ?? 0) + 1);
+    if (i.k === "for") indices.add(i.index.id);
+  });
+  return new Set([...sets].flatMap(([v, n]) => (n === 1 && !indices.has(v) ? [v] : [])));
 }
 
 /**
@@ -101,11 +112,28 @@ class Folder implements Operands {
   private readonly ranges = new Map<number, Range>();
   /** Constants a rewrite adds, emitted before the op that reads them. */
   private readonly added: Instr[] = [];
+  /**
+   * Vars set once, at the top level, to the temp they hold from there on, and the reads
+   * of them after it: such a read is that temp's value, for `same` and ranges (a length
+   * kept in `const n = x.length` is known ≥ 0 where n is read).
+   */
+  private readonly copies = new Map<number, Temp>();
+  private readonly copyOf = new Map<number, Temp>();
+  private depth = 0;
 
-  constructor(private readonly ids: Ids, private readonly params: readonly Var[], private readonly effects: Effects) {}
+  constructor(private readonly ids: Ids, private readonly params: readonly Var[], private readonly effects: Effects, private readonly setOnce: ReadonlySet<number>) {}
 
   /** The folded block (`input` itself when nothing in it changes). */
   block(input: Block, vars: Known): Block {
+    this.depth++;
+    try {
+      return this.foldBlock(input, vars);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private foldBlock(input: Block, vars: Known): Block {
     const out: Block = [];
     let changed = false;
     // One length per array in a block, until something writes the array.
@@ -161,6 +189,8 @@ class Folder implements Operands {
         return i;
       case "get": {
         const value = vars.get(i.v.id);
+        const copied = this.copies.get(i.v.id);
+        if (copied) this.copyOf.set(i.dst.id, copied);
         return value !== undefined ? this.constant(i.dst, value, i) : i;
       }
       case "op":
@@ -171,6 +201,7 @@ class Folder implements Operands {
       case "set":
         if (this.consts.has(i.src.id)) vars.set(i.v.id, this.consts.get(i.src.id)!);
         else vars.delete(i.v.id);
+        if (this.depth === 1 && this.setOnce.has(i.v.id)) this.copies.set(i.v.id, this.held(i.src));
         return i;
       case "if": case "for": case "while": {
         const written = this.effects.writesOf(original);
@@ -255,7 +286,7 @@ class Folder implements Operands {
   private cannotRun(i: For): boolean {
     const start = this.consts.get(i.start.id), end = this.consts.get(i.end.id);
     const strict = i.cmp === "<" || i.cmp === ">";
-    if (strict && i.start.id === i.end.id) return true;
+    if (strict && this.same(i.start, i.end)) return true;
     if (typeof start !== "number" || typeof end !== "number") return false;
     return !(i.cmp === "<" ? start < end : i.cmp === "<=" ? start <= end : i.cmp === ">" ? start > end : start >= end);
   }
@@ -268,7 +299,13 @@ class Folder implements Operands {
     return this.ops.get(t.id);
   }
 
-  same(a: Temp, b: Temp): boolean {
+  /** The temp whose value `t` holds: itself, or what a var set once held when `t` read it. */
+  private held(t: Temp): Temp {
+    return this.copyOf.get(t.id) ?? t;
+  }
+
+  same(x: Temp, y: Temp): boolean {
+    const [a, b] = [this.held(x), this.held(y)];
     if (this.sameOperand(a, b)) return true;
     const da = this.ops.get(a.id), db = this.ops.get(b.id);
     if (!da || !db || da.op !== db.op || da.args.length !== db.args.length || opDef(da.op).blackBox) return false;
@@ -295,7 +332,8 @@ class Folder implements Operands {
   }
 
   /** What is known of `t`'s value: |t| ≤ bound (Infinity: maybe not finite, or NaN), t ≥ 0. */
-  private range(t: Temp): Range {
+  private range(read: Temp): Range {
+    const t = this.held(read);
     let r = this.ranges.get(t.id);
     if (!r) this.ranges.set(t.id, (r = this.rangeOf(t)));
     return r;
