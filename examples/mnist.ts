@@ -48,9 +48,10 @@ export function mlpLoss(p: Params, X: Float64Array, Y: Float64Array): number {
 }
 
 /**
- * mlpLoss in float32: the same lines with Float32Array intermediates. gradc allocates the
- * type a `new` names (it refuses `new p.W1.constructor(n)`), so intermediates that follow
- * the parameters' type take a loss of their own per type.
+ * mlpLoss in float32: the same lines with Float32Array intermediates. The parameter types
+ * fix the element types gradc builds for, and `new p.W1.constructor(n)` does not
+ * type-check in TypeScript, so intermediates that follow the parameters' type take a loss
+ * of their own per type.
  */
 export function mlpLoss32(p: Params32, X: Float32Array, Y: Float32Array): number {
   const hidden = p.b1.length;
@@ -230,7 +231,7 @@ async function run(): Promise<boolean> {
   const Arr = float64 ? Float64Array : Float32Array;
   const { train: train64, test: test64 } = loadDigits(0.8);
   const [train, test] = [digitsAs(train64, Arr), digitsAs(test64, Arr)];
-  const [train32] = float64 ? [digitsAs(train64, Float32Array)] : [train];
+  const train32 = float64 ? digitsAs(train64, Float32Array) : train;
   console.log(`  digits from the mnist package: ${train.n} for training, ${test.n} for testing (loaded in ${(performance.now() - t0).toFixed(0)} ms)`);
 
   const p = convert(initParams(2024), Arr);

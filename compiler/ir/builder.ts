@@ -1,7 +1,7 @@
 // Builds IR instructions into a block. Used by the front-end, by the op table's
 // derivative rules and by the transforms, so everything they produce is plain IR.
 import { opDef } from "../ops/table.js";
-import { hasDst, type Block, type Func, type Instr, type Loc, type Temp, type Type, type Var } from "./types.js";
+import { forEachVar, hasDst, type Block, type Func, type Instr, type Loc, type Temp, type Type, type Var } from "./types.js";
 
 /** Id source shared by every builder working on one function. */
 export interface Ids {
@@ -27,22 +27,11 @@ function maxIdIn(block: Block): number {
   return max;
 }
 
-/** The largest id among the temp an instruction defines and the vars it refers to (see varsOf), without building lists. */
+/** The largest id among the temp an instruction defines and the vars it refers to (varsOf's). */
 function ownMaxId(i: Instr): number {
-  const dst = hasDst(i) ? i.dst.id : 0;
-  switch (i.k) {
-    case "get": case "set": case "pushref": case "popref": return Math.max(dst, i.v.id);
-    case "alloc": return Math.max(i.v.id, i.copyOf?.id ?? 0);
-    case "ref": return Math.max(i.v.id, i.from.id);
-    case "load": case "store": case "len": case "fill": return Math.max(dst, i.arr.id);
-    case "for": return Math.max(i.index.id, i.exit?.id ?? 0);
-    case "call": {
-      let max = Math.max(dst, i.out?.id ?? 0);
-      for (const v of i.ins) max = Math.max(max, v.id);
-      return max;
-    }
-    default: return dst;
-  }
+  let max = hasDst(i) ? i.dst.id : 0;
+  forEachVar(i, (v) => { if (v.id > max) max = v.id; });
+  return max;
 }
 
 /** A derivative factor: a temp, or a constant known at compile time. */

@@ -205,14 +205,21 @@ export const VAR_FIELDS = ["v", "arr", "index", "exit", "copyOf", "out", "from"]
 
 /** Vars an instruction refers to itself (not in nested blocks), in the order of VAR_FIELDS. */
 export function varsOf(i: Instr): Var[] {
+  const out: Var[] = [];
+  forEachVar(i, (v) => out.push(v));
+  return out;
+}
+
+/** Calls `see` with each var varsOf lists, in that order, without building the list. */
+export function forEachVar(i: Instr, see: (v: Var) => void): void {
   switch (i.k) {
-    case "get": case "set": case "pushref": case "popref": return [i.v];
-    case "alloc": return i.copyOf ? [i.v, i.copyOf] : [i.v];
-    case "ref": return [i.v, i.from];
-    case "load": case "store": case "len": case "fill": return [i.arr];
-    case "for": return i.exit ? [i.index, i.exit] : [i.index];
-    case "call": return i.out ? [i.out, ...i.ins] : i.ins.slice();
-    default: return [];
+    case "get": case "set": case "pushref": case "popref": return see(i.v);
+    case "alloc": see(i.v); if (i.copyOf) see(i.copyOf); return;
+    case "ref": see(i.v); return see(i.from);
+    case "load": case "store": case "len": case "fill": return see(i.arr);
+    case "for": see(i.index); if (i.exit) see(i.exit); return;
+    case "call": if (i.out) see(i.out); for (const v of i.ins) see(v); return;
+    default: return;
   }
 }
 

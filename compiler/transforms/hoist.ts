@@ -35,9 +35,11 @@ function block(input: Block, ids: Ids): Block {
  * a var both branches assign, `out += u` and `out -= u`, is then common to both).
  */
 function hoisted(i: Extract<Instr, { k: "if" }>, ids: Ids): Instr[] {
-  const raised = { ...i, then: pushesRaised(i.then), else: pushesRaised(i.else) };
   const plain = { ...i };
-  const [withRaised, without] = [prefixOf(raised, ids), prefixOf(plain, ids)];
+  const raised = { ...i, then: pushesRaised(i.then), else: pushesRaised(i.else) };
+  const without = prefixOf(plain, ids);
+  if (raised.then === i.then && raised.else === i.else) return [...without, plain];
+  const withRaised = prefixOf(raised, ids);
   return withRaised.length > without.length ? [...withRaised, raised] : [...without, plain];
 }
 
@@ -46,9 +48,11 @@ const PURE = new Set<Instr["k"]>(["const", "op", "get", "load", "len"]);
 
 /**
  * `block` with each push moved up past the pure instructions before it, up to its
- * operand's definition; a push of a var's value (`get` just before it) moves with that read.
+ * operand's definition; a push of a var's value (`get` just before it) moves with that
+ * read. `block` itself when it has no push.
  */
 function pushesRaised(block: Block): Block {
+  if (!block.some((x) => x.k === "push")) return block;
   const out: Block = [];
   for (const x of block) {
     const previous = out.at(-1);

@@ -90,8 +90,7 @@ class Outliner {
     this.none = { id: this.ids.next++, name: "none", type: "num" };
     for (const v of [f.result, ...(f.outputs ?? [])]) this.count(v, 1);
     const countOne = (v: Var) => this.count(v, 1);
-    const visit = (b: Block) => { for (const i of b) { eachAccess(i, countOne); childBlocks(i).forEach(visit); } };
-    visit(f.body);
+    walk(f.body, (i) => eachAccess(i, countOne));
   }
 
   private count(v: Var, n: number): void {
@@ -372,24 +371,12 @@ function eachAccess(i: Instr, fn: (v: Var, isWrite: boolean) => void): void {
 
 function collectVars(block: Block, into: Map<number, Var>): void {
   const add = (v: Var) => { into.set(v.id, v); };
-  const visit = (b: Block) => {
-    for (const i of b) {
-      eachAccess(i, add);
-      for (const c of childBlocks(i)) visit(c);
-    }
-  };
-  visit(block);
+  walk(block, (i) => eachAccess(i, add));
 }
 
 function collectWrites(block: Block, into: Map<number, Var>): void {
   const add = (v: Var, isWrite: boolean) => { if (isWrite) into.set(v.id, v); };
-  const visit = (b: Block) => {
-    for (const i of b) {
-      eachAccess(i, add);
-      for (const c of childBlocks(i)) visit(c);
-    }
-  };
-  visit(block);
+  walk(block, (i) => eachAccess(i, add));
 }
 
 function countAccesses(block: Block, into: Map<number, number>): void {

@@ -451,10 +451,10 @@ function isRoot(i: Instr): boolean {
 }
 
 function isLive(i: Instr, live: Liveness): boolean {
+  if (isRoot(i)) return true;
   switch (i.k) {
     case "set": case "alloc": case "popref": case "ref": return live.vars.has(i.v.id);
     case "store": case "fill": return live.vars.has(i.arr.id);
-    case "push": case "pop": case "pushref": case "reserve": case "throw": return true;
     // A loop sets its index: its value after the loop is the trip count's bound.
     case "for": return live.vars.has(i.index.id);
     case "call": return (!!i.out && live.vars.has(i.out.id)) || (!!i.dst && live.temps.has(i.dst.id));
