@@ -4,8 +4,9 @@
 import { opDef } from "../ops/table.js";
 import { Builder, idsAfter, type Ids } from "../ir/builder.js";
 import { Effects, ownWrite } from "../ir/effects.js";
-import { hasDst, childBlocks, isControl, usedTemps, varsRead, walk, type Block, type For, type Func, type If, type While, type Instr, type Op, type Temp, type Var } from "../ir/types.js";
+import { hasDst, isControl, usedTemps, varsRead, walk, type Block, type For, type Func, type If, type While, type Instr, type Op, type Temp, type Var } from "../ir/types.js";
 import { IdInts, IdSet } from "../ir/id-table.js";
+import { deadSets } from "./dead-sets.js";
 import { replaceUses } from "./normalize.js";
 import { COMMUTATIVE, rewrite, type NewOp, type Operands } from "./rewrites.js";
 
@@ -30,13 +31,16 @@ export function simplify(f: Func, opts: SimplifyOptions): Func {
   for (let again = true; again; ) {
     body = fold(body, ids, f.params, effects);
     const removed = { writes: 0 };
-    body = sweep(body, liveness(f, body, opts, ids), wantedAtEnd(f, opts), new Map(), removed);
+    body = sweep(body, liveness(f, body, opts, ids), deadSets(body, wantedAtEnd(f, opts)), removed);
     again = removed.writes > 0;
   }
   return { ...f, body };
 }
 
 type Value = number | boolean;
+
+const NO_VALUES: ReadonlyMap<number, Value> = new Map();
+const NO_VARS: ReadonlySet<number> = new Set();
 
 /**
  * Folds constants: ops on constants, reads of variables known to hold a constant
@@ -206,17 +210,24 @@ class Folder implements Operands {
       case "if": case "for": case "while": {
         const written = this.effects.writesOf(original);
         let kept: Instr = i;
-        if (i.k === "if") kept = this.withBlocks(i, original, { then: this.block(i.then, vars.inner(written)), else: this.block(i.else, vars.inner(written)) });
+        // A branch starts from the state before the if; a loop's body from any iteration's end.
+        if (i.k === "if") kept = this.withBlocks(i, original, { then: this.block(i.then, vars.inner(NO_VARS)), else: this.block(i.else, vars.inner(NO_VARS)) });
         if (i.k === "for" && this.cannotRun(i)) {
           vars.delete(i.index.id);
           return { k: "set", v: i.index, src: i.start, loc: i.loc };
         }
-        if (i.k === "for") kept = this.withBlocks(i, original, { body: this.block(i.body, vars.inner(written)) });
+        const restored = i.k === "if" ? NO_VALUES : this.restoredBy(i.body, written, vars);
+        const inner = () => {
+          const view = vars.inner(written);
+          for (const [v, value] of restored) view.set(v, value);
+          return view;
+        };
+        if (i.k === "for") kept = this.withBlocks(i, original, { body: this.block(i.body, inner()) });
         if (i.k === "while") {
-          const inner = vars.inner(written);
-          kept = this.withBlocks(i, original, { test: this.block(i.test, inner.inner(new Set())), body: this.block(i.body, inner) });
+          const view = inner();
+          kept = this.withBlocks(i, original, { test: this.block(i.test, view.inner(NO_VARS)), body: this.block(i.body, view) });
         }
-        for (const v of written) vars.delete(v);
+        for (const v of written) if (!restored.has(v)) vars.delete(v);
         return kept;
       }
       default: {
@@ -225,6 +236,34 @@ class Folder implements Operands {
         return i;
       }
     }
+  }
+
+  /**
+   * Vars a loop body leaves holding the constant they held before the loop: the last
+   * instruction of the body that writes one sets it to that constant (`u_bar = 0` after
+   * reading the adjoint `u_bar` collected in the iteration). Such a var holds it at the
+   * start of every iteration and after the loop (the IR has no `continue`: a body runs
+   * to its end or the function throws).
+   */
+  private restoredBy(body: Block, written: ReadonlySet<number>, vars: Known): ReadonlyMap<number, Value> {
+    const candidates = new Map<number, Value>();
+    for (const v of written) {
+      const value = vars.get(v);
+      if (value !== undefined) candidates.set(v, value);
+    }
+    if (candidates.size === 0) return NO_VALUES;
+    const consts = new Map<number, Value>();
+    const last = new Map<number, Value | undefined>();
+    for (const i of body) {
+      if (i.k === "const") consts.set(i.dst.id, i.value);
+      for (const v of this.effects.written(i)) {
+        if (!candidates.has(v)) continue;
+        last.set(v, i.k === "set" ? consts.get(i.src.id) ?? this.consts.get(i.src.id) : undefined);
+      }
+    }
+    const restored = new Map<number, Value>();
+    for (const [v, value] of candidates) if (last.has(v) && Object.is(last.get(v), value)) restored.set(v, value);
+    return restored;
   }
 
   private constant(dst: Temp, value: Value, from: Instr): Instr {
@@ -469,17 +508,13 @@ function wantedAtEnd(f: Func, opts: SimplifyOptions): Set<number> {
   return out;
 }
 
-/**
- * Removes dead code; `atEnd` is given for the function's top-level block. `reads`
- * caches the vars read inside each control instruction.
- */
-function sweep(block: Block, live: Liveness, atEnd: Set<number> | undefined, reads: Map<Instr, number[]>, removed: { writes: number }): Block {
+/** Removes dead code: what liveness finds dead, and the sets in `unread`. */
+function sweep(block: Block, live: Liveness, unread: ReadonlySet<Instr>, removed: { writes: number }): Block {
   const out: Block = [];
-  const overwritten = deadStores(block, atEnd, reads);
   let changed = false;
   for (const i of block) {
-    const kept = isControl(i) ? sweepInside(i, live, reads, removed) : i;
-    if (!overwritten.has(i) && !dead(kept, live)) out.push(kept);
+    const kept = isControl(i) ? sweepInside(i, live, unread, removed) : i;
+    if (!unread.has(i) && !dead(kept, live)) out.push(kept);
     else if (!hasDst(i) || i.k === "call") removed.writes++;
     changed ||= kept !== i || out[out.length - 1] !== i;
   }
@@ -487,54 +522,14 @@ function sweep(block: Block, live: Liveness, atEnd: Set<number> | undefined, rea
 }
 
 /** A control instruction with its blocks swept (itself when they keep everything). */
-function sweepInside(i: If | For | While, live: Liveness, reads: Map<Instr, number[]>, removed: { writes: number }): Instr {
-  const inner = (b: Block) => sweep(b, live, undefined, reads, removed);
+function sweepInside(i: If | For | While, live: Liveness, unread: ReadonlySet<Instr>, removed: { writes: number }): Instr {
+  const inner = (b: Block) => sweep(b, live, unread, removed);
   if (i.k === "if") {
     const then = inner(i.then), otherwise = inner(i.else);
     return then === i.then && otherwise === i.else ? i : { ...i, then, else: otherwise };
   }
   const body = inner(i.body);
   return body === i.body ? i : { ...i, body };
-}
-
-/**
- * Sets in this block that a later set of the same var replaces before anything reads
- * it, and, at the end of the function, sets of vars not wanted after it.
- */
-function deadStores(block: Block, atEnd: Set<number> | undefined, reads: Map<Instr, number[]>): Set<Instr> {
-  const out = new Set<Instr>();
-  const pending = new Map<number, Instr>();
-  for (const i of block) {
-    if (pending.size) forgetRead(i, pending, reads);
-    if (i.k !== "set" && !isControl(i)) continue;
-    if (i.k !== "set") {
-      pending.clear();
-      continue;
-    }
-    const prev = pending.get(i.v.id);
-    if (prev) out.add(prev);
-    pending.set(i.v.id, i);
-  }
-  if (atEnd) for (const [v, i] of pending) if (!atEnd.has(v)) out.add(i);
-  return out;
-}
-
-/** Drops from `pending` the vars `i` and everything nested in it read. */
-function forgetRead(i: Instr, pending: Map<number, Instr>, cache: Map<Instr, number[]>): void {
-  if (isControl(i)) for (const v of readsWithin(i, cache)) pending.delete(v);
-  else for (const v of varsRead(i)) pending.delete(v.id);
-}
-
-/** Ids of the vars `i` and everything nested in it read. */
-function readsWithin(i: Instr, cache: Map<Instr, number[]>): number[] {
-  const own = varsRead(i).map((v) => v.id);
-  if (i.k !== "if" && i.k !== "for" && i.k !== "while") return own;
-  let r = cache.get(i);
-  if (r) return r;
-  const all = new Set(own);
-  for (const b of childBlocks(i)) for (const j of b) for (const v of readsWithin(j, cache)) all.add(v);
-  cache.set(i, (r = [...all]));
-  return r;
 }
 
 function dead(i: Instr, live: Liveness): boolean {

@@ -25,7 +25,6 @@ function huber_grad(
   scalars: Float64Array,
 ): number {
   let r = 0;
-  let loss_bar = 0;
   let r_bar = 0;
   let p_b_bar = 0;
   // line 17: let loss = 0;
@@ -46,7 +45,7 @@ function huber_grad(
   // line 26: return loss / y.length;
   const result = loss / y.length;
   // adjoint of line 26: return loss / y.length;
-  loss_bar = y.length === 0 ? 0 : 1 / y.length;
+  const loss_bar = y.length === 0 ? 0 : 1 / y.length;
   // p_w_bar: zero the elements the next loop does not write
   for (let j = Math.min(p_w.length, y.length); j < p_w.length; j++) {
     p_w_bar[j] = 0;
@@ -58,16 +57,14 @@ function huber_grad(
     // adjoint of line 20: if (Math.abs(r) > 1) {
     if (Math.abs(r) > 1) {
       // adjoint of line 21: loss += Math.abs(r) - 0.5;
-      r_bar += loss_bar * Math.sign(r);
+      r_bar = loss_bar * Math.sign(r);
     } else {
       // adjoint of line 23: loss += 0.5 * r * r;
-      r_bar += loss_bar * r;
+      r_bar = loss_bar * r;
     }
     // adjoint of line 19: const r = p.w[i] * x[i] + p.b - y[i];
-    const t2 = r_bar;
-    r_bar = 0;
-    p_b_bar += t2;
-    p_w_bar[i_1] = t2 * t1;
+    p_b_bar += r_bar;
+    p_w_bar[i_1] = r_bar * t1;
   }
   scalars[0] = p_b_bar;
   return result;
