@@ -102,6 +102,16 @@ describe("outlining", () => {
     expect(Array.from(g)).toEqual(Array.from(whole));
   }, 300_000);
 
+  test("pieces pass only the numbers live across their cuts: a statement's u stays in its piece", () => {
+    const { bodies } = capturingBodies(() => valueAndGrad(chain(400))(x, c));
+    const text = bodies.find((b) => b.params[0] === "Tape")!.text;
+    const frame = Number(/const frame = new Float64Array\((\d+)\)/.exec(text)?.[1]);
+    // Live across a cut: out, out_bar, the loop's kept c[k] and s, a u whose statement a cut splits.
+    expect(frame).toBeGreaterThan(0);
+    expect(frame).toBeLessThan(60); // 400 u's and 400 u_bar's would pass through it otherwise
+    expect(text).not.toMatch(/frame\[\d+\] = u\d+_bar;/);
+  }, 300_000);
+
   test("an outlined gradient matches central differences", () => {
     const f = chain(60);
     const [, g] = withBudget(40, () => valueAndGrad(chain(60))(x, c));

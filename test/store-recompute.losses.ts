@@ -97,3 +97,16 @@ export function branchReadsM(x: Float64Array): number {
   for (let i = 0; i < x.length; i++) if (x[i] > 0) m = m * x[i];
   return m;
 }
+
+/** Per iteration, consts read by the branch after them and by an inner loop: taped after their last reader, not saved where they are set. */
+export function branchOnLocal(x: Float64Array, c: Float64Array): number {
+  let out = 0;
+  for (let i = 0; i < x.length; i++) {
+    const u = Math.sin(out * c[0] + x[i]);
+    if (u > 0) out += u * 2;
+    else out -= u * 3;
+    const v = Math.cos(out * c[1]);
+    for (let j = 0; j < c.length; j++) out += v * c[j] * u;
+  }
+  return out;
+}

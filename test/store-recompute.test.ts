@@ -8,7 +8,7 @@ import * as gradc from "../index.js";
 import { makeRng } from "./corpus/rng.js";
 import { checkGradAndHvp, shownCore } from "./grad-hvp-check.js";
 import {
-  branchReadsM, expBranches, logSumExp, maxAlsoRead, maxByBranch, maxCandidateSecond, maxScaled, minByBranchLast, minCandidateFirst, rnn, rnnThenScaled,
+  branchOnLocal, branchReadsM, expBranches, logSumExp, maxAlsoRead, maxByBranch, maxCandidateSecond, maxScaled, minByBranchLast, minCandidateFirst, rnn, rnnThenScaled,
 } from "./store-recompute.losses.js";
 
 type Fn = (...args: any[]) => any;
@@ -39,6 +39,19 @@ describe("a value the backward sweep needs is read from its var before the resto
   test("a var a branch sometimes overwrites (saved): exp read from it", async () => {
     expect(await backwardSweep("expBranches")).not.toContain("Math.exp");
     checkDerivatives(expBranches, () => [rand(20)]);
+  });
+});
+
+describe("a var an iteration sets and then reads is taped after its last reader, not saved at its set", () => {
+  test("a const read by a branch and an inner loop: nothing carried from the iteration before", async () => {
+    const code = await shownCore("test/store-recompute.losses.ts", "branchOnLocal");
+    const forward = code.slice(0, code.indexOf("// adjoint of"));
+    // No push of the old u or v where they are set: both go on the tape after the inner loop.
+    expect(forward).toMatch(/\n\s*u = Math\.sin/);
+    expect(forward).not.toMatch(/= [uv];\n\s*[uv] = Math/);
+    expect(forward).toContain("// u, v of this iteration, for the backward sweep");
+    expect(await backwardSweep("branchOnLocal")).toMatch(/v = tape_values\[--tape_top\];\n\s*u = tape_values\[--tape_top\];/);
+    checkDerivatives(branchOnLocal, () => [rand(12), rand(3)]);
   });
 });
 

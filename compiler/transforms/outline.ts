@@ -11,6 +11,7 @@
 // so nothing differentiates an `invoke`.
 import { idsAfter, type Ids } from "../ir/builder.js";
 import { childBlocks, hasDst, isArrayType, usedTemps, walk, type Block, type Func, type Instr, type Invoke, type Loc, type Temp, type Var } from "../ir/types.js";
+import { liveAtBlockEnds, liveBefore } from "../ir/liveness.js";
 import { verify } from "../ir/verify.js";
 
 export interface OutlineOptions {
@@ -43,7 +44,7 @@ export function outline(f: Func, opts: OutlineOptions): { main: Func; pieces: Pi
   const budget = opts.budget ?? budgetFromEnvironment() ?? OUTLINE_BUDGET;
   if (size(f.body) <= budget) return { main: f, pieces: [] };
   const o = new Outliner(f, opts, budget);
-  return o.finish({ ...f, body: o.shrink(f.body, budget) });
+  return o.finish({ ...f, body: o.shrink(f.body, budget, o.liveAtEnd(f.body)) });
 }
 
 /** GRADC_OUTLINE_BUDGET, when set: tests outline small functions with a small budget. */
@@ -84,6 +85,8 @@ class Outliner {
   private readonly none: Var;
   /** Places each var is accessed in the function (result and outputs count as one more). */
   private readonly accessCount = new Map<number, number>();
+  /** The vars live at the end of each block of the function. */
+  private readonly blockEnds: WeakMap<Block, ReadonlySet<number>>;
 
   constructor(f: Func, private readonly opts: OutlineOptions, private readonly budget: number) {
     this.ids = idsAfter(f);
@@ -91,36 +94,49 @@ class Outliner {
     for (const v of [f.result, ...(f.outputs ?? [])]) this.count(v, 1);
     const countOne = (v: Var) => this.count(v, 1);
     walk(f.body, (i) => eachAccess(i, countOne));
+    this.blockEnds = liveAtBlockEnds(f.body, new Set([...f.params, f.result, ...(f.outputs ?? [])].map((v) => v.id)));
+  }
+
+  liveAtEnd(block: Block): ReadonlySet<number> {
+    return this.blockEnds.get(block)!;
   }
 
   private count(v: Var, n: number): void {
     this.accessCount.set(v.id, (this.accessCount.get(v.id) ?? 0) + n);
   }
 
-  /** `block` with at most `limit` instructions: its large statements shrunk, then cut into pieces. */
-  shrink(block: Block, limit: number): Block {
+  /** `block` with at most `limit` instructions: its large statements shrunk, then cut into pieces; `liveAfter` what is live after it. */
+  shrink(block: Block, limit: number, liveAfter: ReadonlySet<number>): Block {
     if (size(block) <= limit) return block;
     const inner = block.map((i) => (instrSize(i) > limit ? this.shrinkInside(i) : i));
     if (size(inner) <= limit) return inner;
-    const calls = this.split(inner, limit);
-    return size(calls) < size(inner) ? this.shrink(calls, limit) : calls;
+    const calls = this.split(inner, limit, liveAfter);
+    return size(calls) < size(inner) ? this.shrink(calls, limit, liveAfter) : calls;
   }
 
   /** A copy of a control statement whose blocks are shrunk so that it fits the budget. */
   private shrinkInside(i: Instr): Instr {
     const b = this.budget;
+    const shrunk = (block: Block, limit: number) => this.shrink(block, limit, this.liveAtEnd(block));
     switch (i.k) {
-      case "if": return { ...i, then: this.shrink(i.then, b >> 1), else: this.shrink(i.else, b >> 1) };
-      case "for": return { ...i, body: this.shrink(i.body, b - 1) };
-      case "while": return { ...i, body: this.shrink(i.body, Math.max(b >> 1, b - 1 - size(i.test))) };
+      case "if": return { ...i, then: shrunk(i.then, b >> 1), else: shrunk(i.else, b >> 1) };
+      case "for": return { ...i, body: shrunk(i.body, b - 1) };
+      case "while": return { ...i, body: shrunk(i.body, Math.max(b >> 1, b - 1 - size(i.test))) };
       default: return i;
     }
   }
 
   /** The block as calls of pieces, each of at most `limit` instructions, cut at statement boundaries where possible. */
-  private split(block: Block, limit: number): Block {
+  private split(block: Block, limit: number, liveAfter: ReadonlySet<number>): Block {
     const runs = this.keepTempsInVars(block, cuts(block, limit));
-    return runs.map((run) => this.invoke(run));
+    // What is live after each run, from the last run back.
+    const after: ReadonlySet<number>[] = [];
+    let live = new Set(liveAfter);
+    for (let r = runs.length - 1; r >= 0; r--) {
+      after[r] = new Set(live);
+      live = liveBefore(runs[r], live);
+    }
+    return runs.map((run, r) => this.invoke(run, after[r]));
   }
 
   /**
@@ -167,13 +183,20 @@ class Outliner {
     return v;
   }
 
-  /** A call of a new piece holding `run`. */
-  private invoke(run: Block): Invoke {
-    const { inputs, written } = this.inputsOf(run);
+  /**
+   * A call of a new piece holding `run`, after which `liveAfter` is live: the numbers it
+   * takes are those live at its start, those it gives back those it writes that are live
+   * after it. Other vars go in when it may read them and out when it writes them and they
+   * are accessed outside it too.
+   */
+  private invoke(run: Block, liveAfter: ReadonlySet<number>): Invoke {
+    const liveAtStart = liveBefore(run, new Set(liveAfter));
+    const { inputs, written } = this.inputsOf(run, (v) => v.type !== "num" || liveAtStart.has(v.id));
     const inside = new Map<number, number>();
     countAccesses(run, inside);
     const isInput = new Set(inputs.map((v) => v.id));
-    const outs = [...written.values()].filter((v) => isInput.has(v.id) || (this.accessCount.get(v.id) ?? 0) > (inside.get(v.id) ?? 0));
+    const usedAfter = (v: Var) => (v.type === "num" ? liveAfter.has(v.id) : isInput.has(v.id) || (this.accessCount.get(v.id) ?? 0) > (inside.get(v.id) ?? 0));
+    const outs = [...written.values()].filter(usedAfter);
     for (const v of [...inputs, ...outs]) this.count(v, 1);
     const name = this.opts.claim(pieceName(this.opts.name, run));
     const func: Func = { name, params: inputs, body: run, result: this.none, outputs: outs };
@@ -238,14 +261,14 @@ class Outliner {
   }
 
   /**
-   * Vars `run` may read before it assigns them (its parameters), in order of first
-   * access, and every var it writes (numbers and reassigned arrays).
+   * Vars `run` may read before it assigns them that `live` accepts (its parameters), in
+   * order of first access, and every var it writes (numbers and reassigned arrays).
    */
-  private inputsOf(run: Block): { inputs: Var[]; written: Map<number, Var> } {
+  private inputsOf(run: Block, live: (v: Var) => boolean): { inputs: Var[]; written: Map<number, Var> } {
     const assigned = new Set<number>();
     const inputs = new Map<number, Var>();
     const written = new Map<number, Var>();
-    const read = (v: Var) => { if (!assigned.has(v.id) && !inputs.has(v.id)) inputs.set(v.id, v); };
+    const read = (v: Var) => { if (!assigned.has(v.id) && !inputs.has(v.id) && live(v)) inputs.set(v.id, v); };
     for (const i of run) {
       const own = accesses(i);
       for (const [v, isWrite] of own) if (!isWrite) read(v);

@@ -6,7 +6,7 @@ import { Builder, idsAfter, type Ids } from "../ir/builder.js";
 import { Effects, ownWrite } from "../ir/effects.js";
 import { hasDst, isControl, usedTemps, varsRead, walk, type Block, type For, type Func, type If, type While, type Instr, type Op, type Temp, type Var } from "../ir/types.js";
 import { IdInts, IdSet } from "../ir/id-table.js";
-import { deadSets } from "./dead-sets.js";
+import { deadSets } from "../ir/liveness.js";
 import { replaceUses } from "./normalize.js";
 import { COMMUTATIVE, rewrite, type NewOp, type Operands } from "./rewrites.js";
 

@@ -6,6 +6,7 @@
 import { factsOf, type Facts } from "../../ir/facts.js";
 import { childBlocks, maxTape, varsOf, walk, type Block, type For, type Func, type Instr, type Temp, type Var } from "../../ir/types.js";
 import { saveRatherThanRecompute } from "./costs.js";
+import { iterationValues } from "./iteration-values.js";
 import { findSelections, type Selection } from "./selection.js";
 import { analyzeActivity, type Activity } from "../activity.js";
 import { refuseAt } from "../../errors.js";
@@ -44,10 +45,15 @@ export interface ReversePlan {
   /** Writes that save the value they overwrite on the tape. */
   readonly saves: ReadonlySet<Instr>;
   /**
-   * Saved sets whose value the backward sweep reads from their var just before restoring
-   * it, instead of computing it again (see readsBeforeRestore).
+   * Sets whose value the backward sweep reads from their var instead of computing it
+   * again: saved ones just before restoring it (see readsBeforeRestore), and perIteration's.
    */
   readonly readBeforeRestore: ReadonlySet<Instr>;
+  /**
+   * Vars a loop iteration sets and reads (iteration-values.ts), by the instruction of the
+   * body that reads them last: pushed after it, popped before its adjoint; their sets save nothing.
+   */
+  readonly tapedAfter: ReadonlyMap<Instr, readonly Var[]>;
   /**
    * Per set or store, the values its expression computes that the forward sweep saves
    * for the backward sweep, in the order pushed (see tapedValues).
@@ -90,9 +96,13 @@ function planWith(f: Func, wrt: Var[], facts: Facts, act: Activity, selections: 
   const selected = new Set<Instr>([...selections.values()].flatMap((sel) => (sel.keep ? [sel.keep] : [])));
   const needs = analyzeNeeds(facts, act, recompute, new Set<Instr>([...bounds, ...condsRecomputed]), checkpointed, selected);
   const saves = findSaves(f, needs, recompute);
+  const swept = (loop: For) => ["recorded", "recomputedBounds"].includes(loops.get(loop)!.kind);
+  const { after: tapedAfter, sets: perIteration } = iterationValues(f, facts, saves, swept);
+  for (const i of perIteration) saves.delete(i);
   const readBeforeRestore = readsBeforeRestore(f, facts, needs, saves);
+  for (const i of perIteration) readBeforeRestore.add(i);
   return Object.freeze({
-    f, wrt, act, recompute, condsRecomputed, needs, saves, readBeforeRestore,
+    f, wrt, act, recompute, condsRecomputed, needs, saves, readBeforeRestore, tapedAfter,
     taped: tapedValues(f, facts, act, needs, readBeforeRestore),
     firstWrites: firstWritesOf(f),
     blockLocal: blockLocalVars(f, facts),

@@ -85,6 +85,10 @@ export class Sweeper {
     for (const i of block) {
       b.loc = i.loc;
       this.dispatch.forwardInstr(this, b, i, depth);
+      const taped = this.plan.tapedAfter.get(i);
+      if (!taped) continue;
+      b.loc = { ...i.loc, line: i.loc?.line ?? 0, note: `${taped.map((v) => v.name).join(", ")} of this iteration, for the backward sweep` };
+      for (const v of taped) this.push(b, b.get(v));
     }
   }
 
@@ -95,6 +99,8 @@ export class Sweeper {
     for (let k = block.length - 1; k >= 0; k--) {
       const i = block[k];
       b.loc = i.loc && adjointLoc(i.loc);
+      const taped = this.plan.tapedAfter.get(i) ?? [];
+      for (let n = taped.length - 1; n >= 0; n--) b.set(taped[n], this.pop(b, taped[n].type));
       this.dispatch.backwardInstr(this, b, i, depth);
     }
     this.env = savedEnv;
