@@ -45,8 +45,8 @@ describe("the common start of both branches runs once", () => {
   test("the backward sweep restores out before each if, not in its branches", async () => {
     const code = await shown();
     // The first if restores out (the second needs no old value of out), before it; no branch begins with a restore.
-    expect(code.match(/out = tape_values\[--tape_top\];\n\s*if \(/g)?.length, code).toBe(1);
-    expect(code, code).not.toMatch(/(\{|else \{)\n(\s*\/\/[^\n]*\n)?\s*out = tape_values\[--tape_top\];/);
+    expect(code.match(/out = stack\[--top\];\n\s*if \(/g)?.length, code).toBe(1);
+    expect(code, code).not.toMatch(/(\{|else \{)\n(\s*\/\/[^\n]*\n)?\s*out = stack\[--top\];/);
   });
 
   test("and the derivatives stay exact (gradient and H·v against central differences)", () => {

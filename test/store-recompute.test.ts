@@ -33,7 +33,7 @@ describe("a value the backward sweep needs is read from its var before the resto
     checkDerivatives(rnnThenScaled, () => [rand(2), rand(25)]);
     const backward = await backwardSweep("rnnThenScaled");
     expect(backward).not.toContain("Math.tanh");
-    expect(backward.match(/tape_values\[--tape_top\]/g)).toHaveLength(2); // h's old value and tanh's
+    expect(backward.match(/stack\[--top\]/g)).toHaveLength(2); // h's old value and tanh's
   });
 
   test("a var a branch sometimes overwrites (saved): exp read from it", async () => {
@@ -50,7 +50,7 @@ describe("a var an iteration sets and then reads is taped after its last reader,
     expect(forward).toMatch(/\n\s*u = Math\.sin/);
     expect(forward).not.toMatch(/= [uv];\n\s*[uv] = Math/);
     expect(forward).toContain("// u, v of this iteration, for the backward sweep");
-    expect(await backwardSweep("branchOnLocal")).toMatch(/v = tape_values\[--tape_top\];\n\s*u = tape_values\[--tape_top\];/);
+    expect(await backwardSweep("branchOnLocal")).toMatch(/v = stack\[--top\];\n\s*u = stack\[--top\];/);
     checkDerivatives(branchOnLocal, () => [rand(12), rand(3)]);
   });
 });
@@ -66,7 +66,7 @@ describe("an expensive value the backward sweep needs is saved, not computed aga
 describe("a running max or min sends its adjoint to the element it kept, without reversing the loop", () => {
   test("a maximum of an expression: no tape, one backward step at the kept index", async () => {
     const backward = await backwardSweep("maxScaled");
-    expect(backward).not.toContain("tape_values");
+    expect(backward).not.toContain("stack");
     expect(backward).not.toMatch(/for \(/);
     checkDerivatives(maxScaled, () => [rand(15), rand(2)]);
   });
@@ -80,7 +80,7 @@ describe("a running max or min sends its adjoint to the element it kept, without
 
   test("kept by a branch: no tape, one backward step; ties as the comparison sends them", async () => {
     const backward = await backwardSweep("maxByBranch");
-    expect(backward).not.toContain("tape_values");
+    expect(backward).not.toContain("stack");
     expect(backward).not.toMatch(/for \(/);
     checkDerivatives(maxByBranch, () => [rand(15), rand(2)]);
     const x = Float64Array.of(1, 3, 2, 3, -4, -4);

@@ -14,13 +14,13 @@ const rand = (n: number) => Float64Array.from({ length: n }, () => rng.uniform(-
 const code = (fn: string, ...args: string[]) => shownCore("test/tape-room.losses.ts", fn, ...args);
 const checkDerivatives = (f: (...args: any[]) => any, make: () => unknown[]) => checkGradAndHvp(f, make, rand);
 
-const fullCheck = /if \(tape_top === tape_values\.length\)/g;
+const fullCheck = /if \(top === stack\.length\)/g;
 
 describe("room made before a loop covers its pushes", () => {
   test("branches pushing 3, 1 or 0 values: room for 4 per iteration, no check per push", async () => {
     const text = await code("branchy");
     // u's old value, then out's and aux's and the cosine's (saved, not computed again) in one branch.
-    expect(text).toMatch(/tape\.room\(tape_top, x\.length \* 4\)/);
+    expect(text).toMatch(/tape\.room\(top, x\.length \* 4\)/);
     expect(text.match(fullCheck)).toBeNull();
     checkDerivatives(branchy, () => [rand(40), rand(2)]);
   });
@@ -50,7 +50,7 @@ describe("room made before a loop covers its pushes", () => {
 function expectSyncBefore(text: string, header: string): void {
   const at = text.indexOf(header);
   expect(at).toBeGreaterThan(0);
-  expect(text.slice(0, at).trimEnd().split("\n").at(-1)).toBe("  tape.sync(tape_top);");
+  expect(text.slice(0, at).trimEnd().split("\n").at(-1)).toBe("  tape.sync(top);");
   const loop = text.slice(at);
   expect(loop.slice(0, loop.indexOf("\n  }\n"))).not.toContain("tape.sync");
 }

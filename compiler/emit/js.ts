@@ -5,7 +5,7 @@ import { opDef } from "../ops/table.js";
 import { kernelDef } from "../ops/kernels/index.js";
 import { BlockWrites, Effects } from "../ir/effects.js";
 import { append } from "../ir/id-table.js";
-import { hasDst, isArrayType, usedTemps, walk, type Block, type Call, type Func, type Instr, type Loc, type Temp, type Var } from "../ir/types.js";
+import { forEachVar, hasDst, isArrayType, usedTemps, walk, type Block, type Call, type Func, type Instr, type Loc, type Temp, type Var } from "../ir/types.js";
 import { planDeclarations, type Declarations } from "./declare.js";
 import { Names } from "./names.js";
 
@@ -39,6 +39,8 @@ class FunctionEmitter {
   private decls!: Declarations;
 
   private readonly tape: (k: number) => string;
+  /** The tapes this function pushes to or pops from, in order. */
+  private readonly tapes: number[];
   /** The local stack (values and index) of each tape this function pushes to or pops from. */
   private readonly stacks = new Map<number, { values: string; top: string }>();
   /** The last tape operation printed before the current point (see tapeSync). */
@@ -52,11 +54,20 @@ class FunctionEmitter {
       for (const u of usedTemps(i)) this.uses.set(u.id, (this.uses.get(u.id) ?? 0) + 1);
       if (i.k === "push" || i.k === "pop" || i.k === "reserve") tapes.add(i.tape);
     });
-    for (const k of [...tapes].sort((a, b) => a - b)) {
-      const t = this.tape(k);
-      this.stacks.set(k, { values: o.names.claim(`${t}_values`), top: o.names.claim(`${t}_top`) });
-    }
+    this.tapes = [...tapes].sort((a, b) => a - b);
     this.effects = new Effects(this.defs);
+  }
+
+  /**
+   * Names each tape's local stack, `stack` with index `top` (tape1's `stack1` and `top1`,
+   * …), after the function's vars have theirs: a loss's own `top` keeps its name.
+   */
+  private nameStacks(): void {
+    walk(this.f.body, (i) => forEachVar(i, (v) => this.o.names.of(v)));
+    for (const k of this.tapes) {
+      const t = this.tape(k);
+      this.stacks.set(k, { values: this.o.names.claim(t.replace(/^tape/, "stack")), top: this.o.names.claim(t.replace(/^tape/, "top")) });
+    }
   }
 
   private stack(k: number): { values: string; top: string } {
@@ -93,6 +104,7 @@ class FunctionEmitter {
     const { f, o } = this;
     const n = (v: Var) => o.names.of(v);
     const params = f.params.map((p) => (o.ts ? `${n(p)}: ${tsType(p)}` : n(p)));
+    this.nameStacks();
     const slots = outputSlots(f);
     if (slots.scalars) params.push(o.ts ? "scalars: Float64Array" : "scalars");
     if (slots.refs) params.push(o.ts ? "refs: (Float64Array | Float32Array)[]" : "refs");
