@@ -38,3 +38,16 @@ export function halving(x: Float64Array): number {
   }
   return out * out;
 }
+
+/** A loop nested in the body that pushes nothing (a polynomial in t, as in GradBench's llsq): the outer pushes are counted. */
+export function innerReadsOnly(x: Float64Array, c: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < c.length; i++) {
+    const t = c[i];
+    let p = 0;
+    for (let k = x.length - 1; k >= 0; k--) p = p * t + x[k];
+    const r = Math.sin(p) - t;
+    sum += r * r;
+  }
+  return sum;
+}

@@ -1,13 +1,13 @@
 // The tape's room: a loop of known length makes room for all its body's pushes before it
 // (the most along any path through its branches), and those pushes print without the
-// check for a full tape; a loop nested in the body keeps the checks. A backward loop that
+// check for a full tape; a loop nested in the body keeps the checks when it pushes too. A backward loop that
 // only pops syncs the tape once, before it. Each case is checked against central
 // differences, in reverse mode and as H·v, and a push past the end is reported.
 import { describe, expect, test } from "vitest";
 import { Tape } from "../runtime/index.js";
 import { makeRng } from "./corpus/rng.js";
 import { checkGradAndHvp, shownCore } from "./grad-hvp-check.js";
-import { branchy, halving, nested } from "./tape-room.losses.js";
+import { branchy, halving, innerReadsOnly, nested } from "./tape-room.losses.js";
 
 const rng = makeRng(29);
 const rand = (n: number) => Float64Array.from({ length: n }, () => rng.uniform(-1, 1));
@@ -19,7 +19,7 @@ const fullCheck = /if \(top === stack\.length\)/g;
 describe("room made before a loop covers its pushes", () => {
   test("branches pushing 3, 1 or 0 values: room for 4 per iteration, no check per push", async () => {
     const text = await code("branchy");
-    // u's old value, then out's and aux's and the cosine's (saved, not computed again) in one branch.
+    // u (after the branch that reads it), then out's and aux's and the cosine's (saved, not computed again) in one branch.
     expect(text).toMatch(/tape\.room\(top, x\.length \* 4\)/);
     expect(text.match(fullCheck)).toBeNull();
     checkDerivatives(branchy, () => [rand(40), rand(2)]);
@@ -32,6 +32,13 @@ describe("room made before a loop covers its pushes", () => {
   test("a loop nested in the body keeps the check on its pushes", async () => {
     expect((await code("nested")).match(fullCheck)?.length).toBeGreaterThan(0);
     checkDerivatives(nested, () => [rand(9), rand(3)]);
+  });
+
+  test("a nested loop that pushes nothing leaves the outer pushes counted and unchecked", async () => {
+    const text = await code("innerReadsOnly");
+    expect(text).toMatch(/tape\.room\(top, c\.length \* 2\)/); // p before `let p = 0` overwrites it, and r
+    expect(text.match(fullCheck)).toBeNull();
+    checkDerivatives(innerReadsOnly, () => [rand(9), rand(4)]);
   });
 
   test("a while loop checks each push; its backward loop syncs once, before it", async () => {

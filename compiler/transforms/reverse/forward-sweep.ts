@@ -2,7 +2,7 @@
 // values the backward sweep reads, and records of the control flow taken (only
 // where they cannot be recomputed).
 import type { Builder } from "../../ir/builder.js";
-import type { Block, For, Instr, Var } from "../../ir/types.js";
+import { anyInstr, type Block, type For, type Instr, type Var } from "../../ir/types.js";
 import { refsActive } from "../activity.js";
 import type { Sweeper } from "./sweeper.js";
 
@@ -111,7 +111,7 @@ export function forwardRecorded(s: Sweeper, b: Builder, i: For, depth: number): 
 
 /**
  * Before a loop of known length, room on the tape for the values its body pushes each
- * iteration. When no loop is nested in the body, that is the most pushes along any path
+ * iteration. When no loop nested in the body pushes, that is the most pushes along any path
  * through its branches, and each push is marked as having its room (none checks for it).
  */
 function reserveTape(s: Sweeper, b: Builder, i: For, body: Block): Block {
@@ -125,11 +125,14 @@ function reserveTape(s: Sweeper, b: Builder, i: For, body: Block): Block {
   return most === undefined ? body : withRoom(body, tape);
 }
 
-/** The most pushes onto `tape` one run of `block` makes, or undefined when a loop is nested in it. */
+/** The most pushes onto `tape` one run of `block` makes, or undefined when a loop nested in it pushes. */
 function mostPushes(block: Block, tape: number): number | undefined {
   let n = 0;
   for (const x of block) {
-    if (x.k === "for" || x.k === "while" || x.k === "invoke") return undefined;
+    if (x.k === "for" || x.k === "while" || x.k === "invoke") {
+      if (x.k === "invoke" || anyInstr([x], (y) => y.k === "push" && y.tape === tape)) return undefined;
+      continue;
+    }
     if (x.k === "push" && x.tape === tape) n++;
     if (x.k !== "if") continue;
     const then = mostPushes(x.then, tape), other = mostPushes(x.else, tape);
