@@ -51,3 +51,27 @@ export function innerReadsOnly(x: Float64Array, c: Float64Array): number {
   }
   return sum;
 }
+
+/** The sign of u is all the backward sweep reads of it: the H·v pushes u, not its tangent. */
+export function signOnly(x: Float64Array, c: Float64Array): number {
+  let out = 0;
+  for (let i = 0; i < x.length; i++) {
+    const u = Math.sin(out * c[0] + x[i]);
+    if (u > 0) out += u;
+    else out -= 2 * u;
+  }
+  return out;
+}
+
+/** A constant made by a while loop in a loop (as GradBench gmm's log Γ): its iteration counts and b need no tape. */
+export function whileConstant(x: Float64Array, n: number): number {
+  let s = 0;
+  for (let j = 1; j <= n; j++) {
+    let b = 0.5 * j + 2;
+    while (b > 1) b -= 1;
+    s += b;
+  }
+  let t = 0;
+  for (let i = 0; i < x.length; i++) t += x[i] * x[i] * s;
+  return t;
+}

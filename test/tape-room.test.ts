@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import { Tape } from "../runtime/index.js";
 import { makeRng } from "./corpus/rng.js";
 import { checkGradAndHvp, shownCore } from "./grad-hvp-check.js";
-import { branchy, halving, innerReadsOnly, nested } from "./tape-room.losses.js";
+import { branchy, halving, innerReadsOnly, nested, signOnly, whileConstant } from "./tape-room.losses.js";
 
 const rng = makeRng(29);
 const rand = (n: number) => Float64Array.from({ length: n }, () => rng.uniform(-1, 1));
@@ -50,6 +50,21 @@ describe("room made before a loop covers its pushes", () => {
 
   test("a reversed loop syncs the tape before it, not in each iteration", async () => {
     expectSyncBefore(await code("branchy"), "for (let i_1");
+  });
+});
+
+describe("a saved value nothing pops and reads leaves the tape with its pushes", () => {
+  test("the H·v of a branch on u's sign pushes u, not u's tangent", async () => {
+    const text = await code("signOnly", "--mode", "hvp");
+    expect(text).toContain("stack[top++] = u;");
+    expect(text).not.toContain("stack[top++] = u_dot;");
+    expect(text).toContain("stack[top++] = out_dot;");
+    checkDerivatives(signOnly, () => [rand(15), rand(1)]);
+  });
+
+  test("a constant a while loop makes inside a loop: no tape, no room made for it", async () => {
+    expect(await code("whileConstant")).not.toMatch(/stack|tape\./);
+    checkDerivatives(whileConstant, () => [rand(6), 4]);
   });
 });
 

@@ -106,8 +106,20 @@ export interface While extends Base { k: "while"; test: Block; cond: Temp; body:
  * code can itself be differentiated. A push marked `room` has its room made by a
  * reserve before its loop, so it is printed without a check for a full tape.
  */
-export interface Push extends Base { k: "push"; src: Temp; tape: number; room?: true }
-export interface Pop extends Base { k: "pop"; dst: Temp; tape: number }
+export interface Push extends Base { k: "push"; src: Temp; tape: number; room?: true; pair?: number }
+export interface Pop extends Base { k: "pop"; dst: Temp; tape: number; pair?: number }
+
+/**
+ * The pushes and pops of one saved value share a `pair` (a number from newPair, unique in
+ * the process): each pop of a pair takes what a push of the same pair put there. When no
+ * pop of a pair is read, simplify removes all its pushes and pops, which leaves the tape
+ * in step. Pushes and pops without a pair always stay.
+ */
+let lastPair = 0;
+
+export function newPair(): number {
+  return ++lastPair;
+}
 /** Makes room on the tape for `n` more values (before a loop of known length). */
 export interface Reserve extends Base { k: "reserve"; n: Temp; tape: number }
 /** Saves/restores an array reference (arrays allocated inside loops). */

@@ -7,7 +7,7 @@
 // gives Hessian-vector products.
 import { Builder, buildBlock, type Ids } from "../ir/builder.js";
 import { opDef } from "../ops/table.js";
-import { hasDst, isArrayType, walk, type Block, type Call, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
+import { hasDst, isArrayType, newPair, walk, type Block, type Call, type Func, type Instr, type Temp, type Var } from "../ir/types.js";
 import { loop } from "../ops/kernels/index.js";
 import { activeCallInputs, baseCtx, inPlaceByRule, kernelOf, operand } from "./kernel-calls.js";
 import { analyzeActivity, diffArgs, tapeLocation, type Activity } from "./activity.js";
@@ -32,6 +32,8 @@ class Forward {
   private readonly scalarDots = new Map<number, Var[]>();
   private readonly arrayDots = new Map<number, Var>();
   private readonly tangents = new Map<number, Temp[]>();
+  /** Per pair of the input's tape (see newPair), the pairs of its tangents, one per direction. */
+  private readonly tangentPairs = new Map<number, number[]>();
   private readonly defs = new Map<number, Instr>();
   b: Builder;
 
@@ -110,6 +112,14 @@ class Forward {
     return this.tangents.get(t.id)?.[k] ?? this.b.num(0);
   }
 
+  /** The pair of tangent k of the values of `pair` (none when they have none). */
+  private tangentPair(pair: number | undefined, k: number): number | undefined {
+    if (pair === undefined) return undefined;
+    let pairs = this.tangentPairs.get(pair);
+    if (!pairs) this.tangentPairs.set(pair, (pairs = this.directions(() => newPair())));
+    return pairs[k];
+  }
+
   private directions<T>(fn: (k: number) => T): T[] {
     return Array.from({ length: this.width }, (_, k) => fn(k));
   }
@@ -148,7 +158,7 @@ class Forward {
       case "pop":
         // Pushed as the value then its tangents: the tangents come off first, last one first.
         if (this.tapeActive(i.tape)) {
-          const popped = this.directions(() => b.emit({ k: "pop", dst: b.temp("num"), tape: i.tape }).dst).reverse();
+          const popped = this.directions((k) => b.emit({ k: "pop", dst: b.temp("num"), tape: i.tape, pair: this.tangentPair(i.pair, this.width - 1 - k) }).dst).reverse();
           this.tangents.set(i.dst.id, popped);
         }
         b.emit(i);
@@ -201,7 +211,7 @@ class Forward {
         else b.emit({ k: "alloc", v: this.arrayDot(i.v), n: b.op("mul", b.len(i.v), b.num(this.width)) });
         return;
       case "push":
-        if (this.tapeActive(i.tape)) this.directions((k) => b.emit({ k: "push", src: this.tangent(i.src, k), tape: i.tape, room: i.room }));
+        if (this.tapeActive(i.tape)) this.directions((k) => b.emit({ k: "push", src: this.tangent(i.src, k), tape: i.tape, room: i.room, pair: this.tangentPair(i.pair, k) }));
         return;
       case "pushref":
         if (this.active(i.v)) b.emit({ k: "pushref", v: this.arrayDot(i.v), tape: i.tape });

@@ -16,17 +16,61 @@ const MOVABLE = new Set<Instr["k"]>(["const", "op", "get", "set", "load", "store
 const REREADABLE = new Set<Instr["k"]>(["const", "get", "len"]);
 
 export function hoistCommonPrefixes(f: Func): Func {
-  return { ...f, body: block(f.body, idsAfter(f)) };
+  const pairs = new PairUnion();
+  const body = block(f.body, idsAfter(f), pairs);
+  return { ...f, body: pairs.merged ? pairs.renamed(body) : body };
 }
 
-function block(input: Block, ids: Ids): Block {
+function block(input: Block, ids: Ids, pairs: PairUnion): Block {
   const out: Block = [];
   for (const original of input) {
-    const i = withChildren(original, ids);
-    if (i.k === "if") out.push(...hoisted(i, ids));
+    const i = withChildren(original, ids, pairs);
+    if (i.k === "if") out.push(...hoisted(i, ids, pairs));
     else out.push(i);
   }
   return out;
+}
+
+/**
+ * Tape pairs (see newPair) made one where a push or pop of each moves out as one
+ * instruction: the pushes and pops of both then go or stay together. Pair 0 stands for
+ * an instruction without one: a pair joined with it loses its pair everywhere.
+ */
+class PairUnion {
+  private readonly parent = new Map<number, number>();
+  merged = false;
+
+  join(a: Instr, b: Instr): void {
+    if ((a.k !== "push" && a.k !== "pop") || (b.k !== "push" && b.k !== "pop")) return;
+    const [x, y] = [this.find(a.pair ?? 0), this.find(b.pair ?? 0)];
+    if (x === y) return;
+    this.merged = true;
+    if (x === 0) this.parent.set(y, 0);
+    else this.parent.set(x, y);
+  }
+
+  private find(p: number): number {
+    let r = p;
+    while (this.parent.has(r)) r = this.parent.get(r)!;
+    return r;
+  }
+
+  /** `block` with each push's and pop's pair replaced by its joined one (copies where they change). */
+  renamed(block: Block): Block {
+    return block.map((i): Instr => {
+      if (i.k === "push" || i.k === "pop") {
+        if (i.pair === undefined) return i;
+        const pair = this.find(i.pair);
+        return pair === i.pair ? i : { ...i, pair: pair === 0 ? undefined : pair };
+      }
+      switch (i.k) {
+        case "if": return { ...i, then: this.renamed(i.then), else: this.renamed(i.else) };
+        case "for": return { ...i, body: this.renamed(i.body) };
+        case "while": return { ...i, test: this.renamed(i.test), body: this.renamed(i.body) };
+        default: return i;
+      }
+    });
+  }
 }
 
 /**
@@ -34,13 +78,14 @@ function block(input: Block, ids: Ids): Block {
  * each branch's pushes first move up past the plain instructions before them (a save of
  * a var both branches assign, `out += u` and `out -= u`, is then common to both).
  */
-function hoisted(i: Extract<Instr, { k: "if" }>, ids: Ids): Instr[] {
+function hoisted(i: Extract<Instr, { k: "if" }>, ids: Ids, pairs: PairUnion): Instr[] {
   const plain = { ...i };
   const raised = { ...i, then: pushesRaised(i.then), else: pushesRaised(i.else) };
   const without = prefixOf(plain, ids);
-  if (raised.then === i.then && raised.else === i.else) return [...without, plain];
-  const withRaised = prefixOf(raised, ids);
-  return withRaised.length > without.length ? [...withRaised, raised] : [...without, plain];
+  const withRaised = raised.then === i.then && raised.else === i.else ? undefined : prefixOf(raised, ids);
+  const [chosen, rest] = withRaised && withRaised.moved.length > without.moved.length ? [withRaised, raised] : [without, plain];
+  for (const [a, b] of chosen.joined) pairs.join(a, b);
+  return [...chosen.moved, rest];
 }
 
 /** Reads and ops: a push moves up past them (it writes the tape only). */
@@ -68,17 +113,20 @@ function pushesRaised(block: Block): Block {
 }
 
 /** The instruction with its nested blocks processed (a copy when it has any). */
-function withChildren(i: Instr, ids: Ids): Instr {
+function withChildren(i: Instr, ids: Ids, pairs: PairUnion): Instr {
   switch (i.k) {
-    case "if": return { ...i, then: block(i.then, ids), else: block(i.else, ids) };
-    case "for": return { ...i, body: block(i.body, ids) };
-    case "while": return { ...i, body: block(i.body, ids) };
+    case "if": return { ...i, then: block(i.then, ids, pairs), else: block(i.else, ids, pairs) };
+    case "for": return { ...i, body: block(i.body, ids, pairs) };
+    case "while": return { ...i, body: block(i.body, ids, pairs) };
     default: return i;
   }
 }
 
-/** Moves the common prefix of `i`'s branches (`i` is a copy) out; returns it, placed at the if. */
-function prefixOf(i: Extract<Instr, { k: "if" }>, ids: Ids): Instr[] {
+/**
+ * Moves the common prefix of `i`'s branches (`i` is a copy) out; returns it, placed at the
+ * if, and the pairs of instructions (then, else) each moved instruction stands for.
+ */
+function prefixOf(i: Extract<Instr, { k: "if" }>, ids: Ids): { moved: Instr[]; joined: [Instr, Instr][] } {
   const renamed = new Map<number, Temp>(); // else-branch temp -> then-branch temp
   let k = 0;
   while (k < i.then.length && k < i.else.length && same(i.then[k], i.else[k], renamed)) {
@@ -90,11 +138,12 @@ function prefixOf(i: Extract<Instr, { k: "if" }>, ids: Ids): Instr[] {
     const kept = keptReads(i, k, renamed);
     if (!kept) continue;
     const prefix = i.then.slice(0, k);
+    const joined = prefix.map((x, n): [Instr, Instr] => [x, i.else[n]]);
     i.then = [...prefix.filter((x) => kept.has(x)), ...i.then.slice(k)];
     i.else = [...i.else.slice(0, k).filter((_, n) => kept.has(prefix[n])), ...i.else.slice(k)];
-    return withFreshTemps(prefix, ids, i.loc);
+    return { moved: withFreshTemps(prefix, ids, i.loc), joined };
   }
-  return [];
+  return { moved: [], joined: [] };
 }
 
 /**
@@ -152,6 +201,7 @@ function same(a: Instr, b: Instr, renamed: Map<number, Temp>): boolean {
   const keys = new Set([...Object.keys(ra), ...Object.keys(rb)]);
   keys.delete("loc");
   keys.delete("dst");
+  keys.delete("pair"); // one tape value either way: the two pairs are joined (PairUnion)
   for (const key of keys) if (!sameField(ra[key], rb[key], renamed)) return false;
   return !hasDst(a) || !hasDst(b) || a.dst.type === b.dst.type;
 }

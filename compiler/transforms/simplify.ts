@@ -422,11 +422,16 @@ const LENGTH: Range = { bound: 2 ** 51, nonNegative: true, integer: true };
 interface Liveness {
   temps: IdSet;
   vars: IdSet;
+  /** Tape pairs (see newPair) with a pop whose value is read: all their pushes and pops stay. */
+  pairs: Set<number>;
+  /** Tapes something live pushes onto: their reserves stay. */
+  tapes: Set<number>;
 }
 
 function liveness(f: Func, body: Block, opts: SimplifyOptions, ids: Ids): Liveness {
   const capacity = ids.next;
-  const live: Liveness = { temps: new IdSet(capacity), vars: new IdSet(capacity) };
+  const live: Liveness = { temps: new IdSet(capacity), vars: new IdSet(capacity), pairs: new Set(), tapes: new Set() };
+  const pairMembers = new Map<number, number[]>(); // pair -> its pushes and pops
   // Instructions in program order, each with its enclosing one (-1 at the top).
   const instrs: Instr[] = [];
   const parent: number[] = [];
@@ -447,6 +452,8 @@ function liveness(f: Func, body: Block, opts: SimplifyOptions, ids: Ids): Livene
         lastWriter.set(v, n);
       }
       if (isRoot(i)) work.push(n);
+      const pair = pairOf(i);
+      if (pair !== undefined) (pairMembers.get(pair) ?? pairMembers.set(pair, []).get(pair)!).push(n);
       if (i.k === "if") { index(i.then, n); index(i.else, n); }
       else if (i.k === "for") index(i.body, n);
       else if (i.k === "while") { index(i.test, n); index(i.body, n); }
@@ -468,30 +475,49 @@ function liveness(f: Func, body: Block, opts: SimplifyOptions, ids: Ids): Livene
   for (const p of f.params) if (!opts.scratch?.has(p.id)) markVar(p.id);
   if (opts.keepResult) markVar(f.result.id);
   // A live instruction makes what it reads live, and its enclosing instructions.
-  while (work.length) {
-    const n = work.pop()!;
-    if (active[n]) continue;
+  const drain = () => { while (work.length) activate(work.pop()!); };
+  const activate = (n: number) => {
+    if (active[n]) return;
     active[n] = 1;
     const i = instrs[n];
+    const pair = pairOf(i);
+    if (pair !== undefined && !live.pairs.has(pair)) {
+      live.pairs.add(pair);
+      work.push(...pairMembers.get(pair)!);
+    }
     for (const t of usedTemps(i)) markTemp(t);
     for (const v of varsRead(i)) markVar(v.id);
     if (i.k === "while") for (const t of i.test) if (hasDst(t)) markTemp(t.dst);
     if (parent[n] >= 0) work.push(parent[n]);
-  }
+  };
+  drain();
+  // Room on a tape is made only where something is still pushed onto it.
+  instrs.forEach((i, n) => { if (i.k === "push" && active[n]) live.tapes.add(i.tape); });
+  instrs.forEach((i, n) => { if (i.k === "reserve" && live.tapes.has(i.tape)) work.push(n); });
+  drain();
   return live;
 }
 
-/** Instructions live whatever else is: tape operations and throws. */
+/** Instructions live whatever else is: pushes and pops outside a pair, saved references, throws. */
 function isRoot(i: Instr): boolean {
   switch (i.k) {
-    case "push": case "pop": case "pushref": case "reserve": case "throw": return true;
+    case "push": case "pop": return i.pair === undefined;
+    case "pushref": case "throw": return true;
     default: return false;
   }
 }
 
+/** The tape pair of a push or pop (see newPair). */
+function pairOf(i: Instr): number | undefined {
+  return i.k === "push" || i.k === "pop" ? i.pair : undefined;
+}
+
 function isLive(i: Instr, live: Liveness): boolean {
   if (isRoot(i)) return true;
+  const pair = pairOf(i);
+  if (pair !== undefined) return live.pairs.has(pair);
   switch (i.k) {
+    case "reserve": return live.tapes.has(i.tape);
     case "set": case "alloc": case "popref": case "ref": return live.vars.has(i.v.id);
     case "store": case "fill": return live.vars.has(i.arr.id);
     // A loop sets its index: its value after the loop is the trip count's bound.

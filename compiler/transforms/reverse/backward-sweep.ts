@@ -18,7 +18,7 @@ type Of<K extends Instr["k"]> = Extract<Instr, { k: K }>;
  */
 export function backwardSet(s: Sweeper, b: Builder, i: Of<"set">): void {
   if (s.plan.readBeforeRestore.has(i)) s.env.set(i.src.id, b.get(i.v));
-  if (s.plan.saves.has(i)) b.set(i.v, s.pop(b, i.v.type));
+  if (s.plan.saves.has(i)) b.set(i.v, s.restore(b, i.v.type, i, "old"));
   popTaped(s, b, i);
   if (!s.activeVar(i.v)) return;
   if (s.plan.blockLocal.has(i.v.id)) {
@@ -41,7 +41,7 @@ export function backwardSet(s: Sweeper, b: Builder, i: Of<"set">): void {
 
 /** The values the forward sweep saved for this write's rules (the plan's `taped`), last pushed first. */
 function popTaped(s: Sweeper, b: Builder, i: Instr): void {
-  for (const t of [...(s.plan.taped.get(i) ?? [])].reverse()) s.env.set(t.id, s.pop(b, t.type));
+  for (const t of [...(s.plan.taped.get(i) ?? [])].reverse()) s.env.set(t.id, s.restore(b, t.type, i, `t${t.id}`));
 }
 
 /** `v = v + e` or `v = v - e` where the read of v serves only this update. */
@@ -60,7 +60,7 @@ export function backwardStore(s: Sweeper, b: Builder, i: Of<"store">): void {
   const active = s.activeVar(i.arr);
   if (!saved && !active) return;
   const idx = value(s, b, i.idx);
-  if (saved) b.store(i.arr, idx, s.pop(b, "num"));
+  if (saved) b.store(i.arr, idx, s.restore(b, "num", i, "old"));
   popTaped(s, b, i);
   if (!active) return;
   const bar = s.adjoint(i.arr);
@@ -171,7 +171,7 @@ function zeroRange(b: Builder, arr: Var, n: Temp): void {
 export function backwardIf(s: Sweeper, b: Builder, i: Of<"if">, depth: number): void {
   const rec = s.ifRecords.get(i);
   const cond = s.plan.condsRecomputed.has(i) ? value(s, b, i.cond)
-    : rec ? b.get(rec) : s.pop(b, "bool");
+    : rec ? b.get(rec) : s.restore(b, "bool", i, "taken");
   const then = b.nested((tb) => s.backward(tb, i.then, depth));
   const els = b.nested((eb) => s.backward(eb, i.else, depth));
   b.emit({ k: "if", cond, then, else: els });
@@ -188,8 +188,8 @@ export function backwardRecomputedBounds(s: Sweeper, b: Builder, i: For, depth: 
 export function backwardRecorded(s: Sweeper, b: Builder, i: For, depth: number): void {
   const rec = s.forRecords.get(i)!;
   if (depth > 0) {
-    b.set(rec.end, s.pop(b, "num"));
-    if (typeof rec.start !== "number") b.set(rec.start, s.pop(b, "num"));
+    b.set(rec.end, s.restore(b, "num", i, "end"));
+    if (typeof rec.start !== "number") b.set(rec.start, s.restore(b, "num", i, "start"));
   }
   const last = b.op("sub", b.get(rec.end), b.num(i.step));
   const first = typeof rec.start === "number" ? b.num(rec.start) : b.get(rec.start);
@@ -214,7 +214,7 @@ export function recomputeVars(s: Sweeper, b: Builder, loop: For): void {
 
 export function backwardWhile(s: Sweeper, b: Builder, i: Of<"while">, depth: number): void {
   const count = s.whileCounts.get(i)!;
-  if (depth > 0) b.set(count, s.pop(b, "num"));
+  if (depth > 0) b.set(count, s.restore(b, "num", i, "count"));
   const k = b.newVar("iteration", "num");
   const body = b.nested((bb) => s.backward(bb, i.body, depth + 1));
   b.emit({ k: "for", index: k, start: b.num(0), end: b.get(count), step: 1, cmp: "<", body });

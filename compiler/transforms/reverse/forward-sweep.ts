@@ -9,14 +9,14 @@ import type { Sweeper } from "./sweeper.js";
 type Of<K extends Instr["k"]> = Extract<Instr, { k: K }>;
 
 export function forwardSet(s: Sweeper, b: Builder, i: Of<"set">): void {
-  for (const t of s.plan.taped.get(i) ?? []) s.push(b, t);
-  if (s.plan.saves.has(i)) s.push(b, b.get(i.v));
+  for (const t of s.plan.taped.get(i) ?? []) s.save(b, t, i, `t${t.id}`);
+  if (s.plan.saves.has(i)) s.save(b, b.get(i.v), i, "old");
   b.emit(i);
 }
 
 export function forwardStore(s: Sweeper, b: Builder, i: Of<"store">): void {
-  for (const t of s.plan.taped.get(i) ?? []) s.push(b, t);
-  if (s.plan.saves.has(i)) s.push(b, b.load(i.arr, i.idx));
+  for (const t of s.plan.taped.get(i) ?? []) s.save(b, t, i, `t${t.id}`);
+  if (s.plan.saves.has(i)) s.save(b, b.load(i.arr, i.idx), i, "old");
   b.emit(i);
 }
 
@@ -79,7 +79,7 @@ export function forwardIf(s: Sweeper, b: Builder, i: Of<"if">, depth: number): v
   const branch = (blk: Block, taken: boolean) => b.nested((bb) => {
     s.forward(bb, blk, depth);
     if (rec) bb.set(rec, bb.bool(taken));
-    else s.push(bb, bb.num(taken ? 1 : 0));
+    else s.save(bb, bb.num(taken ? 1 : 0), i, "taken");
   });
   b.emit({ ...i, then: branch(i.then, true), else: branch(i.else, false) });
   s.ifRecords.set(i, rec);
@@ -103,8 +103,8 @@ export function forwardRecorded(s: Sweeper, b: Builder, i: For, depth: number): 
   b.emit({ ...i, body });
   if (!computable) b.set(end, b.get(i.index));
   if (depth > 0) {
-    if (typeof start !== "number") s.push(b, b.get(start));
-    s.push(b, b.get(end));
+    if (typeof start !== "number") s.save(b, b.get(start), i, "start");
+    s.save(b, b.get(end), i, "end");
   }
   s.forRecords.set(i, { start, end });
 }
@@ -158,6 +158,6 @@ export function forwardWhile(s: Sweeper, b: Builder, i: Of<"while">, depth: numb
     bb.set(count, bb.op("add", bb.get(count), bb.num(1)));
   });
   b.emit({ ...i, body });
-  if (depth > 0) s.push(b, b.get(count));
+  if (depth > 0) s.save(b, b.get(count), i, "count");
   s.whileCounts.set(i, count);
 }

@@ -4,7 +4,7 @@
 // a block by handing each instruction to the handler `dispatch` names (sweeps.ts).
 // Every handler is given the builder it writes to.
 import { Builder, type Ids } from "../../ir/builder.js";
-import type { Block, For, Instr, Loc, Temp, Var } from "../../ir/types.js";
+import { newPair, type Block, type For, type Instr, type Loc, type Temp, type Var } from "../../ir/types.js";
 import type { ReversePlan } from "./plan.js";
 
 /** The handler of each instruction in each sweep. */
@@ -71,6 +71,7 @@ export class Sweeper {
   /** Adjoints of the plan's block-local vars, in temps. */
   readonly varAdj = new Map<number, Temp>();
   readonly segments = new Map<For, Segments>();
+  private readonly pairs = new Map<Instr, Map<string, number>>();
   readonly revolves = new Map<For, Revolve>();
 
   constructor(readonly plan: ReversePlan, readonly ids: Ids, readonly dispatch: Dispatch) {
@@ -88,7 +89,7 @@ export class Sweeper {
       const taped = this.plan.tapedAfter.get(i);
       if (!taped) continue;
       b.loc = { ...i.loc, line: i.loc?.line ?? 0, note: `${taped.map((v) => v.name).join(", ")} of this iteration, for the backward sweep` };
-      for (const v of taped) this.push(b, b.get(v));
+      for (const v of taped) this.save(b, b.get(v), i, `v${v.id}`);
     }
   }
 
@@ -100,7 +101,7 @@ export class Sweeper {
       const i = block[k];
       b.loc = i.loc && adjointLoc(i.loc);
       const taped = this.plan.tapedAfter.get(i) ?? [];
-      for (let n = taped.length - 1; n >= 0; n--) b.set(taped[n], this.pop(b, taped[n].type));
+      for (let n = taped.length - 1; n >= 0; n--) b.set(taped[n], this.restore(b, taped[n].type, i, `v${taped[n].id}`));
       this.dispatch.backwardInstr(this, b, i, depth);
     }
     this.env = savedEnv;
@@ -134,6 +135,24 @@ export class Sweeper {
 
   pop(b: Builder, type: Temp["type"], tape = this.plan.tape): Temp {
     return b.emit({ k: "pop", dst: b.temp(type), tape }).dst;
+  }
+
+  /** Pushes what the backward sweep's `restore(b, type, of, role)` pops (their `pair`). */
+  save(b: Builder, src: Temp, of: Instr, role: string): void {
+    b.emit({ k: "push", src, tape: this.plan.tape, pair: this.pairOf(of, role) });
+  }
+
+  restore(b: Builder, type: Temp["type"], of: Instr, role: string): Temp {
+    return b.emit({ k: "pop", dst: b.temp(type), tape: this.plan.tape, pair: this.pairOf(of, role) }).dst;
+  }
+
+  /** The pair of the value that instruction `of` saves as `role` (see newPair). */
+  private pairOf(of: Instr, role: string): number {
+    let roles = this.pairs.get(of);
+    if (!roles) this.pairs.set(of, (roles = new Map()));
+    let pair = roles.get(role);
+    if (pair === undefined) roles.set(role, (pair = newPair()));
+    return pair;
   }
 
   /** Index value after a loop of unit step without early exit, from its bounds. */
