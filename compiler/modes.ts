@@ -6,7 +6,7 @@ import type { Cores, CoreRef } from "./emit/entries.js";
 import { batchJacobianEntry, gradAndHvpEntry, gradEntry, hessianEntry, hvpEntry, JACOBIAN_WIDTH, jacobianEntry, jvpEntry, vjpEntry } from "./emit/entries.js";
 import type { EntryContext } from "./emit/entry.js";
 import { walk, type Func } from "./ir/types.js";
-import { gradientIR, hvpIR, jvpIR, primalIR, vjpIR } from "./pipeline.js";
+import { gradientIR, hvpIR, jvpIR, primalIR, vjpIR, vjpRowsIR } from "./pipeline.js";
 import type { GradRequest, Mode } from "./request.js";
 
 /** Makes a core function of the module: its role in the name, its IR, whether it returns its result. */
@@ -64,14 +64,25 @@ export function isMode(name: string): name is Mode {
 function jacobianCores(req: GradRequest, core: CoreMaker): Cores {
   const mode = req.jacobianMode ?? "auto";
   const cores: Cores = { primal: core("value", primalIR(req), true) };
-  if (mode !== "reverse") {
-    // Kernel calls carry one tangent direction: then one column per sweep.
-    const width = callsKernels(cores.primal!.func) ? 1 : JACOBIAN_WIDTH;
-    cores.jvp = { ...core("jvp", jvpIR(req, width), true), width };
-  }
-  // The pullback returns f's value: its length checks the m that `out` gave.
-  if (mode !== "forward") cores.vjp = core("vjp", vjpIR(req, true), true);
+  // Kernel calls carry one tangent direction: then one column (or row) per sweep.
+  const width = callsKernels(cores.primal!.func) ? 1 : JACOBIAN_WIDTH;
+  if (mode !== "reverse") cores.jvp = { ...core("jvp", jvpIR(req, width), true), width };
+  // `width` rows per backward sweep (fewer when f's value has fewer entries, one for a
+  // number); the sweep returns f's value, whose length checks the m that `out` gave.
+  const rows = Math.min(width, resultLength(cores.primal!.func) ?? width);
+  if (mode !== "forward") cores.vjp = { ...core("vjp", vjpRowsIR(req, rows), true), width: rows };
   return cores;
+}
+
+/** How many entries `f`'s value has when its code fixes it (an array allocated once with a constant length). */
+function resultLength(f: Func): number | undefined {
+  if (f.result.type === "num") return 1;
+  const allocs = f.body.filter((i) => i.k === "alloc" && i.v === f.result);
+  let sets = 0;
+  walk(f.body, (i) => { if ((i.k === "alloc" || i.k === "ref" || i.k === "popref") && i.v === f.result) sets++; });
+  const alloc = allocs.length === 1 && sets === 1 ? (allocs[0] as Extract<Func["body"][number], { k: "alloc" }>) : undefined;
+  const n = alloc && !alloc.copyOf ? f.body.find((i) => i.k === "const" && i.dst.id === alloc.n.id) : undefined;
+  return n?.k === "const" && typeof n.value === "number" && n.value >= 1 ? n.value : undefined;
 }
 
 /** Whether `f` calls runtime kernels. */

@@ -78,6 +78,21 @@ export function vjpIR(req: GradRequest, keepResult = false): Func {
   return finish(reverse(primal, wrtVars(primal, req.wrt), idsAfter(primal), { cotangent: true, checkpoint: req.checkpoint }), keepResult);
 }
 
+/**
+ * Rows of the Jacobian by reverse mode, `width` per sweep: forward mode, in the
+ * cotangent, over the vector-Jacobian product (linear in it), so the forward sweep and
+ * what the backward sweep recomputes run once for all `width` rows, and each adjoint
+ * carries `width` lanes. The product's own adjoints (for the cotangent's value) and the
+ * value's tangent are left out; the value is returned.
+ */
+export function vjpRowsIR(req: GradRequest, width: number): Func {
+  const p = vjpIR(req, true);
+  const t = forward(p, p.params.filter((q) => q.cotangentOf), idsAfter(p), { width });
+  const wanted = (o: Var) => o.tangentOf !== undefined && o.tangentOf !== p.result;
+  const scratch = t.params.filter((q) => q.adjointOf || q.cotangentOf);
+  return finish({ ...t, outputs: t.outputs?.filter(wanted) }, true, new Set(scratch.map((q) => q.id)));
+}
+
 /** Jacobian-vector-product IR: value and `width` tangents of the request's function. */
 export function jvpIR(req: GradRequest, width = 1): Func {
   const primal = primalIR(req);

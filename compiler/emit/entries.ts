@@ -431,33 +431,69 @@ function jacobianForward(core: CoreRef, c: EntryContext, name: string, flat: Var
   return { setup: [...setup, `  function ${seedAt}(${typed}) {\n${cases.join("\n")}\n  }`], sweeps: lines };
 }
 
-/** Reverse Jacobian: one pullback per output, each filling a row. */
+/**
+ * Reverse Jacobian: `width` rows per sweep of the rows core (vjpRowsIR): lane d of the
+ * cotangent's tangent seeds row r + d, and lane d of each adjoint's tangent is that row.
+ */
 function jacobianReverse(core: CoreRef, c: EntryContext, name: string, flat: Var[], sizes: string[], check: ((first: string) => string) | false, base: string): JacobianLines {
   const f = core.func;
   const { req } = c;
-  const { n, m, J, r, col, k, cotangent, value } = locals(c);
+  const { n, m, J, r, col, k, cotangent, value, lanes } = locals(c);
+  const width = core.width ?? 1;
   const setup: string[] = [];
   const lines: string[] = [];
   const scalarResult = f.result.type === "num";
-  // Rows of typed-array wrt arguments reuse module-level buffers (the pullback clears them).
-  const grad = new Shaped(c, "row", () => undefined, setup, (j, holder) => {
+  const arrayType = (t: Var["type"]) => (t === "f32[]" ? "Float32Array" : "Float64Array");
+  // The product's own gradient buffers, when the core still takes them (it clears them).
+  const grad = f.params.some((p) => p.adjointOf) ? new Shaped(c, "row", () => undefined, setup, (j, holder) => {
     const kind = req.kinds[req.wrt[j]];
     return kind.k === "arr" ? reused(c, name, holder, arrayClass(kind), `${(c.itemArgs ?? c.args)[req.wrt[j]]}.length`) : undefined;
-  });
-  if (!scalarResult) setup.push(...reusedBuffer(c, name, cotangent, f.result.type === "f32[]" ? "Float32Array" : "Float64Array", m, true));
+  }) : undefined;
+  // Per array wrt, its rows: `width` numbers per entry, lane d row r + d.
+  const rows = new Map<Var, string>();
+  for (const p of f.params) {
+    const w = p.tangentOf?.adjointOf;
+    if (!w || !isArrayType(p.type)) continue;
+    const buffer = c.names.claim(`${p.tangentOf!.name}_rows`);
+    setup.push(...reusedBuffer(c, name, buffer, arrayType(p.type), `${primalArg(c, w)}.length * ${width}`));
+    rows.set(w, buffer);
+  }
+  const cotangentParam = f.params.find((p) => p.cotangentOf);
+  if (!scalarResult) {
+    setup.push(...reusedBuffer(c, name, lanes, arrayType(f.result.type), `${m} * ${width}`, true));
+    if (cotangentParam) setup.push(...reusedBuffer(c, name, cotangent, arrayType(f.result.type), m, true));
+  }
+  const args = (p: Var): string | undefined => {
+    if (p.cotangentOf) return scalarResult ? "0" : cotangent;
+    if (p.tangentOf?.cotangentOf) return scalarResult ? "1" : lanes;
+    if (p.adjointOf) return grad!.slot(p.adjointOf);
+    const w = p.tangentOf?.adjointOf;
+    return w ? [...rows].find(([x]) => sameVar(x, w))![1] : undefined;
+  };
   const outs = new Outputs(f, core.scalars, core.refs);
-  lines.push(`  for (let ${r} = 0; ${r} < ${m}; ${r}++) {`);
-  if (!scalarResult) lines.push(`    ${cotangent}[${r}] = 1;`);
-  const text = call(core, c, (p) => (p.cotangentOf ? (scalarResult ? "1" : cotangent) : p.adjointOf ? grad.slot(p.adjointOf) : undefined));
+  const adjointOut = (w: Var) => (f.outputs ?? []).map((o) => o.tangentOf).find((g) => sameVar(g?.adjointOf, w));
+  const seedEach = (amount: string) => `    for (let ${k} = 0; ${k} < ${width} && ${r} + ${k} < ${m}; ${k}++) ${lanes}[(${r} + ${k}) * ${width} + ${k}] = ${amount};`;
+  lines.push(`  for (let ${r} = 0; ${r} < ${m}; ${r} += ${width}) {`);
+  if (!scalarResult) lines.push(seedEach("1"));
+  const text = call(core, c, args);
   lines.push(check ? `    const ${value} = ${text};` : `    ${text};`);
-  if (!scalarResult) lines.push(`    ${cotangent}[${r}] = 0;`);
+  if (!scalarResult) lines.push(seedEach("0"));
   if (check) lines.push(`    ${check(`${r} === 0`)}`);
-  lines.push(`    let ${col} = ${offset(base, `${r} * ${n}`)};`);
-  flat.forEach((w, i) => {
-    const src = isArrayType(w.type) ? grad.slot(w) : outs.adjointOf(w) ?? "0";
-    if (isArrayType(w.type)) lines.push(`    for (let ${k} = 0; ${k} < ${sizes[i]}; ${k}++) ${J}[${col}++] = ${src}[${k}];`);
-    else lines.push(`    ${J}[${col}++] = ${src};`);
-  });
+  for (let d = 0; d < width; d++) {
+    const indent = d === 0 ? "    " : "      ";
+    if (d > 0) lines.push(`    if (${r} + ${d} < ${m}) {`);
+    lines.push(`${indent}${d === 0 ? "let " : ""}${col} = ${offset(base, `(${r}${d ? ` + ${d}` : ""}) * ${n}`)};`);
+    flat.forEach((w, i) => {
+      if (isArrayType(w.type)) {
+        const src = [...rows].find(([x]) => sameVar(x, w))?.[1];
+        lines.push(`${indent}for (let ${k} = 0; ${k} < ${sizes[i]}; ${k}++) ${J}[${col}++] = ${src ? `${src}[${k} * ${width} + ${d}]` : "0"};`);
+      } else {
+        const g = adjointOut(w);
+        lines.push(`${indent}${J}[${col}++] = ${(g && outs.tangentOf(g, d)) ?? "0"};`);
+      }
+    });
+    if (d > 0) lines.push("    }");
+  }
   lines.push("  }");
   return { setup, sweeps: lines };
 }

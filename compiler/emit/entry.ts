@@ -22,7 +22,7 @@ export interface EntryContext {
 
 const LOCALS = [
   "out", "value", "cotangent", "n", "m", "J", "H", "v", "row", "col", "k", "e", "r", "dots",
-  "tangent", "tangentOut", "seedAt", "index", "direction", "amount", "count", "b", "base", "copyItem",
+  "tangent", "tangentOut", "seedAt", "index", "direction", "amount", "count", "b", "base", "copyItem", "lanes",
 ] as const;
 
 export type Locals = Record<(typeof LOCALS)[number], string>;
