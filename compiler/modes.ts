@@ -6,7 +6,7 @@ import type { Cores, CoreRef } from "./emit/entries.js";
 import { batchJacobianEntry, gradAndHvpEntry, gradEntry, hessianEntry, hvpEntry, JACOBIAN_WIDTH, jacobianEntry, jvpEntry, vjpEntry } from "./emit/entries.js";
 import type { EntryContext } from "./emit/entry.js";
 import { walk, type Func } from "./ir/types.js";
-import { gradientIR, hvpIR, jvpIR, primalIR, vjpIR, vjpRowsIR } from "./pipeline.js";
+import { gradientIR, hvpIR, jvpIR, primalIR, vjpIR, vjpRowsIR, wrtVars } from "./pipeline.js";
 import type { GradRequest, Mode } from "./request.js";
 
 /** Makes a core function of the module: its role in the name, its IR, whether it returns its result. */
@@ -66,7 +66,10 @@ function jacobianCores(req: GradRequest, core: CoreMaker): Cores {
   const cores: Cores = { primal: core("value", primalIR(req), true) };
   // Kernel calls carry one tangent direction: then one column (or row) per sweep.
   const width = callsKernels(cores.primal!.func) ? 1 : JACOBIAN_WIDTH;
-  if (mode !== "reverse") cores.jvp = { ...core("jvp", jvpIR(req, width), true), width };
+  // As many columns a sweep as there are inputs when they are all numbers, up to `width`.
+  const inputs = wrtVars(cores.primal!.func, req.wrt);
+  const columns = inputs.every((v) => v.type === "num") ? Math.max(1, Math.min(width, inputs.length)) : width;
+  if (mode !== "reverse") cores.jvp = { ...core("jvp", jvpIR(req, columns), true), width: columns };
   // `width` rows per backward sweep (fewer when f's value has fewer entries, one for a
   // number); the sweep returns f's value, whose length checks the m that `out` gave.
   const rows = Math.min(width, resultLength(cores.primal!.func) ?? width);

@@ -26,3 +26,13 @@ export function three(x: Float64Array): Float64Array {
 export function shifted(x: Float64Array): Float64Array {
   return x.map((v, i) => v * x[(i + 3) % x.length] + Math.cos(v));
 }
+
+/** Three number inputs: a forward-mode Jacobian takes all three columns in one sweep. */
+export function ofThree(a: number, b: number, c: number): Float64Array {
+  const r = new Float64Array(4);
+  r[0] = a * b;
+  r[1] = Math.sin(c) * a;
+  r[2] = b + Math.exp(c);
+  r[3] = a * b * c;
+  return r;
+}

@@ -1,13 +1,14 @@
 // Reverse-mode Jacobians share their forward sweep: vjpRowsIR (compiler/pipeline.ts) is
 // forward mode over the vector-Jacobian product in its cotangent, so one sweep carries 8
 // rows (fewer when the code fixes fewer outputs). Checked against central differences,
-// with partial last sweeps, number and array wrt, `out` reused, and batchJacobian.
+// with partial last sweeps, number and array wrt, `out` reused, and batchJacobian. A
+// forward-mode Jacobian of numbers only takes as many columns a sweep as there are.
 import { describe, expect, test } from "vitest";
 import * as gradc from "../index.js";
 import { main } from "../compiler/cli.js";
 import { maxRelError } from "../runtime/numeric.js";
 import { makeRng } from "./corpus/rng.js";
-import { mixed, shifted, three } from "./jacobian-rows.losses.js";
+import { mixed, ofThree, shifted, three } from "./jacobian-rows.losses.js";
 
 type Fn = (...args: any[]) => any;
 const api = gradc as unknown as Record<"jacobian" | "batchJacobian", (f: Fn, o?: object) => Fn>;
@@ -43,6 +44,17 @@ async function shown(fn: string, ...args: string[]): Promise<string> {
   expect(await main(["show", "test/jacobian-rows.losses.ts", fn, "--mode", "jacobian", "--jacobian", "reverse", ...args], io), out).toBe(0);
   return out;
 }
+
+test("a forward-mode Jacobian of three numbers: the three columns in one sweep", async () => {
+  let out = "";
+  const io = { out: (t: string) => void (out += t), err: (t: string) => void (out += t) };
+  expect(await main(["show", "test/jacobian-rows.losses.ts", "ofThree", "--mode", "jacobian", "--jacobian", "forward", "--wrt", "a,b,c"], io), out).toBe(0);
+  expect(out).toMatch(/col \+= 3\)/);
+  expect(out).not.toContain("a_dot3");
+  const args = [0.3, -0.7, 0.4];
+  const jac = api.jacobian(ofThree, { wrt: ["a", "b", "c"], mode: "forward" });
+  expect(maxRelError(jac(...args), byDifferences(ofThree, args, [0, 1, 2]))).toBeLessThan(1e-6);
+});
 
 describe("a reverse-mode Jacobian sweeps several rows at once", () => {
   test("11 rows of an array and a number: sweeps of 8 then 3, each row as central differences give it", async () => {
