@@ -1,7 +1,8 @@
 // Runtime kernels: each forward kernel against a naive loop written here (several
 // shapes, Float64 and Float32), each derivative kernel against central
 // differences of a scalar built from the kernel (Σ w ⊙ kernel(x), random w).
-// The kernels built on matmul run on both backends, js and wasm (test/backends.ts).
+// The linear-algebra, elementwise, reduction and softmax kernels run on both backends,
+// js and wasm (test/backends.ts).
 import { beforeEach, describe, expect, test } from "vitest";
 import * as K from "../runtime/kernels/index.js";
 import { Rng } from "../runtime/nn/rng.js";
@@ -273,7 +274,8 @@ const UNARY = (n: number): Unary[] => [
   { name: "log", fwd: K.log, vjp: K.logVjp, jvp: K.logJvp, ref: Math.log, domain: () => rand64(n, 0.3, 3) },
 ];
 
-describe("elementwise kernels", () => {
+describe.each(BACKENDS)("elementwise kernels, %s backend", (backend) => {
+  onBackend(backend);
   for (const [tname, T] of TYPES) {
     test(`activations and math against Math, ${tname}`, () => {
       for (const n of [1, 7, 32]) {
@@ -357,7 +359,8 @@ function naiveAxis(x: Arr, rows: number, cols: number, axis: 0 | 1, init: number
   return out;
 }
 
-describe("reductions", () => {
+describe.each(BACKENDS)("reductions, %s backend", (backend) => {
+  onBackend(backend);
   for (const [tname, T, tol] of TYPES) {
     test(`sum, mean, prod, max, min over all and per axis, ${tname}`, () => {
       for (const [rows, cols] of MATRIX_SHAPES) {
@@ -465,7 +468,8 @@ function naiveSoftmaxRow(x: ArrayLike<number>, r: number, cols: number): number[
   return e.map((v) => v / s);
 }
 
-describe("softmax, logSoftmax, logsumexp, softmax cross-entropy", () => {
+describe.each(BACKENDS)("softmax, logSoftmax, logsumexp, softmax cross-entropy, %s backend", (backend) => {
+  onBackend(backend);
   for (const [tname, T, tol] of TYPES) {
     test(`against naive formulas, ${tname}`, () => {
       for (const [rows, cols] of MATRIX_SHAPES) {

@@ -7,9 +7,11 @@
 // Non-smooth points: relu′(0) = 0 (the gradient flows only where x > 0), and
 // leakyRelu′(0) = alpha.
 import type { Arr } from "./types.js";
+import { wasmMap } from "./wasm/calls.js";
 
 /** out = x (copy), or out += x with `accumulate`. */
 export function copy<T extends Arr>(out: T, x: Arr, n: number, accumulate = false): T {
+  if (accumulate && wasmMap("scale", out, x, null, n, 1, true)) return out;
   if (accumulate) for (let i = 0; i < n; i++) out[i] += x[i];
   else for (let i = 0; i < n; i++) out[i] = x[i];
   return out;
@@ -17,18 +19,21 @@ export function copy<T extends Arr>(out: T, x: Arr, n: number, accumulate = fals
 
 /** out = a + b. Linear: ā = ḡ, b̄ = ḡ (`copy`); JVP = add(da, db). */
 export function add<T extends Arr>(out: T, a: Arr, b: Arr, n: number): T {
+  if (wasmMap("add", out, a, b, n)) return out;
   for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
   return out;
 }
 
 /** out = a − b. Linear: ā = ḡ (`copy`), b̄ = −ḡ (`scale` by −1); JVP = sub(da, db). */
 export function sub<T extends Arr>(out: T, a: Arr, b: Arr, n: number): T {
+  if (wasmMap("sub", out, a, b, n)) return out;
   for (let i = 0; i < n; i++) out[i] = a[i] - b[i];
   return out;
 }
 
 /** out = s·x, or out += s·x with `accumulate`. Linear in x: x̄ = scale(ḡ, s); s̄ = dot(ḡ, x). */
 export function scale<T extends Arr>(out: T, x: Arr, s: number, n: number, accumulate = false): T {
+  if (wasmMap("scale", out, x, null, n, s, accumulate)) return out;
   if (accumulate) for (let i = 0; i < n; i++) out[i] += s * x[i];
   else for (let i = 0; i < n; i++) out[i] = s * x[i];
   return out;
@@ -36,12 +41,14 @@ export function scale<T extends Arr>(out: T, x: Arr, s: number, n: number, accum
 
 /** out = a ⊙ b. ā = ḡ ⊙ b: `mulVjp(outA, b, gy, n)`; b̄ = `mulVjp(outB, a, gy, n)`. */
 export function mul<T extends Arr>(out: T, a: Arr, b: Arr, n: number): T {
+  if (wasmMap("mul", out, a, b, n)) return out;
   for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
   return out;
 }
 
 /** Adjoint of one factor of `mul`: out = ḡ ⊙ other (the other factor). */
 export function mulVjp<T extends Arr>(out: T, other: Arr, gy: Arr, n: number, accumulate = false): T {
+  if (wasmMap("mul", out, gy, other, n, 0, accumulate)) return out;
   if (accumulate) for (let i = 0; i < n; i++) out[i] += gy[i] * other[i];
   else for (let i = 0; i < n; i++) out[i] = gy[i] * other[i];
   return out;
@@ -57,12 +64,14 @@ export function mulJvp<T extends Arr>(out: T, a: Arr, da: Arr | null, b: Arr, db
 
 /** out = a / b. ā = `divVjpA(outA, b, gy, n)`, b̄ = `divVjpB(outB, a, b, gy, n)`. */
 export function div<T extends Arr>(out: T, a: Arr, b: Arr, n: number): T {
+  if (wasmMap("div", out, a, b, n)) return out;
   for (let i = 0; i < n; i++) out[i] = a[i] / b[i];
   return out;
 }
 
 /** ā for div: ḡ / b. */
 export function divVjpA<T extends Arr>(outA: T, b: Arr, gy: Arr, n: number, accumulate = false): T {
+  if (wasmMap("div", outA, gy, b, n, 0, accumulate)) return outA;
   for (let i = 0; i < n; i++) {
     const g = gy[i] / b[i];
     outA[i] = accumulate ? outA[i] + g : g;
@@ -123,6 +132,7 @@ export const logJvp = logVjp;
 
 /** out = max(x, 0). */
 export function relu<T extends Arr>(out: T, x: Arr, n: number): T {
+  if (wasmMap("relu", out, x, null, n)) return out;
   for (let i = 0; i < n; i++) {
     const v = x[i];
     out[i] = v > 0 ? v : 0;
@@ -132,6 +142,7 @@ export function relu<T extends Arr>(out: T, x: Arr, n: number): T {
 
 /** x̄ = ḡ where x > 0, else 0 (relu′(0) = 0). */
 export function reluVjp<T extends Arr>(out: T, x: Arr, gy: Arr, n: number, accumulate = false): T {
+  if (wasmMap("reluVjp", out, x, gy, n, 0, accumulate)) return out;
   for (let i = 0; i < n; i++) {
     const g = x[i] > 0 ? gy[i] : 0;
     out[i] = accumulate ? out[i] + g : g;
@@ -142,6 +153,7 @@ export const reluJvp = reluVjp;
 
 /** out = x for x > 0, alpha·x otherwise. */
 export function leakyRelu<T extends Arr>(out: T, x: Arr, n: number, alpha = 0.01): T {
+  if (wasmMap("leakyRelu", out, x, null, n, alpha)) return out;
   for (let i = 0; i < n; i++) {
     const v = x[i];
     out[i] = v > 0 ? v : alpha * v;
@@ -151,6 +163,7 @@ export function leakyRelu<T extends Arr>(out: T, x: Arr, n: number, alpha = 0.01
 
 /** x̄ = ḡ where x > 0, alpha·ḡ otherwise (so leakyRelu′(0) = alpha). */
 export function leakyReluVjp<T extends Arr>(out: T, x: Arr, gy: Arr, n: number, alpha = 0.01, accumulate = false): T {
+  if (wasmMap("leakyReluVjp", out, x, gy, n, alpha, accumulate)) return out;
   for (let i = 0; i < n; i++) {
     const g = x[i] > 0 ? gy[i] : alpha * gy[i];
     out[i] = accumulate ? out[i] + g : g;
@@ -185,6 +198,7 @@ export const sigmoidJvp = sigmoidVjp;
 
 /** x̄ = ḡ ⊙ y(1 − y), from the output y = sigmoid(x) (no exp). */
 export function sigmoidVjpFromOutput<T extends Arr>(out: T, y: Arr, gy: Arr, n: number, accumulate = false): T {
+  if (wasmMap("sigmoidVjpFromOutput", out, y, gy, n, 0, accumulate)) return out;
   for (let i = 0; i < n; i++) {
     const s = y[i];
     const g = gy[i] * s * (1 - s);
@@ -212,6 +226,7 @@ export const tanhJvp = tanhVjp;
 
 /** x̄ = ḡ ⊙ (1 − y²), from the output y = tanh(x). */
 export function tanhVjpFromOutput<T extends Arr>(out: T, y: Arr, gy: Arr, n: number, accumulate = false): T {
+  if (wasmMap("tanhVjpFromOutput", out, y, gy, n, 0, accumulate)) return out;
   for (let i = 0; i < n; i++) {
     const t = y[i];
     const g = gy[i] * (1 - t * t);

@@ -8,6 +8,7 @@ import { dotRows, rowsTimesMatrix } from "./gemm.js";
 import { dotRowsF64, rowsTimesMatrixF64 } from "./gemm-f64.js";
 import { dotRowsF32, rowsTimesMatrixF32 } from "./gemm-f32.js";
 import { wasmKernels } from "./wasm/backend.js";
+import { wasmColumns, wasmMap, wasmOuter, wasmRows, wasmTotal } from "./wasm/calls.js";
 import { wasmMatmul, worthWasm } from "./wasm/matmul.js";
 
 /**
@@ -102,6 +103,7 @@ export function matmulJvp<T extends Arr>(
 export function matvec<T extends Arr>(
   out: T, a: Arr, x: Arr, m: number, n: number, transA = false, accumulate = false,
 ): T {
+  if (transA ? wasmColumns(out, a, x, m, n, accumulate) : wasmRows(out, a, x, m, n, accumulate)) return out;
   if (!transA) {
     for (let i = 0; i < m; i++) {
       const r = i * n;
@@ -158,6 +160,7 @@ export function matvecJvp<T extends Arr>(
 
 /** out (m×n) = x·yᵀ, out[i,j] = x[i]·y[j]; adds with `accumulate`. */
 export function outer<T extends Arr>(out: T, x: Arr, y: Arr, m: number, n: number, accumulate = false): T {
+  if (wasmOuter(out, x, y, m, n, accumulate)) return out;
   for (let i = 0; i < m; i++) {
     const xi = x[i];
     const r = i * n;
@@ -189,6 +192,8 @@ export function outerJvp<T extends Arr>(
 
 /** Σ a[i]·b[i] over i < n. ā = ḡ·b and b̄ = ḡ·a: see `scale` (elementwise.ts). */
 export function dot(a: Arr, b: Arr, n: number): number {
+  const inWasm = wasmTotal(a, b, n);
+  if (inWasm !== null) return inWasm;
   let s0 = 0, s1 = 0;
   let i = 0;
   for (; i + 3 < n; i += 4) {
@@ -210,6 +215,7 @@ export function dotJvp(a: Arr, da: Arr | null, b: Arr, db: Arr | null, n: number
  * b̄ = Σ_rows ḡ (`biasAddVjpBias`); JVP = `biasAdd(out, dx, dbias, …)`.
  */
 export function biasAdd<T extends Arr>(out: T, x: Arr, bias: Arr, rows: number, cols: number): T {
+  if (wasmMap("add", out, x, bias, rows * cols, 0, false, cols)) return out;
   for (let i = 0; i < rows; i++) {
     const r = i * cols;
     for (let j = 0; j < cols; j++) out[r + j] = x[r + j] + bias[j];
@@ -220,6 +226,7 @@ export function biasAdd<T extends Arr>(out: T, x: Arr, bias: Arr, rows: number, 
 /** x̄ (rows×cols) for biasAdd: ḡ itself, copied (or added with `accumulate`). */
 export function biasAddVjpX<T extends Arr>(outX: T, gy: Arr, rows: number, cols: number, accumulate = false): T {
   const len = rows * cols;
+  if (accumulate && wasmMap("scale", outX, gy, null, len, 1, true)) return outX;
   if (accumulate) for (let i = 0; i < len; i++) outX[i] += gy[i];
   else for (let i = 0; i < len; i++) outX[i] = gy[i];
   return outX;
@@ -227,6 +234,7 @@ export function biasAddVjpX<T extends Arr>(outX: T, gy: Arr, rows: number, cols:
 
 /** b̄ (length cols) for biasAdd: the column sums of ḡ (rows×cols). */
 export function biasAddVjpBias<T extends Arr>(outB: T, gy: Arr, rows: number, cols: number, accumulate = false): T {
+  if (wasmColumns(outB, gy, null, rows, cols, accumulate)) return outB;
   if (!accumulate) outB.fill(0, 0, cols);
   for (let i = 0; i < rows; i++) {
     const r = i * cols;

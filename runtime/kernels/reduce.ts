@@ -10,11 +10,14 @@
 // inputs give unspecified results. prod's VJP is exact with zeros among the
 // inputs (it counts them instead of dividing by them).
 import type { Arr } from "./types.js";
+import { wasmColumns, wasmOuter, wasmRows, wasmTotal } from "./wasm/calls.js";
 
 // ---- sum / mean ----
 
 /** Σ x[i] over i < n. */
 export function sum(x: Arr, n: number): number {
+  const inWasm = wasmTotal(x, null, n);
+  if (inWasm !== null) return inWasm;
   let s0 = 0, s1 = 0;
   let i = 0;
   for (; i + 1 < n; i += 2) {
@@ -44,6 +47,7 @@ export function meanVjp<T extends Arr>(out: T, gy: number, n: number, accumulate
 
 /** out[j] = Σ_i x[i,j] (column sums, cols entries). */
 export function sumAxis0<T extends Arr>(out: T, x: Arr, rows: number, cols: number): T {
+  if (wasmColumns(out, x, null, rows, cols)) return out;
   out.fill(0, 0, cols);
   for (let i = 0; i < rows; i++) {
     const r = i * cols;
@@ -59,6 +63,7 @@ export function sumAxis0Vjp<T extends Arr>(out: T, gy: Arr, rows: number, cols: 
 
 /** out[i] = Σ_j x[i,j] (row sums, rows entries). */
 export function sumAxis1<T extends Arr>(out: T, x: Arr, rows: number, cols: number): T {
+  if (wasmRows(out, x, null, rows, cols)) return out;
   for (let i = 0; i < rows; i++) {
     const r = i * cols;
     let s = 0;
@@ -99,6 +104,7 @@ export function meanAxis1Vjp<T extends Arr>(out: T, gy: Arr, rows: number, cols:
 
 // out[i,j] (+)= s·v[j]
 function broadcastRows<T extends Arr>(out: T, v: Arr, rows: number, cols: number, s: number, acc: boolean): T {
+  if (wasmOuter(out, s, v, rows, cols, acc)) return out;
   for (let i = 0; i < rows; i++) {
     const r = i * cols;
     if (acc) for (let j = 0; j < cols; j++) out[r + j] += s * v[j];

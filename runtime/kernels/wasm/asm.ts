@@ -21,7 +21,8 @@ export const op = {
   i32_const: 0x41, f32_const: 0x43, f64_const: 0x44,
   i32_eqz: 0x45, i32_eq: 0x46, i32_ne: 0x47, i32_lt_s: 0x48, i32_lt_u: 0x49, i32_gt_s: 0x4a, i32_ge_u: 0x4f,
   i32_add: 0x6a, i32_sub: 0x6b, i32_mul: 0x6c, i32_div_u: 0x6e, i32_and: 0x71, i32_or: 0x72, i32_shl: 0x74, i32_shr_u: 0x76,
-  f64_add: 0xa0, f64_mul: 0xa2,
+  f32_add: 0x92, f32_sub: 0x93, f32_mul: 0x94, f64_add: 0xa0, f64_sub: 0xa1, f64_mul: 0xa2,
+  f32_demote_f64: 0xb6, f64_promote_f32: 0xbb,
 } as const;
 
 /** SIMD opcodes, each written as the prefix 0xfd then the number as an unsigned LEB128. */
@@ -29,7 +30,10 @@ export const simd = {
   v128_load: 0x00, v128_load32_splat: 0x09, v128_load64_splat: 0x0a, v128_store: 0x0b, v128_const: 0x0c,
   v128_load32_lane: 0x56, v128_load64_lane: 0x57,
   f32x4_splat: 0x13, f64x2_splat: 0x14, f32x4_extract_lane: 0x1f, f64x2_extract_lane: 0x21,
-  f32x4_add: 0xe4, f32x4_sub: 0xe5, f32x4_mul: 0xe6, f64x2_add: 0xf0, f64x2_sub: 0xf1, f64x2_mul: 0xf2,
+  f32x4_gt: 0x44, f64x2_gt: 0x4a, v128_and: 0x4e, v128_bitselect: 0x52,
+  f32x4_demote_f64x2_zero: 0x5e, f64x2_promote_low_f32x4: 0x5f,
+  f32x4_add: 0xe4, f32x4_sub: 0xe5, f32x4_mul: 0xe6, f32x4_div: 0xe7, f32x4_pmax: 0xeb,
+  f64x2_add: 0xf0, f64x2_sub: 0xf1, f64x2_mul: 0xf2, f64x2_div: 0xf3, f64x2_pmax: 0xf7,
 } as const;
 const SIMD_PREFIX = 0xfd;
 const BLOCK_EMPTY = 0x40;
@@ -115,6 +119,9 @@ export class Code {
     return type === f32 ? this.emit(op.f32_const, 0, 0, 0, 0) : this.emit(op.f64_const, 0, 0, 0, 0, 0, 0, 0, 0);
   }
 
+  /** f64.const `value`. */
+  f64(value: number): this { return this.emit(op.f64_const, ...new Uint8Array(new Float64Array([value]).buffer)); }
+
   /** v128.const of sixteen zero bytes. */
   vzero(): this { return this.emit(SIMD_PREFIX, ...uleb(simd.v128_const), ...new Array(16).fill(0)); }
 
@@ -128,6 +135,12 @@ export class Code {
     again();
     this.emit(op.br_if, 0, op.end);
     return this;
+  }
+
+  /** A while loop: `body` runs as long as the i32 that `test` leaves is non-zero. */
+  whileDo(test: () => void, body: () => void): this {
+    test();
+    return this.ifElse(() => this.doWhile(body, test));
   }
 
   /** if (i32 on the stack) { then } else { otherwise }, without results. */

@@ -14,8 +14,21 @@
 // The module is compiled synchronously (new WebAssembly.Module): it is about 2.8 KB,
 // small enough for a browser's main thread, where Chromium refuses large synchronous compiles.
 import { assemble, Code, op, simd } from "./asm.js";
+import { mapFuncs, type MapOp } from "./elementwise.js";
 import { gemmFuncs } from "./gemm.js";
-import type { Kernels } from "./matmul.js";
+import type { GemmKernels } from "./matmul.js";
+import type { Lane } from "./memory.js";
+import { reduceFuncs } from "./reduce.js";
+
+type MapKernel = (x: number, y: number, out: number, end: number, yStart: number, yEnd: number, s: number, acc: number) => void;
+type RowReduce = (a: number, x: number, out: number, rows: number, cols: number, acc: number) => void;
+type RowUpdate = (src: number, w: number, dst: number, rows: number, cols: number, wStep: number) => void;
+
+/** The exports of the kernel module (gemm.ts, elementwise.ts, reduce.ts), with the memory it imports. */
+export type Kernels = GemmKernels
+  & Record<`map_${MapOp}_${Lane}`, MapKernel>
+  & Record<`rowDots_${Lane}` | `rowSums_${Lane}`, RowReduce>
+  & Record<`columns_${Lane}` | `outer_${Lane}`, RowUpdate>;
 
 export type BackendName = "js" | "wasm";
 
@@ -67,7 +80,8 @@ function instantiate(): Kernels | null {
     const wasm = globalThis.WebAssembly;
     if (typeof wasm?.validate !== "function" || !wasm.validate(simdProbe())) return null;
     const memory = new wasm.Memory({ initial: 1 });
-    const module = new wasm.Module(assemble(gemmFuncs()));
+    // gemm's functions first: its calls name functions by their index in gemmFuncs()
+    const module = new wasm.Module(assemble([...gemmFuncs(), ...mapFuncs(), ...reduceFuncs()]));
     const instance = new wasm.Instance(module, { env: { memory } });
     return { memory, ...(instance.exports as unknown as Omit<Kernels, "memory">) };
   } catch {

@@ -16,30 +16,8 @@
 // of KC (a strip of B, KC×W, stays in L1) and rows in blocks of MC (MC×KC of A stays in
 // L2); C is loaded and stored once per panel. mp is a multiple of R, np of W; rows of
 // op(A) past m may hold anything (they only reach rows of C that are not copied out).
-import { Code, f32, f64, i32, op, simd, v128, type Func } from "./asm.js";
-
-/** One element type: its size and the opcodes that handle it. */
-interface Lanes {
-  name: "f32" | "f64";
-  scalar: typeof f32 | typeof f64;
-  size: number;
-  lanes: number;
-  load: number;
-  store: number;
-  splatLoad: number;
-  laneLoad: number;
-  add: number;
-  mul: number;
-}
-
-const F32: Lanes = {
-  name: "f32", scalar: f32, size: 4, lanes: 4, load: op.f32_load, store: op.f32_store,
-  splatLoad: simd.v128_load32_splat, laneLoad: simd.v128_load32_lane, add: simd.f32x4_add, mul: simd.f32x4_mul,
-};
-const F64: Lanes = {
-  name: "f64", scalar: f64, size: 8, lanes: 2, load: op.f64_load, store: op.f64_store,
-  splatLoad: simd.v128_load64_splat, laneLoad: simd.v128_load64_lane, add: simd.f64x2_add, mul: simd.f64x2_mul,
-};
+import { Code, i32, op, simd, v128, type Func } from "./asm.js";
+import { F32, F64, type Lanes } from "./lanes.js";
 
 /**
  * Register block (R rows × V vectors of C) and cache blocking, per element type.

@@ -1,21 +1,19 @@
 // matmul through the WebAssembly kernels (gemm.ts): data movement.
 //
-// The user's arrays live in JavaScript memory, the kernels read one WebAssembly memory,
-// so each call copies in and out (TypedArray.set, a memcpy):
+// Each call copies in and out of the kernels' memory (memory.ts):
 //   A    copied as stored (m×k, or k×m with transA), read in place through strides;
 //   B    copied as stored, then packed into strips of W columns, zero padded (gemm.ts:
 //        packStrips, packStripsT for whole strips, pack for the last one);
 //   C    mp×np (rows rounded up to R, columns to W), copied in only with `accumulate`,
 //        its first m rows × n columns moved together (copyWithin) and copied out.
-// The memory grows when a call needs more (views of it are taken again after a grow,
-// since growing detaches the old buffer) and is kept for the next call.
 // Copies and packing measured on the MNIST demo's products (784-128-10, batch 64): 5-31%
 // of a call's time, the most on the smallest (64×128×10, 10 µs in f32).
 import type { Arr } from "../types.js";
 import { BLOCKING, stripWidth } from "./gemm.js";
+import { prefix, roundUp, viewsOf } from "./memory.js";
 
-/** The exports of the kernel module, with the memory it imports. */
-export interface Kernels {
+/** The matmul exports of the kernel module, with the memory it imports. */
+export interface GemmKernels {
   memory: WebAssembly.Memory;
   gemm_f32(a: number, rs: number, ps: number, b: number, c: number, mp: number, k: number, np: number, acc: number): void;
   gemm_f64(a: number, rs: number, ps: number, b: number, c: number, mp: number, k: number, np: number, acc: number): void;
@@ -47,36 +45,12 @@ export function worthWasm(m: number, k: number, n: number): boolean {
   return m * k * n >= minWork && m > 0 && k > 0 && n > 0;
 }
 
-const PAGE = 65536;
-/** Largest memory used: i32 addresses and signed loop counters stay below 2^31. */
-const MAX_BYTES = 1 << 30;
-
-let views: { buffer: ArrayBuffer; f32: Float32Array; f64: Float64Array } | null = null;
-
-/** Views of the memory, grown to at least `bytes` first; null when it cannot grow. */
-function viewsOf(memory: WebAssembly.Memory, bytes: number): { f32: Float32Array; f64: Float64Array } | null {
-  const have = memory.buffer.byteLength;
-  try {
-    if (have < bytes) memory.grow(Math.ceil((bytes - have) / PAGE));
-  } catch {
-    return null; // RangeError: the engine or the machine has no more memory to give
-  }
-  const buffer = memory.buffer;
-  if (views === null || views.buffer !== buffer) {
-    views = { buffer, f32: new Float32Array(buffer), f64: new Float64Array(buffer) };
-  }
-  return views;
-}
-
-const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
-const prefix = (x: Arr, length: number) => (x.length === length ? x : x.subarray(0, length));
-
 /**
  * out (m×n) (+)= op(A)·op(B) as `matmul` in linear.ts defines it, for out, a and b of
  * one float type; returns false (and does nothing) when the memory cannot hold the product.
  */
 export function wasmMatmul(
-  kernels: Kernels, out: Arr, a: Arr, b: Arr, m: number, k: number, n: number,
+  kernels: GemmKernels, out: Arr, a: Arr, b: Arr, m: number, k: number, n: number,
   transA: boolean, transB: boolean, accumulate: boolean,
 ): boolean {
   const type = out instanceof Float32Array ? "f32" : "f64";
@@ -90,7 +64,7 @@ export function wasmMatmul(
   const packAt = roundUp(bAt + k * n, 16 / size);
   const cAt = roundUp(packAt + k * np, 16 / size);
   const bytes = (cAt + mp * np) * size;
-  const all = bytes <= MAX_BYTES ? viewsOf(kernels.memory, bytes) : null;
+  const all = viewsOf(kernels.memory, bytes);
   if (all === null) return false;
   const mem = all[type];
   mem.set(prefix(a, m * k), aAt);
@@ -109,7 +83,7 @@ export function wasmMatmul(
 }
 
 /** Packs op(B) (k×n) from byte `src` into strips at byte `dst` (see gemm.ts). */
-function packB(kernels: Kernels, type: "f32" | "f64", src: number, dst: number, k: number, n: number, W: number, transB: boolean): void {
+function packB(kernels: GemmKernels, type: "f32" | "f64", src: number, dst: number, k: number, n: number, W: number, transB: boolean): void {
   const size = type === "f32" ? 4 : 8;
   const pack = type === "f32" ? kernels.pack_f32 : kernels.pack_f64;
   const whole = Math.floor(n / W);
