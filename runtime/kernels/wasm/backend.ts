@@ -20,7 +20,7 @@ import type { GemmKernels } from "./matmul.js";
 import type { Lane } from "./memory.js";
 import { reduceFuncs } from "./reduce.js";
 
-type MapKernel = (x: number, y: number, out: number, end: number, yStart: number, yEnd: number, s: number, acc: number) => void;
+type MapKernel = (x: number, y: number, out: number, bytes: number, period: number, s: number, acc: number) => void;
 type RowReduce = (a: number, x: number, out: number, rows: number, cols: number, acc: number) => void;
 type RowUpdate = (src: number, w: number, dst: number, rows: number, cols: number, wStep: number) => void;
 

@@ -1,10 +1,10 @@
 // Elementwise kernels in WebAssembly SIMD: one vector loop per operation and element type,
 //
-//   map_<op>_<type>(x, y, out, end, yStart, yEnd, s, acc)
-//       out[v] = op(x[v], y[v], s), or out[v] += op(…) when acc ≠ 0, for each vector v
-//       from `out` up to `end` (byte addresses; the caller pads lengths to whole vectors).
-//       y wraps back to yStart on reaching yEnd (-1: never), so a row vector repeated
-//       over the rows of a matrix (a bias, a broadcast ḡ) is read as one periodic input.
+//   map_<op>_<type>(x, y, out, bytes, period, s, acc)
+//       out[v] = op(x[v], y[v], s), or out[v] += op(…) when acc ≠ 0, for each vector v of
+//       the `bytes` from `out` (byte addresses; the caller pads lengths to whole vectors).
+//       y starts again every `period` bytes (0: never), so a row vector repeated over the
+//       rows of a matrix (a bias) is read as one periodic input.
 //
 // Each op leaves one vector on the stack from the vector locals x, y, s (s splat from
 // the f64 argument, rounded to f32 for f32) and one (1 in every lane).
@@ -36,24 +36,30 @@ export const MAP_OPS = {
 export type MapOp = keyof typeof MAP_OPS;
 
 function map(t: Lanes, body: Body): Code {
-  const c = new Code([i32, i32, i32, i32, i32, i32, f64, i32]);
-  const [xp, yp, outp, end, yStart, yEnd, s, acc] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const c = new Code([i32, i32, i32, i32, i32, f64, i32]);
+  const [xp, yStart, outp, bytes, period, s, acc] = [0, 1, 2, 3, 4, 5, 6];
+  const [yp, end, chunkEnd] = [c.local(i32), c.local(i32), c.local(i32)];
   const v = { x: c.local(v128), y: c.local(v128), s: c.local(v128), one: c.local(v128) };
   c.get(s); fromF64(c, t); c.v(t.splat).set(v.s);
   c.f64(1); fromF64(c, t); c.v(t.splat).set(v.one);
+  c.get(outp).get(bytes).emit(op.i32_add).set(end);
+  c.get(period).emit(op.i32_eqz).ifElse(() => c.get(bytes).set(period));
   const loop = (accumulate: boolean) => c.doWhile(() => {
-    c.get(xp).vmem(simd.v128_load).set(v.x);
-    c.get(yp).vmem(simd.v128_load).set(v.y);
-    c.get(outp);
-    body(c, t, v);
-    if (accumulate) c.get(outp).vmem(simd.v128_load).v(t.add);
-    c.vmem(simd.v128_store);
-    c.get(xp).i32(16).emit(op.i32_add).set(xp);
-    c.get(outp).i32(16).emit(op.i32_add).set(outp);
-    // y += 16, back to yStart at yEnd
-    c.get(yStart).get(yp).i32(16).emit(op.i32_add).tee(yp).get(yp).get(yEnd).emit(op.i32_eq, op.select).set(yp);
+    // one period of y: out up to min(out + period, end)
+    c.get(yStart).set(yp);
+    c.get(outp).get(period).emit(op.i32_add).set(chunkEnd);
+    c.get(chunkEnd).get(end).get(chunkEnd).get(end).emit(op.i32_lt_u, op.select).set(chunkEnd);
+    c.doWhile(() => {
+      c.get(xp).vmem(simd.v128_load).set(v.x);
+      c.get(yp).vmem(simd.v128_load).set(v.y);
+      c.get(outp);
+      body(c, t, v);
+      if (accumulate) c.get(outp).vmem(simd.v128_load).v(t.add);
+      c.vmem(simd.v128_store);
+      for (const p of [xp, yp, outp]) c.get(p).i32(16).emit(op.i32_add).set(p);
+    }, () => c.get(outp).get(chunkEnd).emit(op.i32_lt_u));
   }, () => c.get(outp).get(end).emit(op.i32_lt_u));
-  c.get(outp).get(end).emit(op.i32_lt_u).ifElse(() => c.get(acc).ifElse(() => loop(true), () => loop(false)));
+  c.get(bytes).ifElse(() => c.get(acc).ifElse(() => loop(true), () => loop(false)));
   return c;
 }
 

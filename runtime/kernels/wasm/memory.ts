@@ -13,11 +13,13 @@ const PAGE = 65536;
 /** Largest memory used: i32 addresses and signed loop counters stay below 2^31. */
 const MAX_BYTES = 1 << 30;
 
-let views: { buffer: ArrayBuffer; f32: Float32Array; f64: Float64Array } | null = null;
+let views: { memory: WebAssembly.Memory; buffer: ArrayBuffer; f32: Float32Array; f64: Float64Array } | null = null;
 
 /** Views of the memory, grown to at least `bytes` first; null when it cannot grow. */
 export function viewsOf(memory: WebAssembly.Memory, bytes: number): { f32: Float32Array; f64: Float64Array } | null {
   if (bytes > MAX_BYTES) return null;
+  // the views of this memory (only these kernels grow it; a grow detaches the old buffer, length 0)
+  if (views !== null && views.buffer.byteLength >= bytes && views.memory === memory) return views;
   const have = memory.buffer.byteLength;
   try {
     if (have < bytes) memory.grow(Math.ceil((bytes - have) / PAGE));
@@ -26,7 +28,7 @@ export function viewsOf(memory: WebAssembly.Memory, bytes: number): { f32: Float
   }
   const buffer = memory.buffer;
   if (views === null || views.buffer !== buffer) {
-    views = { buffer, f32: new Float32Array(buffer), f64: new Float64Array(buffer) };
+    views = { memory, buffer, f32: new Float32Array(buffer), f64: new Float64Array(buffer) };
   }
   return views;
 }
@@ -35,42 +37,42 @@ export const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
 export const prefix = (x: Arr, length: number) => (x.length === length ? x : x.subarray(0, length));
 export const sizeOf = (type: Lane) => (type === "f32" ? 4 : 8);
 
-/** "f32" or "f64" when every array is a Float32Array, or every one a Float64Array; else null. */
-export function laneOf(...arrays: Arr[]): Lane | null {
-  const T = arrays[0] instanceof Float32Array ? Float32Array : arrays[0] instanceof Float64Array ? Float64Array : null;
-  if (T === null) return null;
-  for (let i = 1; i < arrays.length; i++) if (!(arrays[i] instanceof T)) return null;
-  return T === Float32Array ? "f32" : "f64";
-}
-
-/** Operands placed in the memory: its view of their type and each region's element offset. */
+/**
+ * Three operands placed in the memory: its view of their type, and each region's first
+ * entry (an index into `mem`) and byte address. One object, reused by every call.
+ */
 export interface Placed {
   mem: Arr;
-  at: number[];
+  at: [number, number, number];
+  bytes: [number, number, number];
 }
+const placed: Placed = { mem: new Float64Array(0), at: [0, 0, 0], bytes: [0, 0, 0] };
 
 /**
  * Regions of `lengths` entries of `type`, one after another from 0, each starting
  * 16-byte aligned and holding whole vectors (so a kernel may read or write up to a
- * vector past its length); `arrays[i]`, where not null, copied into region i.
+ * vector past its length); `x`, `y`, `z`, where not null, copied into regions 0, 1, 2.
  * Null when the memory cannot hold them.
  */
-export function place(memory: WebAssembly.Memory, type: Lane, arrays: (Arr | null)[], lengths: number[]): Placed | null {
-  const perVector = 16 / sizeOf(type);
-  const at: number[] = [];
-  let end = 0;
-  for (const length of lengths) {
-    at.push(end);
-    end = roundUp(end + length, perVector);
-  }
-  const all = viewsOf(memory, end * sizeOf(type));
+export function place(
+  memory: WebAssembly.Memory, type: Lane,
+  x: Arr | null, xLength: number, y: Arr | null, yLength: number, z: Arr | null, zLength: number,
+): Placed | null {
+  const size = sizeOf(type), perVector = 16 / size;
+  const yAt = roundUp(xLength, perVector), zAt = yAt + roundUp(yLength, perVector);
+  const all = viewsOf(memory, (zAt + roundUp(zLength, perVector)) * size);
   if (all === null) return null;
   const mem = all[type];
-  arrays.forEach((x, i) => x !== null && mem.set(prefix(x, lengths[i]), at[i]));
-  return { mem, at };
+  if (x !== null) mem.set(prefix(x, xLength), 0);
+  if (y !== null) mem.set(prefix(y, yLength), yAt);
+  if (z !== null) mem.set(prefix(z, zLength), zAt);
+  placed.mem = mem;
+  placed.at[0] = 0, placed.at[1] = yAt, placed.at[2] = zAt;
+  placed.bytes[0] = 0, placed.bytes[1] = yAt * size, placed.bytes[2] = zAt * size;
+  return placed;
 }
 
 /** Copies `length` entries of region `i` into `out`. */
-export function takeOut(placed: Placed, i: number, out: Arr, length: number): void {
-  out.set(placed.mem.subarray(placed.at[i], placed.at[i] + length));
+export function takeOut(from: Placed, i: number, out: Arr, length: number): void {
+  out.set(from.mem.subarray(from.at[i], from.at[i] + length));
 }
