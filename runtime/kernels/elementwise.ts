@@ -100,12 +100,14 @@ export function divJvp<T extends Arr>(out: T, a: Arr, da: Arr | null, b: Arr, db
 
 /** out = exp(x). */
 export function exp<T extends Arr>(out: T, x: Arr, n: number): T {
+  if (wasmMap("exp", out, x, null, n)) return out;
   for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]);
   return out;
 }
 
 /** x̄ = ḡ ⊙ exp(x). */
 export function expVjp<T extends Arr>(out: T, x: Arr, gy: Arr, n: number, accumulate = false): T {
+  if (wasmMap("expVjp", out, x, gy, n, 0, accumulate)) return out;
   for (let i = 0; i < n; i++) {
     const g = gy[i] * Math.exp(x[i]);
     out[i] = accumulate ? out[i] + g : g;
@@ -181,12 +183,14 @@ export function sigmoidScalar(v: number): number {
 
 /** out = 1 / (1 + e^−x), evaluated without overflow for either sign. */
 export function sigmoid<T extends Arr>(out: T, x: Arr, n: number): T {
+  if (wasmMap("sigmoid", out, x, null, n)) return out;
   for (let i = 0; i < n; i++) out[i] = sigmoidScalar(x[i]);
   return out;
 }
 
 /** x̄ = ḡ ⊙ s(1 − s), s = sigmoid(x) recomputed from x. */
 export function sigmoidVjp<T extends Arr>(out: T, x: Arr, gy: Arr, n: number, accumulate = false): T {
+  if (wasmMap("sigmoidVjp", out, x, gy, n, 0, accumulate)) return out;
   for (let i = 0; i < n; i++) {
     const s = sigmoidScalar(x[i]);
     const g = gy[i] * s * (1 - s);
@@ -209,12 +213,14 @@ export function sigmoidVjpFromOutput<T extends Arr>(out: T, y: Arr, gy: Arr, n: 
 
 /** out = tanh(x). */
 export function tanh<T extends Arr>(out: T, x: Arr, n: number): T {
+  if (wasmMap("tanh", out, x, null, n)) return out;
   for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]);
   return out;
 }
 
 /** x̄ = ḡ ⊙ (1 − tanh²(x)), recomputed from x. */
 export function tanhVjp<T extends Arr>(out: T, x: Arr, gy: Arr, n: number, accumulate = false): T {
+  if (wasmMap("tanhVjp", out, x, gy, n, 0, accumulate)) return out;
   for (let i = 0; i < n; i++) {
     const t = Math.tanh(x[i]);
     const g = gy[i] * (1 - t * t);
@@ -249,6 +255,7 @@ export function softplus<T extends Arr>(out: T, x: Arr, n: number): T {
 
 /** x̄ = ḡ ⊙ sigmoid(x) (softplus′ = sigmoid). */
 export function softplusVjp<T extends Arr>(out: T, x: Arr, gy: Arr, n: number, accumulate = false): T {
+  if (wasmMap("softplusVjp", out, x, gy, n, 0, accumulate)) return out;
   for (let i = 0; i < n; i++) {
     const g = gy[i] * sigmoidScalar(x[i]);
     out[i] = accumulate ? out[i] + g : g;

@@ -30,8 +30,11 @@ export const simd = {
   v128_load: 0x00, v128_load32_splat: 0x09, v128_load64_splat: 0x0a, v128_store: 0x0b, v128_const: 0x0c,
   v128_load32_lane: 0x56, v128_load64_lane: 0x57,
   f32x4_splat: 0x13, f64x2_splat: 0x14, f32x4_extract_lane: 0x1f, f64x2_extract_lane: 0x21,
-  f32x4_gt: 0x44, f64x2_gt: 0x4a, v128_and: 0x4e, v128_bitselect: 0x52,
+  f32x4_gt: 0x44, f64x2_gt: 0x4a, v128_and: 0x4e, v128_or: 0x50, v128_bitselect: 0x52,
   f32x4_demote_f64x2_zero: 0x5e, f64x2_promote_low_f32x4: 0x5f,
+  v128_store64_lane: 0x5b, i8x16_shuffle: 0x0d,
+  f64x2_lt: 0x49, f64x2_ge: 0x4c, i64x2_shl: 0xcb, i64x2_add: 0xce,
+  f64x2_abs: 0xec, f64x2_neg: 0xed, f64x2_min: 0xf4, f64x2_max: 0xf5,
   f32x4_add: 0xe4, f32x4_sub: 0xe5, f32x4_mul: 0xe6, f32x4_div: 0xe7, f32x4_pmax: 0xeb,
   f64x2_add: 0xf0, f64x2_sub: 0xf1, f64x2_mul: 0xf2, f64x2_div: 0xf3, f64x2_pmax: 0xf7,
 } as const;
@@ -121,6 +124,17 @@ export class Code {
 
   /** f64.const `value`. */
   f64(value: number): this { return this.emit(op.f64_const, ...new Uint8Array(new Float64Array([value]).buffer)); }
+
+  /** v128.const of `value` in both f64 lanes (an i64 pair with `int`). */
+  vconst64(value: number, int = false): this {
+    const lane = int ? new Uint8Array(new BigInt64Array([BigInt(value)]).buffer) : new Uint8Array(new Float64Array([value]).buffer);
+    return this.emit(SIMD_PREFIX, ...uleb(simd.v128_const), ...lane, ...lane);
+  }
+
+  /** A store of one 64-bit lane (v128_store64_lane) at the address below the vector. */
+  storeLane64(lane: number, offset = 0): this {
+    return this.emit(SIMD_PREFIX, ...uleb(simd.v128_store64_lane), ALIGN.f64, ...uleb(offset), lane);
+  }
 
   /** v128.const of sixteen zero bytes. */
   vzero(): this { return this.emit(SIMD_PREFIX, ...uleb(simd.v128_const), ...new Array(16).fill(0)); }

@@ -14,7 +14,7 @@
 // The module is compiled synchronously (new WebAssembly.Module): it is about 2.8 KB,
 // small enough for a browser's main thread, where Chromium refuses large synchronous compiles.
 import { assemble, Code, op, simd } from "./asm.js";
-import { mapFuncs, type MapOp } from "./elementwise.js";
+import { mapFuncs, type MAP_OPS, type WideOp } from "./elementwise.js";
 import { gemmFuncs } from "./gemm.js";
 import type { GemmKernels } from "./matmul.js";
 import type { Lane } from "./memory.js";
@@ -26,7 +26,7 @@ type RowUpdate = (src: number, w: number, dst: number, rows: number, cols: numbe
 
 /** The exports of the kernel module (gemm.ts, elementwise.ts, reduce.ts), with the memory it imports. */
 export type Kernels = GemmKernels
-  & Record<`map_${MapOp}_${Lane}`, MapKernel>
+  & Record<`map_${keyof typeof MAP_OPS}_${Lane}` | `map_${WideOp}_f32`, MapKernel>
   & Record<`rowDots_${Lane}` | `rowSums_${Lane}`, RowReduce>
   & Record<`columns_${Lane}` | `outer_${Lane}`, RowUpdate>;
 

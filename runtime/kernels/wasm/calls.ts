@@ -5,8 +5,8 @@
 // than the call reads or writes (the loops read undefined there, and skip the writes), the
 // call is smaller than MIN_ENTRIES, or the memory cannot hold it; the caller then runs its loop.
 import type { Arr } from "../types.js";
-import { wasmKernels } from "./backend.js";
-import { MAP_OPS, type MapOp } from "./elementwise.js";
+import { wasmKernels, type Kernels } from "./backend.js";
+import { MAP_OPS, WIDE_OPS, type MapOp } from "./elementwise.js";
 import { place, prefix, sizeOf, takeOut, type Lane, type Placed } from "./memory.js";
 
 /**
@@ -39,9 +39,11 @@ const isLane = (x: Arr, type: Lane) => (type === "f32" ? x instanceof Float32Arr
 
 /** Export names by kernel and type, built once (a template string per call costs a lookup). */
 const names = <N extends string>(f: (type: Lane) => N) => ({ f32: f("f32"), f64: f("f64") });
-const MAP_NAMES = Object.fromEntries(
-  (Object.keys(MAP_OPS) as MapOp[]).map((op) => [op, names((t) => `map_${op}_${t}` as const)]),
-) as Record<MapOp, Record<Lane, `map_${MapOp}_${Lane}`>>;
+type MapName = keyof Kernels & `map_${string}`;
+const MAP_NAMES = Object.fromEntries([
+  ...Object.keys(MAP_OPS).map((op) => [op, names((t) => `map_${op}_${t}`)]),
+  ...Object.keys(WIDE_OPS).map((op) => [op, { f32: `map_${op}_f32` }]), // float64 keeps Math (transcendental.ts)
+]) as Record<MapOp, Partial<Record<Lane, MapName>>>;
 const ROW_DOTS = names((t) => `rowDots_${t}` as const), ROW_SUMS = names((t) => `rowSums_${t}` as const);
 const COLUMNS = names((t) => `columns_${t}` as const), OUTER = names((t) => `outer_${t}` as const);
 
@@ -53,7 +55,8 @@ const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
  */
 export function wasmMap(op: MapOp, out: Arr, x: Arr, y: Arr | null, n: number, s = 0, acc = false, period = 0): boolean {
   const type = laneFor(n, out, n, x, n, y, period > 0 ? period : n);
-  if (type === null) return false;
+  const name = type === null ? undefined : MAP_NAMES[op][type];
+  if (type === null || name === undefined) return false;
   const k = wasmKernels()!, size = sizeOf(type), lanes = 16 / size;
   // y repeated until its length is a whole number of vectors
   const copies = period > 0 ? lanes / gcd(period, lanes) : 1;
@@ -62,7 +65,7 @@ export function wasmMap(op: MapOp, out: Arr, x: Arr, y: Arr | null, n: number, s
   if (at === null) return false;
   if (y !== null) for (let c = 0; c < copies; c++) at.mem.set(prefix(y, yLength / copies), at.at[1] + c * (yLength / copies));
   const [xAt, yAt, outAt] = at.bytes;
-  k[MAP_NAMES[op][type]](xAt, yAt, outAt, Math.ceil(n / lanes) * 16, period > 0 ? yLength * size : 0, s, acc ? 1 : 0);
+  k[name](xAt, yAt, outAt, Math.ceil(n / lanes) * 16, period > 0 ? yLength * size : 0, s, acc ? 1 : 0);
   takeOut(at, 2, out, n);
   return true;
 }

@@ -7,9 +7,13 @@
 //       rows of a matrix (a bias) is read as one periodic input.
 //
 // Each op leaves one vector on the stack from the vector locals x, y, s (s splat from
-// the f64 argument, rounded to f32 for f32) and one (1 in every lane).
+// the f64 argument, rounded to f32 for f32) and one (1 in every lane). The ops of
+// MAP_OPS run on f32x4 and f64x2; those of WIDE_OPS (exp, tanh, the logistic function:
+// transcendental.ts) only for f32, two entries at a time promoted to f64x2 and rounded
+// back on the store.
 import { Code, f64, i32, op, simd, v128, type Func } from "./asm.js";
 import { F32, F64, fromF64, type Lanes } from "./lanes.js";
+import { exp, sigmoid, tanh } from "./transcendental.js";
 
 interface Vectors { x: number; y: number; s: number; one: number }
 type Body = (c: Code, t: Lanes, v: Vectors) => void;
@@ -33,9 +37,48 @@ export const MAP_OPS = {
   tanhVjpFromOutput: (c, t, v) => c.get(v.y).get(v.one).get(v.x).get(v.x).v(t.mul).v(t.sub).v(t.mul),
   sigmoidVjpFromOutput: (c, t, v) => c.get(v.y).get(v.x).v(t.mul).get(v.one).get(v.x).v(t.sub).v(t.mul),
 } satisfies Record<string, Body>;
-export type MapOp = keyof typeof MAP_OPS;
 
-function map(t: Lanes, body: Body): Code {
+/** ḡ·f′ from f′ left on the stack. */
+const timesGy = (c: Code, v: Vectors) => c.get(v.y).v(simd.f64x2_mul);
+
+/** The f32 ops computed in f64x2 (`t` is F64 in them). */
+export const WIDE_OPS = {
+  exp: (c, _t, v) => exp(c, v.x),
+  expVjp: (c, _t, v) => timesGy(exp(c, v.x), v),
+  tanh: (c, _t, v) => tanh(c, v.x),
+  tanhVjp: (c, t, v) => {
+    const th = c.local(v128);
+    tanh(c, v.x).set(th);
+    timesGy(c.get(v.one).get(th).get(th).v(t.mul).v(t.sub), v);
+  },
+  sigmoid: (c, _t, v) => sigmoid(c, v.x),
+  sigmoidVjp: (c, t, v) => {
+    const sg = c.local(v128);
+    sigmoid(c, v.x).set(sg);
+    timesGy(c.get(sg).get(v.one).get(sg).v(t.sub).v(t.mul), v);
+  },
+  softplusVjp: (c, _t, v) => timesGy(sigmoid(c, v.x), v),
+} satisfies Record<string, Body>;
+export type WideOp = keyof typeof WIDE_OPS;
+export type MapOp = keyof typeof MAP_OPS | WideOp;
+
+/** How a kernel moves its entries: whole vectors of its type, or f32 pairs widened to f64x2. */
+interface Access {
+  t: Lanes;
+  step: number;
+  load(c: Code, addr: number): void;
+  store(c: Code): void; // the address, then the value, on the stack
+}
+const vectors = (t: Lanes): Access => ({
+  t, step: 16, load: (c, addr) => c.get(addr).vmem(simd.v128_load), store: (c) => c.vmem(simd.v128_store),
+});
+const widened: Access = {
+  t: F64, step: 8,
+  load: (c, addr) => c.get(addr).vmem(simd.v128_load64_splat).v(simd.f64x2_promote_low_f32x4),
+  store: (c) => c.v(simd.f32x4_demote_f64x2_zero).storeLane64(0),
+};
+
+function map({ t, step, load, store }: Access, body: Body): Code {
   const c = new Code([i32, i32, i32, i32, i32, f64, i32]);
   const [xp, yStart, outp, bytes, period, s, acc] = [0, 1, 2, 3, 4, 5, 6];
   const [yp, end, chunkEnd] = [c.local(i32), c.local(i32), c.local(i32)];
@@ -50,22 +93,27 @@ function map(t: Lanes, body: Body): Code {
     c.get(outp).get(period).emit(op.i32_add).set(chunkEnd);
     c.get(chunkEnd).get(end).get(chunkEnd).get(end).emit(op.i32_lt_u, op.select).set(chunkEnd);
     c.doWhile(() => {
-      c.get(xp).vmem(simd.v128_load).set(v.x);
-      c.get(yp).vmem(simd.v128_load).set(v.y);
+      load(c, xp);
+      c.set(v.x);
+      load(c, yp);
+      c.set(v.y);
       c.get(outp);
       body(c, t, v);
-      if (accumulate) c.get(outp).vmem(simd.v128_load).v(t.add);
-      c.vmem(simd.v128_store);
-      for (const p of [xp, yp, outp]) c.get(p).i32(16).emit(op.i32_add).set(p);
+      if (accumulate) {
+        load(c, outp);
+        c.v(t.add);
+      }
+      store(c);
+      for (const p of [xp, yp, outp]) c.get(p).i32(step).emit(op.i32_add).set(p);
     }, () => c.get(outp).get(chunkEnd).emit(op.i32_lt_u));
   }, () => c.get(outp).get(end).emit(op.i32_lt_u));
   c.get(bytes).ifElse(() => c.get(acc).ifElse(() => loop(true), () => loop(false)));
   return c;
 }
 
-/** The map kernels of both element types, exported as map_add_f32, …. */
+/** The map kernels, exported as map_add_f32, …, map_tanh_f32 (no map_tanh_f64). */
 export function mapFuncs(): Func[] {
-  return [F32, F64].flatMap((t) =>
-    Object.entries(MAP_OPS).map(([name, body]) => ({ code: map(t, body), exportAs: `map_${name}_${t.name}` })),
-  );
+  const funcs = (access: Access, ops: Record<string, Body>, type: string) =>
+    Object.entries(ops).map(([name, body]) => ({ code: map(access, body), exportAs: `map_${name}_${type}` }));
+  return [...funcs(vectors(F32), MAP_OPS, "f32"), ...funcs(vectors(F64), MAP_OPS, "f64"), ...funcs(widened, WIDE_OPS, "f32")];
 }
