@@ -49,7 +49,34 @@ function cases(K, make) {
     ["matvec", "128×784", H * I + I + H, () => K.matvec(o128, W, v, H, I)],
     ["matvec, transA", "128×784", H * I + I + H, () => K.matvec(o784, W, u, H, I, true)],
     ["outer", "128×784", H * I + I + H, () => K.outer(w, u, v, H, I)],
+    ["tanh", "8192", 2 * B * H, () => K.tanh(out, x, B * H)],
+    ["tanhVjp", "8192", 3 * B * H, () => K.tanhVjp(out, x, g, B * H)],
+    ["exp", "8192", 2 * B * H, () => K.exp(out, x, B * H)],
+    ["sigmoid", "8192", 2 * B * H, () => K.sigmoid(out, x, B * H)],
+    ["logSoftmax", "64×10", 2 * B * C, () => K.logSoftmax(bz, Z, B, C)],
+    ["softmax", "64×10", 2 * B * C, () => K.softmax(bz, Z, B, C)],
   ];
+}
+
+/** The sizes around the cutoff (calls.ts MIN_ENTRIES), timed with the cutoff off. */
+function cutoffCases(K, make) {
+  return [64, 128, 256, 512, 1024].flatMap((n) => {
+    const [a, b, out] = [make(n), make(n), make(n)];
+    return [["add", String(n), 3 * n, () => K.add(out, a, b, n)], ["dot", String(n), 2 * n, () => K.dot(a, b, n)]];
+  });
+}
+
+/** Runs `call` once, counting the calls it makes to the WebAssembly exports. */
+function wasmCalls(kernels, call) {
+  const saved = Object.entries(kernels).filter(([, f]) => typeof f === "function");
+  let calls = 0;
+  for (const [name, f] of saved) kernels[name] = (...args) => (calls++, f(...args));
+  try {
+    call();
+  } finally {
+    for (const [name, f] of saved) kernels[name] = f;
+  }
+  return calls;
 }
 
 function relError(a, b) {
@@ -65,13 +92,15 @@ function relError(a, b) {
 /** One element type's rows, in this process. */
 async function child(type, quick) {
   const K = await import(new URL("../dist/runtime/index.js", import.meta.url).href);
+  const { wasmKernels } = await import(new URL("../dist/runtime/kernels/wasm/backend.js", import.meta.url).href);
+  const { setMinEntries, MIN_ENTRIES } = await import(new URL("../dist/runtime/kernels/wasm/calls.js", import.meta.url).href);
   const Arr = type === "f32" ? Float32Array : Float64Array;
   const r = rng(7);
   const make = (n) => Arr.from({ length: n }, () => 2 * r() - 1);
   const timing = quick ? { samples: 7, sampleMs: 5, warmupMs: 50 } : { samples: 15, sampleMs: 10, warmupMs: 150 };
   const scratch = new Arr(new WebAssembly.Memory({ initial: 64 }).buffer);
   const rows = [];
-  for (const [kernel, shape, moved, call, accumulates] of cases(K, make)) {
+  const timeAll = (list, table) => { for (const [kernel, shape, moved, call, accumulates] of list) {
     const on = (name) => () => (K.setBackend(name), call());
     const copy = make(moved);
     const copies = () => (scratch.set(copy), scratch[0]);
@@ -82,10 +111,15 @@ async function child(type, quick) {
       return typeof v === "number" ? v : v.slice();
     };
     const err = relError(result("wasm"), result("js"));
-    const used = K.setBackend("wasm");
+    K.setBackend("wasm");
+    const ran = wasmCalls(wasmKernels(), call) > 0 ? "wasm" : "js";
     const t = measure({ js: { fn: on("js"), args: [] }, wasm: { fn: on("wasm"), args: [] }, copies: { fn: copies, args: [] } }, timing);
-    rows.push({ kernel, shape, type, used, err, ...t });
-  }
+    rows.push({ table, kernel, shape, type, ran, err, ...t });
+  } };
+  timeAll(cases(K, make), "mnist");
+  setMinEntries(0);
+  timeAll(cutoffCases(K, make), "cutoff");
+  setMinEntries(MIN_ENTRIES);
   console.log(JSON.stringify(rows));
 }
 
@@ -103,18 +137,25 @@ export function kernelsBench(quick) {
   }
   const tol = { f32: 1e-5, f64: 1e-12 };
   console.log("\nruntime kernels besides matmul at the MNIST demo's sizes, js vs wasm backend: µs per call (median), one process per type");
-  const head = ["kernel", "shape", "type", "js", "wasm", "js/wasm", "copies", "backend"];
+  printTable(rows.filter((r) => r.table === "mnist"));
+  console.log("ran: where the call ran with the wasm backend (js: the kernel has no WebAssembly version for that type)");
+  console.log("copies: TypedArray.set of the entries a wasm call moves in and out, alone (share of the wasm time)");
+  console.log("\naround the cutoff (wasm/calls.ts MIN_ENTRIES; here with the cutoff off)");
+  printTable(rows.filter((r) => r.table === "cutoff"));
+  const bad = rows.filter((r) => !(r.err <= tol[r.type]));
+  for (const r of bad) console.log(`${r.kernel} ${r.shape} ${r.type}: wasm and js disagree (max rel. error ${r.err.toExponential(1)})`);
+  return bad.length > 0;
+}
+
+function printTable(rows) {
+  const head = ["kernel", "shape", "type", "js", "wasm", "js/wasm", "copies", "ran"];
   const body = rows.map((r) => [r.kernel, r.shape, r.type, formatTime(r.js), formatTime(r.wasm), `${(r.js / r.wasm).toFixed(2)}x`,
-    `${formatTime(r.copies)} (${Math.round((100 * r.copies) / r.wasm)}%)`, r.used]);
+    `${formatTime(r.copies)} (${Math.round((100 * r.copies) / r.wasm)}%)`, r.ran]);
   const width = head.map((h, j) => Math.max(h.length, ...body.map((b) => b[j].length)));
   const line = (cells) => cells.map((s, j) => (j < 3 ? s.padEnd(width[j]) : s.padStart(width[j]))).join("  ");
   console.log(line(head));
   console.log(width.map((w) => "-".repeat(w)).join("  "));
   for (const b of body) console.log(line(b));
-  console.log("copies: TypedArray.set of the entries a wasm call moves in and out, alone (share of the wasm time)");
-  const bad = rows.filter((r) => !(r.err <= tol[r.type]));
-  for (const r of bad) console.log(`${r.kernel} ${r.shape} ${r.type}: wasm and js disagree (max rel. error ${r.err.toExponential(1)})`);
-  return bad.length > 0;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -6,7 +6,7 @@
 // call is smaller than MIN_ENTRIES, or the memory cannot hold it; the caller then runs its loop.
 import type { Arr } from "../types.js";
 import { wasmKernels, type Kernels } from "./backend.js";
-import { MAP_OPS, WIDE_OPS, type MapOp } from "./elementwise.js";
+import { iterationBytes, MAP_OPS, WIDE_OPS, type MapOp } from "./elementwise.js";
 import { place, prefix, sizeOf, takeOut, type Lane, type Placed } from "./memory.js";
 
 /**
@@ -65,7 +65,8 @@ export function wasmMap(op: MapOp, out: Arr, x: Arr, y: Arr | null, n: number, s
   if (at === null) return false;
   if (y !== null) for (let c = 0; c < copies; c++) at.mem.set(prefix(y, yLength / copies), at.at[1] + c * (yLength / copies));
   const [xAt, yAt, outAt] = at.bytes;
-  k[name](xAt, yAt, outAt, Math.ceil(n / lanes) * 16, period > 0 ? yLength * size : 0, s, acc ? 1 : 0);
+  const perIteration = iterationBytes(op);
+  k[name](xAt, yAt, outAt, Math.ceil((n * size) / perIteration) * perIteration, period > 0 ? yLength * size : 0, s, acc ? 1 : 0);
   takeOut(at, 2, out, n);
   return true;
 }

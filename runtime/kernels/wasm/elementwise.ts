@@ -2,7 +2,8 @@
 //
 //   map_<op>_<type>(x, y, out, bytes, period, s, acc)
 //       out[v] = op(x[v], y[v], s), or out[v] += op(…) when acc ≠ 0, for each vector v of
-//       the `bytes` from `out` (byte addresses; the caller pads lengths to whole vectors).
+//       the `bytes` from `out` (byte addresses; the caller pads lengths to whole
+//       iterations, iterationBytes).
 //       y starts again every `period` bytes (0: never), so a row vector repeated over the
 //       rows of a matrix (a bias) is read as one periodic input.
 //
@@ -62,29 +63,39 @@ export const WIDE_OPS = {
 export type WideOp = keyof typeof WIDE_OPS;
 export type MapOp = keyof typeof MAP_OPS | WideOp;
 
-/** How a kernel moves its entries: whole vectors of its type, or f32 pairs widened to f64x2. */
+/**
+ * How a kernel moves its entries: whole vectors of its type, one per iteration (these
+ * kernels wait on memory), or f32 pairs widened to f64x2, four pairs per iteration (their
+ * long polynomials interleave, which the processor overlaps).
+ */
 interface Access {
   t: Lanes;
   step: number;
-  load(c: Code, addr: number): void;
-  store(c: Code): void; // the address, then the value, on the stack
+  unroll: number;
+  load(c: Code, addr: number, offset: number): void;
+  store(c: Code, offset: number): void; // the address, then the value, on the stack
 }
 const vectors = (t: Lanes): Access => ({
-  t, step: 16, load: (c, addr) => c.get(addr).vmem(simd.v128_load), store: (c) => c.vmem(simd.v128_store),
+  t, step: 16, unroll: 1,
+  load: (c, addr, offset) => c.get(addr).vmem(simd.v128_load, offset),
+  store: (c, offset) => c.vmem(simd.v128_store, offset),
 });
 const widened: Access = {
-  t: F64, step: 8,
-  load: (c, addr) => c.get(addr).vmem(simd.v128_load64_splat).v(simd.f64x2_promote_low_f32x4),
-  store: (c) => c.v(simd.f32x4_demote_f64x2_zero).storeLane64(0),
+  t: F64, step: 8, unroll: 4,
+  load: (c, addr, offset) => c.get(addr).vmem(simd.v128_load64_splat, offset).v(simd.f64x2_promote_low_f32x4),
+  store: (c, offset) => c.v(simd.f32x4_demote_f64x2_zero).storeLane64(0, offset),
 };
+/** Bytes of output per loop iteration: `bytes` of a call is a multiple of it. */
+export const iterationBytes = (op: MapOp) => (op in WIDE_OPS ? widened.step * widened.unroll : 16);
 
-function map({ t, step, load, store }: Access, body: Body): Code {
+function map({ t, step, unroll, load, store }: Access, body: Body): Code {
   const c = new Code([i32, i32, i32, i32, i32, f64, i32]);
   const [xp, yStart, outp, bytes, period, s, acc] = [0, 1, 2, 3, 4, 5, 6];
   const [yp, end, chunkEnd] = [c.local(i32), c.local(i32), c.local(i32)];
-  const v = { x: c.local(v128), y: c.local(v128), s: c.local(v128), one: c.local(v128) };
-  c.get(s); fromF64(c, t); c.v(t.splat).set(v.s);
-  c.f64(1); fromF64(c, t); c.v(t.splat).set(v.one);
+  const [sv, one] = [c.local(v128), c.local(v128)];
+  const items: Vectors[] = Array.from({ length: unroll }, () => ({ x: c.local(v128), y: c.local(v128), s: sv, one }));
+  c.get(s); fromF64(c, t); c.v(t.splat).set(sv);
+  c.f64(1); fromF64(c, t); c.v(t.splat).set(one);
   c.get(outp).get(bytes).emit(op.i32_add).set(end);
   c.get(period).emit(op.i32_eqz).ifElse(() => c.get(bytes).set(period));
   const loop = (accumulate: boolean) => c.doWhile(() => {
@@ -93,18 +104,22 @@ function map({ t, step, load, store }: Access, body: Body): Code {
     c.get(outp).get(period).emit(op.i32_add).set(chunkEnd);
     c.get(chunkEnd).get(end).get(chunkEnd).get(end).emit(op.i32_lt_u, op.select).set(chunkEnd);
     c.doWhile(() => {
-      load(c, xp);
-      c.set(v.x);
-      load(c, yp);
-      c.set(v.y);
-      c.get(outp);
-      body(c, t, v);
-      if (accumulate) {
-        load(c, outp);
-        c.v(t.add);
-      }
-      store(c);
-      for (const p of [xp, yp, outp]) c.get(p).i32(step).emit(op.i32_add).set(p);
+      items.forEach((v, u) => {
+        load(c, xp, u * step);
+        c.set(v.x);
+        load(c, yp, u * step);
+        c.set(v.y);
+      });
+      items.forEach((v, u) => {
+        c.get(outp);
+        body(c, t, v);
+        if (accumulate) {
+          load(c, outp, u * step);
+          c.v(t.add);
+        }
+        store(c, u * step);
+      });
+      for (const p of [xp, yp, outp]) c.get(p).i32(step * unroll).emit(op.i32_add).set(p);
     }, () => c.get(outp).get(chunkEnd).emit(op.i32_lt_u));
   }, () => c.get(outp).get(end).emit(op.i32_lt_u));
   c.get(bytes).ifElse(() => c.get(acc).ifElse(() => loop(true), () => loop(false)));

@@ -10,6 +10,8 @@ import type { Arr } from "../types.js";
 export type Lane = "f32" | "f64";
 
 const PAGE = 65536;
+/** Bytes after the last region that a kernel may write past its end (elementwise.ts iterationBytes). */
+const SLACK = 64;
 /** Largest memory used: i32 addresses and signed loop counters stay below 2^31. */
 const MAX_BYTES = 1 << 30;
 
@@ -50,8 +52,8 @@ const placed: Placed = { mem: new Float64Array(0), at: [0, 0, 0], bytes: [0, 0, 
 
 /**
  * Regions of `lengths` entries of `type`, one after another from 0, each starting
- * 16-byte aligned and holding whole vectors (so a kernel may read or write up to a
- * vector past its length); `x`, `y`, `z`, where not null, copied into regions 0, 1, 2.
+ * 16-byte aligned and holding whole vectors (a kernel may read or write up to a vector
+ * past its length, and up to SLACK bytes past the last region's); `x`, `y`, `z`, where not null, copied into regions 0, 1, 2.
  * Null when the memory cannot hold them.
  */
 export function place(
@@ -60,7 +62,7 @@ export function place(
 ): Placed | null {
   const size = sizeOf(type), perVector = 16 / size;
   const yAt = roundUp(xLength, perVector), zAt = yAt + roundUp(yLength, perVector);
-  const all = viewsOf(memory, (zAt + roundUp(zLength, perVector)) * size);
+  const all = viewsOf(memory, (zAt + roundUp(zLength, perVector)) * size + SLACK);
   if (all === null) return null;
   const mem = all[type];
   if (x !== null) mem.set(prefix(x, xLength), 0);
