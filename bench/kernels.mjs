@@ -23,6 +23,7 @@ function cases(K, make) {
   const [Z, Y, bz] = [z(), z(), z()];
   const [W, v, u, out, w] = [make(H * I), make(I), make(H), h(), make(H * I)];
   const [o128, o784, oC, o64] = [make(H), make(I), make(C), make(B)];
+  const labels = Float64Array.from({ length: B }, (_, i) => i % C);
   return [
     ["biasAdd", "64×128", 2 * B * H + H, () => K.biasAdd(out, x, bias, B, H)],
     ["biasAdd", "64×10", 2 * B * C + C, () => K.biasAdd(bz, Z, zb, B, C)],
@@ -55,6 +56,8 @@ function cases(K, make) {
     ["sigmoid", "8192", 2 * B * H, () => K.sigmoid(out, x, B * H)],
     ["logSoftmax", "64×10", 2 * B * C, () => K.logSoftmax(bz, Z, B, C)],
     ["softmax", "64×10", 2 * B * C, () => K.softmax(bz, Z, B, C)],
+    ["logsumexp", "64×10", B * C + B, () => K.logsumexp(o64, Z, B, C)],
+    ["softmaxCrossEntropy", "64×10", 2 * B * C, () => K.softmaxCrossEntropy(bz, Z, labels, B, C)],
   ];
 }
 

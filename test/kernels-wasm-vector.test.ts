@@ -2,7 +2,9 @@
 // each against the JavaScript kernel from the same inputs, Float64Array and Float32Array,
 // at sizes around the vector widths (rows of every length mod 4), overwriting and
 // accumulating, with a spy making sure the WebAssembly export ran; then the float32
-// transcendentals against Math, and the cases that stay in JavaScript.
+// transcendentals against Math, and the cases that stay in JavaScript. (The softmax
+// family's float32 results are the JS kernels' bit for bit at the sizes here, but for
+// softmaxCrossEntropy's probabilities: 1 ulp, as they are rounded twice, e then e / s.)
 //
 // Tolerance, norm-wise relative: 1e-12 in float64 (summation order), 1e-5 in float32
 // (f32x4 arithmetic in single where the JavaScript loops compute in double and round once).
@@ -80,6 +82,15 @@ const CASES: Case[] = [
   { name: "sigmoid", uses: "map_sigmoid", f64: false, run: (m, r, c) => K.sigmoid(m(n(r, c)), m(n(r, c), -9, 9), n(r, c)) },
   { name: "sigmoidVjp", uses: "map_sigmoidVjp", f64: false, run: (m, r, c, acc) => K.sigmoidVjp(m(n(r, c)), m(n(r, c), -9, 9), m(n(r, c)), n(r, c), acc) },
   { name: "softplusVjp", uses: "map_softplusVjp", f64: false, run: (m, r, c, acc) => K.softplusVjp(m(n(r, c)), m(n(r, c), -9, 9), m(n(r, c)), n(r, c), acc) },
+  { name: "softmax", uses: "rowSoftmax", f64: false, run: (m, r, c) => K.softmax(m(n(r, c)), m(n(r, c), -9, 9), r, c) },
+  { name: "logSoftmax", uses: "rowShift", f64: false, run: (m, r, c) => K.logSoftmax(m(n(r, c)), m(n(r, c), -9, 9), r, c) },
+  { name: "logsumexp", uses: "rowStats", f64: false, run: (m, r, c) => K.logsumexp(m(r), m(n(r, c), -9, 9), r, c) },
+  { name: "softmaxCrossEntropy (loss, then probabilities)", uses: "rowSoftmax", f64: false, run: (m, r, c) => {
+    const probs = m(n(r, c));
+    const labels = Float64Array.from({ length: r }, (_, i) => (3 * i) % c);
+    const loss = K.softmaxCrossEntropy(probs, m(n(r, c), -9, 9), labels, r, c);
+    return Float64Array.of(loss, ...probs);
+  } },
 ];
 
 /** The kernel's result on `backend`, from arrays drawn from `seed`, counting calls of the export. */
@@ -113,6 +124,17 @@ describe.each(TYPES)("the WebAssembly kernels agree with the JS ones, %s", (_nam
       expect(wasm.calls, `${rows}×${cols}: the WebAssembly ${c.uses} ran`).toBeGreaterThan(0);
       const e = relErr(wasm.out, js.out);
       if (!(e <= tol)) expect.fail(`${rows}×${cols}, accumulate ${acc}: relative error ${e} > ${tol}`);
+    }
+  });
+
+  test("softmax rows of −Infinity, +Infinity and NaN entries: as the JS kernels", () => {
+    if (T === Float64Array) return; // float64 softmax stays in JavaScript
+    const x = T.of(-Infinity, -Infinity, 1, Infinity, 2, NaN, 3, 1e30, -Infinity);
+    for (const kernel of [K.softmax, K.logSoftmax] as const) {
+      setBackend("js");
+      const js = kernel(new T(9), x, 3, 3);
+      setBackend("wasm");
+      expect(Array.from(kernel(new T(9), x, 3, 3))).toEqual(Array.from(js));
     }
   });
 

@@ -7,6 +7,7 @@
 //   logSoftmax  J = I − 1·pᵀ
 //   logsumexp   J = pᵀ
 import type { Arr } from "./types.js";
+import { wasmLogSoftmax, wasmLogsumexp, wasmSoftmax, wasmSoftmaxLse } from "./wasm/calls.js";
 
 // max_j x[r + j] over one row
 function rowMax(x: Arr, r: number, cols: number): number {
@@ -30,6 +31,7 @@ function rowLogSumExp(x: Arr, r: number, cols: number): number {
 
 /** out[i,:] = softmax(x[i,:]) = exp(x − max) / Σ exp(x − max). */
 export function softmax<T extends Arr>(out: T, x: Arr, rows: number, cols: number): T {
+  if (wasmSoftmax(out, x, rows, cols)) return out;
   for (let i = 0; i < rows; i++) {
     const r = i * cols;
     const m = rowMax(x, r, cols);
@@ -65,6 +67,7 @@ export const softmaxJvp = softmaxVjp;
 
 /** out[i,:] = x[i,:] − logsumexp(x[i,:]). */
 export function logSoftmax<T extends Arr>(out: T, x: Arr, rows: number, cols: number): T {
+  if (wasmLogSoftmax(out, x, rows, cols)) return out;
   for (let i = 0; i < rows; i++) {
     const r = i * cols;
     const l = rowLogSumExp(x, r, cols);
@@ -100,6 +103,7 @@ export function logSoftmaxJvp<T extends Arr>(out: T, y: Arr, dx: Arr, rows: numb
 
 /** out[i] = log Σ_j exp(x[i,j]) (rows entries), stabilised by the row max. */
 export function logsumexp<T extends Arr>(out: T, x: Arr, rows: number, cols: number): T {
+  if (wasmLogsumexp(out, x, rows, cols)) return out;
   for (let i = 0; i < rows; i++) out[i] = rowLogSumExp(x, i * cols, cols);
   return out;
 }
@@ -138,6 +142,8 @@ export function logsumexpJvp<T extends Arr>(out: T, x: Arr, y: Arr, dx: Arr, row
  * RangeError. `out` may be `logits` (in place). The labels are not differentiable.
  */
 export function softmaxCrossEntropy(out: Arr, logits: Arr, labels: Arr, rows: number, cols: number): number {
+  const inWasm = softmaxCrossEntropyWasm(out, logits, labels, rows, cols);
+  if (inWasm !== null) return inWasm;
   let loss = 0;
   for (let i = 0; i < rows; i++) {
     const r = i * cols;
@@ -179,6 +185,19 @@ export function softmaxCrossEntropyJvp(probs: Arr, labels: Arr, dlogits: Arr, ro
     s -= dlogits[r + c];
   }
   return s / rows;
+}
+
+/** softmaxCrossEntropy with the softmax in WebAssembly (float32), labels checked first; null when not run. */
+function softmaxCrossEntropyWasm(out: Arr, logits: Arr, labels: Arr, rows: number, cols: number): number | null {
+  if (!(logits instanceof Float32Array) || labels.length < rows) return null;
+  let picked = 0; // Σ_i logits[i, labels[i]], read before `out` may overwrite the logits
+  for (let i = 0; i < rows; i++) {
+    const c = labels[i];
+    if (!(c >= 0 && c < cols && Math.floor(c) === c)) return null; // the loop throws, at the same row
+    picked += logits[i * cols + c];
+  }
+  const lse = wasmSoftmaxLse(out, logits, rows, cols);
+  return lse === null ? null : (lse - picked) / rows;
 }
 
 function checkLabel(c: number, cols: number, row: number): number {

@@ -21,7 +21,7 @@ export const op = {
   i32_const: 0x41, f32_const: 0x43, f64_const: 0x44,
   i32_eqz: 0x45, i32_eq: 0x46, i32_ne: 0x47, i32_lt_s: 0x48, i32_lt_u: 0x49, i32_gt_s: 0x4a, i32_ge_u: 0x4f,
   i32_add: 0x6a, i32_sub: 0x6b, i32_mul: 0x6c, i32_div_u: 0x6e, i32_and: 0x71, i32_or: 0x72, i32_shl: 0x74, i32_shr_u: 0x76,
-  f32_add: 0x92, f32_sub: 0x93, f32_mul: 0x94, f64_add: 0xa0, f64_sub: 0xa1, f64_mul: 0xa2,
+  f32_add: 0x92, f32_sub: 0x93, f32_mul: 0x94, f64_add: 0xa0, f64_sub: 0xa1, f64_mul: 0xa2, f64_div: 0xa3,
   f32_demote_f64: 0xb6, f64_promote_f32: 0xbb,
 } as const;
 
@@ -134,6 +134,11 @@ export class Code {
   /** A store of one 64-bit lane (v128_store64_lane) at the address below the vector. */
   storeLane64(lane: number, offset = 0): this {
     return this.emit(SIMD_PREFIX, ...uleb(simd.v128_store64_lane), ALIGN.f64, ...uleb(offset), lane);
+  }
+
+  /** i8x16.shuffle of the two vectors on the stack: byte i of the result is byte lanes[i] of (a ++ b). */
+  shuffle(lanes: readonly number[]): this {
+    return this.emit(SIMD_PREFIX, ...uleb(simd.i8x16_shuffle), ...lanes);
   }
 
   /** v128.const of sixteen zero bytes. */

@@ -19,16 +19,19 @@ import { gemmFuncs } from "./gemm.js";
 import type { GemmKernels } from "./matmul.js";
 import type { Lane } from "./memory.js";
 import { reduceFuncs } from "./reduce.js";
+import { softmaxFuncs } from "./softmax.js";
 
 type MapKernel = (x: number, y: number, out: number, bytes: number, period: number, s: number, acc: number) => void;
 type RowReduce = (a: number, x: number, out: number, rows: number, cols: number, acc: number) => void;
 type RowUpdate = (src: number, w: number, dst: number, rows: number, cols: number, wStep: number) => void;
+type RowKernel = (x: number, y: number, z: number, rows: number, cols: number) => void;
 
-/** The exports of the kernel module (gemm.ts, elementwise.ts, reduce.ts), with the memory it imports. */
+/** The exports of the kernel module (gemm.ts, elementwise.ts, reduce.ts, softmax.ts), with the memory it imports. */
 export type Kernels = GemmKernels
   & Record<`map_${keyof typeof MAP_OPS}_${Lane}` | `map_${WideOp}_f32`, MapKernel>
   & Record<`rowDots_${Lane}` | `rowSums_${Lane}`, RowReduce>
-  & Record<`columns_${Lane}` | `outer_${Lane}`, RowUpdate>;
+  & Record<`columns_${Lane}` | `outer_${Lane}`, RowUpdate>
+  & Record<"rowStats_f32" | "rowSoftmax_f32" | "rowShift_f32", RowKernel>;
 
 export type BackendName = "js" | "wasm";
 
@@ -81,7 +84,7 @@ function instantiate(): Kernels | null {
     if (typeof wasm?.validate !== "function" || !wasm.validate(simdProbe())) return null;
     const memory = new wasm.Memory({ initial: 1 });
     // gemm's functions first: its calls name functions by their index in gemmFuncs()
-    const module = new wasm.Module(assemble([...gemmFuncs(), ...mapFuncs(), ...reduceFuncs()]));
+    const module = new wasm.Module(assemble([...gemmFuncs(), ...mapFuncs(), ...reduceFuncs(), ...softmaxFuncs()]));
     const instance = new wasm.Instance(module, { env: { memory } });
     return { memory, ...(instance.exports as unknown as Omit<Kernels, "memory">) };
   } catch {

@@ -125,3 +125,59 @@ export function wasmOuter(out: Arr, x: Arr | number, y: Arr, rows: number, cols:
   takeOut(at, 2, out, rows * cols);
   return true;
 }
+
+/**
+ * Per row of a float32 rows×cols x: the max m and Σ_j e^{x − m} (softmax.ts), with `out`
+ * also the softmax in it; placed, stats as f64 pairs from `f64[at]`. Null when not run.
+ */
+function softmaxStats(out: Arr | null, x: Arr, rows: number, cols: number): { placed: Placed; at: number } | null {
+  const type = laneFor(rows * cols, out ?? x, rows * cols, x, rows * cols, null, 0);
+  if (type !== "f32") return null; // float64 keeps Math.exp (transcendental.ts)
+  const k = wasmKernels()!;
+  const placed = place(k.memory, type, x, rows * cols, null, rows * cols, null, 4 * rows);
+  if (placed === null) return null;
+  const [xAt, outAt, statsAt] = placed.bytes;
+  k[out === null ? "rowStats_f32" : "rowSoftmax_f32"](xAt, outAt, statsAt, rows, cols);
+  if (out !== null) takeOut(placed, 1, out, rows * cols);
+  return { placed, at: statsAt / 8 };
+}
+
+/** The log-sum-exp of row i from its stats: m + log s, −Infinity for a row of −Infinity. */
+const logSumExp = (f64: Float64Array, at: number, i: number) => {
+  const m = f64[at + 2 * i];
+  return m === -Infinity ? -Infinity : m + Math.log(f64[at + 2 * i + 1]);
+};
+
+/** out = softmax of each row of a float32 x; false when not run. */
+export function wasmSoftmax(out: Arr, x: Arr, rows: number, cols: number): boolean {
+  return softmaxStats(out, x, rows, cols) !== null;
+}
+
+/** Σ_i logsumexp(row i) of a float32 x, out (if not null) the softmax; null when not run. */
+export function wasmSoftmaxLse(out: Arr | null, x: Arr, rows: number, cols: number): number | null {
+  const stats = softmaxStats(out, x, rows, cols);
+  if (stats === null) return null;
+  let total = 0;
+  for (let i = 0; i < rows; i++) total += logSumExp(stats.placed.f64, stats.at, i);
+  return total;
+}
+
+/** out[i] = logsumexp(row i) of a float32 x; false when not run. */
+export function wasmLogsumexp(out: Arr, x: Arr, rows: number, cols: number): boolean {
+  const stats = out instanceof Float32Array && out.length >= rows ? softmaxStats(null, x, rows, cols) : null;
+  if (stats === null) return false;
+  for (let i = 0; i < rows; i++) out[i] = logSumExp(stats.placed.f64, stats.at, i);
+  return true;
+}
+
+/** out = x − logsumexp(row) per row of a float32 x; false when not run. */
+export function wasmLogSoftmax(out: Arr, x: Arr, rows: number, cols: number): boolean {
+  const stats = out instanceof Float32Array && out.length >= rows * cols ? softmaxStats(null, x, rows, cols) : null;
+  if (stats === null) return false;
+  const { placed, at } = stats;
+  // the shifts over the stats, row i's written after its pair (at + 2i) is read
+  for (let i = 0; i < rows; i++) placed.f64[at + i] = logSumExp(placed.f64, at, i);
+  wasmKernels()!.rowShift_f32(placed.bytes[0], placed.bytes[2], placed.bytes[1], rows, cols);
+  takeOut(placed, 1, out, rows * cols);
+  return true;
+}

@@ -45,10 +45,12 @@ export const sizeOf = (type: Lane) => (type === "f32" ? 4 : 8);
  */
 export interface Placed {
   mem: Arr;
+  /** The memory as float64, for kernels that write f64 results next to float32 data. */
+  f64: Float64Array;
   at: [number, number, number];
   bytes: [number, number, number];
 }
-const placed: Placed = { mem: new Float64Array(0), at: [0, 0, 0], bytes: [0, 0, 0] };
+const placed: Placed = { mem: new Float64Array(0), f64: new Float64Array(0), at: [0, 0, 0], bytes: [0, 0, 0] };
 
 /**
  * Regions of `lengths` entries of `type`, one after another from 0, each starting
@@ -69,6 +71,7 @@ export function place(
   if (y !== null) mem.set(prefix(y, yLength), yAt);
   if (z !== null) mem.set(prefix(z, zLength), zAt);
   placed.mem = mem;
+  placed.f64 = all.f64;
   placed.at[0] = 0, placed.at[1] = yAt, placed.at[2] = zAt;
   placed.bytes[0] = 0, placed.bytes[1] = yAt * size, placed.bytes[2] = zAt * size;
   return placed;
