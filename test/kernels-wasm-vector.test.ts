@@ -15,23 +15,13 @@ import { setBackend, wasmKernels, type Kernels } from "../runtime/kernels/wasm/b
 import { MIN_ENTRIES, setMinEntries } from "../runtime/kernels/wasm/calls.js";
 import { exp, sigmoid, tanh } from "../runtime/kernels/wasm/transcendental.js";
 import { Rng } from "../runtime/nn/rng.js";
+import { relErr } from "./rel-err.js";
 
 type Arr = Float64Array | Float32Array;
 type Ctor = Float64ArrayConstructor | Float32ArrayConstructor;
 const TYPES: [string, Ctor, number][] = [["Float64Array", Float64Array, 1e-12], ["Float32Array", Float32Array, 1e-5]];
 const rng = new Rng(16);
 const SHAPES: [number, number][] = [[1, 1], [1, 7], [3, 5], [4, 4], [5, 3], [7, 10], [9, 17], [2, 33], [64, 10]];
-
-function relErr(a: ArrayLike<number> | number, b: ArrayLike<number> | number): number {
-  const av = typeof a === "number" ? [a] : a, bv = typeof b === "number" ? [b] : b;
-  let d = 0, na = 0, nb = 0;
-  for (let i = 0; i < av.length; i++) {
-    d += (av[i] - bv[i]) ** 2;
-    na += av[i] ** 2;
-    nb += bv[i] ** 2;
-  }
-  return Math.sqrt(d) / Math.max(Math.sqrt(na), Math.sqrt(nb), 1e-300);
-}
 
 interface Case {
   name: string;

@@ -13,22 +13,13 @@ import { assemble, Code, f64, i32, op, simd, sleb, uleb, v128 } from "../runtime
 import { backendName, setBackend, wasmKernels } from "../runtime/kernels/wasm/backend.js";
 import { MIN_WORK, setMinWork, wasmMatmul } from "../runtime/kernels/wasm/matmul.js";
 import { Rng } from "../runtime/nn/rng.js";
+import { relErr } from "./rel-err.js";
 
 type Ctor = Float64ArrayConstructor | Float32ArrayConstructor;
 const TYPES: [string, Ctor, number][] = [["Float64Array", Float64Array, 1e-12], ["Float32Array", Float32Array, 1e-5]];
 const SIZES = [1, 3, 5, 17, 33];
 const FLAGS = [false, true];
 const rng = new Rng(15);
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    na += a[i] ** 2;
-    nb += b[i] ** 2;
-  }
-  return Math.sqrt(d) / Math.max(Math.sqrt(na), Math.sqrt(nb), 1e-300);
-}
 
 /** out from the JS kernel and from the wasm one, for one variant, from the same inputs. */
 function bothBackends(T: Ctor, m: number, k: number, n: number, tA: boolean, tB: boolean, acc: boolean) {
