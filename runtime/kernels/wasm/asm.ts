@@ -181,8 +181,8 @@ export class Code {
       if (last && last[1] === type) last[0]++;
       else runs.push([1, type]);
     }
-    const body = [...vector(runs.map(([count, type]) => [...uleb(count), type])), ...this.bytes, op.end];
-    return [...uleb(body.length), ...body];
+    const body = concat([vector(runs.map(([count, type]) => [...uleb(count), type])), this.bytes, [op.end]]);
+    return concat([uleb(body.length), body]);
   }
 }
 
@@ -192,12 +192,19 @@ export interface Func {
   exportAs?: string;
 }
 
+/** The bytes of `parts` one after another (a loop: spreading arrays of kilobytes is slow). */
+function concat(parts: readonly (readonly number[])[]): number[] {
+  const out: number[] = [];
+  for (const part of parts) for (let i = 0; i < part.length; i++) out.push(part[i]);
+  return out;
+}
+
 function section(id: number, contents: number[]): number[] {
-  return [id, ...uleb(contents.length), ...contents];
+  return concat([[id], uleb(contents.length), contents]);
 }
 
 function vector(items: number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
+  return concat([uleb(items.length), ...items]);
 }
 
 function name(text: string): number[] {
@@ -213,12 +220,12 @@ export function assemble(funcs: readonly Func[]): Uint8Array<ArrayBuffer> {
   const types = funcs.map(({ code }) => [0x60, ...uleb(code.params.length), ...code.params, ...uleb(code.results.length), ...code.results]);
   const memoryImport = [...name("env"), ...name("memory"), 0x02, 0x00, 0x01];
   const exports = funcs.flatMap((f, i) => (f.exportAs === undefined ? [] : [[...name(f.exportAs), 0x00, ...uleb(i)]]));
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector(types)),
-    ...section(2, vector([memoryImport])),
-    ...section(3, vector(funcs.map((_, i) => uleb(i)))),
-    ...section(7, vector(exports)),
-    ...section(10, vector(funcs.map((f) => f.code.encode()))),
-  ]);
+  return new Uint8Array(concat([
+    [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    section(1, vector(types)),
+    section(2, vector([memoryImport])),
+    section(3, vector(funcs.map((_, i) => uleb(i)))),
+    section(7, vector(exports)),
+    section(10, vector(funcs.map((f) => f.code.encode()))),
+  ]));
 }

@@ -6,7 +6,7 @@
 // call is smaller than MIN_ENTRIES, or the memory cannot hold it; the caller then runs its loop.
 import type { Arr } from "../types.js";
 import { wasmKernels, type Kernels } from "./backend.js";
-import { iterationBytes, MAP_OPS, WIDE_OPS, type MapOp } from "./elementwise.js";
+import { ACCUMULATING, iterationBytes, MAP_OPS, WIDE_OPS, type MapOp } from "./elementwise.js";
 import { place, prefix, sizeOf, takeOut, type Lane, type Placed } from "./memory.js";
 
 /**
@@ -56,7 +56,7 @@ const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 export function wasmMap(op: MapOp, out: Arr, x: Arr, y: Arr | null, n: number, s = 0, acc = false, period = 0): boolean {
   const type = laneFor(n, out, n, x, n, y, period > 0 ? period : n);
   const name = type === null ? undefined : MAP_NAMES[op][type];
-  if (type === null || name === undefined) return false;
+  if (type === null || name === undefined || (acc && !ACCUMULATING.has(op))) return false;
   const k = wasmKernels()!, size = sizeOf(type), lanes = 16 / size;
   // y repeated until its length is a whole number of vectors
   const copies = period > 0 ? lanes / gcd(period, lanes) : 1;
