@@ -23,6 +23,8 @@
 // - Arrays are generic over Float64Array | Float32Array and may be mixed. Sums
 //   run in double precision in locals; values stored into a Float32Array are
 //   rounded on each store (accumulation into a Float32Array `out` is in single).
+//   On the WebAssembly backend the float32 elementwise kernels compute in single
+//   (f32x4) and agree to 1e-5 relative (README, "Runtime backends").
 // - Aliasing: elementwise, row-wise (softmax, logSoftmax, layerNorm) and batch
 //   norm forward kernels allow `out` to be the input x; matmul, matvec, outer,
 //   transpose and concat do not.
