@@ -124,6 +124,7 @@ export function log<T extends Arr>(out: T, x: Arr, n: number): T {
 
 /** x̄ = ḡ / x. */
 export function logVjp<T extends Arr>(out: T, x: Arr, gy: Arr, n: number, accumulate = false): T {
+  if (wasmMap("div", out, gy, x, n, 0, accumulate)) return out;
   for (let i = 0; i < n; i++) {
     const g = gy[i] / x[i];
     out[i] = accumulate ? out[i] + g : g;
@@ -272,6 +273,7 @@ const GELU_A = 0.044715;
  * `torch.nn.GELU(approximate="tanh")`): out = ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
  */
 export function gelu<T extends Arr>(out: T, x: Arr, n: number): T {
+  if (wasmMap("gelu", out, x, null, n)) return out;
   for (let i = 0; i < n; i++) {
     const v = x[i];
     out[i] = 0.5 * v * (1 + Math.tanh(GELU_C * (v + GELU_A * v * v * v)));
@@ -281,6 +283,7 @@ export function gelu<T extends Arr>(out: T, x: Arr, n: number): T {
 
 /** x̄ = ḡ ⊙ gelu′(x), the derivative of the same tanh approximation. */
 export function geluVjp<T extends Arr>(out: T, x: Arr, gy: Arr, n: number, accumulate = false): T {
+  if (wasmMap("geluVjp", out, x, gy, n, 0, accumulate)) return out;
   for (let i = 0; i < n; i++) {
     const v = x[i];
     const v2 = v * v;

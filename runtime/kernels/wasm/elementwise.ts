@@ -39,6 +39,17 @@ export const MAP_OPS = {
   sigmoidVjpFromOutput: (c, t, v) => c.get(v.y).get(v.x).v(t.mul).get(v.one).get(v.x).v(t.sub).v(t.mul),
 } satisfies Record<string, Body>;
 
+const GELU_C = Math.sqrt(2 / Math.PI), GELU_A = 0.044715;
+
+/** A local holding tanh(√(2/π)(x + 0.044715x³)) of the f64x2 x. */
+function geluTanh(c: Code, v: Vectors): number {
+  const [u, th] = [c.local(v128), c.local(v128)];
+  c.get(v.x).get(v.x).get(v.x).v(simd.f64x2_mul).get(v.x).v(simd.f64x2_mul).vconst64(GELU_A).v(simd.f64x2_mul).v(simd.f64x2_add);
+  c.vconst64(GELU_C).v(simd.f64x2_mul).set(u);
+  tanh(c, u).set(th);
+  return th;
+}
+
 /** ḡ·f′ from f′ left on the stack. */
 const timesGy = (c: Code, v: Vectors) => c.get(v.y).v(simd.f64x2_mul);
 
@@ -59,6 +70,19 @@ export const WIDE_OPS = {
     timesGy(c.get(sg).get(v.one).get(sg).v(t.sub).v(t.mul), v);
   },
   softplusVjp: (c, _t, v) => timesGy(sigmoid(c, v.x), v),
+  // ½x(1 + tanh(u)), u = √(2/π)(x + 0.044715x³), as gelu in elementwise.ts
+  gelu: (c, t, v) => {
+    const th = geluTanh(c, v);
+    c.get(v.x).get(v.one).get(th).v(t.add).v(t.mul).vconst64(0.5).v(t.mul);
+  },
+  // ½(1 + th) + ½x(1 − th²)·√(2/π)(1 + 3·0.044715x²), times ḡ
+  geluVjp: (c, t, v) => {
+    const th = geluTanh(c, v);
+    c.get(v.one).get(th).v(t.add).vconst64(0.5).v(t.mul);
+    c.get(v.x).get(v.one).get(th).get(th).v(t.mul).v(t.sub).v(t.mul).vconst64(0.5 * GELU_C).v(t.mul);
+    c.get(v.x).get(v.x).v(t.mul).vconst64(3 * GELU_A).v(t.mul).get(v.one).v(t.add).v(t.mul);
+    timesGy(c.v(t.add), v);
+  },
 } satisfies Record<string, Body>;
 export type WideOp = keyof typeof WIDE_OPS;
 export type MapOp = keyof typeof MAP_OPS | WideOp;
@@ -93,7 +117,7 @@ export const iterationBytes = (op: MapOp) => (op in WIDE_OPS ? widened.step * wi
 /** The ops whose kernels accumulate (a VJP's `accumulate`, copy's and scale's): the others have no acc loop. */
 export const ACCUMULATING: ReadonlySet<MapOp> = new Set<MapOp>([
   "scale", "mul", "div", "reluVjp", "leakyReluVjp", "tanhVjpFromOutput", "sigmoidVjpFromOutput",
-  "expVjp", "tanhVjp", "sigmoidVjp", "softplusVjp",
+  "expVjp", "tanhVjp", "sigmoidVjp", "softplusVjp", "geluVjp",
 ]);
 
 function map({ t, step, unroll, load, store }: Access, body: Body, accumulates: boolean): Code {
