@@ -1,4 +1,4 @@
-// The elementwise, row and column kernels (elementwise.ts, reduce.ts) called from the
+// The elementwise, row, column and softmax kernels (elementwise.ts, reduce.ts, softmax.ts) called from the
 // JavaScript kernels: each wrapper places its operands in the memory (memory.ts), runs
 // the kernel and copies the result out, and returns false (having done nothing) when the
 // backend is "js", the arrays are not all Float32Array or all Float64Array, one is shorter
