@@ -46,6 +46,13 @@ function fold(c: Code, v: number, opcode: number): void {
   c.get(v).get(v).get(v).shuffle(SWAP).v(opcode).set(v);
 }
 
+/** x and out to their next row (cols float32), the per-row pointer on by `rowBytes`, one row fewer left. */
+function nextRow(c: Code, xp: number, outp: number, cols: number, perRow: number, rowBytes: number, rows: number): void {
+  for (const p of [xp, outp]) c.get(p).get(cols).i32(4).emit(op.i32_mul, op.i32_add).set(p);
+  c.get(perRow).i32(rowBytes).emit(op.i32_add).set(perRow);
+  c.get(rows).i32(1).emit(op.i32_sub).set(rows);
+}
+
 function rowStats(write: boolean): Code {
   const c = new Code([i32, i32, i32, i32, i32]);
   const [xp, outp, stats, rows, cols] = [0, 1, 2, 3, 4];
@@ -75,10 +82,7 @@ function rowStats(write: boolean): Code {
         store(c, at, e, one);
       });
     }
-    c.get(xp).get(cols).i32(4).emit(op.i32_mul, op.i32_add).set(xp);
-    c.get(outp).get(cols).i32(4).emit(op.i32_mul, op.i32_add).set(outp);
-    c.get(stats).i32(16).emit(op.i32_add).set(stats);
-    c.get(rows).i32(1).emit(op.i32_sub).set(rows);
+    nextRow(c, xp, outp, cols, stats, 16, rows);
   });
   return c;
 }
@@ -96,10 +100,7 @@ function rowShift(): Code {
       store(c, o, v, one);
       c.get(o).i32(8).emit(op.i32_add).set(o);
     });
-    c.get(xp).get(cols).i32(4).emit(op.i32_mul, op.i32_add).set(xp);
-    c.get(outp).get(cols).i32(4).emit(op.i32_mul, op.i32_add).set(outp);
-    c.get(shifts).i32(8).emit(op.i32_add).set(shifts);
-    c.get(rows).i32(1).emit(op.i32_sub).set(rows);
+    nextRow(c, xp, outp, cols, shifts, 8, rows);
   });
   return c;
 }
