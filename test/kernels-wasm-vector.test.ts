@@ -143,6 +143,36 @@ describe.each(TYPES)("the WebAssembly kernels agree with the JS ones, %s", (_nam
   });
 });
 
+describe("the memory", () => {
+  test("a call larger than the memory grows it, and agrees with JS; one it cannot grow for runs in JS", () => {
+    const memory = wasmKernels()!.memory;
+    const n = memory.buffer.byteLength / 8 + 1000; // x alone overflows the memory as it is
+    const x = rng.fillUniform(new Float64Array(n), -1, 1), y = rng.fillUniform(new Float64Array(n), -1, 1);
+    const before = memory.buffer.byteLength;
+    const wasm = K.add(new Float64Array(n), x, y, n);
+    expect(memory.buffer.byteLength).toBeGreaterThan(before);
+    setBackend("js");
+    const js = K.add(new Float64Array(n), x, y, n);
+    const dotJs = K.dot(x, y, n);
+    expect(relErr(wasm, js)).toBe(0);
+    setBackend("wasm");
+    expect(relErr(K.dot(x, y, n), dotJs)).toBeLessThan(1e-12);
+    const k = wasmKernels()!;
+    const bigger = memory.buffer.byteLength / 8 + 1000;
+    const grow = vi.spyOn(k.memory, "grow").mockImplementation(() => { throw new RangeError("WebAssembly.Memory.grow(): Maximum memory size exceeded"); });
+    const kernel = vi.spyOn(k, "map_relu_f64");
+    try {
+      const z = rng.fillUniform(new Float64Array(bigger), -1, 1);
+      expect(Array.from(K.relu(new Float64Array(bigger), z, bigger))).toEqual(Array.from(z, (v) => (v > 0 ? v : 0)));
+      expect(grow).toHaveBeenCalled();
+      expect(kernel).not.toHaveBeenCalled();
+    } finally {
+      grow.mockRestore();
+      kernel.mockRestore();
+    }
+  });
+});
+
 describe("what stays in JavaScript", () => {
   test("below MIN_ENTRIES, mixed element types, arrays shorter than the call, float64 transcendentals", () => {
     setMinEntries(MIN_ENTRIES);
