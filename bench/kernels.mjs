@@ -61,6 +61,7 @@ function cases(K, make) {
     ["softmax", "64×10", 2 * B * C, () => K.softmax(bz, Z, B, C)],
     ["logsumexp", "64×10", B * C + B, () => K.logsumexp(o64, Z, B, C)],
     ["softmaxCrossEntropy", "64×10", 2 * B * C, () => K.softmaxCrossEntropy(bz, Z, labels, B, C)],
+    ["softmaxCrossEntropyVjp", "64×10", 2 * B * C, () => K.softmaxCrossEntropyVjp(bz, Y, labels, B, C)],
   ];
 }
 

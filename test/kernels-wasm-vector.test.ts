@@ -75,6 +75,10 @@ const CASES: Case[] = [
   { name: "gelu", uses: "map_gelu", f64: false, run: (m, r, c) => K.gelu(m(n(r, c)), m(n(r, c), -5, 5), n(r, c)) },
   { name: "geluVjp", uses: "map_geluVjp", f64: false, run: (m, r, c, acc) => K.geluVjp(m(n(r, c)), m(n(r, c), -5, 5), m(n(r, c)), n(r, c), acc) },
   { name: "logVjp", uses: "map_div", run: (m, r, c, acc) => K.logVjp(m(n(r, c)), m(n(r, c), 0.3, 3), m(n(r, c)), n(r, c), acc) },
+  { name: "softmaxCrossEntropyVjp", uses: "map_scale", run: (m, r, c, acc) => {
+    const labels = Float64Array.from({ length: r }, (_, i) => (5 * i) % c);
+    return K.softmaxCrossEntropyVjp(m(n(r, c)), m(n(r, c), 0, 1), labels, r, c, 0.7, acc);
+  } },
   { name: "softmax", uses: "rowSoftmax", f64: false, run: (m, r, c) => K.softmax(m(n(r, c)), m(n(r, c), -9, 9), r, c) },
   { name: "logSoftmax", uses: "rowShift", f64: false, run: (m, r, c) => K.logSoftmax(m(n(r, c)), m(n(r, c), -9, 9), r, c) },
   { name: "logsumexp", uses: "rowStats", f64: false, run: (m, r, c) => K.logsumexp(m(r), m(n(r, c), -9, 9), r, c) },

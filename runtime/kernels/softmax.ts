@@ -7,7 +7,7 @@
 //   logSoftmax  J = I − 1·pᵀ
 //   logsumexp   J = pᵀ
 import type { Arr } from "./types.js";
-import { wasmLogSoftmax, wasmLogsumexp, wasmSoftmax, wasmSoftmaxLse } from "./wasm/calls.js";
+import { wasmLogSoftmax, wasmLogsumexp, wasmMap, wasmSoftmax, wasmSoftmaxLse } from "./wasm/calls.js";
 
 // max_j x[r + j] over one row
 function rowMax(x: Arr, r: number, cols: number): number {
@@ -164,6 +164,10 @@ export function softmaxCrossEntropyVjp<T extends Arr>(
   out: T, probs: Arr, labels: Arr, rows: number, cols: number, gy = 1, accumulate = false,
 ): T {
   const s = gy / rows;
+  if (labelsValid(labels, rows, cols) && wasmMap("scale", out, probs, null, rows * cols, s, accumulate)) {
+    for (let i = 0; i < rows; i++) out[i * cols + labels[i]] -= s; // s·p − s where the JS loop has s·(p − 1)
+    return out;
+  }
   for (let i = 0; i < rows; i++) {
     const r = i * cols;
     const c = checkLabel(labels[i], cols, i);
@@ -187,15 +191,21 @@ export function softmaxCrossEntropyJvp(probs: Arr, labels: Arr, dlogits: Arr, ro
   return s / rows;
 }
 
-/** softmaxCrossEntropy with the softmax in WebAssembly (float32), labels checked first; null when not run. */
-function softmaxCrossEntropyWasm(out: Arr, logits: Arr, labels: Arr, rows: number, cols: number): number | null {
-  if (!(logits instanceof Float32Array) || labels.length < rows) return null;
-  let picked = 0; // Σ_i logits[i, labels[i]], read before `out` may overwrite the logits
+/** Whether every label is a class index (else the JS loop runs, and throws at the same row). */
+function labelsValid(labels: Arr, rows: number, cols: number): boolean {
+  if (labels.length < rows) return false;
   for (let i = 0; i < rows; i++) {
     const c = labels[i];
-    if (!(c >= 0 && c < cols && Math.floor(c) === c)) return null; // the loop throws, at the same row
-    picked += logits[i * cols + c];
+    if (!(c >= 0 && c < cols && Math.floor(c) === c)) return false;
   }
+  return true;
+}
+
+/** softmaxCrossEntropy with the softmax in WebAssembly (float32), labels checked first; null when not run. */
+function softmaxCrossEntropyWasm(out: Arr, logits: Arr, labels: Arr, rows: number, cols: number): number | null {
+  if (!(logits instanceof Float32Array) || !labelsValid(labels, rows, cols)) return null;
+  let picked = 0; // Σ_i logits[i, labels[i]], read before `out` may overwrite the logits
+  for (let i = 0; i < rows; i++) picked += logits[i * cols + labels[i]];
   const lse = wasmSoftmaxLse(out, logits, rows, cols);
   return lse === null ? null : (lse - picked) / rows;
 }
