@@ -1,17 +1,17 @@
 // Elementwise kernels in WebAssembly SIMD: one vector loop per operation and element type,
 //
 //   map_<op>_<type>(x, y, out, bytes, period, s, acc)
-//       out[v] = op(x[v], y[v], s), or out[v] += op(…) when acc ≠ 0 (ACCUMULATING ops), for each vector v of
-//       the `bytes` from `out` (byte addresses; the caller pads lengths to whole
-//       iterations, iterationBytes).
-//       y starts again every `period` bytes (0: never), so a row vector repeated over the
-//       rows of a matrix (a bias) is read as one periodic input.
+//       out[v] = op(x[v], y[v], s) for each vector v of the `bytes` from `out`, or
+//       out[v] += op(…) when acc ≠ 0 (ACCUMULATING ops only); byte addresses, the caller
+//       padding lengths to whole iterations (iterationBytes). y starts again every
+//       `period` bytes (0: never), so a row vector repeated over the rows of a matrix (a
+//       bias) is read as one periodic input.
 //
 // Each op leaves one vector on the stack from the vector locals x, y, s (s splat from
 // the f64 argument, rounded to f32 for f32) and one (1 in every lane). The ops of
-// MAP_OPS run on f32x4 and f64x2; those of WIDE_OPS (exp, tanh, the logistic function:
-// transcendental.ts) only for f32, two entries at a time promoted to f64x2 and rounded
-// back on the store.
+// MAP_OPS run on f32x4 and f64x2; those of WIDE_OPS (exp, tanh, the logistic function,
+// gelu: transcendental.ts) only for f32, two entries at a time promoted to f64x2 and
+// rounded back on the store.
 import { Code, f64, i32, op, simd, v128, type Func } from "./asm.js";
 import { F32, F64, fromF64, type Lanes } from "./lanes.js";
 import { exp, sigmoid, tanh } from "./transcendental.js";
