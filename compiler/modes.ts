@@ -5,7 +5,7 @@
 import type { Cores, CoreRef } from "./emit/entries.js";
 import { batchJacobianEntry, gradAndHvpEntry, gradEntry, hessianEntry, hvpEntry, JACOBIAN_WIDTH, jacobianEntry, jvpEntry, vjpEntry } from "./emit/entries.js";
 import type { EntryContext } from "./emit/entry.js";
-import { walk, type Func } from "./ir/types.js";
+import { resultLength, walk, type Func } from "./ir/types.js";
 import { gradientIR, hvpIR, jvpIR, primalIR, vjpIR, vjpRowsIR, wrtVars } from "./pipeline.js";
 import type { GradRequest, Mode } from "./request.js";
 
@@ -75,17 +75,6 @@ function jacobianCores(req: GradRequest, core: CoreMaker): Cores {
   const rows = Math.min(width, resultLength(cores.primal!.func) ?? width);
   if (mode !== "forward") cores.vjp = { ...core("vjp", vjpRowsIR(req, rows), true), width: rows };
   return cores;
-}
-
-/** How many entries `f`'s value has when its code fixes it (an array allocated once with a constant length). */
-function resultLength(f: Func): number | undefined {
-  if (f.result.type === "num") return 1;
-  const allocs = f.body.filter((i) => i.k === "alloc" && i.v === f.result);
-  let sets = 0;
-  walk(f.body, (i) => { if ((i.k === "alloc" || i.k === "ref" || i.k === "popref") && i.v === f.result) sets++; });
-  const alloc = allocs.length === 1 && sets === 1 ? (allocs[0] as Extract<Func["body"][number], { k: "alloc" }>) : undefined;
-  const n = alloc && !alloc.copyOf ? f.body.find((i) => i.k === "const" && i.dst.id === alloc.n.id) : undefined;
-  return n?.k === "const" && typeof n.value === "number" && n.value >= 1 ? n.value : undefined;
 }
 
 /** Whether `f` calls runtime kernels. */

@@ -1,5 +1,5 @@
 // Entries per derivative: the code of the exported function for each request mode.
-import { isArrayType, type Func, type Var } from "../ir/types.js";
+import { isArrayType, resultLength, type Func, type Var } from "../ir/types.js";
 import { refuse } from "../errors.js";
 import { arrayClass, kindAt, type Kind } from "../kinds.js";
 import type { GradRequest } from "../request.js";
@@ -295,8 +295,9 @@ function reused(c: EntryContext, entry: string, local: string, cls: string, size
 interface JacobianLines { setup: string[]; sweeps: string[] }
 
 /**
- * `const m = …`: 1 for a number-valued f; else out's length over n when out is given
- * (checked against f's value at the first sweep), or the length of f's value.
+ * `const m = …`: 1 for a number-valued f; the length f's code fixes; else out's length
+ * over n when out is given (checked against f's value at the first sweep), or the length
+ * of f's value.
  */
 function jacobianRows(cores: Cores, c: EntryContext, lines: string[], perItem: string): boolean {
   const { out, m, n } = locals(c);
@@ -304,6 +305,12 @@ function jacobianRows(cores: Cores, c: EntryContext, lines: string[], perItem: s
   if (primal.func.result.type === "num") {
     lines.push(`  const ${m} = 1;`);
     return false;
+  }
+  // A length f's code fixes needs no run of f.
+  const fixed = resultLength(primal.func);
+  if (fixed !== undefined) {
+    lines.push(`  const ${m} = ${fixed};`);
+    return true;
   }
   const value = call(primal, c, () => undefined);
   lines.push(`  const ${m} = ${out} !== undefined && ${out}.length > 0 && ${n} > 0 ? ${out}.length / ${perItem} : ${value}.length;`);

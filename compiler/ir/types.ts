@@ -280,6 +280,17 @@ export function maxTape(block: Block): number {
   return max;
 }
 
+/** How many entries `f`'s value has when its code fixes it (an array allocated once with a constant length). */
+export function resultLength(f: Func): number | undefined {
+  if (f.result.type === "num") return 1;
+  const allocs = f.body.filter((i) => i.k === "alloc" && i.v === f.result);
+  let sets = 0;
+  walk(f.body, (i) => { if ((i.k === "alloc" || i.k === "ref" || i.k === "popref") && i.v === f.result) sets++; });
+  const alloc = allocs.length === 1 && sets === 1 ? (allocs[0] as Alloc) : undefined;
+  const n = alloc && !alloc.copyOf ? f.body.find((i) => i.k === "const" && i.dst.id === alloc.n.id) : undefined;
+  return n?.k === "const" && typeof n.value === "number" && n.value >= 1 ? n.value : undefined;
+}
+
 /** Whether `pred` holds for an instruction of `block` (nested ones included); stops at the first. */
 export function anyInstr(block: Block, pred: (i: Instr) => boolean): boolean {
   for (const i of block) {
