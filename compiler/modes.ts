@@ -63,16 +63,19 @@ export function isMode(name: string): name is Mode {
 /** Forward columns, reverse rows, or both (picked per call), as the request's jacobianMode says. */
 function jacobianCores(req: GradRequest, core: CoreMaker): Cores {
   const mode = req.jacobianMode ?? "auto";
-  const cores: Cores = { primal: core("value", primalIR(req), true) };
+  const primal = primalIR(req);
+  // The entry runs f only to learn m: not when f's code fixes it (then f is not emitted).
+  const fixed = resultLength(primal);
+  const cores: Cores = { primal: fixed === undefined ? core("value", primal, true) : { name: "", func: primal, scalars: "", refs: "" } };
   // Kernel calls carry one tangent direction: then one column (or row) per sweep.
-  const width = callsKernels(cores.primal!.func) ? 1 : JACOBIAN_WIDTH;
+  const width = callsKernels(primal) ? 1 : JACOBIAN_WIDTH;
   // As many columns a sweep as there are inputs when they are all numbers, up to `width`.
-  const inputs = wrtVars(cores.primal!.func, req.wrt);
+  const inputs = wrtVars(primal, req.wrt);
   const columns = inputs.every((v) => v.type === "num") ? Math.max(1, Math.min(width, inputs.length)) : width;
   if (mode !== "reverse") cores.jvp = { ...core("jvp", jvpIR(req, columns), true), width: columns };
   // `width` rows per backward sweep (fewer when f's value has fewer entries, one for a
   // number); the sweep returns f's value, whose length checks the m that `out` gave.
-  const rows = Math.min(width, resultLength(cores.primal!.func) ?? width);
+  const rows = Math.min(width, fixed ?? width);
   if (mode !== "forward") cores.vjp = { ...core("vjp", vjpRowsIR(req, rows), true), width: rows };
   return cores;
 }

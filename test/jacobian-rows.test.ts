@@ -71,7 +71,8 @@ describe("a reverse-mode Jacobian sweeps several rows at once", () => {
   test("a value of 3 entries the code fixes: 3 rows a sweep, m known without running f; out reused gives the same rows", async () => {
     const code = await shown("three");
     expect(code).toMatch(/r \+= 3\)/);
-    expect(code).toContain("const m = 3;"); // no run of f to learn it
+    expect(code).toContain("const m = 3;"); // no run of f to learn it, and no copy of f for it
+    expect(code).not.toContain("function three_value");
     const out = new Float64Array(3 * 6);
     const jac = api.jacobian(three, { mode: "reverse", out });
     for (let point = 0; point < 3; point++) {
