@@ -208,7 +208,9 @@ class Forward {
       case "alloc":
         if (!this.active(i.v)) return;
         if (i.copyOf && this.active(i.copyOf)) b.emit({ k: "alloc", v: this.arrayDot(i.v), n: b.len(this.arrayDot(i.copyOf)), copyOf: this.arrayDot(i.copyOf) });
-        else b.emit({ k: "alloc", v: this.arrayDot(i.v), n: b.op("mul", b.len(i.v), b.num(this.width)) });
+        // Sized from the length the alloc was given, not read back from the array: reading
+        // it would keep an array nothing else needs (a VJP's own adjoint under vjpRowsIR).
+        else b.emit({ k: "alloc", v: this.arrayDot(i.v), n: this.width === 1 ? i.n : b.op("mul", i.n, b.num(this.width)) });
         return;
       case "push":
         if (this.tapeActive(i.tape)) this.directions((k) => b.emit({ k: "push", src: this.tangent(i.src, k), tape: i.tape, room: i.room, pair: this.tangentPair(i.pair, k) }));

@@ -52,12 +52,12 @@ function fold(body: Block, ids: Ids, params: readonly Var[], effects: Effects): 
   return folder.block(body, new Known());
 }
 
-/** Vars set exactly once in `body` and never a loop's index. */
+/** Vars set (an array: allocated or made to name another) exactly once in `body`, and never a loop's index. */
 function setOnce(body: Block): Set<number> {
   const sets = new Map<number, number>();
   const indices = new Set<number>();
   walk(body, (i) => {
-    if (i.k === "set") sets.set(i.v.id, (sets.get(i.v.id) ?? 0) + 1);
+    if (i.k === "set" || i.k === "alloc" || i.k === "ref" || i.k === "popref") sets.set(i.v.id, (sets.get(i.v.id) ?? 0) + 1);
     if (i.k === "for") indices.add(i.index.id);
   });
   return new Set([...sets].flatMap(([v, n]) => (n === 1 && !indices.has(v) ? [v] : [])));
@@ -123,6 +123,8 @@ class Folder implements Operands {
    */
   private readonly copies = new Map<number, Temp>();
   private readonly copyOf = new Map<number, Temp>();
+  /** Arrays allocated once, at the top level, and the length they were given there. */
+  private readonly allocated = new Map<number, Temp>();
   private depth = 0;
 
   constructor(private readonly ids: Ids, private readonly params: readonly Var[], private readonly effects: Effects, private readonly setOnce: ReadonlySet<number>) {}
@@ -199,9 +201,20 @@ class Folder implements Operands {
       }
       case "op":
         return this.foldOp(i);
-      case "len":
+      case "len": {
+        // The length of an array allocated once at the top level, read there: the length it was given.
+        const given = this.depth === 1 ? this.allocated.get(i.arr.id) : undefined;
+        if (given) {
+          this.alias.set(i.dst.id, given);
+          return undefined;
+        }
         this.lengths.add(i.dst.id);
         return this.primalLength(i);
+      }
+      case "alloc":
+        if (this.depth === 1 && this.setOnce.has(i.v.id)) this.allocated.set(i.v.id, this.renamed(i.n));
+        vars.delete(i.v.id);
+        return i;
       case "set":
         if (this.consts.has(i.src.id)) vars.set(i.v.id, this.consts.get(i.src.id)!);
         else vars.delete(i.v.id);
