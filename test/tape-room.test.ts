@@ -4,6 +4,9 @@
 // only pops syncs the tape once, before it. Each case is checked against central
 // differences, in reverse mode and as H·v, and a push past the end is reported.
 import { describe, expect, test } from "vitest";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { compileModule } from "../compiler/compile-module.js";
 import { Tape } from "../runtime/index.js";
 import { makeRng } from "./corpus/rng.js";
 import { checkGradAndHvp, shownCore } from "./grad-hvp-check.js";
@@ -67,6 +70,18 @@ describe("a saved value nothing pops and reads leaves the tape with its pushes",
     checkDerivatives(whileConstant, () => [rand(6), 4]);
   });
 });
+
+test("a value popped that nothing reads only moves the top (a checkpoint snapshot's unneeded var)", async () => {
+  const file = path.resolve("examples/neural-ode.ts");
+  const { code } = await compileModule(readFileSync(file, "utf8"), file, { format: false });
+  expect(code).toMatch(/--top\d*;/);
+  // Each popped temp is read later in its function (temps are numbered per function).
+  for (const m of code!.matchAll(/const (t\d+) = stack\d*\[--top\d*\];/g)) {
+    const rest = code!.slice(m.index! + m[0].length);
+    const fn = rest.slice(0, rest.indexOf("\n}\n"));
+    expect(fn, m[1]).toMatch(new RegExp(`\\b${m[1]}\\b`));
+  }
+}, 60_000);
 
 /** The loop that `header` starts is preceded by a sync and holds none. */
 function expectSyncBefore(text: string, header: string): void {
