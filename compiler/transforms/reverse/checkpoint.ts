@@ -20,13 +20,13 @@ const [ADVANCE, TAKESHOT, RESTORE, YOUTURN] = [0, 1, 2, 3];
 /** A checkpointed call: its entry state, then its body recording nothing. */
 export function forwardCheckpointCall(s: Sweeper, b: Builder, i: For): void {
   refuseEscapingArrays(s, i);
-  saveState(s, b, stateOf(s, i));
+  saveState(s, b, i, stateOf(s, i));
   b.block.push(...primalBody(b, i));
 }
 
 /** The call again from its entry state, recording; then reversed. */
 export function backwardCheckpointCall(s: Sweeper, b: Builder, i: For, depth: number): void {
-  restoreState(s, b, stateOf(s, i));
+  restoreState(s, b, i, stateOf(s, i));
   s.syncEnclosingIndices(b);
   s.forward(b, i.body, depth + 1);
   s.backward(b, i.body, depth + 1);
@@ -43,7 +43,7 @@ export function forwardSqrt(s: Sweeper, b: Builder, i: For, depth: number): void
   const body = b.nested((bb) => {
     const offset = bb.op("sub", bb.get(i.index), bb.get(seg.start));
     const atSegment = bb.op("eq", bb.op("mod", offset, bb.get(seg.size)), bb.num(0));
-    bb.emit({ k: "if", cond: atSegment, then: bb.nested((sb) => saveState(s, sb, state)), else: [] });
+    bb.emit({ k: "if", cond: atSegment, then: bb.nested((sb) => saveState(s, sb, i, state)), else: [] });
     bb.block.push(...primal);
   });
   b.emit({ ...i, body });
@@ -61,7 +61,7 @@ export function backwardSqrt(s: Sweeper, b: Builder, i: For, depth: number): voi
   const segmentBody = b.nested((bb) => {
     bb.set(from, bb.op("add", bb.get(seg.start), bb.op("mul", bb.get(segment), bb.get(seg.size))));
     bb.set(to, bb.op("min", bb.op("add", bb.get(from), bb.get(seg.size)), bb.op("add", bb.get(seg.start), bb.get(seg.trips))));
-    restoreState(s, bb, state);
+    restoreState(s, bb, i, state);
     s.syncEnclosingIndices(bb);
     // The segment again, recording; then reversed.
     const again = bb.nested((ab) => s.forward(ab, i.body, depth + 1));
@@ -261,8 +261,9 @@ function segmentsOf(s: Sweeper, i: For): Segments {
   return seg;
 }
 
-function saveState(s: Sweeper, b: Builder, state: LoopState): void {
-  for (const v of state.scalars) s.push(b, b.get(v));
+/** Loop `loop`'s state on the tape (a scalar its restore does not need is dropped with it: see newPair). */
+function saveState(s: Sweeper, b: Builder, loop: For, state: LoopState): void {
+  for (const v of state.scalars) s.save(b, b.get(v), loop, `state${v.id}`);
   for (const a of state.arrays) {
     const copy = b.newVar(`${a.name}_snapshot`, a.type);
     b.emit({ k: "alloc", v: copy, n: b.len(a), copyOf: a });
@@ -270,13 +271,13 @@ function saveState(s: Sweeper, b: Builder, state: LoopState): void {
   }
 }
 
-function restoreState(s: Sweeper, b: Builder, state: LoopState): void {
+function restoreState(s: Sweeper, b: Builder, loop: For, state: LoopState): void {
   for (const a of [...state.arrays].reverse()) {
     const copy = b.newVar(`${a.name}_snapshot`, a.type);
     b.emit({ k: "popref", v: copy, tape: s.plan.tape });
     emitKernel(b, "copy", [a, copy, b.len(copy)]);
   }
-  for (const v of [...state.scalars].reverse()) b.set(v, s.pop(b, v.type));
+  for (const v of [...state.scalars].reverse()) b.set(v, s.restore(b, v.type, loop, `state${v.id}`));
 }
 
 /**
