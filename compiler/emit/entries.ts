@@ -457,14 +457,15 @@ function jacobianReverse(core: CoreRef, c: EntryContext, name: string, flat: Var
     return kind.k === "arr" ? reused(c, name, holder, arrayClass(kind), `${(c.itemArgs ?? c.args)[req.wrt[j]]}.length`) : undefined;
   }) : undefined;
   // Per array wrt, its rows: `width` numbers per entry, lane d row r + d.
-  const rows = new Map<Var, string>();
+  const rows: [Var, string][] = [];
   for (const p of f.params) {
     const w = p.tangentOf?.adjointOf;
     if (!w || !isArrayType(p.type)) continue;
     const buffer = c.names.claim(`${p.tangentOf!.name}_rows`);
     setup.push(...reusedBuffer(c, name, buffer, arrayType(p.type), `${primalArg(c, w)}.length * ${width}`));
-    rows.set(w, buffer);
+    rows.push([w, buffer]);
   }
+  const rowsOf = (w: Var) => rows.find(([x]) => sameVar(x, w))?.[1];
   const cotangentParam = f.params.find((p) => p.cotangentOf);
   if (!scalarResult) {
     setup.push(...reusedBuffer(c, name, lanes, arrayType(f.result.type), `${m} * ${width}`, true));
@@ -475,7 +476,7 @@ function jacobianReverse(core: CoreRef, c: EntryContext, name: string, flat: Var
     if (p.tangentOf?.cotangentOf) return scalarResult ? "1" : lanes;
     if (p.adjointOf) return grad!.slot(p.adjointOf);
     const w = p.tangentOf?.adjointOf;
-    return w ? [...rows].find(([x]) => sameVar(x, w))![1] : undefined;
+    return w && rowsOf(w);
   };
   const outs = new Outputs(f, core.scalars, core.refs);
   const adjointOut = (w: Var) => (f.outputs ?? []).map((o) => o.tangentOf).find((g) => sameVar(g?.adjointOf, w));
@@ -492,7 +493,7 @@ function jacobianReverse(core: CoreRef, c: EntryContext, name: string, flat: Var
     lines.push(`${indent}${d === 0 ? "let " : ""}${col} = ${offset(base, `(${r}${d ? ` + ${d}` : ""}) * ${n}`)};`);
     flat.forEach((w, i) => {
       if (isArrayType(w.type)) {
-        const src = [...rows].find(([x]) => sameVar(x, w))?.[1];
+        const src = rowsOf(w);
         lines.push(`${indent}for (let ${k} = 0; ${k} < ${sizes[i]}; ${k}++) ${J}[${col}++] = ${src ? `${src}[${k} * ${width} + ${d}]` : "0"};`);
       } else {
         const g = adjointOut(w);

@@ -167,7 +167,7 @@ class FunctionEmitter {
       if (!this.uses.get(i.dst.id) && i.k !== "pop") return;
       this.comment(i, depth);
       if (i.k === "pop" || this.readsInlinedPop(i)) this.beforePop(depth);
-      // A value popped that nothing reads (a snapshot's var that is not needed) only moves the top.
+      // A value popped that nothing reads (outside a tape pair, which simplify drops whole) only moves the top.
       if (i.k === "pop" && !this.uses.get(i.dst.id)) return this.out(depth, `--${this.stack(i.tape).top};`);
       const name = this.o.names.temp();
       this.tempNames.set(i.dst.id, name);

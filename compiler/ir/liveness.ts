@@ -6,7 +6,7 @@
 import { isArrayType, varsRead, type Block, type Instr, type Var } from "./types.js";
 
 /** What a pass collects besides the live sets: sets nothing reads, each nested block's live vars at its end. */
-interface Record {
+interface Collect {
   dead?: Set<Instr>;
   blockEnds?: WeakMap<Block, ReadonlySet<number>>;
 }
@@ -33,7 +33,7 @@ export function liveBefore(block: Block, live: Set<number>): Set<number> {
 const killed = (v: Var) => !isArrayType(v.type);
 
 /** `liveBefore`, recording what `record` asks for (only on a loop's last pass). */
-function through(block: Block, live: Set<number>, record: Record | undefined): Set<number> {
+function through(block: Block, live: Set<number>, record: Collect | undefined): Set<number> {
   for (let n = block.length - 1; n >= 0; n--) {
     const i = block[n];
     switch (i.k) {
@@ -63,7 +63,7 @@ function through(block: Block, live: Set<number>, record: Record | undefined): S
 }
 
 /** Live vars before a counted loop: its body runs zero or more times; it sets `index`, reads `exit` before each iteration. */
-function loop(body: Block, after: Set<number>, record: Record | undefined, exit: number | undefined, index: number): Set<number> {
+function loop(body: Block, after: Set<number>, record: Collect | undefined, exit: number | undefined, index: number): Set<number> {
   const head = new Set(after);
   if (exit !== undefined) head.add(exit);
   while (grows(head, through(body, new Set(head), undefined)));
@@ -76,7 +76,7 @@ function loop(body: Block, after: Set<number>, record: Record | undefined, exit:
 }
 
 /** Live vars before `while (test) body`: the test runs before each iteration and last. */
-function whileLoop(test: Block, body: Block, after: Set<number>, record: Record | undefined): Set<number> {
+function whileLoop(test: Block, body: Block, after: Set<number>, record: Collect | undefined): Set<number> {
   const head = new Set(after); // live at the test's end: after the loop, or in the body
   while (grows(head, through(body, through(test, new Set(head), undefined), undefined)));
   if (record) {

@@ -120,6 +120,7 @@ let lastPair = 0;
 export function newPair(): number {
   return ++lastPair;
 }
+
 /** Makes room on the tape for `n` more values (before a loop of known length). */
 export interface Reserve extends Base { k: "reserve"; n: Temp; tape: number }
 /** Saves/restores an array reference (arrays allocated inside loops). */
@@ -283,12 +284,11 @@ export function maxTape(block: Block): number {
 /** How many entries `f`'s value has when its code fixes it (an array allocated once with a constant length). */
 export function resultLength(f: Func): number | undefined {
   if (f.result.type === "num") return 1;
-  const allocs = f.body.filter((i) => i.k === "alloc" && i.v === f.result);
-  let sets = 0;
-  walk(f.body, (i) => { if ((i.k === "alloc" || i.k === "ref" || i.k === "popref") && i.v === f.result) sets++; });
-  const alloc = allocs.length === 1 && sets === 1 ? (allocs[0] as Alloc) : undefined;
-  const n = alloc && !alloc.copyOf ? f.body.find((i) => i.k === "const" && i.dst.id === alloc.n.id) : undefined;
-  return n?.k === "const" && typeof n.value === "number" && n.value >= 1 ? n.value : undefined;
+  let assigned = 0;
+  walk(f.body, (i) => { if ((i.k === "alloc" || i.k === "ref" || i.k === "popref") && i.v === f.result) assigned++; });
+  const alloc = assigned === 1 ? f.body.find((i): i is Alloc => i.k === "alloc" && i.v === f.result && !i.copyOf) : undefined;
+  const n = alloc && f.body.find((i) => i.k === "const" && i.dst.id === alloc.n.id);
+  return n && n.k === "const" && typeof n.value === "number" && n.value >= 1 ? n.value : undefined;
 }
 
 /** Whether `pred` holds for an instruction of `block` (nested ones included); stops at the first. */

@@ -46,7 +46,8 @@ export interface ReversePlan {
   readonly saves: ReadonlySet<Instr>;
   /**
    * Sets whose value the backward sweep reads from their var instead of computing it
-   * again: saved ones just before restoring it (see readsBeforeRestore), and perIteration's.
+   * again: saved ones just before restoring it (see readsBeforeRestore), and the sets of
+   * the vars in tapedAfter (their var holds the value through the reversed iteration).
    */
   readonly readBeforeRestore: ReadonlySet<Instr>;
   /**

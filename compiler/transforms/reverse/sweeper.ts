@@ -71,8 +71,9 @@ export class Sweeper {
   /** Adjoints of the plan's block-local vars, in temps. */
   readonly varAdj = new Map<number, Temp>();
   readonly segments = new Map<For, Segments>();
-  private readonly pairs = new Map<Instr, Map<string, number>>();
   readonly revolves = new Map<For, Revolve>();
+  /** The tape pair of each value an instruction saves, by role (see save and restore). */
+  private readonly pairs = new Map<Instr, Map<string, number>>();
 
   constructor(readonly plan: ReversePlan, readonly ids: Ids, readonly dispatch: Dispatch) {
     this.vars = new Builder(ids);
